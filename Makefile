@@ -1,0 +1,30 @@
+# JointOps: `make run` serves the board, `make test` runs the whole suite.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-sqlite test-postgres lint bench
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/jointops solve ../shared/scenarios/tiny.json -o var/tiny-plan.json
+
+# The whole suite on SQLite, then every database test again on PostgreSQL.
+test: install
+	$(BIN)/pytest
+	JOINTOPS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m db -p no:randomly
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy app
+
+bench: install
+	$(BIN)/python bench/solver.py

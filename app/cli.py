@@ -1,0 +1,23 @@
+"""The `jointops` command line: one Typer app, each area registers its own commands."""
+
+from __future__ import annotations
+
+import typer
+
+from app import cli_board, cli_solver
+
+app = typer.Typer(
+    help="JointOps: plan and task coordinated cross-border operations.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+cli_solver.register(app)
+cli_board.register(app)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

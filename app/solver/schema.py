@@ -1,0 +1,247 @@
+"""Pydantic models of the exchange formats `jointops-scenario/1` and `jointops-plan/1`.
+
+These models check shape, types and ranges only. The cross-references and the other
+whole-document rules of the spec live in `app.solver.loader`, which reports every
+problem at once with its JSON path.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+SCENARIO_FORMAT = "jointops-scenario/1"
+PLAN_FORMAT = "jointops-plan/1"
+
+_RFC3339 = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+)
+_DAILY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
+
+
+def parse_instant(value: Any) -> datetime:
+    """Parse an RFC 3339 instant with an explicit offset; reject anything looser."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("time must carry an offset (Z or ±HH:MM)")
+        return value
+    if not isinstance(value, str) or not _RFC3339.match(value):
+        raise ValueError(
+            f"{value!r} is not an RFC 3339 instant like 2026-12-01T07:00:00+07:00"
+        )
+    text = value.replace("z", "Z").replace("t", "T")
+    fraction = _RFC3339.match(value).group(7)  # type: ignore[union-attr]
+    if fraction and len(fraction) > 7:
+        # Python keeps microseconds; a longer fraction is cut to them (sub-microsecond
+        # instants do not occur in planning data).
+        text = text.replace(fraction, fraction[:7])
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+
+
+def format_instant(value: datetime) -> str:
+    """Format an instant in UTC with a Z suffix (seconds, microseconds when present)."""
+    from datetime import UTC
+
+    utc = value.astimezone(UTC)
+    text = utc.isoformat(timespec="microseconds" if utc.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(parse_instant),
+    PlainSerializer(format_instant, return_type=str),
+]
+
+
+def _check_daily_time(value: Any) -> str:
+    if not isinstance(value, str) or not _DAILY_TIME.match(value):
+        raise ValueError(f"{value!r} is not a daily time HH:MM between 00:00 and 24:00")
+    return value
+
+
+DailyTime = Annotated[str, BeforeValidator(_check_daily_time)]
+
+PositiveInt = Annotated[int, Field(strict=True, ge=1)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Horizon(_Model):
+    start: Instant
+    end: Instant
+
+
+class Country(_Model):
+    code: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+    name: NonEmptyStr
+    timezone: NonEmptyStr
+
+
+class Region(_Model):
+    id: NonEmptyStr
+    name: NonEmptyStr
+    country: NonEmptyStr
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lon: Annotated[float, Field(ge=-180, le=180)]
+
+
+class Road(_Model):
+    a: NonEmptyStr
+    b: NonEmptyStr
+    minutes: NonNegativeInt
+
+
+class DailyWindow(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: DailyTime = Field(alias="from")
+    to: DailyTime
+
+
+class Crossing(_Model):
+    id: NonEmptyStr
+    name: NonEmptyStr
+    a: NonEmptyStr
+    b: NonEmptyStr
+    transit_minutes: PositiveInt
+    lanes: PositiveInt
+    timezone: NonEmptyStr
+    open: list[DailyWindow] | None = None
+
+
+class Agreement(_Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: NonEmptyStr = Field(alias="from")
+    to: NonEmptyStr
+
+
+class Agency(_Model):
+    id: NonEmptyStr
+    name: NonEmptyStr
+    country: NonEmptyStr
+
+
+class TimeWindow(_Model):
+    start: Instant
+    end: Instant
+
+
+class Unit(_Model):
+    id: NonEmptyStr
+    agency: NonEmptyStr
+    callsign: NonEmptyStr
+    capabilities: Annotated[list[NonEmptyStr], Field(min_length=1)]
+    personnel: PositiveInt
+    base: NonEmptyStr
+    operating_regions: list[NonEmptyStr] | None = None
+    available: list[TimeWindow] | None = None
+
+
+class Requirement(_Model):
+    capability: NonEmptyStr
+    count: PositiveInt
+
+
+class Site(_Model):
+    id: NonEmptyStr
+    region: NonEmptyStr
+    requirements: Annotated[list[Requirement], Field(min_length=1)]
+    min_personnel: NonNegativeInt | None = None
+
+    @property
+    def required_personnel(self) -> int:
+        return self.min_personnel or 0
+
+
+class Operation(_Model):
+    id: NonEmptyStr
+    name: NonEmptyStr
+    lead_agency: NonEmptyStr
+    priority: PositiveInt
+    earliest_start: Instant
+    latest_end: Instant
+    duration_minutes: PositiveInt
+    foreign_support: bool
+    fixed_start: Instant | None = None
+    sites: Annotated[list[Site], Field(min_length=1)]
+
+
+class Scenario(_Model):
+    """A whole planning problem. Use `app.solver.loader.load_scenario` to build one."""
+
+    format: Literal["jointops-scenario/1"]
+    name: str
+    horizon: Horizon
+    slot_minutes: PositiveInt
+    countries: list[Country]
+    regions: list[Region]
+    roads: list[Road]
+    crossings: list[Crossing]
+    agreements: list[Agreement]
+    agencies: list[Agency]
+    units: list[Unit]
+    operations: list[Operation]
+
+
+class Assignment(_Model):
+    site: NonEmptyStr
+    unit: NonEmptyStr
+    capability: NonEmptyStr
+    depart: Instant
+    return_: Instant = Field(alias="return")
+    crossing: str | None = None
+    cross_out: Instant | None = None
+    cross_back: Instant | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ScheduledOperation(_Model):
+    id: NonEmptyStr
+    start: Instant
+    assignments: list[Assignment]
+
+
+class Unscheduled(_Model):
+    id: NonEmptyStr
+    reasons: list[str]
+
+
+class Objective(_Model):
+    priority: int
+    travel_minutes: int
+
+
+class SolverInfo(BaseModel):
+    """Informational; free-form beyond the documented keys (seed, workers, versions)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    status: str
+    wall_seconds: float | None = None
+    priority_bound: int | None = None
+
+
+class Plan(_Model):
+    format: Literal["jointops-plan/1"]
+    scenario: str | None = None
+    operations: list[ScheduledOperation]
+    unscheduled: list[Unscheduled]
+    objective: Objective | None = None
+    solver: SolverInfo | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The plan as JSON-ready data, with the spec's key names (`from`, `return`)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
