@@ -1,0 +1,169 @@
+"""Turn taskings into calendar events: pure functions over plain data, no database.
+
+The content is kept minimal on purpose (code name, unit, role, rendezvous, times):
+calendar clouds cache whatever we publish, and a TLP:RED operation shows only "Busy".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from app.feeds.ical import CANCELLED, CONFIRMED, FeedEvent, to_utc
+
+CANCEL_GRACE = timedelta(hours=72)
+# Tasking states that end a deployment; the feed shows them as STATUS:CANCELLED.
+CANCELLED_STATES = frozenset({"aborted", "withdrawn", "cancelled"})
+TLP_LABELS = ("RED", "AMBER", "GREEN", "CLEAR")
+
+
+@dataclass(frozen=True)
+class Place:
+    """A named place (crossing, staging region) with the time zone it keeps."""
+
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class CrossingPassage:
+    """The unit's passage through a border crossing, out and back."""
+
+    crossing: Place
+    out: datetime | None = None
+    back: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TaskingView:
+    """What the feed needs to know of one published tasking."""
+
+    uid: str
+    code_name: str
+    tlp: str
+    state: str
+    sequence: int
+    updated_at: datetime
+    depart: datetime
+    return_at: datetime
+    h_hour: datetime
+    home_timezone: str
+    unit_callsign: str = ""
+    role: str = ""
+    staging: Place | None = None
+    rendezvous_at: datetime | None = None
+    crossing: CrossingPassage | None = None
+    # Every zone the operation touches; H-hour is shown in each of them.
+    operation_timezones: tuple[str, ...] = field(default_factory=tuple)
+    cancelled_at: datetime | None = None
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True when the tasking was aborted or withdrawn."""
+        return self.state.lower() in CANCELLED_STATES
+
+    @property
+    def tlp_label(self) -> str:
+        """The TLP label in its canonical spelling; unknown labels are treated as RED."""
+        label = self.tlp.upper().removeprefix("TLP:")
+        return label if label in TLP_LABELS else "RED"
+
+
+def tasking_uid(tasking_id: object, domain: str = "jointops") -> str:
+    """A stable UID for a tasking: derived from its id, never regenerated."""
+    return f"tasking-{tasking_id}@{domain}"
+
+
+def format_local(instant: datetime, timezone: str) -> str:
+    """An instant as `2026-12-01 09:30 Asia/Yangon (UTC+06:30)`."""
+    local = to_utc(instant).astimezone(ZoneInfo(timezone))
+    offset = local.strftime("%z")
+    return f"{local:%Y-%m-%d %H:%M} {timezone} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def format_both(instant: datetime, *zones: str) -> str:
+    """An instant in UTC, then in each distinct local zone given."""
+    parts = [f"{to_utc(instant):%Y-%m-%d %H:%M} UTC"]
+    seen: set[str] = set()
+    for zone in zones:
+        if zone and zone not in seen and zone != "UTC":
+            seen.add(zone)
+            parts.append(format_local(instant, zone))
+    return " / ".join(parts)
+
+
+def describe(tasking: TaskingView) -> str:
+    """The event description: each step of the deployment in UTC and local time."""
+    home = tasking.home_timezone
+    lines = [f"Operation {tasking.code_name} (TLP:{tasking.tlp_label})"]
+    if tasking.is_cancelled:
+        lines.append(f"CANCELLED: this tasking was {tasking.state.lower()}.")
+    if tasking.unit_callsign or tasking.role:
+        unit = " - ".join(p for p in (tasking.unit_callsign, tasking.role) if p)
+        lines.append(f"Unit: {unit}")
+    lines.append(f"Depart: {format_both(tasking.depart, home)}")
+    passage = tasking.crossing
+    if passage and passage.out:
+        where = passage.crossing
+        lines.append(f"Crossing out ({where.name}): {format_both(passage.out, where.timezone)}")
+    zones = tasking.operation_timezones or (home,)
+    lines.append(f"H-hour: {format_both(tasking.h_hour, *zones)}")
+    if tasking.staging:
+        staging = tasking.staging
+        when = tasking.rendezvous_at
+        at = f": {format_both(when, staging.timezone)}" if when else ""
+        lines.append(f"Rendezvous / staging: {staging.name}{at}")
+    if passage and passage.back:
+        where = passage.crossing
+        lines.append(f"Crossing back ({where.name}): {format_both(passage.back, where.timezone)}")
+    lines.append(f"Return: {format_both(tasking.return_at, home)}")
+    return "\n".join(lines)
+
+
+def to_event(tasking: TaskingView) -> FeedEvent:
+    """One calendar event for one tasking, spanning departure to return."""
+    # Need-to-know: a TLP:RED operation leaves only its times in the calendar cloud.
+    busy = FeedEvent(
+        uid=tasking.uid,
+        sequence=tasking.sequence,
+        summary="Busy",
+        start=tasking.depart,
+        end=tasking.return_at,
+        dtstamp=tasking.updated_at,
+        last_modified=tasking.updated_at,
+        status=CANCELLED if tasking.is_cancelled else CONFIRMED,
+        classification="CONFIDENTIAL",
+    )
+    if tasking.tlp_label == "RED":
+        return busy
+    # Apps that ignore STATUS (some Android sync adapters) still show the word.
+    prefix = "Cancelled: " if tasking.is_cancelled else ""
+    return replace(
+        busy,
+        summary=f"{prefix}{tasking.code_name}",
+        description=describe(tasking),
+        location=tasking.staging.name if tasking.staging else None,
+        categories=(f"TLP:{tasking.tlp_label}",),
+        classification="PUBLIC" if tasking.tlp_label == "CLEAR" else "PRIVATE",
+    )
+
+
+def cancelled_since(tasking: TaskingView) -> datetime:
+    """When the tasking was cancelled; its last change when no time was recorded."""
+    return to_utc(tasking.cancelled_at or tasking.updated_at)
+
+
+def still_listed(tasking: TaskingView, now: datetime, grace: timedelta = CANCEL_GRACE) -> bool:
+    """Live taskings always; cancelled ones only within the grace period."""
+    if not tasking.is_cancelled:
+        return True
+    return to_utc(now) < cancelled_since(tasking) + grace
+
+
+def feed_events(
+    taskings: Iterable[TaskingView], now: datetime, grace: timedelta = CANCEL_GRACE
+) -> list[FeedEvent]:
+    """The events of a feed at `now`: cancelled taskings drop out after the grace period."""
+    return [to_event(t) for t in taskings if still_listed(t, now, grace)]
