@@ -1,0 +1,42 @@
+"""Settings of the board: the only reader of the environment (prefix JOINTOPS_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "changethis"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from JOINTOPS_* variables and an optional .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="JOINTOPS_", env_file=".env", extra="ignore")
+
+    environment: Literal["dev", "test", "production"] = "dev"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'jointops.db'}"
+    secret_key: str = PLACEHOLDER_SECRET
+    session_lifetime_minutes: int = 12 * 60
+    session_cookie_name: str = "jointops_session"
+    # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP.
+    cookie_secure: bool = False
+    sqlite_busy_timeout_ms: int = 10_000
+    feed_refresh_minutes: int = 30
+    cancelled_tasking_grace_days: int = 7
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
+            raise ValueError("JOINTOPS_SECRET_KEY must be set to a real secret in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests may call get_settings.cache_clear())."""
+    return Settings()

@@ -1,0 +1,187 @@
+"""Operations, their sites and requirements, and host-nation approvals."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from pydantic import model_validator
+from sqlmodel import Field, Relationship, SQLModel
+
+from app.models.base import UTCDateTime, enum_type, utcnow
+
+
+class OperationState(StrEnum):
+    draft = "draft"
+    proposed = "proposed"
+    approved = "approved"
+    scheduled = "scheduled"
+    executing = "executing"
+    completed = "completed"
+    declined = "declined"
+    aborted = "aborted"
+
+
+class TLP(StrEnum):
+    RED = "RED"
+    AMBER = "AMBER"
+    GREEN = "GREEN"
+    CLEAR = "CLEAR"
+
+
+class ApprovalKind(StrEnum):
+    host = "host"
+    foreign_support = "foreign_support"
+
+
+class Decision(StrEnum):
+    approved = "approved"
+    declined = "declined"
+
+
+def _fk(target: str, *, cascade: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    """A required, indexed string foreign key (sa_column, so ON DELETE can be set)."""
+    return sa.Column(
+        sa.String(32),
+        sa.ForeignKey(target, ondelete="CASCADE" if cascade else None),
+        nullable=False,
+        index=True,
+    )
+
+
+class OperationBase(SQLModel):
+    code_name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=5000)
+    lead_agency_id: str = Field(foreign_key="agencies.id", index=True, max_length=32)
+    priority: int = Field(ge=1, le=1_000_000)
+    earliest_start: datetime = Field(sa_type=UTCDateTime)
+    latest_end: datetime = Field(sa_type=UTCDateTime)
+    duration_minutes: int = Field(ge=1)
+    fixed_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    foreign_support_requested: bool = False
+    tlp: TLP = Field(default=TLP.AMBER, sa_type=enum_type(TLP, "tlp"))
+
+
+class Operation(OperationBase, table=True):
+    __tablename__ = "operations"
+    __table_args__ = (
+        sa.CheckConstraint("priority > 0", name="priority_positive"),
+        sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        sa.CheckConstraint("latest_end > earliest_start", name="window_ordered"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    state: OperationState = Field(
+        default=OperationState.draft,
+        sa_type=enum_type(OperationState, "operation_state"),
+        index=True,
+    )
+    # Optimistic concurrency: a form carries the version it was read at; an update
+    # with a stale version is a 409 conflict.
+    version: int = Field(default=1)
+    decline_reason: str | None = Field(default=None, max_length=2000)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    sites: list["Site"] = Relationship(
+        back_populates="operation",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Site.id"},
+    )
+
+
+class OperationCreate(OperationBase):
+    @model_validator(mode="after")
+    def _window_fits(self) -> "OperationCreate":
+        span = (self.latest_end - self.earliest_start).total_seconds() / 60
+        if span < self.duration_minutes:
+            raise ValueError("the window is shorter than the duration")
+        return self
+
+
+class OperationUpdate(SQLModel):
+    code_name: str | None = Field(default=None, min_length=1, max_length=100)
+    description: str | None = Field(default=None, max_length=5000)
+    priority: int | None = Field(default=None, ge=1, le=1_000_000)
+    earliest_start: datetime | None = None
+    latest_end: datetime | None = None
+    duration_minutes: int | None = Field(default=None, ge=1)
+    fixed_start: datetime | None = None
+    foreign_support_requested: bool | None = None
+    tlp: TLP | None = None
+    version: int
+
+
+class OperationPublic(OperationBase):
+    id: str
+    state: OperationState
+    version: int
+    decline_reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class SiteBase(SQLModel):
+    region_id: str = Field(foreign_key="regions.id", index=True, max_length=32)
+    objective: str = Field(default="", max_length=200)
+    # NULL keeps "not given" apart from an explicit 0 so scenario export is lossless.
+    min_personnel: int | None = Field(default=None, ge=0)
+
+
+class Site(SiteBase, table=True):
+    __tablename__ = "sites"
+    __table_args__ = (
+        sa.CheckConstraint("min_personnel IS NULL OR min_personnel >= 0", name="min_personnel"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    operation_id: str = Field(sa_column=_fk("operations.id", cascade=True))
+
+    operation: Operation = Relationship(back_populates="sites")
+    requirements: list["Requirement"] = Relationship(
+        back_populates="site",
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Requirement.id"},
+    )
+
+
+class RequirementBase(SQLModel):
+    capability: str = Field(min_length=1, max_length=64)
+    count: int = Field(ge=1, le=1000)
+
+
+class Requirement(RequirementBase, table=True):
+    __tablename__ = "requirements"
+    __table_args__ = (
+        sa.UniqueConstraint("site_id", "capability"),
+        sa.CheckConstraint("count >= 1", name="count_positive"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: str = Field(sa_column=_fk("sites.id", cascade=True))
+
+    site: Site = Relationship(back_populates="requirements")
+
+
+class RequirementCreate(RequirementBase):
+    pass
+
+
+class SiteCreate(SiteBase):
+    id: str = Field(min_length=1, max_length=32)
+    requirements: list[RequirementCreate] = Field(min_length=1)
+
+
+class SitePublic(SiteBase):
+    id: str
+    operation_id: str
+
+
+class Approval(SQLModel, table=True):
+    """One country's decision on an operation: host consent or consent to foreign units."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (sa.UniqueConstraint("operation_id", "country_code", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: str = Field(sa_column=_fk("operations.id", cascade=True))
+    country_code: str = Field(foreign_key="countries.code", max_length=2)
+    kind: ApprovalKind = Field(sa_type=enum_type(ApprovalKind, "approval_kind"))
+    decision: Decision = Field(sa_type=enum_type(Decision, "decision"))
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reason: str | None = Field(default=None, max_length=2000)

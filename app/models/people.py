@@ -1,0 +1,141 @@
+"""Agencies, their units, user accounts, server-side sessions and feed tokens."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, enum_type, utcnow
+
+
+class Role(StrEnum):
+    admin = "admin"
+    planner = "planner"
+    liaison = "liaison"
+    unit_officer = "unit_officer"
+
+
+class AgencyBase(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+    country_code: str = Field(foreign_key="countries.code", index=True, max_length=2)
+
+
+class Agency(AgencyBase, table=True):
+    __tablename__ = "agencies"
+    id: str = Field(primary_key=True, max_length=32)
+
+
+class AgencyCreate(AgencyBase):
+    id: str = Field(regex=r"^[A-Z0-9][A-Z0-9-]{0,31}$")
+
+
+class AgencyUpdate(SQLModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class AgencyPublic(AgencyBase):
+    id: str
+
+
+class UnitBase(SQLModel):
+    agency_id: str = Field(foreign_key="agencies.id", index=True, max_length=32)
+    callsign: str = Field(min_length=1, max_length=64)
+    capabilities: list[str] = Field(min_length=1, sa_type=sa.JSON)
+    personnel: int = Field(ge=1)
+    base_region_id: str = Field(foreign_key="regions.id", index=True, max_length=32)
+    # NULL: anywhere in its own country; []: nowhere.
+    operating_regions: list[str] | None = Field(default=None, sa_type=sa.JSON)
+    # [{"start": RFC 3339, "end": RFC 3339}]; NULL: always available; []: never.
+    availability: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON)
+
+
+class Unit(UnitBase, table=True):
+    __tablename__ = "units"
+    __table_args__ = (sa.CheckConstraint("personnel >= 1", name="personnel_positive"),)
+    id: str = Field(primary_key=True, max_length=32)
+
+
+class UnitCreate(UnitBase):
+    id: str = Field(min_length=1, max_length=32)
+
+
+class UnitUpdate(SQLModel):
+    callsign: str | None = Field(default=None, min_length=1, max_length=64)
+    capabilities: list[str] | None = Field(default=None, min_length=1)
+    personnel: int | None = Field(default=None, ge=1)
+    base_region_id: str | None = None
+    operating_regions: list[str] | None = None
+    availability: list[dict[str, Any]] | None = None
+
+
+class UnitPublic(UnitBase):
+    id: str
+
+
+class UserBase(SQLModel):
+    username: str = Field(min_length=2, max_length=64, unique=True, index=True)
+    email: str | None = Field(default=None, max_length=254, unique=True)
+    full_name: str = Field(default="", max_length=200)
+    role: Role = Field(sa_type=enum_type(Role, "role"))
+    agency_id: str | None = Field(default=None, foreign_key="agencies.id", max_length=32)
+    unit_id: str | None = Field(default=None, foreign_key="units.id", max_length=32)
+    is_active: bool = True
+
+
+class User(UserBase, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserCreate(UserBase):
+    password: str = Field(min_length=8, max_length=128)
+
+
+class UserUpdate(SQLModel):
+    email: str | None = Field(default=None, max_length=254)
+    full_name: str | None = Field(default=None, max_length=200)
+    role: Role | None = None
+    agency_id: str | None = None
+    unit_id: str | None = None
+    is_active: bool | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=128)
+
+
+class UserPublic(UserBase):
+    id: int
+
+
+class UserSession(SQLModel, table=True):
+    """A server-side login session; the cookie holds a token whose SHA-256 is the id."""
+
+    __tablename__ = "user_sessions"
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    csrf_token: str = Field(max_length=64)
+
+
+class FeedToken(SQLModel, table=True):
+    """A calendar feed secret per user and device; only its hash is stored."""
+
+    __tablename__ = "feed_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    label: str = Field(max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

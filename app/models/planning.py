@@ -1,0 +1,120 @@
+"""Solver runs, plans, published taskings, the planning horizon and the audit trail."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, enum_type, utcnow
+
+
+class RunStatus(StrEnum):
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    cancelled = "cancelled"
+
+
+class TaskingStatus(StrEnum):
+    active = "active"
+    cancelled = "cancelled"
+
+
+class BoardConfig(SQLModel, table=True):
+    """The planning period and slot grid of the board (one row, id 1)."""
+
+    __tablename__ = "board_config"
+    __table_args__ = (sa.CheckConstraint("slot_minutes > 0", name="slot_positive"),)
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="JointOps board", max_length=200)
+    horizon_start: datetime = Field(sa_type=UTCDateTime)
+    horizon_end: datetime = Field(sa_type=UTCDateTime)
+    slot_minutes: int = Field(default=15)
+
+
+class SolverRun(SQLModel, table=True):
+    """One background solve: its parameters, progress, outcome and the worker running it."""
+
+    __tablename__ = "solver_runs"
+    id: int | None = Field(default=None, primary_key=True)
+    status: RunStatus = Field(
+        default=RunStatus.queued, sa_type=enum_type(RunStatus, "run_status"), index=True
+    )
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    progress: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    # The scenario snapshot the solver ran on, so a plan can be checked and published
+    # against exactly what it solved.
+    scenario: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    plan: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    pid: int | None = None
+    error: str | None = None
+
+
+class Plan(SQLModel, table=True):
+    """A jointops-plan/1 document kept for review and, once published, for the record."""
+
+    __tablename__ = "plans"
+    id: int | None = Field(default=None, primary_key=True)
+    document: dict[str, Any] = Field(sa_type=sa.JSON)
+    solver_run_id: int | None = Field(default=None, foreign_key="solver_runs.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    is_published: bool = False
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    published_by_id: int | None = Field(default=None, foreign_key="users.id")
+
+
+class Tasking(SQLModel, table=True):
+    """The current published order of one unit in one operation.
+
+    `uid` is the calendar UID and is never regenerated; `sequence` rises on every change
+    of time, place or status.
+    """
+
+    __tablename__ = "taskings"
+    __table_args__ = (
+        sa.UniqueConstraint("operation_id", "unit_id"),
+        sa.CheckConstraint('"end" > start', name="ordered"),
+        sa.CheckConstraint("return_at >= depart", name="trip_ordered"),
+        sa.CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=100, unique=True)
+    operation_id: str = Field(foreign_key="operations.id", index=True, max_length=32)
+    unit_id: str = Field(foreign_key="units.id", index=True, max_length=32)
+    site_id: str = Field(foreign_key="sites.id", max_length=32)
+    capability: str = Field(max_length=64)
+    start: datetime = Field(sa_type=UTCDateTime)
+    end: datetime = Field(sa_type=UTCDateTime)
+    depart: datetime = Field(sa_type=UTCDateTime)
+    return_at: datetime = Field(sa_type=UTCDateTime)
+    crossing_id: str | None = Field(default=None, foreign_key="crossings.id", max_length=32)
+    cross_out: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cross_back: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status: TaskingStatus = Field(
+        default=TaskingStatus.active, sa_type=enum_type(TaskingStatus, "tasking_status")
+    )
+    sequence: int = 0
+    plan_id: int | None = Field(default=None, foreign_key="plans.id")
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEvent(SQLModel, table=True):
+    """Who did what to which object, and when (append only)."""
+
+    __tablename__ = "audit_events"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    action: str = Field(max_length=64)
+    object_type: str = Field(max_length=32)
+    object_id: str = Field(max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
