@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 
 PRODID = "-//JointOps//Tasking Feed 1.0//EN"
 CRLF = "\r\n"
@@ -23,8 +24,6 @@ _CLASSES = ("PUBLIC", "PRIVATE", "CONFIDENTIAL")
 
 # RFC 5545 3.3.11: TEXT may hold any character except the controls (HTAB aside).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Folding units: one character, or an escape pair that some parsers cannot read split.
-_UNITS = re.compile(r"\\.|.", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -66,7 +65,9 @@ def to_utc(value: datetime) -> datetime:
 
 def format_utc(value: datetime) -> str:
     """An RFC 5545 DATE-TIME in UTC form (`20261201T013000Z`), seconds precision."""
-    return to_utc(value).strftime("%Y%m%dT%H%M%SZ")
+    v = to_utc(value)
+    # Hand-built: strftime was a tenth of the render time of a 500-event feed.
+    return f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}Z"
 
 
 def escape_text(value: str) -> str:
@@ -79,25 +80,42 @@ def escape_text(value: str) -> str:
 
 def fold_line(line: str) -> str:
     """Fold one line at 75 octets, never inside a UTF-8 sequence or an escape (RFC 5545 3.1)."""
-    if len(line.encode("utf-8")) <= MAX_OCTETS:
+    data = line.encode("utf-8")
+    if len(data) <= MAX_OCTETS:
         return line
-    pieces: list[str] = []
-    current: list[str] = []
-    used = 0
-    for unit in _UNITS.findall(line):
-        size = len(unit.encode("utf-8"))
-        if used + size > MAX_OCTETS:
-            pieces.append("".join(current))
-            # A continuation line starts with one space, which counts towards its 75.
-            current, used = [" "], 1
-        current.append(unit)
-        used += size
-    pieces.append("".join(current))
-    return CRLF.join(pieces)
+    pieces: list[bytes] = []
+    start, room = 0, MAX_OCTETS
+    while len(data) - start > room:
+        cut = start + room
+        # Back off to the first byte of a UTF-8 sequence (continuation bytes are 10xxxxxx).
+        while data[cut] & 0xC0 == 0x80:
+            cut -= 1
+        if _ends_inside_escape(data, start, cut):
+            cut -= 1
+        pieces.append(data[start:cut])
+        # A continuation line starts with one space, which counts towards its 75.
+        start, room = cut, MAX_OCTETS - 1
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces).decode("utf-8")
+
+
+def _ends_inside_escape(data: bytes, start: int, cut: int) -> bool:
+    """True when data[start:cut] ends with the backslash of an escape pair."""
+    # 0x5C never occurs inside a multi-byte UTF-8 sequence, so counting bytes is safe.
+    run = 0
+    while cut - run - 1 >= start and data[cut - run - 1] == 0x5C:
+        run += 1
+    return run % 2 == 1
 
 
 def _text(name: str, value: str) -> str:
     return f"{name}:{escape_text(value)}"
+
+
+@lru_cache(maxsize=4096)
+def _event_block(event: FeedEvent) -> str:
+    """One folded VEVENT; cached by value, so unchanged events of a feed cost a lookup."""
+    return "".join(fold_line(line) + CRLF for line in _event_lines(event))
 
 
 def _event_lines(event: FeedEvent) -> list[str]:
@@ -135,7 +153,7 @@ def render_calendar(name: str, events: list[FeedEvent], refresh_minutes: int = 1
     if refresh_minutes < 1:
         raise ValueError("the refresh interval must be at least one minute")
     interval = f"PT{refresh_minutes}M"
-    lines = [
+    header = [
         "BEGIN:VCALENDAR",
         f"PRODID:{PRODID}",
         "VERSION:2.0",
@@ -146,7 +164,7 @@ def render_calendar(name: str, events: list[FeedEvent], refresh_minutes: int = 1
         # The older spelling that Outlook and some Android sync adapters still read.
         f"X-PUBLISHED-TTL:{interval}",
     ]
-    for event in sorted(events, key=_event_order):
-        lines.extend(_event_lines(event))
-    lines.append("END:VCALENDAR")
-    return "".join(fold_line(line) + CRLF for line in lines).encode("utf-8")
+    parts = [fold_line(line) + CRLF for line in header]
+    parts.extend(_event_block(event) for event in sorted(events, key=_event_order))
+    parts.append("END:VCALENDAR" + CRLF)
+    return "".join(parts).encode("utf-8")
