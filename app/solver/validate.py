@@ -1,0 +1,139 @@
+"""The solver-free plan checker: is a `jointops-plan/1` valid for its scenario?
+
+This is the oracle of the spec's ten rules: every test and every solver result goes
+through it. It works on exact instants (datetime arithmetic), never on the rounded
+minutes of `Instance`, and reports every violation with its rule number, operation,
+site and unit. Unknown ids are violations (rule 0, structure), never crashes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.solver.schema import Objective, Plan, Scenario
+
+RULE_NAMES = {
+    0: "structure",
+    1: "window",
+    2: "coordinated strike",
+    3: "requirements",
+    4: "headcount",
+    5: "host-nation presence",
+    6: "jurisdiction",
+    7: "domestic travel",
+    8: "cross-border travel",
+    9: "lanes",
+    10: "one place at a time",
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule (0 = structure: unknown ids, the unscheduled list), with its place."""
+
+    rule: int
+    message: str
+    operation: str | None = None
+    site: str | None = None
+    unit: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass
+class ValidationReport:
+    """The violations of a plan and its recomputed objective."""
+
+    violations: list[Violation] = field(default_factory=list)
+    objective: Objective = field(default_factory=lambda: Objective(priority=0, travel_minutes=0))
+    stated_objective: Objective | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.violations
+
+    def by_rule(self) -> dict[int, int]:
+        """How many violations each rule has."""
+        return dict(sorted(Counter(v.rule for v in self.violations).items()))
+
+
+def describe(
+    rule: int,
+    text: str,
+    operation: str | None = None,
+    site: str | None = None,
+    unit: str | None = None,
+    label: str | None = None,
+) -> Violation:
+    """A violation whose message names the rule, operation, site and unit, then `text`."""
+    where = " ".join(
+        part
+        for part in (
+            operation or "",
+            f"site {site}" if site else "",
+            f"unit {unit}" if unit else "",
+        )
+        if part
+    )
+    prefix = f"rule {rule} ({label or RULE_NAMES[rule]})"
+    message = f"{prefix}: {where}: {text}" if where else f"{prefix}: {text}"
+    return Violation(rule, message, operation, site, unit)
+
+
+def validate_plan(scenario: Scenario, plan: Plan) -> ValidationReport:
+    """Check a plan against every rule of the spec; never raises on bad ids."""
+    from app.solver.validate_rules import PlanChecker
+
+    checker = PlanChecker(scenario)
+    checker.check(plan)
+    return ValidationReport(
+        violations=checker.violations,
+        objective=Objective(priority=checker.priority, travel_minutes=checker.travel),
+        stated_objective=plan.objective,
+    )
+
+
+def format_report(report: ValidationReport) -> str:
+    """The report as text for people: a verdict line, then one line per violation."""
+    objective = report.objective
+    score = f"priority {objective.priority}, travel {objective.travel_minutes} minutes"
+    lines = []
+    if report.valid:
+        lines.append(f"VALID plan: {score}")
+    else:
+        counts = ", ".join(f"rule {rule}: {n}" for rule, n in report.by_rule().items())
+        lines.append(f"INVALID plan: {len(report.violations)} violation(s) ({counts})")
+        lines.append(f"recomputed objective: {score}")
+        lines.extend(f"- {v.message}" for v in report.violations)
+    stated = report.stated_objective
+    if stated is not None and stated != objective:
+        lines.append(
+            f"note: the plan states priority {stated.priority}, travel "
+            f"{stated.travel_minutes} minutes (informational; the recomputed one counts)"
+        )
+    return "\n".join(lines)
+
+
+def report_to_json(report: ValidationReport) -> dict[str, Any]:
+    """The report as JSON-ready data."""
+    return {
+        "valid": report.valid,
+        "objective": report.objective.model_dump(),
+        "stated_objective": (
+            report.stated_objective.model_dump() if report.stated_objective else None
+        ),
+        "violation_counts": {str(rule): n for rule, n in report.by_rule().items()},
+        "violations": [
+            {
+                "rule": v.rule,
+                "operation": v.operation,
+                "site": v.site,
+                "unit": v.unit,
+                "message": v.message,
+            }
+            for v in report.violations
+        ],
+    }

@@ -1,0 +1,195 @@
+"""Rule 8 (travel across a border) and crossing opening hours on exact instants."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from app.solver.instance import ExactInterval, crossing_open_exact
+from app.solver.schema import Assignment, Crossing, Operation, Scenario, Site, Unit, format_instant
+
+if TYPE_CHECKING:
+    from app.solver.validate_rules import PlanChecker
+
+MINUTE = timedelta(minutes=1)
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One unit's passage through a crossing, `[start, end)`."""
+
+    start: datetime
+    end: datetime
+    direction: str  # "outbound" or "return"
+    operation: str
+    site: str
+    unit: str
+
+
+def show(moment: datetime) -> str:
+    """An instant in UTC for messages."""
+    return format_instant(moment)
+
+
+def show_local(moment: datetime, zone: ZoneInfo) -> str:
+    """An instant in a local zone for messages: minutes, or seconds when it has any."""
+    local = moment.astimezone(zone)
+    spec = "minutes" if not (local.second or local.microsecond) else "auto"
+    return local.isoformat(timespec=spec)
+
+
+class CrossingHours:
+    """The exact open time of every crossing, computed once over the horizon."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.crossings = {c.id: c for c in scenario.crossings}
+        # One spare day each side: passages just outside the horizon are still judged
+        # by the crossing's real hours (rule 10 reports them as outside the horizon).
+        self.first = scenario.horizon.start - DAY
+        self.last = scenario.horizon.end + DAY
+        self._open: dict[str, tuple[list[datetime], list[ExactInterval]]] = {}
+
+    def zone(self, crossing_id: str) -> ZoneInfo:
+        return ZoneInfo(self.crossings[crossing_id].timezone)
+
+    def is_open(self, crossing: Crossing, start: datetime, end: datetime) -> bool:
+        """Whether `[start, end)` lies inside one joined opening of the crossing."""
+        if not crossing.open:
+            return True
+        if start < self.first or end > self.last:
+            # Clipping only shrinks openings, so any range covering the passage is exact.
+            windows = crossing_open_exact(crossing, start - DAY, end + DAY)
+            return any(s <= start and end <= e for s, e in windows)
+        if crossing.id not in self._open:
+            windows = crossing_open_exact(crossing, self.first, self.last)
+            self._open[crossing.id] = ([s for s, _ in windows], windows)
+        starts, windows = self._open[crossing.id]
+        index = bisect_right(starts, start) - 1
+        return index >= 0 and end <= windows[index][1]
+
+
+def check_abroad(
+    checker: PlanChecker,
+    operation: Operation,
+    site: Site,
+    assignment: Assignment,
+    unit: Unit,
+    strike: tuple[datetime, datetime],
+) -> None:
+    """Rule 8 for a unit deployed outside its own country; records passages for rule 9."""
+    where = (operation.id, site.id, unit.id)
+    fields = (assignment.crossing, assignment.cross_out, assignment.cross_back)
+    if any(value is None for value in fields):
+        missing = [
+            n
+            for n, v in zip(("crossing", "cross_out", "cross_back"), fields, strict=True)
+            if v is None
+        ]
+        checker.add(
+            8,
+            f"a unit deployed abroad needs crossing, cross_out and cross_back "
+            f"(missing: {', '.join(missing)})",
+            *where,
+        )
+        return
+    crossing = checker.instance.crossings.get(assignment.crossing or "")
+    if crossing is None:
+        checker.add(0, f"unknown crossing id {assignment.crossing!r}", *where)
+        return
+    ends = _crossing_ends(checker, crossing, unit, site)
+    if ends is None:
+        checker.add(
+            8,
+            f"crossing {crossing.id} does not join "
+            f"{checker.instance.unit_country(unit)} and "
+            f"{checker.instance.site_country(site)}",
+            *where,
+        )
+        return
+    _check_route(checker, crossing, ends, assignment, unit, site, strike, where)
+
+
+def _crossing_ends(
+    checker: PlanChecker, crossing: Crossing, unit: Unit, site: Site
+) -> tuple[str, str] | None:
+    """(A, B): the crossing's end in the unit's country and the one in the site's country."""
+    home, away = checker.instance.unit_country(unit), checker.instance.site_country(site)
+    by_country = {checker.instance.region_country[end]: end for end in (crossing.a, crossing.b)}
+    if set(by_country) != {home, away}:
+        return None
+    return by_country[home], by_country[away]
+
+
+def _check_route(
+    checker: PlanChecker,
+    crossing: Crossing,
+    ends: tuple[str, str],
+    assignment: Assignment,
+    unit: Unit,
+    site: Site,
+    strike: tuple[datetime, datetime],
+    where: tuple[str, str, str],
+) -> None:
+    """The four timing inequalities of rule 8, opening hours, and the travel minutes."""
+    a_end, b_end = ends
+    to_crossing = checker.instance.distance(unit.base, a_end)
+    to_site = checker.instance.distance(b_end, site.region)
+    if to_crossing is None or to_site is None:
+        gap = f"base {unit.base} to {a_end}" if to_crossing is None else f"{b_end} to {site.region}"
+        checker.add(8, f"no road from {gap} (route through {crossing.id})", *where)
+        return
+    checker.travel += 2 * (to_crossing + crossing.transit_minutes + to_site)
+    start, end = strike
+    out, back = assignment.cross_out, assignment.cross_back
+    assert out is not None and back is not None  # checked by the caller
+    transit = crossing.transit_minutes * MINUTE
+    checks = [
+        (
+            assignment.depart + to_crossing * MINUTE <= out,
+            f"departs {show(assignment.depart)}, {to_crossing} min from {crossing.id}, cannot "
+            f"cross out at {show(out)}",
+        ),
+        (
+            out + transit + to_site * MINUTE <= start,
+            f"crosses out at {show(out)}, cannot reach the site ({crossing.transit_minutes} min "
+            f"transit + {to_site} min) by the start {show(start)}",
+        ),
+        (
+            end + to_site * MINUTE <= back,
+            f"the strike ends {show(end)}, cannot be back at {crossing.id} ({to_site} min) to "
+            f"cross back at {show(back)}",
+        ),
+        (
+            back + transit + to_crossing * MINUTE <= assignment.return_,
+            f"crosses back at {show(back)}, cannot be home ({crossing.transit_minutes} min "
+            f"transit + {to_crossing} min) by the return {show(assignment.return_)}",
+        ),
+    ]
+    for ok, text in checks:
+        if not ok:
+            checker.add(8, text, *where)
+    for direction, moment in (("outbound", out), ("return", back)):
+        _record_passage(checker, crossing, direction, moment, where)
+
+
+def _record_passage(
+    checker: PlanChecker,
+    crossing: Crossing,
+    direction: str,
+    moment: datetime,
+    where: tuple[str, str, str],
+) -> None:
+    finish = moment + crossing.transit_minutes * MINUTE
+    if not checker.hours.is_open(crossing, moment, finish):
+        local = show_local(moment, checker.hours.zone(crossing.id))
+        checker.add(
+            8,
+            f"{direction} passage through {crossing.id} at {local} local is outside its open hours",
+            *where,
+            label="crossing hours",
+        )
+    checker.passages[crossing.id].append(Passage(moment, finish, direction, *where))
