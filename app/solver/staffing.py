@@ -1,0 +1,153 @@
+"""Staff one operation on its own (ignoring every other operation) with a tiny CP-SAT model.
+
+The diagnosis uses it to prove claims: "this operation could be staffed alone, so the
+plan's other operations are what keeps it out". Lanes are not modelled here; a staffing
+meant to be added to a plan is checked by the validator afterwards.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+from app.solver.instance import Instance, Interval
+from app.solver.reach import Leg, reachable_starts
+from app.solver.schema import Assignment, Operation, ScheduledOperation, Site, Unit
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A unit that may fill one requirement of one site, at the starts where it can be there."""
+
+    unit: Unit
+    site: Site
+    capability: str
+    legs: dict[int, list[Leg]]
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """A start and, per filled requirement, the unit and its round trip."""
+
+    start: int
+    picks: list[tuple[Candidate, Leg]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The answer of `staff_alone`: a staffing, or a proof that none exists, or neither."""
+
+    staffing: Staffing | None
+    proven_impossible: bool
+
+
+def candidates(
+    instance: Instance,
+    operation: Operation,
+    starts: list[int],
+    busy: dict[str, list[Interval]] | None = None,
+) -> list[Candidate]:
+    """Every (unit, site, capability) that may fill a requirement at some start.
+
+    With `busy`, legs that overlap a unit's busy intervals are left out.
+    """
+    found = []
+    for site in operation.sites:
+        for requirement in site.requirements:
+            for unit in instance.scenario.units:
+                if not instance.may_fill(unit, operation, site, requirement.capability):
+                    continue
+                legs = reachable_starts(instance, unit, operation, site, starts)
+                if busy is not None:
+                    legs = _free_legs(legs, busy.get(unit.id, []))
+                if legs:
+                    found.append(Candidate(unit, site, requirement.capability, legs))
+    return found
+
+
+def _free_legs(legs: dict[int, list[Leg]], busy: list[Interval]) -> dict[int, list[Leg]]:
+    """Keep the legs whose busy interval `[depart, return)` overlaps no busy interval."""
+    free: dict[int, list[Leg]] = {}
+    for start, options in legs.items():
+        kept = [
+            leg for leg in options if all(leg.return_ <= b or e <= leg.depart for b, e in busy)
+        ]
+        if kept:
+            free[start] = kept
+    return free
+
+
+def staff_alone(
+    instance: Instance, operation: Operation, found: list[Candidate], starts: list[int]
+) -> Outcome:
+    """Find one start and units that staff every site of the operation (rules 2-8, 10)."""
+    model = cp_model.CpModel()
+    start_at = {s: model.new_bool_var(f"start_{s}") for s in starts}
+    model.add_exactly_one(start_at.values())
+    chosen = [model.new_bool_var(f"{c.unit.id}_{c.site.id}_{c.capability}") for c in found]
+    per_requirement: dict[tuple[str, str], list[cp_model.IntVar]] = defaultdict(list)
+    per_unit: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    for candidate, var in zip(found, chosen, strict=True):
+        per_requirement[candidate.site.id, candidate.capability].append(var)
+        per_unit[candidate.unit.id].append(var)
+        # A chosen unit must be able to be there at the chosen start.
+        model.add_bool_or([var.Not()] + [start_at[s] for s in candidate.legs if s in start_at])
+    for unit_vars in per_unit.values():
+        model.add_at_most_one(unit_vars)
+    for site in operation.sites:
+        _add_site_rules(instance, model, site, found, chosen, per_requirement)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10.0
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return Outcome(None, status == cp_model.INFEASIBLE)
+    start = next(s for s, var in start_at.items() if solver.boolean_value(var))
+    picks = [
+        (c, c.legs[start][0]) for c, var in zip(found, chosen, strict=True)
+        if solver.boolean_value(var)
+    ]
+    return Outcome(Staffing(start, picks), False)
+
+
+def _add_site_rules(
+    instance: Instance,
+    model: cp_model.CpModel,
+    site: Site,
+    found: list[Candidate],
+    chosen: list[cp_model.IntVar],
+    per_requirement: dict[tuple[str, str], list[cp_model.IntVar]],
+) -> None:
+    """Exact counts, host-nation presence and headcount of one site (rules 3-5)."""
+    for requirement in site.requirements:
+        model.add(sum(per_requirement[site.id, requirement.capability]) == requirement.count)
+    here = [(c, v) for c, v in zip(found, chosen, strict=True) if c.site.id == site.id]
+    host = instance.site_country(site)
+    model.add(sum(v for c, v in here if instance.unit_country(c.unit) == host) >= 1)
+    model.add(sum(c.unit.personnel * v for c, v in here) >= site.required_personnel)
+
+
+def to_scheduled(
+    instance: Instance, operation: Operation, staffing: Staffing
+) -> ScheduledOperation:
+    """The staffing as a plan entry with exact instants."""
+    assignments = []
+    for candidate, leg in staffing.picks:
+        crossing = leg.route.crossing
+        assignments.append(
+            Assignment(
+                site=candidate.site.id,
+                unit=candidate.unit.id,
+                capability=candidate.capability,
+                depart=instance.instant(leg.depart),
+                return_=instance.instant(leg.return_),
+                crossing=crossing,
+                cross_out=None if leg.cross_out is None else instance.instant(leg.cross_out),
+                cross_back=None if leg.cross_back is None else instance.instant(leg.cross_back),
+            )
+        )
+    return ScheduledOperation(
+        id=operation.id, start=instance.instant(staffing.start), assignments=assignments
+    )
