@@ -1,0 +1,35 @@
+"""What a calendar feed token shows, and the feed's Last-Modified high-water mark."""
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, enum_type
+
+
+class FeedKind(StrEnum):
+    officer = "officer"
+    unit = "unit"
+    agency = "agency"
+
+
+class FeedSubscription(SQLModel, table=True):
+    """One row per feed token: its kind and target, and what it last served."""
+
+    __tablename__ = "feed_subscriptions"
+    token_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("feed_tokens.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    kind: FeedKind = Field(sa_type=enum_type(FeedKind, "feed_kind"))
+    # A unit id (unit feed) or an agency id (agency feed); NULL for the officer feed,
+    # which follows the user's current unit on every request.
+    target_id: str | None = Field(default=None, max_length=32)
+    # Last-Modified never moves backwards: the feed keeps the newest value it served.
+    last_modified: datetime = Field(sa_type=UTCDateTime)
+    etag: str | None = Field(default=None, max_length=64)
