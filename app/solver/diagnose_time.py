@@ -30,15 +30,30 @@ def timing_reasons(
         possible[site.id] = [s for s in starts if _site_possible(instance, site, mine, s)]
         if not possible[site.id]:
             reasons.extend(_site_reasons(instance, operation, site, mine, starts))
-    if not reasons and not set.intersection(*(set(p) for p in possible.values())):
+    common = set.intersection(*(set(p) for p in possible.values()))
+    if not reasons and not common:
         parts = [f"{sid} only at {_ranges(instance, p)}" for sid, p in possible.items()]
         reasons.append(
             f"its {len(operation.sites)} sites cannot be staffed at the same H-hour: "
             + "; ".join(parts)
         )
+    elif not reasons:
+        reasons.extend(_distinct_reason(operation, found, sorted(common)))
     if operation.fixed_start is not None:
         reasons = [f"fixed start cannot be met: {r}" for r in reasons]
     return reasons
+
+
+def _distinct_reason(operation: Operation, found: list[Candidate], common: list[int]) -> list[str]:
+    """At the starts where every site is possible, are there enough different units?"""
+    needed = sum(r.count for site in operation.sites for r in site.requirements)
+    best = max(len({u.id for u in _present(found, s)}) for s in common)
+    if best >= needed:
+        return []
+    return [
+        f"not enough units can be there at once: its sites need {needed} different units "
+        f"at one start {window_phrase(operation)[3:]}, at most {best} can be there"
+    ]
 
 
 def _present(mine: list[Candidate], start: int, capability: str | None = None) -> list[Unit]:

@@ -1,0 +1,256 @@
+"""Each kind of reason `explain_unscheduled` gives, on the builder's tiny TH/MM world."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.solver.diagnose import explain_unscheduled
+from app.solver.instance import Instance
+from app.solver.schema import Plan
+from app.solver.staffing import candidates, staff_alone, to_scheduled
+from app.solver.validate import validate_plan
+
+from .builders import (
+    add_operations,
+    add_units,
+    make_plan,
+    make_scenario,
+    operation,
+    scenario_dict,
+    site,
+    unit,
+    valid_plan_dict,
+)
+
+EMPTY_PLAN = Plan(format="jointops-plan/1", operations=[], unscheduled=[])
+DAY2 = {"earliest_start": "2026-12-02T00:00:00Z", "latest_end": "2026-12-02T12:00:00Z"}
+
+
+def reasons_for(doc: dict[str, Any], op_id: str = "OP-9", plan: Plan = EMPTY_PLAN) -> str:
+    """All reasons of one operation, joined (each test asserts on their content)."""
+    reasons = explain_unscheduled(Instance(make_scenario(doc)), plan)[op_id]
+    assert reasons and all(reasons)
+    return " | ".join(reasons)
+
+
+def k9_world(k9_unit: dict[str, Any], op: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    doc = scenario_dict(**overrides)
+    add_units(doc, k9_unit)
+    return add_operations(doc, op)
+
+
+def test_every_unscheduled_operation_gets_a_reason() -> None:
+    result = explain_unscheduled(Instance(make_scenario()), EMPTY_PLAN)
+    assert set(result) == {"OP-1", "OP-2"}
+    assert all(result.values())
+
+
+def test_capability_nobody_has() -> None:
+    op = operation("OP-9", sites=[site("S-9", "TH-CRI", {"k9": 1})])
+    doc = add_operations(scenario_dict(), op)
+    assert "site S-9 (TH-CRI): no unit in the scenario has the capability 'k9'" in reasons_for(doc)
+
+
+def test_missing_agreement() -> None:
+    op = operation("OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"k9": 1})])
+    doc = k9_world(unit("U-TH9", capabilities=["k9"]), op, agreements=[])
+    assert reasons_for(doc) == (
+        "site S-9 (MM-TAC): no k9 unit may act there: 1 Thai unit has the capability "
+        "but Thailand has no agreement to deploy into Myanmar"
+    )
+
+
+def test_no_foreign_support_consent() -> None:
+    op = operation("OP-9", foreign_support=False, sites=[site("S-9", "MM-TAC", {"k9": 1})])
+    text = reasons_for(k9_world(unit("U-TH9", capabilities=["k9"]), op))
+    assert "no k9 unit may act there" in text
+    assert "OP-9 has no foreign-support consent from Myanmar" in text
+
+
+def test_outside_operating_regions() -> None:
+    k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
+              operating_regions=["MM-TAC"])
+    op = operation("OP-9", sites=[site("S-9", "MM-KTG", {"k9": 1})])
+    text = reasons_for(k9_world(k9, op))
+    assert "1 Myanmar unit has the capability but MM-KTG is outside their operating regions" in text
+
+
+def test_no_road_to_the_site() -> None:
+    doc = scenario_dict()
+    doc["regions"].append(
+        {"id": "MM-MLA", "name": "Mong La", "country": "MM", "lat": 21.7, "lon": 100.1}
+    )
+    add_units(doc, unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC"))
+    add_operations(doc, operation("OP-9", sites=[site("S-9", "MM-MLA", {"k9": 1})]))
+    assert "no road joins their bases to MM-MLA" in reasons_for(doc)
+
+
+def test_no_crossing_between_the_countries() -> None:
+    doc = scenario_dict()
+    doc["countries"].append({"code": "LA", "name": "Laos", "timezone": "Asia/Vientiane"})
+    doc["regions"].append(
+        {"id": "LA-BOK", "name": "Bokeo", "country": "LA", "lat": 20.3, "lon": 100.4}
+    )
+    doc["agreements"].append({"from": "TH", "to": "LA"})
+    add_units(doc, unit("U-TH9", capabilities=["k9"]))
+    add_operations(doc, operation("OP-9", foreign_support=True,
+                                  sites=[site("S-9", "LA-BOK", {"k9": 1})]))
+    assert "1 Thai unit has the capability but no border crossing joins Thailand and Laos" in (
+        reasons_for(doc)
+    )
+
+
+def test_not_enough_eligible_units_for_the_count() -> None:
+    op = operation("OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"tactical": 5})])
+    text = reasons_for(add_operations(scenario_dict(), op))
+    assert "it needs 5 tactical units but only 3 may act there (U-TH1, U-MM1, U-MM2)" in text
+    assert "no other unit has the capability" in text
+
+
+def test_one_unit_cannot_fill_two_requirements() -> None:
+    doc = scenario_dict()
+    doc["units"][2]["operating_regions"] = ["MM-TAC"]  # U-MM1 stays home
+    add_operations(doc, operation("OP-9", sites=[
+        site("S-9", "MM-KTG", {"tactical": 1, "investigation": 1})]))
+    text = reasons_for(doc)
+    assert "it needs 2 units at once but only 1 may fill its requirements (U-MM2)" in text
+
+
+def test_no_host_nation_unit() -> None:
+    doc = scenario_dict()
+    doc["units"][3]["operating_regions"] = ["MM-KTG"]  # U-MM2, the only MM investigator
+    add_operations(doc, operation("OP-9", foreign_support=True,
+                                  sites=[site("S-9", "MM-TAC", {"investigation": 1})]))
+    text = reasons_for(doc)
+    assert "site S-9 (MM-TAC): no Myanmar unit can be part of it" in text
+    assert "MM-TAC is outside their operating regions" in text
+
+
+def test_headcount_out_of_reach() -> None:
+    op = operation("OP-9", sites=[site("S-9", "TH-CRI", {"tactical": 1}, min_personnel=50)])
+    text = reasons_for(add_operations(scenario_dict(), op))
+    assert "headcount cannot reach min_personnel 50" in text
+    assert "at most 10 personnel" in text
+
+
+def test_window_too_short_for_travel() -> None:
+    k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC")
+    op = operation("OP-9", latest_end="2026-12-01T01:30:00Z",
+                   sites=[site("S-9", "MM-KTG", {"k9": 1})])
+    text = reasons_for(k9_world(k9, op))
+    assert "the window is too short for the travel" in text
+    assert "U-MM9 (based at MM-TAC), needs 120 min each way" in text
+    assert "only 30 min before the latest start" in text
+
+
+def crossing_op(**extra: Any) -> dict[str, Any]:
+    """A Thai k9 team needed in Tachileik while the Mae Sai crossing is shut (15:00Z-23:00Z)."""
+    keys = {"earliest_start": "2026-12-03T16:00:00Z", "latest_end": "2026-12-03T20:00:00Z"}
+    keys.update(extra)
+    return operation(
+        "OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})],
+        **keys,
+    )
+
+
+def crossing_world(op: dict[str, Any]) -> dict[str, Any]:
+    # The horizon ends before the crossing reopens, so waiting on the far side cannot help.
+    horizon = {"start": "2026-12-01T00:00:00Z", "end": "2026-12-03T22:00:00Z"}
+    return k9_world(unit("U-TH9", capabilities=["k9"], base="TH-MSI"), op, horizon=horizon)
+
+
+def test_crossing_closed_for_the_whole_window() -> None:
+    text = reasons_for(crossing_world(crossing_op()))
+    assert "no k9 unit that may act there can be there at any start in its window" in text
+    assert (
+        "for U-TH9 the crossing that would be needed, X-MSI-TAC (Mae Sai - Tachileik, "
+        "open 06:00–22:00 Asia/Bangkok), is closed for the whole window"
+    ) in text
+
+
+def test_crossing_hours_leave_no_passage() -> None:
+    op = crossing_op(earliest_start="2026-12-03T14:30:00Z")  # open until 15:00Z
+    text = reasons_for(crossing_world(op))
+    assert "X-MSI-TAC (Mae Sai - Tachileik, open 06:00–22:00 Asia/Bangkok), has no opening" in text
+
+
+def test_fixed_start_cannot_be_met() -> None:
+    text = reasons_for(crossing_world(crossing_op(fixed_start="2026-12-03T17:00:00Z")))
+    assert text.startswith("fixed start cannot be met:")
+    assert "at its fixed start 2026-12-03 17:00Z" in text
+
+
+def test_window_beyond_the_horizon() -> None:
+    op = operation("OP-9", earliest_start="2026-12-03T23:00:00Z",
+                   latest_end="2026-12-04T02:00:00Z", duration_minutes=120,
+                   sites=[site("S-9", "TH-CRI")])
+    text = reasons_for(add_operations(scenario_dict(), op))
+    assert "leaves no slot start at which 120 min fit inside the planning horizon" in text
+
+
+def test_unit_unavailable() -> None:
+    k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
+              available=[{"start": "2026-12-01T00:00:00Z", "end": "2026-12-01T01:00:00Z"}])
+    op = operation("OP-9", **DAY2, sites=[site("S-9", "MM-TAC", {"k9": 1})])
+    text = reasons_for(k9_world(k9, op))
+    assert "U-MM9 is not available for the whole round trip at any start" in text
+    assert "U-MM9 available 2026-12-01 00:00Z – 2026-12-01 01:00Z" in text
+
+
+def two_k9_units(doc: dict[str, Any], second_capability: str) -> None:
+    """U-A (k9) free 00:00-02:00Z, U-B free 05:00-07:00Z on Dec 2, both in Tachileik."""
+    add_units(
+        doc,
+        unit("U-A", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
+             available=[{"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T02:00:00Z"}]),
+        unit("U-B", agency="MM-MPF", capabilities=[second_capability], base="MM-TAC",
+             available=[{"start": "2026-12-02T05:00:00Z", "end": "2026-12-02T07:00:00Z"}]),
+    )
+
+
+def test_sites_only_staffable_at_different_times() -> None:
+    doc = scenario_dict()
+    two_k9_units(doc, "dog")
+    add_operations(doc, operation("OP-9", **DAY2, sites=[
+        site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"dog": 1})]))
+    text = reasons_for(doc)
+    assert "its 2 sites cannot be staffed at the same H-hour" in text
+    assert "S-A only at 2026-12-02 00:00Z – 2026-12-02 01:00Z" in text
+    assert "S-B only at 2026-12-02 05:00Z – 2026-12-02 06:00Z" in text
+
+
+def test_too_few_units_there_at_once() -> None:
+    doc = scenario_dict()
+    two_k9_units(doc, "k9")
+    add_operations(doc, operation("OP-9", **DAY2, sites=[
+        site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"k9": 1})]))
+    text = reasons_for(doc)
+    assert "its sites need 2 different units at one start" in text
+    assert "at most 1 can be there" in text
+
+
+def test_units_taken_by_higher_priority_operation() -> None:
+    # OP-3 needs U-TH1 (the only tactical unit allowed in Chiang Rai) while OP-1 holds it.
+    doc = add_operations(scenario_dict(), operation(
+        "OP-3", earliest_start="2026-12-02T02:00:00Z", latest_end="2026-12-02T05:00:00Z",
+        sites=[site("S-9", "TH-CRI")]))
+    plan_doc = valid_plan_dict()
+    plan_doc["unscheduled"] = [{"id": "OP-3", "reasons": []}]
+    text = reasons_for(doc, "OP-3", make_plan(plan_doc))
+    assert text.startswith("the units it needs are taken by higher-priority operations "
+                           "OP-1 (priority 3): it could be staffed alone (e.g. at 2026-12-02")
+
+
+def test_fits_into_the_plan_and_the_staffing_is_valid() -> None:
+    scenario = make_scenario()
+    instance = Instance(scenario)
+    reasons = explain_unscheduled(instance, EMPTY_PLAN)["OP-1"]
+    assert "it fits into this plan as it stands" in reasons[0]
+    op = instance.operations["OP-1"]
+    starts = instance.start_minutes(op)
+    outcome = staff_alone(instance, op, candidates(instance, op, starts), starts)
+    assert outcome.staffing is not None
+    plan = Plan(format="jointops-plan/1",
+                operations=[to_scheduled(instance, op, outcome.staffing)],
+                unscheduled=[{"id": "OP-2", "reasons": []}])
+    assert validate_plan(scenario, plan).valid
