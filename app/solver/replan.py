@@ -1,0 +1,107 @@
+"""Replanning after the scenario changed: which earlier orders still hold, what changed.
+
+`--pin` keeps the still-valid operations of an earlier plan exactly (`fixed`); `--stable`
+only prefers them (`preferred`), and the planner reports how many tasking orders changed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from app.solver.schema import Plan, Scenario, ScheduledOperation, Unscheduled
+from app.solver.validate import validate_plan
+
+# A tasking order as a unit receives it: where, as what, and when.
+Order = tuple[str, str, datetime, datetime, datetime, str | None, datetime | None, datetime | None]
+
+
+def sub_plan(scenario: Scenario, operations: list[ScheduledOperation]) -> Plan:
+    """A complete plan of just these operations (all others listed as unscheduled)."""
+    kept = {op.id for op in operations}
+    return Plan(
+        format="jointops-plan/1",
+        scenario=scenario.name,
+        operations=operations,
+        unscheduled=[Unscheduled(id=op.id, reasons=[]) for op in scenario.operations
+                     if op.id not in kept],
+    )
+
+
+def _is_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> bool:
+    return validate_plan(scenario, sub_plan(scenario, operations)).valid
+
+
+def still_valid_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledOperation]:
+    """The earlier plan's operations that are valid now, alone and all together.
+
+    Each operation is first checked alone (at its start, with its units). When the
+    survivors conflict (a unit now unavailable elsewhere, a lane less), the one of
+    lowest priority named by a violation is dropped until the rest is valid.
+    """
+    known = {op.id: op for op in scenario.operations}
+    seen: set[str] = set()
+    kept = []
+    for scheduled in earlier.operations:
+        if scheduled.id in known and scheduled.id not in seen and _is_valid(scenario, [scheduled]):
+            kept.append(scheduled)
+            seen.add(scheduled.id)
+    while kept:
+        report = validate_plan(scenario, sub_plan(scenario, kept))
+        if report.valid:
+            break
+        named = {v.operation for v in report.violations if v.operation} & {op.id for op in kept}
+        if not named:
+            return _greedy_keep(scenario, kept)
+        drop = min(named, key=lambda op_id: (known[op_id].priority, _negated(op_id)))
+        kept = [op for op in kept if op.id != drop]
+    return kept
+
+
+def _negated(op_id: str) -> list[int]:
+    """Sort key that puts later ids first (ties drop the later-listed operation)."""
+    return [-ord(ch) for ch in op_id]
+
+
+def _greedy_keep(
+    scenario: Scenario, operations: list[ScheduledOperation]
+) -> list[ScheduledOperation]:
+    """Add operations by priority while the whole stays valid."""
+    priority = {op.id: op.priority for op in scenario.operations}
+    kept: list[ScheduledOperation] = []
+    for op in sorted(operations, key=lambda o: -priority[o.id]):
+        if _is_valid(scenario, [*kept, op]):
+            kept.append(op)
+    order = {op.id: i for i, op in enumerate(operations)}
+    return sorted(kept, key=lambda o: order[o.id])
+
+
+def orders(plan: Plan) -> dict[tuple[str, str], Order]:
+    """Each tasking order of the plan, keyed by (operation, unit)."""
+    result: dict[tuple[str, str], Order] = {}
+    for scheduled in plan.operations:
+        for a in scheduled.assignments:
+            result[scheduled.id, a.unit] = (
+                a.site, a.capability, scheduled.start, a.depart, a.return_,
+                a.crossing, a.cross_out, a.cross_back,
+            )
+    return result
+
+
+def count_changed_orders(a: Plan, b: Plan) -> int:
+    """How many tasking orders differ: issued, cancelled, or changed in place or time."""
+    first, second = orders(a), orders(b)
+    return sum(1 for key in first.keys() | second.keys() if first.get(key) != second.get(key))
+
+
+def pinned_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledOperation]:
+    """`--pin`: the operations the new plan must keep exactly as they were."""
+    return still_valid_operations(scenario, earlier)
+
+
+def preferred_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledOperation]:
+    """`--stable`: the operations the new plan should keep unless that costs priority.
+
+    Only still-valid ones are offered, so a preference never points the solver at a
+    start or unit that the current scenario forbids.
+    """
+    return still_valid_operations(scenario, earlier)
