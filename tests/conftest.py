@@ -6,18 +6,40 @@ On PostgreSQL each test session works in a fresh schema that is dropped at the e
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
-import app.models  # noqa: F401  (registers the tables)
-from app.db import make_engine
+from app.accounts.service import hash_password, start_session
+from app.config import get_settings
+from app.db import get_session, make_engine
+from app.main import create_app
+from app.models import (
+    Agency,
+    Agreement,
+    Country,
+    Crossing,
+    Operation,
+    OperationState,
+    Region,
+    Requirement,
+    Road,
+    Role,
+    Site,
+    Unit,
+    User,
+)
 
 DB_FIXTURES = {"engine", "session", "client", "migration_engine", "world"}
 
@@ -93,3 +115,194 @@ def session(engine: Engine) -> Iterator[Session]:
         db.close()
         outer.rollback()
         connection.close()
+
+
+# --- web client and factories -------------------------------------------------------
+
+TEST_PASSWORD = "correct-horse-battery"
+
+
+@functools.cache
+def _test_password_hash() -> str:
+    # argon2id is deliberately slow: hash the shared test password once per run.
+    return hash_password(TEST_PASSWORD)
+
+
+@pytest.fixture
+def client(session: Session) -> Iterator[TestClient]:
+    """An anonymous TestClient whose app uses the test `session`."""
+    application = create_app()
+    application.dependency_overrides[get_session] = lambda: session
+    with TestClient(application) as test_client:
+        yield test_client
+
+
+def _make_user(
+    session: Session,
+    role: Role | str = Role.planner,
+    agency: Agency | str | None = None,
+    unit: Unit | str | None = None,
+    *,
+    username: str | None = None,
+    password: str | None = None,
+    is_active: bool = True,
+) -> User:
+    """A committed-enough (flushed) user; password defaults to TEST_PASSWORD."""
+    user = User(
+        username=username or f"user-{uuid.uuid4().hex[:8]}",
+        full_name="Test User",
+        role=Role(role),
+        agency_id=agency.id if isinstance(agency, Agency) else agency,
+        unit_id=unit.id if isinstance(unit, Unit) else unit,
+        is_active=is_active,
+        password_hash=hash_password(password) if password else _test_password_hash(),
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def _login(client: TestClient, user: User) -> TestClient:
+    """A new client for `client`'s app, signed in as `user` (cookie + CSRF header set)."""
+    session = client.app.dependency_overrides[get_session]()  # type: ignore[attr-defined]
+    token, row = start_session(session, user=user)
+    session.flush()
+    signed_in = TestClient(client.app)
+    signed_in.cookies.set(get_settings().session_cookie_name, token)
+    signed_in.headers["X-CSRF-Token"] = row.csrf_token
+    return signed_in
+
+
+@pytest.fixture
+def make_user() -> Callable[..., User]:
+    """`make_user(session, role=..., agency=..., unit=..., username=..., password=...)`."""
+    return _make_user
+
+
+@pytest.fixture
+def login() -> Callable[[TestClient, User], TestClient]:
+    """`login(client, user)` -> a client signed in as `user`."""
+    return _login
+
+
+@dataclass
+class World:
+    """A small three-country world: Thailand, Laos, Myanmar (UTC+06:30)."""
+
+    countries: dict[str, Country]
+    regions: dict[str, Region]
+    crossings: dict[str, Crossing]
+    agencies: dict[str, Agency]
+    units: dict[str, Unit]
+
+
+def _build_world(session: Session) -> World:
+    countries = {
+        code: Country(code=code, name=name, timezone=tz)
+        for code, name, tz in [
+            ("TH", "Thailand", "Asia/Bangkok"),
+            ("LA", "Laos", "Asia/Vientiane"),
+            ("MM", "Myanmar", "Asia/Yangon"),
+        ]
+    }
+    regions = {
+        rid: Region(id=rid, name=name, country_code=rid[:2], lat=lat, lon=lon)
+        for rid, name, lat, lon in [
+            ("TH-CRI", "Chiang Rai", 19.91, 99.84),
+            ("TH-MSI", "Mae Sai", 20.43, 99.88),
+            ("TH-CKG", "Chiang Khong", 20.26, 100.40),
+            ("LA-BOK", "Bokeo (Huay Xai)", 20.28, 100.41),
+            ("MM-TAC", "Tachileik", 20.45, 99.88),
+        ]
+    }
+    crossings = {
+        "X-MSI-TAC": Crossing(id="X-MSI-TAC", name="Mae Sai - Tachileik", a_id="TH-MSI",
+                              b_id="MM-TAC", transit_minutes=30, lanes=2,
+                              timezone="Asia/Bangkok",
+                              open_windows=[{"from": "06:30", "to": "21:00"}]),
+        "X-CKG-HXY": Crossing(id="X-CKG-HXY", name="Chiang Khong - Huay Xai", a_id="TH-CKG",
+                              b_id="LA-BOK", transit_minutes=20, lanes=1,
+                              timezone="Asia/Bangkok", open_windows=None),
+    }
+    agencies = {
+        aid: Agency(id=aid, name=name, country_code=aid[:2])
+        for aid, name in [("TH-RTP", "Royal Thai Police"), ("LA-MPS", "Lao Ministry of Public "
+                          "Security"), ("MM-MPF", "Myanmar Police Force")]
+    }
+    units = {
+        uid: Unit(id=uid, agency_id=agency, callsign=callsign, capabilities=caps,
+                  personnel=people, base_region_id=base)
+        for uid, agency, callsign, caps, people, base in [
+            ("U-TH-1", "TH-RTP", "RTP-1", ["tactical", "investigation"], 12, "TH-CRI"),
+            ("U-TH-2", "TH-RTP", "RTP-2", ["border_patrol"], 8, "TH-MSI"),
+            ("U-LA-1", "LA-MPS", "MPS-1", ["tactical"], 10, "LA-BOK"),
+            ("U-MM-1", "MM-MPF", "MPF-1", ["tactical", "cyber"], 9, "MM-TAC"),
+        ]
+    }
+    roads = [Road(a_id="TH-CRI", b_id="TH-MSI", minutes=60),
+             Road(a_id="TH-CRI", b_id="TH-CKG", minutes=120)]
+    agreements = [Agreement(from_country=a, to_country=b)
+                  for a, b in [("TH", "MM"), ("TH", "LA"), ("LA", "TH"), ("MM", "TH")]]
+    for group in (countries, regions, agencies):
+        session.add_all(group.values())
+        session.flush()
+    session.add_all([*crossings.values(), *units.values(), *roads, *agreements])
+    session.flush()
+    return World(countries, regions, crossings, agencies, units)
+
+
+@pytest.fixture
+def world(session: Session) -> World:
+    """Countries TH/LA/MM, five regions, two crossings, three agencies, four units."""
+    return _build_world(session)
+
+
+def _make_operation(
+    session: Session,
+    lead_agency: Agency | str = "TH-RTP",
+    sites: dict[str, dict[str, int]] | None = None,
+    *,
+    state: OperationState | str = OperationState.draft,
+    op_id: str | None = None,
+    code_name: str = "Mekong Dawn",
+    start: datetime | None = None,
+    duration_minutes: int = 240,
+    **fields: Any,
+) -> Operation:
+    """An operation with sites `{region_id: {capability: count}}` (default one TH site)."""
+    start = start or datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
+    op = Operation(
+        id=op_id or f"OP-{uuid.uuid4().hex[:6].upper()}",
+        code_name=code_name,
+        lead_agency_id=lead_agency.id if isinstance(lead_agency, Agency) else lead_agency,
+        priority=fields.pop("priority", 5),
+        earliest_start=start,
+        latest_end=fields.pop("latest_end", start + timedelta(days=2)),
+        duration_minutes=duration_minutes,
+        state=OperationState(state),
+        **fields,
+    )
+    session.add(op)
+    session.flush()
+    for region, needs in (sites or {"TH-CRI": {"tactical": 1}}).items():
+        site = Site(id=f"S-{uuid.uuid4().hex[:8].upper()}", operation_id=op.id, region_id=region)
+        session.add(site)
+        session.flush()
+        session.add_all(
+            Requirement(site_id=site.id, capability=cap, count=n) for cap, n in needs.items()
+        )
+    session.flush()
+    session.refresh(op)
+    return op
+
+
+@pytest.fixture
+def make_operation() -> Callable[..., Operation]:
+    """`make_operation(session, lead_agency, {region: {capability: count}}, state=...)`."""
+    return _make_operation
+
+
+@pytest.fixture
+def test_password() -> str:
+    """The password of every user made by `make_user` without an explicit one."""
+    return TEST_PASSWORD

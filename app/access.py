@@ -1,0 +1,50 @@
+"""Need-to-know: who may see which operation. One rule, used by every view, API and feed."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, false, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.errors import NotFound
+from app.models import Agency, Operation, Region, Role, Site, Tasking, Unit, User
+
+
+def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
+    """SELECT of the operations this user may see.
+
+    Visible to: its lead agency; the agencies of its host countries (the countries of its
+    sites' regions); the agencies whose units hold a published tasking in it; admins.
+    """
+    query = select(Operation)
+    if user.role == Role.admin:
+        return query
+    if user.agency_id is None:
+        return query.where(false())
+    agency_country = select(Agency.country_code).where(Agency.id == user.agency_id)
+    hosts = exists().where(
+        col(Site.operation_id) == col(Operation.id),
+        col(Region.id) == col(Site.region_id),
+        col(Region.country_code).in_(agency_country.scalar_subquery()),
+    )
+    tasked = exists().where(
+        col(Tasking.operation_id) == col(Operation.id),
+        col(Unit.id) == col(Tasking.unit_id),
+        col(Unit.agency_id) == user.agency_id,
+    )
+    return query.where(or_(col(Operation.lead_agency_id) == user.agency_id, hosts, tasked))
+
+
+def can_see_operation(session: Session, *, user: User, operation: Operation) -> bool:
+    """Whether the need-to-know rule lets this user see the operation."""
+    query = visible_operations_query(user).where(Operation.id == operation.id)
+    return session.exec(query).first() is not None
+
+
+def get_visible_operation(session: Session, *, user: User, operation_id: str) -> Operation:
+    """The operation, or NotFound (404) whether it is missing or merely not visible."""
+    query = visible_operations_query(user).where(Operation.id == operation_id)
+    operation = session.exec(query).first()
+    if operation is None:
+        raise NotFound("No such operation")
+    return operation

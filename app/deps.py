@@ -1,0 +1,112 @@
+"""Request dependencies: who is calling, what they may do, CSRF, and lookup-or-404."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from app.accounts import service as accounts
+from app.config import get_settings
+from app.db import SessionDep
+from app.errors import AppError, Forbidden, LoginRequired
+from app.models import Operation, Role, User, UserSession
+from app.web import CSRF_COOKIE
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@dataclass
+class Auth:
+    user: User
+    user_session: UserSession
+
+
+def get_auth(request: Request, session: SessionDep) -> Auth | None:
+    """The caller's live session, if any; also exposes user and CSRF token to templates."""
+    token = request.cookies.get(get_settings().session_cookie_name)
+    found = accounts.lookup_session(session, token=token) if token else None
+    if found is None:
+        request.state.user = None
+        csrf = request.cookies.get(CSRF_COOKIE)
+        if not csrf:
+            csrf = secrets.token_urlsafe(32)
+            request.state.new_csrf_cookie = csrf
+        request.state.csrf_token = csrf
+        return None
+    user, row = found
+    request.state.user = user
+    request.state.csrf_token = row.csrf_token
+    return Auth(user, row)
+
+
+AuthDep = Annotated[Auth | None, Depends(get_auth)]
+
+
+def access_rule(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a dependency as an access rule (a test checks every route declares one)."""
+    func.access_rule = True  # type: ignore[attr-defined]
+    return func
+
+
+@access_rule
+def public() -> None:
+    """Explicitly open to anyone, signed in or not."""
+
+
+@access_rule
+def get_current_user(auth: AuthDep) -> User:
+    """The signed-in user; otherwise a redirect to the login page (401 for the API)."""
+    if auth is None:
+        raise LoginRequired()
+    return auth.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+Public = Depends(public)
+
+
+def require_role(*roles: Role) -> Callable[[User], User]:
+    """A dependency that lets only the given roles through (403 for the others)."""
+    allowed = {Role(r) for r in roles}
+
+    @access_rule
+    def check(user: CurrentUser) -> User:
+        if user.role not in allowed:
+            raise Forbidden()
+        return user
+
+    return check
+
+
+AdminUser = Annotated[User, Depends(require_role(Role.admin))]
+PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.admin))]
+
+
+async def csrf_protect(request: Request, auth: AuthDep) -> None:
+    """Refuse unsafe requests without the session's CSRF token (form field or header)."""
+    if request.method in SAFE_METHODS:
+        return
+    expected = auth.user_session.csrf_token if auth else request.cookies.get(CSRF_COOKIE)
+    sent = request.headers.get("X-CSRF-Token")
+    if not sent and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(expected, sent):
+        raise AppError("Missing or invalid CSRF token; reload the page and try again", 403)
+
+
+def get_visible_operation(operation_id: str, user: CurrentUser, session: SessionDep) -> Operation:
+    """The operation of the path, if this user may know it exists; 404 otherwise."""
+    from app.access import get_visible_operation as lookup
+
+    return lookup(session, user=user, operation_id=operation_id)
+
+
+VisibleOperation = Annotated[Operation, Depends(get_visible_operation)]

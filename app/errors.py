@@ -1,0 +1,121 @@
+"""Errors that carry their own status, and the one handler that renders them."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """A failure the user should see: message and HTTP status travel together."""
+
+    def __init__(self, message: str, status: int = 400, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.details = details
+
+
+class NotFound(AppError):
+    """Missing, or not for this user's eyes (need-to-know answers 404, never 403)."""
+
+    def __init__(self, message: str = "Not found") -> None:
+        super().__init__(message, 404)
+
+
+class Forbidden(AppError):
+    def __init__(self, message: str = "You are not allowed to do this") -> None:
+        super().__init__(message, 403)
+
+
+class Conflict(AppError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 409)
+
+
+class LoginRequired(AppError):
+    def __init__(self) -> None:
+        super().__init__("Please sign in", 401)
+
+
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _login_redirect(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = "/login" if target in ("/", "/login") else "/login?next=" + quote(target, safe="/")
+    if is_htmx(request):
+        return Response(status_code=401, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
+
+
+def render_error(request: Request, message: str, status: int, details: Any = None) -> Response:
+    """JSON for the API, a toast for htmx, a full page otherwise."""
+    if is_api(request):
+        body: dict[str, Any] = {"detail": message}
+        if details is not None:
+            body["errors"] = details
+        return JSONResponse(body, status_code=status)
+    from app.web import templates  # late import: web imports this module
+
+    ctx = {"request": request, "message": message, "status": status, "details": details}
+    if is_htmx(request):
+        response = templates.TemplateResponse(
+            request, "errors/error.html", ctx, block_name="toast", status_code=status
+        )
+        # Error responses go to the toast area, whatever the triggering element targeted.
+        response.headers["HX-Retarget"] = "#toasts"
+        response.headers["HX-Reswap"] = "beforeend"
+        return response
+    return templates.TemplateResponse(request, "errors/error.html", ctx, status_code=status)
+
+
+def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if isinstance(exc, LoginRequired) and not is_api(request):
+        return _login_redirect(request)
+    return render_error(request, exc.message, exc.status, exc.details)
+
+
+def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    messages = {404: "Not found", 405: "Method not allowed"}
+    message = exc.detail if isinstance(exc.detail, str) else messages.get(exc.status_code, "")
+    response = render_error(request, message or "Error", exc.status_code)
+    response.headers.update(exc.headers or {})
+    return response
+
+
+def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+    return render_error(request, "The request is not valid", 422, problems)
+
+
+def _unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return render_error(request, "Something went wrong on our side", 500)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error through `render_error`."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,143 @@
+"""Templates, htmx-aware rendering, redirects, flash messages, navigation and time filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse, Response
+from jinja2_fragments.fastapi import Jinja2Blocks
+
+from app.config import ROOT, get_settings
+from app.errors import is_htmx
+
+HTMX_JS = "vendor/htmx-2.0.11.min.js"
+FLASH_COOKIE = "jointops_flash"
+CSRF_COOKIE = "jointops_csrf"
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    path: str
+    roles: frozenset[str]
+    order: int = 50
+
+
+NAV: list[NavItem] = []
+
+
+def register_nav(label: str, path: str, roles: set[str] | list[str], order: int = 50) -> None:
+    """Add a navigation link shown to the given roles (call once, at import of a router)."""
+    if any(item.path == path for item in NAV):
+        return
+    NAV.append(NavItem(label, path, frozenset(str(r) for r in roles), order))
+    NAV.sort(key=lambda item: (item.order, item.label))
+
+
+def nav_for(user: Any) -> list[NavItem]:
+    """The navigation links this user's role may follow."""
+    if user is None:
+        return []
+    return [item for item in NAV if str(user.role) in item.roles]
+
+
+def fmt_utc(value: datetime | None, seconds: bool = False) -> str:
+    """An instant in UTC, e.g. `2026-12-02 03:00Z`."""
+    if value is None:
+        return ""
+    pattern = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
+    return value.astimezone(UTC).strftime(pattern) + "Z"
+
+
+def fmt_local(value: datetime | None, tz: str, with_zone: bool = True) -> str:
+    """An instant in a local zone, e.g. `2026-12-02 09:30 (UTC+06:30)`."""
+    if value is None:
+        return ""
+    local = value.astimezone(ZoneInfo(tz))
+    text = local.strftime("%Y-%m-%d %H:%M")
+    if not with_zone:
+        return text
+    offset = local.strftime("%z")
+    return f"{text} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def fmt_duration(minutes: int | None) -> str:
+    """Minutes as `5 h 30 min`."""
+    if minutes is None:
+        return ""
+    hours, rest = divmod(int(minutes), 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def _base_context(request: Request) -> dict[str, Any]:
+    user = getattr(request.state, "user", None)
+    return {
+        "current_user": user,
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        "nav": nav_for(user),
+        "flash": unquote(request.cookies.get(FLASH_COOKIE, "")),
+        "htmx_js": HTMX_JS,
+    }
+
+
+templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
+templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration)
+
+
+def _finish(request: Request, response: Response) -> Response:
+    response.headers["Vary"] = "HX-Request"
+    if request.cookies.get(FLASH_COOKIE):
+        response.delete_cookie(FLASH_COOKIE)
+    new_csrf = getattr(request.state, "new_csrf_cookie", None)
+    if new_csrf:
+        response.set_cookie(
+            CSRF_COOKIE, new_csrf, httponly=True, samesite="lax",
+            secure=get_settings().cookie_secure,
+        )
+    return response
+
+
+def render(
+    request: Request,
+    template: str,
+    ctx: dict[str, Any] | None = None,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """Render a page, or only `block` of it for an htmx request (not for history restore)."""
+    partial = (
+        block is not None
+        and is_htmx(request)
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+    response = templates.TemplateResponse(
+        request,
+        template,
+        dict(ctx or {}),
+        status_code=status_code,
+        headers=headers,
+        block_name=block if partial else None,
+    )
+    return _finish(request, response)
+
+
+def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
+    """See-other redirect; for htmx an `HX-Redirect` so the whole page changes."""
+    response: Response
+    if is_htmx(request):
+        response = Response(status_code=200, headers={"HX-Redirect": url})
+    else:
+        response = RedirectResponse(url, status_code=303)
+    _finish(request, response)
+    if flash:
+        response.set_cookie(FLASH_COOKIE, quote(flash), httponly=True, samesite="lax")
+    return response
