@@ -1,9 +1,244 @@
-"""Commands of the `jointops` CLI for this area (see app/cli.py)."""
+"""Solver commands of the `jointops` CLI: solve, check, explain, diff (see app/cli.py).
+
+Exit codes: 0 success (a valid plan), 1 an invalid plan, 2 bad input (the scenario or a
+plan file is rejected; every problem is listed on stderr with its JSON path).
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
 import typer
+
+from app.solver.loader import DocumentError, load_plan, load_scenario
+from app.solver.schema import Plan, Scenario
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
+    app.command("solve")(solve_command)
+    app.command("check")(check_command)
+    app.command("explain")(explain_command)
+    app.command("diff")(diff_command)
+
+
+def fail(lines: list[str], code: int = 2) -> NoReturn:
+    """Print every line on stderr and stop with `code`."""
+    for line in lines:
+        typer.echo(line, err=True)
+    raise typer.Exit(code)
+
+
+def read_scenario(path: Path) -> Scenario:
+    """The checked scenario, or exit 2 listing every problem with its JSON path."""
+    try:
+        return load_scenario(path)
+    except DocumentError as exc:
+        fail([f"{path}: scenario rejected ({len(exc.problems)} problems):"]
+             + [f"  {p}" for p in exc.problems])
+
+
+def read_plan(path: Path) -> Plan:
+    """The plan document, or exit 2 listing every problem with its JSON path."""
+    try:
+        return load_plan(path)
+    except DocumentError as exc:
+        fail([f"{path}: plan rejected ({len(exc.problems)} problems):"]
+             + [f"  {p}" for p in exc.problems])
+
+
+def emit_json(data: Any) -> None:
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def write_atomically(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON to a temporary file beside `path`, then rename: readers never see half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=2, ensure_ascii=False)
+            out.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def check_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    plan: Annotated[Path, typer.Argument(help="Plan JSON file to check.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Check a plan against its scenario: list violations and the recomputed objective."""
+    from app.solver.validate import format_report, report_to_json, validate_plan
+
+    report = validate_plan(read_scenario(scenario), read_plan(plan))
+    if as_json:
+        emit_json(report_to_json(report))
+    else:
+        typer.echo(format_report(report))
+    raise typer.Exit(0 if report.valid else 1)
+
+
+def explain_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    plan: Annotated[Path, typer.Argument(help="Plan JSON file.")],
+    operation: Annotated[str, typer.Argument(help="Operation id, e.g. OP-0003.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Explain one operation: its orders and times, or why it is not scheduled."""
+    from app.solver.explain import format_view, operation_view
+    from app.solver.instance import Instance
+
+    instance = Instance(read_scenario(scenario))
+    the_plan = read_plan(plan)
+    if operation not in instance.operations:
+        fail([f"{scenario}: no operation {operation!r} in the scenario"])
+    view = operation_view(instance, the_plan, operation)
+    if as_json:
+        emit_json(view)
+    else:
+        typer.echo(format_view(view))
+
+
+def diff_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    plan_a: Annotated[Path, typer.Argument(help="The earlier plan.")],
+    plan_b: Annotated[Path, typer.Argument(help="The later plan.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Show what changed from plan A to plan B: operations, units, times, objective."""
+    from app.solver.diff import diff_plans
+
+    the_scenario = read_scenario(scenario)
+    diff = diff_plans(the_scenario, read_plan(plan_a), read_plan(plan_b))
+    if as_json:
+        emit_json(diff.to_json())
+    else:
+        typer.echo(diff.to_text())
+
+
+def solve_command(
+    scenario: Annotated[Path, typer.Argument(help="Scenario JSON file.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the plan.")],
+    time_limit: Annotated[float, typer.Option(help="Seconds the solver may run.")] = 10.0,
+    workers: Annotated[int, typer.Option(help="CP-SAT worker threads.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, 1 worker: same plan).")] = 0,
+    pin: Annotated[Path | None, typer.Option(help="Keep this plan's still-valid operations.")]
+    = None,
+    stable: Annotated[Path | None, typer.Option(help="Prefer this plan's operations.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Solve a scenario into a plan; live progress on stderr, a summary at the end."""
+    from app.solver.instance import Instance
+    from app.solver.replan import count_changed_orders, pinned_operations, preferred_operations
+    from app.solver.solve import SolveOptions, solve
+
+    if pin is not None and stable is not None:
+        fail(["--pin and --stable exclude each other: choose one"])
+    the_scenario = read_scenario(scenario)
+    earlier_path = pin or stable
+    earlier = read_plan(earlier_path) if earlier_path is not None else None
+    fixed = pinned_operations(the_scenario, earlier) if pin and earlier else []
+    preferred = preferred_operations(the_scenario, earlier) if stable and earlier else []
+    instance = Instance(the_scenario)
+    options = SolveOptions(
+        time_limit=time_limit, workers=workers, seed=seed, fixed=fixed, preferred=preferred,
+        on_progress=_print_progress,
+    )
+    result = solve(instance, options)
+    plan = _with_reasons(instance, result.plan)
+    report = _check_result(the_scenario, plan)
+    write_atomically(output, _stable_document(plan))
+    summary = _summary(result, plan, report.objective, output)
+    if pin:
+        summary["pinned"] = len(fixed)
+    if stable and earlier is not None:
+        summary["changed_orders"] = count_changed_orders(earlier, plan)
+    if as_json:
+        emit_json(summary)
+    else:
+        typer.echo(_summary_text(summary))
+
+
+def _print_progress(progress: Any) -> None:
+    """One stderr line per improvement: what the planner has, and how far from the best."""
+    gap = "-" if progress.gap is None else f"{progress.gap:.1%}"
+    typer.echo(
+        f"[{progress.elapsed:7.2f}s] {progress.status}: priority {progress.priority}"
+        f" (bound {progress.bound}, gap {gap}), travel {progress.travel_minutes} min",
+        err=True,
+    )
+
+
+def _with_reasons(instance: Any, plan: Plan) -> Plan:
+    """The plan with every unscheduled operation listed once, with diagnosed reasons."""
+    from app.solver.diagnose import explain_unscheduled
+    from app.solver.schema import Unscheduled
+
+    reasons = explain_unscheduled(instance, plan)
+    unscheduled = [
+        Unscheduled(id=op.id, reasons=reasons[op.id])
+        for op in instance.scenario.operations
+        if op.id in reasons
+    ]
+    return plan.model_copy(update={"unscheduled": unscheduled})
+
+
+def _check_result(scenario: Scenario, plan: Plan) -> Any:
+    """The validator's report; an invalid solver result is a fault and is not written."""
+    from app.solver.validate import validate_plan
+
+    report = validate_plan(scenario, plan)
+    if not report.valid:
+        fail(["solver fault: the plan breaks the rules, nothing written:"]
+             + [f"  {v.message}" for v in report.violations[:20]], code=1)
+    return report
+
+
+def _stable_document(plan: Plan) -> dict[str, Any]:
+    """The plan as JSON without run-time measurements, so equal plans give equal files."""
+    document = plan.to_json_dict()
+    solver = document.get("solver")
+    if isinstance(solver, dict):
+        for key in ("wall_seconds", "first_solution_seconds", "elapsed"):
+            solver.pop(key, None)
+    return document
+
+
+def _summary(result: Any, plan: Plan, objective: Any, output: Path) -> dict[str, Any]:
+    info = plan.solver
+    return {
+        "status": str(result.status),
+        "priority": objective.priority,
+        "priority_bound": info.priority_bound if info else None,
+        "travel_minutes": objective.travel_minutes,
+        "scheduled": len(plan.operations),
+        "unscheduled": len(plan.unscheduled),
+        "wall_seconds": info.wall_seconds if info else None,
+        "first_solution_seconds": getattr(result, "first_solution_seconds", None),
+        "plan": str(output),
+    }
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    bound = summary["priority_bound"]
+    lines = [
+        f"status: {summary['status']}",
+        f"priority: {summary['priority']}" + (f" (bound {bound})" if bound is not None else ""),
+        f"travel: {summary['travel_minutes']} min",
+        f"operations: {summary['scheduled']} scheduled, {summary['unscheduled']} unscheduled",
+    ]
+    if "pinned" in summary:
+        lines.append(f"pinned from the earlier plan: {summary['pinned']} operations")
+    if "changed_orders" in summary:
+        lines.append(f"tasking orders changed since the earlier plan: {summary['changed_orders']}")
+    lines.append(f"plan written to {summary['plan']}")
+    return "\n".join(lines)
