@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.solver.loader import load_plan
 from app.solver.validate import (
@@ -638,3 +642,106 @@ def test_format_and_json_reports() -> None:
     assert data["violation_counts"] == {"7": 1}
     assert data["violations"][0]["rule"] == 7
     assert (data["violations"][0]["operation"], data["violations"][0]["unit"]) == ("OP-1", "U-TH2")
+
+
+# ---- properties and scale ----------------------------------------------------------------
+
+TIME_KEYS = ("start", "depart", "return", "cross_out", "cross_back")
+
+
+def reexpress(plan: Doc, offset_minutes: int) -> Doc:
+    """The same plan with every instant written in another UTC offset."""
+    zone = timezone(timedelta(minutes=offset_minutes))
+
+    def move(text: str) -> str:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(zone).isoformat()
+
+    for scheduled in plan["operations"]:
+        scheduled["start"] = move(scheduled["start"])
+        for item in scheduled["assignments"]:
+            for key in TIME_KEYS:
+                if item.get(key):
+                    item[key] = move(item[key])
+    return plan
+
+
+@settings(max_examples=25, deadline=None)
+@given(offset=st.integers(min_value=-12 * 4, max_value=14 * 4).map(lambda q: q * 15))
+def test_the_offset_instants_are_written_in_never_matters(offset: int) -> None:
+    broken = valid_plan_dict()
+    leg(broken, 0, 1)["cross_out"] = "2026-12-01T21:00:00Z"  # at night
+    for plan in (valid_plan_dict(), broken):
+        expected = [(v.rule, v.operation, v.site, v.unit) for v in check(plan).violations]
+        again = check(reexpress(plan, offset))
+        assert [(v.rule, v.operation, v.site, v.unit) for v in again.violations] == expected
+        assert again.objective == check(plan).objective
+
+
+def scale_world(groups: int = 100, rounds: int = 20) -> tuple[Doc, Doc]:
+    """A scenario and valid plan of groups x rounds operations, 4 units each (half abroad)."""
+    doc = scenario_dict(horizon={"start": "2026-12-01T00:00:00Z", "end": "2026-12-08T00:00:00Z"})
+    doc["crossings"][0].update(open=[], lanes=1000)
+    doc["units"] = [unit(f"U-{g}-{i}") for g in range(groups) for i in range(4)]
+    doc["units"] += [unit(f"M-{g}", agency="MM-MPF", base="MM-TAC") for g in range(groups)]
+    doc["operations"], plan_ops = [], []
+    origin = datetime(2026, 12, 1, 4, tzinfo=UTC)
+    for k in range(groups * rounds):
+        group, start = k % groups, origin + (k // groups) * timedelta(hours=6)
+        abroad = group % 2 == 1
+        region = "MM-TAC" if abroad else "TH-CRI"
+        doc["operations"].append(
+            operation(
+                f"OP-{k}",
+                foreign_support=True,
+                earliest_start="2026-12-01T00:00:00Z",
+                latest_end="2026-12-08T00:00:00Z",
+                sites=[site(f"S-{k}", region, {"tactical": 4})],
+            )
+        )
+        plan_ops.append(
+            {
+                "id": f"OP-{k}",
+                "start": start.isoformat(),
+                "assignments": scale_assignments(k, group, start, abroad),
+            }
+        )
+    return doc, {"format": "jointops-plan/1", "operations": plan_ops, "unscheduled": []}
+
+
+def scale_assignments(k: int, group: int, start: datetime, abroad: bool) -> list[Doc]:
+    end, hour = start + timedelta(hours=1), timedelta(minutes=90)
+    units = [f"U-{group}-{i}" for i in range(3 if abroad else 4)]
+    if not abroad:
+        return [
+            assignment(f"S-{k}", u, "tactical", start.isoformat(), end.isoformat()) for u in units
+        ]
+    legs = [
+        assignment(
+            f"S-{k}",
+            u,
+            "tactical",
+            (start - hour).isoformat(),
+            (end + hour).isoformat(),
+            crossing="X-MSI-TAC",
+            cross_out=(start - timedelta(minutes=30)).isoformat(),
+            cross_back=end.isoformat(),
+        )
+        for u in units
+    ]
+    return [
+        *legs,
+        assignment(f"S-{k}", f"M-{group}", "tactical", start.isoformat(), end.isoformat()),
+    ]
+
+
+def test_eight_thousand_assignments_validate_in_seconds() -> None:
+    doc, plan_doc = scale_world()
+    scenario, plan = make_scenario(doc), load_plan(plan_doc)
+    began = time.perf_counter()
+    report = validate_plan(scenario, plan)
+    elapsed = time.perf_counter() - began
+    assert report.valid, report.violations[:3]
+    assert sum(len(op.assignments) for op in plan.operations) == 8000
+    assert report.objective.priority == 2000
+    assert report.objective.travel_minutes == 1000 * 3 * 180
+    assert elapsed < 10, elapsed
