@@ -1,0 +1,409 @@
+"""Scenario import and export: the board's data in the `jointops-scenario/1` format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
+
+from app.errors import AppError
+from app.models import (
+    Agency,
+    Agreement,
+    Approval,
+    ApprovalKind,
+    AuditEvent,
+    BoardConfig,
+    Country,
+    Crossing,
+    Decision,
+    Operation,
+    OperationState,
+    Region,
+    Requirement,
+    Road,
+    Site,
+    Unit,
+    User,
+)
+from app.solver import schema
+from app.solver.loader import ScenarioError, load_scenario
+from app.solver.schema import SCENARIO_FORMAT, format_instant
+
+
+class ScenarioRejected(AppError):
+    """The scenario breaks the spec or clashes with the board; nothing was imported."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        details = [{"path": path, "message": message} for path, message in problems]
+        super().__init__(
+            f"The scenario was not imported: {len(problems)} problem(s)", 422, details=details
+        )
+        self.problems = problems
+
+
+@dataclass
+class ImportResult:
+    """How many records of each kind the import created or updated."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def import_scenario(
+    session: Session, *, data: dict[str, Any] | str | bytes | Path, user: User | None = None
+) -> ImportResult:
+    """Import a whole scenario, or nothing: raises ScenarioRejected listing every problem.
+
+    Reference data (countries ... units) is created or updated by id; operations must be
+    new to the board. Imported operations are approved, with host consent recorded and,
+    where the scenario says `foreign_support`, consent to foreign units too.
+    """
+    try:
+        scenario = load_scenario(data)
+    except ScenarioError as exc:
+        raise ScenarioRejected([(p.path, p.message) for p in exc.problems]) from None
+    clashes = _board_clashes(session, scenario)
+    if clashes:
+        raise ScenarioRejected(clashes)
+    try:
+        with session.begin_nested():
+            result = _write(session, scenario, user)
+    except IntegrityError as exc:
+        raise ScenarioRejected([("", f"the database refused the data: {exc.orig}")]) from None
+    return result
+
+
+def _board_clashes(session: Session, scenario: schema.Scenario) -> list[tuple[str, str]]:
+    """Operations and sites whose ids the board already uses."""
+    op_ids = [op.id for op in scenario.operations]
+    site_ids = [s.id for op in scenario.operations for s in op.sites]
+    taken_ops = set(session.exec(select(Operation.id).where(col(Operation.id).in_(op_ids))))
+    taken_sites = set(session.exec(select(Site.id).where(col(Site.id).in_(site_ids))))
+    problems = []
+    for i, op in enumerate(scenario.operations):
+        if op.id in taken_ops:
+            problems.append((f"operations[{i}].id", f"operation {op.id!r} is already on the board"))
+        for j, site in enumerate(op.sites):
+            if site.id in taken_sites:
+                problems.append(
+                    (f"operations[{i}].sites[{j}].id", f"site {site.id!r} is already on the board")
+                )
+    return problems
+
+
+def _write(session: Session, sc: schema.Scenario, user: User | None) -> ImportResult:
+    counts: dict[str, int] = {}
+    _save_config(session, sc)
+    counts["countries"] = _upsert_all(
+        session,
+        Country,
+        "code",
+        ({"code": c.code, "name": c.name, "timezone": c.timezone} for c in sc.countries),
+    )
+    counts["regions"] = _upsert_all(
+        session,
+        Region,
+        "id",
+        (
+            {"id": r.id, "name": r.name, "country_code": r.country, "lat": r.lat, "lon": r.lon}
+            for r in sc.regions
+        ),
+    )
+    counts["agencies"] = _upsert_all(
+        session,
+        Agency,
+        "id",
+        ({"id": a.id, "name": a.name, "country_code": a.country} for a in sc.agencies),
+    )
+    counts["crossings"] = _upsert_all(session, Crossing, "id", map(_crossing_values, sc.crossings))
+    counts["roads"] = _replace_roads(session, sc)
+    counts["agreements"] = _add_agreements(session, sc)
+    counts["units"] = _upsert_all(session, Unit, "id", map(_unit_values, sc.units))
+    counts["operations"] = 0
+    for op in sc.operations:
+        _add_operation(session, op, user)
+        counts["operations"] += 1
+    session.add(
+        AuditEvent(
+            actor_id=user.id if user else None,
+            action="scenario.import",
+            object_type="scenario",
+            object_id=sc.name[:64],
+            details=counts,
+        )
+    )
+    session.flush()
+    return ImportResult(counts)
+
+
+def _save_config(session: Session, sc: schema.Scenario) -> None:
+    config = session.get(BoardConfig, 1) or BoardConfig(
+        id=1, horizon_start=sc.horizon.start, horizon_end=sc.horizon.end
+    )
+    config.name = sc.name
+    config.horizon_start = sc.horizon.start
+    config.horizon_end = sc.horizon.end
+    config.slot_minutes = sc.slot_minutes
+    session.add(config)
+    session.flush()
+
+
+def _upsert_all(session: Session, model: Any, key: str, rows: Iterable[dict[str, Any]]) -> int:
+    count = 0
+    for values in rows:
+        existing = session.get(model, values[key])
+        if existing is None:
+            session.add(model(**values))
+        else:
+            for name, value in values.items():
+                setattr(existing, name, value)
+        count += 1
+    session.flush()
+    return count
+
+
+def _crossing_values(c: schema.Crossing) -> dict[str, Any]:
+    windows = None if c.open is None else [{"from": w.from_, "to": w.to} for w in c.open]
+    return {
+        "id": c.id,
+        "name": c.name,
+        "a_id": c.a,
+        "b_id": c.b,
+        "timezone": c.timezone,
+        "transit_minutes": c.transit_minutes,
+        "lanes": c.lanes,
+        "open_windows": windows,
+    }
+
+
+def _unit_values(u: schema.Unit) -> dict[str, Any]:
+    available = None
+    if u.available is not None:
+        available = [
+            {"start": format_instant(w.start), "end": format_instant(w.end)} for w in u.available
+        ]
+    return {
+        "id": u.id,
+        "agency_id": u.agency,
+        "callsign": u.callsign,
+        "capabilities": list(u.capabilities),
+        "personnel": u.personnel,
+        "base_region_id": u.base,
+        "operating_regions": None if u.operating_regions is None else list(u.operating_regions),
+        "availability": available,
+    }
+
+
+def _replace_roads(session: Session, sc: schema.Scenario) -> int:
+    # The scenario is the truth for roads among its own regions.
+    region_ids = [r.id for r in sc.regions]
+    session.exec(delete(Road).where(col(Road.a_id).in_(region_ids), col(Road.b_id).in_(region_ids)))
+    session.add_all(Road(a_id=r.a, b_id=r.b, minutes=r.minutes) for r in sc.roads)
+    session.flush()
+    return len(sc.roads)
+
+
+def _add_agreements(session: Session, sc: schema.Scenario) -> int:
+    existing = {(a.from_country, a.to_country) for a in session.exec(select(Agreement))}
+    for a in sc.agreements:
+        if (a.from_, a.to) not in existing:
+            session.add(Agreement(from_country=a.from_, to_country=a.to))
+            existing.add((a.from_, a.to))
+    session.flush()
+    return len(sc.agreements)
+
+
+def _add_operation(session: Session, op: schema.Operation, user: User | None) -> None:
+    session.add(
+        Operation(
+            id=op.id,
+            code_name=op.name,
+            lead_agency_id=op.lead_agency,
+            priority=op.priority,
+            earliest_start=op.earliest_start,
+            latest_end=op.latest_end,
+            duration_minutes=op.duration_minutes,
+            fixed_start=op.fixed_start,
+            foreign_support_requested=op.foreign_support,
+            state=OperationState.approved,
+            created_by_id=user.id if user else None,
+        )
+    )
+    session.flush()
+    for site in op.sites:
+        session.add(
+            Site(
+                id=site.id,
+                operation_id=op.id,
+                region_id=site.region,
+                min_personnel=site.min_personnel,
+            )
+        )
+        session.flush()
+        session.add_all(
+            Requirement(site_id=site.id, capability=r.capability, count=r.count)
+            for r in site.requirements
+        )
+    hosts = _host_countries(session, op.id)
+    kinds = [ApprovalKind.host] + ([ApprovalKind.foreign_support] if op.foreign_support else [])
+    session.add_all(
+        Approval(
+            operation_id=op.id,
+            country_code=country,
+            kind=kind,
+            decision=Decision.approved,
+            user_id=user.id if user else None,
+            reason="imported with the scenario",
+        )
+        for country in hosts
+        for kind in kinds
+    )
+    session.flush()
+
+
+def _host_countries(session: Session, operation_id: str) -> set[str]:
+    query = (
+        select(Region.country_code)
+        .join(Site, col(Site.region_id) == col(Region.id))
+        .where(Site.operation_id == operation_id)
+    )
+    return set(session.exec(query))
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def export_scenario(session: Session) -> dict[str, Any]:
+    """The board's current state as a jointops-scenario/1 document (approved operations)."""
+    operations = session.exec(
+        select(Operation)
+        .where(Operation.state == OperationState.approved)
+        .order_by(col(Operation.id))
+    ).all()
+    config = session.get(BoardConfig, 1) or _default_config(operations)
+    return {
+        "format": SCENARIO_FORMAT,
+        "name": config.name,
+        "horizon": {
+            "start": format_instant(config.horizon_start),
+            "end": format_instant(config.horizon_end),
+        },
+        "slot_minutes": config.slot_minutes,
+        "countries": [
+            {"code": c.code, "name": c.name, "timezone": c.timezone}
+            for c in _all(session, Country, Country.code)
+        ],
+        "regions": [
+            {"id": r.id, "name": r.name, "country": r.country_code, "lat": r.lat, "lon": r.lon}
+            for r in _all(session, Region, Region.id)
+        ],
+        "roads": [
+            {"a": r.a_id, "b": r.b_id, "minutes": r.minutes} for r in _all(session, Road, Road.id)
+        ],
+        "crossings": [_crossing_doc(c) for c in _all(session, Crossing, Crossing.id)],
+        "agreements": [
+            {"from": a.from_country, "to": a.to_country}
+            for a in _all(session, Agreement, Agreement.from_country, Agreement.to_country)
+        ],
+        "agencies": [
+            {"id": a.id, "name": a.name, "country": a.country_code}
+            for a in _all(session, Agency, Agency.id)
+        ],
+        "units": [_unit_doc(u) for u in _all(session, Unit, Unit.id)],
+        "operations": [_operation_doc(session, op) for op in operations],
+    }
+
+
+def _all(session: Session, model: Any, *order: Any) -> list[Any]:
+    return list(session.exec(select(model).order_by(*(col(o) for o in order))).all())
+
+
+def _default_config(operations: Iterable[Operation]) -> BoardConfig:
+    """A horizon covering every operation when none was ever set (or today + a week)."""
+    ops = list(operations)
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = min((op.earliest_start for op in ops), default=today)
+    end = max((op.latest_end for op in ops), default=today + timedelta(days=7))
+    start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    return BoardConfig(id=1, horizon_start=start, horizon_end=end, slot_minutes=15)
+
+
+def _crossing_doc(c: Crossing) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "a": c.a_id,
+        "b": c.b_id,
+        "transit_minutes": c.transit_minutes,
+        "lanes": c.lanes,
+        "timezone": c.timezone,
+    }
+    if c.open_windows is not None:
+        doc["open"] = [{"from": w["from"], "to": w["to"]} for w in c.open_windows]
+    return doc
+
+
+def _unit_doc(u: Unit) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": u.id,
+        "agency": u.agency_id,
+        "callsign": u.callsign,
+        "capabilities": list(u.capabilities),
+        "personnel": u.personnel,
+        "base": u.base_region_id,
+    }
+    if u.operating_regions is not None:
+        doc["operating_regions"] = list(u.operating_regions)
+    if u.availability is not None:
+        doc["available"] = [{"start": w["start"], "end": w["end"]} for w in u.availability]
+    return doc
+
+
+def _operation_doc(session: Session, op: Operation) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": op.id,
+        "name": op.code_name,
+        "lead_agency": op.lead_agency_id,
+        "priority": op.priority,
+        "earliest_start": format_instant(op.earliest_start),
+        "latest_end": format_instant(op.latest_end),
+        "duration_minutes": op.duration_minutes,
+        "foreign_support": foreign_support_granted(session, op),
+        "sites": [_site_doc(site) for site in op.sites],
+    }
+    if op.fixed_start is not None:
+        doc["fixed_start"] = format_instant(op.fixed_start)
+    return doc
+
+
+def _site_doc(site: Site) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": site.id,
+        "region": site.region_id,
+        "requirements": [{"capability": r.capability, "count": r.count} for r in site.requirements],
+    }
+    if site.min_personnel is not None:
+        doc["min_personnel"] = site.min_personnel
+    return doc
+
+
+def foreign_support_granted(session: Session, op: Operation) -> bool:
+    """Foreign units are allowed: requested, and consented by every host country."""
+    if not op.foreign_support_requested:
+        return False
+    consenting = set(
+        session.exec(
+            select(Approval.country_code).where(
+                Approval.operation_id == op.id,
+                Approval.kind == ApprovalKind.foreign_support,
+                Approval.decision == Decision.approved,
+            )
+        )
+    )
+    hosts = _host_countries(session, op.id)
+    return bool(hosts) and hosts <= consenting

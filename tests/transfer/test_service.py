@@ -1,0 +1,140 @@
+"""Scenario import is all-or-nothing and an export gives back what was imported."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import Session, func, select
+
+from app.models import Approval, ApprovalKind, Decision, Operation, OperationState, Region, Unit
+from app.solver.loader import load_scenario
+from app.transfer.service import ScenarioRejected, export_scenario, import_scenario
+
+SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "scenarios"
+SMALL = SCENARIOS / "small.json"
+
+
+def _small() -> dict[str, Any]:
+    return json.loads(SMALL.read_text())
+
+
+def _canonical(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as parsed by the loader, every list sorted: equal modulo order."""
+    data = load_scenario(doc).model_dump(mode="json", by_alias=True, exclude_none=True)
+    for key, value in data.items():
+        if isinstance(value, list):
+            data[key] = sorted(value, key=lambda item: json.dumps(item, sort_keys=True))
+    for op in data["operations"]:
+        op["sites"] = sorted(op["sites"], key=lambda s: s["id"])
+    return data
+
+
+def test_import_then_export_round_trips_small_json(session: Session) -> None:
+    original = _small()
+    result = import_scenario(session, data=SMALL.read_bytes())
+    session.commit()
+    assert result.counts["operations"] == len(original["operations"])
+    assert result.counts["units"] == len(original["units"])
+    assert _canonical(export_scenario(session)) == _canonical(original)
+
+
+def test_round_trip_keeps_optional_fields(session: Session) -> None:
+    doc = _small()
+    doc["units"][0]["available"] = [
+        {"start": "2026-12-01T07:00:00+07:00", "end": "2026-12-03T00:00:00Z"}
+    ]
+    doc["units"][1]["operating_regions"] = []
+    doc["units"][2]["available"] = []
+    doc["crossings"][0]["open"] = []
+    doc["crossings"][1].pop("open")
+    doc["operations"][0]["sites"][0].pop("min_personnel", None)
+    first = doc["operations"][1]
+    first["fixed_start"] = first["earliest_start"]
+    import_scenario(session, data=doc)
+    assert _canonical(export_scenario(session)) == _canonical(doc)
+
+
+def test_imported_operations_are_approved_with_consents(session: Session) -> None:
+    doc = _small()
+    import_scenario(session, data=doc)
+    op_doc = next(op for op in doc["operations"] if op["foreign_support"])
+    op = session.get(Operation, op_doc["id"])
+    assert op is not None and op.state == OperationState.approved
+    kinds = {
+        (a.kind, a.decision)
+        for a in session.exec(select(Approval).where(Approval.operation_id == op.id))
+    }
+    assert kinds == {
+        (ApprovalKind.host, Decision.approved),
+        (ApprovalKind.foreign_support, Decision.approved),
+    }
+
+
+def test_export_withholds_foreign_support_until_every_host_consents(session: Session) -> None:
+    doc = _small()
+    import_scenario(session, data=doc)
+    op_id = next(op["id"] for op in doc["operations"] if op["foreign_support"])
+    consent = session.exec(
+        select(Approval).where(
+            Approval.operation_id == op_id, Approval.kind == ApprovalKind.foreign_support
+        )
+    ).first()
+    assert consent is not None
+    consent.decision = Decision.declined
+    session.flush()
+    exported = {op["id"]: op for op in export_scenario(session)["operations"]}
+    assert exported[op_id]["foreign_support"] is False
+
+
+def test_export_contains_only_approved_operations(session: Session) -> None:
+    doc = _small()
+    import_scenario(session, data=doc)
+    op = session.get(Operation, doc["operations"][0]["id"])
+    assert op is not None
+    op.state = OperationState.proposed
+    session.flush()
+    exported_ids = {o["id"] for o in export_scenario(session)["operations"]}
+    assert op.id not in exported_ids and len(exported_ids) == len(doc["operations"]) - 1
+
+
+def test_invalid_scenario_lists_every_problem_and_writes_nothing(session: Session) -> None:
+    doc = _small()
+    doc["operations"][3]["sites"][0]["region"] = "XX-NOWHERE"
+    doc["units"][2]["personnel"] = 0
+    road = doc["roads"][0]
+    a_country = next(r["country"] for r in doc["regions"] if r["id"] == road["a"])
+    road["b"] = next(r["id"] for r in doc["regions"] if r["country"] != a_country)
+    with pytest.raises(ScenarioRejected) as caught:
+        import_scenario(session, data=doc)
+    paths = {path for path, _ in caught.value.problems}
+    assert "operations[3].sites[0].region" in paths
+    assert "units[2].personnel" in paths
+    assert any(path.startswith("roads[0]") for path in paths)
+    assert session.exec(select(func.count()).select_from(Region)).one() == 0
+    assert session.exec(select(func.count()).select_from(Unit)).one() == 0
+
+
+def test_reimporting_existing_operations_is_rejected_whole(session: Session) -> None:
+    doc = _small()
+    import_scenario(session, data=doc)
+    session.commit()
+    again = copy.deepcopy(doc)
+    again["units"][0]["callsign"] = "CHANGED"
+    with pytest.raises(ScenarioRejected) as caught:
+        import_scenario(session, data=again)
+    assert (
+        "operations[0].id",
+        f"operation {doc['operations'][0]['id']!r} is already on the board",
+    ) in caught.value.problems
+    unit = session.get(Unit, doc["units"][0]["id"])
+    assert unit is not None and unit.callsign != "CHANGED"
+
+
+def test_invalid_json_is_rejected(session: Session) -> None:
+    with pytest.raises(ScenarioRejected) as caught:
+        import_scenario(session, data=b"{not json")
+    assert "invalid JSON" in caught.value.problems[0][1]
