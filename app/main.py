@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
     "app.accounts.views:router",
+    "app.transfer.views:router",
 ]
 
 CSP = (

@@ -1,0 +1,190 @@
+"""A fast greedy planner: the baseline and the warm start (complete hint) for CP-SAT.
+
+Operations go by priority (highest first), then by how few units could staff them. Each
+takes its earliest start at which every site can be staffed with the nearest free units.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from app.solver.instance import Instance
+from app.solver.model.candidates import Candidate, site_candidates, unit_profiles
+from app.solver.model.state import BookingState
+from app.solver.model.timing import Booking, OperationSchedule, Solution
+from app.solver.schema import Operation, Site
+
+CandidateOrder = Callable[[Candidate], tuple[int, ...]]
+
+# Orderings tried in turn for one site: nearest first; then host-nation units first
+# (rule 5); then the biggest units first (rule 4); then both.
+SITE_ORDERS: tuple[CandidateOrder, ...] = (
+    lambda c: (c.best_travel,),
+    lambda c: (not c.host, c.best_travel),
+    lambda c: (-c.personnel, c.best_travel),
+    lambda c: (not c.host, -c.personnel, c.best_travel),
+)
+
+
+class Greedy:
+    """Places operations one by one into a `BookingState`."""
+
+    def __init__(self, instance: Instance, state: BookingState | None = None) -> None:
+        self.instance = instance
+        self.state = state or BookingState(instance)
+        self.candidates: dict[str, list[Candidate]] = {}
+        self.profiles = unit_profiles(instance, instance.unit_available)
+
+    def site_candidates(self, operation: Operation, site: Site) -> list[Candidate]:
+        if site.id not in self.candidates:
+            self.candidates[site.id] = site_candidates(
+                self.instance, operation, site, profiles=self.profiles
+            )
+        return self.candidates[site.id]
+
+    def may_staff(self, operation: Operation) -> bool:
+        """A quick necessary check: enough candidates, a host unit and enough personnel."""
+        for site in operation.sites:
+            candidates = self.site_candidates(operation, site)
+            for requirement in site.requirements:
+                able = [c for c in candidates if requirement.capability in c.capabilities]
+                if len(able) < requirement.count:
+                    return False
+            if not any(c.host for c in candidates):
+                return False
+            needed = sum(r.count for r in site.requirements)
+            biggest = sorted((c.personnel for c in candidates), reverse=True)[:needed]
+            if sum(biggest) < site.required_personnel:
+                return False
+        return True
+
+    def place(self, operation: Operation, starts: Iterable[int]) -> OperationSchedule | None:
+        """Book the operation at the first start that works; None when none does."""
+        if not self.may_staff(operation):
+            return None
+        for start in starts:
+            bookings = self.staff_operation(operation, start)
+            if bookings is not None:
+                return OperationSchedule(start, tuple(bookings))
+        return None
+
+    def staff_operation(self, operation: Operation, start: int) -> list[Booking] | None:
+        """Staff every site at `start` (bookings stay in the state), or undo and return None."""
+        booked: list[Booking] = []
+        used: set[str] = set()
+        sites = sorted(operation.sites, key=lambda s: len(self.site_candidates(operation, s)))
+        for site in sites:
+            site_bookings = self.staff_site(operation, site, start, used)
+            if site_bookings is None:
+                for booking in booked:
+                    self.state.remove(booking)
+                return None
+            booked.extend(site_bookings)
+            used.update(b.unit for b in site_bookings)
+        return booked
+
+    def staff_site(
+        self, operation: Operation, site: Site, start: int, used: set[str]
+    ) -> list[Booking] | None:
+        """Try each candidate ordering until one meets counts, headcount and host presence."""
+        for order in SITE_ORDERS:
+            bookings = self.fill_site(operation, site, start, used, order)
+            if bookings is None:
+                return None  # some requirement cannot be filled at all at this start
+            units = [self.instance.units[b.unit] for b in bookings]
+            host = self.instance.site_country(site)
+            enough = sum(u.personnel for u in units) >= site.required_personnel
+            if enough and any(self.instance.unit_country(u) == host for u in units):
+                return bookings
+            for booking in bookings:
+                self.state.remove(booking)
+        return None
+
+    def fill_site(
+        self, operation: Operation, site: Site, start: int, used: set[str], order: CandidateOrder
+    ) -> list[Booking] | None:
+        """Fill the site's requirements, most constrained first, in the given unit order."""
+        candidates = sorted(self.site_candidates(operation, site), key=order)
+        requirements = sorted(
+            site.requirements,
+            key=lambda r: (sum(r.capability in c.capabilities for c in candidates), r.capability),
+        )
+        taken: list[Booking] = []
+        taken_units = set(used)
+        for requirement in requirements:
+            missing = requirement.count
+            for candidate in candidates:
+                if missing == 0:
+                    break
+                if (
+                    candidate.unit in taken_units
+                    or requirement.capability not in candidate.capabilities
+                ):
+                    continue
+                booking = self.book(operation, candidate, requirement.capability, start)
+                if booking is not None:
+                    taken.append(booking)
+                    taken_units.add(candidate.unit)
+                    missing -= 1
+            if missing:
+                for booking in taken:
+                    self.state.remove(booking)
+                return None
+        return taken
+
+    def run(self, fixed: Solution, preferred: Solution) -> Solution:
+        """Place every free operation in turn around the fixed ones."""
+        solution: Solution = dict(fixed)
+        for schedule in fixed.values():
+            for booking in schedule.bookings:
+                self.state.add(booking)
+        free = [o for o in self.instance.scenario.operations if o.id not in solution]
+        for operation in operation_order(self, free):
+            starts = self.instance.start_minutes(operation)
+            if operation.id in preferred and preferred[operation.id].start in starts:
+                # Stable re-planning: try the previous start first.
+                starts = [preferred[operation.id].start, *starts]
+            placed = self.place(operation, starts)
+            if placed is not None:
+                solution[operation.id] = placed
+        return solution
+
+    def candidate_count(self, operations: list[Operation]) -> int:
+        """How many (unit, site, capability) choices a whole model of these would have."""
+        return sum(
+            len(c.capabilities)
+            for o in operations
+            for s in o.sites
+            for c in self.site_candidates(o, s)
+        )
+
+    def book(
+        self, operation: Operation, candidate: Candidate, capability: str, start: int
+    ) -> Booking | None:
+        """Book the candidate by its shortest route that works at `start`."""
+        key = (operation.id, candidate.site, capability)
+        for route in candidate.routes:
+            booking = self.state.trip(candidate.unit, route, start, operation.duration_minutes, key)
+            if booking is not None:
+                self.state.add(booking)
+                return booking
+        return None
+
+
+def operation_order(greedy: Greedy, operations: Iterable[Operation]) -> list[Operation]:
+    """Priority first, then fewest eligible candidates, then id (deterministic)."""
+
+    def key(operation: Operation) -> tuple[int, int, str]:
+        count = sum(len(greedy.site_candidates(operation, s)) for s in operation.sites)
+        return (-operation.priority, count, operation.id)
+
+    return sorted(operations, key=key)
+
+
+def greedy_solution(
+    instance: Instance,
+    fixed: Solution | None = None,
+    preferred: Solution | None = None,
+) -> Solution:
+    """A valid solution built greedily around the fixed (pinned) operations."""
+    return Greedy(instance).run(fixed or {}, preferred or {})

@@ -1,0 +1,47 @@
+"""An upper bound on priority: operations that cannot be scheduled even alone drop out.
+
+An operation is possible alone when the greedy places it in an empty plan (or around the
+pinned operations); otherwise a small CP-SAT model of it alone decides. Operations that
+are impossible alone are left out of every later model.
+"""
+
+from __future__ import annotations
+
+from app.solver.greedy import Greedy
+from app.solver.instance import Instance
+from app.solver.model.builder import SubProblem, build_model
+from app.solver.model.search import RunSettings, run
+from app.solver.model.timing import Solution
+
+ALONE_SECONDS = 2.0
+
+
+def impossible_alone(
+    instance: Instance, fixed: Solution, current: Solution, settings: RunSettings
+) -> set[str]:
+    """Ids of free operations proven impossible even with no other free operation."""
+    result = set()
+    empty = Greedy(instance)
+    for schedule in fixed.values():
+        for booking in schedule.bookings:
+            empty.state.add(booking)
+    for operation in instance.scenario.operations:
+        if operation.id in current or operation.id in fixed:
+            continue
+        placed = empty.place(operation, instance.start_minutes(operation))
+        if placed is not None:
+            for booking in placed.bookings:
+                empty.state.remove(booking)
+            continue
+        model = build_model(SubProblem(instance, [operation], fixed=fixed))
+        model.model.maximize(model.priority)
+        alone = RunSettings(ALONE_SECONDS, settings.workers, settings.seed)
+        outcome = run(model, alone)
+        if outcome.status == "OPTIMAL" and outcome.solution == {}:
+            result.add(operation.id)
+    return result
+
+
+def priority_bound(instance: Instance, impossible: set[str]) -> int:
+    """Total priority of the operations not proven impossible."""
+    return sum(o.priority for o in instance.scenario.operations if o.id not in impossible)
