@@ -17,6 +17,7 @@ from app.errors import install_error_handlers
 ROUTERS = [
     "app.accounts.views:router",
     "app.transfer.views:router",
+    "app.feeds.views:router",
 ]
 
 CSP = (

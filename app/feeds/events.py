@@ -59,6 +59,8 @@ class TaskingView:
     # Every zone the operation touches; H-hour is shown in each of them.
     operation_timezones: tuple[str, ...] = field(default_factory=tuple)
     cancelled_at: datetime | None = None
+    # Feeds that mix units (the agency feed) name the unit in the summary.
+    show_unit: bool = False
 
     @property
     def is_cancelled(self) -> bool:
@@ -149,9 +151,10 @@ def to_event(tasking: TaskingView) -> FeedEvent:
         return busy
     # Apps that ignore STATUS (some Android sync adapters) still show the word.
     prefix = "Cancelled: " if tasking.is_cancelled else ""
+    suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
     return replace(
         busy,
-        summary=f"{prefix}{tasking.code_name}",
+        summary=f"{prefix}{tasking.code_name}{suffix}",
         description=describe(tasking),
         location=tasking.staging.name if tasking.staging else None,
         categories=(f"TLP:{tasking.tlp_label}",),

@@ -9,6 +9,9 @@ from typing import Any
 from app.feeds.events import CrossingPassage, Place, TaskingView, tasking_uid
 
 H_HOUR = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+# The database tests: H-hour of the board fixtures' operations, and when they were published.
+BOARD_H_HOUR = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+PUBLISHED = BOARD_H_HOUR - timedelta(days=5)
 
 # "Operation" in Thai, Lao, Burmese and Chinese: 3 bytes a character in UTF-8.
 THAI = "ปฏิบัติการ"

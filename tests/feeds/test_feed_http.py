@@ -1,0 +1,257 @@
+"""The feed over HTTP: headers, conditional requests, SEQUENCE, grace period, parsers."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+
+import icalendar
+import vobject
+from fastapi.testclient import TestClient
+from ical.calendar_stream import IcsCalendarStream
+from sqlmodel import Session
+
+from app.models import TLP, OperationState, Role, TaskingStatus
+
+from .samples import BOARD_H_HOUR as H_HOUR
+from .samples import PUBLISHED
+
+
+def _events(body: bytes) -> list[icalendar.Event]:
+    return list(icalendar.Calendar.from_ical(body).walk("VEVENT"))
+
+
+def _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe, **op):  # type: ignore[no-untyped-def]
+    """A Thai officer of U-TH-2 with one tasking through Mae Sai into Myanmar."""
+    operation = make_operation(
+        session,
+        "TH-RTP",
+        {"MM-TAC": {"border_patrol": 1}},
+        op_id="OP-DAWN",
+        code_name="Mekong Dawn",
+        state=OperationState.scheduled,
+        **op,
+    )
+    tasking = make_tasking(
+        session,
+        operation,
+        "U-TH-2",
+        capability="border_patrol",
+        crossing_id="X-MSI-TAC",
+        cross_out=H_HOUR - timedelta(hours=1),
+        cross_back=H_HOUR + timedelta(hours=5),
+    )
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-2")
+    return tasking, officer, subscribe(session, officer, "officer:")
+
+
+def test_feed_headers_and_body(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    body = response.content
+    assert response.headers["etag"] == f'"{hashlib.sha256(body).hexdigest()}"'
+    assert response.headers["cache-control"].startswith("private, max-age=")
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert parsedate_to_datetime(response.headers["last-modified"]) == PUBLISHED
+    (event,) = _events(body)
+    assert str(event["UID"]) == tasking.uid
+    assert str(event["SUMMARY"]) == "Mekong Dawn"
+    assert event["DTSTART"].dt == H_HOUR - timedelta(hours=3)
+    assert event["DTEND"].dt == H_HOUR + timedelta(hours=7)
+    assert event["DTSTAMP"].dt == PUBLISHED
+    assert str(event["LOCATION"]) == "Tachileik (MM)"
+    description = str(event["DESCRIPTION"])
+    assert "H-hour: 2026-12-02 03:00 UTC" in description
+    assert "09:30 Asia/Yangon (UTC+06:30)" in description
+    assert "Crossing out (Mae Sai - Tachileik): 2026-12-02 02:00 UTC" in description
+    # The two other parsers read the same feed.
+    text = body.decode("utf-8")
+    assert IcsCalendarStream.calendar_from_ics(text).events[0].uid == tasking.uid
+    assert vobject.readOne(text).vevent.summary.value == "Mekong Dawn"
+
+
+def test_unchanged_feed_same_bytes_and_304(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    first = client.get(path)
+    clock.now += timedelta(minutes=30)
+    second = client.get(path)
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert second.headers["last-modified"] == first.headers["last-modified"]
+    for header in (
+        first.headers["etag"],
+        f"W/{first.headers['etag']}",
+        f'"x", {first.headers["etag"]}',
+    ):
+        cached = client.get(path, headers={"If-None-Match": header})
+        assert cached.status_code == 304
+        assert cached.content == b""
+        assert cached.headers["etag"] == first.headers["etag"]
+    assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_time_change_bumps_sequence_etag_and_last_modified(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    before = client.get(path)
+    # What the publisher does on an amendment: new times, SEQUENCE + 1, updated_at now.
+    clock.now += timedelta(hours=2)
+    tasking.depart -= timedelta(minutes=30)
+    tasking.sequence += 1
+    tasking.updated_at = clock.now
+    session.add(tasking)
+    session.flush()
+    after = client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    assert after.headers["etag"] != before.headers["etag"]
+    (event,) = _events(after.content)
+    assert int(event["SEQUENCE"]) == 1
+    assert event["DTSTART"].dt == H_HOUR - timedelta(hours=3, minutes=30)
+    assert event["LAST-MODIFIED"].dt == clock.now
+    assert parsedate_to_datetime(after.headers["last-modified"]) == clock.now.replace(microsecond=0)
+
+
+def test_cancelled_tasking_shown_then_dropped_after_72_hours(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    client.get(path)
+    cancelled_at = clock.now
+    tasking.status = TaskingStatus.cancelled
+    tasking.cancelled_at = cancelled_at
+    tasking.sequence += 1
+    tasking.updated_at = cancelled_at
+    session.add(tasking)
+    session.flush()
+    clock.now = cancelled_at + timedelta(hours=71, minutes=59)
+    shown = client.get(path)
+    (event,) = _events(shown.content)
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == 1
+    assert str(event["SUMMARY"]) == "Cancelled: Mekong Dawn"
+    clock.now = cancelled_at + timedelta(hours=72)
+    gone = client.get(path)
+    assert _events(gone.content) == []
+    assert gone.headers["etag"] != shown.headers["etag"]
+    # Last-Modified never moves backwards, even though the newest tasking left the feed.
+    assert parsedate_to_datetime(gone.headers["last-modified"]) >= parsedate_to_datetime(
+        shown.headers["last-modified"]
+    )
+
+
+def test_aborted_operation_cancels_its_taskings(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    operation = tasking.operation_id
+    from app.models import Operation
+
+    op = session.get(Operation, operation)
+    assert op is not None
+    op.state = OperationState.aborted
+    op.updated_at = clock.now
+    session.add(op)
+    session.flush()
+    (event,) = _events(client.get(path).content)
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert int(event["SEQUENCE"]) == tasking.sequence + 1
+    clock.now += timedelta(hours=72)
+    assert _events(client.get(path).content) == []
+
+
+def test_tlp_red_shows_only_busy(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    _, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe, tlp=TLP.RED
+    )
+    body = client.get(path).content
+    (event,) = _events(body)
+    assert str(event["SUMMARY"]) == "Busy"
+    assert "DESCRIPTION" not in event and "LOCATION" not in event
+    assert b"Mekong" not in body and b"Tachileik" not in body
+    assert event["DTSTART"].dt == H_HOUR - timedelta(hours=3)
+
+
+def test_only_the_holders_units_taskings(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    other_op = make_operation(
+        session,
+        "TH-RTP",
+        {"TH-CRI": {"tactical": 1}},
+        code_name="Other Unit Op",
+        state=OperationState.scheduled,
+    )
+    make_tasking(session, other_op, "U-TH-1")
+    body = client.get(path).content
+    assert [str(e["UID"]) for e in _events(body)] == [tasking.uid]
+    assert b"Other Unit Op" not in body
