@@ -1,0 +1,46 @@
+"""The admin import page: upload, problems listed with paths, admins only."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlmodel import Session, func, select
+
+from app.models import Operation, Role
+
+SMALL = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "small.json"
+
+
+def test_admin_imports_a_scenario_file(client, session: Session, make_user, login) -> None:
+    admin = login(client, make_user(session, role=Role.admin))
+    assert "Import a scenario" in admin.get("/admin/import").text
+    files = {"file": ("small.json", SMALL.read_bytes(), "application/json")}
+    response = admin.post("/admin/import", files=files, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Imported" in response.text and "<html" not in response.text
+    assert session.exec(select(func.count()).select_from(Operation)).one() == 20
+    exported = admin.get("/admin/export.json").json()
+    assert len(exported["operations"]) == 20
+
+
+def test_broken_scenario_lists_problems_with_paths(
+    client, session: Session, make_user, login
+) -> None:
+    admin = login(client, make_user(session, role=Role.admin))
+    doc = json.loads(SMALL.read_text())
+    doc["operations"][3]["sites"][0]["region"] = "XX"
+    files = {"file": ("bad.json", json.dumps(doc).encode(), "application/json")}
+    response = admin.post("/admin/import", files=files)
+    assert response.status_code == 422
+    assert "Nothing was imported" in response.text
+    assert "<code>operations[3].sites[0].region</code>" in response.text
+    assert session.exec(select(func.count()).select_from(Operation)).one() == 0
+
+
+def test_only_admins_may_import(client, session: Session, make_user, login) -> None:
+    planner = login(client, make_user(session, role=Role.planner))
+    assert planner.get("/admin/import").status_code == 403
+    files = {"file": ("small.json", SMALL.read_bytes(), "application/json")}
+    assert planner.post("/admin/import", files=files).status_code == 403
+    assert client.get("/admin/import", follow_redirects=False).status_code == 303
