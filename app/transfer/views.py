@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request, UploadFile
 from fastapi.responses import Response
@@ -31,16 +32,19 @@ def import_upload(
     """Import the uploaded scenario whole, or list every problem with its path."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        ctx = {"problems": [{"path": "", "message": "the file is larger than 20 MB"}]}
-        return render(request, "admin/import.html", ctx, block="result", status_code=413)
+        too_big = [{"path": "", "message": "the file is larger than 20 MB"}]
+        return render(
+            request, "admin/import.html", {"problems": too_big}, block="result", status_code=413
+        )
+    ctx: dict[str, Any] = {"filename": file.filename}
     try:
         result = service.import_scenario(session, data=data, user=user)
     except service.ScenarioRejected as exc:
         # Nothing was written: the service checks everything before its first write.
-        ctx = {"problems": exc.details, "filename": file.filename}
+        ctx["problems"] = exc.details
         return render(request, "admin/import.html", ctx, block="result", status_code=422)
     session.commit()
-    ctx = {"counts": result.counts, "filename": file.filename}
+    ctx["counts"] = result.counts
     return render(request, "admin/import.html", ctx, block="result")
 
 
