@@ -8,7 +8,7 @@ problem at once with its JSON path.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
@@ -39,9 +39,14 @@ def parse_instant(value: Any) -> datetime:
         # instants do not occur in planning data).
         text = text.replace(fraction, fraction[:7])
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        # Every instant must have a UTC equivalent (0001-01-01T00:00+01:00 has none).
+        parsed.astimezone(UTC)
     except ValueError as exc:
         raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+    except OverflowError:
+        raise ValueError(f"{value!r} is outside the representable range of instants") from None
+    return parsed
 
 
 def format_instant(value: datetime) -> str:
