@@ -17,6 +17,7 @@ from app.solver.schema import parse_instant
 Found = Iterator[tuple[str, str]]
 Entries = list[tuple[str, dict[str, Any]]]
 DAY_MINUTES = 1440
+MINUTE = timedelta(minutes=1)
 
 
 def check_scenario_rules(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -271,17 +272,23 @@ def _window_rules(doc: dict[str, Any], path: str, operation: dict[str, Any]) -> 
     duration = integer(operation, "duration_minutes")
     if earliest is None or latest is None or duration is None:
         return
-    length = timedelta(minutes=duration)
-    if latest - earliest < length:
+    # Compared in minutes, not as a timedelta: the spec sets no upper bound on a duration.
+    if (latest - earliest) / MINUTE < duration:
         yield (
             f"{path}.duration_minutes",
             (f"window earliest_start..latest_end is shorter than duration_minutes ({duration})"),
         )
+        return
     fixed = instant(operation, "fixed_start")
     if fixed is None:
         return
     horizon_start, slot = instant(doc.get("horizon"), "start"), integer(doc, "slot_minutes")
-    if horizon_start and slot and slot > 0 and (fixed - horizon_start) % timedelta(minutes=slot):
-        yield f"{path}.fixed_start", (f"is off the slot grid (horizon.start + k * {slot} minutes)")
-    if not earliest <= fixed <= latest - length:
-        yield f"{path}.fixed_start", ("is outside [earliest_start, latest_end - duration_minutes]")
+    if (
+        horizon_start
+        and slot
+        and 0 < slot <= DAY_MINUTES
+        and (fixed - horizon_start) % (slot * MINUTE)
+    ):
+        yield f"{path}.fixed_start", f"is off the slot grid (horizon.start + k * {slot} minutes)"
+    if not earliest <= fixed <= latest - duration * MINUTE:
+        yield f"{path}.fixed_start", "is outside [earliest_start, latest_end - duration_minutes]"

@@ -15,7 +15,14 @@ from datetime import datetime, timedelta
 from app.solver.instance import Instance, merge_exact
 from app.solver.schema import Assignment, Operation, Plan, Scenario, ScheduledOperation, Site, Unit
 from app.solver.validate import Violation, describe
-from app.solver.validate_travel import CrossingHours, Passage, check_abroad, show, show_local
+from app.solver.validate_travel import (
+    CrossingHours,
+    Passage,
+    check_abroad,
+    plus,
+    show,
+    show_local,
+)
 
 MINUTE = timedelta(minutes=1)
 
@@ -149,7 +156,7 @@ class PlanChecker:
         return None
 
     def _check_window(self, operation: Operation, start: datetime) -> None:
-        end = start + operation.duration_minutes * MINUTE
+        end = plus(start, operation.duration_minutes)
         problems = []
         if start < operation.earliest_start:
             problems.append(
@@ -240,7 +247,7 @@ class PlanChecker:
         problem = self.instance.jurisdiction_problem(unit, operation, site)
         if problem is not None:
             self.add(6, problem, operation.id, site.id, unit.id)
-        end = start + operation.duration_minutes * MINUTE
+        end = plus(start, operation.duration_minutes)
         if self.instance.unit_country(unit) == self.instance.site_country(site):
             self._check_domestic(operation, site, assignment, unit, (start, end))
         else:
@@ -271,14 +278,14 @@ class PlanChecker:
             return
         self.travel += 2 * distance
         start, end = strike
-        if assignment.depart + distance * MINUTE > start:
+        if plus(assignment.depart, distance) > start:
             self.add(
                 7,
                 f"departs {show(assignment.depart)}, {distance} min from the site, "
                 f"cannot arrive by the start {show(start)}",
                 *where,
             )
-        if end + distance * MINUTE > assignment.return_:
+        if plus(end, distance) > assignment.return_:
             self.add(
                 7,
                 f"returns {show(assignment.return_)}, but the strike ends {show(end)} "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -14,8 +14,21 @@ from app.solver.schema import Assignment, Crossing, Operation, Scenario, Site, U
 if TYPE_CHECKING:
     from app.solver.validate_rules import PlanChecker
 
-MINUTE = timedelta(minutes=1)
 DAY = timedelta(days=1)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+Openings = tuple[list[datetime], list[ExactInterval]]
+
+
+def plus(moment: datetime, *minutes: int) -> datetime:
+    """`moment` plus whole minutes; beyond the calendar's end, FAR_FUTURE (never fits).
+
+    Durations and road minutes have no upper bound in the spec, so a sum may not fit a
+    datetime; such a moment is later than every real instant, which is the right verdict.
+    """
+    try:
+        return moment + timedelta(minutes=sum(minutes))
+    except OverflowError:
+        return FAR_FUTURE
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,10 @@ def show(moment: datetime) -> str:
 
 def show_local(moment: datetime, zone: ZoneInfo) -> str:
     """An instant in a local zone for messages: minutes, or seconds when it has any."""
-    local = moment.astimezone(zone)
+    try:
+        local = moment.astimezone(zone)
+    except OverflowError:  # FAR_FUTURE has no local time
+        return show(moment)
     spec = "minutes" if not (local.second or local.microsecond) else "auto"
     return local.isoformat(timespec=spec)
 
@@ -49,9 +65,15 @@ class CrossingHours:
         self.crossings = {c.id: c for c in scenario.crossings}
         # One spare day each side: passages just outside the horizon are still judged
         # by the crossing's real hours (rule 10 reports them as outside the horizon).
-        self.first = scenario.horizon.start - DAY
-        self.last = scenario.horizon.end + DAY
-        self._open: dict[str, tuple[list[datetime], list[ExactInterval]]] = {}
+        self.first, self.last = scenario.horizon.start, scenario.horizon.end
+        if (
+            datetime.min.replace(tzinfo=UTC) + 3 * DAY
+            < self.first
+            < self.last
+            < FAR_FUTURE - 3 * DAY
+        ):
+            self.first, self.last = self.first - DAY, self.last + DAY
+        self._open: dict[str, Openings] = {}
 
     def zone(self, crossing_id: str) -> ZoneInfo:
         return ZoneInfo(self.crossings[crossing_id].timezone)
@@ -60,16 +82,27 @@ class CrossingHours:
         """Whether `[start, end)` lies inside one joined opening of the crossing."""
         if not crossing.open:
             return True
-        if start < self.first or end > self.last:
-            # Clipping only shrinks openings, so any range covering the passage is exact.
-            windows = crossing_open_exact(crossing, start - DAY, end + DAY)
-            return any(s <= start and end <= e for s, e in windows)
-        if crossing.id not in self._open:
-            windows = crossing_open_exact(crossing, self.first, self.last)
-            self._open[crossing.id] = ([s for s, _ in windows], windows)
-        starts, windows = self._open[crossing.id]
+        try:
+            starts, windows = self._openings(crossing, start, end)
+        except OverflowError:  # at the ends of the calendar: treat as closed
+            return False
         index = bisect_right(starts, start) - 1
         return index >= 0 and end <= windows[index][1]
+
+    def _openings(self, crossing: Crossing, start: datetime, end: datetime) -> Openings:
+        """Openings covering `[start, end)`: the cached horizon ones when they cover it."""
+        if self.first <= start and end <= self.last:
+            if crossing.id not in self._open:
+                self._open[crossing.id] = _indexed(
+                    crossing_open_exact(crossing, self.first, self.last)
+                )
+            return self._open[crossing.id]
+        # Clipping only shrinks openings, so any range covering the passage is exact.
+        return _indexed(crossing_open_exact(crossing, start - DAY, end + DAY))
+
+
+def _indexed(windows: list[ExactInterval]) -> Openings:
+    return [s for s, _ in windows], windows
 
 
 def check_abroad(
@@ -146,25 +179,25 @@ def _check_route(
     start, end = strike
     out, back = assignment.cross_out, assignment.cross_back
     assert out is not None and back is not None  # checked by the caller
-    transit = crossing.transit_minutes * MINUTE
+    transit = crossing.transit_minutes
     checks = [
         (
-            assignment.depart + to_crossing * MINUTE <= out,
+            plus(assignment.depart, to_crossing) <= out,
             f"departs {show(assignment.depart)}, {to_crossing} min from {crossing.id}, cannot "
             f"cross out at {show(out)}",
         ),
         (
-            out + transit + to_site * MINUTE <= start,
+            plus(out, transit, to_site) <= start,
             f"crosses out at {show(out)}, cannot reach the site ({crossing.transit_minutes} min "
             f"transit + {to_site} min) by the start {show(start)}",
         ),
         (
-            end + to_site * MINUTE <= back,
+            plus(end, to_site) <= back,
             f"the strike ends {show(end)}, cannot be back at {crossing.id} ({to_site} min) to "
             f"cross back at {show(back)}",
         ),
         (
-            back + transit + to_crossing * MINUTE <= assignment.return_,
+            plus(back, transit, to_crossing) <= assignment.return_,
             f"crosses back at {show(back)}, cannot be home ({crossing.transit_minutes} min "
             f"transit + {to_crossing} min) by the return {show(assignment.return_)}",
         ),
@@ -183,7 +216,7 @@ def _record_passage(
     moment: datetime,
     where: tuple[str, str, str],
 ) -> None:
-    finish = moment + crossing.transit_minutes * MINUTE
+    finish = plus(moment, crossing.transit_minutes)
     if not checker.hours.is_open(crossing, moment, finish):
         local = show_local(moment, checker.hours.zone(crossing.id))
         checker.add(
