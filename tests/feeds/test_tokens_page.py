@@ -1,0 +1,91 @@
+"""My calendar subscriptions: create (shown once, with links and QR), list, revoke."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from app.feeds import tokens
+from app.models import Role
+
+SECRET_URL = re.compile(r"https?://testserver/feeds/([A-Za-z0-9_-]+)\.ics")
+
+
+def _officer_client(session: Session, client: TestClient, make_user, login):  # type: ignore[no-untyped-def]
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
+    return officer, login(client, officer)
+
+
+def test_create_shows_the_address_once_with_webcal_and_qr(
+    session: Session, client: TestClient, world, make_user, login
+) -> None:
+    _, browser = _officer_client(session, client, make_user, login)
+    page = browser.get("/calendar")
+    assert page.status_code == 200
+    assert "My calendar subscriptions" in page.text
+    created = browser.post("/calendar/tokens", data={"label": "iPhone", "feed": "officer:"})
+    assert created.status_code == 200
+    match = SECRET_URL.search(created.text)
+    assert match is not None
+    secret = match.group(1)
+    assert f"webcal://testserver/feeds/{secret}.ics" in created.text
+    assert "<svg" in created.text
+    assert created.headers["cache-control"] == "no-store"
+    assert browser.get(f"/feeds/{secret}.ics").status_code == 200
+    listing = browser.get("/calendar")
+    assert secret not in listing.text
+    assert "iPhone" in listing.text
+    assert "never" not in listing.text  # used once above: "last used" has a time
+
+
+def test_htmx_requests_get_only_the_fragment(
+    session: Session, client: TestClient, world, make_user, login
+) -> None:
+    _, browser = _officer_client(session, client, make_user, login)
+    fragment = browser.post(
+        "/calendar/tokens",
+        data={"label": "Desk Outlook", "feed": "unit:U-TH-1"},
+        headers={"HX-Request": "true"},
+    )
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="subscriptions"')
+    assert "<html" not in fragment.text
+    assert "Desk Outlook" in fragment.text
+
+
+def test_revoke_one_and_revoke_all(
+    session: Session, client: TestClient, world, make_user, login, subscribe
+) -> None:
+    officer, browser = _officer_client(session, client, make_user, login)
+    paths = [subscribe(session, officer, "officer:", label=name) for name in ("A", "B", "C")]
+    first_id = tokens.list_tokens(session, user=officer)[0][0].id
+    response = browser.post(f"/calendar/tokens/{first_id}/revoke")
+    assert response.status_code == 200
+    assert "Revoked “A”" in response.text
+    assert [client.get(p).status_code for p in paths] == [404, 200, 200]
+    response = browser.post("/calendar/tokens/revoke-all")
+    assert "Revoked 2 subscription(s)" in response.text
+    assert [client.get(p).status_code for p in paths] == [404, 404, 404]
+
+
+def test_cannot_revoke_someone_elses_token(
+    session: Session, client: TestClient, world, make_user, login, subscribe
+) -> None:
+    _, browser = _officer_client(session, client, make_user, login)
+    other = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-2")
+    path = subscribe(session, other, "officer:")
+    other_id = tokens.list_tokens(session, user=other)[0][0].id
+    assert browser.post(f"/calendar/tokens/{other_id}/revoke").status_code == 404
+    assert client.get(path).status_code == 200
+
+
+def test_page_needs_sign_in_and_csrf(
+    session: Session, client: TestClient, world, make_user, login
+) -> None:
+    assert client.get("/calendar", follow_redirects=False).status_code == 303
+    _, browser = _officer_client(session, client, make_user, login)
+    del browser.headers["X-CSRF-Token"]
+    refused = browser.post("/calendar/tokens", data={"label": "x", "feed": "officer:"})
+    assert refused.status_code == 403
