@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.solver.loader import PlanError, ScenarioError, load_plan, load_scenario
 
@@ -431,3 +433,71 @@ def test_plan_required_keys_and_nulls() -> None:
 
 def test_plan_invalid_json() -> None:
     assert plan_problems('{"format": ')[0][1].startswith("invalid JSON at line 1, column 12")
+
+
+def test_huge_integers_are_judged_not_crashed_on() -> None:
+    doc = set_in(scenario_dict(), "operations.1.duration_minutes", 10**30)
+    set_in(doc, "operations.1.fixed_start", "2026-12-01T10:00:00Z")
+    assert problems_of(doc) == [
+        (
+            "operations[1].duration_minutes",
+            f"window earliest_start..latest_end is shorter than duration_minutes ({10**30})",
+        )
+    ]
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00"])
+def test_instants_without_a_utc_equivalent(moment: str) -> None:
+    doc = set_in(scenario_dict(), "horizon.end", moment)
+    assert_rejected(doc, "horizon.end", "outside the representable range of instants")
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(max_size=5)
+    | st.sampled_from(
+        ["TH", "TH-CRI", "MM-TAC", "S-1", "U-TH1", "24:00", "2026-12-02T00:00:00Z", "Asia/Yangon"]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=2) | st.dictionaries(st.text(max_size=3), inner, max_size=2)
+    ),
+    max_leaves=4,
+)
+
+
+def leaf_paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every key/index path inside a JSON value."""
+    items: Any = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else []
+    )
+    return [p for key, child in items for p in [(*path, key), *leaf_paths(child, (*path, key))]]
+
+
+def replace_at(doc: Any, path: tuple[Any, ...], value: Any) -> None:
+    """Put `value` at `path` when the path still exists (earlier changes may have cut it)."""
+    *parents, last = path
+    try:
+        for key in parents:
+            doc = doc[key]
+        doc[last] = value
+    except (KeyError, IndexError, TypeError):
+        pass
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_corruption_is_rejected_with_problems_never_a_crash(data: st.DataObject) -> None:
+    doc = scenario_dict()
+    paths = leaf_paths(doc)
+    for _ in range(data.draw(st.integers(1, 3))):
+        replace_at(doc, data.draw(st.sampled_from(paths)), data.draw(JSON_VALUES))
+    try:
+        load_scenario(doc)
+    except ScenarioError as error:
+        assert error.problems and all(isinstance(p.path, str) for p in error.problems)

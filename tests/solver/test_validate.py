@@ -745,3 +745,61 @@ def test_eight_thousand_assignments_validate_in_seconds() -> None:
     assert report.objective.priority == 2000
     assert report.objective.travel_minutes == 1000 * 3 * 180
     assert elapsed < 10, elapsed
+
+
+def test_a_transit_beyond_the_calendar_is_a_violation_not_a_crash() -> None:
+    doc = scenario_dict()
+    doc["crossings"][0]["transit_minutes"] = 10**30
+    report = check(scenario=doc)
+    caught(report, 8, "OP-1", "S-1", "U-TH1", "cannot reach the site")
+    caught(
+        report,
+        8,
+        "OP-1",
+        "S-1",
+        "U-TH1",
+        "outside its open hours",
+    )
+    assert "rule 8" in format_report(report)
+
+
+PLAN_VALUES = st.sampled_from(
+    [
+        None,
+        "",
+        "OP-1",
+        "OP-2",
+        "S-1",
+        "S-3",
+        "U-TH1",
+        "U-MM2",
+        "X-MSI-TAC",
+        "investigation",
+        "2026-12-01T21:00:00Z",
+        "2026-12-02T03:00:00.5+06:30",
+        "0001-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
+    ]
+)
+
+
+WORLD = make_scenario()
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data())
+def test_any_plan_is_judged_never_a_crash(data: st.DataObject) -> None:
+    plan = valid_plan_dict()
+    scheduled = plan["operations"]
+    for _ in range(data.draw(st.integers(1, 4))):
+        op = data.draw(st.sampled_from(scheduled))
+        target = data.draw(st.sampled_from([op, *op["assignments"]]))
+        keys = sorted(k for k in target if k != "assignments")
+        target[data.draw(st.sampled_from(keys))] = data.draw(PLAN_VALUES)
+    try:
+        parsed = load_plan(plan)
+    except ValueError:
+        return
+    report = validate_plan(WORLD, parsed)
+    assert report_to_json(report)["valid"] == report.valid
+    assert all(v.message.startswith(f"rule {v.rule} (") for v in report.violations)
