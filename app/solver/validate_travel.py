@@ -176,37 +176,49 @@ def _check_route(
         checker.add(8, f"no road from {gap} (route through {crossing.id})", *where)
         return
     checker.travel += 2 * (to_crossing + crossing.transit_minutes + to_site)
-    start, end = strike
+    for text in _timing_problems(crossing, (to_crossing, to_site), assignment, strike):
+        checker.add(8, text, *where)
+    assert assignment.cross_out is not None and assignment.cross_back is not None
+    for direction, moment in (
+        ("outbound", assignment.cross_out),
+        ("return", assignment.cross_back),
+    ):
+        _record_passage(checker, crossing, direction, moment, where)
+
+
+def _timing_problems(
+    crossing: Crossing,
+    legs: tuple[int, int],
+    assignment: Assignment,
+    strike: tuple[datetime, datetime],
+) -> list[str]:
+    """What breaks the four inequalities of rule 8 (legs: d(base, A) and d(B, site))."""
+    to_crossing, to_site = legs
+    transit, start, end = crossing.transit_minutes, *strike
     out, back = assignment.cross_out, assignment.cross_back
     assert out is not None and back is not None  # checked by the caller
-    transit = crossing.transit_minutes
-    checks = [
-        (
-            plus(assignment.depart, to_crossing) <= out,
-            f"departs {show(assignment.depart)}, {to_crossing} min from {crossing.id}, cannot "
-            f"cross out at {show(out)}",
-        ),
-        (
-            plus(out, transit, to_site) <= start,
-            f"crosses out at {show(out)}, cannot reach the site ({crossing.transit_minutes} min "
-            f"transit + {to_site} min) by the start {show(start)}",
-        ),
-        (
-            plus(end, to_site) <= back,
-            f"the strike ends {show(end)}, cannot be back at {crossing.id} ({to_site} min) to "
-            f"cross back at {show(back)}",
-        ),
-        (
-            plus(back, transit, to_crossing) <= assignment.return_,
-            f"crosses back at {show(back)}, cannot be home ({crossing.transit_minutes} min "
-            f"transit + {to_crossing} min) by the return {show(assignment.return_)}",
-        ),
-    ]
-    for ok, text in checks:
-        if not ok:
-            checker.add(8, text, *where)
-    for direction, moment in (("outbound", out), ("return", back)):
-        _record_passage(checker, crossing, direction, moment, where)
+    problems = []
+    if plus(assignment.depart, to_crossing) > out:
+        problems.append(
+            f"departs {show(assignment.depart)}, {to_crossing} min from {crossing.id}, "
+            f"cannot cross out at {show(out)}"
+        )
+    if plus(out, transit, to_site) > start:
+        problems.append(
+            f"crosses out at {show(out)}, cannot reach the site ({transit} min transit + "
+            f"{to_site} min) by the start {show(start)}"
+        )
+    if plus(end, to_site) > back:
+        problems.append(
+            f"the strike ends {show(end)}, cannot be back at {crossing.id} ({to_site} min) "
+            f"to cross back at {show(back)}"
+        )
+    if plus(back, transit, to_crossing) > assignment.return_:
+        problems.append(
+            f"crosses back at {show(back)}, cannot be home ({transit} min transit + "
+            f"{to_crossing} min) by the return {show(assignment.return_)}"
+        )
+    return problems
 
 
 def _record_passage(
