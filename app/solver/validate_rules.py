@@ -55,8 +55,8 @@ class PlanChecker:
         rule: int,
         text: str,
         op: str | None,
-        site: str | None,
-        unit: str | None,
+        site: str | None = None,
+        unit: str | None = None,
         label: str | None = None,
     ) -> None:
         """Record a violation of `rule`; `label` overrides the rule's name in the message."""
@@ -82,9 +82,9 @@ class PlanChecker:
         result = []
         for scheduled in plan.operations:
             if scheduled.id not in self.instance.operations:
-                self.add(0, "unknown operation id", scheduled.id, None, None)
+                self.add(0, "unknown operation id", scheduled.id)
             elif scheduled.id in seen:
-                self.add(2, "the operation appears more than once", scheduled.id, None, None)
+                self.add(2, "the operation appears more than once", scheduled.id)
             else:
                 seen.add(scheduled.id)
                 result.append(scheduled)
@@ -95,22 +95,14 @@ class PlanChecker:
         listed = Counter(entry.id for entry in plan.unscheduled)
         for op_id, times in listed.items():
             if op_id not in self.instance.operations:
-                self.add(0, "unscheduled lists an unknown operation id", op_id, None, None)
+                self.add(0, "unscheduled lists an unknown operation id", op_id)
             elif op_id in scheduled:
-                self.add(
-                    0, "the operation is both scheduled and listed unscheduled", op_id, None, None
-                )
+                self.add(0, "the operation is both scheduled and listed unscheduled", op_id)
             elif times > 1:
-                self.add(0, f"unscheduled lists the operation {times} times", op_id, None, None)
+                self.add(0, f"unscheduled lists the operation {times} times", op_id)
         for op_id in self.instance.operations:
             if op_id not in scheduled and op_id not in listed:
-                self.add(
-                    0,
-                    "the operation is neither scheduled nor listed unscheduled",
-                    op_id,
-                    None,
-                    None,
-                )
+                self.add(0, "the operation is neither scheduled nor listed unscheduled", op_id)
 
     # ---- per operation -------------------------------------------------------------
 
@@ -174,7 +166,7 @@ class PlanChecker:
                 f"start {show(start)} is not the fixed start {show(operation.fixed_start)}"
             )
         for text in problems:
-            self.add(1, text, operation.id, None, None)
+            self.add(1, text, operation.id)
 
     # ---- per site ------------------------------------------------------------------
 
@@ -186,7 +178,7 @@ class PlanChecker:
         start: datetime,
     ) -> None:
         if not staff:
-            self.add(2, "the site is not staffed", operation.id, site.id, None)
+            self.add(2, "the site is not staffed", operation.id, site.id)
             return
         self._check_requirements(operation, site, staff)
         personnel = sum(unit.personnel for _, unit in staff)
@@ -196,13 +188,10 @@ class PlanChecker:
                 f"{personnel} personnel assigned, at least {site.required_personnel} needed",
                 operation.id,
                 site.id,
-                None,
             )
         country = self.instance.site_country(site)
         if all(self.instance.unit_country(unit) != country for _, unit in staff):
-            self.add(
-                5, f"no assigned unit is of the host country {country}", operation.id, site.id, None
-            )
+            self.add(5, f"no assigned unit is of the host country {country}", operation.id, site.id)
         for assignment, unit in staff:
             self._check_assignment(operation, site, assignment, unit, start)
 
@@ -236,7 +225,6 @@ class PlanChecker:
                     f"{named[capability]} assigned",
                     operation.id,
                     site.id,
-                    None,
                 )
 
     # ---- per assignment ------------------------------------------------------------
