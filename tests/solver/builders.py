@@ -1,9 +1,10 @@
 """A tiny two-country world (Thailand, Myanmar) for solver tests.
 
-Usage (inside tests/solver use the relative form `from .builders import ...`; the
-absolute `from tests.solver.builders import ...` needs an empty `tests/__init__.py`)::
+Import it relatively inside tests/solver (`from .builders import ...`); from elsewhere
+under tests/, pytest's rootdir-less import puts tests/ on the path, so it is
+`from solver.builders import ...` (`tests.solver.builders` needs a `tests/__init__.py`)::
 
-    from tests.solver.builders import make_scenario, scenario_dict, unit, operation, site
+    from .builders import make_scenario, scenario_dict, unit, operation, site
 
     scenario = make_scenario()                      # a validated `Scenario`
     doc = scenario_dict()                           # the same as a plain JSON dict
@@ -37,6 +38,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import Plan, Scenario
 
 Doc = dict[str, Any]
@@ -183,9 +185,7 @@ def scenario_dict(**overrides: Any) -> Doc:
 
 
 def make_scenario(doc: Doc | None = None, **overrides: Any) -> Scenario:
-    """A validated `Scenario` of `doc` (default: the builder world) with `overrides`."""
-    from app.solver.loader import load_scenario
-
+    """A fully checked `Scenario` of `doc` (default: the builder world) with `overrides`."""
     data = copy.deepcopy(doc) if doc is not None else scenario_dict()
     data.update(copy.deepcopy(overrides))
     return load_scenario(data)
@@ -271,4 +271,4 @@ VALID_PLAN_OBJECTIVE = (4, 300)
 
 def make_plan(doc: Doc | None = None) -> Plan:
     """A `Plan` of `doc` (default: `valid_plan_dict()`)."""
-    return Plan.model_validate(doc if doc is not None else valid_plan_dict())
+    return load_plan(doc if doc is not None else valid_plan_dict())
