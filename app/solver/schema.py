@@ -97,8 +97,8 @@ class Region(_Model):
     id: NonEmptyStr
     name: NonEmptyStr
     country: NonEmptyStr
-    lat: Annotated[float, Field(ge=-90, le=90)]
-    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(strict=True, ge=-90, le=90)]
+    lon: Annotated[float, Field(strict=True, ge=-180, le=180)]
 
 
 class Road(_Model):
@@ -178,7 +178,7 @@ class Operation(_Model):
     earliest_start: Instant
     latest_end: Instant
     duration_minutes: PositiveInt
-    foreign_support: bool
+    foreign_support: Annotated[bool, Field(strict=True)]
     fixed_start: Instant | None = None
     sites: Annotated[list[Site], Field(min_length=1)]
 
