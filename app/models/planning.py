@@ -13,6 +13,8 @@ from app.models.base import UTCDateTime, enum_type, utcnow
 class RunStatus(StrEnum):
     queued = "queued"
     running = "running"
+    # Stop asked for: the worker stops the search and keeps the best plan found.
+    cancelling = "cancelling"
     succeeded = "succeeded"
     failed = "failed"
     cancelled = "cancelled"
