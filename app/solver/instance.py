@@ -245,6 +245,11 @@ class Instance:
         return self._routes[key]
 
     def _compute_routes(self, base: str, site_region: str) -> list[Route]:
+        # A round trip longer than the horizon can never be part of a valid plan; dropping
+        # it also keeps absurd road or transit minutes out of the solver's integer bounds.
+        return [r for r in self._all_routes(base, site_region) if r.travel <= self.horizon_minutes]
+
+    def _all_routes(self, base: str, site_region: str) -> list[Route]:
         home, away = self.region_country[base], self.region_country[site_region]
         if home == away:
             direct = self.distance(base, site_region)
