@@ -15,7 +15,10 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed
 
 run: install
-	$(BIN)/jointops solve ../shared/scenarios/tiny.json -o var/tiny-plan.json
+	mkdir -p var
+	$(BIN)/alembic upgrade head
+	$(BIN)/jointops seed-demo --if-empty
+	$(BIN)/jointops serve --host 127.0.0.1 --port 8000
 
 # The whole suite on SQLite, then every database test again on PostgreSQL.
 test: install

@@ -1,9 +1,136 @@
-"""Commands of the `jointops` CLI for this area (see app/cli.py)."""
+"""Board commands of the `jointops` CLI: import, export, seed-demo, serve, create-user."""
 
 from __future__ import annotations
 
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
+from sqlmodel import Session
+
+from app.db import get_engine
+from app.models import Role, UserCreate
+
+if TYPE_CHECKING:
+    from app.seed import DemoLogin
+
+
+def _session() -> Session:
+    return Session(get_engine())
+
+
+def import_command(file: Annotated[Path, typer.Argument(help="jointops-scenario/1 JSON")]) -> None:
+    """Import a scenario into the board, whole or not at all."""
+    from app.transfer.service import ScenarioRejected, import_scenario
+
+    with _session() as session:
+        try:
+            result = import_scenario(session, data=file.read_bytes())
+        except ScenarioRejected as exc:
+            typer.echo(f"{exc.message}; nothing was imported:", err=True)
+            for path, message in exc.problems:
+                typer.echo(f"  {path}: {message}" if path else f"  {message}", err=True)
+            raise typer.Exit(2) from None
+        session.commit()
+    typer.echo("Imported " + ", ".join(f"{n} {kind}" for kind, n in result.counts.items()))
+
+
+def export_command(
+    file: Annotated[str, typer.Argument(help="output file, or - for stdout")] = "-",
+) -> None:
+    """Export the board (approved operations and all resources) as a scenario."""
+    from app.transfer.service import export_scenario
+
+    with _session() as session:
+        text = json.dumps(export_scenario(session), ensure_ascii=False, indent=2) + "\n"
+    if file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(file).write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {file}")
+
+
+def seed_demo_command(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing on a filled board")
+    ] = False,
+) -> None:
+    """Fill the board with demo data and print the demo logins."""
+    from app.seed import board_is_empty, existing_demo_logins, seed_demo
+
+    with _session() as session:
+        if not board_is_empty(session):
+            if not if_empty:
+                typer.echo("The board is not empty; refusing to seed demo data.", err=True)
+                raise typer.Exit(1)
+            typer.echo("The board already has data; demo seeding skipped.")
+            logins = existing_demo_logins(session)
+        else:
+            summary = seed_demo(session)
+            session.commit()
+            typer.echo("Seeded " + ", ".join(f"{n} {k}" for k, n in summary.counts.items()))
+            logins = summary.logins
+    _print_logins(logins)
+
+
+def _print_logins(logins: list[DemoLogin]) -> None:
+    if not logins:
+        return
+    typer.echo("\nDemo logins (password = demo-<role>, unless changed since):")
+    for login in logins:
+        typer.echo(
+            f"  {login.username:<26} {login.password:<18} {login.role:<13} "
+            f"{login.agency or '(all agencies)'}"
+        )
+
+
+def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+    """Serve the board with uvicorn."""
+    import uvicorn
+
+    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+def create_user_command(
+    username: str,
+    role: Annotated[Role, typer.Option(help="admin, planner, liaison or unit_officer")],
+    agency: Annotated[str | None, typer.Option(help="agency id, e.g. TH-RTP")] = None,
+    unit: Annotated[str | None, typer.Option(help="unit id for a unit officer")] = None,
+    full_name: str = "",
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
+    ] = "",
+) -> None:
+    """Create a user account (the password is asked for)."""
+    from pydantic import ValidationError
+
+    from app.accounts.service import create_user
+    from app.errors import AppError
+
+    try:
+        user_in = UserCreate(
+            username=username,
+            role=role,
+            agency_id=agency,
+            unit_id=unit,
+            full_name=full_name,
+            password=password,
+        )
+        with _session() as session:
+            create_user(session, user_in=user_in)
+            session.commit()
+    except (ValidationError, AppError) as exc:
+        typer.echo(f"User not created: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Created {role.value} {username}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
+    app.command("import")(import_command)
+    app.command("export")(export_command)
+    app.command("seed-demo")(seed_demo_command)
+    app.command("serve")(serve_command)
+    app.command("create-user")(create_user_command)

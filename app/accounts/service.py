@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -15,8 +16,12 @@ from app.errors import AppError
 from app.models import User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
-# Verified against when the username is unknown, so both failures take the same time.
-_DUMMY_HASH = password_hash.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified against when the username is unknown, so both failures take the same time.
+    return password_hash.hash("not-a-real-password")
 
 
 def hash_password(password: str) -> str:
@@ -37,9 +42,7 @@ def create_user(session: Session, *, user_in: UserCreate) -> User:
     """Create a user account (the caller commits)."""
     if session.exec(select(User).where(User.username == user_in.username)).first():
         raise AppError(f"username {user_in.username!r} is taken", 409)
-    user = User.model_validate(
-        user_in, update={"password_hash": hash_password(user_in.password)}
-    )
+    user = User.model_validate(user_in, update={"password_hash": hash_password(user_in.password)})
     session.add(user)
     session.flush()
     return user
@@ -49,7 +52,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     """The active user with these credentials, or None."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
-        verify_password(password, _DUMMY_HASH)
+        verify_password(password, _dummy_hash())
         return None
     if not verify_password(password, user.password_hash) or not user.is_active:
         return None
