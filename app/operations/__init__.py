@@ -1,0 +1,1 @@
+"""Operations: the workflow from draft to completed, the board, approvals and the JSON API."""

@@ -1,0 +1,126 @@
+"""Who may take which workflow step, in which state (the rule the service enforces).
+
+A "lead liaison" is a liaison officer of the operation's lead agency; a "host liaison"
+is a liaison officer of an agency of one of the operation's host countries (the
+countries of its sites' regions), deciding for that country only. Every check here
+assumes the caller already passed need-to-know (the route answered 404 otherwise).
+"""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from app.models import (
+    Agency,
+    Approval,
+    ApprovalKind,
+    Decision,
+    Operation,
+    OperationState,
+    Region,
+    Role,
+    Site,
+    User,
+)
+
+S = OperationState
+EDITABLE = {S.draft, S.proposed, S.approved, S.scheduled}
+ABORTABLE = {S.draft, S.proposed, S.approved, S.scheduled, S.executing}
+# Steps whose state precondition is a single state: step -> (from, to).
+MOVES = {
+    "propose": (S.draft, S.proposed),
+    "execute": (S.scheduled, S.executing),
+    "complete": (S.executing, S.completed),
+}
+
+
+def is_lead_liaison(user: User, operation: Operation) -> bool:
+    """A liaison officer of the operation's lead agency."""
+    return user.role == Role.liaison and user.agency_id == operation.lead_agency_id
+
+
+def may_create(user: User) -> bool:
+    """Liaison officers (for their own agency) and administrators create operations."""
+    return user.role == Role.admin or (user.role == Role.liaison and user.agency_id is not None)
+
+
+def may_edit_as(user: User, operation: Operation) -> bool:
+    """The lead agency's liaison officers and administrators edit and propose."""
+    return user.role == Role.admin or is_lead_liaison(user, operation)
+
+
+def may_steer(user: User, operation: Operation) -> bool:
+    """Abort, mark executing or completed: planners, administrators, the lead liaison."""
+    return user.role in (Role.admin, Role.planner) or is_lead_liaison(user, operation)
+
+
+def user_country(session: Session, user: User) -> str | None:
+    """The country of the user's agency, if any."""
+    if user.agency_id is None:
+        return None
+    agency = session.get(Agency, user.agency_id)
+    return agency.country_code if agency else None
+
+
+def host_countries(session: Session, operation_id: str) -> list[str]:
+    """The countries of the operation's sites' regions, sorted."""
+    query = (
+        select(Region.country_code)
+        .join(Site, col(Site.region_id) == col(Region.id))
+        .where(Site.operation_id == operation_id)
+        .distinct()
+    )
+    return sorted(session.exec(query))
+
+
+def required_kinds(operation: Operation) -> list[ApprovalKind]:
+    """Host approval always; consent to foreign units when foreign support is requested."""
+    if operation.foreign_support_requested:
+        return [ApprovalKind.host, ApprovalKind.foreign_support]
+    return [ApprovalKind.host]
+
+
+def decided(session: Session, operation_id: str) -> dict[tuple[str, ApprovalKind], Approval]:
+    """The decisions taken so far, by (country, kind)."""
+    rows = session.exec(select(Approval).where(Approval.operation_id == operation_id))
+    return {(row.country_code, ApprovalKind(row.kind)): row for row in rows}
+
+
+def missing_approvals(session: Session, operation: Operation) -> list[tuple[str, ApprovalKind]]:
+    """(country, kind) pairs still lacking an approving decision."""
+    done = decided(session, operation.id)
+    return [
+        (country, kind)
+        for country in host_countries(session, operation.id)
+        for kind in required_kinds(operation)
+        if (row := done.get((country, kind))) is None or row.decision != Decision.approved
+    ]
+
+
+def may_decide_for(session: Session, user: User, operation: Operation) -> list[str]:
+    """Host countries this user may approve or decline for, while the operation is proposed."""
+    if operation.state != S.proposed:
+        return []
+    hosts = host_countries(session, operation.id)
+    if user.role == Role.admin:
+        return hosts
+    country = user_country(session, user)
+    return [country] if user.role == Role.liaison and country in hosts else []
+
+
+def allowed_actions(session: Session, user: User, operation: Operation) -> set[str]:
+    """The workflow steps this user may take now (for the action buttons)."""
+    state = OperationState(operation.state)
+    actions: set[str] = set()
+    if may_edit_as(user, operation):
+        if state in EDITABLE:
+            actions.add("edit")
+        if state == S.draft:
+            actions.add("propose")
+    if may_steer(user, operation):
+        if state in ABORTABLE:
+            actions.add("abort")
+        actions |= {step for step in ("execute", "complete") if MOVES[step][0] == state}
+    if may_decide_for(session, user, operation):
+        actions.add("decide")
+    return actions

@@ -1,0 +1,240 @@
+"""Read models of operations: board cards, detail, deconfliction, approvals inbox, units.
+
+Every list starts from `visible_operations_query(user)`: what the user may not see is
+never counted, searched or shown.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
+
+from app.access import visible_operations_query
+from app.models import (
+    Agency,
+    ApprovalKind,
+    AuditEvent,
+    Country,
+    Crossing,
+    Operation,
+    OperationState,
+    Region,
+    Role,
+    Site,
+    Tasking,
+    TaskingStatus,
+    Unit,
+    User,
+)
+from app.operations import permissions as perm
+
+S = OperationState
+# Board columns, in workflow order; "declined" only shows when it holds something.
+COLUMNS = [S.draft, S.proposed, S.approved, S.scheduled, S.executing, S.completed, S.aborted]
+KIND_LABELS = {ApprovalKind.host: "host approval", ApprovalKind.foreign_support: "foreign units"}
+
+
+@dataclass
+class BoardFilters:
+    country: str | None = None
+    agency: str | None = None
+    state: OperationState | None = None
+    day: date | None = None
+    q: str | None = None
+
+    def query_string(self) -> str:
+        """The filters as a URL query (for hx-push-url and the polling URL)."""
+        from urllib.parse import urlencode
+
+        pairs = {"country": self.country, "agency": self.agency,
+                 "state": self.state.value if self.state else None,
+                 "date": self.day.isoformat() if self.day else None, "q": self.q}
+        return urlencode({k: v for k, v in pairs.items() if v})
+
+
+@dataclass
+class Card:
+    operation: Operation
+    h_hour: datetime
+    published: bool
+    zones: list[tuple[str, str]]
+    countries: list[str]
+    sites_count: int
+    missing: list[str] = field(default_factory=list)
+
+
+def _filtered(user: User, filters: BoardFilters) -> SelectOfScalar[Operation]:
+    query = visible_operations_query(user)
+    if filters.country:
+        query = query.where(exists().where(
+            col(Site.operation_id) == col(Operation.id), col(Region.id) == col(Site.region_id),
+            col(Region.country_code) == filters.country))
+    if filters.agency:
+        query = query.where(Operation.lead_agency_id == filters.agency)
+    if filters.state:
+        query = query.where(Operation.state == filters.state)
+    if filters.day:
+        start = datetime.combine(filters.day, time(0), tzinfo=UTC)
+        query = query.where(col(Operation.earliest_start) < start + timedelta(days=1),
+                            col(Operation.latest_end) > start)
+    if filters.q:
+        pattern = f"%{filters.q.strip().lower()}%"
+        query = query.where(or_(func.lower(col(Operation.code_name)).like(pattern),
+                                func.lower(col(Operation.id)).like(pattern)))
+    return query
+
+
+def board(session: Session, *, user: User, filters: BoardFilters) -> dict[str, Any]:
+    """Columns of cards per state, with counts, for the visible operations that match."""
+    ops = list(session.exec(_filtered(user, filters).order_by(
+        col(Operation.earliest_start), col(Operation.id))))
+    cards = _cards(session, ops)
+    columns = {state: [c for c in cards if c.operation.state == state] for state in COLUMNS}
+    declined = [c for c in cards if c.operation.state == S.declined]
+    if declined:
+        columns[S.declined] = declined
+    return {"columns": columns, "total": len(cards)}
+
+
+def _cards(session: Session, ops: list[Operation]) -> list[Card]:
+    ids = [op.id for op in ops]
+    if not ids:
+        return []
+    site_rows = session.exec(
+        select(Site.operation_id, Country.code, Country.timezone)
+        .join(Region, col(Region.id) == col(Site.region_id))
+        .join(Country, col(Country.code) == col(Region.country_code))
+        .where(col(Site.operation_id).in_(ids))).all()
+    countries: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    sites: dict[str, int] = defaultdict(int)
+    for op_id, code, tz in site_rows:
+        countries[op_id].add((code, tz))
+        sites[op_id] += 1
+    starts = dict(session.exec(
+        select(Tasking.operation_id, func.min(Tasking.start))
+        .where(col(Tasking.operation_id).in_(ids), Tasking.status == TaskingStatus.active)
+        .group_by(col(Tasking.operation_id))).all())
+    return [_card(session, op, sorted(countries[op.id]), sites[op.id], starts.get(op.id))
+            for op in ops]
+
+
+def _card(session: Session, op: Operation, countries: list[tuple[str, str]], sites: int,
+          start: datetime | None) -> Card:
+    missing = []
+    if op.state == S.proposed:
+        missing = [f"{country} {KIND_LABELS[kind]}"
+                   for country, kind in perm.missing_approvals(session, op)]
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return Card(op, start or op.fixed_start or op.earliest_start, start is not None,
+                zones=sorted({(code, tz) for code, tz in countries}, key=lambda z: z[1]),
+                countries=[code for code, _ in countries], sites_count=sites, missing=missing)
+
+
+def filter_choices(session: Session, *, user: User) -> dict[str, Any]:
+    """Options of the board's filter form."""
+    return {
+        "countries": session.exec(select(Country).order_by(col(Country.code))).all(),
+        "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all(),
+        "states": [*COLUMNS, S.declined],
+    }
+
+
+def deconflicts(session: Session, *, user: User, operation: Operation) -> list[dict[str, Any]]:
+    """Other visible, live operations sharing a region and overlapping in time window."""
+    regions = {site.region_id for site in operation.sites}
+    if not regions:
+        return []
+    query = visible_operations_query(user).where(
+        Operation.id != operation.id,
+        col(Operation.state).not_in([S.aborted, S.completed]),
+        col(Operation.earliest_start) < operation.latest_end,
+        col(Operation.latest_end) > operation.earliest_start,
+        exists().where(col(Site.operation_id) == col(Operation.id),
+                       col(Site.region_id).in_(regions)),
+    ).order_by(col(Operation.earliest_start))
+    return [{"operation": other,
+             "regions": sorted(regions & {s.region_id for s in other.sites})}
+            for other in session.exec(query)]
+
+
+def detail(session: Session, *, user: User, operation: Operation) -> dict[str, Any]:
+    """Everything the operation page shows (the caller passed need-to-know)."""
+    region_rows = session.exec(
+        select(Region, Country).join(Country, col(Country.code) == col(Region.country_code))
+        .where(col(Region.id).in_([s.region_id for s in operation.sites]))).all()
+    regions = {region.id: (region, country) for region, country in region_rows}
+    hosts = perm.host_countries(session, operation.id)
+    done = perm.decided(session, operation.id)
+    approvals: list[dict[str, Any]] = [
+        {"country": c, "kind": kind, "label": KIND_LABELS[kind], "row": done.get((c, kind))}
+        for c in hosts for kind in perm.required_kinds(operation)
+    ]
+    zones = sorted({(country.code, country.timezone) for _, country in regions.values()},
+                   key=lambda z: z[1])
+    return {
+        "op": operation, "regions": regions, "hosts": hosts, "approvals": approvals,
+        "zones": zones, "taskings": taskings(session, operation_id=operation.id),
+        "history": history(session, operation_id=operation.id),
+        "conflicts": deconflicts(session, user=user, operation=operation),
+        "users": _names(session, [a["row"].user_id for a in approvals if a["row"]]),
+    }
+
+
+def taskings(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
+    """Published orders of the operation: unit, site, times, route and crossing times."""
+    rows = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(Tasking.operation_id == operation_id).order_by(col(Tasking.start))).all()
+    crossings = {c.id: c for c in session.exec(select(Crossing).where(
+        col(Crossing.id).in_([t.crossing_id for t, _ in rows if t.crossing_id])))}
+    return [{"t": t, "unit": unit, "crossing": crossings.get(t.crossing_id or "")}
+            for t, unit in rows]
+
+
+def history(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
+    """The operation's audit events, newest first, with the actor's name."""
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.object_type == "operation",
+                                 AuditEvent.object_id == operation_id)
+        .order_by(col(AuditEvent.id).desc())).all()
+    names = _names(session, [e.actor_id for e in events])
+    return [{"event": e, "who": names.get(e.actor_id or -1, "system")} for e in events]
+
+
+def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    users = session.exec(select(User).where(col(User.id).in_(wanted)))
+    return {u.id: u.full_name or u.username for u in users if u.id is not None}
+
+
+def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
+    """Decisions waiting for this user's country (all host countries for administrators)."""
+    query = visible_operations_query(user).where(Operation.state == S.proposed)
+    items = []
+    for op in session.exec(query.order_by(col(Operation.earliest_start))):
+        countries = set(perm.may_decide_for(session, user, op))
+        done = perm.decided(session, op.id)
+        for country, kind in perm.missing_approvals(session, op):
+            if country in countries:
+                items.append({"op": op, "country": country, "kind": kind,
+                              "label": KIND_LABELS[kind], "row": done.get((country, kind))})
+    return items
+
+
+def units_for(session: Session, *, user: User) -> list[Unit]:
+    """Units the caller may see: every unit for planners and admins, else their agency's."""
+    query = select(Unit).order_by(col(Unit.id))
+    if user.role not in (Role.admin, Role.planner):
+        if user.agency_id is None:
+            return []
+        query = query.where(Unit.agency_id == user.agency_id)
+    return list(session.exec(query))

@@ -1,0 +1,168 @@
+"""Input and output models of operations: validation with per-field locations.
+
+Cross-field rules sit in field validators of the later field so that each error carries
+the path of the field to fix (`duration_minutes`, `fixed_start`, `sites.0.region_id` ...).
+Rules that need the database read the validation context (known agencies); the service
+checks site regions itself, as pydantic does not hand the context to nested SQLModels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import ValidationInfo, field_validator
+from sqlmodel import Field, SQLModel
+
+from app.models import (
+    TLP,
+    ApprovalKind,
+    Decision,
+    OperationPublic,
+    OperationState,
+    OperationUpdate,
+    RequirementCreate,
+)
+from app.models.operations import OperationBase, SiteBase
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError("give the time with a UTC offset, e.g. 2026-12-02T03:00Z")
+    return value
+
+
+class SiteIn(SiteBase):
+    """A site as entered: existing sites keep their id, new ones get one on save."""
+
+    id: str | None = Field(default=None, max_length=32)
+    requirements: list[RequirementCreate] = Field(min_length=1)
+
+    @field_validator("requirements")
+    @classmethod
+    def _capabilities_once(cls, value: list[RequirementCreate]) -> list[RequirementCreate]:
+        seen: set[str] = set()
+        for requirement in value:
+            if requirement.capability in seen:
+                raise ValueError(f"capability {requirement.capability!r} is repeated in this site")
+            seen.add(requirement.capability)
+        return value
+
+
+class OperationIn(OperationBase):
+    """A whole operation as created or edited (the Create model of the workflow)."""
+
+    sites: list[SiteIn] = Field(min_length=1)
+
+    @field_validator("earliest_start", "latest_end", "fixed_start")
+    @classmethod
+    def _with_offset(cls, value: datetime | None) -> datetime | None:
+        return _aware(value)
+
+    @field_validator("lead_agency_id")
+    @classmethod
+    def _known_agency(cls, value: str, info: ValidationInfo) -> str:
+        agencies = (info.context or {}).get("agencies")
+        if agencies is not None and value not in agencies:
+            raise ValueError(f"unknown agency {value!r}")
+        return value
+
+    @field_validator("latest_end")
+    @classmethod
+    def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        start = info.data.get("earliest_start")
+        if start is not None and value.tzinfo and value <= start:
+            raise ValueError("the latest end must be after the earliest start")
+        return value
+
+    @field_validator("duration_minutes")
+    @classmethod
+    def _fits_window(cls, value: int, info: ValidationInfo) -> int:
+        start, end = info.data.get("earliest_start"), info.data.get("latest_end")
+        if start is not None and end is not None and (end - start).total_seconds() < value * 60:
+            raise ValueError("the window (earliest start to latest end) is shorter than this")
+        return value
+
+    @field_validator("fixed_start")
+    @classmethod
+    def _inside_window(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        start, end = info.data.get("earliest_start"), info.data.get("latest_end")
+        minutes = info.data.get("duration_minutes")
+        if value is None or start is None or end is None or minutes is None:
+            return value
+        if value < start or (end - value).total_seconds() < minutes * 60:
+            raise ValueError("the fixed start leaves the window (start + duration must fit)")
+        return value
+
+    @field_validator("sites")
+    @classmethod
+    def _site_ids_once(cls, value: list[SiteIn]) -> list[SiteIn]:
+        ids = [site.id for site in value if site.id]
+        if len(ids) != len(set(ids)):
+            raise ValueError("a site id is repeated")
+        return value
+
+
+class OperationPatch(OperationUpdate):
+    """A partial change (API PATCH); `version` is the one the caller read."""
+
+    sites: list[SiteIn] | None = None
+
+
+class RequirementOut(SQLModel):
+    capability: str
+    count: int
+
+
+class SiteOut(SQLModel):
+    id: str
+    region_id: str
+    country_code: str
+    objective: str
+    min_personnel: int | None
+    requirements: list[RequirementOut]
+
+
+class ApprovalOut(SQLModel):
+    country_code: str
+    kind: ApprovalKind
+    decision: Decision | None
+    by: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+
+class OperationOut(OperationPublic):
+    """An operation with its sites and the approval state per host country."""
+
+    host_countries: list[str]
+    sites: list[SiteOut]
+    approvals: list[ApprovalOut]
+
+
+class OperationSummary(SQLModel):
+    id: str
+    code_name: str
+    state: OperationState
+    lead_agency_id: str
+    priority: int
+    tlp: TLP
+    earliest_start: datetime
+    latest_end: datetime
+    version: int
+    host_countries: list[str]
+
+
+class DecisionIn(SQLModel):
+    """A host country's decision on one kind of approval."""
+
+    country_code: str | None = Field(default=None, max_length=2)
+    kind: ApprovalKind = ApprovalKind.host
+    decision: Decision
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class StepIn(SQLModel):
+    """A workflow step: the version read, and a reason where the step wants one."""
+
+    version: int | None = None
+    reason: str | None = Field(default=None, max_length=2000)

@@ -1,0 +1,371 @@
+"""The operation workflow: each step checks who may take it, writes an audit event, flushes.
+
+| step                | from state(s)               | to          | who may                     |
+| ------------------- | --------------------------- | ----------- | --------------------------- |
+| create              | -                           | draft       | liaison (own agency), admin |
+| edit                | draft, proposed, approved,  | see (1)     | lead liaison, admin         |
+|                     | scheduled                   |             |                             |
+| propose             | draft                       | proposed    | lead liaison, admin         |
+| approve (host, or   | proposed                    | approved (2)| host liaison of that        |
+| foreign-unit consent)|                            |             | country, admin              |
+| decline (reason)    | proposed                    | draft (3)   | host liaison, admin         |
+| abort (reason)      | draft .. executing          | aborted     | lead liaison, planner, admin|
+| mark executing      | scheduled                   | executing   | lead liaison, planner, admin|
+| mark completed      | executing                   | completed   | lead liaison, planner, admin|
+| set_state (publish) | approved                    | scheduled   | the planning service        |
+
+(1) Editing a draft keeps it a draft; editing a proposed, approved or scheduled operation
+makes it proposed again and clears every approval: they were given on other content.
+(2) Automatically, once every host country approved (and consented to foreign units
+when foreign support is requested). (3) With the reason, shown on the operation.
+A re-proposal starts a fresh round of approvals.
+
+Optimistic concurrency: every step is a compare-and-set `UPDATE ... WHERE version = :v`;
+a stale version raises a 409 naming who changed the operation and when. The route commits.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.errors import AppError, Conflict, Forbidden
+from app.models import (
+    Agency,
+    Approval,
+    ApprovalKind,
+    AuditEvent,
+    Decision,
+    Operation,
+    OperationState,
+    Region,
+    Requirement,
+    Site,
+    Tasking,
+    User,
+    utcnow,
+)
+from app.operations import permissions as perm
+from app.operations.schemas import OperationIn, SiteIn
+from app.web import fmt_utc
+
+S = OperationState
+
+
+class InvalidOperation(AppError):
+    """Input that breaks a rule; `errors` maps a field path to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        details = [{"path": path, "message": message} for path, message in errors.items()]
+        super().__init__("The operation is not valid; see the fields marked", 422, details=details)
+        self.errors = errors
+
+
+def validate(session: Session, *, data: dict[str, Any]) -> OperationIn:
+    """Validate a whole operation (known regions and agencies included) or raise per field."""
+    agencies = set(session.exec(select(Agency.id)))
+    errors = _region_errors(session, data)
+    try:
+        result = OperationIn.model_validate(data, context={"agencies": agencies})
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = ".".join(str(part) for part in err["loc"]) or "__all__"
+            errors.setdefault(path, err["msg"].removeprefix("Value error, "))
+    if errors:
+        raise InvalidOperation(errors)
+    return result
+
+
+def _region_errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
+    sites = data.get("sites")
+    if not isinstance(sites, list):
+        return {}
+    known = set(session.exec(select(Region.id)))
+    return {
+        f"sites.{i}.region_id": f"unknown region {site.get('region_id')!r}"
+        for i, site in enumerate(sites)
+        if isinstance(site, dict) and site.get("region_id") and site["region_id"] not in known
+    }
+
+
+def as_input(operation: Operation) -> dict[str, Any]:
+    """The operation as an input document (the base a PATCH or the edit form starts from)."""
+    doc = operation.model_dump(include=set(OperationIn.model_fields) - {"sites"})
+    doc["sites"] = [
+        {
+            "id": site.id,
+            "region_id": site.region_id,
+            "objective": site.objective,
+            "min_personnel": site.min_personnel,
+            "requirements": [
+                {"capability": r.capability, "count": r.count} for r in site.requirements
+            ],
+        }
+        for site in operation.sites
+    ]
+    return doc
+
+
+def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
+    """A new draft operation led by the actor's agency (administrators choose any)."""
+    if not perm.may_create(actor):
+        raise Forbidden("Only liaison officers and administrators create operations")
+    if actor.role != "admin" and data.lead_agency_id != actor.agency_id:
+        raise Forbidden("You may create operations only for your own agency")
+    fields = data.model_dump(exclude={"sites"})
+    operation = Operation(id=f"OP-{uuid.uuid4().hex[:8].upper()}", created_by_id=actor.id,
+                          state=S.draft, **fields)
+    session.add(operation)
+    session.flush()
+    _write_sites(session, operation_id=operation.id, sites=data.sites)
+    _audit(session, actor=actor, action="create", operation=operation,
+           code_name=operation.code_name)
+    session.flush()
+    session.refresh(operation)
+    return operation
+
+
+def update_operation(
+    session: Session, *, operation: Operation, data: OperationIn, version: int, actor: User
+) -> Operation:
+    """Save an edit; after a proposal it becomes proposed again and approvals are cleared."""
+    if not perm.may_edit_as(actor, operation):
+        raise Forbidden("Only the lead agency's liaison officers edit this operation")
+    _require_state(operation, perm.EDITABLE, "edited")
+    if data.lead_agency_id != operation.lead_agency_id:
+        raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
+    before = OperationState(operation.state)
+    after = S.draft if before == S.draft else S.proposed
+    fields = data.model_dump(exclude={"sites", "lead_agency_id"})
+    _compare_and_set(session, operation=operation, version=version, state=after, **fields)
+    _replace_sites(session, operation_id=operation.id, sites=data.sites)
+    if before != S.draft:
+        _clear_approvals(session, operation_id=operation.id)
+    _audit(session, actor=actor, action="edit", operation=operation, changed=sorted(fields),
+           state_from=before, state_to=after)
+    session.flush()
+    session.expire(operation)
+    return operation
+
+
+def propose(
+    session: Session, *, operation: Operation, actor: User, version: int | None = None
+) -> Operation:
+    """Send a draft to the host countries for approval (a fresh round)."""
+    if not perm.may_edit_as(actor, operation):
+        raise Forbidden("Only the lead agency's liaison officers propose this operation")
+    _require_state(operation, {S.draft}, "proposed")
+    _compare_and_set(session, operation=operation, version=version, state=S.proposed,
+                     decline_reason=None)
+    _clear_approvals(session, operation_id=operation.id)
+    _audit(session, actor=actor, action="propose", operation=operation)
+    return operation
+
+
+def decide(
+    session: Session,
+    *,
+    operation: Operation,
+    actor: User,
+    decision: Decision,
+    kind: ApprovalKind = ApprovalKind.host,
+    country_code: str | None = None,
+    reason: str | None = None,
+    version: int | None = None,
+) -> Operation:
+    """A host country approves or declines (host approval or consent to foreign units)."""
+    countries = perm.may_decide_for(session, actor, operation)
+    country = country_code or (countries[0] if len(countries) == 1 else None)
+    if country is None or country not in countries:
+        if operation.state != S.proposed:
+            _require_state(operation, {S.proposed}, "approved or declined")
+        raise Forbidden("You may not decide for this country on this operation")
+    if kind not in perm.required_kinds(operation):
+        raise Conflict("Foreign support was not requested for this operation")
+    reason = (reason or "").strip() or None
+    if decision == Decision.declined and not reason:
+        raise InvalidOperation({"reason": "give a reason for declining"})
+    _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
+                     decision=decision, actor=actor, reason=reason)
+    state = _state_after_decision(session, operation, decision)
+    extra = {"decline_reason": f"{country}: {reason}"} if decision == Decision.declined else {}
+    _compare_and_set(session, operation=operation, version=version, state=state, **extra)
+    _audit(session, actor=actor, action=f"{decision.value}_{kind.value}", operation=operation,
+           country=country, reason=reason, state_to=state)
+    return operation
+
+
+def _state_after_decision(
+    session: Session, operation: Operation, decision: Decision
+) -> OperationState:
+    if decision == Decision.declined:
+        return S.draft
+    session.flush()
+    return S.approved if not perm.missing_approvals(session, operation) else S.proposed
+
+
+def abort(
+    session: Session, *, operation: Operation, actor: User, reason: str,
+    version: int | None = None,
+) -> Operation:
+    """Call the operation off (no-go), with the reason."""
+    if not perm.may_steer(actor, operation):
+        raise Forbidden("Only planners or the lead agency's liaison officers abort")
+    _require_state(operation, perm.ABORTABLE, "aborted")
+    if not reason.strip():
+        raise InvalidOperation({"reason": "give a reason for aborting"})
+    _compare_and_set(session, operation=operation, version=version, state=S.aborted)
+    _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip())
+    return operation
+
+
+def advance(
+    session: Session, *, operation: Operation, actor: User, step: str,
+    version: int | None = None,
+) -> Operation:
+    """Mark a scheduled operation executing ("execute"), or an executing one completed."""
+    if step not in ("execute", "complete"):
+        raise AppError(f"Unknown step {step!r}", 404)
+    if not perm.may_steer(actor, operation):
+        raise Forbidden("Only planners or the lead agency's liaison officers do this")
+    source, target = perm.MOVES[step]
+    _require_state(operation, {source}, "marked " + target.value)
+    _compare_and_set(session, operation=operation, version=version, state=target)
+    _audit(session, actor=actor, action=step, operation=operation, state_to=target)
+    return operation
+
+
+def set_state(
+    session: Session, *, operation: Operation, state: OperationState, actor: User | None,
+    reason: str | None = None,
+) -> Operation:
+    """Move to `state` for another service (publishing marks scheduled); audited, no role check."""
+    before = OperationState(operation.state)
+    _compare_and_set(session, operation=operation, version=None, state=state)
+    _audit(session, actor=actor, action="set_state", operation=operation, state_from=before,
+           state_to=state, reason=reason)
+    return operation
+
+
+# --- helpers ----------------------------------------------------------------------------
+
+
+def _require_state(operation: Operation, allowed: set[OperationState], what: str) -> None:
+    if operation.state not in allowed:
+        raise Conflict(f"This operation is {operation.state}; it cannot be {what} now")
+
+
+def _compare_and_set(
+    session: Session, *, operation: Operation, version: int | None, **values: Any
+) -> None:
+    """UPDATE ... WHERE version = :v, or a 409 that names who changed it; nothing written."""
+    expected = operation.version if version is None else version
+    statement = (
+        update(Operation)
+        .where(col(Operation.id) == operation.id, col(Operation.version) == expected)
+        .values(version=expected + 1, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    result = session.execute(statement)
+    session.expire(operation)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(conflict_message(session, operation_id=operation.id))
+
+
+def conflict_message(session: Session, *, operation_id: str) -> str:
+    """Who changed the operation last, and when, for the 409."""
+    event = session.exec(
+        select(AuditEvent)
+        .where(AuditEvent.object_type == "operation", AuditEvent.object_id == operation_id)
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    who, at = "someone", None
+    if event is not None:
+        actor = session.get(User, event.actor_id) if event.actor_id else None
+        who = (actor.full_name or actor.username) if actor else "the system"
+        at = event.at
+    if at is None:
+        row = session.get(Operation, operation_id)
+        at = row.updated_at if row else None
+    when = fmt_utc(at) if isinstance(at, datetime) else "an unknown time"
+    return (f"This operation was changed by {who} at {when} since you opened it; "
+            "reload to see their changes")
+
+
+def _audit(
+    session: Session, *, actor: User | None, action: str, operation: Operation, **details: Any
+) -> None:
+    clean = {k: (v.value if hasattr(v, "value") else v) for k, v in details.items()}
+    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action,
+                           object_type="operation", object_id=operation.id, details=clean))
+    session.flush()
+
+
+def _clear_approvals(session: Session, *, operation_id: str) -> None:
+    # ORM deletes keep the identity map honest (SQLite may reuse a deleted row's id).
+    for row in session.exec(select(Approval).where(Approval.operation_id == operation_id)):
+        session.delete(row)
+    session.flush()
+
+
+def _upsert_approval(
+    session: Session, *, operation_id: str, country: str, kind: ApprovalKind,
+    decision: Decision, actor: User, reason: str | None,
+) -> None:
+    row = session.exec(select(Approval).where(
+        Approval.operation_id == operation_id, Approval.country_code == country,
+        Approval.kind == kind)).first()
+    row = row or Approval(operation_id=operation_id, country_code=country, kind=kind,
+                          decision=decision)
+    row.decision, row.user_id, row.at, row.reason = decision, actor.id, utcnow(), reason
+    session.add(row)
+    session.flush()
+
+
+def _add_requirements(session: Session, *, site_id: str, site_in: SiteIn) -> None:
+    session.add_all(Requirement(site_id=site_id, capability=r.capability, count=r.count)
+                    for r in site_in.requirements)
+
+
+def _write_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -> None:
+    """Add new sites; the board assigns their ids (site ids are unique board-wide)."""
+    for site_in in sites:
+        site = Site(id=f"S-{uuid.uuid4().hex[:10].upper()}", operation_id=operation_id,
+                    region_id=site_in.region_id, objective=site_in.objective,
+                    min_personnel=site_in.min_personnel)
+        session.add(site)
+        session.flush()
+        _add_requirements(session, site_id=site.id, site_in=site_in)
+    session.flush()
+
+
+def _replace_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -> None:
+    """Keep sites by id (taskings point at them), drop the removed ones, add the new."""
+    rows = session.exec(select(Site).where(Site.operation_id == operation_id))
+    existing = {site.id: site for site in rows}
+    kept = {s.id for s in sites if s.id in existing}
+    removed = set(existing) - kept
+    tasked = select(Tasking.id).where(col(Tasking.site_id).in_(removed))
+    if removed and session.exec(tasked).first():
+        raise Conflict("A removed site has published tasking orders; publish a new plan first")
+    for site_id in removed:
+        session.delete(existing[site_id])
+    for site_in in sites:
+        if site_in.id in kept:
+            site = existing[site_in.id]
+            site.region_id, site.objective = site_in.region_id, site_in.objective
+            site.min_personnel = site_in.min_personnel
+            for requirement in list(site.requirements):
+                session.delete(requirement)
+    # Deletes first: the new requirement rows reuse (site, capability) pairs.
+    session.flush()
+    for site_in in sites:
+        if site_in.id in kept:
+            session.expire(existing[site_in.id], ["requirements"])
+            _add_requirements(session, site_id=existing[site_in.id].id, site_in=site_in)
+    _write_sites(session, operation_id=operation_id, sites=[s for s in sites if s.id not in kept])
