@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app import cli_board, cli_solver
+from app import cli_board, cli_solver, cli_worker
 
 app = typer.Typer(
     help="JointOps: plan and task coordinated cross-border operations.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 cli_solver.register(app)
 cli_board.register(app)
+cli_worker.register(app)
 
 
 def main() -> None:

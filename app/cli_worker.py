@@ -1,0 +1,36 @@
+"""`jointops worker`: the solver worker process (see app/planning/worker.py)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+
+def worker_command(
+    once: Annotated[
+        bool, typer.Option("--once", help="Handle at most one queued run, then exit.")
+    ] = False,
+    parent_pid: Annotated[
+        int | None, typer.Option(help="Exit when this parent process is gone.", hidden=True)
+    ] = None,
+) -> None:
+    """Solve queued solver runs in this process (the web server never solves)."""
+    from app.planning.worker import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    # SIGTERM ends the current solve cleanly: the run is marked failed, not left running.
+    signal.signal(signal.SIGTERM, _terminate)
+    handled = serve(once=once, parent_pid=parent_pid)
+    typer.echo(f"worker: {handled} run(s) handled")
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the `jointops` app."""
+    app.command("worker")(worker_command)

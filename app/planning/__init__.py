@@ -1,0 +1,1 @@
+"""Planning: background solver runs, plan review, publishing, and the resulting tasking."""

@@ -1,0 +1,167 @@
+"""Publishing a plan: tasking orders per (operation, unit), operation states, the record.
+
+Calendar clients key events by UID and trust SEQUENCE: a tasking keeps its uid for
+good, its sequence rises on every change of time, place or status, and a withdrawn one
+is cancelled, never deleted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.errors import AppError, Conflict
+from app.models import (
+    Operation,
+    OperationState,
+    Plan,
+    Tasking,
+    TaskingStatus,
+    User,
+    utcnow,
+)
+from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
+from app.planning.service import audit
+from app.solver.loader import load_plan
+from app.solver.replan import sub_plan
+from app.solver.schema import Assignment, Scenario, ScheduledOperation
+from app.solver.validate import validate_plan
+
+# The fields whose change a unit must hear about (time, place, status).
+TRACKED = ("site_id", "capability", "start", "end", "depart", "return_at", "crossing_id",
+           "cross_out", "cross_back", "status")
+
+
+def tasking_uid(operation_id: str, unit_id: str) -> str:
+    """A stable calendar UID for the tasking of a unit in an operation."""
+    return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
+
+
+def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
+    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush)."""
+    if plan.is_published:
+        raise Conflict("This plan is already the published plan")
+    _, scenario = planning_scenario(session)
+    document = load_plan(plan.document)
+    _check_still_valid(scenario, document.operations)
+    now = utcnow()
+    counts = _write_taskings(session, scenario, document.operations, plan, now)
+    counts.update(_set_states(session, {op.id for op in document.operations}, user))
+    previous = published_plan(session)
+    if previous is not None:
+        previous.is_published = False
+        session.add(previous)
+        session.flush()
+    plan.is_published, plan.published_at, plan.published_by_id = True, now, user.id
+    session.add(plan)
+    audit(session, actor=user, action="plan.publish", object_type="plan", object_id=plan.id,
+          previous=previous.id if previous else None, **counts)
+    session.flush()
+    return counts
+
+
+def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
+    """Refuse a plan whose operations no longer fit the board as it is now."""
+    report = validate_plan(scenario, sub_plan(scenario, operations))
+    if report.valid:
+        return
+    problems = [{"path": v.operation or "", "message": v.message} for v in report.violations]
+    raise AppError(
+        "This plan no longer fits the board (operations or resources changed since it was "
+        f"solved: {len(problems)} problem(s)); solve again before publishing",
+        409,
+        details=problems[:20],
+    )
+
+
+def _values(scheduled: ScheduledOperation, a: Assignment, duration: int) -> dict[str, Any]:
+    return {
+        "site_id": a.site, "capability": a.capability, "start": scheduled.start,
+        "end": scheduled.start + timedelta(minutes=duration), "depart": a.depart,
+        "return_at": a.return_, "crossing_id": a.crossing, "cross_out": a.cross_out,
+        "cross_back": a.cross_back, "status": TaskingStatus.active,
+    }
+
+
+def _write_taskings(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation], plan: Plan,
+    now: datetime,
+) -> dict[str, int]:
+    durations = {op.id: op.duration_minutes for op in scenario.operations}
+    planned_ids = [op.id for op in scenario.operations]
+    existing = {
+        (t.operation_id, t.unit_id): t
+        for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
+    }
+    counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
+    seen = set()
+    for scheduled in operations:
+        for a in scheduled.assignments:
+            key = (scheduled.id, a.unit)
+            seen.add(key)
+            values = _values(scheduled, a, durations[scheduled.id])
+            counts[_upsert(session, existing.get(key), key, values, plan, now)] += 1
+    for key, tasking in existing.items():
+        if key not in seen and tasking.status == TaskingStatus.active:
+            tasking.status, tasking.cancelled_at = TaskingStatus.cancelled, now
+            tasking.sequence, tasking.updated_at = tasking.sequence + 1, now
+            session.add(tasking)
+            counts["cancelled"] += 1
+    session.flush()
+    return counts
+
+
+def _upsert(
+    session: Session, tasking: Tasking | None, key: tuple[str, str], values: dict[str, Any],
+    plan: Plan, now: datetime,
+) -> str:
+    """Create or update one tasking; returns which count it adds to."""
+    if tasking is None:
+        session.add(Tasking(uid=tasking_uid(*key), operation_id=key[0], unit_id=key[1],
+                            plan_id=plan.id, updated_at=now, **values))
+        return "issued"
+    tasking.plan_id = plan.id
+    if all(getattr(tasking, name) == value for name, value in values.items()):
+        session.add(tasking)
+        return "unchanged"
+    for name, value in values.items():
+        setattr(tasking, name, value)
+    tasking.sequence += 1
+    tasking.updated_at, tasking.cancelled_at = now, None
+    session.add(tasking)
+    return "amended"
+
+
+def _set_states(session: Session, scheduled_ids: set[str], user: User) -> dict[str, int]:
+    """Operations in the plan become scheduled; scheduled ones left out go back to approved."""
+    operations = session.exec(
+        select(Operation).where(col(Operation.state).in_(PLANNED_STATES))
+    ).all()
+    moved = {"scheduled": 0, "unscheduled": 0}
+    for op in operations:
+        if op.id in scheduled_ids and op.state == OperationState.approved:
+            _set_state(session, op, OperationState.scheduled, user, "plan published")
+            moved["scheduled"] += 1
+        elif op.id not in scheduled_ids and op.state == OperationState.scheduled:
+            _set_state(session, op, OperationState.approved, user, "left out of the new plan")
+            moved["unscheduled"] += 1
+    return moved
+
+
+def _set_state(
+    session: Session, op: Operation, state: OperationState, user: User, reason: str
+) -> None:
+    try:
+        from app.operations.service import set_state
+    except ImportError:  # the workflow service is not there: do its job minimally
+        previous = op.state
+        op.state, op.updated_at, op.version = state, utcnow(), op.version + 1
+        session.add(op)
+        audit(session, actor=user, action="operation.set_state", object_type="operation",
+              object_id=op.id, state_from=str(previous), state_to=str(state), reason=reason)
+        session.flush()
+        return
+    set_state(session, operation=op, state=state, actor=user, reason=reason)

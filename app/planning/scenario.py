@@ -1,0 +1,78 @@
+"""The planning scenario of the board and the published plan's pinned operations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.errors import Conflict
+from app.models import Operation, OperationState, Plan
+from app.solver.loader import ScenarioError, load_plan, load_scenario
+from app.solver.replan import still_valid_operations
+from app.solver.schema import Scenario, ScheduledOperation
+from app.transfer.service import _operation_doc as operation_document
+from app.transfer.service import export_scenario
+
+# Operations the solver plans: approved ones, and scheduled ones (already published,
+# kept in place unless released).
+PLANNED_STATES = (OperationState.approved, OperationState.scheduled)
+
+
+def planning_document(session: Session) -> dict[str, Any]:
+    """The board as a jointops-scenario/1 document: approved and scheduled operations.
+
+    Built on the transfer export (approved operations and every resource), with the
+    scheduled operations added in the same shape.
+    """
+    document = export_scenario(session)
+    scheduled = session.exec(
+        select(Operation)
+        .where(Operation.state == OperationState.scheduled)
+        .order_by(col(Operation.id))
+    ).all()
+    operations = document["operations"] + [operation_document(session, op) for op in scheduled]
+    document["operations"] = sorted(operations, key=lambda doc: doc["id"])
+    return document
+
+
+def planning_scenario(session: Session) -> tuple[dict[str, Any], Scenario]:
+    """The planning document and its checked scenario (409 if the board data is broken)."""
+    document = planning_document(session)
+    try:
+        return document, load_scenario(document)
+    except ScenarioError as exc:
+        problems = [{"path": p.path, "message": p.message} for p in exc.problems[:20]]
+        error = Conflict("The board's data does not form a valid scenario; fix it before solving")
+        error.details = problems
+        raise error from None
+
+
+def published_plan(session: Session) -> Plan | None:
+    """The plan currently published, if any."""
+    return session.exec(
+        select(Plan).where(col(Plan.is_published).is_(True)).order_by(col(Plan.id).desc())
+    ).first()
+
+
+def pinned_operations(
+    session: Session, scenario: Scenario, released: set[str]
+) -> list[ScheduledOperation]:
+    """Published operations that keep their start and units: still valid and not released."""
+    published = published_plan(session)
+    if published is None:
+        return []
+    earlier = load_plan(published.document)
+    scheduled_ids = {op.id for op in scenario.operations} - released
+    kept = [op for op in earlier.operations if op.id in scheduled_ids]
+    candidates = session.exec(
+        select(Operation.id).where(
+            col(Operation.id).in_([op.id for op in kept]),
+            Operation.state == OperationState.scheduled,
+        )
+    ).all()
+    pinnable = set(candidates)
+    earlier = earlier.model_copy(
+        update={"operations": [op for op in kept if op.id in pinnable]}
+    )
+    return still_valid_operations(scenario, earlier)

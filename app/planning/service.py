@@ -1,0 +1,172 @@
+"""Solver runs: start one, stop one, list them, and mark those whose worker died."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.errors import AppError, Conflict, NotFound
+from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
+from app.planning.scenario import pinned_operations, planning_scenario, published_plan
+from app.planning.settings import get_planning_settings
+
+ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
+WORKING = (RunStatus.running, RunStatus.cancelling)
+
+
+def audit(
+    session: Session, *, actor: User | None, action: str, object_type: str, object_id: Any,
+    **details: Any,
+) -> None:
+    """Append one audit event."""
+    session.add(
+        AuditEvent(
+            actor_id=actor.id if actor else None, action=action, object_type=object_type,
+            object_id=str(object_id), details=details,
+        )
+    )
+
+
+def start_run(
+    session: Session,
+    *,
+    user: User,
+    time_limit: float = 10.0,
+    seed: int = 0,
+    workers: int = 2,
+    released: list[str] | tuple[str, ...] = (),
+) -> SolverRun:
+    """Queue a solve of the approved operations; published ones stay pinned unless released."""
+    limit = get_planning_settings().max_time_limit_seconds
+    if not 1 <= time_limit <= limit:
+        raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
+    if seed < 0 or not 1 <= workers <= 8:
+        raise AppError("The seed must be ≥ 0 and workers between 1 and 8", 422)
+    document, scenario = planning_scenario(session)
+    if not scenario.operations:
+        raise Conflict("There are no approved operations to solve")
+    fixed = pinned_operations(session, scenario, set(released))
+    published = published_plan(session)
+    run = SolverRun(
+        status=RunStatus.queued,
+        params={
+            "time_limit": time_limit,
+            "seed": seed,
+            "workers": workers,
+            "released": sorted(set(released)),
+            "pinned": [op.id for op in fixed],
+            "fixed": [op.model_dump(mode="json", by_alias=True) for op in fixed],
+            "published_plan_id": published.id if published else None,
+        },
+        scenario=document,
+        created_by_id=user.id,
+    )
+    session.add(run)
+    session.flush()
+    audit(session, actor=user, action="solver_run.start", object_type="solver_run",
+          object_id=run.id, time_limit=time_limit, seed=seed, released=sorted(set(released)))
+    session.flush()
+    return run
+
+
+def get_run(session: Session, *, run_id: int) -> SolverRun:
+    """The run, or 404."""
+    run = session.get(SolverRun, run_id)
+    if run is None:
+        raise NotFound("No such solver run")
+    return run
+
+
+def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
+    """Stop a run: a queued one at once, a running one at the worker's next check."""
+    now = utcnow()
+    stopped = _set_status(session, run, RunStatus.queued, status=RunStatus.cancelled,
+                          finished_at=now)
+    if not stopped:
+        stopped = _set_status(session, run, RunStatus.running, status=RunStatus.cancelling)
+    session.refresh(run)
+    if not stopped and run.status != RunStatus.cancelling:
+        raise Conflict(f"This run has already finished ({run.status})")
+    audit(session, actor=user, action="solver_run.cancel", object_type="solver_run",
+          object_id=run.id, status=str(run.status))
+    session.flush()
+    return run
+
+
+def _set_status(session: Session, run: SolverRun, expected: RunStatus, **values: Any) -> bool:
+    """UPDATE the run only if it is still in `expected` (atomic against the worker)."""
+    result = session.execute(
+        sa.update(SolverRun)
+        .where(col(SolverRun.id) == run.id, col(SolverRun.status) == expected)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
+    """The latest runs, newest first."""
+    query = select(SolverRun).order_by(col(SolverRun.id).desc()).limit(limit)
+    return list(session.exec(query).all())
+
+
+def list_plans(session: Session, *, limit: int = 50) -> list[Plan]:
+    """The latest plans, newest first."""
+    return list(session.exec(select(Plan).order_by(col(Plan.id).desc()).limit(limit)).all())
+
+
+def get_plan(session: Session, *, plan_id: int) -> Plan:
+    """The plan, or 404."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise NotFound("No such plan")
+    return plan
+
+
+def plan_of_run(session: Session, *, run: SolverRun) -> Plan | None:
+    """The plan row a finished run stored, if any."""
+    return session.exec(select(Plan).where(Plan.solver_run_id == run.id)).first()
+
+
+def reap_stale_runs(
+    session: Session, *, now: datetime | None = None, stale_seconds: float | None = None
+) -> list[int]:
+    """Mark failed the runs whose worker died (stale heartbeat, or its pid gone here)."""
+    now = now or utcnow()
+    stale = timedelta(seconds=stale_seconds or get_planning_settings().worker_stale_seconds)
+    runs = session.exec(select(SolverRun).where(col(SolverRun.status).in_(WORKING))).all()
+    reaped = []
+    for run in runs:
+        beat = run.heartbeat_at or run.started_at or run.created_at
+        reason = None
+        if beat < now - stale:
+            reason = f"the worker stopped: no heartbeat since {beat:%Y-%m-%d %H:%M:%S}Z"
+        elif _pid_gone(run):
+            reason = f"the worker process {run.pid} is gone"
+        if reason and _set_status(
+            session, run, RunStatus(run.status), status=RunStatus.failed, finished_at=now,
+            error=reason + "; the published plan is unchanged",
+        ):
+            session.expire(run)
+            reaped.append(int(run.id or 0))
+    session.flush()
+    return reaped
+
+
+def _pid_gone(run: SolverRun) -> bool:
+    """Whether the run's worker ran on this host and its process no longer exists."""
+    host = (run.progress or {}).get("host")
+    if run.pid is None or host != socket.gethostname():
+        return False
+    try:
+        os.kill(run.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False

@@ -1,0 +1,202 @@
+"""The solver worker: claims queued runs and solves them, outside the web process.
+
+One run at a time. The solve runs in a thread of the worker process while the main
+thread, about once a second, writes progress and a heartbeat to the run's row and
+reads the row's status: `cancelling` (a planner pressed Stop) makes the solver's
+`should_stop` answer yes, and the best plan found so far is kept. Only the main thread
+touches the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.db import get_engine
+from app.models import Plan, RunStatus, SolverRun, utcnow
+from app.planning.service import WORKING, reap_stale_runs
+from app.planning.settings import get_planning_settings
+from app.solver.instance import Instance
+from app.solver.loader import load_scenario
+from app.solver.schema import ScheduledOperation
+from app.solver.solve import Progress, SolveOptions, SolveResult, solve
+from app.solver.validate import validate_plan
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Job:
+    """What the solver thread shares with the main thread."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    progress: Progress | None = None
+    result: SolveResult | None = None
+    error: str | None = None
+
+    def on_progress(self, progress: Progress) -> None:
+        self.progress = progress
+
+    def run(self, instance: Instance, options: SolveOptions) -> None:
+        try:
+            self.result = solve(instance, options)
+        except Exception as exc:  # a solver bug must fail the run, not the worker
+            log.exception("solve failed")
+            self.error = f"the solver failed: {exc}"
+
+
+def claim_next_run(session: Session) -> int | None:
+    """Take the oldest queued run (an atomic UPDATE … WHERE status='queued'), or None."""
+    query = select(SolverRun.id).where(SolverRun.status == RunStatus.queued)
+    for run_id in session.exec(query.order_by(col(SolverRun.id)).limit(5)).all():
+        if _claim(session, int(run_id or 0)):
+            return run_id
+    session.commit()
+    return None
+
+
+def _claim(session: Session, run_id: int) -> bool:
+    now = utcnow()
+    result = session.execute(
+        sa.update(SolverRun)
+        .where(col(SolverRun.id) == run_id, col(SolverRun.status) == RunStatus.queued)
+        .values(status=RunStatus.running, started_at=now, heartbeat_at=now, pid=os.getpid(),
+                progress={"host": socket.gethostname(), "elapsed": 0.0})
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def run_job(run_id: int, *, session: Session | None = None) -> RunStatus:
+    """Solve one run to the end and store its plan; returns the run's final status."""
+    if session is None:
+        with Session(get_engine()) as own:
+            return _run(own, run_id)
+    return _run(session, run_id)
+
+
+def _run(session: Session, run_id: int) -> RunStatus:
+    run = session.get(SolverRun, run_id)
+    if run is None:
+        raise LookupError(f"no solver run {run_id}")
+    if run.status == RunStatus.queued and not _claim(session, run_id):
+        session.refresh(run)
+    session.refresh(run)
+    if run.status not in WORKING:
+        return RunStatus(run.status)
+    job = _Job()
+    try:
+        instance = Instance(load_scenario(run.scenario or {}))
+        options = _options(run, job)
+    except Exception as exc:
+        job.error = f"the run's scenario cannot be solved: {exc}"
+        return _finish(session, run, job, None)
+    thread = threading.Thread(target=job.run, args=(instance, options), daemon=True)
+    thread.start()
+    try:
+        while thread.is_alive():
+            thread.join(get_planning_settings().heartbeat_seconds)
+            _tick(session, run, job)
+    except BaseException:
+        job.stop.set()
+        job.error = "the worker was stopped during the solve"
+        _finish(session, run, job, instance)
+        raise
+    return _finish(session, run, job, instance)
+
+
+def _options(run: SolverRun, job: _Job) -> SolveOptions:
+    params = run.params
+    return SolveOptions(
+        time_limit=float(params.get("time_limit", 10)),
+        workers=int(params.get("workers", 2)),
+        seed=int(params.get("seed", 0)),
+        fixed=[ScheduledOperation.model_validate(op) for op in params.get("fixed", [])],
+        on_progress=job.on_progress,
+        should_stop=job.stop.is_set,
+    )
+
+
+def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
+    """The progress JSON: the latest solver report, with a live elapsed time."""
+    data: dict[str, Any] = dict(run.progress or {})
+    if run.started_at is not None:
+        data["elapsed"] = round((utcnow() - run.started_at).total_seconds(), 1)
+    if job.progress is not None:
+        p = job.progress
+        data.update(priority=p.priority, bound=p.bound, gap=p.gap,
+                    travel_minutes=p.travel_minutes, solver_status=p.status)
+    return data
+
+
+def _tick(session: Session, run: SolverRun, job: _Job) -> None:
+    """Heartbeat and progress out, the stop request in."""
+    session.refresh(run)
+    if run.status != RunStatus.running:
+        # cancelling (stop asked) or failed (declared dead): stop the search either way.
+        job.stop.set()
+    run.progress = _progress(run, job)
+    run.heartbeat_at = utcnow()
+    session.add(run)
+    session.commit()
+
+
+def _finish(session: Session, run: SolverRun, job: _Job, instance: Instance | None) -> RunStatus:
+    """Store the result: the plan (validated) on success or cancel, the reason on failure."""
+    session.refresh(run)
+    if run.status not in WORKING:
+        return RunStatus(run.status)  # declared dead meanwhile: keep that verdict
+    document, error = None, job.error
+    if job.result is not None and instance is not None and error is None:
+        report = validate_plan(instance.scenario, job.result.plan)
+        if report.valid:
+            document = job.result.plan.to_json_dict()
+        else:
+            error = "the solver's plan is invalid: " + "; ".join(
+                v.message for v in report.violations[:5]
+            )
+    final = RunStatus.failed if document is None else (
+        RunStatus.cancelled if run.status == RunStatus.cancelling else RunStatus.succeeded
+    )
+    run.progress = _progress(run, job)
+    run.status, run.finished_at, run.heartbeat_at = final, utcnow(), utcnow()
+    run.error, run.plan = error, document
+    session.add(run)
+    if document is not None:
+        session.add(Plan(document=document, solver_run_id=run.id))
+    session.commit()
+    return final
+
+
+def serve(
+    *,
+    once: bool = False,
+    session_factory: Callable[[], Session] | None = None,
+    parent_pid: int | None = None,
+) -> int:
+    """Poll for queued runs and solve them; with `once`, handle at most one and return."""
+    factory = session_factory or (lambda: Session(get_engine()))
+    handled = 0
+    while True:
+        with factory() as session:
+            reap_stale_runs(session)
+            session.commit()
+            run_id = claim_next_run(session)
+            if run_id is not None:
+                log.info("solving run %s", run_id)
+                run_job(run_id, session=session)
+                handled += 1
+        if once or (parent_pid is not None and os.getppid() != parent_pid):
+            return handled
+        if run_id is None:
+            time.sleep(get_planning_settings().worker_poll_seconds)

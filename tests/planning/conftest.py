@@ -1,0 +1,40 @@
+"""Planning fixtures: the tiny sample scenario imported into the test board."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from app.models import Role, User
+from app.planning.settings import get_planning_settings
+from app.transfer.service import import_scenario
+
+TINY = Path("/work/shared/scenarios/tiny.json")
+if not TINY.exists():  # the repository's copy, when the shared folder is not mounted
+    TINY = Path(__file__).parent / "tiny.json"
+
+
+@pytest.fixture(autouse=True)
+def _fast_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heartbeats every 0.2 s so tests see progress quickly; no worker spawned by the app."""
+    monkeypatch.setenv("JOINTOPS_HEARTBEAT_SECONDS", "0.2")
+    monkeypatch.setenv("JOINTOPS_SPAWN_WORKER", "false")
+    get_planning_settings.cache_clear()
+    yield
+    get_planning_settings.cache_clear()
+
+
+@pytest.fixture
+def tiny_board(session: Session) -> Session:
+    """The board with tiny.json imported (5 approved operations, 24 units)."""
+    import_scenario(session, data=TINY.read_bytes())
+    session.flush()
+    return session
+
+
+@pytest.fixture
+def planner(session: Session, make_user: Callable[..., User]) -> User:
+    return make_user(session, Role.planner)

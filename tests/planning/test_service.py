@@ -1,0 +1,150 @@
+"""Solver runs: queue, solve in-process, cancel, dead workers, pinned operations."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.errors import AppError
+from app.models import Plan, RunStatus, SolverRun, User, utcnow
+from app.planning import service
+from app.planning.scenario import planning_scenario
+from app.planning.worker import claim_next_run, run_job
+from app.solver.loader import load_plan, load_scenario
+from app.solver.validate import validate_plan
+
+
+def _solved(session: Session, planner: User, seed: int = 1) -> SolverRun:
+    run = service.start_run(session, user=planner, time_limit=2, seed=seed)
+    session.commit()
+    assert run_job(int(run.id or 0), session=session) in (RunStatus.succeeded,)
+    session.refresh(run)
+    return run
+
+
+def test_start_run_queues_the_approved_operations(tiny_board: Session, planner: User) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2, seed=3)
+    assert run.status == RunStatus.queued
+    assert run.params["time_limit"] == 2 and run.params["seed"] == 3
+    assert [op["id"] for op in (run.scenario or {})["operations"]] == [
+        "OP-0001", "OP-0002", "OP-0003", "OP-0004", "OP-0005"]
+    load_scenario(run.scenario or {})  # a valid scenario snapshot
+
+
+def test_start_run_refuses_bad_limits_and_an_empty_board(
+    session: Session, planner: User, world: object
+) -> None:
+    with pytest.raises(AppError) as exc:
+        service.start_run(session, user=planner, time_limit=0)
+    assert exc.value.status == 422
+    with pytest.raises(AppError) as exc:
+        service.start_run(session, user=planner, time_limit=5)
+    assert exc.value.status == 409
+
+
+def test_run_job_stores_a_valid_plan(tiny_board: Session, planner: User) -> None:
+    run = _solved(tiny_board, planner)
+    assert run.status == RunStatus.succeeded and run.error is None
+    assert run.progress and {"priority", "bound", "gap", "elapsed"} <= run.progress.keys()
+    plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert not plan_row.is_published
+    report = validate_plan(load_scenario(run.scenario or {}), load_plan(plan_row.document))
+    assert report.valid
+    assert plan_row.document["operations"], "tiny has schedulable operations"
+
+
+def test_claim_takes_each_queued_run_once(tiny_board: Session, planner: User) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=1)
+    tiny_board.commit()
+    assert claim_next_run(tiny_board) == run.id
+    assert claim_next_run(tiny_board) is None
+    tiny_board.refresh(run)
+    assert run.status == RunStatus.running and run.pid is not None
+
+
+def test_cancel_a_queued_run_stops_it_at_once(tiny_board: Session, planner: User) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    service.cancel_run(tiny_board, run=run, user=planner)
+    assert run.status == RunStatus.cancelled
+    assert run_job(int(run.id or 0), session=tiny_board) == RunStatus.cancelled
+    with pytest.raises(AppError) as exc:
+        service.cancel_run(tiny_board, run=run, user=planner)
+    assert exc.value.status == 409
+
+
+def test_cancel_a_running_run_keeps_the_best_plan(tiny_board: Session, planner: User) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=30)
+    tiny_board.commit()
+    claim_next_run(tiny_board)
+    service.cancel_run(tiny_board, run=run, user=planner)
+    assert run.status == RunStatus.cancelling
+    tiny_board.commit()
+    started = utcnow()
+    assert run_job(int(run.id or 0), session=tiny_board) == RunStatus.cancelled
+    assert utcnow() - started < timedelta(seconds=25), "the stop request was honoured"
+    tiny_board.refresh(run)
+    assert run.plan is not None
+    scenario = load_scenario(run.scenario or {})
+    assert validate_plan(scenario, load_plan(run.plan)).valid
+    assert tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+
+
+def test_a_run_whose_worker_died_is_marked_failed(tiny_board: Session, planner: User) -> None:
+    published = _solved(tiny_board, planner)
+    plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == published.id)).one()
+    from app.planning.publish import publish_plan
+
+    publish_plan(tiny_board, plan=plan_row, user=planner)
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    tiny_board.commit()
+    claim_next_run(tiny_board)
+    tiny_board.refresh(run)
+    run.heartbeat_at = utcnow() - timedelta(minutes=5)
+    tiny_board.add(run)
+    tiny_board.commit()
+    assert service.reap_stale_runs(tiny_board, stale_seconds=30) == [run.id]
+    tiny_board.refresh(run)
+    assert run.status == RunStatus.failed and "heartbeat" in (run.error or "")
+    # The worker coming back late does not overwrite the verdict or add a plan.
+    assert run_job(int(run.id or 0), session=tiny_board) == RunStatus.failed
+    tiny_board.refresh(plan_row)
+    assert plan_row.is_published
+    assert tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).first() is None
+
+
+def test_a_run_whose_process_is_gone_is_marked_failed(
+    tiny_board: Session, planner: User
+) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    tiny_board.commit()
+    claim_next_run(tiny_board)
+    tiny_board.refresh(run)
+    run.pid = 2**22 + 12345  # above pid_max on this kind of machine: no such process
+    tiny_board.add(run)
+    tiny_board.commit()
+    assert service.reap_stale_runs(tiny_board) == [run.id]
+
+
+def test_published_operations_stay_pinned_unless_released(
+    tiny_board: Session, planner: User
+) -> None:
+    from app.planning.publish import publish_plan
+
+    first = _solved(tiny_board, planner)
+    plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == first.id)).one()
+    publish_plan(tiny_board, plan=plan_row, user=planner)
+    tiny_board.commit()
+    published = {op["id"]: op for op in plan_row.document["operations"]}
+    second = _solved(tiny_board, planner, seed=7)
+    assert sorted(second.params["pinned"]) == sorted(published)
+    again = {op["id"]: op for op in (second.plan or {})["operations"]}
+    for op_id, op in published.items():
+        assert again[op_id] == op, "a pinned operation keeps its start and units"
+    released = sorted(published)[:1]
+    third = service.start_run(tiny_board, user=planner, time_limit=2, released=released)
+    assert third.params["released"] == released
+    assert released[0] not in third.params["pinned"]
+    _, scenario = planning_scenario(tiny_board)
+    assert released[0] in {op.id for op in scenario.operations}
