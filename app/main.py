@@ -18,6 +18,7 @@ ROUTERS = [
     "app.accounts.views:router",
     "app.transfer.views:router",
     "app.feeds.views:router",
+    "app.admin.views:router",
 ]
 
 CSP = (

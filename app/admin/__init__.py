@@ -1,0 +1,1 @@
+"""Administration of the board's reference data and accounts (admins only)."""

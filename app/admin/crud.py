@@ -1,0 +1,188 @@
+"""One small generic machine for the admin pages: list, create, edit, delete a resource.
+
+Each resource declares its fields, columns and service calls (see `resources.py`);
+`add_routes` gives it the same URLs and behaviour as every other:
+
+    GET  /admin/<slug>               list with search and pages (block `rows` for htmx)
+    GET  /admin/<slug>/new           empty form          POST /admin/<slug>          create
+    GET  /admin/<slug>/<key>/edit    filled form         POST /admin/<slug>/<key>    save
+    GET  /admin/<slug>/<key>/delete  confirmation page   POST /admin/<slug>/<key>/delete
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+
+from app.admin.common import FieldErrors, Page
+from app.admin.fields import Field, FormData, from_object, read_form, to_data
+from app.db import SessionDep
+from app.deps import AdminUser
+from app.errors import AppError, NotFound, is_htmx
+from app.models import User
+from app.web import redirect, render
+
+Service = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    value: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class RowAction:
+    """A button on a list row, posting to /admin/<slug>/<key>/<action>."""
+
+    action: str
+    label: str
+    show: Callable[[Any], bool]
+    confirm: str = ""
+    danger: bool = False
+
+
+@dataclass(frozen=True)
+class Resource:
+    slug: str
+    title: str
+    singular: str
+    fields: tuple[Field, ...]
+    columns: tuple[Column, ...]
+    lister: Callable[..., Page[Any]]
+    getter: Callable[[Session, str], Any]
+    creator: Service
+    updater: Service | None = None
+    deleter: Service | None = None
+    key: Callable[[Any], str] = lambda obj: str(obj.id)
+    intro: str = ""
+    per_page: int = 50
+    edit_extra: str | None = None
+    row_actions: tuple[RowAction, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return f"/admin/{self.slug}"
+
+    def edit_fields(self) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if not f.create_only)
+
+    def choices(self, session: Session) -> dict[str, list[tuple[str, str]]]:
+        return {f.name: f.choices(session) for f in self.fields if f.choices is not None}
+
+    def find(self, session: Session, key: str) -> Any:
+        obj = self.getter(session, key)
+        if obj is None:
+            raise NotFound(f"No such {self.singular} {key!r}")
+        return obj
+
+
+async def form_data(request: Request) -> FormData:
+    """The posted form as lists of strings (files are not admin input)."""
+    form = await request.form()
+    return {k: [v for v in form.getlist(k) if isinstance(v, str)] for k in form}
+
+
+FormDep = Annotated[FormData, Depends(form_data)]
+LIST, FORM, CONFIRM = "admin/list.html", "admin/form.html", "admin/confirm.html"
+
+
+def form_page(
+    request: Request, session: Session, res: Resource, *, obj: Any = None,
+    values: dict[str, Any] | None = None, error: AppError | None = None,
+) -> Response:
+    """The create (obj None) or edit form, with the errors of a failed save."""
+    fields = res.fields if obj is None else res.edit_fields()
+    ctx = {
+        "res": res, "obj": obj, "fields": fields, "choices": res.choices(session),
+        "action": res.url if obj is None else f"{res.url}/{res.key(obj)}",
+        "values": values if values is not None else ({} if obj is None else
+                                                     from_object(fields, obj)),
+        "errors": error.errors if isinstance(error, FieldErrors) else {},
+        "form_error": None if error is None or isinstance(error, FieldErrors) else error.message,
+    }
+    status = 200 if error is None else error.status
+    return render(request, FORM, ctx, block="form", status_code=status)
+
+
+def save(
+    request: Request, session: Session, res: Resource, form: FormData, user: User,
+    call: Callable[[dict[str, Any]], Any], obj: Any = None,
+) -> Response:
+    """Run a create or update; commit and go back to the list, or show the form again."""
+    values = read_form(res.fields if obj is None else res.edit_fields(), form)
+    try:
+        saved = call(to_data(res.fields, values))
+    except AppError as exc:
+        # Services check everything before their first write: nothing to undo here.
+        if exc.status not in (409, 422):
+            raise
+        return form_page(request, session, res, obj=obj, values=values, error=exc)
+    verb = "Saved" if obj is not None else "Created"
+    key = res.key(saved)
+    session.commit()
+    return redirect(request, res.url, flash=f"{verb} {res.singular} {key}.")
+
+
+def _delete(
+    request: Request, session: Session, res: Resource, key: str, user: User
+) -> Response:
+    assert res.deleter is not None
+    res.deleter(session, res.find(session, key), user)
+    session.commit()
+    message = f"Deleted {res.singular} {key}."
+    if is_htmx(request):
+        # The row goes away in place; the toast arrives out of band.
+        return render(request, LIST, {"message": message}, block="deleted")
+    return redirect(request, res.url, flash=message)
+
+
+def add_routes(router: APIRouter, res: Resource) -> None:
+    """Register the list, form and delete routes of one resource (admins only)."""
+    base, name = res.url, f"admin_{res.slug}"
+
+    def list_page(request: Request, session: SessionDep, user: AdminUser,
+                  q: str = "", page: int = 1) -> Response:
+        found = res.lister(session, q=q, page=page, per_page=res.per_page)
+        return render(request, LIST, {"res": res, "page": found}, block="rows")
+
+    def new_page(request: Request, session: SessionDep, user: AdminUser) -> Response:
+        return form_page(request, session, res)
+
+    def create(request: Request, session: SessionDep, user: AdminUser, form: FormDep) -> Response:
+        return save(request, session, res, form, user, lambda d: res.creator(session, d, user))
+
+    def edit_page(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+        return form_page(request, session, res, obj=res.find(session, key))
+
+    def update(key: str, request: Request, session: SessionDep, user: AdminUser,
+               form: FormDep) -> Response:
+        obj, updater = res.find(session, key), res.updater
+        assert updater is not None
+        return save(request, session, res, form, user, lambda d: updater(session, obj, d, user),
+                    obj=obj)
+
+    def confirm_page(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+        return render(request, CONFIRM, {"res": res, "obj": res.find(session, key), "key": key})
+
+    def delete(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+        return _delete(request, session, res, key, user)
+
+    routes: list[tuple[str, Callable[..., Response], str, str]] = [
+        (base, list_page, "GET", "list"), (base + "/new", new_page, "GET", "new"),
+        (base, create, "POST", "create"),
+    ]
+    if res.updater is not None:
+        routes += [(base + "/{key}/edit", edit_page, "GET", "edit"),
+                   (base + "/{key}", update, "POST", "update")]
+    if res.deleter is not None:
+        routes += [(base + "/{key}/delete", confirm_page, "GET", "confirm_delete"),
+                   (base + "/{key}/delete", delete, "POST", "delete")]
+    for path, endpoint, method, action in routes:
+        router.add_api_route(path, endpoint, methods=[method], name=f"{name}_{action}",
+                             include_in_schema=False)

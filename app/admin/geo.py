@@ -1,0 +1,246 @@
+"""Admin use cases for regions, roads, border crossings and deployment agreements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session, col, or_, select
+
+from app.admin.common import (
+    FieldErrors,
+    Page,
+    apply,
+    audit,
+    check,
+    count,
+    find_country,
+    find_region,
+    paginate,
+    refuse_if_used,
+    region_label,
+)
+from app.admin.schemas import (
+    AgreementIn,
+    CrossingCreateIn,
+    CrossingUpdateIn,
+    RegionCreateIn,
+    RegionUpdateIn,
+    RoadIn,
+)
+from app.errors import Conflict
+from app.models import Agreement, Crossing, Region, Road, Site, Tasking, Unit, User
+
+# --- regions ------------------------------------------------------------------------
+
+
+def list_regions(
+    session: Session, *, q: str = "", page: int = 1, per_page: int = 50
+) -> Page[Region]:
+    """Regions by country and id, filtered by id, name or country."""
+    query = select(Region).order_by(col(Region.country_code), col(Region.id))
+    search = (Region.id, Region.name, Region.country_code)
+    return paginate(session, query, q=q, search=search, page=page, per_page=per_page)
+
+
+def create_region(session: Session, *, data: Mapping[str, Any], actor: User) -> Region:
+    """Add a province or state of an existing country."""
+    region_in = check(RegionCreateIn, data)
+    find_country(session, region_in.country_code, "country_code")
+    if session.get(Region, region_in.id) is not None:
+        raise FieldErrors({"id": f"region {region_in.id} exists already"})
+    region = Region.model_validate(region_in)
+    session.add(region)
+    audit(session, actor=actor, action="created", obj_type="region", obj_id=region.id,
+          values=region_in.model_dump())
+    session.flush()
+    return region
+
+
+def update_region(
+    session: Session, *, region: Region, data: Mapping[str, Any], actor: User
+) -> Region:
+    """Rename or move a region (its country stays)."""
+    changes = apply(region, check(RegionUpdateIn, data).model_dump())
+    session.add(region)
+    audit(session, actor=actor, action="updated", obj_type="region", obj_id=region.id,
+          changes=changes)
+    session.flush()
+    return region
+
+
+def delete_region(session: Session, *, region: Region, actor: User) -> None:
+    """Delete a region nothing refers to; otherwise 409 naming what does."""
+    rid = region.id
+    same_country = select(Unit).join(Region, col(Region.id) == col(Unit.base_region_id))
+    same_country = same_country.where(Region.country_code == region.country_code)
+    operating = sum(rid in (u.operating_regions or []) for u in session.exec(same_country))
+    refuse_if_used(f"region {rid}", [
+        (count(session, select(Unit).where(Unit.base_region_id == rid)), "based unit",
+         "based units"),
+        (operating, "unit operating there", "units operating there"),
+        (count(session, select(Site).where(Site.region_id == rid)), "operation site",
+         "operation sites"),
+        (count(session, select(Road).where(or_(Road.a_id == rid, Road.b_id == rid))), "road",
+         "roads"),
+        (count(session, select(Crossing).where(or_(Crossing.a_id == rid, Crossing.b_id == rid))),
+         "crossing", "crossings"),
+    ])
+    session.delete(region)
+    audit(session, actor=actor, action="deleted", obj_type="region", obj_id=rid)
+    session.flush()
+
+
+# --- roads --------------------------------------------------------------------------
+
+
+def list_roads(session: Session, *, q: str = "", page: int = 1, per_page: int = 50) -> Page[Road]:
+    """Roads by their ends, filtered by either end."""
+    query = select(Road).order_by(col(Road.a_id), col(Road.b_id), col(Road.id))
+    return paginate(session, query, q=q, search=(Road.a_id, Road.b_id), page=page,
+                    per_page=per_page)
+
+
+def _checked_road(session: Session, data: Mapping[str, Any]) -> RoadIn:
+    road_in = check(RoadIn, data)
+    a = find_region(session, road_in.a_id, "a_id")
+    b = find_region(session, road_in.b_id, "b_id")
+    if a.country_code != b.country_code:
+        raise FieldErrors({"b_id": (
+            f"road joins {region_label(session, a)} and {region_label(session, b)}: "
+            "roads join regions of one country; use a crossing"
+        )})
+    return road_in
+
+
+def create_road(session: Session, *, data: Mapping[str, Any], actor: User) -> Road:
+    """Add an undirected road between two regions of one country."""
+    road = Road.model_validate(_checked_road(session, data))
+    session.add(road)
+    session.flush()
+    audit(session, actor=actor, action="created", obj_type="road", obj_id=str(road.id),
+          a=road.a_id, b=road.b_id, minutes=road.minutes)
+    session.flush()
+    return road
+
+
+def update_road(session: Session, *, road: Road, data: Mapping[str, Any], actor: User) -> Road:
+    """Change a road's ends or driving time."""
+    changes = apply(road, _checked_road(session, data).model_dump())
+    session.add(road)
+    audit(session, actor=actor, action="updated", obj_type="road", obj_id=str(road.id),
+          changes=changes)
+    session.flush()
+    return road
+
+
+def delete_road(session: Session, *, road: Road, actor: User) -> None:
+    """Delete a road (nothing refers to roads)."""
+    audit(session, actor=actor, action="deleted", obj_type="road", obj_id=str(road.id),
+          a=road.a_id, b=road.b_id, minutes=road.minutes)
+    session.delete(road)
+    session.flush()
+
+
+# --- crossings ----------------------------------------------------------------------
+
+
+def list_crossings(
+    session: Session, *, q: str = "", page: int = 1, per_page: int = 50
+) -> Page[Crossing]:
+    """Crossings by id, filtered by id, name or either end."""
+    query = select(Crossing).order_by(col(Crossing.id))
+    search = (Crossing.id, Crossing.name, Crossing.a_id, Crossing.b_id)
+    return paginate(session, query, q=q, search=search, page=page, per_page=per_page)
+
+
+def create_crossing(session: Session, *, data: Mapping[str, Any], actor: User) -> Crossing:
+    """Add a border crossing between regions of two countries."""
+    crossing_in = check(CrossingCreateIn, data)
+    a = find_region(session, crossing_in.a_id, "a_id")
+    b = find_region(session, crossing_in.b_id, "b_id")
+    if a.country_code == b.country_code:
+        raise FieldErrors({"b_id": (
+            f"crossing joins {region_label(session, a)} and {region_label(session, b)}: "
+            "a crossing joins two countries; use a road"
+        )})
+    if session.get(Crossing, crossing_in.id) is not None:
+        raise FieldErrors({"id": f"crossing {crossing_in.id} exists already"})
+    values = crossing_in.model_dump(exclude={"open_windows"})
+    crossing = Crossing(**values, open_windows=crossing_in.stored_windows())
+    session.add(crossing)
+    audit(session, actor=actor, action="created", obj_type="crossing", obj_id=crossing.id,
+          values={**values, "open_windows": crossing.open_windows})
+    session.flush()
+    return crossing
+
+
+def update_crossing(
+    session: Session, *, crossing: Crossing, data: Mapping[str, Any], actor: User
+) -> Crossing:
+    """Change a crossing's name, hours, lanes, transit time or zone (its ends stay)."""
+    crossing_in = check(CrossingUpdateIn, data)
+    values = crossing_in.model_dump(exclude={"open_windows"})
+    changes = apply(crossing, {**values, "open_windows": crossing_in.stored_windows()})
+    session.add(crossing)
+    audit(session, actor=actor, action="updated", obj_type="crossing", obj_id=crossing.id,
+          changes=changes)
+    session.flush()
+    return crossing
+
+
+def delete_crossing(session: Session, *, crossing: Crossing, actor: User) -> None:
+    """Delete a crossing no published tasking passes through."""
+    used = count(session, select(Tasking).where(Tasking.crossing_id == crossing.id))
+    refuse_if_used(f"crossing {crossing.id}", [(used, "published tasking", "published taskings")])
+    audit(session, actor=actor, action="deleted", obj_type="crossing", obj_id=crossing.id)
+    session.delete(crossing)
+    session.flush()
+
+
+# --- agreements ---------------------------------------------------------------------
+
+
+def list_agreements(
+    session: Session, *, q: str = "", page: int = 1, per_page: int = 50
+) -> Page[Agreement]:
+    """Agreements by source then destination country."""
+    query = select(Agreement).order_by(col(Agreement.from_country), col(Agreement.to_country))
+    search = (Agreement.from_country, Agreement.to_country)
+    return paginate(session, query, q=q, search=search, page=page, per_page=per_page)
+
+
+def agreement_key(agreement: Agreement) -> str:
+    """`TH-MM`: the URL key of an agreement."""
+    return f"{agreement.from_country}-{agreement.to_country}"
+
+
+def get_agreement(session: Session, key: str) -> Agreement | None:
+    """The agreement of a `TH-MM` key, or None."""
+    source, _, target = key.partition("-")
+    return session.get(Agreement, (source, target))
+
+
+def create_agreement(session: Session, *, data: Mapping[str, Any], actor: User) -> Agreement:
+    """Let units of one country deploy into another (one direction only)."""
+    agreement_in = check(AgreementIn, data)
+    find_country(session, agreement_in.from_country, "from_country")
+    find_country(session, agreement_in.to_country, "to_country")
+    agreement = Agreement.model_validate(agreement_in)
+    if get_agreement(session, agreement_key(agreement)) is not None:
+        raise Conflict(
+            f"agreement {agreement.from_country} → {agreement.to_country} exists already"
+        )
+    session.add(agreement)
+    audit(session, actor=actor, action="created", obj_type="agreement",
+          obj_id=agreement_key(agreement))
+    session.flush()
+    return agreement
+
+
+def delete_agreement(session: Session, *, agreement: Agreement, actor: User) -> None:
+    """Withdraw a deployment agreement (published taskings stay as they are)."""
+    audit(session, actor=actor, action="deleted", obj_type="agreement",
+          obj_id=agreement_key(agreement))
+    session.delete(agreement)
+    session.flush()

@@ -1,0 +1,195 @@
+"""The administered resources: their form fields, list columns and service calls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlmodel import Session, col, select
+
+from app.admin import geo, org, users
+from app.admin.crud import Column, Resource, RowAction
+from app.admin.display import crossing_hours, offset_label, short_list
+from app.admin.fields import Field
+from app.models import Agency, Country, Crossing, Region, Road, Role, Unit, User
+
+
+def _countries(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(Country).order_by(col(Country.code)))
+    return [(c.code, f"{c.code} · {c.name}") for c in rows]
+
+
+def _regions(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(Region).order_by(col(Region.country_code), col(Region.id)))
+    return [(r.id, f"{r.id} · {r.name}") for r in rows]
+
+
+def _agencies(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(Agency).order_by(col(Agency.id)))
+    return [(a.id, f"{a.id} · {a.name}") for a in rows]
+
+
+def _units(session: Session) -> list[tuple[str, str]]:
+    rows = session.exec(select(Unit).order_by(col(Unit.id)))
+    return [(u.id, f"{u.callsign} ({u.agency_id})") for u in rows]
+
+
+def _roles(session: Session) -> list[tuple[str, str]]:
+    return [(r.value, r.value.replace("_", " ")) for r in Role]
+
+
+def _int_key(model: type[Road] | type[User]) -> Callable[[Session, str], object]:
+    """Look up a row by an integer key from the URL (anything else is simply not found)."""
+    return lambda s, key: s.get(model, int(key)) if key.isdigit() else None
+
+
+REGIONS = Resource(
+    slug="regions", title="Regions", singular="region",
+    intro="Provinces and states: where units are based and sites lie.",
+    fields=(
+        Field("id", "Id", help="e.g. TH-CRI", create_only=True),
+        Field("country_code", "Country", "select", choices=_countries, create_only=True),
+        Field("name", "Name"),
+        Field("lat", "Latitude", "number", step="any"),
+        Field("lon", "Longitude", "number", step="any"),
+    ),
+    columns=(Column("Id", lambda r: r.id), Column("Name", lambda r: r.name),
+             Column("Country", lambda r: r.country_code),
+             Column("Lat, lon", lambda r: f"{r.lat:.3f}, {r.lon:.3f}")),
+    lister=geo.list_regions, getter=lambda s, k: s.get(Region, k),
+    creator=lambda s, d, u: geo.create_region(s, data=d, actor=u),
+    updater=lambda s, o, d, u: geo.update_region(s, region=o, data=d, actor=u),
+    deleter=lambda s, o, u: geo.delete_region(s, region=o, actor=u),
+)
+
+ROADS = Resource(
+    slug="roads", title="Roads", singular="road",
+    intro="Undirected road links between two regions of one country (crossings join "
+          "countries).",
+    fields=(
+        Field("a_id", "From region", "select", choices=_regions),
+        Field("b_id", "To region", "select", choices=_regions),
+        Field("minutes", "Driving time (minutes)", "number"),
+    ),
+    columns=(Column("No.", lambda r: r.id), Column("From", lambda r: r.a_id),
+             Column("To", lambda r: r.b_id), Column("Minutes", lambda r: r.minutes)),
+    lister=geo.list_roads, getter=_int_key(Road),
+    creator=lambda s, d, u: geo.create_road(s, data=d, actor=u),
+    updater=lambda s, o, d, u: geo.update_road(s, road=o, data=d, actor=u),
+    deleter=lambda s, o, u: geo.delete_road(s, road=o, actor=u),
+)
+
+CROSSINGS = Resource(
+    slug="crossings", title="Border crossings", singular="crossing",
+    intro="Crossings join regions of two countries. Daily hours are in the crossing's "
+          "local time; no window means open at all times.",
+    fields=(
+        Field("id", "Id", help="e.g. X-MAESAI", create_only=True),
+        Field("a_id", "Region on one side", "select", choices=_regions, create_only=True),
+        Field("b_id", "Region on the other side", "select", choices=_regions, create_only=True),
+        Field("name", "Name"),
+        Field("transit_minutes", "Transit (minutes)", "number", help="at least 1"),
+        Field("lanes", "Lanes", "number", help="passages at the same time, at least 1"),
+        Field("timezone", "Time zone", help="IANA zone, e.g. Asia/Bangkok or Asia/Yangon"),
+        Field("open_windows", "Daily opening hours (local time)", "windows", required=False,
+              help="HH:MM, from before to; 24:00 allowed as an end"),
+    ),
+    columns=(Column("Id", lambda c: c.id), Column("Name", lambda c: c.name),
+             Column("Joins", lambda c: f"{c.a_id} – {c.b_id}"),
+             Column("Zone", lambda c: f"{c.timezone} ({offset_label(c.timezone)})"),
+             Column("Hours (local = UTC)", crossing_hours),
+             Column("Transit, lanes", lambda c: f"{c.transit_minutes} min, {c.lanes}")),
+    lister=geo.list_crossings, getter=lambda s, k: s.get(Crossing, k),
+    creator=lambda s, d, u: geo.create_crossing(s, data=d, actor=u),
+    updater=lambda s, o, d, u: geo.update_crossing(s, crossing=o, data=d, actor=u),
+    deleter=lambda s, o, u: geo.delete_crossing(s, crossing=o, actor=u),
+)
+
+AGREEMENTS = Resource(
+    slug="agreements", title="Agreements", singular="agreement",
+    intro="Directional: units of the first country may be deployed into the second.",
+    fields=(
+        Field("from_country", "Units of", "select", choices=_countries),
+        Field("to_country", "may deploy into", "select", choices=_countries),
+    ),
+    columns=(Column("From", lambda a: a.from_country), Column("Into", lambda a: a.to_country)),
+    lister=geo.list_agreements, getter=geo.get_agreement, key=geo.agreement_key,
+    creator=lambda s, d, u: geo.create_agreement(s, data=d, actor=u),
+    deleter=lambda s, o, u: geo.delete_agreement(s, agreement=o, actor=u),
+)
+
+AGENCIES = Resource(
+    slug="agencies", title="Agencies", singular="agency",
+    fields=(
+        Field("id", "Id", help="capital letters, e.g. TH-RTP", create_only=True),
+        Field("country_code", "Country", "select", choices=_countries, create_only=True),
+        Field("name", "Name"),
+    ),
+    columns=(Column("Id", lambda a: a.id), Column("Name", lambda a: a.name),
+             Column("Country", lambda a: a.country_code)),
+    lister=org.list_agencies, getter=lambda s, k: s.get(Agency, k),
+    creator=lambda s, d, u: org.create_agency(s, data=d, actor=u),
+    updater=lambda s, o, d, u: org.update_agency(s, agency=o, data=d, actor=u),
+    deleter=lambda s, o, u: org.delete_agency(s, agency=o, actor=u),
+)
+
+UNITS = Resource(
+    slug="units", title="Units", singular="unit", per_page=50,
+    intro="A unit's base and operating regions lie in its agency's country.",
+    fields=(
+        Field("id", "Id", help="e.g. U-0007", create_only=True),
+        Field("agency_id", "Agency", "select", choices=_agencies, create_only=True),
+        Field("callsign", "Callsign"),
+        Field("capabilities", "Capabilities", "list", help="comma-separated, e.g. tactical, cyber"),
+        Field("personnel", "Personnel", "number", help="at least 1"),
+        Field("base_region_id", "Base region", "select", choices=_regions),
+        Field("operating_regions", "Operating regions (own country)", "regions", required=False,
+              help="region ids, comma-separated"),
+        Field("availability", "Availability", "intervals", required=False,
+              help="one window a line: start end, RFC 3339 with offset, e.g. "
+                   "2026-12-01T00:00:00+07:00 2026-12-05T00:00:00+07:00"),
+    ),
+    columns=(Column("Id", lambda u: u.id), Column("Callsign", lambda u: u.callsign),
+             Column("Agency", lambda u: u.agency_id),
+             Column("Capabilities", lambda u: ", ".join(u.capabilities)),
+             Column("Personnel", lambda u: u.personnel), Column("Base", lambda u: u.base_region_id),
+             Column("Operates in", lambda u: short_list(u.operating_regions, "whole country")),
+             Column("Available", lambda u: "always" if u.availability is None
+                    else f"{len(u.availability)} window(s)")),
+    lister=org.list_units, getter=lambda s, k: s.get(Unit, k),
+    creator=lambda s, d, u: org.create_unit(s, data=d, actor=u),
+    updater=lambda s, o, d, u: org.update_unit(s, unit=o, data=d, actor=u),
+    deleter=lambda s, o, u: org.delete_unit(s, unit=o, actor=u),
+)
+
+USERS = Resource(
+    slug="users", title="Users", singular="user",
+    intro="Disabling an account ends its sessions and calendar feeds at once; changing a "
+          "role revokes its calendar feeds.",
+    fields=(
+        Field("username", "Username", create_only=True),
+        Field("full_name", "Full name", required=False),
+        Field("role", "Role", "select", choices=_roles),
+        Field("agency_id", "Agency", "select", choices=_agencies, required=False,
+              help="required for liaison officers"),
+        Field("unit_id", "Unit", "datalist", choices=_units, required=False,
+              help="unit officers only: the unit id"),
+        Field("password", "Initial password", "password", create_only=True,
+              help="at least 8 characters; the user should change it"),
+    ),
+    columns=(Column("Username", lambda u: u.username), Column("Name", lambda u: u.full_name),
+             Column("Role", lambda u: u.role.value.replace("_", " ")),
+             Column("Agency", lambda u: u.agency_id or ""),
+             Column("Unit", lambda u: u.unit_id or ""),
+             Column("Status", lambda u: "active" if u.is_active else "disabled")),
+    lister=users.list_users, getter=_int_key(User),
+    creator=lambda s, d, u: users.create_user(s, data=d, actor=u),
+    updater=lambda s, o, d, u: users.update_user(s, user=o, data=d, actor=u),
+    edit_extra="admin/user_extra.html",
+    row_actions=(
+        RowAction("disable", "Disable", lambda u: u.is_active, danger=True,
+                  confirm="Disable this account? Its sessions and calendar feeds end at once."),
+        RowAction("enable", "Enable", lambda u: not u.is_active),
+    ),
+)
+
+ALL = (UNITS, USERS, AGENCIES, REGIONS, ROADS, CROSSINGS, AGREEMENTS)

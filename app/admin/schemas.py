@@ -1,0 +1,199 @@
+"""What the admin forms may submit: Create/Update models with the scenario spec's rules.
+
+The shared models in `app.models` keep storage shapes; these add the stricter checks an
+administrator's typing needs (HH:MM windows, RFC 3339 availability, clean lists).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator, model_validator
+from sqlmodel import SQLModel
+
+from app.models import Role
+from app.solver.schema import DailyTime, Instant, format_instant
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
+CODE_PATTERN = r"^[A-Z]{2}$"
+AGENCY_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
+USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
+PATTERN_HINTS = {
+    ID_PATTERN: "use up to 32 letters, digits, '-', '_' or '.'",
+    CODE_PATTERN: "use a two-letter country code such as TH",
+    AGENCY_PATTERN: "use up to 32 capital letters, digits or '-', such as TH-RTP",
+    USERNAME_PATTERN: "use 2 to 64 letters, digits, '.', '_', '-' or '@'",
+}
+
+
+def check_timezone(name: str) -> str:
+    """The name of an IANA zone without daylight saving (version 1 has none)."""
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a valid IANA time zone (e.g. Asia/Bangkok)") from None
+    offsets = {datetime(2026, month, 1, tzinfo=zone).utcoffset() for month in (1, 4, 7, 10)}
+    if len(offsets) > 1:
+        raise ValueError(f"{name} has daylight saving time, which the board does not support")
+    return name
+
+
+def _clean_list(values: list[str]) -> list[str]:
+    """Stripped, without blanks or repeats, in the given order."""
+    return list(dict.fromkeys(v.strip() for v in values if v and v.strip()))
+
+
+class DailyWindow(SQLModel):
+    """One daily opening in the crossing's local time; never spans midnight."""
+
+    from_: DailyTime = Field(alias="from")
+    to: DailyTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DailyWindow:
+        if not self.from_ < self.to:
+            raise ValueError(f"from must be before to ({self.from_}–{self.to})")
+        return self
+
+    def stored(self) -> dict[str, str]:
+        return {"from": self.from_, "to": self.to}
+
+
+class AvailabilityWindow(SQLModel):
+    start: Instant
+    end: Instant
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AvailabilityWindow:
+        if not self.start < self.end:
+            raise ValueError(
+                f"start must be before end ({format_instant(self.start)} – "
+                f"{format_instant(self.end)})"
+            )
+        return self
+
+    def stored(self) -> dict[str, str]:
+        return {"start": format_instant(self.start), "end": format_instant(self.end)}
+
+
+class RegionUpdateIn(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class RegionCreateIn(RegionUpdateIn):
+    id: str = Field(pattern=ID_PATTERN)
+    country_code: str = Field(pattern=CODE_PATTERN)
+
+
+class RoadIn(SQLModel):
+    a_id: str = Field(min_length=1, max_length=32)
+    b_id: str = Field(min_length=1, max_length=32)
+    minutes: int = Field(ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _two_ends(self) -> RoadIn:
+        if self.a_id == self.b_id:
+            raise ValueError("a road joins two different regions")
+        return self
+
+
+class CrossingUpdateIn(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    transit_minutes: int = Field(ge=1, le=10_000)
+    lanes: int = Field(ge=1, le=1_000)
+    timezone: str = Field(min_length=1, max_length=64)
+    open_windows: list[DailyWindow] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return check_timezone(value)
+
+    def stored_windows(self) -> list[dict[str, str]] | None:
+        """None (open at every instant) when no window is given."""
+        if not self.open_windows:
+            return None
+        return sorted((w.stored() for w in self.open_windows), key=lambda w: w["from"])
+
+
+class CrossingCreateIn(CrossingUpdateIn):
+    id: str = Field(pattern=ID_PATTERN)
+    a_id: str = Field(min_length=1, max_length=32)
+    b_id: str = Field(min_length=1, max_length=32)
+
+
+class AgreementIn(SQLModel):
+    from_country: str = Field(pattern=CODE_PATTERN)
+    to_country: str = Field(pattern=CODE_PATTERN)
+
+    @model_validator(mode="after")
+    def _directional(self) -> AgreementIn:
+        if self.from_country == self.to_country:
+            raise ValueError("an agreement joins two different countries")
+        return self
+
+
+class AgencyUpdateIn(SQLModel):
+    name: str = Field(min_length=1, max_length=200)
+
+
+class AgencyCreateIn(AgencyUpdateIn):
+    id: str = Field(pattern=AGENCY_PATTERN)
+    country_code: str = Field(pattern=CODE_PATTERN)
+
+
+class UnitUpdateIn(SQLModel):
+    callsign: str = Field(min_length=1, max_length=64)
+    capabilities: list[str] = Field(min_length=1)
+    personnel: int = Field(ge=1, le=100_000)
+    base_region_id: str = Field(min_length=1, max_length=32)
+    # None: anywhere in its own country; []: nowhere.
+    operating_regions: list[str] | None = None
+    # None: always available; []: never.
+    availability: list[AvailabilityWindow] | None = None
+
+    @field_validator("capabilities", "operating_regions", mode="after")
+    @classmethod
+    def _clean(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else _clean_list(value)
+
+    @field_validator("capabilities", mode="after")
+    @classmethod
+    def _some_capability(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError("give at least one capability")
+        if any(len(c) > 64 for c in value):
+            raise ValueError("a capability has at most 64 characters")
+        return value
+
+    def stored(self) -> dict[str, Any]:
+        data = self.model_dump(exclude={"availability"})
+        data["availability"] = (
+            None if self.availability is None else [w.stored() for w in self.availability]
+        )
+        return data
+
+
+class UnitCreateIn(UnitUpdateIn):
+    id: str = Field(pattern=ID_PATTERN)
+    agency_id: str = Field(min_length=1, max_length=32)
+
+
+class UserUpdateIn(SQLModel):
+    full_name: str = Field(default="", max_length=200)
+    role: Role
+    agency_id: str | None = Field(default=None, max_length=32)
+    unit_id: str | None = Field(default=None, max_length=32)
+
+
+class UserCreateIn(UserUpdateIn):
+    username: str = Field(pattern=USERNAME_PATTERN)
+    password: str = Field(min_length=8, max_length=128)
+
+
+class PasswordIn(SQLModel):
+    password: str = Field(min_length=8, max_length=128)

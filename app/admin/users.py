@@ -1,0 +1,120 @@
+"""Admin use cases for user accounts: create, role, unit, disable/enable, password reset.
+
+Access is re-checked from the account on every request, but calendar feeds live outside
+the session, so every loss of access also revokes the user's feed tokens here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.accounts import service as accounts
+from app.admin.common import FieldErrors, Page, apply, audit, check, paginate
+from app.admin.schemas import PasswordIn, UserCreateIn, UserUpdateIn
+from app.errors import Conflict
+from app.feeds.tokens import revoke_all
+from app.models import Agency, Role, Unit, User, UserCreate
+
+
+def list_users(session: Session, *, q: str = "", page: int = 1, per_page: int = 50) -> Page[User]:
+    """Accounts by username, filtered by username, name, role, agency or unit."""
+    query = select(User).order_by(col(User.username))
+    search = (User.username, User.full_name, User.role, User.agency_id, User.unit_id)
+    return paginate(session, query, q=q, search=search, page=page, per_page=per_page)
+
+
+def _membership(session: Session, user_in: UserUpdateIn) -> tuple[str | None, str | None]:
+    """The (agency, unit) the role needs: officers belong to a unit, liaisons to an agency."""
+    agency_id, unit_id = user_in.agency_id or None, user_in.unit_id or None
+    if agency_id and session.get(Agency, agency_id) is None:
+        raise FieldErrors({"agency_id": f"unknown agency {agency_id!r}"})
+    if user_in.role != Role.unit_officer:
+        if unit_id:
+            raise FieldErrors({"unit_id": "only unit officers are attached to a unit"})
+        if user_in.role == Role.liaison and not agency_id:
+            raise FieldErrors({"agency_id": "a liaison officer speaks for an agency: choose it"})
+        return agency_id, None
+    unit = session.get(Unit, unit_id) if unit_id else None
+    if unit is None:
+        message = f"unknown unit {unit_id!r}" if unit_id else "a unit officer needs a unit"
+        raise FieldErrors({"unit_id": message})
+    if agency_id and agency_id != unit.agency_id:
+        raise FieldErrors({"unit_id": f"unit {unit.id} belongs to agency {unit.agency_id}, "
+                                      f"not {agency_id}"})
+    return unit.agency_id, unit.id
+
+
+def create_user(session: Session, *, data: Mapping[str, Any], actor: User) -> User:
+    """Open an account with an initial password (argon2id-hashed, never stored plain)."""
+    user_in = check(UserCreateIn, data)
+    agency_id, unit_id = _membership(session, user_in)
+    if session.exec(select(User.id).where(User.username == user_in.username)).first():
+        raise FieldErrors({"username": f"username {user_in.username!r} is taken"})
+    user = accounts.create_user(session, user_in=UserCreate(
+        username=user_in.username, full_name=user_in.full_name.strip(), role=user_in.role,
+        agency_id=agency_id, unit_id=unit_id, password=user_in.password,
+    ))
+    audit(session, actor=actor, action="created", obj_type="user", obj_id=str(user.id),
+          username=user.username, role=user.role.value, agency=agency_id, unit=unit_id)
+    session.flush()
+    return user
+
+
+def _refuse_self_lockout(user: User, actor: User, *, role: Role | None, active: bool) -> None:
+    if user.id != actor.id:
+        return
+    if not active:
+        raise Conflict("You cannot disable your own account: ask another administrator")
+    if role is not None and role != Role.admin:
+        raise Conflict("You cannot take away your own admin role: ask another administrator")
+
+
+def update_user(session: Session, *, user: User, data: Mapping[str, Any], actor: User) -> User:
+    """Change name, role, agency or unit; a role change revokes every feed token."""
+    user_in = check(UserUpdateIn, data)
+    _refuse_self_lockout(user, actor, role=user_in.role, active=True)
+    agency_id, unit_id = _membership(session, user_in)
+    assert user.id is not None
+    revoked = 0
+    if user_in.role != user.role:
+        # Revoke before the change, so the audit names the administrator who did it.
+        revoked = revoke_all(session, user_id=user.id, actor_id=actor.id, reason="role changed")
+    changes = apply(user, {"full_name": user_in.full_name.strip(), "role": user_in.role,
+                           "agency_id": agency_id, "unit_id": unit_id})
+    session.add(user)
+    audit(session, actor=actor, action="updated", obj_type="user", obj_id=str(user.id),
+          changes={k: [str(v) if v is not None else None for v in pair]
+                   for k, pair in changes.items()},
+          feed_tokens_revoked=revoked)
+    session.flush()
+    return user
+
+
+def set_user_active(session: Session, *, user: User, active: bool, actor: User) -> User:
+    """Enable or disable; disabling ends every session and feed token at once."""
+    _refuse_self_lockout(user, actor, role=None, active=active)
+    assert user.id is not None
+    revoked = 0
+    if not active:
+        revoked = revoke_all(session, user_id=user.id, actor_id=actor.id, reason="user disabled")
+    accounts.set_active(session, user=user, active=active)
+    audit(session, actor=actor, action="enabled" if active else "disabled", obj_type="user",
+          obj_id=str(user.id), username=user.username, feed_tokens_revoked=revoked)
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, *, user: User, data: Mapping[str, Any], actor: User) -> User:
+    """Set a new password and end the user's sessions (feed tokens stay valid)."""
+    password_in = check(PasswordIn, data)
+    assert user.id is not None
+    user.password_hash = accounts.hash_password(password_in.password)
+    session.add(user)
+    accounts.end_all_sessions(session, user_id=user.id)
+    audit(session, actor=actor, action="password_reset", obj_type="user", obj_id=str(user.id),
+          username=user.username)
+    session.flush()
+    return user

@@ -1,0 +1,67 @@
+"""The admin pages (HTML): an index, one page per resource, account actions."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from app.admin import users
+from app.admin.common import FieldErrors
+from app.admin.crud import FormDep, add_routes, form_page
+from app.admin.resources import ALL, USERS
+from app.db import SessionDep
+from app.deps import AdminUser
+from app.web import redirect, register_nav, render
+
+router = APIRouter(tags=["admin"])
+register_nav("Administration", "/admin", {"admin"}, order=85)
+
+for resource in ALL:
+    add_routes(router, resource)
+
+
+@router.get("/admin", include_in_schema=False)
+def index(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """Links to every administered resource, with how many there are."""
+    sections = [(res, res.lister(session, per_page=1).total) for res in ALL]
+    return render(request, "admin/index.html", {"sections": sections})
+
+
+@router.get("/admin/crossings-window-row", include_in_schema=False)
+def window_row(request: Request, user: AdminUser) -> Response:
+    """One empty daily-window row, added to the crossing form in place."""
+    return render(request, "admin/window_row.html", {"row": {"from": "", "to": ""}})
+
+
+@router.post("/admin/users/{key}/disable", include_in_schema=False)
+def disable_user(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """Disable an account: its sessions and calendar feeds stop at once."""
+    target = USERS.find(session, key)
+    users.set_user_active(session, user=target, active=False, actor=user)
+    session.commit()
+    return redirect(request, USERS.url, flash=f"Disabled {target.username}.")
+
+
+@router.post("/admin/users/{key}/enable", include_in_schema=False)
+def enable_user(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """Enable an account again (it signs in with its password; feeds must be re-created)."""
+    target = USERS.find(session, key)
+    users.set_user_active(session, user=target, active=True, actor=user)
+    session.commit()
+    return redirect(request, USERS.url, flash=f"Enabled {target.username}.")
+
+
+@router.post("/admin/users/{key}/password", include_in_schema=False)
+def reset_password(
+    key: str, request: Request, session: SessionDep, user: AdminUser, form: FormDep
+) -> Response:
+    """Set a new password; the user's sessions end."""
+    target = USERS.find(session, key)
+    password = (form.get("password") or [""])[0]
+    try:
+        users.reset_password(session, user=target, data={"password": password}, actor=user)
+    except FieldErrors as exc:
+        return form_page(request, session, USERS, obj=target, error=exc)
+    session.commit()
+    return redirect(request, USERS.url, flash=f"New password set for {target.username}.")
+
