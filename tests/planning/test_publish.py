@@ -1,0 +1,115 @@
+"""Publishing: taskings upserted with stable uids, sequences, cancellations, states."""
+
+from __future__ import annotations
+
+import copy
+from datetime import timedelta
+
+import pytest
+from sqlmodel import Session, select
+
+from app.errors import AppError
+from app.models import (
+    AuditEvent,
+    Operation,
+    OperationState,
+    Plan,
+    Tasking,
+    TaskingStatus,
+    User,
+)
+from app.planning import service
+from app.planning.publish import publish_plan
+from app.planning.worker import run_job
+from app.solver.schema import format_instant, parse_instant
+
+
+def _plan(session: Session, planner: User) -> Plan:
+    run = service.start_run(session, user=planner, time_limit=2, seed=1)
+    session.commit()
+    run_job(int(run.id or 0), session=session)
+    return session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+
+
+def _variant(session: Session, plan: Plan, document: dict) -> Plan:
+    other = Plan(document=document, solver_run_id=plan.solver_run_id)
+    session.add(other)
+    session.flush()
+    return other
+
+
+def _taskings(session: Session) -> dict[tuple[str, str], Tasking]:
+    return {(t.operation_id, t.unit_id): t for t in session.exec(select(Tasking))}
+
+
+def test_publish_creates_taskings_and_schedules(tiny_board: Session, planner: User) -> None:
+    plan = _plan(tiny_board, planner)
+    counts = publish_plan(tiny_board, plan=plan, user=planner)
+    taskings = _taskings(tiny_board)
+    expected = {(op["id"], a["unit"]) for op in plan.document["operations"]
+                for a in op["assignments"]}
+    assert set(taskings) == expected and counts["issued"] == len(expected)
+    for t in taskings.values():
+        assert t.status == TaskingStatus.active and t.sequence == 0 and t.plan_id == plan.id
+    states = {op.id: op.state for op in tiny_board.exec(select(Operation))}
+    for op in plan.document["operations"]:
+        assert states[op["id"]] == OperationState.scheduled
+    assert plan.is_published and plan.published_by_id == planner.id
+    assert tiny_board.exec(select(AuditEvent).where(AuditEvent.action == "plan.publish")).one()
+
+
+def test_republish_bumps_sequence_keeps_uid_and_cancels(
+    tiny_board: Session, planner: User
+) -> None:
+    plan = _plan(tiny_board, planner)
+    publish_plan(tiny_board, plan=plan, user=planner)
+    before = {k: (t.uid, t.sequence) for k, t in _taskings(tiny_board).items()}
+    document = copy.deepcopy(plan.document)
+    dropped = document["operations"].pop()
+    moved = document["operations"][0]["assignments"][0]
+    # One unit sets off 5 minutes earlier: still valid (waiting is allowed).
+    moved["depart"] = format_instant(parse_instant(moved["depart"]) - timedelta(minutes=5))
+    document["unscheduled"].append({"id": dropped["id"], "reasons": ["left out"]})
+    second = _variant(tiny_board, plan, document)
+    counts = publish_plan(tiny_board, plan=second, user=planner)
+    after = _taskings(tiny_board)
+    moved_key = (document["operations"][0]["id"], moved["unit"])
+    assert after[moved_key].uid == before[moved_key][0]
+    assert after[moved_key].sequence == before[moved_key][1] + 1
+    for a in dropped["assignments"]:
+        gone = after[dropped["id"], a["unit"]]
+        assert gone.status == TaskingStatus.cancelled and gone.cancelled_at is not None
+        assert gone.sequence == 1 and gone.uid == before[dropped["id"], a["unit"]][0]
+    assert counts["cancelled"] == len(dropped["assignments"]) and counts["amended"] == 1
+    assert tiny_board.get(Operation, dropped["id"]).state == OperationState.approved
+    tiny_board.refresh(plan)
+    assert not plan.is_published and second.is_published
+    # Publishing the first plan again re-issues the dropped tasking under its old uid.
+    publish_plan(tiny_board, plan=plan, user=planner)
+    back = _taskings(tiny_board)[dropped["id"], dropped["assignments"][0]["unit"]]
+    assert back.status == TaskingStatus.active and back.sequence == 2
+    assert back.cancelled_at is None
+
+
+def test_publish_refuses_a_plan_that_no_longer_fits(tiny_board: Session, planner: User) -> None:
+    plan = _plan(tiny_board, planner)
+    op = tiny_board.get(Operation, plan.document["operations"][0]["id"])
+    assert op is not None
+    op.duration_minutes += 60
+    tiny_board.add(op)
+    tiny_board.flush()
+    with pytest.raises(AppError) as exc:
+        publish_plan(tiny_board, plan=plan, user=planner)
+    assert exc.value.status == 409 and "no longer fits" in exc.value.message
+    assert exc.value.details
+    assert not tiny_board.exec(select(Tasking)).all()
+
+
+def test_publishing_the_published_plan_again_is_a_conflict(
+    tiny_board: Session, planner: User
+) -> None:
+    plan = _plan(tiny_board, planner)
+    publish_plan(tiny_board, plan=plan, user=planner)
+    with pytest.raises(AppError) as exc:
+        publish_plan(tiny_board, plan=plan, user=planner)
+    assert exc.value.status == 409
