@@ -182,11 +182,22 @@ def add_hint(schedule_model: ScheduleModel, hint: Solution) -> None:
     for trip in schedule_model.trips:
         booking = chosen.get((trip.candidate.unit, trip.candidate.site, trip.route.crossing))
         model.add_hint(trip.is_chosen, booking is not None)
-        if booking is None or booking.cross_out is None or booking.cross_back is None:
-            continue
-        if trip.cross_out is not None and trip.cross_back is not None:
-            model.add_hint(trip.cross_out, booking.cross_out)
-            model.add_hint(trip.cross_back, booking.cross_back)
+        _hint_passages(model, trip, booking)
+
+
+def _hint_passages(model: cp_model.CpModel, trip: TripVars, booking: Booking | None) -> None:
+    """Passage times of the hinted booking, or the tightest trip for one not taken."""
+    if trip.cross_out is None or trip.cross_back is None or trip.busy_size is None:
+        return
+    if booking is not None and booking.cross_out is not None and booking.cross_back is not None:
+        out, back = booking.cross_out, booking.cross_back
+    else:
+        out = trip.cross_out.proto.domain[-1]
+        back = trip.cross_back.proto.domain[0]
+    route = trip.route
+    model.add_hint(trip.cross_out, out)
+    model.add_hint(trip.cross_back, back)
+    model.add_hint(trip.busy_size, back + route.transit + 2 * route.to_crossing - out)
 
 
 def extract(schedule_model: ScheduleModel, solver: cp_model.CpSolver) -> Solution:

@@ -15,18 +15,22 @@ from dataclasses import dataclass
 
 from app.solver.instance import Instance
 from app.solver.model.builder import SubProblem, add_hint, build_model
+from app.solver.model.candidates import site_candidates
 from app.solver.model.plan import solution_priority, solution_travel
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
 from app.solver.schema import Operation
+
+# Bookings this close (minutes) to an operation's window count as competing with it.
+NEAR = 24 * 60
 
 
 @dataclass
 class LnsSettings:
     """Knobs of the search; the defaults were measured on the medium and large samples."""
 
-    operations_per_step: int = 12
-    candidate_limit: int | None = 25
+    operations_per_step: int = 16
+    candidate_limit: int | None = 40
     step_seconds: float = 4.0
 
 
@@ -45,15 +49,30 @@ def _overlap(a: tuple[int, int], b: tuple[int, int], margin: int) -> int:
 
 
 def insertion_neighbourhood(
-    instance: Instance, target: Operation, current: Solution, free: list[Operation], size: int
+    instance: Instance,
+    target: Operation,
+    current: Solution,
+    free: list[Operation],
+    size: int,
+    units: set[str],
 ) -> list[Operation]:
-    """An unscheduled operation with the scheduled free ones whose time is closest to it."""
-    window = _window(instance, target)
-    near = sorted(
-        (o for o in free if o.id in current),
-        key=lambda o: (-_overlap(window, _window(instance, o), 0), o.id),
-    )
-    return [target, *near[: size - 1]]
+    """An unscheduled operation with the scheduled free ones holding its units near its time.
+
+    `units` are the target's candidate units; operations are ranked by how many bookings
+    of those units fall within a day of the target's window.
+    """
+    low, high = _window(instance, target)
+    low, high = low - NEAR, high + NEAR
+    holding = {}
+    for operation in free:
+        schedule = current.get(operation.id)
+        if schedule is None:
+            continue
+        count = sum(b.unit in units and b.depart < high and b.ret > low for b in schedule.bookings)
+        if count:
+            holding[operation.id] = (count, operation)
+    ranked = sorted(holding.items(), key=lambda item: (-item[1][0], item[0]))
+    return [target, *(operation for _, (_, operation) in ranked[: size - 1])]
 
 
 def window_neighbourhoods(
@@ -91,14 +110,20 @@ def _stopped(run_settings: RunSettings) -> bool:
     return run_settings.should_stop is not None and run_settings.should_stop()
 
 
+def candidate_units(instance: Instance, operation: Operation) -> set[str]:
+    """Units that may act at some site of the operation (availability ignored)."""
+    return {c.unit for s in operation.sites for c in site_candidates(instance, operation, s)}
+
+
 def _neighbourhoods(
     instance: Instance, current: Solution, free: list[Operation], lns: LnsSettings
 ) -> Iterator[list[Operation]]:
     """First try to insert each unscheduled operation, then re-plan runs for travel."""
     for operation in sorted(free, key=lambda o: (-o.priority, o.id)):
         if operation.id not in current:
+            units = candidate_units(instance, operation)
             yield insertion_neighbourhood(
-                instance, operation, current, free, lns.operations_per_step
+                instance, operation, current, free, lns.operations_per_step, units
             )
     yield from window_neighbourhoods(instance, free, lns.operations_per_step)
 

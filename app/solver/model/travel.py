@@ -19,6 +19,12 @@ from app.solver.model.timing import passage_domain
 from app.solver.model.windows import OperationVars
 
 
+# The longest wait at a crossing the model considers, beyond the tightest trip. Daily
+# opening hours repeat every 24 h, so only lane congestion lasting a day could need more;
+# the bound keeps passage domains (and the model) small.
+MAX_WAIT = 24 * 60
+
+
 @dataclass
 class TripVars:
     """One way a candidate may travel to its site, chosen or not."""
@@ -30,6 +36,7 @@ class TripVars:
     cross_out: cp_model.IntVar | None = None
     cross_back: cp_model.IntVar | None = None
     passages: list[cp_model.IntervalVar] = field(default_factory=list)
+    busy_size: cp_model.IntVar | None = None
 
 
 def _clip(ranges: list[tuple[int, int]], low: int, high: int) -> list[list[int]]:
@@ -57,8 +64,12 @@ def add_trip(
     opening = passage_domain(instance.crossing_open[route.crossing], route.transit)
     latest_out = operation.starts[-1] - route.transit - route.to_site
     earliest_back = operation.starts[0] + duration + route.to_site
-    out_ranges = _clip(opening, route.to_crossing, latest_out)
-    back_ranges = _clip(opening, earliest_back, horizon - route.transit - route.to_crossing)
+    earliest_out = operation.starts[0] - route.transit - route.to_site - MAX_WAIT
+    latest_back = operation.starts[-1] + duration + route.to_site + MAX_WAIT
+    out_ranges = _clip(opening, max(route.to_crossing, earliest_out), latest_out)
+    back_ranges = _clip(
+        opening, earliest_back, min(latest_back, horizon - route.transit - route.to_crossing)
+    )
     if not out_ranges or not back_ranges:
         return None
     cross_out = model.new_int_var_from_domain(
@@ -81,7 +92,7 @@ def add_trip(
         model.new_optional_fixed_size_interval_var(t, route.transit, is_chosen, f"passage[{name}]")
         for t in (cross_out, cross_back)
     ]
-    return TripVars(candidate, route, is_chosen, busy, cross_out, cross_back, passages)
+    return TripVars(candidate, route, is_chosen, busy, cross_out, cross_back, passages, size)
 
 
 def add_candidate_trips(
