@@ -19,6 +19,8 @@ ROUTERS = [
     "app.transfer.views:router",
     "app.feeds.views:router",
     "app.admin.views:router",
+    "app.planning.views:router",
+    "app.planning.api:router",
 ]
 
 CSP = (

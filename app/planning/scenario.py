@@ -76,3 +76,17 @@ def pinned_operations(
         update={"operations": [op for op in kept if op.id in pinnable]}
     )
     return still_valid_operations(scenario, earlier)
+
+
+def pinnable_operations(session: Session) -> list[dict[str, Any]]:
+    """The published plan's operations still scheduled: a new solve keeps them in place."""
+    published = published_plan(session)
+    if published is None:
+        return []
+    starts = {op["id"]: op["start"] for op in published.document.get("operations", [])}
+    operations = session.exec(
+        select(Operation)
+        .where(col(Operation.id).in_(list(starts)), Operation.state == OperationState.scheduled)
+        .order_by(col(Operation.id))
+    ).all()
+    return [{"id": op.id, "code_name": op.code_name, "start": starts[op.id]} for op in operations]

@@ -1,0 +1,165 @@
+"""JSON API of planning under /api/v1: solver runs, plans, publishing, taskings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+from pydantic import BaseModel, Field
+
+from app.db import SessionDep
+from app.deps import CurrentUser, PlannerUser
+from app.planning import service
+from app.planning.export import published_export
+from app.planning.publish import publish_plan
+from app.planning.review import run_summary
+from app.planning.tasking import upcoming, viewable_units
+
+router = APIRouter(prefix="/api/v1", tags=["planning API"])
+
+
+class RunRequest(BaseModel):
+    """Parameters of a solve of the approved operations."""
+
+    time_limit: float = Field(default=10, ge=1, le=600, description="seconds")
+    seed: int = Field(default=0, ge=0)
+    workers: int = Field(default=2, ge=1, le=8, description="CP-SAT worker threads")
+    release: list[str] = Field(
+        default_factory=list, description="published operations to re-plan freely"
+    )
+
+
+class RunStarted(BaseModel):
+    id: int
+    status: str
+    url: str
+
+
+class PlanSummary(BaseModel):
+    id: int
+    solver_run_id: int | None
+    created_at: datetime
+    is_published: bool
+    published_at: datetime | None
+    scheduled: int
+    unscheduled: int
+    objective: dict[str, Any] | None
+
+
+class TaskingOut(BaseModel):
+    uid: str
+    sequence: int
+    status: str
+    operation_id: str
+    code_name: str
+    unit_id: str
+    site_id: str
+    place: str
+    capability: str
+    timezone: str
+    depart: datetime
+    start: datetime
+    end: datetime
+    return_at: datetime
+    crossing_id: str | None
+    crossing: str | None
+    cross_out: datetime | None
+    cross_back: datetime | None
+    updated_at: datetime
+
+
+@router.post("/solver-runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunStarted)
+def create_run(body: RunRequest, session: SessionDep, user: PlannerUser) -> RunStarted:
+    """Queue a solve of the approved operations (published ones pinned unless released)."""
+    run = service.start_run(session, user=user, time_limit=body.time_limit, seed=body.seed,
+                            workers=body.workers, released=body.release)
+    session.commit()
+    return RunStarted(id=int(run.id or 0), status=str(run.status),
+                      url=f"/api/v1/solver-runs/{run.id}")
+
+
+@router.get("/solver-runs/{run_id}")
+def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+    """Status, progress (priority, bound, gap, elapsed) and the plan once there is one."""
+    service.reap_stale_runs(session)
+    session.commit()
+    run = service.get_run(session, run_id=run_id)
+    return run_summary(run, service.plan_of_run(session, run=run))
+
+
+@router.delete("/solver-runs/{run_id}", status_code=status.HTTP_202_ACCEPTED)
+def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+    """Stop the run; the best plan found so far is kept (409 once it has finished)."""
+    run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
+    session.commit()
+    return run_summary(run, service.plan_of_run(session, run=run))
+
+
+def _summary(plan: Any) -> PlanSummary:
+    doc = plan.document
+    return PlanSummary(
+        id=plan.id, solver_run_id=plan.solver_run_id, created_at=plan.created_at,
+        is_published=plan.is_published, published_at=plan.published_at,
+        scheduled=len(doc.get("operations", [])), unscheduled=len(doc.get("unscheduled", [])),
+        objective=doc.get("objective"),
+    )
+
+
+@router.get("/plans", response_model=list[PlanSummary])
+def list_plans(session: SessionDep, user: PlannerUser) -> list[PlanSummary]:
+    """The latest plans, newest first."""
+    return [_summary(plan) for plan in service.list_plans(session)]
+
+
+@router.get("/plans/published/export")
+def export_published(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+    """The published plan as jointops-plan/1 against the board's planning scenario."""
+    return published_export(session)
+
+
+@router.get("/plans/published/scenario")
+def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+    """The scenario the published export is checked against (approved and scheduled)."""
+    from app.planning.scenario import planning_document
+
+    return planning_document(session)
+
+
+@router.get("/plans/{plan_id}")
+def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+    """The plan's jointops-plan/1 document."""
+    return service.get_plan(session, plan_id=plan_id).document
+
+
+@router.post("/plans/{plan_id}/publish", response_model=PlanSummary)
+def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary:
+    """Publish the plan into tasking orders (409 if it no longer fits the board)."""
+    plan = service.get_plan(session, plan_id=plan_id)
+    publish_plan(session, plan=plan, user=user)
+    session.commit()
+    return _summary(plan)
+
+
+@router.get("/taskings", response_model=list[TaskingOut])
+def my_taskings(
+    session: SessionDep,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+) -> list[TaskingOut]:
+    """Upcoming taskings of your unit (or of `unit`, if you may see it: 404 otherwise)."""
+    units = viewable_units(session, user=user, unit_id=unit)
+    return [_tasking_out(d) for d in upcoming(session, units=units)]
+
+
+def _tasking_out(d: Any) -> TaskingOut:
+    t = d.tasking
+    return TaskingOut(
+        uid=t.uid, sequence=t.sequence, status=str(t.status), operation_id=t.operation_id,
+        code_name=d.code_name, unit_id=t.unit_id, site_id=t.site_id, place=d.site_region,
+        capability=t.capability, timezone=d.timezone, depart=t.depart, start=t.start,
+        end=t.end, return_at=t.return_at, crossing_id=t.crossing_id, crossing=d.crossing,
+        cross_out=t.cross_out, cross_back=t.cross_back, updated_at=t.updated_at,
+    )
+
+

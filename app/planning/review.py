@@ -1,0 +1,97 @@
+"""What the planner sees of a run: progress, the plan, its totals and changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from app.models import Plan, RunStatus, SolverRun
+from app.planning.scenario import published_plan
+from app.planning.service import ACTIVE, plan_of_run
+from app.planning.timeline import Timeline, build_timeline
+from app.solver.diff import diff_plans
+from app.solver.loader import DocumentError, load_plan, load_scenario
+from app.solver.schema import Scenario
+from app.solver.validate import validate_plan
+
+
+@dataclass
+class RunReview:
+    """Everything the run page shows."""
+
+    run: SolverRun
+    active: bool
+    progress: dict[str, Any]
+    plan_row: Plan | None = None
+    timeline: Timeline | None = None
+    unscheduled: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)
+    published: Plan | None = None
+    pinned: list[dict[str, str]] = field(default_factory=list)
+
+
+def review_run(session: Session, *, run: SolverRun) -> RunReview:
+    """The run's progress and, once it has a plan, the timeline, totals and changes."""
+    review = RunReview(run, run.status in ACTIVE, dict(run.progress or {}))
+    review.published = published_plan(session)
+    if run.plan is None or run.scenario is None:
+        return review
+    scenario = load_scenario(run.scenario)
+    plan = load_plan(run.plan)
+    names = {op.id: op.name for op in scenario.operations}
+    review.plan_row = plan_of_run(session, run=run)
+    review.timeline = build_timeline(scenario, plan)
+    review.unscheduled = [
+        {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
+        for u in plan.unscheduled
+    ]
+    pinned = set(run.params.get("pinned", []))
+    review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
+    objective = validate_plan(scenario, plan).objective
+    review.totals = {
+        "priority": objective.priority,
+        "bound": (plan.solver.priority_bound if plan.solver else None) or objective.priority,
+        "travel_minutes": objective.travel_minutes,
+        "scheduled": len(plan.operations),
+        "operations": len(scenario.operations),
+        "solver_status": plan.solver.status if plan.solver else "",
+    }
+    review.changes = _changes(scenario, review.published, plan_row=review.plan_row, plan=run.plan)
+    return review
+
+
+def _changes(
+    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: dict[str, Any]
+) -> list[str]:
+    """The change list against the published plan (nothing published: everything is new)."""
+    if published is None:
+        return ["no plan is published yet: every tasking of this plan would be new"]
+    if plan_row is not None and plan_row.id == published.id:
+        return ["this is the published plan"]
+    try:
+        earlier = load_plan(published.document)
+        return diff_plans(scenario, earlier, load_plan(plan)).to_text().splitlines()
+    except (DocumentError, KeyError, ValueError) as exc:
+        return [f"the published plan cannot be compared with this one: {exc}"]
+
+
+def run_summary(run: SolverRun, plan_row: Plan | None = None) -> dict[str, Any]:
+    """The JSON form of a run (API)."""
+    return {
+        "id": run.id,
+        "status": str(run.status),
+        "params": {k: v for k, v in run.params.items() if k != "fixed"},
+        "progress": run.progress or {},
+        "error": run.error,
+        "created_at": run.created_at,
+        "started_at": run.started_at,
+        "finished_at": run.finished_at,
+        "heartbeat_at": run.heartbeat_at,
+        "plan_id": plan_row.id if plan_row else None,
+        "plan": run.plan,
+        "finished": run.status not in ACTIVE,
+        "cancellable": run.status in (RunStatus.queued, RunStatus.running),
+    }

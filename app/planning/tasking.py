@@ -1,0 +1,98 @@
+"""My tasking: a unit's upcoming deployments, in its local time and UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, select
+
+from app.errors import NotFound
+from app.models import (
+    Agency,
+    Country,
+    Crossing,
+    Operation,
+    Region,
+    Role,
+    Site,
+    Tasking,
+    TaskingStatus,
+    Unit,
+    User,
+    utcnow,
+)
+
+# Cancelled orders stay listed this long, so an officer sees that a deployment was withdrawn.
+CANCELLED_SHOWN = timedelta(days=7)
+
+
+@dataclass
+class Deployment:
+    """One tasking order as its unit reads it."""
+
+    tasking: Tasking
+    unit: Unit
+    timezone: str
+    operation: str
+    code_name: str
+    site_region: str
+    crossing: str | None
+
+
+def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
+    """The units whose tasking this user asked for and may see (404 for any other)."""
+    if unit_id is None:
+        own = session.get(Unit, user.unit_id) if user.unit_id else None
+        return [own] if own else []
+    unit = session.get(Unit, unit_id)
+    allowed = unit is not None and (
+        user.role in (Role.admin, Role.planner)
+        or (user.role == Role.liaison and unit.agency_id == user.agency_id)
+        or unit.id == user.unit_id
+    )
+    if unit is None or not allowed:
+        raise NotFound("No such unit")
+    return [unit]
+
+
+def upcoming(
+    session: Session, *, units: list[Unit], now: datetime | None = None
+) -> list[Deployment]:
+    """Deployments not yet over (and recently cancelled ones), soonest first."""
+    if not units:
+        return []
+    now = now or utcnow()
+    query = (
+        select(Tasking, Operation, Region, Crossing)
+        .join(Operation, col(Operation.id) == Tasking.operation_id)
+        .join(Site, col(Site.id) == Tasking.site_id)
+        .join(Region, col(Region.id) == Site.region_id)
+        .outerjoin(Crossing, col(Crossing.id) == Tasking.crossing_id)
+        .where(col(Tasking.unit_id).in_([u.id for u in units]), Tasking.return_at >= now)
+        .order_by(col(Tasking.depart), col(Tasking.id))
+    )
+    zones = _unit_zones(session, units)
+    by_id = {u.id: u for u in units}
+    result = []
+    for tasking, op, region, crossing in session.exec(query).all():
+        if tasking.status == TaskingStatus.cancelled and (
+            tasking.cancelled_at is None or tasking.cancelled_at < now - CANCELLED_SHOWN
+        ):
+            continue
+        result.append(Deployment(
+            tasking, by_id[tasking.unit_id], zones[tasking.unit_id], op.id, op.code_name,
+            f"{region.name} ({region.country_code})", crossing.name if crossing else None,
+        ))
+    return result
+
+
+def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
+    """Each unit's local zone: the time zone of its agency's country."""
+    query = (
+        select(Unit.id, Country.timezone)
+        .join(Agency, col(Agency.id) == Unit.agency_id)
+        .join(Country, col(Country.code) == Agency.country_code)
+        .where(col(Unit.id).in_([u.id for u in units]))
+    )
+    return {unit_id: zone for unit_id, zone in session.exec(query).all()}

@@ -1,0 +1,95 @@
+"""Planning pages: solve, watch a run, review and publish its plan; my tasking."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.deps import CurrentUser, PlannerUser
+from app.planning import service
+from app.planning.publish import publish_plan
+from app.planning.review import review_run
+from app.planning.scenario import pinnable_operations, published_plan
+from app.planning.spawn import worker_lifespan
+from app.planning.tasking import upcoming, viewable_units
+from app.web import redirect, register_nav, render
+
+router = APIRouter(tags=["planning"], lifespan=worker_lifespan)
+register_nav("Planning", "/planning", {"planner", "admin"}, order=30)
+register_nav("My tasking", "/tasking", {"unit_officer", "planner", "admin", "liaison"}, order=40)
+
+
+@router.get("/planning")
+def planning_page(request: Request, session: SessionDep, user: PlannerUser) -> Response:
+    """Runs, the solve form with its release control, and the published plan."""
+    service.reap_stale_runs(session)
+    session.commit()
+    ctx: dict[str, Any] = {
+        "runs": service.list_runs(session),
+        "published": published_plan(session),
+        "pinnable": pinnable_operations(session),
+    }
+    return render(request, "planning/index.html", ctx, block="runs")
+
+
+@router.post("/planning/runs")
+def start_run(
+    request: Request,
+    session: SessionDep,
+    user: PlannerUser,
+    time_limit: Annotated[float, Form(ge=1, le=600)] = 10,
+    seed: Annotated[int, Form(ge=0)] = 0,
+    release: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Queue a solve; the worker picks it up."""
+    run = service.start_run(
+        session, user=user, time_limit=time_limit, seed=seed, released=release or []
+    )
+    session.commit()
+    return redirect(request, f"/planning/runs/{run.id}", flash=f"Solver run {run.id} queued")
+
+
+@router.get("/planning/runs/{run_id}")
+def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: int) -> Response:
+    """Live progress (the `run` block is polled while the run is active), then the result."""
+    service.reap_stale_runs(session)
+    session.commit()
+    review = review_run(session, run=service.get_run(session, run_id=run_id))
+    return render(request, "planning/run.html", {"r": review}, block="run")
+
+
+@router.post("/planning/runs/{run_id}/cancel")
+def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id: int) -> Response:
+    """Stop the run; the best plan found so far is kept."""
+    run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
+    session.commit()
+    review = review_run(session, run=run)
+    return render(request, "planning/run.html", {"r": review}, block="run")
+
+
+@router.post("/planning/plans/{plan_id}/publish")
+def publish(request: Request, session: SessionDep, user: PlannerUser, plan_id: int) -> Response:
+    """Publish the plan: tasking orders go out to the units."""
+    plan = service.get_plan(session, plan_id=plan_id)
+    counts = publish_plan(session, plan=plan, user=user)
+    session.commit()
+    message = (f"Plan {plan.id} published: {counts['issued']} new, {counts['amended']} amended, "
+               f"{counts['cancelled']} cancelled tasking orders")
+    target = f"/planning/runs/{plan.solver_run_id}" if plan.solver_run_id else "/planning"
+    return redirect(request, target, flash=message)
+
+
+@router.get("/tasking")
+def tasking_page(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    unit: Annotated[str | None, Query(max_length=32)] = None,
+) -> Response:
+    """A unit's upcoming deployments (your own unit unless you may choose another)."""
+    units = viewable_units(session, user=user, unit_id=unit or None)
+    ctx = {"units": units, "deployments": upcoming(session, units=units), "asked": unit}
+    return render(request, "tasking/index.html", ctx)

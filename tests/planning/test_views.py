@@ -1,0 +1,126 @@
+"""Planning pages: progress fragment, result with timeline and reasons, publish, tasking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.models import Plan, Role, SolverRun, Tasking, Unit, User
+from app.planning import service
+from app.planning.publish import publish_plan
+from app.planning.worker import run_job
+
+Login = Callable[[TestClient, User], TestClient]
+
+
+def _solved(session: Session, planner: User) -> SolverRun:
+    run = service.start_run(session, user=planner, time_limit=2, seed=1)
+    session.commit()
+    run_job(int(run.id or 0), session=session)
+    session.refresh(run)
+    return run
+
+
+def test_planning_page_and_solve_form(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    browser = login(client, planner)
+    page = browser.get("/planning")
+    assert page.status_code == 200
+    assert "Solve approved operations" in page.text and "No plan is published yet" in page.text
+    response = browser.post("/planning/runs", data={"time_limit": "2", "seed": "4"},
+                            follow_redirects=False)
+    assert response.status_code == 303
+    run = tiny_board.exec(select(SolverRun)).one()
+    assert response.headers["location"] == f"/planning/runs/{run.id}"
+    assert run.params["seed"] == 4 and run.status == "queued"
+
+
+def test_progress_fragment_polls_while_active(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    browser = login(client, planner)
+    fragment = browser.get(f"/planning/runs/{run.id}", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<div id="run"')
+    assert 'hx-trigger="every 1s"' in fragment.text and "<html" not in fragment.text
+    assert "Cancel" in fragment.text
+    stopped = browser.post(f"/planning/runs/{run.id}/cancel", headers={"HX-Request": "true"})
+    assert stopped.status_code == 200 and "cancelled" in stopped.text
+    assert "every 1s" not in stopped.text
+
+
+def test_result_shows_timeline_reasons_and_publish(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    run = _solved(tiny_board, planner)
+    page = login(client, planner).get(f"/planning/runs/{run.id}")
+    assert page.status_code == 200
+    assert '<svg class="timeline"' in page.text and "tl-op" in page.text
+    assert "Not scheduled" in page.text
+    for unscheduled in (run.plan or {})["unscheduled"]:
+        assert unscheduled["id"] in page.text
+        assert unscheduled["reasons"][0].split("'")[0][:30] in page.text
+    assert "Publish plan" in page.text and "every 1s" not in page.text
+    assert "no plan is published yet" in page.text
+
+
+def test_publish_button_publishes_for_planners_only(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    make_user: Callable[..., User],
+) -> None:
+    run = _solved(tiny_board, planner)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    liaison = make_user(tiny_board, Role.liaison, agency="TH-RTP")
+    outsider = login(client, liaison)
+    assert outsider.get(f"/planning/runs/{run.id}").status_code == 403
+    assert outsider.post(f"/planning/plans/{plan.id}/publish").status_code == 403
+    browser = login(client, planner)
+    done = browser.post(f"/planning/plans/{plan.id}/publish", follow_redirects=False)
+    assert done.status_code == 303
+    tiny_board.refresh(plan)
+    assert plan.is_published and tiny_board.exec(select(Tasking)).first() is not None
+    page = browser.get(f"/planning/runs/{run.id}")
+    assert "is the published plan" in page.text and "Publish plan" not in page.text
+    assert browser.get("/planning/runs/999999").status_code == 404
+
+
+def test_unit_officer_sees_only_own_tasking(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    make_user: Callable[..., User],
+) -> None:
+    run = _solved(tiny_board, planner)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    publish_plan(tiny_board, plan=plan, user=planner)
+    tasked = tiny_board.exec(select(Tasking).order_by(Tasking.depart)).first()
+    assert tasked is not None
+    unit = tiny_board.get(Unit, tasked.unit_id)
+    assert unit is not None
+    other = tiny_board.exec(select(Unit).where(Unit.id != unit.id)).first()
+    assert other is not None
+    officer = make_user(tiny_board, Role.unit_officer, agency=unit.agency_id, unit=unit)
+    browser = login(client, officer)
+    page = browser.get("/tasking")
+    assert page.status_code == 200 and "H-hour" in page.text
+    assert tasked.operation_id in page.text and "UTC" in page.text
+    mine = tiny_board.exec(select(Tasking).where(Tasking.unit_id == unit.id)).all()
+    assert page.text.count('class="card deployment') == len(mine)
+    assert browser.get(f"/tasking?unit={other.id}").status_code == 404
+    assert browser.get(f"/api/v1/taskings?unit={other.id}").status_code == 404
+    api = browser.get("/api/v1/taskings").json()
+    assert {t["uid"] for t in api} == {t.uid for t in mine}
+    assert login(client, planner).get(f"/tasking?unit={unit.id}").status_code == 200
+
+
+def test_tasking_empty_state(
+    client: TestClient, tiny_board: Session, login: Login, make_user: Callable[..., User]
+) -> None:
+    unit = tiny_board.exec(select(Unit)).first()
+    assert unit is not None
+    officer = make_user(tiny_board, Role.unit_officer, agency=unit.agency_id, unit=unit)
+    page = login(client, officer).get("/tasking")
+    assert page.status_code == 200 and "No upcoming deployments" in page.text
+    assert client.get("/tasking", follow_redirects=False).status_code == 303
