@@ -183,7 +183,7 @@ def detail(session: Session, *, user: User, operation: Operation) -> dict[str, A
         "zones": zones, "taskings": taskings(session, operation_id=operation.id),
         "history": history(session, operation_id=operation.id),
         "conflicts": deconflicts(session, user=user, operation=operation),
-        "users": _names(session, [a["row"].user_id for a in approvals if a["row"]]),
+        "users": names(session, [a["row"].user_id for a in approvals if a["row"]]),
     }
 
 
@@ -204,11 +204,12 @@ def history(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
         select(AuditEvent).where(AuditEvent.object_type == "operation",
                                  AuditEvent.object_id == operation_id)
         .order_by(col(AuditEvent.id).desc())).all()
-    names = _names(session, [e.actor_id for e in events])
-    return [{"event": e, "who": names.get(e.actor_id or -1, "system")} for e in events]
+    who = names(session, [e.actor_id for e in events])
+    return [{"event": e, "who": who.get(e.actor_id or -1, "system")} for e in events]
 
 
-def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+def names(session: Session, ids: list[int | None]) -> dict[int, str]:
+    """Display names of users by id."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}

@@ -102,6 +102,12 @@ class OperationIn(OperationBase):
         return value
 
 
+class OperationCreateIn(OperationIn):
+    """API create body: the lead agency defaults to the caller's own."""
+
+    lead_agency_id: str | None = Field(default=None, max_length=32)  # type: ignore[assignment]
+
+
 class OperationPatch(OperationUpdate):
     """A partial change (API PATCH); `version` is the one the caller read."""
 
@@ -166,3 +172,13 @@ class StepIn(SQLModel):
 
     version: int | None = None
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class PendingOut(SQLModel):
+    """A decision waiting for the caller's country."""
+
+    operation_id: str
+    code_name: str
+    version: int
+    country_code: str
+    kind: ApprovalKind

@@ -1,0 +1,194 @@
+"""JSON API of operations, approvals and units under /api/v1 (same rules as the pages).
+
+Invisible operations are 404, as on the pages; a stale `version` is 409. Units: planners
+and administrators see every unit (they plan with all of them), everybody else only the
+units of their own agency.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+from sqlmodel import Session, col, select
+
+from app.db import SessionDep
+from app.deps import VisibleOperation
+from app.models import Approval, Operation, Region, UnitPublic, User
+from app.operations import permissions as perm
+from app.operations import queries, service
+from app.operations.schemas import (
+    ApprovalOut,
+    DecisionIn,
+    OperationCreateIn,
+    OperationOut,
+    OperationPatch,
+    OperationSummary,
+    PendingOut,
+    RequirementOut,
+    SiteOut,
+    StepIn,
+)
+from app.operations.views import BoardUser, Filters
+
+router = APIRouter(prefix="/api/v1", tags=["operations API"])
+Step = Annotated[StepIn | None, Body()]
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such operation, or not for your eyes"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"description": "Changed by someone else since you read it, or in the wrong state"},
+    **NOT_FOUND}
+
+
+def _out(session: Session, operation: Operation) -> OperationOut:
+    session.refresh(operation)
+    countries = dict(session.exec(select(Region.id, Region.country_code).where(
+        col(Region.id).in_([s.region_id for s in operation.sites]))).all())
+    done = perm.decided(session, operation.id)
+    names = queries.names(session, [row.user_id for row in done.values()])
+    hosts = perm.host_countries(session, operation.id)
+    approvals = [_approval(c, kind, done.get((c, kind)), names)
+                 for c in hosts for kind in perm.required_kinds(operation)]
+    sites = [SiteOut(id=s.id, region_id=s.region_id, country_code=countries.get(s.region_id, ""),
+                     objective=s.objective, min_personnel=s.min_personnel,
+                     requirements=[RequirementOut(capability=r.capability, count=r.count)
+                                   for r in s.requirements])
+             for s in operation.sites]
+    return OperationOut.model_validate(
+        operation, update={"host_countries": hosts, "sites": sites, "approvals": approvals})
+
+
+def _approval(country: str, kind: Any, row: Approval | None, names: dict[int, str]) -> ApprovalOut:
+    if row is None:
+        return ApprovalOut(country_code=country, kind=kind, decision=None)
+    return ApprovalOut(country_code=country, kind=kind, decision=row.decision, at=row.at,
+                       by=names.get(row.user_id or -1), reason=row.reason)
+
+
+@router.get("/operations", response_model=list[OperationSummary])
+def list_operations(
+    session: SessionDep, user: BoardUser, filters: Filters
+) -> list[OperationSummary]:
+    """The operations the caller may see, filtered like the board (country, agency, ...)."""
+    result = queries.board(session, user=user, filters=filters)
+    return [
+        OperationSummary.model_validate(card.operation, update={"host_countries": card.countries})
+        for cards in result["columns"].values() for card in cards
+    ]
+
+
+@router.post("/operations", response_model=OperationOut, status_code=201,
+             responses={403: {"description": "Not a liaison officer of the lead agency"}})
+def create_operation(
+    session: SessionDep, user: BoardUser, body: OperationCreateIn
+) -> OperationOut:
+    """Create a draft; errors name the field path (422)."""
+    doc = body.model_dump()
+    doc["lead_agency_id"] = doc["lead_agency_id"] or user.agency_id
+    data = service.validate(session, data=doc)
+    operation = service.create(session, data=data, actor=user)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.get("/operations/{operation_id}", response_model=OperationOut, responses=NOT_FOUND)
+def get_operation(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> OperationOut:
+    """One operation with its sites and approvals."""
+    return _out(session, operation)
+
+
+@router.patch("/operations/{operation_id}", response_model=OperationOut, responses=CONFLICT)
+def patch_operation(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: OperationPatch
+) -> OperationOut:
+    """Change some fields; `version` is required and must be the current one (else 409)."""
+    doc = service.as_input(operation)
+    doc.update(body.model_dump(exclude_unset=True, exclude={"version"}))
+    if body.sites is not None:
+        doc["sites"] = [site.model_dump() for site in body.sites]
+    data = service.validate(session, data=doc)
+    service.update_operation(session, operation=operation, data=data, version=body.version,
+                             actor=user)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.post("/operations/{operation_id}/approvals", response_model=OperationOut,
+             responses=CONFLICT)
+def decide(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: DecisionIn
+) -> OperationOut:
+    """A host country's decision (country_code may be omitted by a one-country liaison)."""
+    service.decide(session, operation=operation, actor=user, decision=body.decision,
+                   kind=body.kind, country_code=body.country_code, reason=body.reason)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.post("/operations/{operation_id}/propose", response_model=OperationOut,
+             responses=CONFLICT)
+def propose(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+) -> OperationOut:
+    """Send a draft to the host countries."""
+    step = body or StepIn()
+    service.propose(session, operation=operation, actor=user, version=step.version)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.post("/operations/{operation_id}/abort", response_model=OperationOut,
+             responses=CONFLICT)
+def abort(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: StepIn
+) -> OperationOut:
+    """Call the operation off; `reason` is required."""
+    service.abort(session, operation=operation, actor=user, reason=body.reason or "",
+                  version=body.version)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.post("/operations/{operation_id}/execute", response_model=OperationOut,
+             responses=CONFLICT)
+def execute(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+) -> OperationOut:
+    """Mark a scheduled operation executing."""
+    return _advance(session, user, operation, "execute", body)
+
+
+@router.post("/operations/{operation_id}/complete", response_model=OperationOut,
+             responses=CONFLICT)
+def complete(
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+) -> OperationOut:
+    """Mark an executing operation completed."""
+    return _advance(session, user, operation, "complete", body)
+
+
+def _advance(
+    session: Session, user: User, operation: Operation, step: str, body: StepIn | None
+) -> OperationOut:
+    version = body.version if body else None
+    service.advance(session, operation=operation, actor=user, step=step, version=version)
+    session.commit()
+    return _out(session, operation)
+
+
+@router.get("/approvals", response_model=list[PendingOut])
+def pending(session: SessionDep, user: BoardUser) -> list[PendingOut]:
+    """Decisions waiting for the caller's country (every host country for administrators)."""
+    return [
+        PendingOut(operation_id=item["op"].id, code_name=item["op"].code_name,
+                   version=item["op"].version, country_code=item["country"], kind=item["kind"])
+        for item in queries.pending_for(session, user=user)
+    ]
+
+
+@router.get("/units", response_model=list[UnitPublic])
+def units(session: SessionDep, user: BoardUser) -> list[Any]:
+    """Units the caller may see: all for planners and admins, else their agency's."""
+    return list(queries.units_for(session, user=user))

@@ -1,0 +1,144 @@
+"""The create and edit forms, and the fragment that adds or removes rows in place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlmodel import Session, col, select
+from starlette.datastructures import FormData
+
+from app.db import SessionDep
+from app.deps import VisibleOperation
+from app.errors import AppError, Conflict, Forbidden
+from app.models import TLP, Agency, Operation, Region, Role, Unit, User
+from app.operations import forms, service
+from app.operations import permissions as perm
+from app.operations.views import BoardUser
+from app.web import redirect, render
+
+router = APIRouter(tags=["operations"])
+TEMPLATE = "operations/form.html"
+
+
+async def _form(request: Request) -> FormData:
+    # Field names are dynamic (one per row); the routes stay plain `def` on a thread.
+    return await request.form()
+
+
+Posted = Annotated[FormData, Depends(_form)]
+
+
+def _choices(session: Session, user: User) -> dict[str, Any]:
+    capabilities = sorted({c for caps in session.exec(select(Unit.capabilities)) for c in caps})
+    return {
+        "regions": session.exec(select(Region).order_by(col(Region.country_code),
+                                                        col(Region.name))).all(),
+        "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
+        if user.role == Role.admin else [],
+        "tlps": list(TLP), "capabilities": capabilities,
+    }
+
+
+def _page(
+    request: Request, session: SessionDep, user: User, doc: dict[str, Any], *,
+    op: Operation | None = None, version: int | None = None, errors: dict[str, str] | None = None,
+    conflict: str | None = None, status: int = 200, focus: int | None = None,
+) -> Response:
+    ctx = {"data": doc, "op": op, "version": version, "errors": errors or {},
+           "conflict": conflict, "focus": focus, **_choices(session, user)}
+    return render(request, TEMPLATE, ctx, block="sites", status_code=status)
+
+
+@router.get("/operations/new")
+def new_page(request: Request, session: SessionDep, user: BoardUser) -> Response:
+    """An empty operation form."""
+    if not perm.may_create(user):
+        raise Forbidden("Only liaison officers and administrators create operations")
+    return _page(request, session, user, forms.blank_document(user.agency_id))
+
+
+@router.post("/operations/new")
+def create(request: Request, session: SessionDep, user: BoardUser, form: Posted) -> Response:
+    """Save a new draft; a row button only changes the rows (the no-JavaScript path)."""
+    doc, action = _read(form, user, lead=None)
+    if action:
+        return _rows(request, session, user, doc, action, op=None, version=None)
+    try:
+        data = service.validate(session, data=forms.to_input(doc))
+        operation = service.create(session, data=data, actor=user)
+    except service.InvalidOperation as exc:
+        return _page(request, session, user, doc, errors=exc.errors, status=422)
+    session.commit()
+    return redirect(request, f"/operations/{operation.id}", flash="Draft saved.")
+
+
+@router.get("/operations/{operation_id}/edit")
+def edit_page(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> Response:
+    """The form filled with the operation as it is now, and its version."""
+    if "edit" not in perm.allowed_actions(session, user, operation):
+        raise Forbidden("You may not edit this operation now")
+    doc = forms.from_input(service.as_input(operation))
+    return _page(request, session, user, doc, op=operation, version=operation.version)
+
+
+@router.post("/operations/{operation_id}/edit")
+def save(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    form: Posted,
+) -> Response:
+    """Save the edit if nobody changed the operation since the form was opened (else 409)."""
+    doc, action = _read(form, user, lead=operation.lead_agency_id)
+    version = _int(form.get("version"))
+    if action:
+        return _rows(request, session, user, doc, action, op=operation, version=version)
+    try:
+        data = service.validate(session, data=forms.to_input(doc))
+        service.update_operation(session, operation=operation, data=data,
+                                 version=version or 0, actor=user)
+    except service.InvalidOperation as exc:
+        return _page(request, session, user, doc, op=operation, version=version,
+                     errors=exc.errors, status=422)
+    except Conflict as exc:
+        session.rollback()
+        return _page(request, session, user, doc, op=operation, version=version,
+                     conflict=exc.message, status=409)
+    session.commit()
+    return redirect(request, f"/operations/{operation.id}", flash="Changes saved.")
+
+
+@router.post("/operations/form/rows")
+def rows(request: Request, session: SessionDep, user: BoardUser, form: Posted) -> Response:
+    """Add or remove a site or requirement row; htmx swaps the sites block only."""
+    doc, action = _read(form, user, lead=None)
+    return _rows(request, session, user, doc, action or "", op=None, version=None)
+
+
+def _rows(
+    request: Request, session: SessionDep, user: User, doc: dict[str, Any], action: str, *,
+    op: Operation | None, version: int | None,
+) -> Response:
+    if forms.ROW_ACTION.match(action) is None:
+        raise AppError("Unknown row action", 400)
+    focus = forms.apply_row_action(doc, action)
+    return _page(request, session, user, doc, op=op, version=version, focus=focus)
+
+
+def _read(form: FormData, user: User, *, lead: str | None) -> tuple[dict[str, Any], str]:
+    doc = forms.parse(form)
+    # The lead agency is fixed on edit, and is the user's own unless an admin creates.
+    if lead is not None:
+        doc["lead_agency_id"] = lead
+    elif user.role != Role.admin:
+        doc["lead_agency_id"] = user.agency_id or ""
+    return doc, str(form.get("row_action", ""))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,150 @@
+"""HTML pages: the board, one operation, its workflow steps, and the approvals inbox."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi.responses import Response
+
+from app.db import SessionDep
+from app.deps import VisibleOperation, require_role
+from app.errors import is_htmx
+from app.models import ApprovalKind, Decision, OperationState, Role, User
+from app.operations import permissions as perm
+from app.operations import queries, service
+from app.web import redirect, register_nav, render
+
+router = APIRouter(tags=["operations"])
+BOARD_ROLES = (Role.admin, Role.planner, Role.liaison)
+BoardUser = Annotated[User, Depends(require_role(*BOARD_ROLES))]
+register_nav("Board", "/board", {"admin", "planner", "liaison"}, order=10)
+register_nav("Approvals", "/approvals", {"admin", "liaison"}, order=20)
+
+Version = Annotated[int | None, Form()]
+Reason = Annotated[str, Form(max_length=2000)]
+
+
+def board_filters(
+    country: Annotated[str | None, Query(max_length=2)] = None,
+    agency: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[str | None, Query(max_length=24)] = None,
+    date_: Annotated[str | None, Query(alias="date", max_length=10)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> queries.BoardFilters:
+    """Board filters from the query; unknown values are ignored rather than refused."""
+    states = {s.value for s in OperationState}
+    try:
+        day = date.fromisoformat(date_) if date_ else None
+    except ValueError:
+        day = None
+    return queries.BoardFilters(
+        country=country or None, agency=agency or None,
+        state=OperationState(state) if state in states else None, day=day,
+        q=(q or "").strip() or None)
+
+
+Filters = Annotated[queries.BoardFilters, Depends(board_filters)]
+
+
+@router.get("/board")
+def board_page(
+    request: Request, session: SessionDep, user: BoardUser, filters: Filters
+) -> Response:
+    """The board: a column per state; htmx requests get only the columns."""
+    ctx: dict[str, Any] = {
+        **queries.board(session, user=user, filters=filters),
+        **queries.filter_choices(session, user=user),
+        "filters": filters, "query": filters.query_string(),
+        "may_create": perm.may_create(user),
+    }
+    return render(request, "board/board.html", ctx, block="columns")
+
+
+@router.get("/operations/{operation_id}")
+def operation_page(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> Response:
+    """One operation: sites, window, approvals, deconfliction, taskings, history, actions."""
+    ctx = queries.detail(session, user=user, operation=operation)
+    ctx["actions"] = perm.allowed_actions(session, user, operation)
+    ctx["decide_for"] = perm.may_decide_for(session, user, operation)
+    return render(request, "operations/detail.html", ctx)
+
+
+def _done(request: Request, operation_id: str, message: str) -> Response:
+    return redirect(request, f"/operations/{operation_id}", flash=message)
+
+
+@router.post("/operations/{operation_id}/propose")
+def propose(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    version: Version = None,
+) -> Response:
+    """Send the draft to the host countries."""
+    service.propose(session, operation=operation, actor=user, version=version)
+    session.commit()
+    return _done(request, operation.id, "Proposed: waiting for the host countries.")
+
+
+@router.post("/operations/{operation_id}/abort")
+def abort(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    reason: Reason = "", version: Version = None,
+) -> Response:
+    """Call the operation off, with a reason."""
+    service.abort(session, operation=operation, actor=user, reason=reason, version=version)
+    session.commit()
+    return _done(request, operation.id, "Operation aborted.")
+
+
+@router.post("/operations/{operation_id}/execute")
+def execute(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    version: Version = None,
+) -> Response:
+    """Mark the scheduled operation as executing (go)."""
+    service.advance(session, operation=operation, actor=user, step="execute", version=version)
+    session.commit()
+    return _done(request, operation.id, "Operation marked executing.")
+
+
+@router.post("/operations/{operation_id}/complete")
+def complete(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    version: Version = None,
+) -> Response:
+    """Mark the executing operation as completed."""
+    service.advance(session, operation=operation, actor=user, step="complete", version=version)
+    session.commit()
+    return _done(request, operation.id, "Operation marked completed.")
+
+
+@router.post("/operations/{operation_id}/approvals")
+def decide(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    decision: Annotated[Decision, Form()],
+    kind: Annotated[ApprovalKind, Form()] = ApprovalKind.host,
+    country_code: Annotated[str | None, Form(max_length=2)] = None,
+    reason: Reason = "", version: Version = None,
+    back: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """A host country's decision; from the inbox (htmx) the inbox list comes back."""
+    service.decide(session, operation=operation, actor=user, decision=decision, kind=kind,
+                   country_code=country_code or None, reason=reason, version=version)
+    session.commit()
+    message = f"{operation.code_name}: {decision.value}."
+    if back == "inbox":
+        if is_htmx(request):
+            ctx = {"items": queries.pending_for(session, user=user), "notice": message}
+            return render(request, "operations/approvals.html", ctx, block="inbox")
+        return redirect(request, "/approvals", flash=message)
+    return _done(request, operation.id, message)
+
+
+@router.get("/approvals")
+def approvals_page(request: Request, session: SessionDep, user: BoardUser) -> Response:
+    """Operations waiting for a decision of the user's country."""
+    ctx = {"items": queries.pending_for(session, user=user)}
+    return render(request, "operations/approvals.html", ctx, block="inbox")

@@ -1,0 +1,190 @@
+"""Pages: the board (visible only, filters, search, fragments), the forms, the inbox."""
+
+from __future__ import annotations
+
+import re
+
+from sqlmodel import Session, select
+
+from app.models import AuditEvent, Operation, OperationState
+
+HX = {"HX-Request": "true"}
+
+
+def test_board_shows_only_visible_operations_with_counts(
+    client, session: Session, people, make_operation, login
+) -> None:
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-SEEN",
+                   code_name="Mekong Dawn")
+    make_operation(session, "LA-MPS", {"LA-BOK": {"tactical": 1}}, op_id="OP-HIDDEN",
+                   code_name="Secret Lao")
+    page = login(client, people["mm"]).get("/board")
+    assert page.status_code == 200 and "<html" in page.text
+    assert "Mekong Dawn" in page.text and "Secret Lao" not in page.text
+    assert "OP-HIDDEN" not in page.text
+    assert "1 operation<" in page.text
+    assert page.headers["vary"] == "HX-Request"
+    # H-hour (the window start) in UTC and in Myanmar's and Thailand's... only its sites' zones
+    assert "2026-12-02 00:00Z" in page.text and "(UTC+06:30)" in page.text
+
+
+def test_board_fragment_for_htmx_and_empty_state(
+    client, session: Session, people, make_operation, login
+) -> None:
+    th = login(client, people["th"])
+    empty = th.get("/board", headers=HX)
+    assert "<html" not in empty.text and 'id="board-columns"' in empty.text
+    assert "No operations yet" in empty.text and 'hx-trigger="every 15s"' in empty.text
+    assert empty.headers["vary"] == "HX-Request"
+    make_operation(session, "TH-RTP", op_id="OP-ONE")
+    restore = th.get("/board", headers={**HX, "HX-History-Restore-Request": "true"})
+    assert "<html" in restore.text and "OP-ONE" in restore.text
+
+
+def test_board_filters_and_search(client, session: Session, people, make_operation, login) -> None:
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-A",
+                   code_name="Alpha Net", state=OperationState.proposed)
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-B",
+                   code_name="Bravo Net")
+    th = login(client, people["th"])
+
+    def shown(query: str) -> set[str]:
+        text = th.get("/board?" + query, headers=HX).text
+        return set(re.findall(r'href="/operations/(OP-[A-Z]+)"', text))
+
+    assert shown("") == {"OP-A", "OP-B"}
+    assert shown("country=MM") == {"OP-A"}
+    assert shown("state=draft") == {"OP-B"}
+    assert shown("q=bravo") == {"OP-B"}
+    assert shown("q=op-a") == {"OP-A"}
+    assert shown("agency=LA-MPS") == set()
+    assert shown("date=2026-12-03") == {"OP-A", "OP-B"}
+    assert shown("date=2027-01-01") == set()
+    assert "No operation you may see matches" in th.get("/board?q=zzz", headers=HX).text
+    polling = th.get("/board?country=MM", headers=HX).text
+    assert 'hx-get="/board?country=MM"' in polling
+
+
+def test_operation_page_shows_approvals_history_and_actions(
+    client, session: Session, people, make_operation, login
+) -> None:
+    op = make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 2}}, op_id="OP-DET",
+                        tlp="RED")
+    page = login(client, people["th"]).get("/operations/OP-DET")
+    assert page.status_code == 200
+    assert "TLP:RED" in page.text and "2 × tactical" in page.text
+    assert "/operations/OP-DET/propose" in page.text and "Edit" in page.text
+    proposed = login(client, people["th"]).post(
+        "/operations/OP-DET/propose", data={"version": op.version}, follow_redirects=False)
+    assert proposed.status_code == 303
+    mm_page = login(client, people["mm"]).get("/operations/OP-DET").text
+    assert 'name="decision" value="approved"' in mm_page and "/propose" not in mm_page
+    assert "th-liaison" not in mm_page or "propose" in mm_page
+    assert "propose" in mm_page  # the history line
+
+
+def test_deconfliction_warning(client, session: Session, people, make_operation, login) -> None:
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-X1")
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-X2",
+                   code_name="Other One")
+    page = login(client, people["th"]).get("/operations/OP-X1").text
+    assert "Deconfliction warning" in page and "Other One" in page and "TH-CRI" in page
+    # The Myanmar liaison sees neither, and a Lao-only operation warns nobody it hides.
+    make_operation(session, "LA-MPS", {"TH-MSI": {"tactical": 1}}, op_id="OP-X3")
+    assert "OP-X2" in login(client, people["th"]).get("/operations/OP-X1").text
+
+
+def test_new_form_saves_a_draft_and_shows_errors_next_to_fields(
+    client, session: Session, people, login
+) -> None:
+    th = login(client, people["th"])
+    assert 'name="sites.0.region_id"' in th.get("/operations/new").text
+    form = {
+        "code_name": "River Hawk", "priority": "5", "tlp": "GREEN",
+        "earliest_start": "2026-12-02T00:00", "latest_end": "2026-12-02T02:00",
+        "duration_minutes": "240", "sites.0.region_id": "TH-MSI",
+        "sites.0.requirements.0.capability": "tactical",
+        "sites.0.requirements.0.count": "0",
+    }
+    bad = th.post("/operations/new", data=form)
+    assert bad.status_code == 422
+    assert re.search(r'id="f-duration_minutes"[^>]*aria-invalid="true"', bad.text)
+    assert "shorter than this" in bad.text
+    assert 'id="err-sites-0-requirements-0-count"' in bad.text
+    assert 'value="River Hawk"' in bad.text  # the input is kept
+    form.update({"latest_end": "2026-12-03T00:00", "sites.0.requirements.0.count": "2"})
+    ok = th.post("/operations/new", data=form, follow_redirects=False)
+    assert ok.status_code == 303
+    op = session.exec(select(Operation).where(Operation.code_name == "River Hawk")).one()
+    assert ok.headers["location"] == f"/operations/{op.id}"
+    assert op.lead_agency_id == "TH-RTP" and op.state == OperationState.draft
+
+
+def test_row_fragments_add_and_remove_in_place(client, session: Session, people, login) -> None:
+    th = login(client, people["th"])
+    base = {"code_name": "X", "sites.0.region_id": "TH-MSI",
+            "sites.0.requirements.0.capability": "tactical",
+            "sites.0.requirements.0.count": "1"}
+    added = th.post("/operations/form/rows", data={**base, "row_action": "add_site"},
+                    headers=HX)
+    assert added.status_code == 200 and "<html" not in added.text
+    assert 'id="sites-block"' in added.text and 'name="sites.1.region_id"' in added.text
+    assert "autofocus" in added.text
+    req = th.post("/operations/form/rows", data={**base, "row_action": "add_req:0"}, headers=HX)
+    assert 'name="sites.0.requirements.1.capability"' in req.text
+    removed = th.post("/operations/form/rows", data={**base, "row_action": "remove_site:0"},
+                      headers=HX)
+    assert 'name="sites.0.region_id"' not in removed.text
+    # Without JavaScript the same button re-renders the whole page and saves nothing.
+    page = th.post("/operations/new", data={**base, "row_action": "add_site"})
+    assert "<html" in page.text and 'name="sites.1.region_id"' in page.text
+    assert session.exec(select(Operation).where(Operation.code_name == "X")).first() is None
+
+
+def test_edit_form_conflict_is_a_clear_409(
+    client, session: Session, people, make_operation, login
+) -> None:
+    op = make_operation(session, "TH-RTP", op_id="OP-EDIT")
+    th = login(client, people["th"])
+    page = th.get("/operations/OP-EDIT/edit")
+    assert 'name="version" value="1"' in page.text
+    assert 'value="2026-12-02T00:00"' in page.text
+    form = _form_of(page.text)
+    form["code_name"] = "Changed by admin"
+    assert login(client, people["admin"]).post(
+        "/operations/OP-EDIT/edit", data=form, follow_redirects=False).status_code == 303
+    form["code_name"] = "My stale change"
+    stale = th.post("/operations/OP-EDIT/edit", data=form)
+    assert stale.status_code == 409
+    assert "This operation was changed by Test User at" in stale.text
+    assert "reload to see their changes" in stale.text
+    session.expire_all()
+    assert session.get(Operation, op.id).code_name == "Changed by admin"  # type: ignore[union-attr]
+    assert session.exec(select(AuditEvent).where(AuditEvent.object_id == "OP-EDIT")).all()
+
+
+def _form_of(html: str) -> dict[str, str]:
+    fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
+    for name, value in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)" '
+                                  r'selected', html, flags=re.S):
+        fields[name] = value
+    fields.pop("csrf_token", None)
+    fields.update({k: v for k, v in re.findall(
+        r'<input value="([^"]*)"[^>]*name="([^"]+)"', html)})
+    return fields
+
+
+def test_inbox_approves_inline(client, session: Session, people, make_operation, login) -> None:
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-INB",
+                   state=OperationState.proposed, code_name="Inbox Op")
+    mm = login(client, people["mm"])
+    page = mm.get("/approvals")
+    assert "Inbox Op" in page.text and 'hx-target="#inbox"' in page.text
+    assert "Inbox Op" not in login(client, people["la"]).get("/approvals").text
+    done = mm.post("/operations/OP-INB/approvals", headers=HX,
+                   data={"decision": "approved", "kind": "host", "back": "inbox"})
+    assert done.status_code == 200 and "<html" not in done.text
+    assert "Inbox Op: approved." in done.text and "Nothing waits" in done.text
+    declined = mm.post("/operations/OP-INB/approvals", headers=HX,
+                       data={"decision": "declined", "back": "inbox"})
+    assert declined.status_code == 409  # already approved by every host: no longer proposed
