@@ -22,6 +22,7 @@ ROUTERS = [
     "app.operations.views:router",
     "app.operations.api:router",
     "app.admin.views:router",
+    "app.admin.api:router",
     "app.planning.views:router",
     "app.planning.api:router",
 ]

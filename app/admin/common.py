@@ -36,6 +36,8 @@ def _message(err: Mapping[str, Any]) -> str:
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal"):
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤"}[kind]
         limit = next(iter(ctx.values()), "")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)
         text = f"must be {sign} {limit}"
     elif kind == "too_short":
         text = "must not be empty"

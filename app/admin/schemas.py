@@ -148,7 +148,7 @@ class AgencyCreateIn(AgencyUpdateIn):
 
 class UnitUpdateIn(SQLModel):
     callsign: str = Field(min_length=1, max_length=64)
-    capabilities: list[str] = Field(min_length=1)
+    capabilities: list[str]  # non-empty once cleaned: see _some_capability
     personnel: int = Field(ge=1, le=100_000)
     base_region_id: str = Field(min_length=1, max_length=32)
     # None: anywhere in its own country; []: nowhere.

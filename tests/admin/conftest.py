@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.models import AuditEvent, Role, User
+from app.models import Role, User
 
 
 @pytest.fixture
@@ -19,9 +19,3 @@ def admin_user(session: Session, world, make_user) -> User:  # type: ignore[no-u
 def admin(client: TestClient, admin_user: User, login) -> TestClient:  # type: ignore[no-untyped-def]
     """A client signed in as the administrator."""
     return login(client, admin_user)
-
-
-def audit_rows(session: Session, action: str) -> list[AuditEvent]:
-    """The audit rows of one action, oldest first."""
-    query = select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))
-    return list(session.exec(query))
