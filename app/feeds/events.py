@@ -80,8 +80,14 @@ def tasking_uid(tasking_id: object, domain: str = "jointops") -> str:
 
 
 def _minutes_text(value: datetime) -> str:
-    # Hand-built: strftime dominated the cost of a 500-event feed.
-    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
+    # %-formatting: strftime and f-strings dominated the cost of a 500-event feed.
+    return "%04d-%02d-%02d %02d:%02d" % (  # noqa: UP031  (measured faster)
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+    )
 
 
 @lru_cache(maxsize=8192)

@@ -66,8 +66,9 @@ def to_utc(value: datetime) -> datetime:
 def format_utc(value: datetime) -> str:
     """An RFC 5545 DATE-TIME in UTC form (`20261201T013000Z`), seconds precision."""
     v = to_utc(value)
-    # Hand-built: strftime was a tenth of the render time of a 500-event feed.
-    return f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}Z"
+    # %-formatting: strftime was a tenth of the render time of a 500-event feed.
+    fields = (v.year, v.month, v.day, v.hour, v.minute, v.second)
+    return "%04d%02d%02dT%02d%02d%02dZ" % fields  # noqa: UP031  (measured faster)
 
 
 def escape_text(value: str) -> str:

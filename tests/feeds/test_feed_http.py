@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from ical.calendar_stream import IcsCalendarStream
 from sqlmodel import Session
 
-from app.models import TLP, OperationState, Role, TaskingStatus
+from app.models import TLP, Operation, OperationState, Role, TaskingStatus
 
 from .samples import BOARD_H_HOUR as H_HOUR
 from .samples import PUBLISHED
@@ -195,8 +195,6 @@ def test_aborted_operation_cancels_its_taskings(
         session, world, make_user, make_operation, make_tasking, subscribe
     )
     operation = tasking.operation_id
-    from app.models import Operation
-
     op = session.get(Operation, operation)
     assert op is not None
     op.state = OperationState.aborted
@@ -255,3 +253,30 @@ def test_only_the_holders_units_taskings(
     body = client.get(path).content
     assert [str(e["UID"]) for e in _events(body)] == [tasking.uid]
     assert b"Other Unit Op" not in body
+
+
+def test_renamed_operation_reaches_the_feed_at_once(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    tasking, _, path = _officer_feed(
+        session, world, make_user, make_operation, make_tasking, subscribe
+    )
+    before = client.get(path)
+    op = session.get(Operation, tasking.operation_id)
+    assert op is not None
+    op.code_name = "Mekong Dusk"
+    op.updated_at = clock.now
+    session.add(op)
+    session.flush()
+    after = client.get(path, headers={"If-None-Match": before.headers["etag"]})
+    assert after.status_code == 200
+    (event,) = _events(after.content)
+    assert str(event["SUMMARY"]) == "Mekong Dusk"
+    assert int(event["SEQUENCE"]) == 0  # a new name is not a change of time, place or status

@@ -1,0 +1,182 @@
+"""The database side of a feed: which taskings it may show, loaded as plain data.
+
+Columns are selected one by one rather than as ORM entities: loading 500 Tasking
+objects through the identity map was most of the time of a 500-event feed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, or_
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, select
+
+from app.access import visible_operations_query
+from app.feeds.events import CANCEL_GRACE, CrossingPassage, Place, TaskingView
+from app.models import (
+    Country,
+    Crossing,
+    Operation,
+    OperationState,
+    Region,
+    Role,
+    Site,
+    Tasking,
+    TaskingStatus,
+    Unit,
+    User,
+)
+from app.models.feeds import FeedKind, FeedSubscription
+
+_home = aliased(Region)
+_home_country = aliased(Country)
+_site_country = aliased(Country)
+_withdrawn = col(Tasking.status) == TaskingStatus.cancelled
+_aborted = col(Operation.state) == OperationState.aborted
+
+COLUMNS: tuple[Any, ...] = (
+    col(Tasking.uid).label("uid"),
+    col(Tasking.operation_id).label("operation_id"),
+    col(Tasking.status).label("status"),
+    col(Tasking.sequence).label("sequence"),
+    col(Tasking.updated_at).label("updated_at"),
+    col(Tasking.cancelled_at).label("cancelled_at"),
+    col(Tasking.start).label("start"),
+    col(Tasking.depart).label("depart"),
+    col(Tasking.return_at).label("return_at"),
+    col(Tasking.cross_out).label("cross_out"),
+    col(Tasking.cross_back).label("cross_back"),
+    col(Tasking.capability).label("capability"),
+    col(Operation.code_name).label("code_name"),
+    col(Operation.tlp).label("tlp"),
+    col(Operation.state).label("op_state"),
+    col(Operation.updated_at).label("op_updated"),
+    col(Unit.callsign).label("callsign"),
+    col(_home_country.timezone).label("home_tz"),
+    col(Region.name).label("region"),
+    col(_site_country.code).label("country"),
+    col(_site_country.timezone).label("site_tz"),
+    col(Crossing.name).label("crossing_name"),
+    col(Crossing.timezone).label("crossing_tz"),
+)
+
+
+def scope_query(sub: FeedSubscription, user: User) -> Select[Any]:
+    """The ids of the taskings this feed may show, as a subquery-ready SELECT."""
+    query = select(Tasking.id)
+    if sub.kind == FeedKind.officer:
+        # The officer's unit as it is now; no unit, no taskings.
+        return query.where(Tasking.unit_id == user.unit_id)
+    if sub.kind == FeedKind.unit:
+        query = query.where(Tasking.unit_id == sub.target_id)
+        viewer = user
+    else:
+        # What the agency may see, whoever of it (or an admin) holds the feed.
+        viewer = User.model_construct(role=Role.liaison, agency_id=sub.target_id)
+    visible = visible_operations_query(viewer).with_only_columns(col(Operation.id))
+    return query.where(col(Tasking.operation_id).in_(visible))  # type: ignore[return-value]
+
+
+def _listed(now: datetime) -> ColumnElement[bool]:
+    """Live taskings, and cancelled ones within the grace period."""
+    # An aborted operation cancels its taskings from the moment the operation changed.
+    cancel_time = func.coalesce(
+        Tasking.cancelled_at, case((_withdrawn, Tasking.updated_at), else_=Operation.updated_at)
+    )
+    return or_(~or_(_withdrawn, _aborted), cancel_time > now - CANCEL_GRACE)
+
+
+def _feed_select(columns: Any, scope: Select[Any], now: datetime) -> Select[Any]:
+    return (
+        sa_select(*columns)
+        .select_from(Tasking)
+        .join(Operation, col(Operation.id) == Tasking.operation_id)
+        .join(Unit, col(Unit.id) == Tasking.unit_id)
+        .join(_home, col(_home.id) == Unit.base_region_id)
+        .join(_home_country, col(_home_country.code) == _home.country_code)
+        .join(Site, col(Site.id) == Tasking.site_id)
+        .join(Region, col(Region.id) == Site.region_id)
+        .join(_site_country, col(_site_country.code) == Region.country_code)
+        .outerjoin(Crossing, col(Crossing.id) == Tasking.crossing_id)
+        .where(col(Tasking.id).in_(scope), _listed(now))
+    )
+
+
+def fingerprint(session: Session, *, scope: Select[Any], now: datetime) -> tuple[Any, ...]:
+    """A cheap summary that changes whenever a tasking or operation of the feed changes."""
+    # Only taskings and operations: the other joins of the feed follow foreign keys and
+    # cannot drop a row, and their names are covered by the cache's time limit.
+    query = (
+        sa_select(
+            func.count(),
+            func.coalesce(func.sum(Tasking.id), 0),
+            func.coalesce(func.sum(Tasking.sequence), 0),
+            func.max(Tasking.updated_at),
+            func.max(Operation.updated_at),
+            func.coalesce(func.sum(case((or_(_withdrawn, _aborted), 1), else_=0)), 0),
+        )
+        .select_from(Tasking)
+        .join(Operation, col(Operation.id) == Tasking.operation_id)
+        .where(col(Tasking.id).in_(scope), _listed(now))
+    )
+    return tuple(session.exec(query).one())  # type: ignore[call-overload]
+
+
+def load_taskings(
+    session: Session, *, scope: Select[Any], now: datetime, show_unit: bool = False
+) -> list[TaskingView]:
+    """The taskings of the scope still worth showing at `now`, as plain data."""
+    rows = session.exec(_feed_select(COLUMNS, scope, now)).all()  # type: ignore[call-overload]
+    zones = _operation_zones(session, {row.operation_id for row in rows})
+    return [_view(row, zones, show_unit) for row in rows]
+
+
+def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, tuple[str, ...]]:
+    """The time zones of the countries each operation's sites are in."""
+    if not operation_ids:
+        return {}
+    query = (
+        select(Site.operation_id, Country.timezone)
+        .join(Region, col(Region.id) == Site.region_id)
+        .join(Country, col(Country.code) == Region.country_code)
+        .where(col(Site.operation_id).in_(operation_ids))
+        .distinct()
+    )
+    zones: dict[str, list[str]] = {}
+    for operation_id, zone in session.exec(query):
+        zones.setdefault(operation_id, []).append(zone)
+    return {key: tuple(sorted(value)) for key, value in zones.items()}
+
+
+def _view(row: Any, zones: dict[str, tuple[str, ...]], show_unit: bool) -> TaskingView:
+    # The publisher cancels the taskings of an aborted operation; until it has, the feed
+    # shows the abort anyway, as a change of status (SEQUENCE + 1) made when the
+    # operation changed.
+    aborted = row.op_state == OperationState.aborted and row.status != TaskingStatus.cancelled
+    passage = None
+    if row.crossing_name is not None:
+        where = Place(row.crossing_name, row.crossing_tz)
+        passage = CrossingPassage(where, out=row.cross_out, back=row.cross_back)
+    return TaskingView(
+        uid=row.uid,
+        code_name=row.code_name,
+        tlp=str(row.tlp),
+        state="aborted" if aborted else str(row.status),
+        sequence=row.sequence + (1 if aborted else 0),
+        # A renamed operation or a changed TLP label is a change of the event too.
+        updated_at=max(row.updated_at, row.op_updated),
+        depart=row.depart,
+        return_at=row.return_at,
+        h_hour=row.start,
+        home_timezone=row.home_tz,
+        unit_callsign=row.callsign,
+        role=row.capability,
+        staging=Place(f"{row.region} ({row.country})", row.site_tz),
+        crossing=passage,
+        operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
+        cancelled_at=row.cancelled_at or (row.op_updated if aborted else None),
+        show_unit=show_unit,
+    )

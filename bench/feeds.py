@@ -1,0 +1,327 @@
+"""Benchmark the iCal feed: a 500-event feed and the 304 answer, timed server side.
+
+    .venv/bin/python bench/feeds.py [--events 500] [--requests 300] [--no-write]
+
+Builds a fresh database (SQLite in a temporary directory, or JOINTOPS_BENCH_DATABASE_URL
+for PostgreSQL) with one officer's unit tasked in N operations, then times requests
+through the real app in-process. "Server side" is measured by an ASGI wrapper from the
+moment the app receives the request until it sends the last body byte, so the
+TestClient's own overhead is left out. Results go into bench/README.md between the
+feeds-bench markers.
+"""
+
+# ruff: noqa: E402  (sys.path gets the repository first, so the script runs from anywhere)
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel
+
+from app.db import get_session, make_engine
+from app.feeds import events as feed_events_module
+from app.feeds import ical as ical_module
+from app.feeds import service, tokens
+from app.main import create_app
+from app.models import (
+    Agency,
+    Country,
+    Crossing,
+    Operation,
+    OperationState,
+    Region,
+    Requirement,
+    Role,
+    Site,
+    Tasking,
+    Unit,
+    User,
+)
+
+START = "<!-- feeds-bench -->"
+END = "<!-- /feeds-bench -->"
+NAMES = ["ปฏิบัติการ", "ປະຕິບັດການ", "စစ်ဆင်ရေး", "湄公河行动", "Mekong Dawn"]
+H_HOUR = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+
+
+def build(engine: Engine, count: int) -> str:
+    """A world with one unit tasked in `count` operations; returns the officer's feed path."""
+    SQLModel.metadata.create_all(engine)
+    with Session(engine) as session:
+        session.add_all(
+            [
+                Country(code="TH", name="Thailand", timezone="Asia/Bangkok"),
+                Country(code="MM", name="Myanmar", timezone="Asia/Yangon"),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                Region(id="TH-MSI", name="Mae Sai", country_code="TH", lat=20.43, lon=99.88),
+                Region(id="MM-TAC", name="Tachileik", country_code="MM", lat=20.45, lon=99.88),
+                Agency(id="TH-RTP", name="Royal Thai Police", country_code="TH"),
+            ]
+        )
+        session.flush()
+        session.add_all(
+            [
+                Crossing(
+                    id="X-MSI-TAC",
+                    name="Mae Sai - Tachileik",
+                    a_id="TH-MSI",
+                    b_id="MM-TAC",
+                    transit_minutes=30,
+                    lanes=2,
+                    timezone="Asia/Bangkok",
+                ),
+                Unit(
+                    id="U-1",
+                    agency_id="TH-RTP",
+                    callsign="RTP-1",
+                    capabilities=["tactical"],
+                    personnel=12,
+                    base_region_id="TH-MSI",
+                ),
+            ]
+        )
+        session.flush()
+        for n in range(count):
+            _add_operation(session, n)
+        officer = User(
+            username="bench-officer",
+            full_name="Bench Officer",
+            role=Role.unit_officer,
+            agency_id="TH-RTP",
+            unit_id="U-1",
+            password_hash="x",
+        )
+        session.add(officer)
+        session.flush()
+        secret, _ = tokens.create_token(session, user=officer, label="bench", choice_key="officer:")
+        session.commit()
+    return f"/feeds/{secret}.ics"
+
+
+def _add_operation(session: Session, n: int) -> None:
+    start = H_HOUR + timedelta(hours=6 * n)
+    op = Operation(
+        id=f"OP-{n:04d}",
+        code_name=f"{NAMES[n % len(NAMES)]} {n}",
+        lead_agency_id="TH-RTP",
+        priority=5,
+        earliest_start=start,
+        latest_end=start + timedelta(days=1),
+        duration_minutes=240,
+        state=OperationState.scheduled,
+    )
+    site = Site(id=f"S-{n:04d}", operation_id=op.id, region_id="MM-TAC")
+    session.add_all([op, site])
+    session.flush()
+    session.add(Requirement(site_id=site.id, capability="tactical", count=1))
+    session.add(
+        Tasking(
+            uid=f"tasking-{n}@jointops",
+            operation_id=op.id,
+            unit_id="U-1",
+            site_id=site.id,
+            capability="tactical",
+            start=start,
+            end=start + timedelta(hours=4),
+            depart=start - timedelta(hours=3),
+            return_at=start + timedelta(hours=7),
+            crossing_id="X-MSI-TAC",
+            cross_out=start - timedelta(hours=1),
+            cross_back=start + timedelta(hours=5),
+            updated_at=start - timedelta(days=5),
+        )
+    )
+
+
+class ServerTimer:
+    """ASGI wrapper: time from receiving a request to sending its last body byte."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.samples: list[float] = []
+        # Process CPU time per request: a figure that other jobs on the machine barely move.
+        self.cpu: list[float] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began, began_cpu = time.perf_counter(), time.process_time()
+
+        async def timed_send(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.samples.append((time.perf_counter() - began) * 1000)
+                self.cpu.append((time.process_time() - began_cpu) * 1000)
+
+        await self.app(scope, receive, timed_send)
+
+
+def clear_render_caches() -> None:
+    """Forget every rendered feed and event, as after a restart (the 'cold' figures)."""
+    service.feed_cache.clear()
+    feed_events_module.to_event.cache_clear()
+    feed_events_module.format_both.cache_clear()
+    feed_events_module.format_local.cache_clear()
+    ical_module._event_block.cache_clear()
+
+
+def touch_one_tasking(engine: Engine, n: int) -> None:
+    """What the publisher does on an amendment: one tasking gets new times."""
+    with Session(engine) as session:
+        tasking = session.get(Tasking, 1 + n % 500)
+        assert tasking is not None
+        tasking.depart -= timedelta(minutes=5)
+        tasking.sequence += 1
+        tasking.updated_at = datetime.now(UTC)
+        session.add(tasking)
+        session.commit()
+
+
+def measure(
+    client: TestClient,
+    timer: ServerTimer,
+    path: str,
+    n: int,
+    *,
+    status: int,
+    before: Callable[[int], None] | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[list[float], list[float]]:
+    """Server-side wall and CPU milliseconds of `n` requests answering `status`."""
+    timer.samples.clear()
+    timer.cpu.clear()
+    for i in range(n):
+        if before is not None:
+            before(i)
+        response = client.get(path, headers=headers or {})
+        assert response.status_code == status, response.status_code
+    return list(timer.samples), list(timer.cpu)
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[94]
+
+
+def run(count: int, requests: int) -> tuple[str, dict[str, Any], int]:
+    """Build, warm up, and time the three cases; returns backend, samples, feed size."""
+    url = os.environ.get("JOINTOPS_BENCH_DATABASE_URL")
+    tmp = tempfile.mkdtemp(prefix="feeds-bench-")
+    engine = make_engine(url or f"sqlite:///{tmp}/bench.db")
+    path = build(engine, count)
+    app = create_app()
+
+    def session_for_request() -> Iterator[Session]:
+        with Session(engine) as session:
+            yield session
+
+    app.dependency_overrides[get_session] = session_for_request
+    timer = ServerTimer(app)
+    with TestClient(timer) as client:
+        first = client.get(path)
+        assert first.status_code == 200
+        events = first.content.count(b"BEGIN:VEVENT")
+        assert events == count, events
+        quick = max(30, requests // 5)
+        samples = {
+            "200, nothing cached (restart)": measure(
+                client, timer, path, quick, status=200, before=lambda _: clear_render_caches()
+            ),
+            "200 after one tasking changed": measure(
+                client,
+                timer,
+                path,
+                quick,
+                status=200,
+                before=lambda i: touch_one_tasking(engine, i),
+            ),
+            "200, unchanged": measure(client, timer, path, requests, status=200),
+        }
+        etag = client.get(path).headers["etag"]
+        samples["304 If-None-Match"] = measure(
+            client, timer, path, requests, status=304, headers={"If-None-Match": etag}
+        )
+    engine.dispose()
+    return engine.dialect.name, samples, len(first.content)
+
+
+def report(count: int, backend: str, samples: dict[str, Any], size: int) -> str:
+    """The Markdown section for bench/README.md."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = [
+        START,
+        "## iCal feed (bench/feeds.py)",
+        "",
+        f"Command: `.venv/bin/python bench/feeds.py --events {count}` ({backend}, "
+        f"Python {platform.python_version()}, {os.cpu_count()} cores, load average "
+        f"{load:.1f} at the end, {datetime.now(UTC):%Y-%m-%d %H:%M}Z).",
+        f"One officer feed of {count} events ({size:,} bytes). Server side: an ASGI wrapper "
+        "times each request from arrival to its last body byte (token lookup, access check, "
+        "fingerprint query, load and render when needed, ETag, audit row, commit); wall "
+        "clock, and process CPU time, which other jobs on the machine barely move.",
+        "",
+        "| case | requests | p50 ms | p95 ms | p95 CPU ms | target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for name, (wall, cpu) in samples.items():
+        target = "< 5 ms p95" if name.startswith("304") else "< 50 ms p95"
+        lines.append(
+            f"| {name} | {len(wall)} | {statistics.median(wall):.1f} | {p95(wall):.1f} "
+            f"| {p95(cpu):.1f} | {target} |"
+        )
+    lines += [
+        "",
+        "'Nothing cached' empties the rendered-feed cache and the per-event caches first, as",
+        "after a restart; 'after one tasking changed' is the amendment case (the feed is",
+        "queried and rendered again, unchanged events come from the per-event cache).",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(section: str) -> None:
+    """Replace our marked section of bench/README.md (or append it), nothing else."""
+    readme = ROOT / "bench" / "README.md"
+    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    readme.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    backend, samples, size = run(args.events, args.requests)
+    section = report(args.events, backend, samples, size)
+    print(section)
+    if not args.no_write:
+        write_section(section)
+
+
+if __name__ == "__main__":
+    main()
