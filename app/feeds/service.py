@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.feeds.events import feed_events
 from app.feeds.ical import render_calendar
 from app.feeds.queries import fingerprint, load_taskings, scope_query
@@ -143,7 +144,8 @@ def _content(
         taskings = load_taskings(
             session, scope=scope, now=now, show_unit=sub.kind == FeedKind.agency
         )
-        body = render_calendar(name, feed_events(taskings, now))
+        refresh = get_settings().feed_refresh_minutes
+        body = render_calendar(name, feed_events(taskings, now), refresh_minutes=refresh)
         entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), time.monotonic())
         feed_cache.put(key, entry)
     return entry.body, entry.etag, newest

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from ical.calendar_stream import IcsCalendarStream
 from sqlmodel import Session
 
+from app.config import get_settings
 from app.models import TLP, Operation, OperationState, Role, TaskingStatus
 
 from .samples import BOARD_H_HOUR as H_HOUR
@@ -67,6 +68,9 @@ def test_feed_headers_and_body(
     assert response.headers["cache-control"].startswith("private, max-age=")
     assert response.headers["referrer-policy"] == "no-referrer"
     assert parsedate_to_datetime(response.headers["last-modified"]) == PUBLISHED
+    refresh = get_settings().feed_refresh_minutes
+    assert f"REFRESH-INTERVAL;VALUE=DURATION:PT{refresh}M\r\n".encode() in body
+    assert b"METHOD:" not in body
     (event,) = _events(body)
     assert str(event["UID"]) == tasking.uid
     assert str(event["SUMMARY"]) == "Mekong Dawn"
@@ -280,3 +284,22 @@ def test_renamed_operation_reaches_the_feed_at_once(
     (event,) = _events(after.content)
     assert str(event["SUMMARY"]) == "Mekong Dusk"
     assert int(event["SEQUENCE"]) == 0  # a new name is not a change of time, place or status
+
+
+def test_head_answers_like_get_without_a_body(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    get = client.get(path)
+    head = client.head(path)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["etag"] == get.headers["etag"]
+    assert client.head("/feeds/" + "A" * 43 + ".ics").status_code == 404
