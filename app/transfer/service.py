@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from app.access import visible_operations_query
 from app.errors import AppError
 from app.models import (
     Agency,
@@ -278,13 +279,14 @@ def _host_countries(session: Session, operation_id: str) -> set[str]:
 # --- export -----------------------------------------------------------------------------
 
 
-def export_scenario(session: Session) -> dict[str, Any]:
-    """The board's current state as a jointops-scenario/1 document (approved operations)."""
-    operations = session.exec(
-        select(Operation)
-        .where(Operation.state == OperationState.approved)
-        .order_by(col(Operation.id))
-    ).all()
+def export_scenario(session: Session, *, user: User | None = None) -> dict[str, Any]:
+    """The board's current state as a jointops-scenario/1 document (approved operations).
+
+    With a `user`, only the operations that user has a need to know are included.
+    """
+    query = visible_operations_query(user) if user is not None else select(Operation)
+    query = query.where(Operation.state == OperationState.approved)
+    operations = session.exec(query.order_by(col(Operation.id))).all()
     config = session.get(BoardConfig, 1) or _default_config(operations)
     return {
         "format": SCENARIO_FORMAT,

@@ -50,8 +50,8 @@ def import_upload(
 
 @router.get("/admin/export.json")
 def export_download(session: SessionDep, user: PlannerUser) -> Response:
-    """The board's approved operations and resources as a jointops-scenario/1 file."""
-    document = service.export_scenario(session)
+    """The approved operations this user may know of, and all resources, as a scenario file."""
+    document = service.export_scenario(session, user=user)
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
         media_type="application/json",

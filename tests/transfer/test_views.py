@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlmodel import Session, func, select
 
 from app.models import Operation, Role
+from app.transfer.service import import_scenario
 
 SMALL = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "small.json"
 
@@ -44,3 +45,21 @@ def test_only_admins_may_import(client, session: Session, make_user, login) -> N
     files = {"file": ("small.json", SMALL.read_bytes(), "application/json")}
     assert planner.post("/admin/import", files=files).status_code == 403
     assert client.get("/admin/import", follow_redirects=False).status_code == 303
+
+
+def test_export_shows_a_planner_only_operations_they_may_know(
+    client, session: Session, make_user, login
+) -> None:
+    doc = json.loads(SMALL.read_text())
+    import_scenario(session, data=doc)
+    agency = "KH-NP"
+    planner = login(client, make_user(session, role=Role.planner, agency=agency))
+    exported = planner.get("/admin/export.json").json()
+    countries = {r["id"]: r["country"] for r in doc["regions"]}
+    expected = {
+        op["id"]
+        for op in doc["operations"]
+        if op["lead_agency"] == agency or any(countries[s["region"]] == "KH" for s in op["sites"])
+    }
+    assert {op["id"] for op in exported["operations"]} == expected
+    assert len(expected) < len(doc["operations"])
