@@ -184,7 +184,7 @@ class UnitCreateIn(UnitUpdateIn):
 
 
 class UserUpdateIn(SQLModel):
-    full_name: str = Field(default="", max_length=200)
+    full_name: str | None = Field(default=None, max_length=200)
     role: Role
     agency_id: str | None = Field(default=None, max_length=32)
     unit_id: str | None = Field(default=None, max_length=32)

@@ -54,7 +54,7 @@ def create_user(session: Session, *, data: Mapping[str, Any], actor: User) -> Us
     if session.exec(select(User.id).where(User.username == user_in.username)).first():
         raise FieldErrors({"username": f"username {user_in.username!r} is taken"})
     user = accounts.create_user(session, user_in=UserCreate(
-        username=user_in.username, full_name=user_in.full_name.strip(), role=user_in.role,
+        username=user_in.username, full_name=(user_in.full_name or "").strip(), role=user_in.role,
         agency_id=agency_id, unit_id=unit_id, password=user_in.password,
     ))
     audit(session, actor=actor, action="created", obj_type="user", obj_id=str(user.id),
@@ -82,7 +82,7 @@ def update_user(session: Session, *, user: User, data: Mapping[str, Any], actor:
     if user_in.role != user.role:
         # Revoke before the change, so the audit names the administrator who did it.
         revoked = revoke_all(session, user_id=user.id, actor_id=actor.id, reason="role changed")
-    changes = apply(user, {"full_name": user_in.full_name.strip(), "role": user_in.role,
+    changes = apply(user, {"full_name": (user_in.full_name or "").strip(), "role": user_in.role,
                            "agency_id": agency_id, "unit_id": unit_id})
     session.add(user)
     audit(session, actor=actor, action="updated", obj_type="user", obj_id=str(user.id),
