@@ -1,0 +1,121 @@
+"""The real `jointops worker` process against a committed database (SQLite or PostgreSQL).
+
+The shared test database lives inside one rolled-back transaction that another process
+cannot see, so these tests build a database of their own: a SQLite file, or a fresh
+schema on the PostgreSQL test server (reached through `search_path` in the URL).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel, select
+
+from app.config import ROOT
+from app.db import make_engine
+from app.models import Plan, Role, RunStatus, SolverRun, User
+from app.planning import service
+from app.solver.loader import load_plan, load_scenario
+from app.solver.validate import validate_plan
+from app.transfer.service import import_scenario
+
+pytestmark = pytest.mark.db
+TINY = Path("/work/shared/scenarios/tiny.json")
+if not TINY.exists():
+    TINY = Path(__file__).parent / "tiny.json"
+SMALL = TINY.with_name("small.json")
+
+
+@pytest.fixture
+def committed_db(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
+    """An engine and URL of a database that other processes can read."""
+    base = os.environ.get("JOINTOPS_TEST_DATABASE_URL")
+    schema = None
+    if base and make_url(base).get_backend_name() != "sqlite":
+        schema = f"jt_worker_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        admin.dispose()
+        url = f"{base}?options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path / 'worker.db'}"
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    yield engine, url
+    engine.dispose()
+    if schema and base:
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _queue(engine: Engine, time_limit: float, scenario: Path = TINY) -> int:
+    with Session(engine) as session:
+        if session.exec(select(User)).first() is None:
+            import_scenario(session, data=scenario.read_bytes())
+            session.add(User(username="planner", role=Role.planner, password_hash="x"))
+            session.flush()
+        user = session.exec(select(User)).one()
+        run = service.start_run(session, user=user, time_limit=time_limit, seed=1)
+        session.commit()
+        return int(run.id or 0)
+
+
+def _worker(url: str, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "JOINTOPS_DATABASE_URL": url, "JOINTOPS_HEARTBEAT_SECONDS": "0.3",
+           "JOINTOPS_WORKER_POLL_SECONDS": "0.2"}
+    return subprocess.Popen([sys.executable, "-m", "app.cli", "worker", *args], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def test_worker_once_solves_a_queued_run(committed_db: tuple[Engine, str]) -> None:
+    engine, url = committed_db
+    run_id = _queue(engine, time_limit=2)
+    process = _worker(url, "--once")
+    output, _ = process.communicate(timeout=90)
+    assert process.returncode == 0, output.decode()
+    with Session(engine) as session:
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.succeeded, run and run.error
+        assert run.pid == process.pid and run.heartbeat_at is not None
+        plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+        scenario = load_scenario(run.scenario or {})
+        assert validate_plan(scenario, load_plan(plan.document)).valid
+
+
+def test_a_killed_worker_leaves_a_failed_run(committed_db: tuple[Engine, str]) -> None:
+    engine, url = committed_db
+    # small.json keeps CP-SAT busy for the whole limit (tiny.json is proven optimal at once).
+    run_id = _queue(engine, time_limit=60, scenario=SMALL)
+    process = _worker(url)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with Session(engine) as session:
+                run = session.get(SolverRun, run_id)
+                if run is not None and run.status == RunStatus.running:
+                    break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the worker never claimed the run")
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    with Session(engine) as session:
+        assert service.reap_stale_runs(session) == [run_id]
+        session.commit()
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.failed
+        assert "gone" in (run.error or "")
+        assert session.exec(select(Plan)).first() is None
