@@ -16,7 +16,15 @@ from app.solver.diagnose_static import static_reasons
 from app.solver.diagnose_time import timing_reasons
 from app.solver.instance import Instance, Interval
 from app.solver.schema import Operation, Plan, ScheduledOperation
-from app.solver.staffing import Candidate, Staffing, candidates, staff_alone, to_scheduled
+from app.solver.staffing import (
+    Candidate,
+    Staffing,
+    candidates,
+    free_candidates,
+    legs,
+    staff_alone,
+    to_scheduled,
+)
 from app.solver.wording import minute_time, short_time
 
 # Checks whether a plan with one more operation is still valid (the validator, in practice).
@@ -103,16 +111,16 @@ def _plan_reasons(
 ) -> list[str]:
     """The operation can be staffed alone: name what in the plan stands in its way."""
     example = _example(instance, alone)
-    free = candidates(instance, operation, starts, busy)
+    free = free_candidates(instance, operation, found, busy)
     beside = staff_alone(instance, operation, free, starts)
     if beside.staffing is not None:
-        addition = to_scheduled(instance, operation, beside.staffing)
+        addition = to_scheduled(instance, operation, beside.staffing, busy)
         if _fits(instance, plan, addition):
             return [
                 f"it fits into this plan as it stands ({_example(instance, beside.staffing)}):"
                 " the solver stopped before finding it; solve again with a longer time limit"
             ]
-    blockers = _blockers(instance, plan, found)
+    blockers = _blockers(instance, operation, plan, found)
     if not blockers:
         return [
             f"it could be staffed alone ({example}), but not beside this plan's operations: "
@@ -130,7 +138,7 @@ def _plan_reasons(
 
 
 def _example(instance: Instance, staffing: Staffing) -> str:
-    units = ", ".join(c.unit.id for c, _ in staffing.picks[:6])
+    units = ", ".join(c.unit.id for c in staffing.picks[:6])
     return f"e.g. at {minute_time(instance, staffing.start)} with {units}"
 
 
@@ -147,17 +155,24 @@ def _fits(instance: Instance, plan: Plan, addition: ScheduledOperation) -> bool:
     return all(v.message in before for v in after)
 
 
-def _blockers(instance: Instance, plan: Plan, found: list[Candidate]) -> list[str]:
+def _blockers(
+    instance: Instance, operation: Operation, plan: Plan, found: list[Candidate]
+) -> list[str]:
     """Plan operations that keep an eligible unit busy when it could serve this operation."""
-    needed: dict[str, list[Interval]] = {}
-    for candidate in found:
-        spans = needed.setdefault(candidate.unit.id, [])
-        spans.extend((leg.depart, leg.return_) for legs in candidate.legs.values() for leg in legs)
-    blockers = set()
+    booked: dict[str, list[tuple[str, Interval]]] = {}
     for scheduled in plan.operations:
         for a in scheduled.assignments:
-            first, last = instance.floor_minutes(a.depart), instance.ceil_minutes(a.return_)
-            if any(s < last and first < e for s, e in needed.get(a.unit, [])):
-                blockers.add(scheduled.id)
+            interval = (instance.floor_minutes(a.depart), instance.ceil_minutes(a.return_))
+            booked.setdefault(a.unit, []).append((scheduled.id, interval))
+    blockers: set[str] = set()
+    for candidate in found:
+        if candidate.unit.id not in booked:
+            continue
+        for start in candidate.starts:
+            for leg in legs(instance, operation, candidate, start):
+                blockers.update(
+                    op_id for op_id, (first, last) in booked.get(candidate.unit.id, [])
+                    if leg.depart < last and first < leg.return_
+                )
     known = [b for b in blockers if b in instance.operations]
     return sorted(known, key=lambda b: (-instance.operations[b].priority, b))

@@ -57,7 +57,7 @@ def _distinct_reason(operation: Operation, found: list[Candidate], common: list[
 
 
 def _present(mine: list[Candidate], start: int, capability: str | None = None) -> list[Unit]:
-    return [c.unit for c in mine if start in c.legs and capability in (None, c.capability)]
+    return [c.unit for c in mine if start in c.starts and capability in (None, c.capability)]
 
 
 def _site_possible(instance: Instance, site: Site, mine: list[Candidate], start: int) -> bool:

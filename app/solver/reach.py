@@ -6,10 +6,11 @@ times are whole minutes from the horizon start, as in `Instance`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from app.solver.instance import Instance, Interval, Route
-from app.solver.schema import Operation, Site, Unit
+from app.solver.schema import Site, Unit
 
 # Why a unit cannot make a round trip for a start, from the most to the least basic.
 TRAVEL = "travel"  # the horizon is too short for the roads, even with open crossings
@@ -28,24 +29,32 @@ class Leg:
     return_: int
 
 
+def _first_key(interval: Interval) -> int:
+    return interval[0]
+
+
 def latest_passage(opens: list[Interval], transit: int, latest: int) -> int | None:
-    """The latest passage start <= `latest` that fits inside one open interval."""
-    best: int | None = None
-    for start, end in opens:
+    """The latest passage start <= `latest` inside one of the sorted, disjoint intervals."""
+    index = bisect_right(opens, latest, key=_first_key) - 1
+    while index >= 0:
+        start, end = opens[index]
         candidate = min(latest, end - transit)
-        if candidate >= start and (best is None or candidate > best):
-            best = candidate
-    return best
+        if candidate >= start:
+            return candidate
+        index -= 1
+    return None
 
 
 def earliest_passage(opens: list[Interval], transit: int, earliest: int) -> int | None:
-    """The earliest passage start >= `earliest` that fits inside one open interval."""
-    best: int | None = None
-    for start, end in opens:
+    """The earliest passage start >= `earliest` inside one of the sorted, disjoint intervals."""
+    index = max(bisect_right(opens, earliest, key=_first_key) - 1, 0)
+    while index < len(opens):
+        start, end = opens[index]
         candidate = max(earliest, start)
-        if candidate + transit <= end and (best is None or candidate < best):
-            best = candidate
-    return best
+        if candidate + transit <= end:
+            return candidate
+        index += 1
+    return None
 
 
 def round_trip(
@@ -69,19 +78,34 @@ def round_trip(
 
 
 def fits(windows: list[Interval], first: int, last: int) -> bool:
-    """Whether `[first, last]` lies inside one of the (joined) windows."""
-    return any(start <= first and last <= end for start, end in windows)
+    """Whether `[first, last]` lies inside one of the sorted, joined windows."""
+    index = bisect_right(windows, first, key=_first_key) - 1
+    return index >= 0 and last <= windows[index][1]
+
+
+def trips(instance: Instance, base: str, region: str, start: int, duration: int) -> list[Leg]:
+    """Every route's tightest round trip from a base, cached: units share bases."""
+    # Cached on the instance itself so the cache lives and dies with the scenario.
+    cache: dict[tuple[str, str, int, int], list[Leg]] = vars(instance).setdefault(
+        "_trip_cache", {}
+    )
+    key = (base, region, start, duration)
+    if key not in cache:
+        found = (
+            round_trip(instance, route, start, start + duration)
+            for route in instance.routes(base, region)
+        )
+        cache[key] = [leg for leg in found if leg is not None]
+    return cache[key]
 
 
 def legs_at(instance: Instance, unit: Unit, site: Site, start: int, duration: int) -> list[Leg]:
     """Every route's tightest round trip that the unit's availability allows."""
     available = instance.unit_available[unit.id]
-    legs = []
-    for route in instance.routes(unit.base, site.region):
-        leg = round_trip(instance, route, start, start + duration)
-        if leg is not None and fits(available, leg.depart, leg.return_):
-            legs.append(leg)
-    return legs
+    return [
+        leg for leg in trips(instance, unit.base, site.region, start, duration)
+        if fits(available, leg.depart, leg.return_)
+    ]
 
 
 def failure_at(instance: Instance, unit: Unit, site: Site, start: int, duration: int) -> str:
@@ -106,13 +130,18 @@ def unit_failure(
     return TRAVEL
 
 
-def reachable_starts(
-    instance: Instance, unit: Unit, operation: Operation, site: Site, starts: list[int]
-) -> dict[int, list[Leg]]:
-    """The starts at which the unit can serve the site, with its possible legs."""
-    result = {}
-    for start in starts:
-        legs = legs_at(instance, unit, site, start, operation.duration_minutes)
-        if legs:
-            result[start] = legs
-    return result
+def feasible_starts(
+    instance: Instance, unit: Unit, site: Site, starts: list[int], duration: int
+) -> list[int]:
+    """The starts at which the unit can make some round trip to the site."""
+    available = instance.unit_available[unit.id]
+    # Units of one base with the same availability share the answer.
+    cache: dict[tuple[object, ...], list[int]] = vars(instance).setdefault("_starts_cache", {})
+    key = (unit.base, site.region, duration, tuple(starts), tuple(available))
+    if key not in cache:
+        cache[key] = [
+            s for s in starts
+            if any(fits(available, leg.depart, leg.return_)
+                   for leg in trips(instance, unit.base, site.region, s, duration))
+        ]
+    return cache[key]

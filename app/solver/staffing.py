@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from app.solver.instance import Instance, Interval
-from app.solver.reach import Leg, reachable_starts
+from app.solver.reach import Leg, feasible_starts, legs_at
 from app.solver.schema import Assignment, Operation, ScheduledOperation, Site, Unit
 
 
@@ -24,7 +24,7 @@ class Candidate:
     unit: Unit
     site: Site
     capability: str
-    legs: dict[int, list[Leg]]
+    starts: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Staffing:
     """A start and, per filled requirement, the unit and its round trip."""
 
     start: int
-    picks: list[tuple[Candidate, Leg]]
+    picks: list[Candidate]
 
 
 @dataclass(frozen=True)
@@ -43,40 +43,52 @@ class Outcome:
     proven_impossible: bool
 
 
-def candidates(
-    instance: Instance,
-    operation: Operation,
-    starts: list[int],
-    busy: dict[str, list[Interval]] | None = None,
-) -> list[Candidate]:
-    """Every (unit, site, capability) that may fill a requirement at some start.
-
-    With `busy`, legs that overlap a unit's busy intervals are left out.
-    """
+def candidates(instance: Instance, operation: Operation, starts: list[int]) -> list[Candidate]:
+    """Every (unit, site, capability) that may fill a requirement at some start."""
     found = []
     for site in operation.sites:
+        reachable: dict[str, frozenset[int]] = {}  # per unit: one computation for all needs
         for requirement in site.requirements:
             for unit in instance.scenario.units:
                 if not instance.may_fill(unit, operation, site, requirement.capability):
                     continue
-                legs = reachable_starts(instance, unit, operation, site, starts)
-                if busy is not None:
-                    legs = _free_legs(legs, busy.get(unit.id, []))
-                if legs:
-                    found.append(Candidate(unit, site, requirement.capability, legs))
+                if unit.id not in reachable:
+                    reachable[unit.id] = frozenset(feasible_starts(
+                        instance, unit, site, starts, operation.duration_minutes))
+                if reachable[unit.id]:
+                    found.append(Candidate(unit, site, requirement.capability, reachable[unit.id]))
     return found
 
 
-def _free_legs(legs: dict[int, list[Leg]], busy: list[Interval]) -> dict[int, list[Leg]]:
-    """Keep the legs whose busy interval `[depart, return)` overlaps no busy interval."""
-    free: dict[int, list[Leg]] = {}
-    for start, options in legs.items():
-        kept = [
-            leg for leg in options if all(leg.return_ <= b or e <= leg.depart for b, e in busy)
-        ]
-        if kept:
-            free[start] = kept
+def legs(instance: Instance, operation: Operation, candidate: Candidate, start: int) -> list[Leg]:
+    """The candidate's possible round trips for this start (shortest route first)."""
+    return legs_at(instance, candidate.unit, candidate.site, start, operation.duration_minutes)
+
+
+def free_candidates(
+    instance: Instance,
+    operation: Operation,
+    found: list[Candidate],
+    busy: dict[str, list[Interval]],
+) -> list[Candidate]:
+    """The candidates restricted to starts with a round trip clear of the unit's busy times."""
+    free = []
+    for candidate in found:
+        taken = busy.get(candidate.unit.id)
+        if not taken:
+            free.append(candidate)
+            continue
+        starts = frozenset(
+            s for s in candidate.starts
+            if any(_clear(leg, taken) for leg in legs(instance, operation, candidate, s))
+        )
+        if starts:
+            free.append(Candidate(candidate.unit, candidate.site, candidate.capability, starts))
     return free
+
+
+def _clear(leg: Leg, busy: list[Interval]) -> bool:
+    return all(leg.return_ <= start or end <= leg.depart for start, end in busy)
 
 
 def staff_alone(
@@ -93,7 +105,7 @@ def staff_alone(
         per_requirement[candidate.site.id, candidate.capability].append(var)
         per_unit[candidate.unit.id].append(var)
         # A chosen unit must be able to be there at the chosen start.
-        model.add_bool_or([var.Not()] + [start_at[s] for s in candidate.legs if s in start_at])
+        model.add_bool_or([var.Not()] + [start_at[s] for s in candidate.starts if s in start_at])
     for unit_vars in per_unit.values():
         model.add_at_most_one(unit_vars)
     for site in operation.sites:
@@ -105,10 +117,7 @@ def staff_alone(
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Outcome(None, status == cp_model.INFEASIBLE)
     start = next(s for s, var in start_at.items() if solver.boolean_value(var))
-    picks = [
-        (c, c.legs[start][0]) for c, var in zip(found, chosen, strict=True)
-        if solver.boolean_value(var)
-    ]
+    picks = [c for c, var in zip(found, chosen, strict=True) if solver.boolean_value(var)]
     return Outcome(Staffing(start, picks), False)
 
 
@@ -130,12 +139,17 @@ def _add_site_rules(
 
 
 def to_scheduled(
-    instance: Instance, operation: Operation, staffing: Staffing
+    instance: Instance,
+    operation: Operation,
+    staffing: Staffing,
+    busy: dict[str, list[Interval]] | None = None,
 ) -> ScheduledOperation:
-    """The staffing as a plan entry with exact instants."""
+    """The staffing as a plan entry with exact instants (legs clear of `busy` when given)."""
     assignments = []
-    for candidate, leg in staffing.picks:
-        crossing = leg.route.crossing
+    for candidate in staffing.picks:
+        options = legs(instance, operation, candidate, staffing.start)
+        taken = (busy or {}).get(candidate.unit.id, [])
+        leg = next(leg for leg in options if _clear(leg, taken))
         assignments.append(
             Assignment(
                 site=candidate.site.id,
@@ -143,7 +157,7 @@ def to_scheduled(
                 capability=candidate.capability,
                 depart=instance.instant(leg.depart),
                 return_=instance.instant(leg.return_),
-                crossing=crossing,
+                crossing=leg.route.crossing,
                 cross_out=None if leg.cross_out is None else instance.instant(leg.cross_out),
                 cross_back=None if leg.cross_back is None else instance.instant(leg.cross_back),
             )
