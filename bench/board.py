@@ -1,0 +1,538 @@
+"""Benchmark the board: the board page and an operation page on the large sample.
+
+    .venv/bin/python bench/board.py [--requests 60] [--users 20] [--per-user 25]
+                                    [--solve-seconds 5] [--profile] [--no-write]
+
+Builds a fresh SQLite database in a temporary directory (`alembic upgrade head`), imports
+/work/shared/scenarios/large.json (250 operations, 1,000 units) through app.transfer,
+adds users, solves the board's planning scenario for a few seconds (greedy start, then
+CP-SAT) and publishes the plan, so there are scheduled operations and taskings. Then:
+
+1. Server-side latency, in-process: an ASGI wrapper times each request from arrival to
+   its last body byte (wall and process CPU time), for the board of an administrator
+   (every operation), of a planner and of a liaison officer, and for operation pages.
+2. 20 concurrent users: threads with httpx against a uvicorn subprocess on 127.0.0.1,
+   each signed in as its own user, a bounded number of requests each; every answer must
+   be a 200.
+
+Results go into bench/README.md between the board-bench markers. `--profile` prints a
+pyinstrument profile of the administrator's board (pip install pyinstrument).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+LARGE = Path(os.environ.get("JOINTOPS_LARGE_SCENARIO", "/work/shared/scenarios/large.json"))
+TMP = Path(tempfile.mkdtemp(prefix="board-bench-"))
+# `--db FILE` keeps the built board in FILE and reuses it on the next run (re-profiling).
+_DB = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv[:-1] else None
+DB_FILE = Path(_DB).resolve() if _DB else TMP / "board.db"
+DATABASE_URL = f"sqlite:///{DB_FILE}"
+# Before any app import: the app reads its database URL from the settings.
+os.environ["JOINTOPS_DATABASE_URL"] = DATABASE_URL
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlmodel import Session, col, func, select  # noqa: E402
+
+from app.accounts.service import hash_password, start_session  # noqa: E402
+from app.config import get_settings  # noqa: E402
+from app.db import get_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.models import (  # noqa: E402
+    Agency,
+    Operation,
+    OperationState,
+    Plan,
+    Role,
+    Tasking,
+    Unit,
+    User,
+)
+
+START = "<!-- board-bench -->"
+END = "<!-- /board-bench -->"
+README = ROOT / "bench" / "README.md"
+PASSWORD = "bench-password"
+GOALS = {"board": 150.0, "operation": 50.0}
+
+
+# --- the database -----------------------------------------------------------------------
+
+
+def migrate() -> None:
+    """`alembic upgrade head` on the fresh file, as an installation would."""
+    env = {**os.environ, "JOINTOPS_DATABASE_URL": DATABASE_URL}
+    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+
+
+def import_large() -> dict[str, int]:
+    """The large sample, through the same import as the admin page and the CLI."""
+    from app.transfer.service import import_scenario
+
+    with Session(get_engine()) as session:
+        result = import_scenario(session, data=LARGE)
+        session.commit()
+    return result.counts
+
+
+def add_users(count_per_role: int = 3) -> None:
+    """An admin; per agency a planner and a liaison; officers of tasked units (one hash)."""
+    hashed = hash_password(PASSWORD)
+    with Session(get_engine()) as session:
+        agencies = [a.id for a in session.exec(select(Agency).order_by(col(Agency.id)))]
+        users = [User(username="admin", role=Role.admin, password_hash=hashed)]
+        for agency in agencies:
+            for role in (Role.planner, Role.liaison):
+                users.append(User(username=f"{agency.lower()}-{role.value}", role=role,
+                                  agency_id=agency, password_hash=hashed))
+        tasked = session.exec(
+            select(Unit).where(col(Unit.id).in_(select(Tasking.unit_id).distinct()))
+            .order_by(col(Unit.id)).limit(count_per_role * 8)
+        ).all()
+        users += [User(username=f"officer-{unit.id.lower()}", role=Role.unit_officer,
+                       agency_id=unit.agency_id, unit_id=unit.id, password_hash=hashed)
+                  for unit in tasked]
+        session.add_all(users)
+        session.commit()
+
+
+def solve_and_publish(seconds: float) -> dict[str, Any]:
+    """Solve the board's approved operations and publish the plan (taskings, scheduled)."""
+    from app.planning.publish import publish_plan
+    from app.planning.scenario import planning_scenario
+    from app.solver.instance import Instance
+    from app.solver.solve import SolveOptions, solve
+
+    with Session(get_engine()) as session:
+        _, scenario = planning_scenario(session)
+        began = time.perf_counter()
+        result = solve(Instance(scenario), SolveOptions(time_limit=seconds, workers=2, seed=0))
+        wall = time.perf_counter() - began
+        document = result.plan.model_dump(mode="json", by_alias=True, exclude_none=True)
+        planner = User(username="bench-publisher", role=Role.planner,
+                       password_hash=hash_password(PASSWORD))
+        session.add(planner)
+        plan = Plan(document=document)
+        session.add(plan)
+        session.flush()
+        counts = publish_plan(session, plan=plan, user=planner)
+        session.commit()
+    return {"status": result.status, "priority": result.priority, "wall": wall, **counts}
+
+
+def board_facts() -> dict[str, int]:
+    with Session(get_engine()) as session:
+        def count(query: Any) -> int:
+            return int(session.exec(query).one())
+
+        return {
+            "operations": count(select(func.count()).select_from(Operation)),
+            "scheduled": count(select(func.count()).select_from(Operation)
+                               .where(Operation.state == OperationState.scheduled)),
+            "taskings": count(select(func.count()).select_from(Tasking)),
+        }
+
+
+def session_cookie(username: str) -> str:
+    """A live server-side session for the user (what signing in produces)."""
+    with Session(get_engine()) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        token, _ = start_session(session, user=user)
+        session.commit()
+    return token
+
+
+def visible_scheduled(username: str, limit: int = 50) -> list[str]:
+    """Ids of scheduled operations the user may see (operation pages to time)."""
+    from app.access import visible_operations_query
+
+    with Session(get_engine()) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        query = visible_operations_query(user).where(
+            Operation.state == OperationState.scheduled).order_by(col(Operation.id))
+        return [op.id for op in session.exec(query.limit(limit))]
+
+
+# --- in-process timing ------------------------------------------------------------------
+
+
+class ServerTimer:
+    """ASGI wrapper: time from receiving a request to sending its last body byte."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.samples: list[float] = []
+        self.cpu: list[float] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began, began_cpu = time.perf_counter(), time.process_time()
+
+        async def timed_send(message: Any) -> None:
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.samples.append((time.perf_counter() - began) * 1000)
+                self.cpu.append((time.process_time() - began_cpu) * 1000)
+
+        await self.app(scope, receive, timed_send)
+
+
+@dataclass
+class Row:
+    case: str
+    goal: float | None
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    size: int = 0
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[94]
+
+
+def measure(client: TestClient, timer: ServerTimer, row: Row, paths: list[str], n: int,
+            headers: dict[str, str] | None = None) -> Row:
+    """`n` requests cycling through `paths`; each must answer 200."""
+    client.get(paths[0], headers=headers or {})  # warm-up: templates, caches
+    timer.samples.clear()
+    timer.cpu.clear()
+    for i in range(n):
+        response = client.get(paths[i % len(paths)], headers=headers or {})
+        assert response.status_code == 200, (paths[i % len(paths)], response.status_code)
+        row.size = max(row.size, len(response.content))
+    row.wall, row.cpu = list(timer.samples), list(timer.cpu)
+    return row
+
+
+def in_process(requests: int) -> list[Row]:
+    """Board and operation pages, timed server side, for three kinds of user."""
+    timer = ServerTimer(create_app())
+    rows = []
+    with TestClient(timer) as anonymous:
+        def signed_in(username: str) -> TestClient:
+            client = TestClient(anonymous.app)
+            client.cookies.set(get_settings().session_cookie_name, session_cookie(username))
+            return client
+
+        for username, label in (("admin", "administrator, all 250 operations"),
+                                ("th-rtp-planner", "planner TH-RTP"),
+                                ("mm-mpf-liaison", "liaison MM-MPF")):
+            client = signed_in(username)
+            rows.append(measure(client, timer, Row(f"board, {label}", GOALS["board"]),
+                                ["/board"], requests))
+            rows.append(measure(client, timer, Row(f"board htmx refresh, {label}",
+                                                   GOALS["board"]),
+                                ["/board"], requests, headers={"HX-Request": "true"}))
+        admin = signed_in("admin")
+        pages = [f"/operations/{op_id}" for op_id in visible_scheduled("admin")]
+        rows.append(measure(admin, timer, Row("operation page (scheduled), administrator",
+                                              GOALS["operation"]), pages, requests * 3))
+        liaison = signed_in("th-rtp-liaison")
+        pages = [f"/operations/{op_id}" for op_id in visible_scheduled("th-rtp-liaison")]
+        rows.append(measure(liaison, timer, Row("operation page (scheduled), liaison TH-RTP",
+                                                GOALS["operation"]), pages, requests * 3))
+        officer = _first_officer()
+        if officer and signed_in(officer).get("/tasking").status_code == 200:
+            rows.append(measure(signed_in(officer), timer, Row("my tasking, unit officer", None),
+                                ["/tasking"], requests))
+    return rows
+
+
+def _first_officer() -> str | None:
+    with Session(get_engine()) as session:
+        user = session.exec(
+            select(User).where(User.role == Role.unit_officer).order_by(col(User.id))
+        ).first()
+        return user.username if user else None
+
+
+def profile(requests: int) -> str:
+    """A pyinstrument profile of the administrator's board, every frame on one thread.
+
+    Sync endpoints normally run in a worker thread the profiler cannot see; here
+    anyio's run_sync runs them inline, and the app is driven by httpx's ASGI transport.
+    """
+    import asyncio
+
+    import anyio.to_thread
+    from pyinstrument import Profiler
+
+    async def inline(func: Any, *args: Any, **kwargs: Any) -> Any:
+        return func(*args)
+
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    cookie = {get_settings().session_cookie_name: session_cookie("admin")}
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+
+    async def drive() -> None:
+        transport = httpx.ASGITransport(app=create_app())
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench",
+                                     cookies=cookie) as client:
+            assert (await client.get("/board")).status_code == 200
+            profiler.start()
+            for _ in range(requests):
+                await client.get("/board")
+            profiler.stop()
+
+    asyncio.run(drive())
+    return profiler.output_text(unicode=False, color=False, show_all=False)
+
+
+# --- concurrent users against uvicorn ---------------------------------------------------
+
+
+@dataclass
+class Load:
+    users: int
+    per_user: int
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    wall: float = 0.0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"uvicorn exited with {proc.returncode}")
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("uvicorn did not start within 60 s")
+
+
+def browse(base: str, cookie: str, pages: list[str], per_user: int, seed: int,
+           load: Load, lock: threading.Lock) -> None:
+    """One user: board, filters, operation pages; `per_user` requests, then stop."""
+    rng = random.Random(seed)
+    cookies = {get_settings().session_cookie_name: cookie}
+    with httpx.Client(base_url=base, cookies=cookies, timeout=60) as client:
+        for i in range(per_user):
+            path = pages[0] if i % 3 == 0 else rng.choice(pages)
+            headers = {"HX-Request": "true"} if i % 5 == 4 else {}
+            began = time.perf_counter()
+            try:
+                response = client.get(path, headers=headers)
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                status, response = -1, None
+                error = f"{path}: {exc!r}"
+            elapsed = (time.perf_counter() - began) * 1000
+            with lock:
+                load.latencies.append(elapsed)
+                if status != 200:
+                    load.errors.append(error if response is None else f"{path}: {status}")
+
+
+def concurrent(users: int, per_user: int) -> Load:
+    """`users` threads, each its own signed-in user, against uvicorn on 127.0.0.1."""
+    with Session(get_engine()) as session:
+        by_role = {
+            role: [u.username for u in session.exec(
+                select(User).where(User.role == role, User.username != "bench-publisher")
+                .order_by(col(User.id)))]
+            for role in (Role.liaison, Role.planner, Role.unit_officer, Role.admin)
+        }
+    # Round robin over the roles: liaison officers, planners, unit officers, the admin.
+    names: list[str] = []
+    while len(names) < users and any(by_role.values()):
+        for people in by_role.values():
+            if people and len(names) < users:
+                names.append(people.pop(0))
+    port = _free_port()
+    env = {**os.environ, "JOINTOPS_DATABASE_URL": DATABASE_URL}
+    log = (TMP / "uvicorn.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory", "--host",
+         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    load = Load(users=len(names), per_user=per_user)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_up(base, proc)
+        lock = threading.Lock()
+        threads = []
+        for n, username in enumerate(names):
+            ops = visible_scheduled(username, limit=20) or visible_ops(username)
+            if username.startswith("officer-"):
+                pages = ["/tasking", "/calendar"]
+            else:
+                pages = ["/board", "/board?state=scheduled",
+                         *[f"/operations/{op}" for op in ops]]
+            if username.endswith("-liaison") or username == "admin":
+                pages.append("/approvals")
+            threads.append(threading.Thread(
+                target=browse, args=(base, session_cookie(username), pages, per_user, n,
+                                     load, lock)))
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        load.wall = time.perf_counter() - began
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+    return load
+
+
+def visible_ops(username: str, limit: int = 20) -> list[str]:
+    from app.access import visible_operations_query
+
+    with Session(get_engine()) as session:
+        user = session.exec(select(User).where(User.username == username)).one()
+        query = visible_operations_query(user).order_by(col(Operation.id)).limit(limit)
+        return [op.id for op in session.exec(query)]
+
+
+# --- the report -------------------------------------------------------------------------
+
+
+def report(args: argparse.Namespace, facts: dict[str, Any], rows: list[Row], load: Load,
+           setup: dict[str, Any]) -> str:
+    """The Markdown section for bench/README.md."""
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%MZ")
+    cpu = os.cpu_count()
+    loadavg = os.getloadavg()[0]
+    lines = [
+        START,
+        "## Board pages (bench/board.py)",
+        "",
+        f"Command: `.venv/bin/python bench/board.py --requests {args.requests} --users "
+        f"{args.users} --per-user {args.per_user} --solve-seconds {args.solve_seconds}` "
+        f"(SQLite, Python {platform.python_version()}, {cpu} cores shared with other jobs, "
+        f"load average {loadavg:.1f}, {stamp}).",
+        f"Board: the large sample imported through app.transfer ({facts['operations']} "
+        f"operations, 1,000 units), solved for {args.solve_seconds:g} s "
+        f"({setup['status']}, priority {setup['priority']}) and published: "
+        f"{facts['scheduled']} operations scheduled, {facts['taskings']} taskings.",
+        "Server side: an ASGI wrapper times each request in-process from arrival to its "
+        "last body byte (session lookup, need-to-know query, render); wall clock and "
+        "process CPU time.",
+        "",
+        "| case | requests | p50 ms | p95 ms | max ms | p50 CPU ms | p95 CPU ms | body KB "
+        "| goal p95 |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for row in rows:
+        goal = "" if row.goal is None else (
+            f"< {row.goal:.0f} ms {'ok' if p95(row.wall) < row.goal else '**missed**'}")
+        lines.append(
+            f"| {row.case} | {len(row.wall)} | {statistics.median(row.wall):.1f} | "
+            f"{p95(row.wall):.1f} | {max(row.wall):.1f} | {statistics.median(row.cpu):.1f} | "
+            f"{p95(row.cpu):.1f} | "
+            f"{row.size / 1024:.0f} | {goal} |")
+    total = len(load.latencies)
+    lines += [
+        "",
+        f"Concurrent users: {load.users} threads with httpx against one uvicorn process "
+        "on 127.0.0.1, each its own signed-in user (liaison officers, planners, unit "
+        f"officers, the admin, in turn), {load.per_user} requests each (board, filtered "
+        "board, approvals, operation pages; my tasking and calendar for unit officers; "
+        "every fifth an htmx request). Latency as the client sees it, queueing included.",
+        "",
+        "| users | requests | errors | wall s | requests/s | p50 ms | p95 ms | max ms |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {load.users} | {total} | {len(load.errors)} | {load.wall:.1f} | "
+        f"{total / load.wall:.1f} | {statistics.median(load.latencies):.0f} | "
+        f"{p95(load.latencies):.0f} | {max(load.latencies):.0f} |",
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_readme(section: str) -> None:
+    """Replace only this benchmark's section (other sections belong to other benches)."""
+    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        _, tail = rest.split(END, 1)
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    README.write_text(text, encoding="utf-8")
+
+
+def step(what: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {what}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=60, help="timed requests per case")
+    parser.add_argument("--users", type=int, default=20, help="concurrent users")
+    parser.add_argument("--per-user", type=int, default=25, help="requests per user")
+    parser.add_argument("--solve-seconds", type=float, default=5.0)
+    parser.add_argument("--profile", action="store_true", help="pyinstrument the board")
+    parser.add_argument("--db", help="keep the built board in this file; reuse it if present")
+    parser.add_argument("--no-write", action="store_true", help="leave bench/README.md alone")
+    args = parser.parse_args(argv)
+
+    step(f"database {DATABASE_URL}")
+    reuse = DB_FILE.exists()
+    if not reuse:
+        migrate()
+        step("import " + ", ".join(f"{n} {k}" for k, n in import_large().items()))
+        setup = solve_and_publish(args.solve_seconds)
+        step(f"solved and published: {setup}")
+        add_users()
+        (DB_FILE.parent / (DB_FILE.name + ".setup")).write_text(repr(setup))
+    else:
+        setup = eval((DB_FILE.parent / (DB_FILE.name + ".setup")).read_text())  # noqa: S307
+    facts = board_facts()
+    step(f"board: {facts}")
+    rows = in_process(args.requests)
+    for row in rows:
+        step(f"{row.case}: p50 {statistics.median(row.wall):.1f} ms, p95 {p95(row.wall):.1f} ms")
+    load = concurrent(args.users, args.per_user)
+    step(f"{load.users} users: {len(load.latencies)} requests, {len(load.errors)} errors "
+         f"in {load.wall:.1f} s")
+    section = report(args, facts, rows, load, setup)
+    print(section)
+    if load.errors:
+        print("errors:", *load.errors[:20], sep="\n  ")
+    if args.profile:
+        print(profile(max(10, args.requests // 3)))
+    if not args.no_write:
+        write_readme(section)
+        step(f"wrote {README.relative_to(ROOT)}")
+    return 1 if load.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
