@@ -73,7 +73,7 @@ def _links(request: Request, secret: str) -> dict[str, str]:
     """The https:// and webcal:// addresses of a new feed, and its QR code."""
     host = request.url.netloc
     # The dev server on a loopback address speaks plain HTTP; everywhere else, HTTPS.
-    loopback = request.url.hostname in ("127.0.0.1", "localhost", "::1", "testserver")
+    loopback = request.url.hostname in ("127.0.0.1", "localhost", "::1")
     scheme = "http" if loopback and request.url.scheme == "http" else "https"
     path = f"/feeds/{secret}.ics"
     webcal = f"webcal://{host}{path}"

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from app.feeds import tokens
 from app.models import Role
 
-SECRET_URL = re.compile(r"https?://testserver/feeds/([A-Za-z0-9_-]+)\.ics")
+SECRET_URL = re.compile(r"https://testserver/feeds/([A-Za-z0-9_-]+)\.ics")
 
 
 def _officer_client(session: Session, client: TestClient, make_user, login):  # type: ignore[no-untyped-def]
