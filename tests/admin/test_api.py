@@ -1,0 +1,38 @@
+"""The admin JSON API: lists with search and pages, one item, 404, OpenAPI."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+
+def test_lists_with_search_and_pages(admin) -> None:
+    units = admin.get("/api/v1/admin/units", params={"per_page": 3}).json()
+    assert (units["total"], units["pages"], len(units["items"])) == (4, 2, 3)
+    assert units["items"][0] == {
+        "agency_id": "LA-MPS", "callsign": "MPS-1", "capabilities": ["tactical"], "personnel": 10,
+        "base_region_id": "LA-BOK", "operating_regions": None, "availability": None,
+        "id": "U-LA-1",
+    }
+    crossings = admin.get("/api/v1/admin/crossings", params={"q": "mae sai"}).json()
+    assert [c["id"] for c in crossings["items"]] == ["X-MSI-TAC"]
+    assert crossings["items"][0]["open_windows"] == [{"from": "06:30", "to": "21:00"}]
+    agencies = admin.get("/api/v1/admin/agencies").json()
+    assert {a["id"] for a in agencies["items"]} == {"TH-RTP", "LA-MPS", "MM-MPF"}
+    regions = admin.get("/api/v1/admin/regions", params={"q": "MM"}).json()
+    assert [r["id"] for r in regions["items"]] == ["MM-TAC"]
+
+
+def test_one_item_and_missing_ones(admin) -> None:
+    assert admin.get("/api/v1/admin/units/U-TH-2").json()["callsign"] == "RTP-2"
+    assert admin.get("/api/v1/admin/regions/TH-MSI").json()["country_code"] == "TH"
+    missing = admin.get("/api/v1/admin/crossings/X-NONE")
+    assert missing.status_code == 404 and missing.json() == {"detail": "No such crossing"}
+    assert admin.get("/api/v1/admin/units", params={"per_page": 0}).status_code == 422
+
+
+def test_documented_in_openapi(client, session: Session) -> None:
+    spec = client.get("/api/openapi.json").json()
+    for path in ("/api/v1/admin/units", "/api/v1/admin/crossings/{key}",
+                 "/api/v1/admin/agencies", "/api/v1/admin/regions/{key}"):
+        assert "admin" in spec["paths"][path]["get"]["tags"]
+    assert "/admin/units" not in spec["paths"]  # HTML pages stay out of the API docs
