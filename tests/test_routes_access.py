@@ -153,7 +153,10 @@ class Scene:
 
 
 def _publish_secret(session: Session, operation: Operation) -> None:
-    """A finished solver run and a published plan tasking a Thai unit in the operation."""
+    """A finished solver run of the board and its published plan tasking a Thai unit."""
+    from app.planning.scenario import planning_document
+
+    scenario = planning_document(session)
     site = operation.sites[0]
     start, end = H_HOUR, H_HOUR + timedelta(minutes=operation.duration_minutes)
     depart, back = start - timedelta(hours=2), end + timedelta(hours=2)
@@ -168,10 +171,12 @@ def _publish_secret(session: Session, operation: Operation) -> None:
                 "depart": depart.strftime(instant), "return": back.strftime(instant),
             }],
         }],
-        "unscheduled": [],
+        "unscheduled": [{"id": op["id"], "reasons": ["no unit"]}
+                        for op in scenario["operations"] if op["id"] != operation.id],
         "objective": {"priority": operation.priority, "travel_minutes": 240},
     }
     run = SolverRun(status=RunStatus.succeeded, params={"time_limit": 5}, plan=document,
+                    scenario=scenario,
                     started_at=H_HOUR - timedelta(days=3), finished_at=H_HOUR - timedelta(days=3))
     session.add(run)
     session.flush()
@@ -201,10 +206,10 @@ def scene(
                        foreign_support_requested=True)
         for op_id, (name, state, region) in SECRETS.items()
     ]
-    _publish_secret(session, secrets[0])
     # Myanmar's own operation, so the outsiders' lists are not empty by construction.
     make_operation(session, "MM-MPF", {"MM-TAC": {"tactical": 1}}, op_id=VISIBLE_ID,
                    code_name=VISIBLE_NAME, state=OperationState.approved)
+    _publish_secret(session, secrets[0])
     outsiders = {
         Role.liaison: make_user(session, role=Role.liaison, agency="MM-MPF"),
         Role.planner: make_user(session, role=Role.planner, agency="MM-MPF"),
