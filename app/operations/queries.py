@@ -220,14 +220,14 @@ def names(session: Session, ids: list[int | None]) -> dict[int, str]:
 def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
     """Decisions waiting for this user's country (all host countries for administrators)."""
     query = visible_operations_query(user).where(Operation.state == S.proposed)
-    items = []
+    items: list[dict[str, Any]] = []
     for op in session.exec(query.order_by(col(Operation.earliest_start))):
         countries = set(perm.may_decide_for(session, user, op))
-        done = perm.decided(session, op.id)
-        for country, kind in perm.missing_approvals(session, op):
-            if country in countries:
-                items.append({"op": op, "country": country, "kind": kind,
-                              "label": KIND_LABELS[kind], "row": done.get((country, kind))})
+        missing = [(c, kind) for c, kind in perm.missing_approvals(session, op) if c in countries]
+        # Deconfliction before approval: the host sees what else is planned there and then.
+        conflicts = deconflicts(session, user=user, operation=op) if missing else []
+        items.extend({"op": op, "country": country, "kind": kind, "label": KIND_LABELS[kind],
+                      "conflicts": conflicts} for country, kind in missing)
     return items
 
 

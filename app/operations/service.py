@@ -142,15 +142,32 @@ def update_operation(
     before = OperationState(operation.state)
     after = S.draft if before == S.draft else S.proposed
     fields = data.model_dump(exclude={"sites", "lead_agency_id"})
+    changed = _changes(operation, data)
     _compare_and_set(session, operation=operation, version=version, state=after, **fields)
     _replace_sites(session, operation_id=operation.id, sites=data.sites)
     if before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
-    _audit(session, actor=actor, action="edit", operation=operation, changed=sorted(fields),
+    _audit(session, actor=actor, action="edit", operation=operation, changed=changed,
            state_from=before, state_to=after)
     session.flush()
     session.expire(operation)
     return operation
+
+
+def _changes(operation: Operation, data: OperationIn) -> list[str]:
+    """The names of the fields an edit changes ("sites" for any site or requirement)."""
+    old = as_input(operation)
+    new = data.model_dump(exclude={"lead_agency_id"})
+    changed = [k for k, v in new.items() if k != "sites" and old.get(k) != v]
+
+    def shape(sites: list[dict[str, Any]]) -> list[Any]:
+        return sorted((s["region_id"], s["objective"], s["min_personnel"] or 0,
+                       sorted((r["capability"], r["count"]) for r in s["requirements"]))
+                      for s in sites)
+
+    if shape(old["sites"]) != shape(new["sites"]):
+        changed.append("sites")
+    return sorted(changed)
 
 
 def propose(

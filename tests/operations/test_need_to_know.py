@@ -77,3 +77,32 @@ def test_unit_officers_and_anonymous_users_are_kept_out(
                  "/api/v1/operations"):
         assert officer.get(path).status_code == 403, path
         assert client.get(path, follow_redirects=False).status_code in (303, 401), path
+
+
+def test_every_operations_route_with_an_id_answers_404(
+    client, session: Session, people, secret_op, login
+) -> None:
+    """Walks the app's own route table, so a route added later is covered too."""
+    lao = login(client, people["la"])
+    checked = 0
+    for path, route in _api_routes(client.app.routes):
+        if not ("{operation_id}" in path
+                and route.endpoint.__module__.startswith("app.operations")):
+            continue
+        url = path.replace("{operation_id}", OP)
+        for method in route.methods:
+            response = lao.request(method, url)
+            assert response.status_code == 404, f"{method} {url}: {response.status_code}"
+            checked += 1
+    assert checked >= 14
+
+
+def _api_routes(routes, prefix: str = ""):  # type: ignore[no-untyped-def]
+    """Every APIRoute, also inside included routers (FastAPI >= 0.16x nests them)."""
+    from fastapi.routing import APIRoute
+
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield prefix + route.path, route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes, route.include_context.prefix)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from app.models import AuditEvent, Operation, OperationState
+from app.models import AuditEvent, Operation, OperationState, Tasking
 
 HX = {"HX-Request": "true"}
 
@@ -70,17 +71,69 @@ def test_operation_page_shows_approvals_history_and_actions(
 ) -> None:
     op = make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 2}}, op_id="OP-DET",
                         tlp="RED")
-    page = login(client, people["th"]).get("/operations/OP-DET")
+    th = login(client, people["th"])
+    page = th.get("/operations/OP-DET")
     assert page.status_code == 200
-    assert "TLP:RED" in page.text and "2 × tactical" in page.text
-    assert "/operations/OP-DET/propose" in page.text and "Edit" in page.text
-    proposed = login(client, people["th"]).post(
-        "/operations/OP-DET/propose", data={"version": op.version}, follow_redirects=False)
-    assert proposed.status_code == 303
-    mm_page = login(client, people["mm"]).get("/operations/OP-DET").text
-    assert 'name="decision" value="approved"' in mm_page and "/propose" not in mm_page
-    assert "th-liaison" not in mm_page or "propose" in mm_page
-    assert "propose" in mm_page  # the history line
+    assert 'class="tlp-banner tlp-RED"' in page.text and "2 × tactical" in page.text
+    assert 'action="/operations/OP-DET/propose"' in page.text
+    assert 'href="/operations/OP-DET/edit"' in page.text
+    # The Myanmar host may not propose nor edit, and has nothing to decide on a draft.
+    mm = login(client, people["mm"])
+    draft_view = mm.get("/operations/OP-DET").text
+    assert "/propose" not in draft_view and "/edit" not in draft_view
+    assert 'name="decision"' not in draft_view
+    proposed = th.post("/operations/OP-DET/propose", data={"version": op.version},
+                       follow_redirects=False)
+    assert proposed.status_code == 303 and proposed.headers["location"] == "/operations/OP-DET"
+    mm_page = mm.get("/operations/OP-DET").text
+    assert 'name="decision" value="approved"' in mm_page
+    assert "<strong>th-liaison</strong>" not in mm_page  # names: full name first
+    assert "<strong>Test User</strong> · propose" in mm_page
+    declined = mm.post("/operations/OP-DET/approvals",
+                       data={"decision": "declined", "reason": "Wrong district"},
+                       follow_redirects=False)
+    assert declined.status_code == 303
+    after = th.get("/operations/OP-DET").text
+    assert "Declined — MM: Wrong district" in after and "draft" in after
+
+
+def test_published_taskings_give_h_hour_and_routes(
+    client, session: Session, people, make_operation, login
+) -> None:
+    op = make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-PUB",
+                        state=OperationState.scheduled)
+    h_hour = datetime(2026, 12, 2, 20, 30, tzinfo=UTC)
+    session.add(Tasking(uid="t-pub@jointops", operation_id=op.id, unit_id="U-TH-2",
+                        site_id=op.sites[0].id, capability="tactical", start=h_hour,
+                        end=h_hour + timedelta(hours=4), depart=h_hour - timedelta(hours=2),
+                        return_at=h_hour + timedelta(hours=6), crossing_id="X-MSI-TAC",
+                        cross_out=h_hour - timedelta(hours=1),
+                        cross_back=h_hour + timedelta(hours=5)))
+    session.flush()
+    th = login(client, people["th"])
+    card = th.get("/board?q=OP-PUB", headers=HX).text
+    assert "H-hour:" in card and "2026-12-02 20:30Z" in card
+    assert "MM 2026-12-03 03:00 (UTC+06:30)" in card
+    page = th.get("/operations/OP-PUB").text
+    assert "RTP-2" in page and "Mae Sai - Tachileik" in page
+    assert "out 2026-12-03 02:30 (UTC+07:00)" in page  # crossing hours in its local time
+    assert 'action="/operations/OP-PUB/execute"' in page
+
+
+def test_editing_an_approved_operation_in_the_form_proposes_it_again(
+    client, session: Session, people, make_operation, login
+) -> None:
+    make_operation(session, "TH-RTP", op_id="OP-APR", state=OperationState.approved)
+    th = login(client, people["th"])
+    page = th.get("/operations/OP-APR/edit").text
+    assert "sends this operation back to <strong>proposed</strong>" in page
+    form = _form_of(page)
+    form["priority"] = "42"
+    saved = th.post("/operations/OP-APR/edit", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    detail = th.get("/operations/OP-APR").text
+    # The history names what changed, and where the edit sent the operation.
+    assert "state-proposed" in detail and "edit (priority) → proposed" in detail
 
 
 def test_deconfliction_warning(client, session: Session, people, make_operation, login) -> None:
