@@ -65,6 +65,7 @@ def write_atomically(path: Path, data: dict[str, Any]) -> None:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(data, out, indent=2, ensure_ascii=False)
             out.write("\n")
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; a plan is a shared document
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -151,12 +152,12 @@ def solve_command(
     instance = Instance(the_scenario)
     options = SolveOptions(
         time_limit=time_limit, workers=workers, seed=seed, fixed=fixed, preferred=preferred,
-        on_progress=_print_progress,
+        on_progress=_print_progress, include_timing=False,  # equal plans give equal files
     )
     result = solve(instance, options)
-    plan = _with_reasons(instance, result.plan)
+    plan = result.plan
     report = _check_result(the_scenario, plan)
-    write_atomically(output, _stable_document(plan))
+    write_atomically(output, plan.to_json_dict())
     summary = _summary(result, plan, report.objective, output)
     if pin:
         summary["pinned"] = len(fixed)
@@ -170,26 +171,11 @@ def solve_command(
 
 def _print_progress(progress: Any) -> None:
     """One stderr line per improvement: what the planner has, and how far from the best."""
-    gap = "-" if progress.gap is None else f"{progress.gap:.1%}"
     typer.echo(
         f"[{progress.elapsed:7.2f}s] {progress.status}: priority {progress.priority}"
-        f" (bound {progress.bound}, gap {gap}), travel {progress.travel_minutes} min",
+        f" (bound {progress.bound}, gap {progress.gap}), travel {progress.travel_minutes} min",
         err=True,
     )
-
-
-def _with_reasons(instance: Any, plan: Plan) -> Plan:
-    """The plan with every unscheduled operation listed once, with diagnosed reasons."""
-    from app.solver.diagnose import explain_unscheduled
-    from app.solver.schema import Unscheduled
-
-    reasons = explain_unscheduled(instance, plan)
-    unscheduled = [
-        Unscheduled(id=op.id, reasons=reasons[op.id])
-        for op in instance.scenario.operations
-        if op.id in reasons
-    ]
-    return plan.model_copy(update={"unscheduled": unscheduled})
 
 
 def _check_result(scenario: Scenario, plan: Plan) -> Any:
@@ -203,27 +189,20 @@ def _check_result(scenario: Scenario, plan: Plan) -> Any:
     return report
 
 
-def _stable_document(plan: Plan) -> dict[str, Any]:
-    """The plan as JSON without run-time measurements, so equal plans give equal files."""
-    document = plan.to_json_dict()
-    solver = document.get("solver")
-    if isinstance(solver, dict):
-        for key in ("wall_seconds", "first_solution_seconds", "elapsed"):
-            solver.pop(key, None)
-    return document
-
-
 def _summary(result: Any, plan: Plan, objective: Any, output: Path) -> dict[str, Any]:
-    info = plan.solver
+    """What the run produced, with the objective as the validator recomputed it."""
     return {
-        "status": str(result.status),
+        "status": result.status,
         "priority": objective.priority,
-        "priority_bound": info.priority_bound if info else None,
+        "priority_bound": result.priority_bound,
         "travel_minutes": objective.travel_minutes,
         "scheduled": len(plan.operations),
         "unscheduled": len(plan.unscheduled),
-        "wall_seconds": info.wall_seconds if info else None,
-        "first_solution_seconds": getattr(result, "first_solution_seconds", None),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "first_solution_seconds": (
+            None if result.first_solution_seconds is None
+            else round(result.first_solution_seconds, 3)
+        ),
         "plan": str(output),
     }
 
@@ -235,6 +214,8 @@ def _summary_text(summary: dict[str, Any]) -> str:
         f"priority: {summary['priority']}" + (f" (bound {bound})" if bound is not None else ""),
         f"travel: {summary['travel_minutes']} min",
         f"operations: {summary['scheduled']} scheduled, {summary['unscheduled']} unscheduled",
+        f"time: {summary['wall_seconds']} s (first solution after "
+        f"{summary['first_solution_seconds']} s)",
     ]
     if "pinned" in summary:
         lines.append(f"pinned from the earlier plan: {summary['pinned']} operations")

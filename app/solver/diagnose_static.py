@@ -20,25 +20,45 @@ def exclusion(instance: Instance, unit: Unit, operation: Operation, site: Site) 
         if unit.operating_regions is not None and site.region not in unit.operating_regions:
             return f"{site.region} is outside their operating regions"
         if instance.distance(unit.base, site.region) is None:
-            return f"no road joins their bases to {site.region}"
-        return None
+            return f"no road leads from their base to {site.region}"
+        return _too_far(instance, unit, site)
     home_name, away_name = country_name(instance, home), country_name(instance, away)
     if not operation.foreign_support:
         return f"{operation.id} has no foreign-support consent from {away_name}"
     if (home, away) not in instance.agreements:
         return f"{home_name} has no agreement to deploy into {away_name}"
-    if not instance.routes(unit.base, site.region):
-        if not _crossing_joins(instance, home, away):
-            return f"no border crossing joins {home_name} and {away_name}"
-        return f"no road joins their bases through a crossing into {away_name} to {site.region}"
-    return None
+    ways = _ways_across(instance, unit, site)
+    if ways is None:
+        return f"no border crossing joins {home_name} and {away_name}"
+    if not ways:
+        return f"no road leads from their base through a crossing into {away_name} to {site.region}"
+    return _too_far(instance, unit, site)
 
 
-def _crossing_joins(instance: Instance, home: str, away: str) -> bool:
+def _too_far(instance: Instance, unit: Unit, site: Site) -> str | None:
+    """The instance drops routes whose round trip alone exceeds the horizon."""
+    if instance.routes(unit.base, site.region):
+        return None
+    return f"the round trip from their base to {site.region} is longer than the planning horizon"
+
+
+def _ways_across(instance: Instance, unit: Unit, site: Site) -> list[str] | None:
+    """Crossings between the two countries with roads on both sides (None: no crossing)."""
+    home, away = instance.unit_country(unit), instance.site_country(site)
     countries = instance.region_country
-    return any(
-        {countries[c.a], countries[c.b]} == {home, away} for c in instance.scenario.crossings
-    )
+    joined = False
+    ways = []
+    for crossing in instance.scenario.crossings:
+        ends = {countries[crossing.a]: crossing.a, countries[crossing.b]: crossing.b}
+        if set(ends) != {home, away}:
+            continue
+        joined = True
+        if (
+            instance.distance(unit.base, ends[home]) is not None
+            and instance.distance(ends[away], site.region) is not None
+        ):
+            ways.append(crossing.id)
+    return ways if joined else None
 
 
 def why_excluded(
@@ -72,9 +92,7 @@ def eligible_units(
     instance: Instance, operation: Operation, site: Site, capability: str
 ) -> list[Unit]:
     """Units that may fill the requirement: capability, jurisdiction and a way there."""
-    return [
-        u for u in instance.scenario.units if instance.may_fill(u, operation, site, capability)
-    ]
+    return [u for u in instance.scenario.units if instance.may_fill(u, operation, site, capability)]
 
 
 def static_reasons(instance: Instance, operation: Operation) -> list[str]:
@@ -104,8 +122,9 @@ def _site_reasons(
     for requirement in site.requirements:
         eligible = eligible_units(instance, operation, site, requirement.capability)
         by_capability[requirement.capability] = eligible
-        reason = _requirement_reason(instance, operation, site, requirement.capability,
-                                     requirement.count, eligible)
+        reason = _requirement_reason(
+            instance, operation, site, requirement.capability, requirement.count, eligible
+        )
         if reason:
             reasons.append(reason)
     distinct = {u.id: u for units in by_capability.values() for u in units}
@@ -176,7 +195,8 @@ def _host_reason(instance: Instance, operation: Operation, site: Site) -> str:
     host = instance.site_country(site)
     capabilities = [r.capability for r in site.requirements]
     host_holders = [
-        u for u in instance.scenario.units
+        u
+        for u in instance.scenario.units
         if instance.unit_country(u) == host and set(u.capabilities) & set(capabilities)
     ]
     start = f"{site_label(site)}: no {demonym(instance, host)} unit can be part of it"

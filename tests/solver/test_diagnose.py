@@ -82,7 +82,7 @@ def test_no_road_to_the_site() -> None:
     )
     add_units(doc, unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC"))
     add_operations(doc, operation("OP-9", sites=[site("S-9", "MM-MLA", {"k9": 1})]))
-    assert "no road joins their bases to MM-MLA" in reasons_for(doc)
+    assert "no road leads from their base to MM-MLA" in reasons_for(doc)
 
 
 def test_no_crossing_between_the_countries() -> None:
@@ -254,3 +254,17 @@ def test_fits_into_the_plan_and_the_staffing_is_valid() -> None:
                 operations=[to_scheduled(instance, op, outcome.staffing)],
                 unscheduled=[{"id": "OP-2", "reasons": []}])
     assert validate_plan(scenario, plan).valid
+
+
+def test_round_trip_longer_than_the_horizon() -> None:
+    doc = scenario_dict()
+    doc["regions"].append(
+        {"id": "TH-FAR", "name": "Far away", "country": "TH", "lat": 13.7, "lon": 100.5}
+    )
+    doc["roads"].append({"a": "TH-FAR", "b": "TH-CRI", "minutes": 2200})  # 2 x 2200 > 3 days
+    add_units(doc, unit("U-TH9", capabilities=["k9"], base="TH-FAR"))
+    add_operations(doc, operation("OP-9", sites=[site("S-9", "TH-CRI", {"k9": 1})]))
+    assert (
+        "1 Thai unit has the capability but the round trip from their base to TH-CRI "
+        "is longer than the planning horizon"
+    ) in reasons_for(doc)
