@@ -11,7 +11,8 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -155,12 +156,13 @@ def _remember(
     sub: FeedSubscription, *, etag: str, body: bytes, newest: datetime, now: datetime
 ) -> Feed:
     """Keep the ETag served and a Last-Modified that never moves backwards."""
-    last = max(sub.last_modified, newest)
-    if sub.etag is not None and sub.etag != etag and last == sub.last_modified:
+    last = max(sub.last_modified, newest).replace(microsecond=0)
+    if sub.etag is not None and sub.etag != etag and last <= sub.last_modified:
         # The content changed without a newer change time (a tasking dropped out after
-        # its grace period, an officer moved): the change happened now.
-        last = now
-    sub.etag, sub.last_modified = etag, last.replace(microsecond=0)
+        # its grace period, an officer moved): it changed now, and in a later second
+        # than before, so If-Modified-Since (one-second resolution) sees it.
+        last = max(now.replace(microsecond=0), sub.last_modified + timedelta(seconds=1))
+    sub.etag, sub.last_modified = etag, last
     return Feed(body=body, etag=f'"{etag}"', last_modified=sub.last_modified)
 
 
@@ -173,11 +175,18 @@ def feed_name(sub: FeedSubscription, user: User) -> str:
     return f"JointOps - {sub.target_id} operations"
 
 
-def is_fresh(if_none_match: str | None, etag: str) -> bool:
-    """Whether an If-None-Match header matches the ETag (weak comparison, RFC 9110 13.1.2)."""
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = (c.strip().removeprefix("W/") for c in if_none_match.split(","))
-    return etag in candidates
+def is_fresh(feed: Feed, *, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """Whether the client's copy is current (RFC 9110 13.1: If-None-Match wins)."""
+    if if_none_match:
+        if if_none_match.strip() == "*":
+            return True
+        # Weak comparison, as If-None-Match asks for (RFC 9110 13.1.2).
+        candidates = (c.strip().removeprefix("W/") for c in if_none_match.split(","))
+        return feed.etag in candidates
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since)
+        except (TypeError, ValueError):
+            return False
+        return since.tzinfo is not None and feed.last_modified <= since
+    return False

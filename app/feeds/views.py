@@ -64,7 +64,12 @@ def feed(token: str, request: Request, session: SessionDep, now: Clock) -> Respo
         "Cache-Control": f"private, max-age={max_age}",
         "Referrer-Policy": "no-referrer",
     }
-    if service.is_fresh(request.headers.get("if-none-match"), result.etag):
+    conditions = request.headers
+    if service.is_fresh(
+        result,
+        if_none_match=conditions.get("if-none-match"),
+        if_modified_since=conditions.get("if-modified-since"),
+    ):
         return Response(status_code=304, headers=headers)
     return Response(result.body, media_type="text/calendar; charset=utf-8", headers=headers)
 

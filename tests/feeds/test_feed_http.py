@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
-from email.utils import parsedate_to_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 
 import icalendar
 import vobject
@@ -117,6 +117,28 @@ def test_unchanged_feed_same_bytes_and_304(
     assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+def test_if_modified_since(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    make_operation,
+    make_tasking,
+    subscribe,
+) -> None:
+    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    first = client.get(path)
+    stamp = first.headers["last-modified"]
+    assert client.get(path, headers={"If-Modified-Since": stamp}).status_code == 304
+    older = format_datetime(PUBLISHED - timedelta(seconds=1), usegmt=True)
+    assert client.get(path, headers={"If-Modified-Since": older}).status_code == 200
+    assert client.get(path, headers={"If-Modified-Since": "yesterday"}).status_code == 200
+    # If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
+    both = {"If-None-Match": '"other"', "If-Modified-Since": stamp}
+    assert client.get(path, headers=both).status_code == 200
+
+
 def test_time_change_bumps_sequence_etag_and_last_modified(
     session: Session,
     client: TestClient,
@@ -179,10 +201,13 @@ def test_cancelled_tasking_shown_then_dropped_after_72_hours(
     gone = client.get(path)
     assert _events(gone.content) == []
     assert gone.headers["etag"] != shown.headers["etag"]
-    # Last-Modified never moves backwards, even though the newest tasking left the feed.
-    assert parsedate_to_datetime(gone.headers["last-modified"]) >= parsedate_to_datetime(
+    # Last-Modified never moves backwards, even though the newest tasking left the feed:
+    # the content changed, so it moves forward, and If-Modified-Since sees the change.
+    assert parsedate_to_datetime(gone.headers["last-modified"]) > parsedate_to_datetime(
         shown.headers["last-modified"]
     )
+    since = {"If-Modified-Since": shown.headers["last-modified"]}
+    assert client.get(path, headers=since).status_code == 200
 
 
 def test_aborted_operation_cancels_its_taskings(
