@@ -103,3 +103,90 @@ def test_diff(world: tuple[Path, Path], tmp_path: Path) -> None:
         runner.invoke(app, ["diff", str(world[0]), str(world[1]), str(path), "--json"]).stdout
     )
     assert data["dropped"] == ["OP-2"] and data["objective"]["priority_change"] == -1
+
+
+def solve(*args: str) -> Any:
+    return runner.invoke(app, ["solve", *args])
+
+
+@pytest.mark.parametrize("sample, limit", [("tiny.json", "3"), ("small.json", "2")])
+def test_solve_sample_and_check(tmp_path: Path, sample: str, limit: str) -> None:
+    scenario = str(SAMPLES / sample)
+    out = tmp_path / "var" / "nested" / "plan.json"  # parent folders are created
+    result = solve(scenario, "-o", str(out), "--time-limit", limit, "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["scheduled"] + summary["unscheduled"] == len(
+        json.loads((SAMPLES / sample).read_text())["operations"]
+    )
+    assert summary["priority"] <= summary["priority_bound"]
+    assert "priority" in result.stderr and "bound" in result.stderr  # live progress
+    checked = runner.invoke(app, ["check", scenario, str(out), "--json"])
+    assert checked.exit_code == 0, checked.output
+    report = json.loads(checked.stdout)
+    assert report["objective"]["priority"] == summary["priority"]
+    plan = json.loads(out.read_text())
+    assert all(entry["reasons"] for entry in plan["unscheduled"])
+    assert not list(out.parent.glob(".*.tmp"))  # no temporary file left behind
+
+
+def test_solve_text_summary(world: tuple[Path, Path], tmp_path: Path) -> None:
+    result = solve(str(world[0]), "-o", str(tmp_path / "p.json"), "--time-limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "status: OPTIMAL" in result.stdout
+    assert "priority: 4 (bound 4)" in result.stdout
+    assert "operations: 2 scheduled, 0 unscheduled" in result.stdout
+
+
+def test_solve_bad_scenario_exits_2_and_writes_nothing(tmp_path: Path) -> None:
+    doc = scenario_dict()
+    doc["crossings"][0]["b"] = "TH-CRI"  # a crossing inside one country
+    doc["operations"][1]["duration_minutes"] = "long"
+    bad = write(tmp_path / "bad.json", doc)
+    out = tmp_path / "out" / "plan.json"
+    result = solve(str(bad), "-o", str(out))
+    assert result.exit_code == 2
+    assert "crossings[0]" in result.stderr
+    assert "operations[1].duration_minutes" in result.stderr
+    assert not out.exists()
+
+
+def test_pin_keeps_the_earlier_operations(world: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "pinned.json"
+    result = solve(str(world[0]), "-o", str(out), "--pin", str(world[1]), "--time-limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "pinned from the earlier plan: 2 operations" in result.stdout
+    earlier = {op["id"]: op for op in valid_plan_dict()["operations"]}
+    now = {op["id"]: op for op in json.loads(out.read_text())["operations"]}
+    for op_id, op in earlier.items():
+        assert now[op_id]["start"] == op["start"]
+        assert sorted(a["unit"] for a in now[op_id]["assignments"]) == sorted(
+            a["unit"] for a in op["assignments"]
+        )
+
+
+def test_stable_reports_changed_orders(world: tuple[Path, Path], tmp_path: Path) -> None:
+    out = tmp_path / "stable.json"
+    result = solve(str(world[0]), "-o", str(out), "--stable", str(world[1]),
+                   "--time-limit", "3", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["changed_orders"] >= 0 and summary["priority"] == 4
+
+
+def test_pin_and_stable_exclude_each_other(world: tuple[Path, Path], tmp_path: Path) -> None:
+    result = solve(str(world[0]), "-o", str(tmp_path / "x.json"),
+                   "--pin", str(world[1]), "--stable", str(world[1]))
+    assert result.exit_code == 2
+    assert not (tmp_path / "x.json").exists()
+
+
+def test_same_seed_one_worker_gives_identical_files(tmp_path: Path) -> None:
+    scenario = str(SAMPLES / "tiny.json")
+    files = []
+    for name in ("first.json", "second.json"):
+        out = tmp_path / name
+        args = ["-o", str(out), "--workers", "1", "--seed", "3", "--time-limit", "5"]
+        assert solve(scenario, *args).exit_code == 0
+        files.append(out.read_bytes())
+    assert files[0] == files[1]
