@@ -7,12 +7,13 @@ takes its earliest start at which every site can be staffed with the nearest fre
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from heapq import nlargest
 
 from app.solver.instance import Instance
-from app.solver.model.candidates import Candidate, site_candidates, unit_profiles
+from app.solver.model.candidates import Candidate, CandidateGroup, site_groups, unit_profiles
 from app.solver.model.state import BookingState
 from app.solver.model.timing import Booking, OperationSchedule, Solution
-from app.solver.schema import Operation, Site
+from app.solver.schema import Operation, Requirement, Site
 
 CandidateOrder = Callable[[Candidate], tuple[int, ...]]
 
@@ -32,31 +33,69 @@ class Greedy:
     def __init__(self, instance: Instance, state: BookingState | None = None) -> None:
         self.instance = instance
         self.state = state or BookingState(instance)
-        self.candidates: dict[str, list[Candidate]] = {}
+        self.groups: dict[str, list[CandidateGroup]] = {}
+        self.counts: dict[str, dict[str, int]] = {}
+        self.ordered: dict[tuple[str, int], list[Candidate]] = {}
         self.profiles = unit_profiles(instance, instance.unit_available)
 
-    def site_candidates(self, operation: Operation, site: Site) -> list[Candidate]:
-        if site.id not in self.candidates:
-            self.candidates[site.id] = site_candidates(
+    def site_groups(self, operation: Operation, site: Site) -> list[CandidateGroup]:
+        """The site's candidates by profile, nearest first (cached)."""
+        if site.id not in self.groups:
+            self.groups[site.id] = site_groups(
                 self.instance, operation, site, profiles=self.profiles
             )
-        return self.candidates[site.id]
+        return self.groups[site.id]
+
+    def able_counts(self, operation: Operation, site: Site) -> dict[str, int]:
+        """How many candidates may fill each capability of the site (cached)."""
+        if site.id not in self.counts:
+            counts: dict[str, int] = {r.capability: 0 for r in site.requirements}
+            for group in self.site_groups(operation, site):
+                for capability, count in group.counts.items():
+                    counts[capability] += count
+            self.counts[site.id] = counts
+        return self.counts[site.id]
+
+    def ordered_candidates(
+        self, operation: Operation, site: Site, order: int
+    ) -> Iterable[Candidate]:
+        """The site's candidates in one of the `SITE_ORDERS`.
+
+        The nearest-first order is generated lazily from the groups: the xl sample has
+        over a thousand candidates per site and the greedy usually needs the first few.
+        """
+        groups = self.site_groups(operation, site)
+        if order == 0:
+            return (c for g in groups for c in g.candidates())
+        key = (site.id, order)
+        if key not in self.ordered:
+            candidates = [c for g in groups for c in g.candidates()]
+            self.ordered[key] = sorted(candidates, key=SITE_ORDERS[order])
+        return self.ordered[key]
+
+    def requirement_order(self, operation: Operation, site: Site) -> list[Requirement]:
+        """The site's requirements, fewest able candidates first."""
+        counts = self.able_counts(operation, site)
+        return sorted(site.requirements, key=lambda r: (counts[r.capability], r.capability))
 
     def may_staff(self, operation: Operation) -> bool:
         """A quick necessary check: enough candidates, a host unit and enough personnel."""
         for site in operation.sites:
-            candidates = self.site_candidates(operation, site)
-            for requirement in site.requirements:
-                able = [c for c in candidates if requirement.capability in c.capabilities]
-                if len(able) < requirement.count:
-                    return False
-            if not any(c.host for c in candidates):
+            counts = self.able_counts(operation, site)
+            if any(counts[r.capability] < r.count for r in site.requirements):
+                return False
+            groups = self.site_groups(operation, site)
+            if not any(g.host for g in groups):
                 return False
             needed = sum(r.count for r in site.requirements)
-            biggest = sorted((c.personnel for c in candidates), reverse=True)[:needed]
-            if sum(biggest) < site.required_personnel:
+            personnel = (u.personnel for g in groups for u, _ in g.units)
+            if sum(nlargest(needed, personnel)) < site.required_personnel:
                 return False
         return True
+
+    def candidate_count(self, operations: list[Operation]) -> int:
+        """How many (unit, site, capability) choices a whole model of these would have."""
+        return sum(sum(self.able_counts(o, s).values()) for o in operations for s in o.sites)
 
     def place(self, operation: Operation, starts: Iterable[int]) -> OperationSchedule | None:
         """Book the operation at the first start that works; None when none does."""
@@ -72,7 +111,9 @@ class Greedy:
         """Staff every site at `start` (bookings stay in the state), or undo and return None."""
         booked: list[Booking] = []
         used: set[str] = set()
-        sites = sorted(operation.sites, key=lambda s: len(self.site_candidates(operation, s)))
+        sites = sorted(
+            operation.sites, key=lambda s: (sum(self.able_counts(operation, s).values()), s.id)
+        )
         for site in sites:
             site_bookings = self.staff_site(operation, site, start, used)
             if site_bookings is None:
@@ -87,7 +128,7 @@ class Greedy:
         self, operation: Operation, site: Site, start: int, used: set[str]
     ) -> list[Booking] | None:
         """Try each candidate ordering until one meets counts, headcount and host presence."""
-        for order in SITE_ORDERS:
+        for order in range(len(SITE_ORDERS)):
             bookings = self.fill_site(operation, site, start, used, order)
             if bookings is None:
                 return None  # some requirement cannot be filled at all at this start
@@ -101,19 +142,14 @@ class Greedy:
         return None
 
     def fill_site(
-        self, operation: Operation, site: Site, start: int, used: set[str], order: CandidateOrder
+        self, operation: Operation, site: Site, start: int, used: set[str], order: int
     ) -> list[Booking] | None:
         """Fill the site's requirements, most constrained first, in the given unit order."""
-        candidates = sorted(self.site_candidates(operation, site), key=order)
-        requirements = sorted(
-            site.requirements,
-            key=lambda r: (sum(r.capability in c.capabilities for c in candidates), r.capability),
-        )
         taken: list[Booking] = []
         taken_units = set(used)
-        for requirement in requirements:
+        for requirement in self.requirement_order(operation, site):
             missing = requirement.count
-            for candidate in candidates:
+            for candidate in self.ordered_candidates(operation, site, order):
                 if missing == 0:
                     break
                 if (
@@ -149,15 +185,6 @@ class Greedy:
                 solution[operation.id] = placed
         return solution
 
-    def candidate_count(self, operations: list[Operation]) -> int:
-        """How many (unit, site, capability) choices a whole model of these would have."""
-        return sum(
-            len(c.capabilities)
-            for o in operations
-            for s in o.sites
-            for c in self.site_candidates(o, s)
-        )
-
     def book(
         self, operation: Operation, candidate: Candidate, capability: str, start: int
     ) -> Booking | None:
@@ -175,7 +202,7 @@ def operation_order(greedy: Greedy, operations: Iterable[Operation]) -> list[Ope
     """Priority first, then fewest eligible candidates, then id (deterministic)."""
 
     def key(operation: Operation) -> tuple[int, int, str]:
-        count = sum(len(greedy.site_candidates(operation, s)) for s in operation.sites)
+        count = sum(sum(greedy.able_counts(operation, s).values()) for s in operation.sites)
         return (-operation.priority, count, operation.id)
 
     return sorted(operations, key=key)

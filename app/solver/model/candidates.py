@@ -8,16 +8,19 @@ crossing never opens long enough for one passage. Everything else stays a candid
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from app.solver.instance import Instance, Interval, Route
 from app.solver.model.timing import passage_domain
 from app.solver.schema import Operation, Site, Unit
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A unit that may act at a site: the capabilities it may fill there and its routes."""
+class Candidate(NamedTuple):
+    """A unit that may act at a site: the capabilities it may fill there and its routes.
+
+    A named tuple, not a dataclass: the xl sample creates millions of them.
+    """
 
     unit: str
     site: str
@@ -25,10 +28,7 @@ class Candidate:
     routes: tuple[Route, ...]  # shortest first
     host: bool  # the unit is of the site's country (rule 5)
     personnel: int
-
-    @property
-    def best_travel(self) -> int:
-        return self.routes[0].travel
+    best_travel: int  # travel minutes of the shortest route
 
 
 def fits_some_start(starts: list[int], windows: list[Interval], before: int, after: int) -> bool:
@@ -65,15 +65,94 @@ def _crossing_passable(instance: Instance, crossing: str) -> bool:
     return bool(passage_domain(instance.crossing_open[crossing], transit))
 
 
-def unit_profiles(
-    instance: Instance, free_time: dict[str, list[Interval]]
-) -> dict[tuple[object, ...], list[Unit]]:
+@dataclass
+class Profile:
+    """Units that share base, agency, operating regions and free time, by capability."""
+
+    first: Unit
+    by_capability: dict[str, list[Unit]]
+    able: dict[tuple[str, ...], list[tuple[Unit, tuple[str, ...]]]] = field(default_factory=dict)
+    counts: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)
+
+    def able_units(self, needed: tuple[str, ...]) -> list[tuple[Unit, tuple[str, ...]]]:
+        """Units with some of the needed capabilities, with those they have, by id (cached)."""
+        if needed not in self.able:
+            able: dict[str, list[str]] = {}
+            for capability in needed:
+                for unit in self.by_capability.get(capability, []):
+                    able.setdefault(unit.id, []).append(capability)
+            by_id = {u.id: u for units in self.by_capability.values() for u in units}
+            self.able[needed] = [(by_id[u], tuple(caps)) for u, caps in sorted(able.items())]
+        return self.able[needed]
+
+    def able_counts(self, needed: tuple[str, ...]) -> dict[str, int]:
+        """How many of `able_units(needed)` have each capability (cached)."""
+        key = ("#count", *needed)
+        if key not in self.counts:
+            self.counts[key] = {c: len(self.by_capability.get(c, [])) for c in needed}
+        return self.counts[key]
+
+
+Profiles = dict[tuple[object, ...], Profile]
+
+
+def unit_profiles(instance: Instance, free_time: dict[str, list[Interval]]) -> Profiles:
     """Units grouped by what decides jurisdiction and routes (base, country, regions, time)."""
-    groups: dict[tuple[object, ...], list[Unit]] = {}
+    groups: Profiles = {}
     for unit in instance.scenario.units:
         regions = None if unit.operating_regions is None else tuple(unit.operating_regions)
         key = (unit.base, unit.agency, regions, tuple(free_time[unit.id]))
-        groups.setdefault(key, []).append(unit)
+        profile = groups.setdefault(key, Profile(unit, {}))
+        for capability in unit.capabilities:
+            profile.by_capability.setdefault(capability, []).append(unit)
+    return groups
+
+
+class CandidateGroup(NamedTuple):
+    """Units of one profile that may act at a site: same routes, same host status."""
+
+    site: str
+    routes: tuple[Route, ...]
+    host: bool
+    best_travel: int
+    units: list[tuple[Unit, tuple[str, ...]]]  # (unit, capabilities it may fill), by id
+    counts: dict[str, int]  # how many of the units have each needed capability
+
+    def candidates(self) -> list[Candidate]:
+        return [
+            Candidate(u.id, self.site, caps, self.routes, self.host, u.personnel, self.best_travel)
+            for u, caps in self.units
+        ]
+
+
+def site_groups(
+    instance: Instance,
+    operation: Operation,
+    site: Site,
+    free_time: dict[str, list[Interval]] | None = None,
+    profiles: Profiles | None = None,
+) -> list[CandidateGroup]:
+    """The site's candidates grouped by profile, nearest group first."""
+    needed = tuple(sorted({r.capability for r in site.requirements}))
+    country = instance.site_country(site)
+    free_time = free_time if free_time is not None else instance.unit_available
+    profiles = profiles if profiles is not None else unit_profiles(instance, free_time)
+    starts = instance.start_minutes(operation)
+    groups = []
+    for profile in profiles.values():
+        if not any(c in profile.by_capability for c in needed):
+            continue
+        first = profile.first
+        if instance.jurisdiction_problem(first, operation, site):
+            continue
+        routes = usable_routes(instance, first, operation, site, free_time[first.id], starts)
+        if not routes:
+            continue
+        units = profile.able_units(needed)
+        host = instance.unit_country(first) == country
+        counts = profile.able_counts(needed)
+        groups.append(CandidateGroup(site.id, routes, host, routes[0].travel, units, counts))
+    groups.sort(key=lambda g: (g.best_travel, g.units[0][0].id))
     return groups
 
 
@@ -82,30 +161,10 @@ def site_candidates(
     operation: Operation,
     site: Site,
     free_time: dict[str, list[Interval]] | None = None,
-    profiles: dict[tuple[object, ...], list[Unit]] | None = None,
+    profiles: Profiles | None = None,
 ) -> list[Candidate]:
     """Every unit that may still fill a requirement of the site, sorted by travel then id."""
-    needed = {r.capability for r in site.requirements}
-    country = instance.site_country(site)
-    free_time = free_time if free_time is not None else instance.unit_available
-    profiles = profiles if profiles is not None else unit_profiles(instance, free_time)
-    starts = instance.start_minutes(operation)
-    result = []
-    for group in profiles.values():
-        units = [u for u in group if needed.intersection(u.capabilities)]
-        if not units:
-            continue
-        first = units[0]
-        if instance.jurisdiction_problem(first, operation, site):
-            continue
-        routes = usable_routes(instance, first, operation, site, free_time[first.id], starts)
-        if not routes:
-            continue
-        host = instance.unit_country(first) == country
-        for unit in units:
-            capabilities = tuple(sorted(needed.intersection(unit.capabilities)))
-            if capabilities:
-                result.append(
-                    Candidate(unit.id, site.id, capabilities, routes, host, unit.personnel)
-                )
-    return sorted(result, key=lambda c: (c.best_travel, c.unit))
+    groups = site_groups(instance, operation, site, free_time, profiles)
+    result = [c for g in groups for c in g.candidates()]
+    result.sort(key=lambda c: (c.best_travel, c.unit))
+    return result

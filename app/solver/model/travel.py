@@ -18,7 +18,6 @@ from app.solver.model.candidates import Candidate
 from app.solver.model.timing import passage_domain
 from app.solver.model.windows import OperationVars
 
-
 # The longest wait at a crossing the model considers, beyond the tightest trip. Daily
 # opening hours repeat every 24 h, so only lane congestion lasting a day could need more;
 # the bound keeps passage domains (and the model) small.
