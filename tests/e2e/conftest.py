@@ -167,8 +167,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     """The board under uvicorn on 127.0.0.1, on a fresh migrated and seeded SQLite file."""
     tmp = tmp_path_factory.mktemp("e2e")
     database_url = f"sqlite:///{tmp / 'board.db'}"
-    env = {**os.environ, "JOINTOPS_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
-    env.pop("JOINTOPS_TEST_DATABASE_URL", None)
+    env = {**os.environ, "JOINTOPS_DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
+           # As `make run`: the web server starts the solver worker as its child process.
+           "JOINTOPS_SPAWN_WORKER": "true", "JOINTOPS_ENVIRONMENT": "dev"}
+    for name in ("JOINTOPS_TEST_DATABASE_URL", "PYTEST_CURRENT_TEST"):
+        env.pop(name, None)
     migrated = subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,

@@ -1,0 +1,203 @@
+"""The whole story in real Chromium: propose, approve, solve, publish, find the orders.
+
+A Royal Thai Police liaison officer proposes a simultaneous strike on a casino compound
+in Mae Sai (Thailand) and a call centre across the bridge in Tachileik (Myanmar), with
+a Thai dog team crossing into Myanmar (foreign support). Thailand and Myanmar consent,
+the planner solves in the background worker and publishes, and the operation appears
+in the board's scheduled column and in the dog team officer's "My tasking".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from .conftest import PASSWORD, LiveServer, login
+
+CODE_NAME = "Bridge Lantern"
+BOARD_SCREENSHOT = "/tmp/jointops-e2e-board.png"
+PHONE = {"width": 375, "height": 800}
+
+
+def local_input(value: Any) -> str:
+    """A UTC instant as a datetime-local field value."""
+    return value.strftime("%Y-%m-%dT%H:%M")
+
+
+def no_horizontal_overflow(page: Any) -> None:
+    """The page fits the viewport's width: nothing to scroll sideways."""
+    widths = page.evaluate(
+        "() => ({doc: document.documentElement.scrollWidth, body: document.body.scrollWidth,"
+        " view: window.innerWidth})"
+    )
+    assert widths["doc"] <= widths["view"] and widths["body"] <= widths["view"], (
+        f"{page.url} scrolls sideways on a {widths['view']} px screen: {widths}"
+    )
+
+
+def sign_in_with_the_keyboard(page: Any, username: str) -> None:
+    """Type the username, Tab to the password, Enter to submit: no mouse."""
+    page.goto("/login")
+    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    page.keyboard.type(username)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def propose(page: Any, server: LiveServer) -> str:
+    """Fill the new-operation form (two sites, three requirements) and propose it."""
+    page.goto("/board")
+    page.get_by_role("link", name="New operation").click()
+    page.wait_for_url("**/operations/new")
+    page.get_by_label("Code name").fill(CODE_NAME)
+    page.get_by_label("Priority").fill("8")
+    page.get_by_label("TLP label").select_option("AMBER")
+    start = server.day0 + timedelta(days=3)
+    page.get_by_label("Earliest start (UTC)").fill(local_input(start))
+    page.get_by_label("Latest end (UTC)").fill(local_input(start + timedelta(days=2)))
+    page.get_by_label("Duration (minutes)").fill("240")
+    page.get_by_label("Foreign support requested").check()
+    page.get_by_label("Description").fill("Simultaneous strike on both ends of the bridge.")
+
+    page.locator("#f-sites-0-region_id").select_option("TH-MSI")
+    page.locator("#f-sites-0-objective").fill("Casino compound, Mae Sai")
+    page.locator("#f-sites-0-requirements-0-capability").fill("tactical")
+    page.locator("#f-sites-0-requirements-0-count").fill("1")
+    # "Add site" swaps the sites block in place (htmx) and focuses the new row.
+    page.get_by_role("button", name="Add site").click()
+    page.locator("#f-sites-1-region_id").select_option("MM-TAC")
+    page.locator("#f-sites-1-objective").fill("Call centre, Tachileik")
+    page.locator("#f-sites-1-requirements-0-capability").fill("tactical")
+    page.locator("#f-sites-1-requirements-0-count").fill("1")
+    page.locator("#site-1").get_by_role("button", name="Add requirement").click()
+    page.locator("#f-sites-1-requirements-1-capability").fill("k9")
+    page.locator("#f-sites-1-requirements-1-count").fill("1")
+    # The fields typed before the htmx swaps are still there.
+    assert page.locator("#f-sites-0-objective").input_value() == "Casino compound, Mae Sai"
+    assert page.get_by_label("Code name").input_value() == CODE_NAME
+
+    # Enter in a field saves the draft (the form's default button), as a keyboard user would.
+    page.locator("#f-sites-1-requirements-1-count").press("Enter")
+    page.wait_for_url(re.compile(r"/operations/OP-[0-9A-F]+$"))
+    operation_id = page.url.rsplit("/", 1)[1]
+    heading = page.get_by_role("heading", level=1)
+    assert CODE_NAME in heading.inner_text() and "draft" in heading.inner_text()
+    assert "Mae Sai" in page.content() and "Tachileik" in page.content()
+
+    page.get_by_role("button", name="Propose to host countries").click()
+    page.wait_for_load_state()
+    assert "proposed" in page.get_by_role("heading", level=1).inner_text()
+    return operation_id
+
+
+def decide_for_own_country(page: Any, operation_id: str, country: str) -> None:
+    """Approve host consent and consent to foreign units for `country` on the page."""
+    page.goto(f"/operations/{operation_id}")
+    for kind in ("host", "foreign_support"):
+        form = page.locator("form.decide").filter(
+            has=page.locator(f"input[name=country_code][value={country}]")
+        ).filter(has=page.locator(f"input[name=kind][value={kind}]"))
+        form.get_by_role("button", name="Approve").click()
+        page.wait_for_load_state()
+    approvals = page.locator("section[aria-labelledby=appr]")
+    rows = approvals.locator("tbody tr").filter(has_text=country)
+    assert rows.count() == 2
+    for i in range(2):
+        assert "approved" in rows.nth(i).inner_text()
+
+
+def test_propose_approve_solve_publish_and_find_the_orders(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    # 1. The Thai liaison officer signs in with the keyboard and proposes the operation.
+    thai = new_page()
+    sign_in_with_the_keyboard(thai, "th-liaison")
+    operation_id = propose(thai, live_server)
+    # Thailand is a host country too: its liaison officer consents for Thailand.
+    decide_for_own_country(thai, operation_id, "TH")
+    assert "proposed" in thai.get_by_role("heading", level=1).inner_text()
+
+    # 2. Myanmar's liaison officer finds it in the approvals inbox and consents.
+    burmese = new_page()
+    login(burmese, "mm-liaison")
+    burmese.goto("/approvals")
+    burmese.get_by_role("link", name=re.compile(CODE_NAME)).first.click()
+    burmese.wait_for_url(f"**/operations/{operation_id}")
+    decide_for_own_country(burmese, operation_id, "MM")
+    assert "approved" in burmese.get_by_role("heading", level=1).inner_text()
+
+    # 3. The planner solves in the background and watches the live progress.
+    planner = new_page()
+    login(planner, "planner")
+    planner.goto("/planning")
+    planner.get_by_label("Time limit (seconds)").fill("3")
+    planner.get_by_role("button", name="Solve approved operations").click()
+    planner.wait_for_url(re.compile(r"/planning/runs/\d+$"))
+    # The page polls itself (htmx) until the worker has finished: no reload here.
+    status = planner.locator("#run-status")
+    status.filter(has_text=re.compile("succeeded|failed|cancelled")).wait_for(timeout=60_000)
+    assert status.inner_text() == "succeeded", planner.locator("#run").inner_text()
+    assert "1 of 1 operations" in planner.locator("#run").inner_text()
+    assert operation_id in planner.locator("#run").inner_html()  # the timeline and changes
+
+    # 4. Publish (the confirmation dialog is accepted).
+    planner.once("dialog", lambda dialog: dialog.accept())
+    planner.get_by_role("button", name=re.compile(r"Publish plan \d+")).click()
+    planner.get_by_text(re.compile(r"Plan \d+ is the published plan")).wait_for()
+
+    # 5. On the board, the operation sits in the scheduled column with its H-hour.
+    planner.goto("/board")
+    scheduled = planner.locator("section.board-col", has=planner.locator("#col-scheduled"))
+    card = scheduled.locator("article.op-card", has_text=CODE_NAME)
+    card.wait_for()
+    assert "H-hour" in card.inner_text()
+    assert "TH" in card.inner_text() and "MM" in card.inner_text()
+    planner.screenshot(path=BOARD_SCREENSHOT, full_page=True)
+    card.get_by_role("link", name=CODE_NAME).click()
+    assert "scheduled" in planner.get_by_role("heading", level=1).inner_text()
+    units = planner.locator("section[aria-labelledby=units]").inner_text()
+    assert "RTP-K9-1" in units and "MPF-Tactical-1" in units and "RTP-Tactical-1" in units
+
+    # 6. The dog team's officer finds the order, with the bridge crossing, in My tasking.
+    officer = new_page()
+    login(officer, "k9-officer")
+    officer.goto("/tasking")
+    order = officer.locator("li.deployment", has_text=CODE_NAME)
+    order.wait_for()
+    text = order.inner_text()
+    assert "RTP-K9-1" in text and "k9" in text
+    assert "Mae Sai" in text and "Tachileik" in text  # the crossing it uses
+    assert "H-hour" in text
+
+    # 7. The same pages on a phone: nothing scrolls sideways, with real content on them.
+    phone = new_page(viewport=PHONE)
+    login(phone, "planner")
+    phone.goto("/board")
+    phone.get_by_text(CODE_NAME).first.wait_for()
+    no_horizontal_overflow(phone)
+    phone_officer = new_page(viewport=PHONE)
+    login(phone_officer, "k9-officer")
+    phone_officer.goto("/tasking")
+    phone_officer.get_by_text(CODE_NAME).first.wait_for()
+    no_horizontal_overflow(phone_officer)
+
+
+def test_phone_viewport_board_and_tasking_fit_the_screen(new_page: Any) -> None:
+    """375 px wide: sign-in, board, new-operation form and my tasking, no sideways scroll."""
+    page = new_page(viewport=PHONE)
+    page.goto("/login")
+    no_horizontal_overflow(page)
+    login(page, "th-liaison")
+    for path in ("/board", "/operations/new", "/approvals", "/tasking"):
+        page.goto(path)
+        assert page.get_by_role("heading", level=1).is_visible(), path
+        no_horizontal_overflow(page)
+    officer = new_page(viewport=PHONE)
+    login(officer, "k9-officer")
+    officer.goto("/tasking")
+    assert officer.get_by_role("heading", level=1).is_visible()
+    no_horizontal_overflow(officer)
