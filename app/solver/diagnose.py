@@ -15,6 +15,7 @@ from datetime import timedelta
 from app.solver.diagnose_static import static_reasons
 from app.solver.diagnose_time import timing_reasons
 from app.solver.instance import Instance, Interval
+from app.solver.lanes import LaneBook
 from app.solver.schema import Operation, Plan, ScheduledOperation
 from app.solver.staffing import (
     Candidate,
@@ -110,31 +111,95 @@ def _plan_reasons(
     alone: Staffing,
 ) -> list[str]:
     """The operation can be staffed alone: name what in the plan stands in its way."""
-    example = _example(instance, alone)
     free = free_candidates(instance, operation, found, busy)
-    beside = staff_alone(instance, operation, free, starts)
-    if beside.staffing is not None:
-        addition = to_scheduled(instance, operation, beside.staffing, busy)
-        if _fits(instance, plan, addition):
-            return [
-                f"it fits into this plan as it stands ({_example(instance, beside.staffing)}):"
-                " the solver stopped before finding it; solve again with a longer time limit"
-            ]
-    blockers = _blockers(instance, operation, plan, found)
-    if not blockers:
-        return [
-            f"it could be staffed alone ({example}), but not beside this plan's operations: "
-            "the crossing lanes it would need are taken at those times"
-        ]
-    higher = all(instance.operations[b].priority > operation.priority for b in blockers)
-    named = ", ".join(
-        f"{b} (priority {instance.operations[b].priority})" for b in blockers[:6]
-    ) + (f" and {len(blockers) - 6} more" if len(blockers) > 6 else "")
-    kind = "higher-priority operations" if higher else "operations"
-    return [
-        f"the units it needs are taken by {kind} {named}: it could be staffed alone "
-        f"({example}), but not beside them"
+    beside = staff_alone(instance, operation, free, starts).staffing
+    trial_violations: list[str] = []
+    if beside is not None:
+        addition = to_scheduled(instance, operation, beside, busy, LaneBook(instance, plan))
+        if addition is not None:
+            trial_violations = _new_violations(instance, plan, addition)
+            if not trial_violations:
+                return [
+                    f"it fits into this plan as it stands ({_example(instance, beside)}): the "
+                    "solver stopped before finding it; solve again with a longer time limit"
+                ]
+    # The staffing that needs the fewest units the plan already uses, and who holds them.
+    free_starts = {(c.unit.id, c.site.id, c.capability): c.starts for c in free}
+    conflicted = [
+        c.starts - free_starts.get((c.unit.id, c.site.id, c.capability), frozenset())
+        for c in found
     ]
+    least = staff_alone(instance, operation, found, starts, conflicted).staffing or alone
+    if not _valid_alone(instance, operation, least):
+        return [
+            "units can be found for it only by ignoring the crossing lanes "
+            f"({_example(instance, least)}); the diagnosis found no staffing within the lanes"
+        ]
+    held = _holders(instance, operation, plan, least)
+    if not held:
+        detail = f": {trial_violations[0]}" if trial_violations else ""
+        return [
+            f"it could be staffed alone ({_example(instance, least)}) with units this plan "
+            f"leaves free, but not within the crossing lanes this plan already uses{detail}"
+        ]
+    return [_taken_reason(instance, operation, least, held)]
+
+
+def _taken_reason(
+    instance: Instance, operation: Operation, least: Staffing, held: dict[str, list[str]]
+) -> str:
+    """`the units it needs are taken by ...: staffed alone ..., but in this plan U is busy`."""
+    blockers = sorted({op_id for ops in held.values() for op_id in ops},
+                      key=lambda b: (-instance.operations[b].priority, b))
+    higher = all(instance.operations[b].priority > operation.priority for b in blockers)
+    kind = "higher-priority operations" if higher else "operations"
+    named = ", ".join(f"{b} (priority {instance.operations[b].priority})" for b in blockers)
+    busy_text = "; ".join(f"{unit} is busy with {', '.join(ops)}" for unit, ops in held.items())
+    return (
+        f"the units it needs are taken by {kind} {named}: staffed alone it could start at "
+        f"{minute_time(instance, least.start)} with "
+        f"{', '.join(c.unit.id for c in least.picks)}, but in this plan {busy_text}"
+    )
+
+
+def _valid_alone(instance: Instance, operation: Operation, staffing: Staffing) -> bool:
+    """Whether the staffing, lanes staggered, is a valid plan of this operation alone."""
+    from app.solver.replan import sub_plan
+    from app.solver.validate import validate_plan
+
+    scheduled = to_scheduled(instance, operation, staffing, None, LaneBook(instance))
+    if scheduled is None:
+        return False
+    return validate_plan(instance.scenario, sub_plan(instance.scenario, [scheduled])).valid
+
+
+def _holders(
+    instance: Instance, operation: Operation, plan: Plan, staffing: Staffing
+) -> dict[str, list[str]]:
+    """For each unit of the staffing that the plan keeps busy, the operations holding it."""
+    booked: dict[str, list[tuple[str, Interval]]] = {}
+    for scheduled in plan.operations:
+        for a in scheduled.assignments:
+            interval = (instance.floor_minutes(a.depart), instance.ceil_minutes(a.return_))
+            booked.setdefault(a.unit, []).append((scheduled.id, interval))
+    held: dict[str, list[str]] = {}
+    for candidate in staffing.picks:
+        options = legs(instance, operation, candidate, staffing.start)
+        clashes = [
+            {
+                op_id
+                for op_id, (first, last) in booked.get(candidate.unit.id, [])
+                if leg.depart < last and first < leg.return_
+            }
+            for leg in options
+        ]
+        if clashes and all(clashes):
+            # Every way there clashes; name who holds the unit on its shortest way.
+            held[candidate.unit.id] = sorted(
+                (b for b in clashes[0] if b in instance.operations),
+                key=lambda b: (-instance.operations[b].priority, b),
+            )
+    return {unit: ops for unit, ops in held.items() if ops}
 
 
 def _example(instance: Instance, staffing: Staffing) -> str:
@@ -142,8 +207,8 @@ def _example(instance: Instance, staffing: Staffing) -> str:
     return f"e.g. at {minute_time(instance, staffing.start)} with {units}"
 
 
-def _fits(instance: Instance, plan: Plan, addition: ScheduledOperation) -> bool:
-    """Whether the plan with the addition is valid (lanes included), by the validator."""
+def _new_violations(instance: Instance, plan: Plan, addition: ScheduledOperation) -> list[str]:
+    """What the validator finds wrong with the plan plus the addition, beyond the plan itself."""
     from app.solver.validate import validate_plan
 
     operations = [*plan.operations, addition]
@@ -152,27 +217,4 @@ def _fits(instance: Instance, plan: Plan, addition: ScheduledOperation) -> bool:
     trial = plan.model_copy(update={"operations": operations, "unscheduled": unscheduled})
     before = {v.message for v in validate_plan(instance.scenario, plan).violations}
     after = validate_plan(instance.scenario, trial).violations
-    return all(v.message in before for v in after)
-
-
-def _blockers(
-    instance: Instance, operation: Operation, plan: Plan, found: list[Candidate]
-) -> list[str]:
-    """Plan operations that keep an eligible unit busy when it could serve this operation."""
-    booked: dict[str, list[tuple[str, Interval]]] = {}
-    for scheduled in plan.operations:
-        for a in scheduled.assignments:
-            interval = (instance.floor_minutes(a.depart), instance.ceil_minutes(a.return_))
-            booked.setdefault(a.unit, []).append((scheduled.id, interval))
-    blockers: set[str] = set()
-    for candidate in found:
-        if candidate.unit.id not in booked:
-            continue
-        for start in candidate.starts:
-            for leg in legs(instance, operation, candidate, start):
-                blockers.update(
-                    op_id for op_id, (first, last) in booked.get(candidate.unit.id, [])
-                    if leg.depart < last and first < leg.return_
-                )
-    known = [b for b in blockers if b in instance.operations]
-    return sorted(known, key=lambda b: (-instance.operations[b].priority, b))
+    return [v.message for v in after if v.message not in before]

@@ -27,7 +27,7 @@ def timing_reasons(
     possible: dict[str, list[int]] = {}
     for site in operation.sites:
         mine = [c for c in found if c.site.id == site.id]
-        possible[site.id] = [s for s in starts if _site_possible(instance, site, mine, s)]
+        possible[site.id] = [s for s in starts if site_possible(instance, site, mine, s)]
         if not possible[site.id]:
             reasons.extend(_site_reasons(instance, operation, site, mine, starts))
     common = set.intersection(*(set(p) for p in possible.values()))
@@ -60,7 +60,7 @@ def _present(mine: list[Candidate], start: int, capability: str | None = None) -
     return [c.unit for c in mine if start in c.starts and capability in (None, c.capability)]
 
 
-def _site_possible(instance: Instance, site: Site, mine: list[Candidate], start: int) -> bool:
+def site_possible(instance: Instance, site: Site, mine: list[Candidate], start: int) -> bool:
     """Necessary conditions for staffing the site at this start."""
     host = instance.site_country(site)
     present = {u.id: u for u in _present(mine, start)}
@@ -76,9 +76,11 @@ def _site_possible(instance: Instance, site: Site, mine: list[Candidate], start:
 def _best_headcount(site: Site, mine: list[Candidate], start: int) -> int:
     """An upper bound of the personnel the site can get at this start."""
     return sum(
-        sum(sorted((u.personnel for u in _present(mine, start, r.capability)), reverse=True)[
-            : r.count
-        ])
+        sum(
+            sorted((u.personnel for u in _present(mine, start, r.capability)), reverse=True)[
+                : r.count
+            ]
+        )
         for r in site.requirements
     )
 
@@ -95,8 +97,9 @@ def _site_reasons(
         if best >= count:
             continue
         reach = {c.unit.id for c in mine if c.capability == capability}
-        never = [u for u in eligible_units(instance, operation, site, capability)
-                 if u.id not in reach]
+        never = [
+            u for u in eligible_units(instance, operation, site, capability) if u.id not in reach
+        ]
         head = (
             f"{label}: no {capability} unit that may act there can be there {when}"
             if best == 0
@@ -108,17 +111,24 @@ def _site_reasons(
         return reasons
     host = instance.site_country(site)
     if not any(instance.unit_country(u) == host for s in starts for u in _present(mine, s)):
-        never = [u for r in site.requirements
-                 for u in eligible_units(instance, operation, site, r.capability)
-                 if instance.unit_country(u) == host]
+        never = [
+            u
+            for r in site.requirements
+            for u in eligible_units(instance, operation, site, r.capability)
+            if instance.unit_country(u) == host
+        ]
         head = f"{label}: no {demonym(instance, host)} unit can be there {when}"
         return [_with_failures(instance, operation, site, never, starts, head)]
     best = max(_best_headcount(site, mine, s) for s in starts)
     if best < site.required_personnel:
-        return [f"{label}: headcount cannot reach min_personnel {site.required_personnel} "
-                f"{when}: the units that can be there at one start bring at most {best}"]
-    return [f"{label}: at no start {when[3:]} can enough units be there for all its "
-            "requirements at once (a unit fills one requirement)"]
+        return [
+            f"{label}: headcount cannot reach min_personnel {site.required_personnel} "
+            f"{when}: the units that can be there at one start bring at most {best}"
+        ]
+    return [
+        f"{label}: at no start {when[3:]} can enough units be there for all its "
+        "requirements at once (a unit fills one requirement)"
+    ]
 
 
 def _with_failures(
@@ -147,6 +157,7 @@ def _travel_phrase(
     instance: Instance, operation: Operation, site: Site, units: list[Unit], starts: list[int]
 ) -> str:
     """The nearest unit's one-way time against the room the horizon leaves around the window."""
+
     def one_way(unit: Unit) -> int:
         return instance.routes(unit.base, site.region)[0].one_way
 
@@ -219,9 +230,9 @@ def _ranges(instance: Instance, starts: list[int]) -> str:
         else:
             runs.append([start, start])
     texts = [
-        minute_time(instance, a) if a == b else
-        f"{minute_time(instance, a)} – {minute_time(instance, b)}"
+        minute_time(instance, a)
+        if a == b
+        else f"{minute_time(instance, a)} – {minute_time(instance, b)}"
         for a, b in runs[:4]
     ]
     return ", ".join(texts) + (f" and {len(runs) - 4} more periods" if len(runs) > 4 else "")
-

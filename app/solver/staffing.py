@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from ortools.sat.python import cp_model
 
 from app.solver.instance import Instance, Interval
-from app.solver.reach import Leg, feasible_starts, legs_at
+from app.solver.lanes import LaneBook
+from app.solver.reach import Leg, feasible_starts, fits, legs_at
 from app.solver.schema import Assignment, Operation, ScheduledOperation, Site, Unit
 
 
@@ -53,8 +54,9 @@ def candidates(instance: Instance, operation: Operation, starts: list[int]) -> l
                 if not instance.may_fill(unit, operation, site, requirement.capability):
                     continue
                 if unit.id not in reachable:
-                    reachable[unit.id] = frozenset(feasible_starts(
-                        instance, unit, site, starts, operation.duration_minutes))
+                    reachable[unit.id] = frozenset(
+                        feasible_starts(instance, unit, site, starts, operation.duration_minutes)
+                    )
                 if reachable[unit.id]:
                     found.append(Candidate(unit, site, requirement.capability, reachable[unit.id]))
     return found
@@ -79,7 +81,8 @@ def free_candidates(
             free.append(candidate)
             continue
         starts = frozenset(
-            s for s in candidate.starts
+            s
+            for s in candidate.starts
             if any(_clear(leg, taken) for leg in legs(instance, operation, candidate, s))
         )
         if starts:
@@ -92,9 +95,17 @@ def _clear(leg: Leg, busy: list[Interval]) -> bool:
 
 
 def staff_alone(
-    instance: Instance, operation: Operation, found: list[Candidate], starts: list[int]
+    instance: Instance,
+    operation: Operation,
+    found: list[Candidate],
+    starts: list[int],
+    conflicted: list[frozenset[int]] | None = None,
 ) -> Outcome:
-    """Find one start and units that staff every site of the operation (rules 2-8, 10)."""
+    """Find one start and units that staff every site of the operation (rules 2-8, 10).
+
+    With `conflicted` (per candidate, the starts at which it clashes with other work),
+    the staffing with the fewest clashing units is sought.
+    """
     model = cp_model.CpModel()
     start_at = {s: model.new_bool_var(f"start_{s}") for s in starts}
     model.add_exactly_one(start_at.values())
@@ -110,15 +121,36 @@ def staff_alone(
         model.add_at_most_one(unit_vars)
     for site in operation.sites:
         _add_site_rules(instance, model, site, found, chosen, per_requirement)
+    if conflicted is not None:
+        _minimise_clashes(model, start_at, chosen, conflicted)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 10.0
+    solver.parameters.max_time_in_seconds = 5.0
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Outcome(None, status == cp_model.INFEASIBLE)
     start = next(s for s, var in start_at.items() if solver.boolean_value(var))
     picks = [c for c, var in zip(found, chosen, strict=True) if solver.boolean_value(var)]
     return Outcome(Staffing(start, picks), False)
+
+
+def _minimise_clashes(
+    model: cp_model.CpModel,
+    start_at: dict[int, cp_model.IntVar],
+    chosen: list[cp_model.IntVar],
+    conflicted: list[frozenset[int]],
+) -> None:
+    """Count a chosen candidate as a clash when the chosen start is one of its clashes."""
+    clashes = []
+    for var, bad in zip(chosen, conflicted, strict=True):
+        bad_starts = [start_at[s] for s in bad if s in start_at]
+        if not bad_starts:
+            continue
+        clash = model.new_bool_var("")
+        # Exactly one start is chosen, so the sum is 1 exactly when it is a clashing one.
+        model.add(clash >= var + sum(bad_starts) - 1)
+        clashes.append(clash)
+    model.minimize(sum(clashes))
 
 
 def _add_site_rules(
@@ -143,25 +175,62 @@ def to_scheduled(
     operation: Operation,
     staffing: Staffing,
     busy: dict[str, list[Interval]] | None = None,
-) -> ScheduledOperation:
-    """The staffing as a plan entry with exact instants (legs clear of `busy` when given)."""
+    lanes: LaneBook | None = None,
+) -> ScheduledOperation | None:
+    """The staffing as a plan entry with exact instants, or None when the units cannot go.
+
+    Each unit takes a route clear of its `busy` times; with `lanes`, its passages are
+    staggered so that no crossing carries more than its lanes.
+    """
     assignments = []
     for candidate in staffing.picks:
-        options = legs(instance, operation, candidate, staffing.start)
-        taken = (busy or {}).get(candidate.unit.id, [])
-        leg = next(leg for leg in options if _clear(leg, taken))
-        assignments.append(
-            Assignment(
-                site=candidate.site.id,
-                unit=candidate.unit.id,
-                capability=candidate.capability,
-                depart=instance.instant(leg.depart),
-                return_=instance.instant(leg.return_),
-                crossing=leg.route.crossing,
-                cross_out=None if leg.cross_out is None else instance.instant(leg.cross_out),
-                cross_back=None if leg.cross_back is None else instance.instant(leg.cross_back),
-            )
-        )
+        leg = _place(instance, operation, candidate, staffing.start, busy or {}, lanes)
+        if leg is None:
+            return None
+        assignments.append(_assignment(instance, candidate, leg))
     return ScheduledOperation(
         id=operation.id, start=instance.instant(staffing.start), assignments=assignments
+    )
+
+
+def _place(
+    instance: Instance,
+    operation: Operation,
+    candidate: Candidate,
+    start: int,
+    busy: dict[str, list[Interval]],
+    lanes: LaneBook | None,
+) -> Leg | None:
+    """The first of the candidate's legs that is clear of its busy time and of full lanes."""
+    taken = busy.get(candidate.unit.id, [])
+    available = instance.unit_available[candidate.unit.id]
+    for leg in legs(instance, operation, candidate, start):
+        crossing = leg.route.crossing
+        if lanes is not None and crossing is not None and leg.cross_out is not None:
+            out = lanes.latest(crossing, leg.cross_out)
+            back = lanes.earliest(crossing, leg.cross_back or 0)
+            if out is None or back is None:
+                continue
+            home = back + leg.route.transit + leg.route.to_crossing
+            leg = Leg(leg.route, out - leg.route.to_crossing, out, back, home)
+            if not fits(available, leg.depart, leg.return_):
+                continue
+        if _clear(leg, taken):
+            if lanes is not None and crossing is not None:
+                lanes.book(crossing, leg.cross_out or 0)
+                lanes.book(crossing, leg.cross_back or 0)
+            return leg
+    return None
+
+
+def _assignment(instance: Instance, candidate: Candidate, leg: Leg) -> Assignment:
+    return Assignment(
+        site=candidate.site.id,
+        unit=candidate.unit.id,
+        capability=candidate.capability,
+        depart=instance.instant(leg.depart),
+        return_=instance.instant(leg.return_),
+        crossing=leg.route.crossing,
+        cross_out=None if leg.cross_out is None else instance.instant(leg.cross_out),
+        cross_back=None if leg.cross_back is None else instance.instant(leg.cross_back),
     )

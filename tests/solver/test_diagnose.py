@@ -238,7 +238,8 @@ def test_units_taken_by_higher_priority_operation() -> None:
     plan_doc["unscheduled"] = [{"id": "OP-3", "reasons": []}]
     text = reasons_for(doc, "OP-3", make_plan(plan_doc))
     assert text.startswith("the units it needs are taken by higher-priority operations "
-                           "OP-1 (priority 3): it could be staffed alone (e.g. at 2026-12-02")
+                           "OP-1 (priority 3): staffed alone it could start at 2026-12-02")
+    assert text.endswith("with U-TH1, but in this plan U-TH1 is busy with OP-1")
 
 
 def test_fits_into_the_plan_and_the_staffing_is_valid() -> None:
@@ -250,8 +251,10 @@ def test_fits_into_the_plan_and_the_staffing_is_valid() -> None:
     starts = instance.start_minutes(op)
     outcome = staff_alone(instance, op, candidates(instance, op, starts), starts)
     assert outcome.staffing is not None
+    scheduled = to_scheduled(instance, op, outcome.staffing)
+    assert scheduled is not None
     plan = Plan(format="jointops-plan/1",
-                operations=[to_scheduled(instance, op, outcome.staffing)],
+                operations=[scheduled],
                 unscheduled=[{"id": "OP-2", "reasons": []}])
     assert validate_plan(scenario, plan).valid
 
