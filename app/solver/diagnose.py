@@ -137,10 +137,16 @@ def _plan_reasons(
         ]
     held = _holders(instance, operation, plan, least)
     if not held:
-        detail = f": {trial_violations[0]}" if trial_violations else ""
+        crossings = sorted({
+            leg.route.crossing for c in least.picks
+            for leg in legs(instance, operation, c, least.start) if leg.route.crossing
+        })
+        where = f" at {', '.join(crossings)}" if crossings else ""
+        detail = f" ({trial_violations[0]})" if trial_violations else ""
         return [
             f"it could be staffed alone ({_example(instance, least)}) with units this plan "
-            f"leaves free, but not within the crossing lanes this plan already uses{detail}"
+            f"leaves free, but not within the crossing lanes this plan already uses{where}"
+            f"{detail}"
         ]
     return [_taken_reason(instance, operation, least, held)]
 

@@ -271,3 +271,23 @@ def test_round_trip_longer_than_the_horizon() -> None:
         "1 Thai unit has the capability but the round trip from their base to TH-CRI "
         "is longer than the planning horizon"
     ) in reasons_for(doc)
+
+
+def test_crossing_lane_taken_by_the_plan() -> None:
+    # The one-lane Mae Sai crossing opens for a single passage each way around OP-1,
+    # and U-TH1 of OP-1 uses both: a second Thai team cannot cross, though it is free.
+    doc = scenario_dict()
+    doc["crossings"][0]["open"] = [{"from": "09:00", "to": "09:30"},
+                                   {"from": "12:00", "to": "12:30"}]
+    add_units(doc, unit("U-TH9", capabilities=["k9"], base="TH-MSI", available=[
+        {"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T12:00:00Z"}]))  # no day-long wait
+    add_operations(doc, operation(
+        "OP-9", foreign_support=True, fixed_start="2026-12-02T03:00:00Z", **DAY2,
+        sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})]))
+    plan_doc = valid_plan_dict()
+    plan_doc["unscheduled"] = [{"id": "OP-9", "reasons": []}]
+    plan = make_plan(plan_doc)
+    assert validate_plan(make_scenario(doc), plan).valid
+    text = reasons_for(doc, "OP-9", plan)
+    assert "with units this plan leaves free, but not within the crossing lanes" in text
+    assert "lanes this plan already uses at X-MSI-TAC" in text
