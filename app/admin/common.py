@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -101,6 +103,18 @@ def apply(obj: Any, values: Mapping[str, Any]) -> dict[str, list[Any]]:
 def count(session: Session, query: SelectOfScalar[Any]) -> int:
     """How many rows `query` selects."""
     return int(session.exec(select(func.count()).select_from(query.subquery())).one())
+
+
+@contextmanager
+def integrity_as_conflict(session: Session) -> Iterator[None]:
+    """Turn a constraint violation that slipped past the checks (a race) into a 409."""
+    try:
+        yield
+    except IntegrityError:
+        session.rollback()
+        raise Conflict(
+            "The data changed at the same time in another window: reload and try again"
+        ) from None
 
 
 def refuse_if_used(label: str, uses: Sequence[tuple[int, str, str]]) -> None:

@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from app.admin.common import FieldErrors, Page
+from app.admin.common import FieldErrors, Page, integrity_as_conflict
 from app.admin.fields import Field, FormData, from_object, read_form, to_data
 from app.db import SessionDep
 from app.deps import AdminUser
@@ -28,6 +28,7 @@ from app.models import User
 from app.web import redirect, render
 
 Service = Callable[..., Any]
+Route = tuple[str, Callable[..., Response], str, str]  # path suffix, endpoint, method, action
 
 
 @dataclass(frozen=True)
@@ -117,15 +118,15 @@ def save(
     """Run a create or update; commit and go back to the list, or show the form again."""
     values = read_form(res.fields if obj is None else res.edit_fields(), form)
     try:
-        saved = call(to_data(res.fields, values))
+        with integrity_as_conflict(session):
+            key = res.key(call(to_data(res.fields, values)))
+            session.commit()
     except AppError as exc:
         # Services check everything before their first write: nothing to undo here.
         if exc.status not in (409, 422):
             raise
         return form_page(request, session, res, obj=obj, values=values, error=exc)
     verb = "Saved" if obj is not None else "Created"
-    key = res.key(saved)
-    session.commit()
     return redirect(request, res.url, flash=f"{verb} {res.singular} {key}.")
 
 
@@ -133,8 +134,9 @@ def _delete(
     request: Request, session: Session, res: Resource, key: str, user: User
 ) -> Response:
     assert res.deleter is not None
-    res.deleter(session, res.find(session, key), user)
-    session.commit()
+    with integrity_as_conflict(session):
+        res.deleter(session, res.find(session, key), user)
+        session.commit()
     message = f"Deleted {res.singular} {key}."
     if is_htmx(request):
         # The row goes away in place; the toast arrives out of band.
@@ -144,8 +146,6 @@ def _delete(
 
 def add_routes(router: APIRouter, res: Resource) -> None:
     """Register the list, form and delete routes of one resource (admins only)."""
-    base, name = res.url, f"admin_{res.slug}"
-
     def list_page(request: Request, session: SessionDep, user: AdminUser,
                   q: str = "", page: int = 1) -> Response:
         found = res.lister(session, q=q, page=page, per_page=res.per_page)
@@ -173,16 +173,17 @@ def add_routes(router: APIRouter, res: Resource) -> None:
     def delete(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
         return _delete(request, session, res, key, user)
 
-    routes: list[tuple[str, Callable[..., Response], str, str]] = [
-        (base, list_page, "GET", "list"), (base + "/new", new_page, "GET", "new"),
-        (base, create, "POST", "create"),
-    ]
+    routes: list[Route] = [("", list_page, "GET", "list"), ("/new", new_page, "GET", "new"),
+              ("", create, "POST", "create")]
     if res.updater is not None:
-        routes += [(base + "/{key}/edit", edit_page, "GET", "edit"),
-                   (base + "/{key}", update, "POST", "update")]
+        routes += [("/{key}/edit", edit_page, "GET", "edit"), ("/{key}", update, "POST", "update")]
     if res.deleter is not None:
-        routes += [(base + "/{key}/delete", confirm_page, "GET", "confirm_delete"),
-                   (base + "/{key}/delete", delete, "POST", "delete")]
-    for path, endpoint, method, action in routes:
-        router.add_api_route(path, endpoint, methods=[method], name=f"{name}_{action}",
-                             include_in_schema=False)
+        routes += [("/{key}/delete", confirm_page, "GET", "confirm_delete"),
+                   ("/{key}/delete", delete, "POST", "delete")]
+    _register(router, res, routes)
+
+
+def _register(router: APIRouter, res: Resource, routes: list[Route]) -> None:
+    for suffix, endpoint, method, action in routes:
+        router.add_api_route(res.url + suffix, endpoint, methods=[method],
+                             name=f"admin_{res.slug}_{action}", include_in_schema=False)
