@@ -60,9 +60,10 @@ S = OperationState
 class InvalidOperation(AppError):
     """Input that breaks a rule; `errors` maps a field path to its message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
-        details = [{"path": path, "message": message} for path, message in errors.items()]
-        super().__init__("The operation is not valid; see the fields marked", 422, details=details)
+    def __init__(self, errors: dict[str, str], message: str | None = None) -> None:
+        details = [{"path": path, "message": text} for path, text in errors.items()]
+        message = message or "The operation is not valid; see the fields marked"
+        super().__init__(message, 422, details=details)
         self.errors = errors
 
 
@@ -206,7 +207,8 @@ def decide(
         raise Conflict("Foreign support was not requested for this operation")
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
-        raise InvalidOperation({"reason": "give a reason for declining"})
+        raise InvalidOperation({"reason": "give a reason for declining"},
+                               "Give a reason for declining")
     _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
                      decision=decision, actor=actor, reason=reason)
     state = _state_after_decision(session, operation, decision)
@@ -235,7 +237,8 @@ def abort(
         raise Forbidden("Only planners or the lead agency's liaison officers abort")
     _require_state(operation, perm.ABORTABLE, "aborted")
     if not reason.strip():
-        raise InvalidOperation({"reason": "give a reason for aborting"})
+        raise InvalidOperation({"reason": "give a reason for aborting"},
+                               "Give a reason for aborting")
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip())
     return operation
