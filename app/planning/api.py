@@ -15,6 +15,7 @@ from app.planning.export import published_export
 from app.planning.publish import publish_plan
 from app.planning.review import run_summary
 from app.planning.tasking import upcoming, viewable_units
+from app.planning.visibility import plan_for, scenario_for, visible_ids
 
 router = APIRouter(prefix="/api/v1", tags=["planning API"])
 
@@ -85,7 +86,8 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     service.reap_stale_runs(session)
     session.commit()
     run = service.get_run(session, run_id=run_id)
-    return run_summary(run, service.plan_of_run(session, run=run))
+    ids = visible_ids(session, user=user)
+    return run_summary(run, service.plan_of_run(session, run=run), ids)
 
 
 @router.delete("/solver-runs/{run_id}", status_code=status.HTTP_202_ACCEPTED)
@@ -93,11 +95,12 @@ def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     session.commit()
-    return run_summary(run, service.plan_of_run(session, run=run))
+    ids = visible_ids(session, user=user)
+    return run_summary(run, service.plan_of_run(session, run=run), ids)
 
 
-def _summary(plan: Any) -> PlanSummary:
-    doc = plan.document
+def _summary(plan: Any, ids: set[str] | None) -> PlanSummary:
+    doc = plan_for(ids, plan.document) or {}
     return PlanSummary(
         id=plan.id, solver_run_id=plan.solver_run_id, created_at=plan.created_at,
         is_published=plan.is_published, published_at=plan.published_at,
@@ -109,13 +112,14 @@ def _summary(plan: Any) -> PlanSummary:
 @router.get("/plans", response_model=list[PlanSummary])
 def list_plans(session: SessionDep, user: PlannerUser) -> list[PlanSummary]:
     """The latest plans, newest first."""
-    return [_summary(plan) for plan in service.list_plans(session)]
+    ids = visible_ids(session, user=user)
+    return [_summary(plan, ids) for plan in service.list_plans(session)]
 
 
 @router.get("/plans/published/export")
 def export_published(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The published plan as jointops-plan/1 against the board's planning scenario."""
-    return published_export(session)
+    return plan_for(visible_ids(session, user=user), published_export(session)) or {}
 
 
 @router.get("/plans/published/scenario")
@@ -123,13 +127,14 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
     """The scenario the published export is checked against (approved and scheduled)."""
     from app.planning.scenario import planning_document
 
-    return planning_document(session)
+    return scenario_for(visible_ids(session, user=user), planning_document(session))
 
 
 @router.get("/plans/{plan_id}")
 def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The plan's jointops-plan/1 document."""
-    return service.get_plan(session, plan_id=plan_id).document
+    document = service.get_plan(session, plan_id=plan_id).document
+    return plan_for(visible_ids(session, user=user), document) or {}
 
 
 @router.post("/plans/{plan_id}/publish", response_model=PlanSummary)
@@ -138,7 +143,7 @@ def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary
     plan = service.get_plan(session, plan_id=plan_id)
     publish_plan(session, plan=plan, user=user)
     session.commit()
-    return _summary(plan)
+    return _summary(plan, visible_ids(session, user=user))
 
 
 @router.get("/taskings", response_model=list[TaskingOut])
@@ -149,7 +154,7 @@ def my_taskings(
 ) -> list[TaskingOut]:
     """Upcoming taskings of your unit (or of `unit`, if you may see it: 404 otherwise)."""
     units = viewable_units(session, user=user, unit_id=unit)
-    return [_tasking_out(d) for d in upcoming(session, units=units)]
+    return [_tasking_out(d) for d in upcoming(session, units=units, user=user)]
 
 
 def _tasking_out(d: Any) -> TaskingOut:

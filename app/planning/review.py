@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.models import Plan, RunStatus, SolverRun
+from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.scenario import published_plan
 from app.planning.service import ACTIVE, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
+from app.planning.visibility import ids_for, plan_for, scenario_for, visible_ids
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Scenario
@@ -33,14 +34,18 @@ class RunReview:
     pinned: list[dict[str, str]] = field(default_factory=list)
 
 
-def review_run(session: Session, *, run: SolverRun) -> RunReview:
-    """The run's progress and, once it has a plan, the timeline, totals and changes."""
+def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
+    """The run's progress and, once it has a plan, the timeline, totals and changes.
+
+    Only the operations the user may see are shown (see app.planning.visibility).
+    """
     review = RunReview(run, run.status in ACTIVE, dict(run.progress or {}))
     review.published = published_plan(session)
     if run.plan is None or run.scenario is None:
         return review
-    scenario = load_scenario(run.scenario)
-    plan = load_plan(run.plan)
+    ids = visible_ids(session, user=user)
+    scenario = load_scenario(scenario_for(ids, run.scenario))
+    plan = load_plan(plan_for(ids, run.plan) or {})
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
     review.timeline = build_timeline(scenario, plan)
@@ -48,23 +53,26 @@ def review_run(session: Session, *, run: SolverRun) -> RunReview:
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
     ]
-    pinned = set(run.params.get("pinned", []))
+    pinned = set(ids_for(ids, run.params.get("pinned", [])))
     review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     objective = validate_plan(scenario, plan).objective
     review.totals = {
         "priority": objective.priority,
-        "bound": (plan.solver.priority_bound if plan.solver else None) or objective.priority,
+        # The bound covers the whole board: shown only to those who see all of it.
+        "bound": (plan.solver.priority_bound if plan.solver and ids is None else None),
         "travel_minutes": objective.travel_minutes,
         "scheduled": len(plan.operations),
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
-    review.changes = _changes(scenario, review.published, plan_row=review.plan_row, plan=run.plan)
+    review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
+                              plan=plan_for(ids, run.plan) or {}, ids=ids)
     return review
 
 
 def _changes(
-    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: dict[str, Any]
+    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: dict[str, Any],
+    ids: set[str] | None,
 ) -> list[str]:
     """The change list against the published plan (nothing published: everything is new)."""
     if published is None:
@@ -72,18 +80,23 @@ def _changes(
     if plan_row is not None and plan_row.id == published.id:
         return ["this is the published plan"]
     try:
-        earlier = load_plan(published.document)
+        earlier = load_plan(plan_for(ids, published.document) or {})
         return diff_plans(scenario, earlier, load_plan(plan)).to_text().splitlines()
     except (DocumentError, KeyError, ValueError) as exc:
         return [f"the published plan cannot be compared with this one: {exc}"]
 
 
-def run_summary(run: SolverRun, plan_row: Plan | None = None) -> dict[str, Any]:
-    """The JSON form of a run (API)."""
+def run_summary(
+    run: SolverRun, plan_row: Plan | None = None, ids: set[str] | None = None
+) -> dict[str, Any]:
+    """The JSON form of a run (API), cut down to the operations in `ids` (None: all)."""
+    params = {k: v for k, v in run.params.items() if k != "fixed"}
+    params["pinned"] = ids_for(ids, params.get("pinned", []))
+    params["released"] = ids_for(ids, params.get("released", []))
     return {
         "id": run.id,
         "status": str(run.status),
-        "params": {k: v for k, v in run.params.items() if k != "fixed"},
+        "params": params,
         "progress": run.progress or {},
         "error": run.error,
         "created_at": run.created_at,
@@ -91,7 +104,7 @@ def run_summary(run: SolverRun, plan_row: Plan | None = None) -> dict[str, Any]:
         "finished_at": run.finished_at,
         "heartbeat_at": run.heartbeat_at,
         "plan_id": plan_row.id if plan_row else None,
-        "plan": run.plan,
+        "plan": plan_for(ids, run.plan),
         "finished": run.status not in ACTIVE,
         "cancellable": run.status in (RunStatus.queued, RunStatus.running),
     }

@@ -78,12 +78,13 @@ def pinned_operations(
     return still_valid_operations(scenario, earlier)
 
 
-def pinnable_operations(session: Session) -> list[dict[str, Any]]:
-    """The published plan's operations still scheduled: a new solve keeps them in place."""
+def pinnable_operations(session: Session, *, ids: set[str] | None) -> list[dict[str, Any]]:
+    """The published plan's operations still scheduled (among `ids`, None: all)."""
     published = published_plan(session)
     if published is None:
         return []
-    starts = {op["id"]: op["start"] for op in published.document.get("operations", [])}
+    starts = {op["id"]: op["start"] for op in published.document.get("operations", [])
+              if ids is None or op["id"] in ids}
     operations = session.exec(
         select(Operation)
         .where(col(Operation.id).in_(list(starts)), Operation.state == OperationState.scheduled)

@@ -22,6 +22,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.planning.visibility import keep, visible_ids
 
 # Cancelled orders stay listed this long, so an officer sees that a deployment was withdrawn.
 CANCELLED_SHOWN = timedelta(days=7)
@@ -57,11 +58,12 @@ def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list
 
 
 def upcoming(
-    session: Session, *, units: list[Unit], now: datetime | None = None
+    session: Session, *, units: list[Unit], user: User, now: datetime | None = None
 ) -> list[Deployment]:
-    """Deployments not yet over (and recently cancelled ones), soonest first."""
+    """Deployments not yet over (and recently cancelled ones) of operations the user may see."""
     if not units:
         return []
+    ids = visible_ids(session, user=user)
     now = now or utcnow()
     query = (
         select(Tasking, Operation, Region, Crossing)
@@ -76,6 +78,8 @@ def upcoming(
     by_id = {u.id: u for u in units}
     result = []
     for tasking, op, region, crossing in session.exec(query).all():
+        if not keep(ids, op.id):
+            continue
         if tasking.status == TaskingStatus.cancelled and (
             tasking.cancelled_at is None or tasking.cancelled_at < now - CANCELLED_SHOWN
         ):

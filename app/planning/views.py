@@ -15,6 +15,7 @@ from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
 from app.planning.tasking import upcoming, viewable_units
+from app.planning.visibility import visible_ids
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["planning"], lifespan=worker_lifespan)
@@ -30,7 +31,7 @@ def planning_page(request: Request, session: SessionDep, user: PlannerUser) -> R
     ctx: dict[str, Any] = {
         "runs": service.list_runs(session),
         "published": published_plan(session),
-        "pinnable": pinnable_operations(session),
+        "pinnable": pinnable_operations(session, ids=visible_ids(session, user=user)),
     }
     return render(request, "planning/index.html", ctx, block="runs")
 
@@ -57,7 +58,7 @@ def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: i
     """Live progress (the `run` block is polled while the run is active), then the result."""
     service.reap_stale_runs(session)
     session.commit()
-    review = review_run(session, run=service.get_run(session, run_id=run_id))
+    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user)
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 
@@ -66,7 +67,7 @@ def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id:
     """Stop the run; the best plan found so far is kept."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     session.commit()
-    review = review_run(session, run=run)
+    review = review_run(session, run=run, user=user)
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 
@@ -91,5 +92,5 @@ def tasking_page(
 ) -> Response:
     """A unit's upcoming deployments (your own unit unless you may choose another)."""
     units = viewable_units(session, user=user, unit_id=unit or None)
-    ctx = {"units": units, "deployments": upcoming(session, units=units), "asked": unit}
+    ctx = {"units": units, "deployments": upcoming(session, units=units, user=user), "asked": unit}
     return render(request, "tasking/index.html", ctx)

@@ -38,3 +38,9 @@ def tiny_board(session: Session) -> Session:
 @pytest.fixture
 def planner(session: Session, make_user: Callable[..., User]) -> User:
     return make_user(session, Role.planner)
+
+
+@pytest.fixture
+def admin(session: Session, make_user: Callable[..., User]) -> User:
+    """An administrator: sees every operation (a planner sees only those of need-to-know)."""
+    return make_user(session, Role.admin)

@@ -17,9 +17,9 @@ Login = Callable[[TestClient, User], TestClient]
 
 
 def test_run_lifecycle_and_publish(
-    client: TestClient, tiny_board: Session, planner: User, login: Login
+    client: TestClient, tiny_board: Session, admin: User, login: Login
 ) -> None:
-    api = login(client, planner)
+    api = login(client, admin)
     started = api.post("/api/v1/solver-runs", json={"time_limit": 2, "seed": 2})
     assert started.status_code == 202
     run_id = started.json()["id"]
@@ -49,9 +49,9 @@ def test_run_lifecycle_and_publish(
 
 
 def test_delete_stops_a_running_job_and_keeps_its_plan(
-    client: TestClient, tiny_board: Session, planner: User, login: Login
+    client: TestClient, tiny_board: Session, admin: User, login: Login
 ) -> None:
-    api = login(client, planner)
+    api = login(client, admin)
     run_id = api.post("/api/v1/solver-runs", json={"time_limit": 20}).json()["id"]
     tiny_board.commit()
     from app.planning.worker import claim_next_run

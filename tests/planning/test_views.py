@@ -54,10 +54,10 @@ def test_progress_fragment_polls_while_active(
 
 
 def test_result_shows_timeline_reasons_and_publish(
-    client: TestClient, tiny_board: Session, planner: User, login: Login
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
 ) -> None:
     run = _solved(tiny_board, planner)
-    page = login(client, planner).get(f"/planning/runs/{run.id}")
+    page = login(client, admin).get(f"/planning/runs/{run.id}")
     assert page.status_code == 200
     assert '<svg class="timeline"' in page.text and "tl-op" in page.text
     assert "Not scheduled" in page.text
@@ -69,7 +69,7 @@ def test_result_shows_timeline_reasons_and_publish(
 
 
 def test_publish_button_publishes_for_planners_only(
-    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login,
     make_user: Callable[..., User],
 ) -> None:
     run = _solved(tiny_board, planner)
@@ -83,7 +83,7 @@ def test_publish_button_publishes_for_planners_only(
     assert done.status_code == 303
     tiny_board.refresh(plan)
     assert plan.is_published and tiny_board.exec(select(Tasking)).first() is not None
-    page = browser.get(f"/planning/runs/{run.id}")
+    page = login(client, admin).get(f"/planning/runs/{run.id}")
     assert "is the published plan" in page.text and "Publish plan" not in page.text
     assert browser.get("/planning/runs/999999").status_code == 404
 
@@ -124,3 +124,26 @@ def test_tasking_empty_state(
     page = login(client, officer).get("/tasking")
     assert page.status_code == 200 and "No upcoming deployments" in page.text
     assert client.get("/tasking", follow_redirects=False).status_code == 303
+
+
+def test_planners_see_only_operations_of_their_need_to_know(
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login,
+    make_user: Callable[..., User],
+) -> None:
+    run = _solved(tiny_board, planner)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    publish_plan(tiny_board, plan=plan, user=planner)
+    led = {op["id"]: op["lead_agency"] for op in (run.scenario or {})["operations"]}
+    agency = led["OP-0003"]
+    mine = {op_id for op_id, lead in led.items() if lead == agency}
+    local = make_user(tiny_board, Role.planner, agency=agency)
+    page = login(client, local).get(f"/planning/runs/{run.id}").text
+    api = login(client, local).get(f"/api/v1/solver-runs/{run.id}").json()
+    shown = {op["id"] for op in api["plan"]["operations"]} | {
+        u["id"] for u in api["plan"]["unscheduled"]}
+    assert mine <= shown and set(led) - shown, "some operations are none of its business"
+    for op_id in set(led) - shown:
+        assert op_id not in page and op_id not in str(api)
+        assert op_id not in login(client, local).get("/api/v1/plans/published/export").text
+    everything = login(client, admin).get(f"/api/v1/solver-runs/{run.id}").json()
+    assert len(everything["plan"]["unscheduled"]) + len(everything["plan"]["operations"]) == 5
