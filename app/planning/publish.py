@@ -15,6 +15,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import AppError, Conflict
 from app.models import (
+    BoardConfig,
     Operation,
     OperationState,
     Plan,
@@ -42,6 +43,8 @@ def tasking_uid(operation_id: str, unit_id: str) -> str:
 
 def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
     """Publish: upsert taskings, cancel dropped ones, set operation states (one flush)."""
+    _lock_board(session)
+    session.refresh(plan)
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
     _, scenario = planning_scenario(session)
@@ -61,6 +64,11 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
           previous=previous.id if previous else None, **counts)
     session.flush()
     return counts
+
+
+def _lock_board(session: Session) -> None:
+    """Serialise publishers on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
+    session.exec(select(BoardConfig).where(BoardConfig.id == 1).with_for_update()).first()
 
 
 def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:

@@ -136,6 +136,11 @@ def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
         p = job.progress
         data.update(priority=p.priority, bound=p.bound, gap=p.gap,
                     travel_minutes=p.travel_minutes, solver_status=p.status)
+    if job.result is not None:
+        r = job.result
+        data.update(priority=r.priority, bound=r.priority_bound,
+                    gap=r.priority_bound - r.priority, travel_minutes=r.travel_minutes,
+                    solver_status=r.status)
     return data
 
 
@@ -188,14 +193,18 @@ def serve(
     factory = session_factory or (lambda: Session(get_engine()))
     handled = 0
     while True:
-        with factory() as session:
-            reap_stale_runs(session)
-            session.commit()
-            run_id = claim_next_run(session)
-            if run_id is not None:
-                log.info("solving run %s", run_id)
-                run_job(run_id, session=session)
-                handled += 1
+        run_id = None
+        try:
+            with factory() as session:
+                reap_stale_runs(session)
+                session.commit()
+                run_id = claim_next_run(session)
+                if run_id is not None:
+                    log.info("solving run %s", run_id)
+                    run_job(run_id, session=session)
+                    handled += 1
+        except Exception:  # the database away for a moment must not end the worker
+            log.exception("worker iteration failed; retrying")
         if once or (parent_pid is not None and os.getppid() != parent_pid):
             return handled
         if run_id is None:
