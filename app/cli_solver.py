@@ -40,8 +40,10 @@ def read_scenario(path: Path) -> Scenario:
     try:
         return load_scenario(path)
     except DocumentError as exc:
-        fail([f"{path}: scenario rejected ({len(exc.problems)} problems):"]
-             + [f"  {p}" for p in exc.problems])
+        fail(
+            [f"{path}: scenario rejected ({len(exc.problems)} problems):"]
+            + [f"  {p}" for p in exc.problems]
+        )
 
 
 def read_plan(path: Path) -> Plan:
@@ -49,8 +51,10 @@ def read_plan(path: Path) -> Plan:
     try:
         return load_plan(path)
     except DocumentError as exc:
-        fail([f"{path}: plan rejected ({len(exc.problems)} problems):"]
-             + [f"  {p}" for p in exc.problems])
+        fail(
+            [f"{path}: plan rejected ({len(exc.problems)} problems):"]
+            + [f"  {p}" for p in exc.problems]
+        )
 
 
 def emit_json(data: Any) -> None:
@@ -132,8 +136,9 @@ def solve_command(
     time_limit: Annotated[float, typer.Option(help="Seconds the solver may run.")] = 10.0,
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, 1 worker: same plan).")] = 0,
-    pin: Annotated[Path | None, typer.Option(help="Keep this plan's still-valid operations.")]
-    = None,
+    pin: Annotated[
+        Path | None, typer.Option(help="Keep this plan's still-valid operations.")
+    ] = None,
     stable: Annotated[Path | None, typer.Option(help="Prefer this plan's operations.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -151,8 +156,13 @@ def solve_command(
     preferred = preferred_operations(the_scenario, earlier) if stable and earlier else []
     instance = Instance(the_scenario)
     options = SolveOptions(
-        time_limit=time_limit, workers=workers, seed=seed, fixed=fixed, preferred=preferred,
-        on_progress=_print_progress, include_timing=False,  # equal plans give equal files
+        time_limit=time_limit,
+        workers=workers,
+        seed=seed,
+        fixed=fixed,
+        preferred=preferred,
+        on_progress=_print_progress,
+        include_timing=False,  # equal plans give equal files
     )
     result = solve(instance, options)
     plan = result.plan
@@ -184,8 +194,11 @@ def _check_result(scenario: Scenario, plan: Plan) -> Any:
 
     report = validate_plan(scenario, plan)
     if not report.valid:
-        fail(["solver fault: the plan breaks the rules, nothing written:"]
-             + [f"  {v.message}" for v in report.violations[:20]], code=1)
+        fail(
+            ["solver fault: the plan breaks the rules, nothing written:"]
+            + [f"  {v.message}" for v in report.violations[:20]],
+            code=1,
+        )
     return report
 
 
@@ -200,7 +213,8 @@ def _summary(result: Any, plan: Plan, objective: Any, output: Path) -> dict[str,
         "unscheduled": len(plan.unscheduled),
         "wall_seconds": round(result.wall_seconds, 3),
         "first_solution_seconds": (
-            None if result.first_solution_seconds is None
+            None
+            if result.first_solution_seconds is None
             else round(result.first_solution_seconds, 3)
         ),
         "plan": str(output),

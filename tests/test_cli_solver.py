@@ -167,16 +167,24 @@ def test_pin_keeps_the_earlier_operations(world: tuple[Path, Path], tmp_path: Pa
 
 def test_stable_reports_changed_orders(world: tuple[Path, Path], tmp_path: Path) -> None:
     out = tmp_path / "stable.json"
-    result = solve(str(world[0]), "-o", str(out), "--stable", str(world[1]),
-                   "--time-limit", "3", "--json")
+    result = solve(
+        str(world[0]), "-o", str(out), "--stable", str(world[1]), "--time-limit", "3", "--json"
+    )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["changed_orders"] >= 0 and summary["priority"] == 4
 
 
 def test_pin_and_stable_exclude_each_other(world: tuple[Path, Path], tmp_path: Path) -> None:
-    result = solve(str(world[0]), "-o", str(tmp_path / "x.json"),
-                   "--pin", str(world[1]), "--stable", str(world[1]))
+    result = solve(
+        str(world[0]),
+        "-o",
+        str(tmp_path / "x.json"),
+        "--pin",
+        str(world[1]),
+        "--stable",
+        str(world[1]),
+    )
     assert result.exit_code == 2
     assert not (tmp_path / "x.json").exists()
 

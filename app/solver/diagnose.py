@@ -123,13 +123,7 @@ def _plan_reasons(
                     f"it fits into this plan as it stands ({_example(instance, beside)}): the "
                     "solver stopped before finding it; solve again with a longer time limit"
                 ]
-    # The staffing that needs the fewest units the plan already uses, and who holds them.
-    free_starts = {(c.unit.id, c.site.id, c.capability): c.starts for c in free}
-    conflicted = [
-        c.starts - free_starts.get((c.unit.id, c.site.id, c.capability), frozenset())
-        for c in found
-    ]
-    least = staff_alone(instance, operation, found, starts, conflicted).staffing or alone
+    least = _least_clashing(instance, operation, starts, found, free) or alone
     if not _valid_alone(instance, operation, least):
         return [
             "units can be found for it only by ignoring the crossing lanes "
@@ -137,10 +131,14 @@ def _plan_reasons(
         ]
     held = _holders(instance, operation, plan, least)
     if not held:
-        crossings = sorted({
-            leg.route.crossing for c in least.picks
-            for leg in legs(instance, operation, c, least.start) if leg.route.crossing
-        })
+        crossings = sorted(
+            {
+                leg.route.crossing
+                for c in least.picks
+                for leg in legs(instance, operation, c, least.start)
+                if leg.route.crossing
+            }
+        )
         where = f" at {', '.join(crossings)}" if crossings else ""
         detail = f" ({trial_violations[0]})" if trial_violations else ""
         return [
@@ -151,12 +149,29 @@ def _plan_reasons(
     return [_taken_reason(instance, operation, least, held)]
 
 
+def _least_clashing(
+    instance: Instance,
+    operation: Operation,
+    starts: list[int],
+    found: list[Candidate],
+    free: list[Candidate],
+) -> Staffing | None:
+    """The staffing that needs the fewest units the plan already keeps busy."""
+    free_starts = {(c.unit.id, c.site.id, c.capability): c.starts for c in free}
+    conflicted = [
+        c.starts - free_starts.get((c.unit.id, c.site.id, c.capability), frozenset()) for c in found
+    ]
+    return staff_alone(instance, operation, found, starts, conflicted).staffing
+
+
 def _taken_reason(
     instance: Instance, operation: Operation, least: Staffing, held: dict[str, list[str]]
 ) -> str:
     """`the units it needs are taken by ...: staffed alone ..., but in this plan U is busy`."""
-    blockers = sorted({op_id for ops in held.values() for op_id in ops},
-                      key=lambda b: (-instance.operations[b].priority, b))
+    blockers = sorted(
+        {op_id for ops in held.values() for op_id in ops},
+        key=lambda b: (-instance.operations[b].priority, b),
+    )
     higher = all(instance.operations[b].priority > operation.priority for b in blockers)
     kind = "higher-priority operations" if higher else "operations"
     named = ", ".join(f"{b} (priority {instance.operations[b].priority})" for b in blockers)

@@ -90,23 +90,7 @@ def _site_reasons(
 ) -> list[str]:
     """Why the site is possible at no start: the first condition that never holds."""
     label, when = site_label(site), window_phrase(operation)
-    reasons = []
-    for requirement in site.requirements:
-        capability, count = requirement.capability, requirement.count
-        best = max(len(_present(mine, s, capability)) for s in starts)
-        if best >= count:
-            continue
-        reach = {c.unit.id for c in mine if c.capability == capability}
-        never = [
-            u for u in eligible_units(instance, operation, site, capability) if u.id not in reach
-        ]
-        head = (
-            f"{label}: no {capability} unit that may act there can be there {when}"
-            if best == 0
-            else f"{label}: not enough {capability} units can be there {when}: it needs "
-            f"{count}, at most {best} can be there at one start"
-        )
-        reasons.append(_with_failures(instance, operation, site, never, starts, head))
+    reasons = _requirement_reasons(instance, operation, site, mine, starts)
     if reasons:
         return reasons
     host = instance.site_country(site)
@@ -129,6 +113,31 @@ def _site_reasons(
         f"{label}: at no start {when[3:]} can enough units be there for all its "
         "requirements at once (a unit fills one requirement)"
     ]
+
+
+def _requirement_reasons(
+    instance: Instance, operation: Operation, site: Site, mine: list[Candidate], starts: list[int]
+) -> list[str]:
+    """Requirements that too few units can reach at any one start."""
+    label, when = site_label(site), window_phrase(operation)
+    reasons = []
+    for requirement in site.requirements:
+        capability, count = requirement.capability, requirement.count
+        best = max(len(_present(mine, s, capability)) for s in starts)
+        if best >= count:
+            continue
+        reach = {c.unit.id for c in mine if c.capability == capability}
+        never = [
+            u for u in eligible_units(instance, operation, site, capability) if u.id not in reach
+        ]
+        head = (
+            f"{label}: no {capability} unit that may act there can be there {when}"
+            if best == 0
+            else f"{label}: not enough {capability} units can be there {when}: it needs "
+            f"{count}, at most {best} can be there at one start"
+        )
+        reasons.append(_with_failures(instance, operation, site, never, starts, head))
+    return reasons
 
 
 def _with_failures(

@@ -60,18 +60,21 @@ class PlanDiff:
             "added": self.added,
             "dropped": self.dropped,
             "retimed": [
-                {"operation": r.operation, "old_start": short_iso(r.old_start),
-                 "new_start": short_iso(r.new_start)}
+                {
+                    "operation": r.operation,
+                    "old_start": short_iso(r.old_start),
+                    "new_start": short_iso(r.new_start),
+                }
                 for r in self.retimed
             ],
             "units_swapped": [
-                {"operation": s.operation, "site": s.site, "removed": s.removed,
-                 "added": s.added}
+                {"operation": s.operation, "site": s.site, "removed": s.removed, "added": s.added}
                 for s in self.swaps
             ],
             "assignments_retimed": [_moved_json(m) for m in self.moved],
             "objective": {
-                "a": a.model_dump(), "b": b.model_dump(),
+                "a": a.model_dump(),
+                "b": b.model_dump(),
                 "priority_change": b.priority - a.priority,
                 "travel_change": b.travel_minutes - a.travel_minutes,
             },
@@ -115,19 +118,29 @@ def short_iso(value: datetime | None) -> str | None:
 def _movement(a: Assignment) -> str:
     text = f"depart {short_time(a.depart)}, return {short_time(a.return_)}"
     if a.crossing and a.cross_out and a.cross_back:
-        text += (f" via {a.crossing} (out {short_time(a.cross_out)}, "
-                 f"back {short_time(a.cross_back)})")
+        text += (
+            f" via {a.crossing} (out {short_time(a.cross_out)}, back {short_time(a.cross_back)})"
+        )
     return text
 
 
 def _moved_json(m: AssignmentRetimed) -> dict[str, Any]:
     def times(a: Assignment) -> dict[str, Any]:
-        return {"depart": short_iso(a.depart), "return": short_iso(a.return_),
-                "crossing": a.crossing, "cross_out": short_iso(a.cross_out),
-                "cross_back": short_iso(a.cross_back)}
+        return {
+            "depart": short_iso(a.depart),
+            "return": short_iso(a.return_),
+            "crossing": a.crossing,
+            "cross_out": short_iso(a.cross_out),
+            "cross_back": short_iso(a.cross_back),
+        }
 
-    return {"operation": m.operation, "site": m.site, "unit": m.unit,
-            "old": times(m.old), "new": times(m.new)}
+    return {
+        "operation": m.operation,
+        "site": m.site,
+        "unit": m.unit,
+        "old": times(m.old),
+        "new": times(m.new),
+    }
 
 
 def diff_plans(scenario: Scenario, a: Plan, b: Plan) -> PlanDiff:
@@ -162,6 +175,10 @@ def _compare_sites(result: PlanDiff, before: ScheduledOperation, after: Schedule
     for key in sorted(old.keys() & new.keys()):
         o, n = old[key], new[key]
         if (o.depart, o.return_, o.crossing, o.cross_out, o.cross_back) != (
-            n.depart, n.return_, n.crossing, n.cross_out, n.cross_back
+            n.depart,
+            n.return_,
+            n.crossing,
+            n.cross_out,
+            n.cross_back,
         ):
             result.moved.append(AssignmentRetimed(before.id, key[0], key[1], o, n))

@@ -41,21 +41,27 @@ def scheduled_view(instance: Instance, scheduled: ScheduledOperation) -> dict[st
     """H-hour in UTC and every site's local zone, then the orders site by site."""
     operation = instance.operations[scheduled.id]
     end = scheduled.start + timedelta(minutes=operation.duration_minutes)
-    zones = list(dict.fromkeys(
-        _zone_of_country(instance, instance.region_country[s.region]) for s in operation.sites
-    ))
+    zones = list(
+        dict.fromkeys(
+            _zone_of_country(instance, instance.region_country[s.region]) for s in operation.sites
+        )
+    )
     sites = []
     for site in operation.sites:
         orders = [a for a in scheduled.assignments if a.site == site.id]
-        sites.append({
-            "id": site.id,
-            "region": site.region,
-            "country": instance.region_country[site.region],
-            "units": [_order_view(instance, a) for a in orders],
-        })
+        sites.append(
+            {
+                "id": site.id,
+                "region": site.region,
+                "country": instance.region_country[site.region],
+                "units": [_order_view(instance, a) for a in orders],
+            }
+        )
     return {
-        "start": {"utc": format_instant(scheduled.start),
-                  "local": [at(scheduled.start, z) for z in zones]},
+        "start": {
+            "utc": format_instant(scheduled.start),
+            "local": [at(scheduled.start, z) for z in zones],
+        },
         "end": {"utc": format_instant(end), "local": [at(end, z) for z in zones]},
         "sites": sites,
     }
@@ -121,8 +127,9 @@ def _order_lines(order: dict[str, Any]) -> list[str]:
     ]
     crossing = order.get("crossing")
     if crossing:
-        lines.append(f"    cross out at {crossing['id']} ({crossing['name']}) "
-                     f"{_when(crossing['out'])}")
+        lines.append(
+            f"    cross out at {crossing['id']} ({crossing['name']}) {_when(crossing['out'])}"
+        )
         lines.append(f"    cross back {_when(crossing['back'])}")
     lines.append(f"    return {_when(order['return'])}")
     return lines

@@ -40,9 +40,7 @@ class LaneBook:
             return True
         # Concurrency only rises where a passage starts: check those instants.
         points = {start} | {p[0] for p in overlapping if p[0] > start}
-        return all(
-            sum(1 for p in overlapping if p[0] <= x < p[1]) < crossing.lanes for x in points
-        )
+        return all(sum(1 for p in overlapping if p[0] <= x < p[1]) < crossing.lanes for x in points)
 
     def latest(self, crossing_id: str, latest: int) -> int | None:
         """The latest passage start <= `latest` inside opening hours with a free lane."""

@@ -86,9 +86,7 @@ def fits(windows: list[Interval], first: int, last: int) -> bool:
 def trips(instance: Instance, base: str, region: str, start: int, duration: int) -> list[Leg]:
     """Every route's tightest round trip from a base, cached: units share bases."""
     # Cached on the instance itself so the cache lives and dies with the scenario.
-    cache: dict[tuple[str, str, int, int], list[Leg]] = vars(instance).setdefault(
-        "_trip_cache", {}
-    )
+    cache: dict[tuple[str, str, int, int], list[Leg]] = vars(instance).setdefault("_trip_cache", {})
     key = (base, region, start, duration)
     if key not in cache:
         found = (
@@ -103,7 +101,8 @@ def legs_at(instance: Instance, unit: Unit, site: Site, start: int, duration: in
     """Every route's tightest round trip that the unit's availability allows."""
     available = instance.unit_available[unit.id]
     return [
-        leg for leg in trips(instance, unit.base, site.region, start, duration)
+        leg
+        for leg in trips(instance, unit.base, site.region, start, duration)
         if fits(available, leg.depart, leg.return_)
     ]
 
@@ -140,8 +139,11 @@ def feasible_starts(
     key = (unit.base, site.region, duration, tuple(starts), tuple(available))
     if key not in cache:
         cache[key] = [
-            s for s in starts
-            if any(fits(available, leg.depart, leg.return_)
-                   for leg in trips(instance, unit.base, site.region, s, duration))
+            s
+            for s in starts
+            if any(
+                fits(available, leg.depart, leg.return_)
+                for leg in trips(instance, unit.base, site.region, s, duration)
+            )
         ]
     return cache[key]

@@ -22,8 +22,9 @@ def sub_plan(scenario: Scenario, operations: list[ScheduledOperation]) -> Plan:
         format="jointops-plan/1",
         scenario=scenario.name,
         operations=operations,
-        unscheduled=[Unscheduled(id=op.id, reasons=[]) for op in scenario.operations
-                     if op.id not in kept],
+        unscheduled=[
+            Unscheduled(id=op.id, reasons=[]) for op in scenario.operations if op.id not in kept
+        ],
     )
 
 
@@ -81,8 +82,14 @@ def orders(plan: Plan) -> dict[tuple[str, str], Order]:
     for scheduled in plan.operations:
         for a in scheduled.assignments:
             result[scheduled.id, a.unit] = (
-                a.site, a.capability, scheduled.start, a.depart, a.return_,
-                a.crossing, a.cross_out, a.cross_back,
+                a.site,
+                a.capability,
+                scheduled.start,
+                a.depart,
+                a.return_,
+                a.crossing,
+                a.cross_out,
+                a.cross_back,
             )
     return result
 

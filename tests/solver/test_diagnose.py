@@ -68,8 +68,9 @@ def test_no_foreign_support_consent() -> None:
 
 
 def test_outside_operating_regions() -> None:
-    k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
-              operating_regions=["MM-TAC"])
+    k9 = unit(
+        "U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC", operating_regions=["MM-TAC"]
+    )
     op = operation("OP-9", sites=[site("S-9", "MM-KTG", {"k9": 1})])
     text = reasons_for(k9_world(k9, op))
     assert "1 Myanmar unit has the capability but MM-KTG is outside their operating regions" in text
@@ -93,8 +94,9 @@ def test_no_crossing_between_the_countries() -> None:
     )
     doc["agreements"].append({"from": "TH", "to": "LA"})
     add_units(doc, unit("U-TH9", capabilities=["k9"]))
-    add_operations(doc, operation("OP-9", foreign_support=True,
-                                  sites=[site("S-9", "LA-BOK", {"k9": 1})]))
+    add_operations(
+        doc, operation("OP-9", foreign_support=True, sites=[site("S-9", "LA-BOK", {"k9": 1})])
+    )
     assert "1 Thai unit has the capability but no border crossing joins Thailand and Laos" in (
         reasons_for(doc)
     )
@@ -110,8 +112,9 @@ def test_not_enough_eligible_units_for_the_count() -> None:
 def test_one_unit_cannot_fill_two_requirements() -> None:
     doc = scenario_dict()
     doc["units"][2]["operating_regions"] = ["MM-TAC"]  # U-MM1 stays home
-    add_operations(doc, operation("OP-9", sites=[
-        site("S-9", "MM-KTG", {"tactical": 1, "investigation": 1})]))
+    add_operations(
+        doc, operation("OP-9", sites=[site("S-9", "MM-KTG", {"tactical": 1, "investigation": 1})])
+    )
     text = reasons_for(doc)
     assert "it needs 2 units at once but only 1 may fill its requirements (U-MM2)" in text
 
@@ -119,8 +122,12 @@ def test_one_unit_cannot_fill_two_requirements() -> None:
 def test_no_host_nation_unit() -> None:
     doc = scenario_dict()
     doc["units"][3]["operating_regions"] = ["MM-KTG"]  # U-MM2, the only MM investigator
-    add_operations(doc, operation("OP-9", foreign_support=True,
-                                  sites=[site("S-9", "MM-TAC", {"investigation": 1})]))
+    add_operations(
+        doc,
+        operation(
+            "OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"investigation": 1})]
+        ),
+    )
     text = reasons_for(doc)
     assert "site S-9 (MM-TAC): no Myanmar unit can be part of it" in text
     assert "MM-TAC is outside their operating regions" in text
@@ -135,8 +142,9 @@ def test_headcount_out_of_reach() -> None:
 
 def test_window_too_short_for_travel() -> None:
     k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC")
-    op = operation("OP-9", latest_end="2026-12-01T01:30:00Z",
-                   sites=[site("S-9", "MM-KTG", {"k9": 1})])
+    op = operation(
+        "OP-9", latest_end="2026-12-01T01:30:00Z", sites=[site("S-9", "MM-KTG", {"k9": 1})]
+    )
     text = reasons_for(k9_world(k9, op))
     assert "the window is too short for the travel" in text
     assert "U-MM9 (based at MM-TAC), needs 120 min each way" in text
@@ -148,7 +156,9 @@ def crossing_op(**extra: Any) -> dict[str, Any]:
     keys = {"earliest_start": "2026-12-03T16:00:00Z", "latest_end": "2026-12-03T20:00:00Z"}
     keys.update(extra)
     return operation(
-        "OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})],
+        "OP-9",
+        foreign_support=True,
+        sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})],
         **keys,
     )
 
@@ -181,16 +191,25 @@ def test_fixed_start_cannot_be_met() -> None:
 
 
 def test_window_beyond_the_horizon() -> None:
-    op = operation("OP-9", earliest_start="2026-12-03T23:00:00Z",
-                   latest_end="2026-12-04T02:00:00Z", duration_minutes=120,
-                   sites=[site("S-9", "TH-CRI")])
+    op = operation(
+        "OP-9",
+        earliest_start="2026-12-03T23:00:00Z",
+        latest_end="2026-12-04T02:00:00Z",
+        duration_minutes=120,
+        sites=[site("S-9", "TH-CRI")],
+    )
     text = reasons_for(add_operations(scenario_dict(), op))
     assert "leaves no slot start at which 120 min fit inside the planning horizon" in text
 
 
 def test_unit_unavailable() -> None:
-    k9 = unit("U-MM9", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
-              available=[{"start": "2026-12-01T00:00:00Z", "end": "2026-12-01T01:00:00Z"}])
+    k9 = unit(
+        "U-MM9",
+        agency="MM-MPF",
+        capabilities=["k9"],
+        base="MM-TAC",
+        available=[{"start": "2026-12-01T00:00:00Z", "end": "2026-12-01T01:00:00Z"}],
+    )
     op = operation("OP-9", **DAY2, sites=[site("S-9", "MM-TAC", {"k9": 1})])
     text = reasons_for(k9_world(k9, op))
     assert "U-MM9 is not available for the whole round trip at any start" in text
@@ -201,18 +220,34 @@ def two_k9_units(doc: dict[str, Any], second_capability: str) -> None:
     """U-A (k9) free 00:00-02:00Z, U-B free 05:00-07:00Z on Dec 2, both in Tachileik."""
     add_units(
         doc,
-        unit("U-A", agency="MM-MPF", capabilities=["k9"], base="MM-TAC",
-             available=[{"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T02:00:00Z"}]),
-        unit("U-B", agency="MM-MPF", capabilities=[second_capability], base="MM-TAC",
-             available=[{"start": "2026-12-02T05:00:00Z", "end": "2026-12-02T07:00:00Z"}]),
+        unit(
+            "U-A",
+            agency="MM-MPF",
+            capabilities=["k9"],
+            base="MM-TAC",
+            available=[{"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T02:00:00Z"}],
+        ),
+        unit(
+            "U-B",
+            agency="MM-MPF",
+            capabilities=[second_capability],
+            base="MM-TAC",
+            available=[{"start": "2026-12-02T05:00:00Z", "end": "2026-12-02T07:00:00Z"}],
+        ),
     )
 
 
 def test_sites_only_staffable_at_different_times() -> None:
     doc = scenario_dict()
     two_k9_units(doc, "dog")
-    add_operations(doc, operation("OP-9", **DAY2, sites=[
-        site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"dog": 1})]))
+    add_operations(
+        doc,
+        operation(
+            "OP-9",
+            **DAY2,
+            sites=[site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"dog": 1})],
+        ),
+    )
     text = reasons_for(doc)
     assert "its 2 sites cannot be staffed at the same H-hour" in text
     assert "S-A only at 2026-12-02 00:00Z – 2026-12-02 01:00Z" in text
@@ -222,8 +257,14 @@ def test_sites_only_staffable_at_different_times() -> None:
 def test_too_few_units_there_at_once() -> None:
     doc = scenario_dict()
     two_k9_units(doc, "k9")
-    add_operations(doc, operation("OP-9", **DAY2, sites=[
-        site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"k9": 1})]))
+    add_operations(
+        doc,
+        operation(
+            "OP-9",
+            **DAY2,
+            sites=[site("S-A", "MM-TAC", {"k9": 1}), site("S-B", "MM-TAC", {"k9": 1})],
+        ),
+    )
     text = reasons_for(doc)
     assert "its sites need 2 different units at one start" in text
     assert "at most 1 can be there" in text
@@ -231,14 +272,22 @@ def test_too_few_units_there_at_once() -> None:
 
 def test_units_taken_by_higher_priority_operation() -> None:
     # OP-3 needs U-TH1 (the only tactical unit allowed in Chiang Rai) while OP-1 holds it.
-    doc = add_operations(scenario_dict(), operation(
-        "OP-3", earliest_start="2026-12-02T02:00:00Z", latest_end="2026-12-02T05:00:00Z",
-        sites=[site("S-9", "TH-CRI")]))
+    doc = add_operations(
+        scenario_dict(),
+        operation(
+            "OP-3",
+            earliest_start="2026-12-02T02:00:00Z",
+            latest_end="2026-12-02T05:00:00Z",
+            sites=[site("S-9", "TH-CRI")],
+        ),
+    )
     plan_doc = valid_plan_dict()
     plan_doc["unscheduled"] = [{"id": "OP-3", "reasons": []}]
     text = reasons_for(doc, "OP-3", make_plan(plan_doc))
-    assert text.startswith("the units it needs are taken by higher-priority operations "
-                           "OP-1 (priority 3): staffed alone it could start at 2026-12-02")
+    assert text.startswith(
+        "the units it needs are taken by higher-priority operations "
+        "OP-1 (priority 3): staffed alone it could start at 2026-12-02"
+    )
     assert text.endswith("with U-TH1, but in this plan U-TH1 is busy with OP-1")
 
 
@@ -253,9 +302,11 @@ def test_fits_into_the_plan_and_the_staffing_is_valid() -> None:
     assert outcome.staffing is not None
     scheduled = to_scheduled(instance, op, outcome.staffing)
     assert scheduled is not None
-    plan = Plan(format="jointops-plan/1",
-                operations=[scheduled],
-                unscheduled=[{"id": "OP-2", "reasons": []}])
+    plan = Plan(
+        format="jointops-plan/1",
+        operations=[scheduled],
+        unscheduled=[{"id": "OP-2", "reasons": []}],
+    )
     assert validate_plan(scenario, plan).valid
 
 
@@ -277,13 +328,29 @@ def test_crossing_lane_taken_by_the_plan() -> None:
     # The one-lane Mae Sai crossing opens for a single passage each way around OP-1,
     # and U-TH1 of OP-1 uses both: a second Thai team cannot cross, though it is free.
     doc = scenario_dict()
-    doc["crossings"][0]["open"] = [{"from": "09:00", "to": "09:30"},
-                                   {"from": "12:00", "to": "12:30"}]
-    add_units(doc, unit("U-TH9", capabilities=["k9"], base="TH-MSI", available=[
-        {"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T12:00:00Z"}]))  # no day-long wait
-    add_operations(doc, operation(
-        "OP-9", foreign_support=True, fixed_start="2026-12-02T03:00:00Z", **DAY2,
-        sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})]))
+    doc["crossings"][0]["open"] = [
+        {"from": "09:00", "to": "09:30"},
+        {"from": "12:00", "to": "12:30"},
+    ]
+    add_units(
+        doc,
+        unit(
+            "U-TH9",
+            capabilities=["k9"],
+            base="TH-MSI",
+            available=[{"start": "2026-12-02T00:00:00Z", "end": "2026-12-02T12:00:00Z"}],
+        ),
+    )  # no day-long wait
+    add_operations(
+        doc,
+        operation(
+            "OP-9",
+            foreign_support=True,
+            fixed_start="2026-12-02T03:00:00Z",
+            **DAY2,
+            sites=[site("S-9", "MM-TAC", {"k9": 1, "tactical": 1})],
+        ),
+    )
     plan_doc = valid_plan_dict()
     plan_doc["unscheduled"] = [{"id": "OP-9", "reasons": []}]
     plan = make_plan(plan_doc)

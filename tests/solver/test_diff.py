@@ -36,8 +36,9 @@ def swapped_plan() -> dict:
     s1.update({"unit": "U-MM2", "depart": "2026-12-02T01:00:00Z", "return": "2026-12-02T07:00:00Z"})
     op2 = plan["operations"][1]
     op2["start"] = "2026-12-01T12:00:00Z"
-    op2["assignments"][0].update({"depart": "2026-12-01T12:00:00Z",
-                                  "return": "2026-12-01T13:00:00Z"})
+    op2["assignments"][0].update(
+        {"depart": "2026-12-01T12:00:00Z", "return": "2026-12-01T13:00:00Z"}
+    )
     return plan
 
 
@@ -47,8 +48,13 @@ def test_swaps_retimes_and_objective() -> None:
     assert validate_plan(scenario, b).valid
     diff = diff_plans(scenario, make_plan(), b)
     data = diff.to_json()
-    assert data["retimed"] == [{"operation": "OP-2", "old_start": "2026-12-01T10:00:00Z",
-                                "new_start": "2026-12-01T12:00:00Z"}]
+    assert data["retimed"] == [
+        {
+            "operation": "OP-2",
+            "old_start": "2026-12-01T10:00:00Z",
+            "new_start": "2026-12-01T12:00:00Z",
+        }
+    ]
     assert data["units_swapped"] == [
         {"operation": "OP-1", "site": "S-1", "removed": ["U-MM1"], "added": ["U-MM2"]}
     ]
