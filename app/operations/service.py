@@ -44,14 +44,12 @@ from app.models import (
     Operation,
     OperationState,
     Region,
-    Requirement,
-    Site,
-    Tasking,
     User,
     utcnow,
 )
 from app.operations import permissions as perm
-from app.operations.schemas import OperationIn, SiteIn
+from app.operations import sites
+from app.operations.schemas import OperationIn
 from app.web import fmt_utc
 
 S = OperationState
@@ -123,7 +121,7 @@ def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
                           state=S.draft, **fields)
     session.add(operation)
     session.flush()
-    _write_sites(session, operation_id=operation.id, sites=data.sites)
+    sites.add_sites(session, operation_id=operation.id, sites=data.sites)
     _audit(session, actor=actor, action="create", operation=operation,
            code_name=operation.code_name)
     session.flush()
@@ -145,7 +143,7 @@ def update_operation(
     fields = data.model_dump(exclude={"sites", "lead_agency_id"})
     changed = _changes(operation, data)
     _compare_and_set(session, operation=operation, version=version, state=after, **fields)
-    _replace_sites(session, operation_id=operation.id, sites=data.sites)
+    sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
     if before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
     _audit(session, actor=actor, action="edit", operation=operation, changed=changed,
@@ -345,47 +343,3 @@ def _upsert_approval(
     row.decision, row.user_id, row.at, row.reason = decision, actor.id, utcnow(), reason
     session.add(row)
     session.flush()
-
-
-def _add_requirements(session: Session, *, site_id: str, site_in: SiteIn) -> None:
-    session.add_all(Requirement(site_id=site_id, capability=r.capability, count=r.count)
-                    for r in site_in.requirements)
-
-
-def _write_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -> None:
-    """Add new sites; the board assigns their ids (site ids are unique board-wide)."""
-    for site_in in sites:
-        site = Site(id=f"S-{uuid.uuid4().hex[:10].upper()}", operation_id=operation_id,
-                    region_id=site_in.region_id, objective=site_in.objective,
-                    min_personnel=site_in.min_personnel)
-        session.add(site)
-        session.flush()
-        _add_requirements(session, site_id=site.id, site_in=site_in)
-    session.flush()
-
-
-def _replace_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -> None:
-    """Keep sites by id (taskings point at them), drop the removed ones, add the new."""
-    rows = session.exec(select(Site).where(Site.operation_id == operation_id))
-    existing = {site.id: site for site in rows}
-    kept = {s.id for s in sites if s.id in existing}
-    removed = set(existing) - kept
-    tasked = select(Tasking.id).where(col(Tasking.site_id).in_(removed))
-    if removed and session.exec(tasked).first():
-        raise Conflict("A removed site has published tasking orders; publish a new plan first")
-    for site_id in removed:
-        session.delete(existing[site_id])
-    for site_in in sites:
-        if site_in.id in kept:
-            site = existing[site_in.id]
-            site.region_id, site.objective = site_in.region_id, site_in.objective
-            site.min_personnel = site_in.min_personnel
-            for requirement in list(site.requirements):
-                session.delete(requirement)
-    # Deletes first: the new requirement rows reuse (site, capability) pairs.
-    session.flush()
-    for site_in in sites:
-        if site_in.id in kept:
-            session.expire(existing[site_in.id], ["requirements"])
-            _add_requirements(session, site_id=existing[site_in.id].id, site_in=site_in)
-    _write_sites(session, operation_id=operation_id, sites=[s for s in sites if s.id not in kept])
