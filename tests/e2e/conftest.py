@@ -116,25 +116,41 @@ def _free_port() -> int:
 
 
 def _seed(database_url: str, day0: datetime) -> None:
-    """Import the story world and create its users (in this process, through the services)."""
+    """Import the story world and add its users (in this process, through the import)."""
     from sqlmodel import Session
 
-    from app.accounts.service import create_user
+    from app.accounts.service import hash_password
     from app.db import make_engine
-    from app.models import Role, UserCreate
+    from app.models import Role, User, UserCreate
     from app.transfer.service import import_scenario
 
     engine = make_engine(database_url)
+    # argon2id is slow on purpose: every story user shares one password, hashed once.
+    hashed = hash_password(PASSWORD)
     try:
         with Session(engine) as session:
             import_scenario(session, data=story_world(day0))
             for username, (role, agency, unit) in USERS.items():
-                create_user(session, user_in=UserCreate(
-                    username=username, full_name=username.replace("-", " ").title(),
-                    role=Role(role), agency_id=agency, unit_id=unit, password=PASSWORD))
+                user_in = UserCreate(username=username, role=Role(role), agency_id=agency,
+                                     unit_id=unit, password=PASSWORD,
+                                     full_name=username.replace("-", " ").title())
+                session.add(User.model_validate(user_in, update={"password_hash": hashed}))
             session.commit()
     finally:
         engine.dispose()
+
+
+def _migrate(database_url: str) -> None:
+    """`alembic upgrade head` on the fresh file (in this process: no second interpreter)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("sqlalchemy.url", database_url)
+    try:
+        command.upgrade(config, "head")
+    except Exception as exc:  # noqa: BLE001 - any failure here is a setup failure
+        pytest.fail(f"alembic upgrade head failed: {exc!r}", pytrace=False)
 
 
 def _wait_until_up(server: LiveServer, proc: subprocess.Popen[bytes]) -> None:
@@ -172,14 +188,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
            "JOINTOPS_SPAWN_WORKER": "true", "JOINTOPS_ENVIRONMENT": "dev"}
     for name in ("JOINTOPS_TEST_DATABASE_URL", "PYTEST_CURRENT_TEST"):
         env.pop(name, None)
-    migrated = subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )
-    if migrated.returncode != 0:
-        pytest.fail(f"alembic upgrade head failed:\n{migrated.stderr[-3000:]}")
+    _migrate(database_url)
     day0 = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-    _seed(database_url, day0)
 
     port = _free_port()
     server = LiveServer(f"http://127.0.0.1:{port}", database_url, day0, tmp / "server.log")
@@ -191,6 +201,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
         )
     server.processes.append(proc)
     try:
+        # The server takes seconds to import; the world is written meanwhile.
+        _seed(database_url, day0)
         _wait_until_up(server, proc)
         yield server
     finally:

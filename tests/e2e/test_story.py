@@ -17,6 +17,7 @@ from .conftest import PASSWORD, LiveServer, login
 
 CODE_NAME = "Bridge Lantern"
 BOARD_SCREENSHOT = "/tmp/jointops-e2e-board.png"
+PHONE_SCREENSHOT = "/tmp/jointops-e2e-board-phone.png"
 PHONE = {"width": 375, "height": 800}
 
 
@@ -174,16 +175,15 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     assert "H-hour" in text
 
     # 7. The same pages on a phone: nothing scrolls sideways, with real content on them.
-    phone = new_page(viewport=PHONE)
-    login(phone, "planner")
-    phone.goto("/board")
-    phone.get_by_text(CODE_NAME).first.wait_for()
-    no_horizontal_overflow(phone)
-    phone_officer = new_page(viewport=PHONE)
-    login(phone_officer, "k9-officer")
-    phone_officer.goto("/tasking")
-    phone_officer.get_by_text(CODE_NAME).first.wait_for()
-    no_horizontal_overflow(phone_officer)
+    planner.set_viewport_size(PHONE)
+    planner.goto("/board")
+    planner.get_by_text(CODE_NAME).first.wait_for()
+    no_horizontal_overflow(planner)
+    planner.screenshot(path=PHONE_SCREENSHOT, full_page=True)
+    officer.set_viewport_size(PHONE)
+    officer.goto("/tasking")
+    officer.get_by_text(CODE_NAME).first.wait_for()
+    no_horizontal_overflow(officer)
 
 
 def test_phone_viewport_board_and_tasking_fit_the_screen(new_page: Any) -> None:
