@@ -122,7 +122,8 @@ def decide(
 ) -> OperationOut:
     """A host country's decision (country_code may be omitted by a one-country liaison)."""
     service.decide(session, operation=operation, actor=user, decision=body.decision,
-                   kind=body.kind, country_code=body.country_code, reason=body.reason)
+                   kind=body.kind, country_code=body.country_code, reason=body.reason,
+                   version=body.version)
     session.commit()
     return _out(session, operation)
 

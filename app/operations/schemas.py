@@ -165,6 +165,7 @@ class DecisionIn(SQLModel):
     kind: ApprovalKind = ApprovalKind.host
     decision: Decision
     reason: str | None = Field(default=None, max_length=2000)
+    version: int | None = None
 
 
 class StepIn(SQLModel):

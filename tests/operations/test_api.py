@@ -84,3 +84,26 @@ def test_openapi_documents_the_response_models(client) -> None:
     get_op = spec["paths"]["/api/v1/operations/{operation_id}"]["get"]
     assert "OperationOut" in str(get_op["responses"]["200"]) and "404" in get_op["responses"]
     assert "409" in spec["paths"]["/api/v1/operations/{operation_id}"]["patch"]["responses"]
+
+
+def test_patch_sites_and_stale_steps(client, session: Session, people, make_operation,
+                                     login) -> None:
+    op = make_operation(session, "TH-RTP", {"TH-MSI": {"tactical": 1}}, op_id="OP-PS")
+    th = login(client, people["th"])
+    kept = op.sites[0].id
+    sites = [{"id": kept, "region_id": "TH-MSI",
+              "requirements": [{"capability": "tactical", "count": 3}]},
+             {"region_id": "MM-TAC", "requirements": [{"capability": "cyber", "count": 1}]}]
+    body = th.patch("/api/v1/operations/OP-PS", json={"version": 1, "sites": sites}).json()
+    assert body["host_countries"] == ["MM", "TH"] and body["version"] == 2
+    assert {s["id"] for s in body["sites"]} >= {kept}
+    assert [r["count"] for s in body["sites"] if s["id"] == kept
+            for r in s["requirements"]] == [3]
+    stale = th.post("/api/v1/operations/OP-PS/propose", json={"version": 1})
+    assert stale.status_code == 409 and "reload to see their changes" in stale.json()["detail"]
+    th.post("/api/v1/operations/OP-PS/propose", json={"version": 2})
+    mm = login(client, people["mm"])
+    old = mm.post("/api/v1/operations/OP-PS/approvals",
+                  json={"decision": "approved", "version": 2})
+    assert old.status_code == 409
+    assert mm.post("/api/v1/operations/OP-PS/propose").status_code == 403  # host, not lead

@@ -241,3 +241,23 @@ def test_inbox_approves_inline(client, session: Session, people, make_operation,
     declined = mm.post("/operations/OP-INB/approvals", headers=HX,
                        data={"decision": "declined", "back": "inbox"})
     assert declined.status_code == 409  # already approved by every host: no longer proposed
+
+
+def test_visible_but_not_allowed_is_403_and_admin_picks_the_lead_agency(
+    client, session: Session, people, make_operation, login
+) -> None:
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-403")
+    mm = login(client, people["mm"])
+    assert mm.post("/operations/OP-403/propose").status_code == 403
+    assert mm.get("/operations/OP-403/edit").status_code == 403
+    assert login(client, people["planner"]).get("/operations/new").status_code == 403
+    admin = login(client, people["admin"])
+    assert '<option value="LA-MPS">' in admin.get("/operations/new").text
+    form = {"code_name": "Admin Op", "lead_agency_id": "LA-MPS", "priority": "1",
+            "tlp": "CLEAR", "earliest_start": "2026-12-02T00:00",
+            "latest_end": "2026-12-02T08:00", "duration_minutes": "60",
+            "sites.0.region_id": "LA-BOK", "sites.0.requirements.0.capability": "tactical",
+            "sites.0.requirements.0.count": "1"}
+    assert admin.post("/operations/new", data=form, follow_redirects=False).status_code == 303
+    op = session.exec(select(Operation).where(Operation.code_name == "Admin Op")).one()
+    assert op.lead_agency_id == "LA-MPS"
