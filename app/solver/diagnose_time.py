@@ -171,13 +171,26 @@ def _travel_phrase(
         return instance.routes(unit.base, site.region)[0].one_way
 
     nearest = min(units, key=lambda u: (one_way(u), u.id))
+    need = one_way(nearest)
     before = max(starts)
     after = instance.horizon_minutes - min(starts) - operation.duration_minutes
+    opens = (
+        f"the planning horizon starts only {before} min before the latest start "
+        f"({minute_time(instance, before)})"
+    )
+    closes = (
+        f"the planning horizon ends only {after} min after the earliest end "
+        f"({minute_time(instance, min(starts) + operation.duration_minutes)})"
+    )
+    room = [text for text, short in ((opens, need > before), (closes, need > after)) if short]
+    limit = (
+        " and ".join(room)
+        if room
+        else "no start leaves that much time both after the horizon starts and before it ends"
+    )
     return (
         f"for {id_list(units)} the window is too short for the travel: the nearest, "
-        f"{nearest.id} (based at {nearest.base}), needs {one_way(nearest)} min each way, but "
-        f"the horizon opens only {before} min before the latest start "
-        f"({minute_time(instance, before)}) and closes {after} min after the earliest end"
+        f"{nearest.id} (based at {nearest.base}), needs {need} min each way, but {limit}"
     )
 
 

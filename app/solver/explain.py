@@ -118,11 +118,18 @@ def format_view(view: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _route(steps: list[str]) -> str:
+    """`TH-CRI -> X-MSI-TAC -> MM-TAC`, or `MM-TAC (at base)` when the site is at the base."""
+    if len(steps) == 2 and steps[0] == steps[1]:
+        return f"{steps[0]} (at base)"
+    return " -> ".join(steps)
+
+
 def _order_lines(order: dict[str, Any]) -> list[str]:
     lines = [
         f"  {order['unit']} {order['callsign'] or ''} [{order['agency'] or '?'}] "
         f"{order['capability']}, {order['personnel']} personnel",
-        f"    route: {' -> '.join(order['route'])}",
+        f"    route: {_route(order['route'])}",
         f"    depart {_when(order['depart'])}",
     ]
     crossing = order.get("crossing")
