@@ -276,16 +276,18 @@ def report(count: int, backend: str, samples: dict[str, Any], size: int) -> str:
         f"One officer feed of {count} events ({size:,} bytes). Server side: an ASGI wrapper "
         "times each request from arrival to its last body byte (token lookup, access check, "
         "fingerprint query, load and render when needed, ETag, audit row, commit); wall "
-        "clock, and process CPU time, which other jobs on the machine barely move.",
+        "clock, and process CPU time, which other jobs on a shared machine move less (but "
+        "still move: they share caches and cores).",
         "",
-        "| case | requests | p50 ms | p95 ms | p95 CPU ms | target |",
-        "| --- | ---: | ---: | ---: | ---: | --- |",
+        "| case | requests | p50 ms | p95 ms | p95 CPU ms | target (p95) | met |",
+        "| --- | ---: | ---: | ---: | ---: | --- | --- |",
     ]
     for name, (wall, cpu) in samples.items():
-        target = "< 5 ms p95" if name.startswith("304") else "< 50 ms p95"
+        limit = 5.0 if name.startswith("304") else 50.0
+        met = "yes" if p95(wall) < limit else ("CPU only" if p95(cpu) < limit else "no")
         lines.append(
             f"| {name} | {len(wall)} | {statistics.median(wall):.1f} | {p95(wall):.1f} "
-            f"| {p95(cpu):.1f} | {target} |"
+            f"| {p95(cpu):.1f} | < {limit:g} ms | {met} |"
         )
     lines += [
         "",
