@@ -15,7 +15,8 @@
 | set_state (publish) | approved                    | scheduled   | the planning service        |
 
 (1) Editing a draft keeps it a draft; editing a proposed, approved or scheduled operation
-makes it proposed again and clears every approval: they were given on other content.
+makes it proposed again and clears every approval: they were given on other content. Its
+published orders are cancelled too (the next publish re-issues them once approved again).
 (2) Automatically, once every host country approved (and consented to foreign units
 when foreign support is requested). (3) With the reason, shown on the operation.
 A re-proposal starts a fresh round of approvals.
@@ -44,6 +45,8 @@ from app.models import (
     Operation,
     OperationState,
     Region,
+    Tasking,
+    TaskingStatus,
     User,
     utcnow,
 )
@@ -144,10 +147,12 @@ def update_operation(
     changed = _changes(operation, data)
     _compare_and_set(session, operation=operation, version=version, state=after, **fields)
     sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
+    withdrawn = 0
     if before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
+        withdrawn = _withdraw_orders(session, operation_id=operation.id)
     _audit(session, actor=actor, action="edit", operation=operation, changed=changed,
-           state_from=before, state_to=after)
+           state_from=before, state_to=after, orders_withdrawn=withdrawn or None)
     session.flush()
     session.expire(operation)
     return operation
@@ -329,6 +334,20 @@ def _clear_approvals(session: Session, *, operation_id: str) -> None:
     for row in session.exec(select(Approval).where(Approval.operation_id == operation_id)):
         session.delete(row)
     session.flush()
+
+
+def _withdraw_orders(session: Session, *, operation_id: str) -> int:
+    """Cancel the published orders of an operation that lost its approval (as publishing
+    cancels them: status, cancelled_at, sequence + 1), so no calendar keeps a stale raid."""
+    now = utcnow()
+    orders = session.exec(select(Tasking).where(Tasking.operation_id == operation_id,
+                                                Tasking.status == TaskingStatus.active)).all()
+    for order in orders:
+        order.status, order.cancelled_at = TaskingStatus.cancelled, now
+        order.sequence, order.updated_at = order.sequence + 1, now
+        session.add(order)
+    session.flush()
+    return len(orders)
 
 
 def _upsert_approval(

@@ -222,3 +222,36 @@ def test_abort_execute_complete(session: Session, people) -> None:
     service.abort(session, operation=other, actor=people["planner"], reason="target moved")
     assert other.state == S.aborted
     assert _actions(session, op) == ["create", "set_state", "execute", "complete"]
+
+
+def test_editing_a_scheduled_operation_withdraws_its_orders(
+    session: Session, people, make_operation
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Tasking, TaskingStatus
+
+    op = make_operation(session, "TH-RTP", {"TH-MSI": {"tactical": 1}}, state=S.scheduled)
+    site_id = op.sites[0].id
+    start = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    session.add(Tasking(uid="t-wd@jointops", operation_id=op.id, unit_id="U-TH-1",
+                        site_id=site_id, capability="tactical", start=start,
+                        end=start + timedelta(hours=4), depart=start - timedelta(hours=1),
+                        return_at=start + timedelta(hours=5), sequence=2))
+    session.flush()
+    doc = op_input(sites=[{"id": site_id, "region_id": "TH-MSI",
+                           "requirements": [{"capability": "tactical", "count": 2}]}])
+    data = service.validate(session, data=doc)
+    service.update_operation(session, operation=op, data=data, version=1, actor=people["th"])
+    order = session.exec(select(Tasking).where(Tasking.uid == "t-wd@jointops")).one()
+    assert op.state == S.proposed
+    assert order.status == TaskingStatus.cancelled and order.sequence == 3
+    assert order.cancelled_at is not None
+    event = session.exec(select(AuditEvent).where(AuditEvent.object_id == op.id)).one()
+    assert event.details["orders_withdrawn"] == 1 and event.details["changed"] == [
+        "code_name", "latest_end", "priority", "sites"]
+    # A site with orders (even withdrawn ones) cannot be removed: they still point at it.
+    other = service.validate(session, data=op_input())
+    with pytest.raises(Conflict, match="cannot be removed"):
+        service.update_operation(session, operation=op, data=other, version=2,
+                                 actor=people["th"])
