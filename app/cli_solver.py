@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from app.solver.loader import DocumentError, load_plan, load_scenario
-from app.solver.schema import Plan, Scenario
+from app.solver.schema import Plan, Scenario, ScheduledOperation
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Machine-readable JSON on stdout.")]
 
@@ -144,7 +144,7 @@ def solve_command(
 ) -> None:
     """Solve a scenario into a plan; live progress on stderr, a summary at the end."""
     from app.solver.instance import Instance
-    from app.solver.replan import count_changed_orders, pinned_operations, preferred_operations
+    from app.solver.replan import pinned_operations, preferred_operations
     from app.solver.solve import SolveOptions, solve
 
     if pin is not None and stable is not None:
@@ -169,14 +169,27 @@ def solve_command(
     report = _check_result(the_scenario, plan)
     write_atomically(output, plan.to_json_dict())
     summary = _summary(result, plan, report.objective, output)
-    if pin:
-        summary["pinned"] = len(fixed)
-    if stable and earlier is not None:
-        summary["changed_orders"] = count_changed_orders(earlier, plan)
+    if earlier is not None:
+        summary.update(_replan_summary(earlier, plan, fixed if pin else None))
     if as_json:
         emit_json(summary)
     else:
         typer.echo(_summary_text(summary))
+
+
+def _replan_summary(
+    earlier: Plan, plan: Plan, pinned: list[ScheduledOperation] | None
+) -> dict[str, Any]:
+    """With --pin: what was kept and what was not; with --stable: how many orders changed."""
+    from app.solver.replan import count_changed_orders
+
+    if pinned is None:
+        return {"changed_orders": count_changed_orders(earlier, plan)}
+    kept = {op.id for op in pinned}
+    return {
+        "pinned": len(pinned),
+        "not_pinned": [op.id for op in earlier.operations if op.id not in kept],
+    }
 
 
 def _print_progress(progress: Any) -> None:
@@ -233,6 +246,9 @@ def _summary_text(summary: dict[str, Any]) -> str:
     ]
     if "pinned" in summary:
         lines.append(f"pinned from the earlier plan: {summary['pinned']} operations")
+        if summary["not_pinned"]:
+            dropped = ", ".join(summary["not_pinned"])
+            lines.append(f"no longer valid, so not pinned: {dropped}")
     if "changed_orders" in summary:
         lines.append(f"tasking orders changed since the earlier plan: {summary['changed_orders']}")
     lines.append(f"plan written to {summary['plan']}")

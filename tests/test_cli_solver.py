@@ -198,3 +198,18 @@ def test_same_seed_one_worker_gives_identical_files(tmp_path: Path) -> None:
         assert solve(scenario, *args).exit_code == 0
         files.append(out.read_bytes())
     assert files[0] == files[1]
+
+
+def test_pin_skips_operations_no_longer_valid(world: tuple[Path, Path], tmp_path: Path) -> None:
+    doc = scenario_dict()
+    doc["units"][1]["available"] = [  # U-TH2, OP-1's investigator, gone on Dec 2
+        {"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}
+    ]
+    changed = write(tmp_path / "changed.json", doc)
+    out = tmp_path / "pinned.json"
+    result = solve(str(changed), "-o", str(out), "--pin", str(world[1]), "--time-limit", "3")
+    assert result.exit_code == 0, result.output
+    assert "pinned from the earlier plan: 1 operations" in result.stdout
+    assert "no longer valid, so not pinned: OP-1" in result.stdout
+    op2 = next(op for op in json.loads(out.read_text())["operations"] if op["id"] == "OP-2")
+    assert op2["start"] == "2026-12-01T10:00:00Z"
