@@ -129,7 +129,7 @@ def describe(tasking: TaskingView) -> str:
     if tasking.staging:
         staging = tasking.staging
         when = tasking.rendezvous_at
-        at = f": {format_both(when, staging.timezone)}" if when else ""
+        at = f", by {format_both(when, staging.timezone)}" if when else ""
         lines.append(f"Rendezvous / staging: {staging.name}{at}")
     if passage and passage.back:
         where = passage.crossing

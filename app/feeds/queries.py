@@ -178,6 +178,8 @@ def _view(raw: Any, zones: dict[str, tuple[str, ...]], show_unit: bool) -> Taski
         depart=row.depart,
         return_at=row.return_at,
         h_hour=row.start,
+        # The plan has the unit on site, at its staging region, from H-hour.
+        rendezvous_at=row.start,
         home_timezone=row.home_tz,
         unit_callsign=row.callsign,
         role=row.capability,

@@ -46,7 +46,7 @@ def test_description_gives_every_step_in_utc_and_local_time() -> None:
         " / 2026-12-01 08:00 Asia/Bangkok (UTC+07:00)",
         "H-hour: 2026-12-01 03:00 UTC / 2026-12-01 10:00 Asia/Bangkok (UTC+07:00)"
         " / 2026-12-01 09:30 Asia/Yangon (UTC+06:30)",
-        "Rendezvous / staging: Tachileik staging: 2026-12-01 02:15 UTC"
+        "Rendezvous / staging: Tachileik staging, by 2026-12-01 02:15 UTC"
         " / 2026-12-01 08:45 Asia/Yangon (UTC+06:30)",
         "Crossing back (Mae Sai - Tachileik): 2026-12-01 10:00 UTC"
         " / 2026-12-01 17:00 Asia/Bangkok (UTC+07:00)",
