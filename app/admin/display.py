@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.web import templates
+
+DAILY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
 
 def utc_offset(tz: str) -> timedelta | None:
@@ -38,7 +41,8 @@ def _to_utc(hhmm: str, offset: timedelta) -> str:
 def window_in_utc(window: dict[str, str], tz: str) -> str:
     """`23:30 (day before)–14:00 UTC` for a 06:30–21:00 window in Asia/Bangkok."""
     offset = utc_offset(tz)
-    if offset is None:
+    times = (window.get("from", ""), window.get("to", ""))
+    if offset is None or not all(DAILY_TIME.match(t or "") for t in times):
         return ""
     try:
         return f"{_to_utc(window['from'], offset)}–{_to_utc(window['to'], offset)} UTC"

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from app.admin import users
 from app.admin.common import FieldErrors
 from app.admin.crud import FormDep, add_routes, form_page
+from app.admin.display import window_in_utc
 from app.admin.resources import ALL, USERS
 from app.db import SessionDep
 from app.deps import AdminUser
@@ -31,6 +34,15 @@ def index(request: Request, session: SessionDep, user: AdminUser) -> Response:
 def window_row(request: Request, user: AdminUser) -> Response:
     """One empty daily-window row, added to the crossing form in place."""
     return render(request, "admin/window_row.html", {"row": {"from": "", "to": ""}})
+
+
+@router.get("/admin/crossings-window-utc", include_in_schema=False)
+def window_utc(
+    request: Request, user: AdminUser, open_from: str = "", open_to: str = "", timezone: str = ""
+) -> Response:
+    """What a daily window typed in local time is in UTC (shown next to the row as typed)."""
+    utc = window_in_utc({"from": open_from, "to": open_to}, timezone) if timezone else ""
+    return HTMLResponse(f"= {escape(utc)}" if utc else "")
 
 
 @router.post("/admin/users/{key}/disable", include_in_schema=False)

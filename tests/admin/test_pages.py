@@ -69,6 +69,11 @@ def test_crossing_form_adds_and_removes_window_rows_in_place(admin) -> None:
     row = admin.get("/admin/crossings-window-row", headers=HX).text
     assert 'name="open_from"' in row and 'name="open_to"' in row
     assert 'hx-swap="delete"' in row and "<html" not in row
+    utc = admin.get("/admin/crossings-window-utc", params={
+        "open_from": "06:30", "open_to": "21:00", "timezone": "Asia/Yangon"})
+    assert utc.text == "= 00:00–14:30 UTC"
+    bad = {"open_from": "25:00", "open_to": "26:00", "timezone": "Asia/Yangon"}
+    assert admin.get("/admin/crossings-window-utc", params=bad).text == ""
 
 
 def test_unknown_keys_are_404(admin) -> None:
