@@ -64,9 +64,10 @@ def explain_operation(
     if alone.staffing is None:
         verdict = "no" if alone.proven_impossible else "the diagnosis found no"
         return [
-            f"{verdict} combination of the units that may act at its sites staffs all of "
-            "them at one start: they compete for the same units (a unit serves one site "
-            "per operation) or their times do not line up"
+            f"{verdict} combination of the units that may act at its sites staffs all "
+            f"{len(operation.sites)} of them at any one of its {len(starts)} possible starts: "
+            "each start leaves a requirement, the host-nation unit or the headcount uncovered "
+            "once every unit fills only one requirement of the operation"
         ]
     if busy is None:
         busy = busy_intervals(instance, plan)

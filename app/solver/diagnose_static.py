@@ -7,6 +7,7 @@ Every reason is a proof: it names a rule that no choice of start or units can sa
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from itertools import combinations
 
 from app.solver.instance import Instance
 from app.solver.schema import Operation, Site, Unit
@@ -168,13 +169,9 @@ def _site_total_reasons(
     """Distinct units, host-nation presence and headcount of one site."""
     label = site_label(site)
     reasons = []
-    needed = sum(r.count for r in site.requirements)
-    if len(distinct) < needed:
-        reasons.append(
-            f"{label}: not enough eligible units: it needs {needed} units at once but only "
-            f"{len(distinct)} may fill its requirements ({id_list(list(distinct.values()))}),"
-            " and a unit fills one requirement"
-        )
+    shortage = _shared_shortage(site, by_capability)
+    if shortage:
+        reasons.append(f"{label}: not enough eligible units: {shortage}")
     host = instance.site_country(site)
     if not any(instance.unit_country(u) == host for u in distinct.values()):
         reasons.append(_host_reason(instance, operation, site))
@@ -188,6 +185,27 @@ def _site_total_reasons(
             f"the units that may act there bring at most {best} personnel"
         )
     return reasons
+
+
+def _shared_shortage(site: Site, by_capability: dict[str, list[Unit]]) -> str | None:
+    """Requirements that together need more units than may fill any of them (Hall's rule).
+
+    A unit fills one requirement, so e.g. tactical x1 and investigation x1 cannot both be
+    met by the one unit that has both capabilities.
+    """
+    requirements = site.requirements
+    for size in range(2, len(requirements) + 1):
+        for group in combinations(requirements, size):
+            units = {u.id: u for r in group for u in by_capability[r.capability]}
+            needed = sum(r.count for r in group)
+            if len(units) < needed:
+                what = " and ".join(f"{r.capability} x{r.count}" for r in group)
+                return (
+                    f"{what} need {needed} different units at once but only {len(units)} "
+                    f"may fill them ({id_list(list(units.values()))}), and a unit fills one "
+                    "requirement"
+                )
+    return None
 
 
 def _host_reason(instance: Instance, operation: Operation, site: Site) -> str:

@@ -116,7 +116,25 @@ def test_one_unit_cannot_fill_two_requirements() -> None:
         doc, operation("OP-9", sites=[site("S-9", "MM-KTG", {"tactical": 1, "investigation": 1})])
     )
     text = reasons_for(doc)
-    assert "it needs 2 units at once but only 1 may fill its requirements (U-MM2)" in text
+    assert (
+        "tactical x1 and investigation x1 need 2 different units at once but only 1 may fill "
+        "them (U-MM2)"
+    ) in text
+
+
+def test_two_requirements_share_one_unit_while_a_third_has_plenty() -> None:
+    doc = scenario_dict()
+    doc["units"][2]["operating_regions"] = ["MM-TAC"]  # U-MM1 stays home
+    add_units(
+        doc,
+        unit("U-MMB", agency="MM-MPF", capabilities=["k9"], base="MM-KTG"),
+        unit("U-MMC", agency="MM-MPF", capabilities=["k9"], base="MM-KTG"),
+    )
+    op = operation(
+        "OP-9", sites=[site("S-9", "MM-KTG", {"tactical": 1, "investigation": 1, "k9": 1})]
+    )
+    text = reasons_for(add_operations(doc, op))
+    assert "tactical x1 and investigation x1 need 2 different units at once" in text
 
 
 def test_no_host_nation_unit() -> None:
@@ -359,3 +377,23 @@ def test_crossing_lane_taken_by_the_plan() -> None:
     text = reasons_for(doc, "OP-9", plan)
     assert "with units this plan leaves free, but not within the crossing lanes" in text
     assert "lanes this plan already uses at X-MSI-TAC" in text
+
+
+def test_no_combination_across_sites() -> None:
+    # U-MM2 is the only unit for both S-A and S-B; the k9 pair can only help at S-C.
+    doc = scenario_dict()
+    doc["units"][2]["operating_regions"] = ["MM-TAC"]  # U-MM1 stays home
+    add_units(
+        doc,
+        unit("U-MMB", agency="MM-MPF", capabilities=["k9"], base="MM-KTG"),
+        unit("U-MMC", agency="MM-MPF", capabilities=["k9"], base="MM-KTG"),
+    )
+    sites = [
+        site("S-A", "MM-KTG", {"tactical": 1}),
+        site("S-B", "MM-KTG", {"investigation": 1}),
+        site("S-C", "MM-KTG", {"k9": 1}),
+    ]
+    text = reasons_for(add_operations(doc, operation("OP-9", **DAY2, sites=sites)))
+    assert text.startswith(
+        "no combination of the units that may act at its sites staffs all 3 of them"
+    )
