@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import icalendar
 import pytest
 import vobject
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from ical.calendar_stream import IcsCalendarStream
 
@@ -228,3 +228,22 @@ def test_cancelled_event_does_not_block_time() -> None:
 def test_events_that_end_before_they_start_are_refused() -> None:
     with pytest.raises(ValueError, match="ends before"):
         event(end=H_HOUR - timedelta(hours=3))
+
+
+# Text as calendar users type it: any script, punctuation and line breaks, no controls.
+_TYPED = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\u2028\u2029")
+    | st.sampled_from(["\n", ";", ",", "\\", ":", '"']),
+    min_size=1,
+    max_size=120,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(summary=_TYPED, location=_TYPED)
+def test_parsers_read_back_any_typed_text(summary: str, location: str) -> None:
+    data = render_calendar(summary, [event(summary=summary, location=location)])
+    vevent = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
+    assert (str(vevent["SUMMARY"]), str(vevent["LOCATION"])) == (summary, location)
+    parsed = IcsCalendarStream.calendar_from_ics(data.decode("utf-8")).events[0]
+    assert (parsed.summary, parsed.location) == (summary, location)
