@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
+from app.accounts import service as accounts_service
 from app.accounts.service import hash_password, start_session
 from app.config import get_settings
 from app.db import get_session, make_engine
@@ -120,6 +123,17 @@ def session(engine: Engine) -> Iterator[Session]:
 # --- web client and factories -------------------------------------------------------
 
 TEST_PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_argon2() -> Iterator[None]:
+    """Still argon2id, with tiny cost parameters: the suite hashes many passwords."""
+    original = accounts_service.password_hash
+    accounts_service.password_hash = PasswordHash(
+        (Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)
+    )
+    yield
+    accounts_service.password_hash = original
 
 
 @functools.cache

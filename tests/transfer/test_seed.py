@@ -49,10 +49,14 @@ def test_demo_board_has_the_real_geography_and_every_state(session: Session) -> 
     ).first()
     assert executing is not None and executing.earliest_start <= NOW
     assert summary.counts["operations"] == sum(states.values())
+    # Its export is a valid scenario of exactly the approved operations.
+    exported = load_scenario(export_scenario(session))
+    assert len(exported.operations) == states[OperationState.approved] > 0
+    assert len(exported.units) == _count(session, Unit)
 
 
-def test_taskings_are_published_with_stable_unique_uids(session: Session) -> None:
-    seed_demo(session, now=NOW)
+def test_taskings_and_logins_of_the_demo(session: Session) -> None:
+    summary = seed_demo(session, now=NOW)
     taskings = session.exec(select(Tasking)).all()
     assert taskings and len({t.uid for t in taskings}) == len(taskings)
     aborted = {
@@ -63,10 +67,7 @@ def test_taskings_are_published_with_stable_unique_uids(session: Session) -> Non
         cancelled = tasking.operation_id in aborted
         assert (tasking.status == TaskingStatus.cancelled) == cancelled
         assert tasking.depart <= tasking.start < tasking.end <= tasking.return_at
-
-
-def test_every_role_of_every_agency_can_sign_in(session: Session) -> None:
-    summary = seed_demo(session, now=NOW)
+    # Every role of every agency can sign in.
     roles = Counter(login.role for login in summary.logins)
     assert roles[Role.admin.value] == 1
     assert roles[Role.planner.value] == roles[Role.liaison.value] == 8
@@ -74,19 +75,6 @@ def test_every_role_of_every_agency_can_sign_in(session: Session) -> None:
     user = authenticate(session, username=officer.username, password="demo-unit_officer")
     assert user is not None and user.unit_id is not None
     assert all(u.password_hash.startswith("$argon2id$") for u in session.exec(select(User)))
-
-
-def test_demo_export_is_a_valid_scenario_of_the_approved_operations(session: Session) -> None:
-    seed_demo(session, now=NOW)
-    exported = load_scenario(export_scenario(session))
-    approved = _count_state(session, OperationState.approved)
-    assert len(exported.operations) == approved > 0
-    assert len(exported.units) == _count(session, Unit)
-
-
-def _count_state(session: Session, state: OperationState) -> int:
-    query = select(func.count()).select_from(Operation).where(Operation.state == state)
-    return session.exec(query).one()
 
 
 def test_demo_data_is_deterministic() -> None:
