@@ -31,8 +31,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
-        if self.environment == "production" and self.secret_key == PLACEHOLDER_SECRET:
-            raise ValueError("JOINTOPS_SECRET_KEY must be set to a real secret in production")
+        if self.environment != "dev" and (
+            self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32
+        ):
+            raise ValueError(
+                f"JOINTOPS_SECRET_KEY must be a real secret of 32+ characters in {self.environment}"
+            )
         return self
 
 
