@@ -50,6 +50,33 @@ def explain_operation(
     busy: dict[str, list[Interval]] | None = None,
 ) -> list[str]:
     """The reasons one operation is not in the plan (never empty)."""
+    return merge_sites(_reasons(instance, operation, plan, busy))
+
+
+def merge_sites(reasons: list[str]) -> list[str]:
+    """One reason for several sites when the text after `site X (R): ` is the same."""
+    groups: dict[str, list[str]] = {}  # the text after the label -> the site labels
+    for reason in reasons:
+        label, separator, rest = reason.partition(": ")
+        if not reason.startswith("site ") or not separator:
+            label, rest = "", reason
+        groups.setdefault(rest, []).append(label)
+    merged = []
+    for rest, labels in groups.items():
+        named = [label.removeprefix("site ") for label in labels if label]
+        if not named:
+            merged.append(rest)
+        else:
+            merged.append(f"site{'s' if len(named) > 1 else ''} {', '.join(named)}: {rest}")
+    return merged
+
+
+def _reasons(
+    instance: Instance,
+    operation: Operation,
+    plan: Plan,
+    busy: dict[str, list[Interval]] | None,
+) -> list[str]:
     starts = instance.start_minutes(operation)
     if not starts:
         return [_no_start_reason(instance, operation)]

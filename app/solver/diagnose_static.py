@@ -152,7 +152,7 @@ def _requirement_reason(
         return f"{label}: no {capability} unit may act there: {why}"
     if len(eligible) < count:
         text = (
-            f"{label}: not enough eligible units: it needs {count} {capability} units but "
+            f"{label}: not enough eligible units: {count} {capability} units are needed but "
             f"only {len(eligible)} may act there ({id_list(eligible)})"
         )
         return f"{text}; {why}" if why else f"{text}, and no other unit has the capability"

@@ -133,8 +133,8 @@ def _requirement_reasons(
         head = (
             f"{label}: no {capability} unit that may act there can be there {when}"
             if best == 0
-            else f"{label}: not enough {capability} units can be there {when}: it needs "
-            f"{count}, at most {best} can be there at one start"
+            else f"{label}: not enough {capability} units can be there {when}: "
+            f"{count} needed, at most {best} can be there at one start"
         )
         reasons.append(_with_failures(instance, operation, site, never, starts, head))
     return reasons

@@ -105,7 +105,7 @@ def test_no_crossing_between_the_countries() -> None:
 def test_not_enough_eligible_units_for_the_count() -> None:
     op = operation("OP-9", foreign_support=True, sites=[site("S-9", "MM-TAC", {"tactical": 5})])
     text = reasons_for(add_operations(scenario_dict(), op))
-    assert "it needs 5 tactical units but only 3 may act there (U-TH1, U-MM1, U-MM2)" in text
+    assert "5 tactical units are needed but only 3 may act there (U-TH1, U-MM1, U-MM2)" in text
     assert "no other unit has the capability" in text
 
 
@@ -397,3 +397,12 @@ def test_no_combination_across_sites() -> None:
     assert text.startswith(
         "no combination of the units that may act at its sites staffs all 3 of them"
     )
+
+
+def test_same_reason_for_several_sites_is_given_once() -> None:
+    sites = [site("S-A", "TH-CRI", {"k9": 1}), site("S-B", "TH-MSI", {"k9": 1})]
+    doc = add_operations(scenario_dict(), operation("OP-9", sites=sites))
+    reasons = explain_unscheduled(Instance(make_scenario(doc)), EMPTY_PLAN)["OP-9"]
+    assert reasons == [
+        "sites S-A (TH-CRI), S-B (TH-MSI): no unit in the scenario has the capability 'k9'"
+    ]
