@@ -7,7 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from app.solver.replan import count_changed_orders
-from app.solver.schema import Assignment, Objective, Plan, Scenario, ScheduledOperation
+from app.solver.schema import (
+    Assignment,
+    Objective,
+    Plan,
+    Scenario,
+    ScheduledOperation,
+    format_instant,
+)
 from app.solver.validate import validate_plan
 from app.solver.wording import short_time
 
@@ -110,8 +117,7 @@ class PlanDiff:
 
 
 def short_iso(value: datetime | None) -> str | None:
-    from app.solver.schema import format_instant
-
+    """An optional instant as RFC 3339 UTC text."""
     return None if value is None else format_instant(value)
 
 
