@@ -200,26 +200,41 @@ def decide(
     version: int | None = None,
 ) -> Operation:
     """A host country approves or declines (host approval or consent to foreign units)."""
-    countries = perm.may_decide_for(session, actor, operation)
-    country = country_code or (countries[0] if len(countries) == 1 else None)
-    if country is None or country not in countries:
-        if operation.state != S.proposed:
-            _require_state(operation, {S.proposed}, "approved or declined")
-        raise Forbidden("You may not decide for this country on this operation")
-    if kind not in perm.required_kinds(operation):
-        raise Conflict("Foreign support was not requested for this operation")
+    country = _decision_country(session, actor, operation, country_code, kind)
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
                                "Give a reason for declining")
+    # Compare-and-set first: it locks the row, so a concurrent decision waits, then fails.
+    _compare_and_set(session, operation=operation, version=version)
     _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
                      decision=decision, actor=actor, reason=reason)
     state = _state_after_decision(session, operation, decision)
     extra = {"decline_reason": f"{country}: {reason}"} if decision == Decision.declined else {}
-    _compare_and_set(session, operation=operation, version=version, state=state, **extra)
+    session.execute(update(Operation).where(col(Operation.id) == operation.id)
+                    .values(state=state, **extra).execution_options(synchronize_session=False))
+    session.expire(operation)
     _audit(session, actor=actor, action=f"{decision.value}_{kind.value}", operation=operation,
            country=country, reason=reason, state_to=state)
     return operation
+
+
+def _decision_country(
+    session: Session, actor: User, operation: Operation, country_code: str | None,
+    kind: ApprovalKind,
+) -> str:
+    """The host country the actor decides for, or why they may not."""
+    _require_state(operation, {S.proposed}, "approved or declined")
+    countries = perm.may_decide_for(session, actor, operation)
+    if country_code is None and len(countries) > 1:
+        raise InvalidOperation({"country_code": "say which host country you decide for"},
+                               "Say which host country you decide for")
+    country = country_code or (countries[0] if countries else None)
+    if country is None or country not in countries:
+        raise Forbidden("You may not decide for this country on this operation")
+    if kind not in perm.required_kinds(operation):
+        raise Conflict("Foreign support was not requested for this operation")
+    return country
 
 
 def _state_after_decision(

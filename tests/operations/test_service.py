@@ -129,6 +129,8 @@ def test_only_a_host_countrys_liaison_decides_for_it(session: Session, people) -
                        country_code="MM")
     with pytest.raises(Forbidden):
         service.decide(session, operation=op, actor=people["planner"], decision=Decision.approved)
+    with pytest.raises(InvalidOperation, match="which host country"):
+        service.decide(session, operation=op, actor=people["admin"], decision=Decision.approved)
     service.decide(session, operation=op, actor=people["admin"], decision=Decision.approved,
                    country_code="MM")
     assert op.state == S.proposed
