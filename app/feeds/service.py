@@ -134,17 +134,16 @@ def _content(
     session: Session, *, token: FeedToken, sub: FeedSubscription, user: User, now: datetime
 ) -> tuple[bytes, str, datetime]:
     """The feed's bytes, their SHA-256 and the newest change among its taskings."""
-    scope = scope_query(sub, user)
     name = feed_name(sub, user)
     # Everything the scope and the calendar name depend on, besides the fingerprint.
     key = (token.token_hash, name, user.unit_id, user.agency_id, str(user.role))
-    current = fingerprint(session, scope=scope, now=now)
+    current = fingerprint(session, sub=sub, user=user, now=now)
     newest = max(t for t in (token.created_at, current[3], current[4]) if t is not None)
     entry = feed_cache.get(key, current)
     if entry is None:
-        taskings = load_taskings(
-            session, scope=scope, now=now, show_unit=sub.kind == FeedKind.agency
-        )
+        scope = scope_query(sub, user)
+        show_unit = sub.kind == FeedKind.agency
+        taskings = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
         refresh = get_settings().feed_refresh_minutes
         body = render_calendar(name, feed_events(taskings, now), refresh_minutes=refresh)
         entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), time.monotonic())
