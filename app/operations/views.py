@@ -59,7 +59,11 @@ def board_page(
         "filters": filters, "query": filters.query_string(),
         "may_create": perm.may_create(user),
     }
-    return render(request, "board/board.html", ctx, block="columns")
+    headers = {}
+    if request.headers.get("HX-Trigger") == "board-filters":
+        # The address bar gets the filters without the empty fields the form also sends.
+        headers["HX-Push-Url"] = "/board" + (f"?{ctx['query']}" if ctx["query"] else "")
+    return render(request, "board/board.html", ctx, block="columns", headers=headers)
 
 
 @router.get("/operations/{operation_id}")

@@ -64,6 +64,10 @@ def test_board_filters_and_search(client, session: Session, people, make_operati
     assert "No operation you may see matches" in th.get("/board?q=zzz", headers=HX).text
     polling = th.get("/board?country=MM", headers=HX).text
     assert 'hx-get="/board?country=MM"' in polling
+    from_form = th.get("/board?q=&country=MM&agency=&state=&date=",
+                       headers={**HX, "HX-Trigger": "board-filters"})
+    assert from_form.headers["HX-Push-Url"] == "/board?country=MM"
+    assert "HX-Push-Url" not in th.get("/board?country=MM", headers=HX).headers
 
 
 def test_operation_page_shows_approvals_history_and_actions(
