@@ -35,9 +35,9 @@ PlanCheck = Callable[[Plan], bool]
 def explain_unscheduled(instance: Instance, plan: Plan) -> dict[str, list[str]]:
     """For every operation of the scenario that the plan leaves out, at least one reason."""
     scheduled = {op.id for op in plan.operations}
-    busy = busy_intervals(instance, plan)
+    facts = PlanFacts(instance, plan)
     return {
-        op.id: explain_operation(instance, op, plan, busy)
+        op.id: explain_operation(instance, op, plan, facts)
         for op in instance.scenario.operations
         if op.id not in scheduled
     }
@@ -47,10 +47,10 @@ def explain_operation(
     instance: Instance,
     operation: Operation,
     plan: Plan,
-    busy: dict[str, list[Interval]] | None = None,
+    facts: PlanFacts | None = None,
 ) -> list[str]:
     """The reasons one operation is not in the plan (never empty)."""
-    return merge_sites(_reasons(instance, operation, plan, busy))
+    return merge_sites(_reasons(instance, operation, facts or PlanFacts(instance, plan)))
 
 
 def merge_sites(reasons: list[str]) -> list[str]:
@@ -74,9 +74,9 @@ def merge_sites(reasons: list[str]) -> list[str]:
 def _reasons(
     instance: Instance,
     operation: Operation,
-    plan: Plan,
-    busy: dict[str, list[Interval]] | None,
+    facts: PlanFacts,
 ) -> list[str]:
+    """The first kind of reason that holds, from the most basic to the least."""
     starts = instance.start_minutes(operation)
     if not starts:
         return [_no_start_reason(instance, operation)]
@@ -96,9 +96,7 @@ def _reasons(
             "each start leaves a requirement, the host-nation unit or the headcount uncovered "
             "once every unit fills only one requirement of the operation"
         ]
-    if busy is None:
-        busy = busy_intervals(instance, plan)
-    return _plan_reasons(instance, operation, plan, busy, starts, found, alone.staffing)
+    return _plan_reasons(instance, operation, facts, starts, found, alone.staffing)
 
 
 def _no_start_reason(instance: Instance, operation: Operation) -> str:
@@ -119,6 +117,30 @@ def _no_start_reason(instance: Instance, operation: Operation) -> str:
     )
 
 
+class PlanFacts:
+    """What the diagnosis needs to know about a plan, computed once for all operations."""
+
+    def __init__(self, instance: Instance, plan: Plan) -> None:
+        self.instance = instance
+        self.plan = plan
+        self.busy = busy_intervals(instance, plan)
+        self._baseline: set[str] | None = None
+
+    def new_violations(self, addition: ScheduledOperation) -> list[str]:
+        """What the validator finds wrong with the plan plus the addition, beyond the plan."""
+        from app.solver.validate import validate_plan
+
+        scenario, plan = self.instance.scenario, self.plan
+        if self._baseline is None:
+            self._baseline = {v.message for v in validate_plan(scenario, plan).violations}
+        operations = [*plan.operations, addition]
+        done = {op.id for op in operations}
+        unscheduled = [u for u in plan.unscheduled if u.id not in done]
+        trial = plan.model_copy(update={"operations": operations, "unscheduled": unscheduled})
+        after = validate_plan(scenario, trial).violations
+        return [v.message for v in after if v.message not in self._baseline]
+
+
 def busy_intervals(instance: Instance, plan: Plan) -> dict[str, list[Interval]]:
     """Each unit's busy minutes in the plan, rounded outwards so overlaps are never missed."""
     busy: dict[str, list[Interval]] = {}
@@ -132,20 +154,20 @@ def busy_intervals(instance: Instance, plan: Plan) -> dict[str, list[Interval]]:
 def _plan_reasons(
     instance: Instance,
     operation: Operation,
-    plan: Plan,
-    busy: dict[str, list[Interval]],
+    facts: PlanFacts,
     starts: list[int],
     found: list[Candidate],
     alone: Staffing,
 ) -> list[str]:
     """The operation can be staffed alone: name what in the plan stands in its way."""
+    plan, busy = facts.plan, facts.busy
     free = free_candidates(instance, operation, found, busy)
     beside = staff_alone(instance, operation, free, starts).staffing
     trial_violations: list[str] = []
     if beside is not None:
         addition = to_scheduled(instance, operation, beside, busy, LaneBook(instance, plan))
         if addition is not None:
-            trial_violations = _new_violations(instance, plan, addition)
+            trial_violations = facts.new_violations(addition)
             if not trial_violations:
                 return [
                     f"it fits into this plan as it stands ({_example(instance, beside)}): the "
@@ -254,16 +276,3 @@ def _holders(
 def _example(instance: Instance, staffing: Staffing) -> str:
     units = ", ".join(c.unit.id for c in staffing.picks[:6])
     return f"e.g. at {minute_time(instance, staffing.start)} with {units}"
-
-
-def _new_violations(instance: Instance, plan: Plan, addition: ScheduledOperation) -> list[str]:
-    """What the validator finds wrong with the plan plus the addition, beyond the plan itself."""
-    from app.solver.validate import validate_plan
-
-    operations = [*plan.operations, addition]
-    done = {op.id for op in operations}
-    unscheduled = [u for u in plan.unscheduled if u.id not in done]
-    trial = plan.model_copy(update={"operations": operations, "unscheduled": unscheduled})
-    before = {v.message for v in validate_plan(instance.scenario, plan).violations}
-    after = validate_plan(instance.scenario, trial).violations
-    return [v.message for v in after if v.message not in before]
