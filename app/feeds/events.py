@@ -128,14 +128,23 @@ def describe(tasking: TaskingView) -> str:
     lines.append(f"H-hour: {format_both(tasking.h_hour, *zones)}")
     if tasking.staging:
         staging = tasking.staging
-        when = tasking.rendezvous_at
-        at = f", by {format_both(when, staging.timezone)}" if when else ""
-        lines.append(f"Rendezvous / staging: {staging.name}{at}")
+        lines.append(f"Rendezvous / staging: {staging.name}{_rendezvous_time(tasking)}")
     if passage and passage.back:
         where = passage.crossing
         lines.append(f"Crossing back ({where.name}): {format_both(passage.back, where.timezone)}")
     lines.append(f"Return: {format_both(tasking.return_at, home)}")
     return "\n".join(lines)
+
+
+def _rendezvous_time(tasking: TaskingView) -> str:
+    when = tasking.rendezvous_at
+    if when is None:
+        return ""
+    if when == tasking.h_hour:
+        # Already given above in every zone; repeating it would only add noise.
+        return ", by H-hour"
+    zone = tasking.staging.timezone if tasking.staging else tasking.home_timezone
+    return f", by {format_both(when, zone)}"
 
 
 @lru_cache(maxsize=4096)

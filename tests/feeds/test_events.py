@@ -114,3 +114,9 @@ def test_grace_period_counts_from_last_change_when_no_cancel_time() -> None:
     item = tasking(state="withdrawn", updated_at=changed)
     assert feed_events([item], changed + timedelta(hours=71))
     assert not feed_events([item], changed + timedelta(hours=72))
+
+
+def test_rendezvous_at_h_hour_is_not_repeated() -> None:
+    text = describe(tasking(rendezvous_at=H_HOUR))
+    assert "Rendezvous / staging: Tachileik staging, by H-hour" in text
+    assert text.count("2026-12-01 03:00 UTC") == 1
