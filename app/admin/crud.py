@@ -116,10 +116,11 @@ def save(
     call: Callable[[dict[str, Any]], Any], obj: Any = None,
 ) -> Response:
     """Run a create or update; commit and go back to the list, or show the form again."""
-    values = read_form(res.fields if obj is None else res.edit_fields(), form)
+    fields = res.fields if obj is None else res.edit_fields()
+    values = read_form(fields, form)
     try:
         with integrity_as_conflict(session):
-            key = res.key(call(to_data(res.fields, values)))
+            key = res.key(call(to_data(fields, values)))
             session.commit()
     except AppError as exc:
         # Services check everything before their first write: nothing to undo here.
@@ -146,6 +147,7 @@ def _delete(
 
 def add_routes(router: APIRouter, res: Resource) -> None:
     """Register the list, form and delete routes of one resource (admins only)."""
+
     def list_page(request: Request, session: SessionDep, user: AdminUser,
                   q: str = "", page: int = 1) -> Response:
         found = res.lister(session, q=q, page=page, per_page=res.per_page)
@@ -173,8 +175,10 @@ def add_routes(router: APIRouter, res: Resource) -> None:
     def delete(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
         return _delete(request, session, res, key, user)
 
-    routes: list[Route] = [("", list_page, "GET", "list"), ("/new", new_page, "GET", "new"),
-              ("", create, "POST", "create")]
+    routes: list[Route] = [
+        ("", list_page, "GET", "list"), ("/new", new_page, "GET", "new"),
+        ("", create, "POST", "create"),
+    ]
     if res.updater is not None:
         routes += [("/{key}/edit", edit_page, "GET", "edit"), ("/{key}", update, "POST", "update")]
     if res.deleter is not None:
