@@ -190,12 +190,13 @@ def detail(session: Session, *, user: User, operation: Operation) -> dict[str, A
 def taskings(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
     """Published orders of the operation: unit, site, times, route and crossing times."""
     rows = session.exec(
-        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        select(Tasking, Unit, Site).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .join(Site, col(Site.id) == col(Tasking.site_id))
         .where(Tasking.operation_id == operation_id).order_by(col(Tasking.start))).all()
     crossings = {c.id: c for c in session.exec(select(Crossing).where(
-        col(Crossing.id).in_([t.crossing_id for t, _ in rows if t.crossing_id])))}
-    return [{"t": t, "unit": unit, "crossing": crossings.get(t.crossing_id or "")}
-            for t, unit in rows]
+        col(Crossing.id).in_([t.crossing_id for t, _, _ in rows if t.crossing_id])))}
+    return [{"t": t, "unit": unit, "to_region": site.region_id,
+             "crossing": crossings.get(t.crossing_id or "")} for t, unit, site in rows]
 
 
 def history(session: Session, *, operation_id: str) -> list[dict[str, Any]]:

@@ -119,7 +119,7 @@ def test_published_taskings_give_h_hour_and_routes(
     assert "H-hour:" in card and "2026-12-02 20:30Z" in card
     assert "MM 2026-12-03 03:00 (UTC+06:30)" in card
     page = th.get("/operations/OP-PUB").text
-    assert "RTP-2" in page and "Mae Sai - Tachileik" in page
+    assert "RTP-2" in page and "TH-MSI → Mae Sai - Tachileik → MM-TAC" in page
     assert "out 2026-12-03 02:30 (UTC+07:00)" in page  # crossing hours in its local time
     assert 'action="/operations/OP-PUB/execute"' in page
 
