@@ -25,6 +25,7 @@ import argparse
 import os
 import platform
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -72,6 +74,20 @@ END = "<!-- /board-bench -->"
 README = ROOT / "bench" / "README.md"
 PASSWORD = "bench-password"
 GOALS = {"board": 150.0, "operation": 50.0}
+# What the profile (`--profile`) and repeated runs showed; kept with the figures.
+FINDINGS = """\
+Findings (2026-11-26, pyinstrument on the administrator's board, 250 cards, 128 KB):
+about 60 % of the time is the Jinja render of `templates/board/board.html` block
+`columns` (markupsafe `escape` and `Environment.getattr` on ORM objects and enums per
+card, `fmt_local`/`fmt_utc` in `app/web.py`), about 35 % is `app/operations/queries.py`
+`board()` (ORM loading of 250 `Operation` rows with `UTCDateTime` conversion, then
+`_cards`). The cost grows with the number of cards: the boards of one agency (40-60
+cards) meet the goal. On this machine (2 shared cores, load average 7-10 from other
+jobs) the wall-clock p95 is dominated by waiting for a core: compare the CPU columns.
+One of two 500-request concurrent runs answered 8 requests with 500 / connection
+reset: `database is locked` raised at `BEGIN IMMEDIATE` in `app/db.py` `_on_begin`,
+which takes SQLite's write lock for every transaction, read-only page views included,
+so concurrent readers queue behind each other until the 10 s busy timeout."""
 
 
 # --- the database -----------------------------------------------------------------------
@@ -471,9 +487,23 @@ def report(args: argparse.Namespace, facts: dict[str, Any], rows: list[Row], loa
         f"| {load.users} | {total} | {len(load.errors)} | {load.wall:.1f} | "
         f"{total / load.wall:.1f} | {statistics.median(load.latencies):.0f} | "
         f"{p95(load.latencies):.0f} | {max(load.latencies):.0f} |",
-        END,
     ]
+    if load.errors:
+        kinds = Counter(re.sub(r"^/\S*: ", "", e) for e in load.errors)
+        causes = server_errors()
+        lines += ["", "Errors seen by the clients: " + ", ".join(
+            f"{n} × {kind}" for kind, n in kinds.most_common()) + "; in the server log: "
+            + (", ".join(f"{n} × `{cause}`" for cause, n in causes.most_common(3)) or "nothing")
+            + "."]
+    lines += ["", FINDINGS, END]
     return "\n".join(lines)
+
+
+def server_errors() -> Counter[str]:
+    """The exceptions uvicorn logged during the concurrent run (their last line)."""
+    log = TMP / "uvicorn.log"
+    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
+    return Counter(re.findall(r"^(?:[a-z_]+\.)+\w*Error: .*$", text, flags=re.M))
 
 
 def write_readme(section: str) -> None:
