@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict
-from app.models import Operation, OperationState, Plan
+from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
 from app.solver.loader import ScenarioError, load_plan, load_scenario
 from app.solver.replan import still_valid_operations
-from app.solver.schema import Scenario, ScheduledOperation
+from app.solver.schema import Scenario, ScheduledOperation, format_instant, parse_instant
 from app.transfer.service import _operation_doc as operation_document
 from app.transfer.service import export_scenario
 
@@ -33,7 +34,52 @@ def planning_document(session: Session) -> dict[str, Any]:
     ).all()
     operations = document["operations"] + [operation_document(session, op) for op in scheduled]
     document["operations"] = sorted(operations, key=lambda doc: doc["id"])
+    _block_busy_units(session, document)
     return document
+
+
+def _block_busy_units(session: Session, document: dict[str, Any]) -> None:
+    """Units still out on an operation outside the solve (executing...) are not available.
+
+    Their active taskings' [depart, return) are cut out of the unit's `available` windows,
+    so a new plan never sends a unit that is in the middle of a raid.
+    """
+    busy: dict[str, list[tuple[datetime, datetime]]] = {}
+    query = (
+        select(Tasking)
+        .join(Operation, col(Operation.id) == Tasking.operation_id)
+        .where(Tasking.status == TaskingStatus.active,
+               col(Operation.state).not_in(PLANNED_STATES))
+    )
+    for tasking in session.exec(query):
+        busy.setdefault(tasking.unit_id, []).append((tasking.depart, tasking.return_at))
+    horizon = (parse_instant(document["horizon"]["start"]),
+               parse_instant(document["horizon"]["end"]))
+    for unit in document["units"]:
+        if unit["id"] in busy:
+            unit["available"] = _subtract(unit.get("available"), busy[unit["id"]], horizon)
+
+
+def _subtract(
+    available: list[dict[str, str]] | None,
+    busy: list[tuple[datetime, datetime]],
+    horizon: tuple[datetime, datetime],
+) -> list[dict[str, str]]:
+    """Availability windows minus busy intervals, as scenario windows."""
+    windows = ([horizon] if available is None else
+               [(parse_instant(w["start"]), parse_instant(w["end"])) for w in available])
+    for b_start, b_end in busy:
+        cut = []
+        for start, end in windows:
+            if b_end <= start or b_start >= end:
+                cut.append((start, end))
+                continue
+            if start < b_start:
+                cut.append((start, b_start))
+            if b_end < end:
+                cut.append((b_end, end))
+        windows = cut
+    return [{"start": format_instant(a), "end": format_instant(b)} for a, b in windows]
 
 
 def planning_scenario(session: Session) -> tuple[dict[str, Any], Scenario]:

@@ -13,6 +13,7 @@ from app.planning import service
 from app.planning.scenario import planning_scenario
 from app.planning.worker import claim_next_run, run_job
 from app.solver.loader import load_plan, load_scenario
+from app.solver.schema import parse_instant
 from app.solver.validate import validate_plan
 
 
@@ -148,3 +149,28 @@ def test_published_operations_stay_pinned_unless_released(
     assert released[0] not in third.params["pinned"]
     _, scenario = planning_scenario(tiny_board)
     assert released[0] in {op.id for op in scenario.operations}
+
+
+def test_units_out_on_an_executing_operation_are_not_planned_then(
+    tiny_board: Session, planner: User
+) -> None:
+    from app.models import Operation, OperationState, Tasking
+    from app.planning.publish import publish_plan
+
+    first = _solved(tiny_board, planner)
+    plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == first.id)).one()
+    publish_plan(tiny_board, plan=plan_row, user=planner)
+    busy_op = tiny_board.get(Operation, plan_row.document["operations"][0]["id"])
+    assert busy_op is not None
+    busy_op.state = OperationState.executing
+    tiny_board.add(busy_op)
+    tiny_board.commit()
+    out = tiny_board.exec(select(Tasking).where(Tasking.operation_id == busy_op.id)).all()
+    second = _solved(tiny_board, planner, seed=5)
+    units = {u["id"]: u for u in (second.scenario or {})["units"]}
+    assert busy_op.id not in {op["id"] for op in (second.scenario or {})["operations"]}
+    for tasking in out:
+        for window in units[tasking.unit_id]["available"]:
+            start, end = parse_instant(window["start"]), parse_instant(window["end"])
+            assert end <= tasking.depart or start >= tasking.return_at
+    assert validate_plan(load_scenario(second.scenario or {}), load_plan(second.plan or {})).valid
