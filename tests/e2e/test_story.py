@@ -156,7 +156,8 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     card = scheduled.locator("article.op-card", has_text=CODE_NAME)
     card.wait_for()
     assert "H-hour" in card.inner_text()
-    assert "TH" in card.inner_text() and "MM" in card.inner_text()
+    # H-hour in every zone the operation touches: Thailand UTC+07:00, Myanmar UTC+06:30.
+    assert "(UTC+07:00)" in card.inner_text() and "(UTC+06:30)" in card.inner_text()
     planner.screenshot(path=BOARD_SCREENSHOT, full_page=True)
     card.get_by_role("link", name=CODE_NAME).click()
     assert "scheduled" in planner.get_by_role("heading", level=1).inner_text()
