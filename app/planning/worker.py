@@ -89,8 +89,8 @@ def _run(session: Session, run_id: int) -> RunStatus:
     run = session.get(SolverRun, run_id)
     if run is None:
         raise LookupError(f"no solver run {run_id}")
-    if run.status == RunStatus.queued and not _claim(session, run_id):
-        session.refresh(run)
+    if run.status == RunStatus.queued:
+        _claim(session, run_id)  # run directly (tests, tools): claim it like the loop does
     session.refresh(run)
     if run.status not in WORKING:
         return RunStatus(run.status)
