@@ -150,6 +150,8 @@ class Scene:
     clients: dict[Role, TestClient]
     # Path parameter name -> value, per outsider role (their own feed token, ...).
     params: dict[Role, dict[str, str]] = field(default_factory=dict)
+    # Path parameters with several values to try, per role (every feed token it holds).
+    choices: dict[Role, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _publish_secret(session: Session, operation: Operation) -> None:
@@ -220,13 +222,15 @@ def scene(
     for role, user in outsiders.items():
         values = {"site_id": secrets[0].sites[0].id, "unit_id": "U-TH-1", "key": user.username,
                   "username": user.username, "user_id": str(user.id)}
+        feeds: list[str] = []
         for n, choice in enumerate(tokens.feed_choices(session, user=user)):
             secret_token, row = tokens.create_token(session, user=user, label=f"device {n}",
                                                     choice_key=choice.key)
-            values.setdefault("token", secret_token)
+            feeds.append(secret_token)
             values.setdefault("token_id", str(row.id))
-            values.setdefault("secret", secret_token)
+        values["token"] = values["secret"] = feeds[0]
         scene.params[role] = values
+        scene.choices[role] = {"token": feeds, "secret": feeds}
     session.flush()
     return scene
 
@@ -310,6 +314,16 @@ def _searches(route: Route, secret: str) -> dict[str, str]:
     return {k: v for k, v in values.items() if k in declared} or {"q": name[:10]}
 
 
+def _urls(route: Route, scene: Scene, role: Role, ids: dict[str, str]) -> list[str]:
+    """The route's URL once per value of a path parameter with several (each feed token)."""
+    values = {**ids, **scene.params[role]}
+    several = [p for p in _path_params(route) if p in scene.choices[role]]
+    if not several:
+        return [_url(route, values)]
+    return [_url(route, {**values, several[0]: value})
+            for value in scene.choices[role][several[0]]]
+
+
 def test_lists_searches_exports_and_feeds_never_show_an_invisible_operation(
     session: Session, scene: Scene
 ) -> None:
@@ -324,8 +338,8 @@ def test_lists_searches_exports_and_feeds_never_show_an_invisible_operation(
     ]
     for route in routes:
         for role, client in scene.clients.items():
-            url = _url(route, {**ids, **scene.params[role]})
-            for headers in ({}, {"HX-Request": "true"}):
+            for url, headers in product(_urls(route, scene, role, ids),
+                                        ({}, {"HX-Request": "true"})):
                 where = f"GET {url} as an outside {role.value}{' (htmx)' if headers else ''}"
                 plain = client.get(url, headers=headers)
                 if plain.status_code >= 500:
