@@ -5,12 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import ortools
 from sqlmodel import Session, col, func, select
 
 from app.accounts.service import hash_password
@@ -25,13 +25,22 @@ from app.models import (
     Role,
     Tasking,
     TaskingStatus,
-    Unit,
     User,
 )
-from app.solver.schema import PLAN_FORMAT, SCENARIO_FORMAT, format_instant
+from app.operations import service as operations
+from app.planning.publish import publish_plan
+from app.planning.scenario import pinned_operations, planning_scenario
+from app.solver.greedy import Greedy
+from app.solver.instance import Instance
+from app.solver.loader import load_scenario
+from app.solver.model.plan import build_plan, solution_from_operations
+from app.solver.schema import SCENARIO_FORMAT, format_instant
+from app.solver.validate import validate_plan
 from app.transfer.service import import_scenario
 
 GEOGRAPHY = Path(__file__).parent / "seed_data" / "geography.json"
+# Hand-made operations whose orders cross a border, with the units they need.
+SHOWCASE = Path(__file__).parent / "seed_data" / "showcase.json"
 UNIT_COUNT = 300
 SLOT = timedelta(minutes=15)
 CAPABILITIES = [
@@ -98,6 +107,21 @@ STATE_CYCLE = [
     OperationState.approved,
 ]
 DEMO_PASSWORDS = {role: f"demo-{role.value}" for role in Role}
+ROLES = [Role.admin.value, Role.planner.value, Role.liaison.value, Role.unit_officer.value]
+# The states of operations that are planned and published (and then run, or aborted).
+PLANNED = {
+    OperationState.scheduled,
+    OperationState.executing,
+    OperationState.completed,
+    OperationState.aborted,
+}
+STEPS = {
+    OperationState.executing: ("execute",),
+    OperationState.completed: ("execute", "complete"),
+}
+ABORT_REASON = "Targets moved across the border the night before; no-go."
+# The coordination centre's planner publishes the demo plans.
+PUBLISHER = "cn-mps-planner"
 
 
 @dataclass
@@ -135,12 +159,18 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     now = (now or datetime.now(UTC)).astimezone(UTC)
     rng = random.Random(seed)
     doc = _scenario(rng, now)
-    states = {op["id"]: STATE_CYCLE[i % len(STATE_CYCLE)] for i, op in enumerate(doc["operations"])}
+    states = _states(doc)
     _place_in_time(doc, states, now)
     result = import_scenario(session, data=doc)
-    _apply_states(session, rng, states, now)
+    staff = _demo_staff(session, doc)
+    _unplanned_states(session, states, now)
+    _plan_and_run(session, states, _user(session, PUBLISHER))
     summary = DemoSummary(counts=result.counts)
-    summary.logins = _demo_users(session, doc)
+    agencies = [agency["id"] for agency in doc["agencies"]]
+    summary.logins = sorted(
+        staff + _unit_officers(session, doc, now),
+        key=lambda lg: (agencies.index(lg.agency) if lg.agency else -1, ROLES.index(lg.role)),
+    )
     session.flush()
     return summary
 
@@ -161,9 +191,30 @@ def _scenario(rng: random.Random, now: datetime) -> dict[str, Any]:
             for key in ("countries", "regions", "roads", "crossings", "agreements", "agencies")
         },
     }
-    doc["units"] = _units(rng, geo)
-    doc["operations"] = _operations(rng, geo, day)
+    showcase = json.loads(SHOWCASE.read_text(encoding="utf-8"))
+    doc["units"] = _units(rng, geo) + showcase["units"]
+    doc["operations"] = _operations(rng, geo, day) + [
+        _showcase_operation(op, day) for op in showcase["operations"]
+    ]
     return doc
+
+
+def _showcase_operation(op: dict[str, Any], day: datetime) -> dict[str, Any]:
+    """A hand-made operation of showcase.json as a scenario operation."""
+    start = day + timedelta(days=op["day"], hours=op["hour"])
+    end = start + timedelta(minutes=op["duration_minutes"], hours=36)
+    doc = {k: v for k, v in op.items() if k not in ("day", "hour", "state")}
+    return doc | {"earliest_start": format_instant(start), "latest_end": format_instant(end)}
+
+
+def _states(doc: dict[str, Any]) -> dict[str, OperationState]:
+    """The state each demo operation ends in: dealt in turn, or as showcase.json says."""
+    showcase = json.loads(SHOWCASE.read_text(encoding="utf-8"))
+    fixed = {op["id"]: OperationState(op["state"]) for op in showcase["operations"]}
+    return {
+        op["id"]: fixed.get(op["id"]) or STATE_CYCLE[i % len(STATE_CYCLE)]
+        for i, op in enumerate(doc["operations"])
+    }
 
 
 def _units(rng: random.Random, geo: dict[str, Any]) -> list[dict[str, Any]]:
@@ -234,48 +285,38 @@ def _operations(rng: random.Random, geo: dict[str, Any], day: datetime) -> list[
 
 
 def _place_in_time(doc: dict[str, Any], states: dict[str, OperationState], now: datetime) -> None:
-    """Move executing operations to now and completed ones to the past."""
+    """Give executing operations a window around now and completed ones a past window.
+
+    An executing operation starts one or two hours ago (the planner picks), so it is still
+    running whichever start it gets; a completed one ran three days ago.
+    """
     slot_now = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
     for op in doc["operations"]:
         state = states[op["id"]]
+        duration = timedelta(minutes=op["duration_minutes"])
         if state == OperationState.executing:
-            start = slot_now - timedelta(hours=1)
+            start, end = slot_now - timedelta(hours=2), slot_now - timedelta(hours=1) + duration
         elif state == OperationState.completed:
             start = slot_now - timedelta(days=3)
+            end = start + duration + timedelta(hours=12)
         else:
             continue
         op["earliest_start"] = format_instant(start)
-        op["latest_end"] = format_instant(start + timedelta(minutes=op["duration_minutes"]))
+        op["latest_end"] = format_instant(end)
 
 
-def _apply_states(
-    session: Session, rng: random.Random, states: dict[str, OperationState], now: datetime
-) -> None:
-    """Turn the imported (approved) operations into a board with every workflow state."""
-    plan = Plan(
-        document={
-            "format": PLAN_FORMAT,
-            "scenario": "JointOps demo board",
-            "operations": [],
-            "unscheduled": [],
-        },
-        is_published=True,
-        published_at=now,
-        created_at=now,
-    )
-    session.add(plan)
-    session.flush()
-    pool = _UnitPool(list(session.exec(select(Unit).order_by(col(Unit.id)))))
+def _unplanned_states(session: Session, states: dict[str, OperationState], now: datetime) -> None:
+    """Take the imported (approved) operations that never reach a plan back to their state."""
     for op_id, state in states.items():
         op = session.get(Operation, op_id)
         assert op is not None
-        op.state = state
         if state in (OperationState.draft, OperationState.proposed):
             _withdraw_approvals(session, op, keep_lead_host=state == OperationState.proposed)
         elif state == OperationState.declined:
             _decline(session, op, now)
-        elif state != OperationState.approved:
-            _task(session, rng, op, plan, pool, now)
+        else:
+            continue
+        op.state = state
         session.add(op)
     session.flush()
 
@@ -305,82 +346,53 @@ def _decline(session: Session, op: Operation, now: datetime) -> None:
     op.decline_reason = reason
 
 
-def _task(
-    session: Session,
-    rng: random.Random,
-    op: Operation,
-    plan: Plan,
-    pool: _UnitPool,
-    now: datetime,
-) -> None:
-    """Give each requirement domestic units that are free, as a published tasking."""
-    start = op.earliest_start
-    end = start + timedelta(minutes=op.duration_minutes)
-    taken: set[str] = set()
-    for site in op.sites:
-        country = site.region_id.split("-")[0]
-        for requirement in site.requirements:
-            for _ in range(requirement.count):
-                window = (start, end)
-                unit = pool.free(country, site.region_id, requirement.capability, window, taken)
-                if unit is None:
-                    continue
-                travel = timedelta(minutes=rng.choice([45, 90, 150, 240]))
-                pool.busy.setdefault(unit.id, []).append((start - travel, end + travel))
-                taken.add(unit.id)
-                tasking = Tasking(
-                    uid=tasking_uid(op.id, unit.id),
-                    operation_id=op.id,
-                    unit_id=unit.id,
-                    site_id=site.id,
-                    capability=requirement.capability,
-                    start=start,
-                    end=end,
-                    depart=start - travel,
-                    return_at=end + travel,
-                    plan_id=plan.id,
-                    updated_at=now,
-                )
-                if op.state == OperationState.aborted:
-                    tasking.status, tasking.sequence = TaskingStatus.cancelled, 1
-                    tasking.cancelled_at = now
-                session.add(tasking)
+def _plan_and_run(session: Session, states: dict[str, OperationState], planner: User) -> None:
+    """Plan, publish and run the demo operations the way a planner does on the board.
+
+    The first plan takes every operation meant to reach a plan (operations meant to stay
+    approved are left for the planner to solve). The second, published, keeps the first
+    one's orders and leaves out the operations to be aborted, so their orders are
+    cancelled as a planner's publish cancels them; then the operations service aborts
+    those and marks the executing and completed ones. Only published plans write orders.
+    """
+    planned = {op_id for op_id, state in states.items() if state in PLANNED}
+    first = _publish(session, planner, planned)
+    scheduled = sorted(op["id"] for op in first.document["operations"])
+    _publish(session, planner, {i for i in scheduled if states[i] != OperationState.aborted})
+    for op_id in scheduled:
+        op = session.get(Operation, op_id)
+        assert op is not None
+        state = states[op_id]
+        if state == OperationState.aborted:
+            operations.abort(session, operation=op, actor=planner, reason=ABORT_REASON)
+        for step in STEPS.get(state, ()):
+            operations.advance(session, operation=op, actor=planner, step=step)
     session.flush()
 
 
-def tasking_uid(operation_id: str, unit_id: str) -> str:
-    """A stable calendar UID for the tasking of a unit in an operation."""
-    return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
+def _publish(session: Session, planner: User, operation_ids: set[str]) -> Plan:
+    """Solve these operations of the board's planning scenario (greedy), check, publish."""
+    document, _ = planning_scenario(session)
+    document["operations"] = [op for op in document["operations"] if op["id"] in operation_ids]
+    scenario = load_scenario(document)
+    instance = Instance(scenario)
+    fixed = solution_from_operations(instance, pinned_operations(session, scenario, set()))
+    solution = Greedy(instance).run(fixed, {})
+    version = getattr(ortools, "__version__", "unknown")
+    info = {"status": "GREEDY", "seed": 0, "workers": 1, "ortools": version}
+    plan = build_plan(instance, solution, info)
+    report = validate_plan(scenario, plan)
+    if not report.valid:  # a solver bug: never publish an invalid demo plan
+        raise RuntimeError("the demo plan is invalid: " + "; ".join(map(str, report.violations)))
+    row = Plan(document=plan.to_json_dict())
+    session.add(row)
+    session.flush()
+    publish_plan(session, plan=row, user=planner)
+    return row
 
 
-@dataclass
-class _UnitPool:
-    """The demo units and the busy intervals given to them so far."""
-
-    units: list[Unit]
-    busy: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
-
-    def free(
-        self,
-        country: str,
-        region: str,
-        capability: str,
-        window: tuple[datetime, datetime],
-        taken: set[str],
-    ) -> Unit | None:
-        """The first unit of `country` able to act at `region`, free around `window`."""
-        start, end = window
-        margin = timedelta(hours=5)
-        for unit in self.units:
-            if unit.id in taken or not unit.agency_id.startswith(f"{country}-"):
-                continue
-            if capability not in unit.capabilities:
-                continue
-            if unit.operating_regions is not None and region not in unit.operating_regions:
-                continue
-            if all(e <= start - margin or s >= end + margin for s, e in self.busy.get(unit.id, [])):
-                return unit
-        return None
+def _user(session: Session, username: str) -> User:
+    return session.exec(select(User).where(User.username == username)).one()
 
 
 @functools.cache
@@ -389,28 +401,51 @@ def _demo_hashes() -> dict[Role, str]:
     return {role: hash_password(password) for role, password in DEMO_PASSWORDS.items()}
 
 
-def _demo_users(session: Session, doc: dict[str, Any]) -> list[DemoLogin]:
-    """An admin, and a planner, liaison officer and unit officer for every agency."""
+def _demo_staff(session: Session, doc: dict[str, Any]) -> list[DemoLogin]:
+    """An admin, and a planner and a liaison officer for every agency."""
     hashes = _demo_hashes()
     logins = [_add_user(session, "admin", Role.admin, None, None, hashes)]
-    tasked = set(session.exec(select(Tasking.unit_id)))
     for agency in doc["agencies"]:
-        own = [u["id"] for u in doc["units"] if u["agency"] == agency["id"]]
-        unit = next((u for u in own if u in tasked), own[0] if own else None)
-        for role in (Role.planner, Role.liaison, Role.unit_officer):
-            username = f"{agency['id'].lower()}-{role.value.replace('_', '-')}"
+        for role in (Role.planner, Role.liaison):
             logins.append(
-                _add_user(
-                    session,
-                    username,
-                    role,
-                    agency["id"],
-                    unit if role == Role.unit_officer else None,
-                    hashes,
-                )
+                _add_user(session, _username(agency["id"], role), role, agency["id"], None, hashes)
             )
     session.flush()
     return logins
+
+
+def _unit_officers(session: Session, doc: dict[str, Any], now: datetime) -> list[DemoLogin]:
+    """A unit officer for every agency, of a unit with orders to come where it has one.
+
+    A unit whose orders cross a border comes first, then one with any order to come,
+    then one with past orders only, then the agency's first unit.
+    """
+    hashes = _demo_hashes()
+    rank: dict[str, int] = {}
+    for tasking in session.exec(select(Tasking).order_by(col(Tasking.id))):
+        to_come = tasking.status == TaskingStatus.active and tasking.return_at >= now
+        score = 0 if to_come and tasking.crossing_id else 1 if to_come else 2
+        rank[tasking.unit_id] = min(score, rank.get(tasking.unit_id, 3))
+    logins = []
+    for agency in doc["agencies"]:
+        own = [u["id"] for u in doc["units"] if u["agency"] == agency["id"]]
+        unit = min(own, key=lambda u: (rank.get(u, 3), u)) if own else None
+        logins.append(
+            _add_user(
+                session,
+                _username(agency["id"], Role.unit_officer),
+                Role.unit_officer,
+                agency["id"],
+                unit,
+                hashes,
+            )
+        )
+    session.flush()
+    return logins
+
+
+def _username(agency: str, role: Role) -> str:
+    return f"{agency.lower()}-{role.value.replace('_', '-')}"
 
 
 def _add_user(
