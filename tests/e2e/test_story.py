@@ -89,8 +89,8 @@ def propose(page: Any, server: LiveServer) -> str:
     assert CODE_NAME in heading.inner_text() and "draft" in heading.inner_text()
     assert "Mae Sai" in page.content() and "Tachileik" in page.content()
 
-    page.get_by_role("button", name="Propose to host countries").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Propose to host countries").click()
     assert "proposed" in page.get_by_role("heading", level=1).inner_text()
     return operation_id
 
@@ -102,8 +102,9 @@ def decide_for_own_country(page: Any, operation_id: str, country: str) -> None:
         form = page.locator("form.decide").filter(
             has=page.locator(f"input[name=country_code][value={country}]")
         ).filter(has=page.locator(f"input[name=kind][value={kind}]"))
-        form.get_by_role("button", name="Approve").click()
-        page.wait_for_load_state()
+        # Each decision reloads the page: the next form must carry the new version.
+        with page.expect_navigation():
+            form.get_by_role("button", name="Approve").click()
     approvals = page.locator("section[aria-labelledby=appr]")
     rows = approvals.locator("tbody tr").filter(has_text=country)
     assert rows.count() == 2
