@@ -18,7 +18,7 @@ import ortools
 from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.model.bounds import impossible_alone, priority_bound
-from app.solver.model.builder import SubProblem, add_hint, build_model
+from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
 from app.solver.model.lns import LnsSettings, improve
 from app.solver.model.plan import (
     build_plan,
@@ -26,6 +26,7 @@ from app.solver.model.plan import (
     solution_priority,
     solution_travel,
 )
+from app.solver.model.preference import add_preference_objective
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
 from app.solver.schema import Plan, ScheduledOperation
@@ -138,7 +139,7 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     tracker.bound = priority_bound(instance, impossible)
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
     if planner.candidate_count(free) <= FULL_MODEL_LIMIT:
-        _solve_whole(instance, tracker, fixed, free, settings, deadline)
+        _solve_whole(instance, tracker, fixed, free, settings, deadline, preferred)
     else:
         improve(instance, greedy, free, settings, deadline, options.lns, tracker.offer)
         tracker.status = _lns_status(instance, tracker)
@@ -157,8 +158,12 @@ def _solve_whole(
     free: list,
     settings: RunSettings,
     deadline: float,
+    preferred: Solution,
 ) -> None:
-    """Two phases on the whole model: priority, then travel at that priority."""
+    """Two phases on the whole model: priority, then travel at that priority.
+
+    A third phase keeps as much of `preferred` as possible once both are proven optimal.
+    """
     hint = {k: v for k, v in tracker.best.items() if k not in fixed}
     model = build_model(SubProblem(instance, free, fixed=fixed, hint=hint))
     fixed_priority = solution_priority(instance, fixed)
@@ -190,6 +195,27 @@ def _solve_whole(
         tracker.offer({**fixed, **outcome.solution})
     optimal = proven and outcome.status == "OPTIMAL"
     tracker.status = "OPTIMAL" if optimal else _lns_status(instance, tracker)
+    if optimal and outcome.solution is not None and preferred:
+        _keep_preferred(model, outcome.solution, preferred, settings, deadline, tracker, fixed)
+
+
+def _keep_preferred(
+    model: ScheduleModel,
+    best: Solution,
+    preferred: Solution,
+    settings: RunSettings,
+    deadline: float,
+    tracker: _Tracker,
+    fixed: Solution,
+) -> None:
+    """Phase 3: at optimal priority and travel, keep the previous plan's choices."""
+    model.model.add(model.travel <= solution_travel(best))
+    if not add_preference_objective(model, preferred):
+        return
+    add_hint(model, best)
+    outcome = run(model, _phase_settings(settings, deadline - time.monotonic(), tracker, None))
+    if outcome.solution is not None:
+        tracker.offer({**fixed, **outcome.solution})
 
 
 def _phase_settings(

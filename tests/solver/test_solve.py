@@ -1,0 +1,135 @@
+"""The `solve` entry point: determinism, pinned and preferred operations, faults, hooks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from ortools.sat.python import cp_model
+
+from app.solver.instance import Instance
+from app.solver.loader import load_scenario
+from app.solver.schema import ScheduledOperation
+from app.solver.solve import Progress, SolveOptions, solve
+
+from .builders import make_plan, make_scenario, operation, scenario_dict, site, unit
+from .solve_helpers import assert_valid, scheduled, solve_checked
+
+TINY = Path("/work/shared/scenarios/tiny.json")
+
+
+def _plan_bytes(scenario_doc: dict | None = None, **options: object) -> str:
+    scenario = make_scenario(scenario_doc) if scenario_doc else make_scenario()
+    result = solve(
+        Instance(scenario),
+        SolveOptions(time_limit=10, workers=1, seed=7, include_timing=False, **options),
+    )
+    return json.dumps(result.plan.to_json_dict(), sort_keys=True)
+
+
+def test_same_input_same_seed_gives_byte_identical_plans() -> None:
+    assert _plan_bytes() == _plan_bytes()
+
+
+def test_tiny_sample_is_deterministic() -> None:
+    if not TINY.exists():
+        pytest.skip("sample scenarios not present")
+    doc = json.loads(TINY.read_text())
+    first = _plan_bytes(doc)
+    assert first == _plan_bytes(doc)
+    assert "wall_seconds" not in first
+
+
+def test_solver_info_records_how_the_plan_was_made() -> None:
+    result = solve_checked(scenario_dict(), seed=3)
+    info = result.plan.solver
+    assert info is not None and info.status == "OPTIMAL"
+    extra = info.model_extra or {}
+    assert extra["seed"] == 3 and extra["workers"] == 1 and extra["ortools"]
+    assert info.wall_seconds is not None and extra["first_solution_seconds"] is not None
+    assert info.priority_bound == result.priority == 4
+
+
+def test_pinned_operation_is_kept_exactly() -> None:
+    pinned = make_plan().operations[1]  # OP-2 at 10:00Z with U-TH1
+    result = solve_checked(scenario_dict(), fixed=[pinned])
+    kept = next(o for o in result.plan.operations if o.id == "OP-2")
+    assert kept == pinned
+    assert scheduled(result) == {"OP-1", "OP-2"}
+
+
+def test_pinned_operation_blocks_its_units() -> None:
+    # OP-1 would like U-TH1, but the pinned OP-2 holds it at the only time OP-1 fits.
+    doc = scenario_dict()
+    doc["operations"][1] = operation(
+        "OP-2", sites=[site("S-3", "TH-CRI")], fixed_start="2026-12-02T01:00:00Z"
+    )
+    scenario = make_scenario(doc)
+    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1))
+    op2 = next(o for o in first.plan.operations if o.id == "OP-2")
+    result = solve_checked(doc, fixed=[op2])
+    assert next(o for o in result.plan.operations if o.id == "OP-2") == op2
+    assert_valid(scenario, result.plan)
+
+
+def test_preferred_start_is_kept_when_it_costs_nothing() -> None:
+    doc = scenario_dict()
+    doc["units"] = [unit("U-1")]
+    doc["operations"] = [operation("OP-P", sites=[site("S-P", "TH-CRI")])]
+    scenario = make_scenario(doc)
+    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1))
+    previous = first.plan.operations[0]
+    moved = ScheduledOperation.model_validate(
+        {
+            **previous.model_dump(by_alias=True),
+            "start": "2026-12-02T06:00:00Z",
+            "assignments": [
+                {
+                    **a.model_dump(by_alias=True),
+                    "depart": "2026-12-02T06:00:00Z",
+                    "return": "2026-12-02T07:00:00Z",
+                }
+                for a in previous.assignments
+            ],
+        }
+    )
+    result = solve_checked(doc, preferred=[moved])
+    assert result.plan.operations[0].start == moved.start
+
+
+def test_solver_fault_falls_back_to_the_greedy_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+
+    def always_infeasible(self: cp_model.CpSolver, model: cp_model.CpModel, *args: object) -> int:
+        calls.append(1)
+        return cp_model.INFEASIBLE
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", always_infeasible)
+    result = solve_checked(scenario_dict())
+    assert result.status != "INFEASIBLE"
+    assert scheduled(result) == {"OP-1", "OP-2"}  # the greedy plan
+    assert len(calls) >= 3  # the first run and both retries with other parameters
+
+
+def test_progress_is_reported_and_stop_is_honoured() -> None:
+    seen: list[Progress] = []
+    result = solve_checked(scenario_dict(), on_progress=seen.append, should_stop=lambda: True)
+    assert seen and seen[0].priority >= 0 and seen[-1].priority == result.priority
+    assert all(p.bound >= p.priority for p in seen)
+
+
+def test_every_unscheduled_operation_has_a_reason() -> None:
+    doc = scenario_dict()
+    doc["operations"].append(operation("OP-X", sites=[site("S-X", "MM-KTG", {"k9": 1})]))
+    result = solve_checked(doc)
+    (entry,) = [u for u in result.plan.unscheduled if u.id == "OP-X"]
+    assert entry.reasons and all(r.strip() for r in entry.reasons)
+
+
+def test_tiny_sample_solves_to_a_valid_plan() -> None:
+    if not TINY.exists():
+        pytest.skip("sample scenarios not present")
+    scenario = load_scenario(json.loads(TINY.read_text()))
+    result = solve_checked(scenario, time_limit=10)
+    assert result.priority == result.priority_bound
