@@ -51,7 +51,9 @@ def _not_found() -> Response:
     )
 
 
-@router.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"], dependencies=[Public])
+@router.api_route(
+    "/feeds/{token}.ics", methods=["GET", "HEAD"], dependencies=[Public], include_in_schema=False
+)
 def feed(token: str, request: Request, session: SessionDep, now: Clock) -> Response:
     """The iCalendar feed behind a secret token, with ETag and Last-Modified."""
     if not _TOKEN_SHAPE.match(token):
