@@ -25,6 +25,7 @@ ROUTERS = [
     "app.admin.api:router",
     "app.planning.views:router",
     "app.planning.api:router",
+    "app.docs_views:router",
 ]
 
 CSP = (
