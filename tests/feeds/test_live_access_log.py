@@ -7,6 +7,7 @@ server proves it; this test starts one on a throwaway SQLite file (about 3 s).
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -89,7 +90,13 @@ def test_uvicorn_access_log_never_shows_a_feed_token(tmp_path: Path) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "uvicorn.log"
-    env = {**os.environ, "JOINTOPS_DATABASE_URL": url, "JOINTOPS_ENVIRONMENT": "test"}
+    # PYTEST_CURRENT_TEST stays set: the server then starts no solver worker.
+    env = {
+        **os.environ,
+        "JOINTOPS_DATABASE_URL": url,
+        "JOINTOPS_ENVIRONMENT": "test",
+        "JOINTOPS_SECRET_KEY": secrets.token_urlsafe(48),
+    }
     with log.open("wb") as out:
         server = subprocess.Popen(
             [
@@ -110,11 +117,13 @@ def test_uvicorn_access_log_never_shows_a_feed_token(tmp_path: Path) -> None:
         )
         try:
             _wait_until_up(base, server, log)
-            assert httpx.get(f"{base}/feeds/{secret}.ics").status_code == 200
+            response = httpx.get(f"{base}/feeds/{secret}.ics")
+            assert response.status_code == 200, log.read_text(errors="replace")
             assert httpx.get(f"{base}/feeds/{secret}").status_code == 404  # mistyped
         finally:
             server.terminate()
             server.wait(timeout=10)
     text = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in text, text
     assert '"GET /feeds/[redacted] HTTP/1.1" 200' in text
     assert secret not in text
