@@ -1,4 +1,11 @@
-"""A realistic, deterministic demo board: real geography, units, operations in every state."""
+"""A realistic, deterministic demo board: real geography, units, operations in every state.
+
+The board is built the way its users would build it: the scenario is imported, the
+operations meant to be scheduled are solved (greedy, deterministic) from the planning
+scenario, the plan is validated and published by the planning service (which writes the
+tasking orders), and the operations service then aborts some and marks others executing
+or completed. The seed never writes a tasking order itself.
+"""
 
 from __future__ import annotations
 
@@ -53,44 +60,9 @@ CAPABILITIES = [
     "forensics",
     "interpreter",
 ]
-CODE_NAMES = [
-    "Mekong Dawn",
-    "Golden Triangle Sweep",
-    "Lancang Shield",
-    "River Lantern",
-    "Jade Net",
-    "Silent Current",
-    "Bamboo Gate",
-    "Monsoon Hammer",
-    "Dragon Ferry",
-    "Teak Curtain",
-    "Delta Watch",
-    "Cobra Crossing",
-    "Mountain Echo",
-    "Paddy Light",
-    "Lotus Key",
-    "Iron Bridge",
-    "Night Orchid",
-    "Salween Sentinel",
-    "Kunming Relay",
-    "Tonle Sap Tide",
-    "Emerald Ridge",
-    "Hill Tribe Guardian",
-    "Red River Lock",
-    "Mae Sai Quiet",
-    "Elephant Gate",
-    "Sapphire Coast",
-    "Cloud Forest",
-    "Black Kite",
-    "Twin Rivers",
-    "Moonlit Ferry",
-    "Silk Thread",
-    "Falcon Ledger",
-    "Copper Lantern",
-    "Tiger Ford",
-    "Rain Veil",
-    "Blue Pagoda",
-]
+CODE_NAMES: list[str] = json.loads(
+    (Path(__file__).parent / "seed_data" / "code_names.json").read_text(encoding="utf-8")
+)["code_names"]
 # The workflow states in the order they are dealt out to the demo operations.
 STATE_CYCLE = [
     OperationState.approved,
@@ -146,7 +118,19 @@ def existing_demo_logins(session: Session) -> list[DemoLogin]:
         for u in users
         if u.username == "admin" or u.username.endswith(("-planner", "-liaison", "-unit-officer"))
     ]
-    return [DemoLogin(u.username, DEMO_PASSWORDS[u.role], u.role.value, u.agency_id) for u in demo]
+    agencies = list(dict.fromkeys(u.agency_id for u in demo if u.agency_id))
+    logins = [
+        DemoLogin(u.username, DEMO_PASSWORDS[u.role], u.role.value, u.agency_id) for u in demo
+    ]
+    return _in_order(logins, agencies)
+
+
+def _in_order(logins: list[DemoLogin], agencies: list[str]) -> list[DemoLogin]:
+    """The admin first, then each agency's planner, liaison officer and unit officer."""
+    return sorted(
+        logins,
+        key=lambda lg: (agencies.index(lg.agency) if lg.agency else -1, ROLES.index(lg.role)),
+    )
 
 
 def board_is_empty(session: Session) -> bool:
@@ -167,10 +151,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     _plan_and_run(session, states, _user(session, PUBLISHER))
     summary = DemoSummary(counts=result.counts)
     agencies = [agency["id"] for agency in doc["agencies"]]
-    summary.logins = sorted(
-        staff + _unit_officers(session, doc, now),
-        key=lambda lg: (agencies.index(lg.agency) if lg.agency else -1, ROLES.index(lg.role)),
-    )
+    summary.logins = _in_order(staff + _unit_officers(session, doc, now), agencies)
     session.flush()
     return summary
 
