@@ -1,0 +1,135 @@
+"""Solver benchmark: solve sample scenarios, each in its own process, and record the results.
+
+Usage: .venv/bin/python bench/solver.py [name[:seconds] ...] [--dir DIR] [--no-write]
+Defaults: the five samples with the goal time limits. The table goes to stdout and into
+bench/README.md between the `<!-- solver-bench -->` markers (other sections are kept).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+README = ROOT / "bench" / "README.md"
+START, END = "<!-- solver-bench -->", "<!-- /solver-bench -->"
+DEFAULT = {"tiny": 10.0, "small": 30.0, "medium": 30.0, "large": 60.0, "xl": 180.0}
+SAMPLES = Path("/work/shared/scenarios")
+
+
+def run_one(path: Path, limit: float) -> dict[str, object]:
+    """Solve one scenario in this process and measure it (called in the child)."""
+    sys.path.insert(0, str(ROOT))
+    from app.solver.instance import Instance
+    from app.solver.loader import load_scenario
+    from app.solver.solve import Progress, SolveOptions, solve
+    from app.solver.validate import validate_plan
+
+    scenario = load_scenario(json.loads(path.read_text()))
+    started = time.monotonic()
+    proven: list[float] = []
+
+    def on_progress(progress: Progress) -> None:
+        if progress.gap == 0 and not proven:
+            proven.append(progress.elapsed)
+
+    result = solve(Instance(scenario), SolveOptions(time_limit=limit, on_progress=on_progress))
+    end_to_end = time.monotonic() - started
+    report = validate_plan(scenario, result.plan)
+    return {
+        "priority": result.priority,
+        "bound": result.priority_bound,
+        "travel": result.travel_minutes,
+        "status": result.status,
+        "first": result.first_solution_seconds,
+        "proven": proven[0] if proven else None,
+        "solve": result.wall_seconds,
+        "total": end_to_end,
+        "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "valid": report.valid,
+        "greedy_priority": result.greedy_priority,
+        "greedy_travel": result.greedy_travel_minutes,
+    }
+
+
+def _seconds(value: object) -> str:
+    return "–" if value is None else f"{float(value):.1f}"  # type: ignore[arg-type]
+
+
+def row(name: str, limit: float, r: dict[str, object]) -> str:
+    """One markdown table row."""
+    priority, bound = int(r["priority"]), int(r["bound"])  # type: ignore[call-overload]
+    gap = 100 * (bound - priority) / bound if bound else 0.0
+    greedy_travel = int(r["greedy_travel"])  # type: ignore[call-overload]
+    travel = int(r["travel"])  # type: ignore[call-overload]
+    saved = 100 * (greedy_travel - travel) / greedy_travel if greedy_travel else 0.0
+    return (
+        f"| {name} | {limit:g} | {priority} | {bound} | {gap:.2f} % | {travel} | {r['status']} "
+        f"| {_seconds(r['first'])} | {_seconds(r['proven'])} | {_seconds(r['solve'])} "
+        f"| {_seconds(r['total'])} | {float(r['memory_mb']):.0f} "  # type: ignore[arg-type]
+        f"| {'yes' if r['valid'] else 'NO'} | {r['greedy_priority']} / {greedy_travel} "
+        f"| {saved:.1f} % |"
+    )
+
+
+HEADER = (
+    "| scenario | limit s | priority | bound | gap | travel min | status | first plan s "
+    "| priority proven s | solve s | total s | peak MB | valid | greedy prio / travel "
+    "| travel vs greedy |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def write_readme(table: str, command: str) -> None:
+    """Replace the section between the markers, keeping everything else."""
+    text = README.read_text() if README.exists() else "# Benchmarks\n"
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = (
+        f"{START}\n## Solver benchmark\n\nMeasured {stamp} with `{command}` (2 workers, "
+        f"seed 0; shared 2-core machine, so timings are noisy).\n\n{table}\n{END}"
+    )
+    if START in text and END in text:
+        before, rest = text.split(START, 1)
+        after = rest.split(END, 1)[1]
+        text = before + section + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    README.write_text(text)
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--child"]:
+        print(json.dumps(run_one(Path(argv[1]), float(argv[2]))))
+        return
+    directory = SAMPLES
+    if "--dir" in argv:
+        directory = Path(argv[argv.index("--dir") + 1])
+    names = [a for i, a in enumerate(argv) if not a.startswith("--") and argv[i - 1] != "--dir"]
+    jobs = [
+        (n.split(":")[0], float(n.split(":")[1]) if ":" in n else DEFAULT.get(n, 30.0))
+        for n in names
+    ] or list(DEFAULT.items())
+    rows = []
+    for name, limit in jobs:
+        path = directory / f"{name}.json"
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", str(path), str(limit)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        rows.append(row(name, limit, json.loads(child.stdout.strip().splitlines()[-1])))
+        print(rows[-1], flush=True)
+    table = HEADER + "\n" + "\n".join(rows)
+    print(table)
+    if "--no-write" not in argv:
+        write_readme(table, "python bench/solver.py " + " ".join(argv))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
