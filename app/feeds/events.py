@@ -7,7 +7,7 @@ calendar clouds cache whatever we publish, and a TLP:RED operation shows only "B
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -18,6 +18,8 @@ CANCEL_GRACE = timedelta(hours=72)
 # Tasking states that end a deployment; the feed shows them as STATUS:CANCELLED.
 CANCELLED_STATES = frozenset({"aborted", "withdrawn", "cancelled"})
 TLP_LABELS = ("RED", "AMBER", "GREEN", "CLEAR")
+# RFC 5545 CLASS per label: CONFIDENTIAL says "only the times" to apps that honour it.
+_CLASS_OF_TLP = {"RED": "CONFIDENTIAL", "AMBER": "PRIVATE", "GREEN": "PRIVATE", "CLEAR": "PUBLIC"}
 
 
 @dataclass(frozen=True)
@@ -39,7 +41,7 @@ class CrossingPassage:
 
 @dataclass(frozen=True)
 class TaskingView:
-    """What the feed needs to know of one published tasking."""
+    """What the feed needs to know of one published tasking (naive instants are UTC)."""
 
     uid: str
     code_name: str
@@ -150,30 +152,25 @@ def _rendezvous_time(tasking: TaskingView) -> str:
 @lru_cache(maxsize=4096)
 def to_event(tasking: TaskingView) -> FeedEvent:
     """One calendar event for one tasking, spanning departure to return."""
+    label = tasking.tlp_label
     # Need-to-know: a TLP:RED operation leaves only its times in the calendar cloud.
-    busy = FeedEvent(
+    red = label == "RED"
+    # Apps that ignore STATUS (some Android sync adapters) still show the word.
+    prefix = "Cancelled: " if tasking.is_cancelled else ""
+    suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
+    return FeedEvent(
         uid=tasking.uid,
         sequence=tasking.sequence,
-        summary="Busy",
+        summary="Busy" if red else f"{prefix}{tasking.code_name}{suffix}",
         start=tasking.depart,
         end=tasking.return_at,
         dtstamp=tasking.updated_at,
         last_modified=tasking.updated_at,
+        description=None if red else describe(tasking),
+        location=None if red or tasking.staging is None else tasking.staging.name,
         status=CANCELLED if tasking.is_cancelled else CONFIRMED,
-        classification="CONFIDENTIAL",
-    )
-    if tasking.tlp_label == "RED":
-        return busy
-    # Apps that ignore STATUS (some Android sync adapters) still show the word.
-    prefix = "Cancelled: " if tasking.is_cancelled else ""
-    suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
-    return replace(
-        busy,
-        summary=f"{prefix}{tasking.code_name}{suffix}",
-        description=describe(tasking),
-        location=tasking.staging.name if tasking.staging else None,
-        categories=(f"TLP:{tasking.tlp_label}",),
-        classification="PUBLIC" if tasking.tlp_label == "CLEAR" else "PRIVATE",
+        categories=() if red else (f"TLP:{label}",),
+        classification=_CLASS_OF_TLP[label],
     )
 
 

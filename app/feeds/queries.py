@@ -11,7 +11,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, or_
+from sqlalchemy import ColumnElement, DateTime, Select, bindparam, case, func, or_, type_coerce
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -40,23 +40,31 @@ _site_country = aliased(Country)
 _withdrawn = col(Tasking.status) == TaskingStatus.cancelled
 _aborted = col(Operation.state) == OperationState.aborted
 
+
+def _instant(column: Any, key: str) -> Any:
+    """An instant column read without the UTCDateTime wrapper, labelled `key`."""
+    # The wrapper's per-value processing was half the query time of a 500-event feed.
+    # SQLite then gives naive datetimes, which the feed code reads as UTC (as stored).
+    return type_coerce(col(column), DateTime()).label(key)
+
+
 COLUMNS: tuple[Any, ...] = (
     col(Tasking.uid).label("uid"),
     col(Tasking.operation_id).label("operation_id"),
     col(Tasking.status).label("status"),
     col(Tasking.sequence).label("sequence"),
-    col(Tasking.updated_at).label("updated_at"),
-    col(Tasking.cancelled_at).label("cancelled_at"),
-    col(Tasking.start).label("start"),
-    col(Tasking.depart).label("depart"),
-    col(Tasking.return_at).label("return_at"),
-    col(Tasking.cross_out).label("cross_out"),
-    col(Tasking.cross_back).label("cross_back"),
+    _instant(Tasking.updated_at, "updated_at"),
+    _instant(Tasking.cancelled_at, "cancelled_at"),
+    _instant(Tasking.start, "start"),
+    _instant(Tasking.depart, "depart"),
+    _instant(Tasking.return_at, "return_at"),
+    _instant(Tasking.cross_out, "cross_out"),
+    _instant(Tasking.cross_back, "cross_back"),
     col(Tasking.capability).label("capability"),
     col(Operation.code_name).label("code_name"),
     col(Operation.tlp).label("tlp"),
     col(Operation.state).label("op_state"),
-    col(Operation.updated_at).label("op_updated"),
+    _instant(Operation.updated_at, "op_updated"),
     col(Unit.callsign).label("callsign"),
     col(_home_country.timezone).label("home_tz"),
     col(Region.name).label("region"),
@@ -154,19 +162,19 @@ def load_taskings(
     statement = _feed_select(COLUMNS, scope)
     params = {"cutoff": now - CANCEL_GRACE}
     rows = session.exec(statement, params=params).all()  # type: ignore[call-overload]
-    zones = _operation_zones(session, {row.operation_id for row in rows})
+    zones = _operation_zones(session, scope) if rows else {}
     return [_view(row, zones, show_unit) for row in rows]
 
 
-def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, tuple[str, ...]]:
-    """The time zones of the countries each operation's sites are in."""
-    if not operation_ids:
-        return {}
+def _operation_zones(session: Session, scope: Select[Any]) -> dict[str, tuple[str, ...]]:
+    """The time zones of the countries the sites of the scope's operations are in."""
+    # A subquery rather than a list of ids: 500 bound parameters cost more than the query.
+    operations = select(Tasking.operation_id).where(col(Tasking.id).in_(scope))
     query = (
         select(Site.operation_id, Country.timezone)
         .join(Region, col(Region.id) == Site.region_id)
         .join(Country, col(Country.code) == Region.country_code)
-        .where(col(Site.operation_id).in_(operation_ids))
+        .where(col(Site.operation_id).in_(operations))
         .distinct()
     )
     zones: dict[str, list[str]] = {}
