@@ -258,7 +258,10 @@ def abort(
         raise InvalidOperation({"reason": "give a reason for aborting"},
                                "Give a reason for aborting")
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
-    _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip())
+    # A no-go must reach the units at once: their calendars show the orders as cancelled.
+    withdrawn = _withdraw_orders(session, operation_id=operation.id)
+    _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip(),
+           orders_withdrawn=withdrawn or None)
     return operation
 
 

@@ -257,3 +257,27 @@ def test_editing_a_scheduled_operation_withdraws_its_orders(
     with pytest.raises(Conflict, match="cannot be removed"):
         service.update_operation(session, operation=op, data=other, version=2,
                                  actor=people["th"])
+
+
+def test_aborting_a_scheduled_operation_cancels_its_orders(
+    session: Session, people, make_operation
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from app.models import Tasking, TaskingStatus
+
+    op = make_operation(session, "TH-RTP", {"TH-MSI": {"tactical": 1}}, state=S.scheduled)
+    start = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    session.add(Tasking(uid="t-ab@jointops", operation_id=op.id, unit_id="U-TH-1",
+                        site_id=op.sites[0].id, capability="tactical", start=start,
+                        end=start + timedelta(hours=4), depart=start - timedelta(hours=1),
+                        return_at=start + timedelta(hours=5), sequence=1))
+    session.flush()
+    service.abort(session, operation=op, actor=people["planner"], reason="compound empty")
+    order = session.exec(select(Tasking).where(Tasking.uid == "t-ab@jointops")).one()
+    assert op.state == S.aborted
+    assert order.status == TaskingStatus.cancelled and order.sequence == 2
+    assert order.cancelled_at is not None
+    event = session.exec(select(AuditEvent).where(AuditEvent.object_id == op.id,
+                                                  AuditEvent.action == "abort")).one()
+    assert event.details["orders_withdrawn"] == 1
