@@ -74,5 +74,7 @@ def create_app() -> FastAPI:
     app.middleware("http")(_security_headers)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
-        app.include_router(_load(spec))  # type: ignore[arg-type]
+        # HTML pages and downloads stay out of the OpenAPI document: it describes /api/v1.
+        html = spec.partition(":")[0].endswith("views")
+        app.include_router(_load(spec), include_in_schema=not html)  # type: ignore[arg-type]
     return app
