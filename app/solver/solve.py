@@ -29,12 +29,14 @@ from app.solver.model.plan import (
 from app.solver.model.preference import add_preference_objective
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
-from app.solver.schema import Plan, ScheduledOperation
+from app.solver.schema import Operation, Plan, ScheduledOperation
 
 # Above this many (unit, site, capability) candidates the whole model is too slow on two
 # cores (the medium sample, ~10k, found nothing better than the greedy in 30 s): use LNS.
 FULL_MODEL_LIMIT = 4000
 PHASE_ONE_SHARE = 0.5
+# At most this share of the time limit goes to proving operations impossible alone.
+BOUND_SHARE = 0.15
 # Presolve (probing above all) ate most of a step's time on LNS models of ~5k candidates;
 # one presolve round with light probing found and proved insertions in ~2 s instead of
 # nothing in 10 s. Probing level 0 is avoided (OR-Tools 9.15 reports false INFEASIBLE).
@@ -136,7 +138,8 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         extra=dict(SEARCH_PARAMETERS),
         should_stop=options.should_stop,
     )
-    impossible = impossible_alone(instance, fixed, greedy, settings)
+    bound_deadline = time.monotonic() + BOUND_SHARE * options.time_limit
+    impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
     if planner.candidate_count(free) <= FULL_MODEL_LIMIT:
@@ -159,7 +162,7 @@ def _solve_whole(
     instance: Instance,
     tracker: _Tracker,
     fixed: Solution,
-    free: list,
+    free: list[Operation],
     settings: RunSettings,
     deadline: float,
     preferred: Solution,
@@ -174,16 +177,7 @@ def _solve_whole(
     model.model.add(model.priority <= tracker.bound - fixed_priority)
     proven = solution_priority(instance, tracker.best) >= tracker.bound
     if not proven:
-        add_hint(model, hint)
-        model.model.maximize(model.priority)
-        limit = (deadline - time.monotonic()) * PHASE_ONE_SHARE
-        outcome = run(model, _phase_settings(settings, limit, tracker, None))
-        if outcome.solution is not None:
-            tracker.offer({**fixed, **outcome.solution})
-            hint = outcome.solution
-        if outcome.bound is not None:
-            tracker.bound = min(tracker.bound, fixed_priority + int(outcome.bound + 1e-6))
-        proven = outcome.status == "OPTIMAL"
+        hint, proven = _maximise_priority(model, hint, fixed, settings, deadline, tracker)
     best_priority = solution_priority(instance, hint)
     model.model.clear_objective()
     add_hint(model, hint)
@@ -194,7 +188,7 @@ def _solve_whole(
         model.model.add(model.priority >= best_priority)
         model.model.minimize(model.travel - (model.travel_bound + 1) * model.priority)
     limit = deadline - time.monotonic()
-    outcome = run(model, _phase_settings(settings, limit, tracker, fixed))
+    outcome = run(model, _phase_settings(settings, limit))
     if outcome.solution is not None:
         tracker.offer({**fixed, **outcome.solution})
     optimal = proven and outcome.status == "OPTIMAL"
@@ -217,14 +211,34 @@ def _keep_preferred(
     if not add_preference_objective(model, preferred):
         return
     add_hint(model, best)
-    outcome = run(model, _phase_settings(settings, deadline - time.monotonic(), tracker, None))
+    outcome = run(model, _phase_settings(settings, deadline - time.monotonic()))
     if outcome.solution is not None:
         tracker.offer({**fixed, **outcome.solution})
 
 
-def _phase_settings(
-    settings: RunSettings, limit: float, tracker: _Tracker, fixed: Solution | None
-) -> RunSettings:
+def _maximise_priority(
+    model: ScheduleModel,
+    hint: Solution,
+    fixed: Solution,
+    settings: RunSettings,
+    deadline: float,
+    tracker: _Tracker,
+) -> tuple[Solution, bool]:
+    """Phase 1: the best priority (and its bound) within a share of the remaining time."""
+    add_hint(model, hint)
+    model.model.maximize(model.priority)
+    limit = (deadline - time.monotonic()) * PHASE_ONE_SHARE
+    outcome = run(model, _phase_settings(settings, limit))
+    if outcome.solution is not None:
+        tracker.offer({**fixed, **outcome.solution})
+        hint = outcome.solution
+    if outcome.bound is not None:
+        fixed_priority = solution_priority(tracker.instance, fixed)
+        tracker.bound = min(tracker.bound, fixed_priority + int(outcome.bound + 1e-6))
+    return hint, outcome.status == "OPTIMAL"
+
+
+def _phase_settings(settings: RunSettings, limit: float) -> RunSettings:
     """Run settings for one phase, with the caller's stop hook."""
     return RunSettings(
         max(0.1, limit), settings.workers, settings.seed, settings.extra, settings.should_stop

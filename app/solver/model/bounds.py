@@ -7,6 +7,8 @@ are impossible alone are left out of every later model.
 
 from __future__ import annotations
 
+import time
+
 from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.model.builder import SubProblem, build_model
@@ -17,9 +19,16 @@ ALONE_SECONDS = 2.0
 
 
 def impossible_alone(
-    instance: Instance, fixed: Solution, current: Solution, settings: RunSettings
+    instance: Instance,
+    fixed: Solution,
+    current: Solution,
+    settings: RunSettings,
+    deadline: float,
 ) -> set[str]:
-    """Ids of free operations proven impossible even with no other free operation."""
+    """Ids of free operations proven impossible even with no other free operation.
+
+    Checks stop at `deadline`; operations left unchecked count as possible (a weaker bound).
+    """
     result = set()
     empty = Greedy(instance)
     for schedule in fixed.values():
@@ -28,6 +37,9 @@ def impossible_alone(
     for operation in instance.scenario.operations:
         if operation.id in current or operation.id in fixed:
             continue
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
         placed = empty.place(operation, instance.start_minutes(operation))
         if placed is not None:
             for booking in placed.bookings:
@@ -35,7 +47,7 @@ def impossible_alone(
             continue
         model = build_model(SubProblem(instance, [operation], fixed=fixed))
         model.model.maximize(model.priority)
-        alone = RunSettings(ALONE_SECONDS, settings.workers, settings.seed)
+        alone = RunSettings(min(ALONE_SECONDS, remaining), settings.workers, settings.seed)
         outcome = run(model, alone)
         if outcome.status == "OPTIMAL" and outcome.solution == {}:
             result.add(operation.id)

@@ -42,6 +42,26 @@ def _clip(ranges: list[tuple[int, int]], low: int, high: int) -> list[list[int]]
     return [[max(a, low), min(b, high)] for a, b in ranges if max(a, low) <= min(b, high)]
 
 
+def passage_ranges(
+    instance: Instance, operation: OperationVars, route: Route
+) -> tuple[list[list[int]], list[list[int]]] | None:
+    """Allowed outbound and return passage starts of a border route, or None if empty."""
+    assert route.crossing is not None
+    duration = operation.operation.duration_minutes
+    first, last = operation.starts[0], operation.starts[-1]
+    opening = passage_domain(instance.crossing_open[route.crossing], route.transit)
+    latest_out = last - route.transit - route.to_site
+    earliest_out = max(route.to_crossing, first - route.transit - route.to_site - MAX_WAIT)
+    earliest_back = first + duration + route.to_site
+    latest_back = min(
+        last + duration + route.to_site + MAX_WAIT,
+        instance.horizon_minutes - route.transit - route.to_crossing,
+    )
+    out_ranges = _clip(opening, earliest_out, latest_out)
+    back_ranges = _clip(opening, earliest_back, latest_back)
+    return (out_ranges, back_ranges) if out_ranges and back_ranges else None
+
+
 def add_trip(
     model: cp_model.CpModel,
     instance: Instance,
@@ -51,34 +71,24 @@ def add_trip(
 ) -> TripVars | None:
     """Variables and constraints of one route choice; None when it can never be used."""
     name = f"{candidate.unit},{candidate.site},{route.crossing or 'domestic'}"
-    is_chosen = model.new_bool_var(f"takes_route[{name}]")
     duration = operation.operation.duration_minutes
     start = operation.start
     if route.crossing is None:
+        is_chosen = model.new_bool_var(f"takes_route[{name}]")
         busy = model.new_optional_fixed_size_interval_var(
             start - route.to_site, duration + 2 * route.to_site, is_chosen, f"busy[{name}]"
         )
         return TripVars(candidate, route, is_chosen, busy)
-    horizon = instance.horizon_minutes
-    opening = passage_domain(instance.crossing_open[route.crossing], route.transit)
-    latest_out = operation.starts[-1] - route.transit - route.to_site
-    earliest_back = operation.starts[0] + duration + route.to_site
-    earliest_out = operation.starts[0] - route.transit - route.to_site - MAX_WAIT
-    latest_back = operation.starts[-1] + duration + route.to_site + MAX_WAIT
-    out_ranges = _clip(opening, max(route.to_crossing, earliest_out), latest_out)
-    back_ranges = _clip(
-        opening, earliest_back, min(latest_back, horizon - route.transit - route.to_crossing)
-    )
-    if not out_ranges or not back_ranges:
+    ranges = passage_ranges(instance, operation, route)
+    if ranges is None:
         return None
-    cross_out = model.new_int_var_from_domain(
-        cp_model.Domain.from_intervals(out_ranges), f"cross_out[{name}]"
-    )
-    cross_back = model.new_int_var_from_domain(
-        cp_model.Domain.from_intervals(back_ranges), f"cross_back[{name}]"
-    )
+    is_chosen = model.new_bool_var(f"takes_route[{name}]")
+    out_domain, back_domain = (cp_model.Domain.from_intervals(r) for r in ranges)
+    cross_out = model.new_int_var_from_domain(out_domain, f"cross_out[{name}]")
+    cross_back = model.new_int_var_from_domain(back_domain, f"cross_back[{name}]")
     model.add(cross_out + route.transit + route.to_site <= start).only_enforce_if(is_chosen)
     model.add(cross_back >= start + duration + route.to_site).only_enforce_if(is_chosen)
+    horizon = instance.horizon_minutes
     size = model.new_int_var(duration + 2 * route.one_way, horizon, f"busy_size[{name}]")
     busy = model.new_optional_interval_var(
         cross_out - route.to_crossing,
