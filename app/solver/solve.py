@@ -266,11 +266,11 @@ def _result(
     }
     if options.include_timing:
         info.update(wall_seconds=round(wall, 3), first_solution_seconds=round(first_seconds, 3))
-    plan = build_plan(instance, best, info)
+    plan = build_plan(instance, best, info, options.fixed)
     if best is not greedy and not _valid(instance, plan):
         info["status"] = "FALLBACK_GREEDY"
         best = greedy
-        plan = build_plan(instance, best, info)
+        plan = build_plan(instance, best, info, options.fixed)
     return SolveResult(
         plan,
         str(info["status"]),

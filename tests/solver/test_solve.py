@@ -133,3 +133,12 @@ def test_tiny_sample_solves_to_a_valid_plan() -> None:
     scenario = load_scenario(json.loads(TINY.read_text()))
     result = solve_checked(scenario, time_limit=10)
     assert result.priority == result.priority_bound
+
+
+def test_pinned_instants_off_the_minute_are_kept_exactly() -> None:
+    pinned_doc = make_plan().operations[1].model_dump(mode="json", by_alias=True)
+    pinned_doc["assignments"][0]["depart"] = "2026-12-01T09:59:30.5Z"
+    pinned_doc["assignments"][0]["return"] = "2026-12-01T11:00:45Z"
+    pinned = ScheduledOperation.model_validate(pinned_doc)
+    result = solve_checked(scenario_dict(), fixed=[pinned])
+    assert next(o for o in result.plan.operations if o.id == "OP-2") == pinned

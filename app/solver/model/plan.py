@@ -69,10 +69,19 @@ def unscheduled_reasons(instance: Instance, plan: Plan) -> dict[str, list[str]]:
         return {}
 
 
-def build_plan(instance: Instance, solution: Solution, solver: dict[str, Any]) -> Plan:
-    """A complete plan: operations, unscheduled with reasons, objective, solver info."""
+def build_plan(
+    instance: Instance,
+    solution: Solution,
+    solver: dict[str, Any],
+    pinned: list[ScheduledOperation] | None = None,
+) -> Plan:
+    """A complete plan: operations, unscheduled with reasons, objective, solver info.
+
+    `pinned` operations appear exactly as given (their instants need not be whole minutes).
+    """
     scenario = instance.scenario
-    operations = scheduled_operations(instance, solution)
+    originals = {o.id: o for o in pinned or []}
+    operations = [originals.get(o.id, o) for o in scheduled_operations(instance, solution)]
     missing = sorted(o.id for o in scenario.operations if o.id not in solution)
     objective = Objective(
         priority=solution_priority(instance, solution), travel_minutes=solution_travel(solution)
