@@ -41,7 +41,7 @@ class CrossingPassage:
 
 @dataclass(frozen=True)
 class TaskingView:
-    """What the feed needs to know of one published tasking (naive instants are UTC)."""
+    """What the feed needs to know of one published tasking."""
 
     uid: str
     code_name: str

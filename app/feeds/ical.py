@@ -58,7 +58,10 @@ class FeedEvent:
 
 def to_utc(value: datetime) -> datetime:
     """The instant in UTC; naive values are already UTC (that is how we store them)."""
-    if value.tzinfo is None:
+    zone = value.tzinfo
+    if zone is UTC:  # the common case, called many times per event: no new object
+        return value
+    if zone is None:
         return value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
 

@@ -7,7 +7,7 @@ objects through the identity map was most of the time of a 500-event feed.
 from __future__ import annotations
 
 from collections import namedtuple
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -43,8 +43,8 @@ _aborted = col(Operation.state) == OperationState.aborted
 
 def _instant(column: Any, key: str) -> Any:
     """An instant column read without the UTCDateTime wrapper, labelled `key`."""
-    # The wrapper's per-value processing was half the query time of a 500-event feed.
-    # SQLite then gives naive datetimes, which the feed code reads as UTC (as stored).
+    # The wrapper's per-value processing was half the query time of a 500-event feed;
+    # _view tags SQLite's naive values as UTC itself, in one step.
     return type_coerce(col(column), DateTime()).label(key)
 
 
@@ -188,16 +188,25 @@ def _operation_zones(session: Session, scope: Select[Any]) -> dict[str, tuple[st
 _Row = namedtuple("_Row", [column.key for column in COLUMNS])  # type: ignore[misc]
 
 
+def _aware(value: Any) -> Any:
+    """Tag a naive instant (SQLite's, read unwrapped) as the UTC it was stored in."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
 def _view(raw: Any, zones: dict[str, tuple[str, ...]], show_unit: bool) -> TaskingView:
     row: Any = _Row._make(raw)
     # The publisher cancels the taskings of an aborted operation; until it has, the feed
     # shows the abort anyway, as a change of status (SEQUENCE + 1) made when the
     # operation changed.
     aborted = row.op_state == OperationState.aborted and row.status != TaskingStatus.cancelled
+    start, op_updated = _aware(row.start), _aware(row.op_updated)
     passage = None
     if row.crossing_name is not None:
         where = Place(row.crossing_name, row.crossing_tz)
-        passage = CrossingPassage(where, out=row.cross_out, back=row.cross_back)
+        out, back = _aware(row.cross_out), _aware(row.cross_back)
+        passage = CrossingPassage(where, out=out, back=back)
     return TaskingView(
         uid=row.uid,
         code_name=row.code_name,
@@ -205,18 +214,18 @@ def _view(raw: Any, zones: dict[str, tuple[str, ...]], show_unit: bool) -> Taski
         state="aborted" if aborted else str(row.status),
         sequence=row.sequence + (1 if aborted else 0),
         # A renamed operation or a changed TLP label is a change of the event too.
-        updated_at=max(row.updated_at, row.op_updated),
-        depart=row.depart,
-        return_at=row.return_at,
-        h_hour=row.start,
+        updated_at=max(_aware(row.updated_at), op_updated),
+        depart=_aware(row.depart),
+        return_at=_aware(row.return_at),
+        h_hour=start,
         # The plan has the unit on site, at its staging region, from H-hour.
-        rendezvous_at=row.start,
+        rendezvous_at=start,
         home_timezone=row.home_tz,
         unit_callsign=row.callsign,
         role=row.capability,
         staging=Place(f"{row.region} ({row.country})", row.site_tz),
         crossing=passage,
         operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
-        cancelled_at=row.cancelled_at or (row.op_updated if aborted else None),
+        cancelled_at=_aware(row.cancelled_at) or (op_updated if aborted else None),
         show_unit=show_unit,
     )
