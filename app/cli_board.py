@@ -40,7 +40,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="jointops-scenario/
 def export_command(
     file: Annotated[str, typer.Argument(help="output file, or - for stdout")] = "-",
 ) -> None:
-    """Export the board (approved operations and all resources) as a scenario."""
+    """Export the board (approved and scheduled operations, all resources) as a scenario."""
     from app.transfer.service import export_scenario
 
     with _session() as session:

@@ -12,28 +12,21 @@ from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
 from app.solver.loader import ScenarioError, load_plan, load_scenario
 from app.solver.replan import still_valid_operations
 from app.solver.schema import Scenario, ScheduledOperation, format_instant, parse_instant
-from app.transfer.service import _operation_doc as operation_document
-from app.transfer.service import export_scenario
+from app.transfer.service import SCENARIO_STATES, export_scenario
+from app.transfer.service import operation_document as operation_document
 
 # Operations the solver plans: approved ones, and scheduled ones (already published,
-# kept in place unless released).
-PLANNED_STATES = (OperationState.approved, OperationState.scheduled)
+# kept in place unless released). The same as the board export's, by definition.
+PLANNED_STATES = SCENARIO_STATES
 
 
 def planning_document(session: Session) -> dict[str, Any]:
     """The board as a jointops-scenario/1 document: approved and scheduled operations.
 
-    Built on the transfer export (approved operations and every resource), with the
-    scheduled operations added in the same shape.
+    The board export (`jointops export`, /admin/export.json) with the same operations,
+    except that units still out on an operation outside the solve are unavailable then.
     """
     document = export_scenario(session)
-    scheduled = session.exec(
-        select(Operation)
-        .where(Operation.state == OperationState.scheduled)
-        .order_by(col(Operation.id))
-    ).all()
-    operations = document["operations"] + [operation_document(session, op) for op in scheduled]
-    document["operations"] = sorted(operations, key=lambda doc: doc["id"])
     _block_busy_units(session, document)
     return document
 

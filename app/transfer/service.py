@@ -279,13 +279,22 @@ def _host_countries(session: Session, operation_id: str) -> set[str]:
 # --- export -----------------------------------------------------------------------------
 
 
-def export_scenario(session: Session, *, user: User | None = None) -> dict[str, Any]:
-    """The board's current state as a jointops-scenario/1 document (approved operations).
+# The operations a plan may schedule, so the scenario of the board: approved ones and
+# scheduled ones (already in the published plan). Proposed ones are not cleared yet;
+# executing, completed and aborted ones are no longer for a plan to place.
+SCENARIO_STATES = (OperationState.approved, OperationState.scheduled)
 
-    With a `user`, only the operations that user has a need to know are included.
+
+def export_scenario(session: Session, *, user: User | None = None) -> dict[str, Any]:
+    """The board's current state as a jointops-scenario/1 document.
+
+    Its operations are those of SCENARIO_STATES (approved and scheduled), the ones the
+    planning scenario solves and the published plan is checked against; resources are
+    all there. With a `user`, only the operations that user has a need to know are
+    included.
     """
     query = visible_operations_query(user) if user is not None else select(Operation)
-    query = query.where(Operation.state == OperationState.approved)
+    query = query.where(col(Operation.state).in_(SCENARIO_STATES))
     operations = session.exec(query.order_by(col(Operation.id))).all()
     config = session.get(BoardConfig, 1) or _default_config(operations)
     return {
@@ -317,7 +326,7 @@ def export_scenario(session: Session, *, user: User | None = None) -> dict[str, 
             for a in _all(session, Agency, Agency.id)
         ],
         "units": [_unit_doc(u) for u in _all(session, Unit, Unit.id)],
-        "operations": [_operation_doc(session, op) for op in operations],
+        "operations": [operation_document(session, op) for op in operations],
     }
 
 
@@ -366,7 +375,8 @@ def _unit_doc(u: Unit) -> dict[str, Any]:
     return doc
 
 
-def _operation_doc(session: Session, op: Operation) -> dict[str, Any]:
+def operation_document(session: Session, op: Operation) -> dict[str, Any]:
+    """One operation as a scenario's `operations[]` entry (foreign support as granted)."""
     doc: dict[str, Any] = {
         "id": op.id,
         "name": op.code_name,

@@ -60,9 +60,12 @@ def test_demo_board_has_the_real_geography_and_every_state(session: Session) -> 
     ).first()
     assert executing is not None and executing.earliest_start <= NOW
     assert summary.counts["operations"] == sum(states.values())
-    # Its export is a valid scenario of exactly the approved operations.
+    # Its export is a valid scenario of exactly the operations a plan may schedule.
     exported = load_scenario(export_scenario(session))
-    assert len(exported.operations) == states[OperationState.approved] > 0
+    assert states[OperationState.approved] > 0 and states[OperationState.scheduled] > 0
+    assert len(exported.operations) == (
+        states[OperationState.approved] + states[OperationState.scheduled]
+    )
     assert len(exported.units) == _count(session, Unit)
 
 

@@ -90,15 +90,22 @@ def test_export_withholds_foreign_support_until_every_host_consents(session: Ses
     assert exported[op_id]["foreign_support"] is False
 
 
-def test_export_contains_only_approved_operations(session: Session) -> None:
+def test_export_contains_the_operations_a_plan_may_schedule(session: Session) -> None:
     doc = _small()
     import_scenario(session, data=doc)
-    op = session.get(Operation, doc["operations"][0]["id"])
-    assert op is not None
-    op.state = OperationState.proposed
+    # One operation in each state (the others stay approved, as imported).
+    states = dict(zip((op["id"] for op in doc["operations"]), OperationState, strict=False))
+    for op_id, state in states.items():
+        op = session.get(Operation, op_id)
+        assert op is not None
+        op.state = state
     session.flush()
     exported_ids = {o["id"] for o in export_scenario(session)["operations"]}
-    assert op.id not in exported_ids and len(exported_ids) == len(doc["operations"]) - 1
+    planned = {OperationState.approved, OperationState.scheduled}
+    expected = {op["id"] for op in doc["operations"]
+                if states.get(op["id"], OperationState.approved) in planned}
+    assert exported_ids == expected
+    assert any(states.get(op_id) == OperationState.scheduled for op_id in exported_ids)
 
 
 def test_invalid_scenario_lists_every_problem_and_writes_nothing(session: Session) -> None:
