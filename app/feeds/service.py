@@ -95,7 +95,7 @@ def serve(session: Session, *, secret: str, now: datetime | None = None) -> Feed
     sub, user = holder.sub, holder.user
     if not may_hold(user, sub, _unit_agency(session, sub)):
         # Access is gone for good (disabled, role or unit changed): drop the token.
-        _update(session, FeedToken, FeedToken.id, holder.token_id, revoked_at=now)
+        _update(session, FeedToken, col(FeedToken.id) == holder.token_id, revoked_at=now)
         audit(
             session,
             action="feed.token.revoked",
@@ -106,22 +106,16 @@ def serve(session: Session, *, secret: str, now: datetime | None = None) -> Feed
         return None
     body, etag, newest = _content(session, holder=holder, now=now)
     feed = _remember(sub, etag=etag, body=body, newest=newest, now=now)
-    if (sub.etag, sub.last_modified) != (feed.etag.strip('"'), feed.last_modified):
-        _update(
-            session,
-            FeedSubscription,
-            FeedSubscription.token_id,
-            holder.token_id,
-            etag=feed.etag.strip('"'),
-            last_modified=feed.last_modified,
-        )
-    _update(session, FeedToken, FeedToken.id, holder.token_id, last_used_at=now)
+    if (sub.etag, sub.last_modified) != (etag, feed.last_modified):
+        served = col(FeedSubscription.token_id) == holder.token_id
+        _update(session, FeedSubscription, served, etag=etag, last_modified=feed.last_modified)
+    _update(session, FeedToken, col(FeedToken.id) == holder.token_id, last_used_at=now)
     audit(session, action="feed.used", token_id=holder.token_id, actor_id=user.id)
     return feed
 
 
-def _update(session: Session, table: Any, key: Any, value: object, **values: object) -> None:
-    session.exec(update(table).where(key == value).values(**values))  # type: ignore[call-overload]
+def _update(session: Session, model: Any, where: Any, **values: object) -> None:
+    session.exec(update(model).where(where).values(**values))  # type: ignore[call-overload]
 
 
 def _unit_agency(session: Session, sub: FeedSubscription) -> str | None:
