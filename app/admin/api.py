@@ -82,7 +82,8 @@ for _path, _lister_fn, _model, _public, _what in RESOURCES:
     )
     router.add_api_route(
         f"/{_path}/{{key}}", _getter(_model, _public, _what), methods=["GET"],
-        response_model=_public, name=f"admin_api_get_{_what}", summary=f"One {_what} by id",
+        response_model=_public, name=f"admin_api_get_{_what}",
+        summary=f"Read one {_what} by its id",
         description="Admins only. 404 when there is no such id.",
         responses={404: {"description": f"No such {_what}"}},
     )

@@ -31,13 +31,23 @@ from app.operations.schemas import (
 )
 from app.operations.views import BoardUser, Filters
 
-router = APIRouter(prefix="/api/v1", tags=["operations API"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["operations API"],
+    responses={401: {"description": "Not signed in"},
+               403: {"description": "Not an administrator, planner or liaison officer"}},
+)
 Step = Annotated[StepIn | None, Body()]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such operation, or not for your eyes"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "Changed by someone else since you read it, or in the wrong state"},
     **NOT_FOUND}
+
+
+def _forbidden(who: str) -> dict[int | str, dict[str, Any]]:
+    """A 403 that says who may do it (a missing CSRF token is 403 too)."""
+    return {403: {"description": f"{who} (or the CSRF token is missing)"}}
 
 
 def _out(session: Session, operation: Operation) -> OperationOut:
@@ -65,7 +75,8 @@ def _approval(country: str, kind: Any, row: Approval | None, names: dict[int, st
                        by=names.get(row.user_id or -1), reason=row.reason)
 
 
-@router.get("/operations", response_model=list[OperationSummary])
+@router.get("/operations", response_model=list[OperationSummary],
+            summary="List the operations I may see (board filters)")
 def list_operations(
     session: SessionDep, user: BoardUser, filters: Filters
 ) -> list[OperationSummary]:
@@ -78,7 +89,8 @@ def list_operations(
 
 
 @router.post("/operations", response_model=OperationOut, status_code=201,
-             responses={403: {"description": "Not a liaison officer of the lead agency"}})
+             summary="Create a draft operation",
+             responses=_forbidden("Not an administrator or a liaison officer of the lead agency"))
 def create_operation(
     session: SessionDep, user: BoardUser, body: OperationCreateIn
 ) -> OperationOut:
@@ -91,7 +103,8 @@ def create_operation(
     return _out(session, operation)
 
 
-@router.get("/operations/{operation_id}", response_model=OperationOut, responses=NOT_FOUND)
+@router.get("/operations/{operation_id}", response_model=OperationOut,
+            summary="Read one operation with its sites and approvals", responses=NOT_FOUND)
 def get_operation(
     session: SessionDep, user: BoardUser, operation: VisibleOperation
 ) -> OperationOut:
@@ -99,7 +112,10 @@ def get_operation(
     return _out(session, operation)
 
 
-@router.patch("/operations/{operation_id}", response_model=OperationOut, responses=CONFLICT)
+@router.patch("/operations/{operation_id}", response_model=OperationOut,
+             summary="Edit an operation (needs its current version)",
+             responses={**CONFLICT,
+                        **_forbidden("Not a liaison officer of the lead agency")})
 def patch_operation(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: OperationPatch
 ) -> OperationOut:
@@ -116,7 +132,9 @@ def patch_operation(
 
 
 @router.post("/operations/{operation_id}/approvals", response_model=OperationOut,
-             responses=CONFLICT)
+             summary="Decide host-nation approval or foreign-unit consent",
+             responses={**CONFLICT,
+                        **_forbidden("You may not decide for this country on this operation")})
 def decide(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: DecisionIn
 ) -> OperationOut:
@@ -129,7 +147,9 @@ def decide(
 
 
 @router.post("/operations/{operation_id}/propose", response_model=OperationOut,
-             responses=CONFLICT)
+             summary="Propose a draft to its host countries",
+             responses={**CONFLICT,
+                        **_forbidden("Not a liaison officer of the lead agency")})
 def propose(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
 ) -> OperationOut:
@@ -141,7 +161,9 @@ def propose(
 
 
 @router.post("/operations/{operation_id}/abort", response_model=OperationOut,
-             responses=CONFLICT)
+             summary="Abort an operation (reason required)",
+             responses={**CONFLICT, **_forbidden(
+                 "Not a planner or a liaison officer of the lead agency")})
 def abort(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: StepIn
 ) -> OperationOut:
@@ -153,7 +175,9 @@ def abort(
 
 
 @router.post("/operations/{operation_id}/execute", response_model=OperationOut,
-             responses=CONFLICT)
+             summary="Mark a scheduled operation executing",
+             responses={**CONFLICT, **_forbidden(
+                 "Not a planner or a liaison officer of the lead agency")})
 def execute(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
 ) -> OperationOut:
@@ -162,7 +186,9 @@ def execute(
 
 
 @router.post("/operations/{operation_id}/complete", response_model=OperationOut,
-             responses=CONFLICT)
+             summary="Mark an executing operation completed",
+             responses={**CONFLICT, **_forbidden(
+                 "Not a planner or a liaison officer of the lead agency")})
 def complete(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
 ) -> OperationOut:
@@ -179,7 +205,8 @@ def _advance(
     return _out(session, operation)
 
 
-@router.get("/approvals", response_model=list[PendingOut])
+@router.get("/approvals", response_model=list[PendingOut],
+            summary="List approvals waiting for my country")
 def pending(session: SessionDep, user: BoardUser) -> list[PendingOut]:
     """Decisions waiting for the caller's country (every host country for administrators)."""
     return [
@@ -189,7 +216,7 @@ def pending(session: SessionDep, user: BoardUser) -> list[PendingOut]:
     ]
 
 
-@router.get("/units", response_model=list[UnitPublic])
+@router.get("/units", response_model=list[UnitPublic], summary="List units I may see")
 def units(session: SessionDep, user: BoardUser) -> list[Any]:
     """Units the caller may see: all for planners and admins, else their agency's."""
     return list(queries.units_for(session, user=user))

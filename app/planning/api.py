@@ -17,7 +17,18 @@ from app.planning.review import run_summary
 from app.planning.tasking import upcoming, viewable_units
 from app.planning.visibility import plan_for, scenario_for, visible_ids
 
-router = APIRouter(prefix="/api/v1", tags=["planning API"])
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["planning API"],
+    responses={401: {"description": "Not signed in"}},
+)
+PLANNERS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not a planner or administrator (for POST and DELETE: or no CSRF token)"}}
+RUN_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such solver run"}, **PLANNERS}
+PLAN_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such plan"}, **PLANNERS}
+BROKEN_BOARD = "the board's data does not form a valid scenario"
 
 
 class RunRequest(BaseModel):
@@ -70,7 +81,12 @@ class TaskingOut(BaseModel):
     updated_at: datetime
 
 
-@router.post("/solver-runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunStarted)
+@router.post(
+    "/solver-runs", status_code=status.HTTP_202_ACCEPTED, response_model=RunStarted,
+    summary="Start a solver run (background job)",
+    responses={409: {"description": f"No approved operations to solve, or {BROKEN_BOARD}"},
+               **PLANNERS},
+)
 def create_run(body: RunRequest, session: SessionDep, user: PlannerUser) -> RunStarted:
     """Queue a solve of the approved operations (published ones pinned unless released)."""
     run = service.start_run(session, user=user, time_limit=body.time_limit, seed=body.seed,
@@ -80,7 +96,8 @@ def create_run(body: RunRequest, session: SessionDep, user: PlannerUser) -> RunS
                       url=f"/api/v1/solver-runs/{run.id}")
 
 
-@router.get("/solver-runs/{run_id}")
+@router.get("/solver-runs/{run_id}", summary="Read a solver run: status, progress, plan",
+            responses=RUN_NOT_FOUND)
 def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Status, progress (priority, bound, gap, elapsed) and the plan once there is one."""
     service.reap_stale_runs(session)
@@ -90,7 +107,11 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     return run_summary(run, service.plan_of_run(session, run=run), ids)
 
 
-@router.delete("/solver-runs/{run_id}", status_code=status.HTTP_202_ACCEPTED)
+@router.delete(
+    "/solver-runs/{run_id}", status_code=status.HTTP_202_ACCEPTED,
+    summary="Stop a solver run and keep its best plan",
+    responses={**RUN_NOT_FOUND, 409: {"description": "The run has already finished"}},
+)
 def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
@@ -109,20 +130,27 @@ def _summary(plan: Any, ids: set[str] | None) -> PlanSummary:
     )
 
 
-@router.get("/plans", response_model=list[PlanSummary])
+@router.get("/plans", response_model=list[PlanSummary], summary="List the latest plans",
+            responses=PLANNERS)
 def list_plans(session: SessionDep, user: PlannerUser) -> list[PlanSummary]:
     """The latest plans, newest first."""
     ids = visible_ids(session, user=user)
     return [_summary(plan, ids) for plan in service.list_plans(session)]
 
 
-@router.get("/plans/published/export")
+@router.get(
+    "/plans/published/export", summary="Export the published plan as jointops-plan/1",
+    responses={404: {"description": "No plan is published"},
+               409: {"description": BROKEN_BOARD.capitalize()}, **PLANNERS},
+)
 def export_published(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The published plan as jointops-plan/1 against the board's planning scenario."""
     return plan_for(visible_ids(session, user=user), published_export(session)) or {}
 
 
-@router.get("/plans/published/scenario")
+@router.get("/plans/published/scenario",
+            summary="Export the planning scenario (the published plan checks against it)",
+            responses=PLANNERS)
 def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The scenario the published export is checked against (approved and scheduled)."""
     from app.planning.scenario import planning_document
@@ -130,14 +158,20 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
     return scenario_for(visible_ids(session, user=user), planning_document(session))
 
 
-@router.get("/plans/{plan_id}")
+@router.get("/plans/{plan_id}", summary="Read a plan as jointops-plan/1",
+            responses=PLAN_NOT_FOUND)
 def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The plan's jointops-plan/1 document."""
     document = service.get_plan(session, plan_id=plan_id).document
     return plan_for(visible_ids(session, user=user), document) or {}
 
 
-@router.post("/plans/{plan_id}/publish", response_model=PlanSummary)
+@router.post(
+    "/plans/{plan_id}/publish", response_model=PlanSummary,
+    summary="Publish a plan as tasking orders",
+    responses={**PLAN_NOT_FOUND, 409: {
+        "description": "Already the published plan, or it no longer fits the board"}},
+)
 def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary:
     """Publish the plan into tasking orders (409 if it no longer fits the board)."""
     plan = service.get_plan(session, plan_id=plan_id)
@@ -146,7 +180,11 @@ def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary
     return _summary(plan, visible_ids(session, user=user))
 
 
-@router.get("/taskings", response_model=list[TaskingOut])
+@router.get(
+    "/taskings", response_model=list[TaskingOut],
+    summary="List the upcoming taskings of my unit (or of a unit I may see)",
+    responses={404: {"description": "No such unit, or not one you may see"}},
+)
 def my_taskings(
     session: SessionDep,
     user: CurrentUser,
