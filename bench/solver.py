@@ -128,7 +128,7 @@ def main(argv: list[str]) -> None:
     table = HEADER + "\n" + "\n".join(rows)
     print(table)
     if "--no-write" not in argv:
-        write_readme(table, "python bench/solver.py " + " ".join(argv))
+        write_readme(table, " ".join([".venv/bin/python bench/solver.py", *argv]))
 
 
 if __name__ == "__main__":
