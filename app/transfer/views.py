@@ -50,7 +50,7 @@ def import_upload(
 
 @router.get("/admin/export.json")
 def export_download(session: SessionDep, user: PlannerUser) -> Response:
-    """The approved operations this user may know of, and all resources, as a scenario file."""
+    """The approved and scheduled operations this user may know of, and all resources."""
     document = service.export_scenario(session, user=user)
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
