@@ -142,3 +142,15 @@ def test_pinned_instants_off_the_minute_are_kept_exactly() -> None:
     pinned = ScheduledOperation.model_validate(pinned_doc)
     result = solve_checked(scenario_dict(), fixed=[pinned])
     assert next(o for o in result.plan.operations if o.id == "OP-2") == pinned
+
+
+def test_scenario_without_operations_or_units() -> None:
+    doc = scenario_dict(operations=[])
+    assert solve_checked(doc, time_limit=1).priority == 0
+    doc = scenario_dict(units=[])
+    assert scheduled(solve_checked(doc, time_limit=1)) == set()
+
+
+def test_a_tiny_time_limit_still_gives_a_valid_plan() -> None:
+    result = solve_checked(scenario_dict(), time_limit=0.01)
+    assert result.priority >= 0 and result.plan.solver is not None
