@@ -138,11 +138,15 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         extra=dict(SEARCH_PARAMETERS),
         should_stop=options.should_stop,
     )
+    if options.should_stop is not None and options.should_stop():
+        return _result(instance, tracker, options, first_seconds, greedy)
     bound_deadline = time.monotonic() + BOUND_SHARE * options.time_limit
     impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
-    if planner.candidate_count(free) <= FULL_MODEL_LIMIT:
+    if options.should_stop is not None and options.should_stop():
+        pass  # asked to stop: the greedy plan it is
+    elif planner.candidate_count(free) <= FULL_MODEL_LIMIT:
         # The whole model is small: full presolve pays off (small sample: travel proven
         # in ~12 s with it, not within 30 s with the light LNS presolve).
         settings.extra = dict(WHOLE_MODEL_PARAMETERS)
