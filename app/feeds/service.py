@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 from app.config import get_settings
 from app.feeds.events import feed_events
 from app.feeds.ical import render_calendar
-from app.feeds.queries import fingerprint, load_taskings, scope_query
+from app.feeds.queries import fingerprint, load_taskings, scope_filter
 from app.feeds.tokens import audit, may_hold, token_hash
 from app.models import FeedToken, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
@@ -178,7 +178,7 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     newest = max(t for t in (holder.created_at, current[3], current[4]) if t is not None)
     entry = feed_cache.get(key, current)
     if entry is None:
-        scope = scope_query(sub, user)
+        scope = scope_filter(sub, user)
         show_unit = sub.kind == FeedKind.agency
         taskings = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
         refresh = get_settings().feed_refresh_minutes

@@ -11,7 +11,7 @@ import segno
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, Public
 from app.feeds import service, tokens
 from app.feeds.logging import install_token_filter
@@ -54,6 +54,7 @@ def _not_found() -> Response:
 @router.api_route(
     "/feeds/{token}.ics", methods=["GET", "HEAD"], dependencies=[Public], include_in_schema=False
 )
+@writes_on_read  # records the token's use and the feed's Last-Modified high-water mark
 def feed(token: str, request: Request, session: SessionDep, now: Clock) -> Response:
     """The iCalendar feed behind a secret token, with ETag and Last-Modified."""
     if not _TOKEN_SHAPE.match(token):
