@@ -61,3 +61,58 @@ def test_instants_round_trip_as_aware_utc(session: Session) -> None:
             AuditEvent(at=datetime(2026, 12, 2), action="t", object_type="x", object_id="2")
         )
         session.flush()
+
+
+def _sqlite_engine(tmp_path: Path):  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'readers.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER NOT NULL)"))
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    return engine
+
+
+def test_readers_do_not_take_the_write_lock(tmp_path: Path) -> None:
+    from app.db import READER_OPTION
+
+    engine = _sqlite_engine(tmp_path)
+    reader = engine.execution_options(**{READER_OPTION: True})
+    with Session(reader) as browsing:
+        assert browsing.execute(text("SELECT n FROM t")).scalar_one() == 1
+        # A page view is still open; a writer (with no busy wait) must get the lock at once.
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            conn.execute(text("UPDATE t SET n = 2"))
+            conn.commit()
+    with Session(engine) as writer:
+        writer.execute(text("SELECT n FROM t"))
+        with reader.connect() as conn:
+            conn.exec_driver_sql("PRAGMA busy_timeout=0")
+            # A second writer waits for the first, but a reader still reads its snapshot.
+            assert conn.execute(text("SELECT n FROM t")).scalar_one() == 2
+    engine.dispose()
+
+
+def test_get_session_reads_for_get_and_writes_for_unsafe_or_marked_routes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from starlette.requests import Request
+
+    from app import db
+
+    engine = _sqlite_engine(tmp_path)
+    monkeypatch.setattr(db, "get_engine", lambda: engine)
+
+    @db.writes_on_read
+    def records_its_use() -> None: ...
+
+    def begins_as_reader(method: str, endpoint: object = None) -> bool:
+        request = Request({"type": "http", "method": method, "endpoint": endpoint})
+        session = next(db.get_session(request))
+        options = session.connection().get_execution_options()
+        session.close()
+        return bool(options.get(db.READER_OPTION))
+
+    assert begins_as_reader("GET") and begins_as_reader("HEAD")
+    assert not begins_as_reader("POST") and not begins_as_reader("DELETE")
+    assert not begins_as_reader("GET", records_its_use)
+    engine.dispose()

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 from pydantic import BaseModel, Field
 
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser
 from app.planning import service
 from app.planning.export import published_export
@@ -98,6 +98,7 @@ def create_run(body: RunRequest, session: SessionDep, user: PlannerUser) -> RunS
 
 @router.get("/solver-runs/{run_id}", summary="Read a solver run: status, progress, plan",
             responses=RUN_NOT_FOUND)
+@writes_on_read  # reaps runs whose worker died
 def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Status, progress (priority, bound, gap, elapsed) and the plan once there is one."""
     service.reap_stale_runs(session)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser
 from app.planning import service
 from app.planning.publish import publish_plan
@@ -24,6 +24,7 @@ register_nav("My tasking", "/tasking", {"unit_officer", "planner", "admin", "lia
 
 
 @router.get("/planning")
+@writes_on_read  # reaps runs whose worker died
 def planning_page(request: Request, session: SessionDep, user: PlannerUser) -> Response:
     """Runs, the solve form with its release control, and the published plan."""
     service.reap_stale_runs(session)
@@ -54,6 +55,7 @@ def start_run(
 
 
 @router.get("/planning/runs/{run_id}")
+@writes_on_read  # reaps runs whose worker died
 def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: int) -> Response:
     """Live progress (the `run` block is polled while the run is active), then the result."""
     service.reap_stale_runs(session)
