@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
 from app.db import get_session, make_engine
@@ -222,11 +222,29 @@ def p95(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[94]
 
 
-def run(count: int, requests: int) -> tuple[str, dict[str, Any], int]:
-    """Build, warm up, and time the three cases; returns backend, samples, feed size."""
+def bench_engine() -> tuple[Engine, str | None]:
+    """A fresh SQLite file, or a fresh schema on JOINTOPS_BENCH_DATABASE_URL (PostgreSQL)."""
     url = os.environ.get("JOINTOPS_BENCH_DATABASE_URL")
-    tmp = tempfile.mkdtemp(prefix="feeds-bench-")
-    engine = make_engine(url or f"sqlite:///{tmp}/bench.db")
+    if not url:
+        tmp = tempfile.mkdtemp(prefix="feeds-bench-")
+        return make_engine(f"sqlite:///{tmp}/bench.db"), None
+    schema = f"feeds_bench_{os.getpid()}"
+    with make_engine(url).begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    return make_engine(url, connect_args={"options": f"-csearch_path={schema}"}), schema
+
+
+def drop_schema(schema: str) -> None:
+    """Remove the benchmark's PostgreSQL schema."""
+    admin = make_engine(os.environ["JOINTOPS_BENCH_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def run(count: int, requests: int) -> tuple[str, dict[str, Any], int]:
+    """Build, warm up, and time every case; returns backend, samples, feed size."""
+    engine, schema = bench_engine()
     path = build(engine, count)
     app = create_app()
 
@@ -263,6 +281,8 @@ def run(count: int, requests: int) -> tuple[str, dict[str, Any], int]:
         # The same app answering without touching the database: what any route costs.
         samples[FLOOR] = measure(client, timer, "/feeds/not-a-token.ics", requests, status=404)
     engine.dispose()
+    if schema is not None:
+        drop_schema(schema)
     return engine.dialect.name, samples, len(first.content)
 
 
