@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 import app.cli_board
 from app.cli import app as cli_app
+from app.config import SAMPLES_DIR
 from app.models import Operation, OperationState, Plan, Role, User
 from app.operations import service as operations_service
 from app.planning import service as planning_service
@@ -29,7 +30,7 @@ from app.planning.settings import get_planning_settings
 from app.planning.worker import run_job
 from app.transfer.service import import_scenario
 
-TINY = Path("/work/shared/scenarios/tiny.json")
+TINY = SAMPLES_DIR / "tiny.json"
 if not TINY.exists():  # the repository's copy, when the shared folder is not mounted
     TINY = Path(__file__).parent / "planning" / "tiny.json"
 Login = Callable[[TestClient, User], TestClient]

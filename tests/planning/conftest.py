@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
+from app.config import SAMPLES_DIR
 from app.models import Role, User
 from app.planning.settings import get_planning_settings
 from app.transfer.service import import_scenario
 
-TINY = Path("/work/shared/scenarios/tiny.json")
+TINY = SAMPLES_DIR / "tiny.json"
 if not TINY.exists():  # the repository's copy, when the shared folder is not mounted
     TINY = Path(__file__).parent / "tiny.json"
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
-from app.config import ROOT
+from app.config import ROOT, SAMPLES_DIR
 from app.db import make_engine
 from app.models import Plan, Role, RunStatus, SolverRun, User
 from app.planning import service
@@ -29,7 +29,7 @@ from app.solver.validate import validate_plan
 from app.transfer.service import import_scenario
 
 pytestmark = pytest.mark.db
-TINY = Path("/work/shared/scenarios/tiny.json")
+TINY = SAMPLES_DIR / "tiny.json"
 if not TINY.exists():
     TINY = Path(__file__).parent / "tiny.json"
 SMALL = TINY.with_name("small.json")

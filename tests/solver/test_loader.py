@@ -11,11 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from app.config import SAMPLES_DIR
 from app.solver.loader import PlanError, ScenarioError, load_plan, load_scenario
 
 from .builders import add_operations, operation, scenario_dict, site, unit, valid_plan_dict
 
-SAMPLES = Path("/work/shared/scenarios")
+SAMPLES = SAMPLES_DIR
 Doc = dict[str, Any]
 
 
