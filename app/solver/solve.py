@@ -143,6 +143,7 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     bound_deadline = time.monotonic() + BOUND_SHARE * options.time_limit
     impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
+    tracker.report()
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
     if options.should_stop is not None and options.should_stop():
         pass  # asked to stop: the greedy plan it is
