@@ -84,6 +84,8 @@ def escape_text(value: str) -> str:
 
 def fold_line(line: str) -> str:
     """Fold one line at 75 octets, never inside a UTF-8 sequence or an escape (RFC 5545 3.1)."""
+    if len(line) <= MAX_OCTETS and line.isascii():
+        return line  # most lines: one octet a character, nothing to fold
     data = line.encode("utf-8")
     if len(data) <= MAX_OCTETS:
         return line
