@@ -29,7 +29,6 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
     feed_refresh_minutes: int = 30
-    cancelled_tasking_grace_days: int = 7
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
