@@ -4,7 +4,7 @@
                                     [--solve-seconds 5] [--profile] [--no-write]
 
 Builds a fresh SQLite database in a temporary directory (`alembic upgrade head`), imports
-/work/shared/scenarios/large.json (250 operations, 1,000 units) through app.transfer,
+../shared/scenarios/large.json (250 operations, 1,000 units) through app.transfer,
 adds users, solves the board's planning scenario for a few seconds (greedy start, then
 CP-SAT) and publishes the plan, so there are scheduled operations and taskings. Then:
 
@@ -40,7 +40,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-LARGE = Path(os.environ.get("JOINTOPS_LARGE_SCENARIO", "/work/shared/scenarios/large.json"))
+# The samples sit beside the checkout (../shared/scenarios, as app.config.SAMPLES_DIR).
+LARGE = Path(os.environ.get("JOINTOPS_LARGE_SCENARIO",
+                            ROOT.parent / "shared" / "scenarios" / "large.json"))
 TMP = Path(tempfile.mkdtemp(prefix="board-bench-"))
 # `--db FILE` keeps the built board in FILE and reuses it on the next run (re-profiling).
 _DB = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv[:-1] else None
@@ -77,17 +79,23 @@ GOALS = {"board": 150.0, "operation": 50.0}
 # What the profile (`--profile`) and repeated runs showed; kept with the figures.
 FINDINGS = """\
 Findings (2026-11-26, pyinstrument on the administrator's board, 250 cards, 128 KB):
-about 60 % of the time is the Jinja render of `templates/board/board.html` block
+about 60 % of a request is the Jinja render of `templates/board/board.html` block
 `columns` (markupsafe `escape` and `Environment.getattr` on ORM objects and enums per
 card, `fmt_local`/`fmt_utc` in `app/web.py`), about 35 % is `app/operations/queries.py`
 `board()` (ORM loading of 250 `Operation` rows with `UTCDateTime` conversion, then
-`_cards`). The cost grows with the number of cards: the boards of one agency (40-60
-cards) meet the goal. On this machine (2 shared cores, load average 7-10 from other
-jobs) the wall-clock p95 is dominated by waiting for a core: compare the CPU columns.
-One of two 500-request concurrent runs answered 8 requests with 500 / connection
-reset: `database is locked` raised at `BEGIN IMMEDIATE` in `app/db.py` `_on_begin`,
-which takes SQLite's write lock for every transaction, read-only page views included,
-so concurrent readers queue behind each other until the 10 s busy timeout."""
+`_cards`); the boards of one agency (40-60 cards) are far inside the goal. The
+administrator's p95 tail is Python's garbage collector: a full (generation 2)
+collection every ~10 board requests costs ~160 ms, because it walks every object
+imported at startup (OR-Tools, SQLAlchemy, ...). Measured in-process on the same
+board (60 requests): as is p50 55 / p95 156 ms; with `gc.collect(); gc.freeze()` once
+after startup p50 49 / p95 65 ms (a full collection then ~24 ms). Proposed fix: call
+`gc.freeze()` at the end of application startup (a lifespan in `app/main.py`), and cap
+the cards per column (a "show all" link) so the page stays linear in what one screen
+shows. On this machine (2 cores shared with other jobs) compare the CPU columns too.
+Before commit 0e47f3e, one of two 500-request concurrent runs answered 8 requests with
+500 / connection reset: `database is locked` at `BEGIN IMMEDIATE` in `app/db.py`
+`_on_begin`, which then took SQLite's write lock for every transaction, page views
+included; GET and HEAD now begin deferred (WAL readers do not block each other)."""
 
 
 # --- the database -----------------------------------------------------------------------
