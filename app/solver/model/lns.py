@@ -14,13 +14,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from app.solver.instance import Instance
-from app.solver.model.builder import SubProblem, add_hint, build_model
+from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
 from app.solver.model.candidates import site_candidates
 from app.solver.model.plan import solution_priority, solution_travel
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
 from app.solver.schema import Operation
 
+# Insertion passes per round at most (each after one that inserted something).
+INSERTION_PASSES = 3
+# Time to cut the travel an insertion cost, at the priority it reached.
+REPAIR_SECONDS = 1.0
 # Bookings this close (minutes) to an operation's window count as competing with it.
 NEAR = 24 * 60
 
@@ -50,10 +54,6 @@ def score(instance: Instance, solution: Solution) -> tuple[int, int]:
 def _window(instance: Instance, operation: Operation) -> tuple[int, int]:
     starts = instance.start_minutes(operation) or [0]
     return starts[0], starts[-1] + operation.duration_minutes
-
-
-def _overlap(a: tuple[int, int], b: tuple[int, int], margin: int) -> int:
-    return min(a[1], b[1]) + margin - max(a[0], b[0])
 
 
 def insertion_neighbourhood(
@@ -112,50 +112,67 @@ def improve(
     lns: LnsSettings,
     on_improve: Callable[[Solution], None],
 ) -> Solution:
-    """Improve the solution step by step until the deadline or nothing is left to try."""
+    """Improve the solution round by round until the deadline or a round finds nothing.
+
+    A round first inserts unscheduled operations (priority), then re-plans runs of
+    operations for travel.
+    """
     round_number = 0
-    while time.monotonic() < deadline:
+    while not _over(deadline, run_settings):
         before = score(instance, current)
-        for hood in _neighbourhoods(instance, current, free, lns, round_number):
-            if time.monotonic() >= deadline or _stopped(run_settings):
+        current = _insertions(instance, current, free, run_settings, deadline, lns, on_improve)
+        shift = (round_number * 3) % max(1, lns.operations_per_step // 2)
+        for ops in window_neighbourhoods(instance, free, lns.operations_per_step, shift):
+            if _over(deadline, run_settings):
                 return current
+            hood = Neighbourhood(ops, lns.candidate_limit, lns.step_seconds)
             current = _step(instance, current, hood, run_settings, deadline, on_improve)
         if score(instance, current) == before:
-            return current  # a whole round found nothing
+            return current
         round_number += 1
     return current
 
 
-def _stopped(run_settings: RunSettings) -> bool:
-    return run_settings.should_stop is not None and run_settings.should_stop()
+def _insertions(
+    instance: Instance,
+    current: Solution,
+    free: list[Operation],
+    run_settings: RunSettings,
+    deadline: float,
+    lns: LnsSettings,
+    on_improve: Callable[[Solution], None],
+) -> Solution:
+    """Try to insert each unscheduled operation; repeat while insertions succeed.
+
+    Each pass varies the neighbourhood size (one success can make room for another).
+    """
+    for attempt in range(INSERTION_PASSES):
+        inserted = False
+        for operation in sorted(free, key=lambda o: (-o.priority, o.id)):
+            if _over(deadline, run_settings):
+                return current
+            if operation.id in current:
+                continue
+            size = lns.insertion_operations + 5 * (attempt % 3 - 1) * (attempt > 0)
+            units = candidate_units(instance, operation)
+            ops = insertion_neighbourhood(instance, operation, current, free, size, units)
+            hood = Neighbourhood(ops, lns.insertion_candidate_limit, lns.insertion_seconds, True)
+            current = _step(instance, current, hood, run_settings, deadline, on_improve)
+            inserted = inserted or operation.id in current
+        if not inserted:
+            break
+    return current
+
+
+def _over(deadline: float, run_settings: RunSettings) -> bool:
+    """Past the deadline, or asked to stop."""
+    stopped = run_settings.should_stop is not None and run_settings.should_stop()
+    return stopped or time.monotonic() >= deadline
 
 
 def candidate_units(instance: Instance, operation: Operation) -> set[str]:
     """Units that may act at some site of the operation (availability ignored)."""
     return {c.unit for s in operation.sites for c in site_candidates(instance, operation, s)}
-
-
-def _neighbourhoods(
-    instance: Instance,
-    current: Solution,
-    free: list[Operation],
-    lns: LnsSettings,
-    round_number: int,
-) -> Iterator[Neighbourhood]:
-    """First try to insert each unscheduled operation, then re-plan runs for travel."""
-    for operation in sorted(free, key=lambda o: (-o.priority, o.id)):
-        if operation.id not in current:
-            units = candidate_units(instance, operation)
-            ops = insertion_neighbourhood(
-                instance, operation, current, free, lns.insertion_operations, units
-            )
-            yield Neighbourhood(
-                ops, lns.insertion_candidate_limit, lns.insertion_seconds, priority_only=True
-            )
-    # Shift the runs every round so that their boundaries move.
-    shift = (round_number * 3) % max(1, lns.operations_per_step // 2)
-    for ops in window_neighbourhoods(instance, free, lns.operations_per_step, shift):
-        yield Neighbourhood(ops, lns.candidate_limit, lns.step_seconds)
 
 
 def _step(
@@ -179,19 +196,38 @@ def _step(
     else:
         weight = model.travel_bound + 1  # any priority gain outweighs all travel
         model.model.maximize(weight * model.priority - model.travel)
-    limit = min(hood.seconds, deadline - time.monotonic())
-    settings = RunSettings(
-        limit,
+    outcome = run(model, _settings(run_settings, hood.seconds, deadline))
+    if outcome.solution is None:
+        return current
+    found = outcome.solution
+    if hood.priority_only and solution_priority(instance, found) > solution_priority(
+        instance, hint
+    ):
+        found = _repair_travel(model, found, run_settings, deadline) or found
+    candidate = {**fixed, **found}
+    if score(instance, candidate) > score(instance, current):
+        on_improve(candidate)
+        return candidate
+    return current
+
+
+def _repair_travel(
+    model: ScheduleModel, found: Solution, run_settings: RunSettings, deadline: float
+) -> Solution | None:
+    """After an insertion, cut the travel it cost at the priority it reached."""
+    priority = sum(model.operations[o].operation.priority for o in found)
+    model.model.add(model.priority >= priority)
+    model.model.clear_objective()
+    model.model.minimize(model.travel)
+    add_hint(model, found)
+    return run(model, _settings(run_settings, REPAIR_SECONDS, deadline)).solution
+
+
+def _settings(run_settings: RunSettings, seconds: float, deadline: float) -> RunSettings:
+    return RunSettings(
+        min(seconds, deadline - time.monotonic()),
         run_settings.workers,
         run_settings.seed,
         run_settings.extra,
         run_settings.should_stop,
     )
-    outcome = run(model, settings)
-    if outcome.solution is None:
-        return current
-    candidate = {**fixed, **outcome.solution}
-    if score(instance, candidate) > score(instance, current):
-        on_improve(candidate)
-        return candidate
-    return current
