@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint bench
+.PHONY: install run test lint bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +23,14 @@ run: install
 # The whole suite on SQLite, then every database test again on PostgreSQL.
 test: install
 	$(BIN)/pytest
-	JOINTOPS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m db -p no:randomly
+	JOINTOPS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m db
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy app
 
+# Each benchmark prints its table and records it in bench/README.md (several minutes).
 bench: install
 	$(BIN)/python bench/solver.py
+	$(BIN)/python bench/board.py
+	$(BIN)/python bench/feeds.py --events 500
