@@ -21,6 +21,9 @@ from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
 from app.solver.schema import Operation
 
+# Travel neighbourhoods double (operations, candidates, seconds) up to this factor
+# when a whole round improves nothing.
+MAX_SCALE = 2
 # Insertion passes per round at most (each after one that inserted something).
 INSERTION_PASSES = 3
 # Time to cut the travel an insertion cost, at the priority it reached.
@@ -118,17 +121,22 @@ def improve(
     operations for travel.
     """
     round_number = 0
+    scale = 1  # neighbourhoods grow when a whole round finds nothing
     while not _over(deadline, run_settings):
         before = score(instance, current)
         current = _insertions(instance, current, free, run_settings, deadline, lns, on_improve)
-        shift = (round_number * 3) % max(1, lns.operations_per_step // 2)
-        for ops in window_neighbourhoods(instance, free, lns.operations_per_step, shift):
+        size = lns.operations_per_step * scale
+        limit = None if lns.candidate_limit is None else lns.candidate_limit * scale
+        shift = (round_number * 3) % max(1, size // 2)
+        for ops in window_neighbourhoods(instance, free, size, shift):
             if _over(deadline, run_settings):
                 return current
-            hood = Neighbourhood(ops, lns.candidate_limit, lns.step_seconds)
+            hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
             current = _step(instance, current, hood, run_settings, deadline, on_improve)
         if score(instance, current) == before:
-            return current
+            if scale >= MAX_SCALE:
+                return current
+            scale *= 2
         round_number += 1
     return current
 
