@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
+from app.config import SAMPLES_DIR
 from app.solver.greedy import greedy_solution
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
@@ -16,7 +16,7 @@ from app.solver.schema import Scenario
 from .builders import make_scenario, operation, scenario_dict, site, unit
 from .solve_helpers import assert_valid
 
-SAMPLES = Path("/work/shared/scenarios")
+SAMPLES = SAMPLES_DIR
 
 
 def _greedy_plan(scenario: Scenario):  # noqa: ANN202 - a Plan

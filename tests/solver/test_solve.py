@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from ortools.sat.python import cp_model
 
+from app.config import SAMPLES_DIR
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.schema import ScheduledOperation
@@ -16,7 +16,7 @@ from app.solver.solve import Progress, SolveOptions, solve
 from .builders import make_plan, make_scenario, operation, scenario_dict, site, unit
 from .solve_helpers import assert_valid, scheduled, solve_checked
 
-TINY = Path("/work/shared/scenarios/tiny.json")
+TINY = SAMPLES_DIR / "tiny.json"
 
 
 def _plan_bytes(scenario_doc: dict | None = None, **options: object) -> str:
