@@ -18,7 +18,14 @@ ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "bench" / "README.md"
 START, END = "<!-- solver-bench -->", "<!-- /solver-bench -->"
 DEFAULT = {"tiny": 10.0, "small": 30.0, "medium": 30.0, "large": 60.0, "xl": 180.0}
-SAMPLES = Path("/work/shared/scenarios")
+
+
+def _samples_dir() -> Path:
+    """The shared sample scenarios beside the checkout (app.config.SAMPLES_DIR)."""
+    sys.path.insert(0, str(ROOT))
+    from app.config import SAMPLES_DIR
+
+    return SAMPLES_DIR
 
 
 def run_one(path: Path, limit: float) -> dict[str, object]:
@@ -105,7 +112,7 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         print(json.dumps(run_one(Path(argv[1]), float(argv[2]))))
         return
-    directory = SAMPLES
+    directory = _samples_dir()
     if "--dir" in argv:
         directory = Path(argv[argv.index("--dir") + 1])
     names = [a for i, a in enumerate(argv) if not a.startswith("--") and argv[i - 1] != "--dir"]
