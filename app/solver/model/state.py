@@ -7,8 +7,9 @@ from bisect import bisect_left, bisect_right, insort
 from app.solver.instance import Instance, Interval, Route
 from app.solver.model.timing import Booking, earliest_passage, inside_any, latest_passage
 
-# How many later (or earlier) passage times to try when a crossing's lanes are full.
-PASSAGE_TRIES = 12
+# How many earlier (or later) passage times, a third of a transit apart, to try when a
+# crossing's lanes are full: reaches twelve passages back (a one-lane queue).
+PASSAGE_TRIES = 36
 
 
 class BookingState:
