@@ -7,14 +7,19 @@ model is solved again with other parameters, and the caller falls back to its hi
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
 from app.solver.model.builder import ScheduleModel, extract
 from app.solver.model.timing import Solution
+
+# How often a running search checks whether it was asked to stop (a cancelled solve).
+STOP_POLL_SECONDS = 0.2
 
 # Parameter sets tried in turn when a run reports INFEASIBLE or MODEL_INVALID.
 FAULT_RETRIES: tuple[dict[str, object], ...] = (
@@ -65,6 +70,35 @@ class _Callback(cp_model.CpSolverSolutionCallback):
             self.stop_search()
 
 
+@contextmanager
+def _stop_watch(
+    solver: cp_model.CpSolver, should_stop: Callable[[], bool] | None
+) -> Iterator[None]:
+    """Poll `should_stop` while the search runs and stop it when asked.
+
+    The solution callback alone would notice a cancel only at the next improving
+    solution, which may not come before the time limit.
+    """
+    if should_stop is None:
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(STOP_POLL_SECONDS):
+            if should_stop():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, name="cp-sat-stop-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+        watcher.join()
+
+
 def _solver(settings: RunSettings, extra: dict[str, object]) -> cp_model.CpSolver:
     solver = cp_model.CpSolver()
     params = solver.parameters
@@ -87,7 +121,8 @@ def run(schedule_model: ScheduleModel, settings: RunSettings) -> RunResult:
             break
         solver = _solver(settings, extra)
         solver.parameters.max_time_in_seconds = max(0.05, remaining)
-        status = solver.solve(schedule_model.model, callback)
+        with _stop_watch(solver, settings.should_stop):
+            status = solver.solve(schedule_model.model, callback)
         status_name = solver.status_name(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return RunResult(
