@@ -7,6 +7,7 @@ bench/README.md between the `<!-- solver-bench -->` markers (other sections are 
 
 from __future__ import annotations
 
+import argparse
 import json
 import resource
 import subprocess
@@ -108,17 +109,28 @@ def write_readme(table: str, command: str) -> None:
     README.write_text(text)
 
 
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Solve the sample scenarios, print the table and record it in bench/README.md."
+    )
+    parser.add_argument(
+        "scenarios", nargs="*", metavar="NAME[:SECONDS]",
+        help="sample names with optional time limits (default: all five at the goal limits)",
+    )
+    parser.add_argument("--dir", type=Path, default=None, help="folder of the scenario files")
+    parser.add_argument("--no-write", action="store_true", help="print only, keep bench/README.md")
+    return parser.parse_args(argv)
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         print(json.dumps(run_one(Path(argv[1]), float(argv[2]))))
         return
-    directory = _samples_dir()
-    if "--dir" in argv:
-        directory = Path(argv[argv.index("--dir") + 1])
-    names = [a for i, a in enumerate(argv) if not a.startswith("--") and argv[i - 1] != "--dir"]
+    args = _arguments(argv)
+    directory = args.dir or _samples_dir()
     jobs = [
         (n.split(":")[0], float(n.split(":")[1]) if ":" in n else DEFAULT.get(n, 30.0))
-        for n in names
+        for n in args.scenarios
     ] or list(DEFAULT.items())
     rows = []
     for name, limit in jobs:
@@ -134,7 +146,7 @@ def main(argv: list[str]) -> None:
         print(rows[-1], flush=True)
     table = HEADER + "\n" + "\n".join(rows)
     print(table)
-    if "--no-write" not in argv:
+    if not args.no_write:
         write_readme(table, " ".join([".venv/bin/python bench/solver.py", *argv]))
 
 
