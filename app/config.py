@@ -29,6 +29,14 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
     feed_refresh_minutes: int = 30
+    # The web server starts `jointops worker` as a child process at startup (for
+    # `make run`); set JOINTOPS_SPAWN_WORKER=false when a worker runs separately.
+    spawn_worker: bool = True
+    worker_poll_seconds: float = 1.0
+    # A running solve whose heartbeat is older than this is marked failed.
+    worker_stale_seconds: float = 30.0
+    heartbeat_seconds: float = 1.0
+    max_time_limit_seconds: int = 600
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

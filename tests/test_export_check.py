@@ -20,13 +20,12 @@ from typer.testing import CliRunner
 
 import app.cli_board
 from app.cli import app as cli_app
-from app.config import SAMPLES_DIR
+from app.config import SAMPLES_DIR, get_settings
 from app.models import Operation, OperationState, Plan, Role, User
 from app.operations import service as operations_service
 from app.planning import service as planning_service
 from app.planning.publish import publish_plan
 from app.planning.scenario import planning_document
-from app.planning.settings import get_planning_settings
 from app.planning.worker import run_job
 from app.transfer.service import import_scenario
 
@@ -40,9 +39,9 @@ Login = Callable[[TestClient, User], TestClient]
 def _no_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Solver runs are done in the test (run_job), never by a spawned worker."""
     monkeypatch.setenv("JOINTOPS_SPAWN_WORKER", "false")
-    get_planning_settings.cache_clear()
+    get_settings.cache_clear()
     yield
-    get_planning_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 @pytest.fixture

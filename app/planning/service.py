@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.errors import AppError, Conflict, NotFound
 from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
-from app.planning.settings import get_planning_settings
 
 ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
 WORKING = (RunStatus.running, RunStatus.cancelling)
@@ -42,7 +42,7 @@ def start_run(
     released: list[str] | tuple[str, ...] = (),
 ) -> SolverRun:
     """Queue a solve of the approved operations; published ones stay pinned unless released."""
-    limit = get_planning_settings().max_time_limit_seconds
+    limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
         raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
     if seed < 0 or not 1 <= workers <= 8:
@@ -138,7 +138,7 @@ def reap_stale_runs(
 ) -> list[int]:
     """Mark failed the runs whose worker died (stale heartbeat, or its pid gone here)."""
     now = now or utcnow()
-    stale = timedelta(seconds=stale_seconds or get_planning_settings().worker_stale_seconds)
+    stale = timedelta(seconds=stale_seconds or get_settings().worker_stale_seconds)
     runs = session.exec(select(SolverRun).where(col(SolverRun.status).in_(WORKING))).all()
     reaped = []
     for run in runs:

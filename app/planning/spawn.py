@@ -16,7 +16,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from app.config import ROOT, get_settings
-from app.planning.settings import get_planning_settings
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +23,7 @@ log = logging.getLogger(__name__)
 def _wanted() -> bool:
     if "PYTEST_CURRENT_TEST" in os.environ or get_settings().environment == "test":
         return False
-    return get_planning_settings().spawn_worker
+    return get_settings().spawn_worker
 
 
 def start_worker() -> subprocess.Popen[bytes]:

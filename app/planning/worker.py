@@ -21,10 +21,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.db import get_engine
 from app.models import Plan, RunStatus, SolverRun, utcnow
 from app.planning.service import WORKING, reap_stale_runs
-from app.planning.settings import get_planning_settings
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.schema import ScheduledOperation
@@ -105,7 +105,7 @@ def _run(session: Session, run_id: int) -> RunStatus:
     thread.start()
     try:
         while thread.is_alive():
-            thread.join(get_planning_settings().heartbeat_seconds)
+            thread.join(get_settings().heartbeat_seconds)
             _tick(session, run, job)
     except BaseException:
         job.stop.set()
@@ -208,4 +208,4 @@ def serve(
         if once or (parent_pid is not None and os.getppid() != parent_pid):
             return handled
         if run_id is None:
-            time.sleep(get_planning_settings().worker_poll_seconds)
+            time.sleep(get_settings().worker_poll_seconds)

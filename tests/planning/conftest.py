@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from app.config import SAMPLES_DIR
+from app.config import SAMPLES_DIR, get_settings
 from app.models import Role, User
-from app.planning.settings import get_planning_settings
 from app.transfer.service import import_scenario
 
 TINY = SAMPLES_DIR / "tiny.json"
@@ -23,9 +22,9 @@ def _fast_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     """Heartbeats every 0.2 s so tests see progress quickly; no worker spawned by the app."""
     monkeypatch.setenv("JOINTOPS_HEARTBEAT_SECONDS", "0.2")
     monkeypatch.setenv("JOINTOPS_SPAWN_WORKER", "false")
-    get_planning_settings.cache_clear()
+    get_settings.cache_clear()
     yield
-    get_planning_settings.cache_clear()
+    get_settings.cache_clear()
 
 
 @pytest.fixture
