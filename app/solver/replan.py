@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from app.solver.schema import Plan, Scenario, ScheduledOperation, Unscheduled
+from app.solver.schema import Assignment, Plan, Scenario, ScheduledOperation, Unscheduled
 from app.solver.validate import validate_plan
 
 # A tasking order as a unit receives it: where, as what, and when.
@@ -112,3 +112,29 @@ def preferred_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledOpe
     start or unit that the current scenario forbids.
     """
     return still_valid_operations(scenario, earlier)
+
+
+def _route_key(op: ScheduledOperation, a: Assignment) -> tuple[object, ...]:
+    return (op.id, op.start, a.unit, a.site, a.capability, a.crossing)
+
+
+def keep_earlier_times(
+    scenario: Scenario, plan: Plan, earlier: list[ScheduledOperation]
+) -> Plan:
+    """Give unchanged orders their earlier depart, crossing and return times.
+
+    The solver may place an order's movements anywhere in its slack, so a stable re-plan
+    with the same operation, H-hour, unit, site and crossing could still move a departure
+    by hours. The earlier times are taken only if the whole plan stays valid.
+    """
+    before = {_route_key(op, a): a for op in earlier for a in op.assignments}
+    operations = [
+        op.model_copy(
+            update={"assignments": [before.get(_route_key(op, a), a) for a in op.assignments]}
+        )
+        for op in plan.operations
+    ]
+    if operations == plan.operations:
+        return plan
+    candidate = plan.model_copy(update={"operations": operations})
+    return candidate if validate_plan(scenario, candidate).valid else plan

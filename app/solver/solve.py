@@ -26,9 +26,10 @@ from app.solver.model.plan import (
     solution_priority,
     solution_travel,
 )
-from app.solver.model.preference import add_preference_objective
+from app.solver.model.preference import preference_terms
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
+from app.solver.replan import keep_earlier_times
 from app.solver.schema import Operation, Plan, ScheduledOperation
 
 # Above this many (unit, site, capability) candidates the whole model is too slow on two
@@ -174,7 +175,8 @@ def _solve_whole(
 ) -> None:
     """Two phases on the whole model: priority, then travel at that priority.
 
-    A third phase keeps as much of `preferred` as possible once both are proven optimal.
+    With `preferred` choices (stable re-planning) the travel phase breaks ties between
+    equally short plans by keeping as many of them as possible.
     """
     hint = {k: v for k, v in tracker.best.items() if k not in fixed}
     model = build_model(SubProblem(instance, free, fixed=fixed, hint=hint))
@@ -186,39 +188,22 @@ def _solve_whole(
     best_priority = solution_priority(instance, hint)
     model.model.clear_objective()
     add_hint(model, hint)
+    kept = preference_terms(model, preferred)
+    # Weighting travel above the count of kept choices keeps the order lexicographic.
+    weight = len(kept) + 1
     if proven:
         model.model.add(model.priority == best_priority)
-        model.model.minimize(model.travel)
+        model.model.minimize(weight * model.travel - sum(kept))
     else:
         model.model.add(model.priority >= best_priority)
-        model.model.minimize(model.travel - (model.travel_bound + 1) * model.priority)
+        lexicographic = model.travel - (model.travel_bound + 1) * model.priority
+        model.model.minimize(weight * lexicographic - sum(kept))
     limit = deadline - time.monotonic()
     outcome = run(model, _phase_settings(settings, limit))
     if outcome.solution is not None:
         tracker.offer({**fixed, **outcome.solution})
     optimal = proven and outcome.status == "OPTIMAL"
     tracker.status = "OPTIMAL" if optimal else _lns_status(instance, tracker)
-    if optimal and outcome.solution is not None and preferred:
-        _keep_preferred(model, outcome.solution, preferred, settings, deadline, tracker, fixed)
-
-
-def _keep_preferred(
-    model: ScheduleModel,
-    best: Solution,
-    preferred: Solution,
-    settings: RunSettings,
-    deadline: float,
-    tracker: _Tracker,
-    fixed: Solution,
-) -> None:
-    """Phase 3: at optimal priority and travel, keep the previous plan's choices."""
-    model.model.add(model.travel <= solution_travel(best))
-    if not add_preference_objective(model, preferred):
-        return
-    add_hint(model, best)
-    outcome = run(model, _phase_settings(settings, deadline - time.monotonic()))
-    if outcome.solution is not None:
-        tracker.offer({**fixed, **outcome.solution})
 
 
 def _maximise_priority(
@@ -276,6 +261,8 @@ def _result(
         info["status"] = "FALLBACK_GREEDY"
         best = greedy
         plan = build_plan(instance, best, info, options.fixed)
+    if options.preferred:
+        plan = keep_earlier_times(instance.scenario, plan, options.preferred)
     return SolveResult(
         plan,
         str(info["status"]),

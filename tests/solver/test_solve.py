@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 from ortools.sat.python import cp_model
@@ -10,8 +11,10 @@ from ortools.sat.python import cp_model
 from app.config import SAMPLES_DIR
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
+from app.solver.replan import sub_plan
 from app.solver.schema import ScheduledOperation
 from app.solver.solve import Progress, SolveOptions, solve
+from app.solver.validate import validate_plan
 
 from .builders import make_plan, make_scenario, operation, scenario_dict, site, unit
 from .solve_helpers import assert_valid, scheduled, solve_checked
@@ -96,6 +99,32 @@ def test_preferred_start_is_kept_when_it_costs_nothing() -> None:
     )
     result = solve_checked(doc, preferred=[moved])
     assert result.plan.operations[0].start == moved.start
+
+
+def test_stable_replan_keeps_the_earlier_movement_times() -> None:
+    # The earlier order leaves two hours earlier than it must: waiting is allowed, and a
+    # stable re-plan must not move an unchanged order's departure or return.
+    doc = scenario_dict()
+    doc["units"] = [unit("U-1")]
+    doc["operations"] = [operation("OP-P", sites=[site("S-P", "TH-CRI")])]
+    scenario = make_scenario(doc)
+    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1)).plan.operations[0]
+    later = timedelta(days=1)
+    early = first.model_copy(
+        update={
+            "start": first.start + later,
+            "assignments": [
+                a.model_copy(
+                    update={"depart": a.depart + later - timedelta(hours=2),
+                            "return_": a.return_ + later}
+                )
+                for a in first.assignments
+            ],
+        }
+    )
+    assert validate_plan(scenario, sub_plan(scenario, [early])).valid
+    result = solve_checked(doc, preferred=[early])
+    assert result.plan.operations == [early]
 
 
 def test_solver_fault_falls_back_to_the_greedy_plan(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,7 +1,7 @@
-"""Stable re-planning: a third objective level that keeps the previous plan's choices.
+"""Stable re-planning: the previous plan's choices as the last objective level.
 
-Used only once priority and travel are proven optimal, with both fixed at their optimum,
-so a preference never costs priority or travel.
+The kept choices only break ties in the travel phase (see `app.solver.solve`), so a
+preference never costs priority or travel minutes.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from app.solver.model.builder import ScheduleModel
 from app.solver.model.timing import Solution
 
 
-def add_preference_objective(schedule_model: ScheduleModel, preferred: Solution) -> bool:
-    """Maximise kept starts and kept (unit, site, capability) choices; False if none apply."""
+def preference_terms(schedule_model: ScheduleModel, preferred: Solution) -> list[cp_model.IntVar]:
+    """One true-when-kept literal per preferred start and (unit, site, capability) choice."""
     model = schedule_model.model
     kept: list[cp_model.IntVar] = []
     for op_id, schedule in sorted(preferred.items()):
@@ -28,8 +28,4 @@ def add_preference_objective(schedule_model: ScheduleModel, preferred: Solution)
             fill = schedule_model.fills.get((booking.unit, booking.site, booking.capability))
             if fill is not None:
                 kept.append(fill)
-    if not kept:
-        return False
-    model.clear_objective()
-    model.maximize(sum(kept))
-    return True
+    return kept
