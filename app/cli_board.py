@@ -90,7 +90,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = Fals
     """Serve the board with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, reload=reload)
+    uvicorn.run("app.main:create_served_app", factory=True, host=host, port=port, reload=reload)
 
 
 def create_user_command(

@@ -36,7 +36,7 @@ from app.db import get_session, make_engine
 from app.feeds import events as feed_events_module
 from app.feeds import ical as ical_module
 from app.feeds import service, tokens
-from app.main import create_app
+from app.main import create_served_app
 from app.models import (
     Agency,
     Country,
@@ -246,7 +246,7 @@ def run(count: int, requests: int) -> tuple[str, dict[str, Any], int]:
     """Build, warm up, and time every case; returns backend, samples, feed size."""
     engine, schema = bench_engine()
     path = build(engine, count)
-    app = create_app()
+    app = create_served_app()
 
     def session_for_request() -> Iterator[Session]:
         with Session(engine) as session:
