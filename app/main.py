@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gc
 import importlib
-from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, FastAPI, Request
-from fastapi.responses import Response
+from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import ROOT
 from app.deps import csrf_protect
@@ -50,16 +50,33 @@ def _load(spec: str) -> object:
     return getattr(importlib.import_module(module), attr)
 
 
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if not request.url.path.startswith("/static/"):
+class SecurityHeaders:
+    """Add the security headers to every response (plain ASGI: no per-request task).
+
+    Starlette's `BaseHTTPMiddleware` (what `app.middleware("http")` builds) runs each
+    request through an extra task and stream, a fixed cost on every route (bench/feeds.py).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         # Pages show restricted data: keep them out of shared and back-button caches.
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+        no_store = not scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if no_store:
+                    headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app() -> FastAPI:
@@ -72,7 +89,7 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
         # HTML pages and downloads stay out of the OpenAPI document: it describes /api/v1.

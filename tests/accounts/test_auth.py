@@ -161,4 +161,9 @@ def test_pages_send_security_headers(client) -> None:
     assert "script-src 'self'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["vary"] == "HX-Request"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["referrer-policy"] == "no-referrer"
     assert '<meta name="csrf-token"' in response.text
+    static = client.get("/static/css/app.css")
+    assert static.headers["x-content-type-options"] == "nosniff"
+    assert "no-store" not in static.headers.get("cache-control", "")
