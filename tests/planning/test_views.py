@@ -66,6 +66,11 @@ def test_result_shows_timeline_reasons_and_publish(
         assert unscheduled["reasons"][0].split("'")[0][:30] in page.text
     assert "Publish plan" in page.text and "every 1s" not in page.text
     assert "no plan is published yet" in page.text
+    # Progress counts the whole board; an admin's totals do too, a planner's only theirs.
+    assert "these figures count every agency" in page.text
+    assert "Totals of the operations you may see" not in page.text
+    own = login(client, planner).get(f"/planning/runs/{run.id}")
+    assert "Totals of the operations you may see" in own.text
 
 
 def test_publish_button_publishes_for_planners_only(
