@@ -54,6 +54,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from server_timing import ServerTimer, p95  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
 from app.accounts.service import hash_password, start_session  # noqa: E402
@@ -200,29 +201,6 @@ def visible_scheduled(username: str, limit: int = 50) -> list[str]:
 # --- in-process timing ------------------------------------------------------------------
 
 
-class ServerTimer:
-    """ASGI wrapper: time from receiving a request to sending its last body byte."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.samples: list[float] = []
-        self.cpu: list[float] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began, began_cpu = time.perf_counter(), time.process_time()
-
-        async def timed_send(message: Any) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                self.samples.append((time.perf_counter() - began) * 1000)
-                self.cpu.append((time.process_time() - began_cpu) * 1000)
-
-        await self.app(scope, receive, timed_send)
-
-
 @dataclass
 class Row:
     case: str
@@ -230,10 +208,6 @@ class Row:
     wall: list[float] = field(default_factory=list)
     cpu: list[float] = field(default_factory=list)
     size: int = 0
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[94]
 
 
 def measure(client: TestClient, timer: ServerTimer, row: Row, paths: list[str], n: int,

@@ -19,7 +19,6 @@ import platform
 import statistics
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient
+from server_timing import ServerTimer, p95
 from sqlalchemy import Engine, text
 from sqlmodel import Session, SQLModel
 
@@ -152,30 +152,6 @@ def _add_operation(session: Session, n: int) -> None:
     )
 
 
-class ServerTimer:
-    """ASGI wrapper: time from receiving a request to sending its last body byte."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.samples: list[float] = []
-        # Process CPU time per request: a figure that other jobs on the machine barely move.
-        self.cpu: list[float] = []
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began, began_cpu = time.perf_counter(), time.process_time()
-
-        async def timed_send(message: Any) -> None:
-            await send(message)
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                self.samples.append((time.perf_counter() - began) * 1000)
-                self.cpu.append((time.process_time() - began_cpu) * 1000)
-
-        await self.app(scope, receive, timed_send)
-
-
 def clear_render_caches() -> None:
     """Forget every rendered feed and event, as after a restart (the 'cold' figures)."""
     service.feed_cache.clear()
@@ -216,10 +192,6 @@ def measure(
         response = client.get(path, headers=headers or {})
         assert response.status_code == status, response.status_code
     return list(timer.samples), list(timer.cpu)
-
-
-def p95(samples: list[float]) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[94]
 
 
 def bench_engine() -> tuple[Engine, str | None]:
