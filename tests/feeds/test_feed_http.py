@@ -7,6 +7,7 @@ from datetime import timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 import icalendar
+import pytest
 import vobject
 from fastapi.testclient import TestClient
 from ical.calendar_stream import IcsCalendarStream
@@ -47,19 +48,25 @@ def _officer_feed(session, world, make_user, make_operation, make_tasking, subsc
     return tasking, officer, subscribe(session, officer, "officer:")
 
 
+@pytest.fixture
+def officer_feed(session, world, make_user, make_operation, make_tasking, subscribe):  # type: ignore[no-untyped-def]
+    """`officer_feed(**operation_fields)` -> (tasking, officer, feed path); see _officer_feed."""
+
+    def build(**op):  # type: ignore[no-untyped-def]
+        return _officer_feed(
+            session, world, make_user, make_operation, make_tasking, subscribe, **op
+        )
+
+    return build
+
+
 def test_feed_headers_and_body(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     response = client.get(path)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/calendar; charset=utf-8"
@@ -93,13 +100,9 @@ def test_unchanged_feed_same_bytes_and_304(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    _, _, path = officer_feed()
     first = client.get(path)
     clock.now += timedelta(minutes=30)
     second = client.get(path)
@@ -122,13 +125,9 @@ def test_if_modified_since(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    _, _, path = officer_feed()
     first = client.get(path)
     stamp = first.headers["last-modified"]
     assert client.get(path, headers={"If-Modified-Since": stamp}).status_code == 304
@@ -144,15 +143,9 @@ def test_time_change_bumps_sequence_etag_and_last_modified(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     before = client.get(path)
     # What the publisher does on an amendment: new times, SEQUENCE + 1, updated_at now.
     clock.now += timedelta(hours=2)
@@ -175,15 +168,9 @@ def test_cancelled_tasking_shown_then_dropped_after_72_hours(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     client.get(path)
     cancelled_at = clock.now
     tasking.status = TaskingStatus.cancelled
@@ -215,15 +202,9 @@ def test_aborted_operation_cancels_its_taskings(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     operation = tasking.operation_id
     op = session.get(Operation, operation)
     assert op is not None
@@ -242,15 +223,9 @@ def test_tlp_red_shows_only_busy(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    _, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe, tlp=TLP.RED
-    )
+    _, _, path = officer_feed(tlp=TLP.RED)
     body = client.get(path).content
     (event,) = _events(body)
     assert str(event["SUMMARY"]) == "Busy"
@@ -263,15 +238,11 @@ def test_only_the_holders_units_taskings(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
     make_operation,
     make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     other_op = make_operation(
         session,
         "TH-RTP",
@@ -289,15 +260,9 @@ def test_renamed_operation_reaches_the_feed_at_once(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    tasking, _, path = _officer_feed(
-        session, world, make_user, make_operation, make_tasking, subscribe
-    )
+    tasking, _, path = officer_feed()
     before = client.get(path)
     op = session.get(Operation, tasking.operation_id)
     assert op is not None
@@ -316,13 +281,9 @@ def test_head_answers_like_get_without_a_body(
     session: Session,
     client: TestClient,
     clock,
-    world,
-    make_user,
-    make_operation,
-    make_tasking,
-    subscribe,
+    officer_feed,
 ) -> None:
-    _, _, path = _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe)
+    _, _, path = officer_feed()
     get = client.get(path)
     head = client.head(path)
     assert head.status_code == 200
