@@ -76,6 +76,11 @@ def _reader_engine(engine: Engine) -> Engine:
     return engine.execution_options(**{READER_OPTION: True})
 
 
+def get_reader_engine() -> Engine:
+    """The process-wide engine for transactions that only read (SQLite: deferred BEGIN)."""
+    return _reader_engine(get_engine())
+
+
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; the use case commits, anything uncommitted rolls back."""
     engine = get_engine()

@@ -24,6 +24,7 @@ from app.feeds.events import feed_events
 from app.feeds.ical import render_calendar
 from app.feeds.queries import fingerprint, load_taskings, scope_filter
 from app.feeds.tokens import audit, may_hold, token_hash
+from app.feeds.uses import Use
 from app.models import FeedToken, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
@@ -67,8 +68,8 @@ _HOLDER_COLUMNS: tuple[Any, ...] = (
 
 def lookup(session: Session, *, secret: str) -> Holder | None:
     """The live token of this secret with its subscription and owner, or None."""
-    # Columns, not ORM entities, and plain UPDATE/INSERT below: every phone polls this
-    # path, and the identity map and unit of work were a third of a 304's cost.
+    # Columns, not ORM entities: every phone polls this path, and the identity map and
+    # unit of work were a third of a 304's cost.
     query = (
         sa_select(*_HOLDER_COLUMNS)
         .join(FeedSubscription, col(FeedSubscription.token_id) == FeedToken.id)
@@ -86,14 +87,37 @@ def lookup(session: Session, *, secret: str) -> Holder | None:
     return Holder(values["token_id"], values["token_hash"], values["created_at"], sub, user)
 
 
-def serve(session: Session, *, secret: str, now: datetime | None = None) -> Feed | None:
-    """The feed behind a secret, or None for unknown, revoked or no longer allowed."""
+@dataclass(frozen=True)
+class Outcome:
+    """What a request for a secret came to: the feed (None answers 404), and its use."""
+
+    feed: Feed | None
+    use: Use | None = None
+    # A read-only pass met something to write (a new Last-Modified mark, lost access).
+    needs_write: bool = False
+
+
+NOT_FOUND = Outcome(None)
+NEEDS_WRITE = Outcome(None, needs_write=True)
+
+
+def serve(
+    session: Session, *, secret: str, now: datetime | None = None, writing: bool = True
+) -> Outcome:
+    """The feed behind a secret; no feed for unknown, revoked or no longer allowed.
+
+    With `writing=False` nothing is written: a request that would have to write gets
+    NEEDS_WRITE instead, and is served again in a write transaction. Nearly every poll
+    writes nothing, so it runs as a reader (on SQLite, without the one write lock).
+    """
     now = now or utcnow()
     holder = lookup(session, secret=secret)
     if holder is None:
-        return None
+        return NOT_FOUND
     sub, user = holder.sub, holder.user
     if not may_hold(user, sub, _unit_agency(session, sub)):
+        if not writing:
+            return NEEDS_WRITE
         # Access is gone for good (disabled, role or unit changed): drop the token.
         _update(session, FeedToken, col(FeedToken.id) == holder.token_id, revoked_at=now)
         audit(
@@ -103,15 +127,16 @@ def serve(session: Session, *, secret: str, now: datetime | None = None) -> Feed
             actor_id=None,
             reason="access lost",
         )
-        return None
+        return NOT_FOUND
     body, etag, newest = _content(session, holder=holder, now=now)
     feed = _remember(sub, etag=etag, body=body, newest=newest, now=now)
     if (sub.etag, sub.last_modified) != (etag, feed.last_modified):
+        if not writing:
+            return NEEDS_WRITE
         served = col(FeedSubscription.token_id) == holder.token_id
         _update(session, FeedSubscription, served, etag=etag, last_modified=feed.last_modified)
-    _update(session, FeedToken, col(FeedToken.id) == holder.token_id, last_used_at=now)
-    audit(session, action="feed.used", token_id=holder.token_id, actor_id=user.id)
-    return feed
+    # Written later, in a batch (app.feeds.uses): not worth a write transaction per poll.
+    return Outcome(feed, Use(holder.token_id, user.id, at=utcnow(), served_at=now))
 
 
 def _update(session: Session, model: Any, where: Any, **values: object) -> None:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.feeds import tokens
-from app.feeds.views import feed_clock
 from app.models import Operation, Tasking, User
 
 from .samples import BOARD_H_HOUR as H_HOUR
@@ -33,7 +32,7 @@ class Clock:
 def clock(client: TestClient) -> Clock:
     """The feed route's clock, starting one day after publication."""
     fake = Clock(PUBLISHED + timedelta(days=1))
-    client.app.dependency_overrides[feed_clock] = fake  # type: ignore[attr-defined]
+    client.app.state.feed_clock = fake  # type: ignore[attr-defined]
     return fake
 
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.accounts.service import set_active
 from app.errors import AppError
 from app.feeds import tokens
+from app.feeds.views import feed_uses
 from app.models import AuditEvent, FeedToken, OperationState, Role
 
 
@@ -170,6 +171,7 @@ def test_token_stored_only_as_hash_and_audited(
     assert row is not None and secret not in repr(row.model_dump())
     client.get(f"/feeds/{secret}.ics")
     client.get(f"/feeds/{secret}.ics")
+    assert feed_uses(client.app).flush() == 2  # type: ignore[arg-type]
     assert token.id is not None
     tokens.revoke_token(session, user=officer, token_id=token.id)
     session.flush()
