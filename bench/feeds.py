@@ -35,8 +35,6 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.config import get_settings
 from app.db import get_engine, make_engine
-from app.feeds import events as feed_events_module
-from app.feeds import ical as ical_module
 from app.feeds import service, tokens
 from app.main import create_served_app
 from app.models import (
@@ -156,12 +154,8 @@ def _add_operation(session: Session, n: int) -> None:
 
 
 def clear_render_caches() -> None:
-    """Forget every rendered feed and event, as after a restart (the 'cold' figures)."""
-    service.feed_cache.clear()
-    feed_events_module.to_event.cache_clear()
-    feed_events_module.format_both.cache_clear()
-    feed_events_module.format_local.cache_clear()
-    ical_module._event_block.cache_clear()
+    """Forget everything the process memoised for feeds, as after a restart ('cold')."""
+    service.clear_caches()
 
 
 def touch_one_tasking(engine: Engine, n: int) -> None:

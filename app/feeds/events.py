@@ -82,6 +82,7 @@ def tasking_uid(tasking_id: object, domain: str = "jointops") -> str:
 
 
 def _minutes_text(value: datetime) -> str:
+    """`2026-12-01 09:30`: the value's own wall time, to the minute."""
     # %-formatting: strftime and f-strings dominated the cost of a 500-event feed.
     return "%04d-%02d-%02d %02d:%02d" % (  # noqa: UP031  (measured faster)
         value.year,
@@ -92,24 +93,30 @@ def _minutes_text(value: datetime) -> str:
     )
 
 
-@lru_cache(maxsize=8192)
-def format_local(instant: datetime, timezone: str) -> str:
-    """An instant as `2026-12-01 09:30 Asia/Yangon (UTC+06:30)`."""
-    local = to_utc(instant).astimezone(ZoneInfo(timezone))
-    offset = local.utcoffset() or timedelta(0)
+@lru_cache(maxsize=256)
+def zone_label(timezone: str, offset: timedelta | None) -> str:
+    """` Asia/Yangon (UTC+06:30)`, computed once per zone and offset."""
+    offset = offset or timedelta(0)
     sign = "-" if offset < timedelta(0) else "+"
     hours, minutes = divmod(abs(offset) // timedelta(minutes=1), 60)
-    return f"{_minutes_text(local)} {timezone} (UTC{sign}{hours:02d}:{minutes:02d})"
+    return f" {timezone} (UTC{sign}{hours:02d}:{minutes:02d})"
 
 
-@lru_cache(maxsize=8192)
+def format_local(instant: datetime, timezone: str) -> str:
+    """An instant as `2026-12-01 09:30 Asia/Yangon (UTC+06:30)`."""
+    # Not memoised: every instant of a feed is its own, so a cache only cost hashing.
+    local = to_utc(instant).astimezone(ZoneInfo(timezone))
+    return _minutes_text(local) + zone_label(timezone, local.utcoffset())
+
+
 def format_both(instant: datetime, *zones: str) -> str:
     """An instant in UTC, then in each distinct local zone given."""
-    parts = [f"{_minutes_text(to_utc(instant))} UTC"]
+    utc = to_utc(instant)
+    text = _minutes_text(utc) + " UTC"
     for zone in dict.fromkeys(zones):
         if zone and zone != "UTC":
-            parts.append(format_local(instant, zone))
-    return " / ".join(parts)
+            text += " / " + format_local(utc, zone)
+    return text
 
 
 def describe(tasking: TaskingView) -> str:

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import bindparam, update
 from sqlalchemy import select as sa_select
-from sqlalchemy import update
 from sqlmodel import Session, col
 
 from app.config import get_settings
+from app.feeds import events, ical
 from app.feeds.events import feed_events
 from app.feeds.ical import render_calendar
 from app.feeds.queries import fingerprint, load_taskings, scope_filter
@@ -66,17 +68,25 @@ _HOLDER_COLUMNS: tuple[Any, ...] = (
 )
 
 
+# Built once, with the hash as a parameter: building and keying the statement on every
+# request cost more than running it.
+_LOOKUP = (
+    sa_select(*_HOLDER_COLUMNS)
+    .join(FeedSubscription, col(FeedSubscription.token_id) == FeedToken.id)
+    .join(User, col(User.id) == FeedToken.user_id)
+    .where(
+        col(FeedToken.token_hash) == bindparam("token_hash"),
+        col(FeedToken.revoked_at).is_(None),
+    )
+)
+
+
 def lookup(session: Session, *, secret: str) -> Holder | None:
     """The live token of this secret with its subscription and owner, or None."""
-    # Columns, not ORM entities: every phone polls this path, and the identity map and
-    # unit of work were a third of a 304's cost.
-    query = (
-        sa_select(*_HOLDER_COLUMNS)
-        .join(FeedSubscription, col(FeedSubscription.token_id) == FeedToken.id)
-        .join(User, col(User.id) == FeedToken.user_id)
-        .where(col(FeedToken.token_hash) == token_hash(secret), col(FeedToken.revoked_at).is_(None))
-    )
-    row = session.exec(query).first()  # type: ignore[call-overload]
+    # Columns through the session's connection, not ORM entities through the session:
+    # every phone polls this path, and the ORM layers were most of a lookup's cost.
+    params = {"token_hash": token_hash(secret)}
+    row = session.connection().execute(_LOOKUP, params).first()
     if row is None:
         return None
     values = row._mapping
@@ -191,6 +201,16 @@ class _FeedCache:
 
 
 feed_cache = _FeedCache()
+
+
+def clear_caches() -> None:
+    """Forget every rendered feed and event and every memoised piece of them, as a
+    restart does (the benchmark's cold case; keep this list complete)."""
+    feed_cache.clear()
+    events.to_event.cache_clear()
+    events.zone_label.cache_clear()
+    ical.event_block.cache_clear()
+    ZoneInfo.clear_cache()
 
 
 def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes, str, datetime]:
