@@ -189,14 +189,25 @@ def test_pin_and_stable_exclude_each_other(world: tuple[Path, Path], tmp_path: P
     assert not (tmp_path / "x.json").exists()
 
 
-def test_same_seed_one_worker_gives_identical_files(tmp_path: Path) -> None:
-    scenario = str(SAMPLES / "tiny.json")
+def _solve_twice(tmp_path: Path, scenario: str, time_limit: str) -> list[bytes]:
     files = []
     for name in ("first.json", "second.json"):
         out = tmp_path / name
-        args = ["-o", str(out), "--workers", "1", "--seed", "3", "--time-limit", "5"]
+        args = ["-o", str(out), "--workers", "1", "--seed", "3", "--time-limit", time_limit]
         assert solve(scenario, *args).exit_code == 0
         files.append(out.read_bytes())
+    return files
+
+
+def test_same_seed_one_worker_gives_identical_files(tmp_path: Path) -> None:
+    files = _solve_twice(tmp_path, str(SAMPLES / "tiny.json"), "5")
+    assert files[0] == files[1]
+
+
+def test_a_search_stopped_by_its_time_limit_gives_identical_files(tmp_path: Path) -> None:
+    # Small's travel is not proven within 3 s: the limit, not a proof, ends this search.
+    files = _solve_twice(tmp_path, str(SAMPLES / "small.json"), "3")
+    assert json.loads(files[0])["solver"]["status"] == "FEASIBLE_PRIORITY_OPTIMAL"
     assert files[0] == files[1]
 
 

@@ -4,7 +4,8 @@ Lexicographic objective: phase 1 maximises priority; phase 2 keeps priority at l
 the phase-1 value and minimises travel. Timing (`wall_seconds`, `first_solution_seconds`)
 goes into the plan's `solver` info unless `SolveOptions.include_timing` is False: with
 `workers=1`, a fixed seed and `include_timing=False`, the same input gives byte-identical
-plan JSON whenever the searches end by proof (small models) rather than by time limit.
+plan JSON, because one worker's limits are counted on a deterministic clock
+(app/solver/model/clock.py) rather than the wall clock.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.model.bounds import impossible_alone, priority_bound
 from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
+from app.solver.model.clock import SearchClock
 from app.solver.model.lns import LnsSettings, improve
 from app.solver.model.plan import (
     build_plan,
@@ -85,6 +87,7 @@ class SolveResult:
     travel_minutes: int
     greedy_priority: int
     greedy_travel_minutes: int
+    clock: str = "wall"  # "deterministic" when limits counted CP-SAT's deterministic time
 
 
 class _Tracker:
@@ -93,6 +96,8 @@ class _Tracker:
     def __init__(self, instance: Instance, options: SolveOptions) -> None:
         self.instance = instance
         self.options = options
+        # One worker: count deterministic time, so limits (and plans) are reproducible.
+        self.clock = SearchClock(deterministic=options.workers == 1, time_limit=options.time_limit)
         self.started = time.monotonic()
         self.best: Solution = {}
         self.bound = sum(o.priority for o in instance.scenario.operations)
@@ -124,7 +129,8 @@ class _Tracker:
 def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     """Plan the scenario: a valid plan always, as good as the time limit allows."""
     tracker = _Tracker(instance, options)
-    deadline = tracker.started + options.time_limit
+    clock = tracker.clock
+    deadline = clock.now() + options.time_limit
     fixed = solution_from_operations(instance, options.fixed)
     preferred = solution_from_operations(instance, options.preferred)
     planner = Greedy(instance)
@@ -138,10 +144,11 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         options.seed,
         extra=dict(SEARCH_PARAMETERS),
         should_stop=options.should_stop,
+        clock=clock,
     )
     if options.should_stop is not None and options.should_stop():
         return _result(instance, tracker, options, first_seconds, greedy)
-    bound_deadline = time.monotonic() + BOUND_SHARE * options.time_limit
+    bound_deadline = clock.now() + BOUND_SHARE * options.time_limit
     impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
     tracker.report()
@@ -198,7 +205,7 @@ def _solve_whole(
         model.model.add(model.priority >= best_priority)
         lexicographic = model.travel - (model.travel_bound + 1) * model.priority
         model.model.minimize(weight * lexicographic - sum(kept))
-    limit = deadline - time.monotonic()
+    limit = deadline - settings.clock.now()
     outcome = run(model, _phase_settings(settings, limit))
     if outcome.solution is not None:
         tracker.offer({**fixed, **outcome.solution})
@@ -217,7 +224,7 @@ def _maximise_priority(
     """Phase 1: the best priority (and its bound) within a share of the remaining time."""
     add_hint(model, hint)
     model.model.maximize(model.priority)
-    limit = (deadline - time.monotonic()) * PHASE_ONE_SHARE
+    limit = (deadline - settings.clock.now()) * PHASE_ONE_SHARE
     outcome = run(model, _phase_settings(settings, limit))
     if outcome.solution is not None:
         tracker.offer({**fixed, **outcome.solution})
@@ -230,9 +237,7 @@ def _maximise_priority(
 
 def _phase_settings(settings: RunSettings, limit: float) -> RunSettings:
     """Run settings for one phase, with the caller's stop hook."""
-    return RunSettings(
-        max(0.1, limit), settings.workers, settings.seed, settings.extra, settings.should_stop
-    )
+    return settings.for_seconds(max(0.1, limit))
 
 
 def _result(
@@ -253,6 +258,7 @@ def _result(
         "seed": options.seed,
         "workers": options.workers,
         "ortools": getattr(ortools, "__version__", "unknown"),
+        "clock": tracker.clock.describe(),
     }
     if options.include_timing:
         info.update(wall_seconds=round(wall, 3), first_solution_seconds=round(first_seconds, 3))
@@ -273,6 +279,7 @@ def _result(
         solution_travel(best),
         solution_priority(instance, greedy),
         solution_travel(greedy),
+        str(info["clock"]),
     )
 
 

@@ -50,6 +50,7 @@ def test_solver_info_records_how_the_plan_was_made() -> None:
     assert info is not None and info.status == "OPTIMAL"
     extra = info.model_extra or {}
     assert extra["seed"] == 3 and extra["workers"] == 1 and extra["ortools"]
+    assert extra["clock"] == "deterministic" == result.clock
     assert info.wall_seconds is not None and extra["first_solution_seconds"] is not None
     assert info.priority_bound == result.priority == 4
 

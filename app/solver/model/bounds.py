@@ -7,8 +7,6 @@ are impossible alone are left out of every later model.
 
 from __future__ import annotations
 
-import time
-
 from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.model.builder import SubProblem, build_model
@@ -37,7 +35,7 @@ def impossible_alone(
     for operation in instance.scenario.operations:
         if operation.id in current or operation.id in fixed:
             continue
-        remaining = deadline - time.monotonic()
+        remaining = deadline - settings.clock.now()
         if remaining <= 0:
             break
         placed = empty.place(operation, instance.start_minutes(operation))
@@ -47,7 +45,10 @@ def impossible_alone(
             continue
         model = build_model(SubProblem(instance, [operation], fixed=fixed))
         model.model.maximize(model.priority)
-        alone = RunSettings(min(ALONE_SECONDS, remaining), settings.workers, settings.seed)
+        # The light-presolve parameters of LNS steps do not apply to these tiny models.
+        alone = RunSettings(
+            min(ALONE_SECONDS, remaining), settings.workers, settings.seed, clock=settings.clock
+        )
         outcome = run(model, alone)
         if outcome.status == "OPTIMAL" and outcome.solution == {}:
             result.add(operation.id)

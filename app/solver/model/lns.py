@@ -9,7 +9,6 @@ objective (priority, then less travel) improves, so the plan never gets worse.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -175,7 +174,7 @@ def _insertions(
 def _over(deadline: float, run_settings: RunSettings) -> bool:
     """Past the deadline, or asked to stop."""
     stopped = run_settings.should_stop is not None and run_settings.should_stop()
-    return stopped or time.monotonic() >= deadline
+    return stopped or run_settings.clock.now() >= deadline
 
 
 def candidate_units(instance: Instance, operation: Operation) -> set[str]:
@@ -232,10 +231,4 @@ def _repair_travel(
 
 
 def _settings(run_settings: RunSettings, seconds: float, deadline: float) -> RunSettings:
-    return RunSettings(
-        min(seconds, deadline - time.monotonic()),
-        run_settings.workers,
-        run_settings.seed,
-        run_settings.extra,
-        run_settings.should_stop,
-    )
+    return run_settings.for_seconds(min(seconds, deadline - run_settings.clock.now()))

@@ -11,11 +11,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
 from app.solver.model.builder import ScheduleModel, extract
+from app.solver.model.clock import SearchClock
 from app.solver.model.timing import Solution
 
 # How often a running search checks whether it was asked to stop (a cancelled solve).
@@ -30,7 +31,7 @@ FAULT_RETRIES: tuple[dict[str, object], ...] = (
 
 @dataclass
 class RunSettings:
-    """How to run one CP-SAT search."""
+    """How to run one CP-SAT search (`time_limit` in seconds of `clock`)."""
 
     time_limit: float
     workers: int = 2
@@ -38,6 +39,11 @@ class RunSettings:
     extra: dict[str, object] | None = None
     should_stop: Callable[[], bool] | None = None
     on_solution: Callable[[float, float, float], None] | None = None  # value, bound, seconds
+    clock: SearchClock = field(default_factory=SearchClock)
+
+    def for_seconds(self, seconds: float) -> RunSettings:
+        """The same settings with another time limit."""
+        return replace(self, time_limit=seconds)
 
 
 @dataclass
@@ -114,15 +120,17 @@ def run(schedule_model: ScheduleModel, settings: RunSettings) -> RunResult:
     attempts: tuple[dict[str, object], ...] = ({}, *FAULT_RETRIES)
     status_name = "UNKNOWN"
     callback = _Callback(settings)
-    deadline = time.monotonic() + settings.time_limit
+    clock = settings.clock
+    deadline = clock.now() + settings.time_limit
     for extra in attempts:
-        remaining = deadline - time.monotonic()
+        remaining = deadline - clock.now()
         if remaining <= 0.05 and extra:
             break
         solver = _solver(settings, extra)
-        solver.parameters.max_time_in_seconds = max(0.05, remaining)
+        clock.limit(solver.parameters, remaining)
         with _stop_watch(solver, settings.should_stop):
             status = solver.solve(schedule_model.model, callback)
+        clock.charge(solver, schedule_model.model)
         status_name = solver.status_name(status)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return RunResult(
