@@ -41,8 +41,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The samples sit beside the checkout (../shared/scenarios, as app.config.SAMPLES_DIR).
-LARGE = Path(os.environ.get("JOINTOPS_LARGE_SCENARIO",
-                            ROOT.parent / "shared" / "scenarios" / "large.json"))
+LARGE = Path(
+    os.environ.get("JOINTOPS_LARGE_SCENARIO", ROOT.parent / "shared" / "scenarios" / "large.json")
+)
 TMP = Path(tempfile.mkdtemp(prefix="board-bench-"))
 # `--db FILE` keeps the built board in FILE and reuses it on the next run (re-profiling).
 _DB = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv[:-1] else None
@@ -54,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
+from readme_section import write_section  # noqa: E402
 from server_timing import ServerTimer, p95  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
@@ -106,8 +108,13 @@ included; GET and HEAD now begin deferred (WAL readers do not block each other).
 def migrate() -> None:
     """`alembic upgrade head` on the fresh file, as an installation would."""
     env = {**os.environ, "JOINTOPS_DATABASE_URL": DATABASE_URL}
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def import_large() -> dict[str, int]:
@@ -128,15 +135,30 @@ def add_users(count_per_role: int = 3) -> None:
         users = [User(username="admin", role=Role.admin, password_hash=hashed)]
         for agency in agencies:
             for role in (Role.planner, Role.liaison):
-                users.append(User(username=f"{agency.lower()}-{role.value}", role=role,
-                                  agency_id=agency, password_hash=hashed))
+                users.append(
+                    User(
+                        username=f"{agency.lower()}-{role.value}",
+                        role=role,
+                        agency_id=agency,
+                        password_hash=hashed,
+                    )
+                )
         tasked = session.exec(
-            select(Unit).where(col(Unit.id).in_(select(Tasking.unit_id).distinct()))
-            .order_by(col(Unit.id)).limit(count_per_role * 8)
+            select(Unit)
+            .where(col(Unit.id).in_(select(Tasking.unit_id).distinct()))
+            .order_by(col(Unit.id))
+            .limit(count_per_role * 8)
         ).all()
-        users += [User(username=f"officer-{unit.id.lower()}", role=Role.unit_officer,
-                       agency_id=unit.agency_id, unit_id=unit.id, password_hash=hashed)
-                  for unit in tasked]
+        users += [
+            User(
+                username=f"officer-{unit.id.lower()}",
+                role=Role.unit_officer,
+                agency_id=unit.agency_id,
+                unit_id=unit.id,
+                password_hash=hashed,
+            )
+            for unit in tasked
+        ]
         session.add_all(users)
         session.commit()
 
@@ -154,8 +176,9 @@ def solve_and_publish(seconds: float) -> dict[str, Any]:
         result = solve(Instance(scenario), SolveOptions(time_limit=seconds, workers=2, seed=0))
         wall = time.perf_counter() - began
         document = result.plan.model_dump(mode="json", by_alias=True, exclude_none=True)
-        planner = User(username="bench-publisher", role=Role.planner,
-                       password_hash=hash_password(PASSWORD))
+        planner = User(
+            username="bench-publisher", role=Role.planner, password_hash=hash_password(PASSWORD)
+        )
         session.add(planner)
         plan = Plan(document=document)
         session.add(plan)
@@ -167,13 +190,17 @@ def solve_and_publish(seconds: float) -> dict[str, Any]:
 
 def board_facts() -> dict[str, int]:
     with Session(get_engine()) as session:
+
         def count(query: Any) -> int:
             return int(session.exec(query).one())
 
         return {
             "operations": count(select(func.count()).select_from(Operation)),
-            "scheduled": count(select(func.count()).select_from(Operation)
-                               .where(Operation.state == OperationState.scheduled)),
+            "scheduled": count(
+                select(func.count())
+                .select_from(Operation)
+                .where(Operation.state == OperationState.scheduled)
+            ),
             "taskings": count(select(func.count()).select_from(Tasking)),
         }
 
@@ -193,8 +220,11 @@ def visible_scheduled(username: str, limit: int = 50) -> list[str]:
 
     with Session(get_engine()) as session:
         user = session.exec(select(User).where(User.username == username)).one()
-        query = visible_operations_query(user).where(
-            Operation.state == OperationState.scheduled).order_by(col(Operation.id))
+        query = (
+            visible_operations_query(user)
+            .where(Operation.state == OperationState.scheduled)
+            .order_by(col(Operation.id))
+        )
         return [op.id for op in session.exec(query.limit(limit))]
 
 
@@ -210,8 +240,14 @@ class Row:
     size: int = 0
 
 
-def measure(client: TestClient, timer: ServerTimer, row: Row, paths: list[str], n: int,
-            headers: dict[str, str] | None = None) -> Row:
+def measure(
+    client: TestClient,
+    timer: ServerTimer,
+    row: Row,
+    paths: list[str],
+    n: int,
+    headers: dict[str, str] | None = None,
+) -> Row:
     """`n` requests cycling through `paths`; each must answer 200."""
     client.get(paths[0], headers=headers or {})  # warm-up: templates, caches
     timer.samples.clear()
@@ -229,32 +265,64 @@ def in_process(requests: int) -> list[Row]:
     timer = ServerTimer(create_served_app())
     rows = []
     with TestClient(timer) as anonymous:
+
         def signed_in(username: str) -> TestClient:
             client = TestClient(anonymous.app)
             client.cookies.set(get_settings().session_cookie_name, session_cookie(username))
             return client
 
-        for username, label in (("admin", "administrator, all 250 operations"),
-                                ("th-rtp-planner", "planner TH-RTP"),
-                                ("mm-mpf-liaison", "liaison MM-MPF")):
+        for username, label in (
+            ("admin", "administrator, all 250 operations"),
+            ("th-rtp-planner", "planner TH-RTP"),
+            ("mm-mpf-liaison", "liaison MM-MPF"),
+        ):
             client = signed_in(username)
-            rows.append(measure(client, timer, Row(f"board, {label}", GOALS["board"]),
-                                ["/board"], requests))
-            rows.append(measure(client, timer, Row(f"board htmx refresh, {label}",
-                                                   GOALS["board"]),
-                                ["/board"], requests, headers={"HX-Request": "true"}))
+            rows.append(
+                measure(client, timer, Row(f"board, {label}", GOALS["board"]), ["/board"], requests)
+            )
+            rows.append(
+                measure(
+                    client,
+                    timer,
+                    Row(f"board htmx refresh, {label}", GOALS["board"]),
+                    ["/board"],
+                    requests,
+                    headers={"HX-Request": "true"},
+                )
+            )
         admin = signed_in("admin")
         pages = [f"/operations/{op_id}" for op_id in visible_scheduled("admin")]
-        rows.append(measure(admin, timer, Row("operation page (scheduled), administrator",
-                                              GOALS["operation"]), pages, requests * 3))
+        rows.append(
+            measure(
+                admin,
+                timer,
+                Row("operation page (scheduled), administrator", GOALS["operation"]),
+                pages,
+                requests * 3,
+            )
+        )
         liaison = signed_in("th-rtp-liaison")
         pages = [f"/operations/{op_id}" for op_id in visible_scheduled("th-rtp-liaison")]
-        rows.append(measure(liaison, timer, Row("operation page (scheduled), liaison TH-RTP",
-                                                GOALS["operation"]), pages, requests * 3))
+        rows.append(
+            measure(
+                liaison,
+                timer,
+                Row("operation page (scheduled), liaison TH-RTP", GOALS["operation"]),
+                pages,
+                requests * 3,
+            )
+        )
         officer = _first_officer()
         if officer and signed_in(officer).get("/tasking").status_code == 200:
-            rows.append(measure(signed_in(officer), timer, Row("my tasking, unit officer", None),
-                                ["/tasking"], requests))
+            rows.append(
+                measure(
+                    signed_in(officer),
+                    timer,
+                    Row("my tasking, unit officer", None),
+                    ["/tasking"],
+                    requests,
+                )
+            )
     return rows
 
 
@@ -286,8 +354,9 @@ def profile(requests: int) -> str:
 
     async def drive() -> None:
         transport = httpx.ASGITransport(app=create_served_app())
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench",
-                                     cookies=cookie) as client:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://bench", cookies=cookie
+        ) as client:
             assert (await client.get("/board")).status_code == 200
             profiler.start()
             for _ in range(requests):
@@ -330,8 +399,15 @@ def _wait_up(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("uvicorn did not start within 60 s")
 
 
-def browse(base: str, cookie: str, pages: list[str], per_user: int, seed: int,
-           load: Load, lock: threading.Lock) -> None:
+def browse(
+    base: str,
+    cookie: str,
+    pages: list[str],
+    per_user: int,
+    seed: int,
+    load: Load,
+    lock: threading.Lock,
+) -> None:
     """One user: board, filters, operation pages; `per_user` requests, then stop."""
     rng = random.Random(seed)
     cookies = {get_settings().session_cookie_name: cookie}
@@ -357,9 +433,14 @@ def concurrent(users: int, per_user: int) -> Load:
     """`users` threads, each its own signed-in user, against uvicorn on 127.0.0.1."""
     with Session(get_engine()) as session:
         by_role = {
-            role: [u.username for u in session.exec(
-                select(User).where(User.role == role, User.username != "bench-publisher")
-                .order_by(col(User.id)))]
+            role: [
+                u.username
+                for u in session.exec(
+                    select(User)
+                    .where(User.role == role, User.username != "bench-publisher")
+                    .order_by(col(User.id))
+                )
+            ]
             for role in (Role.liaison, Role.planner, Role.unit_officer, Role.admin)
         }
     # Round robin over the roles: liaison officers, planners, unit officers, the admin.
@@ -372,9 +453,23 @@ def concurrent(users: int, per_user: int) -> Load:
     env = {**os.environ, "JOINTOPS_DATABASE_URL": DATABASE_URL}
     log = (TMP / "uvicorn.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_served_app", "--factory", "--host",
-         "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_served_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     load = Load(users=len(names), per_user=per_user)
     try:
@@ -387,13 +482,15 @@ def concurrent(users: int, per_user: int) -> Load:
             if username.startswith("officer-"):
                 pages = ["/tasking", "/calendar"]
             else:
-                pages = ["/board", "/board?state=scheduled",
-                         *[f"/operations/{op}" for op in ops]]
+                pages = ["/board", "/board?state=scheduled", *[f"/operations/{op}" for op in ops]]
             if username.endswith("-liaison") or username == "admin":
                 pages.append("/approvals")
-            threads.append(threading.Thread(
-                target=browse, args=(base, session_cookie(username), pages, per_user, n,
-                                     load, lock)))
+            threads.append(
+                threading.Thread(
+                    target=browse,
+                    args=(base, session_cookie(username), pages, per_user, n, load, lock),
+                )
+            )
         began = time.perf_counter()
         for thread in threads:
             thread.start()
@@ -422,8 +519,13 @@ def visible_ops(username: str, limit: int = 20) -> list[str]:
 # --- the report -------------------------------------------------------------------------
 
 
-def report(args: argparse.Namespace, facts: dict[str, Any], rows: list[Row], load: Load,
-           setup: dict[str, Any]) -> str:
+def report(
+    args: argparse.Namespace,
+    facts: dict[str, Any],
+    rows: list[Row],
+    load: Load,
+    setup: dict[str, Any],
+) -> str:
     """The Markdown section for bench/README.md."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%MZ")
     cpu = os.cpu_count()
@@ -449,13 +551,17 @@ def report(args: argparse.Namespace, facts: dict[str, Any], rows: list[Row], loa
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for row in rows:
-        goal = "" if row.goal is None else (
-            f"< {row.goal:.0f} ms {'ok' if p95(row.wall) < row.goal else '**missed**'}")
+        goal = (
+            ""
+            if row.goal is None
+            else (f"< {row.goal:.0f} ms {'ok' if p95(row.wall) < row.goal else '**missed**'}")
+        )
         lines.append(
             f"| {row.case} | {len(row.wall)} | {statistics.median(row.wall):.1f} | "
             f"{p95(row.wall):.1f} | {max(row.wall):.1f} | {statistics.median(row.cpu):.1f} | "
             f"{p95(row.cpu):.1f} | "
-            f"{row.size / 1024:.0f} | {goal} |")
+            f"{row.size / 1024:.0f} | {goal} |"
+        )
     total = len(load.latencies)
     lines += [
         "",
@@ -474,10 +580,14 @@ def report(args: argparse.Namespace, facts: dict[str, Any], rows: list[Row], loa
     if load.errors:
         kinds = Counter(re.sub(r"^/\S*: ", "", e) for e in load.errors)
         causes = server_errors()
-        lines += ["", "Errors seen by the clients: " + ", ".join(
-            f"{n} × {kind}" for kind, n in kinds.most_common()) + "; in the server log: "
+        lines += [
+            "",
+            "Errors seen by the clients: "
+            + ", ".join(f"{n} × {kind}" for kind, n in kinds.most_common())
+            + "; in the server log: "
             + (", ".join(f"{n} × `{cause}`" for cause, n in causes.most_common(3)) or "nothing")
-            + "."]
+            + ".",
+        ]
     lines += ["", FINDINGS, END]
     return "\n".join(lines)
 
@@ -487,18 +597,6 @@ def server_errors() -> Counter[str]:
     log = TMP / "uvicorn.log"
     text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
     return Counter(re.findall(r"^(?:[a-z_]+\.)+\w*Error: .*$", text, flags=re.M))
-
-
-def write_readme(section: str) -> None:
-    """Replace only this benchmark's section (other sections belong to other benches)."""
-    text = README.read_text(encoding="utf-8") if README.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        _, tail = rest.split(END, 1)
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    README.write_text(text, encoding="utf-8")
 
 
 def step(what: str) -> None:
@@ -533,8 +631,10 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         step(f"{row.case}: p50 {statistics.median(row.wall):.1f} ms, p95 {p95(row.wall):.1f} ms")
     load = concurrent(args.users, args.per_user)
-    step(f"{load.users} users: {len(load.latencies)} requests, {len(load.errors)} errors "
-         f"in {load.wall:.1f} s")
+    step(
+        f"{load.users} users: {len(load.latencies)} requests, {len(load.errors)} errors "
+        f"in {load.wall:.1f} s"
+    )
     section = report(args, facts, rows, load, setup)
     print(section)
     if load.errors:
@@ -542,7 +642,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile:
         print(profile(max(10, args.requests // 3)))
     if not args.no_write:
-        write_readme(section)
+        write_section(section, START, END)
         step(f"wrote {README.relative_to(ROOT)}")
     return 1 if load.errors else 0
 

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from readme_section import write_section
+
 ROOT = Path(__file__).resolve().parents[1]
-README = ROOT / "bench" / "README.md"
 START, END = "<!-- solver-bench -->", "<!-- /solver-bench -->"
 DEFAULT = {"tiny": 10.0, "small": 30.0, "medium": 30.0, "large": 60.0, "xl": 180.0}
 
@@ -94,19 +95,12 @@ HEADER = (
 
 def write_readme(table: str, command: str) -> None:
     """Replace the section between the markers, keeping everything else."""
-    text = README.read_text() if README.exists() else "# Benchmarks\n"
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     section = (
         f"{START}\n## Solver benchmark\n\nMeasured {stamp} with `{command}` (2 workers, "
         f"seed 0; shared 2-core machine, so timings are noisy).\n\n{table}\n{END}"
     )
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    README.write_text(text)
+    write_section(section, START, END)
 
 
 def _arguments(argv: list[str]) -> argparse.Namespace:
@@ -114,7 +108,9 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
         description="Solve the sample scenarios, print the table and record it in bench/README.md."
     )
     parser.add_argument(
-        "scenarios", nargs="*", metavar="NAME[:SECONDS]",
+        "scenarios",
+        nargs="*",
+        metavar="NAME[:SECONDS]",
         help="sample names with optional time limits (default: all five at the goal limits)",
     )
     parser.add_argument("--dir", type=Path, default=None, help="folder of the scenario files")
