@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 
 PRODID = "-//JointOps//Tasking Feed 1.0//EN"
 CRLF = "\r\n"
@@ -68,12 +67,14 @@ def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
+# "00" to "99": indexing this table is twice as fast as %02d for the many instants of a feed.
+TWO_DIGITS = tuple(f"{n:02d}" for n in range(100))
+
+
 def format_utc(value: datetime) -> str:
     """An RFC 5545 DATE-TIME in UTC form (`20261201T013000Z`), seconds precision."""
-    v = to_utc(value)
-    # %-formatting: strftime was a tenth of the render time of a 500-event feed.
-    fields = (v.year, v.month, v.day, v.hour, v.minute, v.second)
-    return "%04d%02d%02dT%02d%02d%02dZ" % fields  # noqa: UP031  (measured faster)
+    v, two = to_utc(value), TWO_DIGITS
+    return f"{v.year:04d}{two[v.month]}{two[v.day]}T{two[v.hour]}{two[v.minute]}{two[v.second]}Z"
 
 
 def escape_text(value: str) -> str:
@@ -122,9 +123,8 @@ def _text(name: str, value: str) -> str:
     return f"{name}:{escape_text(value)}"
 
 
-@lru_cache(maxsize=4096)
 def event_block(event: FeedEvent) -> str:
-    """One folded VEVENT; cached by value, so unchanged events of a feed cost a lookup."""
+    """One folded VEVENT, CRLF line ends included."""
     # Only text properties can pass 75 octets; the others are short ASCII by construction
     # and skip fold_line (calling it on every line was a third of the rendering time).
     stamp = format_utc(event.dtstamp)
@@ -161,6 +161,12 @@ def _event_order(event: FeedEvent) -> tuple[datetime, datetime, str]:
 
 def render_calendar(name: str, events: list[FeedEvent], refresh_minutes: int = 15) -> bytes:
     """The whole VCALENDAR as UTF-8 bytes with CRLF line ends, events in a stable order."""
+    blocks = [event_block(event).encode("utf-8") for event in sorted(events, key=_event_order)]
+    return calendar_bytes(name, blocks, refresh_minutes)
+
+
+def calendar_bytes(name: str, blocks: list[bytes], refresh_minutes: int = 15) -> bytes:
+    """The VCALENDAR around VEVENT blocks already folded, encoded and in feed order."""
     if refresh_minutes < 1:
         raise ValueError("the refresh interval must be at least one minute")
     interval = f"PT{refresh_minutes}M"
@@ -175,7 +181,5 @@ def render_calendar(name: str, events: list[FeedEvent], refresh_minutes: int = 1
         # The older spelling that Outlook and some Android sync adapters still read.
         f"X-PUBLISHED-TTL:{interval}",
     ]
-    parts = [fold_line(line) + CRLF for line in header]
-    parts.extend(event_block(event) for event in sorted(events, key=_event_order))
-    parts.append("END:VCALENDAR" + CRLF)
-    return "".join(parts).encode("utf-8")
+    head = "".join(fold_line(line) + CRLF for line in header).encode("utf-8")
+    return b"".join([head, *blocks, b"END:VCALENDAR" + CRLF.encode()])

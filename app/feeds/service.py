@@ -21,9 +21,9 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.config import get_settings
-from app.feeds import events, ical
-from app.feeds.events import feed_events
-from app.feeds.ical import render_calendar
+from app.feeds import events
+from app.feeds.events import feed_blocks
+from app.feeds.ical import calendar_bytes
 from app.feeds.queries import fingerprint, load_taskings, scope_filter
 from app.feeds.tokens import audit, may_hold, token_hash
 from app.feeds.uses import Use
@@ -207,9 +207,8 @@ def clear_caches() -> None:
     """Forget every rendered feed and event and every memoised piece of them, as a
     restart does (the benchmark's cold case; keep this list complete)."""
     feed_cache.clear()
-    events.to_event.cache_clear()
+    events.tasking_block.cache_clear()
     events.zone_label.cache_clear()
-    ical.event_block.cache_clear()
     ZoneInfo.clear_cache()
 
 
@@ -227,7 +226,7 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
         show_unit = sub.kind == FeedKind.agency
         taskings = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
         refresh = get_settings().feed_refresh_minutes
-        body = render_calendar(name, feed_events(taskings, now), refresh_minutes=refresh)
+        body = calendar_bytes(name, feed_blocks(taskings, now), refresh_minutes=refresh)
         entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), time.monotonic())
         feed_cache.put(key, entry)
     return entry.body, entry.etag, newest
