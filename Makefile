@@ -32,5 +32,6 @@ lint: install
 # Each benchmark prints its table and records it in bench/README.md (several minutes).
 bench: install
 	$(BIN)/python bench/solver.py
+	$(BIN)/python bench/determinism.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/feeds.py --events 500

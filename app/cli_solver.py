@@ -137,7 +137,7 @@ def solve_command(
         float,
         typer.Option(
             help="Seconds the solver may run. With --workers 1 they are counted on a "
-            "deterministic clock, so the wall time may differ (up to about twice)."
+            "deterministic clock, so the wall time may differ (bench/README.md)."
         ),
     ] = 10.0,
     workers: Annotated[int, typer.Option(help="CP-SAT worker threads.")] = 2,

@@ -71,7 +71,8 @@ def test_deterministic_limits_are_deterministic_time_under_a_wall_cap() -> None:
     clock.limit(parameters, 2.0)
     assert parameters.max_deterministic_time == pytest.approx(2.0 * clock_module.UNITS_PER_SECOND)
     # The wall cap is the whole solve's safety stop, not this run's share of the limit.
-    assert 2.0 < parameters.max_time_in_seconds <= clock_module.WALL_SAFETY_FACTOR * 20
+    safety = clock_module.WALL_SAFETY_FACTOR * 20 + clock_module.WALL_SAFETY_MARGIN_SECONDS
+    assert 2.0 < parameters.max_time_in_seconds <= safety
 
 
 def test_wall_limits_are_plain_seconds_never_zero() -> None:
@@ -91,11 +92,12 @@ class _FakeTime:
 def test_the_wall_safety_stop_ends_every_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = _FakeTime()
     monkeypatch.setattr(clock_module, "time", fake)
-    limit = 100.0  # long enough for the factor, not the minimum, to set the safety stop
-    assert clock_module.WALL_SAFETY_FACTOR * limit > clock_module.WALL_SAFETY_MIN_SECONDS
+    limit = 10.0
     clock = SearchClock(deterministic=True, time_limit=limit)
     deadline = clock.now() + limit
-    fake.value += clock_module.WALL_SAFETY_FACTOR * limit - 1
+    fake.value += (
+        clock_module.WALL_SAFETY_FACTOR * limit + clock_module.WALL_SAFETY_MARGIN_SECONDS - 1
+    )
     assert clock.now() < deadline and not clock.wall_safety_hit()
     assert clock.describe() == "deterministic"
     fake.value += 2
@@ -109,7 +111,7 @@ def _solve_small_by_lns(monkeypatch: pytest.MonkeyPatch, *, slow: bool) -> tuple
     scenario = load_scenario(SAMPLES_DIR / "small.json")
     monkeypatch.setattr(solve_module, "FULL_MODEL_LIMIT", 0)  # LNS even on a small model
     # Far away: this test is about the deterministic clock, not about the safety stop.
-    monkeypatch.setattr(clock_module, "WALL_SAFETY_MIN_SECONDS", 600.0)
+    monkeypatch.setattr(clock_module, "WALL_SAFETY_MARGIN_SECONDS", 600.0)
     stopped_by_limit = []
     over = lns._over
 
