@@ -105,8 +105,12 @@ def zone_label(timezone: str, offset: timedelta | None) -> str:
 
 def format_local(instant: datetime, timezone: str) -> str:
     """An instant as `2026-12-01 09:30 Asia/Yangon (UTC+06:30)`."""
+    return _local_text(to_utc(instant), timezone)
+
+
+def _local_text(utc: datetime, timezone: str) -> str:
     # Not memoised: every instant of a feed is its own, so a cache only cost hashing.
-    local = to_utc(instant).astimezone(ZoneInfo(timezone))
+    local = utc.astimezone(ZoneInfo(timezone))
     return _minutes_text(local) + zone_label(timezone, local.utcoffset())
 
 
@@ -114,9 +118,9 @@ def format_both(instant: datetime, *zones: str) -> str:
     """An instant in UTC, then in each distinct local zone given."""
     utc = to_utc(instant)
     text = _minutes_text(utc) + " UTC"
-    for zone in dict.fromkeys(zones):
+    for zone in dict.fromkeys(zones) if len(zones) > 1 else zones:
         if zone and zone != "UTC":
-            text += " / " + format_local(utc, zone)
+            text += " / " + _local_text(utc, zone)
     return text
 
 
@@ -218,4 +222,4 @@ def _order(tasking: TaskingView) -> tuple[datetime, datetime, str]:
 def tasking_block(tasking: TaskingView) -> bytes:
     """One tasking's VEVENT, folded and encoded; cached by value (every field of the
     view), so a feed re-rendered after one change re-renders only that event."""
-    return event_block(to_event(tasking)).encode("utf-8")
+    return event_block(to_event(tasking))
