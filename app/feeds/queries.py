@@ -7,9 +7,10 @@ objects through the identity map was most of the time of a 500-event feed.
 from __future__ import annotations
 
 from collections import namedtuple
+from collections.abc import Collection
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -177,10 +178,45 @@ def _fingerprint_select(scope: ColumnElement[bool]) -> Select[Any]:
     )
 
 
+class Loaded(NamedTuple):
+    """A tasking as loaded, and its version (what any edit of it or its operation moves)."""
+
+    version: tuple[Any, ...]
+    view: TaskingView
+
+
+# The columns that move with every edit of a tasking or its operation (the publisher and
+# the operation forms bump sequence and updated_at). A feed re-read after a change loads
+# again only the taskings whose version moved; names of units, regions and crossings
+# are re-read in full at the feed cache's time limit, as before.
+_VERSION_KEYS = ("sequence", "updated_at", "cancelled_at", "status", "op_updated", "op_state")
+_VERSION_COLUMNS = tuple(c for c in COLUMNS if c.key in ("uid", *_VERSION_KEYS))
+_VERSION_AT = tuple(COLUMNS.index(c) for c in _VERSION_COLUMNS[1:])
+
+
+def versions(session: Session, *, scope: ColumnElement[bool], now: datetime) -> dict[str, Any]:
+    """The version of each tasking of the scope still worth showing at `now`, by UID."""
+    statement = (
+        sa_select(*_VERSION_COLUMNS)
+        .select_from(Tasking)
+        .join(Operation, col(Operation.id) == Tasking.operation_id)
+        .where(scope, _listed())
+    )
+    rows = session.connection().execute(statement, {"cutoff": now - CANCEL_GRACE}).all()
+    return {uid: tuple(version) for uid, *version in rows}
+
+
 def load_taskings(
-    session: Session, *, scope: ColumnElement[bool], now: datetime, show_unit: bool = False
-) -> list[TaskingView]:
-    """The taskings of the scope still worth showing at `now`, as plain data."""
+    session: Session,
+    *,
+    scope: ColumnElement[bool],
+    now: datetime,
+    show_unit: bool = False,
+    uids: Collection[str] | None = None,
+) -> list[Loaded]:
+    """The taskings of the scope still worth showing at `now` (only `uids` if given)."""
+    if uids is not None:
+        scope = and_(scope, col(Tasking.uid).in_(uids))
     # Through the session's connection, as plain rows: the ORM's loading layer cost a
     # third of the query time.
     connection = session.connection()
@@ -189,7 +225,10 @@ def load_taskings(
     zones = _operation_zones(connection, scope) if rows else {}
     # Many taskings share a staging region or a crossing: one Place object each.
     places: dict[tuple[str, str], Place] = {}
-    return [_view(row, zones, places, show_unit) for row in rows]
+    return [
+        Loaded(tuple(row[i] for i in _VERSION_AT), _view(row, zones, places, show_unit))
+        for row in rows
+    ]
 
 
 def _operation_zones(

@@ -10,7 +10,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -24,7 +24,7 @@ from app.config import get_settings
 from app.feeds import events
 from app.feeds.events import feed_blocks
 from app.feeds.ical import calendar_bytes
-from app.feeds.queries import fingerprint, load_taskings, scope_filter
+from app.feeds.queries import Loaded, fingerprint, load_taskings, scope_filter, versions
 from app.feeds.tokens import audit, may_hold, token_hash
 from app.feeds.uses import Use
 from app.models import FeedToken, Unit, User, utcnow
@@ -35,6 +35,8 @@ from app.models.feeds import FeedKind, FeedSubscription
 # CACHE_SECONDS, which bounds how long a renamed region or unit can stay stale.
 CACHE_SECONDS = 300
 CACHE_ENTRIES = 128
+# An amended feed re-reads at most this many changed taskings by UID, else all of them.
+RELOAD_AT_MOST = 50
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,10 @@ class _Rendered:
     fingerprint: tuple[Any, ...]
     body: bytes
     etag: str
+    # When its taskings were last loaded in full (the time limit counts from there).
     made_at: float
+    # What it was rendered from, by UID: an amendment re-reads only what changed.
+    taskings: dict[str, Loaded] = field(default_factory=dict)
 
 
 class _FeedCache:
@@ -177,11 +182,14 @@ class _FeedCache:
 
     def get(self, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> _Rendered | None:
         """The entry for key if it was made from this fingerprint recently enough."""
+        entry = self.recent(key)
+        return entry if entry is not None and entry.fingerprint == fingerprint else None
+
+    def recent(self, key: tuple[Any, ...]) -> _Rendered | None:
+        """The entry for key if it was loaded in full recently enough, whatever its data."""
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None or entry.fingerprint != fingerprint:
-                return None
-            if time.monotonic() - entry.made_at > CACHE_SECONDS:
+            if entry is None or time.monotonic() - entry.made_at > CACHE_SECONDS:
                 return None
             self._entries.move_to_end(key)
             return entry
@@ -220,16 +228,43 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role))
     current = fingerprint(session, sub=sub, user=user, now=now)
     newest = max(t for t in (holder.created_at, current[3], current[4]) if t is not None)
-    entry = feed_cache.get(key, current)
-    if entry is None:
-        scope = scope_filter(sub, user)
-        show_unit = sub.kind == FeedKind.agency
-        taskings = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
+    entry = feed_cache.recent(key)
+    if entry is None or entry.fingerprint != current:
+        taskings, made_at = _load(session, holder=holder, previous=entry, now=now)
         refresh = get_settings().feed_refresh_minutes
-        body = calendar_bytes(name, feed_blocks(taskings, now), refresh_minutes=refresh)
-        entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), time.monotonic())
+        views = [loaded.view for loaded in taskings.values()]
+        body = calendar_bytes(name, feed_blocks(views, now), refresh_minutes=refresh)
+        entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), made_at, taskings)
         feed_cache.put(key, entry)
     return entry.body, entry.etag, newest
+
+
+def _load(
+    session: Session, *, holder: Holder, previous: _Rendered | None, now: datetime
+) -> tuple[dict[str, Loaded], float]:
+    """The feed's taskings by UID, and when they were loaded in full.
+
+    After an amendment (a `previous` rendering of the same feed, within the time limit)
+    only the taskings whose version moved are loaded again: reloading all 500 was most
+    of the time of an amended feed.
+    """
+    sub, user = holder.sub, holder.user
+    scope = scope_filter(sub, user)
+    show_unit = sub.kind == FeedKind.agency
+    if previous is not None:
+        listed = versions(session, scope=scope, now=now)
+        kept = {
+            uid: loaded
+            for uid, loaded in previous.taskings.items()
+            if listed.get(uid) == loaded.version
+        }
+        changed = [uid for uid in listed if uid not in kept]
+        # Hundreds of bound UIDs cost more than loading everything again.
+        if len(changed) <= RELOAD_AT_MOST:
+            fresh = load_taskings(session, scope=scope, now=now, show_unit=show_unit, uids=changed)
+            return {**kept, **{loaded.view.uid: loaded for loaded in fresh}}, previous.made_at
+    loaded = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
+    return {item.view.uid: item for item in loaded}, time.monotonic()
 
 
 def _remember(
