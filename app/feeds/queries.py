@@ -7,14 +7,13 @@ objects through the identity map was most of the time of a 500-event feed.
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Select,
     String,
     and_,
@@ -26,7 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from app.access import visible_operations_query
 from app.feeds.events import CANCEL_GRACE, CrossingPassage, Place, TaskingView
@@ -94,14 +93,27 @@ COLUMNS: tuple[Any, ...] = (
 )
 
 
-def scope_filter(sub: FeedSubscription, user: User) -> ColumnElement[bool]:
-    """The condition on taskings that this feed may show."""
+# The officer feed, the one every phone polls, has a condition shared by all officers
+# (their unit a parameter), so its statements are built and keyed once: building the
+# nine-table select and its cache key on every request cost more than running it.
+_OWN_UNIT = col(Tasking.unit_id) == bindparam("unit_id")
+
+
+class Scope(NamedTuple):
+    """The condition on taskings that a feed may show, and its parameters' values."""
+
+    condition: ColumnElement[bool]
+    params: dict[str, Any]
+
+
+def scope_filter(sub: FeedSubscription, user: User) -> Scope:
+    """The taskings that this feed may show."""
     # A condition on the tasking row itself, not "id IN (SELECT id ...)": PostgreSQL,
     # before it has statistics on a freshly loaded table, planned that self-join as a
     # 500 x 500 nested loop (0.5 s).
     if sub.kind == FeedKind.officer:
         # The officer's unit as it is now; no unit, no taskings.
-        return col(Tasking.unit_id) == user.unit_id
+        return Scope(_OWN_UNIT, {"unit_id": user.unit_id})
     if sub.kind == FeedKind.unit:
         viewer = user
     else:
@@ -110,8 +122,25 @@ def scope_filter(sub: FeedSubscription, user: User) -> ColumnElement[bool]:
     visible = visible_operations_query(viewer).with_only_columns(col(Operation.id))
     seen = col(Tasking.operation_id).in_(visible)
     if sub.kind == FeedKind.unit:
-        return and_(col(Tasking.unit_id) == sub.target_id, seen)
-    return seen
+        return Scope(and_(col(Tasking.unit_id) == sub.target_id, seen), {})
+    return Scope(seen, {})
+
+
+def _statement(build: Callable[[ColumnElement[bool]], Select[Any]], scope: Scope) -> Select[Any]:
+    """The statement `build` makes for the scope; built once for the officer feed."""
+    if scope.condition is _OWN_UNIT:
+        return _officer_statement(build)
+    return build(scope.condition)
+
+
+@lru_cache(maxsize=8)
+def _officer_statement(build: Callable[[ColumnElement[bool]], Select[Any]]) -> Select[Any]:
+    return build(_OWN_UNIT)
+
+
+def _some(condition: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The condition, for the taskings whose UIDs are in the `uids` parameter only."""
+    return and_(condition, col(Tasking.uid).in_(bindparam("uids", expanding=True)))
 
 
 def _listed() -> ColumnElement[bool]:
@@ -143,21 +172,11 @@ def fingerprint(
     session: Session, *, sub: FeedSubscription, user: User, now: datetime
 ) -> tuple[Any, ...]:
     """A cheap summary that changes whenever a tasking or operation of the feed changes."""
-    cutoff: dict[str, Any] = {"cutoff": now - CANCEL_GRACE}
-    if sub.kind == FeedKind.officer:
-        # The common case, asked every few minutes by every phone: one statement built
-        # once (building and keying it cost twice as much as running it).
-        statement = _officer_fingerprint()
-        params = {**cutoff, "unit_id": user.unit_id}
-    else:
-        statement, params = _fingerprint_select(scope_filter(sub, user)), cutoff
+    scope = scope_filter(sub, user)
+    statement = _statement(_fingerprint_select, scope)
+    params = {**scope.params, "cutoff": now - CANCEL_GRACE}
     # Through the connection: the ORM's execution layer was a third of this query's cost.
     return tuple(session.connection().execute(statement, params).one())
-
-
-@lru_cache(maxsize=1)
-def _officer_fingerprint() -> Select[Any]:
-    return _fingerprint_select(col(Tasking.unit_id) == bindparam("unit_id"))
 
 
 def _fingerprint_select(scope: ColumnElement[bool]) -> Select[Any]:
@@ -194,60 +213,79 @@ _VERSION_COLUMNS = tuple(c for c in COLUMNS if c.key in ("uid", *_VERSION_KEYS))
 _VERSION_AT = tuple(COLUMNS.index(c) for c in _VERSION_COLUMNS[1:])
 
 
-def versions(session: Session, *, scope: ColumnElement[bool], now: datetime) -> dict[str, Any]:
+def versions(session: Session, *, scope: Scope, now: datetime) -> dict[str, Any]:
     """The version of each tasking of the scope still worth showing at `now`, by UID."""
-    statement = (
+    params = {**scope.params, "cutoff": now - CANCEL_GRACE}
+    rows = session.connection().execute(_statement(_versions_select, scope), params).all()
+    return {uid: tuple(version) for uid, *version in rows}
+
+
+def _versions_select(condition: ColumnElement[bool]) -> Select[Any]:
+    return (
         sa_select(*_VERSION_COLUMNS)
         .select_from(Tasking)
         .join(Operation, col(Operation.id) == Tasking.operation_id)
-        .where(scope, _listed())
+        .where(condition, _listed())
     )
-    rows = session.connection().execute(statement, {"cutoff": now - CANCEL_GRACE}).all()
-    return {uid: tuple(version) for uid, *version in rows}
 
 
 def load_taskings(
     session: Session,
     *,
-    scope: ColumnElement[bool],
+    scope: Scope,
     now: datetime,
     show_unit: bool = False,
     uids: Collection[str] | None = None,
 ) -> list[Loaded]:
     """The taskings of the scope still worth showing at `now` (only `uids` if given)."""
-    if uids is not None:
-        scope = and_(scope, col(Tasking.uid).in_(uids))
+    params: dict[str, Any] = {**scope.params, "cutoff": now - CANCEL_GRACE}
+    if uids is None:
+        builds = (_load_select, _zones_select)
+    elif not uids:
+        return []
+    else:
+        builds, params["uids"] = (_load_some_select, _zones_some_select), list(uids)
     # Through the session's connection, as plain rows: the ORM's loading layer cost a
     # third of the query time.
     connection = session.connection()
-    statement = _feed_select(COLUMNS, scope)
-    rows = connection.execute(statement, {"cutoff": now - CANCEL_GRACE}).all()
-    zones = _operation_zones(connection, scope) if rows else {}
+    rows = connection.execute(_statement(builds[0], scope), params).all()
+    zones: dict[str, list[str]] = {}
+    if rows:
+        for operation_id, zone in connection.execute(_statement(builds[1], scope), params):
+            zones.setdefault(operation_id, []).append(zone)
+    by_operation = {key: tuple(sorted(value)) for key, value in zones.items()}
     # Many taskings share a staging region or a crossing: one Place object each.
     places: dict[tuple[str, str], Place] = {}
     return [
-        Loaded(tuple(row[i] for i in _VERSION_AT), _view(row, zones, places, show_unit))
+        Loaded(tuple(row[i] for i in _VERSION_AT), _view(row, by_operation, places, show_unit))
         for row in rows
     ]
 
 
-def _operation_zones(
-    connection: Connection, scope: ColumnElement[bool]
-) -> dict[str, tuple[str, ...]]:
+def _load_select(condition: ColumnElement[bool]) -> Select[Any]:
+    return _feed_select(COLUMNS, condition)
+
+
+def _load_some_select(condition: ColumnElement[bool]) -> Select[Any]:
+    return _feed_select(COLUMNS, _some(condition))
+
+
+def _zones_select(condition: ColumnElement[bool]) -> Select[Any]:
     """The time zones of the countries the sites of the scope's operations are in."""
     # A subquery rather than a list of ids: 500 bound parameters cost more than the query.
-    operations = select(Tasking.operation_id).where(scope)
-    query = (
-        select(Site.operation_id, Country.timezone)
+    operations = sa_select(col(Tasking.operation_id)).where(condition)
+    columns: tuple[Any, ...] = (col(Site.operation_id), col(Country.timezone))
+    return (
+        sa_select(*columns)
         .join(Region, col(Region.id) == Site.region_id)
         .join(Country, col(Country.code) == Region.country_code)
         .where(col(Site.operation_id).in_(operations))
         .distinct()
     )
-    zones: dict[str, list[str]] = {}
-    for operation_id, zone in connection.execute(query).all():
-        zones.setdefault(operation_id, []).append(zone)
-    return {key: tuple(sorted(value)) for key, value in zones.items()}
+
+
+def _zones_some_select(condition: ColumnElement[bool]) -> Select[Any]:
+    return _zones_select(_some(condition))
 
 
 # Rows are re-read as plain named tuples: SQLAlchemy's Row resolves each attribute by
