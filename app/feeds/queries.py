@@ -10,6 +10,7 @@ from collections import namedtuple
 from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
@@ -210,7 +211,7 @@ class Loaded(NamedTuple):
 # are re-read in full at the feed cache's time limit, as before.
 _VERSION_KEYS = ("sequence", "updated_at", "cancelled_at", "status", "op_updated", "op_state")
 _VERSION_COLUMNS = tuple(c for c in COLUMNS if c.key in ("uid", *_VERSION_KEYS))
-_VERSION_AT = tuple(COLUMNS.index(c) for c in _VERSION_COLUMNS[1:])
+_version_of = itemgetter(*(COLUMNS.index(c) for c in _VERSION_COLUMNS[1:]))
 
 
 def versions(session: Session, *, scope: Scope, now: datetime) -> dict[str, Any]:
@@ -256,10 +257,7 @@ def load_taskings(
     by_operation = {key: tuple(sorted(value)) for key, value in zones.items()}
     # Many taskings share a staging region or a crossing: one Place object each.
     places: dict[tuple[str, str], Place] = {}
-    return [
-        Loaded(tuple(row[i] for i in _VERSION_AT), _view(row, by_operation, places, show_unit))
-        for row in rows
-    ]
+    return [Loaded(_version_of(row), _view(row, by_operation, places, show_unit)) for row in rows]
 
 
 def _load_select(condition: ColumnElement[bool]) -> Select[Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,4 +43,4 @@ def tasking(number: int = 1, **changes: Any) -> TaskingView:
         ),
         operation_timezones=("Asia/Bangkok", "Asia/Yangon"),
     )
-    return replace(base, **changes)
+    return base._replace(**changes)
