@@ -126,27 +126,26 @@ def format_both(instant: datetime, *zones: str) -> str:
 
 def describe(tasking: TaskingView) -> str:
     """The event description: each step of the deployment in UTC and local time."""
-    home = tasking.home_timezone
-    lines = [f"Operation {tasking.code_name} (TLP:{tasking.tlp_label})"]
-    if tasking.is_cancelled:
-        lines.append(f"CANCELLED: this tasking was {tasking.state.lower()}.")
-    if tasking.unit_callsign or tasking.role:
-        unit = " - ".join(p for p in (tasking.unit_callsign, tasking.role) if p)
+    t, home, both = tasking, tasking.home_timezone, format_both
+    state = t.state.lower()
+    lines = [f"Operation {t.code_name} (TLP:{t.tlp_label})"]
+    if state in CANCELLED_STATES:
+        lines.append(f"CANCELLED: this tasking was {state}.")
+    if t.unit_callsign or t.role:
+        unit = " - ".join(p for p in (t.unit_callsign, t.role) if p)
         lines.append(f"Unit: {unit}")
-    lines.append(f"Depart: {format_both(tasking.depart, home)}")
-    passage = tasking.crossing
+    lines.append(f"Depart: {both(t.depart, home)}")
+    passage = t.crossing
     if passage and passage.out:
         where = passage.crossing
-        lines.append(f"Crossing out ({where.name}): {format_both(passage.out, where.timezone)}")
-    zones = tasking.operation_timezones or (home,)
-    lines.append(f"H-hour: {format_both(tasking.h_hour, *zones)}")
-    if tasking.staging:
-        staging = tasking.staging
-        lines.append(f"Rendezvous / staging: {staging.name}{_rendezvous_time(tasking)}")
+        lines.append(f"Crossing out ({where.name}): {both(passage.out, where.timezone)}")
+    lines.append(f"H-hour: {both(t.h_hour, *(t.operation_timezones or (home,)))}")
+    if t.staging:
+        lines.append(f"Rendezvous / staging: {t.staging.name}{_rendezvous_time(t)}")
     if passage and passage.back:
         where = passage.crossing
-        lines.append(f"Crossing back ({where.name}): {format_both(passage.back, where.timezone)}")
-    lines.append(f"Return: {format_both(tasking.return_at, home)}")
+        lines.append(f"Crossing back ({where.name}): {both(passage.back, where.timezone)}")
+    lines.append(f"Return: {both(t.return_at, home)}")
     return "\n".join(lines)
 
 
