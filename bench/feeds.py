@@ -308,12 +308,15 @@ def report(count: int, backend: str, samples: dict[str, Any], size: int) -> str:
         )
     lines += [
         "",
-        "'Nothing cached' empties the rendered-feed cache and the per-event caches first, as",
-        "after a restart; 'after one tasking changed' is the amendment case (the feed is",
-        "queried and rendered again, unchanged events come from the per-event cache). The",
-        "floor row is the feed route answering without the database (middleware, routing,",
-        "token shape check): the feed's own share is the difference. Every timed request",
-        "that was served is checked to have its feed.used audit row after shutdown.",
+        "'Nothing cached' first empties every cache of the feed code (app.feeds.service.",
+        "clear_caches: rendered feeds, per-event blocks, prebuilt statements, zone labels,",
+        "ZoneInfo), as after a restart; SQLAlchemy's compiled-statement cache is kept, as",
+        "before. 'After one tasking changed' is the amendment case: the fingerprint moves,",
+        "a versions query finds the changed tasking, only it is loaded and rendered again,",
+        "the other events come from the per-event cache. The floor row is the feed route",
+        "answering without the database (middleware, routing, token shape check): the",
+        "feed's own share is the difference. Every timed request that was served is checked",
+        "to have its feed.used audit row after shutdown.",
         END,
     ]
     return "\n".join(lines)

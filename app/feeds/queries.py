@@ -130,12 +130,12 @@ def scope_filter(sub: FeedSubscription, user: User) -> Scope:
 def _statement(build: Callable[[ColumnElement[bool]], Select[Any]], scope: Scope) -> Select[Any]:
     """The statement `build` makes for the scope; built once for the officer feed."""
     if scope.condition is _OWN_UNIT:
-        return _officer_statement(build)
+        return officer_statement(build)
     return build(scope.condition)
 
 
 @lru_cache(maxsize=8)
-def _officer_statement(build: Callable[[ColumnElement[bool]], Select[Any]]) -> Select[Any]:
+def officer_statement(build: Callable[[ColumnElement[bool]], Select[Any]]) -> Select[Any]:
     return build(_OWN_UNIT)
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.config import get_settings
-from app.feeds import events
+from app.feeds import events, queries
 from app.feeds.events import feed_blocks
 from app.feeds.ical import calendar_bytes
 from app.feeds.queries import Loaded, fingerprint, load_taskings, scope_filter, versions
@@ -217,6 +217,7 @@ def clear_caches() -> None:
     feed_cache.clear()
     events.tasking_block.cache_clear()
     events.zone_label.cache_clear()
+    queries.officer_statement.cache_clear()
     ZoneInfo.clear_cache()
 
 
