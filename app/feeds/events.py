@@ -162,11 +162,11 @@ def _rendezvous_time(tasking: TaskingView) -> str:
 
 def to_event(tasking: TaskingView) -> FeedEvent:
     """One calendar event for one tasking, spanning departure to return."""
-    label = tasking.tlp_label
+    label, cancelled = tasking.tlp_label, tasking.is_cancelled
     # Need-to-know: a TLP:RED operation leaves only its times in the calendar cloud.
     red = label == "RED"
     # Apps that ignore STATUS (some Android sync adapters) still show the word.
-    prefix = "Cancelled: " if tasking.is_cancelled else ""
+    prefix = "Cancelled: " if cancelled else ""
     suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
     return FeedEvent(
         uid=tasking.uid,
@@ -178,7 +178,7 @@ def to_event(tasking: TaskingView) -> FeedEvent:
         last_modified=tasking.updated_at,
         description=None if red else describe(tasking),
         location=None if red or tasking.staging is None else tasking.staging.name,
-        status=CANCELLED if tasking.is_cancelled else CONFIRMED,
+        status=CANCELLED if cancelled else CONFIRMED,
         categories=() if red else (f"TLP:{label}",),
         classification=_CLASS_OF_TLP[label],
     )

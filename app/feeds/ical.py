@@ -28,7 +28,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _SPECIAL = re.compile(r"[\x00-\x1f\x7f\\;,]")
 
 
-@dataclass(frozen=True)
+# Not frozen: a feed builds one event per tasking, renders it and drops it (nothing keeps
+# or hashes events), and creating a frozen one took three times as long (4.5 us).
+@dataclass(slots=True)
 class FeedEvent:
     """One VEVENT: times are instants (naive values are taken as UTC)."""
 

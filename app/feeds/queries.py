@@ -252,7 +252,7 @@ def load_taskings(
     rows = connection.execute(_statement(builds[0], scope), params).all()
     zones: dict[str, list[str]] = {}
     if rows:
-        for operation_id, zone in connection.execute(_statement(builds[1], scope), params):
+        for operation_id, zone in connection.execute(_statement(builds[1], scope), params).all():
             zones.setdefault(operation_id, []).append(zone)
     by_operation = {key: tuple(sorted(value)) for key, value in zones.items()}
     # Many taskings share a staging region or a crossing: one Place object each.
