@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -60,11 +61,18 @@ def _feed_session(app: FastAPI, *, writer: bool = False) -> Iterator[Session]:
         yield session
 
 
+_uses_created = threading.Lock()
+
+
 def feed_uses(app: FastAPI) -> UseLog:
     """The app's log of feed uses waiting to be written (tests flush it)."""
     uses: UseLog | None = getattr(app.state, "feed_uses", None)
     if uses is None:
-        uses = app.state.feed_uses = UseLog(lambda: _feed_session(app, writer=True))
+        # Made by the lifespan before any request, or here by the first one (one only).
+        with _uses_created:
+            uses = getattr(app.state, "feed_uses", None)
+            if uses is None:
+                uses = app.state.feed_uses = UseLog(lambda: _feed_session(app, writer=True))
     return uses
 
 
