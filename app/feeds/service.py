@@ -22,7 +22,7 @@ from sqlmodel import Session, col
 
 from app.config import get_settings
 from app.feeds import events, queries
-from app.feeds.events import feed_blocks
+from app.feeds.events import CANCEL_GRACE, cancelled_since, feed_blocks
 from app.feeds.ical import calendar_bytes
 from app.feeds.queries import Loaded, fingerprint, load_taskings, scope_filter, versions
 from app.feeds.tokens import audit, may_hold, token_hash
@@ -171,6 +171,10 @@ class _Rendered:
     made_at: float
     # What it was rendered from, by UID: an amendment re-reads only what changed.
     taskings: dict[str, Loaded] = field(default_factory=dict)
+    # The newest change among its events, and when the first cancelled one leaves the
+    # feed (the fingerprint does not see time pass).
+    newest: datetime | None = None
+    until: datetime | None = None
 
 
 class _FeedCache:
@@ -227,17 +231,42 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     name = feed_name(sub, user)
     # Everything the scope and the calendar name depend on, besides the fingerprint.
     key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role))
-    current = fingerprint(session, sub=sub, user=user, now=now)
-    newest = max(t for t in (holder.created_at, current[3], current[4]) if t is not None)
+    current = fingerprint(session, sub=sub, user=user)
     entry = feed_cache.recent(key)
-    if entry is None or entry.fingerprint != current:
-        taskings, made_at = _load(session, holder=holder, previous=entry, now=now)
-        refresh = get_settings().feed_refresh_minutes
-        views = [loaded.view for loaded in taskings.values()]
-        body = calendar_bytes(name, feed_blocks(views, now), refresh_minutes=refresh)
-        entry = _Rendered(current, body, hashlib.sha256(body).hexdigest(), made_at, taskings)
+    if entry is None or entry.fingerprint != current or (entry.until and now >= entry.until):
+        entry = _render(
+            session, holder=holder, name=name, fingerprint=current, previous=entry, now=now
+        )
         feed_cache.put(key, entry)
+    newest = max(t for t in (holder.created_at, entry.newest) if t is not None)
     return entry.body, entry.etag, newest
+
+
+def _render(
+    session: Session,
+    *,
+    holder: Holder,
+    name: str,
+    fingerprint: tuple[Any, ...],
+    previous: _Rendered | None,
+    now: datetime,
+) -> _Rendered:
+    taskings, made_at = _load(session, holder=holder, previous=previous, now=now)
+    # All of them are listed at `now`: they were selected with the grace period.
+    views = [loaded.view for loaded in taskings.values()]
+    refresh = get_settings().feed_refresh_minutes
+    body = calendar_bytes(name, feed_blocks(views, now), refresh_minutes=refresh)
+    newest = max((view.updated_at for view in views), default=None)
+    ends = [cancelled_since(view) + CANCEL_GRACE for view in views if view.is_cancelled]
+    return _Rendered(
+        fingerprint,
+        body,
+        hashlib.sha256(body).hexdigest(),
+        made_at,
+        taskings,
+        newest=newest,
+        until=min(ends, default=None),
+    )
 
 
 def _load(
