@@ -234,9 +234,7 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     current = fingerprint(session, sub=sub, user=user)
     entry = feed_cache.recent(key)
     if entry is None or entry.fingerprint != current or (entry.until and now >= entry.until):
-        entry = _render(
-            session, holder=holder, name=name, fingerprint=current, previous=entry, now=now
-        )
+        entry = _render(session, holder=holder, name=name, current=current, previous=entry, now=now)
         feed_cache.put(key, entry)
     newest = max(t for t in (holder.created_at, entry.newest) if t is not None)
     return entry.body, entry.etag, newest
@@ -247,10 +245,12 @@ def _render(
     *,
     holder: Holder,
     name: str,
-    fingerprint: tuple[Any, ...],
+    current: tuple[Any, ...],
     previous: _Rendered | None,
     now: datetime,
 ) -> _Rendered:
+    """The feed rendered for the `current` fingerprint (reading what changed since
+    `previous` only)."""
     taskings, made_at = _load(session, holder=holder, previous=previous, now=now)
     # All of them are listed at `now`: they were selected with the grace period.
     views = [loaded.view for loaded in taskings.values()]
@@ -259,7 +259,7 @@ def _render(
     newest = max((view.updated_at for view in views), default=None)
     ends = [cancelled_since(view) + CANCEL_GRACE for view in views if view.is_cancelled]
     return _Rendered(
-        fingerprint,
+        current,
         body,
         hashlib.sha256(body).hexdigest(),
         made_at,
