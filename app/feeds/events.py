@@ -203,22 +203,11 @@ def feed_events(
     return [to_event(t) for t in taskings if still_listed(t, now, grace)]
 
 
-def feed_blocks(
-    taskings: Iterable[TaskingView], now: datetime, grace: timedelta = CANCEL_GRACE
-) -> list[bytes]:
-    """The encoded VEVENT blocks of a feed at `now`, in the order render_calendar uses."""
-    listed = [t for t in taskings if still_listed(t, now, grace)]
-    listed.sort(key=_order)
-    return [tasking_block(t) for t in listed]
-
-
-def _order(tasking: TaskingView) -> tuple[datetime, datetime, str]:
-    # The order render_calendar gives the events these taskings become.
+def event_order(tasking: TaskingView) -> tuple[datetime, datetime, str]:
+    """The order render_calendar gives the events these taskings become."""
     return (to_utc(tasking.depart), to_utc(tasking.return_at), tasking.uid)
 
 
-@lru_cache(maxsize=4096)
 def tasking_block(tasking: TaskingView) -> bytes:
-    """One tasking's VEVENT, folded and encoded; cached by value (every field of the
-    view), so a feed re-rendered after one change re-renders only that event."""
+    """One tasking's VEVENT, folded and encoded (app.feeds.blocks caches it by content)."""
     return event_block(to_event(tasking))

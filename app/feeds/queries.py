@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from app.access import visible_operations_query
+from app.feeds.blocks import block_key
 from app.feeds.events import CANCEL_GRACE, CrossingPassage, Place, TaskingView
 from app.models import (
     Country,
@@ -202,10 +203,12 @@ def _fingerprint_select(scope: ColumnElement[bool]) -> Select[Any]:
 
 
 class Loaded(NamedTuple):
-    """A tasking as loaded, and its version (what any edit of it or its operation moves)."""
+    """A tasking as loaded, its version (what any edit of it or its operation moves) and
+    the content key of its rendered event (app.feeds.blocks)."""
 
     version: tuple[Any, ...]
     view: TaskingView
+    block_key: str
 
 
 # The columns that move with every edit of a tasking or its operation (the publisher and
@@ -260,7 +263,14 @@ def load_taskings(
     by_operation = {key: tuple(sorted(value)) for key, value in zones.items()}
     # Many taskings share a staging region or a crossing: one Place object each.
     places: dict[tuple[str, str], Place] = {}
-    return [Loaded(_version_of(row), _view(row, by_operation, places, show_unit)) for row in rows]
+    return [
+        Loaded(
+            _version_of(row),
+            _view(row, by_operation, places, show_unit),
+            block_key(show_unit, tuple(row), by_operation.get(row[_OPERATION], ())),
+        )
+        for row in rows
+    ]
 
 
 def _load_select(condition: ColumnElement[bool]) -> Select[Any]:
@@ -292,6 +302,7 @@ def _zones_some_select(condition: ColumnElement[bool]) -> Select[Any]:
 # Rows are re-read as plain named tuples: SQLAlchemy's Row resolves each attribute by
 # name, which made building the views the slowest step of a 500-event feed.
 _Row = namedtuple("_Row", [column.key for column in COLUMNS])  # type: ignore[misc]
+_OPERATION = _Row._fields.index("operation_id")
 
 
 def _utc(value: Any) -> Any:

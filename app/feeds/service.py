@@ -22,7 +22,8 @@ from sqlmodel import Session, col
 
 from app.config import get_settings
 from app.feeds import events, queries
-from app.feeds.events import CANCEL_GRACE, cancelled_since, feed_blocks
+from app.feeds.blocks import block_cache
+from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
 from app.feeds.ical import calendar_bytes
 from app.feeds.queries import Loaded, fingerprint, load_taskings, scope_filter, versions
 from app.feeds.tokens import audit, may_hold, token_hash
@@ -219,7 +220,8 @@ def clear_caches() -> None:
     """Forget every rendered feed and event and every memoised piece of them, as a
     restart does (the benchmark's cold case; keep this list complete)."""
     feed_cache.clear()
-    events.tasking_block.cache_clear()
+    # Only the blocks in memory: the database table outlives a restart, by design.
+    block_cache.clear()
     events.zone_label.cache_clear()
     queries.officer_statement.cache_clear()
     ZoneInfo.clear_cache()
@@ -252,10 +254,11 @@ def _render(
     """The feed rendered for the `current` fingerprint (reading what changed since
     `previous` only)."""
     taskings, made_at = _load(session, holder=holder, previous=previous, now=now)
-    # All of them are listed at `now`: they were selected with the grace period.
-    views = [loaded.view for loaded in taskings.values()]
+    listed = [loaded for loaded in taskings.values() if still_listed(loaded.view, now)]
+    listed.sort(key=lambda loaded: event_order(loaded.view))
+    views = [loaded.view for loaded in listed]
     refresh = get_settings().feed_refresh_minutes
-    body = calendar_bytes(name, feed_blocks(views, now), refresh_minutes=refresh)
+    body = calendar_bytes(name, _blocks(session, listed), refresh_minutes=refresh)
     newest = max((view.updated_at for view in views), default=None)
     ends = [cancelled_since(view) + CANCEL_GRACE for view in views if view.is_cancelled]
     return _Rendered(
@@ -267,6 +270,18 @@ def _render(
         newest=newest,
         until=min(ends, default=None),
     )
+
+
+def _blocks(session: Session, listed: list[Loaded]) -> list[bytes]:
+    """The encoded events, from the block cache where it has them, rendered otherwise."""
+    found = block_cache.get_many(session, [loaded.block_key for loaded in listed])
+    rendered = {
+        loaded.block_key: tasking_block(loaded.view)
+        for loaded in listed
+        if loaded.block_key not in found
+    }
+    block_cache.add(rendered)
+    return [found.get(loaded.block_key) or rendered[loaded.block_key] for loaded in listed]
 
 
 def _load(

@@ -6,6 +6,7 @@ database's one write lock) and cost most of its time. Requests only append the u
 a background thread writes what has gathered every FLUSH_SECONDS, and the application
 writes the rest when it shuts down. Every use still ends up audited, with the time it
 happened; a process killed outright loses at most the last FLUSH_SECONDS of them.
+The same batches write the feed events rendered since the last one (app.feeds.blocks).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlmodel import Session
 
+from app.feeds.blocks import block_cache
 from app.models import AuditEvent, FeedToken
 
 log = logging.getLogger(__name__)
@@ -63,15 +65,18 @@ class UseLog:
             return len(self._pending)
 
     def flush(self) -> int:
-        """Write every queued use now; returns how many. On failure they stay queued."""
+        """Write every queued use now, with the newly rendered feed events
+        (app.feeds.blocks); returns how many uses. On failure the uses stay queued."""
         with self._flushing:
             with self._lock:
                 batch, self._pending = self._pending, []
-            if not batch:
+            if not batch and not block_cache.pending():
                 return 0
             try:
                 with self._open_session() as session:
-                    _write(session, batch)
+                    if batch:
+                        _write(session, batch)
+                    block_cache.write_pending(session)
                     session.commit()
             except BaseException:
                 with self._lock:

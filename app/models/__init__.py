@@ -1,7 +1,7 @@
 """Every table of the board; importing this package registers them all on the metadata."""
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.feeds import FeedKind, FeedSubscription  # noqa: F401  (feed tokens)
+from app.models.feeds import FeedEventBlock, FeedKind, FeedSubscription  # noqa: F401  (feeds)
 from app.models.geography import (
     Agreement,
     Country,

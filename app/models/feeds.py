@@ -33,3 +33,18 @@ class FeedSubscription(SQLModel, table=True):
     # Last-Modified never moves backwards: the feed keeps the newest value it served.
     last_modified: datetime = Field(sa_type=UTCDateTime)
     etag: str | None = Field(default=None, max_length=64)
+
+
+class FeedEventBlock(SQLModel, table=True):
+    """A rendered VEVENT, keyed by a hash of everything it was rendered from.
+
+    A cache shared by every web process and kept across restarts, so a feed is not
+    rendered from scratch after a deploy (app/feeds/blocks.py). Content-addressed: a
+    changed tasking, name or renderer gives a new key, never a stale block.
+    """
+
+    __tablename__ = "feed_event_blocks"
+    key: str = Field(primary_key=True, max_length=32)
+    block: bytes = Field(sa_type=sa.LargeBinary)
+    # Old blocks are pruned by age (most belong to taskings that changed since).
+    created_at: datetime = Field(sa_type=UTCDateTime, index=True)

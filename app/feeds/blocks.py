@@ -1,0 +1,136 @@
+"""Rendered VEVENT blocks by content key: in this process first, then in the database.
+
+Describing and encoding 500 events is two thirds of a feed rendered from scratch
+(bench/feeds.py), and a restart or a second web process would otherwise do it all again
+for every subscriber. The key hashes everything a block is rendered from: the tasking's
+row as loaded (names, times, state, TLP), its operation's time zones, the feed variant,
+and the source of the code that renders it. So a block is never stale: any change gives a
+new key, and the old block is merely unused until it is pruned by age.
+
+New blocks are written off the request path, with the feed uses (app.feeds.uses);
+losing them costs only a render, so a failed write is not retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert
+from sqlalchemy import select as sa_select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col
+
+from app.models import FeedEventBlock, utcnow
+
+# The code a block's bytes depend on: a new release renders anew, never serves old text.
+_RENDERER_FILES = ("events.py", "ical.py", "queries.py")
+RENDERER = hashlib.sha256(
+    b"".join((Path(__file__).parent / name).read_bytes() for name in _RENDERER_FILES)
+).hexdigest()[:16]
+MEMORY_ENTRIES = 8192
+# Blocks older than this are deleted (and rendered again if still in use).
+KEEP = timedelta(days=30)
+PRUNE_EVERY = timedelta(hours=1)
+
+_SELECT_BLOCKS = sa_select(col(FeedEventBlock.key), col(FeedEventBlock.block)).where(
+    col(FeedEventBlock.key).in_(bindparam("keys", expanding=True))
+)
+
+
+def block_key(show_unit: bool, row: tuple[Any, ...], zones: tuple[str, ...]) -> str:
+    """The content key of the block rendered from this loaded row."""
+    source = f"{RENDERER}|{show_unit}|{row!r}|{zones!r}"
+    return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+
+
+class BlockCache:
+    """Blocks by key: an LRU in this process over the database table, plus new ones to write."""
+
+    def __init__(self) -> None:
+        self._memory: OrderedDict[str, bytes] = OrderedDict()
+        self._pending: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+        self._pruned_at: datetime | None = None
+
+    def get_many(self, session: Session, keys: Collection[str]) -> dict[str, bytes]:
+        """The blocks known for these keys, from memory or the database."""
+        found: dict[str, bytes] = {}
+        with self._lock:
+            for key in keys:
+                block = self._memory.get(key)
+                if block is not None:
+                    found[key] = block
+        missing = [key for key in keys if key not in found]
+        if missing:
+            rows = session.connection().execute(_SELECT_BLOCKS, {"keys": missing}).all()
+            stored = {key: bytes(block) for key, block in rows}
+            self._remember(stored)
+            found.update(stored)
+        return found
+
+    def add(self, blocks: dict[str, bytes]) -> None:
+        """Keep newly rendered blocks, and queue them for the database."""
+        if not blocks:
+            return
+        self._remember(blocks)
+        with self._lock:
+            self._pending.update(blocks)
+
+    def _remember(self, blocks: dict[str, bytes]) -> None:
+        with self._lock:
+            for key, block in blocks.items():
+                self._memory[key] = block
+                self._memory.move_to_end(key)
+            while len(self._memory) > MEMORY_ENTRIES:
+                self._memory.popitem(last=False)
+
+    def pending(self) -> int:
+        """How many new blocks wait to be written."""
+        with self._lock:
+            return len(self._pending)
+
+    def write_pending(self, session: Session, now: datetime | None = None) -> int:
+        """Insert the queued blocks (keys another process wrote first are skipped), and
+        prune old ones at most every PRUNE_EVERY. The caller commits."""
+        now = now or utcnow()
+        with self._lock:
+            batch, self._pending = self._pending, {}
+        if batch:
+            rows = [{"key": k, "block": b, "created_at": now} for k, b in batch.items()]
+            session.execute(_insert_ignoring_duplicates(session), rows)
+        if self._pruned_at is None or now - self._pruned_at >= PRUNE_EVERY:
+            self._pruned_at = now
+            prune(session, before=now - KEEP)
+        return len(batch)
+
+    def clear(self) -> None:
+        """Forget the blocks in memory (what a restart forgets; the table stays)."""
+        with self._lock:
+            self._memory.clear()
+
+
+def _insert_ignoring_duplicates(session: Session) -> Any:
+    table = SQLModel.metadata.tables[FeedEventBlock.__tablename__]
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["key"])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["key"])
+    return insert(table)
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Delete blocks made before `before`; returns how many."""
+    result: Any = session.execute(
+        delete(FeedEventBlock).where(col(FeedEventBlock.created_at) < before)
+    )
+    return int(result.rowcount or 0)
+
+
+block_cache = BlockCache()
