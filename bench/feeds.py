@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastapi.testclient import TestClient
+from readme_section import write_section
 from server_timing import ServerTimer, p95
 from sqlalchemy import Engine, delete, func, text
 from sqlalchemy.engine import make_url
@@ -351,19 +352,6 @@ def report(count: int, backend: str, samples: dict[str, Any], size: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(section: str) -> None:
-    """Replace our marked section of bench/README.md (or append it), nothing else."""
-    readme = ROOT / "bench" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + section + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    readme.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=500)
@@ -374,7 +362,7 @@ def main() -> None:
     section = report(args.events, backend, samples, size)
     print(section)
     if not args.no_write:
-        write_section(section)
+        write_section(section, START, END)
 
 
 if __name__ == "__main__":
