@@ -10,6 +10,7 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -25,10 +26,17 @@ from app.feeds import events, queries
 from app.feeds.blocks import block_cache
 from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
 from app.feeds.ical import calendar_bytes
-from app.feeds.queries import Loaded, fingerprint, load_taskings, scope_filter, versions
+from app.feeds.queries import (
+    Loaded,
+    Scope,
+    fingerprint,
+    load_taskings,
+    scope_filter,
+    versions,
+)
 from app.feeds.tokens import audit, may_hold, token_hash
 from app.feeds.uses import Use
-from app.models import FeedToken, Unit, User, utcnow
+from app.models import FeedToken, Tasking, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
 # Rendered feeds kept in this process, keyed by what they show; an entry is reused only
@@ -270,6 +278,28 @@ def _render(
         newest=newest,
         until=min(ends, default=None),
     )
+
+
+def prerender(
+    session: Session, *, operation_ids: Collection[str], now: datetime | None = None
+) -> int:
+    """Render and store the events of these operations' taskings in every feed variant.
+
+    The publisher calls it, so the first polls after a publication (all subscribers at
+    once, each feed all new) find their events in the block table instead of rendering
+    them; returns how many events were looked at.
+    """
+    if not operation_ids:
+        return 0
+    now = now or utcnow()
+    scope = Scope(col(Tasking.operation_id).in_(sorted(operation_ids)), {})
+    count = 0
+    for show_unit in (False, True):  # unit and officer feeds, then agency feeds
+        listed = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
+        _blocks(session, listed)
+        count += len(listed)
+    block_cache.write_pending(session, now)
+    return count
 
 
 def _blocks(session: Session, listed: list[Loaded]) -> list[bytes]:

@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import AppError, Conflict
+from app.feeds.service import prerender
 from app.models import (
     BoardConfig,
     Operation,
@@ -63,6 +64,9 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
     audit(session, actor=user, action="plan.publish", object_type="plan", object_id=plan.id,
           previous=previous.id if previous else None, **counts)
     session.flush()
+    # Every subscriber's app polls soon after: their events are rendered once, here.
+    # (All planned operations: dropped ones now show cancelled taskings.)
+    prerender(session, operation_ids={op.id for op in scenario.operations}, now=now)
     return counts
 
 

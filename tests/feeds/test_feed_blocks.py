@@ -60,6 +60,28 @@ def test_a_restart_reads_the_blocks_back_from_the_database(
     assert rendered == [], "every event should have come from the database"
 
 
+def test_prerendered_events_are_served_without_rendering(
+    session: Session,
+    client: TestClient,
+    clock,
+    three_taskings,  # noqa: F811
+) -> None:
+    taskings, path = three_taskings
+    operations = {t.operation_id for t in taskings}
+    assert service.prerender(session, operation_ids=operations, now=clock.now) == 6
+    assert len(_stored(session)) == 6  # each event for unit feeds and for agency feeds
+    service.clear_caches()
+    rendered: list[object] = []
+    real = service.tasking_block
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(service, "tasking_block", lambda view: rendered.append(view) or real(view))
+    try:
+        body = client.get(path).content
+    finally:
+        monkey.undo()
+    assert body.count(b"BEGIN:VEVENT") == 3 and rendered == []
+
+
 def test_a_renamed_region_gives_new_blocks_never_stale_ones(
     session: Session,
     client: TestClient,

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from app.errors import AppError
 from app.models import (
     AuditEvent,
+    FeedEventBlock,
     Operation,
     OperationState,
     Plan,
@@ -56,6 +57,10 @@ def test_publish_creates_taskings_and_schedules(tiny_board: Session, planner: Us
         assert states[op["id"]] == OperationState.scheduled
     assert plan.is_published and plan.published_by_id == planner.id
     assert tiny_board.exec(select(AuditEvent).where(AuditEvent.action == "plan.publish")).one()
+    # Each tasking's event is rendered once here, for unit and for agency feeds.
+    stored = tiny_board.exec(select(FeedEventBlock)).all()
+    assert len(stored) >= 2 * len(expected)
+    assert all(b.block.startswith(b"BEGIN:VEVENT") for b in stored)
 
 
 def test_republish_bumps_sequence_keeps_uid_and_cancels(
