@@ -23,12 +23,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`, with SQLite set up for safe concurrent writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        _setup_postgresql(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     _setup_sqlite(engine)
     return engine
+
+
+def _setup_postgresql(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Sessions in UTC, spelled "UTC": psycopg then tags instants with timezone.utc
+        # itself, where a server zone such as "Etc/UTC" made every value a ZoneInfo one
+        # that had to be converted (a tenth of loading a 500-event feed).
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
 
 
 def _setup_sqlite(engine: Engine) -> None:
