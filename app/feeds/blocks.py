@@ -72,6 +72,7 @@ class BlockCache:
                 block = self._memory.get(key)
                 if block is not None:
                     found[key] = block
+                    self._memory.move_to_end(key)  # least recently used goes first
         missing = [key for key in keys if key not in found]
         if missing:
             connection = session.connection()
