@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -13,7 +14,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.config import get_settings
 from app.errors import AppError
-from app.models import User, UserCreate, UserSession, utcnow
+from app.models import AuditEvent, User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
 
@@ -57,6 +58,71 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     if not verify_password(password, user.password_hash) or not user.is_active:
         return None
     return user
+
+
+# Online guessing: after this many wrong passwords for one username within the window
+# (since its last successful sign-in), the username is refused, right password or not,
+# until the oldest of those failures leaves the window. Kept in the audit trail, so every
+# web process sees the same count and each attempt is on record.
+MAX_FAILED_SIGN_INS = 5
+SIGN_IN_WINDOW = timedelta(minutes=15)
+SIGNED_IN, SIGN_IN_FAILED = "auth.sign_in", "auth.sign_in_failed"
+
+
+class SignInLocked(AppError):
+    """Too many wrong passwords for a username: wait `retry_after`."""
+
+    def __init__(self, retry_after: timedelta) -> None:
+        minutes = max(1, math.ceil(retry_after / timedelta(minutes=1)))
+        super().__init__(
+            f"Too many failed sign-ins for this username. Try again in {minutes} minute(s),"
+            " or ask an administrator to check the account.",
+            429,
+        )
+        self.retry_after = retry_after
+
+
+def sign_in(
+    session: Session, *, username: str, password: str, now: datetime | None = None
+) -> User | None:
+    """`authenticate`, throttled per username; the attempt is audited either way.
+
+    Raises SignInLocked, without checking the password, while the username is locked.
+    """
+    now = now or utcnow()
+    failures = _failures_since_last_success(session, username, now)
+    if len(failures) >= MAX_FAILED_SIGN_INS:
+        raise SignInLocked(failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW - now)
+    user = authenticate(session, username=username, password=password)
+    session.add(
+        AuditEvent(
+            at=now,
+            actor_id=user.id if user else None,
+            action=SIGNED_IN if user else SIGN_IN_FAILED,
+            object_type="user",
+            object_id=username[:64],
+        )
+    )
+    session.flush()
+    return user
+
+
+def _failures_since_last_success(session: Session, username: str, now: datetime) -> list[datetime]:
+    """When this username's failed sign-ins within the window happened, oldest first."""
+    query = (
+        select(AuditEvent.at, AuditEvent.action)
+        .where(
+            col(AuditEvent.at) > now - SIGN_IN_WINDOW,
+            col(AuditEvent.object_type) == "user",
+            col(AuditEvent.object_id) == username[:64],
+            col(AuditEvent.action).in_((SIGNED_IN, SIGN_IN_FAILED)),
+        )
+        .order_by(col(AuditEvent.at), col(AuditEvent.id))
+    )
+    failures: list[datetime] = []
+    for at, action in session.exec(query):
+        failures = [*failures, at] if action == SIGN_IN_FAILED else []
+    return failures
 
 
 def start_session(session: Session, *, user: User) -> tuple[str, UserSession]:

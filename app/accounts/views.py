@@ -40,10 +40,16 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     """Check the credentials and open a server-side session."""
-    user = service.authenticate(session, username=username.strip(), password=password)
+    ctx = {"next": _safe_next(next), "username": username}
+    try:
+        user = service.sign_in(session, username=username.strip(), password=password)
+    except service.SignInLocked as locked:
+        headers = {"Retry-After": str(int(locked.retry_after.total_seconds()) + 1)}
+        ctx["error"] = locked.message
+        return render(request, "accounts/login.html", ctx, status_code=429, headers=headers)
+    session.commit()  # the attempt stays on record, failed or not
     if user is None:
-        ctx = {"next": _safe_next(next), "username": username,
-               "error": "Wrong username or password, or the account is disabled."}
+        ctx["error"] = "Wrong username or password, or the account is disabled."
         return render(request, "accounts/login.html", ctx, status_code=401)
     token, _ = service.start_session(session, user=user)
     session.commit()
