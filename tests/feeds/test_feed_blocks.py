@@ -36,6 +36,16 @@ def test_the_key_changes_with_the_renderer(monkeypatch: pytest.MonkeyPatch) -> N
     assert block_key(False, row, ()) != before
 
 
+def _get_counting_renders(client: TestClient, path: str) -> tuple[bytes, int]:
+    """The feed's bytes, and how many of its events were rendered for it."""
+    rendered: list[object] = []
+    real = service.tasking_block
+    with pytest.MonkeyPatch.context() as monkey:
+        monkey.setattr(service, "tasking_block", lambda view: rendered.append(view) or real(view))
+        body = client.get(path).content
+    return body, len(rendered)
+
+
 def test_a_restart_reads_the_blocks_back_from_the_database(
     session: Session,
     client: TestClient,
@@ -48,16 +58,9 @@ def test_a_restart_reads_the_blocks_back_from_the_database(
     feed_uses(client.app).flush()  # type: ignore[arg-type]
     assert len(_stored(session)) >= 3 and blocks.block_cache.pending() == 0
     service.clear_caches()  # what a restart forgets
-    rendered: list[object] = []
-    real = service.tasking_block
-    monkey = pytest.MonkeyPatch()
-    monkey.setattr(service, "tasking_block", lambda view: rendered.append(view) or real(view))
-    try:
-        again = client.get(path)
-    finally:
-        monkey.undo()
-    assert again.content == first.content
-    assert rendered == [], "every event should have come from the database"
+    again, rendered = _get_counting_renders(client, path)
+    assert again == first.content
+    assert rendered == 0, "every event should have come from the database"
 
 
 def test_prerendered_events_are_served_without_rendering(
@@ -71,15 +74,8 @@ def test_prerendered_events_are_served_without_rendering(
     assert service.prerender(session, operation_ids=operations, now=clock.now) == 6
     assert len(_stored(session)) == 6  # each event for unit feeds and for agency feeds
     service.clear_caches()
-    rendered: list[object] = []
-    real = service.tasking_block
-    monkey = pytest.MonkeyPatch()
-    monkey.setattr(service, "tasking_block", lambda view: rendered.append(view) or real(view))
-    try:
-        body = client.get(path).content
-    finally:
-        monkey.undo()
-    assert body.count(b"BEGIN:VEVENT") == 3 and rendered == []
+    body, rendered = _get_counting_renders(client, path)
+    assert body.count(b"BEGIN:VEVENT") == 3 and rendered == 0
 
 
 def test_a_renamed_region_gives_new_blocks_never_stale_ones(
