@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col
 
+from app.feeds.lru import Lru
 from app.models import FeedEventBlock, utcnow
 
 # The code a block's bytes depend on: a new release renders anew, never serves old text.
@@ -59,20 +59,14 @@ class BlockCache:
     """Blocks by key: an LRU in this process over the database table, plus new ones to write."""
 
     def __init__(self) -> None:
-        self._memory: OrderedDict[str, bytes] = OrderedDict()
+        self._memory: Lru[str, bytes] = Lru(lambda: MEMORY_ENTRIES)
         self._pending: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self._pruned_at: datetime | None = None
 
     def get_many(self, session: Session, keys: Collection[str]) -> dict[str, bytes]:
         """The blocks known for these keys, from memory or the database."""
-        found: dict[str, bytes] = {}
-        with self._lock:
-            for key in keys:
-                block = self._memory.get(key)
-                if block is not None:
-                    found[key] = block
-                    self._memory.move_to_end(key)  # least recently used goes first
+        found = self._memory.get_many(keys)
         missing = [key for key in keys if key not in found]
         if missing:
             connection = session.connection()
@@ -80,7 +74,7 @@ class BlockCache:
             statement = _SELECT_BLOCKS_PG if pg else _SELECT_BLOCKS
             rows = connection.execute(statement, {"keys": missing}).all()
             stored = {key: bytes(block) for key, block in rows}
-            self._remember(stored)
+            self._memory.put_many(stored)
             found.update(stored)
         return found
 
@@ -88,17 +82,9 @@ class BlockCache:
         """Keep newly rendered blocks, and queue them for the database."""
         if not blocks:
             return
-        self._remember(blocks)
+        self._memory.put_many(blocks)
         with self._lock:
             self._pending.update(blocks)
-
-    def _remember(self, blocks: dict[str, bytes]) -> None:
-        with self._lock:
-            for key, block in blocks.items():
-                self._memory[key] = block
-                self._memory.move_to_end(key)
-            while len(self._memory) > MEMORY_ENTRIES:
-                self._memory.popitem(last=False)
 
     def pending(self) -> int:
         """How many new blocks wait to be written."""

@@ -7,9 +7,7 @@ nothing of the old unit and a disabled account's feeds answer 404 at once.
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from app.feeds import events, queries
 from app.feeds.blocks import block_cache
 from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
 from app.feeds.ical import calendar_bytes
+from app.feeds.lru import Lru
 from app.feeds.queries import (
     Loaded,
     Scope,
@@ -187,11 +186,10 @@ class _Rendered:
 
 
 class _FeedCache:
-    """A small thread-safe LRU of rendered feeds (routes run in a thread pool)."""
+    """The rendered feeds of this process, by what they show."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], _Rendered] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: Lru[tuple[Any, ...], _Rendered] = Lru(lambda: CACHE_ENTRIES)
 
     def get(self, key: tuple[Any, ...], fingerprint: tuple[Any, ...]) -> _Rendered | None:
         """The entry for key if it was made from this fingerprint recently enough."""
@@ -200,25 +198,18 @@ class _FeedCache:
 
     def recent(self, key: tuple[Any, ...]) -> _Rendered | None:
         """The entry for key if it was loaded in full recently enough, whatever its data."""
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is None or time.monotonic() - entry.made_at > CACHE_SECONDS:
-                return None
-            self._entries.move_to_end(key)
-            return entry
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry.made_at > CACHE_SECONDS:
+            return None
+        return entry
 
     def put(self, key: tuple[Any, ...], entry: _Rendered) -> None:
         """Keep an entry, dropping the least recently used beyond CACHE_ENTRIES."""
-        with self._lock:
-            self._entries[key] = entry
-            self._entries.move_to_end(key)
-            while len(self._entries) > CACHE_ENTRIES:
-                self._entries.popitem(last=False)
+        self._entries.put_many({key: entry})
 
     def clear(self) -> None:
         """Forget everything (benchmarks measure the cold path with it)."""
-        with self._lock:
-            self._entries.clear()
+        self._entries.clear()
 
 
 feed_cache = _FeedCache()
