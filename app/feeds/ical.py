@@ -26,6 +26,8 @@ _CLASSES = ("PUBLIC", "PRIVATE", "CONFIDENTIAL")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Everything escape_text changes: those controls, line breaks and the escaped characters.
 _SPECIAL = re.compile(r"[\x00-\x1f\x7f\\;,]")
+# The backslash first, so the backslashes the others add are not doubled.
+_ESCAPES = (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n"))
 
 
 # Not frozen: a feed builds one event per tasking, renders it and drops it (nothing keeps
@@ -84,9 +86,13 @@ def escape_text(value: str) -> str:
     """Escape a TEXT value: backslash, semicolon, comma and line breaks (RFC 5545 3.3.11)."""
     if not _SPECIAL.search(value):
         return value  # most names and places: one scan instead of six
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    value = value.replace("\n", "\\n")
+    # Each replace copies the whole text (0.4 us for a description) while a test for the
+    # character is a fast scan: a description has line breaks, rarely anything else.
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for character, escaped in _ESCAPES:
+        if character in value:
+            value = value.replace(character, escaped)
     # Controls are dropped last (escaping maps each character on its own, so the order
     # does not matter): isprintable() rules them out in one fast scan, and only text
     # with a tab or another invisible character pays for the regex (4 us a description).

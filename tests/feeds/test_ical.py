@@ -186,6 +186,18 @@ def test_text_escaping(raw: str, escaped: str) -> None:
     assert escape_text(raw) == escaped
 
 
+def _escape_one_by_one(text: str) -> str:
+    """RFC 5545 3.3.11 spelled out a character at a time: the reference for escape_text."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    mapped = {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\t": "\t"}
+    return "".join(mapped.get(c, "" if c < " " or c == "\x7f" else c) for c in text)
+
+
+@given(st.text(alphabet=st.sampled_from("ab ;,\\\r\n\t\x07\x7fก语"), max_size=60) | st.text())
+def test_escaping_matches_the_character_by_character_rule(text: str) -> None:
+    assert escape_text(text) == _escape_one_by_one(text)
+
+
 def test_escaping_round_trips_through_the_parsers() -> None:
     nasty = "Mae Sai; Tachileik, TH\\MM\nline two"
     data = render_calendar("x", [event(summary=nasty, location=nasty, description=nasty)])
