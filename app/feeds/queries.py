@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -25,7 +25,9 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy import select as sa_select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, col
 
 from app.access import visible_operations_query
@@ -54,12 +56,33 @@ _withdrawn = col(Tasking.status) == TaskingStatus.cancelled
 _aborted = col(Operation.state) == OperationState.aborted
 
 
+class _UtcText(FunctionElement[str]):
+    """An instant as the text SQLite stores: `2026-12-02 03:00:00.000000`, in UTC."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_UtcText)
+def _utc_text_as_stored(element: _UtcText, compiler: Any, **kw: Any) -> str:
+    # SQLite keeps instants as that text already.
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(_UtcText, "postgresql")
+def _utc_text_on_postgresql(element: _UtcText, compiler: Any, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+
+
 def _instant(column: Any, key: str) -> Any:
-    """An instant column read as the driver gives it, labelled `key` (see _utc)."""
-    # SQLite keeps instants as ISO text; _utc parses it straight into an aware value.
-    # The UTCDateTime and DateTime processors, then tagging their naive values as UTC,
-    # were most of the time of loading a 500-event feed.
-    return type_coerce(col(column), String()).label(key)
+    """An instant column read as UTC text, labelled `key` (see _utc)."""
+    # Text on every backend: _utc parses it straight into an aware value, and the block
+    # key hashes the row's repr, which for psycopg's datetimes cost twice as much as
+    # building the views (bench/feeds.py on PostgreSQL). The UTCDateTime and DateTime
+    # processors, then tagging naive values as UTC, were most of the time of loading
+    # a 500-event feed on SQLite.
+    return _UtcText(col(column)).label(key)
 
 
 def _text(column: Any, key: str) -> Any:
@@ -305,14 +328,14 @@ _Row = namedtuple("_Row", [column.key for column in COLUMNS])  # type: ignore[mi
 _OPERATION = _Row._fields.index("operation_id")
 
 
-def _utc(value: Any) -> Any:
-    """An instant read by _instant as an aware UTC datetime (None stays None)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        # SQLite's text, stored in UTC: one C call instead of parsing, then tagging.
-        return datetime.fromisoformat(value + "+00:00")
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
+def _utc(value: str) -> datetime:
+    """An instant read by _instant as an aware UTC datetime."""
+    # One C call instead of parsing, then tagging.
+    return datetime.fromisoformat(value + "+00:00")
+
+
+def _utc_or_none(value: str | None) -> datetime | None:
+    return None if value is None else _utc(value)
 
 
 def _place(places: dict[tuple[str, str], Place], name: str, timezone: str) -> Place:
@@ -338,7 +361,9 @@ def _view(
     passage = None
     if row.crossing_name is not None:
         where = _place(places, row.crossing_name, row.crossing_tz)
-        passage = CrossingPassage(where, out=_utc(row.cross_out), back=_utc(row.cross_back))
+        passage = CrossingPassage(
+            where, out=_utc_or_none(row.cross_out), back=_utc_or_none(row.cross_back)
+        )
     return TaskingView(
         uid=row.uid,
         code_name=row.code_name,
@@ -358,6 +383,6 @@ def _view(
         staging=_place(places, f"{row.region} ({row.country})", row.site_tz),
         crossing=passage,
         operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
-        cancelled_at=_utc(row.cancelled_at) or (op_updated if aborted else None),
+        cancelled_at=_utc_or_none(row.cancelled_at) or (op_updated if aborted else None),
         show_unit=show_unit,
     )
