@@ -29,6 +29,7 @@ from app.admin.schemas import (
     RoadIn,
 )
 from app.errors import Conflict
+from app.feeds.service import prerender_where
 from app.models import Agreement, Crossing, Region, Road, Site, Tasking, Unit, User
 
 # --- regions ------------------------------------------------------------------------
@@ -66,6 +67,8 @@ def update_region(
     audit(session, actor=actor, action="updated", obj_type="region", obj_id=region.id,
           changes=changes)
     session.flush()
+    if changes:  # calendar events name the region of their site
+        prerender_where(session, col(Site.region_id) == region.id)
     return region
 
 
@@ -186,6 +189,8 @@ def update_crossing(
     audit(session, actor=actor, action="updated", obj_type="crossing", obj_id=crossing.id,
           changes=changes)
     session.flush()
+    if changes:  # calendar events give the crossing's name and local times
+        prerender_where(session, col(Tasking.crossing_id) == crossing.id)
     return crossing
 
 

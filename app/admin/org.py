@@ -21,6 +21,7 @@ from app.admin.common import (
     region_label,
 )
 from app.admin.schemas import AgencyCreateIn, AgencyUpdateIn, UnitCreateIn, UnitUpdateIn
+from app.feeds.service import prerender_where
 from app.models import Agency, Country, Operation, Region, Tasking, Unit, User
 
 # --- agencies -----------------------------------------------------------------------
@@ -137,6 +138,8 @@ def update_unit(session: Session, *, unit: Unit, data: Mapping[str, Any], actor:
     audit(session, actor=actor, action="updated", obj_type="unit", obj_id=unit.id,
           changes=changes)
     session.flush()
+    if changes:  # calendar events give the callsign and times in the home zone
+        prerender_where(session, col(Tasking.unit_id) == unit.id)
     return unit
 
 

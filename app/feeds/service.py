@@ -15,7 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import ColumnElement, bindparam, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -282,15 +282,44 @@ def prerender(
     """
     if not operation_ids:
         return 0
+    return prerender_where(session, col(Tasking.operation_id).in_(sorted(operation_ids)), now=now)
+
+
+def prerender_where(
+    session: Session,
+    condition: ColumnElement[bool],
+    *,
+    now: datetime | None = None,
+    store: bool = True,
+) -> int:
+    """Render the events of the listed taskings matching `condition` (on the tables of
+    the feed query) in every feed variant, unless they are stored already.
+
+    The admin pages call it after renaming a unit, region or crossing, which changes
+    the events of every tasking that names it. New blocks are written in the caller's
+    transaction, or with `store=False` left to the feed-use writer. Returns how many
+    events were looked at.
+    """
     now = now or utcnow()
-    scope = Scope(col(Tasking.operation_id).in_(sorted(operation_ids)), {})
     count = 0
     for show_unit in (False, True):  # unit and officer feeds, then agency feeds
-        listed = load_taskings(session, scope=scope, now=now, show_unit=show_unit)
+        listed = load_taskings(session, scope=Scope(condition, {}), now=now, show_unit=show_unit)
         _blocks(session, listed)
         count += len(listed)
-    block_cache.write_pending(session, now)
+    if store:
+        block_cache.write_pending(session, now)
     return count
+
+
+def warm_up(session: Session, *, now: datetime | None = None) -> int:
+    """Render every listed event not stored yet, when a web process starts.
+
+    After a release whose renderer changed, every stored block has an outdated key: this
+    renders them all once, before the subscribers' polls would each render their own.
+    Otherwise it only finds them stored. Runs in a read transaction: the blocks are left
+    to the feed-use writer.
+    """
+    return prerender_where(session, true(), now=now, store=False)
 
 
 def _blocks(session: Session, listed: list[Loaded]) -> list[bytes]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
@@ -24,6 +25,8 @@ from app.feeds.logging import install_token_filter
 from app.feeds.uses import UseLog
 from app.models import User, utcnow
 from app.web import register_nav, render
+
+log = logging.getLogger(__name__)
 
 # What token_urlsafe produces; anything else cannot be a token and skips the database.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
@@ -76,13 +79,33 @@ def feed_uses(app: FastAPI) -> UseLog:
     return uses
 
 
+def warm_up_thread(app: FastAPI) -> threading.Thread | None:
+    """The thread rendering the feed events at start-up, if one was started."""
+    return getattr(app.state, "feed_warm_up", None)
+
+
+def _warm_up(app: FastAPI) -> None:
+    try:
+        with _feed_session(app) as session:
+            count = service.warm_up(session)
+        log.info("feed events warmed up: %d looked at", count)
+    except Exception:
+        # Only a head start: the polls render what is missing anyway.
+        log.exception("warming up the feed events failed")
+
+
 @asynccontextmanager
 async def feed_uses_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Write feed uses in the background while the app runs, and the last ones at exit."""
+    """Write feed uses in the background while the app runs, and the last ones at exit;
+    render the feed events nobody stored yet (a new release) at start-up."""
     uses = feed_uses(app)
     # Not beside a test's session: a thread must not use it while the test does.
     if get_session not in app.dependency_overrides:
         uses.start()
+        app.state.feed_warm_up = threading.Thread(
+            target=_warm_up, args=(app,), name="feed-warm-up", daemon=True
+        )
+        app.state.feed_warm_up.start()
     try:
         yield
     finally:
