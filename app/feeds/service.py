@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.config import get_settings
-from app.feeds import events, queries
+from app.feeds import events
 from app.feeds.blocks import block_cache
 from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
 from app.feeds.ical import calendar_bytes
@@ -222,7 +222,6 @@ def clear_caches() -> None:
     # Only the blocks in memory: the database table outlives a restart, by design.
     block_cache.clear()
     events.zone_label.cache_clear()
-    queries.officer_statement.cache_clear()
     ZoneInfo.clear_cache()
 
 
