@@ -35,3 +35,4 @@ bench: install
 	$(BIN)/python bench/determinism.py
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/feeds.py --events 500
+	JOINTOPS_BENCH_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/feeds.py --events 500
