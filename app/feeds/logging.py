@@ -9,8 +9,9 @@ import re
 # carries the secret too.
 _FEED_PATH = re.compile(r"/feeds/[^/?#\s\"']+")
 MASK = "/feeds/[redacted]"
-# uvicorn.access writes the request line; httpx (TestClient, outgoing calls) logs URLs.
-LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx")
+# uvicorn.access writes the request line; httpx and httpx2 (TestClient, outgoing calls)
+# log URLs.
+LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx", "httpx2")
 
 
 def mask_feed_tokens(text: str) -> str:

@@ -37,7 +37,7 @@ def test_uvicorn_access_line_is_masked() -> None:
 def test_the_filter_is_installed_once_on_each_logger() -> None:
     install_token_filter()
     install_token_filter()
-    for name in ("uvicorn.access", "uvicorn.error", "httpx"):
+    for name in ("uvicorn.access", "uvicorn.error", "httpx", "httpx2"):
         filters = logging.getLogger(name).filters
         assert sum(isinstance(f, FeedTokenFilter) for f in filters) == 1
 
