@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 # Everything after /feeds/ up to the next separator: a mistyped URL without `.ics`
 # carries the secret too.
 _FEED_PATH = re.compile(r"/feeds/[^/?#\s\"']+")
 MASK = "/feeds/[redacted]"
-# uvicorn.access writes the request line; httpx and httpx2 (TestClient, outgoing calls)
-# log URLs.
-LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx", "httpx2")
 
 
 def mask_feed_tokens(text: str) -> str:
@@ -19,17 +17,15 @@ def mask_feed_tokens(text: str) -> str:
     return _FEED_PATH.sub(MASK, text)
 
 
-class FeedTokenFilter(logging.Filter):
+def mask_record(record: logging.LogRecord) -> logging.LogRecord:
     """Rewrite a record's message and arguments so no feed token reaches a handler."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = mask_feed_tokens(record.msg)
-        if isinstance(record.args, tuple):
-            record.args = tuple(_mask_arg(arg) for arg in record.args)
-        elif isinstance(record.args, dict):
-            record.args = {key: _mask_arg(value) for key, value in record.args.items()}
-        return True
+    if isinstance(record.msg, str):
+        record.msg = mask_feed_tokens(record.msg)
+    if isinstance(record.args, tuple):
+        record.args = tuple(_mask_arg(arg) for arg in record.args)
+    elif isinstance(record.args, dict):
+        record.args = {key: _mask_arg(value) for key, value in record.args.items()}
+    return record
 
 
 def _mask_arg(value: object) -> object:
@@ -41,9 +37,19 @@ def _mask_arg(value: object) -> object:
     return value
 
 
-def install_token_filter() -> None:
-    """Attach the filter once to every logger that may print a feed URL."""
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, FeedTokenFilter) for f in logger.filters):
-            logger.addFilter(FeedTokenFilter())
+def install_token_masking() -> None:
+    """Mask feed paths in every log record this process makes, once.
+
+    At record creation rather than as a filter on chosen loggers: a logger's filter
+    misses the records of any other logger (the app's own error log named the path of a
+    failed feed request), and any library may log a URL.
+    """
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "masks_feed_tokens", False):
+        return
+
+    def masked_record(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        return mask_record(make_record(*args, **kwargs))
+
+    masked_record.masks_feed_tokens = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(masked_record)

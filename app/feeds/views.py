@@ -21,7 +21,7 @@ from sqlmodel import Session
 from app.db import SessionDep, get_engine, get_reader_engine, get_session
 from app.deps import CurrentUser, access_rule
 from app.feeds import service, tokens
-from app.feeds.logging import install_token_filter
+from app.feeds.logging import install_token_masking
 from app.feeds.uses import UseLog
 from app.models import User, utcnow
 from app.web import register_nav, render
@@ -115,7 +115,7 @@ async def feed_uses_lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["feeds"], lifespan=feed_uses_lifespan)
 register_nav("My calendar", "/calendar", ["admin", "planner", "liaison", "unit_officer"], 90)
 # create_app imports this module, so the access log is masked before the first request.
-install_token_filter()
+install_token_masking()
 
 
 def _serve(app: FastAPI, secret: str, now: datetime) -> service.Feed | None:

@@ -1,4 +1,4 @@
-"""Feed tokens never reach a log line: uvicorn's access log, httpx, anything on the path."""
+"""Feed tokens never reach a log line: uvicorn's access log, httpx, the app's own, any."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from uvicorn.logging import AccessFormatter
 
-from app.feeds.logging import FeedTokenFilter, install_token_filter, mask_feed_tokens
+from app.feeds import service
+from app.feeds.logging import install_token_masking, mask_feed_tokens
 from app.models import Role
 
 SECRET = "s3cr3t-Token_abcdefghijklmnopqrstuvwxyz0123"
 
 
 def test_uvicorn_access_line_is_masked() -> None:
-    install_token_filter()
+    install_token_masking()
     logger = logging.getLogger("uvicorn.access")
     record = logger.makeRecord(
         "uvicorn.access",
@@ -27,19 +28,21 @@ def test_uvicorn_access_line_is_masked() -> None:
         ("10.0.0.7:5123", "GET", f"/feeds/{SECRET}.ics?x=1", "1.1", 200),
         None,
     )
-    for log_filter in logger.filters:
-        log_filter.filter(record)
     line = AccessFormatter("%(client_addr)s %(request_line)s %(status_code)s").format(record)
     assert SECRET not in line
     assert "GET /feeds/[redacted]?x=1 HTTP/1.1" in line
 
 
-def test_the_filter_is_installed_once_on_each_logger() -> None:
-    install_token_filter()
-    install_token_filter()
-    for name in ("uvicorn.access", "uvicorn.error", "httpx", "httpx2"):
-        filters = logging.getLogger(name).filters
-        assert sum(isinstance(f, FeedTokenFilter) for f in filters) == 1
+def test_masking_is_installed_once_for_every_logger() -> None:
+    install_token_masking()
+    factory = logging.getLogRecordFactory()
+    install_token_masking()
+    assert logging.getLogRecordFactory() is factory  # not wrapped twice
+    for name in ("uvicorn.access", "uvicorn.error", "httpx2", "app.errors", "any.library"):
+        record = logging.getLogger(name).makeRecord(
+            name, logging.ERROR, __file__, 1, "failed: %s", (f"/feeds/{SECRET}.ics",), None
+        )
+        assert SECRET not in record.getMessage()
 
 
 @pytest.mark.parametrize(
@@ -70,3 +73,30 @@ def test_a_real_request_leaves_no_token_in_any_log(
     assert caplog.records, "the request must have been logged for this test to mean much"
     assert secret not in caplog.text
     assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+def test_a_failed_feed_request_leaves_no_token_in_the_error_log(
+    session: Session,
+    client: TestClient,
+    clock,
+    world,
+    make_user,
+    subscribe,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
+    path = subscribe(session, officer, "officer:")
+    secret = path.removeprefix("/feeds/").removesuffix(".ics")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(service, "serve", broken)
+    with (
+        TestClient(client.app, raise_server_exceptions=False) as failing,
+        caplog.at_level(logging.DEBUG),
+    ):
+        assert failing.get(path).status_code == 500
+    assert "unhandled error on GET /feeds/[redacted]" in caplog.text
+    assert secret not in caplog.text
