@@ -1,7 +1,9 @@
 """Turn taskings into calendar events: pure functions over plain data, no database.
 
-The content is kept minimal on purpose (code name, unit, role, rendezvous, times):
-calendar clouds cache whatever we publish, and a TLP:RED operation shows only "Busy".
+The content is kept minimal on purpose (code name, role, rendezvous, crossings, times;
+the unit only in feeds that mix units): calendar clouds cache whatever we publish, and
+a TLP:RED operation shows only "Busy". The TLP label stays: it is the handling rule
+that travels with the information.
 """
 
 from __future__ import annotations
@@ -131,9 +133,12 @@ def describe(tasking: TaskingView) -> str:
     lines = [f"Operation {t.code_name} (TLP:{t.tlp_label})"]
     if state in CANCELLED_STATES:
         lines.append(f"CANCELLED: this tasking was {state}.")
-    if t.unit_callsign or t.role:
-        unit = " - ".join(p for p in (t.unit_callsign, t.role) if p)
-        lines.append(f"Unit: {unit}")
+    # Minimal content: an officer's or a unit's own feed needs the role, not the unit's
+    # name; a feed that mixes units (the agency feed) must say whose deployment it is.
+    if t.show_unit and t.unit_callsign:
+        lines.append(f"Unit: {' - '.join(p for p in (t.unit_callsign, t.role) if p)}")
+    elif t.role:
+        lines.append(f"Role: {t.role}")
     lines.append(f"Depart: {both(t.depart, home)}")
     passage = t.crossing
     if passage and passage.out:

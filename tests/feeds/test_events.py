@@ -40,7 +40,7 @@ def test_description_gives_every_step_in_utc_and_local_time() -> None:
     lines = describe(tasking()).split("\n")
     assert lines == [
         "Operation MEKONG DAWN 1 (TLP:AMBER)",
-        "Unit: TH-BPP-31 - raid",
+        "Role: raid",
         "Depart: 2026-12-01 00:00 UTC / 2026-12-01 07:00 Asia/Bangkok (UTC+07:00)",
         "Crossing out (Mae Sai - Tachileik): 2026-12-01 01:00 UTC"
         " / 2026-12-01 08:00 Asia/Bangkok (UTC+07:00)",
@@ -52,6 +52,12 @@ def test_description_gives_every_step_in_utc_and_local_time() -> None:
         " / 2026-12-01 17:00 Asia/Bangkok (UTC+07:00)",
         "Return: 2026-12-01 12:00 UTC / 2026-12-01 19:00 Asia/Bangkok (UTC+07:00)",
     ]
+
+
+def test_only_a_feed_that_mixes_units_names_the_unit() -> None:
+    assert "TH-BPP-31" not in describe(tasking())  # the officer's or unit's own feed
+    assert "\nUnit: TH-BPP-31 - raid\n" in describe(tasking(show_unit=True))
+    assert to_event(tasking(show_unit=True)).summary == "MEKONG DAWN 1 - TH-BPP-31"
 
 
 def test_description_without_crossing_or_staging() -> None:

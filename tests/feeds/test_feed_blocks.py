@@ -184,8 +184,11 @@ def test_renaming_a_unit_renders_its_events_in_the_admin_save(
     clock,
     three_taskings,  # noqa: F811
     make_user,
+    subscribe,
 ) -> None:
-    _, path = three_taskings
+    # The agency feed names the unit of each event (the officer's own feed does not).
+    liaison = make_user(session, role=Role.liaison, agency="TH-RTP")
+    path = subscribe(session, liaison, "agency:TH-RTP")
     client.get(path)
     admin = make_user(session, role=Role.admin, username="org-admin")
     unit = session.get(Unit, "U-TH-1")
