@@ -33,9 +33,9 @@ from app.feeds.queries import (
     scope_filter,
     versions,
 )
-from app.feeds.tokens import audit, may_hold, token_hash
+from app.feeds.tokens import audit, may_hold, token_hash, unit_agency
 from app.feeds.uses import Use
-from app.models import FeedToken, Tasking, Unit, User, utcnow
+from app.models import FeedToken, Tasking, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
 # Rendered feeds kept in this process, keyed by what they show; an entry is reused only
@@ -135,7 +135,7 @@ def serve(
     if holder is None:
         return NOT_FOUND
     sub, user = holder.sub, holder.user
-    if not may_hold(user, sub, _unit_agency(session, sub)):
+    if not may_hold(user, sub, unit_agency(session, sub)):
         if not writing:
             return NEEDS_WRITE
         # Access is gone for good (disabled, role or unit changed): drop the token.
@@ -161,13 +161,6 @@ def serve(
 
 def _update(session: Session, model: Any, where: Any, **values: object) -> None:
     session.exec(update(model).where(where).values(**values))  # type: ignore[call-overload]
-
-
-def _unit_agency(session: Session, sub: FeedSubscription) -> str | None:
-    if sub.kind != FeedKind.unit or sub.target_id is None:
-        return None
-    unit = session.get(Unit, sub.target_id)
-    return unit.agency_id if unit else None
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,30 @@ def revoke_all(session: Session, *, user_id: int, actor_id: int | None, reason: 
     live = select(FeedToken.id).where(
         FeedToken.user_id == user_id, col(FeedToken.revoked_at).is_(None)
     )
-    ids = list(session.exec(live))
+    ids = [token_id for token_id in session.exec(live) if token_id is not None]
+    return _revoke(session, ids, actor_id=actor_id, reason=reason)
+
+
+def revoke_lost(session: Session, *, user: User) -> int:
+    """Revoke the user's tokens of feeds they may no longer hold (after a move to
+    another unit or agency); returns how many. Officer feeds follow the unit."""
+    lost = [
+        token.id
+        for token, sub in list_tokens(session, user=user)
+        if token.id is not None and not may_hold(user, sub, unit_agency(session, sub))
+    ]
+    return _revoke(session, lost, actor_id=None, reason="access lost")
+
+
+def unit_agency(session: Session, sub: FeedSubscription) -> str | None:
+    """The agency of a unit feed's unit (None for other feeds), which may_hold needs."""
+    if sub.kind != FeedKind.unit or sub.target_id is None:
+        return None
+    unit = session.get(Unit, sub.target_id)
+    return unit.agency_id if unit else None
+
+
+def _revoke(session: Session, ids: list[int], *, actor_id: int | None, reason: str) -> int:
     if ids:
         session.exec(  # type: ignore[call-overload]
             update(FeedToken).where(col(FeedToken.id).in_(ids)).values(revoked_at=utcnow())
@@ -197,8 +220,9 @@ def revoke_all(session: Session, *, user_id: int, actor_id: int | None, reason: 
 def _drop_tokens_of_changed_users(
     session: OrmSession, _context: object, _instances: object
 ) -> None:
-    """Revoke a user's tokens when an account is disabled or changes role, whichever code
-    path makes the change (admin page, API, CLI); requests re-check access anyway."""
+    """Revoke a user's tokens when an account is disabled or changes role, and those of
+    feeds a move to another unit or agency takes away, whichever code path makes the
+    change (admin page, API, CLI); requests re-check access anyway."""
     if not isinstance(session, Session):
         return
     for obj in list(session.dirty):
@@ -209,3 +233,5 @@ def _drop_tokens_of_changed_users(
         if disabled or state.attrs.role.history.has_changes():
             reason = "user disabled" if disabled else "role changed"
             revoke_all(session, user_id=obj.id, actor_id=None, reason=reason)
+        elif any(state.attrs[name].history.has_changes() for name in ("unit_id", "agency_id")):
+            revoke_lost(session, user=obj)

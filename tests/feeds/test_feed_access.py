@@ -7,13 +7,14 @@ import hashlib
 import icalendar
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.accounts.service import set_active
 from app.errors import AppError
 from app.feeds import tokens
 from app.feeds.views import feed_uses
-from app.models import AuditEvent, FeedToken, OperationState, Role
+from app.models import AuditEvent, FeedToken, OperationState, Role, User
 
 
 def _summaries(response) -> list[str]:  # type: ignore[no-untyped-def]
@@ -64,16 +65,54 @@ def test_unit_feed_of_a_unit_the_officer_left_is_gone(
     session: Session, client: TestClient, clock, two_ops, make_user, subscribe
 ) -> None:
     officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
-    path = subscribe(session, officer, "unit:U-TH-1")
+    path = subscribe(session, officer, "unit:U-TH-1", label="Desk Outlook")
+    subscribe(session, officer, "officer:", label="iPhone")
     assert _summaries(client.get(path)) == ["Thai Dawn"]
     officer.unit_id = "U-TH-2"
     session.add(officer)
     session.flush()
+    # Dropped by the move itself: no longer listed, and audited; "My taskings" follows.
+    assert [t.label for t, _ in tokens.list_tokens(session, user=officer)] == ["iPhone"]
+    assert _revocation_reasons(session) == ["access lost"]
     assert _not_found(client.get(path)) == _not_found(client.get("/feeds/" + "x" * 43 + ".ics"))
     officer.unit_id = "U-TH-1"  # coming back does not revive a dropped token
     session.add(officer)
     session.flush()
     assert client.get(path).status_code == 404
+
+
+def _revocation_reasons(session: Session) -> list[str]:
+    rows = session.exec(
+        select(AuditEvent.details).where(AuditEvent.action == "feed.token.revoked")
+    ).all()
+    return sorted(details["reason"] for details in rows)
+
+
+def test_a_liaison_moved_to_another_agency_loses_the_agency_feed(
+    session: Session, client: TestClient, clock, two_ops, make_user, subscribe
+) -> None:
+    liaison = make_user(session, role=Role.liaison, agency="TH-RTP")
+    path = subscribe(session, liaison, "agency:TH-RTP")
+    assert client.get(path).status_code == 200
+    liaison.agency_id = "LA-MPS"
+    session.add(liaison)
+    session.flush()
+    assert tokens.list_tokens(session, user=liaison) == []
+    assert _revocation_reasons(session) == ["access lost"]
+    assert client.get(path).status_code == 404
+
+
+def test_access_lost_behind_the_orms_back_is_caught_by_the_next_poll(
+    session: Session, client: TestClient, clock, two_ops, make_user, subscribe
+) -> None:
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
+    path = subscribe(session, officer, "unit:U-TH-1")
+    # A bulk update in SQL skips the ORM's flush hook: the feed request still checks.
+    session.execute(update(User).where(col(User.id) == officer.id).values(unit_id="U-TH-2"))
+    session.expire_all()
+    assert client.get(path).status_code == 404
+    assert _revocation_reasons(session) == ["access lost"]
+    assert tokens.list_tokens(session, user=officer) == []
 
 
 def test_agency_feed_shows_only_what_the_agency_may_see(
@@ -147,14 +186,7 @@ def test_disabling_or_changing_role_revokes_every_token(
     session.flush()
     assert tokens.list_tokens(session, user=officer) == []
     assert tokens.list_tokens(session, user=liaison) == []
-    reasons = session.exec(
-        select(AuditEvent.details).where(AuditEvent.action == "feed.token.revoked")
-    ).all()
-    assert sorted(d["reason"] for d in reasons) == [
-        "role changed",
-        "user disabled",
-        "user disabled",
-    ]
+    assert _revocation_reasons(session) == ["role changed", "user disabled", "user disabled"]
 
 
 def test_token_stored_only_as_hash_and_audited(
