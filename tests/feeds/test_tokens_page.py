@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 
+import segno
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.feeds import tokens
 from app.feeds.views import feed_uses
 from app.models import Role
+from app.web import fmt_utc
 
 SECRET_URL = re.compile(r"https://testserver/feeds/([A-Za-z0-9_-]+)\.ics")
 
@@ -22,7 +24,7 @@ def _officer_client(session: Session, client: TestClient, make_user, login):  # 
 def test_create_shows_the_address_once_with_webcal_and_qr(
     session: Session, client: TestClient, world, make_user, login
 ) -> None:
-    _, browser = _officer_client(session, client, make_user, login)
+    officer, browser = _officer_client(session, client, make_user, login)
     page = browser.get("/calendar")
     assert page.status_code == 200
     assert "My calendar subscriptions" in page.text
@@ -31,8 +33,11 @@ def test_create_shows_the_address_once_with_webcal_and_qr(
     match = SECRET_URL.search(created.text)
     assert match is not None
     secret = match.group(1)
-    assert f"webcal://testserver/feeds/{secret}.ics" in created.text
-    assert "<svg" in created.text
+    webcal = f"webcal://testserver/feeds/{secret}.ics"
+    assert webcal in created.text
+    # The QR code holds the webcal:// address, which phones open in their calendar app.
+    qr = segno.make(webcal, error="m").svg_inline(scale=4, title="Feed address as QR code")
+    assert qr in created.text
     assert created.headers["cache-control"] == "no-store"
     assert browser.get(f"/feeds/{secret}.ics").status_code == 200
     feed_uses(client.app).flush()  # type: ignore[arg-type]  (the app does it within 0.5 s)
@@ -40,6 +45,12 @@ def test_create_shows_the_address_once_with_webcal_and_qr(
     assert secret not in listing.text
     assert "iPhone" in listing.text
     assert "never" not in listing.text  # used once above: "last used" has a time
+    [(token, _)] = tokens.list_tokens(session, user=officer)
+    row = re.search(r"<td>iPhone</td>.*?</tr>", listing.text, re.S)
+    assert row is not None and row.group().count("<td>") == 5
+    assert f"<td>{fmt_utc(token.created_at)}</td>" in row.group()  # created
+    assert token.last_used_at is not None
+    assert f"<td>{fmt_utc(token.last_used_at)}</td>" in row.group()  # last used
 
 
 def test_htmx_requests_get_only_the_fragment(
