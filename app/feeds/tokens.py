@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import event, insert, inspect, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -114,20 +115,20 @@ def create_token(
     choice = next((c for c in feed_choices(session, user=user) if c.key == choice_key), None)
     if choice is None:
         raise AppError("You cannot subscribe to that feed", 403)
-    taken = select(FeedToken.id).where(
-        FeedToken.user_id == user.id, FeedToken.label == label, col(FeedToken.revoked_at).is_(None)
-    )
-    if session.exec(taken).first() is not None:
-        raise Conflict(
-            f"You already have a feed for “{label}”: revoke it first or pick another name"
-        )
     secret = secrets.token_urlsafe(TOKEN_BYTES)
     created = now or utcnow()
     token = FeedToken(
         user_id=user.id, label=label, token_hash=token_hash(secret), created_at=created
     )
-    session.add(token)
-    session.flush()
+    try:
+        # The database holds one live token per user and label (a partial unique index),
+        # so two quick submits cannot both pass; a savepoint keeps the session usable.
+        with session.begin_nested():
+            session.add(token)
+    except IntegrityError:
+        raise Conflict(
+            f"You already have a feed for “{label}”: revoke it first or pick another name"
+        ) from None
     assert token.id is not None
     session.add(
         FeedSubscription(

@@ -128,6 +128,18 @@ class FeedToken(SQLModel, table=True):
     """A calendar feed secret per user and device; only its hash is stored."""
 
     __tablename__ = "feed_tokens"
+    # One live token per user and device label, held by the database too: two quick
+    # submits of the same form must not both get through the service's check.
+    __table_args__ = (
+        sa.Index(
+            "uq_feed_tokens_live_label",
+            "user_id",
+            "label",
+            unique=True,
+            sqlite_where=sa.text("revoked_at IS NULL"),
+            postgresql_where=sa.text("revoked_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(
         sa_column=sa.Column(

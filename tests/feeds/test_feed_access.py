@@ -8,6 +8,7 @@ import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.accounts.service import set_active
@@ -229,3 +230,22 @@ def test_one_live_token_per_device_label(session: Session, world, make_user) -> 
     with pytest.raises(AppError) as refused:
         tokens.create_token(session, user=officer, label=" iPhone ", choice_key="unit:U-TH-1")
     assert refused.value.status == 409
+    assert "already have a feed for “iPhone”" in refused.value.message
+    # The session goes on (the refusal only undid its savepoint), and a revoked token
+    # frees its label for the device's next subscription.
+    [(token, _)] = tokens.list_tokens(session, user=officer)
+    assert token.id is not None
+    tokens.revoke_token(session, user=officer, token_id=token.id)
+    tokens.create_token(session, user=officer, label="iPhone", choice_key="unit:U-TH-1")
+    assert [t.label for t, _ in tokens.list_tokens(session, user=officer)] == ["iPhone"]
+
+
+def test_the_database_holds_one_live_token_per_label_too(
+    session: Session, world, make_user
+) -> None:
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
+    assert officer.id is not None
+    session.add(FeedToken(user_id=officer.id, label="iPad", token_hash="1" * 64))
+    session.flush()
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.add(FeedToken(user_id=officer.id, label="iPad", token_hash="2" * 64))
