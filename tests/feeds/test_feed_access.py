@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 
-import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
@@ -17,11 +16,12 @@ from app.feeds import tokens
 from app.feeds.views import feed_uses
 from app.models import AuditEvent, FeedToken, OperationState, Role, User
 
+from .parsing import summaries
+
 
 def _summaries(response) -> list[str]:  # type: ignore[no-untyped-def]
     assert response.status_code == 200
-    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
-    return sorted(str(e["SUMMARY"]) for e in events)
+    return summaries(response.content)
 
 
 @pytest.fixture

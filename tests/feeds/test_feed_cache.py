@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import icalendar
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -14,6 +13,7 @@ from app.feeds import service
 from app.feeds.service import _FeedCache, _Rendered
 from app.models import OperationState, Region, Role, TaskingStatus
 
+from .parsing import read_feed, summaries
 from .samples import BOARD_H_HOUR as H_HOUR
 
 
@@ -55,11 +55,6 @@ def test_least_recently_used_entry_goes_first(monkeypatch: pytest.MonkeyPatch) -
 # --- an amended feed re-reads only the taskings that changed -----------------------------
 
 
-def _summaries(body: bytes) -> list[str]:
-    events = icalendar.Calendar.from_ical(body).walk("VEVENT")
-    return sorted(str(e["SUMMARY"]) for e in events)
-
-
 @pytest.fixture
 def three_taskings(session: Session, world, make_user, make_operation, make_tasking, subscribe):  # type: ignore[no-untyped-def]
     """Three operations tasking U-TH-1, and its officer's feed path."""
@@ -90,7 +85,7 @@ def test_amended_feed_reloads_only_the_changed_tasking(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     taskings, path = three_taskings
-    assert _summaries(client.get(path).content) == ["Op 0", "Op 1", "Op 2"]
+    assert summaries(client.get(path).content) == ["Op 0", "Op 1", "Op 2"]
     loads: list[object] = []
     real_load = service.load_taskings
 
@@ -116,10 +111,8 @@ def test_amended_feed_reloads_only_the_changed_tasking(
     )
     added = make_tasking(session, extra, "U-TH-1", updated_at=clock.now)
     body = client.get(path).content
-    assert _summaries(body) == ["Op 0", "Op 2", "Op 3"]
-    (event,) = [
-        e for e in icalendar.Calendar.from_ical(body).walk("VEVENT") if str(e["UID"]) == amended.uid
-    ]
+    assert summaries(body) == ["Op 0", "Op 2", "Op 3"]
+    (event,) = [e for e in read_feed(body) if str(e["UID"]) == amended.uid]
     assert event["DTSTART"].dt == amended.depart and int(event["SEQUENCE"]) == 1
     assert loads == [[amended.uid, added.uid]] or loads == [[added.uid, amended.uid]]
 

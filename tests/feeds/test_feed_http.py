@@ -8,20 +8,21 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 import icalendar
 import pytest
-import vobject
 from fastapi.testclient import TestClient
-from ical.calendar_stream import IcsCalendarStream
+from sqlalchemy import delete
 from sqlmodel import Session
 
 from app.config import get_settings
-from app.models import TLP, Operation, OperationState, Role, TaskingStatus
+from app.feeds import service
+from app.models import TLP, FeedEventBlock, Operation, OperationState, Role, TaskingStatus
 
+from .parsing import read_feed
 from .samples import BOARD_H_HOUR as H_HOUR
 from .samples import PUBLISHED
 
 
 def _events(body: bytes) -> list[icalendar.Event]:
-    return list(icalendar.Calendar.from_ical(body).walk("VEVENT"))
+    return read_feed(body)  # and the two other parsers agree
 
 
 def _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe, **op):  # type: ignore[no-untyped-def]
@@ -90,10 +91,6 @@ def test_feed_headers_and_body(
     assert "09:30 Asia/Yangon (UTC+06:30)" in description
     assert "Crossing out (Mae Sai - Tachileik): 2026-12-02 02:00 UTC" in description
     assert "Rendezvous / staging: Tachileik (MM), by H-hour" in description
-    # The two other parsers read the same feed.
-    text = body.decode("utf-8")
-    assert IcsCalendarStream.calendar_from_ics(text).events[0].uid == tasking.uid
-    assert vobject.readOne(text).vevent.summary.value == "Mekong Dawn"
 
 
 def test_unchanged_feed_same_bytes_and_304(
@@ -107,6 +104,10 @@ def test_unchanged_feed_same_bytes_and_304(
     clock.now += timedelta(minutes=30)
     second = client.get(path)
     assert second.content == first.content
+    # Rendered again from nothing (another process, a restart): still the same bytes.
+    service.clear_caches()
+    session.execute(delete(FeedEventBlock))
+    assert client.get(path).content == first.content
     assert second.headers["etag"] == first.headers["etag"]
     assert second.headers["last-modified"] == first.headers["last-modified"]
     for header in (
