@@ -6,17 +6,21 @@ import copy
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.errors import AppError
+from app.feeds import tokens
 from app.models import (
     AuditEvent,
     FeedEventBlock,
     Operation,
     OperationState,
     Plan,
+    Role,
     Tasking,
     TaskingStatus,
+    Unit,
     User,
 )
 from app.planning import service
@@ -61,6 +65,27 @@ def test_publish_creates_taskings_and_schedules(tiny_board: Session, planner: Us
     stored = tiny_board.exec(select(FeedEventBlock)).all()
     assert len(stored) >= 2 * len(expected)
     assert all(b.block.startswith(b"BEGIN:VEVENT") for b in stored)
+
+
+def test_a_plan_reaches_the_calendar_feeds_only_when_published(
+    tiny_board: Session, planner: User, client: TestClient, make_user
+) -> None:
+    plan = _plan(tiny_board, planner)
+    assignment = plan.document["operations"][0]["assignments"][0]
+    unit = tiny_board.get(Unit, assignment["unit"])
+    assert unit is not None
+    officer = make_user(tiny_board, Role.unit_officer, unit.agency_id, unit.id)
+    secret, _ = tokens.create_token(tiny_board, user=officer, label="iPhone", choice_key="officer:")
+    path = f"/feeds/{secret}.ics"
+    solved = client.get(path)
+    assert solved.status_code == 200 and b"BEGIN:VEVENT" not in solved.content
+    publish_plan(tiny_board, plan=plan, user=planner)
+    published = client.get(path).content
+    tasked = [
+        op["id"] for op in plan.document["operations"]
+        if any(a["unit"] == unit.id for a in op["assignments"])
+    ]
+    assert published.count(b"BEGIN:VEVENT") == len(tasked) >= 1
 
 
 def test_republish_bumps_sequence_keeps_uid_and_cancels(
