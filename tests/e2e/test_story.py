@@ -13,6 +13,9 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import httpx
+import icalendar
+
 from .conftest import PASSWORD, LiveServer, login
 
 CODE_NAME = "Bridge Lantern"
@@ -112,6 +115,36 @@ def decide_for_own_country(page: Any, operation_id: str, country: str) -> None:
         assert "approved" in rows.nth(i).inner_text()
 
 
+def subscribe_a_calendar_and_read_the_order(officer: Any) -> None:
+    """Create a feed address on "My calendar" with the keyboard, fetch it like a
+    calendar app, and find the order in it in UTC and in both local zones."""
+    officer.get_by_role("link", name="My calendar").click()
+    officer.wait_for_url("**/calendar")
+    officer.get_by_label("Device name").fill("iPhone")
+    officer.get_by_label("Feed").select_option(label="My taskings (follows my unit)")
+    officer.get_by_label("Device name").press("Enter")
+    shown = officer.locator("section[aria-labelledby=new-feed]")
+    shown.wait_for()
+    assert shown.locator("svg").is_visible()  # the QR code for the phone's camera
+    webcal, address = (code.inner_text() for code in shown.locator("code").all())
+    assert webcal.startswith("webcal://") and webcal.endswith(address.split("://", 1)[1])
+    response = httpx.get(address)
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "text/calendar; charset=utf-8"
+    events = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    (event,) = [e for e in events if str(e["SUMMARY"]) == CODE_NAME]
+    assert event["DTSTART"].dt.utcoffset() == timedelta(0)  # UTC, never floating
+    description = str(event["DESCRIPTION"])
+    h_hour = next(line for line in description.split("\n") if line.startswith("H-hour: "))
+    assert "UTC / " in h_hour
+    assert "Asia/Bangkok (UTC+07:00)" in h_hour and "Asia/Yangon (UTC+06:30)" in h_hour
+    assert "Crossing out (Mae Sai - Tachileik)" in description
+    # Shown once: the list names the device, the address is gone from the page.
+    officer.reload()
+    listing = officer.locator("section[aria-labelledby=feed-list]").inner_text()
+    assert "iPhone" in listing and address not in officer.content()
+
+
 def test_propose_approve_solve_publish_and_find_the_orders(
     new_page: Any, live_server: LiveServer
 ) -> None:
@@ -176,7 +209,11 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     assert "Mae Sai" in text and "Tachileik" in text  # the crossing it uses
     assert "H-hour" in text
 
-    # 7. The same pages on a phone: nothing scrolls sideways, with real content on them.
+    # 7. The officer subscribes a calendar app from the board, which then fetches the
+    #    address as any calendar app would and shows the order with its local times.
+    subscribe_a_calendar_and_read_the_order(officer)
+
+    # 8. The same pages on a phone: nothing scrolls sideways, with real content on them.
     planner.set_viewport_size(PHONE)
     planner.goto("/board")
     planner.get_by_text(CODE_NAME).first.wait_for()
