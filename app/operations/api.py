@@ -81,7 +81,7 @@ def list_operations(
     session: SessionDep, user: BoardUser, filters: Filters
 ) -> list[OperationSummary]:
     """The operations the caller may see, filtered like the board (country, agency, ...)."""
-    result = queries.board(session, user=user, filters=filters)
+    result = queries.board(session, user=user, filters=filters, capped=False)
     return [
         OperationSummary.model_validate(card.operation, update={"host_countries": card.countries})
         for cards in result["columns"].values() for card in cards

@@ -7,7 +7,7 @@ never counted, searched or shown.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -38,6 +38,9 @@ S = OperationState
 # Board columns, in workflow order; "declined" only shows when it holds something.
 COLUMNS = [S.draft, S.proposed, S.approved, S.scheduled, S.executing, S.completed, S.aborted]
 KIND_LABELS = {ApprovalKind.host: "host approval", ApprovalKind.foreign_support: "foreign units"}
+# A board of hundreds of operations stays readable (and its 15 s refresh light): each
+# column shows its first cards and a link to the whole column (the state filter).
+CARDS_PER_COLUMN = 40
 
 
 @dataclass
@@ -56,6 +59,10 @@ class BoardFilters:
                  "state": self.state.value if self.state else None,
                  "date": self.day.isoformat() if self.day else None, "q": self.q}
         return urlencode({k: v for k, v in pairs.items() if v})
+
+    def with_state(self, state: OperationState) -> str:
+        """The query of these filters narrowed to one column."""
+        return replace(self, state=state).query_string()
 
 
 @dataclass
@@ -90,8 +97,16 @@ def _filtered(user: User, filters: BoardFilters) -> SelectOfScalar[Operation]:
     return query
 
 
-def board(session: Session, *, user: User, filters: BoardFilters) -> dict[str, Any]:
-    """Columns of cards per state, with counts, for the visible operations that match."""
+def board(
+    session: Session,
+    *,
+    user: User,
+    filters: BoardFilters,
+    capped: bool = True,
+) -> dict[str, Any]:
+    """Columns of cards per state, with counts, for the visible operations that match:
+    at most CARDS_PER_COLUMN cards a column if `capped`, unless the state filter picks
+    one column."""
     ops = list(session.exec(_filtered(user, filters).order_by(
         col(Operation.earliest_start), col(Operation.id))))
     cards = _cards(session, ops)
@@ -99,7 +114,11 @@ def board(session: Session, *, user: User, filters: BoardFilters) -> dict[str, A
     declined = [c for c in cards if c.operation.state == S.declined]
     if declined:
         columns[S.declined] = declined
-    return {"columns": columns, "total": len(cards)}
+    # How many cards each column holds, shown or not.
+    counts = {state: len(column) for state, column in columns.items()}
+    if capped and filters.state is None:
+        columns = {state: column[:CARDS_PER_COLUMN] for state, column in columns.items()}
+    return {"columns": columns, "counts": counts, "total": len(cards)}
 
 
 def _cards(session: Session, ops: list[Operation]) -> list[Card]:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Operation, OperationState, Tasking
+from app.operations import queries
 
 HX = {"HX-Request": "true"}
 
@@ -68,6 +69,29 @@ def test_board_filters_and_search(client, session: Session, people, make_operati
                        headers={**HX, "HX-Trigger": "board-filters"})
     assert from_form.headers["HX-Push-Url"] == "/board?country=MM"
     assert "HX-Push-Url" not in th.get("/board?country=MM", headers=HX).headers
+
+
+def test_a_long_column_shows_its_first_cards_and_a_link_to_all(
+    client, session: Session, people, make_operation, login, monkeypatch
+) -> None:
+    monkeypatch.setattr(queries, "CARDS_PER_COLUMN", 2)
+    for n in range(3):
+        make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id=f"OP-D{'ABC'[n]}",
+                       code_name=f"Draft {n}", start=datetime(2026, 12, 2 + n, tzinfo=UTC))
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-P",
+                   state=OperationState.proposed)
+    th = login(client, people["th"])
+    page = th.get("/board?country=TH").text
+    # The first two drafts by start; the badge still counts all three.
+    assert "OP-DA" in page and "OP-DB" in page and "OP-DC" not in page
+    assert re.search(r'id="col-draft">Draft <span class="badge">3</span>', page)
+    assert 'href="/board?country=TH&amp;state=draft">Show all 3 draft operations' in page
+    assert "OP-P" in page and "Show all 1" not in page  # a short column has no link
+    whole = th.get("/board?country=TH&state=draft").text
+    assert "OP-DC" in whole and "Show all" not in whole
+    # The API lists every operation, whatever the board shows.
+    listed = th.get("/api/v1/operations?country=TH").json()
+    assert {o["id"] for o in listed} == {"OP-DA", "OP-DB", "OP-DC", "OP-P"}
 
 
 def test_operation_page_shows_approvals_history_and_actions(
