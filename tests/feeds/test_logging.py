@@ -53,18 +53,18 @@ def test_mask_covers_mistyped_urls(path: str) -> None:
     assert SECRET not in mask_feed_tokens(path)
 
 
-def test_a_real_request_leaves_no_token_in_any_log(
-    session: Session,
-    client: TestClient,
-    clock,
-    world,
-    make_user,
-    subscribe,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+@pytest.fixture
+def feed_path(session: Session, clock, world, make_user, subscribe) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """An officer's feed path and the secret in it."""
     officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
     path = subscribe(session, officer, "officer:")
-    secret = path.removeprefix("/feeds/").removesuffix(".ics")
+    return path, path.removeprefix("/feeds/").removesuffix(".ics")
+
+
+def test_a_real_request_leaves_no_token_in_any_log(
+    client: TestClient, feed_path: tuple[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    path, secret = feed_path
     with caplog.at_level(logging.DEBUG):
         assert client.get(path).status_code == 200
         logging.getLogger("uvicorn.access").info(
@@ -76,18 +76,12 @@ def test_a_real_request_leaves_no_token_in_any_log(
 
 
 def test_a_failed_feed_request_leaves_no_token_in_the_error_log(
-    session: Session,
     client: TestClient,
-    clock,
-    world,
-    make_user,
-    subscribe,
+    feed_path: tuple[str, str],
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
-    path = subscribe(session, officer, "officer:")
-    secret = path.removeprefix("/feeds/").removesuffix(".ics")
+    path, secret = feed_path
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database went away")
