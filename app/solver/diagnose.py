@@ -18,6 +18,7 @@ from app.solver.instance import Instance, Interval
 from app.solver.lanes import LaneBook
 from app.solver.schema import Operation, Plan, ScheduledOperation
 from app.solver.staffing import (
+    STAFFING_SECONDS,
     Candidate,
     Staffing,
     candidates,
@@ -32,6 +33,13 @@ from app.solver.wording import minute_time, short_time
 PlanCheck = Callable[[Plan], bool]
 
 
+# The reason of an operation the finishing step had no time left to examine.
+OUT_OF_TIME_REASON = (
+    "the time limit ran out before this operation could be tried against the finished "
+    "plan: solve again with a longer time limit"
+)
+
+
 def explain_unscheduled(instance: Instance, plan: Plan) -> dict[str, list[str]]:
     """For every operation of the scenario that the plan leaves out, at least one reason."""
     scheduled = {op.id for op in plan.operations}
@@ -41,6 +49,52 @@ def explain_unscheduled(instance: Instance, plan: Plan) -> dict[str, list[str]]:
         for op in instance.scenario.operations
         if op.id not in scheduled
     }
+
+
+def complete_plan(
+    instance: Instance, plan: Plan, seconds_left: Callable[[], float]
+) -> tuple[list[ScheduledOperation], dict[str, list[str]]]:
+    """Finish a solver's plan: the operations it left out that fit it as it stands, and
+    the reasons of the others.
+
+    A search ended by its time limit can miss an operation that fits beside everything it
+    kept; taking them highest priority first, each one that fits is added (the plan it is
+    tried against grows with them). The reasons of the others stay true as it grows: an
+    addition only takes units and lanes. Once `out_of_time()`, operations get only the
+    reasons that need no search, and no staffing search runs past it.
+    """
+    scheduled = {op.id for op in plan.operations}
+    left_out = [op for op in instance.scenario.operations if op.id not in scheduled]
+    left_out.sort(key=lambda op: (-op.priority, op.id))
+    facts = PlanFacts(instance, plan, seconds_left)
+    added: list[ScheduledOperation] = []
+    reasons: dict[str, list[str]] = {}
+    for operation in left_out:
+        if seconds_left() <= 0:
+            reasons[operation.id] = _reasons_without_search(instance, operation)
+            continue
+        found = merge_sites(_reasons(instance, operation, facts))
+        addition = facts.fits.get(operation.id)
+        if addition is None:
+            reasons[operation.id] = found
+            continue
+        added.append(addition)
+        facts = PlanFacts(instance, _with(facts.plan, addition), seconds_left)
+    return added, reasons
+
+
+def _with(plan: Plan, addition: ScheduledOperation) -> Plan:
+    """The plan with one more operation (and no longer listing it as unscheduled)."""
+    unscheduled = [u for u in plan.unscheduled if u.id != addition.id]
+    operations = [*plan.operations, addition]
+    return plan.model_copy(update={"operations": operations, "unscheduled": unscheduled})
+
+
+def _reasons_without_search(instance: Instance, operation: Operation) -> list[str]:
+    """The reasons found without candidates or CP-SAT, else OUT_OF_TIME_REASON."""
+    if not instance.start_minutes(operation):
+        return [_no_start_reason(instance, operation)]
+    return merge_sites(static_reasons(instance, operation)) or [OUT_OF_TIME_REASON]
 
 
 def explain_operation(
@@ -87,7 +141,7 @@ def _reasons(
     reasons = timing_reasons(instance, operation, starts, found)
     if reasons:
         return reasons
-    alone = staff_alone(instance, operation, found, starts)
+    alone = staff_alone(instance, operation, found, starts, seconds=facts.search_seconds())
     if alone.staffing is None:
         verdict = "no" if alone.proven_impossible else "the diagnosis found no"
         return [
@@ -120,11 +174,23 @@ def _no_start_reason(instance: Instance, operation: Operation) -> str:
 class PlanFacts:
     """What the diagnosis needs to know about a plan, computed once for all operations."""
 
-    def __init__(self, instance: Instance, plan: Plan) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        plan: Plan,
+        seconds_left: Callable[[], float] = lambda: STAFFING_SECONDS,
+    ) -> None:
         self.instance = instance
         self.plan = plan
+        self.seconds_left = seconds_left
         self.busy = busy_intervals(instance, plan)
         self._baseline: set[str] | None = None
+        # Operations found to fit the plan as it stands, with the staffing that does.
+        self.fits: dict[str, ScheduledOperation] = {}
+
+    def search_seconds(self) -> float:
+        """How long one staffing search may take now."""
+        return min(STAFFING_SECONDS, self.seconds_left())
 
     def new_violations(self, addition: ScheduledOperation) -> list[str]:
         """What the validator finds wrong with the plan plus the addition, beyond the plan."""
@@ -162,18 +228,19 @@ def _plan_reasons(
     """The operation can be staffed alone: name what in the plan stands in its way."""
     plan, busy = facts.plan, facts.busy
     free = free_candidates(instance, operation, found, busy)
-    beside = staff_alone(instance, operation, free, starts).staffing
+    beside = staff_alone(instance, operation, free, starts, seconds=facts.search_seconds()).staffing
     trial_violations: list[str] = []
     if beside is not None:
         addition = to_scheduled(instance, operation, beside, busy, LaneBook(instance, plan))
         if addition is not None:
             trial_violations = facts.new_violations(addition)
             if not trial_violations:
+                facts.fits[operation.id] = addition
                 return [
                     f"it fits into this plan as it stands ({_example(instance, beside)}): the "
                     "solver stopped before finding it; solve again with a longer time limit"
                 ]
-    least = _least_clashing(instance, operation, starts, found, free) or alone
+    least = _least_clashing(instance, operation, starts, found, free, facts) or alone
     if not _valid_alone(instance, operation, least):
         return [
             "units can be found for it only by ignoring the crossing lanes "
@@ -205,13 +272,15 @@ def _least_clashing(
     starts: list[int],
     found: list[Candidate],
     free: list[Candidate],
+    facts: PlanFacts,
 ) -> Staffing | None:
     """The staffing that needs the fewest units the plan already keeps busy."""
     free_starts = {(c.unit.id, c.site.id, c.capability): c.starts for c in free}
     conflicted = [
         c.starts - free_starts.get((c.unit.id, c.site.id, c.capability), frozenset()) for c in found
     ]
-    return staff_alone(instance, operation, found, starts, conflicted).staffing
+    seconds = facts.search_seconds()
+    return staff_alone(instance, operation, found, starts, conflicted, seconds).staffing
 
 
 def _taken_reason(

@@ -40,6 +40,10 @@ FULL_MODEL_LIMIT = 4000
 PHASE_ONE_SHARE = 0.5
 # At most this share of the time limit goes to proving operations impossible alone.
 BOUND_SHARE = 0.15
+# The last share of the time limit is kept for finishing the plan: adding operations
+# that fit it as it stands, and the reasons of the others (app.solver.diagnose). Without
+# it the diagnosis ran after the limit, up to ten times as long as the search.
+FINISH_SHARE = 0.2
 # Presolve (probing above all) ate most of a step's time on LNS models of ~5k candidates;
 # one presolve round with light probing found and proved insertions in ~2 s instead of
 # nothing in 10 s. Probing level 0 is avoided (OR-Tools 9.15 reports false INFEASIBLE).
@@ -130,7 +134,8 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     """Plan the scenario: a valid plan always, as good as the time limit allows."""
     tracker = _Tracker(instance, options)
     clock = tracker.clock
-    deadline = clock.now() + options.time_limit
+    finish_deadline = clock.now() + options.time_limit
+    deadline = finish_deadline - FINISH_SHARE * options.time_limit
     fixed = solution_from_operations(instance, options.fixed)
     preferred = solution_from_operations(instance, options.preferred)
     planner = Greedy(instance)
@@ -147,7 +152,7 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         clock=clock,
     )
     if options.should_stop is not None and options.should_stop():
-        return _result(instance, tracker, options, first_seconds, greedy)
+        return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
     bound_deadline = clock.now() + BOUND_SHARE * options.time_limit
     impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
@@ -163,7 +168,7 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     else:
         improve(instance, greedy, free, settings, deadline, options.lns, tracker.offer)
         tracker.status = _lns_status(instance, tracker)
-    return _result(instance, tracker, options, first_seconds, greedy)
+    return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
 
 
 def _lns_status(instance: Instance, tracker: _Tracker) -> str:
@@ -240,14 +245,45 @@ def _phase_settings(settings: RunSettings, limit: float) -> RunSettings:
     return settings.for_seconds(max(0.1, limit))
 
 
+def _finish(
+    instance: Instance, tracker: _Tracker, options: SolveOptions, deadline: float
+) -> dict[str, list[str]] | None:
+    """Add the operations that fit the best plan as it stands; the others' reasons.
+
+    None when the diagnosis failed (a bug there must not lose a valid plan).
+    """
+    from app.solver.diagnose import complete_plan
+
+    draft = build_plan(instance, tracker.best, {"status": tracker.status}, options.fixed, {})
+    clock = tracker.clock
+
+    def seconds_left() -> float:
+        if options.should_stop is not None and options.should_stop():
+            return 0.0
+        return deadline - clock.now()
+
+    try:
+        added, reasons = complete_plan(instance, draft, seconds_left)
+    except Exception:  # noqa: BLE001
+        return None
+    if added:
+        tracker.best = {**tracker.best, **solution_from_operations(instance, added)}
+        if tracker.status == "FEASIBLE":
+            tracker.status = _lns_status(instance, tracker)
+        tracker.report()
+    return reasons
+
+
 def _result(
     instance: Instance,
     tracker: _Tracker,
     options: SolveOptions,
     first_seconds: float,
     greedy: Solution,
+    finish_deadline: float,
 ) -> SolveResult:
-    """Assemble the plan; an invalid plan (a bug) falls back to the greedy one."""
+    """Finish and assemble the plan; an invalid plan (a bug) falls back to the greedy one."""
+    reasons = _finish(instance, tracker, options, finish_deadline)
     best = tracker.best
     priority = solution_priority(instance, best)
     bound = max(tracker.bound, priority)
@@ -262,7 +298,7 @@ def _result(
     }
     if options.include_timing:
         info.update(wall_seconds=round(wall, 3), first_solution_seconds=round(first_seconds, 3))
-    plan = build_plan(instance, best, info, options.fixed)
+    plan = build_plan(instance, best, info, options.fixed, reasons)
     if best is not greedy and not _valid(instance, plan):
         info["status"] = "FALLBACK_GREEDY"
         best = greedy

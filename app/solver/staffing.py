@@ -17,6 +17,10 @@ from app.solver.lanes import LaneBook
 from app.solver.reach import Leg, feasible_starts, fits, legs_at
 from app.solver.schema import Assignment, Operation, ScheduledOperation, Site, Unit
 
+# The longest a search for one operation's staffing may take, and the least it is given.
+STAFFING_SECONDS = 5.0
+MIN_STAFFING_SECONDS = 0.05
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -100,8 +104,10 @@ def staff_alone(
     found: list[Candidate],
     starts: list[int],
     conflicted: list[frozenset[int]] | None = None,
+    seconds: float = STAFFING_SECONDS,
 ) -> Outcome:
-    """Find one start and units that staff every site of the operation (rules 2-8, 10).
+    """Find one start and units that staff every site of the operation (rules 2-8, 10),
+    searching at most `seconds`.
 
     With `conflicted` (per candidate, the starts at which it clashes with other work),
     the staffing with the fewest clashing units is sought.
@@ -125,7 +131,7 @@ def staff_alone(
         _minimise_clashes(model, start_at, chosen, conflicted)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = 5.0
+    solver.parameters.max_time_in_seconds = max(MIN_STAFFING_SECONDS, seconds)
     status = solver.solve(model)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Outcome(None, status == cp_model.INFEASIBLE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.solver.diagnose import explain_unscheduled
+from app.solver.diagnose import OUT_OF_TIME_REASON, complete_plan, explain_unscheduled
 from app.solver.instance import Instance
 from app.solver.schema import Plan
 from app.solver.staffing import candidates, staff_alone, to_scheduled
@@ -406,3 +406,41 @@ def test_same_reason_for_several_sites_is_given_once() -> None:
     assert reasons == [
         "sites S-A (TH-CRI), S-B (TH-MSI): no unit in the scenario has the capability 'k9'"
     ]
+
+
+# --- finishing a solver's plan -------------------------------------------------------
+
+
+def test_finishing_adds_every_operation_that_fits_the_plan_as_it_stands() -> None:
+    scenario = make_scenario()
+    instance = Instance(scenario)
+    added, reasons = complete_plan(instance, EMPTY_PLAN, lambda: 10.0)
+    # Both operations of the builder world fit, one after the other (OP-1 first:
+    # the higher priority), and the plan they make is valid.
+    assert [op.id for op in added] == ["OP-1", "OP-2"] and reasons == {}
+    plan = Plan(format="jointops-plan/1", operations=added, unscheduled=[])
+    assert validate_plan(scenario, plan).valid
+
+
+def test_finishing_gives_the_others_their_reasons_against_the_grown_plan() -> None:
+    # Two strikes at the same hour need the one k9 unit: the higher priority gets it.
+    window = {"earliest_start": "2026-12-02T03:00:00Z", "latest_end": "2026-12-02T04:00:00Z"}
+    doc = add_units(scenario_dict(), unit("U-K9", capabilities=["k9"]))
+    doc["operations"] = [
+        operation("OP-LOW", priority=2, sites=[site("S-L", "TH-CRI", {"k9": 1})], **window),
+        operation("OP-HIGH", priority=5, sites=[site("S-H", "TH-CRI", {"k9": 1})], **window),
+    ]
+    added, reasons = complete_plan(Instance(make_scenario(doc)), EMPTY_PLAN, lambda: 10.0)
+    assert [op.id for op in added] == ["OP-HIGH"]
+    assert reasons["OP-LOW"][0].startswith(
+        "the units it needs are taken by higher-priority operations OP-HIGH (priority 5)"
+    )
+
+
+def test_out_of_time_only_reasons_that_need_no_search() -> None:
+    op = operation("OP-9", sites=[site("S-9", "TH-CRI", {"k9": 1})])
+    instance = Instance(make_scenario(add_operations(scenario_dict(), op)))
+    added, reasons = complete_plan(instance, EMPTY_PLAN, lambda: 0.0)
+    assert added == []
+    assert reasons["OP-1"] == [OUT_OF_TIME_REASON]  # it would fit: not tried
+    assert "no unit in the scenario has the capability 'k9'" in reasons["OP-9"][0]  # no search

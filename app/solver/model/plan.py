@@ -74,10 +74,12 @@ def build_plan(
     solution: Solution,
     solver: dict[str, Any],
     pinned: list[ScheduledOperation] | None = None,
+    reasons: dict[str, list[str]] | None = None,
 ) -> Plan:
     """A complete plan: operations, unscheduled with reasons, objective, solver info.
 
     `pinned` operations appear exactly as given (their instants need not be whole minutes).
+    `reasons` of the unscheduled operations are found by the diagnosis unless given.
     """
     scenario = instance.scenario
     originals = {o.id: o for o in pinned or []}
@@ -94,7 +96,8 @@ def build_plan(
         objective=objective,
         solver=SolverInfo(**solver),
     )
-    reasons = unscheduled_reasons(instance, draft)
+    if reasons is None:
+        reasons = unscheduled_reasons(instance, draft)
     unscheduled = [Unscheduled(id=o, reasons=reasons.get(o) or [GENERIC_REASON]) for o in missing]
     return draft.model_copy(update={"unscheduled": unscheduled})
 
