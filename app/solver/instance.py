@@ -11,13 +11,14 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from app.solver.schema import Crossing, DailyWindow, Operation, Scenario, Site, TimeWindow, Unit
 
 MINUTE = timedelta(minutes=1)
+ONE_DAY = timedelta(days=1)
 Interval = tuple[int, int]
 ExactInterval = tuple[datetime, datetime]
 
@@ -97,14 +98,27 @@ def crossing_open_exact(
     if not crossing.open:
         return [(first, last)]
     zone = ZoneInfo(crossing.timezone)
-    day = first.astimezone(zone).date() - timedelta(days=1)
-    final_day = last.astimezone(zone).date() + timedelta(days=1)
+    # From the local day before to the day after, within the calendar Python knows
+    # (a horizon in the years 1 or 9999 is valid, if unusual).
+    day = max(_utc_day(first, date.min), date.min + ONE_DAY) - ONE_DAY
+    final_day = min(_utc_day(last, date.max), date.max - ONE_DAY) + ONE_DAY
     windows: list[ExactInterval] = []
-    while day <= final_day:
-        windows.extend(_window_on(day, window, zone) for window in crossing.open)
-        day += timedelta(days=1)
+    for days in range((final_day - day).days + 1):
+        for window in crossing.open:
+            try:
+                windows.append(_window_on(day + days * ONE_DAY, window, zone))
+            except OverflowError:  # beyond year 9999 in UTC: outside any horizon
+                continue
     clipped = [(max(s, first), min(e, last)) for s, e in windows]
-    return merge_exact(clipped)
+    return merge_exact([(s, e) for s, e in clipped if s < e])
+
+
+def _utc_day(instant: datetime, beyond: date) -> date:
+    """The instant's date in UTC (`beyond` when that is outside years 1 to 9999)."""
+    try:
+        return instant.astimezone(UTC).date()
+    except OverflowError:
+        return beyond
 
 
 def _window_on(day: date, window: DailyWindow, zone: ZoneInfo) -> ExactInterval:

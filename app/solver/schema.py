@@ -17,7 +17,9 @@ SCENARIO_FORMAT = "jointops-scenario/1"
 PLAN_FORMAT = "jointops-plan/1"
 
 _RFC3339 = re.compile(
-    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?"
+    # An offset's hours are 00-23 and its minutes 00-59 (RFC 3339 time-numoffset).
+    r"([Zz]|[+-](?:[01]\d|2[0-3]):[0-5]\d)$"
 )
 _DAILY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -73,8 +75,12 @@ def _check_daily_time(value: Any) -> str:
 
 DailyTime = Annotated[str, BeforeValidator(_check_daily_time)]
 
-PositiveInt = Annotated[int, Field(strict=True, ge=1)]
-NonNegativeInt = Annotated[int, Field(strict=True, ge=0)]
+# The spec sets no upper bound, but CP-SAT works in 64-bit integers: a priority of 10**19
+# crashed it, and sums and products of larger values overflow. A billion is far beyond
+# any real count, weight or number of minutes, and is refused with a clear message.
+LARGEST_INT = 10**9
+PositiveInt = Annotated[int, Field(strict=True, ge=1, le=LARGEST_INT)]
+NonNegativeInt = Annotated[int, Field(strict=True, ge=0, le=LARGEST_INT)]
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 

@@ -96,6 +96,24 @@ def test_crossing_open_in_a_half_hour_zone() -> None:
     assert crossing_open([("06:00", "22:00")], "Asia/Yangon")[:2] == [(0, 930), (1410, 930 + DAY)]
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("9999-12-28T00:00:00Z", "9999-12-31T00:00:00Z"),
+        ("0001-01-02T00:00:00Z", "0001-01-05T00:00:00Z"),
+    ],
+)
+def test_crossing_hours_at_the_ends_of_the_calendar(start: str, end: str) -> None:
+    # Valid horizons, if unusual: the day before and after them do not exist in Python.
+    doc = scenario_dict(horizon={"start": start, "end": end})
+    doc["operations"] = []
+    open_hours = Instance(make_scenario(doc)).crossing_open["X-MSI-TAC"]
+    # 06:00-22:00 in Bangkok (in year 1 at its local mean time, +06:42:04): open from
+    # the start, then from each evening to the next afternoon, the last until the end.
+    assert len(open_hours) == 4 and open_hours[-1][1] == 3 * DAY
+    assert all(start < end for start, end in open_hours)
+
+
 def test_windows_touching_at_midnight_join() -> None:
     # 18:00-24:00 and 00:00-06:00 Bangkok: one opening 11:00Z-23:00Z each night.
     joined = crossing_open([("18:00", "24:00"), ("00:00", "06:00")])
