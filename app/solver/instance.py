@@ -192,6 +192,12 @@ class Instance:
 
     # ---- time ----------------------------------------------------------------------
 
+    @property
+    def on_whole_minutes(self) -> bool:
+        """Whether the horizon starts on a whole minute, so that whole-minute windows
+        (crossing hours, most availability) need no rounding."""
+        return self.start.second == 0 and self.start.microsecond == 0
+
     def _offset(self, instant: datetime) -> timedelta:
         return instant - self.start
 

@@ -287,6 +287,13 @@ def _result(
     best = tracker.best
     priority = solution_priority(instance, best)
     bound = max(tracker.bound, priority)
+    if not instance.on_whole_minutes:
+        # Searched on whole minutes from an off-minute horizon start, every window lost up
+        # to a minute at each end: a proof there is no proof for the exact instants.
+        bound = sum(o.priority for o in instance.scenario.operations)
+        if tracker.status in ("OPTIMAL", "FEASIBLE_PRIORITY_OPTIMAL"):
+            # Everything scheduled is still the best priority there is.
+            tracker.status = "FEASIBLE_PRIORITY_OPTIMAL" if priority == bound else "FEASIBLE"
     wall = tracker.elapsed()
     info: dict[str, object] = {
         "status": tracker.status,

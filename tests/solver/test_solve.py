@@ -184,3 +184,16 @@ def test_scenario_without_operations_or_units() -> None:
 def test_a_tiny_time_limit_still_gives_a_valid_plan() -> None:
     result = solve_checked(scenario_dict(), time_limit=0.01)
     assert result.priority >= 0 and result.plan.solver is not None
+
+
+def test_off_the_minute_horizon_claims_no_proof() -> None:
+    # Starting 30 s past a minute, every whole-minute window is rounded inwards by the
+    # search: its proofs do not hold for the exact instants, and the plan says so.
+    doc = scenario_dict()
+    doc["horizon"]["start"] = "2026-12-01T00:00:30Z"
+    result = solve_checked(doc, seed=3)
+    info = result.plan.solver
+    assert info is not None
+    assert info.status in ("FEASIBLE", "FEASIBLE_PRIORITY_OPTIMAL")
+    assert info.priority_bound == 4  # every operation's priority: nothing is ruled out
+    assert (info.status == "FEASIBLE_PRIORITY_OPTIMAL") == (result.priority == 4)
