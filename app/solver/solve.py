@@ -33,6 +33,7 @@ from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
 from app.solver.replan import keep_earlier_times
 from app.solver.schema import Operation, Plan, ScheduledOperation
+from app.solver.staffing import STAFFING_SECONDS
 
 # Above this many (unit, site, capability) candidates the whole model is too slow on two
 # cores (the medium sample, ~10k, found nothing better than the greedy in 30 s): use LNS.
@@ -260,7 +261,10 @@ def _finish(
     def seconds_left() -> float:
         if options.should_stop is not None and options.should_stop():
             return 0.0
-        return deadline - clock.now()
+        left = deadline - clock.now()
+        # A deterministic clock does not see these small searches: they keep their own
+        # limit whole, rather than let the machine's load decide where they stop.
+        return STAFFING_SECONDS if clock.deterministic and left > 0 else left
 
     try:
         added, reasons = complete_plan(instance, draft, seconds_left)
