@@ -60,8 +60,8 @@ def complete_plan(
     A search ended by its time limit can miss an operation that fits beside everything it
     kept; taking them highest priority first, each one that fits is added (the plan it is
     tried against grows with them). The reasons of the others stay true as it grows: an
-    addition only takes units and lanes. Once `out_of_time()`, operations get only the
-    reasons that need no search, and no staffing search runs past it.
+    addition only takes units and lanes. Once `seconds_left()` reaches 0, operations get
+    only the reasons that need no search, and no staffing search runs past it.
     """
     scheduled = {op.id for op in plan.operations}
     left_out = [op for op in instance.scenario.operations if op.id not in scheduled]
