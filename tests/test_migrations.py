@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
 from app.config import ROOT
+
+# As the models store instants: naive UTC on SQLite is read back fine by both backends.
+NOW = datetime(2026, 11, 26, 12, 0)
 
 
 def _alembic_config() -> Config:
@@ -38,3 +43,35 @@ def test_downgrade_base_removes_everything(migration_engine: Engine) -> None:
         command.downgrade(config, "base")
     with migration_engine.connect() as conn:
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+
+
+def test_twin_live_feed_tokens_are_reduced_to_the_newest_before_the_index(
+    migration_engine: Engine,
+) -> None:
+    # Before the unique index two quick submits could both create a live token.
+    config = _alembic_config()
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "feed_event_blocks_1830")
+        conn.execute(
+            text(
+                "INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+                " created_at) VALUES (1, 'officer', '', 'unit_officer', true, 'x', :now)"
+            ),
+            {"now": NOW},
+        )
+        for token_id in (1, 2, 3):
+            label = "iPad" if token_id == 3 else "iPhone"
+            conn.execute(
+                text(
+                    "INSERT INTO feed_tokens (id, user_id, label, token_hash, created_at)"
+                    " VALUES (:id, 1, :label, :hash, :now)"
+                ),
+                {"id": token_id, "label": label, "hash": str(token_id) * 64, "now": NOW},
+            )
+        command.upgrade(config, "head")
+    with migration_engine.connect() as conn:
+        live = conn.execute(
+            text("SELECT id FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")
+        ).scalars()
+        assert list(live) == [2, 3]  # the newer iPhone token, and the iPad's
