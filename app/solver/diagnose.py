@@ -20,6 +20,7 @@ from app.solver.schema import Operation, Plan, ScheduledOperation
 from app.solver.staffing import (
     STAFFING_SECONDS,
     Candidate,
+    OutOfTime,
     Staffing,
     candidates,
     free_candidates,
@@ -73,7 +74,11 @@ def complete_plan(
         if seconds_left() <= 0:
             reasons[operation.id] = _reasons_without_search(instance, operation)
             continue
-        found = merge_sites(_reasons(instance, operation, facts))
+        try:
+            found = merge_sites(_reasons(instance, operation, facts))
+        except OutOfTime:
+            reasons[operation.id] = _reasons_without_search(instance, operation)
+            continue
         addition = facts.fits.get(operation.id)
         if addition is None:
             reasons[operation.id] = found
@@ -137,7 +142,8 @@ def _reasons(
     reasons = static_reasons(instance, operation)
     if reasons:
         return reasons
-    found = candidates(instance, operation, starts)
+    found = candidates(instance, operation, starts, facts.check)
+    facts.check()
     reasons = timing_reasons(instance, operation, starts, found)
     if reasons:
         return reasons
@@ -188,6 +194,11 @@ class PlanFacts:
         # Operations found to fit the plan as it stands, with the staffing that does.
         self.fits: dict[str, ScheduledOperation] = {}
 
+    def check(self) -> None:
+        """Raise OutOfTime when the time given for the diagnosis is up."""
+        if self.seconds_left() <= 0:
+            raise OutOfTime
+
     def search_seconds(self) -> float:
         """How long one staffing search may take now."""
         return min(STAFFING_SECONDS, self.seconds_left())
@@ -227,7 +238,7 @@ def _plan_reasons(
 ) -> list[str]:
     """The operation can be staffed alone: name what in the plan stands in its way."""
     plan, busy = facts.plan, facts.busy
-    free = free_candidates(instance, operation, found, busy)
+    free = free_candidates(instance, operation, found, busy, facts.check)
     beside = staff_alone(instance, operation, free, starts, seconds=facts.search_seconds()).staffing
     trial_violations: list[str] = []
     if beside is not None:

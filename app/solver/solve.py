@@ -41,10 +41,13 @@ FULL_MODEL_LIMIT = 4000
 PHASE_ONE_SHARE = 0.5
 # At most this share of the time limit goes to proving operations impossible alone.
 BOUND_SHARE = 0.15
-# The last share of the time limit is kept for finishing the plan: adding operations
-# that fit it as it stands, and the reasons of the others (app.solver.diagnose). Without
-# it the diagnosis ran after the limit, up to ten times as long as the search.
+# Time kept at the end of the limit for finishing the plan: adding operations that fit
+# it as it stands, and the reasons of the others (app.solver.diagnose). Without it the
+# diagnosis ran after the limit, up to ten times as long as the search. Kept: what the
+# operations the greedy plan leaves out are expected to need, at most this share.
 FINISH_SHARE = 0.2
+FINISH_SECONDS_PER_OPERATION = 0.5  # one the bound did not prove impossible alone
+FINISH_SECONDS_PER_IMPOSSIBLE = 0.1  # its reason takes no staffing search that succeeds
 # Presolve (probing above all) ate most of a step's time on LNS models of ~5k candidates;
 # one presolve round with light probing found and proved insertions in ~2 s instead of
 # nothing in 10 s. Probing level 0 is avoided (OR-Tools 9.15 reports false INFEASIBLE).
@@ -136,7 +139,6 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     tracker = _Tracker(instance, options)
     clock = tracker.clock
     finish_deadline = clock.now() + options.time_limit
-    deadline = finish_deadline - FINISH_SHARE * options.time_limit
     fixed = solution_from_operations(instance, options.fixed)
     preferred = solution_from_operations(instance, options.preferred)
     planner = Greedy(instance)
@@ -158,6 +160,7 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
     tracker.bound = priority_bound(instance, impossible)
     tracker.report()
+    deadline = finish_deadline - _finish_reserve(instance, options, greedy, impossible)
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
     if options.should_stop is not None and options.should_stop():
         pass  # asked to stop: the greedy plan it is
@@ -170,6 +173,18 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         improve(instance, greedy, free, settings, deadline, options.lns, tracker.offer)
         tracker.status = _lns_status(instance, tracker)
     return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
+
+
+def _finish_reserve(
+    instance: Instance, options: SolveOptions, greedy: Solution, impossible: set[str]
+) -> float:
+    """Seconds kept for finishing: by what the greedy plan leaves out, capped."""
+    left_out = [o.id for o in instance.scenario.operations if o.id not in greedy]
+    hard = sum(1 for o in left_out if o in impossible)
+    expected = (
+        FINISH_SECONDS_PER_OPERATION * (len(left_out) - hard) + FINISH_SECONDS_PER_IMPOSSIBLE * hard
+    )
+    return min(FINISH_SHARE * options.time_limit, expected)
 
 
 def _lns_status(instance: Instance, tracker: _Tracker) -> str:

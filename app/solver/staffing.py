@@ -8,6 +8,7 @@ meant to be added to a plan is checked by the validator afterwards.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -48,8 +49,25 @@ class Outcome:
     proven_impossible: bool
 
 
-def candidates(instance: Instance, operation: Operation, starts: list[int]) -> list[Candidate]:
-    """Every (unit, site, capability) that may fill a requirement at some start."""
+class OutOfTime(Exception):
+    """Raised by a `check` callback when the caller's time for a search is up."""
+
+
+def _no_check() -> None:
+    return None
+
+
+def candidates(
+    instance: Instance,
+    operation: Operation,
+    starts: list[int],
+    check: Callable[[], None] = _no_check,
+) -> list[Candidate]:
+    """Every (unit, site, capability) that may fill a requirement at some start.
+
+    `check` is called before each unit's trips are worked out (a second on a fine slot
+    grid with many units); it may raise OutOfTime.
+    """
     found = []
     for site in operation.sites:
         reachable: dict[str, frozenset[int]] = {}  # per unit: one computation for all needs
@@ -58,6 +76,7 @@ def candidates(instance: Instance, operation: Operation, starts: list[int]) -> l
                 if not instance.may_fill(unit, operation, site, requirement.capability):
                     continue
                 if unit.id not in reachable:
+                    check()
                     reachable[unit.id] = frozenset(
                         feasible_starts(instance, unit, site, starts, operation.duration_minutes)
                     )
@@ -76,10 +95,13 @@ def free_candidates(
     operation: Operation,
     found: list[Candidate],
     busy: dict[str, list[Interval]],
+    check: Callable[[], None] = _no_check,
 ) -> list[Candidate]:
-    """The candidates restricted to starts with a round trip clear of the unit's busy times."""
+    """The candidates restricted to starts with a round trip clear of the unit's busy times
+    (`check` as for `candidates`)."""
     free = []
     for candidate in found:
+        check()
         taken = busy.get(candidate.unit.id)
         if not taken:
             free.append(candidate)

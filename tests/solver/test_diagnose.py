@@ -444,3 +444,14 @@ def test_out_of_time_only_reasons_that_need_no_search() -> None:
     assert added == []
     assert reasons["OP-1"] == [OUT_OF_TIME_REASON]  # it would fit: not tried
     assert "no unit in the scenario has the capability 'k9'" in reasons["OP-9"][0]  # no search
+
+
+def test_time_running_out_inside_a_diagnosis_ends_it_there() -> None:
+    calls = iter([1.0])  # time for the first look only: gone once the search starts
+
+    def seconds_left() -> float:
+        return next(calls, 0.0)
+
+    instance = Instance(make_scenario())
+    added, reasons = complete_plan(instance, EMPTY_PLAN, seconds_left)
+    assert added == [] and reasons == {"OP-1": [OUT_OF_TIME_REASON], "OP-2": [OUT_OF_TIME_REASON]}
