@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from app.solver.diagnose_static import eligible_units
-from app.solver.instance import Instance
+from app.solver.instance import Instance, availability_exact
 from app.solver.reach import AVAILABILITY, CROSSING, TRAVEL, unit_failure
 from app.solver.schema import Crossing, Operation, Site, Unit
 from app.solver.staffing import Candidate
@@ -158,7 +158,7 @@ def _with_failures(
     if CROSSING in groups:
         parts.extend(_crossing_phrases(instance, operation, site, groups[CROSSING], starts))
     if AVAILABILITY in groups:
-        parts.append(_availability_phrase(groups[AVAILABILITY]))
+        parts.append(_availability_phrase(instance, groups[AVAILABILITY]))
     return f"{head}: " + "; ".join(parts) if parts else head
 
 
@@ -228,12 +228,16 @@ def _hours(crossing: Crossing) -> str:
     return f"open {windows} {crossing.timezone}" if windows else "always open"
 
 
-def _availability_phrase(units: list[Unit]) -> str:
-    """Which units are unavailable, with their windows when there are few."""
+def _availability_phrase(instance: Instance, units: list[Unit]) -> str:
+    """Which units are unavailable, with their available time (first three stretches)."""
+    horizon = instance.scenario.horizon
     details = []
     for unit in units[:3]:
-        windows = unit.available or []
-        shown = ", ".join(f"{short_time(w.start)} – {short_time(w.end)}" for w in windows[:3])
+        # As the rules read it: windows joined up, only their part inside the horizon.
+        windows = availability_exact(unit.available, horizon.start, horizon.end)
+        shown = ", ".join(f"{short_time(s)} – {short_time(e)}" for s, e in windows[:3])
+        if len(windows) > 3:
+            shown += f" and {len(windows) - 3} more"
         details.append(f"{unit.id} available {shown}" if shown else f"{unit.id} never available")
     verb = "is" if len(units) == 1 else "are"
     return (

@@ -235,6 +235,27 @@ def test_unit_unavailable() -> None:
     assert "U-MM9 available 2026-12-01 00:00Z – 2026-12-01 01:00Z" in text
 
 
+def test_unavailable_unit_shows_its_windows_joined_and_clipped_to_the_horizon() -> None:
+    windows = [
+        ("2026-12-02T00:00:00Z", "2026-12-02T00:20:00Z"),
+        ("2026-12-02T00:10:00Z", "2026-12-02T00:40:00Z"),  # overlaps: one stretch
+        ("2026-12-03T23:30:00Z", "2026-12-09T00:00:00Z"),  # beyond the horizon's end
+    ]
+    k9 = unit(
+        "U-MM9",
+        agency="MM-MPF",
+        capabilities=["k9"],
+        base="MM-TAC",
+        available=[{"start": start, "end": end} for start, end in windows],
+    )
+    op = operation("OP-9", **DAY2, sites=[site("S-9", "MM-TAC", {"k9": 1})])
+    text = reasons_for(k9_world(k9, op))
+    assert (
+        "U-MM9 available 2026-12-02 00:00Z – 2026-12-02 00:40Z, "
+        "2026-12-03 23:30Z – 2026-12-04 00:00Z)" in text
+    )
+
+
 def two_k9_units(doc: dict[str, Any], second_capability: str) -> None:
     """U-A (k9) free 00:00-02:00Z, U-B free 05:00-07:00Z on Dec 2, both in Tachileik."""
     add_units(
