@@ -50,8 +50,14 @@ def id_list(units: list[Unit], limit: int = 5) -> str:
 
 
 def short_time(value: datetime) -> str:
-    """`2026-12-02 03:00Z`: the UTC minute, enough for a reason text."""
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+    """`2026-12-02 03:00Z`: the UTC minute, enough for a reason text; seconds (and their
+    fraction) only when there are some, since a grid or window off the minute is often
+    the very reason (`2026-12-01 00:00:30.5Z`)."""
+    utc = value.astimezone(UTC)
+    if not utc.second and not utc.microsecond:
+        return utc.strftime("%Y-%m-%d %H:%MZ")
+    fraction = f".{utc.microsecond:06d}".rstrip("0") if utc.microsecond else ""
+    return utc.strftime("%Y-%m-%d %H:%M:%S") + fraction + "Z"
 
 
 def minute_time(instance: Instance, minutes: int) -> str:

@@ -221,6 +221,22 @@ def test_window_beyond_the_horizon() -> None:
     assert "leaves no slot start at which 120 min fit inside the planning horizon" in text
 
 
+def test_a_grid_off_the_minute_shows_in_the_reason() -> None:
+    # Slot starts fall 30.5 s past each quarter hour: none fits a window of exactly the
+    # operation's length, and the reason shows the seconds that cause it.
+    op = operation(
+        "OP-9",
+        earliest_start="2026-12-01T06:00:00Z",
+        latest_end="2026-12-01T08:00:00Z",
+        duration_minutes=120,
+        sites=[site("S-9", "TH-CRI")],
+    )
+    doc = add_operations(scenario_dict(), op)
+    doc["horizon"]["start"] = "2026-12-01T00:00:30.5Z"
+    text = reasons_for(doc)
+    assert "inside the planning horizon 2026-12-01 00:00:30.5Z – " in text
+
+
 def test_unit_unavailable() -> None:
     k9 = unit(
         "U-MM9",
