@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
@@ -79,8 +80,8 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def create_app() -> FastAPI:
-    """Build the board's ASGI application."""
+def create_app(clock: Clock | None = None) -> FastAPI:
+    """Build the board's ASGI application; `clock`, when given, becomes the board's clock."""
     app = FastAPI(
         title="JointOps",
         dependencies=[Depends(csrf_protect)],
@@ -88,6 +89,8 @@ def create_app() -> FastAPI:
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
+    if clock is not None:
+        install_clock(clock)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -33,6 +33,7 @@ from app.models import (
     Tasking,
     TaskingStatus,
     User,
+    utcnow,
 )
 from app.operations import service as operations
 from app.planning.publish import publish_plan
@@ -140,7 +141,7 @@ def board_is_empty(session: Session) -> bool:
 
 def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026) -> DemoSummary:
     """Fill an empty board with the demo world (flushes; the caller commits)."""
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+    now = (now or utcnow()).astimezone(UTC)
     rng = random.Random(seed)
     doc = _scenario(rng, now)
     states = _states(doc)

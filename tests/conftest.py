@@ -6,6 +6,7 @@ On PostgreSQL each test session works in a fresh schema that is dropped at the e
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import uuid
@@ -25,8 +26,10 @@ from sqlmodel import Session, SQLModel
 
 from app.accounts import service as accounts_service
 from app.accounts.service import hash_password, start_session
+from app.clock import SettableClock, using_clock
 from app.config import get_settings
 from app.db import get_session, make_engine
+from app.feeds import service as feed_service
 from app.main import create_app
 from app.models import (
     Agency,
@@ -43,6 +46,25 @@ from app.models import (
     Unit,
     User,
 )
+
+
+@pytest.fixture(autouse=True)
+def _forget_rendered_feeds() -> Iterator[None]:
+    """Rendered feeds are kept in memory by content; each test's database is rolled back."""
+    yield
+    feed_service.clear_caches()
+
+
+@pytest.fixture
+def set_clock() -> Iterator[Callable[[datetime], SettableClock]]:
+    """`set_clock(instant)` stands the board's one clock still at `instant` for this test."""
+    with contextlib.ExitStack() as stack:
+
+        def install(instant: datetime) -> SettableClock:
+            return stack.enter_context(using_clock(SettableClock(instant)))
+
+        yield install
+
 
 DB_FIXTURES = {"engine", "session", "client", "migration_engine", "world"}
 

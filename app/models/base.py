@@ -9,6 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
+# Models stamp rows with the board's one clock (re-exported for app.models).
+from app.clock import utcnow as utcnow
+
 # Named constraints make migrations reproducible on every backend.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
@@ -17,11 +20,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-def utcnow() -> datetime:
-    """The current instant, timezone-aware in UTC."""
-    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.TypeDecorator[datetime]):

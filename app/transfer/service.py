@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ from app.models import (
     Site,
     Unit,
     User,
+    utcnow,
 )
 from app.solver import schema
 from app.solver.loader import ScenarioError, load_scenario
@@ -337,7 +338,7 @@ def _all(session: Session, model: Any, *order: Any) -> list[Any]:
 def _default_config(operations: Iterable[Operation]) -> BoardConfig:
     """A horizon covering every operation when none was ever set (or today + a week)."""
     ops = list(operations)
-    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     start = min((op.earliest_start for op in ops), default=today)
     end = max((op.latest_end for op in ops), default=today + timedelta(days=7))
     start = start.replace(hour=0, minute=0, second=0, microsecond=0)

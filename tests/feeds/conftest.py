@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.clock import SettableClock
 from app.feeds import tokens
 from app.models import Operation, Tasking, User
 
@@ -18,22 +18,10 @@ from .samples import BOARD_H_HOUR as H_HOUR
 from .samples import PUBLISHED
 
 
-class Clock:
-    """A clock the feed route reads; tests move it to cross the grace period."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
-def clock(client: TestClient) -> Clock:
-    """The feed route's clock, starting one day after publication."""
-    fake = Clock(PUBLISHED + timedelta(days=1))
-    client.app.state.feed_clock = fake  # type: ignore[attr-defined]
-    return fake
+def clock(set_clock: Callable[[datetime], SettableClock]) -> SettableClock:
+    """The board's clock, one day after publication; tests move it across grace periods."""
+    return set_clock(PUBLISHED + timedelta(days=1))
 
 
 def _make_tasking(session: Session, operation: Operation, unit_id: str, **fields: Any) -> Tasking:

@@ -27,6 +27,9 @@ def _events(body: bytes) -> list[icalendar.Event]:
 
 def _officer_feed(session, world, make_user, make_operation, make_tasking, subscribe, **op):  # type: ignore[no-untyped-def]
     """A Thai officer of U-TH-2 with one tasking through Mae Sai into Myanmar."""
+    # Written when it was published, whatever the clock says now.
+    op.setdefault("created_at", PUBLISHED)
+    op.setdefault("updated_at", PUBLISHED)
     operation = make_operation(
         session,
         "TH-RTP",

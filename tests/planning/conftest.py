@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -28,9 +30,14 @@ def _fast_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def tiny_board(session: Session) -> Session:
-    """The board with tiny.json imported (5 approved operations, 24 units)."""
-    import_scenario(session, data=TINY.read_bytes())
+def tiny_board(session: Session, set_clock: Callable[[datetime], object]) -> Session:
+    """The board with tiny.json imported (5 approved operations, 24 units).
+
+    The clock stands at the start of its horizon, so its plans lie ahead on any date.
+    """
+    data = TINY.read_bytes()
+    set_clock(datetime.fromisoformat(json.loads(data)["horizon"]["start"]))
+    import_scenario(session, data=data)
     session.flush()
     return session
 
