@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint bench
+.PHONY: install run test test-dates lint bench
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,10 +20,19 @@ run: install
 	$(BIN)/jointops seed-demo --if-empty
 	$(BIN)/jointops serve --host 127.0.0.1 --port 8000
 
-# The whole suite on SQLite, then every database test again on PostgreSQL.
+# The whole suite on SQLite, then every database test again on PostgreSQL, then the
+# non-browser suite at a date a year ahead and a year behind (Debian's faketime).
 test: install
 	$(BIN)/pytest
 	JOINTOPS_TEST_DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -m db
+	$(MAKE) --no-print-directory test-dates
+
+# tests/conftest.py keeps monotonic time real under faketime, so timed waits behave.
+test-dates: install
+	for offset in +365d -365d; do \
+	  echo "== the suite at today $$offset"; \
+	  faketime -f "$$offset" $(BIN)/pytest -m "not browser" || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check .
