@@ -16,6 +16,7 @@ Pure: no database, no web; only the standard library and the geography file.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -236,8 +237,10 @@ class _Generator:
     def __init__(self, knobs: Knobs) -> None:
         self.knobs = knobs
         self.random = random.Random(f"jointops-sample/{knobs.seed}")
-        geo = geography()
+        # A copy: the caller owns the document it gets and may change it.
+        geo = copy.deepcopy(geography())
         self.geo = geo
+        self.held_in: dict[str, set[str]] = {}  # capabilities of each country's units
         self.regions_of: dict[str, list[str]] = {}
         for region in geo["regions"]:
             self.regions_of.setdefault(region["country"], []).append(region["id"])
@@ -260,7 +263,6 @@ class _Generator:
         units = self.units()
         # Sites ask for what their host country's units can do: demand follows the units,
         # and the host-nation unit every site needs (rule 5) exists more often than not.
-        self.held_in: dict[str, set[str]] = {}
         country_of_agency = {a["id"]: a["country"] for a in self.geo["agencies"]}
         for unit in units:
             held = self.held_in.setdefault(country_of_agency[unit["agency"]], set())

@@ -205,3 +205,11 @@ def test_cli_bad_knobs_exit_2_naming_the_option(
     result = runner.invoke(app, ["sample", *args, "-o", str(out)])
     assert result.exit_code == 2 and message in result.stderr
     assert not out.exists()
+
+
+def test_a_document_changed_by_its_caller_leaves_the_next_one_alone() -> None:
+    first = generate(knobs_for("plentiful", operations=2, units=3))
+    first["regions"][0]["name"] = "changed"
+    first["crossings"][0]["lanes"] = 99
+    second = generate(knobs_for("plentiful", operations=2, units=3))
+    assert second["regions"][0]["name"] != "changed" and second["crossings"][0]["lanes"] != 99
