@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
     app.command("check")(check_command)
     app.command("explain")(explain_command)
     app.command("diff")(diff_command)
+    app.command("sample")(sample_command)
 
 
 def fail(lines: list[str], code: int = 2) -> NoReturn:
@@ -63,12 +64,16 @@ def emit_json(data: Any) -> None:
 
 def write_atomically(path: Path, data: dict[str, Any]) -> None:
     """Write JSON to a temporary file beside `path`, then rename: readers never see half."""
+    write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename: readers never see half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, ensure_ascii=False)
-            out.write("\n")
+            out.write(text)
         os.chmod(temporary, 0o644)  # mkstemp makes it private; a plan is a shared document
         os.replace(temporary, path)
     except BaseException:
@@ -264,3 +269,85 @@ def _summary_text(summary: dict[str, Any]) -> str:
         lines.append(f"tasking orders changed since the earlier plan: {summary['changed_orders']}")
     lines.append(f"plan written to {summary['plan']}")
     return "\n".join(lines)
+
+
+def sample_command(
+    shape: Annotated[
+        str | None,
+        typer.Option(help="Defaults: plentiful (like the samples, the default) or scarce."),
+    ] = None,
+    preset: Annotated[
+        str | None,
+        typer.Option(help="Or a named size: tiny, small, medium, large, xl, scarce."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Where to write; stdout if absent.")
+    ] = None,
+    operations: Annotated[int | None, typer.Option(help="Number of operations.")] = None,
+    units: Annotated[int | None, typer.Option(help="Number of units.")] = None,
+    days: Annotated[int | None, typer.Option(help="Horizon length in days.")] = None,
+    slot_minutes: Annotated[
+        int | None, typer.Option(help="Start-time grid in minutes (divides 1440).")
+    ] = None,
+    lanes: Annotated[
+        int | None, typer.Option(help="Lanes of every crossing (default: the real ones).")
+    ] = None,
+    crossing_hours: Annotated[
+        str | None,
+        typer.Option(
+            help='Daily opening of every crossing in its local time, "08:00-17:30" or '
+            '"06:00-12:00,13:00-24:00"; "always" for no limit (default: the real hours).'
+        ),
+    ] = None,
+    scarcity: Annotated[
+        float | None, typer.Option(help="Requested unit places per unit over the scenario.")
+    ] = None,
+    region_limited: Annotated[
+        float | None, typer.Option(help="Share of units with operating_regions (0-1).")
+    ] = None,
+    availability_gaps: Annotated[
+        float | None, typer.Option(help="Share of units away for part of the horizon (0-1).")
+    ] = None,
+    fixed_starts: Annotated[
+        float | None, typer.Option(help="Share of operations with a fixed_start (0-1).")
+    ] = None,
+    multi_site: Annotated[
+        float | None, typer.Option(help="Share of operations with several sites (0-1).")
+    ] = None,
+    foreign_support: Annotated[
+        float | None, typer.Option(help="Share of operations open to foreign units (0-1).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Same seed and knobs, same bytes.")] = None,
+) -> None:
+    """Generate a scenario on the real geography; same knobs and seed, byte-identical."""
+    from app.solver.sample import SampleError, generate, knobs_for, to_json
+    from app.solver.sample import preset as preset_knobs
+
+    if shape is not None and preset is not None:
+        fail(["sample: give --shape or --preset, not both"])
+    try:
+        knobs = (knobs_for if preset is None else preset_knobs)(
+            preset or shape or "plentiful",
+            operations=operations,
+            units=units,
+            days=days,
+            slot_minutes=slot_minutes,
+            lanes=lanes,
+            crossing_hours=crossing_hours,
+            scarcity=scarcity,
+            region_limited=region_limited,
+            availability_gaps=availability_gaps,
+            fixed_starts=fixed_starts,
+            multi_site=multi_site,
+            foreign_support=foreign_support,
+            seed=seed,
+        )
+    except SampleError as exc:
+        option = "--" + exc.knob.replace("_", "-")
+        fail([f"sample: {option}: {exc.reason}"])
+    text = to_json(generate(knobs))
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    write_text_atomically(output, text)
+    typer.echo(f"wrote {output}: {knobs.operations} operations, {knobs.units} units", err=True)

@@ -11,8 +11,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "changethis"
 ROOT = Path(__file__).resolve().parent.parent
-# The sample scenarios that sit beside every checkout (../shared), for tests and benchmarks.
-SAMPLES_DIR = ROOT.parent / "shared" / "scenarios"
 
 
 class Settings(BaseSettings):

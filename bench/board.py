@@ -4,7 +4,8 @@
                                     [--solve-seconds 5] [--profile] [--no-write]
 
 Builds a fresh SQLite database in a temporary directory (`alembic upgrade head`), imports
-../shared/scenarios/large.json (250 operations, 1,000 units) through app.transfer,
+the generator's large preset (`jointops sample --preset large`: 250 operations, 1,000
+units; JOINTOPS_LARGE_SCENARIO names another file) through app.transfer,
 adds users, solves the board's planning scenario for a few seconds (greedy start, then
 CP-SAT) and publishes the plan, so there are scheduled operations and taskings. Then:
 
@@ -40,10 +41,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# The samples sit beside the checkout (../shared/scenarios, as app.config.SAMPLES_DIR).
-LARGE = Path(
-    os.environ.get("JOINTOPS_LARGE_SCENARIO", ROOT.parent / "shared" / "scenarios" / "large.json")
-)
 TMP = Path(tempfile.mkdtemp(prefix="board-bench-"))
 # `--db FILE` keeps the built board in FILE and reuses it on the next run (re-profiling).
 _DB = sys.argv[sys.argv.index("--db") + 1] if "--db" in sys.argv[:-1] else None
@@ -56,6 +53,7 @@ sys.path.insert(0, str(ROOT))
 import httpx  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 from readme_section import write_section  # noqa: E402
+from samples import scenario_file  # noqa: E402
 from server_timing import ServerTimer, p95  # noqa: E402
 from sqlmodel import Session, col, func, select  # noqa: E402
 
@@ -74,6 +72,9 @@ from app.models import (  # noqa: E402
     User,
 )
 
+# The generator's large preset unless JOINTOPS_LARGE_SCENARIO names another scenario file.
+_LARGE = os.environ.get("JOINTOPS_LARGE_SCENARIO")
+LARGE = Path(_LARGE) if _LARGE else scenario_file("large", TMP)
 START = "<!-- board-bench -->"
 END = "<!-- /board-bench -->"
 README = ROOT / "bench" / "README.md"
@@ -202,6 +203,7 @@ def board_facts() -> dict[str, int]:
                 .where(Operation.state == OperationState.scheduled)
             ),
             "taskings": count(select(func.count()).select_from(Tasking)),
+            "units": count(select(func.count()).select_from(Unit)),
         }
 
 
@@ -540,8 +542,8 @@ def report(
         f"{args.users} --per-user {args.per_user} --solve-seconds {args.solve_seconds}` "
         f"(SQLite, Python {platform.python_version()}, {cpu} cores shared with other jobs, "
         f"load average {loadavg:.1f}, {stamp}).",
-        f"Board: the large sample imported through app.transfer ({facts['operations']} "
-        f"operations, 1,000 units), solved for {args.solve_seconds:g} s "
+        f"Board: {LARGE.name} imported through app.transfer ({facts['operations']} "
+        f"operations, {facts['units']} units), solved for {args.solve_seconds:g} s "
         f"({setup['status']}, priority {setup['priority']}) and published: "
         f"{facts['scheduled']} operations scheduled, {facts['taskings']} taskings.",
         "Server side: an ASGI wrapper times each request in-process from arrival to its "

@@ -31,8 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from readme_section import write_section
-
-from app.config import SAMPLES_DIR
+from samples import scenario_file
 
 START = "<!-- determinism-bench -->"
 END = "<!-- /determinism-bench -->"
@@ -68,7 +67,7 @@ def run(samples: list[str], time_limit: float, seed: int) -> list[dict[str, obje
     rows = []
     with tempfile.TemporaryDirectory(prefix="determinism-bench-") as tmp:
         for name in samples:
-            scenario = SAMPLES_DIR / f"{name}.json"
+            scenario = scenario_file(name, Path(tmp))
             quiet_out = Path(tmp, f"{name}-quiet.json")
             loaded_out = Path(tmp, f"{name}-loaded.json")
             quiet_wall, summary = solve_once(scenario, quiet_out, time_limit, seed)

@@ -1,8 +1,10 @@
 """Solver benchmark: solve sample scenarios, each in its own process, and record the results.
 
 Usage: .venv/bin/python bench/solver.py [name[:seconds] ...] [--dir DIR] [--no-write]
-Defaults: the five samples with the goal time limits. The table goes to stdout and into
-bench/README.md between the `<!-- solver-bench -->` markers (other sections are kept).
+Defaults: the five presets of `jointops sample` (tiny .. xl, sizes of the published
+samples) with the goal time limits; `--dir` solves NAME.json files of a folder instead.
+The table goes to stdout and into bench/README.md between the `<!-- solver-bench -->`
+markers (other sections are kept).
 """
 
 from __future__ import annotations
@@ -12,22 +14,16 @@ import json
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from readme_section import write_section
+from samples import scenario_file
 
 ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- solver-bench -->", "<!-- /solver-bench -->"
 DEFAULT = {"tiny": 10.0, "small": 30.0, "medium": 30.0, "large": 60.0, "xl": 180.0}
-
-
-def _samples_dir() -> Path:
-    """The shared sample scenarios beside the checkout (app.config.SAMPLES_DIR)."""
-    sys.path.insert(0, str(ROOT))
-    from app.config import SAMPLES_DIR
-
-    return SAMPLES_DIR
 
 
 def run_one(path: Path, limit: float) -> dict[str, object]:
@@ -123,14 +119,14 @@ def main(argv: list[str]) -> None:
         print(json.dumps(run_one(Path(argv[1]), float(argv[2]))))
         return
     args = _arguments(argv)
-    directory = args.dir or _samples_dir()
+    generated = Path(tempfile.mkdtemp(prefix="solver-bench-"))
     jobs = [
         (n.split(":")[0], float(n.split(":")[1]) if ":" in n else DEFAULT.get(n, 30.0))
         for n in args.scenarios
     ] or list(DEFAULT.items())
     rows = []
     for name, limit in jobs:
-        path = directory / f"{name}.json"
+        path = args.dir / f"{name}.json" if args.dir else scenario_file(name, generated)
         child = subprocess.run(
             [sys.executable, __file__, "--child", str(path), str(limit)],
             capture_output=True,

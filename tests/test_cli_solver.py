@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_data import DATA
 from solver.builders import scenario_dict, valid_plan_dict
 from typer.testing import CliRunner
 
 from app.cli import app
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "scenarios"
+SAMPLES = DATA
 runner = CliRunner()
 
 
@@ -109,8 +110,11 @@ def solve(*args: str) -> Any:
     return runner.invoke(app, ["solve", *args])
 
 
-@pytest.mark.parametrize("sample, limit", [("tiny.json", "3"), ("small.json", "2")])
-def test_solve_sample_and_check(tmp_path: Path, sample: str, limit: str) -> None:
+# The optimum priority of each (tests/data/README.md): no plan beats it, no bound is below it.
+@pytest.mark.parametrize(
+    "sample, limit, optimum", [("tiny.json", "3", 16), ("small.json", "2", 64)]
+)
+def test_solve_sample_and_check(tmp_path: Path, sample: str, limit: str, optimum: int) -> None:
     scenario = str(SAMPLES / sample)
     out = tmp_path / "var" / "nested" / "plan.json"  # parent folders are created
     result = solve(scenario, "-o", str(out), "--time-limit", limit, "--json")
@@ -119,7 +123,7 @@ def test_solve_sample_and_check(tmp_path: Path, sample: str, limit: str) -> None
     assert summary["scheduled"] + summary["unscheduled"] == len(
         json.loads((SAMPLES / sample).read_text())["operations"]
     )
-    assert summary["priority"] <= summary["priority_bound"]
+    assert 0 < summary["priority"] <= optimum <= summary["priority_bound"]
     assert "priority" in result.stderr and "bound" in result.stderr  # live progress
     checked = runner.invoke(app, ["check", scenario, str(out), "--json"])
     assert checked.exit_code == 0, checked.output

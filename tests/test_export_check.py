@@ -15,12 +15,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sample_data import TINY
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
 import app.cli_board
 from app.cli import app as cli_app
-from app.config import SAMPLES_DIR, get_settings
+from app.config import get_settings
 from app.models import Operation, OperationState, Plan, Role, User
 from app.operations import service as operations_service
 from app.planning import service as planning_service
@@ -29,9 +30,6 @@ from app.planning.scenario import planning_document
 from app.planning.worker import run_job
 from app.transfer.service import import_scenario
 
-TINY = SAMPLES_DIR / "tiny.json"
-if not TINY.exists():  # the repository's copy, when the shared folder is not mounted
-    TINY = Path(__file__).parent / "planning" / "tiny.json"
 Login = Callable[[TestClient, User], TestClient]
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 
 import pytest
+from sample_data import TINY
 from sqlmodel import Session
 
-from app.config import SAMPLES_DIR, get_settings
+from app.config import get_settings
 from app.models import Role, User
 from app.transfer.service import import_scenario
-
-TINY = SAMPLES_DIR / "tiny.json"
-if not TINY.exists():  # the repository's copy, when the shared folder is not mounted
-    TINY = Path(__file__).parent / "tiny.json"
 
 
 @pytest.fixture(autouse=True)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
+
+from sample_data import TINY
 
 from app.planning.timeline import LABEL, WIDTH, build_timeline
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.solve import SolveOptions, solve
-
-TINY = Path(__file__).with_name("tiny.json")
 
 
 def test_rows_for_units_and_every_lane_of_used_crossings() -> None:

@@ -16,11 +16,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sample_data import SMALL, TINY
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
-from app.config import ROOT, SAMPLES_DIR
+from app.config import ROOT
 from app.db import make_engine
 from app.models import Plan, Role, RunStatus, SolverRun, User
 from app.planning import service
@@ -29,10 +30,6 @@ from app.solver.validate import validate_plan
 from app.transfer.service import import_scenario
 
 pytestmark = pytest.mark.db
-TINY = SAMPLES_DIR / "tiny.json"
-if not TINY.exists():
-    TINY = Path(__file__).parent / "tiny.json"
-SMALL = TINY.with_name("small.json")
 
 
 @pytest.fixture

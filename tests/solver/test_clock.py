@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from ortools.sat.python import cp_model
+from sample_data import SMALL
 
-from app.config import SAMPLES_DIR
 from app.solver import solve as solve_module
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
@@ -108,7 +108,7 @@ def test_the_wall_safety_stop_ends_every_limit(monkeypatch: pytest.MonkeyPatch) 
 
 def _solve_small_by_lns(monkeypatch: pytest.MonkeyPatch, *, slow: bool) -> tuple[str, bool]:
     """The small sample through LNS with one worker; its plan and whether a limit ended it."""
-    scenario = load_scenario(SAMPLES_DIR / "small.json")
+    scenario = load_scenario(SMALL)
     monkeypatch.setattr(solve_module, "FULL_MODEL_LIMIT", 0)  # LNS even on a small model
     # Far away: this test is about the deterministic clock, not about the safety stop.
     monkeypatch.setattr(clock_module, "WALL_SAFETY_MARGIN_SECONDS", 600.0)
@@ -137,8 +137,6 @@ def _solve_small_by_lns(monkeypatch: pytest.MonkeyPatch, *, slow: bool) -> tuple
 def test_a_search_ended_by_its_limit_is_reproducible_however_slow_the_machine(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not (SAMPLES_DIR / "small.json").exists():
-        pytest.skip("sample scenarios not present")
     quick, quick_limited = _solve_small_by_lns(monkeypatch, slow=False)
     slow, slow_limited = _solve_small_by_lns(monkeypatch, slow=True)
     assert quick_limited and slow_limited, "the searches must end by their limit"

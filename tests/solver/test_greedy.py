@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from sample_data import DATA
 
-from app.config import SAMPLES_DIR
 from app.solver.greedy import greedy_solution
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
@@ -15,8 +15,6 @@ from app.solver.schema import Scenario
 
 from .builders import make_scenario, operation, scenario_dict, site, unit
 from .solve_helpers import assert_valid
-
-SAMPLES = SAMPLES_DIR
 
 
 def _greedy_plan(scenario: Scenario):  # noqa: ANN202 - a Plan
@@ -32,11 +30,9 @@ def test_greedy_plans_the_builder_world_validly() -> None:
     assert set(solution) == {"OP-1", "OP-2"}
 
 
-@pytest.mark.parametrize("name", ["tiny", "small"])
+@pytest.mark.parametrize("name", ["tiny", "small", "scarce"])
 def test_greedy_is_valid_on_samples(name: str) -> None:
-    path = SAMPLES / f"{name}.json"
-    if not path.exists():
-        pytest.skip("sample scenarios not present")
+    path = DATA / f"{name}.json"
     scenario = load_scenario(json.loads(path.read_text()))
     solution, plan = _greedy_plan(scenario)
     assert_valid(scenario, plan)

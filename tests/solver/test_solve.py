@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 from ortools.sat.python import cp_model
+from sample_data import TINY
 
-from app.config import SAMPLES_DIR
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.replan import sub_plan
@@ -18,8 +18,6 @@ from app.solver.validate import validate_plan
 
 from .builders import make_plan, make_scenario, operation, scenario_dict, site, unit
 from .solve_helpers import assert_valid, scheduled, solve_checked
-
-TINY = SAMPLES_DIR / "tiny.json"
 
 
 def _plan_bytes(scenario_doc: dict | None = None, **options: object) -> str:
@@ -36,8 +34,6 @@ def test_same_input_same_seed_gives_byte_identical_plans() -> None:
 
 
 def test_tiny_sample_is_deterministic() -> None:
-    if not TINY.exists():
-        pytest.skip("sample scenarios not present")
     doc = json.loads(TINY.read_text())
     first = _plan_bytes(doc)
     assert first == _plan_bytes(doc)
@@ -158,8 +154,6 @@ def test_every_unscheduled_operation_has_a_reason() -> None:
 
 
 def test_tiny_sample_solves_to_a_valid_plan() -> None:
-    if not TINY.exists():
-        pytest.skip("sample scenarios not present")
     scenario = load_scenario(json.loads(TINY.read_text()))
     result = solve_checked(scenario, time_limit=10)
     assert result.priority == result.priority_bound

@@ -7,14 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sample_data import SMALL
 from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
 from app.cli import app as cli_app
 from app.config import get_settings
 from app.db import get_engine
-
-SMALL = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "small.json"
 
 
 @pytest.fixture

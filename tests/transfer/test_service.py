@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sample_data import SMALL
 from sqlmodel import Session, func, select
 
 from app.models import Approval, ApprovalKind, Decision, Operation, OperationState, Region, Unit
 from app.solver.loader import load_scenario
 from app.transfer.service import ScenarioRejected, export_scenario, import_scenario
-
-SCENARIOS = Path(__file__).resolve().parents[3] / "shared" / "scenarios"
-SMALL = SCENARIOS / "small.json"
 
 
 def _small() -> dict[str, Any]:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+from sample_data import SMALL
 from sqlmodel import Session, func, select
 
 from app.models import Operation, Role
 from app.transfer.service import import_scenario
-
-SMALL = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "small.json"
 
 
 def test_admin_imports_a_scenario_file(client, session: Session, make_user, login) -> None:
