@@ -104,6 +104,11 @@ def _finish(request: Request, response: Response) -> Response:
     return response
 
 
+def wants_fragment(request: Request) -> bool:
+    """True when `render` sends only the named block: htmx asks, and not to restore history."""
+    return is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true"
+
+
 def render(
     request: Request,
     template: str,
@@ -114,11 +119,7 @@ def render(
     headers: dict[str, str] | None = None,
 ) -> Response:
     """Render a page, or only `block` of it for an htmx request (not for history restore)."""
-    partial = (
-        block is not None
-        and is_htmx(request)
-        and request.headers.get("HX-History-Restore-Request") != "true"
-    )
+    partial = block is not None and wants_fragment(request)
     response = templates.TemplateResponse(
         request,
         template,

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
@@ -109,9 +110,19 @@ def _set_status(session: Session, run: SolverRun, expected: RunStatus, **values:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+# A run's scenario snapshot and plan are the size of the board: lists and the reaper,
+# which the planning page runs on every poll, read neither.
+_WITHOUT_DOCUMENTS = (defer(SolverRun.scenario), defer(SolverRun.plan))  # type: ignore[arg-type]
+
+
 def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
-    """The latest runs, newest first."""
-    query = select(SolverRun).order_by(col(SolverRun.id).desc()).limit(limit)
+    """The latest runs, newest first, without their scenario and plan documents."""
+    query = (
+        select(SolverRun)
+        .options(*_WITHOUT_DOCUMENTS)
+        .order_by(col(SolverRun.id).desc())
+        .limit(limit)
+    )
     return list(session.exec(query).all())
 
 
@@ -139,7 +150,8 @@ def reap_stale_runs(
     """Mark failed the runs whose worker died (stale heartbeat, or its pid gone here)."""
     now = now or utcnow()
     stale = timedelta(seconds=stale_seconds or get_settings().worker_stale_seconds)
-    runs = session.exec(select(SolverRun).where(col(SolverRun.status).in_(WORKING))).all()
+    working = select(SolverRun).options(*_WITHOUT_DOCUMENTS)
+    runs = session.exec(working.where(col(SolverRun.status).in_(WORKING))).all()
     reaped = []
     for run in runs:
         beat = run.heartbeat_at or run.started_at or run.created_at

@@ -16,7 +16,7 @@ from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
 from app.planning.tasking import upcoming, viewable_units
 from app.planning.visibility import visible_ids
-from app.web import redirect, register_nav, render
+from app.web import redirect, register_nav, render, wants_fragment
 
 router = APIRouter(tags=["planning"], lifespan=worker_lifespan)
 register_nav("Planning", "/planning", {"planner", "admin"}, order=30)
@@ -29,11 +29,10 @@ def planning_page(request: Request, session: SessionDep, user: PlannerUser) -> R
     """Runs, the solve form with its release control, and the published plan."""
     service.reap_stale_runs(session)
     session.commit()
-    ctx: dict[str, Any] = {
-        "runs": service.list_runs(session),
-        "published": published_plan(session),
-        "pinnable": pinnable_operations(session, ids=visible_ids(session, user=user)),
-    }
+    ctx: dict[str, Any] = {"runs": service.list_runs(session)}
+    if not wants_fragment(request):  # the 2-second poll while a run works shows only runs
+        ctx["published"] = published_plan(session)
+        ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
     return render(request, "planning/index.html", ctx, block="runs")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.models import Plan, Role, SolverRun, Tasking, Unit, User
@@ -152,3 +153,30 @@ def test_planners_see_only_operations_of_their_need_to_know(
         assert op_id not in login(client, local).get("/api/v1/plans/published/export").text
     everything = login(client, admin).get(f"/api/v1/solver-runs/{run.id}").json()
     assert len(everything["plan"]["unscheduled"]) + len(everything["plan"]["operations"]) == 5
+
+
+def test_runs_poll_reads_no_scenario_or_plan_documents(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    """The 2-second poll of /planning lists runs without loading the board-sized JSON."""
+    _solved(tiny_board, planner)
+    service.start_run(tiny_board, user=planner, time_limit=2)  # queued: the page polls
+    tiny_board.commit()
+    tiny_board.expire_all()  # nothing already loaded may hide what the poll reads
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = tiny_board.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        poll = login(client, planner).get("/planning", headers={"HX-Request": "true"})
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert poll.status_code == 200 and 'hx-trigger="every 2s"' in poll.text
+    assert "<html" not in poll.text and "Run " in poll.text
+    reads = [s for s in statements if "solver_runs" in s or "plans" in s]
+    assert reads, "the poll lists the runs"
+    assert not [s for s in reads if "solver_runs.scenario" in s or "plans.document" in s]
+    assert not [s for s in reads if "solver_runs.plan" in s.replace("solver_runs.plan_", "")]
