@@ -120,3 +120,8 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # Where the request came from (refusals, sign-ins), and the hash chain written by
+    # app/audit.py: `row_hash` = SHA-256 of `prev_hash` and this row's content.
+    address: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)

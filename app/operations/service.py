@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.errors import AppError, Conflict, Forbidden
 from app.models import (
     Agency,
@@ -342,9 +343,8 @@ def _audit(
     session: Session, *, actor: User | None, action: str, operation: Operation, **details: Any
 ) -> None:
     clean = {k: (v.value if hasattr(v, "value") else v) for k, v in details.items()}
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action,
-                           object_type="operation", object_id=operation.id, details=clean))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="operation",
+                 object_id=operation.id, details=clean)
 
 
 def _clear_approvals(session: Session, *, operation_id: str) -> None:

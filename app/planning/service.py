@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.config import get_settings
 from app.errors import AppError, Conflict, NotFound
-from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
+from app.models import Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 
 ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
@@ -25,12 +26,8 @@ def audit(
     **details: Any,
 ) -> None:
     """Append one audit event."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None, action=action, object_type=object_type,
-            object_id=str(object_id), details=details,
-        )
-    )
+    trail.record(session, actor=actor, action=action, object_type=object_type,
+                 object_id=object_id, details=details)
 
 
 def start_run(
