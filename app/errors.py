@@ -140,7 +140,14 @@ def _validation_error(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return render_error(request, "Something went wrong on our side", 500)
+    response = render_error(request, "Something went wrong on our side", 500)
+    # This handler runs in Starlette's outermost middleware, outside SecurityHeaders.
+    from app.headers import security_headers
+
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
