@@ -44,13 +44,15 @@ def _locked(request: Request, template: str, ctx: dict[str, object],
 
 
 def _open_session(request: Request, session: SessionDep, user: User, next: str) -> Response:
+    # Decided before the commit: reading the expired user after it would open another
+    # transaction (on SQLite a writer's) for the rest of the request.
+    target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
     token, _ = service.start_session(
         session, user=user, user_agent=request.headers.get("user-agent", ""),
         address=client_address(request) or "",
     )
     session.commit()
     settings = get_settings()
-    target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
     response = redirect(request, target)
     set_cookie(response, "jointops_session", token,
                max_age=settings.session_lifetime_minutes * 60)
@@ -75,11 +77,14 @@ def login(
     except service.SignInLocked as locked:
         session.commit()  # the locked attempt stays on record
         return _locked(request, "accounts/login.html", ctx, locked)
-    session.commit()  # the attempt stays on record, failed or not
+    two_step = bool(user and user.totp_secret)
+    if user is None or two_step:
+        session.commit()  # the attempt stays on record, failed or not
+    # else the session is opened in the same short write as the audit row of the sign-in
     if user is None:
         ctx["error"] = "Wrong username or password, or the account is disabled."
         return render(request, "accounts/login.html", ctx, status_code=401)
-    if user.totp_secret:
+    if two_step:
         assert user.id is not None
         response = render(request, "accounts/second_factor.html", {"next": _safe_next(next)})
         set_cookie(response, PENDING_COOKIE, service.pending_token(user.id),
