@@ -12,7 +12,9 @@ import functools
 import hashlib
 import hmac
 import math
+import os
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,16 +47,26 @@ SECOND_FACTOR_ROLES = frozenset({Role.admin, Role.planner})
 @functools.cache
 def _dummy_hash() -> str:
     # Verified against when the username is unknown, so both failures take the same time.
-    return password_hash.hash("not-a-real-password")
+    return hash_password("not-a-real-password")
+
+
+# Password hashes computed at once per process: one per core. argon2id takes 64 MiB and
+# its lanes of CPU for each; 24 sign-ins at once made 24 of them share two cores, and
+# the thread holding the SQLite write lock (another sign-in's short write) then waited
+# for CPU behind them all (bench/sign_in_contention.py). Extra sign-ins queue here, with
+# no transaction open.
+ARGON2_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
-    return password_hash.hash(password)
+    with ARGON2_SLOTS:
+        return password_hash.hash(password)
 
 
 def verify_password(password: str, hashed: str) -> bool:
-    return password_hash.verify(password, hashed)
+    with ARGON2_SLOTS:
+        return password_hash.verify(password, hashed)
 
 
 def token_digest(token: str) -> str:
