@@ -199,3 +199,16 @@ def test_purge_sessions_cli(tmp_path, monkeypatch) -> None:
         get_engine().dispose()
         get_settings.cache_clear()
         get_engine.cache_clear()
+
+
+@pytest.mark.parametrize("password", ["password", "12345678", " " * 8, " " * 14,
+                                      "password1234", "qwertyuiop123"])
+def test_weak_passwords_are_refused_everywhere_accounts_are_made(password: str) -> None:
+    # UserCreate is what `jointops create-user` and the account service take.
+    from pydantic import ValidationError
+
+    from app.models import UserCreate
+
+    with pytest.raises(ValidationError):
+        UserCreate(username="somchai", role=Role.liaison, password=password)
+    assert UserCreate(username="somchai", role=Role.liaison, password="mekong-river-2026")
