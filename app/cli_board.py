@@ -90,7 +90,17 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = Fals
     """Serve the board with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:create_served_app", factory=True, host=host, port=port, reload=reload)
+    from app.config import get_settings
+    from app.observability import log_config
+
+    uvicorn.run(
+        "app.main:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        log_config=log_config(get_settings().log_format),
+    )
 
 
 def create_user_command(

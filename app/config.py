@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     worker_stale_seconds: float = 30.0
     heartbeat_seconds: float = 1.0
     max_time_limit_seconds: int = 600
+    # /metrics answers a request bearing this token; unset, only loopback clients.
+    metrics_token: str | None = None
+    # Server logs: one JSON object per line ("json"), or plain text lines ("text").
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
