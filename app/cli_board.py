@@ -86,7 +86,12 @@ def _print_logins(logins: list[DemoLogin]) -> None:
         )
 
 
-def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+def serve_command(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
     """Serve the board with uvicorn."""
     import uvicorn
 
@@ -99,6 +104,7 @@ def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = Fals
         host=host,
         port=port,
         reload=reload,
+        workers=workers,
         log_config=log_config(get_settings().log_format),
     )
 

@@ -17,6 +17,9 @@ from app.config import get_settings
 READ_METHODS = {"GET", "HEAD"}
 READER_OPTION = "jointops_sqlite_reader"
 F = TypeVar("F")
+# Replicas starting together each run `jointops migrate`: on PostgreSQL the first takes
+# this advisory lock (migrations/env.py) and the others wait, then find nothing to do.
+MIGRATION_LOCK_KEY = 7_2611_2600
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

@@ -69,8 +69,13 @@ def _claim(session: Session, run_id: int) -> bool:
     result = session.execute(
         sa.update(SolverRun)
         .where(col(SolverRun.id) == run_id, col(SolverRun.status) == RunStatus.queued)
-        .values(status=RunStatus.running, started_at=now, heartbeat_at=now, pid=os.getpid(),
-                progress={"host": socket.gethostname(), "elapsed": 0.0})
+        .values(
+            status=RunStatus.running,
+            started_at=now,
+            heartbeat_at=now,
+            pid=os.getpid(),
+            progress={"host": socket.gethostname(), "elapsed": 0.0},
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -103,10 +108,13 @@ def _run(session: Session, run_id: int) -> RunStatus:
         return _finish(session, run, job, None)
     thread = threading.Thread(target=job.run, args=(instance, options), daemon=True)
     thread.start()
+    alive_file = get_settings().worker_alive_file
     try:
         while thread.is_alive():
             thread.join(get_settings().heartbeat_seconds)
             _tick(session, run, job)
+            if alive_file is not None:
+                alive_file.touch()  # a long solve is a live worker, not a hung one
     except BaseException:
         job.stop.set()
         job.error = "the worker was stopped during the solve"
@@ -134,13 +142,22 @@ def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
         data["elapsed"] = round((utcnow() - run.started_at).total_seconds(), 1)
     if job.progress is not None:
         p = job.progress
-        data.update(priority=p.priority, bound=p.bound, gap=p.gap,
-                    travel_minutes=p.travel_minutes, solver_status=p.status)
+        data.update(
+            priority=p.priority,
+            bound=p.bound,
+            gap=p.gap,
+            travel_minutes=p.travel_minutes,
+            solver_status=p.status,
+        )
     if job.result is not None:
         r = job.result
-        data.update(priority=r.priority, bound=r.priority_bound,
-                    gap=r.priority_bound - r.priority, travel_minutes=r.travel_minutes,
-                    solver_status=r.status)
+        data.update(
+            priority=r.priority,
+            bound=r.priority_bound,
+            gap=r.priority_bound - r.priority,
+            travel_minutes=r.travel_minutes,
+            solver_status=r.status,
+        )
     return data
 
 
@@ -170,8 +187,10 @@ def _finish(session: Session, run: SolverRun, job: _Job, instance: Instance | No
             error = "the solver's plan is invalid: " + "; ".join(
                 v.message for v in report.violations[:5]
             )
-    final = RunStatus.failed if document is None else (
-        RunStatus.cancelled if run.status == RunStatus.cancelling else RunStatus.succeeded
+    final = (
+        RunStatus.failed
+        if document is None
+        else (RunStatus.cancelled if run.status == RunStatus.cancelling else RunStatus.succeeded)
     )
     run.progress = _progress(run, job)
     run.status, run.finished_at, run.heartbeat_at = final, utcnow(), utcnow()
@@ -192,8 +211,11 @@ def serve(
     """Poll for queued runs and solve them; with `once`, handle at most one and return."""
     factory = session_factory or (lambda: Session(get_engine()))
     handled = 0
+    alive_file = get_settings().worker_alive_file
     while True:
         run_id = None
+        if alive_file is not None:
+            alive_file.touch()
         try:
             with factory() as session:
                 reap_stale_runs(session)
