@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from solver.solve_helpers import assert_not_fallback
 from sqlmodel import Session, select
 
 from app.errors import AppError
@@ -22,6 +23,8 @@ def _solved(session: Session, planner: User, seed: int = 1) -> SolverRun:
     session.commit()
     assert run_job(int(run.id or 0), session=session) in (RunStatus.succeeded,)
     session.refresh(run)
+    plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert_not_fallback(plan.document)
     return run
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sample_data import SMALL, TINY
+from solver.solve_helpers import assert_not_fallback
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
@@ -89,6 +90,7 @@ def test_worker_once_solves_a_queued_run(committed_db: tuple[Engine, str]) -> No
         plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
         scenario = load_scenario(run.scenario or {})
         assert validate_plan(scenario, load_plan(plan.document)).valid
+        assert_not_fallback(plan.document)
 
 
 def test_a_killed_worker_leaves_a_failed_run(committed_db: tuple[Engine, str]) -> None:
