@@ -18,17 +18,14 @@ def worker_command(
     ] = None,
 ) -> None:
     """Solve queued solver runs in this process (the web server never solves)."""
-    from app.planning.worker import serve
+    from app.planning.worker import draining, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
-    # SIGTERM ends the current solve cleanly: the run is marked failed, not left running.
-    signal.signal(signal.SIGTERM, _terminate)
+    # SIGTERM drains: the current search stops at its best plan, which is stored (a run
+    # with no plan yet is queued again for another worker), and no new run is claimed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: draining.set())
     handled = serve(once=once, parent_pid=parent_pid)
     typer.echo(f"worker: {handled} run(s) handled")
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 def register(app: typer.Typer) -> None:
