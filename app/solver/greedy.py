@@ -2,6 +2,8 @@
 
 Operations go by priority (highest first), then by how few units could staff them. Each
 takes its earliest start at which every site can be staffed with the nearest free units.
+Anytime: given an `out_of_time` test, it stops when that says so and returns what it has
+placed (`cut_short` tells), so its share of a time limit is a bound, not a wish.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from app.solver.model.candidates import Candidate, CandidateGroup, site_groups, 
 from app.solver.model.state import BookingState
 from app.solver.model.timing import Booking, OperationSchedule, Solution
 from app.solver.schema import Operation, Requirement, Site
+
+# How many starts of one operation are tried between two looks at the clock.
+START_CHECK = 16
 
 CandidateOrder = Callable[[Candidate], tuple[int, ...]]
 
@@ -30,9 +35,16 @@ SITE_ORDERS: tuple[CandidateOrder, ...] = (
 class Greedy:
     """Places operations one by one into a `BookingState`."""
 
-    def __init__(self, instance: Instance, state: BookingState | None = None) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        state: BookingState | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> None:
         self.instance = instance
         self.state = state or BookingState(instance)
+        self.out_of_time = out_of_time or (lambda: False)
+        self.cut_short = False
         self.groups: dict[str, list[CandidateGroup]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
@@ -101,7 +113,12 @@ class Greedy:
         """Book the operation at the first start that works; None when none does."""
         if not self.may_staff(operation):
             return None
-        for start in starts:
+        for tried, start in enumerate(starts):
+            # A 5-minute grid gives an operation a thousand starts: look at the clock
+            # within an operation too, not only between operations.
+            if tried % START_CHECK == START_CHECK - 1 and self.out_of_time():
+                self.cut_short = True
+                return None
             bookings = self.staff_operation(operation, start)
             if bookings is not None:
                 return OperationSchedule(start, tuple(bookings))
@@ -176,6 +193,9 @@ class Greedy:
                 self.state.add(booking)
         free = [o for o in self.instance.scenario.operations if o.id not in solution]
         for operation in operation_order(self, free):
+            if self.cut_short or self.out_of_time():
+                self.cut_short = True
+                break
             starts = self.instance.start_minutes(operation)
             if operation.id in preferred and preferred[operation.id].start in starts:
                 # Stable re-planning: try the previous start first.

@@ -93,18 +93,64 @@ class Profile:
         return self.counts[key]
 
 
-Profiles = dict[tuple[object, ...], Profile]
+class Profiles(dict[tuple[object, ...], Profile]):
+    """Profiles by key, with an index by country, operating region and capability.
+
+    With many units limited to regions or away part of the time nearly every unit is a
+    profile of its own; the index lets a site look only at the profiles that have one of
+    its capabilities and may act in its region, not at every unit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (country, capability) -> positions of profiles; for domestic sites also
+        # (country, region or None for "anywhere", capability) -> positions.
+        self.by_country: dict[tuple[str, str], list[int]] = {}
+        self.by_region: dict[tuple[str, str | None, str], list[int]] = {}
+        self.order: list[Profile] = []
+
+    def index(self, instance: Instance) -> None:
+        self.order = list(self.values())
+        for position, profile in enumerate(self.order):
+            unit = profile.first
+            country = instance.unit_country(unit)
+            regions: list[str | None] = (
+                [None] if unit.operating_regions is None else list(unit.operating_regions)
+            )
+            for capability in profile.by_capability:
+                self.by_country.setdefault((country, capability), []).append(position)
+                for region in regions:
+                    self.by_region.setdefault((country, region, capability), []).append(position)
+
+    def for_site(self, instance: Instance, operation: Operation, site: Site) -> list[Profile]:
+        """The profiles that may hold a candidate of the site, in profile order.
+
+        A superset of those that pass `jurisdiction_problem`, never fewer.
+        """
+        needed = {r.capability for r in site.requirements}
+        country = instance.site_country(site)
+        positions: set[int] = set()
+        for capability in needed:
+            for region in (None, site.region):
+                positions.update(self.by_region.get((country, region, capability), ()))
+        if operation.foreign_support:
+            homes = {h for h, a in instance.agreements if a == country and h != country}
+            for home in homes:
+                for capability in needed:
+                    positions.update(self.by_country.get((home, capability), ()))
+        return [self.order[p] for p in sorted(positions)]
 
 
 def unit_profiles(instance: Instance, free_time: dict[str, list[Interval]]) -> Profiles:
     """Units grouped by what decides jurisdiction and routes (base, country, regions, time)."""
-    groups: Profiles = {}
+    groups = Profiles()
     for unit in instance.scenario.units:
         regions = None if unit.operating_regions is None else tuple(unit.operating_regions)
         key = (unit.base, unit.agency, regions, tuple(free_time[unit.id]))
         profile = groups.setdefault(key, Profile(unit, {}))
         for capability in unit.capabilities:
             profile.by_capability.setdefault(capability, []).append(unit)
+    groups.index(instance)
     return groups
 
 
@@ -139,7 +185,7 @@ def site_groups(
     profiles = profiles if profiles is not None else unit_profiles(instance, free_time)
     starts = instance.start_minutes(operation)
     groups = []
-    for profile in profiles.values():
+    for profile in profiles.for_site(instance, operation, site):
         if not any(c in profile.by_capability for c in needed):
             continue
         first = profile.first
