@@ -48,6 +48,7 @@ class Greedy:
         self.groups: dict[str, list[CandidateGroup]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
+        self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
 
     def site_groups(self, operation: Operation, site: Site) -> list[CandidateGroup]:
@@ -96,12 +97,14 @@ class Greedy:
             counts = self.able_counts(operation, site)
             if any(counts[r.capability] < r.count for r in site.requirements):
                 return False
-            groups = self.site_groups(operation, site)
-            if not any(g.host for g in groups):
-                return False
-            needed = sum(r.count for r in site.requirements)
-            personnel = (u.personnel for g in groups for u, _ in g.units)
-            if sum(nlargest(needed, personnel)) < site.required_personnel:
+            if site.id not in self.staffable:
+                groups = self.site_groups(operation, site)
+                needed = sum(r.count for r in site.requirements)
+                personnel = (u.personnel for g in groups for u, _ in g.units)
+                self.staffable[site.id] = any(g.host for g in groups) and (
+                    sum(nlargest(needed, personnel)) >= site.required_personnel
+                )
+            if not self.staffable[site.id]:
                 return False
         return True
 
