@@ -128,6 +128,7 @@ class _Tracker:
         self.status = "UNKNOWN"
         self.cut_short: list[str] = []  # phases ended by the clock, not by their work
         self.dwell_deadline = 0.0
+        self.dwell_seconds = 0.0
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -170,7 +171,8 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     budget = _budget(instance, options, tracker)
     finish_deadline = clock.now() + budget
     # Tightening passages (dwell) may use half the assembly reserve after finishing.
-    tracker.dwell_deadline = finish_deadline + 0.5 * _assembly_reserve(instance, tracker.clock)
+    tracker.dwell_seconds = 0.5 * _assembly_reserve(instance, tracker.clock)
+    tracker.dwell_deadline = finish_deadline + tracker.dwell_seconds
     fixed = solution_from_operations(instance, options.fixed)
     preferred = solution_from_operations(instance, options.preferred)
     greedy_deadline = clock.now() + GREEDY_SHARE * budget
@@ -388,11 +390,14 @@ def _result(
     # Third level: passages as late out and as early back as the lanes allow (priority
     # and travel cannot change: starts, units and routes stay).
     clock = tracker.clock
+    # Finishing may return a little late: tightening still gets a few moments of its own.
+    dwell_deadline = max(tracker.dwell_deadline, clock.now() + tracker.dwell_seconds)
+    # A deterministic clock does not count this pass: only its safety stop ends it.
     tight, complete = tighten(
         instance,
         tracker.best,
         set(fixed_ids(options)),
-        lambda: clock.now() >= tracker.dwell_deadline,
+        clock.wall_safety_hit if clock.deterministic else lambda: clock.now() >= dwell_deadline,
     )
     if not complete:
         tracker.cut("dwell")
