@@ -51,6 +51,13 @@ class Greedy:
         self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
 
+    def sharing_caches(self) -> Greedy:
+        """A greedy with an empty booking state that shares this one's candidate caches."""
+        other = Greedy(self.instance, BookingState(self.instance), self.out_of_time)
+        other.groups, other.counts, other.ordered = self.groups, self.counts, self.ordered
+        other.staffable, other.profiles = self.staffable, self.profiles
+        return other
+
     def site_groups(self, operation: Operation, site: Site) -> list[CandidateGroup]:
         """The site's candidates by profile, nearest first (cached)."""
         if site.id not in self.groups:
