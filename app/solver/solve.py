@@ -229,7 +229,14 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
         settings.extra = dict(WHOLE_MODEL_PARAMETERS)
         _solve_whole(instance, tracker, fixed, free, settings, deadline, preferred)
     else:
-        improve(instance, tracker.best, free, settings, deadline, options.lns, tracker.offer)
+        polish_stop = _stop_at(clock, deadline, False)
+
+        def polish(solution: Solution) -> Solution:
+            return nearer_units(instance, solution, set(fixed), polish_stop, planner)
+
+        improve(
+            instance, tracker.best, free, settings, deadline, options.lns, tracker.offer, polish
+        )
         tracker.status = _lns_status(instance, tracker)
     # Proven optimal or stopped early by its own rule: not cut. Otherwise the search ran
     # into its deadline (a tenth of a second of slack for the last run to return).
