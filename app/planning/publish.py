@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.models import (
-    BoardConfig,
     Operation,
     OperationState,
     Plan,
@@ -43,8 +43,12 @@ def tasking_uid(operation_id: str, unit_id: str) -> str:
 
 
 def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
-    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush)."""
-    _lock_board(session)
+    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush).
+
+    Everything is read after the board lock, which abort, edit, decisions and steps take
+    too: no change to an operation can land between this check and these writes.
+    """
+    lock_board(session)
     session.refresh(plan)
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
@@ -68,11 +72,6 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
     # (All planned operations: dropped ones now show cancelled taskings.)
     prerender(session, operation_ids={op.id for op in scenario.operations}, now=now)
     return counts
-
-
-def _lock_board(session: Session) -> None:
-    """Serialise publishers on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
-    session.exec(select(BoardConfig).where(BoardConfig.id == 1).with_for_update()).first()
 
 
 def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
