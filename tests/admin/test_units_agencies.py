@@ -77,9 +77,8 @@ def test_unit_rules(admin, session: Session, change, field, message) -> None:
 def test_unit_with_taskings_or_users_cannot_be_deleted(
     admin, session: Session, make_operation, make_user
 ) -> None:
-    publish_tasking(session, make_operation, "U-TH-1")
-    publish_tasking(session, make_operation, "U-TH-1")
-    publish_tasking(session, make_operation, "U-TH-1")
+    for day in range(3):
+        publish_tasking(session, make_operation, "U-TH-1", day)
     response = admin.post("/admin/units/U-TH-1/delete")
     assert response.status_code == 409
     assert "unit U-TH-1 has 3 published taskings" in response.text
