@@ -37,7 +37,9 @@ router = APIRouter(
     responses={401: {"description": "Not signed in"},
                403: {"description": "Not an administrator, planner or liaison officer"}},
 )
-Step = Annotated[StepIn | None, Body()]
+# Every step names the version it acts on (422 without it): an approver approves what
+# they read, an abort or a step does not land on content changed since.
+Step = Annotated[StepIn, Body()]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such operation, or not for your eyes"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -151,11 +153,10 @@ def decide(
              responses={**CONFLICT,
                         **_forbidden("Not a liaison officer of the lead agency")})
 def propose(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
-    """Send a draft to the host countries."""
-    step = body or StepIn()
-    service.propose(session, operation=operation, actor=user, version=step.version)
+    """Send a draft to the host countries (`version` required)."""
+    service.propose(session, operation=operation, actor=user, version=body.version)
     session.commit()
     return _out(session, operation)
 
@@ -167,7 +168,7 @@ def propose(
 def abort(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: StepIn
 ) -> OperationOut:
-    """Call the operation off; `reason` is required."""
+    """Call the operation off; `reason` and `version` are required."""
     service.abort(session, operation=operation, actor=user, reason=body.reason or "",
                   version=body.version)
     session.commit()
@@ -179,7 +180,7 @@ def abort(
              responses={**CONFLICT, **_forbidden(
                  "Not a planner or a liaison officer of the lead agency")})
 def execute(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
     """Mark a scheduled operation executing."""
     return _advance(session, user, operation, "execute", body)
@@ -190,17 +191,16 @@ def execute(
              responses={**CONFLICT, **_forbidden(
                  "Not a planner or a liaison officer of the lead agency")})
 def complete(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
     """Mark an executing operation completed."""
     return _advance(session, user, operation, "complete", body)
 
 
 def _advance(
-    session: Session, user: User, operation: Operation, step: str, body: StepIn | None
+    session: Session, user: User, operation: Operation, step: str, body: StepIn
 ) -> OperationOut:
-    version = body.version if body else None
-    service.advance(session, operation=operation, actor=user, step=step, version=version)
+    service.advance(session, operation=operation, actor=user, step=step, version=body.version)
     session.commit()
     return _out(session, operation)
 
