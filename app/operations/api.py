@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
+from app import idempotency
 from app.db import SessionDep
 from app.deps import VisibleOperation
+from app.idempotency import IdempotencyKey
 from app.models import Approval, Operation, Region, UnitPublic, User
 from app.operations import permissions as perm
 from app.operations import queries, service
@@ -70,6 +73,14 @@ def _out(session: Session, operation: Operation) -> OperationOut:
         operation, update={"host_countries": hosts, "sites": sites, "approvals": approvals})
 
 
+def _committed(session: Session, out: OperationOut) -> OperationOut:
+    """Commit, then answer with what was written: nothing is read after the commit, so a
+    saved change is never reported as a failure (a read failing there once gave a 500
+    for a saved write, and the client's retry made a duplicate)."""
+    session.commit()
+    return out
+
+
 def _approval(country: str, kind: Any, row: Approval | None, names: dict[int, str]) -> ApprovalOut:
     if row is None:
         return ApprovalOut(country_code=country, kind=kind, decision=None)
@@ -94,15 +105,24 @@ def list_operations(
              summary="Create a draft operation",
              responses=_forbidden("Not an administrator or a liaison officer of the lead agency"))
 def create_operation(
-    session: SessionDep, user: BoardUser, body: OperationCreateIn
-) -> OperationOut:
-    """Create a draft; errors name the field path (422)."""
+    session: SessionDep, user: BoardUser, body: OperationCreateIn,
+    idempotency_key: IdempotencyKey = None,
+) -> OperationOut | JSONResponse:
+    """Create a draft; errors name the field path (422). With an `Idempotency-Key`, a
+    retry gets the first response again (a different body with the key: 422)."""
+    scope, sent = "POST /api/v1/operations", body.model_dump(mode="json")
+    earlier = idempotency.replay(session, user=user, key=idempotency_key, scope=scope,
+                                 body=sent)
+    if earlier is not None:
+        return earlier
     doc = body.model_dump()
     doc["lead_agency_id"] = doc["lead_agency_id"] or user.agency_id
     data = service.validate(session, data=doc)
     operation = service.create(session, data=data, actor=user)
-    session.commit()
-    return _out(session, operation)
+    out = _out(session, operation)
+    idempotency.remember(session, user=user, key=idempotency_key, scope=scope, body=sent,
+                         status_code=201, response=out)
+    return _committed(session, out)
 
 
 @router.get("/operations/{operation_id}", response_model=OperationOut,
@@ -129,8 +149,7 @@ def patch_operation(
     data = service.validate(session, data=doc)
     service.update_operation(session, operation=operation, data=data, version=body.version,
                              actor=user)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/approvals", response_model=OperationOut,
@@ -144,8 +163,7 @@ def decide(
     service.decide(session, operation=operation, actor=user, decision=body.decision,
                    kind=body.kind, country_code=body.country_code, reason=body.reason,
                    version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/propose", response_model=OperationOut,
@@ -157,8 +175,7 @@ def propose(
 ) -> OperationOut:
     """Send a draft to the host countries (`version` required)."""
     service.propose(session, operation=operation, actor=user, version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/abort", response_model=OperationOut,
@@ -171,8 +188,7 @@ def abort(
     """Call the operation off; `reason` and `version` are required."""
     service.abort(session, operation=operation, actor=user, reason=body.reason or "",
                   version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/execute", response_model=OperationOut,
@@ -201,8 +217,7 @@ def _advance(
     session: Session, user: User, operation: Operation, step: str, body: StepIn
 ) -> OperationOut:
     service.advance(session, operation=operation, actor=user, step=step, version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.get("/approvals", response_model=list[PendingOut],

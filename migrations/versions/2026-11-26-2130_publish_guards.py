@@ -1,4 +1,5 @@
-"""publish guards: one published plan, no unit in two overlapping active orders
+"""publish guards: one published plan, no unit in two overlapping active orders;
+idempotent creates
 
 Revision ID: publish_guards_2130
 Revises: feed_token_live_label_2000
@@ -9,6 +10,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+
+import app.models.base
 
 revision: str = "publish_guards_2130"
 down_revision: str | Sequence[str] | None = "feed_token_live_label_2000"
@@ -61,9 +64,28 @@ def upgrade() -> None:
     )
     for statement in statements:
         op.execute(statement)
+    op.create_table(
+        "idempotent_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column("scope", sa.String(length=200), nullable=False),
+        sa.Column("body_hash", sa.String(length=64), nullable=False),
+        sa.Column("status_code", sa.Integer(), nullable=False),
+        sa.Column("response", sa.JSON(), nullable=False),
+        sa.Column("created_at", app.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"],
+                                name=op.f("fk_idempotent_requests_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotent_requests")),
+        sa.UniqueConstraint("user_id", "key", name=op.f("uq_idempotent_requests_user_id_key")),
+    )
+    op.create_index(op.f("ix_idempotent_requests_created_at"), "idempotent_requests",
+                    ["created_at"])
+    op.create_index(op.f("ix_idempotent_requests_user_id"), "idempotent_requests", ["user_id"])
 
 
 def downgrade() -> None:
+    op.drop_table("idempotent_requests")
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"DROP TRIGGER IF EXISTS {UNIT_BUSY}_insert")
         op.execute(f"DROP TRIGGER IF EXISTS {UNIT_BUSY}_update")
