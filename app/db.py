@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -181,14 +183,44 @@ def get_reader_engine() -> Engine:
     return _reader_engine(get_engine())
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# Requests of one process admitted at a time on SQLite, writers and readers apart. The
+# others wait here, on the event loop, holding no thread:
+# - writers that waited for the write lock in the server's thread pool (40 threads) once
+#   took every thread, and the writer holding the lock then had none to finish in
+#   (measured: 10 s stalls, "database is locked" 500s);
+# - the writer holding the lock shares the GIL with every running request: with 40 page
+#   renders running, its few milliseconds of Python took a second.
+SQLITE_ADMITTED = {"writers": 8, "readers": 4}
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _gate(kind: str) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gates = _gates.get(loop)
+    if gates is None:
+        gates = _gates[loop] = {k: asyncio.Semaphore(n) for k, n in SQLITE_ADMITTED.items()}
+    return gates[kind]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the use case commits, anything uncommitted rolls back."""
     engine = get_engine()
     endpoint = request.scope.get("endpoint")
-    if request.method in READ_METHODS and not getattr(endpoint, "writes_on_read", False):
+    reader = request.method in READ_METHODS and not getattr(endpoint, "writes_on_read", False)
+    if reader:
         engine = _reader_engine(engine)
-    with Session(engine) as session:
-        yield session
+    gate = None
+    if engine.dialect.name == "sqlite":
+        gate = _gate("readers" if reader else "writers")
+    if gate is not None:
+        await gate.acquire()
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        if gate is not None:
+            gate.release()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

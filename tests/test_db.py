@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from datetime import UTC
 from pathlib import Path
@@ -107,10 +108,15 @@ def test_get_session_reads_for_get_and_writes_for_unsafe_or_marked_routes(
 
     def begins_as_reader(method: str, endpoint: object = None) -> bool:
         request = Request({"type": "http", "method": method, "endpoint": endpoint})
-        session = next(db.get_session(request))
-        options = session.connection().get_execution_options()
-        session.close()
-        return bool(options.get(db.READER_OPTION))
+
+        async def first() -> bool:
+            sessions = db.get_session(request)
+            session = await anext(sessions)
+            options = session.connection().get_execution_options()
+            await sessions.aclose()
+            return bool(options.get(db.READER_OPTION))
+
+        return asyncio.run(first())
 
     assert begins_as_reader("GET") and begins_as_reader("HEAD")
     assert not begins_as_reader("POST") and not begins_as_reader("DELETE")
