@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -59,6 +60,42 @@ def _setup_postgresql(engine: Engine) -> None:
         dbapi_conn.commit()
 
 
+class FifoLock:
+    """A lock handed to its waiters in the order they came.
+
+    `threading.Lock` lets the releasing thread take it straight back: a writer that
+    commits and begins again could starve the others until their wait ran out.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._guard:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over just as the wait ran out
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by the next in line
+            else:
+                self._held = False
+
+
 def _setup_sqlite(engine: Engine) -> None:
     settings = get_settings()
     busy_ms = settings.sqlite_busy_timeout_ms
@@ -67,7 +104,7 @@ def _setup_sqlite(engine: Engine) -> None:
     # which polls with growing sleeps (up to 100 ms): under 50 users that polling, not the
     # writes, made the write p95 (measured: seconds). Other processes still meet the
     # busy timeout.
-    writers = threading.Lock()
+    writers = FifoLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
