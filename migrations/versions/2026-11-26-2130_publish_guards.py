@@ -1,5 +1,5 @@
 """publish guards: one published plan, no unit in two overlapping active orders;
-idempotent creates
+idempotent creates; versions of admin-edited rows
 
 Revision ID: publish_guards_2130
 Revises: feed_token_live_label_2000
@@ -37,6 +37,7 @@ SQLITE_UNIT_BUSY = tuple(
     for when, what in (("insert", "INSERT"),
                        ("update", "UPDATE OF unit_id, depart, return_at, status"))
 )
+VERSIONED = ("units", "regions", "crossings", "agencies", "users")
 PUBLISHED = sa.text("is_published")
 PLANS = sa.table("plans", sa.column("id", sa.Integer), sa.column("is_published", sa.Boolean))
 
@@ -82,9 +83,17 @@ def upgrade() -> None:
     op.create_index(op.f("ix_idempotent_requests_created_at"), "idempotent_requests",
                     ["created_at"])
     op.create_index(op.f("ix_idempotent_requests_user_id"), "idempotent_requests", ["user_id"])
+    # Every existing row starts at version 1, as a new one does.
+    for table in VERSIONED:
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("version", sa.Integer(), server_default="1",
+                                       nullable=False))
 
 
 def downgrade() -> None:
+    for table in VERSIONED:
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("version")
     op.drop_table("idempotent_requests")
     if op.get_bind().dialect.name == "sqlite":
         op.execute(f"DROP TRIGGER IF EXISTS {UNIT_BUSY}_insert")

@@ -32,7 +32,7 @@ def test_unit_created_with_regions_and_availability(admin, session: Session, adm
 def test_unit_edit_keeps_null_and_empty_apart(admin, session: Session) -> None:
     data = {k: v for k, v in UNIT.items() if k not in ("id", "agency_id")}
     data.update(base_region_id="TH-MSI", operating_regions_mode="listed", operating_regions="",
-                availability_mode="listed", availability="")
+                availability_mode="listed", availability="", version="1")
     response = admin.post("/admin/units/U-TH-2", data=data)
     assert response.status_code == 200
     unit = session.get(Unit, "U-TH-2")
@@ -105,7 +105,8 @@ def test_agency_lifecycle_and_rules(admin, session: Session, admin_user) -> None
     ok = admin.post("/admin/agencies", data={"id": "TH-DSI", "country_code": "TH",
                                              "name": "Department of Special Investigation"})
     assert ok.status_code == 200 and session.get(Agency, "TH-DSI").country_code == "TH"
-    assert admin.post("/admin/agencies/TH-DSI", data={"name": "DSI"}).status_code == 200
+    assert admin.post("/admin/agencies/TH-DSI",
+                      data={"name": "DSI", "version": "1"}).status_code == 200
     assert session.get(Agency, "TH-DSI").name == "DSI"
     assert admin.post("/admin/agencies/TH-DSI/delete").status_code == 200
     assert session.get(Agency, "TH-DSI") is None
