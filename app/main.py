@@ -15,6 +15,7 @@ from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
+from app.observability import RequestContext
 
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
@@ -29,6 +30,7 @@ ROUTERS = [
     "app.planning.views:router",
     "app.planning.api:router",
     "app.docs_views:router",
+    "app.health:router",
 ]
 
 def _load(spec: str) -> object:
@@ -80,6 +82,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         install_clock(clock)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
+    # Outermost: the id and the timing cover the error handlers and the headers too.
+    app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
         # HTML pages and downloads stay out of the OpenAPI document: it describes /api/v1.

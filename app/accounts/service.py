@@ -27,7 +27,7 @@ from app import audit
 from app.accounts import throttle, totp
 from app.accounts.passwords import password_problem
 from app.config import get_settings
-from app.db import READER_OPTION
+from app.db import reading_first
 from app.errors import AppError
 from app.models import RecoveryCode, Role, User, UserCreate, UserSession, utcnow
 
@@ -95,13 +95,6 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user
 
 
-def begin_reading(session: Session) -> None:
-    """End the session's transaction; the next one begins as a reader's (on SQLite a
-    deferred BEGIN, which takes no write lock)."""
-    session.commit()
-    session.connection(execution_options={READER_OPTION: True})
-
-
 class SignInLocked(AppError):
     """Too many failed sign-ins for this username from this address, or from this address:
     wait `retry_after`."""
@@ -132,19 +125,20 @@ def sign_in(
     """
     now = now or utcnow()
     keys = throttle.limits(username, address)
-    begin_reading(session)
-    wait = throttle.over_limit(session, keys, now)
+    session.commit()  # end what the request read before (its session cookie, if any)
+    found = None
+    # A read transaction of its own (on SQLite without the write lock), ended before
+    # argon2 runs; the writes below begin a writer's transaction afterwards.
+    with reading_first(session):
+        wait = throttle.over_limit(session, keys, now)
+        checked = wait is None
+        if checked:
+            found = session.exec(
+                select(User.id, User.password_hash, User.is_active)
+                .where(User.username == username)
+            ).first()
     user_id: int | None = None
     verified = False
-    checked = wait is None
-    found = None
-    if checked:
-        found = session.exec(
-            select(User.id, User.password_hash, User.is_active).where(User.username == username)
-        ).first()
-    # The read ends here: no transaction while argon2 runs, and the writes below begin a
-    # writer's transaction of their own (on SQLite a reader may not turn into a writer).
-    session.commit()
     if checked:
         if found is None:
             verify_password(password, _dummy_hash())

@@ -1,7 +1,7 @@
 """accounts: sign-in counters, TOTP and recovery codes, session use, hash-chained audit
 
 Revision ID: accounts_security_2120
-Revises: feed_token_live_label_2000
+Revises: publish_guards_2130
 Create Date: 2026-11-26 21:20:00+00:00
 """
 
@@ -14,7 +14,7 @@ import app.models.base
 from app.audit import GENESIS, row_hash
 
 revision: str = "accounts_security_2120"
-down_revision: str | Sequence[str] | None = "feed_token_live_label_2000"
+down_revision: str | Sequence[str] | None = "publish_guards_2130"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
