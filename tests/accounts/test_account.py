@@ -212,3 +212,21 @@ def test_weak_passwords_are_refused_everywhere_accounts_are_made(password: str) 
     with pytest.raises(ValidationError):
         UserCreate(username="somchai", role=Role.liaison, password=password)
     assert UserCreate(username="somchai", role=Role.liaison, password="mekong-river-2026")
+
+
+def test_admin_removes_a_lost_second_factor(client, session: Session, make_user, login,
+                                            set_clock) -> None:
+    set_clock(NOW)
+    admin = make_user(session, role=Role.admin)
+    planner = make_user(session, role=Role.planner)
+    secret = totp.new_secret()
+    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW))
+    planner_client = login(client, planner)
+    done = login(client, admin).post(f"/admin/users/{planner.id}/remove-totp",
+                                      follow_redirects=False)
+    assert done.status_code == 303
+    session.refresh(planner)
+    assert planner.totp_secret is None
+    assert service.unused_recovery_codes(session, user_id=planner.id) == 0
+    assert planner_client.get("/account", follow_redirects=False).status_code == 303
+    assert login(client, planner).post(f"/admin/users/{admin.id}/remove-totp").status_code == 403
