@@ -7,14 +7,17 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import NotFound
-from app.models import Agency, Operation, Region, Role, Site, Tasking, Unit, User
+from app.models import Agency, Operation, Region, Role, Site, Tasking, TaskingStatus, Unit, User
 
 
 def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
     """SELECT of the operations this user may see.
 
     Visible to: its lead agency; the agencies of its host countries (the countries of its
-    sites' regions); the agencies whose units hold a published tasking in it; admins.
+    sites' regions); the agencies whose units hold a live (not cancelled) published
+    tasking in it; admins. A cancelled tasking grants nothing: an agency taken off an
+    operation must not read its later edits (its own cancelled taskings still reach its
+    feeds, see app.feeds.queries.scope_filter).
     """
     query = select(Operation)
     if user.role == Role.admin:
@@ -31,6 +34,7 @@ def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
         col(Tasking.operation_id) == col(Operation.id),
         col(Unit.id) == col(Tasking.unit_id),
         col(Unit.agency_id) == user.agency_id,
+        col(Tasking.status) == TaskingStatus.active,
     )
     return query.where(or_(col(Operation.lead_agency_id) == user.agency_id, hosts, tasked))
 
