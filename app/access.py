@@ -9,18 +9,26 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app.errors import NotFound
 from app.models import Agency, Operation, Region, Role, Site, Tasking, TaskingStatus, Unit, User
 
+# The roles with the need to know of every operation (SECURITY.md, "Need to know").
+WHOLE_BOARD = (Role.admin, Role.coordinator)
+
+
+def sees_whole_board(user: User) -> bool:
+    """Administrators and the joint coordination centre see every operation."""
+    return user.role in WHOLE_BOARD
+
 
 def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
     """SELECT of the operations this user may see.
 
     Visible to: its lead agency; the agencies of its host countries (the countries of its
     sites' regions); the agencies whose units hold a live (not cancelled) published
-    tasking in it; admins. A cancelled tasking grants nothing: an agency taken off an
-    operation must not read its later edits (its own cancelled taskings still reach its
-    feeds, see app.feeds.queries.scope_filter).
+    tasking in it; admins and coordinators. A cancelled tasking grants nothing: an agency
+    taken off an operation must not read its later edits (its own cancelled taskings
+    still reach its feeds, see app.feeds.queries.scope_filter).
     """
     query = select(Operation)
-    if user.role == Role.admin:
+    if sees_whole_board(user):
         return query
     if user.agency_id is None:
         return query.where(false())

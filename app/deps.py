@@ -84,7 +84,7 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.admin))]
+PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.coordinator, Role.admin))]
 
 
 async def csrf_protect(request: Request, auth: AuthDep) -> None:

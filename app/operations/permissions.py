@@ -51,7 +51,8 @@ def may_edit_as(user: User, operation: Operation) -> bool:
 
 def may_steer(user: User, operation: Operation) -> bool:
     """Abort, mark executing or completed: planners, administrators, the lead liaison."""
-    return user.role in (Role.admin, Role.planner) or is_lead_liaison(user, operation)
+    return (user.role in (Role.admin, Role.coordinator, Role.planner)
+            or is_lead_liaison(user, operation))
 
 
 def user_country(session: Session, user: User) -> str | None:

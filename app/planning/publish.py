@@ -27,6 +27,7 @@ from app.models import (
 )
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
+from app.planning.visibility import visible_ids
 from app.solver.loader import load_plan
 from app.solver.replan import sub_plan
 from app.solver.schema import Assignment, Scenario, ScheduledOperation
@@ -50,6 +51,11 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
         raise Conflict("This plan is already the published plan")
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
+    ids = visible_ids(session, user=user)
+    if ids is not None and _changed_operations(session, scenario, document.operations) - ids:
+        # A planner acts only on what they may see: the coordinator publishes the others.
+        raise Conflict("This plan changes operations you may not see (their taskings or "
+                       "their place in the plan): only the coordination centre may publish it")
     _check_still_valid(scenario, document.operations)
     now = utcnow()
     counts = _write_taskings(session, scenario, document.operations, plan, now)
@@ -87,6 +93,31 @@ def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation])
         409,
         details=problems[:20],
     )
+
+
+def _changed_operations(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation]
+) -> set[str]:
+    """The operations whose taskings publishing these scheduled operations would issue,
+    amend or cancel (what _write_taskings would do, without doing it)."""
+    durations = {op.id: op.duration_minutes for op in scenario.operations}
+    planned_ids = list(durations)
+    live = {
+        (t.operation_id, t.unit_id): t
+        for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
+        if t.status == TaskingStatus.active
+    }
+    changed: set[str] = set()
+    kept: set[tuple[str, str]] = set()
+    for scheduled in operations:
+        for a in scheduled.assignments:
+            key = (scheduled.id, a.unit)
+            kept.add(key)
+            tasking, values = live.get(key), _values(scheduled, a, durations[scheduled.id])
+            if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
+                changed.add(scheduled.id)
+    changed.update(op_id for op_id, unit in live if (op_id, unit) not in kept)
+    return changed
 
 
 def _values(scheduled: ScheduledOperation, a: Assignment, duration: int) -> dict[str, Any]:
