@@ -159,7 +159,8 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
     """The scenario the published export is checked against (approved and scheduled)."""
     from app.planning.scenario import planning_document
 
-    return scenario_for(visible_ids(session, user=user), planning_document(session))
+    ids = visible_ids(session, user=user)
+    return scenario_for(ids, planning_document(session, ids=ids))
 
 
 @router.get("/plans/{plan_id}", summary="Read a plan as jointops-plan/1",

@@ -27,7 +27,7 @@ from app.models import (
 )
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
-from app.planning.visibility import visible_ids
+from app.planning.visibility import violations_for, visible_ids
 from app.solver.loader import load_plan
 from app.solver.replan import sub_plan
 from app.solver.schema import Assignment, Scenario, ScheduledOperation
@@ -56,7 +56,7 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
         # A planner acts only on what they may see: the coordinator publishes the others.
         raise Conflict("This plan changes operations you may not see (their taskings or "
                        "their place in the plan): only the coordination centre may publish it")
-    _check_still_valid(scenario, document.operations)
+    _check_still_valid(scenario, document.operations, ids)
     now = utcnow()
     counts = _write_taskings(session, scenario, document.operations, plan, now)
     counts.update(_set_states(session, {op.id for op in document.operations}, user))
@@ -81,12 +81,17 @@ def _lock_board(session: Session) -> None:
     session.exec(select(BoardConfig).where(BoardConfig.id == 1).with_for_update()).first()
 
 
-def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
-    """Refuse a plan whose operations no longer fit the board as it is now."""
+def _check_still_valid(
+    scenario: Scenario, operations: list[ScheduledOperation], ids: set[str] | None
+) -> None:
+    """Refuse a plan whose operations no longer fit the board as it is now (the problems
+    as the publisher may read them: `ids`, the operations they may see, None: all)."""
     report = validate_plan(scenario, sub_plan(scenario, operations))
     if report.valid:
         return
-    problems = [{"path": v.operation or "", "message": v.message} for v in report.violations]
+    problems = violations_for(
+        ids, [op.id for op in scenario.operations],
+        [{"path": v.operation or "", "message": v.message} for v in report.violations])
     raise AppError(
         "This plan no longer fits the board (operations or resources changed since it was "
         f"solved: {len(problems)} problem(s)); solve again before publishing",
