@@ -101,6 +101,21 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     return app
 
 
+def _refuse_demo_passwords() -> None:
+    """Outside dev, do not serve while an account still has a published demo password."""
+    from sqlmodel import Session
+
+    from app.config import get_settings
+    from app.db import get_engine
+    from app.seed import refuse_demo_passwords
+
+    environment = get_settings().environment
+    if environment == "dev":
+        return
+    with Session(get_engine()) as session:
+        refuse_demo_passwords(session, environment)
+
+
 def create_served_app() -> FastAPI:
     """The application as `jointops serve` runs it, its start-up objects out of the GC.
 
@@ -108,6 +123,7 @@ def create_served_app() -> FastAPI:
     routes, templates): about 160 ms every few board views at p95 (bench/board.py). They
     live as long as the process, so they are frozen once the application is built.
     """
+    _refuse_demo_passwords()
     app = create_app()
     gc.collect()
     gc.freeze()
