@@ -7,12 +7,15 @@ is cancelled, never deleted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.models import (
@@ -39,8 +42,16 @@ TRACKED = ("site_id", "capability", "start", "end", "depart", "return_at", "cros
 
 
 def tasking_uid(operation_id: str, unit_id: str) -> str:
-    """A stable calendar UID for the tasking of a unit in an operation."""
-    return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
+    """A stable calendar UID for the tasking of a unit in an operation.
+
+    A keyed hash (HMAC-SHA256 with the board's secret key), not a name-based uuid5: the
+    UID reaches calendar clouds even for a TLP:RED "Busy" event, and a uuid5 of
+    `jointops/<operation>/<unit>` could be matched against guessed operation and unit ids.
+    Taskings keep the UID they were issued with, so calendars never see one change.
+    """
+    key = get_settings().secret_key.encode()
+    digest = hmac.new(key, f"jointops/{operation_id}/{unit_id}".encode(), hashlib.sha256)
+    return f"{uuid.UUID(bytes=digest.digest()[:16], version=4)}@jointops"
 
 
 def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
