@@ -14,6 +14,7 @@ from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
+from app.uploads import MultipartGate
 
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
@@ -92,6 +93,9 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     if clock is not None:
         install_clock(clock)
     install_error_handlers(app)
+    # Inside the security headers (added later, so outside): refuses stray and anonymous
+    # multipart bodies before they are read.
+    app.add_middleware(MultipartGate)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
