@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -17,6 +18,9 @@ from app.config import get_settings
 READ_METHODS = {"GET", "HEAD"}
 READER_OPTION = "jointops_sqlite_reader"
 F = TypeVar("F")
+# Replicas starting together each run `jointops migrate`: on PostgreSQL the first takes
+# this advisory lock (migrations/env.py) and the others wait, then find nothing to do.
+MIGRATION_LOCK_KEY = 7_2611_2600
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -66,6 +70,19 @@ def _setup_sqlite(engine: Engine) -> None:
         # IMMEDIATE reader queues every page view behind the one being rendered.
         reader = conn.get_execution_options().get(READER_OPTION, False)
         conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock (UTC): the one clock every machine of the board shares.
+
+    Heartbeats are written and judged by it, so a worker whose host clock runs behind
+    is not declared dead (each host's own clock did exactly that, 45 s behind).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
+    text_value = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return datetime.fromisoformat(text_value).replace(tzinfo=UTC)
 
 
 @lru_cache

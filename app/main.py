@@ -14,6 +14,7 @@ from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
+from app.observability import RequestContext
 from app.uploads import MultipartGate
 
 # Every router of the board, as "module:attribute". Add yours with one line.
@@ -29,6 +30,7 @@ ROUTERS = [
     "app.planning.views:router",
     "app.planning.api:router",
     "app.docs_views:router",
+    "app.health:router",
 ]
 
 CSP = (
@@ -97,6 +99,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     # multipart bodies before they are read.
     app.add_middleware(MultipartGate)
     app.add_middleware(SecurityHeaders)
+    # Outermost: the id and the timing cover the error handlers and the headers too.
+    app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
         # HTML pages and downloads stay out of the OpenAPI document: it describes /api/v1.
