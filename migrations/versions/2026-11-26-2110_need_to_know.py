@@ -1,7 +1,7 @@
 """users: the coordinator role (the joint coordination centre plans the whole board)
 
 Revision ID: need_to_know_2110
-Revises: feed_token_live_label_2000
+Revises: procrastinate_2105
 Create Date: 2026-11-26 21:10:00+00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "need_to_know_2110"
-down_revision: str | Sequence[str] | None = "feed_token_live_label_2000"
+down_revision: str | Sequence[str] | None = "procrastinate_2105"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
