@@ -20,7 +20,7 @@ SWAGGER_UI = "/static/vendor/swagger-ui-5.35.0"
 DOCS_PATH = "/api/docs"
 
 router = APIRouter(tags=["docs"])
-register_nav("API", DOCS_PATH, {"admin", "planner", "liaison"}, order=95)
+register_nav("API", DOCS_PATH, {"admin", "coordinator", "planner", "liaison"}, order=95)
 
 
 @access_rule

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -82,3 +84,22 @@ def test_twin_live_feed_tokens_are_reduced_to_the_newest_before_the_index(
             text("SELECT id FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")
         ).scalars()
         assert list(live) == [2, 3]  # the newer iPhone token, and the iPad's
+
+
+def test_the_coordinator_role_is_allowed_after_the_upgrade_and_gone_after_the_downgrade(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    insert = text(
+        "INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+        " created_at) VALUES (7, 'centre', '', 'coordinator', true, 'x', :now)"
+    )
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "need_to_know_2110")
+        conn.execute(insert, {"now": NOW})
+        command.downgrade(config, "-1")  # whatever comes before it
+        role = conn.execute(text("SELECT role FROM users WHERE id = 7")).scalar_one()
+    assert role == "planner"
+    with pytest.raises(IntegrityError), migration_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'coordinator' WHERE id = 7"))
