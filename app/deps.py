@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
 from app.models import Operation, Role, User, UserSession, utcnow
+from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, cookie
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -108,13 +109,17 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.admin))]
+PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.coordinator, Role.admin))]
 
 
 async def csrf_protect(request: Request, auth: AuthDep) -> None:
     """Refuse unsafe requests without the session's CSRF token (form field or header)."""
     if request.method in SAFE_METHODS:
         return
+    content_type = request.headers.get("content-type")
+    if auth is None and is_multipart(content_type):
+        # Refused unread: parsing it would spool its files to disk (app.uploads).
+        raise AppError("Sign in before uploading", 401)
     expected = auth.user_session.csrf_token if auth else cookie(request, CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token")
     if not sent and request.headers.get("content-type", "").startswith(

@@ -21,7 +21,7 @@ DOCS_PATH = "/api/docs"
 OPENAPI_PATH = "/api/openapi.json"
 
 router = APIRouter(tags=["docs"])
-register_nav("API", DOCS_PATH, {"admin", "planner", "liaison"}, order=95)
+register_nav("API", DOCS_PATH, {"admin", "coordinator", "planner", "liaison"}, order=95)
 
 
 @access_rule

@@ -16,6 +16,7 @@ from app.deps import csrf_protect
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.observability import RequestContext
+from app.uploads import MultipartGate
 
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
@@ -81,6 +82,9 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     if clock is not None:
         install_clock(clock)
     install_error_handlers(app)
+    # Inside the security headers (added later, so outside): refuses stray and anonymous
+    # multipart bodies before they are read.
+    app.add_middleware(MultipartGate)
     app.add_middleware(SecurityHeaders)
     # Outermost: the id and the timing cover the error handlers and the headers too.
     app.add_middleware(RequestContext)
@@ -92,6 +96,21 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     return app
 
 
+def _refuse_demo_passwords() -> None:
+    """Outside dev, do not serve while an account still has a published demo password."""
+    from sqlmodel import Session
+
+    from app.config import get_settings
+    from app.db import get_engine
+    from app.seed import refuse_demo_passwords
+
+    environment = get_settings().environment
+    if environment == "dev":
+        return
+    with Session(get_engine()) as session:
+        refuse_demo_passwords(session, environment)
+
+
 def create_served_app() -> FastAPI:
     """The application as `jointops serve` runs it, its start-up objects out of the GC.
 
@@ -99,6 +118,7 @@ def create_served_app() -> FastAPI:
     routes, templates): about 160 ms every few board views at p95 (bench/board.py). They
     live as long as the process, so they are frozen once the application is built.
     """
+    _refuse_demo_passwords()
     app = create_app()
     gc.collect()
     gc.freeze()

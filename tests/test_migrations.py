@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -111,3 +113,22 @@ def test_existing_audit_rows_join_the_hash_chain(migration_engine: Engine) -> No
         session.execute(text("UPDATE audit_events SET object_id = 'OP-X' WHERE action = 'step1'"))
         assert [p.message.split(":")[1].strip()[:11] for p in verify(session)[1]] == [
             "its content"]
+
+
+def test_the_coordinator_role_is_allowed_after_the_upgrade_and_gone_after_the_downgrade(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    insert = text(
+        "INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+        " created_at) VALUES (7, 'centre', '', 'coordinator', true, 'x', :now)"
+    )
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "need_to_know_2110")
+        conn.execute(insert, {"now": NOW})
+        command.downgrade(config, "-1")  # whatever comes before it
+        role = conn.execute(text("SELECT role FROM users WHERE id = 7")).scalar_one()
+    assert role == "planner"
+    with pytest.raises(IntegrityError), migration_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'coordinator' WHERE id = 7"))

@@ -41,7 +41,8 @@ SIGN_IN_WINDOW = throttle.WINDOW
 # A session's last use is written at most this often (a write per request would not do).
 TOUCH_EVERY = timedelta(minutes=1)
 PENDING_SECOND_FACTOR = timedelta(minutes=5)
-SECOND_FACTOR_ROLES = frozenset({Role.admin, Role.planner})
+# The coordination centre sees the whole board: the strongest need for a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.admin, Role.planner, Role.coordinator})
 
 
 @functools.cache

@@ -69,13 +69,13 @@ def _units_for(session: Session, *, user: User) -> list[Unit]:
     if user.role == Role.unit_officer:
         # The unit feed is for the unit's own people (its commander among them).
         query = query.where(Unit.id == user.unit_id)
-    elif user.role != Role.admin:
+    elif user.role not in (Role.admin, Role.coordinator):
         query = query.where(Unit.agency_id == user.agency_id)
     return list(session.exec(query))
 
 
 def _agencies_for(session: Session, *, user: User) -> list[str]:
-    if user.role == Role.admin:
+    if user.role in (Role.admin, Role.coordinator):
         return list(session.exec(select(Agency.id).order_by(col(Agency.id))))
     if user.role in (Role.liaison, Role.planner) and user.agency_id:
         return [user.agency_id]
@@ -88,7 +88,7 @@ def may_hold(user: User, sub: FeedSubscription, unit_agency_id: str | None) -> b
         return False
     if sub.kind == FeedKind.officer:
         return user.role == Role.unit_officer
-    if user.role == Role.admin:
+    if user.role in (Role.admin, Role.coordinator):
         return True
     if sub.kind == FeedKind.unit:
         if user.role == Role.unit_officer:

@@ -14,6 +14,9 @@ from app.models.base import UTCDateTime, enum_type, utcnow
 class Role(StrEnum):
     admin = "admin"
     planner = "planner"
+    # The joint coordination centre (Lancang-Mekong law-enforcement centre): plans the
+    # whole board and sees every operation; an agency planner sees its agency's part.
+    coordinator = "coordinator"
     liaison = "liaison"
     unit_officer = "unit_officer"
 
