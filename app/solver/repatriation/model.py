@@ -96,13 +96,18 @@ class RepatriationModel:
             m.add(sum(vars_) <= len(self.types[kind]))
         days = network.days
         vulnerable = [c for c in problem.cohorts if c.vulnerable]
+        total = sum(c.count for c in problem.cohorts)
+        person_days = self._person_days(problem.cohorts, days)
+        # Vulnerable person-days come first, all person-days break ties: weighted by one
+        # more than the largest possible person-days, so the order stays lexicographic and
+        # the stage does not wreck the next level (values stay far inside 64 bits).
+        most = sum(c.count * max(0, days - network.release_index(c)) for c in problem.cohorts)
         self.levels = {
-            "left": sum(
-                (sum(c.count for c in problem.cohorts) + 1) * self.left[c.id] for c in vulnerable
-            )
+            "left": sum((total + 1) * self.left[c.id] for c in vulnerable)
             + sum(self.left.values()),
-            "vulnerable_person_days": self._person_days(vulnerable, days),
-            "person_days": self._person_days(problem.cohorts, days),
+            "vulnerable_person_days": (most + 1) * self._person_days(vulnerable, days)
+            + person_days,
+            "person_days": person_days,
             "trips": sum(self.t.values()),
         }
 
