@@ -46,12 +46,26 @@ def valid_plan_dict() -> dict[str, Any]:
     return {
         "format": "jointops-repatriation-plan/1",
         "batches": [
-            {"cohort": "C1", "point": "P1", "day": "2026-12-01", "time": "08:00",
-             "persons": 5, "escort": "E1"}
+            {
+                "cohort": "C1",
+                "point": "P1",
+                "day": "2026-12-01",
+                "time": "08:00",
+                "persons": 5,
+                "escort": "E1",
+            }
         ],
         "taskings": [
-            {"unit": "E1", "day": "2026-12-01", "site": "S1", "point": "P1",
-             "depart": "06:00", "handover": "08:00", "duty_minutes": 240,
-             "route": ["S1", "P1", "S1"], "persons": 5}
+            {
+                "unit": "E1",
+                "day": "2026-12-01",
+                "site": "S1",
+                "point": "P1",
+                "depart": "06:00",
+                "handover": "08:00",
+                "duty_minutes": 240,
+                "route": ["S1", "P1", "S1"],
+                "persons": 5,
+            }
         ],
     }

@@ -30,11 +30,18 @@ def key(plan):  # type: ignore[no-untyped-def]
     seed=st.integers(0, 10_000),
 )
 def test_every_plan_is_valid(
-    persons: int, cohorts: int, nationalities: int, points: int, escorts: int, days: int,
-    sites: int, seed: int,
+    persons: int,
+    cohorts: int,
+    nationalities: int,
+    points: int,
+    escorts: int,
+    days: int,
+    sites: int,
+    seed: int,
 ) -> None:
-    doc = generate(persons, min(cohorts, persons), nationalities, points, escorts, days,
-                   sites=sites, seed=seed)
+    doc = generate(
+        persons, min(cohorts, persons), nationalities, points, escorts, days, sites=sites, seed=seed
+    )
     problem = load_problem(doc)
     greedy = solve_greedy(problem)
     assert validate(problem, greedy).valid, validate(problem, greedy).violations

@@ -58,10 +58,24 @@ def test_validator_catches_each_broken_rule(change: Any, message: str) -> None:
     change(plan)
     if plan["batches"][0]["persons"] != 5 and plan["taskings"]:
         plan["taskings"][0]["persons"] = plan["batches"][0]["persons"]
-    report = validate(load_problem(problem_dict(cohorts=[
-        {"id": "C1", "nationality": "CN", "count": 11, "site": "S1", "release": "2026-12-01"}
-    ] if "capacity" in message or "a trip" in message else problem_dict()["cohorts"])),
-        load_repatriation_plan(plan))
+    report = validate(
+        load_problem(
+            problem_dict(
+                cohorts=[
+                    {
+                        "id": "C1",
+                        "nationality": "CN",
+                        "count": 11,
+                        "site": "S1",
+                        "release": "2026-12-01",
+                    }
+                ]
+                if "capacity" in message or "a trip" in message
+                else problem_dict()["cohorts"]
+            )
+        ),
+        load_repatriation_plan(plan),
+    )
     assert any(message in v for v in report.violations), report.violations
 
 
@@ -103,8 +117,10 @@ def test_hours_feasible_and_infeasible() -> None:
     # Out at 06:00, 600 minutes on the road: arrival 16:00, hand-over until 17:00 when
     # screening closes, just in; one minute more and it ends after screening.
     for minutes, ok in ((600, True), (601, False)):
-        doc = problem_dict(roads=[{"a": "S1", "b": "P1", "minutes": minutes}],
-                           duty={"start": "06:00", "minutes": 1440})
+        doc = problem_dict(
+            roads=[{"a": "S1", "b": "P1", "minutes": minutes}],
+            duty={"start": "06:00", "minutes": 1440},
+        )
         for problem, plan in both(doc):
             assert validate(problem, plan).valid
             assert (plan.left == []) is ok
@@ -123,11 +139,12 @@ def test_duty_length_feasible_and_infeasible() -> None:
 def test_escorts_feasible_and_infeasible() -> None:
     # One unit of 6 a trip, one trip a day: 18 in 3 days fits, 19 does not.
     for count, ok in ((18, True), (19, False)):
-        cohorts = [{"id": "C1", "nationality": "CN", "count": count, "site": "S1",
-                    "release": "2026-12-01"}]
-        for problem, plan in both(problem_dict(cohorts=cohorts,
-                                               points=[{**problem_dict()["points"][0],
-                                                        "capacity": 100}])):
+        cohorts = [
+            {"id": "C1", "nationality": "CN", "count": count, "site": "S1", "release": "2026-12-01"}
+        ]
+        for problem, plan in both(
+            problem_dict(cohorts=cohorts, points=[{**problem_dict()["points"][0], "capacity": 100}])
+        ):
             assert validate(problem, plan).valid
             assert (plan.left == []) is ok
             if not ok:
@@ -138,8 +155,14 @@ def test_model_hands_vulnerable_over_first() -> None:
     # Room for 6 a day: the vulnerable cohort goes on day 1 though it was listed last.
     cohorts = [
         {"id": "C1", "nationality": "CN", "count": 6, "site": "S1", "release": "2026-12-01"},
-        {"id": "C2", "nationality": "CN", "count": 6, "site": "S1", "release": "2026-12-01",
-         "vulnerable": True},
+        {
+            "id": "C2",
+            "nationality": "CN",
+            "count": 6,
+            "site": "S1",
+            "release": "2026-12-01",
+            "vulnerable": True,
+        },
     ]
     problem = load_problem(problem_dict(cohorts=cohorts))
     plan, _ = solve_model(problem, time_limit=2, workers=1)
@@ -158,10 +181,13 @@ def test_model_beats_greedy_on_person_days() -> None:
             {**problem_dict()["points"][0], "id": "P2", "name": "Crossing 2", "capacity": 6},
         ],
         roads=[{"a": "S1", "b": "P1", "minutes": 60}, {"a": "S1", "b": "P2", "minutes": 60}],
-        cohorts=[{"id": "C1", "nationality": "CN", "count": 12, "site": "S1",
-                  "release": "2026-12-01"}],
-        escorts=[{"id": "E1", "base": "S1", "persons_per_trip": 6},
-                 {"id": "E2", "base": "S1", "persons_per_trip": 6}],
+        cohorts=[
+            {"id": "C1", "nationality": "CN", "count": 12, "site": "S1", "release": "2026-12-01"}
+        ],
+        escorts=[
+            {"id": "E1", "base": "S1", "persons_per_trip": 6},
+            {"id": "E2", "base": "S1", "persons_per_trip": 6},
+        ],
     )
     problem = load_problem(doc)
     plan, stages = solve_model(problem, time_limit=2, workers=1)
@@ -172,8 +198,9 @@ def test_model_beats_greedy_on_person_days() -> None:
 
 def test_loader_lists_every_problem_with_its_path() -> None:
     doc = problem_dict(
-        cohorts=[{"id": "C1", "nationality": "CN", "count": 5, "site": "S9",
-                  "release": "2026-12-01"}],
+        cohorts=[
+            {"id": "C1", "nationality": "CN", "count": 5, "site": "S9", "release": "2026-12-01"}
+        ],
         escorts=[{"id": "E1", "base": "X", "persons_per_trip": 6}],
         roads=[{"a": "S1", "b": "Q", "minutes": 5}],
     )
@@ -184,5 +211,16 @@ def test_loader_lists_every_problem_with_its_path() -> None:
     assert "escorts[0].base: unknown base 'X'" in text
     assert "roads[0].b: unknown place 'Q'" in text
     with pytest.raises(DocumentError, match="count"):
-        load_problem(problem_dict(cohorts=[{"id": "C1", "nationality": "CN", "count": 0,
-                                            "site": "S1", "release": "2026-12-01"}]))
+        load_problem(
+            problem_dict(
+                cohorts=[
+                    {
+                        "id": "C1",
+                        "nationality": "CN",
+                        "count": 0,
+                        "site": "S1",
+                        "release": "2026-12-01",
+                    }
+                ]
+            )
+        )
