@@ -60,8 +60,8 @@ def main() -> None:
     def row(name: str, p, valid: bool, seconds: float) -> str:  # type: ignore[no-untyped-def]
         o = p.objective
         return (
-            f"| {name} | {'yes' if valid else 'NO'} | {seconds:.2f} | {o.persons_left} | "
-            f"{o.vulnerable_left} | {o.vulnerable_person_days} | {o.person_days} | {o.trips} |"
+            f"| {name} | {'yes' if valid else 'NO'} | {seconds:.2f} | {o.vulnerable_left} | "
+            f"{o.persons_left} | {o.vulnerable_person_days} | {o.person_days} | {o.trips} |"
         )
 
     lines = [
@@ -76,7 +76,7 @@ def main() -> None:
         "60 escort units, 30 days. Objective levels, most important first: persons left, "
         "vulnerable left, vulnerable person-days, person-days, trips.",
         "",
-        "| solver | valid | seconds | left | vulnerable left | vulnerable person-days "
+        "| solver | valid | seconds | vulnerable left | left | vulnerable person-days "
         "| person-days | trips |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         row("first-come greedy", greedy, greedy_report.valid, greedy_seconds),

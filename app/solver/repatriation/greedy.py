@@ -14,12 +14,20 @@ from app.solver.repatriation.network import Network
 from app.solver.repatriation.schema import Problem, RepatriationPlan
 
 
-def greedy_loads(network: Network) -> list[Load]:
+def greedy_loads(network: Network, vulnerable_first: bool = False) -> list[Load]:
+    """First come, first served (vulnerable first among equals); with `vulnerable_first`
+    every released vulnerable cohort goes before any other (a second hint for the model,
+    not the baseline)."""
     problem = network.problem
     remaining = {c.id: c.count for c in problem.cohorts}
-    order = sorted(
-        problem.cohorts, key=lambda c: (network.release_index(c), not c.vulnerable, c.id)
-    )
+    if vulnerable_first:
+        order = sorted(
+            problem.cohorts, key=lambda c: (not c.vulnerable, network.release_index(c), c.id)
+        )
+    else:
+        order = sorted(
+            problem.cohorts, key=lambda c: (network.release_index(c), not c.vulnerable, c.id)
+        )
     routes = {c.id: network.routes(c) for c in problem.cohorts}
     loads: list[Load] = []
     for day in range(network.days):

@@ -102,10 +102,11 @@ class RepatriationModel:
         # more than the largest possible person-days, so the order stays lexicographic and
         # the stage does not wreck the next level (values stay far inside 64 bits).
         most = sum(c.count * max(0, days - network.release_index(c)) for c in problem.cohorts)
+        self.weight = most + 1
         self.levels = {
             "left": sum((total + 1) * self.left[c.id] for c in vulnerable)
             + sum(self.left.values()),
-            "vulnerable_person_days": (most + 1) * self._person_days(vulnerable, days)
+            "vulnerable_person_days": self.weight * self._person_days(vulnerable, days)
             + person_days,
             "person_days": person_days,
             "trips": sum(self.t.values()),
@@ -168,6 +169,12 @@ class RepatriationModel:
         return out
 
 
+def _key(plan: RepatriationPlan) -> tuple[int, ...]:
+    o = plan.objective
+    assert o is not None
+    return (o.vulnerable_left, o.persons_left, o.vulnerable_person_days, o.person_days, o.trips)
+
+
 def solve_model(
     problem: Problem,
     time_limit: float = 10.0,
@@ -179,7 +186,13 @@ def solve_model(
     started = time.monotonic()
     network = Network(problem)
     model = RepatriationModel(network)
-    best = greedy_loads(network)
+    # The better of two greedy orders (lexicographically) is the first hint.
+    candidates = [
+        assemble(network, loads, {})
+        for loads in (greedy_loads(network), greedy_loads(network, True))
+    ]
+    keys = [_key(plan) for plan in candidates]
+    best = greedy_loads(network, vulnerable_first=keys[1] < keys[0])
     stages: list[StageResult] = []
     for (name, level), share in zip(model.levels.items(), SHARES, strict=True):
         model.hint(best)
@@ -194,6 +207,10 @@ def solve_model(
             break  # keep the best loads so far (the hint is always feasible)
         value = int(round(solver.objective_value))
         bound = int(round(solver.best_objective_bound))
+        if name == "vulnerable_person_days":
+            # Reported on their own level: value // weight, and bound // weight is still
+            # a lower bound since all person-days stay below the weight.
+            value, bound = value // model.weight, bound // model.weight
         stages.append(
             StageResult(
                 name,
@@ -206,7 +223,7 @@ def solve_model(
         best = model.loads(solver)
         if on_stage is not None:
             on_stage(stages[-1])
-        model.m.add(level <= value)
+        model.m.add(level <= int(round(solver.objective_value)))
     info: dict[str, object] = {
         "method": "cp-sat",
         "seconds": round(time.monotonic() - started, 3),
