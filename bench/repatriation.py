@@ -73,8 +73,10 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%MZ}).",
         "8,000 persons, 6 nationalities, 40 cohorts, 6 points (100..1,000 a day), "
-        "60 escort units, 30 days. Objective levels, most important first: persons left, "
-        "vulnerable left, vulnerable person-days, person-days, trips.",
+        "60 escort units, 30 days. Objective levels, most important first: vulnerable "
+        "left, persons left, vulnerable person-days, person-days, trips. The greedy is the "
+        "first-come baseline; the model starts from the better of it and a vulnerable-first "
+        "greedy, so its first valid plan exists after the greedy's time.",
         "",
         "| solver | valid | seconds | vulnerable left | left | vulnerable person-days "
         "| person-days | trips |",
