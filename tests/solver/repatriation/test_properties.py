@@ -18,7 +18,7 @@ def key(plan):  # type: ignore[no-untyped-def]
     return (o.vulnerable_left, o.persons_left, o.vulnerable_person_days, o.person_days)
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     persons=st.integers(5, 120),
     cohorts=st.integers(1, 5),

@@ -224,3 +224,31 @@ def test_loader_lists_every_problem_with_its_path() -> None:
                 ]
             )
         )
+
+
+def test_diagnosis_names_missing_road_and_missing_escorts() -> None:
+    far = problem_dict(
+        sites=[{"id": "S1", "name": "a"}, {"id": "S2", "name": "b"}],
+        cohorts=[
+            {"id": "C1", "nationality": "CN", "count": 5, "site": "S2", "release": "2026-12-01"}
+        ],
+    )
+    assert diagnose(load_problem(far)) == {"C1": ["hours: no road from S2 to an agreed point (P1)"]}
+    nobody = load_problem(problem_dict(escorts=[]))
+    assert diagnose(nobody) == {"C1": ["escorts: there are no escort units"]}
+    assert "no escort units" in left_reasons(solve_greedy(nobody))
+
+
+def test_validator_rejects_a_declared_objective_that_is_wrong() -> None:
+    plan = valid_plan_dict()
+    plan["objective"] = {
+        "vulnerable_left": 0,
+        "persons_left": 0,
+        "vulnerable_person_days": 0,
+        "person_days": 1,
+        "trips": 1,
+    }
+    report = validate(load_problem(problem_dict()), load_repatriation_plan(plan))
+    assert any(v.startswith("objective: declared") for v in report.violations)
+    plan["objective"]["person_days"] = 0
+    assert validate(load_problem(problem_dict()), load_repatriation_plan(plan)).valid
