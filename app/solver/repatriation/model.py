@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
+from app.solver.model.search import _stop_watch
 from app.solver.repatriation.assemble import Load, assemble
 from app.solver.repatriation.greedy import greedy_loads
 from app.solver.repatriation.network import Network
@@ -180,9 +182,15 @@ def solve_model(
     time_limit: float = 10.0,
     workers: int = 2,
     seed: int = 0,
-    on_stage=None,  # type: ignore[no-untyped-def]
+    on_stage: Callable[[StageResult], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
 ) -> tuple[RepatriationPlan, list[StageResult]]:
-    """The lexicographically best plan found within `time_limit` seconds, and each stage."""
+    """The lexicographically best plan found within `time_limit` seconds, and each stage.
+
+    `on_stage` hears each finished stage (progress); `should_stop` is polled during the
+    search and between stages (cancel): the plan is then the best found so far, valid
+    like any other, since every stage starts from a complete solution.
+    """
     started = time.monotonic()
     network = Network(problem)
     model = RepatriationModel(network)
@@ -194,7 +202,11 @@ def solve_model(
     keys = [_key(plan) for plan in candidates]
     best = greedy_loads(network, vulnerable_first=keys[1] < keys[0])
     stages: list[StageResult] = []
+    stopped = False
     for (name, level), share in zip(model.levels.items(), SHARES, strict=True):
+        if should_stop is not None and should_stop():
+            stopped = True
+            break
         model.hint(best)
         model.m.minimize(level)
         solver = cp_model.CpSolver()
@@ -202,7 +214,8 @@ def solve_model(
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
         stage_start = time.monotonic()
-        status = solver.solve(model.m)
+        with _stop_watch(solver, should_stop):
+            status = solver.solve(model.m)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break  # keep the best loads so far (the hint is always feasible)
         value = int(round(solver.objective_value))
@@ -230,5 +243,6 @@ def solve_model(
         "stages": [s.__dict__ for s in stages],
         "seed": seed,
         "workers": workers,
+        "stopped": stopped,
     }
     return assemble(network, best, info), stages

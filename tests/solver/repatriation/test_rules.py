@@ -252,3 +252,21 @@ def test_validator_rejects_a_declared_objective_that_is_wrong() -> None:
     assert any(v.startswith("objective: declared") for v in report.violations)
     plan["objective"]["person_days"] = 0
     assert validate(load_problem(problem_dict()), load_repatriation_plan(plan)).valid
+
+
+def test_cancel_returns_the_best_plan_so_far_valid() -> None:
+    from app.solver.repatriation.sample import generate
+
+    problem = load_problem(generate(600, 8, 3, 3, 10, 10, seed=3))
+    finished: list[str] = []  # cancel once the first stage is done
+
+    plan, stages = solve_model(
+        problem,
+        time_limit=30,
+        workers=1,
+        on_stage=lambda stage: finished.append(stage.name),
+        should_stop=lambda: bool(finished),
+    )
+    assert [s.name for s in stages] == ["left"]
+    assert plan.solver["stopped"] is True
+    assert validate(problem, plan).valid
