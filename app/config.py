@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP.
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite's fsync policy in WAL mode. NORMAL may lose the last commits on a power
+    # loss (never corrupts); FULL syncs every commit: use it in production (cost measured
+    # in bench/README.md, "SQLite synchronous").
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     feed_refresh_minutes: int = 30
     # The web server starts `jointops worker` as a child process at startup (for
     # `make run`); set JOINTOPS_SPAWN_WORKER=false when a worker runs separately.

@@ -16,6 +16,7 @@ from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, NotFound
 from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
+from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 
 ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
@@ -71,6 +72,7 @@ def start_run(
     )
     session.add(run)
     session.flush()
+    defer_solve(session, int(run.id or 0))
     audit(session, actor=user, action="solver_run.start", object_type="solver_run",
           object_id=run.id, time_limit=time_limit, seed=seed, released=sorted(set(released)))
     session.flush()
@@ -193,6 +195,8 @@ def reap_stale_runs(
                 "error": reason + "; the published plan is unchanged",
             }
         if _set_status(session, run, RunStatus(run.status), **values):
+            if values["status"] == RunStatus.queued:
+                defer_solve(session, int(run.id or 0))
             session.expire(run)
             reaped.append(int(run.id or 0))
     session.flush()

@@ -80,6 +80,11 @@ def claim_next_run(session: Session) -> int | None:
     return None
 
 
+def claim_run(session: Session, run_id: int) -> bool:
+    """Take this run if it is still queued (the procrastinate job's way in)."""
+    return _claim(session, run_id)
+
+
 def _claim(session: Session, run_id: int) -> bool:
     now = database_now(session)
     result = session.execute(
