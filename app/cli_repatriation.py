@@ -53,18 +53,19 @@ def repatriate_command(
     greedy: Annotated[bool, typer.Option(help="Only the first-come greedy.")] = False,
 ) -> None:
     """Plan the hand-over of every cohort: batches at points and escort trips."""
-    from app.solver.repatriation.greedy import solve_greedy
-    from app.solver.repatriation.model import solve_model
     from app.solver.repatriation.validate import format_report, validate
 
     problem = read_problem(scenario)
     if time_limit <= 0:
         fail(["--time-limit must be positive"])
-    plan = (
-        solve_greedy(problem)
-        if greedy
-        else solve_model(problem, time_limit=time_limit, workers=workers, seed=seed)[0]
-    )
+    if greedy:  # imported apart: the greedy needs no OR-Tools, which is slow to load
+        from app.solver.repatriation.greedy import solve_greedy
+
+        plan = solve_greedy(problem)
+    else:
+        from app.solver.repatriation.model import solve_model
+
+        plan = solve_model(problem, time_limit=time_limit, workers=workers, seed=seed)[0]
     write_atomically(output, plan.model_dump(mode="json", by_alias=True))
     report = validate(problem, plan)
     typer.echo(format_report(report))
