@@ -51,3 +51,32 @@ def test_every_plan_is_valid(
     assert key(plan) <= key(greedy)
     for item in plan.left:
         assert item.reasons
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    pick=st.integers(0, 10**6),
+    change=st.sampled_from(["drop tasking", "one more person", "next day", "other unit"]),
+)
+def test_validator_rejects_a_mutated_plan(seed: int, pick: int, change: str) -> None:
+    """The oracle is not blind: any of these edits of a valid plan breaks a rule."""
+    problem = load_problem(generate(200, 4, 2, 2, 6, 4, sites=2, seed=seed))
+    plan = solve_greedy(problem)
+    if not plan.batches:
+        return
+    doc = plan.model_dump(mode="json", by_alias=True)
+    batch = doc["batches"][pick % len(doc["batches"])]
+    if change == "drop tasking":
+        doc["taskings"] = [
+            t for t in doc["taskings"] if (t["unit"], t["day"]) != (batch["escort"], batch["day"])
+        ]
+    elif change == "one more person":
+        batch["persons"] += 1
+    elif change == "next day":
+        batch["day"] = "2027-01-01"  # beyond every generated horizon
+    else:
+        batch["escort"] = "E-none"
+    from app.solver.repatriation.load import load_repatriation_plan
+
+    assert not validate(problem, load_repatriation_plan(doc)).valid
