@@ -127,10 +127,13 @@ def _board_tables(engine: Engine) -> list[str]:
 
 def _count_rows(conn: Connection) -> dict[str, int]:
     names = sorted(inspect(conn).get_table_names())
-    return {
-        name: int(conn.execute(text(f'SELECT count(*) FROM "{name}"')).scalar_one())
-        for name in names
-    }
+    return {name: int(conn.execute(text(_count_sql(name))).scalar_one()) for name in names}
+
+
+def _count_sql(table: str) -> str:
+    # Bandit (B608) sees SQL built from a string; the only callers pass table names
+    # read from the database's own catalogue (never a request), quoted as identifiers.
+    return f'SELECT count(*) FROM "{table}"'  # nosec B608
 
 
 def _backup_sqlite(path: Path, partial: Path) -> dict[str, int]:
@@ -182,9 +185,7 @@ def _sqlite_counts(conn: sqlite3.Connection) -> dict[str, int]:
             "AND name NOT LIKE 'sqlite_%' ORDER BY name"
         )
     ]
-    return {
-        name: int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]) for name in names
-    }
+    return {name: int(conn.execute(_count_sql(name)).fetchone()[0]) for name in names}
 
 
 def _backup_postgresql(url: str, partial: Path) -> dict[str, int]:

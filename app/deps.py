@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from app.accounts import service as accounts
 from app.config import get_settings
@@ -56,6 +56,10 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
 
 
 AuthDep = Annotated[Auth | None, Depends(get_auth)]
+
+# A numeric row id in a path. PostgreSQL's `integer` stops at 2**31 - 1, and a larger id
+# reached the query as a DataError (a 500, and an aborted transaction): refuse it up front.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A row id (1 to 2147483647)")]
 
 
 def access_rule(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -157,8 +157,56 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
+# The body `render_error` answers under /api/ for every error: what the OpenAPI document
+# must say, or a client generated from it misreads every 4xx (FastAPI documents its own
+# 422 shape, a list under "detail", which this board never sends).
+ERROR_SCHEMA: dict[str, Any] = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"type": "string", "description": "What is wrong, in a sentence"},
+        "errors": {
+            "type": "array",
+            "description": "For a 422: each field that is not valid, and why",
+            "items": {
+                "type": "object",
+                "required": ["path", "message"],
+                "properties": {"path": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+
+
+def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI `schema` with the board's error body on 422 and every other 4xx."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Error"] = ERROR_SCHEMA
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "The request is not valid", **body}
+            responses.setdefault(
+                "4XX", {"description": "Refused: see `detail` (401, 403, 404, 409...)", **body}
+            )
+    return schema
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Route every error through `render_error`."""
+    """Route every error through `render_error`, and say so in the OpenAPI document."""
+    build_schema = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_errors(build_schema())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

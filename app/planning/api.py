@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from app import idempotency
 from app.db import SessionDep, writes_on_read
-from app.deps import CurrentUser, PlannerUser
+from app.deps import CurrentUser, PlannerUser, RowId
 from app.idempotency import IdempotencyKey
 from app.planning import service
 from app.planning.export import published_export
@@ -116,7 +116,7 @@ def create_run(
 @router.get("/solver-runs/{run_id}", summary="Read a solver run: status, progress, plan",
             responses=RUN_NOT_FOUND)
 @writes_on_read  # reaps runs whose worker died
-def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+def read_run(run_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Status, progress (priority, bound, gap, elapsed) and the plan once there is one."""
     service.reap_stale_runs(session)
     session.commit()
@@ -133,7 +133,7 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
                403: {"description": "Not a planner of the agency that started the run, nor a "
                                     "coordinator or administrator (or no CSRF token)"}},
 )
-def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+def stop_run(run_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     ids = visible_ids(session, user=user)
@@ -183,7 +183,7 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
 
 @router.get("/plans/{plan_id}", summary="Read a plan as jointops-plan/1",
             responses=PLAN_NOT_FOUND)
-def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
+def read_plan(plan_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The plan's jointops-plan/1 document."""
     document = service.get_plan(session, plan_id=plan_id).document
     return plan_for(visible_ids(session, user=user), document) or {}
@@ -195,7 +195,7 @@ def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str,
     responses={**PLAN_NOT_FOUND, 409: {
         "description": "Already the published plan, or it no longer fits the board"}},
 )
-def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary:
+def publish(plan_id: RowId, session: SessionDep, user: PlannerUser) -> PlanSummary:
     """Publish the plan into tasking orders (409 if it no longer fits the board)."""
     plan = service.get_plan(session, plan_id=plan_id)
     publish_plan(session, plan=plan, user=user)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep, writes_on_read
-from app.deps import CurrentUser, PlannerUser
+from app.deps import CurrentUser, PlannerUser, RowId
 from app.planning import service
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
@@ -56,7 +56,7 @@ def start_run(
 
 @router.get("/planning/runs/{run_id}")
 @writes_on_read  # reaps runs whose worker died
-def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: int) -> Response:
+def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: RowId) -> Response:
     """Live progress (the `run` block is polled while the run is active), then the result."""
     service.reap_stale_runs(session)
     session.commit()
@@ -65,7 +65,7 @@ def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: i
 
 
 @router.post("/planning/runs/{run_id}/cancel")
-def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id: int) -> Response:
+def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id: RowId) -> Response:
     """Stop the run; the best plan found so far is kept."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     session.commit()
@@ -74,7 +74,7 @@ def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id:
 
 
 @router.post("/planning/plans/{plan_id}/publish")
-def publish(request: Request, session: SessionDep, user: PlannerUser, plan_id: int) -> Response:
+def publish(request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId) -> Response:
     """Publish the plan: tasking orders go out to the units."""
     plan = service.get_plan(session, plan_id=plan_id)
     counts = publish_plan(session, plan=plan, user=user)
