@@ -49,6 +49,8 @@ USERS: dict[str, tuple[str, str | None, str | None]] = {
     "planner": ("planner", "TH-RTP", None),
     "k9-officer": ("unit_officer", "TH-RTP", "U-TH-K9"),
     "vn-liaison": ("liaison", "VN-MPS", None),
+    # The administration pages are checked with axe-core (test_accessibility.py).
+    "admin": ("admin", None, None),
 }
 
 
