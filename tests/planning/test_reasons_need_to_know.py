@@ -41,7 +41,8 @@ def clash(session: Session, world, make_operation, set_clock):  # type: ignore[n
 
 
 def _solve(session: Session, user: User) -> SolverRun:
-    run = service.start_run(session, user=user, time_limit=2, seed=1)
+    # 4 s: room for the diagnosis of OP-B even on a loaded machine.
+    run = service.start_run(session, user=user, time_limit=4, seed=1)
     session.commit()
     run_job(int(run.id or 0), session=session)
     session.refresh(run)
