@@ -14,6 +14,7 @@ from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
+from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.observability import RequestContext
 from app.uploads import MultipartGate
 
@@ -32,22 +33,6 @@ ROUTERS = [
     "app.docs_views:router",
     "app.health:router",
 ]
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
-    "object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    # Feed URLs carry their secret in the path: never leak it in a Referer.
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
 
 def _load(spec: str) -> object:
     module, _, attr = spec.partition(":")
@@ -74,7 +59,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in security_headers().items():
                     headers.setdefault(name, value)
                 if no_store:
                     headers.setdefault("Cache-Control", "no-store")
@@ -89,7 +74,9 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         title="JointOps",
         dependencies=[Depends(csrf_protect)],
         docs_url=None,
-        openapi_url="/api/openapi.json",
+        # Served by app/docs_views.py to signed-in users only: the document maps every
+        # route and field of the API, which a visitor has no need to know.
+        openapi_url=None,
         redoc_url=None,
     )
     if clock is not None:

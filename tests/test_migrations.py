@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
@@ -84,6 +85,34 @@ def test_twin_live_feed_tokens_are_reduced_to_the_newest_before_the_index(
             text("SELECT id FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")
         ).scalars()
         assert list(live) == [2, 3]  # the newer iPhone token, and the iPad's
+
+
+def test_existing_audit_rows_join_the_hash_chain(migration_engine: Engine) -> None:
+    # Rows written before the chain existed are chained as they stood, so
+    # `jointops audit verify` passes on an upgraded board and catches later edits.
+    from sqlmodel import Session
+
+    from app.audit import verify
+
+    config = _alembic_config()
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "publish_guards_2130")
+        for i in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (at, action, object_type, object_id, details)"
+                    " VALUES (:at, :action, 'operation', :oid, :details)"
+                ),
+                {"at": NOW, "action": f"step{i}", "oid": f"OP-{i}",
+                 "details": json.dumps({"by": "ທ້າວ", "n": i})},
+            )
+        command.upgrade(config, "head")
+    with Session(migration_engine) as session:
+        assert verify(session) == (3, [])
+        session.execute(text("UPDATE audit_events SET object_id = 'OP-X' WHERE action = 'step1'"))
+        assert [p.message.split(":")[1].strip()[:11] for p in verify(session)[1]] == [
+            "its content"]
 
 
 def test_the_coordinator_role_is_allowed_after_the_upgrade_and_gone_after_the_downgrade(

@@ -10,13 +10,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import event, insert, inspect, update
+from sqlalchemy import event, inspect, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.errors import AppError, Conflict, NotFound
-from app.models import Agency, AuditEvent, FeedToken, Role, Unit, User, utcnow
+from app.models import Agency, FeedToken, Role, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
 TOKEN_BYTES = 32  # 256 bits of secret; the issue asks for at least 128
@@ -46,16 +47,8 @@ def audit(
     session: Session, *, action: str, token_id: int | None, actor_id: int | None, **details: object
 ) -> None:
     """Append one audit row about a feed token (never with the secret in it)."""
-    # A plain INSERT: the feed writes one per request, and the unit of work costs more.
-    row = {
-        "at": utcnow(),
-        "actor_id": actor_id,
-        "action": action,
-        "object_type": "feed_token",
-        "object_id": str(token_id),
-        "details": dict(details),
-    }
-    session.exec(insert(AuditEvent).values(**row))  # type: ignore[call-overload]
+    trail.record(session, actor_id=actor_id, action=action, object_type="feed_token",
+                 object_id=token_id, details=details)
 
 
 def feed_choices(session: Session, *, user: User) -> list[FeedChoice]:

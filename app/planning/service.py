@@ -13,11 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.models import AuditEvent, Operation, Plan, RunStatus, SolverRun, User, utcnow
+from app.models import Operation, Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 
@@ -30,12 +31,8 @@ def audit(
     **details: Any,
 ) -> None:
     """Append one audit event."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None, action=action, object_type=object_type,
-            object_id=str(object_id), details=details,
-        )
-    )
+    trail.record(session, actor=actor, action=action, object_type=object_type,
+                 object_id=object_id, details=details)
 
 
 def start_run(
