@@ -66,7 +66,7 @@ def _two_plans(engine: Engine) -> tuple[int, int]:
     """Two valid plans of the small board that give different orders."""
     with Session(engine) as session:
         import_scenario(session, data=SMALL.read_bytes())
-        # The coordination centre publishes the whole board (SECURITY.md, "Need to know").
+        # The coordination centre plans and publishes the whole board.
         session.add(User(username="planner", role=Role.coordinator, password_hash="x"))
         session.commit()
         planner = session.exec(select(User)).one()
