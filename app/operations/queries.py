@@ -242,6 +242,8 @@ def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
     query = visible_operations_query(user).where(Operation.state == S.proposed)
     items: list[dict[str, Any]] = []
     for op in session.exec(query.order_by(col(Operation.earliest_start))):
+        if user.id in perm.authors(session, op):
+            continue  # approval is another person's: not in the author's inbox
         countries = set(perm.may_decide_for(session, user, op))
         missing = [(c, kind) for c, kind in perm.missing_approvals(session, op) if c in countries]
         # Deconfliction before approval: the host sees what else is planned there and then.

@@ -73,7 +73,9 @@ def operation_page(
     """One operation: sites, window, approvals, deconfliction, taskings, history, actions."""
     ctx = queries.detail(session, user=user, operation=operation)
     ctx["actions"] = perm.allowed_actions(session, user, operation)
-    ctx["decide_for"] = perm.may_decide_for(session, user, operation)
+    # Approval is a second person's check: the forms are not offered to the authors.
+    authored = user.id in perm.authors(session, operation)
+    ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
     return render(request, "operations/detail.html", ctx)
 
 

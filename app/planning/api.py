@@ -18,7 +18,7 @@ from app.planning.export import published_export
 from app.planning.publish import publish_plan
 from app.planning.review import run_summary
 from app.planning.tasking import upcoming, viewable_units
-from app.planning.visibility import plan_for, scenario_for, visible_ids
+from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
 
 router = APIRouter(
     prefix="/api/v1",
@@ -123,7 +123,8 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     run = service.get_run(session, run_id=run_id)
     ids = visible_ids(session, user=user)
     return run_summary(run, service.plan_of_run(session, run=run), ids,
-                       stoppable=service.may_stop(session, run=run, user=user))
+                       stoppable=service.may_stop(session, run=run, user=user),
+                       busy=hidden_busy_units(session, ids))
 
 
 @router.delete(
@@ -137,7 +138,8 @@ def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     ids = visible_ids(session, user=user)
-    out = run_summary(run, service.plan_of_run(session, run=run), ids)
+    out = run_summary(run, service.plan_of_run(session, run=run), ids,
+                      busy=hidden_busy_units(session, ids))
     session.commit()
     return out
 
@@ -167,7 +169,8 @@ def list_plans(session: SessionDep, user: PlannerUser) -> list[PlanSummary]:
 )
 def export_published(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The published plan as jointops-plan/1 against the board's planning scenario."""
-    return plan_for(visible_ids(session, user=user), published_export(session)) or {}
+    ids = visible_ids(session, user=user)
+    return plan_for(ids, published_export(session), hidden_busy_units(session, ids)) or {}
 
 
 @router.get("/plans/published/scenario",
@@ -186,7 +189,8 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
 def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The plan's jointops-plan/1 document."""
     document = service.get_plan(session, plan_id=plan_id).document
-    return plan_for(visible_ids(session, user=user), document) or {}
+    ids = visible_ids(session, user=user)
+    return plan_for(ids, document, hidden_busy_units(session, ids)) or {}
 
 
 @router.post(

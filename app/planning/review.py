@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.planning.scenario import published_plan
 from app.planning.service import ACTIVE, may_stop, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
 from app.planning.visibility import (
+    hidden_busy_units,
     ids_for,
     plan_for,
     progress_for,
@@ -55,7 +57,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     if run.plan is None or run.scenario is None:
         return review
     scenario = load_scenario(scenario_for(ids, run.scenario))
-    plan = load_plan(plan_for(ids, run.plan) or {})
+    busy = hidden_busy_units(session, ids)
+    plan = load_plan(plan_for(ids, run.plan, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
     review.timeline = build_timeline(scenario, plan)
@@ -98,7 +101,7 @@ def _changes(
 
 def run_summary(
     run: SolverRun, plan_row: Plan | None = None, ids: set[str] | None = None, *,
-    stoppable: bool = True,
+    stoppable: bool = True, busy: Collection[str] = (),
 ) -> dict[str, Any]:
     """The JSON form of a run (API), cut down to the operations in `ids` (None: all);
     `stoppable`: whether the viewer may stop it."""
@@ -116,7 +119,7 @@ def run_summary(
         "finished_at": run.finished_at,
         "heartbeat_at": run.heartbeat_at,
         "plan_id": plan_row.id if plan_row else None,
-        "plan": plan_for(ids, run.plan),
+        "plan": plan_for(ids, run.plan, busy),
         "finished": run.status not in ACTIVE,
         "cancellable": stoppable and run.status in (RunStatus.queued, RunStatus.running),
     }

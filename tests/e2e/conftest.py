@@ -45,6 +45,8 @@ STEP_TIMEOUT_MS = 15_000
 # username -> (role, agency, unit)
 USERS: dict[str, tuple[str, str | None, str | None]] = {
     "th-liaison": ("liaison", "TH-RTP", None),
+    # Approval is a second person's check: another Thai liaison consents for Thailand.
+    "th-liaison-2": ("liaison", "TH-RTP", None),
     "mm-liaison": ("liaison", "MM-MPF", None),
     "planner": ("planner", "TH-RTP", None),
     "k9-officer": ("unit_officer", "TH-RTP", "U-TH-K9"),

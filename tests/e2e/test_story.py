@@ -152,9 +152,15 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     thai = new_page()
     sign_in_with_the_keyboard(thai, "th-liaison")
     operation_id = propose(thai, live_server)
-    # Thailand is a host country too: its liaison officer consents for Thailand.
-    decide_for_own_country(thai, operation_id, "TH")
-    assert "proposed" in thai.get_by_role("heading", level=1).inner_text()
+    # Thailand is a host country too: another of its liaison officers consents for it
+    # (the proposer may not approve its own operation).
+    thai.goto(f"/operations/{operation_id}")
+    assert thai.locator("form.decide").count() == 0
+    second = new_page()
+    login(second, "th-liaison-2")
+    second.goto(f"/operations/{operation_id}")
+    decide_for_own_country(second, operation_id, "TH")
+    assert "proposed" in second.get_by_role("heading", level=1).inner_text()
 
     # 2. Myanmar's liaison officer finds it in the approvals inbox and consents.
     burmese = new_page()
