@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from app import cli_board, cli_solver, cli_worker
+from app import cli_board, cli_ops, cli_solver, cli_worker
 
 app = typer.Typer(
     help="JointOps: plan and task coordinated cross-border operations.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 cli_solver.register(app)
 cli_board.register(app)
 cli_worker.register(app)
+cli_ops.register(app)
 
 
 def main() -> None:

@@ -8,12 +8,13 @@ import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -31,6 +32,9 @@ BOARD_LOCK_KEY = 0x4A4F5053
 # are cheap, and the server's thread pool (40) is the real limit.
 SQLITE_POOL = {"pool_size": 20, "max_overflow": 40}
 F = TypeVar("F")
+# Replicas starting together each run `jointops migrate`: on PostgreSQL the first takes
+# this advisory lock (migrations/env.py) and the others wait, then find nothing to do.
+MIGRATION_LOCK_KEY = 7_2611_2600
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -130,8 +134,11 @@ def _setup_sqlite(engine: Engine) -> None:
             conn.exec_driver_sql("BEGIN")
             return
         if not writers.acquire(timeout=busy_ms / 1000):
-            raise OperationalError("BEGIN IMMEDIATE", None, Exception(
-                f"database is locked: no write lock within {busy_ms} ms"))
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                Exception(f"database is locked: no write lock within {busy_ms} ms"),
+            )
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
@@ -194,6 +201,19 @@ def reading_first(session: Session) -> Iterator[Session]:
     session.commit()
 
 
+def database_now(session: Session) -> datetime:
+    """The database server's clock (UTC): the one clock every machine of the board shares.
+
+    Heartbeats are written and judged by it, so a worker whose host clock runs behind
+    is not declared dead (each host's own clock did exactly that, 45 s behind).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
+    text_value = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return datetime.fromisoformat(text_value).replace(tzinfo=UTC)
+
+
 @lru_cache
 def get_engine() -> Engine:
     """The process-wide engine for the configured database."""
@@ -229,7 +249,8 @@ def get_reader_engine() -> Engine:
 #   renders running, its few milliseconds of Python took a second.
 SQLITE_ADMITTED = {"writers": 8, "readers": 4}
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
-    weakref.WeakKeyDictionary())
+    weakref.WeakKeyDictionary()
+)
 
 
 def _gate(kind: str) -> asyncio.Semaphore:

@@ -59,6 +59,11 @@ class SolverRun(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     pid: int | None = None
     error: str | None = None
+    # The claim of the attempt now entitled to write this run (fencing): a worker that
+    # lost it (paused past its lease, retried elsewhere) can no longer store anything.
+    lease: str | None = Field(default=None, max_length=32)
+    # Claims so far: a run whose worker died is queued again until MAX_ATTEMPTS.
+    attempts: int = 0
 
 
 class Plan(SQLModel, table=True):

@@ -2,7 +2,7 @@
 idempotent creates; versions of admin-edited rows
 
 Revision ID: publish_guards_2130
-Revises: feed_token_live_label_2000
+Revises: procrastinate_2105
 Create Date: 2026-11-26 21:30:00+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "publish_guards_2130"
-down_revision: str | Sequence[str] | None = "feed_token_live_label_2000"
+down_revision: str | Sequence[str] | None = "procrastinate_2105"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
