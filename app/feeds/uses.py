@@ -18,11 +18,12 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlmodel import Session
 
+from app import audit as trail
 from app.feeds.blocks import block_cache
-from app.models import AuditEvent, FeedToken
+from app.models import FeedToken
 
 log = logging.getLogger(__name__)
 
@@ -132,4 +133,4 @@ def _write(session: Session, batch: list[Use]) -> None:
         }
         for use in batch
     ]
-    session.execute(insert(AuditEvent), rows)
+    trail.record_many(session, rows)
