@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from job_queue import create_job_queue
 from sample_data import TINY
 from sqlalchemy import Engine, delete
 from sqlmodel import Session, SQLModel, col, select
@@ -56,7 +55,6 @@ def board(
     data = TINY.read_bytes()
     set_clock(datetime.fromisoformat(json.loads(data)["horizon"]["start"]))
     SQLModel.metadata.create_all(migration_engine)
-    create_job_queue(migration_engine)  # a solve is queued through it on PostgreSQL
     with Session(migration_engine) as s:
         import_scenario(s, data=data)
         admin = User(username="race-admin", full_name="Race Admin", role=Role.admin,
