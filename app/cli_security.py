@@ -1,4 +1,4 @@
-"""Security commands of the `jointops` CLI: `audit verify` and `purge-sessions`."""
+"""Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`, `retention`."""
 
 from __future__ import annotations
 
@@ -38,7 +38,22 @@ def purge_sessions_command() -> None:
     typer.echo(f"Purged {ended} expired session(s) and {counters} old sign-in counter(s).")
 
 
+def retention_command() -> None:
+    """Apply retention now: sessions, sign-in counters, feed polls (hourly in the worker)."""
+    from app.retention import apply_retention
+
+    with Session(get_engine()) as session:
+        report = apply_retention(session)
+        session.commit()
+    typer.echo(
+        f"Purged {report.sessions} expired session(s) and {report.sign_in_counters} old "
+        f"sign-in counter(s); folded {report.feed_polls_summarised} feed poll(s) into "
+        f"{report.feed_poll_days} day summaries."
+    )
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.add_typer(audit_app, name="audit")
     app.command("purge-sessions")(purge_sessions_command)
+    app.command("retention")(retention_command)

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     max_time_limit_seconds: int = 600
     # A solver worker touches this file on every poll (a container healthcheck reads it).
     worker_alive_file: Path | None = None
+    # Single feed polls are kept this long, then summarised per token and day.
+    feed_poll_retention_days: int = 30
     # /metrics answers a request bearing this token; unset, only loopback clients.
     metrics_token: str | None = None
     # Server logs: one JSON object per line ("json"), or plain text lines ("text").

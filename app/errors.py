@@ -9,6 +9,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,28 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
+# What a user sees while the database restarts or fails over (the pool reconnects by
+# itself, pool_pre_ping, so the next request after it is back simply works).
+DATABASE_AWAY = (
+    "The database is not answering (it may be restarting): this request was not carried "
+    "out, and nothing of it was saved. Try again in a few seconds."
+)
+DATABASE_RETRY_SECONDS = 5
+
+
+def _database_away(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = render_error(request, DATABASE_AWAY, 503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through `render_error`."""
     app.add_exception_handler(AppError, _app_error)
+    # A lost or refused connection, a SQLite write lock not had in time: not a bug, a wait.
+    app.add_exception_handler(sa_exc.OperationalError, _database_away)
+    app.add_exception_handler(sa_exc.InterfaceError, _database_away)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
