@@ -22,7 +22,8 @@ BoardUser = Annotated[User, Depends(require_role(*BOARD_ROLES))]
 register_nav("Board", "/board", {"admin", "coordinator", "planner", "liaison"}, order=10)
 register_nav("Approvals", "/approvals", {"admin", "liaison"}, order=20)
 
-Version = Annotated[int | None, Form()]
+# Required: a step acts on the version its page showed (a form without it is a 422).
+Version = Annotated[int, Form()]
 Reason = Annotated[str, Form(max_length=2000)]
 
 
@@ -86,7 +87,7 @@ def _done(request: Request, operation_id: str, message: str) -> Response:
 @router.post("/operations/{operation_id}/propose")
 def propose(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Send the draft to the host countries."""
     service.propose(session, operation=operation, actor=user, version=version)
@@ -97,7 +98,7 @@ def propose(
 @router.post("/operations/{operation_id}/abort")
 def abort(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    reason: Reason = "", version: Version = None,
+    version: Version, reason: Reason = "",
 ) -> Response:
     """Call the operation off, with a reason."""
     service.abort(session, operation=operation, actor=user, reason=reason, version=version)
@@ -108,7 +109,7 @@ def abort(
 @router.post("/operations/{operation_id}/execute")
 def execute(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Mark the scheduled operation as executing (go)."""
     service.advance(session, operation=operation, actor=user, step="execute", version=version)
@@ -119,7 +120,7 @@ def execute(
 @router.post("/operations/{operation_id}/complete")
 def complete(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Mark the executing operation as completed."""
     service.advance(session, operation=operation, actor=user, step="complete", version=version)
@@ -130,10 +131,9 @@ def complete(
 @router.post("/operations/{operation_id}/approvals")
 def decide(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    decision: Annotated[Decision, Form()],
+    decision: Annotated[Decision, Form()], version: Version,
     kind: Annotated[ApprovalKind, Form()] = ApprovalKind.host,
-    country_code: Annotated[str | None, Form(max_length=2)] = None,
-    reason: Reason = "", version: Version = None,
+    country_code: Annotated[str | None, Form(max_length=2)] = None, reason: Reason = "",
     back: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """A host country's decision; from the inbox (htmx) the inbox list comes back."""
