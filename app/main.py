@@ -28,6 +28,8 @@ ROUTERS = [
     "app.admin.api:router",
     "app.planning.views:router",
     "app.planning.api:router",
+    "app.campaigns.views:router",
+    "app.campaigns.api:router",
     "app.docs_views:router",
     "app.health:router",
 ]

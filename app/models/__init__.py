@@ -1,6 +1,20 @@
 """Every table of the board; importing this package registers them all on the metadata."""
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.campaigns import (  # noqa: F401  (campaigns)
+    METRIC_LABELS,
+    Campaign,
+    CampaignAgency,
+    Detention,
+    Goal,
+    Metric,
+    Nationality,
+    OperationPhase,
+    Phase,
+    Report,
+    ReportPart,
+    ReportState,
+)
 from app.models.feeds import FeedEventBlock, FeedKind, FeedSubscription  # noqa: F401  (feeds)
 from app.models.geography import (
     Agreement,

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from app.campaigns import service as campaign_service
 from app.db import SessionDep
 from app.deps import VisibleOperation, require_role
 from app.errors import is_htmx
@@ -74,6 +75,7 @@ def operation_page(
     ctx = queries.detail(session, user=user, operation=operation)
     ctx["actions"] = perm.allowed_actions(session, user, operation)
     ctx["decide_for"] = perm.may_decide_for(session, user, operation)
+    ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
     return render(request, "operations/detail.html", ctx)
 
 
