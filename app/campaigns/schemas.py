@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.models import TLP, Metric
 
@@ -38,11 +45,14 @@ class PhaseIn(BaseModel):
             raise ValueError("give the phase a name")
         return value.strip()
 
-    @model_validator(mode="after")
-    def _ordered(self) -> PhaseIn:
-        if self.ends_on < self.starts_on:
+    @field_validator("ends_on")
+    @classmethod
+    def _ordered(cls, value: date, info: ValidationInfo) -> date:
+        # A field check (not a model check) so it shows even when a goal is wrong too.
+        starts = info.data.get("starts_on")
+        if starts is not None and value < starts:
             raise ValueError("the phase ends before it starts")
-        return self
+        return value
 
 
 class CampaignIn(BaseModel):
