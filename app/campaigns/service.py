@@ -173,6 +173,7 @@ def update_campaign(
     if actor.role != Role.admin and actor.agency_id not in data.agencies:
         raise InvalidInput({"agencies": "your own agency must stay in the campaign"})
     assert campaign.id is not None
+    _check_removed_phases(session, campaign.id, data)
     result = session.execute(
         update(Campaign).where(col(Campaign.id) == campaign.id, col(Campaign.version) == version)
         .values(version=version + 1, updated_at=utcnow(), name=data.name,
@@ -218,13 +219,21 @@ def _save_parts(session: Session, campaign_id: int, data: CampaignIn) -> None:
             for g in given.goals)
     for phase_id, phase in existing.items():
         if phase_id not in kept:
-            used = session.exec(select(OperationPhase).where(
-                OperationPhase.phase_id == phase_id)).first()
-            if used is not None:
-                raise InvalidInput({"phases": f"phase {phase.name!r} has operations; move them "
-                                              "to another phase before removing it"})
             session.delete(phase)
     session.flush()
+
+
+def _check_removed_phases(session: Session, campaign_id: int, data: CampaignIn) -> None:
+    """A phase that holds operations cannot be dropped (checked before anything is written)."""
+    given = {p.id for p in data.phases if p.id is not None}
+    for phase in phases_of(session, campaign_id):
+        if phase.id in given:
+            continue
+        used = session.exec(select(OperationPhase).where(
+            OperationPhase.phase_id == phase.id)).first()
+        if used is not None:
+            raise InvalidInput({"phases": f"phase {phase.name!r} has operations; move them "
+                                          "to another phase before removing it"})
 
 
 def _audit(session: Session, actor: User | None, action: str, campaign_id: int,

@@ -93,7 +93,6 @@ def create(request: Request, session: SessionDep, user: CampaignUser, form: Post
         data = service.validate(session, data=forms.campaign_input(doc))
         campaign = service.create(session, data=data, actor=user)
     except service.InvalidInput as exc:
-        session.rollback()
         return _form_page(request, session, doc, errors=exc.errors, status=422)
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}", flash="Campaign saved.")
@@ -128,11 +127,9 @@ def save(request: Request, session: SessionDep, user: CampaignUser, campaign: Vi
         service.update_campaign(session, campaign=campaign, data=data, version=version or 0,
                                 actor=user)
     except service.InvalidInput as exc:
-        session.rollback()
         return _form_page(request, session, doc, campaign=campaign, version=version,
                           errors=exc.errors, status=422)
     except Conflict as exc:
-        session.rollback()
         return _form_page(request, session, doc, campaign=campaign, version=version,
                           conflict=exc.message, status=409)
     session.commit()
@@ -258,11 +255,9 @@ def report_save(request: Request, session: SessionDep, user: CampaignUser,
         data = reports.validate(session, operation=operation, data=doc)
         reports.save(session, operation=operation, data=data, version=version, actor=user)
     except service.InvalidInput as exc:
-        session.rollback()
         return _report_page(request, session, user, operation, doc=doc, version=version,
                             errors=exc.errors, status=422)
     except Conflict as exc:
-        session.rollback()
         return _report_page(request, session, user, operation, doc=doc, version=version,
                             conflict=exc.message, status=409)
     session.commit()
