@@ -30,6 +30,7 @@ ROUTERS = [
     "app.planning.api:router",
     "app.campaigns.views:router",
     "app.campaigns.api:router",
+    "app.campaigns.intel_views:router",
     "app.docs_views:router",
     "app.health:router",
 ]

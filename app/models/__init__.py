@@ -7,13 +7,19 @@ from app.models.campaigns import (  # noqa: F401  (campaigns)
     CampaignAgency,
     Detention,
     Goal,
+    IntelNote,
     Metric,
     Nationality,
+    NoteRelease,
+    NoteTLP,
     OperationPhase,
     Phase,
+    ReleaseState,
     Report,
     ReportPart,
     ReportState,
+    Target,
+    TargetKind,
 )
 from app.models.feeds import FeedEventBlock, FeedKind, FeedSubscription  # noqa: F401  (feeds)
 from app.models.geography import (

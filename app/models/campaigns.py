@@ -178,3 +178,82 @@ class Detention(SQLModel, table=True):
     part_id: int = Field(sa_column=_fk("after_action_parts.id", type_=sa.Integer()))
     nationality_code: str = Field(foreign_key="nationalities.code", max_length=3)
     count: int
+
+
+# --- intelligence notes -------------------------------------------------------------------
+
+
+class NoteTLP(StrEnum):
+    """TLP 2.0 labels (notes carry AMBER+STRICT too, unlike operations)."""
+
+    RED = "RED"
+    AMBER_STRICT = "AMBER+STRICT"
+    AMBER = "AMBER"
+    GREEN = "GREEN"
+    CLEAR = "CLEAR"
+
+
+class TargetKind(StrEnum):
+    compound = "compound"
+    network = "network"
+
+
+class ReleaseState(StrEnum):
+    requested = "requested"
+    approved = "approved"
+    withdrawn = "withdrawn"
+
+
+class Target(SQLModel, table=True):
+    """A compound or a network, with where it is, that notes can be attached to."""
+
+    __tablename__ = "intel_targets"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    kind: TargetKind = Field(sa_type=enum_type(TargetKind, "target_kind"))
+    region_id: str = Field(foreign_key="regions.id", max_length=32, index=True)
+    location: str = Field(default="", max_length=300)
+    created_by_agency_id: str = Field(foreign_key="agencies.id", max_length=32)
+
+
+class IntelNote(SQLModel, table=True):
+    """An intelligence note, graded with the Admiralty code, under originator control."""
+
+    __tablename__ = "intel_notes"
+    __table_args__ = (
+        sa.CheckConstraint("reliability IN ('A','B','C','D','E','F')", name="reliability"),
+        sa.CheckConstraint("credibility BETWEEN 1 AND 6", name="credibility"),
+        sa.CheckConstraint(
+            "(CASE WHEN campaign_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN operation_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN target_id IS NULL THEN 0 ELSE 1 END) = 1", name="one_subject"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    text: str = Field(max_length=20000)
+    tlp: NoteTLP = Field(sa_type=enum_type(NoteTLP, "note_tlp"))
+    originator_agency_id: str = Field(foreign_key="agencies.id", max_length=32, index=True)
+    reliability: str = Field(max_length=1)
+    credibility: int
+    campaign_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=True))
+    operation_id: str | None = Field(default=None, sa_column=sa.Column(
+        sa.String(32), sa.ForeignKey("operations.id", ondelete="CASCADE"), nullable=True))
+    target_id: int | None = Field(default=None, sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("intel_targets.id", ondelete="CASCADE"), nullable=True))
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NoteRelease(SQLModel, table=True):
+    """A note released (or asked to be released) to one more agency."""
+
+    __tablename__ = "intel_releases"
+    __table_args__ = (sa.UniqueConstraint("note_id", "agency_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    note_id: int = Field(sa_column=_fk("intel_notes.id", type_=sa.Integer()))
+    agency_id: str = Field(foreign_key="agencies.id", max_length=32, index=True)
+    state: ReleaseState = Field(sa_type=enum_type(ReleaseState, "release_state"))
+    requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
