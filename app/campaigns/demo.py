@@ -1,5 +1,6 @@
-"""The demo campaign: two phases with goals, the board's operations in phase 1, and
-after-action reports of its finished operations (most confirmed, one waiting)."""
+"""The demo campaign: two phases with goals, the board's operations in phase 1,
+after-action reports of its finished operations (most confirmed, one waiting), and
+intelligence notes with releases."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.campaigns import reports, service
+from app.campaigns import intel, reports, service
 from app.campaigns.schemas import CampaignIn
-from app.models import Agency, Operation, Role, User
+from app.models import Agency, NoteTLP, Operation, Region, Role, User
 from app.operations import permissions as perm
 
 NAME = "Mekong Shield"
@@ -83,4 +84,27 @@ def seed_campaign(session: Session, *, now: datetime, rng: random.Random) -> Non
             session.refresh(report)
             reports.confirm(session, operation=op, country=country, version=report.version,
                             actor=host)
+    _seed_notes(session, campaign_id=campaign.id or 0, finished=finished)
     session.flush()
+
+
+def _seed_notes(session: Session, *, campaign_id: int, finished: list[Operation]) -> None:
+    """Two notes: one on a target released to a neighbour, one on the campaign, and a
+    pending release request, so the sharing workflow shows at once."""
+    th, mm = _liaison(session, "TH-RTP"), _liaison(session, "MM-MPF")
+    if th is None or mm is None:
+        return
+    target = intel.create_target(session, data={
+        "name": "KK Park", "kind": "compound", "region_id": "MM-MYW"
+        if session.get(Region, "MM-MYW") else "MM-TAC", "location": "Moei river bank"},
+        actor=th)
+    note = intel.create(session, actor=th, data=intel.NoteIn(
+        title="Paymaster of the river compound", tlp=NoteTLP.AMBER, reliability="B",
+        credibility=2, subject=f"target:{target.id}",
+        text="Cash for the guards crosses by boat on Friday nights."))
+    intel.release(session, note=note, agency_id="MM-MPF", actor=th)
+    intel.release(session, note=note, agency_id="LA-MPS", actor=mm)  # a request to approve
+    intel.create(session, actor=mm, data=intel.NoteIn(
+        title="Lookouts on the approach roads", tlp=NoteTLP.AMBER_STRICT, reliability="C",
+        credibility=3, subject=f"campaign:{campaign_id}",
+        text="Compounds pay villagers to report police vehicles."))
