@@ -32,6 +32,7 @@ from app.models import (
     AuditEvent,
     Campaign,
     IntelNote,
+    NoteAttachment,
     NoteRelease,
     NoteTLP,
     Operation,
@@ -226,3 +227,63 @@ def _audit(session: Session, actor: User, action: str, note: IntelNote, **detail
     session.add(AuditEvent(actor_id=actor.id, action=action, object_type="note",
                            object_id=str(note.id), details=details))
     session.flush()
+
+
+# --- attachments ------------------------------------------------------------------------
+
+MAX_ATTACHMENT_BYTES = 2 * 1024 * 1024
+# The type is decided from the bytes, never from what the browser claims.
+ALLOWED_TYPES = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+TEXT_SUFFIXES = {".txt": "text/plain", ".csv": "text/csv"}
+
+
+def _file_error(message: str) -> service.InvalidInput:
+    return service.InvalidInput({"file": message}, f"The file cannot be attached: {message}")
+
+
+def sniff(filename: str, data: bytes) -> str:
+    """The allowed type of these bytes, or InvalidInput naming what is wrong."""
+    for content_type, magics in ALLOWED_TYPES.items():
+        if data.startswith(magics):
+            return content_type
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix in TEXT_SUFFIXES:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise _file_error("a .txt or .csv file must be UTF-8 text") from None
+        return TEXT_SUFFIXES[suffix]
+    raise _file_error("only PDF, PNG, JPEG, plain text and CSV files can be attached")
+
+
+def attach(session: Session, *, note: IntelNote, filename: str, data: bytes,
+           actor: User) -> NoteAttachment:
+    """Keep a file with the note (originator only; size and type checked)."""
+    if not is_originator(actor, note):
+        raise Forbidden("Only the originator agency attaches files to its notes")
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    if not name:
+        raise _file_error("choose a file")
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise _file_error(f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB")
+    if not data:
+        raise _file_error("the file is empty")
+    row = NoteAttachment(note_id=note.id or 0, filename=name, content_type=sniff(name, data),
+                         size=len(data), data=data, uploaded_by_id=actor.id)
+    session.add(row)
+    session.flush()
+    _audit(session, actor, "attach", note, filename=name, size=len(data))
+    return row
+
+
+def attachments_of(session: Session, note_id: int) -> list[tuple[int, str, str, int]]:
+    """(id, filename, type, size) of a note's files, without their bytes."""
+    rows = session.exec(select(NoteAttachment.id, NoteAttachment.filename,
+                               NoteAttachment.content_type, NoteAttachment.size)
+                        .where(NoteAttachment.note_id == note_id)
+                        .order_by(col(NoteAttachment.id))).all()
+    return [(int(i or 0), f, t, s) for i, f, t, s in rows]

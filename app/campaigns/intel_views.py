@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Body, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from app.campaigns import intel, service
 from app.db import SessionDep
 from app.deps import require_role
-from app.errors import Forbidden
-from app.models import Agency, IntelNote, NoteTLP, Region, Target, TargetKind, User
+from app.errors import Forbidden, NotFound
+from app.models import Agency, IntelNote, NoteAttachment, NoteTLP, Region, Target, TargetKind, User
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["intelligence"])
@@ -107,6 +108,8 @@ def note_page(request: Request, session: SessionDep, user: NoteUser,
     session.commit()
     ctx = {"note": note, "subject": _subject(session, note),
            "releases": intel.releases_of(session, note.id or 0),
+           "attachments": intel.attachments_of(session, note.id or 0),
+           "max_mib": intel.MAX_ATTACHMENT_BYTES // (1024 * 1024),
            "originator": intel.is_originator(user, note),
            "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()}
     return render(request, "campaigns/intel_note.html", ctx)
@@ -134,6 +137,34 @@ def decide_release(request: Request, session: SessionDep, user: NoteUser, note: 
     session.commit()
     return redirect(request, f"/intel/{note.id}", flash=f"Release to {row.agency_id}: {step}d"
                     if step == "approve" else f"Release to {row.agency_id} withdrawn.")
+
+
+@router.post("/intel/{note_id}/attachments")
+def upload(request: Request, session: SessionDep, user: NoteUser, note: VisibleNote,
+           form: Posted) -> Response:
+    """Attach a file (originator; size limit and type allow-list)."""
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise service.InvalidInput({"file": "choose a file"}, "Choose a file to attach")
+    # One byte over the limit is enough to refuse; never read a huge upload whole.
+    data = upload.file.read(intel.MAX_ATTACHMENT_BYTES + 1)
+    intel.attach(session, note=note, filename=upload.filename or "", data=data, actor=user)
+    session.commit()
+    return redirect(request, f"/intel/{note.id}", flash="File attached.")
+
+
+@router.get("/intel/{note_id}/attachments/{attachment_id}")
+def download(session: SessionDep, user: NoteUser, note: VisibleNote,
+             attachment_id: int) -> Response:
+    """The file as a download, never rendered inline (the read is audited)."""
+    row = session.get(NoteAttachment, attachment_id)
+    if row is None or row.note_id != note.id:
+        raise NotFound("No such attachment")
+    intel.record_read(session, user=user, note=note, via=f"attachment {row.id}")
+    session.commit()
+    return Response(row.data, media_type=row.content_type, headers={
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(row.filename)}",
+        "Content-Security-Policy": "default-src 'none'; sandbox"})
 
 
 # --- API --------------------------------------------------------------------------------

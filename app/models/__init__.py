@@ -10,6 +10,7 @@ from app.models.campaigns import (  # noqa: F401  (campaigns)
     IntelNote,
     Metric,
     Nationality,
+    NoteAttachment,
     NoteRelease,
     NoteTLP,
     OperationPhase,

@@ -257,3 +257,17 @@ class NoteRelease(SQLModel, table=True):
     requested_by_id: int | None = Field(default=None, foreign_key="users.id")
     decided_by_id: int | None = Field(default=None, foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class NoteAttachment(SQLModel, table=True):
+    """A file attached to a note, kept in the database (bytes checked against an allow-list)."""
+
+    __tablename__ = "intel_attachments"
+    id: int | None = Field(default=None, primary_key=True)
+    note_id: int = Field(sa_column=_fk("intel_notes.id", type_=sa.Integer()))
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=64)
+    size: int
+    data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
+    uploaded_by_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

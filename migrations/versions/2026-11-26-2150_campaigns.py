@@ -221,6 +221,21 @@ def upgrade() -> None:
     with op.batch_alter_table('intel_releases', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_intel_releases_agency_id'), ['agency_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_intel_releases_note_id'), ['note_id'], unique=False)
+    op.create_table('intel_attachments',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('note_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('content_type', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('data', sa.LargeBinary(), nullable=False),
+    sa.Column('uploaded_by_id', sa.Integer(), nullable=True),
+    sa.Column('at', app.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['note_id'], ['intel_notes.id'], name=op.f('fk_intel_attachments_note_id_intel_notes'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['uploaded_by_id'], ['users.id'], name=op.f('fk_intel_attachments_uploaded_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_intel_attachments'))
+    )
+    with op.batch_alter_table('intel_attachments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_intel_attachments_note_id'), ['note_id'], unique=False)
 
     # The managed list starts with the nationalities met in the region's compounds;
     # administrators add more.
@@ -230,6 +245,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('intel_attachments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_intel_attachments_note_id'))
+
+    op.drop_table('intel_attachments')
     with op.batch_alter_table('intel_releases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_intel_releases_note_id'))
         batch_op.drop_index(batch_op.f('ix_intel_releases_agency_id'))

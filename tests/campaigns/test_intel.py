@@ -140,3 +140,36 @@ def test_note_form_keeps_input_on_errors(client: Any, login: Any, story: Story) 
                   follow_redirects=False)
     assert good.status_code == 303
     assert "Night crossings" in a.get(good.headers["location"]).text
+
+
+def test_attachments_size_type_download_and_audit(
+    client: Any, login: Any, session: Session, story: Story
+) -> None:
+    note = _note(session, story)
+    a = _client(client, login, story, "A", Role.liaison)
+    url = f"/intel/{note.id}/attachments"
+    html = a.post(url, files={"file": ("evil.html", b"<script>alert(1)</script>",
+                                       "text/html")})
+    assert html.status_code == 422 and "only PDF, PNG, JPEG" in html.text
+    big = a.post(url, files={"file": ("big.pdf", b"%PDF-" + b"0" * intel.MAX_ATTACHMENT_BYTES,
+                                      "application/pdf")})
+    assert big.status_code == 422 and "larger than 2 MiB" in big.text
+    # A PDF claimed as HTML is stored as a PDF: the bytes decide.
+    ok = a.post(url, files={"file": ("ledger.pdf", b"%PDF-1.7 ledger", "text/html")},
+                follow_redirects=False)
+    assert ok.status_code == 303
+    (att_id, name, ctype, size), = intel.attachments_of(session, note.id or 0)
+    assert (name, ctype, size) == ("ledger.pdf", "application/pdf", 15)
+    got = a.get(f"{url}/{att_id}")
+    assert got.status_code == 200 and got.content == b"%PDF-1.7 ledger"
+    assert got.headers["content-disposition"].startswith("attachment;")
+    assert got.headers["content-type"] == "application/pdf"
+    # Laos holds no release: the file is as hidden as the note; then released, not originator.
+    b = _client(client, login, story, "B", Role.liaison)
+    assert b.get(f"{url}/{att_id}").status_code == 404
+    intel.release(session, note=note, agency_id="LA-MPS", actor=story.users[("A", Role.liaison)])
+    assert b.get(f"{url}/{att_id}").status_code == 200
+    assert b.post(url, files={"file": ("x.txt", b"hello", "text/plain")}).status_code == 403
+    vias = [e.details["via"] for e in session.exec(select(AuditEvent).where(
+        AuditEvent.object_type == "note", AuditEvent.action == "read"))]
+    assert vias.count(f"attachment {att_id}") == 2
