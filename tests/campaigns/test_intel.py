@@ -173,3 +173,18 @@ def test_attachments_size_type_download_and_audit(
     vias = [e.details["via"] for e in session.exec(select(AuditEvent).where(
         AuditEvent.object_type == "note", AuditEvent.action == "read"))]
     assert vias.count(f"attachment {att_id}") == 2
+
+
+def test_target_form_adds_a_target_or_marks_the_field(
+    client: Any, login: Any, session: Session, story: Story
+) -> None:
+    a = _client(client, login, story, "A", Role.liaison)
+    page = a.get("/intel/new").text
+    assert 'name="name" id="f-target-name"' in page and 'name="region_id"' in page
+    bad = a.post("/intel/targets", data={"name": "", "kind": "compound", "region_id": "TH-MSI"})
+    assert bad.status_code == 422 and 'aria-describedby="err-target-name"' in bad.text
+    good = a.post("/intel/targets", data={"name": "River compound", "kind": "compound",
+                                          "region_id": "TH-MSI", "location": "North bank"},
+                  follow_redirects=False)
+    assert good.status_code == 303
+    assert "Target: River compound (compound, TH-MSI)" in a.get("/intel/new").text

@@ -103,3 +103,40 @@ def test_campaign_report_and_dashboard(new_page: Any, live_server: LiveServer) -
     login(outsider, "mm-liaison")
     # (Through the context's request API: a 404 page load counts as a browser error.)
     assert outsider.request.get(f"/campaigns/{campaign_id}").status == 404
+
+
+def test_note_shared_and_withdrawn(new_page: Any, live_server: LiveServer) -> None:
+    thai = new_page()
+    login(thai, "th-liaison")
+    thai.goto("/intel/new")
+    thai.locator("#f-target-name").fill("River compound")
+    thai.locator("#f-target-kind").select_option("compound")
+    thai.locator("#f-target-region_id").select_option("TH-MSI")
+    thai.locator("#f-target-location").fill("North bank")
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Add target").click()
+    thai.get_by_label("Title").fill("Boats at dusk")
+    thai.get_by_label("About").select_option(label="Target: River compound (compound, TH-MSI)")
+    thai.get_by_label("TLP label").select_option("AMBER+STRICT")
+    thai.get_by_label("Source reliability (A reliable … F cannot be judged)").select_option("B")
+    thai.get_by_label("Information credibility (1 confirmed … 6 cannot be judged)").select_option(
+        "2")
+    thai.get_by_label("Text").fill("Two boats leave the north bank at dusk.")
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Save note").click()
+    thai.wait_for_url(re.compile(r"/intel/\d+$"))
+    note_url = thai.url.split(live_server.url, 1)[1]
+    vietnam = new_page()
+    login(vietnam, "vn-liaison")
+    assert vietnam.request.get(note_url).status == 404  # not released: not there at all
+    thai.get_by_label("Release to").select_option("VN-MPS")
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Release", exact=True).click()
+    vietnam.goto(note_url)
+    assert "Two boats leave the north bank" in vietnam.content()
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Withdraw VN-MPS").click()
+    # Withdrawn: the very next request of Vietnam's officer no longer finds it.
+    assert vietnam.request.get(note_url).status == 404
+    vietnam.goto("/intel")
+    assert "Boats at dusk" not in vietnam.content()
