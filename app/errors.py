@@ -46,6 +46,16 @@ class LoginRequired(AppError):
         super().__init__("Please sign in", 401)
 
 
+class EnrolmentRequired(AppError):
+    """Signed in, but the role needs a second factor that is not set up yet."""
+
+    def __init__(self) -> None:
+        super().__init__("Set up two-step sign-in (TOTP) first, at /account/totp", 403)
+
+
+ENROLMENT_PATH = "/account/totp"
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -87,7 +97,27 @@ def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if isinstance(exc, LoginRequired) and not is_api(request):
         return _login_redirect(request)
+    if isinstance(exc, EnrolmentRequired) and not is_api(request):
+        if is_htmx(request):
+            return Response(status_code=403, headers={"HX-Redirect": ENROLMENT_PATH})
+        return RedirectResponse(ENROLMENT_PATH, status_code=303)
+    if exc.status in REFUSALS and not isinstance(exc, EnrolmentRequired):
+        _record_refusal(request, exc.status, exc.message)
     return render_error(request, exc.message, exc.status, exc.details)
+
+
+# Refused requests go on the audit trail: 403 (role, CSRF), 404 (hidden or missing object).
+REFUSALS = (403, 404)
+
+
+def _record_refusal(request: Request, status: int, message: str) -> None:
+    from app.audit import record_refusal  # late import: audit imports the models
+
+    try:
+        record_refusal(request, status=status, reason=message)
+    except Exception:
+        # The refusal still reaches the caller; a busy database must not turn it into a 500.
+        log.exception("recording a refused %s %s failed", request.method, request.url.path)
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
@@ -105,12 +135,26 @@ def _validation_error(request: Request, exc: Exception) -> Response:
         {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
         for err in exc.errors()
     ]
-    return render_error(request, "The request is not valid", 422, problems)
+    # The message itself names what to fix ("body.version is required"), not only the list.
+    named = [
+        f"{problem['path']} is required" if err.get("type") == "missing"
+        else f"{problem['path']}: {problem['message']}"
+        for problem, err in zip(problems, exc.errors(), strict=True)
+    ]
+    return render_error(request, "The request is not valid: " + "; ".join(named[:5]), 422,
+                        problems)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return render_error(request, "Something went wrong on our side", 500)
+    response = render_error(request, "Something went wrong on our side", 500)
+    # This handler runs in Starlette's outermost middleware, outside SecurityHeaders.
+    from app.headers import security_headers
+
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

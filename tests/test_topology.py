@@ -30,6 +30,7 @@ from app.db import MIGRATION_LOCK_KEY, make_engine
 from app.health import migration_heads
 from app.models import RunStatus, SolverRun
 from app.planning import worker
+from app.planning.queue import defer_solve
 
 
 def _pg_url() -> str:
@@ -205,6 +206,9 @@ def test_two_web_processes_and_two_workers_share_one_postgresql(
                 for _ in range(4)
             ]
             db.add_all(runs)
+            db.flush()
+            for run in runs:
+                defer_solve(db, int(run.id or 0))  # as start_run does: one job per run
             db.commit()
             ids = [run.id for run in runs]
 

@@ -11,7 +11,7 @@ from app.db import SessionDep
 from app.deps import require_role
 from app.models import Campaign, Role, User
 
-CAMPAIGN_ROLES = (Role.admin, Role.planner, Role.liaison)
+CAMPAIGN_ROLES = (Role.admin, Role.coordinator, Role.planner, Role.liaison)
 CampaignUser = Annotated[User, Depends(require_role(*CAMPAIGN_ROLES))]
 
 

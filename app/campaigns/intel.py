@@ -24,12 +24,12 @@ from sqlalchemy import exists, false, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app import audit as trail
 from app.access import visible_operations_query
 from app.campaigns import service
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import (
     Agency,
-    AuditEvent,
     Campaign,
     IntelNote,
     NoteAttachment,
@@ -111,9 +111,8 @@ def search(session: Session, *, user: User, q: str | None) -> list[IntelNote]:
 
 def record_read(session: Session, *, user: User, note: IntelNote, via: str) -> None:
     """Who read what, when: one audit event per read of the note's text."""
-    session.add(AuditEvent(actor_id=user.id, action="read", object_type="note",
-                           object_id=str(note.id), details={"via": via}))
-    session.flush()
+    trail.record(session, actor=user, action="read", object_type="note", object_id=note.id,
+                 details={"via": via})
 
 
 def subject_choices(session: Session, user: User) -> list[tuple[str, str]]:
@@ -224,9 +223,8 @@ def create_target(session: Session, *, data: dict[str, Any], actor: User) -> Tar
 
 
 def _audit(session: Session, actor: User, action: str, note: IntelNote, **details: Any) -> None:
-    session.add(AuditEvent(actor_id=actor.id, action=action, object_type="note",
-                           object_id=str(note.id), details=details))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="note", object_id=note.id,
+                 details=details)
 
 
 # --- attachments ------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.campaigns.schemas import PartIn, ReportIn
 from app.campaigns.service import InvalidInput, pydantic_errors
 from app.errors import Conflict, Forbidden
@@ -246,9 +247,8 @@ def _conflict_message(session: Session, operation_id: str) -> str:
 def _audit(session: Session, actor: User, action: str, operation_id: str,
            **details: Any) -> None:
     clean = {k: v for k, v in details.items() if v is not None}
-    session.add(AuditEvent(actor_id=actor.id, action=action, object_type="report",
-                           object_id=operation_id, details=clean))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="report",
+                 object_id=operation_id, details=clean)
 
 
 

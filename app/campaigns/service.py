@@ -21,6 +21,8 @@ from sqlalchemy import exists, false, update
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app import audit as trail
+from app.access import WHOLE_BOARD
 from app.campaigns.schemas import CampaignIn
 from app.errors import AppError, Conflict, Forbidden, NotFound
 from app.models import (
@@ -66,7 +68,7 @@ def pydantic_errors(exc: ValidationError) -> dict[str, str]:
 def visible_campaigns_query(user: User) -> SelectOfScalar[Campaign]:
     """Campaigns this user may know of: their agency takes part (admins: all)."""
     query = select(Campaign)
-    if user.role == Role.admin:
+    if user.role in WHOLE_BOARD:  # administrators and the joint coordination centre
         return query
     if user.agency_id is None or user.role not in (Role.planner, Role.liaison):
         return query.where(false())
@@ -238,9 +240,8 @@ def _check_removed_phases(session: Session, campaign_id: int, data: CampaignIn) 
 
 def _audit(session: Session, actor: User | None, action: str, campaign_id: int,
            **details: Any) -> None:
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action,
-                           object_type="campaign", object_id=str(campaign_id), details=details))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="campaign",
+                 object_id=campaign_id, details=details)
 
 
 def _conflict_message(session: Session, campaign_id: int) -> str:
@@ -310,7 +311,5 @@ def assign_phase(session: Session, *, operation: Operation, phase_id: int | None
         session.flush()
     if phase_id is not None:
         session.add(OperationPhase(operation_id=operation.id, phase_id=phase_id))
-    session.add(AuditEvent(actor_id=actor.id, action="set_phase", object_type="operation",
-                           object_id=operation.id,
-                           details={"phase_from": before, "phase_to": phase_id}))
-    session.flush()
+    trail.record(session, actor=actor, action="set_phase", object_type="operation",
+                 object_id=operation.id, details={"phase_from": before, "phase_to": phase_id})

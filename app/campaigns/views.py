@@ -34,7 +34,7 @@ from app.operations import permissions as perm
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["campaigns"])
-register_nav("Campaigns", "/campaigns", {"admin", "planner", "liaison"}, order=25)
+register_nav("Campaigns", "/campaigns", {"admin", "coordinator", "planner", "liaison"}, order=25)
 
 
 async def _form(request: Request) -> FormData:

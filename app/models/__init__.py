@@ -22,7 +22,13 @@ from app.models.campaigns import (  # noqa: F401  (campaigns)
     Target,
     TargetKind,
 )
-from app.models.feeds import FeedEventBlock, FeedKind, FeedSubscription  # noqa: F401  (feeds)
+from app.models.feeds import (  # noqa: F401  (feeds)
+    FeedEventBlock,
+    FeedKind,
+    FeedPoll,
+    FeedPollDay,
+    FeedSubscription,
+)
 from app.models.geography import (
     Agreement,
     Country,
@@ -61,7 +67,9 @@ from app.models.people import (
     AgencyPublic,
     AgencyUpdate,
     FeedToken,
+    RecoveryCode,
     Role,
+    SignInCounter,
     Unit,
     UnitCreate,
     UnitPublic,
@@ -81,14 +89,17 @@ from app.models.planning import (
     Tasking,
     TaskingStatus,
 )
+from app.models.requests import IdempotentRequest
 
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
     "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
-    "Decision", "FeedToken", "Operation", "OperationCreate", "OperationPublic",
+    "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest", "Operation",
+    "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
-    "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role", "RunStatus", "Site",
+    "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",
+    "RunStatus", "SignInCounter", "Site",
     "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingStatus", "UTCDateTime", "Unit",
     "UnitCreate", "UnitPublic", "UnitUpdate", "User", "UserCreate", "UserPublic",
     "UserSession", "UserUpdate", "utcnow",

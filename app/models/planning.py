@@ -2,9 +2,11 @@
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import DDL, event
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, enum_type, utcnow
@@ -69,6 +71,12 @@ class Plan(SQLModel, table=True):
     """A jointops-plan/1 document kept for review and, once published, for the record."""
 
     __tablename__ = "plans"
+    # One published plan at a time, whatever a publisher does (two interleaved publishes
+    # once left two).
+    __table_args__ = (
+        sa.Index("uq_plans_published", "is_published", unique=True,
+                 sqlite_where=sa.text("is_published"), postgresql_where=sa.text("is_published")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     document: dict[str, Any] = Field(sa_type=sa.JSON)
     solver_run_id: int | None = Field(default=None, foreign_key="solver_runs.id", index=True)
@@ -114,6 +122,36 @@ class Tasking(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+# No unit in two active orders whose trips (depart to return, half-open) overlap. The
+# schema enforces it, not only the solver's validator: an interleaved publish once left
+# units double-booked. PostgreSQL: an exclusion constraint (btree_gist for the unit's
+# equality in a GiST index); SQLite: triggers that refuse the row.
+UNIT_BUSY = "ex_taskings_unit_busy"
+UNIT_BUSY_MESSAGE = "a unit cannot be in two active orders that overlap in time"
+POSTGRESQL_UNIT_BUSY = (
+    "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public",
+    f"ALTER TABLE taskings ADD CONSTRAINT {UNIT_BUSY} EXCLUDE USING gist "
+    "(unit_id WITH =, tstzrange(depart, return_at, '[)') WITH &&) WHERE (status = 'active')",
+)
+_OVERLAP = (
+    "NEW.status = 'active' AND EXISTS (SELECT 1 FROM taskings t WHERE t.unit_id = NEW.unit_id"
+    " AND t.status = 'active' AND t.id IS NOT NEW.id AND t.depart < NEW.return_at"
+    " AND NEW.depart < t.return_at)"
+)
+SQLITE_UNIT_BUSY = tuple(
+    f"CREATE TRIGGER {UNIT_BUSY}_{when} BEFORE {what} ON taskings WHEN {_OVERLAP} "
+    f"BEGIN SELECT RAISE(ABORT, '{UNIT_BUSY}: {UNIT_BUSY_MESSAGE}'); END"
+    for when, what in (("insert", "INSERT"),
+                       ("update", "UPDATE OF unit_id, depart, return_at, status"))
+)
+for _statement in POSTGRESQL_UNIT_BUSY:
+    event.listen(Tasking.__table__, "after_create",  # type: ignore[attr-defined]
+                 DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_UNIT_BUSY:
+    event.listen(Tasking.__table__, "after_create",  # type: ignore[attr-defined]
+                 DDL(_statement).execute_if(dialect="sqlite"))
+
+
 class AuditEvent(SQLModel, table=True):
     """Who did what to which object, and when (append only)."""
 
@@ -125,3 +163,28 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # Where the request came from (refusals, sign-ins), and the hash chain written by
+    # app/audit.py: `row_hash` = SHA-256 of `prev_hash` and this row's content.
+    address: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+
+
+# PostgreSQL dispatches solver runs through procrastinate's job queue (app/planning/
+# queue.py). The migrations create its schema; a database built from the models (tests,
+# tools) gets the same script with the solver_runs table, so it can queue runs too.
+JOB_QUEUE_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "migrations" / "sql" / ("procrastinate-3.10.0.sql")
+)
+
+
+def _create_job_queue(target: sa.Table, connection: sa.Connection, **kw: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar():
+        return
+    # Passed to psycopg as it is, with a (empty) parameter list: a literal % is %%.
+    connection.exec_driver_sql(JOB_QUEUE_SCHEMA.read_text(encoding="utf-8").replace("%", "%%"))
+
+
+event.listen(SolverRun.__table__, "after_create", _create_job_queue)  # type: ignore[attr-defined]

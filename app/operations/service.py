@@ -35,6 +35,8 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import audit as trail
+from app.db import lock_board
 from app.errors import AppError, Conflict, Forbidden
 from app.models import (
     Agency,
@@ -141,6 +143,7 @@ def update_operation(
     _require_state(operation, perm.EDITABLE, "edited")
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
+    lock_board(session)  # publishing must not re-issue the orders this withdraws
     before = OperationState(operation.state)
     after = S.draft if before == S.draft else S.proposed
     fields = data.model_dump(exclude={"sites", "lead_agency_id"})
@@ -181,6 +184,7 @@ def propose(
     if not perm.may_edit_as(actor, operation):
         raise Forbidden("Only the lead agency's liaison officers propose this operation")
     _require_state(operation, {S.draft}, "proposed")
+    lock_board(session)
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
                      decline_reason=None)
     _clear_approvals(session, operation_id=operation.id)
@@ -201,10 +205,14 @@ def decide(
 ) -> Operation:
     """A host country approves or declines (host approval or consent to foreign units)."""
     country = _decision_country(session, actor, operation, country_code, kind)
+    if decision == Decision.approved and actor.id in perm.authors(session, operation):
+        raise Forbidden("Approval must come from another person than the one who created or "
+                        "proposed this operation")
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
                                "Give a reason for declining")
+    lock_board(session)  # an approval changes what publishing may schedule
     # Compare-and-set first: it locks the row, so a concurrent decision waits, then fails.
     _compare_and_set(session, operation=operation, version=version)
     _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
@@ -257,6 +265,7 @@ def abort(
     if not reason.strip():
         raise InvalidOperation({"reason": "give a reason for aborting"},
                                "Give a reason for aborting")
+    lock_board(session)  # publishing must not re-issue the orders this withdraws
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
     withdrawn = _withdraw_orders(session, operation_id=operation.id)
@@ -276,6 +285,7 @@ def advance(
         raise Forbidden("Only planners or the lead agency's liaison officers do this")
     source, target = perm.MOVES[step]
     _require_state(operation, {source}, "marked " + target.value)
+    lock_board(session)
     _compare_and_set(session, operation=operation, version=version, state=target)
     _audit(session, actor=actor, action=step, operation=operation, state_to=target)
     return operation
@@ -342,9 +352,8 @@ def _audit(
     session: Session, *, actor: User | None, action: str, operation: Operation, **details: Any
 ) -> None:
     clean = {k: (v.value if hasattr(v, "value") else v) for k, v in details.items()}
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action,
-                           object_type="operation", object_id=operation.id, details=clean))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="operation",
+                 object_id=operation.id, details=clean)
 
 
 def _clear_approvals(session: Session, *, operation_id: str) -> None:

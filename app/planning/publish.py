@@ -7,16 +7,20 @@ is cancelled, never deleted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
+from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.models import (
-    BoardConfig,
     Operation,
     OperationState,
     Plan,
@@ -25,8 +29,10 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.planning import UNIT_BUSY
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
+from app.planning.visibility import violations_for, visible_ids
 from app.solver.loader import load_plan
 from app.solver.replan import sub_plan
 from app.solver.schema import Assignment, Scenario, ScheduledOperation
@@ -38,21 +44,45 @@ TRACKED = ("site_id", "capability", "start", "end", "depart", "return_at", "cros
 
 
 def tasking_uid(operation_id: str, unit_id: str) -> str:
-    """A stable calendar UID for the tasking of a unit in an operation."""
-    return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
+    """A stable calendar UID for the tasking of a unit in an operation.
+
+    A keyed hash (HMAC-SHA256 with the board's secret key), not a name-based uuid5: the
+    UID reaches calendar clouds even for a TLP:RED "Busy" event, and a uuid5 of
+    `jointops/<operation>/<unit>` could be matched against guessed operation and unit ids.
+    Taskings keep the UID they were issued with, so calendars never see one change.
+    """
+    key = get_settings().secret_key.encode()
+    digest = hmac.new(key, f"jointops/{operation_id}/{unit_id}".encode(), hashlib.sha256)
+    return f"{uuid.UUID(bytes=digest.digest()[:16], version=4)}@jointops"
 
 
 def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
-    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush)."""
-    _lock_board(session)
+    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush).
+
+    Everything is read after the board lock, which abort, edit, decisions and steps take
+    too: no change to an operation can land between this check and these writes.
+    """
+    lock_board(session)
     session.refresh(plan)
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
-    _check_still_valid(scenario, document.operations)
+    ids = visible_ids(session, user=user)
+    if ids is not None and _changed_operations(session, scenario, document.operations) - ids:
+        # A planner acts only on what they may see: the coordinator publishes the others.
+        raise Conflict("This plan changes operations you may not see (their taskings or "
+                       "their place in the plan): only the coordination centre may publish it")
+    _check_still_valid(scenario, document.operations, ids)
     now = utcnow()
-    counts = _write_taskings(session, scenario, document.operations, plan, now)
+    try:
+        counts = _write_taskings(session, scenario, document.operations, plan, now)
+    except IntegrityError as exc:
+        if UNIT_BUSY not in str(exc.orig):
+            raise
+        raise Conflict(
+            "This plan gives a unit an order that overlaps one of its orders still in force "
+            "(of an operation under way); solve again before publishing") from None
     counts.update(_set_states(session, {op.id for op in document.operations}, user))
     previous = published_plan(session)
     if previous is not None:
@@ -70,23 +100,48 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
     return counts
 
 
-def _lock_board(session: Session) -> None:
-    """Serialise publishers on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
-    session.exec(select(BoardConfig).where(BoardConfig.id == 1).with_for_update()).first()
-
-
-def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
-    """Refuse a plan whose operations no longer fit the board as it is now."""
+def _check_still_valid(
+    scenario: Scenario, operations: list[ScheduledOperation], ids: set[str] | None
+) -> None:
+    """Refuse a plan whose operations no longer fit the board as it is now (the problems
+    as the publisher may read them: `ids`, the operations they may see, None: all)."""
     report = validate_plan(scenario, sub_plan(scenario, operations))
     if report.valid:
         return
-    problems = [{"path": v.operation or "", "message": v.message} for v in report.violations]
+    problems = violations_for(
+        ids, [op.id for op in scenario.operations],
+        [{"path": v.operation or "", "message": v.message} for v in report.violations])
     raise AppError(
         "This plan no longer fits the board (operations or resources changed since it was "
         f"solved: {len(problems)} problem(s)); solve again before publishing",
         409,
         details=problems[:20],
     )
+
+
+def _changed_operations(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation]
+) -> set[str]:
+    """The operations whose taskings publishing these scheduled operations would issue,
+    amend or cancel (what _write_taskings would do, without doing it)."""
+    durations = {op.id: op.duration_minutes for op in scenario.operations}
+    planned_ids = list(durations)
+    live = {
+        (t.operation_id, t.unit_id): t
+        for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
+        if t.status == TaskingStatus.active
+    }
+    changed: set[str] = set()
+    kept: set[tuple[str, str]] = set()
+    for scheduled in operations:
+        for a in scheduled.assignments:
+            key = (scheduled.id, a.unit)
+            kept.add(key)
+            tasking, values = live.get(key), _values(scheduled, a, durations[scheduled.id])
+            if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
+                changed.add(scheduled.id)
+    changed.update(op_id for op_id, unit in live if (op_id, unit) not in kept)
+    return changed
 
 
 def _values(scheduled: ScheduledOperation, a: Assignment, duration: int) -> dict[str, Any]:
@@ -108,22 +163,41 @@ def _write_taskings(
         (t.operation_id, t.unit_id): t
         for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
     }
+    planned = {
+        (scheduled.id, a.unit): _values(scheduled, a, durations[scheduled.id])
+        for scheduled in operations for a in scheduled.assignments
+    }
+    dropped = [t for key, t in existing.items()
+               if key not in planned and t.status == TaskingStatus.active]
+    moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]
+    _stand_down(session, [*dropped, *moving])
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
-    seen = set()
-    for scheduled in operations:
-        for a in scheduled.assignments:
-            key = (scheduled.id, a.unit)
-            seen.add(key)
-            values = _values(scheduled, a, durations[scheduled.id])
-            counts[_upsert(session, existing.get(key), key, values, plan, now)] += 1
-    for key, tasking in existing.items():
-        if key not in seen and tasking.status == TaskingStatus.active:
-            tasking.status, tasking.cancelled_at = TaskingStatus.cancelled, now
-            tasking.sequence, tasking.updated_at = tasking.sequence + 1, now
-            session.add(tasking)
-            counts["cancelled"] += 1
+    for key, values in planned.items():
+        counts[_upsert(session, existing.get(key), key, values, plan, now)] += 1
+    for tasking in dropped:
+        tasking.cancelled_at = now
+        tasking.sequence, tasking.updated_at = tasking.sequence + 1, now
+        session.add(tasking)
+        counts["cancelled"] += 1
     session.flush()
     return counts
+
+
+def _same(tasking: Tasking, values: dict[str, Any]) -> bool:
+    return all(getattr(tasking, name) == value for name, value in values.items())
+
+
+def _stand_down(session: Session, taskings: list[Tasking]) -> None:
+    """Orders that move or go stop being active first, in a flush of their own.
+
+    The schema refuses a unit in two overlapping active orders row by row, and halfway
+    through a valid change (two units swapping times) there would be one. Nobody sees
+    this step: it is inside the publish transaction.
+    """
+    for tasking in taskings:
+        tasking.status = TaskingStatus.cancelled
+        session.add(tasking)
+    session.flush()
 
 
 def _upsert(
@@ -136,7 +210,7 @@ def _upsert(
                             plan_id=plan.id, updated_at=now, **values))
         return "issued"
     tasking.plan_id = plan.id
-    if all(getattr(tasking, name) == value for name, value in values.items()):
+    if _same(tasking, values):
         session.add(tasking)
         return "unchanged"
     for name, value in values.items():

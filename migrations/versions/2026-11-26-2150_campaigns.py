@@ -3,7 +3,7 @@
 intelligence notes, targets and releases
 
 Revision ID: campaigns_2150
-Revises: solver_lease_2100
+Revises: feed_polls_2200
 Create Date: 2026-11-26 21:50:00+00:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from alembic import op
 import app.models.base
 
 revision: str = 'campaigns_2150'
-down_revision: str | Sequence[str] | None = 'solver_lease_2100'
+down_revision: str | Sequence[str] | None = 'feed_polls_2200'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
