@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.campaigns import figures, reports, service
 from app.campaigns.schemas import CampaignIn
 from app.errors import Conflict, Forbidden
@@ -132,6 +133,7 @@ def test_report_lifecycle_draft_submitted_confirmed_audited(session: Session, st
         AuditEvent.object_type == "report", AuditEvent.object_id == op.id)
         .order_by(col(AuditEvent.id))).all()
     assert actions == ["create", "submit", "confirm", "confirm"]
+    assert trail.verify(session)[1] == []  # written through the hash-chained trail
 
 
 def test_editing_a_submitted_report_returns_it_to_draft(session: Session, story: Story) -> None:
