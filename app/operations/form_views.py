@@ -9,6 +9,7 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from app.campaigns import service as campaigns
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
@@ -38,6 +39,8 @@ def _choices(session: Session, user: User) -> dict[str, Any]:
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
         if user.role == Role.admin else [],
         "tlps": list(TLP), "capabilities": capabilities,
+        "phase_choices": campaigns.phase_choices(session, lead_agency_id=user.agency_id,
+                                                 user=user),
     }
 
 
@@ -67,7 +70,9 @@ def create(request: Request, session: SessionDep, user: BoardUser, form: Posted)
         return _rows(request, session, user, doc, action, op=None, version=None)
     try:
         data = service.validate(session, data=forms.to_input(doc))
+        phase_id = _phase(session, doc)
         operation = service.create(session, data=data, actor=user)
+        campaigns.assign_phase(session, operation=operation, phase_id=phase_id, actor=user)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, errors=exc.errors, status=422)
     session.commit()
@@ -82,6 +87,8 @@ def edit_page(
     if "edit" not in perm.allowed_actions(session, user, operation):
         raise Forbidden("You may not edit this operation now")
     doc = forms.from_input(service.as_input(operation))
+    found = campaigns.phase_of(session, operation.id)
+    doc["campaign_phase_id"] = str(found[1].id) if found else ""
     return _page(request, session, user, doc, op=operation, version=operation.version)
 
 
@@ -97,8 +104,10 @@ def save(
         return _rows(request, session, user, doc, action, op=operation, version=version)
     try:
         data = service.validate(session, data=forms.to_input(doc))
+        phase_id = _phase(session, doc)
         service.update_operation(session, operation=operation, data=data,
                                  version=version or 0, actor=user)
+        campaigns.assign_phase(session, operation=operation, phase_id=phase_id, actor=user)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, op=operation, version=version,
                      errors=exc.errors, status=422)
@@ -134,7 +143,17 @@ def _read(form: FormData, user: User, *, lead: str | None) -> tuple[dict[str, An
         doc["lead_agency_id"] = lead
     elif user.role != Role.admin:
         doc["lead_agency_id"] = user.agency_id or ""
+    doc["campaign_phase_id"] = str(form.get("campaign_phase_id", ""))
     return doc, str(form.get("row_action", ""))
+
+
+def _phase(session: Session, doc: dict[str, Any]) -> int | None:
+    """The chosen campaign phase, checked against the lead agency's campaigns."""
+    try:
+        return campaigns.parse_phase(session, doc.get("campaign_phase_id"),
+                                     lead_agency_id=doc.get("lead_agency_id") or "")
+    except campaigns.InvalidInput as exc:
+        raise service.InvalidOperation(exc.errors) from None
 
 
 def _int(value: Any) -> int | None:

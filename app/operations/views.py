@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from app.campaigns import service as campaign_service
 from app.db import SessionDep
 from app.deps import VisibleOperation, require_role
 from app.errors import is_htmx
@@ -77,6 +78,7 @@ def operation_page(
     # Approval is a second person's check: the forms are not offered to the authors.
     authored = user.id in perm.authors(session, operation)
     ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
+    ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
     return render(request, "operations/detail.html", ctx)
 
 
