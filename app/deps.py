@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, Forbidden, LoginRequired
 from app.models import Operation, Role, User, UserSession
-from app.web import CSRF_COOKIE
+from app.web import CSRF_COOKIE, Viewer
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -39,7 +39,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         request.state.csrf_token = csrf
         return None
     user, row = found
-    request.state.user = user
+    request.state.user = Viewer.of(user)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
 

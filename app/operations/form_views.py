@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
@@ -47,7 +48,8 @@ def _page(
     conflict: str | None = None, status: int = 200, focus: int | None = None,
 ) -> Response:
     ctx = {"data": doc, "op": op, "version": version, "errors": errors or {},
-           "conflict": conflict, "focus": focus, **_choices(session, user)}
+           "conflict": conflict, "focus": focus, "label": forms.field_label,
+           **_choices(session, user)}
     return render(request, TEMPLATE, ctx, block="sites", status_code=status)
 
 
@@ -70,6 +72,9 @@ def create(request: Request, session: SessionDep, user: BoardUser, form: Posted)
         operation = service.create(session, data=data, actor=user)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, errors=exc.errors, status=422)
+    except IntegrityError as exc:
+        session.rollback()
+        return _page(request, session, user, doc, errors=_refused(exc), status=422)
     session.commit()
     return redirect(request, f"/operations/{operation.id}", flash="Draft saved.")
 
@@ -102,6 +107,10 @@ def save(
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, op=operation, version=version,
                      errors=exc.errors, status=422)
+    except IntegrityError as exc:
+        session.rollback()
+        return _page(request, session, user, doc, op=operation, version=version,
+                     errors=_refused(exc), status=422)
     except Conflict as exc:
         session.rollback()
         return _page(request, session, user, doc, op=operation, version=version,
@@ -135,6 +144,23 @@ def _read(form: FormData, user: User, *, lead: str | None) -> tuple[dict[str, An
     elif user.role != Role.admin:
         doc["lead_agency_id"] = user.agency_id or ""
     return doc, str(form.get("row_action", ""))
+
+
+def _refused(exc: IntegrityError) -> dict[str, str]:
+    """A rule the database enforces that validation missed, as a form-level message.
+
+    Validation should catch every such case by field; this is the safety net that keeps
+    the user's input on the page instead of an error page.
+    """
+    text = str(exc.orig).lower()
+    if "foreign key" in text:
+        reason = ("it names a region, agency or capability the board does not know; "
+                  "check each site's region and the requirements")
+    elif "unique" in text or "duplicate" in text:
+        reason = "something that must be unique is repeated; check the sites and requirements"
+    else:
+        reason = "the database refused it; check the fields below"
+    return {"__all__": f"The operation was not saved: {reason}. Nothing you typed is lost."}
 
 
 def _int(value: Any) -> int | None:

@@ -94,6 +94,21 @@ def to_input(doc: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP label",
+          "earliest_start": "Earliest start", "latest_end": "Latest end",
+          "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
+          "min_personnel": "min. personnel", "region_id": "region"}
+
+
+def field_label(path: str) -> str:
+    """A field path as the words the form shows: `sites.1.region_id` -> `Site 2: region`."""
+    if match := re.match(r"^sites\.(\d+)\.requirements\.(\d+)\.(\w+)$", path):
+        return f"Site {int(match[1]) + 1}, requirement {int(match[2]) + 1}: {match[3]}"
+    if match := re.match(r"^sites\.(\d+)\.(\w+)$", path):
+        return f"Site {int(match[1]) + 1}: {LABELS.get(match[2], match[2])}"
+    return LABELS.get(path, path.replace("_", " ").capitalize())
+
+
 def _naive(value: str) -> bool:
     return not (value.endswith(("Z", "z")) or re.search(r"[+-]\d\d:?\d\d$", value))
 

@@ -88,11 +88,17 @@ def _region_errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
     if not isinstance(sites, list):
         return {}
     known = set(session.exec(select(Region.id)))
-    return {
-        f"sites.{i}.region_id": f"unknown region {site.get('region_id')!r}"
-        for i, site in enumerate(sites)
-        if isinstance(site, dict) and site.get("region_id") and site["region_id"] not in known
-    }
+    errors: dict[str, str] = {}
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict):
+            continue
+        region = site.get("region_id")
+        if isinstance(region, str) and not region.strip():
+            # A row left on "Choose…" would otherwise reach the database as region ''.
+            errors[f"sites.{i}.region_id"] = "choose the region of this site"
+        elif region and region not in known:
+            errors[f"sites.{i}.region_id"] = f"unknown region {region!r}"
+    return errors
 
 
 def as_input(operation: Operation) -> dict[str, Any]:
