@@ -135,6 +135,12 @@ def decide(
     back: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """A host country's decision; from the inbox (htmx) the inbox list comes back."""
+    if decision == Decision.approved and reason.strip():
+        # The approve form has no reason field: an approval carrying one came from a
+        # decline typed into a page of the old layout, where Enter pressed Approve.
+        raise service.InvalidOperation(
+            {"reason": "an approval has no reason; to decline, press Decline"},
+            "Not recorded: this approval carried a reason. To decline, press Decline.")
     service.decide(session, operation=operation, actor=user, decision=decision, kind=kind,
                    country_code=country_code or None, reason=reason, version=version)
     session.commit()

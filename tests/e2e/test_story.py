@@ -102,7 +102,7 @@ def decide_for_own_country(page: Any, operation_id: str, country: str) -> None:
     """Approve host consent and consent to foreign units for `country` on the page."""
     page.goto(f"/operations/{operation_id}")
     for kind in ("host", "foreign_support"):
-        form = page.locator("form.decide").filter(
+        form = page.locator("div.decide").filter(
             has=page.locator(f"input[name=country_code][value={country}]")
         ).filter(has=page.locator(f"input[name=kind][value={kind}]"))
         # Each decision reloads the page: the next form must carry the new version.

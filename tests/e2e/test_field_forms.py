@@ -1,0 +1,116 @@
+"""Issue 11 in real Chromium: a forgotten region keeps the form; Enter never approves.
+
+The operation made here ends as a draft, so the story test's solve (which counts the
+approved operations) does not see it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from .conftest import LiveServer, login
+
+CODE_NAME = "Forgotten Region"
+
+
+def _posts_to(page: Any, fragment: str) -> list[str]:
+    """The POST requests the page sends whose URL contains `fragment` (collected live)."""
+    seen: list[str] = []
+    page.on("request", lambda r: seen.append(r.url)
+            if r.method == "POST" and fragment in r.url else None)
+    return seen
+
+
+def _new_operation_with_a_forgotten_region(page: Any, server: LiveServer) -> None:
+    page.goto("/operations/new")
+    page.get_by_label("Code name").fill(CODE_NAME)
+    start = server.day0 + timedelta(days=5)
+    page.get_by_label("Earliest start (UTC)").fill(start.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Latest end (UTC)").fill(
+        (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Description").fill("Typed with care, line one.")
+    page.locator("#f-sites-0-region_id").select_option("TH-MSI")
+    page.locator("#f-sites-0-requirements-0-capability").fill("tactical")
+    page.get_by_role("button", name="Add site").click()
+    # The second row stays on "Choose…", with an objective and a capability filled in.
+    page.locator("#f-sites-1-objective").fill("Call centre, Tachileik")
+    page.locator("#f-sites-1-requirements-0-capability").fill("k9")
+
+
+def test_a_forgotten_region_is_a_field_message_and_keeps_everything_typed(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    page = new_page()
+    login(page, "th-liaison")
+    _new_operation_with_a_forgotten_region(page, live_server)
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_load_state()
+    # Not an error page: the form again, with the message beside the field.
+    assert page.get_by_role("heading", level=1).inner_text() == "New operation"
+    message = page.locator("#err-sites-1-region_id")
+    assert message.inner_text() == "choose the region of this site"
+    assert page.locator("#f-sites-1-region_id").get_attribute("aria-invalid") == "true"
+    assert page.get_by_label("Code name").input_value() == CODE_NAME
+    assert page.get_by_label("Description").input_value() == "Typed with care, line one."
+    assert page.locator("#f-sites-1-objective").input_value() == "Call centre, Tachileik"
+    assert page.locator("#f-sites-1-requirements-0-capability").input_value() == "k9"
+    # The summary's link leads to the field's message.
+    page.locator("#error-summary").get_by_role("link", name="Site 2: region").click()
+    assert page.url.endswith("#err-sites-1-region_id")
+    # Choosing the region is all it takes to save.
+    page.locator("#f-sites-1-region_id").select_option("MM-TAC")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(r"/operations/OP-[0-9A-F]+$"))
+    assert CODE_NAME in page.get_by_role("heading", level=1).inner_text()
+
+
+def test_enter_in_the_decline_reason_never_approves(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    thai = new_page()
+    login(thai, "th-liaison")
+    _new_operation_with_a_forgotten_region(thai, live_server)
+    thai.locator("#f-sites-1-region_id").select_option("MM-TAC")
+    thai.get_by_role("button", name="Save draft").click()
+    thai.wait_for_url(re.compile(r"/operations/OP-[0-9A-F]+$"))
+    operation_id = thai.url.rsplit("/", 1)[1]
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Propose to host countries").click()
+
+    # On the operation page: Enter in the reason does nothing at all.
+    burmese = new_page()
+    login(burmese, "mm-liaison")
+    burmese.goto(f"/operations/{operation_id}")
+    posts = _posts_to(burmese, "/approvals")
+    reason = burmese.get_by_label("Reason (needed to decline)")
+    reason.fill("Wrong district")
+    reason.press("Enter")
+    burmese.wait_for_timeout(700)
+    assert posts == [], "Enter in the reason field submitted a decision"
+    burmese.reload()
+    row = burmese.locator("section[aria-labelledby=appr] tbody tr", has_text="MM")
+    assert "pending" in row.inner_text() and "approved" not in row.inner_text()
+    # Declining takes the Decline button, and records a decline.
+    burmese.get_by_label("Reason (needed to decline)").fill("Wrong district")
+    with burmese.expect_navigation():
+        burmese.get_by_role("button", name="Decline").click()
+    assert "Declined — MM: Wrong district" in burmese.content()
+    assert "draft" in burmese.get_by_role("heading", level=1).inner_text()
+
+    # The same in the approvals inbox (htmx forms) after a fresh proposal.
+    thai.reload()
+    with thai.expect_navigation():
+        thai.get_by_role("button", name="Propose to host countries").click()
+    burmese.goto("/approvals")
+    item = burmese.locator("article.inbox-item", has_text=CODE_NAME)
+    posts.clear()
+    item.get_by_label("Reason (needed to decline)").fill("Still the wrong district")
+    item.get_by_label("Reason (needed to decline)").press("Enter")
+    burmese.wait_for_timeout(700)
+    assert posts == [], "Enter in the inbox reason field submitted a decision"
+    item.get_by_role("button", name="Decline").click()
+    burmese.get_by_text(f"{CODE_NAME}: declined.").wait_for()
+    burmese.goto(f"/operations/{operation_id}")
+    assert "Declined — MM: Still the wrong district" in burmese.content()
