@@ -8,6 +8,7 @@ is cancelled, never deleted.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
 from app.solver.loader import load_plan
@@ -42,14 +44,22 @@ def tasking_uid(operation_id: str, unit_id: str) -> str:
     return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
 
 
-def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
-    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush)."""
+def publish_plan(
+    session: Session, *, plan: Plan, user: User, confirmed: Collection[str] | None = None
+) -> dict[str, int]:
+    """Publish: upsert taskings, cancel dropped ones, set operation states (one flush).
+
+    `confirmed` names the published operations the user agreed to drop or move; the pages
+    and the API always pass it (see app.planning.guard), internal callers may not.
+    """
     _lock_board(session)
     session.refresh(plan)
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
+    if confirmed is not None:
+        check_confirmed(session, document, confirmed, user=user)
     _check_still_valid(scenario, document.operations)
     now = utcnow()
     counts = _write_taskings(session, scenario, document.operations, plan, now)

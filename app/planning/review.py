@@ -8,10 +8,11 @@ from typing import Any
 from sqlmodel import Session
 
 from app.models import Plan, RunStatus, SolverRun, User
+from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.scenario import published_plan
 from app.planning.service import ACTIVE, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
-from app.planning.visibility import ids_for, plan_for, scenario_for, visible_ids
+from app.planning.visibility import ids_for, keep, plan_for, scenario_for, visible_ids
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Scenario
@@ -32,6 +33,9 @@ class RunReview:
     changes: list[str] = field(default_factory=list)
     published: Plan | None = None
     pinned: list[dict[str, str]] = field(default_factory=list)
+    # Published operations this plan drops or moves (visible ones), and how many others.
+    disturbed: list[Disturbed] = field(default_factory=list)
+    disturbed_hidden: int = 0
 
 
 def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
@@ -65,6 +69,10 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
+    if review.plan_row is not None and not review.plan_row.is_published:
+        disturbed = disturbed_operations(session, load_plan(run.plan))
+        review.disturbed = [d for d in disturbed if keep(ids, d.id)]
+        review.disturbed_hidden = len(disturbed) - len(review.disturbed)
     review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
                               plan=plan_for(ids, run.plan) or {}, ids=ids)
     return review

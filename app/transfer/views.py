@@ -44,7 +44,7 @@ def import_upload(
         ctx["problems"] = exc.details
         return render(request, "admin/import.html", ctx, block="result", status_code=422)
     session.commit()
-    ctx["counts"] = result.counts
+    ctx["counts"], ctx["horizon"] = result.counts, result.horizon
     return render(request, "admin/import.html", ctx, block="result")
 
 
