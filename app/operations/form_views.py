@@ -13,7 +13,7 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
-from app.models import TLP, Agency, Operation, Region, Role, Unit, User
+from app.models import TLP, Agency, Operation, OperationState, Region, Role, Unit, User
 from app.operations import forms, service
 from app.operations import permissions as perm
 from app.operations.views import BoardUser
@@ -46,8 +46,10 @@ def _page(
     request: Request, session: SessionDep, user: User, doc: dict[str, Any], *,
     op: Operation | None = None, version: int | None = None, errors: dict[str, str] | None = None,
     conflict: str | None = None, status: int = 200, focus: int | None = None,
+    impact: service.EditImpact | None = None,
 ) -> Response:
     ctx = {"data": doc, "op": op, "version": version, "errors": errors or {},
+           "impact": impact,
            "conflict": conflict, "focus": focus, "label": forms.field_label,
            **_choices(session, user)}
     return render(request, TEMPLATE, ctx, block="sites", status_code=status)
@@ -98,12 +100,18 @@ def save(
     """Save the edit if nobody changed the operation since the form was opened (else 409)."""
     doc, action = _read(form, user, lead=operation.lead_agency_id)
     version = _int(form.get("version"))
+    before = OperationState(operation.state)
     if action:
         return _rows(request, session, user, doc, action, op=operation, version=version)
     try:
         data = service.validate(session, data=forms.to_input(doc))
         service.update_operation(session, operation=operation, data=data,
-                                 version=version or 0, actor=user)
+                                 version=version or 0, actor=user,
+                                 confirm_cancel=form.get("confirm_cancel") == "yes")
+    except service.EditNeedsConfirmation as exc:
+        # Nothing written: the form comes back with what saving would cancel, and whose.
+        return _page(request, session, user, doc, op=operation, version=version,
+                     impact=exc.impact, status=409)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, op=operation, version=version,
                      errors=exc.errors, status=422)
@@ -116,7 +124,14 @@ def save(
         return _page(request, session, user, doc, op=operation, version=version,
                      conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, f"/operations/{operation.id}", flash="Changes saved.")
+    if before == OperationState.draft:
+        message = "Changes saved."
+    elif operation.state == before:
+        message = "Amended in place: approvals and tasking orders are kept; units see the new text."
+    else:
+        message = "Changes saved: the operation went back to the host countries for approval."
+    return redirect(request, f"/operations/{operation.id}", flash=message)
+
 
 
 @router.post("/operations/form/rows")

@@ -1,0 +1,116 @@
+"""Issue 11, blocker 4: a typo fix is amended in place; a change to what was approved says
+what it cancels, and whose orders, before it does it."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import icalendar
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from app.feeds import tokens
+from app.models import Approval, ApprovalKind, Decision, Operation, OperationState, Role, Tasking
+from app.models import TaskingStatus as TS
+
+from .test_views import _form_of
+
+H_HOUR = datetime(2026, 12, 2, 20, 30, tzinfo=UTC)
+
+
+def _scheduled(session: Session, make_operation: Any) -> Operation:
+    """A scheduled operation with one host approval and one published order (RTP-2)."""
+    op = make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-LIVE",
+                        state=OperationState.scheduled, code_name="Golden Nett")
+    session.add(Approval(operation_id=op.id, country_code="MM", kind=ApprovalKind.host,
+                         decision=Decision.approved))
+    session.add(Tasking(uid="t-live@jointops", operation_id=op.id, unit_id="U-TH-2",
+                        site_id=op.sites[0].id, capability="tactical", start=H_HOUR,
+                        end=H_HOUR + timedelta(hours=4), depart=H_HOUR - timedelta(hours=2),
+                        return_at=H_HOUR + timedelta(hours=6), sequence=1))
+    session.flush()
+    return op
+
+
+def _order(session: Session) -> Tasking:
+    session.expire_all()
+    return session.exec(select(Tasking).where(Tasking.uid == "t-live@jointops")).one()
+
+
+def test_a_typo_fix_is_amended_in_place_and_the_feed_carries_it(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any,
+    make_user: Any, set_clock: Any,
+) -> None:
+    set_clock(H_HOUR - timedelta(days=1))
+    op = _scheduled(session, make_operation)
+    officer = make_user(session, Role.unit_officer, "TH-RTP", "U-TH-2")
+    secret, _ = tokens.create_token(session, user=officer, label="phone", choice_key="officer:")
+    before = icalendar.Calendar.from_ical(client.get(f"/feeds/{secret}.ics").content)
+    (event,) = before.walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Golden Nett" and int(event["SEQUENCE"]) == 1
+
+    th = login(client, people["th"])
+    page = th.get(f"/operations/{op.id}/edit").text
+    assert "amended in place" in page
+    form = _form_of(page)
+    form["code_name"] = "Golden Net"
+    saved = th.post(f"/operations/{op.id}/edit", data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    session.expire_all()
+    kept = session.get(Operation, op.id)
+    assert kept is not None and kept.state == OperationState.scheduled
+    assert kept.code_name == "Golden Net"
+    assert len(session.exec(select(Approval).where(Approval.operation_id == op.id)).all()) == 1
+    order = _order(session)
+    assert order.status == TS.active and order.sequence == 2
+
+    (event,) = icalendar.Calendar.from_ical(
+        client.get(f"/feeds/{secret}.ics").content).walk("VEVENT")
+    assert str(event["SUMMARY"]) == "Golden Net" and int(event["SEQUENCE"]) == 2
+    assert "amend (code_name)" in th.get(f"/operations/{op.id}").text
+
+
+def test_a_change_to_what_was_approved_lists_the_orders_first(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any
+) -> None:
+    op = _scheduled(session, make_operation)
+    th = login(client, people["th"])
+    form = _form_of(th.get(f"/operations/{op.id}/edit").text)
+    form["sites.0.requirements.0.count"] = "2"
+    form["description"] = "Two teams now"
+    shown = th.post(f"/operations/{op.id}/edit", data=form)
+    assert shown.status_code == 409
+    impact = shown.text[shown.text.index('id="edit-impact"'):]
+    assert "RTP-2 of TH-RTP (unit U-TH-2): tactical at site" in impact
+    assert "MM host approval (approved)" in impact
+    assert 'name="confirm_cancel" value="yes"' in shown.text
+    assert "Two teams now" in shown.text  # everything typed is still there
+    assert re.search(r'name="sites.0.requirements.0.count"[^>]*value="2"', shown.text)
+    assert _order(session).status == TS.active  # nothing was written
+
+    confirmed = th.post(f"/operations/{op.id}/edit", data={**form, "confirm_cancel": "yes"},
+                        follow_redirects=False)
+    assert confirmed.status_code == 303
+    order = _order(session)
+    assert order.status == TS.cancelled and order.sequence == 2
+    assert session.get(Operation, op.id).state == OperationState.proposed  # type: ignore[union-attr]
+
+
+def test_the_api_refuses_an_unconfirmed_cancelling_edit_with_the_list(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any
+) -> None:
+    op = _scheduled(session, make_operation)
+    th = login(client, people["th"])
+    body = {"version": op.version, "priority": 3}
+    refused = th.patch(f"/api/v1/operations/{op.id}", json=body)
+    assert refused.status_code == 409
+    assert [e["path"] for e in refused.json()["errors"]] == ["orders", "approvals"]
+    assert "RTP-2 of TH-RTP" in refused.json()["errors"][0]["message"]
+    typo = th.patch(f"/api/v1/operations/{op.id}", json={"version": op.version,
+                                                          "description": "fixed"})
+    assert typo.status_code == 200 and typo.json()["state"] == "scheduled"
+    done = th.patch(f"/api/v1/operations/{op.id}", json={
+        "version": typo.json()["version"], "priority": 3, "confirm_cancel": True})
+    assert done.status_code == 200 and done.json()["state"] == "proposed"
