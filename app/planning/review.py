@@ -9,6 +9,7 @@ from sqlmodel import Session
 
 from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.guard import Disturbed, disturbed_operations
+from app.planning.notice import short_notice
 from app.planning.scenario import published_plan
 from app.planning.service import ACTIVE, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
@@ -36,6 +37,9 @@ class RunReview:
     # Published operations this plan drops or moves (visible ones), and how many others.
     disturbed: list[Disturbed] = field(default_factory=list)
     disturbed_hidden: int = 0
+    # Scheduled operations whose H-hour comes soon after the solve: "id", "name", "lead".
+    short_notice: list[dict[str, Any]] = field(default_factory=list)
+    solve_start: str = ""  # where this solve's horizon started (now + notice)
 
 
 def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
@@ -57,6 +61,12 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
     ]
+    solved_at = run.started_at or run.created_at
+    review.short_notice = [
+        {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
+        for op in plan.operations if short_notice(op.start, solved_at)
+    ]
+    review.solve_start = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
     pinned = set(ids_for(ids, run.params.get("pinned", [])))
     review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     objective = validate_plan(scenario, plan).objective
