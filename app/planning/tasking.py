@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -39,6 +39,8 @@ class Deployment:
     code_name: str
     site_region: str
     crossing: str | None
+    # (country code, time zone) of every country the operation's sites are in.
+    zones: list[tuple[str, str]] = field(default_factory=list)
 
 
 def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
@@ -77,7 +79,9 @@ def upcoming(
     zones = _unit_zones(session, units)
     by_id = {u.id: u for u in units}
     result = []
-    for tasking, op, region, crossing in session.exec(query).all():
+    rows = session.exec(query).all()
+    touched = _operation_zones(session, {op.id for _, op, _, _ in rows})
+    for tasking, op, region, crossing in rows:
         if not keep(ids, op.id):
             continue
         if tasking.status == TaskingStatus.cancelled and (
@@ -87,6 +91,7 @@ def upcoming(
         result.append(Deployment(
             tasking, by_id[tasking.unit_id], zones[tasking.unit_id], op.id, op.code_name,
             f"{region.name} ({region.country_code})", crossing.name if crossing else None,
+            touched.get(op.id, []),
         ))
     return result
 
@@ -100,3 +105,19 @@ def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
         .where(col(Unit.id).in_([u.id for u in units]))
     )
     return {unit_id: zone for unit_id, zone in session.exec(query).all()}
+
+
+def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """The (country, zone) pairs each operation touches through its sites, by country."""
+    if not operation_ids:
+        return {}
+    query = (
+        select(Site.operation_id, Country.code, Country.timezone).distinct()
+        .join(Region, col(Region.id) == Site.region_id)
+        .join(Country, col(Country.code) == Region.country_code)
+        .where(col(Site.operation_id).in_(sorted(operation_ids)))
+    )
+    found: dict[str, list[tuple[str, str]]] = {}
+    for op_id, code, zone in session.exec(query).all():
+        found.setdefault(op_id, []).append((code, zone))
+    return {op_id: sorted(pairs) for op_id, pairs in found.items()}

@@ -114,3 +114,25 @@ def test_the_api_refuses_an_unconfirmed_cancelling_edit_with_the_list(
     done = th.patch(f"/api/v1/operations/{op.id}", json={
         "version": typo.json()["version"], "priority": 3, "confirm_cancel": True})
     assert done.status_code == 200 and done.json()["state"] == "proposed"
+
+
+def test_my_tasking_shows_h_hour_in_every_zone_the_operation_touches(
+    client: TestClient, session: Session, make_operation: Any, login: Any, make_user: Any,
+    set_clock: Any, world: Any,
+) -> None:
+    set_clock(H_HOUR - timedelta(days=1))
+    op = make_operation(session, "TH-RTP", {"TH-MSI": {"tactical": 1}, "MM-TAC": {"k9": 1}},
+                        op_id="OP-ZONES", state=OperationState.scheduled)
+    session.add(Tasking(uid="t-zones@jointops", operation_id=op.id, unit_id="U-TH-2",
+                        site_id=op.sites[0].id, capability="tactical", start=H_HOUR,
+                        end=H_HOUR + timedelta(hours=4), depart=H_HOUR - timedelta(hours=2),
+                        return_at=H_HOUR + timedelta(hours=6)))
+    session.flush()
+    officer = make_user(session, Role.unit_officer, "TH-RTP", "U-TH-2")
+    page = login(client, officer).get("/tasking").text
+    line = page[page.index('class="h-hour-zones"'):]
+    line = line[:line.index("</p>")]
+    # The Thai officer's H-hour, and the same instant for the Myanmar site, in one line.
+    assert "2026-12-02 20:30Z" in line
+    assert "MM 2026-12-03 03:00 (UTC+06:30)" in line
+    assert "TH 2026-12-03 03:30 (UTC+07:00)" in line
