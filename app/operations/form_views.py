@@ -13,7 +13,17 @@ from starlette.datastructures import FormData
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
-from app.models import TLP, Agency, Operation, OperationState, Region, Role, Unit, User
+from app.models import (
+    TLP,
+    Agency,
+    Country,
+    Operation,
+    OperationState,
+    Region,
+    Role,
+    Unit,
+    User,
+)
 from app.operations import forms, service
 from app.operations import permissions as perm
 from app.operations.views import BoardUser
@@ -31,9 +41,27 @@ async def _form(request: Request) -> FormData:
 Posted = Annotated[FormData, Depends(_form)]
 
 
+def _zone_groups(session: Session) -> list[tuple[str, str]]:
+    """("TH LA", "Asia/Bangkok")...: each time zone of the board's countries, once."""
+    groups: dict[str, list[str]] = {}
+    for code, zone in session.exec(select(Country.code, Country.timezone)
+                                   .order_by(col(Country.code))):
+        groups.setdefault(zone, []).append(code)
+    return sorted(((" ".join(codes), zone) for zone, codes in groups.items()),
+                  key=lambda group: group[1])
+
+
+def _user_zone(session: Session, user: User) -> str:
+    """Times are typed in the user's own zone by default: their agency's country's."""
+    agency = session.get(Agency, user.agency_id) if user.agency_id else None
+    country = session.get(Country, agency.country_code) if agency else None
+    return country.timezone if country else "UTC"
+
+
 def _choices(session: Session, user: User) -> dict[str, Any]:
     capabilities = sorted({c for caps in session.exec(select(Unit.capabilities)) for c in caps})
     return {
+        "zones": _zone_groups(session), "echo": forms.echo,
         "regions": session.exec(select(Region).order_by(col(Region.country_code),
                                                         col(Region.name))).all(),
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
@@ -60,7 +88,9 @@ def new_page(request: Request, session: SessionDep, user: BoardUser) -> Response
     """An empty operation form."""
     if not perm.may_create(user):
         raise Forbidden("Only liaison officers and administrators create operations")
-    return _page(request, session, user, forms.blank_document(user.agency_id))
+    doc = forms.blank_document(user.agency_id)
+    doc["time_zone"] = _user_zone(session, user)
+    return _page(request, session, user, doc)
 
 
 @router.post("/operations/new")
@@ -70,7 +100,7 @@ def create(request: Request, session: SessionDep, user: BoardUser, form: Posted)
     if action:
         return _rows(request, session, user, doc, action, op=None, version=None)
     try:
-        data = service.validate(session, data=forms.to_input(doc))
+        data = _validate(session, doc)
         operation = service.create(session, data=data, actor=user)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, errors=exc.errors, status=422)
@@ -88,7 +118,7 @@ def edit_page(
     """The form filled with the operation as it is now, and its version."""
     if "edit" not in perm.allowed_actions(session, user, operation):
         raise Forbidden("You may not edit this operation now")
-    doc = forms.from_input(service.as_input(operation))
+    doc = forms.from_input(service.as_input(operation), _user_zone(session, user))
     return _page(request, session, user, doc, op=operation, version=operation.version)
 
 
@@ -104,7 +134,7 @@ def save(
     if action:
         return _rows(request, session, user, doc, action, op=operation, version=version)
     try:
-        data = service.validate(session, data=forms.to_input(doc))
+        data = _validate(session, doc)
         service.update_operation(session, operation=operation, data=data,
                                  version=version or 0, actor=user,
                                  confirm_cancel=form.get("confirm_cancel") == "yes")
@@ -159,6 +189,18 @@ def _read(form: FormData, user: User, *, lead: str | None) -> tuple[dict[str, An
     elif user.role != Role.admin:
         doc["lead_agency_id"] = user.agency_id or ""
     return doc, str(form.get("row_action", ""))
+
+
+def _validate(session: Session, doc: dict[str, Any]) -> service.OperationIn:
+    """Validate the form: badly typed times and zones are reported with every other error."""
+    typed = forms.time_errors(doc, [zone for _, zone in _zone_groups(session)])
+    try:
+        data = service.validate(session, data=forms.to_input(doc))
+    except service.InvalidOperation as exc:
+        raise service.InvalidOperation({**exc.errors, **typed}) from None
+    if typed:
+        raise service.InvalidOperation(typed)
+    return data
 
 
 def _refused(exc: IntegrityError) -> dict[str, str]:

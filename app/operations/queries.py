@@ -259,3 +259,26 @@ def units_for(session: Session, *, user: User) -> list[Unit]:
             return []
         query = query.where(Unit.agency_id == user.agency_id)
     return list(session.exec(query))
+
+
+def order(session: Session, *, user: User, operation: Operation) -> dict[str, Any]:
+    """The printable operation order: the operation page's facts arranged as a five-
+    paragraph order, and one tasking order per unit with active orders."""
+    ctx = detail(session, user=user, operation=operation)
+    active = [item for item in ctx["taskings"] if item["t"].status == TaskingStatus.active]
+    starts = sorted({item["t"].start for item in active})
+    lead = session.get(Agency, operation.lead_agency_id)
+    author = session.get(User, operation.created_by_id) if operation.created_by_id else None
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for item in active:
+        by_site.setdefault(item["t"].site_id, []).append(item)
+    zones_of_units = {
+        unit_id: zone for unit_id, zone in session.exec(
+            select(Unit.id, Country.timezone)
+            .join(Agency, col(Agency.id) == col(Unit.agency_id))
+            .join(Country, col(Country.code) == col(Agency.country_code))
+            .where(col(Unit.id).in_([item["unit"].id for item in active])))
+    }
+    return {**ctx, "active": active, "h_hour": starts[0] if starts else operation.fixed_start,
+            "lead": lead, "author": author.full_name or author.username if author else None,
+            "by_site": by_site, "unit_zones": zones_of_units}

@@ -77,6 +77,15 @@ def operation_page(
     return render(request, "operations/detail.html", ctx)
 
 
+@router.get("/operations/{operation_id}/order")
+def order_page(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> Response:
+    """The printable operation order (five paragraphs) and a tasking order per unit."""
+    return render(request, "operations/order.html",
+                  queries.order(session, user=user, operation=operation))
+
+
 def _done(request: Request, operation_id: str, message: str) -> Response:
     return redirect(request, f"/operations/{operation_id}", flash=message)
 

@@ -27,9 +27,9 @@ def _new_operation_with_a_forgotten_region(page: Any, server: LiveServer) -> Non
     page.goto("/operations/new")
     page.get_by_label("Code name").fill(CODE_NAME)
     start = server.day0 + timedelta(days=5)
-    page.get_by_label("Earliest start (UTC)").fill(start.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Latest end (UTC)").fill(
-        (start + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Times entered in").select_option("UTC")
+    page.get_by_label("Earliest start").fill(start.strftime("%Y-%m-%d %H:%M"))
+    page.get_by_label("Latest end").fill((start + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
     page.get_by_label("Description").fill("Typed with care, line one.")
     page.locator("#f-sites-0-region_id").select_option("TH-MSI")
     page.locator("#f-sites-0-requirements-0-capability").fill("tactical")
@@ -114,3 +114,21 @@ def test_enter_in_the_decline_reason_never_approves(
     burmese.get_by_text(f"{CODE_NAME}: declined.").wait_for()
     burmese.goto(f"/operations/{operation_id}")
     assert "Declined — MM: Still the wrong district" in burmese.content()
+
+
+def test_times_are_typed_24_hour_in_a_zone_with_utc_echoed_live(new_page: Any) -> None:
+    page = new_page()
+    login(page, "mm-liaison")
+    page.goto("/operations/new")
+    zone = page.get_by_label("Times entered in")
+    assert zone.input_value() == "Asia/Yangon"  # the officer's own zone by default
+    assert page.locator('input[type="datetime-local"]').count() == 0
+    page.get_by_label("Earliest start").fill("2026-12-02 09:30")
+    echo = page.locator("#echo-earliest_start")
+    assert echo.inner_text().startswith("= 2026-12-02 03:00Z · ")
+    assert "MM 2026-12-02 09:30 (UTC+06:30)" in echo.inner_text()
+    assert "2026-12-02 11:00 (UTC+08:00)" in echo.inner_text()  # China, live
+    zone.select_option("UTC")
+    assert echo.inner_text().startswith("= 2026-12-02 09:30Z · ")
+    page.get_by_label("Earliest start").fill("2/12/2026 9pm")
+    assert echo.inner_text().startswith("Type the date and 24-hour time")

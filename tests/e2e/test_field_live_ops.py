@@ -95,7 +95,8 @@ def test_a_typo_fix_keeps_the_orders_and_a_real_change_names_them_first(
     # A change to the window: first the list of what it cancels, and whose.
     page.goto("/operations/OP-E2E-AMD/edit")
     later = live_server.day0 + timedelta(days=10, hours=1)
-    page.get_by_label("Latest end (UTC)").fill(later.strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Times entered in").select_option("UTC")
+    page.get_by_label("Latest end").fill(later.strftime("%Y-%m-%d %H:%M"))
     page.get_by_label("Description").fill("Raid on the riverside compound, later end")
     page.get_by_role("button", name="Save changes").click()
     impact = page.locator("#edit-impact")
