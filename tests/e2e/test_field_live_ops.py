@@ -34,8 +34,9 @@ from app.planning.scenario import planning_document
 from .conftest import LiveServer, login
 
 
-def _published(server: LiveServer, op_id: str, name: str, unit: str, days: int) -> None:
-    """A scheduled operation at Mae Sai with Thai host approval and one active order."""
+def _published(server: LiveServer, op_id: str, name: str, unit: str, days: int,
+               *more_units: str) -> None:
+    """A scheduled operation at Mae Sai with Thai host approval and active orders."""
     engine = make_engine(server.database_url)
     start = server.day0 + timedelta(days=days, hours=2)
     try:
@@ -52,11 +53,12 @@ def _published(server: LiveServer, op_id: str, name: str, unit: str, days: int) 
             session.add(Requirement(site_id=f"S-{op_id}", capability="tactical", count=1))
             session.add(Approval(operation_id=op_id, country_code="TH", kind=ApprovalKind.host,
                                  decision=Decision.approved))
-            session.add(Tasking(uid=f"{op_id}@e2e", operation_id=op_id, unit_id=unit,
-                                site_id=f"S-{op_id}", capability="tactical", start=start,
-                                end=start + timedelta(hours=4),
-                                depart=start - timedelta(hours=1),
-                                return_at=start + timedelta(hours=5), sequence=0))
+            for each in (unit, *more_units):
+                session.add(Tasking(uid=f"{op_id}-{each}@e2e", operation_id=op_id,
+                                    unit_id=each, site_id=f"S-{op_id}", capability="tactical",
+                                    start=start, end=start + timedelta(hours=4),
+                                    depart=start - timedelta(hours=1),
+                                    return_at=start + timedelta(hours=5), sequence=0))
             session.commit()
     finally:
         engine.dispose()
@@ -156,3 +158,49 @@ def test_a_plan_that_drops_a_published_operation_is_red_and_needs_it_named(
     page.get_by_text(re.compile(r"Plan \d+ published: 0 new, 0 amended, 1 cancelled")).wait_for()
     # Leave no approved operation behind for the story's solve.
     _set_state(live_server, "OP-E2E-DRP", OperationState.aborted)
+
+
+def test_the_printed_order_has_a_page_per_unit_and_the_tlp_on_every_page(
+    new_page: Any, live_server: LiveServer, tmp_path: Any
+) -> None:
+    import pypdf
+
+    _published(live_server, "OP-E2E-PRT", "Paper Lantern", "U-TH-TAC", 13, "U-TH-K9")
+    page = new_page()
+    login(page, "th-liaison")
+    page.goto("/operations/OP-E2E-PRT")
+    page.get_by_role("link", name="Printable order").click()
+    page.wait_for_url("**/operations/OP-E2E-PRT/order")
+    for heading in ("1. Situation", "2. Mission", "3. Execution",
+                    "4. Administration and logistics", "5. Command and signal"):
+        assert page.get_by_role("heading", name=heading).is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("nav").first.is_visible()  # no navigation in print
+    assert not page.get_by_role("button", name="Sign out").is_visible()
+    pdf = tmp_path / "order.pdf"
+    page.pdf(path=str(pdf), format="A4", prefer_css_page_size=True)
+    reader = pypdf.PdfReader(str(pdf))
+    texts = [p.extract_text() for p in reader.pages]
+    # The order first, then one tasking order per unit, each starting its own page.
+    orders = [t.count("Tasking order: ") for t in texts]
+    assert orders[-2:] == [1, 1] and sum(orders) == 2, orders
+    assert "Operation order: Paper Lantern" in texts[0] and "5. Command and signal" in "".join(
+        texts[:-2])
+    assert {"RTP-Tactical-1", "RTP-K9-1"} == {
+        re.search(r"Tasking order: (\S+)", t)[1] for t in texts[-2:]}  # type: ignore[index]
+    for number, page_obj in enumerate(reader.pages, 1):
+        height = float(page_obj.mediabox.height)
+        heights: list[float] = []
+
+        def seen(text: str, _cm: Any, tm: Any, _font: Any, _size: Any,
+                 into: list[float] = heights) -> None:
+            if text.strip() == "TLP:AMBER":
+                into.append(float(tm[5]))
+
+        page_obj.extract_text(visitor_text=seen)
+        # The TLP label in the top and in the bottom margin of every printed page.
+        assert any(y > height - 60 for y in heights), (number, heights, height)
+        assert any(y < 60 for y in heights), (number, heights, height)
+        assert "Sign out" not in texts[number - 1]
+        assert "Printable order" not in texts[number - 1]
+    _set_state(live_server, "OP-E2E-PRT", OperationState.aborted)

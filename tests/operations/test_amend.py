@@ -136,3 +136,20 @@ def test_my_tasking_shows_h_hour_in_every_zone_the_operation_touches(
     assert "2026-12-02 20:30Z" in line
     assert "MM 2026-12-03 03:00 (UTC+06:30)" in line
     assert "TH 2026-12-03 03:30 (UTC+07:00)" in line
+
+
+def test_the_printable_order_has_five_paragraphs_and_a_tasking_order_per_unit(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any
+) -> None:
+    op = _scheduled(session, make_operation)
+    page = login(client, people["th"]).get(f"/operations/{op.id}/order")
+    assert page.status_code == 200
+    text = page.text
+    for heading in ("1. Situation", "2. Mission", "3. Execution",
+                    "4. Administration and logistics", "5. Command and signal"):
+        assert heading in text
+    assert "Tasking order: RTP-2 (TH-RTP) — Golden Nett" in text
+    assert "H-hour 2026-12-02 20:30Z" in text and "MM 2026-12-03 03:00 (UTC+06:30)" in text
+    assert 'class="order print-tlp-AMBER"' in text
+    # Need-to-know: the Lao liaison officer does not learn the operation exists.
+    assert login(client, people["la"]).get(f"/operations/{op.id}/order").status_code == 404
