@@ -132,3 +132,31 @@ def test_times_are_typed_24_hour_in_a_zone_with_utc_echoed_live(new_page: Any) -
     assert echo.inner_text().startswith("= 2026-12-02 09:30Z · ")
     page.get_by_label("Earliest start").fill("2/12/2026 9pm")
     assert echo.inner_text().startswith("Type the date and 24-hour time")
+
+
+def test_the_planner_sees_and_edits_the_horizon_with_clear_errors(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    page = new_page()
+    login(page, "planner")
+    page.goto("/planning")
+    start = live_server.day0.strftime("%Y-%m-%dT%H:%M")
+    end = (live_server.day0 + timedelta(days=21)).strftime("%Y-%m-%dT%H:%M")
+    shown = page.locator("#horizon-now").inner_text()
+    assert live_server.day0.strftime("%Y-%m-%d %H:%MZ") in shown
+    assert page.get_by_label("Horizon start (UTC)").input_value() == start
+    # An end before the start: refused beside the field, with what was typed kept.
+    page.get_by_label("Horizon end (UTC)").fill(
+        (live_server.day0 - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_role("button", name="Change the horizon").click()
+    message = page.locator("#err-horizon_end")
+    message.wait_for()
+    assert message.inner_text() == "the end must be after the start"
+    assert page.locator("#horizon-now").inner_text() == shown  # nothing changed
+    # A wider horizon is taken, and said.
+    wider = (live_server.day0 + timedelta(days=28)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Horizon end (UTC)").fill(wider)
+    page.get_by_role("button", name="Change the horizon").click()
+    page.get_by_text("Planning horizon set to").wait_for()
+    assert wider.replace("T", " ") in page.locator("#horizon-now").inner_text()
+    assert end != wider
