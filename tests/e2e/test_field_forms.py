@@ -47,8 +47,10 @@ def test_a_forgotten_region_is_a_field_message_and_keeps_everything_typed(
     _new_operation_with_a_forgotten_region(page, live_server)
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_load_state()
-    # Not an error page: the form again, with the message beside the field.
+    # Not an error page: the form again, with the message beside the field, and the
+    # keyboard focus on the summary of what to correct.
     assert page.get_by_role("heading", level=1).inner_text() == "New operation"
+    assert page.evaluate("document.activeElement.id") == "error-summary"
     message = page.locator("#err-sites-1-region_id")
     assert message.inner_text() == "choose the region of this site"
     assert page.locator("#f-sites-1-region_id").get_attribute("aria-invalid") == "true"
@@ -151,6 +153,7 @@ def test_the_planner_sees_and_edits_the_horizon_with_clear_errors(
     page.get_by_role("button", name="Change the horizon").click()
     message = page.locator("#err-horizon_end")
     message.wait_for()
+    assert page.evaluate("document.activeElement.id") == "horizon-errors"
     assert message.inner_text() == "the end must be after the start"
     assert page.locator("#horizon-now").inner_text() == shown  # nothing changed
     # A wider horizon is taken, and said.

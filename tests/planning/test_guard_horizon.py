@@ -101,15 +101,22 @@ def test_a_plan_that_drops_or_moves_published_operations_needs_each_confirmed(
 
 
 def test_a_plan_that_keeps_published_operations_publishes_without_confirmation(
-    client: TestClient, tiny_board: Session, planner: User, login: Login
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
 ) -> None:
     run, plan = _solved(tiny_board, planner)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
+    # A second run that found the same plan.
+    run = SolverRun(status=run.status, params=run.params, scenario=run.scenario,
+                    plan=copy.deepcopy(plan.document), created_by_id=run.created_by_id)
+    tiny_board.add(run)
+    tiny_board.flush()
     again = Plan(document=copy.deepcopy(plan.document), solver_run_id=run.id)
     tiny_board.add(again)
     tiny_board.commit()
-    browser = login(client, planner)
-    assert 'id="disturbed"' not in browser.get(f"/planning/runs/{run.id}").text
+    browser = login(client, admin)
+    page = browser.get(f"/planning/runs/{run.id}").text
+    assert 'id="disturbed"' not in page
+    assert "no change in operations or assignments" in page
     done = browser.post(f"/api/v1/plans/{again.id}/publish")
     assert done.status_code == 200
 
@@ -156,3 +163,21 @@ def test_the_horizon_cannot_cut_off_published_orders(
         "horizon_end": (last - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")})
     assert cut.status_code == 422
     assert "cuts off published operation(s)" in cut.text and "end later" in cut.text
+
+
+def test_a_plan_that_schedules_nothing_says_so_instead_of_an_empty_timeline(
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
+) -> None:
+    run, plan = _solved(tiny_board, planner)
+    ids = [op["id"] for op in plan.document["operations"]]
+    empty = {**plan.document, "operations": [],
+             "unscheduled": [{"id": op_id, "reasons": ["left out"]} for op_id in ids]}
+    nothing = SolverRun(status=run.status, params=run.params, scenario=run.scenario,
+                        plan=empty, created_by_id=run.created_by_id)
+    tiny_board.add(nothing)
+    tiny_board.flush()
+    tiny_board.add(Plan(document=empty, solver_run_id=nothing.id))
+    tiny_board.commit()
+    page = login(client, admin).get(f"/planning/runs/{nothing.id}").text
+    assert 'id="empty-timeline"' in page and 'class="timeline"' not in page
+    assert 'class="timeline"' in login(client, admin).get(f"/planning/runs/{run.id}").text
