@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -121,3 +122,37 @@ def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, lis
     for op_id, code, zone in session.exec(query).all():
         found.setdefault(op_id, []).append((code, zone))
     return {op_id: sorted(pairs) for op_id, pairs in found.items()}
+
+
+def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
+    """One unit's tasking order as it prints: what the officer needs to know, and no more.
+
+    404 unless the user may see the unit's tasking (viewable_units) and the operation.
+    """
+    tasking = session.exec(select(Tasking).where(Tasking.uid == uid)).first()
+    if tasking is None:
+        raise NotFound("No such tasking order")
+    (unit,) = viewable_units(session, user=user, unit_id=tasking.unit_id)
+    if not keep(visible_ids(session, user=user), tasking.operation_id):
+        raise NotFound("No such tasking order")
+    op = session.get(Operation, tasking.operation_id)
+    site = session.get(Site, tasking.site_id)
+    assert op is not None and site is not None
+    region = session.get(Region, site.region_id)
+    country = session.get(Country, region.country_code) if region else None
+    others = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(Tasking.site_id == tasking.site_id, Tasking.unit_id != tasking.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Unit.callsign))).all()
+    lead = session.get(Agency, op.lead_agency_id)
+    author = session.get(User, op.created_by_id) if op.created_by_id else None
+    return {
+        "t": tasking, "unit": unit, "op": op, "site": site, "region": region,
+        "country": country, "zone": _unit_zones(session, [unit]).get(unit.id, "UTC"),
+        "zones": _operation_zones(session, {op.id}).get(op.id, []),
+        "crossing": session.get(Crossing, tasking.crossing_id) if tasking.crossing_id else None,
+        "others": [(t.capability, u) for t, u in others],
+        "lead": lead.name if lead else op.lead_agency_id,
+        "author": (author.full_name or author.username) if author else None,
+    }

@@ -14,7 +14,7 @@ from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
-from app.planning.tasking import upcoming, viewable_units
+from app.planning.tasking import tasking_order, upcoming, viewable_units
 from app.planning.visibility import visible_ids
 from app.web import fmt_utc, redirect, register_nav, render, wants_fragment
 
@@ -133,3 +133,10 @@ def tasking_page(
     units = viewable_units(session, user=user, unit_id=unit or None)
     ctx = {"units": units, "deployments": upcoming(session, units=units, user=user), "asked": unit}
     return render(request, "tasking/index.html", ctx)
+
+
+@router.get("/tasking/{uid}/order")
+def tasking_order_page(request: Request, session: SessionDep, user: CurrentUser,
+                       uid: str) -> Response:
+    """One printable tasking order: objective, times in every zone, route, who else."""
+    return render(request, "tasking/order.html", tasking_order(session, user=user, uid=uid))

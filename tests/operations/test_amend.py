@@ -153,3 +153,30 @@ def test_the_printable_order_has_five_paragraphs_and_a_tasking_order_per_unit(
     assert 'class="order print-tlp-AMBER"' in text
     # Need-to-know: the Lao liaison officer does not learn the operation exists.
     assert login(client, people["la"]).get(f"/operations/{op.id}/order").status_code == 404
+
+
+def test_an_officer_prints_their_own_tasking_order_with_what_it_needs(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any,
+    make_user: Any, set_clock: Any,
+) -> None:
+    set_clock(H_HOUR - timedelta(days=1))
+    op = _scheduled(session, make_operation)
+    session.add(Tasking(uid="t-other@jointops", operation_id=op.id, unit_id="U-MM-1",
+                        site_id=op.sites[0].id, capability="cyber", start=H_HOUR,
+                        end=H_HOUR + timedelta(hours=4), depart=H_HOUR - timedelta(hours=1),
+                        return_at=H_HOUR + timedelta(hours=5)))
+    session.flush()
+    officer = login(client, make_user(session, Role.unit_officer, "TH-RTP", "U-TH-2"))
+    assert 'href="/tasking/t-live@jointops/order"' in officer.get("/tasking").text
+    page = officer.get("/tasking/t-live@jointops/order")
+    assert page.status_code == 200
+    assert "Tasking order: RTP-2 (TH-RTP) — Golden Nett" in page.text
+    assert "Tachileik, Myanmar" in page.text  # the objective's place
+    assert "MPF-1 (MM-MPF, cyber)" in page.text  # who else is at the site
+    assert "Royal Thai Police" in page.text and "MM 2026-12-03 03:00 (UTC+06:30)" in page.text
+    assert 'class="order print-tlp-AMBER"' in page.text
+    # Another unit's order, or someone without the need-to-know: not found.
+    other = login(client, make_user(session, Role.unit_officer, "TH-RTP", "U-TH-1"))
+    assert other.get("/tasking/t-live@jointops/order").status_code == 404
+    assert officer.get("/tasking/t-other@jointops/order").status_code == 404
+    assert officer.get("/tasking/nope/order").status_code == 404
