@@ -74,6 +74,8 @@ def operation_page(
     ctx = queries.detail(session, user=user, operation=operation)
     ctx["actions"] = perm.allowed_actions(session, user, operation)
     ctx["decide_for"] = perm.may_decide_for(session, user, operation)
+    if operation.state == OperationState.approved:
+        ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation)
     return render(request, "operations/detail.html", ctx)
 
 

@@ -180,3 +180,28 @@ def test_an_officer_prints_their_own_tasking_order_with_what_it_needs(
     assert other.get("/tasking/t-live@jointops/order").status_code == 404
     assert officer.get("/tasking/t-other@jointops/order").status_code == 404
     assert officer.get("/tasking/nope/order").status_code == 404
+
+
+def test_the_liaison_reads_why_their_operation_was_not_scheduled_in_names(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any
+) -> None:
+    from app.models import RunStatus, SolverRun
+
+    op = make_operation(session, "TH-RTP", {"MM-TAC": {"cyber": 1}}, op_id="OP-LEFT",
+                        state=OperationState.approved, code_name="Left Out")
+    site = op.sites[0].id
+    reasons = [f"site {site}: no cyber unit that may act there can be there in its window",
+               "for U-TH-1 the crossing that would be needed, X-MSI-TAC (Mae Sai - Tachileik,"
+               " open 06:30–21:00 Asia/Bangkok), is closed then; MM-TAC is too far"]
+    session.add(SolverRun(status=RunStatus.succeeded, params={}, plan={
+        "format": "jointops-plan/1", "operations": [],
+        "unscheduled": [{"id": op.id, "reasons": reasons}]}))
+    session.flush()
+    page = login(client, people["th"]).get(f"/operations/{op.id}").text
+    why = page[page.index('id="not-scheduled"'):]
+    why = why[:why.index("</section>")]
+    assert re.search(r"site 1 \([^)]*, Tachileik\): no cyber unit", why)
+    assert site not in why and "U-TH-1" not in why and "X-MSI-TAC" not in why
+    assert "RTP-1 (TH-RTP)" in why and "Mae Sai - Tachileik" in why and "Tachileik (MM)" in why
+    assert "Widen the window" in why and "opening hours" in why
+    assert "Ask a partner agency for a unit with the capability &#39;cyber&#39;." in why
