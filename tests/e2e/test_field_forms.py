@@ -163,3 +163,21 @@ def test_the_planner_sees_and_edits_the_horizon_with_clear_errors(
     page.get_by_text("Planning horizon set to").wait_for()
     assert wider.replace("T", " ") in page.locator("#horizon-now").inner_text()
     assert end != wider
+
+
+def test_the_calendar_page_warns_against_cloud_calendars_and_copies_the_address(
+    new_page: Any,
+) -> None:
+    page = new_page()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    login(page, "vn-liaison")
+    page.goto("/calendar")
+    opsec = page.locator("#opsec").inner_text()
+    assert "Do not use one for TLP:AMBER or TLP:RED operations" in opsec
+    page.get_by_label("Device name").fill("Desk laptop")
+    page.get_by_label("Device name").press("Enter")
+    address = page.locator("#feed-address")
+    address.wait_for()
+    page.get_by_role("button", name="Copy address").click()
+    page.get_by_text("Copied.").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == address.inner_text().strip()
