@@ -4,12 +4,16 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-dates lint bench
+.PHONY: install lock run test test-dates lint bench mutate
 
-$(VENV)/.installed: pyproject.toml
+# Exact versions and hashes from the lock; `pip check` fails when pyproject.toml asks for
+# something the lock lacks (then run `make lock`).
+$(VENV)/.installed: pyproject.toml requirements/dev.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --require-hashes -r requirements/dev.lock
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/pip check
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,6 +38,14 @@ test-dates: install
 	  faketime -f "$$offset" $(BIN)/pytest -m "not browser" || exit 1; \
 	done
 
+# Re-pin every dependency after a change in pyproject.toml (pip-tools in its own venv).
+LOCK := pip-compile --quiet --strip-extras --generate-hashes --allow-unsafe \
+	--no-emit-index-url --no-emit-find-links
+lock:
+	test -x .tools/bin/pip-compile || ($(PYTHON) -m venv .tools && .tools/bin/pip install -q pip-tools)
+	.tools/bin/$(LOCK) -o requirements/runtime.lock pyproject.toml
+	.tools/bin/$(LOCK) --extra dev -o requirements/dev.lock pyproject.toml
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy app
@@ -47,3 +59,8 @@ bench: install
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/feeds.py --events 500
 	JOINTOPS_BENCH_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/feeds.py --events 500
+
+# Drop each constraint family of the CP-SAT model in turn and run the solver tests: every
+# family must make some test fail (bench/mutate_model.py; about seven minutes).
+mutate: install
+	$(BIN)/python bench/mutate_model.py

@@ -87,11 +87,27 @@ def _print_logins(logins: list[DemoLogin]) -> None:
         )
 
 
-def serve_command(host: str = "127.0.0.1", port: int = 8000, reload: bool = False) -> None:
+def serve_command(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+) -> None:
     """Serve the board with uvicorn."""
     import uvicorn
 
-    uvicorn.run("app.main:create_served_app", factory=True, host=host, port=port, reload=reload)
+    from app.config import get_settings
+    from app.observability import log_config
+
+    uvicorn.run(
+        "app.main:create_served_app",
+        factory=True,
+        host=host,
+        port=port,
+        reload=reload,
+        workers=workers,
+        log_config=log_config(get_settings().log_format),
+    )
 
 
 def create_user_command(

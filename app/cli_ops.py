@@ -1,4 +1,4 @@
-"""Operations commands of the `jointops` CLI: backup and restore of the board's database."""
+"""Operations commands of the `jointops` CLI: migrate, backup and restore the database."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ import typer
 
 from app.backup import BackupError, BackupReport, backup, restore
 from app.config import get_settings
+
+
+def migrate_command() -> None:
+    """Upgrade the database schema to the newest migration (safe to run from replicas)."""
+    from alembic import command
+    from alembic.config import Config
+
+    from app.config import ROOT
+
+    command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
+    typer.echo("The database schema is at the newest migration.")
 
 
 def backup_command(
@@ -46,5 +57,6 @@ def _print_report(headline: str, report: BackupReport) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
+    app.command("migrate")(migrate_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)

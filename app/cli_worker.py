@@ -18,17 +18,29 @@ def worker_command(
     ] = None,
 ) -> None:
     """Solve queued solver runs in this process (the web server never solves)."""
-    from app.planning.worker import serve
+    from app.planning.worker import draining, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
-    # SIGTERM ends the current solve cleanly: the run is marked failed, not left running.
-    signal.signal(signal.SIGTERM, _terminate)
+    if _uses_job_queue():
+        from app.planning.queue import run_worker
+
+        run_worker(once=once)
+        typer.echo("worker: left the solver queue")
+        return
+    # SIGTERM drains: the current search stops at its best plan, which is stored (a run
+    # with no plan yet is queued again for another worker), and no new run is claimed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: draining.set())
     handled = serve(once=once, parent_pid=parent_pid)
     typer.echo(f"worker: {handled} run(s) handled")
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise SystemExit(0)
+def _uses_job_queue() -> bool:
+    """PostgreSQL: runs come as procrastinate jobs; SQLite: the worker polls the table."""
+    from sqlalchemy.engine import make_url
+
+    from app.config import get_settings
+
+    return make_url(get_settings().database_url).get_backend_name() == "postgresql"
 
 
 def register(app: typer.Typer) -> None:

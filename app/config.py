@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -26,6 +27,10 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP.
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
+    # SQLite's fsync policy in WAL mode. NORMAL may lose the last commits on a power
+    # loss (never corrupts); FULL syncs every commit: use it in production (cost measured
+    # in bench/README.md, "SQLite synchronous").
+    sqlite_synchronous: Literal["NORMAL", "FULL"] = "NORMAL"
     feed_refresh_minutes: int = 30
     # The web server starts `jointops worker` as a child process at startup (for
     # `make run`); set JOINTOPS_SPAWN_WORKER=false when a worker runs separately.
@@ -39,6 +44,12 @@ class Settings(BaseSettings):
     planning_notice_minutes: int = 60
     # An H-hour within this many hours of the solve is flagged as short notice.
     short_notice_hours: int = 24
+    # A solver worker touches this file on every poll (a container healthcheck reads it).
+    worker_alive_file: Path | None = None
+    # /metrics answers a request bearing this token; unset, only loopback clients.
+    metrics_token: str | None = None
+    # Server logs: one JSON object per line ("json"), or plain text lines ("text").
+    log_format: Literal["json", "text"] = "json"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
@@ -51,7 +62,29 @@ class Settings(BaseSettings):
         return self
 
 
+def file_settings(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """Settings read from files: JOINTOPS_<NAME>_FILE=/run/secrets/x sets <name>.
+
+    Secrets (database URL with its password, the secret key) then stay out of the
+    environment, where `docker inspect` and crash reports show them.
+    """
+    values: dict[str, str] = {}
+    for variable, path in (os.environ if environ is None else environ).items():
+        if not (variable.startswith("JOINTOPS_") and variable.endswith("_FILE")):
+            continue
+        if variable.removeprefix("JOINTOPS_").lower() in Settings.model_fields:
+            continue  # a setting that names a file itself (JOINTOPS_WORKER_ALIVE_FILE)
+        name = variable.removeprefix("JOINTOPS_").removesuffix("_FILE").lower()
+        if name not in Settings.model_fields:
+            raise ValueError(f"{variable}: there is no setting JOINTOPS_{name.upper()}")
+        try:
+            values[name] = Path(path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"{variable}: cannot read {path}: {exc.strerror}") from None
+    return values
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings (cached; tests may call get_settings.cache_clear())."""
-    return Settings()
+    return Settings(**file_settings())  # type: ignore[arg-type]

@@ -2,21 +2,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import threading
+import weakref
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from app.config import get_settings
 
 READ_METHODS = {"GET", "HEAD"}
 READER_OPTION = "jointops_sqlite_reader"
+# Set in a connection's info while its transaction is a SQLite write transaction.
+WRITER_INFO = "jointops_sqlite_writer"
+# The one key of the board lock (PostgreSQL advisory lock): "JOPS" in ASCII.
+BOARD_LOCK_KEY = 0x4A4F5053
+# Connections a SQLite file engine may open. Writers wait for the write lock holding
+# one, so a small pool (5 + 10) made page views queue behind them; SQLite connections
+# are cheap, and the server's thread pool (40) is the real limit.
+SQLITE_POOL = {"pool_size": 20, "max_overflow": 40}
 F = TypeVar("F")
+# Replicas starting together each run `jointops migrate`: on PostgreSQL the first takes
+# this advisory lock (migrations/env.py) and the others wait, then find nothing to do.
+MIGRATION_LOCK_KEY = 7_2611_2600
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -28,6 +46,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    if parsed.database and parsed.database != ":memory:":
+        kwargs = {**SQLITE_POOL, **kwargs}
     engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
     _setup_sqlite(engine)
     return engine
@@ -44,8 +64,51 @@ def _setup_postgresql(engine: Engine) -> None:
         dbapi_conn.commit()
 
 
+class FifoLock:
+    """A lock handed to its waiters in the order they came.
+
+    `threading.Lock` lets the releasing thread take it straight back: a writer that
+    commits and begins again could starve the others until their wait ran out.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self, timeout: float) -> bool:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return True
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        if turn.acquire(timeout=timeout):
+            return True  # handed over by release()
+        with self._guard:
+            if turn in self._waiters:
+                self._waiters.remove(turn)
+                return False
+        return True  # handed over just as the wait ran out
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: now by the next in line
+            else:
+                self._held = False
+
+
 def _setup_sqlite(engine: Engine) -> None:
-    busy_ms = get_settings().sqlite_busy_timeout_ms
+    settings = get_settings()
+    busy_ms = settings.sqlite_busy_timeout_ms
+    synchronous = settings.sqlite_synchronous
+    # Writers of this process queue here, in order, rather than in SQLite's busy handler,
+    # which polls with growing sleeps (up to 100 ms): under 50 users that polling, not the
+    # writes, made the write p95 (measured: seconds). Other processes still meet the
+    # busy timeout.
+    writers = FifoLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -55,7 +118,9 @@ def _setup_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # NORMAL (the default) may lose the last commits on power loss, never corrupts;
+        # FULL syncs the WAL on every commit (cost: bench/sqlite_sync.py).
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -64,8 +129,89 @@ def _setup_sqlite(engine: Engine) -> None:
         # (measured: 593 of 800); taking the write lock at BEGIN serialises writers.
         # Pure readers begin deferred: with WAL they never block each other, whereas an
         # IMMEDIATE reader queues every page view behind the one being rendered.
-        reader = conn.get_execution_options().get(READER_OPTION, False)
-        conn.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READER_OPTION, False):
+            conn.info[WRITER_INFO] = False
+            conn.exec_driver_sql("BEGIN")
+            return
+        if not writers.acquire(timeout=busy_ms / 1000):
+            raise OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                Exception(f"database is locked: no write lock within {busy_ms} ms"),
+            )
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writers.release()
+            raise
+        conn.info[WRITER_INFO] = True
+
+    def _release(conn: Any) -> None:
+        if conn.info.pop(WRITER_INFO, False):
+            writers.release()
+
+    @event.listens_for(engine, "commit")
+    def _on_commit(conn: Any) -> None:
+        # This event comes before the commit: commit here, so the next writer is let in
+        # after it (SQLAlchemy's own commit then finds no transaction and does nothing).
+        conn.connection.dbapi_connection.commit()
+        _release(conn)
+
+    @event.listens_for(engine, "rollback")
+    def _on_rollback(conn: Any) -> None:
+        _release(conn)
+
+
+def lock_board(session: Session) -> None:
+    """Serialise every change that publishing can conflict with (publish, abort, edit,
+    decisions, steps): call it first in the write transaction; it holds to commit.
+
+    PostgreSQL: a transaction-scoped advisory lock on one fixed key. It needs no row (a
+    `board_config` row that only an import creates did not lock anything without one).
+    SQLite: the write transaction (BEGIN IMMEDIATE) is the lock already; refused in a
+    read transaction, which could not be upgraded safely.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BOARD_LOCK_KEY})")
+    elif conn.info.get(WRITER_INFO) is False:
+        raise RuntimeError("lock_board needs a write transaction, not a reader's")
+
+
+@contextmanager
+def reading_first(session: Session) -> Iterator[Session]:
+    """Do slow reading work (a password check) in a read transaction of its own.
+
+    On SQLite the block begins deferred, without the write lock, and ends at its exit;
+    the writes that follow begin a new write transaction, so no writer waits behind the
+    slow work. Objects loaded in the block are expired at its end and read again when
+    used. The block must not write.
+    """
+    if session.in_transaction():
+        raise RuntimeError("reading_first must come before the session's first query")
+    session.connection(execution_options={READER_OPTION: True})
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        raise
+    if session.new or session.dirty or session.deleted:
+        session.rollback()
+        raise RuntimeError("reading_first blocks must not write")
+    session.commit()
+
+
+def database_now(session: Session) -> datetime:
+    """The database server's clock (UTC): the one clock every machine of the board shares.
+
+    Heartbeats are written and judged by it, so a worker whose host clock runs behind
+    is not declared dead (each host's own clock did exactly that, 45 s behind).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        value = session.execute(text("SELECT clock_timestamp()")).scalar_one()
+        return value.astimezone(UTC)
+    text_value = session.execute(text("SELECT strftime('%Y-%m-%d %H:%M:%f', 'now')")).scalar_one()
+    return datetime.fromisoformat(text_value).replace(tzinfo=UTC)
 
 
 @lru_cache
@@ -94,14 +240,45 @@ def get_reader_engine() -> Engine:
     return _reader_engine(get_engine())
 
 
-def get_session(request: Request) -> Iterator[Session]:
+# Requests of one process admitted at a time on SQLite, writers and readers apart. The
+# others wait here, on the event loop, holding no thread:
+# - writers that waited for the write lock in the server's thread pool (40 threads) once
+#   took every thread, and the writer holding the lock then had none to finish in
+#   (measured: 10 s stalls, "database is locked" 500s);
+# - the writer holding the lock shares the GIL with every running request: with 40 page
+#   renders running, its few milliseconds of Python took a second.
+SQLITE_ADMITTED = {"writers": 8, "readers": 4}
+_gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _gate(kind: str) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    gates = _gates.get(loop)
+    if gates is None:
+        gates = _gates[loop] = {k: asyncio.Semaphore(n) for k, n in SQLITE_ADMITTED.items()}
+    return gates[kind]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; the use case commits, anything uncommitted rolls back."""
     engine = get_engine()
     endpoint = request.scope.get("endpoint")
-    if request.method in READ_METHODS and not getattr(endpoint, "writes_on_read", False):
+    reader = request.method in READ_METHODS and not getattr(endpoint, "writes_on_read", False)
+    if reader:
         engine = _reader_engine(engine)
-    with Session(engine) as session:
-        yield session
+    gate = None
+    if engine.dialect.name == "sqlite":
+        gate = _gate("readers" if reader else "writers")
+    if gate is not None:
+        await gate.acquire()
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        if gate is not None:
+            gate.release()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -126,7 +126,14 @@ def _validation_error(request: Request, exc: Exception) -> Response:
         {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
         for err in exc.errors()
     ]
-    return render_error(request, "The request is not valid", 422, problems)
+    # The message itself names what to fix ("body.version is required"), not only the list.
+    named = [
+        f"{problem['path']} is required" if err.get("type") == "missing"
+        else f"{problem['path']}: {problem['message']}"
+        for problem, err in zip(problems, exc.errors(), strict=True)
+    ]
+    return render_error(request, "The request is not valid: " + "; ".join(named[:5]), 422,
+                        problems)
 
 
 def _integrity_error(request: Request, exc: Exception) -> Response:

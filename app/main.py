@@ -14,6 +14,7 @@ from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
+from app.observability import RequestContext
 
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
@@ -28,6 +29,7 @@ ROUTERS = [
     "app.planning.views:router",
     "app.planning.api:router",
     "app.docs_views:router",
+    "app.health:router",
 ]
 
 CSP = (
@@ -93,6 +95,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         install_clock(clock)
     install_error_handlers(app)
     app.add_middleware(SecurityHeaders)
+    # Outermost: the id and the timing cover the error handlers and the headers too.
+    app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for spec in ROUTERS:
         # HTML pages and downloads stay out of the OpenAPI document: it describes /api/v1.

@@ -61,23 +61,31 @@ def run_one(shape: str, operations: int, limit: float, workers: int) -> dict[str
     from app.solver.greedy import greedy_solution
     from app.solver.instance import Instance
     from app.solver.loader import load_scenario
-    from app.solver.model.plan import solution_priority
+    from app.solver.model.dwell import solution_dwell
+    from app.solver.model.plan import solution_priority, solution_travel
     from app.solver.sample import generate, knobs_for, to_json
     from app.solver.solve import SolveOptions, solve
     from app.solver.validate import validate_plan
 
     text = to_json(generate(knobs_for(shape, **knobs_for_size(shape, operations))))
-    began = time.perf_counter()
+    # As `jointops solve` runs: the limit's clock starts before loading, and the wall time
+    # ends after the plan is checked and written (to /dev/null here).
+    started = time.monotonic()
     scenario = load_scenario(text)
     instance = Instance(scenario)
-    load_seconds = time.perf_counter() - began
-    began = time.perf_counter()
-    greedy = greedy_solution(instance)
-    greedy_seconds = time.perf_counter() - began
-    began = time.perf_counter()
-    result = solve(Instance(scenario), SolveOptions(time_limit=limit, workers=workers))
-    wall = time.perf_counter() - began
+    load_seconds = time.monotonic() - started
+    options = SolveOptions(time_limit=limit, workers=workers, started=started)
+    result = solve(instance, options)
     report = validate_plan(scenario, result.plan)
+    with open(os.devnull, "w") as sink:
+        json.dump(result.plan.to_json_dict(), sink)
+    wall = time.monotonic() - started
+    # The project's greedy alone, whole (no time limit), after the timed run.
+    instance = Instance(scenario)
+    began = time.monotonic()
+    greedy = greedy_solution(instance)
+    greedy_seconds = time.monotonic() - began
+    extra = result.plan.solver.model_extra or {} if result.plan.solver else {}
     return {
         "shape": shape,
         "operations": operations,
@@ -85,12 +93,20 @@ def run_one(shape: str, operations: int, limit: float, workers: int) -> dict[str
         "limit": limit,
         "load": load_seconds,
         "greedy": greedy_seconds,
-        "first": result.first_solution_seconds,
+        "first": (
+            None
+            if result.first_solution_seconds is None
+            else load_seconds + result.first_solution_seconds
+        ),
         "wall": wall,
         "greedy_priority": solution_priority(instance, greedy),
         "priority": result.priority,
         "bound": result.priority_bound,
+        "greedy_travel": solution_travel(greedy),
         "travel": result.travel_minutes,
+        "greedy_dwell": solution_dwell(instance, greedy),
+        "dwell": report.dwell_minutes,
+        "cut_short": list(extra.get("cut_short", [])),
         "status": result.status,
         "memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "valid": report.valid,
@@ -104,18 +120,27 @@ def _seconds(value: Any) -> str:
 
 HEADER = (
     "| shape | ops | units | load s | greedy s | first plan s | wall s / limit | "
-    "priority greedy / final / bound | travel min | status | peak MB | valid |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "priority greedy / final / bound | travel min greedy / final | "
+    "dwell min greedy / final | cut short | status | peak MB | valid |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
+def allowed_wall(limit: float) -> float:
+    """The promise of issue 9: the limit plus max(1 s, 5 %)."""
+    return limit + max(1.0, 0.05 * limit)
+
+
 def row(r: dict[str, Any]) -> str:
-    over = " **over**" if r["wall"] > r["limit"] + 1 else ""
+    over = " **over**" if r["wall"] > allowed_wall(r["limit"]) else ""
+    below = " **below greedy**" if r["priority"] < r["greedy_priority"] else ""
+    cut = ", ".join(r.get("cut_short", [])) or "–"
     return (
         f"| {r['shape']} | {r['operations']} | {r['units']} | {_seconds(r['load'])} "
         f"| {_seconds(r['greedy'])} | {_seconds(r['first'])} "
         f"| {_seconds(r['wall'])} / {r['limit']:g}{over} "
-        f"| {r['greedy_priority']} / {r['priority']} / {r['bound']} | {r['travel']} "
+        f"| {r['greedy_priority']} / {r['priority']}{below} / {r['bound']} "
+        f"| {r['greedy_travel']} / {r['travel']} | {r['greedy_dwell']} / {r['dwell']} | {cut} "
         f"| {r['status']} | {r['memory_mb']:.0f} | {'yes' if r['valid'] else 'NO'} |"
     )
 
@@ -174,8 +199,12 @@ def write_readme(rows: list[dict[str, Any]], command: str) -> None:
         f"{START}\n## Scaling benchmark\n\nMeasured {stamp} with `{command}` (Python "
         f"{platform.python_version()}, {os.cpu_count()} cores shared with other jobs, load "
         f"average {load:.1f} at the end, so timings are noisy). Generated scenarios "
-        "(`jointops sample`, seed 0); greedy s is a standalone greedy run, first plan s the "
-        "solver's own; **over** marks a wall time more than 1 s past the limit.\n\n"
+        "(`jointops sample`, seed 0). Wall s runs from before loading to the plan checked "
+        "and serialised, as `jointops solve` counts its limit; greedy s, greedy priority, "
+        "travel and dwell are the project's greedy run alone and whole afterwards; first "
+        "plan s counts from before loading too; dwell is minutes foreign units wait in the host "
+        "country beyond travel; cut short names the phases the limit ended; **over** "
+        "marks a wall time more than max(1 s, 5 %) past the limit.\n\n"
         f"{table}\n\n![scaling](scaling.png)\n{END}"
     )
     write_section(section, START, END)

@@ -1,11 +1,12 @@
 """Alembic environment: the database URL comes from app settings, the schema from app.models."""
 
 from alembic import context
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers every table on the metadata)
 from app.config import get_settings
-from app.db import make_engine
+from app.db import MIGRATION_LOCK_KEY, make_engine
 
 target_metadata = SQLModel.metadata
 
@@ -33,6 +34,10 @@ def _run_with(connection) -> None:  # type: ignore[no-untyped-def]
         render_as_batch=connection.dialect.name == "sqlite",
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sample_data import DATA
 from solver.builders import scenario_dict, valid_plan_dict
+from solver.solve_helpers import assert_not_fallback
 from typer.testing import CliRunner
 
 from app.cli import app
@@ -107,7 +108,12 @@ def test_diff(world: tuple[Path, Path], tmp_path: Path) -> None:
 
 
 def solve(*args: str) -> Any:
-    return runner.invoke(app, ["solve", *args])
+    """`jointops solve`; a plan it writes (`-o`) must be the search's, not the fallback."""
+    result = runner.invoke(app, ["solve", *args])
+    output = Path(args[args.index("-o") + 1]) if "-o" in args else None
+    if result.exit_code == 0 and output is not None:
+        assert_not_fallback(json.loads(output.read_text()))
+    return result
 
 
 # The optimum priority of each (tests/data/README.md): no plan beats it, no bound is below it.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import threading
 from datetime import UTC
 from pathlib import Path
@@ -11,7 +13,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from app.db import make_engine
-from app.models import UTCDateTime  # noqa: F401
+from app.models import AuditEvent, UTCDateTime  # noqa: F401
 
 
 def test_concurrent_read_modify_write_loses_nothing(tmp_path: Path) -> None:
@@ -107,12 +109,46 @@ def test_get_session_reads_for_get_and_writes_for_unsafe_or_marked_routes(
 
     def begins_as_reader(method: str, endpoint: object = None) -> bool:
         request = Request({"type": "http", "method": method, "endpoint": endpoint})
-        session = next(db.get_session(request))
-        options = session.connection().get_execution_options()
-        session.close()
-        return bool(options.get(db.READER_OPTION))
+
+        async def first() -> bool:
+            sessions = db.get_session(request)
+            session = await anext(sessions)
+            options = session.connection().get_execution_options()
+            await sessions.aclose()
+            return bool(options.get(db.READER_OPTION))
+
+        return asyncio.run(first())
 
     assert begins_as_reader("GET") and begins_as_reader("HEAD")
     assert not begins_as_reader("POST") and not begins_as_reader("DELETE")
     assert not begins_as_reader("GET", records_its_use)
+    engine.dispose()
+
+
+def test_reading_first_holds_no_write_lock_then_writes_in_a_write_transaction(
+    tmp_path: Path,
+) -> None:
+    from app.db import lock_board, reading_first
+
+    engine = _sqlite_engine(tmp_path)
+    # Another process's writer, which does not wait for the lock.
+    other = sqlite3.connect(tmp_path / "readers.db", timeout=0, isolation_level=None)
+    with Session(engine) as session:
+        with reading_first(session):
+            assert session.execute(text("SELECT n FROM t")).scalar_one() == 1
+            with pytest.raises(RuntimeError, match="write transaction"):
+                lock_board(session)
+            # Slow work here (a password check): another writer is not kept waiting.
+            other.execute("UPDATE t SET n = 2")
+        session.execute(text("UPDATE t SET n = n + 10"))
+        lock_board(session)  # a write transaction now
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            other.execute("UPDATE t SET n = 0")
+        session.commit()
+    assert other.execute("SELECT n FROM t").fetchone() == (12,)
+    with (Session(engine) as session, pytest.raises(RuntimeError, match="must not write"),
+          reading_first(session)):
+        session.execute(text("SELECT n FROM t"))
+        session.add(AuditEvent(action="x", object_type="t", object_id="1"))
+    other.close()
     engine.dispose()

@@ -342,7 +342,8 @@ def test_lists_searches_exports_and_feeds_never_show_an_invisible_operation(
                                         ({}, {"HX-Request": "true"})):
                 where = f"GET {url} as an outside {role.value}{' (htmx)' if headers else ''}"
                 plain = client.get(url, headers=headers)
-                if plain.status_code >= 500:
+                # /readyz answers 503 here by design: the suite's schema has no Alembic record.
+                if plain.status_code >= 500 and not (url == "/readyz" and plain.status_code == 503):
                     problems.append(f"{where}: {plain.status_code}")
                 problems += [f"{where} ({plain.status_code}): shows {needle!r}"
                              for needle in NEEDLES if needle in _body(plain)]

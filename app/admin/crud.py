@@ -17,13 +17,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy import update
 from sqlmodel import Session
 
 from app.admin.common import FieldErrors, Page, integrity_as_conflict
 from app.admin.fields import Field, FormData, from_object, read_form, to_data
 from app.db import SessionDep
 from app.deps import AdminUser
-from app.errors import AppError, NotFound, is_htmx
+from app.errors import AppError, Conflict, NotFound, is_htmx
 from app.models import User
 from app.web import redirect, render
 
@@ -131,6 +133,45 @@ def save(
     return redirect(request, res.url, flash=f"{verb} {res.singular} {key}.")
 
 
+def _stale(res: Resource, obj: Any) -> Conflict:
+    return Conflict(
+        f"This {res.singular} was changed by someone else since you opened the form (it is "
+        f"now at version {obj.version}). Your input is kept below: save again to replace "
+        "their change with yours, or cancel to see theirs.")
+
+
+def check_version(session: Session, res: Resource, obj: Any, seen: str) -> None:
+    """Refuse a save from a form opened before the last save (version in a hidden field)."""
+    if not hasattr(obj, "version"):
+        return
+    if not seen.strip().isdigit():
+        raise AppError(f"The form has no version of the {res.singular}; open it again", 422,
+                       details=[{"path": "version", "message": "is required"}])
+    if int(seen) != obj.version:
+        raise _stale(res, obj)
+
+
+def bump_version(session: Session, res: Resource, obj: Any, seen: str) -> None:
+    """Compare-and-set the version after the update: a save committed since this one
+    read the row (PostgreSQL) makes it a conflict, and every write is undone."""
+    if not hasattr(obj, "version"):
+        return
+    model = type(obj)
+    table = model.__table__
+    keys = sa_inspect(model).primary_key
+    identity = sa_inspect(obj).identity
+    result = session.execute(
+        update(table)
+        .where(*(column == value for column, value in zip(keys, identity, strict=True)),
+               table.c.version == int(seen))
+        .values(version=int(seen) + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise _stale(res, obj)
+    session.expire(obj, ["version"])
+
+
 def _delete(
     request: Request, session: Session, res: Resource, key: str, user: User
 ) -> Response:
@@ -166,8 +207,15 @@ def add_routes(router: APIRouter, res: Resource) -> None:
                form: FormDep) -> Response:
         obj, updater = res.find(session, key), res.updater
         assert updater is not None
-        return save(request, session, res, form, user, lambda d: updater(session, obj, d, user),
-                    obj=obj)
+        seen = (form.get("version") or [""])[0]
+
+        def versioned(data: dict[str, Any]) -> Any:
+            check_version(session, res, obj, seen)
+            saved = updater(session, obj, data, user)
+            bump_version(session, res, obj, seen)
+            return saved
+
+        return save(request, session, res, form, user, versioned, obj=obj)
 
     def confirm_page(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
         return render(request, CONFIRM, {"res": res, "obj": res.find(session, key), "key": key})

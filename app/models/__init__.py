@@ -60,12 +60,13 @@ from app.models.planning import (
     Tasking,
     TaskingStatus,
 )
+from app.models.requests import IdempotentRequest
 
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
     "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
-    "Decision", "FeedToken", "Operation", "OperationCreate", "OperationPublic",
+    "Decision", "FeedToken", "IdempotentRequest", "Operation", "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
     "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role", "RunStatus", "Site",
     "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingStatus", "UTCDateTime", "Unit",

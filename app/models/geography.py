@@ -40,6 +40,8 @@ class RegionBase(SQLModel):
 class Region(RegionBase, table=True):
     __tablename__ = "regions"
     id: str = Field(primary_key=True, max_length=32)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class RegionCreate(RegionBase):
@@ -95,6 +97,8 @@ class Crossing(CrossingBase, table=True):
         sa.CheckConstraint("a_id <> b_id", name="distinct_ends"),
     )
     id: str = Field(primary_key=True, max_length=32)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class CrossingCreate(CrossingBase):

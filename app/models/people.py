@@ -25,6 +25,8 @@ class AgencyBase(SQLModel):
 class Agency(AgencyBase, table=True):
     __tablename__ = "agencies"
     id: str = Field(primary_key=True, max_length=32)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class AgencyCreate(AgencyBase):
@@ -55,6 +57,8 @@ class Unit(UnitBase, table=True):
     __tablename__ = "units"
     __table_args__ = (sa.CheckConstraint("personnel >= 1", name="personnel_positive"),)
     id: str = Field(primary_key=True, max_length=32)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class UnitCreate(UnitBase):
@@ -87,6 +91,8 @@ class UserBase(SQLModel):
 class User(UserBase, table=True):
     __tablename__ = "users"
     id: int | None = Field(default=None, primary_key=True)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import DDL, event
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, enum_type, utcnow
@@ -58,12 +59,23 @@ class SolverRun(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     pid: int | None = None
     error: str | None = None
+    # The claim of the attempt now entitled to write this run (fencing): a worker that
+    # lost it (paused past its lease, retried elsewhere) can no longer store anything.
+    lease: str | None = Field(default=None, max_length=32)
+    # Claims so far: a run whose worker died is queued again until MAX_ATTEMPTS.
+    attempts: int = 0
 
 
 class Plan(SQLModel, table=True):
     """A jointops-plan/1 document kept for review and, once published, for the record."""
 
     __tablename__ = "plans"
+    # One published plan at a time, whatever a publisher does (two interleaved publishes
+    # once left two).
+    __table_args__ = (
+        sa.Index("uq_plans_published", "is_published", unique=True,
+                 sqlite_where=sa.text("is_published"), postgresql_where=sa.text("is_published")),
+    )
     id: int | None = Field(default=None, primary_key=True)
     document: dict[str, Any] = Field(sa_type=sa.JSON)
     solver_run_id: int | None = Field(default=None, foreign_key="solver_runs.id", index=True)
@@ -107,6 +119,36 @@ class Tasking(SQLModel, table=True):
     plan_id: int | None = Field(default=None, foreign_key="plans.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# No unit in two active orders whose trips (depart to return, half-open) overlap. The
+# schema enforces it, not only the solver's validator: an interleaved publish once left
+# units double-booked. PostgreSQL: an exclusion constraint (btree_gist for the unit's
+# equality in a GiST index); SQLite: triggers that refuse the row.
+UNIT_BUSY = "ex_taskings_unit_busy"
+UNIT_BUSY_MESSAGE = "a unit cannot be in two active orders that overlap in time"
+POSTGRESQL_UNIT_BUSY = (
+    "CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public",
+    f"ALTER TABLE taskings ADD CONSTRAINT {UNIT_BUSY} EXCLUDE USING gist "
+    "(unit_id WITH =, tstzrange(depart, return_at, '[)') WITH &&) WHERE (status = 'active')",
+)
+_OVERLAP = (
+    "NEW.status = 'active' AND EXISTS (SELECT 1 FROM taskings t WHERE t.unit_id = NEW.unit_id"
+    " AND t.status = 'active' AND t.id IS NOT NEW.id AND t.depart < NEW.return_at"
+    " AND NEW.depart < t.return_at)"
+)
+SQLITE_UNIT_BUSY = tuple(
+    f"CREATE TRIGGER {UNIT_BUSY}_{when} BEFORE {what} ON taskings WHEN {_OVERLAP} "
+    f"BEGIN SELECT RAISE(ABORT, '{UNIT_BUSY}: {UNIT_BUSY_MESSAGE}'); END"
+    for when, what in (("insert", "INSERT"),
+                       ("update", "UPDATE OF unit_id, depart, return_at, status"))
+)
+for _statement in POSTGRESQL_UNIT_BUSY:
+    event.listen(Tasking.__table__, "after_create",  # type: ignore[attr-defined]
+                 DDL(_statement).execute_if(dialect="postgresql"))
+for _statement in SQLITE_UNIT_BUSY:
+    event.listen(Tasking.__table__, "after_create",  # type: ignore[attr-defined]
+                 DDL(_statement).execute_if(dialect="sqlite"))
 
 
 class AuditEvent(SQLModel, table=True):

@@ -10,10 +10,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
+from fastapi.responses import JSONResponse
 from sqlmodel import Session, col, select
 
+from app import idempotency
 from app.db import SessionDep
 from app.deps import VisibleOperation
+from app.idempotency import IdempotencyKey
 from app.models import Approval, Operation, Region, UnitPublic, User
 from app.operations import permissions as perm
 from app.operations import queries, service
@@ -37,7 +40,9 @@ router = APIRouter(
     responses={401: {"description": "Not signed in"},
                403: {"description": "Not an administrator, planner or liaison officer"}},
 )
-Step = Annotated[StepIn | None, Body()]
+# Every step names the version it acts on (422 without it): an approver approves what
+# they read, an abort or a step does not land on content changed since.
+Step = Annotated[StepIn, Body()]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such operation, or not for your eyes"}}
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -68,6 +73,14 @@ def _out(session: Session, operation: Operation) -> OperationOut:
         operation, update={"host_countries": hosts, "sites": sites, "approvals": approvals})
 
 
+def _committed(session: Session, out: OperationOut) -> OperationOut:
+    """Commit, then answer with what was written: nothing is read after the commit, so a
+    saved change is never reported as a failure (a read failing there once gave a 500
+    for a saved write, and the client's retry made a duplicate)."""
+    session.commit()
+    return out
+
+
 def _approval(country: str, kind: Any, row: Approval | None, names: dict[int, str]) -> ApprovalOut:
     if row is None:
         return ApprovalOut(country_code=country, kind=kind, decision=None)
@@ -92,15 +105,24 @@ def list_operations(
              summary="Create a draft operation",
              responses=_forbidden("Not an administrator or a liaison officer of the lead agency"))
 def create_operation(
-    session: SessionDep, user: BoardUser, body: OperationCreateIn
-) -> OperationOut:
-    """Create a draft; errors name the field path (422)."""
+    session: SessionDep, user: BoardUser, body: OperationCreateIn,
+    idempotency_key: IdempotencyKey = None,
+) -> OperationOut | JSONResponse:
+    """Create a draft; errors name the field path (422). With an `Idempotency-Key`, a
+    retry gets the first response again (a different body with the key: 422)."""
+    scope, sent = "POST /api/v1/operations", body.model_dump(mode="json")
+    earlier = idempotency.replay(session, user=user, key=idempotency_key, scope=scope,
+                                 body=sent)
+    if earlier is not None:
+        return earlier
     doc = body.model_dump()
     doc["lead_agency_id"] = doc["lead_agency_id"] or user.agency_id
     data = service.validate(session, data=doc)
     operation = service.create(session, data=data, actor=user)
-    session.commit()
-    return _out(session, operation)
+    out = _out(session, operation)
+    idempotency.remember(session, user=user, key=idempotency_key, scope=scope, body=sent,
+                         status_code=201, response=out)
+    return _committed(session, out)
 
 
 @router.get("/operations/{operation_id}", response_model=OperationOut,
@@ -127,8 +149,7 @@ def patch_operation(
     data = service.validate(session, data=doc)
     service.update_operation(session, operation=operation, data=data, version=body.version,
                              actor=user, confirm_cancel=body.confirm_cancel)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/approvals", response_model=OperationOut,
@@ -142,8 +163,7 @@ def decide(
     service.decide(session, operation=operation, actor=user, decision=body.decision,
                    kind=body.kind, country_code=body.country_code, reason=body.reason,
                    version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/propose", response_model=OperationOut,
@@ -151,13 +171,11 @@ def decide(
              responses={**CONFLICT,
                         **_forbidden("Not a liaison officer of the lead agency")})
 def propose(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
-    """Send a draft to the host countries."""
-    step = body or StepIn()
-    service.propose(session, operation=operation, actor=user, version=step.version)
-    session.commit()
-    return _out(session, operation)
+    """Send a draft to the host countries (`version` required)."""
+    service.propose(session, operation=operation, actor=user, version=body.version)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/abort", response_model=OperationOut,
@@ -167,11 +185,10 @@ def propose(
 def abort(
     session: SessionDep, user: BoardUser, operation: VisibleOperation, body: StepIn
 ) -> OperationOut:
-    """Call the operation off; `reason` is required."""
+    """Call the operation off; `reason` and `version` are required."""
     service.abort(session, operation=operation, actor=user, reason=body.reason or "",
                   version=body.version)
-    session.commit()
-    return _out(session, operation)
+    return _committed(session, _out(session, operation))
 
 
 @router.post("/operations/{operation_id}/execute", response_model=OperationOut,
@@ -179,7 +196,7 @@ def abort(
              responses={**CONFLICT, **_forbidden(
                  "Not a planner or a liaison officer of the lead agency")})
 def execute(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
     """Mark a scheduled operation executing."""
     return _advance(session, user, operation, "execute", body)
@@ -190,19 +207,17 @@ def execute(
              responses={**CONFLICT, **_forbidden(
                  "Not a planner or a liaison officer of the lead agency")})
 def complete(
-    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step = None
+    session: SessionDep, user: BoardUser, operation: VisibleOperation, body: Step
 ) -> OperationOut:
     """Mark an executing operation completed."""
     return _advance(session, user, operation, "complete", body)
 
 
 def _advance(
-    session: Session, user: User, operation: Operation, step: str, body: StepIn | None
+    session: Session, user: User, operation: Operation, step: str, body: StepIn
 ) -> OperationOut:
-    version = body.version if body else None
-    service.advance(session, operation=operation, actor=user, step=step, version=version)
-    session.commit()
-    return _out(session, operation)
+    service.advance(session, operation=operation, actor=user, step=step, version=body.version)
+    return _committed(session, _out(session, operation))
 
 
 @router.get("/approvals", response_model=list[PendingOut],

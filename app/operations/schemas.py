@@ -168,13 +168,14 @@ class DecisionIn(SQLModel):
     kind: ApprovalKind = ApprovalKind.host
     decision: Decision
     reason: str | None = Field(default=None, max_length=2000)
-    version: int | None = None
+    # Required: a decision is on the content the approver read, not on whatever is there.
+    version: int = Field(description="the operation's version the decision is on")
 
 
 class StepIn(SQLModel):
-    """A workflow step: the version read, and a reason where the step wants one."""
+    """A workflow step: the version read (required), and a reason where the step wants one."""
 
-    version: int | None = None
+    version: int = Field(description="the operation's version the step acts on")
     reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app.db import lock_board
 from app.errors import AppError, Conflict, Forbidden
 from app.models import (
     Agency,
@@ -212,6 +213,8 @@ def update_operation(
     _require_state(operation, perm.EDITABLE, "edited")
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
+    lock_board(session)  # publishing must not re-issue the orders this withdraws
+    # Read under the lock: the orders listed are the ones the save would cancel.
     impact = edit_impact(session, operation=operation, data=data)
     if impact.needs_confirmation and not confirm_cancel:
         raise EditNeedsConfirmation(impact)
@@ -271,6 +274,7 @@ def propose(
     if not perm.may_edit_as(actor, operation):
         raise Forbidden("Only the lead agency's liaison officers propose this operation")
     _require_state(operation, {S.draft}, "proposed")
+    lock_board(session)
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
                      decline_reason=None)
     _clear_approvals(session, operation_id=operation.id)
@@ -295,6 +299,7 @@ def decide(
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
                                "Give a reason for declining")
+    lock_board(session)  # an approval changes what publishing may schedule
     # Compare-and-set first: it locks the row, so a concurrent decision waits, then fails.
     _compare_and_set(session, operation=operation, version=version)
     _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
@@ -347,6 +352,7 @@ def abort(
     if not reason.strip():
         raise InvalidOperation({"reason": "give a reason for aborting"},
                                "Give a reason for aborting")
+    lock_board(session)  # publishing must not re-issue the orders this withdraws
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
     withdrawn = _withdraw_orders(session, operation_id=operation.id)
@@ -366,6 +372,7 @@ def advance(
         raise Forbidden("Only planners or the lead agency's liaison officers do this")
     source, target = perm.MOVES[step]
     _require_state(operation, {source}, "marked " + target.value)
+    lock_board(session)
     _compare_and_set(session, operation=operation, version=version, state=target)
     _audit(session, actor=actor, action=step, operation=operation, state_to=target)
     return operation

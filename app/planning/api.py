@@ -6,10 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app import idempotency
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser
+from app.idempotency import IdempotencyKey
 from app.planning import service
 from app.planning.export import published_export
 from app.planning.publish import publish_plan
@@ -95,13 +98,27 @@ class TaskingOut(BaseModel):
     responses={409: {"description": f"No approved operations to solve, or {BROKEN_BOARD}"},
                **PLANNERS},
 )
-def create_run(body: RunRequest, session: SessionDep, user: PlannerUser) -> RunStarted:
-    """Queue a solve of the approved operations (published ones pinned unless released)."""
+def create_run(
+    body: RunRequest, session: SessionDep, user: PlannerUser,
+    idempotency_key: IdempotencyKey = None,
+) -> RunStarted | JSONResponse:
+    """Queue a solve of the approved operations (published ones pinned unless released).
+    With an `Idempotency-Key`, a retry gets the first run back instead of a second one."""
+    scope, sent = "POST /api/v1/solver-runs", body.model_dump(mode="json")
+    earlier = idempotency.replay(session, user=user, key=idempotency_key, scope=scope,
+                                 body=sent)
+    if earlier is not None:
+        return earlier
     run = service.start_run(session, user=user, time_limit=body.time_limit, seed=body.seed,
                             workers=body.workers, released=body.release)
+    # The answer is built before the commit, and nothing is read after it: a saved run is
+    # never reported as a failure.
+    out = RunStarted(id=int(run.id or 0), status=str(run.status),
+                     url=f"/api/v1/solver-runs/{run.id}")
+    idempotency.remember(session, user=user, key=idempotency_key, scope=scope, body=sent,
+                         status_code=202, response=out)
     session.commit()
-    return RunStarted(id=int(run.id or 0), status=str(run.status),
-                      url=f"/api/v1/solver-runs/{run.id}")
+    return out
 
 
 @router.get("/solver-runs/{run_id}", summary="Read a solver run: status, progress, plan",
@@ -124,9 +141,10 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
 def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
-    session.commit()
     ids = visible_ids(session, user=user)
-    return run_summary(run, service.plan_of_run(session, run=run), ids)
+    out = run_summary(run, service.plan_of_run(session, run=run), ids)
+    session.commit()
+    return out
 
 
 def _summary(plan: Any, ids: set[str] | None) -> PlanSummary:
@@ -189,8 +207,9 @@ def publish(
     drops or moves published operations that `confirm` does not name)."""
     plan = service.get_plan(session, plan_id=plan_id)
     publish_plan(session, plan=plan, user=user, confirmed=set(body.confirm if body else []))
+    out = _summary(plan, visible_ids(session, user=user))
     session.commit()
-    return _summary(plan, visible_ids(session, user=user))
+    return out
 
 
 @router.get(

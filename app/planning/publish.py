@@ -12,12 +12,13 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.models import (
-    BoardConfig,
     Operation,
     OperationState,
     Plan,
@@ -26,6 +27,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.models.planning import UNIT_BUSY
 from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
@@ -49,10 +51,12 @@ def publish_plan(
 ) -> dict[str, int]:
     """Publish: upsert taskings, cancel dropped ones, set operation states (one flush).
 
+    Everything is read after the board lock, which abort, edit, decisions and steps take
+    too: no change to an operation can land between this check and these writes.
     `confirmed` names the published operations the user agreed to drop or move; the pages
     and the API always pass it (see app.planning.guard), internal callers may not.
     """
-    _lock_board(session)
+    lock_board(session)
     session.refresh(plan)
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
@@ -62,7 +66,14 @@ def publish_plan(
         check_confirmed(session, document, confirmed, user=user)
     _check_still_valid(scenario, document.operations)
     now = utcnow()
-    counts = _write_taskings(session, scenario, document.operations, plan, now)
+    try:
+        counts = _write_taskings(session, scenario, document.operations, plan, now)
+    except IntegrityError as exc:
+        if UNIT_BUSY not in str(exc.orig):
+            raise
+        raise Conflict(
+            "This plan gives a unit an order that overlaps one of its orders still in force "
+            "(of an operation under way); solve again before publishing") from None
     counts.update(_set_states(session, {op.id for op in document.operations}, user))
     previous = published_plan(session)
     if previous is not None:
@@ -78,11 +89,6 @@ def publish_plan(
     # (All planned operations: dropped ones now show cancelled taskings.)
     prerender(session, operation_ids={op.id for op in scenario.operations}, now=now)
     return counts
-
-
-def _lock_board(session: Session) -> None:
-    """Serialise publishers on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
-    session.exec(select(BoardConfig).where(BoardConfig.id == 1).with_for_update()).first()
 
 
 def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
@@ -118,22 +124,41 @@ def _write_taskings(
         (t.operation_id, t.unit_id): t
         for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
     }
+    planned = {
+        (scheduled.id, a.unit): _values(scheduled, a, durations[scheduled.id])
+        for scheduled in operations for a in scheduled.assignments
+    }
+    dropped = [t for key, t in existing.items()
+               if key not in planned and t.status == TaskingStatus.active]
+    moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]
+    _stand_down(session, [*dropped, *moving])
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
-    seen = set()
-    for scheduled in operations:
-        for a in scheduled.assignments:
-            key = (scheduled.id, a.unit)
-            seen.add(key)
-            values = _values(scheduled, a, durations[scheduled.id])
-            counts[_upsert(session, existing.get(key), key, values, plan, now)] += 1
-    for key, tasking in existing.items():
-        if key not in seen and tasking.status == TaskingStatus.active:
-            tasking.status, tasking.cancelled_at = TaskingStatus.cancelled, now
-            tasking.sequence, tasking.updated_at = tasking.sequence + 1, now
-            session.add(tasking)
-            counts["cancelled"] += 1
+    for key, values in planned.items():
+        counts[_upsert(session, existing.get(key), key, values, plan, now)] += 1
+    for tasking in dropped:
+        tasking.cancelled_at = now
+        tasking.sequence, tasking.updated_at = tasking.sequence + 1, now
+        session.add(tasking)
+        counts["cancelled"] += 1
     session.flush()
     return counts
+
+
+def _same(tasking: Tasking, values: dict[str, Any]) -> bool:
+    return all(getattr(tasking, name) == value for name, value in values.items())
+
+
+def _stand_down(session: Session, taskings: list[Tasking]) -> None:
+    """Orders that move or go stop being active first, in a flush of their own.
+
+    The schema refuses a unit in two overlapping active orders row by row, and halfway
+    through a valid change (two units swapping times) there would be one. Nobody sees
+    this step: it is inside the publish transaction.
+    """
+    for tasking in taskings:
+        tasking.status = TaskingStatus.cancelled
+        session.add(tasking)
+    session.flush()
 
 
 def _upsert(
@@ -146,7 +171,7 @@ def _upsert(
                             plan_id=plan.id, updated_at=now, **values))
         return "issued"
     tasking.plan_id = plan.id
-    if all(getattr(tasking, name) == value for name, value in values.items()):
+    if _same(tasking, values):
         session.add(tasking)
         return "unchanged"
     for name, value in values.items():

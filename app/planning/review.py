@@ -61,7 +61,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
     ]
-    solved_at = run.started_at or run.created_at
+    # When the solve was asked for: its horizon started at that moment plus the notice.
+    solved_at = run.created_at
     review.short_notice = [
         {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
         for op in plan.operations if short_notice(op.start, solved_at)

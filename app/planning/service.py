@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,9 +13,11 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
+from app.db import database_now
 from app.errors import AppError, Conflict, NotFound
 from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.notice import start_no_earlier_than
+from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 
 ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
@@ -72,6 +75,7 @@ def start_run(
     )
     session.add(run)
     session.flush()
+    defer_solve(session, int(run.id or 0))
     audit(session, actor=user, action="solver_run.start", object_type="solver_run",
           object_id=run.id, time_limit=time_limit, seed=seed, released=sorted(set(released)))
     session.flush()
@@ -147,11 +151,29 @@ def plan_of_run(session: Session, *, run: SolverRun) -> Plan | None:
     return session.exec(select(Plan).where(Plan.solver_run_id == run.id)).first()
 
 
+# A run whose worker died is queued again this many times in all, then failed.
+MAX_ATTEMPTS = 3
+
+
+def worker_identity() -> dict[str, str]:
+    """Where a worker runs: host name and boot id (two machines may share a host name)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return {"host": socket.gethostname(), "boot": boot}
+
+
 def reap_stale_runs(
     session: Session, *, now: datetime | None = None, stale_seconds: float | None = None
 ) -> list[int]:
-    """Mark failed the runs whose worker died (stale heartbeat, or its pid gone here)."""
-    now = now or utcnow()
+    """Give back, or fail, the runs whose worker died (stale heartbeat, or pid gone here).
+
+    Heartbeats are judged on the database's clock (`now` overrides it in tests). A run
+    that was running is queued again for another worker until MAX_ATTEMPTS; its lease is
+    cleared, so the lost worker, should it wake, cannot store anything.
+    """
+    now = now or database_now(session)
     stale = timedelta(seconds=stale_seconds or get_settings().worker_stale_seconds)
     working = select(SolverRun).options(*_WITHOUT_DOCUMENTS)
     runs = session.exec(working.where(col(SolverRun.status).in_(WORKING))).all()
@@ -163,10 +185,21 @@ def reap_stale_runs(
             reason = f"the worker stopped: no heartbeat since {beat:%Y-%m-%d %H:%M:%S}Z"
         elif _pid_gone(run):
             reason = f"the worker process {run.pid} is gone"
-        if reason and _set_status(
-            session, run, RunStatus(run.status), status=RunStatus.failed, finished_at=now,
-            error=reason + "; the published plan is unchanged",
-        ):
+        if reason is None:
+            continue
+        if run.status == RunStatus.running and run.attempts < MAX_ATTEMPTS:
+            values: dict[str, Any] = {
+                "status": RunStatus.queued, "lease": None, "pid": None,
+                "error": f"{reason}; queued again (attempt {run.attempts} of {MAX_ATTEMPTS})",
+            }
+        else:
+            values = {
+                "status": RunStatus.failed, "finished_at": now, "lease": None,
+                "error": reason + "; the published plan is unchanged",
+            }
+        if _set_status(session, run, RunStatus(run.status), **values):
+            if values["status"] == RunStatus.queued:
+                defer_solve(session, int(run.id or 0))
             session.expire(run)
             reaped.append(int(run.id or 0))
     session.flush()
@@ -175,8 +208,8 @@ def reap_stale_runs(
 
 def _pid_gone(run: SolverRun) -> bool:
     """Whether the run's worker ran on this host and its process no longer exists."""
-    host = (run.progress or {}).get("host")
-    if run.pid is None or host != socket.gethostname():
+    where = run.progress or {}
+    if run.pid is None or {k: where.get(k) for k in ("host", "boot")} != worker_identity():
         return False
     try:
         os.kill(run.pid, 0)

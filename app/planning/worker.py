@@ -5,15 +5,21 @@ thread, about once a second, writes progress and a heartbeat to the run's row an
 reads the row's status: `cancelling` (a planner pressed Stop) makes the solver's
 `should_stop` answer yes, and the best plan found so far is kept. Only the main thread
 touches the database.
+
+Liveness is judged on the database's clock, never a host's. Each claim takes a lease,
+and every later write of the attempt is conditional on still holding it: a worker that
+was paused, or cut off, past the point where its run was given to another cannot store a
+plan (fencing). A database that goes away for a few seconds pauses the heartbeats, not
+the search. SIGTERM drains: the search stops at its best plan, which is stored.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,9 +28,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from app.config import get_settings
-from app.db import get_engine
-from app.models import Plan, RunStatus, SolverRun, utcnow
-from app.planning.service import WORKING, reap_stale_runs
+from app.db import database_now, get_engine
+from app.models import Plan, RunStatus, SolverRun
+from app.planning.service import WORKING, reap_stale_runs, worker_identity
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.schema import ScheduledOperation
@@ -32,6 +38,11 @@ from app.solver.solve import Progress, SolveOptions, SolveResult, solve
 from app.solver.validate import validate_plan
 
 log = logging.getLogger(__name__)
+
+# Set by SIGTERM (cli_worker): finish the current run at its best plan, claim no other.
+draining = threading.Event()
+# How long a finished solve keeps trying to store its plan while the database is away.
+STORE_RETRY_SECONDS = 60.0
 
 
 @dataclass
@@ -42,6 +53,11 @@ class _Job:
     progress: Progress | None = None
     result: SolveResult | None = None
     error: str | None = None
+    # The lease this attempt holds, and whether it was lost to another attempt.
+    run_id: int = 0
+    lease: str = ""
+    fenced: bool = False
+    started: float = field(default_factory=time.monotonic)
 
     def on_progress(self, progress: Progress) -> None:
         self.progress = progress
@@ -64,13 +80,25 @@ def claim_next_run(session: Session) -> int | None:
     return None
 
 
+def claim_run(session: Session, run_id: int) -> bool:
+    """Take this run if it is still queued (the procrastinate job's way in)."""
+    return _claim(session, run_id)
+
+
 def _claim(session: Session, run_id: int) -> bool:
-    now = utcnow()
+    now = database_now(session)
     result = session.execute(
         sa.update(SolverRun)
         .where(col(SolverRun.id) == run_id, col(SolverRun.status) == RunStatus.queued)
-        .values(status=RunStatus.running, started_at=now, heartbeat_at=now, pid=os.getpid(),
-                progress={"host": socket.gethostname(), "elapsed": 0.0})
+        .values(
+            status=RunStatus.running,
+            started_at=now,
+            heartbeat_at=now,
+            pid=os.getpid(),
+            lease=uuid.uuid4().hex,
+            attempts=SolverRun.attempts + 1,
+            progress={**worker_identity(), "elapsed": 0.0},
+        )
         .execution_options(synchronize_session=False)
     )
     session.commit()
@@ -94,7 +122,7 @@ def _run(session: Session, run_id: int) -> RunStatus:
     session.refresh(run)
     if run.status not in WORKING:
         return RunStatus(run.status)
-    job = _Job()
+    job = _Job(run_id=run_id, lease=run.lease or "")
     try:
         instance = Instance(load_scenario(run.scenario or {}))
         options = _options(run, job)
@@ -103,10 +131,15 @@ def _run(session: Session, run_id: int) -> RunStatus:
         return _finish(session, run, job, None)
     thread = threading.Thread(target=job.run, args=(instance, options), daemon=True)
     thread.start()
+    alive_file = get_settings().worker_alive_file
     try:
         while thread.is_alive():
             thread.join(get_settings().heartbeat_seconds)
+            if draining.is_set():
+                job.stop.set()
             _tick(session, run, job)
+            if alive_file is not None:
+                alive_file.touch()  # a long solve is a live worker, not a hung one
     except BaseException:
         job.stop.set()
         job.error = "the worker was stopped during the solve"
@@ -130,37 +163,77 @@ def _options(run: SolverRun, job: _Job) -> SolveOptions:
 def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
     """The progress JSON: the latest solver report, with a live elapsed time."""
     data: dict[str, Any] = dict(run.progress or {})
-    if run.started_at is not None:
-        data["elapsed"] = round((utcnow() - run.started_at).total_seconds(), 1)
+    data["elapsed"] = round(time.monotonic() - job.started, 1)
     if job.progress is not None:
         p = job.progress
-        data.update(priority=p.priority, bound=p.bound, gap=p.gap,
-                    travel_minutes=p.travel_minutes, solver_status=p.status)
+        data.update(
+            priority=p.priority,
+            bound=p.bound,
+            gap=p.gap,
+            travel_minutes=p.travel_minutes,
+            solver_status=p.status,
+        )
     if job.result is not None:
         r = job.result
-        data.update(priority=r.priority, bound=r.priority_bound,
-                    gap=r.priority_bound - r.priority, travel_minutes=r.travel_minutes,
-                    solver_status=r.status)
+        data.update(
+            priority=r.priority,
+            bound=r.priority_bound,
+            gap=r.priority_bound - r.priority,
+            travel_minutes=r.travel_minutes,
+            solver_status=r.status,
+        )
     return data
 
 
 def _tick(session: Session, run: SolverRun, job: _Job) -> None:
-    """Heartbeat and progress out, the stop request in."""
-    session.refresh(run)
-    if run.status != RunStatus.running:
+    """Heartbeat and progress out, the stop request in; the lease decides both."""
+    if job.fenced:
+        return
+    try:
+        updated = session.execute(
+            sa.update(SolverRun)
+            .where(col(SolverRun.id) == job.run_id, col(SolverRun.lease) == job.lease)
+            .values(progress=_progress(run, job), heartbeat_at=database_now(session))
+            .execution_options(synchronize_session=False)
+        )
+        status = session.execute(
+            select(SolverRun.status).where(col(SolverRun.id) == job.run_id)
+        ).scalar_one()
+        # Commit last: no transaction (on SQLite, the write lock) stays open between beats.
+        session.commit()
+    except sa.exc.OperationalError:
+        # The database is away (restart, failover): keep searching, beat again later.
+        session.rollback()
+        log.warning("run %s: heartbeat not written, the database is unreachable", job.run_id)
+        return
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        log.warning("run %s: lease lost to another attempt; stopping without storing", job.run_id)
+        job.fenced = True
+        job.stop.set()
+    elif status != RunStatus.running:
         # cancelling (stop asked) or failed (declared dead): stop the search either way.
         job.stop.set()
-    run.progress = _progress(run, job)
-    run.heartbeat_at = utcnow()
-    session.add(run)
-    session.commit()
 
 
 def _finish(session: Session, run: SolverRun, job: _Job, instance: Instance | None) -> RunStatus:
-    """Store the result: the plan (validated) on success or cancel, the reason on failure."""
+    """Store the result (the plan, validated, or the reason), if the lease is still ours."""
+    deadline = time.monotonic() + STORE_RETRY_SECONDS
+    while True:
+        try:
+            return _store(session, run, job, instance)
+        except sa.exc.OperationalError:
+            session.rollback()
+            if time.monotonic() > deadline:
+                raise
+            log.warning("run %s: result not stored yet, the database is unreachable", job.run_id)
+            time.sleep(1.0)
+
+
+def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | None) -> RunStatus:
     session.refresh(run)
-    if run.status not in WORKING:
-        return RunStatus(run.status)  # declared dead meanwhile: keep that verdict
+    if job.fenced or run.lease != job.lease or run.status not in WORKING:
+        session.rollback()
+        return RunStatus(run.status)  # retried elsewhere or declared dead: not ours
     document, error = None, job.error
     if job.result is not None and instance is not None and error is None:
         report = validate_plan(instance.scenario, job.result.plan)
@@ -170,17 +243,57 @@ def _finish(session: Session, run: SolverRun, job: _Job, instance: Instance | No
             error = "the solver's plan is invalid: " + "; ".join(
                 v.message for v in report.violations[:5]
             )
-    final = RunStatus.failed if document is None else (
-        RunStatus.cancelled if run.status == RunStatus.cancelling else RunStatus.succeeded
+    progress = _progress(run, job)
+    if draining.is_set() and run.status == RunStatus.running:
+        if document is None:
+            # Shut down before any plan: give the run back for another worker.
+            values: dict[str, Any] = {"status": RunStatus.queued, "lease": None, "pid": None}
+            return _conditional_store(session, run, job, values, None)
+        progress["stopped_early"] = "the worker was shutting down"
+    final = (
+        RunStatus.failed
+        if document is None
+        else (RunStatus.cancelled if run.status == RunStatus.cancelling else RunStatus.succeeded)
     )
-    run.progress = _progress(run, job)
-    run.status, run.finished_at, run.heartbeat_at = final, utcnow(), utcnow()
-    run.error, run.plan = error, document
-    session.add(run)
+    now = database_now(session)
+    values = {
+        "status": final,
+        "finished_at": now,
+        "heartbeat_at": now,
+        "error": error,
+        "plan": document,
+        "progress": progress,
+    }
+    return _conditional_store(session, run, job, values, document)
+
+
+def _conditional_store(
+    session: Session,
+    run: SolverRun,
+    job: _Job,
+    values: dict[str, Any],
+    document: dict[str, Any] | None,
+) -> RunStatus:
+    """One transaction: the run's outcome and its Plan, only while the lease is ours."""
+    stored = session.execute(
+        sa.update(SolverRun)
+        .where(
+            col(SolverRun.id) == run.id,
+            col(SolverRun.lease) == job.lease,
+            col(SolverRun.status).in_(WORKING),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if not stored.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        session.refresh(run)
+        return RunStatus(run.status)
     if document is not None:
         session.add(Plan(document=document, solver_run_id=run.id))
     session.commit()
-    return final
+    session.refresh(run)
+    return RunStatus(run.status)
 
 
 def serve(
@@ -192,8 +305,11 @@ def serve(
     """Poll for queued runs and solve them; with `once`, handle at most one and return."""
     factory = session_factory or (lambda: Session(get_engine()))
     handled = 0
-    while True:
+    alive_file = get_settings().worker_alive_file
+    while not draining.is_set():
         run_id = None
+        if alive_file is not None:
+            alive_file.touch()
         try:
             with factory() as session:
                 reap_stale_runs(session)
@@ -205,7 +321,8 @@ def serve(
                     handled += 1
         except Exception:  # the database away for a moment must not end the worker
             log.exception("worker iteration failed; retrying")
-        if once or (parent_pid is not None and os.getppid() != parent_pid):
+        if once or draining.is_set() or (parent_pid is not None and os.getppid() != parent_pid):
             return handled
         if run_id is None:
-            time.sleep(get_settings().worker_poll_seconds)
+            draining.wait(get_settings().worker_poll_seconds)
+    return handled

@@ -2,6 +2,8 @@
 
 Operations go by priority (highest first), then by how few units could staff them. Each
 takes its earliest start at which every site can be staffed with the nearest free units.
+Anytime: given an `out_of_time` test, it stops when that says so and returns what it has
+placed (`cut_short` tells), so its share of a time limit is a bound, not a wish.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from app.solver.model.candidates import Candidate, CandidateGroup, site_groups, 
 from app.solver.model.state import BookingState
 from app.solver.model.timing import Booking, OperationSchedule, Solution
 from app.solver.schema import Operation, Requirement, Site
+
+# How many starts of one operation are tried between two looks at the clock.
+START_CHECK = 16
 
 CandidateOrder = Callable[[Candidate], tuple[int, ...]]
 
@@ -30,13 +35,28 @@ SITE_ORDERS: tuple[CandidateOrder, ...] = (
 class Greedy:
     """Places operations one by one into a `BookingState`."""
 
-    def __init__(self, instance: Instance, state: BookingState | None = None) -> None:
+    def __init__(
+        self,
+        instance: Instance,
+        state: BookingState | None = None,
+        out_of_time: Callable[[], bool] | None = None,
+    ) -> None:
         self.instance = instance
         self.state = state or BookingState(instance)
+        self.out_of_time = out_of_time or (lambda: False)
+        self.cut_short = False
         self.groups: dict[str, list[CandidateGroup]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
+        self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
+
+    def sharing_caches(self) -> Greedy:
+        """A greedy with an empty booking state that shares this one's candidate caches."""
+        other = Greedy(self.instance, BookingState(self.instance), self.out_of_time)
+        other.groups, other.counts, other.ordered = self.groups, self.counts, self.ordered
+        other.staffable, other.profiles = self.staffable, self.profiles
+        return other
 
     def site_groups(self, operation: Operation, site: Site) -> list[CandidateGroup]:
         """The site's candidates by profile, nearest first (cached)."""
@@ -84,12 +104,14 @@ class Greedy:
             counts = self.able_counts(operation, site)
             if any(counts[r.capability] < r.count for r in site.requirements):
                 return False
-            groups = self.site_groups(operation, site)
-            if not any(g.host for g in groups):
-                return False
-            needed = sum(r.count for r in site.requirements)
-            personnel = (u.personnel for g in groups for u, _ in g.units)
-            if sum(nlargest(needed, personnel)) < site.required_personnel:
+            if site.id not in self.staffable:
+                groups = self.site_groups(operation, site)
+                needed = sum(r.count for r in site.requirements)
+                personnel = (u.personnel for g in groups for u, _ in g.units)
+                self.staffable[site.id] = any(g.host for g in groups) and (
+                    sum(nlargest(needed, personnel)) >= site.required_personnel
+                )
+            if not self.staffable[site.id]:
                 return False
         return True
 
@@ -101,7 +123,12 @@ class Greedy:
         """Book the operation at the first start that works; None when none does."""
         if not self.may_staff(operation):
             return None
-        for start in starts:
+        for tried, start in enumerate(starts):
+            # A 5-minute grid gives an operation a thousand starts: look at the clock
+            # within an operation too, not only between operations.
+            if tried % START_CHECK == START_CHECK - 1 and self.out_of_time():
+                self.cut_short = True
+                return None
             bookings = self.staff_operation(operation, start)
             if bookings is not None:
                 return OperationSchedule(start, tuple(bookings))
@@ -176,6 +203,9 @@ class Greedy:
                 self.state.add(booking)
         free = [o for o in self.instance.scenario.operations if o.id not in solution]
         for operation in operation_order(self, free):
+            if self.cut_short or self.out_of_time():
+                self.cut_short = True
+                break
             starts = self.instance.start_minutes(operation)
             if operation.id in preferred and preferred[operation.id].start in starts:
                 # Stable re-planning: try the previous start first.

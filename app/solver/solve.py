@@ -21,6 +21,7 @@ from app.solver.instance import Instance
 from app.solver.model.bounds import impossible_alone, priority_bound
 from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
 from app.solver.model.clock import SearchClock
+from app.solver.model.dwell import solution_dwell, tighten
 from app.solver.model.lns import LnsSettings, improve
 from app.solver.model.plan import (
     build_plan,
@@ -30,9 +31,10 @@ from app.solver.model.plan import (
 )
 from app.solver.model.preference import preference_terms
 from app.solver.model.search import RunSettings, run
+from app.solver.model.swap import nearer_units
 from app.solver.model.timing import Solution
 from app.solver.replan import keep_earlier_times
-from app.solver.schema import Operation, Plan, ScheduledOperation
+from app.solver.schema import Operation, Plan, Scenario, ScheduledOperation
 from app.solver.staffing import STAFFING_SECONDS
 
 # Above this many (unit, site, capability) candidates the whole model is too slow on two
@@ -48,6 +50,20 @@ BOUND_SHARE = 0.15
 FINISH_SHARE = 0.2
 FINISH_SECONDS_PER_OPERATION = 0.5  # one the bound did not prove impossible alone
 FINISH_SECONDS_PER_IMPOSSIBLE = 0.1  # its reason takes no staffing search that succeeds
+# The greedy plan may take at most this share of the limit (it is anytime: cut short, it
+# returns what it placed). 2,000 operations for 4,500 units take it ~10 s on this machine;
+# it is the plan the search starts from, so it gets the larger part of a short limit.
+GREEDY_SHARE = 0.5
+# Wall seconds kept after finishing for assembling the plan, checking it (here and in the
+# CLI) and writing it: ~1.5 ms an operation at 2,000 operations on this machine, loaded.
+ASSEMBLY_SECONDS = 0.1
+ASSEMBLY_SECONDS_PER_OPERATION = 0.0015
+# The last passes over the plan (nearer units, tighter passages): large (250 operations)
+# takes ~0.3 s with the candidate lists built.
+POLISH_SECONDS_PER_OPERATION = 0.002
+POLISH_SHARE = 0.05
+# The phases a plan's `solver.cut_short` may name, in pipeline order.
+PHASES = ("load", "greedy", "bounds", "search", "finishing", "diagnosis", "dwell")
 # Presolve (probing above all) ate most of a step's time on LNS models of ~5k candidates;
 # one presolve round with light probing found and proved insertions in ~2 s instead of
 # nothing in 10 s. Probing level 0 is avoided (OR-Tools 9.15 reports false INFEASIBLE).
@@ -80,6 +96,9 @@ class SolveOptions:
     should_stop: Callable[[], bool] | None = None
     include_timing: bool = True
     lns: LnsSettings = field(default_factory=LnsSettings)
+    # `time.monotonic()` when the caller's clock started (before reading the scenario):
+    # what loading took is then part of the time limit. None: the limit starts at solve().
+    started: float | None = None
 
 
 @dataclass
@@ -96,6 +115,8 @@ class SolveResult:
     greedy_priority: int
     greedy_travel_minutes: int
     clock: str = "wall"  # "deterministic" when limits counted CP-SAT's deterministic time
+    dwell_minutes: int = 0  # foreign units waiting in the host country beyond travel
+    greedy_dwell_minutes: int = 0
 
 
 class _Tracker:
@@ -110,11 +131,26 @@ class _Tracker:
         self.best: Solution = {}
         self.bound = sum(o.priority for o in instance.scenario.operations)
         self.status = "UNKNOWN"
+        self.cut_short: list[str] = []  # phases ended by the clock, not by their work
+        self.dwell_deadline = 0.0
+        self.dwell_seconds = 0.0
+        self.planner: Greedy | None = None  # its candidate lists serve the last passes
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
 
+    def cut(self, phase: str) -> None:
+        if phase not in self.cut_short:
+            self.cut_short.append(phase)
+
     def offer(self, solution: Solution) -> None:
+        """Take the solution unless it is worse than the best so far.
+
+        The never-below-the-greedy guard: a search run whose hint was not taken up can
+        return a plan of lower priority, or equal priority and longer travel.
+        """
+        if self.best and worse(self.instance, solution, self.best):
+            return
         self.best = solution
         self.report()
 
@@ -138,14 +174,32 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     """Plan the scenario: a valid plan always, as good as the time limit allows."""
     tracker = _Tracker(instance, options)
     clock = tracker.clock
-    finish_deadline = clock.now() + options.time_limit
+    budget = _budget(instance, options, tracker)
+    # The last passes (nearer units, then passages tightened for dwell) end at the end
+    # of the budget; finishing ends before them.
+    tracker.dwell_seconds = _polish_seconds(instance, budget, tracker.clock)
+    tracker.dwell_deadline = clock.now() + budget
+    finish_deadline = tracker.dwell_deadline - tracker.dwell_seconds
     fixed = solution_from_operations(instance, options.fixed)
     preferred = solution_from_operations(instance, options.preferred)
-    planner = Greedy(instance)
+    greedy_deadline = clock.now() + GREEDY_SHARE * budget
+    # A deterministic clock stands still during the greedy: it is cut only by the
+    # wall-clock safety stop, so one-worker plans stay reproducible.
+    planner = Greedy(instance, out_of_time=lambda: clock.now() >= greedy_deadline)
     greedy = planner.run(fixed, preferred)
+    if planner.cut_short:
+        tracker.cut("greedy")
     first_seconds = tracker.elapsed()
     tracker.status = "FEASIBLE"
     tracker.offer(greedy)
+    # Nearer units for the greedy's bookings (~0.7 s on large, travel 171,160 -> 79,570):
+    # the search starts from there. Within the greedy's share of the limit.
+    keep = set(fixed)
+    swapped = nearer_units(
+        instance, greedy, keep, _stop_at(clock, greedy_deadline, planner.cut_short), planner
+    )
+    tracker.planner = planner
+    tracker.offer(swapped)
     settings = RunSettings(
         options.time_limit,
         options.workers,
@@ -156,27 +210,83 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     )
     if options.should_stop is not None and options.should_stop():
         return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
-    bound_deadline = clock.now() + BOUND_SHARE * options.time_limit
-    impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline)
+    bound_deadline = min(clock.now() + BOUND_SHARE * budget, finish_deadline)
+    unchecked: list[str] = []
+    impossible = impossible_alone(instance, fixed, greedy, settings, bound_deadline, unchecked)
+    if unchecked:
+        tracker.cut("bounds")
     tracker.bound = priority_bound(instance, impossible)
     tracker.report()
-    deadline = finish_deadline - _finish_reserve(instance, options, greedy, impossible)
+    deadline = finish_deadline - _finish_reserve(instance, budget, greedy, impossible)
     free = [o for o in instance.scenario.operations if o.id not in fixed and o.id not in impossible]
     if options.should_stop is not None and options.should_stop():
         pass  # asked to stop: the greedy plan it is
+    elif clock.now() >= deadline - 0.05:
+        pass  # no time left for a search (counting candidates alone takes seconds at 2,000)
     elif planner.candidate_count(free) <= FULL_MODEL_LIMIT:
         # The whole model is small: full presolve pays off (small sample: travel proven
         # in ~12 s with it, not within 30 s with the light LNS presolve).
         settings.extra = dict(WHOLE_MODEL_PARAMETERS)
         _solve_whole(instance, tracker, fixed, free, settings, deadline, preferred)
     else:
-        improve(instance, greedy, free, settings, deadline, options.lns, tracker.offer)
+        polish_stop = _stop_at(clock, deadline, False)
+
+        def polish(solution: Solution) -> Solution:
+            return nearer_units(instance, solution, set(fixed), polish_stop, planner)
+
+        improve(
+            instance, tracker.best, free, settings, deadline, options.lns, tracker.offer, polish
+        )
         tracker.status = _lns_status(instance, tracker)
+    # Proven optimal or stopped early by its own rule: not cut. Otherwise the search ran
+    # into its deadline (a tenth of a second of slack for the last run to return).
+    if tracker.status != "OPTIMAL" and clock.now() >= deadline - 0.1:
+        tracker.cut("search")
     return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
 
 
+def _budget(instance: Instance, options: SolveOptions, tracker: _Tracker) -> float:
+    """The seconds of the limit the pipeline may spend, from now until finishing ends.
+
+    On the wall clock the limit covers the whole command: what loading took before
+    solve() is deducted, and assembling, checking and writing the plan afterwards keep a
+    reserve that grows with the scenario. A deterministic clock counts only the search,
+    so it gets the whole limit.
+    """
+    if tracker.clock.deterministic:
+        return options.time_limit
+    spent = 0.0 if options.started is None else max(0.0, time.monotonic() - options.started)
+    reserve = _assembly_reserve(instance, tracker.clock)
+    if spent + reserve >= options.time_limit:
+        tracker.cut("load")
+    return max(0.0, options.time_limit - spent - reserve)
+
+
+def _polish_seconds(instance: Instance, budget: float, clock: SearchClock) -> float:
+    """Wall seconds for the last passes: ~1 ms an operation, at most 5 % of the budget."""
+    if clock.deterministic:
+        return 0.0
+    expected = 0.05 + POLISH_SECONDS_PER_OPERATION * len(instance.operations)
+    return min(POLISH_SHARE * budget, expected)
+
+
+def _assembly_reserve(instance: Instance, clock: SearchClock) -> float:
+    """Wall seconds kept for tightening, assembling, checking and writing the plan."""
+    if clock.deterministic:
+        return 0.0
+    return ASSEMBLY_SECONDS + ASSEMBLY_SECONDS_PER_OPERATION * len(instance.scenario.operations)
+
+
+def worse(instance: Instance, candidate: Solution, incumbent: Solution) -> bool:
+    """Lexicographically worse: lower priority, or equal priority and longer travel."""
+    a, b = solution_priority(instance, candidate), solution_priority(instance, incumbent)
+    if a != b:
+        return a < b
+    return solution_travel(candidate) > solution_travel(incumbent)
+
+
 def _finish_reserve(
-    instance: Instance, options: SolveOptions, greedy: Solution, impossible: set[str]
+    instance: Instance, budget: float, greedy: Solution, impossible: set[str]
 ) -> float:
     """Seconds kept for finishing: by what the greedy plan leaves out, capped."""
     left_out = [o.id for o in instance.scenario.operations if o.id not in greedy]
@@ -184,7 +294,7 @@ def _finish_reserve(
     expected = (
         FINISH_SECONDS_PER_OPERATION * (len(left_out) - hard) + FINISH_SECONDS_PER_IMPOSSIBLE * hard
     )
-    return min(FINISH_SHARE * options.time_limit, expected)
+    return min(FINISH_SHARE * budget, expected)
 
 
 def _lns_status(instance: Instance, tracker: _Tracker) -> str:
@@ -277,6 +387,10 @@ def _finish(
         if options.should_stop is not None and options.should_stop():
             return 0.0
         left = deadline - clock.now()
+        if left <= 0:
+            # Operations left are neither tried nor searched for reasons (static only).
+            tracker.cut("finishing")
+            tracker.cut("diagnosis")
         # A deterministic clock does not see these small searches: they keep their own
         # limit whole, rather than let the machine's load decide where they stop.
         return STAFFING_SECONDS if clock.deterministic and left > 0 else left
@@ -302,7 +416,23 @@ def _result(
     finish_deadline: float,
 ) -> SolveResult:
     """Finish and assemble the plan; an invalid plan (a bug) falls back to the greedy one."""
+    if worse(instance, tracker.best, greedy):
+        tracker.best = greedy  # never below the greedy (offer() already refuses worse)
     reasons = _finish(instance, tracker, options, finish_deadline)
+    # Third level: passages as late out and as early back as the lanes allow (priority
+    # and travel cannot change: starts, units and routes stay).
+    clock = tracker.clock
+    # Finishing may return a little late: polishing still gets a few moments of its own.
+    dwell_deadline = max(tracker.dwell_deadline, clock.now() + tracker.dwell_seconds)
+    # A deterministic clock does not count these passes: only its safety stop ends them.
+    out_of_time = _stop_at(clock, dwell_deadline, False)
+    keep = set(fixed_ids(options))
+    # The search's last neighbourhoods and finishing's additions leave nearer units free.
+    tracker.offer(nearer_units(instance, tracker.best, keep, out_of_time, tracker.planner))
+    tight, complete = tighten(instance, tracker.best, keep, out_of_time)
+    if not complete:
+        tracker.cut("dwell")
+    tracker.best = tight
     best = tracker.best
     priority = solution_priority(instance, best)
     bound = max(tracker.bound, priority)
@@ -321,6 +451,9 @@ def _result(
         "workers": options.workers,
         "ortools": getattr(ortools, "__version__", "unknown"),
         "clock": tracker.clock.describe(),
+        # Which phases the time limit ended before their work was done (PHASES order).
+        "cut_short": [p for p in PHASES if p in tracker.cut_short],
+        "dwell_minutes": solution_dwell(instance, best),
     }
     if options.include_timing:
         info.update(wall_seconds=round(wall, 3), first_solution_seconds=round(first_seconds, 3))
@@ -328,9 +461,14 @@ def _result(
     if best is not greedy and not _valid(instance, plan):
         info["status"] = "FALLBACK_GREEDY"
         best = greedy
+        info["dwell_minutes"] = solution_dwell(instance, best)
         plan = build_plan(instance, best, info, options.fixed)
     if options.preferred:
         plan = keep_earlier_times(instance.scenario, plan, options.preferred)
+        # Unchanged orders keep their earlier passages: count the dwell of the plan.
+        info["dwell_minutes"] = plan_dwell(instance.scenario, plan)
+        assert plan.solver is not None
+        plan = plan.model_copy(update={"solver": plan.solver.model_copy(update=info)})
     return SolveResult(
         plan,
         str(info["status"]),
@@ -342,7 +480,30 @@ def _result(
         solution_priority(instance, greedy),
         solution_travel(greedy),
         str(info["clock"]),
+        int(str(info["dwell_minutes"])),
+        solution_dwell(instance, greedy),
     )
+
+
+def _stop_at(clock: SearchClock, deadline: float, already: bool) -> Callable[[], bool]:
+    """A pass's out-of-time test: the deadline on the wall clock; on a deterministic one,
+    which Python passes do not advance, only its safety stop."""
+    if already:
+        return lambda: True
+    if clock.deterministic:
+        return clock.wall_safety_hit
+    return lambda: clock.now() >= deadline
+
+
+def fixed_ids(options: SolveOptions) -> list[str]:
+    return [o.id for o in options.fixed]
+
+
+def plan_dwell(scenario: Scenario, plan: Plan) -> int:
+    """The dwell of a plan as the validator counts it on its instants."""
+    from app.solver.validate import validate_plan
+
+    return validate_plan(scenario, plan).dwell_minutes
 
 
 def _valid(instance: Instance, plan: Plan) -> bool:

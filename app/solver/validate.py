@@ -50,6 +50,9 @@ class ValidationReport:
     violations: list[Violation] = field(default_factory=list)
     objective: Objective = field(default_factory=lambda: Objective(priority=0, travel_minutes=0))
     stated_objective: Objective | None = None
+    # Minutes foreign units wait in the host country beyond travel: the third level of
+    # the objective, after priority and travel (not a validity rule).
+    dwell_minutes: int = 0
 
     @property
     def valid(self) -> bool:
@@ -93,6 +96,7 @@ def validate_plan(scenario: Scenario, plan: Plan) -> ValidationReport:
         violations=checker.violations,
         objective=Objective(priority=checker.priority, travel_minutes=checker.travel),
         stated_objective=plan.objective,
+        dwell_minutes=checker.dwell,
     )
 
 
@@ -108,6 +112,10 @@ def format_report(report: ValidationReport) -> str:
         lines.append(f"INVALID plan: {len(report.violations)} violation(s) ({counts})")
         lines.append(f"recomputed objective: {score}")
         lines.extend(f"- {v.message}" for v in report.violations)
+    lines.append(
+        f"dwell: foreign units wait {report.dwell_minutes} minutes in the host country "
+        "beyond travel"
+    )
     stated = report.stated_objective
     if stated is not None and stated != objective:
         lines.append(
@@ -122,6 +130,7 @@ def report_to_json(report: ValidationReport) -> dict[str, Any]:
     return {
         "valid": report.valid,
         "objective": report.objective.model_dump(),
+        "dwell_minutes": report.dwell_minutes,
         "stated_objective": (
             report.stated_objective.model_dump() if report.stated_objective else None
         ),

@@ -47,6 +47,8 @@ class PlanChecker:
         self.violations: list[Violation] = []
         self.priority = 0
         self.travel = 0
+        # Minutes foreign units wait in the host country beyond travel (issue 9).
+        self.dwell = 0
         self.passages: dict[str, list[Passage]] = defaultdict(list)
         self.busy: dict[str, list[Busy]] = defaultdict(list)
 

@@ -179,11 +179,28 @@ def _check_route(
     for text in _timing_problems(crossing, (to_crossing, to_site), assignment, strike):
         checker.add(8, text, *where)
     assert assignment.cross_out is not None and assignment.cross_back is not None
+    checker.dwell += _dwell_minutes(crossing, to_site, assignment, strike)
     for direction, moment in (
         ("outbound", assignment.cross_out),
         ("return", assignment.cross_back),
     ):
         _record_passage(checker, crossing, direction, moment, where)
+
+
+def _dwell_minutes(
+    crossing: Crossing, to_site: int, assignment: Assignment, strike: tuple[datetime, datetime]
+) -> int:
+    """Whole minutes the unit waits in the host country beyond travel and the strike.
+
+    In the host country from the end of the outbound passage to the start of the return
+    one; travel needs `to_site` each way. Waits that break rule 8 count as none.
+    """
+    out, back = assignment.cross_out, assignment.cross_back
+    assert out is not None and back is not None
+    start, end = strike
+    before = (start - plus(out, crossing.transit_minutes, to_site)).total_seconds()
+    after = (back - plus(end, to_site)).total_seconds()
+    return int((max(0.0, before) + max(0.0, after)) // 60)
 
 
 def _timing_problems(

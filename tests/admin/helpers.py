@@ -26,10 +26,13 @@ def field_error(response: Response, field: str) -> str:
     return html.unescape(found.group(1)) if found else ""
 
 
-def publish_tasking(session: Session, make_operation, unit_id: str, **extra: object) -> Tasking:  # type: ignore[no-untyped-def]
-    """A published tasking of `unit_id` in a new one-site operation."""
+def publish_tasking(  # type: ignore[no-untyped-def]
+    session: Session, make_operation, unit_id: str, day: int = 0, **extra: object
+) -> Tasking:
+    """A published tasking of `unit_id` in a new one-site operation (`day` days later: a
+    unit's active orders may not overlap)."""
     op = make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}})
-    start = datetime(2026, 12, 2, 3, tzinfo=UTC)
+    start = datetime(2026, 12, 2, 3, tzinfo=UTC) + timedelta(days=day)
     tasking = Tasking(
         uid=f"t-{uuid.uuid4().hex}@jointops", operation_id=op.id, unit_id=unit_id,
         site_id=op.sites[0].id, capability="tactical", start=start,

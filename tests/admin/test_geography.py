@@ -18,7 +18,7 @@ def test_region_create_edit_delete_with_audit(admin, session: Session, admin_use
     assert response.status_code == 303 and response.headers["location"] == "/admin/regions"
     assert session.get(Region, "TH-CMI").name == "Chiang Mai"
     assert "TH-CMI" in admin.get("/admin/regions?q=chiang").text
-    edited = {"name": "Chiang Mai city", "lat": "18.8", "lon": "99.0"}
+    edited = {"name": "Chiang Mai city", "lat": "18.8", "lon": "99.0", "version": "1"}
     assert admin.post("/admin/regions/TH-CMI", data=edited).status_code == 200
     assert session.get(Region, "TH-CMI").name == "Chiang Mai city"
     assert admin.post("/admin/regions/TH-CMI/delete").status_code == 200
@@ -98,7 +98,7 @@ def test_crossing_created_with_windows_in_local_time(admin, session: Session) ->
     edit = admin.get("/admin/crossings/X-CKG-2/edit").text
     assert 'value="18:00"' in edit and "= 11:00–15:00 UTC" in edit
     always = {k: v for k, v in CROSSING.items() if not k.startswith("open") and k != "id"}
-    always.update(timezone="Asia/Yangon", lanes="3")
+    always.update(timezone="Asia/Yangon", lanes="3", version="1")
     assert admin.post("/admin/crossings/X-CKG-2", data=always).status_code == 200
     assert crossing.open_windows is None and crossing.timezone == "Asia/Yangon"
     [updated] = audit_rows(session, "admin.crossing.updated")

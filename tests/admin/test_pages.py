@@ -48,7 +48,8 @@ def test_htmx_delete_removes_the_row_and_toasts(admin, session: Session) -> None
 
 
 def test_htmx_form_errors_swap_only_the_form(admin) -> None:
-    response = admin.post("/admin/units/U-TH-1", data={"callsign": ""}, headers=HX)
+    response = admin.post("/admin/units/U-TH-1", data={"callsign": "", "version": "1"},
+                          headers=HX)
     assert response.status_code == 422
     assert response.text.lstrip().startswith("<form") and "<html" not in response.text
     assert 'aria-invalid="true"' in response.text
@@ -56,7 +57,7 @@ def test_htmx_form_errors_swap_only_the_form(admin) -> None:
 
 def test_htmx_save_redirects_with_a_flash(admin, session: Session) -> None:
     data = {"callsign": "RTP-1", "capabilities": "tactical", "personnel": "12",
-            "base_region_id": "TH-CRI"}
+            "base_region_id": "TH-CRI", "version": "1"}
     response = admin.post("/admin/units/U-TH-1", data=data, headers=HX)
     assert response.headers["HX-Redirect"] == "/admin/units"
     assert "Saved%20unit%20U-TH-1." in response.headers["set-cookie"]

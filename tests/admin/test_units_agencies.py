@@ -32,7 +32,7 @@ def test_unit_created_with_regions_and_availability(admin, session: Session, adm
 def test_unit_edit_keeps_null_and_empty_apart(admin, session: Session) -> None:
     data = {k: v for k, v in UNIT.items() if k not in ("id", "agency_id")}
     data.update(base_region_id="TH-MSI", operating_regions_mode="listed", operating_regions="",
-                availability_mode="listed", availability="")
+                availability_mode="listed", availability="", version="1")
     response = admin.post("/admin/units/U-TH-2", data=data)
     assert response.status_code == 200
     unit = session.get(Unit, "U-TH-2")
@@ -77,9 +77,8 @@ def test_unit_rules(admin, session: Session, change, field, message) -> None:
 def test_unit_with_taskings_or_users_cannot_be_deleted(
     admin, session: Session, make_operation, make_user
 ) -> None:
-    publish_tasking(session, make_operation, "U-TH-1")
-    publish_tasking(session, make_operation, "U-TH-1")
-    publish_tasking(session, make_operation, "U-TH-1")
+    for day in range(3):
+        publish_tasking(session, make_operation, "U-TH-1", day)
     response = admin.post("/admin/units/U-TH-1/delete")
     assert response.status_code == 409
     assert "unit U-TH-1 has 3 published taskings" in response.text
@@ -106,7 +105,8 @@ def test_agency_lifecycle_and_rules(admin, session: Session, admin_user) -> None
     ok = admin.post("/admin/agencies", data={"id": "TH-DSI", "country_code": "TH",
                                              "name": "Department of Special Investigation"})
     assert ok.status_code == 200 and session.get(Agency, "TH-DSI").country_code == "TH"
-    assert admin.post("/admin/agencies/TH-DSI", data={"name": "DSI"}).status_code == 200
+    assert admin.post("/admin/agencies/TH-DSI",
+                      data={"name": "DSI", "version": "1"}).status_code == 200
     assert session.get(Agency, "TH-DSI").name == "DSI"
     assert admin.post("/admin/agencies/TH-DSI/delete").status_code == 200
     assert session.get(Agency, "TH-DSI") is None

@@ -90,14 +90,14 @@ def test_role_change_revokes_feed_tokens_and_unit_can_be_attached(
     planner = make_user(session, role=Role.planner, agency="TH-RTP")
     _, token = create_token(session, user=planner, label="desk", choice_key="agency:TH-RTP")
     data = {"full_name": "Now an officer", "role": "unit_officer", "agency_id": "TH-RTP",
-            "unit_id": "U-TH-1"}
+            "unit_id": "U-TH-1", "version": "1"}
     assert admin.post(f"/admin/users/{planner.id}", data=data).status_code == 200
     assert (planner.role, planner.unit_id) == (Role.unit_officer, "U-TH-1")
     assert session.get(FeedToken, token.id).revoked_at is not None
     [row] = audit_rows(session, "admin.user.updated")
     assert row.details["changes"]["role"] == ["planner", "unit_officer"]
     assert row.details["feed_tokens_revoked"] == 1
-    moved = {**data, "unit_id": "U-TH-2"}
+    moved = {**data, "unit_id": "U-TH-2", "version": "2"}
     assert admin.post(f"/admin/users/{planner.id}", data=moved).status_code == 200
     assert planner.unit_id == "U-TH-2"
 
@@ -120,7 +120,8 @@ def test_password_reset_ends_sessions(
 def test_admin_cannot_lock_themselves_out(admin, session: Session, admin_user) -> None:
     disabled = admin.post(f"/admin/users/{admin_user.id}/disable")
     assert disabled.status_code == 409 and "cannot disable your own account" in disabled.text
-    demoted = admin.post(f"/admin/users/{admin_user.id}", data={"role": "planner"})
+    demoted = admin.post(f"/admin/users/{admin_user.id}", data={"role": "planner",
+                                                               "version": "1"})
     assert demoted.status_code == 409
     assert "cannot take away your own admin role" in demoted.text
     assert admin_user.is_active and admin_user.role == Role.admin

@@ -108,8 +108,11 @@ def test_amended_feed_reloads_only_the_changed_tasking(
         {"TH-MSI": {"tactical": 1}},
         code_name="Op 3",
         state=OperationState.scheduled,
+        start=H_HOUR + timedelta(days=3),
     )
-    added = make_tasking(session, extra, "U-TH-1", updated_at=clock.now)
+    # A day after the others: a unit's active orders may not overlap.
+    added = make_tasking(session, extra, "U-TH-1", updated_at=clock.now,
+                         start=H_HOUR + timedelta(days=3))
     body = client.get(path).content
     assert summaries(body) == ["Op 0", "Op 2", "Op 3"]
     (event,) = [e for e in read_feed(body) if str(e["UID"]) == amended.uid]

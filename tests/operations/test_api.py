@@ -48,20 +48,24 @@ def test_workflow_over_the_api(client, session: Session, people, make_operation,
     th, mm = login(client, people["th"]), login(client, people["mm"])
     assert th.post("/api/v1/operations/OP-API/propose", json={"version": 1}).json()[
         "state"] == "proposed"
-    assert th.post("/api/v1/operations/OP-API/propose").status_code == 409
+    assert th.post("/api/v1/operations/OP-API/propose", json={"version": 2}).status_code == 409
     pending = mm.get("/api/v1/approvals").json()
     assert pending == [{"operation_id": "OP-API", "code_name": "Mekong Dawn", "version": 2,
                         "country_code": "MM", "kind": "host"}]
     assert th.get("/api/v1/approvals").json() == []
-    approved = mm.post("/api/v1/operations/OP-API/approvals", json={"decision": "approved"})
+    approved = mm.post("/api/v1/operations/OP-API/approvals",
+                       json={"decision": "approved", "version": 2})
     assert approved.status_code == 200
     body = approved.json()
     assert body["state"] == "approved"
     assert body["approvals"][0]["decision"] == "approved" and body["approvals"][0]["by"]
-    assert th.post("/api/v1/operations/OP-API/execute").status_code == 409  # not scheduled
-    no_reason = th.post("/api/v1/operations/OP-API/abort", json={})
+    version = body["version"]
+    assert th.post("/api/v1/operations/OP-API/execute",
+                   json={"version": version}).status_code == 409  # not scheduled
+    no_reason = th.post("/api/v1/operations/OP-API/abort", json={"version": version})
     assert no_reason.status_code == 422
-    aborted = th.post("/api/v1/operations/OP-API/abort", json={"reason": "leak suspected"})
+    aborted = th.post("/api/v1/operations/OP-API/abort",
+                      json={"reason": "leak suspected", "version": version})
     assert aborted.json()["state"] == OperationState.aborted
 
 
@@ -106,4 +110,24 @@ def test_patch_sites_and_stale_steps(client, session: Session, people, make_oper
     old = mm.post("/api/v1/operations/OP-PS/approvals",
                   json={"decision": "approved", "version": 2})
     assert old.status_code == 409
-    assert mm.post("/api/v1/operations/OP-PS/propose").status_code == 403  # host, not lead
+    assert mm.post("/api/v1/operations/OP-PS/propose",
+                   json={"version": 3}).status_code == 403  # host, not lead
+
+
+def test_every_step_requires_the_version_it_acts_on(
+    client, session: Session, people, make_operation, login
+) -> None:
+    """Without `version` a step could act on content its caller never saw: a 422 that
+    names the missing field, and nothing changes."""
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-VER")
+    th, mm = login(client, people["th"]), login(client, people["mm"])
+    for who, step, body in [
+        (th, "propose", None), (th, "propose", {}), (mm, "approvals", {"decision": "approved"}),
+        (th, "abort", {"reason": "leak suspected"}), (th, "execute", {}), (th, "complete", {}),
+    ]:
+        response = who.post(f"/api/v1/operations/OP-VER/{step}", json=body)
+        assert response.status_code == 422, step
+        detail = response.json()
+        assert "body.version is required" in detail["detail"] or (
+            body is None and "body is required" in detail["detail"]), detail
+    assert th.get("/api/v1/operations/OP-VER").json()["version"] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from solver.solve_helpers import assert_not_fallback
 from sqlmodel import Session
 
 from app.models import Role, User
@@ -31,6 +32,7 @@ def test_run_lifecycle_and_publish(
     assert done["status"] == "succeeded" and done["finished"]
     assert {"priority", "bound", "gap", "elapsed"} <= done["progress"].keys()
     assert done["plan"]["format"] == "jointops-plan/1" and done["plan_id"]
+    assert_not_fallback(done["plan"])
     assert api.delete(f"/api/v1/solver-runs/{run_id}").status_code == 409
     plans = api.get("/api/v1/plans").json()
     assert [p["id"] for p in plans] == [done["plan_id"]] and not plans[0]["is_published"]
@@ -63,6 +65,7 @@ def test_delete_stops_a_running_job_and_keeps_its_plan(
     run_job(run_id, session=tiny_board)
     stopped = api.get(f"/api/v1/solver-runs/{run_id}").json()
     assert stopped["status"] == "cancelled" and stopped["plan"] is not None
+    assert_not_fallback(stopped["plan"])
     assert validate_plan(load_scenario(planning_document(tiny_board)),
                          load_plan(stopped["plan"])).valid
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from solver.solve_helpers import assert_not_fallback
 from sqlmodel import Session, select
 
 from app.errors import AppError
@@ -33,7 +34,9 @@ def _plan(session: Session, planner: User) -> Plan:
     run = service.start_run(session, user=planner, time_limit=2, seed=1)
     session.commit()
     run_job(int(run.id or 0), session=session)
-    return session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert_not_fallback(plan.document)
+    return plan
 
 
 def _variant(session: Session, plan: Plan, document: dict) -> Plan:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
+from solver.solve_helpers import assert_not_fallback
 from sqlmodel import Session, select
 
+from app.db import database_now
 from app.errors import AppError
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
-from app.planning import service
+from app.planning import service, worker
 from app.planning.scenario import planning_scenario
 from app.planning.worker import claim_next_run, run_job
 from app.solver.loader import load_plan, load_scenario
@@ -22,6 +26,8 @@ def _solved(session: Session, planner: User, seed: int = 1) -> SolverRun:
     session.commit()
     assert run_job(int(run.id or 0), session=session) in (RunStatus.succeeded,)
     session.refresh(run)
+    plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert_not_fallback(plan.document)
     return run
 
 
@@ -92,7 +98,18 @@ def test_cancel_a_running_run_keeps_the_best_plan(tiny_board: Session, planner: 
     assert tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
 
 
-def test_a_run_whose_worker_died_is_marked_failed(tiny_board: Session, planner: User) -> None:
+def _claimed_then_silent(session: Session, run: SolverRun) -> None:
+    """Claim the run, then make its heartbeat five minutes old on the database's clock."""
+    assert claim_next_run(session) == run.id
+    session.refresh(run)
+    run.heartbeat_at = database_now(session) - timedelta(minutes=5)
+    session.add(run)
+    session.commit()
+
+
+def test_a_run_whose_worker_died_is_queued_again_then_failed(
+    tiny_board: Session, planner: User
+) -> None:
     published = _solved(tiny_board, planner)
     plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == published.id)).one()
     from app.planning.publish import publish_plan
@@ -100,19 +117,79 @@ def test_a_run_whose_worker_died_is_marked_failed(tiny_board: Session, planner: 
     publish_plan(tiny_board, plan=plan_row, user=planner)
     run = service.start_run(tiny_board, user=planner, time_limit=2)
     tiny_board.commit()
-    claim_next_run(tiny_board)
-    tiny_board.refresh(run)
-    run.heartbeat_at = utcnow() - timedelta(minutes=5)
-    tiny_board.add(run)
-    tiny_board.commit()
+    for attempt in range(1, service.MAX_ATTEMPTS):
+        _claimed_then_silent(tiny_board, run)
+        assert service.reap_stale_runs(tiny_board, stale_seconds=30) == [run.id]
+        tiny_board.refresh(run)
+        assert run.status == RunStatus.queued and run.lease is None
+        assert f"queued again (attempt {attempt} of {service.MAX_ATTEMPTS})" in (run.error or "")
+    _claimed_then_silent(tiny_board, run)
     assert service.reap_stale_runs(tiny_board, stale_seconds=30) == [run.id]
     tiny_board.refresh(run)
     assert run.status == RunStatus.failed and "heartbeat" in (run.error or "")
+    assert run.attempts == service.MAX_ATTEMPTS
     # The worker coming back late does not overwrite the verdict or add a plan.
     assert run_job(int(run.id or 0), session=tiny_board) == RunStatus.failed
     tiny_board.refresh(plan_row)
     assert plan_row.is_published
     assert tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).first() is None
+
+
+def test_a_worker_that_lost_its_lease_stores_nothing(tiny_board: Session, planner: User) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    tiny_board.commit()
+    _claimed_then_silent(tiny_board, run)
+    paused = worker._Job(run_id=int(run.id or 0), lease=run.lease or "")
+    service.reap_stale_runs(tiny_board, stale_seconds=30)
+    assert claim_next_run(tiny_board) == run.id  # another worker retries it
+    tiny_board.refresh(run)
+    assert run.lease and run.lease != paused.lease and run.attempts == 2
+
+    # The paused worker wakes: its heartbeat finds the lease gone and stops its search...
+    worker._tick(tiny_board, run, paused)
+    assert paused.fenced and paused.stop.is_set()
+    # ...and its result, even a failure, is not stored over the new attempt's.
+    paused.error = "late"
+    assert worker._finish(tiny_board, run, paused, None) == RunStatus.running
+    tiny_board.refresh(run)
+    assert run.error is None or "late" not in run.error
+    assert tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).first() is None
+    # The new attempt finishes normally.
+    assert run_job(int(run.id or 0), session=tiny_board) == RunStatus.succeeded
+
+
+def test_heartbeats_are_written_and_judged_on_the_database_clock(
+    tiny_board: Session, planner: User, set_clock: Callable[[datetime], object]
+) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    tiny_board.commit()
+    # A worker host whose own clock runs a day behind the database's.
+    set_clock(database_now(tiny_board) - timedelta(days=1))
+    assert claim_next_run(tiny_board) == run.id
+    tiny_board.refresh(run)
+    assert run.heartbeat_at is not None
+    assert abs(run.heartbeat_at - database_now(tiny_board)) < timedelta(minutes=1)
+    assert service.reap_stale_runs(tiny_board, stale_seconds=30) == []
+
+
+def test_a_database_outage_pauses_the_heartbeat_not_the_search(
+    tiny_board: Session, planner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = service.start_run(tiny_board, user=planner, time_limit=2)
+    tiny_board.commit()
+    claim_next_run(tiny_board)
+    tiny_board.refresh(run)
+    job = worker._Job(run_id=int(run.id or 0), lease=run.lease or "")
+
+    def unreachable(*args: object, **kwargs: object) -> None:
+        raise sa.exc.OperationalError("UPDATE solver_runs", {}, Exception("server closed"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tiny_board, "execute", unreachable)
+        worker._tick(tiny_board, run, job)
+    assert not job.stop.is_set() and not job.fenced
+    worker._tick(tiny_board, run, job)  # the database is back: the beat goes through
+    assert not job.stop.is_set()
 
 
 def test_a_run_whose_process_is_gone_is_marked_failed(

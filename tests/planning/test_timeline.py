@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sample_data import TINY
+from solver.solve_helpers import assert_not_fallback
 
 from app.planning.timeline import LABEL, WIDTH, build_timeline
 from app.solver.instance import Instance
@@ -14,8 +15,10 @@ from app.solver.solve import SolveOptions, solve
 
 def test_rows_for_units_and_every_lane_of_used_crossings() -> None:
     scenario = load_scenario(TINY)
-    plan = solve(Instance(scenario), SolveOptions(time_limit=2, workers=1,
-                                                  include_timing=False)).plan
+    result = solve(Instance(scenario), SolveOptions(time_limit=2, workers=1,
+                                                    include_timing=False))
+    assert_not_fallback(result)
+    plan = result.plan
     timeline = build_timeline(scenario, plan)
     units = {a.unit for op in plan.operations for a in op.assignments}
     used = {a.crossing for op in plan.operations for a in op.assignments if a.crossing}
@@ -43,8 +46,10 @@ def test_rows_for_units_and_every_lane_of_used_crossings() -> None:
 
 def test_an_empty_plan_spans_the_horizon() -> None:
     scenario = load_scenario(TINY)
-    plan = solve(Instance(scenario.model_copy(update={"operations": []})),
-                 SolveOptions(time_limit=1, workers=1)).plan
+    result = solve(Instance(scenario.model_copy(update={"operations": []})),
+                   SolveOptions(time_limit=1, workers=1))
+    assert_not_fallback(result)
+    plan = result.plan
     timeline = build_timeline(scenario, plan)
     assert timeline.rows == [] and timeline.start == scenario.horizon.start
     assert timeline.ticks

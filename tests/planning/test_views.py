@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from solver.solve_helpers import assert_not_fallback
 from sqlalchemy import event
 from sqlmodel import Session, select
 
@@ -21,6 +22,8 @@ def _solved(session: Session, planner: User) -> SolverRun:
     session.commit()
     run_job(int(run.id or 0), session=session)
     session.refresh(run)
+    plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert_not_fallback(plan.document)
     return run
 
 

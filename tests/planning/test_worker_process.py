@@ -7,20 +7,26 @@ schema on the PostgreSQL test server (reached through `search_path` in the URL).
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+from job_queue import create_job_queue
 from sample_data import SMALL, TINY
+from solver.solve_helpers import assert_not_fallback
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
+from app.clock import SettableClock, using_clock
 from app.config import ROOT
 from app.db import make_engine
 from app.models import Plan, Role, RunStatus, SolverRun, User
@@ -48,6 +54,7 @@ def committed_db(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
         url = f"sqlite:///{tmp_path / 'worker.db'}"
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
+    create_job_queue(engine)
     yield engine, url
     engine.dispose()
     if schema and base:
@@ -64,7 +71,10 @@ def _queue(engine: Engine, time_limit: float, scenario: Path = TINY) -> int:
             session.add(User(username="planner", role=Role.planner, password_hash="x"))
             session.flush()
         user = session.exec(select(User)).one()
-        run = service.start_run(session, user=user, time_limit=time_limit, seed=1)
+        # The solve starts at now + notice: "now" is the sample's horizon start, any date.
+        start = json.loads(scenario.read_text())["horizon"]["start"]
+        with using_clock(SettableClock(datetime.fromisoformat(start))):
+            run = service.start_run(session, user=user, time_limit=time_limit, seed=1)
         session.commit()
         return int(run.id or 0)
 
@@ -89,23 +99,30 @@ def test_worker_once_solves_a_queued_run(committed_db: tuple[Engine, str]) -> No
         plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
         scenario = load_scenario(run.scenario or {})
         assert validate_plan(scenario, load_plan(plan.document)).valid
+        assert_not_fallback(plan.document)
 
 
-def test_a_killed_worker_leaves_a_failed_run(committed_db: tuple[Engine, str]) -> None:
+def _wait_until_running(engine: Engine, run_id: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            run = session.get(SolverRun, run_id)
+            progress = (run.progress if run is not None else None) or {}
+            if run is not None and run.status == RunStatus.running and "priority" in progress:
+                return
+        time.sleep(0.2)
+    pytest.fail("the worker never reported a plan for the run")
+
+
+def test_a_killed_workers_run_is_queued_again_and_solved_by_another(
+    committed_db: tuple[Engine, str],
+) -> None:
     engine, url = committed_db
     # small.json keeps CP-SAT busy for the whole limit (tiny.json is proven optimal at once).
     run_id = _queue(engine, time_limit=60, scenario=SMALL)
     process = _worker(url)
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with Session(engine) as session:
-                run = session.get(SolverRun, run_id)
-                if run is not None and run.status == RunStatus.running:
-                    break
-            time.sleep(0.2)
-        else:
-            pytest.fail("the worker never claimed the run")
+        _wait_until_running(engine, run_id)
     finally:
         process.kill()
         process.communicate(timeout=30)
@@ -113,6 +130,41 @@ def test_a_killed_worker_leaves_a_failed_run(committed_db: tuple[Engine, str]) -
         assert service.reap_stale_runs(session) == [run_id]
         session.commit()
         run = session.get(SolverRun, run_id)
-        assert run is not None and run.status == RunStatus.failed
-        assert "gone" in (run.error or "")
+        assert run is not None and run.status == RunStatus.queued
+        assert "gone" in (run.error or "") and "queued again (attempt 1 of 3)" in (run.error or "")
         assert session.exec(select(Plan)).first() is None
+        run.params = {**run.params, "time_limit": 2}  # the retry need not take a minute
+        session.add(run)
+        session.commit()
+
+    retry = _worker(url, "--once")
+    output, _ = retry.communicate(timeout=90)
+    assert retry.returncode == 0, output.decode()
+    with Session(engine) as session:
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.succeeded, run and run.error
+        assert run.attempts == 2 and run.pid == retry.pid and run.error is None
+        plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+        assert validate_plan(load_scenario(run.scenario or {}), load_plan(plan.document)).valid
+
+
+def test_sigterm_drains_the_worker_at_its_best_plan(committed_db: tuple[Engine, str]) -> None:
+    engine, url = committed_db
+    run_id = _queue(engine, time_limit=60, scenario=SMALL)
+    process = _worker(url)
+    try:
+        _wait_until_running(engine, run_id)
+        stopped_at = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=45)
+    finally:
+        process.kill()
+    assert process.returncode == 0, output.decode()
+    # It stopped long before its minute was up (the drain, not the limit).
+    assert time.monotonic() - stopped_at < 30
+    with Session(engine) as session:
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.succeeded, run and run.error
+        assert (run.progress or {}).get("stopped_early") == "the worker was shutting down"
+        plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+        assert validate_plan(load_scenario(run.scenario or {}), load_plan(plan.document)).valid

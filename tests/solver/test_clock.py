@@ -18,7 +18,7 @@ from app.solver.model import lns
 from app.solver.model.clock import SearchClock
 from app.solver.solve import SolveOptions, solve
 
-from .solve_helpers import assert_valid
+from .solve_helpers import assert_not_fallback, assert_valid
 
 
 def _small_search() -> tuple[cp_model.CpModel, cp_model.CpSolver]:
@@ -131,6 +131,7 @@ def _solve_small_by_lns(monkeypatch: pytest.MonkeyPatch, *, slow: bool) -> tuple
     options = SolveOptions(time_limit=3, workers=1, seed=5, include_timing=False)
     result = solve(Instance(scenario), options)
     assert_valid(scenario, result.plan)
+    assert_not_fallback(result)
     return json.dumps(result.plan.to_json_dict(), sort_keys=True), any(stopped_by_limit)
 
 

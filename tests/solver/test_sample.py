@@ -17,7 +17,7 @@ from app.solver.sample import SampleError, generate, knobs_for, preset, to_json
 from app.solver.schema import parse_instant
 from app.solver.solve import SolveOptions, solve
 
-from .solve_helpers import assert_valid
+from .solve_helpers import assert_not_fallback, assert_valid
 
 runner = CliRunner()
 
@@ -173,6 +173,7 @@ def test_generated_scenarios_solve_to_valid_plans(path: Any) -> None:
     scenario = load_scenario(path)
     result = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1, seed=3))
     assert_valid(scenario, result.plan)
+    assert_not_fallback(result)
     assert result.plan.operations and result.plan.unscheduled
 
 

@@ -15,7 +15,7 @@ from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.solve import SolveOptions, solve
 
-from .solve_helpers import assert_valid
+from .solve_helpers import assert_not_fallback, assert_valid
 
 # ../shared/scenarios beside the checkout; JOINTOPS_SHARED_SAMPLES points elsewhere (a
 # worktree's parent folder holds other worktrees, not the samples).
@@ -38,4 +38,5 @@ def test_the_published_samples_load_and_solve_to_valid_plans(name: str) -> None:
     if name in SOLVED:
         result = solve(Instance(scenario), SolveOptions(time_limit=SOLVED[name], workers=1))
         assert_valid(scenario, result.plan)
+        assert_not_fallback(result)
         assert result.priority <= result.priority_bound

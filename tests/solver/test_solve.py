@@ -17,7 +17,13 @@ from app.solver.solve import Progress, SolveOptions, solve
 from app.solver.validate import validate_plan
 
 from .builders import make_plan, make_scenario, operation, scenario_dict, site, unit
-from .solve_helpers import assert_valid, scheduled, solve_checked
+from .solve_helpers import (
+    FALLBACK_GREEDY,
+    assert_not_fallback,
+    assert_valid,
+    scheduled,
+    solve_checked,
+)
 
 
 def _plan_bytes(scenario_doc: dict | None = None, **options: object) -> str:
@@ -26,6 +32,7 @@ def _plan_bytes(scenario_doc: dict | None = None, **options: object) -> str:
         Instance(scenario),
         SolveOptions(time_limit=10, workers=1, seed=7, include_timing=False, **options),
     )
+    assert_not_fallback(result)
     return json.dumps(result.plan.to_json_dict(), sort_keys=True)
 
 
@@ -66,7 +73,7 @@ def test_pinned_operation_blocks_its_units() -> None:
         "OP-2", sites=[site("S-3", "TH-CRI")], fixed_start="2026-12-02T01:00:00Z"
     )
     scenario = make_scenario(doc)
-    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1))
+    first = solve_checked(scenario)
     op2 = next(o for o in first.plan.operations if o.id == "OP-2")
     result = solve_checked(doc, fixed=[op2])
     assert next(o for o in result.plan.operations if o.id == "OP-2") == op2
@@ -78,7 +85,7 @@ def test_preferred_start_is_kept_when_it_costs_nothing() -> None:
     doc["units"] = [unit("U-1")]
     doc["operations"] = [operation("OP-P", sites=[site("S-P", "TH-CRI")])]
     scenario = make_scenario(doc)
-    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1))
+    first = solve_checked(scenario)
     previous = first.plan.operations[0]
     moved = ScheduledOperation.model_validate(
         {
@@ -105,7 +112,7 @@ def test_stable_replan_keeps_the_earlier_movement_times() -> None:
     doc["units"] = [unit("U-1")]
     doc["operations"] = [operation("OP-P", sites=[site("S-P", "TH-CRI")])]
     scenario = make_scenario(doc)
-    first = solve(Instance(scenario), SolveOptions(time_limit=5, workers=1)).plan.operations[0]
+    first = solve_checked(scenario).plan.operations[0]
     later = timedelta(days=1)
     early = first.model_copy(
         update={
@@ -136,6 +143,43 @@ def test_solver_fault_falls_back_to_the_greedy_plan(monkeypatch: pytest.MonkeyPa
     assert result.status != "INFEASIBLE"
     assert scheduled(result) == {"OP-1", "OP-2"}  # the greedy plan
     assert len(calls) >= 3  # the first run and both retries with other parameters
+
+
+def _one_passage_a_day() -> dict:
+    """Two Thai units must cross a one-lane crossing open for a single passage a day."""
+    doc = scenario_dict()
+    doc["crossings"][0]["open"] = [{"from": "06:00", "to": "06:30"}]  # transit 30
+    doc["units"] = [unit("U-TH1"), unit("U-TH3"), unit("U-MM1", agency="MM-MPF", base="MM-TAC")]
+    doc["operations"] = [
+        operation(
+            "OP-L",
+            sites=[site("S-L", "MM-TAC", {"tactical": 3})],
+            foreign_support=True,
+            earliest_start="2026-12-02T00:00:00Z",
+            latest_end="2026-12-02T06:00:00Z",
+            duration_minutes=120,
+        )
+    ]
+    return doc
+
+
+def test_a_model_missing_a_rule_is_noticed_through_the_fallback(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # With the lane rule gone from the model, the search schedules OP-L with both Thai
+    # units in the one lane at once; the validator rejects that plan and `solve` returns
+    # the greedy plan (nothing scheduled), valid, so only the status gives the fault away.
+    from app.solver.model import builder
+
+    assert_not_fallback(solve_checked(_one_passage_a_day()))  # the whole model: no fault
+    monkeypatch.setattr(builder, "add_lane_limits", lambda *args, **kwargs: None)
+    result = solve_checked(_one_passage_a_day(), allow_fallback=True)
+    assert result.status == FALLBACK_GREEDY and scheduled(result) == set()
+    for recorded in (result, result.plan, result.plan.to_json_dict()):
+        with pytest.raises(AssertionError, match="FALLBACK_GREEDY"):
+            assert_not_fallback(recorded)
+    with pytest.raises(AssertionError, match="FALLBACK_GREEDY"):
+        solve_checked(_one_passage_a_day())
 
 
 def test_progress_is_reported_and_stop_is_honoured() -> None:

@@ -75,7 +75,11 @@ def test_the_builder_plan_is_valid_with_its_objective() -> None:
     report = check()
     assert report.valid, report.violations
     assert (report.objective.priority, report.objective.travel_minutes) == VALID_PLAN_OBJECTIVE
-    assert format_report(report) == "VALID plan: priority 4, travel 300 minutes"
+    assert report.dwell_minutes == 30  # U-TH1 in Tachileik 02:30Z, the strike at 03:00Z
+    assert format_report(report) == (
+        "VALID plan: priority 4, travel 300 minutes\n"
+        "dwell: foreign units wait 30 minutes in the host country beyond travel"
+    )
 
 
 def test_objective_of_a_partial_plan() -> None:

@@ -22,10 +22,12 @@ def impossible_alone(
     current: Solution,
     settings: RunSettings,
     deadline: float,
+    unchecked: list[str] | None = None,
 ) -> set[str]:
     """Ids of free operations proven impossible even with no other free operation.
 
-    Checks stop at `deadline`; operations left unchecked count as possible (a weaker bound).
+    Checks stop at `deadline`; operations left unchecked count as possible (a weaker
+    bound) and are appended to `unchecked` when it is given.
     """
     result = set()
     empty = Greedy(instance)
@@ -37,7 +39,9 @@ def impossible_alone(
             continue
         remaining = deadline - settings.clock.now()
         if remaining <= 0:
-            break
+            if unchecked is not None:
+                unchecked.append(operation.id)
+            continue
         placed = empty.place(operation, instance.start_minutes(operation))
         if placed is not None:
             for booking in placed.bookings:

@@ -40,23 +40,14 @@ def fits_some_start(starts: list[int], windows: list[Interval], before: int, aft
     return False
 
 
-def usable_routes(
-    instance: Instance,
-    unit: Unit,
-    operation: Operation,
-    site: Site,
-    free: list[Interval],
-    starts: list[int],
-) -> tuple[Route, ...]:
-    """The unit's routes to the site that can fit at least one start (a necessary condition)."""
-    result = []
-    for route in instance.routes(unit.base, site.region):
-        if route.crossing is not None and not _crossing_passable(instance, route.crossing):
-            continue
-        after = operation.duration_minutes + route.one_way
-        if fits_some_start(starts, free, route.one_way, after):
-            result.append(route)
-    return tuple(result)
+def _passable_routes(
+    instance: Instance, unit: Unit, operation: Operation, site: Site, passable: set[str]
+) -> tuple[Route, ...] | None:
+    """The unit's routes to the site through open crossings; None when it may not act there."""
+    if instance.jurisdiction_problem(unit, operation, site):
+        return None
+    routes = instance.routes(unit.base, site.region)
+    return tuple(r for r in routes if r.crossing is None or r.crossing in passable)
 
 
 def _crossing_passable(instance: Instance, crossing: str) -> bool:
@@ -71,6 +62,7 @@ class Profile:
 
     first: Unit
     by_capability: dict[str, list[Unit]]
+    regions: tuple[str, ...] | None = None
     able: dict[tuple[str, ...], list[tuple[Unit, tuple[str, ...]]]] = field(default_factory=dict)
     counts: dict[tuple[str, ...], dict[str, int]] = field(default_factory=dict)
 
@@ -93,18 +85,66 @@ class Profile:
         return self.counts[key]
 
 
-Profiles = dict[tuple[object, ...], Profile]
+class Profiles(dict[tuple[object, ...], Profile]):
+    """Profiles by key, with an index by country, operating region and capability.
+
+    With many units limited to regions or away part of the time nearly every unit is a
+    profile of its own; the index lets a site look only at the profiles that have one of
+    its capabilities and may act in its region, not at every unit.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        # (country, capability) -> positions of profiles; for domestic sites also
+        # (country, region or None for "anywhere", capability) -> positions.
+        self.by_country: dict[tuple[str, str], list[int]] = {}
+        self.by_region: dict[tuple[str, str | None, str], list[int]] = {}
+        self.order: list[Profile] = []
+        self.passable: set[str] = set()  # crossings open long enough for one passage
+
+    def index(self, instance: Instance) -> None:
+        self.order = list(self.values())
+        self.passable = {x for x in instance.crossings if _crossing_passable(instance, x)}
+        for position, profile in enumerate(self.order):
+            unit = profile.first
+            country = instance.unit_country(unit)
+            regions: list[str | None] = (
+                [None] if unit.operating_regions is None else list(unit.operating_regions)
+            )
+            for capability in profile.by_capability:
+                self.by_country.setdefault((country, capability), []).append(position)
+                for region in regions:
+                    self.by_region.setdefault((country, region, capability), []).append(position)
+
+    def for_site(self, instance: Instance, operation: Operation, site: Site) -> list[Profile]:
+        """The profiles that may hold a candidate of the site, in profile order.
+
+        A superset of those that pass `jurisdiction_problem`, never fewer.
+        """
+        needed = {r.capability for r in site.requirements}
+        country = instance.site_country(site)
+        positions: set[int] = set()
+        for capability in needed:
+            for region in (None, site.region):
+                positions.update(self.by_region.get((country, region, capability), ()))
+        if operation.foreign_support:
+            homes = {h for h, a in instance.agreements if a == country and h != country}
+            for home in homes:
+                for capability in needed:
+                    positions.update(self.by_country.get((home, capability), ()))
+        return [self.order[p] for p in sorted(positions)]
 
 
 def unit_profiles(instance: Instance, free_time: dict[str, list[Interval]]) -> Profiles:
     """Units grouped by what decides jurisdiction and routes (base, country, regions, time)."""
-    groups: Profiles = {}
+    groups = Profiles()
     for unit in instance.scenario.units:
         regions = None if unit.operating_regions is None else tuple(unit.operating_regions)
         key = (unit.base, unit.agency, regions, tuple(free_time[unit.id]))
-        profile = groups.setdefault(key, Profile(unit, {}))
+        profile = groups.setdefault(key, Profile(unit, {}, regions))
         for capability in unit.capabilities:
             profile.by_capability.setdefault(capability, []).append(unit)
+    groups.index(instance)
     return groups
 
 
@@ -139,13 +179,24 @@ def site_groups(
     profiles = profiles if profiles is not None else unit_profiles(instance, free_time)
     starts = instance.start_minutes(operation)
     groups = []
-    for profile in profiles.values():
+    # Profiles differ mostly by free time: jurisdiction and the passable routes depend
+    # only on agency, operating regions and base, so they are found once per site.
+    allowed: dict[tuple[object, ...], tuple[Route, ...] | None] = {}
+    duration = operation.duration_minutes
+    for profile in profiles.for_site(instance, operation, site):
         if not any(c in profile.by_capability for c in needed):
             continue
         first = profile.first
-        if instance.jurisdiction_problem(first, operation, site):
+        key = (first.agency, first.base, profile.regions)
+        if key not in allowed:
+            allowed[key] = _passable_routes(instance, first, operation, site, profiles.passable)
+        passable = allowed[key]
+        if passable is None:
             continue
-        routes = usable_routes(instance, first, operation, site, free_time[first.id], starts)
+        free = free_time[first.id]
+        routes = tuple(
+            r for r in passable if fits_some_start(starts, free, r.one_way, duration + r.one_way)
+        )
         if not routes:
             continue
         units = profile.able_units(needed)

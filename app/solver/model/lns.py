@@ -27,6 +27,9 @@ MAX_SCALE = 2
 INSERTION_PASSES = 3
 # Time to cut the travel an insertion cost, at the priority it reached.
 REPAIR_SECONDS = 1.0
+# Travel steps between two polishing passes (large, loaded machine: the last pass alone
+# took travel from 53,840 to 50,480 after 55 s of steps without it).
+POLISH_EVERY = 8
 # Bookings this close (minutes) to an operation's window count as competing with it.
 NEAR = 24 * 60
 
@@ -113,11 +116,13 @@ def improve(
     deadline: float,
     lns: LnsSettings,
     on_improve: Callable[[Solution], None],
+    polish: Callable[[Solution], Solution] | None = None,
 ) -> Solution:
     """Improve the solution round by round until the deadline or a round finds nothing.
 
     A round first inserts unscheduled operations (priority), then re-plans runs of
-    operations for travel.
+    operations for travel. `polish` (a fast pass that never makes a plan worse: nearer
+    units) runs every POLISH_EVERY travel steps; each step sees only a few candidates.
     """
     round_number = 0
     scale = 1  # neighbourhoods grow when a whole round finds nothing
@@ -127,11 +132,16 @@ def improve(
         size = lns.operations_per_step * scale
         limit = None if lns.candidate_limit is None else lns.candidate_limit * scale
         shift = (round_number * 3) % max(1, size // 2)
-        for ops in window_neighbourhoods(instance, free, size, shift):
+        for count, ops in enumerate(window_neighbourhoods(instance, free, size, shift), 1):
             if _over(deadline, run_settings):
                 return current
             hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
             current = _step(instance, current, hood, run_settings, deadline, on_improve)
+            if polish is not None and count % POLISH_EVERY == 0:
+                polished = polish(current)
+                if score(instance, polished) > score(instance, current):
+                    current = polished
+                    on_improve(current)
         if score(instance, current) == before:
             if scale >= MAX_SCALE:
                 return current

@@ -10,6 +10,11 @@ from dataclasses import dataclass
 
 from app.solver.instance import Interval, Route
 
+# The longest wait at a crossing the model considers, beyond the tightest trip. Daily
+# opening hours repeat every 24 h, so only lane congestion lasting a day could need more;
+# the bound keeps passage domains (and the model) small.
+MAX_WAIT = 24 * 60
+
 
 @dataclass(frozen=True)
 class Booking:

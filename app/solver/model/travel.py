@@ -15,13 +15,8 @@ from ortools.sat.python import cp_model
 
 from app.solver.instance import Instance, Route
 from app.solver.model.candidates import Candidate
-from app.solver.model.timing import passage_domain
+from app.solver.model.timing import MAX_WAIT, passage_domain
 from app.solver.model.windows import OperationVars
-
-# The longest wait at a crossing the model considers, beyond the tightest trip. Daily
-# opening hours repeat every 24 h, so only lane congestion lasting a day could need more;
-# the bound keeps passage domains (and the model) small.
-MAX_WAIT = 24 * 60
 
 
 @dataclass

@@ -1,0 +1,149 @@
+"""What an operator sees of a running board: request ids, JSON logs and Prometheus metrics.
+
+Every request carries an id (the caller's `X-Request-ID` when it is a sane token, else a
+new one), echoed in the response and in every log line written while it runs, so a
+user's "it failed at 10:42" can be found across web processes and the proxy in front.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+REQUEST_ID_HEADER = "X-Request-ID"
+request_id: ContextVar[str] = ContextVar("request_id", default="-")
+# A caller's id is logged as given: only a short plain token, never arbitrary text.
+_SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+# Under several uvicorn workers each process counts its own requests; with
+# PROMETHEUS_MULTIPROC_DIR set, prometheus-client keeps the counts in files there and
+# /metrics adds up every process's (see app/health.py).
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter(
+    "jointops_http_requests",
+    "HTTP requests answered, by method, route template and status",
+    ["method", "route", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "jointops_http_request_duration_seconds",
+    "Time to answer an HTTP request, by method and route template",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0),
+    registry=REGISTRY,
+)
+FEED_POLLS = Counter(
+    "jointops_feed_polls",
+    "Calendar feed requests, by status (200 served, 304 not modified, 404 unknown token)",
+    ["status"],
+    registry=REGISTRY,
+)
+
+
+def route_template(scope: Scope) -> str:
+    """The route's path template (`/operations/{operation_id}`), never the raw path.
+
+    Raw paths would make one series per operation and per feed token (a secret).
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if isinstance(template, str):
+        return template
+    if scope.get("path", "").startswith("/static/"):
+        return "/static"
+    return "unmatched"
+
+
+class RequestContext:
+    """Give each request an id, and count and time it by route (plain ASGI middleware)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sent = MutableHeaders(scope=scope).get(REQUEST_ID_HEADER, "")
+        rid = sent if _SANE_ID.fullmatch(sent) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = rid
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            template = route_template(scope)
+            REQUESTS.labels(scope["method"], template, str(status)).inc()
+            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
+            if template.startswith("/feeds/"):
+                FEED_POLLS.labels(str(status)).inc()
+            request_id.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, request id.
+
+    Feed tokens are already masked when the record is made (app/feeds/logging.py).
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id.get(),
+        }
+        if record.exc_info:
+            payload["exception"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False)
+
+
+def log_config(log_format: str) -> dict[str, Any]:
+    """A logging dictConfig for the server: the app's INFO records included.
+
+    uvicorn's own configuration sets up only its loggers, so the board's INFO records
+    (worker spawned, runs reaped, feeds pre-rendered) went nowhere.
+    """
+    formatter = (
+        {"()": "app.observability.JsonFormatter"}
+        if log_format == "json"
+        else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"board": formatter},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "formatter": "board",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"handlers": ["stderr"], "level": "INFO"},
+        "loggers": {
+            name: {"handlers": [], "level": "INFO", "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }

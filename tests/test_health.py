@@ -1,0 +1,154 @@
+"""Probes, request ids, JSON logs and metrics: what operators and their tools read."""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.config import ROOT, get_settings
+from app.db import get_session
+from app.feeds.logging import install_token_masking
+from app.health import migration_heads
+from app.main import create_app
+from app.models import RunStatus, SolverRun
+from app.observability import JsonFormatter, log_config, request_id
+
+TOKEN = "scrape-secret-0123456789"
+
+
+def test_healthz_answers_without_the_database_and_echoes_a_request_id(
+    client: TestClient,
+) -> None:
+    answer = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.1"})
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ok"}
+    assert answer.headers["X-Request-ID"] == "lb-7f3a.1"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_request_id_that_is_not_a_plain_token_is_replaced(client: TestClient) -> None:
+    answer = client.get("/healthz", headers={"X-Request-ID": "x <script>" * 10})
+    rid = answer.headers["X-Request-ID"]
+    assert len(rid) == 32 and rid.isalnum()
+    assert client.get("/healthz").headers["X-Request-ID"] != rid
+
+
+def test_readyz_is_503_and_says_why_when_the_schema_is_not_at_head(
+    client: TestClient,
+) -> None:
+    # The suite's database is built from the models, without Alembic's record.
+    answer = client.get("/readyz")
+    assert answer.status_code == 503
+    body = answer.json()
+    assert body["status"] == "not ready"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["migrations"].startswith("at nothing; head is ")
+    assert body["checks"]["queue"] == "ok, 0 queued"
+
+
+@pytest.fixture
+def migrated_client(migration_engine: Engine) -> Iterator[tuple[TestClient, Session]]:
+    config = Config(str(ROOT / "alembic.ini"))
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    application = create_app()
+    with Session(migration_engine) as db:
+        application.dependency_overrides[get_session] = lambda: db
+        with TestClient(application) as test_client:
+            yield test_client, db
+
+
+def test_readyz_is_200_on_a_migrated_database_and_counts_the_queue(
+    migrated_client: tuple[TestClient, Session],
+) -> None:
+    client, db = migrated_client
+    db.add(SolverRun(status=RunStatus.queued))
+    db.commit()
+    answer = client.get("/readyz")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "migrations": "at head", "queue": "ok, 1 queued"},
+    }
+    assert len(migration_heads()) == 1
+
+
+@pytest.fixture
+def metrics_token(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("JOINTOPS_METRICS_TOKEN", TOKEN)
+    get_settings.cache_clear()
+    yield TOKEN
+    get_settings.cache_clear()
+
+
+def test_metrics_need_the_token(client: TestClient, metrics_token: str) -> None:
+    refused = client.get("/metrics")
+    assert refused.status_code == 403
+    assert "JOINTOPS_METRICS_TOKEN" in refused.text
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 403
+
+
+def test_metrics_count_requests_by_route_template_feeds_and_solver_runs(
+    client: TestClient, session: Session, metrics_token: str
+) -> None:
+    session.add(SolverRun(status=RunStatus.queued))
+    session.add(SolverRun(status=RunStatus.failed))
+    session.flush()
+    secret = "s3cr3t-feed-token-value"
+    assert client.get(f"/feeds/{secret}.ics").status_code == 404
+    client.get("/healthz")
+
+    answer = client.get("/metrics", headers={"Authorization": f"Bearer {metrics_token}"})
+
+    assert answer.status_code == 200
+    text = answer.text
+    assert 'jointops_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+    assert 'jointops_feed_polls_total{status="404"}' in text
+    assert "jointops_http_request_duration_seconds_bucket" in text
+    assert 'jointops_solver_runs{status="queued"} 1.0' in text
+    assert 'jointops_solver_runs{status="failed"} 1.0' in text
+    assert "jointops_solver_queue_depth 1.0" in text
+    # Series are per route template: a feed token never becomes a label.
+    assert secret not in text
+
+
+def test_json_log_lines_carry_the_request_id_and_mask_feed_tokens() -> None:
+    install_token_masking()
+    token = request_id.set("req-42")
+    try:
+        record = logging.getLogger("app.test").makeRecord(
+            "app.test", logging.INFO, __file__, 1, "served %s", ("/feeds/abcSECRET.ics",), None
+        )
+        line = JsonFormatter().format(record)
+    finally:
+        request_id.reset(token)
+    payload = json.loads(line)
+    assert payload["request_id"] == "req-42"
+    assert payload["level"] == "INFO" and payload["logger"] == "app.test"
+    assert payload["message"] == "served /feeds/[redacted]"
+    assert payload["time"].endswith("+00:00")
+
+
+def test_server_log_config_lets_the_boards_info_records_through(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    saved = logging.root.handlers[:], logging.root.level
+    try:
+        logging.config.dictConfig(log_config("json"))
+        logging.getLogger("app.planning.spawn").info("worker started")
+    finally:
+        logging.root.handlers, level = saved
+        logging.root.setLevel(level)
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert json.loads(line)["message"] == "worker started"
