@@ -7,17 +7,28 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import NotFound
-from app.models import Agency, Operation, Region, Role, Site, Tasking, Unit, User
+from app.models import Agency, Operation, Region, Role, Site, Tasking, TaskingStatus, Unit, User
+
+# The roles with the need to know of every operation (SECURITY.md, "Need to know").
+WHOLE_BOARD = (Role.admin, Role.coordinator)
+
+
+def sees_whole_board(user: User) -> bool:
+    """Administrators and the joint coordination centre see every operation."""
+    return user.role in WHOLE_BOARD
 
 
 def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
     """SELECT of the operations this user may see.
 
     Visible to: its lead agency; the agencies of its host countries (the countries of its
-    sites' regions); the agencies whose units hold a published tasking in it; admins.
+    sites' regions); the agencies whose units hold a live (not cancelled) published
+    tasking in it; admins and coordinators. A cancelled tasking grants nothing: an agency
+    taken off an operation must not read its later edits (its own cancelled taskings
+    still reach its feeds, see app.feeds.queries.scope_filter).
     """
     query = select(Operation)
-    if user.role == Role.admin:
+    if sees_whole_board(user):
         return query
     if user.agency_id is None:
         return query.where(false())
@@ -31,6 +42,7 @@ def visible_operations_query(user: User) -> SelectOfScalar[Operation]:
         col(Tasking.operation_id) == col(Operation.id),
         col(Unit.id) == col(Tasking.unit_id),
         col(Unit.agency_id) == user.agency_id,
+        col(Tasking.status) == TaskingStatus.active,
     )
     return query.where(or_(col(Operation.lead_agency_id) == user.agency_id, hosts, tasked))
 

@@ -1,4 +1,5 @@
-"""Board commands of the `jointops` CLI: import, export, seed-demo, serve, create-user."""
+"""Board commands of the `jointops` CLI: import, export, seed-demo, serve, create-user,
+create-admin."""
 
 from __future__ import annotations
 
@@ -58,9 +59,22 @@ def seed_demo_command(
         bool, typer.Option("--if-empty", help="do nothing on a filled board")
     ] = False,
 ) -> None:
-    """Fill the board with demo data and print the demo logins."""
-    from app.seed import board_is_empty, existing_demo_logins, seed_demo
+    """Fill the board with demo data and print the demo logins (JOINTOPS_ENVIRONMENT=dev
+    only: the demo passwords are published)."""
+    from app.config import get_settings
+    from app.seed import (
+        DemoRefused,
+        board_is_empty,
+        existing_demo_logins,
+        refuse_demo_outside_dev,
+        seed_demo,
+    )
 
+    try:
+        refuse_demo_outside_dev(get_settings().environment)
+    except DemoRefused as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from None
     with _session() as session:
         if not board_is_empty(session):
             if not if_empty:
@@ -144,10 +158,70 @@ def create_user_command(
     typer.echo(f"Created {role.value} {username}")
 
 
+def create_admin_command(
+    username: Annotated[str, typer.Argument(help="the administrator's username")] = "admin",
+    password_file: Annotated[Path | None, typer.Option(
+        "--password-file", help="read the password from this file (its first line) instead "
+        "of asking for it", exists=True, dir_okay=False, readable=True)] = None,
+    full_name: str = "",
+) -> None:
+    """Create the first administrator (the password is asked for twice, or read from a file).
+
+    This is how a production board gets its first account: the demo seed runs only in
+    JOINTOPS_ENVIRONMENT=dev.
+    """
+    from pydantic import ValidationError
+    from sqlmodel import select
+
+    from app.accounts.service import create_user
+    from app.errors import AppError
+    from app.models import User
+    from app.seed import DEMO_PASSWORDS
+
+    password = _admin_password(password_file)
+    if password in DEMO_PASSWORDS.values():
+        typer.echo("Administrator not created: that is a demo password, published in the "
+                   "README", err=True)
+        raise typer.Exit(2)
+    try:
+        user_in = UserCreate(username=username, role=Role.admin, full_name=full_name,
+                             password=password)
+        with _session() as session:
+            if session.exec(select(User.id).where(User.role == Role.admin)).first():
+                typer.echo("Administrator not created: the board already has an "
+                           "administrator; add others on its Users page", err=True)
+                raise typer.Exit(1)
+            create_user(session, user_in=user_in)
+            session.commit()
+    except (ValidationError, AppError) as exc:
+        typer.echo(f"Administrator not created: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"Created administrator {username}")
+
+
+def _admin_password(password_file: Path | None) -> str:
+    """The password from the file's first line, or typed twice (not echoed)."""
+    import getpass
+
+    if password_file is not None:
+        lines = password_file.read_text(encoding="utf-8").splitlines()
+        password = lines[0] if lines else ""
+        if not password:
+            typer.echo(f"Administrator not created: {password_file} is empty", err=True)
+            raise typer.Exit(2)
+        return password
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != password:
+        typer.echo("Administrator not created: the two passwords differ", err=True)
+        raise typer.Exit(2)
+    return password
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.command("import")(import_command)
     app.command("export")(export_command)
     app.command("seed-demo")(seed_demo_command)
+    app.command("create-admin")(create_admin_command)
     app.command("serve")(serve_command)
     app.command("create-user")(create_user_command)

@@ -23,8 +23,10 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite:///{ROOT / 'var' / 'jointops.db'}"
     secret_key: str = PLACEHOLDER_SECRET
     session_lifetime_minutes: int = 12 * 60
-    session_cookie_name: str = "jointops_session"
-    # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP.
+    # A session unused for this long ends too, whatever its absolute lifetime left.
+    session_idle_minutes: int = 60
+    # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP. Production
+    # always sends them Secure, with the __Host- prefix (see `secure_cookies`).
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
     # SQLite's fsync policy in WAL mode. NORMAL may lose the last commits on a power
@@ -46,10 +48,33 @@ class Settings(BaseSettings):
     short_notice_hours: int = 24
     # A solver worker touches this file on every poll (a container healthcheck reads it).
     worker_alive_file: Path | None = None
+    # Single feed polls are kept this long, then summarised per token and day.
+    feed_poll_retention_days: int = 30
     # /metrics answers a request bearing this token; unset, only loopback clients.
     metrics_token: str | None = None
     # Server logs: one JSON object per line ("json"), or plain text lines ("text").
     log_format: Literal["json", "text"] = "json"
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies are sent only over HTTPS (production, or asked for)."""
+        return self.cookie_secure or self.environment == "production"
+
+    def cookie_name(self, name: str) -> str:
+        """`name`, with the __Host- prefix when cookies are secure: the browser then keeps
+        it only if it came over HTTPS, for this host and path /, so a sibling subdomain or
+        a plain-HTTP page cannot plant or overwrite it."""
+        return f"__Host-{name}" if self.secure_cookies else name
+
+    @property
+    def session_cookie_name(self) -> str:
+        return self.cookie_name("jointops_session")
+
+    @property
+    def totp_required(self) -> bool:
+        """Administrators and planners must use a second factor (optional in dev, so the
+        demo logins of `make run` work with their passwords alone)."""
+        return self.environment != "dev"
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

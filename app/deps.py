@@ -13,9 +13,10 @@ from fastapi import Depends, Request
 from app.accounts import service as accounts
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import AppError, Forbidden, LoginRequired
-from app.models import Operation, Role, User, UserSession
-from app.web import CSRF_COOKIE, Viewer
+from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
+from app.models import Operation, Role, User, UserSession, utcnow
+from app.uploads import is_multipart
+from app.web import CSRF_COOKIE, Viewer, cookie
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -28,17 +29,27 @@ class Auth:
 
 def get_auth(request: Request, session: SessionDep) -> Auth | None:
     """The caller's live session, if any; also exposes user and CSRF token to templates."""
+    # Kept for the error handler, which records refusals (app/audit.py).
+    request.state.db = session
     token = request.cookies.get(get_settings().session_cookie_name)
     found = accounts.lookup_session(session, token=token) if token else None
     if found is None:
         request.state.user = None
-        csrf = request.cookies.get(CSRF_COOKIE)
+        csrf = cookie(request, CSRF_COOKIE)
         if not csrf:
             csrf = secrets.token_urlsafe(32)
             request.state.new_csrf_cookie = csrf
         request.state.csrf_token = csrf
         return None
     user, row = found
+    now = utcnow()
+    if accounts.needs_touch(row, now):
+        # Its own short write, begun afresh (on SQLite a read that turns into a write
+        # could be refused), at most once a minute per session.
+        session_id = row.id
+        session.commit()
+        accounts.touch(session, session_id=session_id, now=now)
+        session.commit()
     request.state.user = Viewer.of(user)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
@@ -59,13 +70,27 @@ def public() -> None:
 
 
 @access_rule
-def get_current_user(auth: AuthDep) -> User:
-    """The signed-in user; otherwise a redirect to the login page (401 for the API)."""
+def get_signed_in_user(auth: AuthDep) -> User:
+    """The signed-in user, even one who must still set up a second factor (the account
+    pages and sign-out take this one); otherwise a redirect to the login page."""
     if auth is None:
         raise LoginRequired()
     return auth.user
 
 
+@access_rule
+def get_current_user(user: Annotated[User, Depends(get_signed_in_user)]) -> User:
+    """The signed-in user; otherwise a redirect to the login page (401 for the API).
+
+    Administrators and planners outside dev go no further than their account page until
+    they have set up TOTP.
+    """
+    if accounts.needs_enrolment(user):
+        raise EnrolmentRequired()
+    return user
+
+
+SignedInUser = Annotated[User, Depends(get_signed_in_user)]
 CurrentUser = Annotated[User, Depends(get_current_user)]
 Public = Depends(public)
 
@@ -84,14 +109,18 @@ def require_role(*roles: Role) -> Callable[[User], User]:
 
 
 AdminUser = Annotated[User, Depends(require_role(Role.admin))]
-PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.admin))]
+PlannerUser = Annotated[User, Depends(require_role(Role.planner, Role.coordinator, Role.admin))]
 
 
 async def csrf_protect(request: Request, auth: AuthDep) -> None:
     """Refuse unsafe requests without the session's CSRF token (form field or header)."""
     if request.method in SAFE_METHODS:
         return
-    expected = auth.user_session.csrf_token if auth else request.cookies.get(CSRF_COOKIE)
+    content_type = request.headers.get("content-type")
+    if auth is None and is_multipart(content_type):
+        # Refused unread: parsing it would spool its files to disk (app.uploads).
+        raise AppError("Sign in before uploading", 401)
+    expected = auth.user_session.csrf_token if auth else cookie(request, CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token")
     if not sent and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")

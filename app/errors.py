@@ -10,7 +10,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,16 @@ class Conflict(AppError):
 class LoginRequired(AppError):
     def __init__(self) -> None:
         super().__init__("Please sign in", 401)
+
+
+class EnrolmentRequired(AppError):
+    """Signed in, but the role needs a second factor that is not set up yet."""
+
+    def __init__(self) -> None:
+        super().__init__("Set up two-step sign-in (TOTP) first, at /account/totp", 403)
+
+
+ENROLMENT_PATH = "/account/totp"
 
 
 def is_api(request: Request) -> bool:
@@ -108,7 +118,27 @@ def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
     if isinstance(exc, LoginRequired) and not is_api(request):
         return _login_redirect(request)
+    if isinstance(exc, EnrolmentRequired) and not is_api(request):
+        if is_htmx(request):
+            return Response(status_code=403, headers={"HX-Redirect": ENROLMENT_PATH})
+        return RedirectResponse(ENROLMENT_PATH, status_code=303)
+    if exc.status in REFUSALS and not isinstance(exc, EnrolmentRequired):
+        _record_refusal(request, exc.status, exc.message)
     return render_error(request, exc.message, exc.status, exc.details)
+
+
+# Refused requests go on the audit trail: 403 (role, CSRF), 404 (hidden or missing object).
+REFUSALS = (403, 404)
+
+
+def _record_refusal(request: Request, status: int, message: str) -> None:
+    from app.audit import record_refusal  # late import: audit imports the models
+
+    try:
+        record_refusal(request, status=status, reason=message)
+    except Exception:
+        # The refusal still reaches the caller; a busy database must not turn it into a 500.
+        log.exception("recording a refused %s %s failed", request.method, request.url.path)
 
 
 def _http_error(request: Request, exc: Exception) -> Response:
@@ -146,13 +176,39 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return render_error(request, "Something went wrong on our side", 500)
+    response = render_error(request, "Something went wrong on our side", 500)
+    # This handler runs in Starlette's outermost middleware, outside SecurityHeaders.
+    from app.headers import security_headers
+
+    for name, value in security_headers().items():
+        response.headers.setdefault(name, value)
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# What a user sees while the database restarts or fails over (the pool reconnects by
+# itself, pool_pre_ping, so the next request after it is back simply works).
+DATABASE_AWAY = (
+    "The database is not answering (it may be restarting): this request was not carried "
+    "out, and nothing of it was saved. Try again in a few seconds."
+)
+DATABASE_RETRY_SECONDS = 5
+
+
+def _database_away(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = render_error(request, DATABASE_AWAY, 503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:
     """Route every error through `render_error`."""
     app.add_exception_handler(AppError, _app_error)
+    # A lost or refused connection, a SQLite write lock not had in time: not a bug, a wait.
+    app.add_exception_handler(sa_exc.OperationalError, _database_away)
+    app.add_exception_handler(sa_exc.InterfaceError, _database_away)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -14,7 +14,9 @@ from app.clock import Clock, install_clock
 from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
+from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.observability import RequestContext
+from app.uploads import MultipartGate
 
 # Every router of the board, as "module:attribute". Add yours with one line.
 ROUTERS = [
@@ -31,22 +33,6 @@ ROUTERS = [
     "app.docs_views:router",
     "app.health:router",
 ]
-
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; "
-    "object-src 'none'"
-)
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    # Feed URLs carry their secret in the path: never leak it in a Referer.
-    "Referrer-Policy": "no-referrer",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
 
 def _load(spec: str) -> object:
     module, _, attr = spec.partition(":")
@@ -73,7 +59,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
+                for name, value in security_headers().items():
                     headers.setdefault(name, value)
                 if no_store:
                     headers.setdefault("Cache-Control", "no-store")
@@ -88,12 +74,17 @@ def create_app(clock: Clock | None = None) -> FastAPI:
         title="JointOps",
         dependencies=[Depends(csrf_protect)],
         docs_url=None,
-        openapi_url="/api/openapi.json",
+        # Served by app/docs_views.py to signed-in users only: the document maps every
+        # route and field of the API, which a visitor has no need to know.
+        openapi_url=None,
         redoc_url=None,
     )
     if clock is not None:
         install_clock(clock)
     install_error_handlers(app)
+    # Inside the security headers (added later, so outside): refuses stray and anonymous
+    # multipart bodies before they are read.
+    app.add_middleware(MultipartGate)
     app.add_middleware(SecurityHeaders)
     # Outermost: the id and the timing cover the error handlers and the headers too.
     app.add_middleware(RequestContext)
@@ -105,6 +96,21 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     return app
 
 
+def _refuse_demo_passwords() -> None:
+    """Outside dev, do not serve while an account still has a published demo password."""
+    from sqlmodel import Session
+
+    from app.config import get_settings
+    from app.db import get_engine
+    from app.seed import refuse_demo_passwords
+
+    environment = get_settings().environment
+    if environment == "dev":
+        return
+    with Session(get_engine()) as session:
+        refuse_demo_passwords(session, environment)
+
+
 def create_served_app() -> FastAPI:
     """The application as `jointops serve` runs it, its start-up objects out of the GC.
 
@@ -112,6 +118,7 @@ def create_served_app() -> FastAPI:
     routes, templates): about 160 ms every few board views at p95 (bench/board.py). They
     live as long as the process, so they are frozen once the application is built.
     """
+    _refuse_demo_passwords()
     app = create_app()
     gc.collect()
     gc.freeze()

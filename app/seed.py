@@ -20,7 +20,8 @@ from typing import Any
 import ortools
 from sqlmodel import Session, col, func, select
 
-from app.accounts.service import hash_password
+from app.accounts.service import hash_password, verify_password
+from app.config import get_settings
 from app.models import (
     Approval,
     ApprovalKind,
@@ -80,7 +81,8 @@ STATE_CYCLE = [
     OperationState.approved,
 ]
 DEMO_PASSWORDS = {role: f"demo-{role.value}" for role in Role}
-ROLES = [Role.admin.value, Role.planner.value, Role.liaison.value, Role.unit_officer.value]
+ROLES = [Role.admin.value, Role.coordinator.value, Role.planner.value, Role.liaison.value,
+         Role.unit_officer.value]
 # The states of operations that are planned and published (and then run, or aborted).
 PLANNED = {
     OperationState.scheduled,
@@ -94,7 +96,9 @@ STEPS = {
 }
 ABORT_REASON = "Targets moved across the border the night before; no-go."
 # The coordination centre's planner publishes the demo plans.
-PUBLISHER = "cn-mps-planner"
+# The coordination centre plans and publishes the whole board (an agency's planner may
+# publish only plans that leave the operations it may not see as they are).
+PUBLISHER = "coordinator"
 
 
 @dataclass
@@ -111,13 +115,64 @@ class DemoSummary:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+class DemoRefused(RuntimeError):
+    """Demo data or demo passwords where they must not be: outside the dev environment."""
+
+
+def refuse_demo_outside_dev(environment: str) -> None:
+    """The demo's 25 accounts have their passwords in the README: dev machines only."""
+    if environment != "dev":
+        raise DemoRefused(
+            f"refusing to seed demo data: JOINTOPS_ENVIRONMENT is {environment!r}, and the demo "
+            "accounts' passwords are published in the README. Demo data is for "
+            "JOINTOPS_ENVIRONMENT=dev only; create the first administrator with "
+            "`jointops create-admin`."
+        )
+
+
+def demo_password_accounts(session: Session) -> list[str]:
+    """The active accounts whose password is still the demo one of their role.
+
+    One argon2 check per distinct (hash, role): the seed gives every account of a role
+    the same hash, so a seeded board costs five checks, a real one one per account.
+    """
+    found: list[str] = []
+    verdicts: dict[tuple[str, Role], bool] = {}
+    users = session.exec(select(User).where(col(User.is_active)).order_by(col(User.id)))
+    for user in users:
+        key = (user.password_hash, user.role)
+        if key not in verdicts:
+            try:
+                verdicts[key] = verify_password(DEMO_PASSWORDS[user.role], user.password_hash)
+            except ValueError:  # not an argon2 hash at all: not a demo password either
+                verdicts[key] = False
+        if verdicts[key]:
+            found.append(user.username)
+    return found
+
+
+def refuse_demo_passwords(session: Session, environment: str) -> None:
+    """Outside dev, refuse to serve while any account still has a demo password."""
+    if environment == "dev":
+        return
+    found = demo_password_accounts(session)
+    if found:
+        shown = ", ".join(found[:10]) + (f" and {len(found) - 10} more" if len(found) > 10 else "")
+        raise DemoRefused(
+            f"refusing to start in {environment}: {len(found)} account(s) still have a demo "
+            f"password, which the README publishes: {shown}. Change their passwords or "
+            "disable them (or start on a database without demo data)."
+        )
+
+
 def existing_demo_logins(session: Session) -> list[DemoLogin]:
     """The demo accounts still on the board (their passwords are the demo ones unless changed)."""
     users = session.exec(select(User).order_by(col(User.id))).all()
     demo = [
         u
         for u in users
-        if u.username == "admin" or u.username.endswith(("-planner", "-liaison", "-unit-officer"))
+        if u.username in ("admin", "coordinator")
+        or u.username.endswith(("-planner", "-liaison", "-unit-officer"))
     ]
     agencies = list(dict.fromkeys(u.agency_id for u in demo if u.agency_id))
     logins = [
@@ -140,7 +195,11 @@ def board_is_empty(session: Session) -> bool:
 
 
 def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026) -> DemoSummary:
-    """Fill an empty board with the demo world (flushes; the caller commits)."""
+    """Fill an empty board with the demo world (flushes; the caller commits).
+
+    Refused (DemoRefused) outside JOINTOPS_ENVIRONMENT=dev.
+    """
+    refuse_demo_outside_dev(get_settings().environment)
     now = (now or utcnow()).astimezone(UTC)
     rng = random.Random(seed)
     doc = _scenario(rng, now)
@@ -384,9 +443,11 @@ def _demo_hashes() -> dict[Role, str]:
 
 
 def _demo_staff(session: Session, doc: dict[str, Any]) -> list[DemoLogin]:
-    """An admin, and a planner and a liaison officer for every agency."""
+    """An admin, the coordination centre, and a planner and a liaison officer for every
+    agency."""
     hashes = _demo_hashes()
-    logins = [_add_user(session, "admin", Role.admin, None, None, hashes)]
+    logins = [_add_user(session, "admin", Role.admin, None, None, hashes),
+              _add_user(session, "coordinator", Role.coordinator, None, None, hashes)]
     for agency in doc["agencies"]:
         for role in (Role.planner, Role.liaison):
             logins.append(

@@ -20,6 +20,29 @@ FLASH_COOKIE = "jointops_flash"
 CSRF_COOKIE = "jointops_csrf"
 
 
+def cookie(request: Request, name: str) -> str | None:
+    """The value of the board's cookie `name` (under its __Host- name in production)."""
+    return request.cookies.get(get_settings().cookie_name(name))
+
+
+def set_cookie(response: Response, name: str, value: str, *, max_age: int | None = None) -> None:
+    """Set one of the board's cookies: HttpOnly, SameSite=Lax, path /, and in production
+    Secure with the __Host- prefix."""
+    settings = get_settings()
+    response.set_cookie(
+        settings.cookie_name(name), value, max_age=max_age, path="/", httponly=True,
+        samesite="lax", secure=settings.secure_cookies,
+    )
+
+
+def delete_cookie(response: Response, name: str) -> None:
+    settings = get_settings()
+    response.delete_cookie(
+        settings.cookie_name(name), path="/", httponly=True, samesite="lax",
+        secure=settings.secure_cookies,
+    )
+
+
 @dataclass(frozen=True)
 class NavItem:
     label: str
@@ -103,7 +126,7 @@ def _base_context(request: Request) -> dict[str, Any]:
         "current_user": user,
         "csrf_token": getattr(request.state, "csrf_token", ""),
         "nav": nav_for(user),
-        "flash": unquote(request.cookies.get(FLASH_COOKIE, "")),
+        "flash": unquote(cookie(request, FLASH_COOKIE) or ""),
         "htmx_js": HTMX_JS,
     }
 
@@ -114,14 +137,11 @@ templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=
 
 def _finish(request: Request, response: Response) -> Response:
     response.headers["Vary"] = "HX-Request"
-    if request.cookies.get(FLASH_COOKIE):
-        response.delete_cookie(FLASH_COOKIE)
+    if cookie(request, FLASH_COOKIE):
+        delete_cookie(response, FLASH_COOKIE)
     new_csrf = getattr(request.state, "new_csrf_cookie", None)
     if new_csrf:
-        response.set_cookie(
-            CSRF_COOKIE, new_csrf, httponly=True, samesite="lax",
-            secure=get_settings().cookie_secure,
-        )
+        set_cookie(response, CSRF_COOKIE, new_csrf)
     return response
 
 
@@ -161,5 +181,5 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
         response = RedirectResponse(url, status_code=303)
     _finish(request, response)
     if flash:
-        response.set_cookie(FLASH_COOKIE, quote(flash), httponly=True, samesite="lax")
+        set_cookie(response, FLASH_COOKIE, quote(flash))
     return response

@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from job_queue import create_job_queue
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine, text
@@ -137,7 +136,6 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The test database with every table created from the models (once per run)."""
     eng, schema = _scratch_engine(tmp_path_factory.mktemp("db"), "jt_test")
     SQLModel.metadata.create_all(eng)
-    create_job_queue(eng)
     yield eng
     _drop_scratch(eng, schema)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401
@@ -82,3 +85,50 @@ def test_twin_live_feed_tokens_are_reduced_to_the_newest_before_the_index(
             text("SELECT id FROM feed_tokens WHERE revoked_at IS NULL ORDER BY id")
         ).scalars()
         assert list(live) == [2, 3]  # the newer iPhone token, and the iPad's
+
+
+def test_existing_audit_rows_join_the_hash_chain(migration_engine: Engine) -> None:
+    # Rows written before the chain existed are chained as they stood, so
+    # `jointops audit verify` passes on an upgraded board and catches later edits.
+    from sqlmodel import Session
+
+    from app.audit import verify
+
+    config = _alembic_config()
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "publish_guards_2130")
+        for i in range(3):
+            conn.execute(
+                text(
+                    "INSERT INTO audit_events (at, action, object_type, object_id, details)"
+                    " VALUES (:at, :action, 'operation', :oid, :details)"
+                ),
+                {"at": NOW, "action": f"step{i}", "oid": f"OP-{i}",
+                 "details": json.dumps({"by": "ທ້າວ", "n": i})},
+            )
+        command.upgrade(config, "head")
+    with Session(migration_engine) as session:
+        assert verify(session) == (3, [])
+        session.execute(text("UPDATE audit_events SET object_id = 'OP-X' WHERE action = 'step1'"))
+        assert [p.message.split(":")[1].strip()[:11] for p in verify(session)[1]] == [
+            "its content"]
+
+
+def test_the_coordinator_role_is_allowed_after_the_upgrade_and_gone_after_the_downgrade(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    insert = text(
+        "INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+        " created_at) VALUES (7, 'centre', '', 'coordinator', true, 'x', :now)"
+    )
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "need_to_know_2110")
+        conn.execute(insert, {"now": NOW})
+        command.downgrade(config, "-1")  # whatever comes before it
+        role = conn.execute(text("SELECT role FROM users WHERE id = 7")).scalar_one()
+    assert role == "planner"
+    with pytest.raises(IntegrityError), migration_engine.begin() as conn:
+        conn.execute(text("UPDATE users SET role = 'coordinator' WHERE id = 7"))

@@ -1,37 +1,73 @@
-"""Accounts: password hashing, authentication and server-side sessions."""
+"""Accounts: passwords, sign-in with its throttle, second factor, server-side sessions.
+
+Sign-in verifies the password (argon2, deliberately slow) outside any write transaction:
+it reads what it needs, ends that read, verifies, then writes in one short transaction.
+On SQLite a write transaction holds the database's one write lock, and verifying inside
+it made every other write wait behind each sign-in (bench/sign_in_contention.py).
+"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import math
+import os
 import secrets
+import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
+from sqlalchemy import func, update
 from sqlmodel import Session, col, delete, select
 
+from app import audit
+from app.accounts import throttle, totp
+from app.accounts.passwords import password_problem
 from app.config import get_settings
+from app.db import reading_first
 from app.errors import AppError
-from app.models import AuditEvent, User, UserCreate, UserSession, utcnow
+from app.models import RecoveryCode, Role, User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
+
+SIGNED_IN, SIGN_IN_FAILED = "auth.sign_in", "auth.sign_in_failed"
+SIGN_IN_LOCKED = "auth.sign_in_locked"
+# Compatibility names: the per-pair limit and its window (see app/accounts/throttle.py).
+MAX_FAILED_SIGN_INS = throttle.MAX_PER_PAIR
+SIGN_IN_WINDOW = throttle.WINDOW
+# A session's last use is written at most this often (a write per request would not do).
+TOUCH_EVERY = timedelta(minutes=1)
+PENDING_SECOND_FACTOR = timedelta(minutes=5)
+# The coordination centre sees the whole board: the strongest need for a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.admin, Role.planner, Role.coordinator})
 
 
 @functools.cache
 def _dummy_hash() -> str:
     # Verified against when the username is unknown, so both failures take the same time.
-    return password_hash.hash("not-a-real-password")
+    return hash_password("not-a-real-password")
+
+
+# Password hashes computed at once per process: one per core. argon2id takes 64 MiB and
+# its lanes of CPU for each; 24 sign-ins at once made 24 of them share two cores, and
+# the thread holding the SQLite write lock (another sign-in's short write) then waited
+# for CPU behind them all (bench/sign_in_contention.py). Extra sign-ins queue here, with
+# no transaction open.
+ARGON2_SLOTS = threading.BoundedSemaphore(max(1, os.cpu_count() or 1))
 
 
 def hash_password(password: str) -> str:
     """An argon2id hash of the password."""
-    return password_hash.hash(password)
+    with ARGON2_SLOTS:
+        return password_hash.hash(password)
 
 
 def verify_password(password: str, hashed: str) -> bool:
-    return password_hash.verify(password, hashed)
+    with ARGON2_SLOTS:
+        return password_hash.verify(password, hashed)
 
 
 def token_digest(token: str) -> str:
@@ -50,7 +86,7 @@ def create_user(session: Session, *, user_in: UserCreate) -> User:
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None."""
+    """The active user with these credentials, or None (no throttle: see `sign_in`)."""
     user = session.exec(select(User).where(User.username == username)).first()
     if user is None:
         verify_password(password, _dummy_hash())
@@ -60,96 +96,133 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user
 
 
-# Online guessing: after this many wrong passwords for one username within the window
-# (since its last successful sign-in), the username is refused, right password or not,
-# until the oldest of those failures leaves the window. Kept in the audit trail, so every
-# web process sees the same count and each attempt is on record.
-MAX_FAILED_SIGN_INS = 5
-SIGN_IN_WINDOW = timedelta(minutes=15)
-SIGNED_IN, SIGN_IN_FAILED = "auth.sign_in", "auth.sign_in_failed"
-
-
 class SignInLocked(AppError):
-    """Too many wrong passwords for a username: wait `retry_after`."""
+    """Too many failed sign-ins for this username from this address, or from this address:
+    wait `retry_after`."""
 
     def __init__(self, retry_after: timedelta) -> None:
         minutes = max(1, math.ceil(retry_after / timedelta(minutes=1)))
         super().__init__(
-            f"Too many failed sign-ins for this username. Try again in {minutes} minute(s),"
-            " or ask an administrator to check the account.",
+            f"Too many failed sign-ins for this username from your address. Try again in"
+            f" {minutes} minute(s), or ask an administrator to check the account.",
             429,
         )
         self.retry_after = retry_after
 
 
 def sign_in(
-    session: Session, *, username: str, password: str, now: datetime | None = None
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str = "",
+    now: datetime | None = None,
 ) -> User | None:
-    """`authenticate`, throttled per username; the attempt is audited either way.
+    """`authenticate`, throttled (app/accounts/throttle.py) and audited with the address.
 
-    Raises SignInLocked, without checking the password, while the username is locked.
+    Ends any open transaction, verifies the password with no transaction open, then
+    writes the outcome; the caller commits. Raises SignInLocked (the attempt audited)
+    when the limits were reached before, or by, this attempt.
     """
     now = now or utcnow()
-    failures = _failures_since_last_success(session, username, now)
-    if len(failures) >= MAX_FAILED_SIGN_INS:
-        raise SignInLocked(failures[-MAX_FAILED_SIGN_INS] + SIGN_IN_WINDOW - now)
-    user = authenticate(session, username=username, password=password)
-    session.add(
-        AuditEvent(
-            at=now,
-            actor_id=user.id if user else None,
-            action=SIGNED_IN if user else SIGN_IN_FAILED,
-            object_type="user",
-            object_id=username[:64],
-        )
-    )
+    keys = throttle.limits(username, address)
+    session.commit()  # end what the request read before (its session cookie, if any)
+    found = None
+    # A read transaction of its own (on SQLite without the write lock), ended before
+    # argon2 runs; the writes below begin a writer's transaction afterwards.
+    with reading_first(session):
+        wait = throttle.over_limit(session, keys, now)
+        checked = wait is None
+        if checked:
+            found = session.exec(
+                select(User.id, User.password_hash, User.is_active)
+                .where(User.username == username)
+            ).first()
+    user_id: int | None = None
+    verified = False
+    if checked:
+        if found is None:
+            verify_password(password, _dummy_hash())
+        else:
+            user_id = found[0]
+            verified = verify_password(password, found[1]) and bool(found[2])
+        # The short write: only now does SQLite's write lock get taken.
+        if verified and not throttle.within_limits(session, keys, now):
+            wait = throttle.over_limit(session, keys, now) or throttle.WINDOW
+        elif not verified:
+            wait = throttle.count_failure(session, keys, now)
+    if wait is not None:
+        audit.record(session, action=SIGN_IN_LOCKED, object_type="user",
+                     object_id=username[:64], address=address or None, at=now,
+                     details={"password_checked": checked})
+        raise SignInLocked(wait)
+    user = session.get(User, user_id) if verified and user_id is not None else None
+    audit.record(session, actor=user, action=SIGNED_IN if user else SIGN_IN_FAILED,
+                 object_type="user", object_id=username[:64], address=address or None, at=now)
+    if user is not None:
+        throttle.clear(session, throttle.pair_key(username, address))
+        purge_expired_sessions(session, now=now)
+        throttle.purge(session, now)
     session.flush()
     return user
 
 
-def _failures_since_last_success(session: Session, username: str, now: datetime) -> list[datetime]:
-    """When this username's failed sign-ins within the window happened, oldest first."""
-    query = (
-        select(AuditEvent.at, AuditEvent.action)
-        .where(
-            col(AuditEvent.at) > now - SIGN_IN_WINDOW,
-            col(AuditEvent.object_type) == "user",
-            col(AuditEvent.object_id) == username[:64],
-            col(AuditEvent.action).in_((SIGNED_IN, SIGN_IN_FAILED)),
-        )
-        .order_by(col(AuditEvent.at), col(AuditEvent.id))
-    )
-    failures: list[datetime] = []
-    for at, action in session.exec(query):
-        failures = [*failures, at] if action == SIGN_IN_FAILED else []
-    return failures
+# --- sessions -----------------------------------------------------------------------
 
 
-def start_session(session: Session, *, user: User) -> tuple[str, UserSession]:
+def start_session(
+    session: Session, *, user: User, user_agent: str = "", address: str = ""
+) -> tuple[str, UserSession]:
     """Open a server-side session; returns the cookie token (never stored) and the row."""
     assert user.id is not None
     token = secrets.token_urlsafe(32)
+    now = utcnow()
     lifetime = timedelta(minutes=get_settings().session_lifetime_minutes)
     row = UserSession(
         id=token_digest(token),
         user_id=user.id,
-        expires_at=utcnow() + lifetime,
+        created_at=now,
+        last_used_at=now,
+        expires_at=now + lifetime,
         csrf_token=secrets.token_urlsafe(32),
+        user_agent=user_agent[:255],
+        address=address[:64],
     )
     session.add(row)
     session.flush()
     return token, row
 
 
+def idle_limit() -> timedelta:
+    return timedelta(minutes=get_settings().session_idle_minutes)
+
+
+def is_live(row: UserSession, now: datetime) -> bool:
+    """Neither past its absolute end nor idle for too long."""
+    last = row.last_used_at or row.created_at
+    return row.expires_at > now and last + idle_limit() > now
+
+
 def lookup_session(session: Session, *, token: str) -> tuple[User, UserSession] | None:
     """The live session of this cookie token and its active user, or None."""
     row = session.get(UserSession, token_digest(token))
-    if row is None or row.expires_at <= utcnow():
+    if row is None or not is_live(row, utcnow()):
         return None
     user = session.get(User, row.user_id)
     if user is None or not user.is_active:
         return None
     return user, row
+
+
+def needs_touch(row: UserSession, now: datetime) -> bool:
+    return (row.last_used_at or row.created_at) + TOUCH_EVERY <= now
+
+
+def touch(session: Session, *, session_id: str, now: datetime) -> None:
+    """Record a use of the session (for the idle timeout and the list of sessions)."""
+    session.exec(  # type: ignore[call-overload]
+        update(UserSession).where(col(UserSession.id) == session_id).values(last_used_at=now)
+    )
 
 
 def end_session(session: Session, *, token: str) -> None:
@@ -158,10 +231,34 @@ def end_session(session: Session, *, token: str) -> None:
     session.flush()
 
 
-def end_all_sessions(session: Session, *, user_id: int) -> None:
-    """End every session of a user (on disable, role change, password change)."""
-    session.exec(delete(UserSession).where(col(UserSession.user_id) == user_id))
+def end_user_session(session: Session, *, user_id: int, session_id: str) -> bool:
+    """End one of this user's sessions (from their list); False if it is not theirs."""
+    result = session.exec(
+        delete(UserSession).where(
+            col(UserSession.id) == session_id, col(UserSession.user_id) == user_id
+        )
+    )
     session.flush()
+    return bool(result.rowcount)
+
+
+def end_all_sessions(session: Session, *, user_id: int, keep: str | None = None) -> int:
+    """End every session of a user (on disable, role change, password change), except
+    `keep` (the session id of the request doing it, when the user changes it themself)."""
+    query = delete(UserSession).where(col(UserSession.user_id) == user_id)
+    if keep is not None:
+        query = query.where(col(UserSession.id) != keep)
+    result = session.exec(query)
+    session.flush()
+    return int(result.rowcount or 0)
+
+
+def live_sessions(session: Session, *, user_id: int) -> list[UserSession]:
+    """The user's live sessions, most recently used first."""
+    now = utcnow()
+    rows = session.exec(select(UserSession).where(col(UserSession.user_id) == user_id)).all()
+    live = [row for row in rows if is_live(row, now)]
+    return sorted(live, key=lambda r: r.last_used_at or r.created_at, reverse=True)
 
 
 def set_active(session: Session, *, user: User, active: bool) -> User:
@@ -174,8 +271,203 @@ def set_active(session: Session, *, user: User, active: bool) -> User:
     return user
 
 
-def purge_expired_sessions(session: Session) -> int:
-    """Delete expired sessions; returns how many."""
-    result = session.exec(delete(UserSession).where(col(UserSession.expires_at) <= utcnow()))
+def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> int:
+    """Delete sessions past their absolute end or idle too long; returns how many."""
+    now = now or utcnow()
+    last_use = func.coalesce(col(UserSession.last_used_at), col(UserSession.created_at))
+    result = session.exec(
+        delete(UserSession).where(
+            (col(UserSession.expires_at) <= now) | (last_use <= now - idle_limit())
+        )
+    )
     session.flush()
     return int(result.rowcount or 0)
+
+
+def device_label(user_agent: str) -> str:
+    """"Firefox on Linux" and the like, from a User-Agent header (for the session list)."""
+    ua = user_agent or ""
+    browser = next((name for token, name in (
+        ("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+        ("Safari/", "Safari"), ("curl/", "curl"), ("python-httpx", "a script"),
+        ("testclient", "a test client"),
+    ) if token in ua), "an unknown browser")
+    system = next((name for token, name in (
+        ("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+        ("Mac OS X", "macOS"), ("CrOS", "ChromeOS"), ("Linux", "Linux"),
+    ) if token in ua), "")
+    return f"{browser} on {system}" if system else browser
+
+
+# --- passwords ----------------------------------------------------------------------
+
+
+def change_own_password(
+    session: Session, *, user: User, current: str, new: str, confirm: str, keep: str
+) -> int:
+    """Change the signed-in user's password (the current one is needed); ends the user's
+    other sessions. Returns how many ended. Verifies with no transaction open."""
+    assert user.id is not None
+    if new != confirm:
+        raise AppError("The new password and its confirmation differ", 422)
+    problem = password_problem(new, username=user.username)
+    if problem:
+        raise AppError(f"New password refused: {problem}", 422)
+    user_id, hashed = user.id, user.password_hash
+    session.commit()
+    if not verify_password(current, hashed):
+        raise AppError("The current password is wrong", 422)
+    new_hash = hash_password(new)
+    fresh = session.get(User, user_id)
+    assert fresh is not None
+    fresh.password_hash = new_hash
+    session.add(fresh)
+    ended = end_all_sessions(session, user_id=user_id, keep=keep)
+    audit.record(session, actor=fresh, action="auth.password_changed", object_type="user",
+                 object_id=str(user_id), details={"other_sessions_ended": ended})
+    session.flush()
+    return ended
+
+
+# --- second factor ------------------------------------------------------------------
+
+
+def second_factor_required(user: User) -> bool:
+    """Must this user sign in with TOTP (administrators and planners, outside dev)?"""
+    return get_settings().totp_required and user.role in SECOND_FACTOR_ROLES
+
+
+def needs_enrolment(user: User) -> bool:
+    return second_factor_required(user) and not user.totp_secret
+
+
+def enrol_totp(session: Session, *, user: User, secret: str, code: str) -> list[str]:
+    """Turn TOTP on with `secret` once `code` proves the app has it; returns ten new
+    recovery codes (shown once; only their hashes are kept)."""
+    assert user.id is not None
+    try:
+        step = totp.matching_step(secret, code, utcnow(), after=None)
+    except ValueError:
+        raise AppError("The secret is not valid base32: start the set-up again", 422) from None
+    if step is None:
+        raise AppError("That code does not match: check the phone's clock and try the "
+                       "code now shown", 422)
+    user.totp_secret, user.totp_last_step = secret, step
+    session.add(user)
+    codes = totp.new_recovery_codes()
+    session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.recovery_digest(c))
+                    for c in codes)
+    audit.record(session, actor=user, action="auth.totp_enrolled", object_type="user",
+                 object_id=str(user.id))
+    session.flush()
+    return codes
+
+
+def remove_totp(session: Session, *, user: User, actor: User) -> None:
+    """Turn TOTP off (an administrator, for a lost phone; the user enrols again)."""
+    assert user.id is not None
+    user.totp_secret, user.totp_last_step = None, None
+    session.add(user)
+    session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
+    end_all_sessions(session, user_id=user.id)
+    audit.record(session, actor=actor, action="auth.totp_removed", object_type="user",
+                 object_id=str(user.id))
+    session.flush()
+
+
+def unused_recovery_codes(session: Session, *, user_id: int) -> int:
+    return int(session.exec(
+        select(func.count()).select_from(RecoveryCode)
+        .where(col(RecoveryCode.user_id) == user_id, col(RecoveryCode.used_at).is_(None))
+    ).one())
+
+
+def check_second_factor(
+    session: Session, *, user: User, code: str, address: str = "", now: datetime | None = None
+) -> bool:
+    """A TOTP code (each usable once) or an unused recovery code; throttled per user."""
+    assert user.id is not None and user.totp_secret
+    now = now or utcnow()
+    keys = [(throttle.totp_key(user.id), throttle.MAX_PER_PAIR)]
+    wait = throttle.over_limit(session, keys, now)
+    ok = False
+    how = "totp"
+    if wait is None:
+        step = totp.matching_step(user.totp_secret, code, now, after=user.totp_last_step)
+        if step is not None:
+            user.totp_last_step = step
+            session.add(user)
+            ok = True
+        else:
+            how = "recovery_code"
+            row = session.exec(select(RecoveryCode).where(
+                col(RecoveryCode.user_id) == user.id,
+                col(RecoveryCode.code_hash) == totp.recovery_digest(code),
+                col(RecoveryCode.used_at).is_(None),
+            )).first()
+            if row is not None:
+                row.used_at = now
+                session.add(row)
+                ok = True
+        if not ok:
+            wait = throttle.count_failure(session, keys, now)
+    if wait is not None:
+        audit.record(session, actor=user, action=SIGN_IN_LOCKED, object_type="user",
+                     object_id=user.username, address=address or None, at=now,
+                     details={"step": "second_factor"})
+        session.flush()
+        raise SignInLocked(wait)
+    audit.record(session, actor=user if ok else None,
+                 action="auth.second_factor" if ok else "auth.second_factor_failed",
+                 object_type="user", object_id=user.username, address=address or None, at=now,
+                 details={"with": how} if ok else {})
+    if ok:
+        throttle.clear(session, throttle.totp_key(user.id))
+    session.flush()
+    return ok
+
+
+def pending_token(user_id: int, now: datetime | None = None) -> str:
+    """A short-lived, signed note that this user gave the right password (the cookie
+    between the password step and the TOTP step)."""
+    expires = int(((now or utcnow()) + PENDING_SECOND_FACTOR).timestamp())
+    body = f"{user_id}.{expires}.{secrets.token_urlsafe(8)}"
+    return f"{body}.{_sign(body)}"
+
+
+def read_pending_token(token: str, now: datetime | None = None) -> int | None:
+    """The user id of a valid, unexpired pending token, else None."""
+    body, _, signature = token.rpartition(".")
+    if not body or not hmac.compare_digest(signature, _sign(body)):
+        return None
+    user_id, expires, _nonce = (body.split(".") + ["", "", ""])[:3]
+    if not user_id.isdigit() or not expires.isdigit():
+        return None
+    if int(expires) <= (now or utcnow()).timestamp():
+        return None
+    return int(user_id)
+
+
+def _sign(body: str) -> str:
+    key = hashlib.sha256(("second-factor:" + get_settings().secret_key).encode()).digest()
+    return hmac.new(key, body.encode(), "sha256").hexdigest()
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: str
+    device: str
+    address: str
+    last_used_at: datetime
+    created_at: datetime
+    current: bool
+
+
+def session_views(session: Session, *, user_id: int, current: str | None) -> list[SessionView]:
+    """The user's live sessions as the account page lists them."""
+    return [
+        SessionView(row.id, device_label(row.user_agent), row.address or "unknown",
+                    row.last_used_at or row.created_at, row.created_at, row.id == current)
+        for row in live_sessions(session, user_id=user_id)
+    ]

@@ -1,4 +1,5 @@
-"""Sign in and sign out."""
+"""Sign in (password, then TOTP when enrolled), sign out, and the user's own account:
+password, two-step sign-in and sessions."""
 
 from __future__ import annotations
 
@@ -7,13 +8,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
-from app.accounts import service
+from app.accounts import service, totp
+from app.audit import client_address
 from app.config import get_settings
 from app.db import SessionDep
-from app.deps import AuthDep, CurrentUser, Public
-from app.web import redirect, render
+from app.deps import AuthDep, CurrentUser, Public, SignedInUser
+from app.errors import AppError
+from app.models import User
+from app.web import cookie, delete_cookie, redirect, render, set_cookie
 
 router = APIRouter(tags=["accounts"])
+PENDING_COOKIE = "jointops_pending"
 
 
 def _safe_next(target: str | None) -> str:
@@ -31,6 +36,31 @@ def login_page(request: Request, auth: AuthDep, next: str | None = None) -> Resp
     return render(request, "accounts/login.html", {"next": _safe_next(next)})
 
 
+def _locked(request: Request, template: str, ctx: dict[str, object],
+            locked: service.SignInLocked) -> Response:
+    headers = {"Retry-After": str(int(locked.retry_after.total_seconds()) + 1)}
+    ctx["error"] = locked.message
+    return render(request, template, ctx, status_code=429, headers=headers)
+
+
+def _open_session(request: Request, session: SessionDep, user: User, next: str) -> Response:
+    # Decided before the commit: reading the expired user after it would open another
+    # transaction (on SQLite a writer's) for the rest of the request.
+    target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
+    token, _ = service.start_session(
+        session, user=user, user_agent=request.headers.get("user-agent", ""),
+        address=client_address(request) or "",
+    )
+    session.commit()
+    settings = get_settings()
+    response = redirect(request, target)
+    set_cookie(response, "jointops_session", token,
+               max_age=settings.session_lifetime_minutes * 60)
+    if cookie(request, PENDING_COOKIE):
+        delete_cookie(response, PENDING_COOKIE)
+    return response
+
+
 @router.post("/login", dependencies=[Public])
 def login(
     request: Request,
@@ -39,42 +69,65 @@ def login(
     password: Annotated[str, Form(max_length=128)],
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    """Check the credentials and open a server-side session."""
-    ctx = {"next": _safe_next(next), "username": username}
+    """Check the password; then open a session, or ask for the TOTP code when enrolled."""
+    ctx: dict[str, object] = {"next": _safe_next(next), "username": username}
     try:
-        user = service.sign_in(session, username=username.strip(), password=password)
+        user = service.sign_in(session, username=username.strip(), password=password,
+                               address=client_address(request) or "")
     except service.SignInLocked as locked:
-        headers = {"Retry-After": str(int(locked.retry_after.total_seconds()) + 1)}
-        ctx["error"] = locked.message
-        return render(request, "accounts/login.html", ctx, status_code=429, headers=headers)
-    session.commit()  # the attempt stays on record, failed or not
+        session.commit()  # the locked attempt stays on record
+        return _locked(request, "accounts/login.html", ctx, locked)
+    two_step = bool(user and user.totp_secret)
+    if user is None or two_step:
+        session.commit()  # the attempt stays on record, failed or not
+    # else the session is opened in the same short write as the audit row of the sign-in
     if user is None:
         ctx["error"] = "Wrong username or password, or the account is disabled."
         return render(request, "accounts/login.html", ctx, status_code=401)
-    token, _ = service.start_session(session, user=user)
+    if two_step:
+        assert user.id is not None
+        response = render(request, "accounts/second_factor.html", {"next": _safe_next(next)})
+        set_cookie(response, PENDING_COOKIE, service.pending_token(user.id),
+                   max_age=int(service.PENDING_SECOND_FACTOR.total_seconds()))
+        return response
+    return _open_session(request, session, user, next)
+
+
+@router.post("/login/second-factor", dependencies=[Public])
+def login_second_factor(
+    request: Request,
+    session: SessionDep,
+    code: Annotated[str, Form(max_length=32)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """The TOTP (or recovery) code after the right password."""
+    ctx: dict[str, object] = {"next": _safe_next(next)}
+    user_id = service.read_pending_token(cookie(request, PENDING_COOKIE) or "")
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active or not user.totp_secret:
+        ctx["error"] = "The sign-in took too long or was not started: sign in again."
+        return render(request, "accounts/login.html", ctx, status_code=401)
+    try:
+        ok = service.check_second_factor(session, user=user, code=code,
+                                         address=client_address(request) or "")
+    except service.SignInLocked as locked:
+        session.commit()
+        return _locked(request, "accounts/second_factor.html", ctx, locked)
     session.commit()
-    settings = get_settings()
-    response = redirect(request, _safe_next(next))
-    response.set_cookie(
-        settings.session_cookie_name,
-        token,
-        max_age=settings.session_lifetime_minutes * 60,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-    )
-    return response
+    if not ok:
+        ctx["error"] = "That code is not right (or was already used). Try the code now shown."
+        return render(request, "accounts/second_factor.html", ctx, status_code=401)
+    return _open_session(request, session, user, next)
 
 
 @router.post("/logout")
-def logout(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+def logout(request: Request, session: SessionDep, user: SignedInUser) -> Response:
     """End this session at once."""
-    settings = get_settings()
-    token = request.cookies.get(settings.session_cookie_name, "")
+    token = request.cookies.get(get_settings().session_cookie_name, "")
     service.end_session(session, token=token)
     session.commit()
     response = redirect(request, "/login", flash="Signed out.")
-    response.delete_cookie(settings.session_cookie_name)
+    delete_cookie(response, "jointops_session")
     return response
 
 
@@ -87,3 +140,114 @@ def home(request: Request, user: CurrentUser) -> Response:
     if items:
         return redirect(request, items[0].path)
     return render(request, "accounts/home.html", {})
+
+
+# --- the user's own account ---------------------------------------------------------
+
+
+def _current_session_id(request: Request) -> str | None:
+    token = request.cookies.get(get_settings().session_cookie_name)
+    return service.token_digest(token) if token else None
+
+
+def _account_page(request: Request, session: SessionDep, user: User, *,
+                  error: str | None = None, status_code: int = 200) -> Response:
+    assert user.id is not None
+    ctx = {
+        "sessions": service.session_views(session, user_id=user.id,
+                                          current=_current_session_id(request)),
+        "totp_on": bool(user.totp_secret),
+        "totp_required": service.second_factor_required(user),
+        "recovery_left": service.unused_recovery_codes(session, user_id=user.id),
+        "idle_minutes": get_settings().session_idle_minutes,
+        "error": error,
+    }
+    return render(request, "accounts/account.html", ctx, status_code=status_code)
+
+
+@router.get("/account")
+def account(request: Request, session: SessionDep, user: SignedInUser) -> Response:
+    """The user's account: password, two-step sign-in, and where they are signed in."""
+    return _account_page(request, session, user)
+
+
+@router.post("/account/sessions/{session_id}/end")
+def end_session(
+    session_id: str, request: Request, session: SessionDep, user: SignedInUser
+) -> Response:
+    """End one of the user's own sessions (another device, or this one)."""
+    assert user.id is not None
+    if not service.end_user_session(session, user_id=user.id, session_id=session_id):
+        raise AppError("No such session of yours (it may have ended already)", 404)
+    current = session_id == _current_session_id(request)
+    session.commit()
+    if current:
+        response = redirect(request, "/login", flash="Signed out.")
+        delete_cookie(response, "jointops_session")
+        return response
+    return redirect(request, "/account", flash="That session has ended.")
+
+
+@router.get("/account/password")
+def password_page(request: Request, user: SignedInUser) -> Response:
+    """The form to change one's own password."""
+    return render(request, "accounts/password.html", {})
+
+
+@router.post("/account/password")
+def change_password(
+    request: Request,
+    session: SessionDep,
+    user: SignedInUser,
+    current: Annotated[str, Form(max_length=128)],
+    new: Annotated[str, Form(max_length=128)],
+    confirm: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """Change one's own password (the current one is needed); other sessions end."""
+    try:
+        ended = service.change_own_password(
+            session, user=user, current=current, new=new, confirm=confirm,
+            keep=_current_session_id(request) or "",
+        )
+    except AppError as exc:
+        return render(request, "accounts/password.html", {"error": exc.message},
+                      status_code=exc.status)
+    session.commit()
+    note = f" {ended} other session(s) ended." if ended else ""
+    return redirect(request, "/account", flash="Password changed." + note)
+
+
+@router.get("/account/totp")
+def totp_page(request: Request, user: SignedInUser) -> Response:
+    """Set up TOTP: a new secret, shown as text and as an otpauth URI."""
+    secret = totp.new_secret()
+    return render(request, "accounts/totp.html", _totp_ctx(user, secret))
+
+
+def _totp_ctx(user: User, secret: str, error: str | None = None) -> dict[str, object]:
+    return {
+        "secret": secret,
+        "grouped": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
+        "uri": totp.provisioning_uri(secret, username=user.username),
+        "totp_on": bool(user.totp_secret),
+        "required": service.second_factor_required(user),
+        "error": error,
+    }
+
+
+@router.post("/account/totp")
+def totp_enrol(
+    request: Request,
+    session: SessionDep,
+    user: SignedInUser,
+    secret: Annotated[str, Form(min_length=16, max_length=64)],
+    code: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """Confirm the set-up with a code from the app; shows the recovery codes once."""
+    try:
+        codes = service.enrol_totp(session, user=user, secret=secret, code=code)
+    except AppError as exc:
+        return render(request, "accounts/totp.html", _totp_ctx(user, secret, exc.message),
+                      status_code=exc.status)
+    session.commit()
+    return render(request, "accounts/recovery_codes.html", {"codes": codes})

@@ -13,9 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app import audit as trail
 from app.admin.schemas import PATTERN_HINTS
 from app.errors import AppError, Conflict, NotFound
-from app.models import AuditEvent, Country, Region, User
+from app.models import Country, Region, User
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -78,15 +79,8 @@ def audit(
     session: Session, *, actor: User, action: str, obj_type: str, obj_id: str, **details: Any
 ) -> None:
     """Append one audit row for an admin change (never with a password in it)."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id,
-            action=f"admin.{obj_type}.{action}",
-            object_type=obj_type,
-            object_id=obj_id[:64],
-            details=details,
-        )
-    )
+    trail.record(session, actor=actor, action=f"admin.{obj_type}.{action}",
+                 object_type=obj_type, object_id=obj_id, details=details)
 
 
 def apply(obj: Any, values: Mapping[str, Any]) -> dict[str, list[Any]]:

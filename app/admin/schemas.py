@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import SQLModel
 
+from app.accounts.passwords import check_password
 from app.models import Role
 from app.solver.schema import DailyTime, Instant, format_instant
 
@@ -192,8 +193,18 @@ class UserUpdateIn(SQLModel):
 
 class UserCreateIn(UserUpdateIn):
     username: str = Field(pattern=USERNAME_PATTERN)
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(max_length=128)
+
+    @field_validator("password")
+    @classmethod
+    def _password_policy(cls, value: str, info: ValidationInfo) -> str:
+        return check_password(value, username=str(info.data.get("username") or ""))
 
 
 class PasswordIn(SQLModel):
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(max_length=128)
+
+    @field_validator("password")
+    @classmethod
+    def _password_policy(cls, value: str) -> str:
+        return check_password(value)

@@ -108,13 +108,33 @@ def set_user_active(session: Session, *, user: User, active: bool, actor: User) 
 
 
 def reset_password(session: Session, *, user: User, data: Mapping[str, Any], actor: User) -> User:
-    """Set a new password and end the user's sessions (feed tokens stay valid)."""
+    """Set a new password; the user's sessions and calendar feed tokens end (a reset is
+    what follows a suspected compromise, and a feed URL is a credential of its own)."""
     password_in = check(PasswordIn, data)
+    if user.username.lower() in password_in.password.lower():
+        raise FieldErrors({"password": "the password must not contain the username"})
     assert user.id is not None
     user.password_hash = accounts.hash_password(password_in.password)
     session.add(user)
-    accounts.end_all_sessions(session, user_id=user.id)
+    ended = accounts.end_all_sessions(session, user_id=user.id)
+    revoked = revoke_all(session, user_id=user.id, actor_id=actor.id, reason="password reset")
     audit(session, actor=actor, action="password_reset", obj_type="user", obj_id=str(user.id),
-          username=user.username)
+          username=user.username, sessions_ended=ended, feed_tokens_revoked=revoked)
     session.flush()
     return user
+
+
+def end_sessions(session: Session, *, user: User, actor: User) -> int:
+    """End every session of a user at once (a lost laptop, a suspected theft)."""
+    assert user.id is not None
+    ended = accounts.end_all_sessions(session, user_id=user.id)
+    audit(session, actor=actor, action="sessions_ended", obj_type="user", obj_id=str(user.id),
+          username=user.username, sessions_ended=ended)
+    session.flush()
+    return ended
+
+
+def remove_second_factor(session: Session, *, user: User, actor: User) -> None:
+    """Turn off a user's TOTP (a lost phone and no recovery code left): their sessions
+    end, and they set it up again after their next sign-in."""
+    accounts.remove_totp(session, user=user, actor=actor)

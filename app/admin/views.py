@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time, timedelta
 from html import escape
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
@@ -12,8 +14,10 @@ from app.admin.common import FieldErrors
 from app.admin.crud import FormDep, add_routes, form_page
 from app.admin.display import window_in_utc
 from app.admin.resources import ALL, USERS
+from app.audit import TrailFilter, read_trail
 from app.db import SessionDep
 from app.deps import AdminUser
+from app.errors import AppError
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["admin"])
@@ -77,3 +81,55 @@ def reset_password(
     session.commit()
     return redirect(request, USERS.url, flash=f"New password set for {target.username}.")
 
+
+
+@router.post("/admin/users/{key}/end-sessions", include_in_schema=False)
+def end_user_sessions(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """End every session of the user at once (they must sign in again)."""
+    target = USERS.find(session, key)
+    ended = users.end_sessions(session, user=target, actor=user)
+    session.commit()
+    return redirect(request, f"{USERS.url}/{target.id}/edit",
+                    flash=f"Ended {ended} session(s) of {target.username}.")
+
+
+@router.post("/admin/users/{key}/remove-totp", include_in_schema=False)
+def remove_totp(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """Turn off the user's two-step sign-in (lost phone): they set it up again."""
+    target = USERS.find(session, key)
+    users.remove_second_factor(session, user=target, actor=user)
+    session.commit()
+    return redirect(request, f"{USERS.url}/{target.id}/edit",
+                    flash=f"Two-step sign-in removed for {target.username}.")
+
+
+def _day(value: str, name: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    except ValueError:
+        raise AppError(f"{name}: expected a date such as 2026-12-02, got {value!r}", 422) from None
+
+
+@router.get("/admin/audit", include_in_schema=False)
+def audit_trail(
+    request: Request,
+    session: SessionDep,
+    user: AdminUser,
+    username: str = "",
+    action: str = "",
+    since: str = "",
+    until: str = "",
+    page: int = 1,
+) -> Response:
+    """The audit trail, newest first: filter by user, action (prefix) and dates (UTC)."""
+    start, end = _day(since, "from"), _day(until, "to")
+    where = TrailFilter(username=username.strip(), action=action.strip(), since=start,
+                        until=end + timedelta(days=1) if end else None)
+    trail = read_trail(session, where=where, page=max(1, page))
+    query = {"username": where.username, "action": where.action, "since": since,
+             "until": until}
+    ctx = {"trail": trail, "filters": query,
+           "query": urlencode({k: v for k, v in query.items() if v})}
+    return render(request, "admin/audit.html", ctx, block="rows")

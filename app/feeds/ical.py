@@ -23,9 +23,14 @@ _STATUSES = (CONFIRMED, CANCELLED)
 _CLASSES = ("PUBLIC", "PRIVATE", "CONFIDENTIAL")
 
 # RFC 5545 3.3.11: TEXT may hold any character except the controls (HTAB aside).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# The C1 controls go too: no calendar shows them, and some parsers act on them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Line breaks besides CR and LF: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR. Parsers that
+# split lines as Python's str.splitlines() does would end a content line there, so a
+# code name holding one could add properties of its own: each becomes an escaped \n.
+_OTHER_BREAKS = ("\x85", "\u2028", "\u2029")
 # Everything escape_text changes: those controls, line breaks and the escaped characters.
-_SPECIAL = re.compile(r"[\x00-\x1f\x7f\\;,]")
+_SPECIAL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\\;,]")
 # The backslash first, so the backslashes the others add are not doubled.
 _ESCAPES = (("\\", "\\\\"), (";", "\\;"), (",", "\\,"), ("\n", "\\n"))
 
@@ -90,6 +95,9 @@ def escape_text(value: str) -> str:
     # character is a fast scan: a description has line breaks, rarely anything else.
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
+    for brk in _OTHER_BREAKS:
+        if brk in value:
+            value = value.replace(brk, "\n")
     for character, escaped in _ESCAPES:
         if character in value:
             value = value.replace(character, escaped)

@@ -6,9 +6,16 @@ import logging
 import re
 from typing import Any
 
+
+def _spelt_any_way(text: str) -> str:
+    """A pattern of `text` with any of its characters percent-encoded (`/%66eeds%2F`):
+    the server decodes them and serves the feed, while logs show the path as sent."""
+    return "".join(f"(?:{re.escape(c)}|%{ord(c):02x})" for c in text)
+
+
 # Everything after /feeds/ up to the next separator: a mistyped URL without `.ics`
-# carries the secret too.
-_FEED_PATH = re.compile(r"/feeds/[^/?#\s\"']+")
+# carries the secret too; so does one with percent-encoded letters or slashes.
+_FEED_PATH = re.compile(_spelt_any_way("/feeds/") + r"[^/?#\s\"']+", re.IGNORECASE)
 MASK = "/feeds/[redacted]"
 
 

@@ -144,7 +144,12 @@ def scope_filter(sub: FeedSubscription, user: User) -> Scope:
         # What the agency may see, whoever of it (or an admin) holds the feed.
         viewer = User.model_construct(role=Role.liaison, agency_id=sub.target_id)
     visible = visible_operations_query(viewer).with_only_columns(col(Operation.id))
-    seen = col(Tasking.operation_id).in_(visible)
+    # Visibility comes from live taskings only; the cancellation of one of the agency's
+    # own units still reaches its feeds (for the grace period), but nothing else of an
+    # operation it was taken off: not the re-planned H-hour, staging or other units.
+    own_units = sa_select(col(Unit.id)).where(col(Unit.agency_id) == viewer.agency_id)
+    own_cancelled = and_(_withdrawn, col(Tasking.unit_id).in_(own_units))
+    seen = or_(col(Tasking.operation_id).in_(visible), own_cancelled)
     if sub.kind == FeedKind.unit:
         return Scope(and_(col(Tasking.unit_id) == sub.target_id, seen), {})
     return Scope(seen, {})

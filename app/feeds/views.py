@@ -113,7 +113,8 @@ async def feed_uses_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 router = APIRouter(tags=["feeds"], lifespan=feed_uses_lifespan)
-register_nav("My calendar", "/calendar", ["admin", "planner", "liaison", "unit_officer"], 90)
+register_nav("My calendar", "/calendar",
+             ["admin", "coordinator", "planner", "liaison", "unit_officer"], 90)
 # create_app imports this module, so the access log is masked before the first request.
 install_token_masking()
 

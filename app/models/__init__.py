@@ -1,7 +1,13 @@
 """Every table of the board; importing this package registers them all on the metadata."""
 
 from app.models.base import UTCDateTime, utcnow
-from app.models.feeds import FeedEventBlock, FeedKind, FeedSubscription  # noqa: F401  (feeds)
+from app.models.feeds import (  # noqa: F401  (feeds)
+    FeedEventBlock,
+    FeedKind,
+    FeedPoll,
+    FeedPollDay,
+    FeedSubscription,
+)
 from app.models.geography import (
     Agreement,
     Country,
@@ -40,7 +46,9 @@ from app.models.people import (
     AgencyPublic,
     AgencyUpdate,
     FeedToken,
+    RecoveryCode,
     Role,
+    SignInCounter,
     Unit,
     UnitCreate,
     UnitPublic,
@@ -66,9 +74,11 @@ __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
     "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
-    "Decision", "FeedToken", "IdempotentRequest", "Operation", "OperationCreate", "OperationPublic",
+    "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest", "Operation",
+    "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
-    "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role", "RunStatus", "Site",
+    "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",
+    "RunStatus", "SignInCounter", "Site",
     "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingStatus", "UTCDateTime", "Unit",
     "UnitCreate", "UnitPublic", "UnitUpdate", "User", "UserCreate", "UserPublic",
     "UserSession", "UserUpdate", "utcnow",

@@ -1,6 +1,6 @@
 """What a calendar feed token shows, and the feed's Last-Modified high-water mark."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -48,3 +48,41 @@ class FeedEventBlock(SQLModel, table=True):
     block: bytes = Field(sa_type=sa.LargeBinary)
     # Old blocks are pruned by age (most belong to taskings that changed since).
     created_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class FeedPoll(SQLModel, table=True):
+    """One served request of a feed token: who read their calendar, when.
+
+    Phones poll every few minutes, so these rows are many: they are kept apart from the
+    hash-chained audit trail and summarised per token and day after a retention period
+    (app/retention.py).
+    """
+
+    __tablename__ = "feed_polls"
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("feed_tokens.id", ondelete="CASCADE"), nullable=False,
+            index=True,
+        )
+    )
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class FeedPollDay(SQLModel, table=True):
+    """Feed polls of one token on one UTC day, once the single polls are past retention."""
+
+    __tablename__ = "feed_poll_days"
+    __table_args__ = (sa.UniqueConstraint("token_id", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    token_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("feed_tokens.id", ondelete="CASCADE"), nullable=False,
+        )
+    )
+    user_id: int | None = Field(default=None, foreign_key="users.id")
+    day: date
+    polls: int
+    first_at: datetime = Field(sa_type=UTCDateTime)
+    last_at: datetime = Field(sa_type=UTCDateTime)

@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import model_validator
 from sqlmodel import Field, SQLModel
 
 from app.models.base import UTCDateTime, enum_type, utcnow
@@ -13,6 +14,9 @@ from app.models.base import UTCDateTime, enum_type, utcnow
 class Role(StrEnum):
     admin = "admin"
     planner = "planner"
+    # The joint coordination centre (Lancang-Mekong law-enforcement centre): plans the
+    # whole board and sees every operation; an agency planner sees its agency's part.
+    coordinator = "coordinator"
     liaison = "liaison"
     unit_officer = "unit_officer"
 
@@ -95,10 +99,21 @@ class User(UserBase, table=True):
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     password_hash: str = Field(max_length=255)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # TOTP second factor (RFC 6238): the base32 secret once enrolment is confirmed, and
+    # the last 30-second step accepted, so one code cannot be replayed.
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
 
 
 class UserCreate(UserBase):
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(max_length=128)
+
+    @model_validator(mode="after")
+    def _password_policy(self) -> "UserCreate":
+        from app.accounts.passwords import check_password
+
+        check_password(self.password, username=self.username)
+        return self
 
 
 class UserUpdate(SQLModel):
@@ -108,7 +123,7 @@ class UserUpdate(SQLModel):
     agency_id: str | None = None
     unit_id: str | None = None
     is_active: bool | None = None
-    password: str | None = Field(default=None, min_length=8, max_length=128)
+    password: str | None = Field(default=None, min_length=12, max_length=128)
 
 
 class UserPublic(UserBase):
@@ -128,6 +143,34 @@ class UserSession(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     csrf_token: str = Field(max_length=64)
+    # For the idle timeout and the user's list of sessions ("where am I signed in?").
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str = Field(default="", max_length=255)
+    address: str = Field(default="", max_length=64)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for the TOTP code once; only its hash is stored."""
+
+    __tablename__ = "recovery_codes"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SignInCounter(SQLModel, table=True):
+    """Failed sign-ins per throttle key ("pair:<user>|<address>", "addr:<address>", ...)
+    in the current window; raised by one atomic UPSERT, so parallel attempts all count."""
+
+    __tablename__ = "sign_in_counters"
+    key: str = Field(primary_key=True, max_length=200)
+    window_start: datetime = Field(sa_type=UTCDateTime)
+    failures: int = Field(default=0)
 
 
 class FeedToken(SQLModel, table=True):

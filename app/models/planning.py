@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -162,3 +163,28 @@ class AuditEvent(SQLModel, table=True):
     object_type: str = Field(max_length=32)
     object_id: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # Where the request came from (refusals, sign-ins), and the hash chain written by
+    # app/audit.py: `row_hash` = SHA-256 of `prev_hash` and this row's content.
+    address: str | None = Field(default=None, max_length=64)
+    prev_hash: str = Field(default="", max_length=64)
+    row_hash: str = Field(default="", max_length=64)
+
+
+# PostgreSQL dispatches solver runs through procrastinate's job queue (app/planning/
+# queue.py). The migrations create its schema; a database built from the models (tests,
+# tools) gets the same script with the solver_runs table, so it can queue runs too.
+JOB_QUEUE_SCHEMA = (
+    Path(__file__).resolve().parents[2] / "migrations" / "sql" / ("procrastinate-3.10.0.sql")
+)
+
+
+def _create_job_queue(target: sa.Table, connection: sa.Connection, **kw: Any) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar():
+        return
+    # Passed to psycopg as it is, with a (empty) parameter list: a literal % is %%.
+    connection.exec_driver_sql(JOB_QUEUE_SCHEMA.read_text(encoding="utf-8").replace("%", "%%"))
+
+
+event.listen(SolverRun.__table__, "after_create", _create_job_queue)  # type: ignore[attr-defined]

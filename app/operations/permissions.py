@@ -14,6 +14,7 @@ from app.models import (
     Agency,
     Approval,
     ApprovalKind,
+    AuditEvent,
     Decision,
     Operation,
     OperationState,
@@ -51,7 +52,8 @@ def may_edit_as(user: User, operation: Operation) -> bool:
 
 def may_steer(user: User, operation: Operation) -> bool:
     """Abort, mark executing or completed: planners, administrators, the lead liaison."""
-    return user.role in (Role.admin, Role.planner) or is_lead_liaison(user, operation)
+    return (user.role in (Role.admin, Role.coordinator, Role.planner)
+            or is_lead_liaison(user, operation))
 
 
 def user_country(session: Session, user: User) -> str | None:
@@ -108,6 +110,21 @@ def may_decide_for(session: Session, user: User, operation: Operation) -> list[s
     return [country] if user.role == Role.liaison and country in hosts else []
 
 
+def authors(session: Session, operation: Operation) -> set[int]:
+    """Who created the operation or proposed it in this round: they may not approve it.
+
+    Host approval is a second person's check (four eyes), even for an administrator or a
+    liaison officer whose country both leads and hosts the operation.
+    """
+    proposer = session.exec(
+        select(AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "operation", AuditEvent.object_id == operation.id,
+               AuditEvent.action == "propose")
+        .order_by(col(AuditEvent.id).desc())
+    ).first()
+    return {i for i in (operation.created_by_id, proposer) if i is not None}
+
+
 def allowed_actions(session: Session, user: User, operation: Operation) -> set[str]:
     """The workflow steps this user may take now (for the action buttons)."""
     state = OperationState(operation.state)
@@ -121,6 +138,6 @@ def allowed_actions(session: Session, user: User, operation: Operation) -> set[s
         if state in ABORTABLE:
             actions.add("abort")
         actions |= {step for step in ("execute", "complete") if MOVES[step][0] == state}
-    if may_decide_for(session, user, operation):
+    if may_decide_for(session, user, operation) and user.id not in authors(session, operation):
         actions.add("decide")
     return actions

@@ -257,7 +257,7 @@ def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
 def units_for(session: Session, *, user: User) -> list[Unit]:
     """Units the caller may see: every unit for planners and admins, else their agency's."""
     query = select(Unit).order_by(col(Unit.id))
-    if user.role not in (Role.admin, Role.planner):
+    if user.role not in (Role.admin, Role.coordinator, Role.planner):
         if user.agency_id is None:
             return []
         query = query.where(Unit.agency_id == user.agency_id)

@@ -36,6 +36,7 @@ from pydantic import ValidationError
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.db import lock_board
 from app.errors import AppError, Conflict, Forbidden
 from app.models import (
@@ -295,6 +296,9 @@ def decide(
 ) -> Operation:
     """A host country approves or declines (host approval or consent to foreign units)."""
     country = _decision_country(session, actor, operation, country_code, kind)
+    if decision == Decision.approved and actor.id in perm.authors(session, operation):
+        raise Forbidden("Approval must come from another person than the one who created or "
+                        "proposed this operation")
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
@@ -439,9 +443,8 @@ def _audit(
     session: Session, *, actor: User | None, action: str, operation: Operation, **details: Any
 ) -> None:
     clean = {k: (v.value if hasattr(v, "value") else v) for k, v in details.items()}
-    session.add(AuditEvent(actor_id=actor.id if actor else None, action=action,
-                           object_type="operation", object_id=operation.id, details=clean))
-    session.flush()
+    trail.record(session, actor=actor, action=action, object_type="operation",
+                 object_id=operation.id, details=clean)
 
 
 def _clear_approvals(session: Session, *, operation_id: str) -> None:

@@ -17,9 +17,9 @@ from app.operations import queries, service
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["operations"])
-BOARD_ROLES = (Role.admin, Role.planner, Role.liaison)
+BOARD_ROLES = (Role.admin, Role.coordinator, Role.planner, Role.liaison)
 BoardUser = Annotated[User, Depends(require_role(*BOARD_ROLES))]
-register_nav("Board", "/board", {"admin", "planner", "liaison"}, order=10)
+register_nav("Board", "/board", {"admin", "coordinator", "planner", "liaison"}, order=10)
 register_nav("Approvals", "/approvals", {"admin", "liaison"}, order=20)
 
 Version = Annotated[int | None, Form()]

@@ -130,13 +130,16 @@ def read_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, A
     session.commit()
     run = service.get_run(session, run_id=run_id)
     ids = visible_ids(session, user=user)
-    return run_summary(run, service.plan_of_run(session, run=run), ids)
+    return run_summary(run, service.plan_of_run(session, run=run), ids,
+                       stoppable=service.may_stop(session, run=run, user=user))
 
 
 @router.delete(
     "/solver-runs/{run_id}", status_code=status.HTTP_202_ACCEPTED,
     summary="Stop a solver run and keep its best plan",
-    responses={**RUN_NOT_FOUND, 409: {"description": "The run has already finished"}},
+    responses={**RUN_NOT_FOUND, 409: {"description": "The run has already finished"},
+               403: {"description": "Not a planner of the agency that started the run, nor a "
+                                    "coordinator or administrator (or no CSRF token)"}},
 )
 def stop_run(run_id: int, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
@@ -182,7 +185,8 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
     """The scenario the published export is checked against (approved and scheduled)."""
     from app.planning.scenario import planning_document
 
-    return scenario_for(visible_ids(session, user=user), planning_document(session))
+    ids = visible_ids(session, user=user)
+    return scenario_for(ids, planning_document(session, ids=ids))
 
 
 @router.get("/plans/{plan_id}", summary="Read a plan as jointops-plan/1",

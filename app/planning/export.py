@@ -30,9 +30,11 @@ def published_export(session: Session) -> dict[str, Any]:
     known = {op.id for op in scenario.operations}
     operations = [op for op in plan.operations if op.id in known]
     scheduled = {op.id for op in operations}
-    reasons = {u.id: u.reasons for u in plan.unscheduled}
+    earlier = {u.id: u for u in plan.unscheduled}
+    # The reasons keep their parts, so each reader gets them as they may read them.
     unscheduled = [
-        Unscheduled(id=op.id, reasons=reasons.get(op.id) or [NEW_SINCE])
+        earlier[op.id] if op.id in earlier and earlier[op.id].reasons
+        else Unscheduled(id=op.id, reasons=[NEW_SINCE])
         for op in scenario.operations if op.id not in scheduled
     ]
     rebased = Plan(format=PLAN_FORMAT, scenario=scenario.name, operations=operations,

@@ -98,10 +98,11 @@ def require_confirmation(
         return
     details = [{"path": d.id, "message": d.describe()} for d in missing]
     if hidden:
+        # Counted nowhere: how many hidden operations there are is itself not to be known.
         details.append({"path": "", "message": (
-            f"{len(hidden)} published operation(s) you may not see would be dropped or moved; "
-            "a planner who may see them has to publish this plan")})
+            "published operations you may not see would be dropped or moved; only the "
+            "coordination centre may publish this plan")})
     raise AppError(
-        f"Not published: this plan drops or moves {len(disturbed)} published operation(s). "
-        "Confirm each one by name to publish it anyway",
+        f"Not published: this plan drops or moves {len(missing)} published operation(s) "
+        "you did not confirm. Confirm each one by name to publish it anyway",
         409, details=details)

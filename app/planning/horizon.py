@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.errors import AppError
 from app.models import (
-    AuditEvent,
     BoardConfig,
     Operation,
     OperationState,
@@ -83,9 +83,8 @@ def set_horizon(
     before = (fmt_utc(config.horizon_start), fmt_utc(config.horizon_end))
     config.horizon_start, config.horizon_end = start, end
     session.add(config)
-    session.add(AuditEvent(actor_id=user.id, action="horizon.set", object_type="board",
-                           object_id="1", details={"from": list(before),
-                                                   "to": [fmt_utc(start), fmt_utc(end)]}))
+    trail.record(session, actor=user, action="horizon.set", object_type="board", object_id="1",
+                 details={"from": list(before), "to": [fmt_utc(start), fmt_utc(end)]})
     session.flush()
     return config
 

@@ -7,6 +7,8 @@ is cancelled, never deleted.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import uuid
 from collections.abc import Collection
 from datetime import datetime, timedelta
@@ -15,6 +17,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
@@ -31,6 +34,7 @@ from app.models.planning import UNIT_BUSY
 from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
+from app.planning.visibility import violations_for, visible_ids
 from app.solver.loader import load_plan
 from app.solver.replan import sub_plan
 from app.solver.schema import Assignment, Scenario, ScheduledOperation
@@ -42,8 +46,16 @@ TRACKED = ("site_id", "capability", "start", "end", "depart", "return_at", "cros
 
 
 def tasking_uid(operation_id: str, unit_id: str) -> str:
-    """A stable calendar UID for the tasking of a unit in an operation."""
-    return f"{uuid.uuid5(uuid.NAMESPACE_URL, f'jointops/{operation_id}/{unit_id}')}@jointops"
+    """A stable calendar UID for the tasking of a unit in an operation.
+
+    A keyed hash (HMAC-SHA256 with the board's secret key), not a name-based uuid5: the
+    UID reaches calendar clouds even for a TLP:RED "Busy" event, and a uuid5 of
+    `jointops/<operation>/<unit>` could be matched against guessed operation and unit ids.
+    Taskings keep the UID they were issued with, so calendars never see one change.
+    """
+    key = get_settings().secret_key.encode()
+    digest = hmac.new(key, f"jointops/{operation_id}/{unit_id}".encode(), hashlib.sha256)
+    return f"{uuid.UUID(bytes=digest.digest()[:16], version=4)}@jointops"
 
 
 def publish_plan(
@@ -62,9 +74,14 @@ def publish_plan(
         raise Conflict("This plan is already the published plan")
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
+    ids = visible_ids(session, user=user)
+    if ids is not None and _changed_operations(session, scenario, document.operations) - ids:
+        # A planner acts only on what they may see: the coordinator publishes the others.
+        raise Conflict("This plan changes operations you may not see (their taskings or "
+                       "their place in the plan): only the coordination centre may publish it")
     if confirmed is not None:
         check_confirmed(session, document, confirmed, user=user)
-    _check_still_valid(scenario, document.operations)
+    _check_still_valid(scenario, document.operations, ids)
     now = utcnow()
     try:
         counts = _write_taskings(session, scenario, document.operations, plan, now)
@@ -91,18 +108,48 @@ def publish_plan(
     return counts
 
 
-def _check_still_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> None:
-    """Refuse a plan whose operations no longer fit the board as it is now."""
+def _check_still_valid(
+    scenario: Scenario, operations: list[ScheduledOperation], ids: set[str] | None
+) -> None:
+    """Refuse a plan whose operations no longer fit the board as it is now (the problems
+    as the publisher may read them: `ids`, the operations they may see, None: all)."""
     report = validate_plan(scenario, sub_plan(scenario, operations))
     if report.valid:
         return
-    problems = [{"path": v.operation or "", "message": v.message} for v in report.violations]
+    problems = violations_for(
+        ids, [op.id for op in scenario.operations],
+        [{"path": v.operation or "", "message": v.message} for v in report.violations])
     raise AppError(
         "This plan no longer fits the board (operations or resources changed since it was "
         f"solved: {len(problems)} problem(s)); solve again before publishing",
         409,
         details=problems[:20],
     )
+
+
+def _changed_operations(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation]
+) -> set[str]:
+    """The operations whose taskings publishing these scheduled operations would issue,
+    amend or cancel (what _write_taskings would do, without doing it)."""
+    durations = {op.id: op.duration_minutes for op in scenario.operations}
+    planned_ids = list(durations)
+    live = {
+        (t.operation_id, t.unit_id): t
+        for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
+        if t.status == TaskingStatus.active
+    }
+    changed: set[str] = set()
+    kept: set[tuple[str, str]] = set()
+    for scheduled in operations:
+        for a in scheduled.assignments:
+            key = (scheduled.id, a.unit)
+            kept.add(key)
+            tasking, values = live.get(key), _values(scheduled, a, durations[scheduled.id])
+            if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
+                changed.add(scheduled.id)
+    changed.update(op_id for op_id, unit in live if (op_id, unit) not in kept)
+    return changed
 
 
 def _values(scheduled: ScheduledOperation, a: Assignment, duration: int) -> dict[str, Any]:

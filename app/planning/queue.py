@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 QUEUE = "solver"
 SOLVE_TASK = "jointops.solve_run"
 REAP_TASK = "jointops.reap_runs"
+RETENTION_TASK = "jointops.retention"
 
 
 def uses_job_queue(session: Session) -> bool:
@@ -115,6 +116,16 @@ def job_app() -> App:
             session.commit()
         if reaped:
             log.info("runs given back or failed after losing their worker: %s", reaped)
+
+    @app.periodic(cron="17 * * * *", periodic_id="retention")
+    @app.task(name=RETENTION_TASK, queue=QUEUE, queueing_lock="retention")
+    def retention(timestamp: int) -> None:
+        from app.retention import apply_retention
+
+        with Session(get_engine()) as session:
+            report = apply_retention(session)
+            session.commit()
+        log.info("retention applied: %s", report)
 
     return app
 

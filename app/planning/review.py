@@ -11,9 +11,16 @@ from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
 from app.planning.scenario import published_plan
-from app.planning.service import ACTIVE, plan_of_run
+from app.planning.service import ACTIVE, may_stop, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
-from app.planning.visibility import ids_for, keep, plan_for, scenario_for, visible_ids
+from app.planning.visibility import (
+    ids_for,
+    keep,
+    plan_for,
+    progress_for,
+    scenario_for,
+    visible_ids,
+)
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Scenario
@@ -34,12 +41,14 @@ class RunReview:
     changes: list[str] = field(default_factory=list)
     published: Plan | None = None
     pinned: list[dict[str, str]] = field(default_factory=list)
-    # Published operations this plan drops or moves (visible ones), and how many others.
+    # Published operations this plan drops or moves (visible ones), and whether others.
     disturbed: list[Disturbed] = field(default_factory=list)
     disturbed_hidden: int = 0
     # Scheduled operations whose H-hour comes soon after the solve: "id", "name", "lead".
     short_notice: list[dict[str, Any]] = field(default_factory=list)
     solve_start: str = ""  # where this solve's horizon started (now + notice)
+    whole_board: bool = True  # the viewer sees every operation (and the board's figures)
+    may_stop: bool = True
 
 
 def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
@@ -47,11 +56,13 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
 
     Only the operations the user may see are shown (see app.planning.visibility).
     """
-    review = RunReview(run, run.status in ACTIVE, dict(run.progress or {}))
+    ids = visible_ids(session, user=user)
+    review = RunReview(run, run.status in ACTIVE, progress_for(ids, run.progress))
+    review.whole_board = ids is None
+    review.may_stop = may_stop(session, run=run, user=user)
     review.published = published_plan(session)
     if run.plan is None or run.scenario is None:
         return review
-    ids = visible_ids(session, user=user)
     scenario = load_scenario(scenario_for(ids, run.scenario))
     plan = load_plan(plan_for(ids, run.plan) or {})
     names = {op.id: op.name for op in scenario.operations}
@@ -106,9 +117,11 @@ def _changes(
 
 
 def run_summary(
-    run: SolverRun, plan_row: Plan | None = None, ids: set[str] | None = None
+    run: SolverRun, plan_row: Plan | None = None, ids: set[str] | None = None, *,
+    stoppable: bool = True,
 ) -> dict[str, Any]:
-    """The JSON form of a run (API), cut down to the operations in `ids` (None: all)."""
+    """The JSON form of a run (API), cut down to the operations in `ids` (None: all);
+    `stoppable`: whether the viewer may stop it."""
     params = {k: v for k, v in run.params.items() if k != "fixed"}
     params["pinned"] = ids_for(ids, params.get("pinned", []))
     params["released"] = ids_for(ids, params.get("released", []))
@@ -116,7 +129,7 @@ def run_summary(
         "id": run.id,
         "status": str(run.status),
         "params": params,
-        "progress": run.progress or {},
+        "progress": progress_for(ids, run.progress),
         "error": run.error,
         "created_at": run.created_at,
         "started_at": run.started_at,
@@ -125,5 +138,5 @@ def run_summary(
         "plan_id": plan_row.id if plan_row else None,
         "plan": plan_for(ids, run.plan),
         "finished": run.status not in ACTIVE,
-        "cancellable": run.status in (RunStatus.queued, RunStatus.running),
+        "cancellable": stoppable and run.status in (RunStatus.queued, RunStatus.running),
     }

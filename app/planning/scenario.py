@@ -20,18 +20,23 @@ from app.transfer.service import operation_document as operation_document
 PLANNED_STATES = SCENARIO_STATES
 
 
-def planning_document(session: Session) -> dict[str, Any]:
+def planning_document(session: Session, *, ids: set[str] | None = None) -> dict[str, Any]:
     """The board as a jointops-scenario/1 document: approved and scheduled operations.
 
     The board export (`jointops export`, /admin/export.json) with the same operations,
     except that units still out on an operation outside the solve are unavailable then.
+    `ids`: only those operations' deployments are cut out (None: all): a gap in a unit's
+    availability tells when an operation uses it, so a reader sees only the gaps of the
+    operations they may see.
     """
     document = export_scenario(session)
-    _block_busy_units(session, document)
+    _block_busy_units(session, document, ids)
     return document
 
 
-def _block_busy_units(session: Session, document: dict[str, Any]) -> None:
+def _block_busy_units(
+    session: Session, document: dict[str, Any], ids: set[str] | None = None
+) -> None:
     """Units still out on an operation outside the solve (executing...) are not available.
 
     Their active taskings' [depart, return) are cut out of the unit's `available` windows,
@@ -44,6 +49,8 @@ def _block_busy_units(session: Session, document: dict[str, Any]) -> None:
         .where(Tasking.status == TaskingStatus.active,
                col(Operation.state).not_in(PLANNED_STATES))
     )
+    if ids is not None:
+        query = query.where(col(Tasking.operation_id).in_(ids))
     for tasking in session.exec(query):
         busy.setdefault(tasking.unit_id, []).append((tasking.depart, tasking.return_at))
     horizon = (parse_instant(document["horizon"]["start"]),

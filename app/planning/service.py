@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,12 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from app import audit as trail
+from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
-from app.errors import AppError, Conflict, NotFound
-from app.models import AuditEvent, Plan, RunStatus, SolverRun, User, utcnow
+from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.models import Operation, Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.notice import start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
@@ -29,12 +32,8 @@ def audit(
     **details: Any,
 ) -> None:
     """Append one audit event."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None, action=action, object_type=object_type,
-            object_id=str(object_id), details=details,
-        )
-    )
+    trail.record(session, actor=actor, action=action, object_type=object_type,
+                 object_id=object_id, details=details)
 
 
 def start_run(
@@ -52,6 +51,7 @@ def start_run(
         raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
     if seed < 0 or not 1 <= workers <= 8:
         raise AppError("The seed must be ≥ 0 and workers between 1 and 8", 422)
+    _check_released(session, user=user, released=released)
     document, scenario = planning_scenario(session)
     if not scenario.operations:
         raise Conflict("There are no approved operations to solve")
@@ -82,6 +82,29 @@ def start_run(
     return run
 
 
+def _check_released(session: Session, *, user: User, released: Collection[str]) -> None:
+    """Only operations the planner may see can be released (404 for any other, as for a
+    missing one: releasing is acting on it, and need-to-know answers 404)."""
+    wanted = set(released)
+    if not wanted:
+        return
+    query = visible_operations_query(user).where(col(Operation.id).in_(wanted))
+    seen = {op.id for op in session.exec(query)}
+    missing = sorted(wanted - seen)
+    if missing:
+        raise NotFound(f"No such operation to release: {missing[0]}")
+
+
+def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
+    """Whether the user may stop the run: those who see the whole board, or a planner of
+    the agency whose planner started it."""
+    if sees_whole_board(user):
+        return True
+    starter = session.get(User, run.created_by_id) if run.created_by_id else None
+    return (user.agency_id is not None and starter is not None
+            and starter.agency_id == user.agency_id)
+
+
 def get_run(session: Session, *, run_id: int) -> SolverRun:
     """The run, or 404."""
     run = session.get(SolverRun, run_id)
@@ -92,6 +115,9 @@ def get_run(session: Session, *, run_id: int) -> SolverRun:
 
 def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
     """Stop a run: a queued one at once, a running one at the worker's next check."""
+    if not may_stop(session, run=run, user=user):
+        raise Forbidden("Only a planner of the agency that started this run, or a "
+                        "coordinator, may stop it")
     now = utcnow()
     stopped = _set_status(session, run, RunStatus.queued, status=RunStatus.cancelled,
                           finished_at=now)

@@ -51,7 +51,7 @@ def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list
         return [own] if own else []
     unit = session.get(Unit, unit_id)
     allowed = unit is not None and (
-        user.role in (Role.admin, Role.planner)
+        user.role in (Role.admin, Role.coordinator, Role.planner)
         or (user.role == Role.liaison and unit.agency_id == user.agency_id)
         or unit.id == user.unit_id
     )

@@ -19,8 +19,9 @@ from app.planning.visibility import visible_ids
 from app.web import fmt_utc, redirect, register_nav, render, wants_fragment
 
 router = APIRouter(tags=["planning"], lifespan=worker_lifespan)
-register_nav("Planning", "/planning", {"planner", "admin"}, order=30)
-register_nav("My tasking", "/tasking", {"unit_officer", "planner", "admin", "liaison"}, order=40)
+register_nav("Planning", "/planning", {"planner", "coordinator", "admin"}, order=30)
+register_nav("My tasking", "/tasking",
+             {"unit_officer", "planner", "coordinator", "admin", "liaison"}, order=40)
 
 
 @router.get("/planning")

@@ -296,6 +296,20 @@ def _conditional_store(
     return RunStatus(run.status)
 
 
+def _apply_retention(factory: Callable[[], Session]) -> float:
+    """Apply retention (app/retention.py); the seconds until it is due again."""
+    from app.retention import EVERY, apply_retention
+
+    try:
+        with factory() as session:
+            report = apply_retention(session)
+            session.commit()
+        log.info("retention applied: %s", report)
+    except Exception:  # retention waits for the next round; solving goes on
+        log.exception("retention failed; retrying in an hour")
+    return EVERY.total_seconds()
+
+
 def serve(
     *,
     once: bool = False,
@@ -306,8 +320,11 @@ def serve(
     factory = session_factory or (lambda: Session(get_engine()))
     handled = 0
     alive_file = get_settings().worker_alive_file
+    retention_due = 0.0
     while not draining.is_set():
         run_id = None
+        if time.monotonic() >= retention_due:
+            retention_due = time.monotonic() + _apply_retention(factory)
         if alive_file is not None:
             alive_file.touch()
         try:

@@ -16,7 +16,7 @@ from app.solver.diagnose_static import static_reasons
 from app.solver.diagnose_time import timing_reasons
 from app.solver.instance import Instance, Interval
 from app.solver.lanes import LaneBook
-from app.solver.schema import Operation, Plan, ScheduledOperation
+from app.solver.schema import Operation, Plan, Reason, ReasonPart, ScheduledOperation
 from app.solver.staffing import (
     STAFFING_SECONDS,
     Candidate,
@@ -29,6 +29,9 @@ from app.solver.staffing import (
     to_scheduled,
 )
 from app.solver.wording import minute_time, short_time
+
+# What a reader who may not see an operation reads in its place (app.planning.visibility).
+HIDDEN_OPERATION = "an operation you may not see"
 
 # Checks whether a plan with one more operation is still valid (the validator, in practice).
 PlanCheck = Callable[[Plan], bool]
@@ -269,11 +272,16 @@ def _plan_reasons(
         )
         where = f" at {', '.join(crossings)}" if crossings else ""
         detail = f" ({trial_violations[0]})" if trial_violations else ""
-        return [
-            f"it could be staffed alone ({_example(instance, least)}) with units this plan "
-            f"leaves free, but not within the crossing lanes this plan already uses{where}"
-            f"{detail}"
-        ]
+        # Which crossings the plan's operations use, and when, is theirs to know.
+        users = sorted({s.id for s in plan.operations for a in s.assignments
+                        if a.crossing in crossings})
+        return [Reason([
+            ReasonPart(text=f"it could be staffed alone ({_example(instance, least)}) with "
+                            "units this plan leaves free, but not within the crossing lanes "
+                            "this plan already uses"),
+            ReasonPart(text=f"{where}{detail}", operations=users,
+                       hidden=f" ({HIDDEN_OPERATION} among those using them)"),
+        ])]
     return [_taken_reason(instance, operation, least, held)]
 
 
@@ -296,21 +304,32 @@ def _least_clashing(
 
 def _taken_reason(
     instance: Instance, operation: Operation, least: Staffing, held: dict[str, list[str]]
-) -> str:
-    """`the units it needs are taken by ...: staffed alone ..., but in this plan U is busy`."""
+) -> Reason:
+    """`the units it needs are taken by ...: staffed alone ..., but in this plan U is busy`.
+
+    In parts naming the blocking operations: a reader who may not see one of them reads
+    HIDDEN_OPERATION in its place, and nothing of its priority, units or times (the
+    staffing and the busy units together would tell when a hidden operation uses which).
+    """
     blockers = sorted(
         {op_id for ops in held.values() for op_id in ops},
         key=lambda b: (-instance.operations[b].priority, b),
     )
     higher = all(instance.operations[b].priority > operation.priority for b in blockers)
     kind = "higher-priority operations" if higher else "operations"
-    named = ", ".join(f"{b} (priority {instance.operations[b].priority})" for b in blockers)
+    parts = [ReasonPart(text=f"the units it needs are taken by {kind} ", operations=blockers,
+                        hidden="the units it needs are taken by ")]
+    for index, b in enumerate(blockers):
+        comma = ", " if index else ""
+        parts.append(ReasonPart(text=f"{comma}{b} (priority {instance.operations[b].priority})",
+                                operations=[b], hidden=f"{comma}{HIDDEN_OPERATION}"))
     busy_text = "; ".join(f"{unit} is busy with {', '.join(ops)}" for unit, ops in held.items())
-    return (
-        f"the units it needs are taken by {kind} {named}: staffed alone it could start at "
-        f"{minute_time(instance, least.start)} with "
-        f"{', '.join(c.unit.id for c in least.picks)}, but in this plan {busy_text}"
-    )
+    parts.append(ReasonPart(
+        text=(f": staffed alone it could start at {minute_time(instance, least.start)} with "
+              f"{', '.join(c.unit.id for c in least.picks)}, but in this plan {busy_text}"),
+        operations=blockers,
+    ))
+    return Reason(parts)
 
 
 def _valid_alone(instance: Instance, operation: Operation, staffing: Staffing) -> bool:

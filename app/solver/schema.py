@@ -11,7 +11,14 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 SCENARIO_FORMAT = "jointops-scenario/1"
 PLAN_FORMAT = "jointops-plan/1"
@@ -225,9 +232,46 @@ class ScheduledOperation(_Model):
     assignments: list[Assignment]
 
 
+class ReasonPart(_Model):
+    """A piece of a reason. `operations`: the other operations it tells about; a reader
+    who may not see one of them reads `hidden` instead (app.planning.visibility)."""
+
+    text: str
+    operations: list[str] = Field(default_factory=list)
+    hidden: str = ""
+
+
+class Reason(str):
+    """A reason's text that also carries its parts: the diagnosis returns these where a
+    reason names other operations, and Unscheduled keeps the parts as `details`."""
+
+    parts: tuple[ReasonPart, ...]
+
+    def __new__(cls, parts: list[ReasonPart]) -> Reason:
+        reason = super().__new__(cls, "".join(part.text for part in parts))
+        reason.parts = tuple(parts)
+        return reason
+
+
 class Unscheduled(_Model):
     id: NonEmptyStr
     reasons: list[str]
+    # The reasons as parts (one list per reason), when one of them names other
+    # operations: the board shows each planner only what they may see of them.
+    details: list[list[ReasonPart]] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _details_of_reasons(cls, data: Any) -> Any:
+        """Keep the parts of Reason values (before they are validated into plain str)."""
+        if not isinstance(data, dict) or data.get("details") is not None:
+            return data
+        reasons = data.get("reasons")
+        if not isinstance(reasons, list) or not any(isinstance(r, Reason) for r in reasons):
+            return data
+        details = [list(r.parts) if isinstance(r, Reason) else [ReasonPart(text=str(r))]
+                   for r in reasons]
+        return {**data, "details": details}
 
 
 class Objective(_Model):

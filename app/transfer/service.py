@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, delete, select
 
+from app import audit as trail
 from app.access import visible_operations_query
 from app.errors import AppError
 from app.models import (
@@ -18,7 +19,6 @@ from app.models import (
     Agreement,
     Approval,
     ApprovalKind,
-    AuditEvent,
     BoardConfig,
     Country,
     Crossing,
@@ -132,16 +132,17 @@ def _write(session: Session, sc: schema.Scenario, user: User | None) -> ImportRe
     for op in sc.operations:
         _add_operation(session, op, user)
         counts["operations"] += 1
-    session.add(
-        AuditEvent(
-            actor_id=user.id if user else None,
-            action="scenario.import",
-            object_type="scenario",
-            object_id=sc.name[:64],
-            details=counts,
-        )
-    )
     session.flush()
+    # One row per operation, as if each were created on the board: the operation's own
+    # history then starts with its import, and who imported it.
+    trail.record_many(session, [
+        {"actor_id": user.id if user else None, "action": "import",
+         "object_type": "operation", "object_id": op.id,
+         "details": {"scenario": sc.name, "code_name": op.name, "sites": len(op.sites)}}
+        for op in sc.operations
+    ])
+    trail.record(session, actor=user, action="scenario.import", object_type="scenario",
+                 object_id=sc.name, details=counts)
     return ImportResult(counts, horizon)
 
 

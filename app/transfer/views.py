@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.datastructures import UploadFile
 
 from app.db import SessionDep
 from app.deps import AdminUser, PlannerUser
+from app.models import User
 from app.transfer import service
 from app.web import register_nav, render
 
@@ -17,6 +21,11 @@ router = APIRouter(tags=["transfer"])
 register_nav("Import / export", "/admin/import", {"admin"}, order=90)
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+# The form the import route parses itself, described for the OpenAPI document.
+UPLOAD_FORM: dict[str, Any] = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"],
+        "properties": {"file": {"type": "string", "format": "binary"}}}}}}}
 
 
 @router.get("/admin/import")
@@ -25,11 +34,24 @@ def import_page(request: Request, user: AdminUser) -> Response:
     return render(request, "admin/import.html", {})
 
 
-@router.post("/admin/import")
-def import_upload(
-    request: Request, session: SessionDep, user: AdminUser, file: UploadFile
-) -> Response:
-    """Import the uploaded scenario whole, or list every problem with its path."""
+@router.post("/admin/import", openapi_extra=UPLOAD_FORM)
+async def import_upload(request: Request, session: SessionDep, user: AdminUser) -> Response:
+    """Import the uploaded scenario whole, or list every problem with its path.
+
+    The form is parsed here, after the access rule, not declared as a parameter:
+    FastAPI parses declared forms (spooling their files) before any dependency runs.
+    """
+    form = await request.form(max_files=1, max_fields=4)
+    file = form.get("file")
+    if not isinstance(file, UploadFile):
+        missing = [{"path": "file", "message": "choose a scenario file to upload"}]
+        return render(request, "admin/import.html", {"problems": missing}, block="result",
+                      status_code=422)
+    return await run_in_threadpool(_import, request, session, user, file)
+
+
+def _import(request: Request, session: Session, user: User, file: UploadFile) -> Response:
+    """The import itself (blocking database work, run off the event loop)."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         too_big = [{"path": "", "message": "the file is larger than 20 MB"}]

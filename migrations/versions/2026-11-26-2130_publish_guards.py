@@ -2,7 +2,7 @@
 idempotent creates; versions of admin-edited rows
 
 Revision ID: publish_guards_2130
-Revises: procrastinate_2105
+Revises: need_to_know_2110
 Create Date: 2026-11-26 21:30:00+00:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import app.models.base
 
 revision: str = "publish_guards_2130"
-down_revision: str | Sequence[str] | None = "procrastinate_2105"
+down_revision: str | Sequence[str] | None = "need_to_know_2110"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

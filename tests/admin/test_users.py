@@ -46,11 +46,19 @@ def test_create_user_hashes_with_argon2id_and_may_sign_in(
         ({"role": "liaison", "unit_id": ""}, "agency_id",
          "a liaison officer speaks for an agency: choose it"),
         ({"role": "planner"}, "unit_id", "only unit officers are attached to a unit"),
-        ({"role": "boss"}, "role", "choose one of 'admin', 'planner', 'liaison' or 'unit_officer'"),
+        ({"role": "boss"}, "role",
+         "choose one of 'admin', 'planner', 'coordinator', 'liaison' or 'unit_officer'"),
         ({"agency_id": "XX"}, "agency_id", "unknown agency 'XX'"),
         ({"username": "root-admin"}, "username", "username 'root-admin' is taken"),
         ({"username": "a b"}, "username", "use 2 to 64 letters, digits, '.', '_', '-' or '@'"),
-        ({"password": "short"}, "password", "must have at least 8 characters"),
+        ({"password": "short"}, "password",
+         "the password needs at least 12 characters (got 5)"),
+        # finding 10.7: common passwords, blanks, the username itself
+        ({"password": "password1234"}, "password",
+         "this password is on the list of common passwords: choose another"),
+        ({"password": " " * 12}, "password", "is required"),
+        ({"password": "som.chai-2026-mekong"}, "password",
+         "the password must not contain the username"),
     ],
 )
 def test_user_rules(admin, session: Session, change, field, message) -> None:
@@ -109,12 +117,18 @@ def test_password_reset_ends_sessions(
     liaison_client = login(client, liaison)
     short = admin.post(f"/admin/users/{liaison.id}/password", data={"password": "x"})
     assert short.status_code == 422 and field_error(short, "password") == (
-        "must have at least 8 characters")
+        "the password needs at least 12 characters (got 1)")
+    token = FeedToken(user_id=liaison.id, label="phone", token_hash="f" * 64)
+    session.add(token)
+    session.flush()
     assert admin.post(f"/admin/users/{liaison.id}/password",
                       data={"password": "new-secret-99"}).status_code == 200
     assert verify_password("new-secret-99", liaison.password_hash)
     assert liaison_client.get("/calendar", follow_redirects=False).status_code == 303
     assert len(audit_rows(session, "admin.user.password_reset")) == 1
+    # finding 10.8: the feed tokens end with the reset
+    session.refresh(token)
+    assert token.revoked_at is not None
 
 
 def test_admin_cannot_lock_themselves_out(admin, session: Session, admin_user) -> None:

@@ -189,11 +189,14 @@ def test_text_escaping(raw: str, escaped: str) -> None:
 def _escape_one_by_one(text: str) -> str:
     """RFC 5545 3.3.11 spelled out a character at a time: the reference for escape_text."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    mapped = {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\t": "\t"}
-    return "".join(mapped.get(c, "" if c < " " or c == "\x7f" else c) for c in text)
+    # NEL, LINE SEPARATOR and PARAGRAPH SEPARATOR are line breaks too; C1 controls go.
+    mapped = {"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\t": "\t",
+              "\x85": "\\n", "\u2028": "\\n", "\u2029": "\\n"}
+    return "".join(mapped.get(c, "" if c < " " or "\x7f" <= c <= "\x9f" else c) for c in text)
 
 
-@given(st.text(alphabet=st.sampled_from("ab ;,\\\r\n\t\x07\x7fก语"), max_size=60) | st.text())
+@given(st.text(alphabet=st.sampled_from("ab ;,\\\r\n\t\x07\x7f\x85\x90\u2028\u2029ก语"),
+               max_size=60) | st.text())
 def test_escaping_matches_the_character_by_character_rule(text: str) -> None:
     assert escape_text(text) == _escape_one_by_one(text)
 
@@ -259,3 +262,17 @@ def test_parsers_read_back_any_typed_text(summary: str, location: str) -> None:
     assert (str(vevent["SUMMARY"]), str(vevent["LOCATION"])) == (summary, location)
     parsed = IcsCalendarStream.calendar_from_ics(data.decode("utf-8")).events[0]
     assert (parsed.summary, parsed.location) == (summary, location)
+
+
+@pytest.mark.parametrize("brk", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_breaks_are_escaped_not_passed_on(brk: str) -> None:
+    """Issue 10, finding 11: parsers that split lines like str.splitlines() ended the
+    SUMMARY at U+2028, U+2029 or U+0085 and read what followed as a property."""
+    assert escape_text(f"Night{brk}DESCRIPTION:forged") == "Night\\nDESCRIPTION:forged"
+    name = f"Night Heron{brk}LOCATION:Fake"
+    data = render_calendar("t", feed_events([tasking(1, code_name=name)], H_HOUR))
+    assert brk.encode() not in data
+    assert all(len(line.splitlines()) <= 1 for line in data.decode().split("\r\n"))
+    (event,) = icalendar.Calendar.from_ical(data).walk("VEVENT")
+    assert str(event["SUMMARY"]).startswith("Night Heron\nLOCATION:Fake")
+    assert str(event.get("LOCATION")) != "Fake"

@@ -94,3 +94,14 @@ def test_a_failed_feed_request_leaves_no_token_in_the_error_log(
         assert failing.get(path).status_code == 500
     assert "unhandled error on GET /feeds/[redacted]" in caplog.text
     assert secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [f"GET /%66eeds/{SECRET}.ics HTTP/1.1", f"GET /feeds%2F{SECRET}.ics", f"/fe%65ds/{SECRET}",
+     f"%2Ffeeds%2f{SECRET}", f"/%66%65%65%64%73%2F{SECRET}.ics", f"/FEEDS/{SECRET}.ics"],
+)
+def test_a_percent_encoded_feed_path_is_masked_too(line: str) -> None:
+    """Issue 10, finding 11: the server decodes `/%66eeds/...` and serves the feed."""
+    assert SECRET not in mask_feed_tokens(line)
+    assert "[redacted]" in mask_feed_tokens(line)

@@ -16,6 +16,7 @@ from app.models import (
     Requirement,
     Site,
 )
+from app.operations import permissions as perm
 from app.operations import service
 from app.operations.service import InvalidOperation
 
@@ -91,7 +92,7 @@ def test_host_countries_approve_and_the_operation_becomes_approved(
 ) -> None:
     op = _propose(session, people)
     assert op.state == S.proposed and op.version == 2
-    service.decide(session, operation=op, actor=people["th"], decision=Decision.approved)
+    service.decide(session, operation=op, actor=people["th2"], decision=Decision.approved)
     assert op.state == S.proposed  # Myanmar has not decided yet
     service.decide(session, operation=op, actor=people["mm"], decision=Decision.approved,
                    reason="ok from Naypyitaw")
@@ -103,10 +104,10 @@ def test_host_countries_approve_and_the_operation_becomes_approved(
 
 def test_foreign_support_needs_a_separate_consent(session: Session, people) -> None:
     op = _propose(session, people, foreign_support_requested=True)
-    for who in ("th", "mm"):
+    for who in ("th2", "mm"):
         service.decide(session, operation=op, actor=people[who], decision=Decision.approved)
     assert op.state == S.proposed
-    service.decide(session, operation=op, actor=people["th"], decision=Decision.approved,
+    service.decide(session, operation=op, actor=people["th2"], decision=Decision.approved,
                    kind=ApprovalKind.foreign_support)
     service.decide(session, operation=op, actor=people["mm"], decision=Decision.approved,
                    kind=ApprovalKind.foreign_support)
@@ -154,7 +155,7 @@ def test_a_typo_fix_on_an_approved_operation_is_amended_in_place(
     session: Session, people
 ) -> None:
     op = _propose(session, people)
-    for who in ("th", "mm"):
+    for who in ("th2", "mm"):
         service.decide(session, operation=op, actor=people[who], decision=Decision.approved)
     assert op.state == S.approved
     data = service.validate(session, data=op_input(code_name="Golden Net II",
@@ -170,7 +171,7 @@ def test_editing_what_was_approved_needs_confirmation_then_proposes_again(
     session: Session, people
 ) -> None:
     op = _propose(session, people)
-    for who in ("th", "mm"):
+    for who in ("th2", "mm"):  # four eyes: the author does not approve
         service.decide(session, operation=op, actor=people[who], decision=Decision.approved)
     data = service.validate(session, data=op_input(latest_end="2026-12-04T00:00:00Z"))
     with pytest.raises(service.EditNeedsConfirmation) as caught:
@@ -313,3 +314,20 @@ def test_aborting_a_scheduled_operation_cancels_its_orders(
     event = session.exec(select(AuditEvent).where(AuditEvent.object_id == op.id,
                                                   AuditEvent.action == "abort")).one()
     assert event.details["orders_withdrawn"] == 1
+
+
+def test_approval_comes_from_another_person_than_the_author(session: Session, people) -> None:
+    """Issue 10, finding 11: one liaison could create, propose and approve its own raid."""
+    op = _propose(session, people)
+    for author in (people["th"], people["admin"]):
+        if author is people["admin"]:  # an administrator who proposes is an author too
+            op = _create(session, people["th"])
+            op = service.propose(session, operation=op, actor=people["admin"])
+        with pytest.raises(Forbidden, match="another person than the one who created"):
+            service.decide(session, operation=op, actor=author, decision=Decision.approved,
+                           country_code="TH")
+        assert "decide" not in perm.allowed_actions(session, author, op)
+    # A decline is no approval: the author may still withdraw its own country's consent.
+    service.decide(session, operation=op, actor=people["th"], decision=Decision.declined,
+                   reason="not ready")
+    assert op.state == S.draft  # declined: back to its lead agency

@@ -40,7 +40,9 @@ def tiny_board(session: Session, set_clock: Callable[[datetime], object]) -> Ses
 
 @pytest.fixture
 def planner(session: Session, make_user: Callable[..., User]) -> User:
-    return make_user(session, Role.planner)
+    """The coordination centre's planner: plans, and may publish, the whole board (an
+    agency's planner sees and publishes only its part: tests/test_need_to_know_matrix.py)."""
+    return make_user(session, Role.coordinator)
 
 
 @pytest.fixture

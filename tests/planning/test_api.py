@@ -83,6 +83,6 @@ def test_api_access_rules(
     assert api.get("/api/v1/solver-runs/424242").status_code == 404
     assert api.get("/api/v1/plans/424242").status_code == 404
     assert api.post("/api/v1/solver-runs", json={"time_limit": 0}).status_code == 422
-    schema = client.get("/api/openapi.json").json()
+    schema = client.app.openapi()
     assert "/api/v1/solver-runs/{run_id}" in schema["paths"]
     assert "/api/v1/plans/published/export" in schema["paths"]

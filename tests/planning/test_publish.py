@@ -146,3 +146,26 @@ def test_publishing_the_published_plan_again_is_a_conflict(
     with pytest.raises(AppError) as exc:
         publish_plan(tiny_board, plan=plan, user=planner)
     assert exc.value.status == 409
+
+
+def test_a_tasking_uid_cannot_be_traced_back_to_its_operation(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 10, finding 11: a TLP:RED "Busy" event's UID was uuid5(jointops/<op>/<unit>),
+    which anyone could match against guessed operation and unit ids."""
+    import uuid
+
+    from app.config import get_settings
+    from app.planning.publish import tasking_uid
+
+    guessable = f"{uuid.uuid5(uuid.NAMESPACE_URL, 'jointops/OP-RED/U-TH-1')}@jointops"
+    first = tasking_uid("OP-RED", "U-TH-1")
+    assert first != guessable and first.endswith("@jointops")
+    assert tasking_uid("OP-RED", "U-TH-1") == first  # stable for the same board
+    monkeypatch.setenv("JOINTOPS_SECRET_KEY", "another board's secret " * 3)
+    get_settings.cache_clear()
+    try:
+        assert tasking_uid("OP-RED", "U-TH-1") != first  # keyed by the board's secret
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

@@ -57,8 +57,17 @@ def test_progress_fragment_polls_while_active(
     assert "every 1s" not in stopped.text
 
 
+def _first_agency(session: Session) -> str:
+    from sqlmodel import select
+
+    from app.models import Agency
+
+    return str(session.exec(select(Agency.id).order_by(Agency.id)).first())
+
+
 def test_result_shows_timeline_reasons_and_publish(
-    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login,
+    make_user: Callable[..., User],
 ) -> None:
     run = _solved(tiny_board, planner)
     page = login(client, admin).get(f"/planning/runs/{run.id}")
@@ -70,11 +79,14 @@ def test_result_shows_timeline_reasons_and_publish(
         assert unscheduled["reasons"][0].split("'")[0][:30] in page.text
     assert "Publish plan" in page.text and "every 1s" not in page.text
     assert "no plan is published yet" in page.text
-    # Progress counts the whole board; an admin's totals do too, a planner's only theirs.
+    # Progress counts the whole board; an admin's totals do too, an agency planner's
+    # only theirs, and the board's figures are not shown to them.
     assert "these figures count every agency" in page.text
     assert "Totals of the operations you may see" not in page.text
-    own = login(client, planner).get(f"/planning/runs/{run.id}")
+    agency_planner = make_user(tiny_board, Role.planner, agency=_first_agency(tiny_board))
+    own = login(client, agency_planner).get(f"/planning/runs/{run.id}")
     assert "Totals of the operations you may see" in own.text
+    assert "shown only to the coordination centre" in own.text
 
 
 def test_publish_button_publishes_for_planners_only(

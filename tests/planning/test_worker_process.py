@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from job_queue import create_job_queue
 from sample_data import SMALL, TINY
 from solver.solve_helpers import assert_not_fallback
 from sqlalchemy import Engine, text
@@ -54,7 +53,6 @@ def committed_db(tmp_path: Path) -> Iterator[tuple[Engine, str]]:
         url = f"sqlite:///{tmp_path / 'worker.db'}"
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
-    create_job_queue(engine)
     yield engine, url
     engine.dispose()
     if schema and base:

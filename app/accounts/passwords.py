@@ -1,0 +1,42 @@
+"""The password policy: long enough, not blank, not a common password (ASVS V6.2)."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The local list of common passwords, lower case (read once, no network)."""
+    lines = COMMON_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
+
+
+def password_problem(password: str, *, username: str = "") -> str | None:
+    """Why this password is refused, or None when it is acceptable."""
+    if not password.strip():
+        return "the password cannot be blank or only spaces"
+    if len(password) < MIN_LENGTH:
+        return f"the password needs at least {MIN_LENGTH} characters (got {len(password)})"
+    if len(password) > MAX_LENGTH:
+        return f"the password may have at most {MAX_LENGTH} characters"
+    folded = password.strip().lower()
+    if folded in common_passwords() or len(set(folded)) == 1:
+        return "this password is on the list of common passwords: choose another"
+    # (short usernames such as "li" would refuse half of all passwords)
+    if len(username) >= 4 and username.lower() in folded:
+        return "the password must not contain the username"
+    return None
+
+
+def check_password(password: str, *, username: str = "") -> str:
+    """The password, or ValueError naming what is wrong (for pydantic validators)."""
+    problem = password_problem(password, username=username)
+    if problem:
+        raise ValueError(problem)
+    return password

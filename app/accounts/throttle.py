@@ -1,0 +1,116 @@
+"""Counters of failed sign-ins, raised atomically, for the sign-in throttle.
+
+The policy (SECURITY.md, "Accounts and sessions"):
+- a username *from one address* gets MAX_PER_PAIR wrong passwords per WINDOW;
+- one address gets MAX_PER_ADDRESS wrong passwords per WINDOW, over all usernames;
+- there is no lock on a username alone: someone guessing from their own address cannot
+  lock the real user out from another address (administrators included);
+- a TOTP code: MAX_PER_PAIR wrong ones per user per WINDOW.
+
+Each failure raises its counters with one INSERT .. ON CONFLICT DO UPDATE .. RETURNING,
+so parallel attempts each see their own number and only the first MAX get an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, literal
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from app.models import SignInCounter
+
+WINDOW = timedelta(minutes=15)
+MAX_PER_PAIR = 5
+MAX_PER_ADDRESS = 20
+
+
+def pair_key(username: str, address: str) -> str:
+    return f"pair:{username.lower()[:64]}|{address[:64]}"
+
+
+def address_key(address: str) -> str:
+    return f"addr:{address[:64]}"
+
+
+def totp_key(user_id: int) -> str:
+    return f"totp:{user_id}"
+
+
+def limits(username: str, address: str) -> list[tuple[str, int]]:
+    """The counters a password attempt is held to, with their limits."""
+    return [(pair_key(username, address), MAX_PER_PAIR),
+            (address_key(address), MAX_PER_ADDRESS)]
+
+
+def over_limit(
+    session: Session, keys: Sequence[tuple[str, int]], now: datetime
+) -> timedelta | None:
+    """A read-only look: how long until the attempt may be made, or None if it may now."""
+    rows = session.exec(
+        select(SignInCounter).where(col(SignInCounter.key).in_([k for k, _ in keys]))
+    ).all()
+    limit_of = dict(keys)
+    waits = [
+        row.window_start + WINDOW - now
+        for row in rows
+        if row.window_start > now - WINDOW and row.failures >= limit_of[row.key]
+    ]
+    return max(waits) if waits else None
+
+
+def count_failure(
+    session: Session, keys: Sequence[tuple[str, int]], now: datetime
+) -> timedelta | None:
+    """Count one failure on every key, atomically; returns the wait if any key went over
+    its limit with it (this attempt's answer is then withheld), else None."""
+    waits = []
+    for key, limit in keys:
+        failures, started = _bump(session, key, now)
+        if failures > limit:
+            waits.append(started + WINDOW - now)
+    return max(waits) if waits else None
+
+
+def within_limits(session: Session, keys: Sequence[tuple[str, int]], now: datetime) -> bool:
+    """Under the write lock (SQLite) or row locks (PostgreSQL): may a success be answered?"""
+    query = select(SignInCounter).where(col(SignInCounter.key).in_([k for k, _ in keys]))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    limit_of = dict(keys)
+    return all(
+        row.window_start <= now - WINDOW or row.failures < limit_of[row.key]
+        for row in session.exec(query)
+    )
+
+
+def clear(session: Session, key: str) -> None:
+    session.exec(delete(SignInCounter).where(col(SignInCounter.key) == key))  # type: ignore[call-overload]
+
+
+def purge(session: Session, now: datetime) -> int:
+    """Forget counters whose window has passed."""
+    result = session.exec(  # type: ignore[call-overload]
+        delete(SignInCounter).where(col(SignInCounter.window_start) <= now - WINDOW)
+    )
+    return int(result.rowcount or 0)
+
+
+def _bump(session: Session, key: str, now: datetime) -> tuple[int, datetime]:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table = SignInCounter.__table__  # type: ignore[attr-defined]
+    stmt = insert(table).values(key=key, window_start=now, failures=1)
+    expired = table.c.window_start <= literal(now - WINDOW, table.c.window_start.type)
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={
+            "failures": case((expired, 1), else_=table.c.failures + 1),
+            "window_start": case((expired, stmt.excluded.window_start),
+                                 else_=table.c.window_start),
+        },
+    ).returning(table.c.failures, table.c.window_start)
+    failures, started = session.execute(upsert).one()
+    return int(failures), started

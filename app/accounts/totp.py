@@ -1,0 +1,90 @@
+"""Time-based one-time passwords (RFC 6238, HMAC-SHA1, 6 digits, 30 s) and recovery codes.
+
+Written with hmac and hashlib rather than a dependency: the algorithm is twenty lines,
+and the board installs with no internet (tests check it against the RFC's vectors).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import struct
+from datetime import datetime
+from urllib.parse import quote, urlencode
+
+STEP_SECONDS = 30
+DIGITS = 6
+# Codes of the step before and after are accepted too: phone clocks drift.
+DRIFT_STEPS = 1
+RECOVERY_CODES = 10
+ISSUER = "JointOps"
+
+
+def new_secret() -> str:
+    """A random 160-bit secret in base32 (what authenticator apps take)."""
+    return base64.b32encode(secrets.token_bytes(20)).decode("ascii")
+
+
+def _key(secret: str) -> bytes:
+    cleaned = secret.replace(" ", "").upper()
+    return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+
+
+def hotp(secret: str, counter: int, *, digits: int = DIGITS, digest: str = "sha1") -> str:
+    """RFC 4226 HOTP value of `counter`."""
+    mac = hmac.new(_key(secret), struct.pack(">Q", counter), digest).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset : offset + 4])[0] & 0x7FFFFFFF
+    return str(value % 10**digits).zfill(digits)
+
+
+def step_of(at: datetime) -> int:
+    return int(at.timestamp()) // STEP_SECONDS
+
+
+def code_at(secret: str, at: datetime) -> str:
+    """The code an authenticator shows at `at`."""
+    return hotp(secret, step_of(at))
+
+
+def matching_step(secret: str, code: str, at: datetime, *, after: int | None) -> int | None:
+    """The step whose code this is (within the drift), if later than `after`; else None.
+
+    Refusing steps up to `after` (the last one accepted) makes every code single-use.
+    """
+    code = code.strip().replace(" ", "")
+    if len(code) != DIGITS or not code.isdigit():
+        return None
+    now = step_of(at)
+    for step in range(now - DRIFT_STEPS, now + DRIFT_STEPS + 1):
+        if after is not None and step <= after:
+            continue
+        if hmac.compare_digest(hotp(secret, step), code):
+            return step
+    return None
+
+
+def provisioning_uri(secret: str, *, username: str) -> str:
+    """The otpauth:// URI authenticator apps read (as a QR code or pasted)."""
+    label = quote(f"{ISSUER}:{username}")
+    query = urlencode({"secret": secret, "issuer": ISSUER, "algorithm": "SHA1",
+                       "digits": DIGITS, "period": STEP_SECONDS})
+    return f"otpauth://totp/{label}?{query}"
+
+
+def new_recovery_codes() -> list[str]:
+    """Ten one-time codes such as `k7qm-3xvd-p2tn` (60 random bits each)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return [
+        "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        for _ in range(RECOVERY_CODES)
+    ]
+
+
+def recovery_digest(code: str) -> str:
+    """What is stored for a recovery code: SHA-256 of its normalised form (the codes are
+    random and long, so a fast hash is enough; argon2 is for chosen passwords)."""
+    normal = code.strip().lower().replace(" ", "").replace("-", "")
+    return hashlib.sha256(normal.encode()).hexdigest()

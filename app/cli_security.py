@@ -1,0 +1,59 @@
+"""Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`, `retention`."""
+
+from __future__ import annotations
+
+import typer
+from sqlmodel import Session
+
+from app.db import get_engine
+
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify_command() -> None:
+    """Check the audit trail's hash chain; exit 1 naming every edited or missing row."""
+    from app.audit import verify
+
+    with Session(get_engine()) as session:
+        count, problems = verify(session)
+    for problem in problems:
+        typer.echo(problem.message, err=True)
+    if problems:
+        typer.echo(f"Audit trail BROKEN: {len(problems)} problem(s) in {count} rows.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Audit trail intact: {count} rows, hash chain verified.")
+
+
+def purge_sessions_command() -> None:
+    """Delete expired and idle sessions and old sign-in counters (also done at sign-in)."""
+    from app.accounts import throttle
+    from app.accounts.service import purge_expired_sessions
+    from app.clock import utcnow
+
+    with Session(get_engine()) as session:
+        ended = purge_expired_sessions(session)
+        counters = throttle.purge(session, utcnow())
+        session.commit()
+    typer.echo(f"Purged {ended} expired session(s) and {counters} old sign-in counter(s).")
+
+
+def retention_command() -> None:
+    """Apply retention now: sessions, sign-in counters, feed polls (hourly in the worker)."""
+    from app.retention import apply_retention
+
+    with Session(get_engine()) as session:
+        report = apply_retention(session)
+        session.commit()
+    typer.echo(
+        f"Purged {report.sessions} expired session(s) and {report.sign_in_counters} old "
+        f"sign-in counter(s); folded {report.feed_polls_summarised} feed poll(s) into "
+        f"{report.feed_poll_days} day summaries."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the `jointops` app."""
+    app.add_typer(audit_app, name="audit")
+    app.command("purge-sessions")(purge_sessions_command)
+    app.command("retention")(retention_command)
