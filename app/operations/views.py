@@ -79,7 +79,18 @@ def operation_page(
     authored = user.id in perm.authors(session, operation)
     ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
     ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
+    if operation.state == OperationState.approved:
+        ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation)
     return render(request, "operations/detail.html", ctx)
+
+
+@router.get("/operations/{operation_id}/order")
+def order_page(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> Response:
+    """The printable operation order (five paragraphs) and a tasking order per unit."""
+    return render(request, "operations/order.html",
+                  queries.order(session, user=user, operation=operation))
 
 
 def _done(request: Request, operation_id: str, message: str) -> Response:
@@ -139,6 +150,12 @@ def decide(
     back: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """A host country's decision; from the inbox (htmx) the inbox list comes back."""
+    if decision == Decision.approved and reason.strip():
+        # The approve form has no reason field: an approval carrying one came from a
+        # decline typed into a page of the old layout, where Enter pressed Approve.
+        raise service.InvalidOperation(
+            {"reason": "an approval has no reason; to decline, press Decline"},
+            "Not recorded: this approval carried a reason. To decline, press Decline.")
     service.decide(session, operation=operation, actor=user, decision=decision, kind=kind,
                    country_code=country_code or None, reason=reason, version=version)
     session.commit()

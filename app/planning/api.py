@@ -45,6 +45,14 @@ class RunRequest(BaseModel):
     )
 
 
+class PublishIn(BaseModel):
+    """What the publisher confirms: each published operation the plan drops or moves."""
+
+    confirm: list[str] = Field(
+        default_factory=list, max_length=1000,
+        description="ids of the published operations this plan may drop or move")
+
+
 class RunStarted(BaseModel):
     id: int
     status: str
@@ -197,12 +205,16 @@ def read_plan(plan_id: int, session: SessionDep, user: PlannerUser) -> dict[str,
     "/plans/{plan_id}/publish", response_model=PlanSummary,
     summary="Publish a plan as tasking orders",
     responses={**PLAN_NOT_FOUND, 409: {
-        "description": "Already the published plan, or it no longer fits the board"}},
+        "description": "Already the published plan, it no longer fits the board, or it "
+                       "drops or moves published operations not confirmed"}},
 )
-def publish(plan_id: int, session: SessionDep, user: PlannerUser) -> PlanSummary:
-    """Publish the plan into tasking orders (409 if it no longer fits the board)."""
+def publish(
+    plan_id: int, session: SessionDep, user: PlannerUser, body: PublishIn | None = None
+) -> PlanSummary:
+    """Publish the plan into tasking orders (409 if it no longer fits the board, or if it
+    drops or moves published operations that `confirm` does not name)."""
     plan = service.get_plan(session, plan_id=plan_id)
-    publish_plan(session, plan=plan, user=user)
+    publish_plan(session, plan=plan, user=user, confirmed=set(body.confirm if body else []))
     out = _summary(plan, visible_ids(session, user=user))
     session.commit()
     return out

@@ -229,7 +229,9 @@ def test_edit_form_conflict_is_a_clear_409(
     th = login(client, people["th"])
     page = th.get("/operations/OP-EDIT/edit")
     assert 'name="version" value="1"' in page.text
-    assert 'value="2026-12-02T00:00"' in page.text
+    # Times in the Thai liaison officer's own zone (2026-12-02 00:00Z), 24-hour.
+    assert 'value="2026-12-02 07:00"' in page.text
+    assert '<option value="Asia/Bangkok" selected' in page.text
     form = _form_of(page.text)
     form["code_name"] = "Changed by admin"
     assert login(client, people["admin"]).post(
