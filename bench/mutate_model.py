@@ -163,11 +163,22 @@ def _no_host_nation() -> None:
 
 
 def _no_jurisdiction() -> None:
-    # Only the model's candidates: the greedy (site_groups) keeps the rule.
+    # Only the model's candidates: the greedy (site_groups) keeps the rule. Both the check
+    # (jurisdiction_problem) and the index that pre-selects units by region and agreement
+    # (Profiles.for_site) are opened up.
     def make(original: Any) -> Any:
-        def site_candidates(instance: Any, *args: Any) -> Any:
+        from app.solver.model import candidates
+
+        def site_candidates(
+            instance: Any, operation: Any, site: Any, free_time: Any = None, profiles: Any = None
+        ) -> Any:
             anywhere = _View(instance, jurisdiction_problem=lambda *a: None)
-            return original(anywhere, *args)
+            if profiles is None:
+                free = free_time if free_time is not None else instance.unit_available
+                profiles = candidates.unit_profiles(instance, free)
+            everyone = list(profiles.values())
+            every_profile = _View(profiles, for_site=lambda *a: everyone)
+            return original(anywhere, operation, site, free_time, every_profile)
 
         return site_candidates
 
