@@ -36,6 +36,7 @@ def import_command(file: Annotated[Path, typer.Argument(help="jointops-scenario/
             raise typer.Exit(2) from None
         session.commit()
     typer.echo("Imported " + ", ".join(f"{n} {kind}" for kind, n in result.counts.items()))
+    typer.echo(result.horizon)
 
 
 def export_command(

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     worker_stale_seconds: float = 30.0
     heartbeat_seconds: float = 1.0
     max_time_limit_seconds: int = 600
+    # A solve never schedules before now plus this notice: units need time to get going.
+    planning_notice_minutes: int = 60
+    # An H-hour within this many hours of the solve is flagged as short notice.
+    short_notice_hours: int = 24
     # A solver worker touches this file on every poll (a container healthcheck reads it).
     worker_alive_file: Path | None = None
     # Single feed polls are kept this long, then summarised per token and day.

@@ -247,7 +247,10 @@ def get_reader_engine() -> Engine:
 #   (measured: 10 s stalls, "database is locked" 500s);
 # - the writer holding the lock shares the GIL with every running request: with 40 page
 #   renders running, its few milliseconds of Python took a second.
-SQLITE_ADMITTED = {"writers": 8, "readers": 4}
+# - 16 writers: a sign-in holds its slot while it checks a password outside the write
+#   lock, and with 8 slots the sign-ins kept the writes out (write p50 2.1 s against
+#   54 ms with 16, bench/README.md); 16 + 4 still leaves the pool threads to spare.
+SQLITE_ADMITTED = {"writers": 16, "readers": 4}
 _gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Semaphore]] = (
     weakref.WeakKeyDictionary()
 )

@@ -16,7 +16,7 @@ from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.uploads import is_multipart
-from app.web import CSRF_COOKIE, cookie
+from app.web import CSRF_COOKIE, Viewer, cookie
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -50,7 +50,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         session.commit()
         accounts.touch(session, session_id=session_id, now=now)
         session.commit()
-    request.state.user = user
+    request.state.user = Viewer.of(user)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
 

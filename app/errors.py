@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,25 @@ def render_error(request: Request, message: str, status: int, details: Any = Non
         if details is not None:
             body["errors"] = details
         return JSONResponse(body, status_code=status)
+    try:
+        return _render_error_page(request, message, status, details)
+    except Exception:  # noqa: BLE001 - the error page must answer whatever broke
+        # A broken session or template must not turn one error into a bare crash: the
+        # user still gets a page that says what happened, without the navigation.
+        log.exception("the error page for %s failed; plain page sent", request.url.path)
+        return HTMLResponse(_PLAIN_ERROR.format(status=status, message=html.escape(message)),
+                            status_code=status)
+
+
+_PLAIN_ERROR = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>{status}</title></head><body><main><h1>Error {status}</h1><p>{message}</p>
+<p>What you typed may be lost: go back in your browser to find it.</p>
+<p><a href="/">Back to the board</a></p></main></body></html>"""
+
+
+def _render_error_page(
+    request: Request, message: str, status: int, details: Any
+) -> Response:
     from app.web import templates  # late import: web imports this module
 
     ctx = {"request": request, "message": message, "status": status, "details": details}
@@ -145,6 +166,14 @@ def _validation_error(request: Request, exc: Exception) -> Response:
                         problems)
 
 
+def _integrity_error(request: Request, exc: Exception) -> Response:
+    # A database rule that validation missed: the client's data is at fault, not the
+    # server, and the answer says so instead of a bare 500.
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
+    return render_error(request, "This was not saved: it refers to something that does not "
+                        "exist, or repeats something that must be unique", 409)
+
+
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     response = render_error(request, "Something went wrong on our side", 500)
@@ -157,6 +186,7 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
+<<<<<<< HEAD
 # The body `render_error` answers under /api/ for every error: what the OpenAPI document
 # must say, or a client generated from it misreads every 4xx (FastAPI documents its own
 # 422 shape, a list under "detail", which this board never sends).
@@ -195,6 +225,22 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 "4XX", {"description": "Refused: see `detail` (401, 403, 404, 409...)", **body}
             )
     return schema
+=======
+# What a user sees while the database restarts or fails over (the pool reconnects by
+# itself, pool_pre_ping, so the next request after it is back simply works).
+DATABASE_AWAY = (
+    "The database is not answering (it may be restarting): this request was not carried "
+    "out, and nothing of it was saved. Try again in a few seconds."
+)
+DATABASE_RETRY_SECONDS = 5
+
+
+def _database_away(request: Request, exc: Exception) -> Response:
+    log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+    response = render_error(request, DATABASE_AWAY, 503)
+    response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
+    return response
+>>>>>>> main
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -208,6 +254,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.openapi = openapi  # type: ignore[method-assign]
     app.add_exception_handler(AppError, _app_error)
+    # A lost or refused connection, a SQLite write lock not had in time: not a bug, a wait.
+    app.add_exception_handler(sa_exc.OperationalError, _database_away)
+    app.add_exception_handler(sa_exc.InterfaceError, _database_away)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(sa_exc.IntegrityError, _integrity_error)
     app.add_exception_handler(Exception, _unexpected)

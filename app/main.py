@@ -30,6 +30,9 @@ ROUTERS = [
     "app.admin.api:router",
     "app.planning.views:router",
     "app.planning.api:router",
+    "app.campaigns.views:router",
+    "app.campaigns.api:router",
+    "app.campaigns.intel_views:router",
     "app.docs_views:router",
     "app.health:router",
 ]

@@ -21,6 +21,7 @@ import ortools
 from sqlmodel import Session, col, func, select
 
 from app.accounts.service import hash_password, verify_password
+from app.campaigns.demo import seed_campaign
 from app.config import get_settings
 from app.models import (
     Approval,
@@ -212,6 +213,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     summary = DemoSummary(counts=result.counts)
     agencies = [agency["id"] for agency in doc["agencies"]]
     summary.logins = _in_order(staff + _unit_officers(session, doc, now), agencies)
+    seed_campaign(session, now=now, rng=rng)
     session.flush()
     return summary
 

@@ -9,6 +9,8 @@ its access rule, and the CSRF check refuses an anonymous one unread (app.deps).
 
 from __future__ import annotations
 
+import re
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +19,8 @@ from app.config import get_settings
 
 # The routes that accept files (their handlers parse the form after the access rule).
 UPLOAD_PATHS = frozenset({"/admin/import"})
+# Upload routes with an id in the path (a note's attachments).
+UPLOAD_PATTERNS = (re.compile(r"^/intel/\d+/attachments$"),)
 
 
 def is_multipart(content_type: str | None) -> bool:
@@ -37,7 +41,8 @@ class MultipartGate:
         if not is_multipart(request.headers.get("content-type")):
             await self.app(scope, receive, send)
             return
-        if scope["path"] not in UPLOAD_PATHS:
+        path = scope["path"]
+        if path not in UPLOAD_PATHS and not any(p.match(path) for p in UPLOAD_PATTERNS):
             refusal = JSONResponse({"detail": "Multipart bodies are accepted only by the "
                                               "upload routes"}, status_code=415)
         elif not request.cookies.get(get_settings().session_cookie_name):

@@ -62,6 +62,27 @@ def register_nav(label: str, path: str, roles: set[str] | list[str], order: int 
     NAV.sort(key=lambda item: (item.order, item.label))
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in user as plain values, for templates and navigation.
+
+    Pages read these after the request's session is gone (an error page renders once the
+    session rolled back and closed); an ORM `User` would raise DetachedInstanceError there.
+    """
+
+    id: int | None
+    username: str
+    full_name: str
+    role: str
+    agency_id: str | None
+    unit_id: str | None
+
+    @classmethod
+    def of(cls, user: Any) -> Viewer:
+        return cls(id=user.id, username=user.username, full_name=user.full_name or "",
+                   role=str(user.role), agency_id=user.agency_id, unit_id=user.unit_id)
+
+
 def nav_for(user: Any) -> list[NavItem]:
     """The navigation links this user's role may follow."""
     if user is None:

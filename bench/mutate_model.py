@@ -40,6 +40,10 @@ START, END = "<!-- mutate-model -->", "<!-- /mutate-model -->"
 DEFAULT_PATHS = ["tests/solver", "tests/test_cli_solver.py"]
 MODEL_TESTS = "tests/solver/model/"
 FAR = 10**7
+# A run of the solver tests takes 20 s to 2 min (by the machine's load); a hung one is
+# killed and reported, never counted as caught.
+TIMEOUT = 1200.0
+TIMED_OUT, NO_REPORT = "(timed out)", "(pytest wrote no report)"
 
 
 @dataclass(frozen=True)
@@ -159,11 +163,22 @@ def _no_host_nation() -> None:
 
 
 def _no_jurisdiction() -> None:
-    # Only the model's candidates: the greedy (site_groups) keeps the rule.
+    # Only the model's candidates: the greedy (site_groups) keeps the rule. Both the check
+    # (jurisdiction_problem) and the index that pre-selects units by region and agreement
+    # (Profiles.for_site) are opened up.
     def make(original: Any) -> Any:
-        def site_candidates(instance: Any, *args: Any) -> Any:
+        from app.solver.model import candidates
+
+        def site_candidates(
+            instance: Any, operation: Any, site: Any, free_time: Any = None, profiles: Any = None
+        ) -> Any:
             anywhere = _View(instance, jurisdiction_problem=lambda *a: None)
-            return original(anywhere, *args)
+            if profiles is None:
+                free = free_time if free_time is not None else instance.unit_available
+                profiles = candidates.unit_profiles(instance, free)
+            everyone = list(profiles.values())
+            every_profile = _View(profiles, for_site=lambda *a: everyone)
+            return original(anywhere, operation, site, free_time, every_profile)
 
         return site_candidates
 
@@ -290,11 +305,27 @@ def run(name: str, paths: list[str]) -> tuple[list[str], float]:
         args = [*paths, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
         started = time.monotonic()
         command = [sys.executable, __file__, "--child", name, "--", *args]
-        subprocess.run(command, cwd=ROOT, capture_output=True, env={**os.environ}, check=False)
+        try:
+            subprocess.run(
+                command, cwd=ROOT, capture_output=True, env={**os.environ}, timeout=TIMEOUT
+            )
+        except subprocess.TimeoutExpired:
+            return [TIMED_OUT], time.monotonic() - started
         seconds = time.monotonic() - started
         if not junit.exists():
-            return [f"(pytest wrote no report under mutant {name})"], seconds
+            return [NO_REPORT], seconds
         return failing_tests(junit), seconds
+
+
+def caught(failed: list[str]) -> bool:
+    """Some test failed (a run that hung or wrote no report proves nothing)."""
+    return bool(failed) and not {TIMED_OUT, NO_REPORT} & set(failed)
+
+
+def _verdict(failed: list[str]) -> str:
+    if caught(failed):
+        return "yes"
+    return "**NO**" if not failed else f"**{failed[0].strip('()')}**"
 
 
 def table(rows: list[tuple[Mutant, list[str], float]]) -> str:
@@ -308,7 +339,7 @@ def table(rows: list[tuple[Mutant, list[str], float]]) -> str:
         examples = ", ".join(f"`{f.split('::')[-1]}`" for f in (model_level or failed)[:2])
         lines.append(
             f"| {mutant.family}.py | {mutant.name} | {mutant.rule} | {mutant.what} "
-            f"| {len(failed)} | {len(model_level)} | {'yes' if failed else '**NO**'} | {examples} |"
+            f"| {len(failed)} | {len(model_level)} | {_verdict(failed)} | {examples} |"
         )
     return "\n".join(lines)
 
@@ -339,7 +370,7 @@ def main() -> int:
         print(f"{mutant.name}: {len(failed)} failing tests ({seconds:.0f} s)", flush=True)
     text = table(rows)
     print(text)
-    survivors = [m.name for m, failed, _ in rows if not failed]
+    survivors = [m.name for m, failed, _ in rows if not caught(failed)]
     if not args.no_write and not args.only:
         command = "`.venv/bin/python bench/mutate_model.py`" + (
             "" if paths == DEFAULT_PATHS else f" with paths {' '.join(paths)}"
@@ -349,6 +380,17 @@ def main() -> int:
         print("caught by no test:", ", ".join(survivors))
         return 1
     return 0
+
+
+NOTE = """
+Two mutants are caught by model-level tests alone. `unit-once` is implied in the whole
+model: two fills of one unit in one operation also need two trips at once, which the unit
+no-overlap forbids, so only the test of the constraint on its own sees it go.
+`kept-passages` matters only in the sub-problems of the large-neighbourhood search, which
+the small solver tests never reach with a crossing in use. Counts of failing tests vary by
+one or two between runs on a loaded machine (two runs so far; some CLI tests solve with two
+workers on the wall clock); whether a mutant is caught did not.
+"""
 
 
 def _section(text: str, command: str, rows: list[tuple[Mutant, list[str], float]]) -> str:
@@ -367,7 +409,7 @@ and `solve` fell back to the greedy plan. Unmutated, every test passes. A family
 when at least one test fails; the script exits 1 otherwise.
 
 {text}
-{END}"""
+{NOTE}{END}"""
 
 
 if __name__ == "__main__":

@@ -66,7 +66,8 @@ def _two_plans(engine: Engine) -> tuple[int, int]:
     """Two valid plans of the small board that give different orders."""
     with Session(engine) as session:
         import_scenario(session, data=SMALL.read_bytes())
-        session.add(User(username="planner", role=Role.planner, password_hash="x"))
+        # The coordination centre plans and publishes the whole board.
+        session.add(User(username="planner", role=Role.coordinator, password_hash="x"))
         session.commit()
         planner = session.exec(select(User)).one()
         plans: list[Plan] = []

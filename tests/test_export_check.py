@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,12 @@ def _no_worker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture
-def published_board(session: Session, make_user: Callable[..., User]) -> Session:
+def published_board(
+    session: Session, make_user: Callable[..., User], set_clock: Callable[[datetime], object]
+) -> Session:
     """tiny.json with a solved and published plan, one of its operations since executing."""
+    # The solve starts at now + notice: "now" is the sample's horizon start, on any date.
+    set_clock(datetime.fromisoformat(json.loads(TINY.read_text())["horizon"]["start"]))
     import_scenario(session, data=TINY.read_bytes())
     admin = make_user(session, Role.admin)
     run = planning_service.start_run(session, user=admin, time_limit=2, seed=1)

@@ -97,7 +97,7 @@ def test_existing_audit_rows_join_the_hash_chain(migration_engine: Engine) -> No
     config = _alembic_config()
     with migration_engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "publish_guards_2130")
+        command.upgrade(config, "accounts_security_2120-1")  # the one before the chain
         for i in range(3):
             conn.execute(
                 text(

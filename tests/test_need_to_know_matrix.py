@@ -80,7 +80,8 @@ def board(session: Session, world, make_operation, make_user, set_clock):  # typ
     make_operation(session, "MM-MPF", {"MM-TAC": {"tactical": 1}}, op_id="OP-C",
                    code_name=CODE_NAMES["OP-C"], priority=5, **common)
     coordinator = make_user(session, Role.coordinator, username="centre")
-    run = service.start_run(session, user=coordinator, time_limit=2, seed=1)
+    # 4 s: room for the diagnosis of OP-B even on a loaded machine.
+    run = service.start_run(session, user=coordinator, time_limit=4, seed=1)
     session.commit()
     run_job(int(run.id or 0), session=session)
     session.refresh(run)

@@ -1,6 +1,27 @@
 """Every table of the board; importing this package registers them all on the metadata."""
 
 from app.models.base import UTCDateTime, utcnow
+from app.models.campaigns import (  # noqa: F401  (campaigns)
+    METRIC_LABELS,
+    Campaign,
+    CampaignAgency,
+    Detention,
+    Goal,
+    IntelNote,
+    Metric,
+    Nationality,
+    NoteAttachment,
+    NoteRelease,
+    NoteTLP,
+    OperationPhase,
+    Phase,
+    ReleaseState,
+    Report,
+    ReportPart,
+    ReportState,
+    Target,
+    TargetKind,
+)
 from app.models.feeds import (  # noqa: F401  (feeds)
     FeedEventBlock,
     FeedKind,

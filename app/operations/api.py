@@ -143,12 +143,12 @@ def patch_operation(
 ) -> OperationOut:
     """Change some fields; `version` is required and must be the current one (else 409)."""
     doc = service.as_input(operation)
-    doc.update(body.model_dump(exclude_unset=True, exclude={"version"}))
+    doc.update(body.model_dump(exclude_unset=True, exclude={"version", "confirm_cancel"}))
     if body.sites is not None:
         doc["sites"] = [site.model_dump() for site in body.sites]
     data = service.validate(session, data=doc)
     service.update_operation(session, operation=operation, data=data, version=body.version,
-                             actor=user)
+                             actor=user, confirm_cancel=body.confirm_cancel)
     return _committed(session, _out(session, operation))
 
 

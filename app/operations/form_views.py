@@ -6,13 +6,25 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from app.campaigns import service as campaigns
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
-from app.models import TLP, Agency, Operation, Region, Role, Unit, User
+from app.models import (
+    TLP,
+    Agency,
+    Country,
+    Operation,
+    OperationState,
+    Region,
+    Role,
+    Unit,
+    User,
+)
 from app.operations import forms, service
 from app.operations import permissions as perm
 from app.operations.views import BoardUser
@@ -30,14 +42,34 @@ async def _form(request: Request) -> FormData:
 Posted = Annotated[FormData, Depends(_form)]
 
 
+def _zone_groups(session: Session) -> list[tuple[str, str]]:
+    """("TH LA", "Asia/Bangkok")...: each time zone of the board's countries, once."""
+    groups: dict[str, list[str]] = {}
+    for code, zone in session.exec(select(Country.code, Country.timezone)
+                                   .order_by(col(Country.code))):
+        groups.setdefault(zone, []).append(code)
+    return sorted(((" ".join(codes), zone) for zone, codes in groups.items()),
+                  key=lambda group: group[1])
+
+
+def _user_zone(session: Session, user: User) -> str:
+    """Times are typed in the user's own zone by default: their agency's country's."""
+    agency = session.get(Agency, user.agency_id) if user.agency_id else None
+    country = session.get(Country, agency.country_code) if agency else None
+    return country.timezone if country else "UTC"
+
+
 def _choices(session: Session, user: User) -> dict[str, Any]:
     capabilities = sorted({c for caps in session.exec(select(Unit.capabilities)) for c in caps})
     return {
+        "zones": _zone_groups(session), "echo": forms.echo,
         "regions": session.exec(select(Region).order_by(col(Region.country_code),
                                                         col(Region.name))).all(),
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
         if user.role == Role.admin else [],
         "tlps": list(TLP), "capabilities": capabilities,
+        "phase_choices": campaigns.phase_choices(session, lead_agency_id=user.agency_id,
+                                                 user=user),
     }
 
 
@@ -45,9 +77,12 @@ def _page(
     request: Request, session: SessionDep, user: User, doc: dict[str, Any], *,
     op: Operation | None = None, version: int | None = None, errors: dict[str, str] | None = None,
     conflict: str | None = None, status: int = 200, focus: int | None = None,
+    impact: service.EditImpact | None = None,
 ) -> Response:
     ctx = {"data": doc, "op": op, "version": version, "errors": errors or {},
-           "conflict": conflict, "focus": focus, **_choices(session, user)}
+           "impact": impact,
+           "conflict": conflict, "focus": focus, "label": forms.field_label,
+           **_choices(session, user)}
     return render(request, TEMPLATE, ctx, block="sites", status_code=status)
 
 
@@ -56,7 +91,9 @@ def new_page(request: Request, session: SessionDep, user: BoardUser) -> Response
     """An empty operation form."""
     if not perm.may_create(user):
         raise Forbidden("Only liaison officers and administrators create operations")
-    return _page(request, session, user, forms.blank_document(user.agency_id))
+    doc = forms.blank_document(user.agency_id)
+    doc["time_zone"] = _user_zone(session, user)
+    return _page(request, session, user, doc)
 
 
 @router.post("/operations/new")
@@ -66,10 +103,15 @@ def create(request: Request, session: SessionDep, user: BoardUser, form: Posted)
     if action:
         return _rows(request, session, user, doc, action, op=None, version=None)
     try:
-        data = service.validate(session, data=forms.to_input(doc))
+        data = _validate(session, doc)
+        phase_id = _phase(session, doc)
         operation = service.create(session, data=data, actor=user)
+        campaigns.assign_phase(session, operation=operation, phase_id=phase_id, actor=user)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, errors=exc.errors, status=422)
+    except IntegrityError as exc:
+        session.rollback()
+        return _page(request, session, user, doc, errors=_refused(exc), status=422)
     session.commit()
     return redirect(request, f"/operations/{operation.id}", flash="Draft saved.")
 
@@ -81,7 +123,9 @@ def edit_page(
     """The form filled with the operation as it is now, and its version."""
     if "edit" not in perm.allowed_actions(session, user, operation):
         raise Forbidden("You may not edit this operation now")
-    doc = forms.from_input(service.as_input(operation))
+    doc = forms.from_input(service.as_input(operation), _user_zone(session, user))
+    found = campaigns.phase_of(session, operation.id)
+    doc["campaign_phase_id"] = str(found[1].id) if found else ""
     return _page(request, session, user, doc, op=operation, version=operation.version)
 
 
@@ -93,21 +137,40 @@ def save(
     """Save the edit if nobody changed the operation since the form was opened (else 409)."""
     doc, action = _read(form, user, lead=operation.lead_agency_id)
     version = _int(form.get("version"))
+    before = OperationState(operation.state)
     if action:
         return _rows(request, session, user, doc, action, op=operation, version=version)
     try:
-        data = service.validate(session, data=forms.to_input(doc))
+        data = _validate(session, doc)
+        phase_id = _phase(session, doc)
         service.update_operation(session, operation=operation, data=data,
-                                 version=version or 0, actor=user)
+                                 version=version or 0, actor=user,
+                                 confirm_cancel=form.get("confirm_cancel") == "yes")
+        campaigns.assign_phase(session, operation=operation, phase_id=phase_id, actor=user)
+    except service.EditNeedsConfirmation as exc:
+        # Nothing written: the form comes back with what saving would cancel, and whose.
+        return _page(request, session, user, doc, op=operation, version=version,
+                     impact=exc.impact, status=409)
     except service.InvalidOperation as exc:
         return _page(request, session, user, doc, op=operation, version=version,
                      errors=exc.errors, status=422)
+    except IntegrityError as exc:
+        session.rollback()
+        return _page(request, session, user, doc, op=operation, version=version,
+                     errors=_refused(exc), status=422)
     except Conflict as exc:
         session.rollback()
         return _page(request, session, user, doc, op=operation, version=version,
                      conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, f"/operations/{operation.id}", flash="Changes saved.")
+    if before == OperationState.draft:
+        message = "Changes saved."
+    elif operation.state == before:
+        message = "Amended in place: approvals and tasking orders are kept; units see the new text."
+    else:
+        message = "Changes saved: the operation went back to the host countries for approval."
+    return redirect(request, f"/operations/{operation.id}", flash=message)
+
 
 
 @router.post("/operations/form/rows")
@@ -134,7 +197,46 @@ def _read(form: FormData, user: User, *, lead: str | None) -> tuple[dict[str, An
         doc["lead_agency_id"] = lead
     elif user.role != Role.admin:
         doc["lead_agency_id"] = user.agency_id or ""
+    doc["campaign_phase_id"] = str(form.get("campaign_phase_id", ""))
     return doc, str(form.get("row_action", ""))
+
+
+def _phase(session: Session, doc: dict[str, Any]) -> int | None:
+    """The chosen campaign phase, checked against the lead agency's campaigns."""
+    try:
+        return campaigns.parse_phase(session, doc.get("campaign_phase_id"),
+                                     lead_agency_id=doc.get("lead_agency_id") or "")
+    except campaigns.InvalidInput as exc:
+        raise service.InvalidOperation(exc.errors) from None
+
+
+def _validate(session: Session, doc: dict[str, Any]) -> service.OperationIn:
+    """Validate the form: badly typed times and zones are reported with every other error."""
+    typed = forms.time_errors(doc, [zone for _, zone in _zone_groups(session)])
+    try:
+        data = service.validate(session, data=forms.to_input(doc))
+    except service.InvalidOperation as exc:
+        raise service.InvalidOperation({**exc.errors, **typed}) from None
+    if typed:
+        raise service.InvalidOperation(typed)
+    return data
+
+
+def _refused(exc: IntegrityError) -> dict[str, str]:
+    """A rule the database enforces that validation missed, as a form-level message.
+
+    Validation should catch every such case by field; this is the safety net that keeps
+    the user's input on the page instead of an error page.
+    """
+    text = str(exc.orig).lower()
+    if "foreign key" in text:
+        reason = ("it names a region, agency or capability the board does not know; "
+                  "check each site's region and the requirements")
+    elif "unique" in text or "duplicate" in text:
+        reason = "something that must be unique is repeated; check the sites and requirements"
+    else:
+        reason = "the database refused it; check the fields below"
+    return {"__all__": f"The operation was not saved: {reason}. Nothing you typed is lost."}
 
 
 def _int(value: Any) -> int | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
@@ -17,6 +18,9 @@ SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_s
 TIMES = ("earliest_start", "latest_end", "fixed_start")
 _SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel)$")
 _REQ = re.compile(r"^sites\.(\d+)\.requirements\.(\d+)\.(capability|count)$")
+# Times are typed as 24-hour wall-clock time in the chosen zone ("2026-12-02 21:30").
+_LOCAL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
+TIME_HINT = "type the date and 24-hour time as YYYY-MM-DD HH:MM, e.g. 2026-12-02 21:30"
 ROW_ACTION = re.compile(r"^(add_site|remove_site|add_req|remove_req)(?::(\d+)(?:\.(\d+))?)?$")
 
 
@@ -34,13 +38,16 @@ def blank_document(lead_agency_id: str | None) -> dict[str, Any]:
     """What the "new operation" form starts from."""
     doc: dict[str, Any] = {name: "" for name in SCALARS}
     doc.update(lead_agency_id=lead_agency_id or "", priority="10", duration_minutes="240",
-               tlp="AMBER", foreign_support_requested=False, sites=[blank_site()])
+               tlp="AMBER", foreign_support_requested=False, sites=[blank_site()],
+               time_zone="UTC")
     return doc
 
 
 def parse(form: FormData) -> dict[str, Any]:
     """The posted fields as a document with the raw strings (rows in index order)."""
     doc: dict[str, Any] = {name: str(form.get(name, "")) for name in SCALARS}
+    # A post without a zone (an old page, a script) means UTC, as the times always did.
+    doc["time_zone"] = str(form.get("time_zone") or "UTC")
     doc["foreign_support_requested"] = form.get("foreign_support_requested") in ("on", "true")
     sites: dict[int, dict[str, Any]] = {}
     for key, value in form.multi_items():
@@ -81,11 +88,18 @@ def apply_row_action(doc: dict[str, Any], action: str) -> int | None:
 
 
 def to_input(doc: dict[str, Any]) -> dict[str, Any]:
-    """The raw document made ready for validation: UTC times, empty optionals as None."""
-    data = {key: value for key, value in doc.items() if key != "sites"}
+    """The raw document made ready for validation: UTC times, empty optionals as None.
+
+    Times without an offset are wall-clock times in the document's `time_zone`.
+    """
+    data = {key: value for key, value in doc.items() if key not in ("sites", "time_zone")}
+    zone = _zone(doc.get("time_zone"))
     for name in TIMES:
         value = (data.get(name) or "").strip()
-        data[name] = (value + "Z" if value and _naive(value) else value) or None
+        local = parse_local(value) if value and _naive(value) else None
+        if local is not None and zone is not None:
+            value = local.replace(tzinfo=zone).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        data[name] = value or None
     data["sites"] = [
         {**site, "id": site.get("id") or None,
          "min_personnel": site.get("min_personnel") or None}
@@ -94,17 +108,96 @@ def to_input(doc: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def time_errors(doc: dict[str, Any], zones: list[str]) -> dict[str, str]:
+    """Messages for a zone not on the list and for times not typed as YYYY-MM-DD HH:MM."""
+    errors: dict[str, str] = {}
+    if doc.get("time_zone", "UTC") not in ["UTC", *zones]:
+        errors["time_zone"] = "choose a time zone from the list"
+    for name in TIMES:
+        value = (doc.get(name) or "").strip()
+        if value and _naive(value) and parse_local(value) is None:
+            errors[name] = TIME_HINT
+    return errors
+
+
+def parse_local(value: str) -> datetime | None:
+    """`2026-12-02 21:30` (or with a T) as a naive datetime; None if it is not one."""
+    match = _LOCAL.match(value.strip())
+    if match is None:
+        return None
+    try:
+        year, month, day, hour, minute = (int(part) for part in match.groups())
+        return datetime(year, month, day, hour, minute)
+    except ValueError:  # 2026-02-30, 25:00 ...
+        return None
+
+
+def _zone(name: Any) -> ZoneInfo | None:
+    if name in (None, "", "UTC"):
+        return ZoneInfo("UTC")
+    try:
+        return ZoneInfo(str(name))
+    except (ValueError, KeyError, OSError):
+        return None
+
+
+def echo(value: str, zone: str, groups: list[tuple[str, str]]) -> str:
+    """What a typed time is in UTC and in the other zones, as the page echoes it live
+    (static/js/local-time.js writes the same text): `= 2026-12-02 03:00Z · MM ...`."""
+    value = (value or "").strip()
+    if not value:
+        return ""
+    local = parse_local(value) if _naive(value) else None
+    tz = _zone(zone)
+    if local is None or tz is None:
+        return TIME_HINT[0].upper() + TIME_HINT[1:] if _naive(value) else ""
+    instant = local.replace(tzinfo=tz).astimezone(UTC)
+    by_offset: dict[Any, tuple[list[str], str]] = {}
+    for countries, name in groups:
+        offset = instant.astimezone(ZoneInfo(name)).utcoffset()
+        by_offset.setdefault(offset, ([], name))[0].extend(countries.split())
+    parts = [instant.strftime("%Y-%m-%d %H:%MZ")]
+    for offset in sorted(by_offset, reverse=True):
+        codes, name = by_offset[offset]
+        parts.append(f"{' '.join(codes)} {_local_text(instant, name)}")
+    return "= " + " · ".join(parts)
+
+
+def _local_text(instant: datetime, zone: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone))
+    offset = local.strftime("%z")
+    return f"{local.strftime('%Y-%m-%d %H:%M')} (UTC{offset[:3]}:{offset[3:]})"
+
+
+LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP label",
+          "earliest_start": "Earliest start", "latest_end": "Latest end",
+          "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
+          "min_personnel": "min. personnel", "region_id": "region",
+          "time_zone": "Times entered in"}
+
+
+def field_label(path: str) -> str:
+    """A field path as the words the form shows: `sites.1.region_id` -> `Site 2: region`."""
+    if match := re.match(r"^sites\.(\d+)\.requirements\.(\d+)\.(\w+)$", path):
+        return f"Site {int(match[1]) + 1}, requirement {int(match[2]) + 1}: {match[3]}"
+    if match := re.match(r"^sites\.(\d+)\.(\w+)$", path):
+        return f"Site {int(match[1]) + 1}: {LABELS.get(match[2], match[2])}"
+    return LABELS.get(path, path.replace("_", " ").capitalize())
+
+
 def _naive(value: str) -> bool:
     return not (value.endswith(("Z", "z")) or re.search(r"[+-]\d\d:?\d\d$", value))
 
 
-def from_input(doc: dict[str, Any]) -> dict[str, Any]:
-    """An input document (`service.as_input`) as form values: times as UTC `datetime-local`."""
+def from_input(doc: dict[str, Any], zone: str = "UTC") -> dict[str, Any]:
+    """An input document (`service.as_input`) as form values: times in `zone`, 24-hour."""
     data = dict(doc)
+    tz = _zone(zone) or ZoneInfo("UTC")
     for name in TIMES:
         value = data.get(name)
-        data[name] = value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M") if isinstance(
+        data[name] = value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if isinstance(
             value, datetime) else (value or "")
+    data["time_zone"] = zone
     for key in ("tlp",):
         data[key] = getattr(data[key], "value", data[key])
     data["sites"] = [

@@ -6,12 +6,14 @@ never counted, searched or shown.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, or_
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -27,6 +29,7 @@ from app.models import (
     Region,
     Role,
     Site,
+    SolverRun,
     Tasking,
     TaskingStatus,
     Unit,
@@ -242,6 +245,8 @@ def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
     query = visible_operations_query(user).where(Operation.state == S.proposed)
     items: list[dict[str, Any]] = []
     for op in session.exec(query.order_by(col(Operation.earliest_start))):
+        if user.id in perm.authors(session, op):
+            continue  # approval is another person's: not in the author's inbox
         countries = set(perm.may_decide_for(session, user, op))
         missing = [(c, kind) for c, kind in perm.missing_approvals(session, op) if c in countries]
         # Deconfliction before approval: the host sees what else is planned there and then.
@@ -259,3 +264,85 @@ def units_for(session: Session, *, user: User) -> list[Unit]:
             return []
         query = query.where(Unit.agency_id == user.agency_id)
     return list(session.exec(query))
+
+
+def order(session: Session, *, user: User, operation: Operation) -> dict[str, Any]:
+    """The printable operation order: the operation page's facts arranged as a five-
+    paragraph order, and one tasking order per unit with active orders."""
+    ctx = detail(session, user=user, operation=operation)
+    active = [item for item in ctx["taskings"] if item["t"].status == TaskingStatus.active]
+    starts = sorted({item["t"].start for item in active})
+    lead = session.get(Agency, operation.lead_agency_id)
+    author = session.get(User, operation.created_by_id) if operation.created_by_id else None
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for item in active:
+        by_site.setdefault(item["t"].site_id, []).append(item)
+    zones_of_units = {
+        unit_id: zone for unit_id, zone in session.exec(
+            select(Unit.id, Country.timezone)
+            .join(Agency, col(Agency.id) == col(Unit.agency_id))
+            .join(Country, col(Country.code) == col(Agency.country_code))
+            .where(col(Unit.id).in_([item["unit"].id for item in active])))
+    }
+    return {**ctx, "active": active, "h_hour": starts[0] if starts else operation.fixed_start,
+            "lead": lead, "author": author.full_name or author.username if author else None,
+            "by_site": by_site, "unit_zones": zones_of_units}
+
+
+# What a liaison officer can change, by what the solver's reason talks about.
+_HINTS = (
+    (re.compile(r"window|horizon|start|H-hour", re.I),
+     "Widen the window (earliest start to latest end), or ask the planner to widen the "
+     "planning horizon."),
+    (re.compile(r"agreement|may not act|jurisdiction", re.I),
+     "Ask for an agreement that lets foreign units act in the host country, or request "
+     "foreign support on the operation."),
+    (re.compile(r"crossing", re.I),
+     "Fit the window to the border crossing's opening hours (shown in its local time)."),
+    (re.compile(r"available|busy", re.I),
+     "Choose another time: the units that could go are committed or away then."),
+    (re.compile(r"headcount|min_personnel|personnel", re.I),
+     "Lower the minimum personnel of the site, or ask for more units."),
+)
+
+
+def not_scheduled(session: Session, *, operation: Operation) -> dict[str, Any] | None:
+    """Why the latest solve left this operation out, in names, and what to change.
+
+    None when the latest solve with a plan scheduled it (or there is none).
+    """
+    # The newest run that has a plan (runs still queued or failed have none).
+    runs = session.exec(
+        select(SolverRun).options(defer(SolverRun.scenario))  # type: ignore[arg-type]
+        .order_by(col(SolverRun.id).desc()).limit(5)).all()
+    run = next((r for r in runs if r.plan), None)
+    if run is None or run.plan is None:
+        return None
+    reasons = next((u.get("reasons", []) for u in run.plan.get("unscheduled", [])
+                    if u.get("id") == operation.id), None)
+    if reasons is None:
+        return None
+    names = _names_for_reasons(session, operation)
+    alternatives = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])") if names else None
+    plain = [pattern.sub(lambda m: names[m.group(0)], r) if pattern else r for r in reasons]
+    hints = [hint for rule, hint in _HINTS if any(rule.search(r) for r in reasons)]
+    capabilities = sorted({r.capability for site in operation.sites for r in site.requirements
+                           if any(r.capability in reason for reason in reasons)})
+    hints += [f"Ask a partner agency for a unit with the capability '{c}'."
+              for c in capabilities]
+    return {"run_id": run.id, "reasons": plain, "hints": hints}
+
+
+def _names_for_reasons(session: Session, operation: Operation) -> dict[str, str]:
+    """Ids the solver's reasons use, mapped to the names people know."""
+    names: dict[str, str] = {}
+    regions = {r.id: r for r in session.exec(select(Region))}
+    for number, site in enumerate(operation.sites, 1):
+        region = regions.get(site.region_id)
+        where = region.name if region else site.region_id
+        names[site.id] = f"site {number} ({site.objective or 'no objective'}, {where})"
+    names.update({rid: f"{r.name} ({r.country_code})" for rid, r in regions.items()})
+    names.update({c.id: c.name for c in session.exec(select(Crossing))})
+    names.update({u.id: f"{u.callsign} ({u.agency_id})" for u in session.exec(select(Unit))})
+    return names

@@ -112,6 +112,9 @@ class OperationPatch(OperationUpdate):
     """A partial change (API PATCH); `version` is the one the caller read."""
 
     sites: list[SiteIn] | None = None
+    # A change to what was approved cancels the published orders and restarts approvals;
+    # without this the edit is refused (409) with the list of what it would cancel.
+    confirm_cancel: bool = False
 
 
 class RequirementOut(SQLModel):

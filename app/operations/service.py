@@ -28,6 +28,7 @@ a stale version raises a 409 naming who changed the operation and when. The rout
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -49,6 +50,7 @@ from app.models import (
     Region,
     Tasking,
     TaskingStatus,
+    Unit,
     User,
     utcnow,
 )
@@ -90,11 +92,17 @@ def _region_errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
     if not isinstance(sites, list):
         return {}
     known = set(session.exec(select(Region.id)))
-    return {
-        f"sites.{i}.region_id": f"unknown region {site.get('region_id')!r}"
-        for i, site in enumerate(sites)
-        if isinstance(site, dict) and site.get("region_id") and site["region_id"] not in known
-    }
+    errors: dict[str, str] = {}
+    for i, site in enumerate(sites):
+        if not isinstance(site, dict):
+            continue
+        region = site.get("region_id")
+        if isinstance(region, str) and not region.strip():
+            # A row left on "Choose…" would otherwise reach the database as region ''.
+            errors[f"sites.{i}.region_id"] = "choose the region of this site"
+        elif region and region not in known:
+            errors[f"sites.{i}.region_id"] = f"unknown region {region!r}"
+    return errors
 
 
 def as_input(operation: Operation) -> dict[str, Any]:
@@ -134,31 +142,114 @@ def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
     return operation
 
 
+# Fields that describe an operation without changing what the host countries approved or
+# what the units were ordered to do: an edit of only these is amended in place.
+DESCRIPTIVE = frozenset({"code_name", "description"})
+
+
+class EditNeedsConfirmation(AppError):
+    """A change to what was approved would cancel orders or approvals: say which, first."""
+
+    def __init__(self, impact: EditImpact) -> None:
+        super().__init__(
+            "This change sends the operation back to the host countries; confirm to cancel "
+            f"{len(impact.orders)} published tasking order(s) and restart "
+            f"{len(impact.approvals)} decision(s)", 409,
+            details=[{"path": "orders", "message": o} for o in impact.orders]
+            + [{"path": "approvals", "message": a} for a in impact.approvals])
+        self.impact = impact
+
+
+@dataclass
+class EditImpact:
+    """What saving an edit does: the fields it changes, and what it cancels."""
+
+    changed: list[str]
+    in_place: bool
+    orders: list[str] = field(default_factory=list)  # "RTP-K9-1 of TH-RTP: k9 at ..."
+    approvals: list[str] = field(default_factory=list)  # "MM host approval (approved)"
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return not self.in_place and bool(self.orders or self.approvals)
+
+
+def edit_impact(session: Session, *, operation: Operation, data: OperationIn) -> EditImpact:
+    """What saving `data` would do to the operation, its approvals and its orders."""
+    changed = _changes(operation, data)
+    if operation.state == S.draft or set(changed) <= DESCRIPTIVE:
+        return EditImpact(changed, in_place=True)
+    orders = [
+        f"{unit.callsign} of {unit.agency_id} (unit {unit.id}): {order.capability} at site "
+        f"{order.site_id}, H-hour {fmt_utc(order.start)}"
+        for order, unit in session.exec(
+            select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+            .where(Tasking.operation_id == operation.id,
+                   Tasking.status == TaskingStatus.active)
+            .order_by(col(Unit.agency_id), col(Unit.callsign)))
+    ]
+    kinds = {ApprovalKind.host: "host approval",
+             ApprovalKind.foreign_support: "consent to foreign units"}
+    approvals = [
+        f"{row.country_code} {kinds[ApprovalKind(row.kind)]} ({row.decision.value})"
+        for row in session.exec(select(Approval).where(Approval.operation_id == operation.id)
+                                .order_by(col(Approval.country_code), col(Approval.kind)))
+    ]
+    return EditImpact(changed, in_place=False, orders=orders, approvals=approvals)
+
+
 def update_operation(
-    session: Session, *, operation: Operation, data: OperationIn, version: int, actor: User
+    session: Session, *, operation: Operation, data: OperationIn, version: int, actor: User,
+    confirm_cancel: bool = False,
 ) -> Operation:
-    """Save an edit; after a proposal it becomes proposed again and approvals are cleared."""
+    """Save an edit.
+
+    Only descriptive fields changed (or a draft): amended in place; the state, approvals
+    and orders stay, and active orders get a SEQUENCE bump so calendars show the new text.
+    Otherwise it becomes proposed again, approvals are cleared and orders cancelled; when
+    there are any, only with `confirm_cancel` (else EditNeedsConfirmation lists them).
+    """
     if not perm.may_edit_as(actor, operation):
         raise Forbidden("Only the lead agency's liaison officers edit this operation")
     _require_state(operation, perm.EDITABLE, "edited")
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
     lock_board(session)  # publishing must not re-issue the orders this withdraws
+    # Read under the lock: the orders listed are the ones the save would cancel.
+    impact = edit_impact(session, operation=operation, data=data)
+    if impact.needs_confirmation and not confirm_cancel:
+        raise EditNeedsConfirmation(impact)
     before = OperationState(operation.state)
-    after = S.draft if before == S.draft else S.proposed
+    after = before if impact.in_place else S.proposed
     fields = data.model_dump(exclude={"sites", "lead_agency_id"})
-    changed = _changes(operation, data)
     _compare_and_set(session, operation=operation, version=version, state=after, **fields)
-    sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
-    withdrawn = 0
-    if before != S.draft:
+    if not (impact.in_place and before != S.draft):
+        sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
+    withdrawn = amended = 0
+    if before != S.draft and impact.in_place:
+        amended = _amend_orders(session, operation_id=operation.id) if impact.changed else 0
+    elif before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
         withdrawn = _withdraw_orders(session, operation_id=operation.id)
-    _audit(session, actor=actor, action="edit", operation=operation, changed=changed,
-           state_from=before, state_to=after, orders_withdrawn=withdrawn or None)
+    _audit(session, actor=actor, action="amend" if impact.in_place and before != S.draft
+           else "edit", operation=operation, changed=impact.changed, state_from=before,
+           state_to=after, orders_withdrawn=withdrawn or None, orders_amended=amended or None)
     session.flush()
     session.expire(operation)
     return operation
+
+
+def _amend_orders(session: Session, *, operation_id: str) -> int:
+    """A descriptive amendment reaches the calendars: active orders get SEQUENCE + 1 and a
+    new DTSTAMP (their updated_at), so apps replace the event with the new text."""
+    now = utcnow()
+    orders = session.exec(select(Tasking).where(Tasking.operation_id == operation_id,
+                                                Tasking.status == TaskingStatus.active)).all()
+    for order in orders:
+        order.sequence, order.updated_at = order.sequence + 1, now
+        session.add(order)
+    session.flush()
+    return len(orders)
 
 
 def _changes(operation: Operation, data: OperationIn) -> list[str]:

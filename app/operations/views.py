@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 
+from app.campaigns import service as campaign_service
 from app.db import SessionDep
 from app.deps import VisibleOperation, require_role
 from app.errors import is_htmx
@@ -22,7 +23,8 @@ BoardUser = Annotated[User, Depends(require_role(*BOARD_ROLES))]
 register_nav("Board", "/board", {"admin", "coordinator", "planner", "liaison"}, order=10)
 register_nav("Approvals", "/approvals", {"admin", "liaison"}, order=20)
 
-Version = Annotated[int | None, Form()]
+# Required: a step acts on the version its page showed (a form without it is a 422).
+Version = Annotated[int, Form()]
 Reason = Annotated[str, Form(max_length=2000)]
 
 
@@ -73,8 +75,22 @@ def operation_page(
     """One operation: sites, window, approvals, deconfliction, taskings, history, actions."""
     ctx = queries.detail(session, user=user, operation=operation)
     ctx["actions"] = perm.allowed_actions(session, user, operation)
-    ctx["decide_for"] = perm.may_decide_for(session, user, operation)
+    # Approval is a second person's check: the forms are not offered to the authors.
+    authored = user.id in perm.authors(session, operation)
+    ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
+    ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
+    if operation.state == OperationState.approved:
+        ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation)
     return render(request, "operations/detail.html", ctx)
+
+
+@router.get("/operations/{operation_id}/order")
+def order_page(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+) -> Response:
+    """The printable operation order (five paragraphs) and a tasking order per unit."""
+    return render(request, "operations/order.html",
+                  queries.order(session, user=user, operation=operation))
 
 
 def _done(request: Request, operation_id: str, message: str) -> Response:
@@ -84,7 +100,7 @@ def _done(request: Request, operation_id: str, message: str) -> Response:
 @router.post("/operations/{operation_id}/propose")
 def propose(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Send the draft to the host countries."""
     service.propose(session, operation=operation, actor=user, version=version)
@@ -95,7 +111,7 @@ def propose(
 @router.post("/operations/{operation_id}/abort")
 def abort(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    reason: Reason = "", version: Version = None,
+    version: Version, reason: Reason = "",
 ) -> Response:
     """Call the operation off, with a reason."""
     service.abort(session, operation=operation, actor=user, reason=reason, version=version)
@@ -106,7 +122,7 @@ def abort(
 @router.post("/operations/{operation_id}/execute")
 def execute(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Mark the scheduled operation as executing (go)."""
     service.advance(session, operation=operation, actor=user, step="execute", version=version)
@@ -117,7 +133,7 @@ def execute(
 @router.post("/operations/{operation_id}/complete")
 def complete(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    version: Version = None,
+    version: Version,
 ) -> Response:
     """Mark the executing operation as completed."""
     service.advance(session, operation=operation, actor=user, step="complete", version=version)
@@ -128,13 +144,18 @@ def complete(
 @router.post("/operations/{operation_id}/approvals")
 def decide(
     request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
-    decision: Annotated[Decision, Form()],
+    decision: Annotated[Decision, Form()], version: Version,
     kind: Annotated[ApprovalKind, Form()] = ApprovalKind.host,
-    country_code: Annotated[str | None, Form(max_length=2)] = None,
-    reason: Reason = "", version: Version = None,
+    country_code: Annotated[str | None, Form(max_length=2)] = None, reason: Reason = "",
     back: Annotated[str, Form(max_length=16)] = "",
 ) -> Response:
     """A host country's decision; from the inbox (htmx) the inbox list comes back."""
+    if decision == Decision.approved and reason.strip():
+        # The approve form has no reason field: an approval carrying one came from a
+        # decline typed into a page of the old layout, where Enter pressed Approve.
+        raise service.InvalidOperation(
+            {"reason": "an approval has no reason; to decline, press Decline"},
+            "Not recorded: this approval carried a reason. To decline, press Decline.")
     service.decide(session, operation=operation, actor=user, decision=decision, kind=kind,
                    country_code=country_code or None, reason=reason, version=version)
     session.commit()

@@ -18,7 +18,7 @@ from app.planning.export import published_export
 from app.planning.publish import publish_plan
 from app.planning.review import run_summary
 from app.planning.tasking import upcoming, viewable_units
-from app.planning.visibility import plan_for, scenario_for, visible_ids
+from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
 
 router = APIRouter(
     prefix="/api/v1",
@@ -43,6 +43,14 @@ class RunRequest(BaseModel):
     release: list[str] = Field(
         default_factory=list, description="published operations to re-plan freely"
     )
+
+
+class PublishIn(BaseModel):
+    """What the publisher confirms: each published operation the plan drops or moves."""
+
+    confirm: list[str] = Field(
+        default_factory=list, max_length=1000,
+        description="ids of the published operations this plan may drop or move")
 
 
 class RunStarted(BaseModel):
@@ -123,7 +131,8 @@ def read_run(run_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str,
     run = service.get_run(session, run_id=run_id)
     ids = visible_ids(session, user=user)
     return run_summary(run, service.plan_of_run(session, run=run), ids,
-                       stoppable=service.may_stop(session, run=run, user=user))
+                       stoppable=service.may_stop(session, run=run, user=user),
+                       busy=hidden_busy_units(session, ids))
 
 
 @router.delete(
@@ -137,7 +146,8 @@ def stop_run(run_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str,
     """Stop the run; the best plan found so far is kept (409 once it has finished)."""
     run = service.cancel_run(session, run=service.get_run(session, run_id=run_id), user=user)
     ids = visible_ids(session, user=user)
-    out = run_summary(run, service.plan_of_run(session, run=run), ids)
+    out = run_summary(run, service.plan_of_run(session, run=run), ids,
+                      busy=hidden_busy_units(session, ids))
     session.commit()
     return out
 
@@ -167,7 +177,8 @@ def list_plans(session: SessionDep, user: PlannerUser) -> list[PlanSummary]:
 )
 def export_published(session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The published plan as jointops-plan/1 against the board's planning scenario."""
-    return plan_for(visible_ids(session, user=user), published_export(session)) or {}
+    ids = visible_ids(session, user=user)
+    return plan_for(ids, published_export(session), hidden_busy_units(session, ids)) or {}
 
 
 @router.get("/plans/published/scenario",
@@ -186,19 +197,29 @@ def published_scenario(session: SessionDep, user: PlannerUser) -> dict[str, Any]
 def read_plan(plan_id: RowId, session: SessionDep, user: PlannerUser) -> dict[str, Any]:
     """The plan's jointops-plan/1 document."""
     document = service.get_plan(session, plan_id=plan_id).document
-    return plan_for(visible_ids(session, user=user), document) or {}
+    ids = visible_ids(session, user=user)
+    return plan_for(ids, document, hidden_busy_units(session, ids)) or {}
 
 
 @router.post(
     "/plans/{plan_id}/publish", response_model=PlanSummary,
     summary="Publish a plan as tasking orders",
     responses={**PLAN_NOT_FOUND, 409: {
-        "description": "Already the published plan, or it no longer fits the board"}},
+        "description": "Already the published plan, it no longer fits the board, or it "
+                       "drops or moves published operations not confirmed"}},
 )
+<<<<<<< HEAD
 def publish(plan_id: RowId, session: SessionDep, user: PlannerUser) -> PlanSummary:
     """Publish the plan into tasking orders (409 if it no longer fits the board)."""
+=======
+def publish(
+    plan_id: int, session: SessionDep, user: PlannerUser, body: PublishIn | None = None
+) -> PlanSummary:
+    """Publish the plan into tasking orders (409 if it no longer fits the board, or if it
+    drops or moves published operations that `confirm` does not name)."""
+>>>>>>> main
     plan = service.get_plan(session, plan_id=plan_id)
-    publish_plan(session, plan=plan, user=user)
+    publish_plan(session, plan=plan, user=user, confirmed=set(body.confirm if body else []))
     out = _summary(plan, visible_ids(session, user=user))
     session.commit()
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,6 +31,7 @@ from app.models import (
     utcnow,
 )
 from app.models.planning import UNIT_BUSY
+from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
 from app.planning.visibility import violations_for, visible_ids
@@ -56,11 +58,15 @@ def tasking_uid(operation_id: str, unit_id: str) -> str:
     return f"{uuid.UUID(bytes=digest.digest()[:16], version=4)}@jointops"
 
 
-def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
+def publish_plan(
+    session: Session, *, plan: Plan, user: User, confirmed: Collection[str] | None = None
+) -> dict[str, int]:
     """Publish: upsert taskings, cancel dropped ones, set operation states (one flush).
 
     Everything is read after the board lock, which abort, edit, decisions and steps take
     too: no change to an operation can land between this check and these writes.
+    `confirmed` names the published operations the user agreed to drop or move; the pages
+    and the API always pass it (see app.planning.guard), internal callers may not.
     """
     lock_board(session)
     session.refresh(plan)
@@ -73,6 +79,8 @@ def publish_plan(session: Session, *, plan: Plan, user: User) -> dict[str, int]:
         # A planner acts only on what they may see: the coordinator publishes the others.
         raise Conflict("This plan changes operations you may not see (their taskings or "
                        "their place in the plan): only the coordination centre may publish it")
+    if confirmed is not None:
+        check_confirmed(session, document, confirmed, user=user)
     _check_still_valid(scenario, document.operations, ids)
     now = utcnow()
     try:

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 
 from app.models import Plan, RunStatus, SolverRun, User
+from app.planning.guard import Disturbed, disturbed_operations
+from app.planning.notice import short_notice
 from app.planning.scenario import published_plan
 from app.planning.service import ACTIVE, may_stop, plan_of_run
 from app.planning.timeline import Timeline, build_timeline
 from app.planning.visibility import (
+    hidden_busy_units,
     ids_for,
+    keep,
     plan_for,
     progress_for,
     scenario_for,
@@ -38,6 +43,12 @@ class RunReview:
     changes: list[str] = field(default_factory=list)
     published: Plan | None = None
     pinned: list[dict[str, str]] = field(default_factory=list)
+    # Published operations this plan drops or moves (visible ones), and whether others.
+    disturbed: list[Disturbed] = field(default_factory=list)
+    disturbed_hidden: int = 0
+    # Scheduled operations whose H-hour comes soon after the solve: "id", "name", "lead".
+    short_notice: list[dict[str, Any]] = field(default_factory=list)
+    solve_start: str = ""  # where this solve's horizon started (now + notice)
     whole_board: bool = True  # the viewer sees every operation (and the board's figures)
     may_stop: bool = True
 
@@ -55,7 +66,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     if run.plan is None or run.scenario is None:
         return review
     scenario = load_scenario(scenario_for(ids, run.scenario))
-    plan = load_plan(plan_for(ids, run.plan) or {})
+    busy = hidden_busy_units(session, ids)
+    plan = load_plan(plan_for(ids, run.plan, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
     review.timeline = build_timeline(scenario, plan)
@@ -63,6 +75,13 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
     ]
+    # When the solve was asked for: its horizon started at that moment plus the notice.
+    solved_at = run.created_at
+    review.short_notice = [
+        {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
+        for op in plan.operations if short_notice(op.start, solved_at)
+    ]
+    review.solve_start = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
     pinned = set(ids_for(ids, run.params.get("pinned", [])))
     review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     objective = validate_plan(scenario, plan).objective
@@ -75,6 +94,10 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
+    if review.plan_row is not None and not review.plan_row.is_published:
+        disturbed = disturbed_operations(session, load_plan(run.plan))
+        review.disturbed = [d for d in disturbed if keep(ids, d.id)]
+        review.disturbed_hidden = len(disturbed) - len(review.disturbed)
     review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
                               plan=plan_for(ids, run.plan) or {}, ids=ids)
     return review
@@ -98,7 +121,7 @@ def _changes(
 
 def run_summary(
     run: SolverRun, plan_row: Plan | None = None, ids: set[str] | None = None, *,
-    stoppable: bool = True,
+    stoppable: bool = True, busy: Collection[str] = (),
 ) -> dict[str, Any]:
     """The JSON form of a run (API), cut down to the operations in `ids` (None: all);
     `stoppable`: whether the viewer may stop it."""
@@ -116,7 +139,7 @@ def run_summary(
         "finished_at": run.finished_at,
         "heartbeat_at": run.heartbeat_at,
         "plan_id": plan_row.id if plan_row else None,
-        "plan": plan_for(ids, run.plan),
+        "plan": plan_for(ids, run.plan, busy),
         "finished": run.status not in ACTIVE,
         "cancellable": stoppable and run.status in (RunStatus.queued, RunStatus.running),
     }

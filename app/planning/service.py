@@ -19,6 +19,7 @@ from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
 from app.models import Operation, Plan, RunStatus, SolverRun, User, utcnow
+from app.planning.notice import start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 
@@ -55,6 +56,8 @@ def start_run(
     if not scenario.operations:
         raise Conflict("There are no approved operations to solve")
     fixed = pinned_operations(session, scenario, set(released))
+    # Nothing in the past: this solve's horizon starts at now + notice (on the slot grid).
+    start_no_earlier_than(document, now=utcnow(), fixed=fixed)
     published = published_plan(session)
     run = SolverRun(
         status=RunStatus.queued,

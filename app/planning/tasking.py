@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -39,6 +40,8 @@ class Deployment:
     code_name: str
     site_region: str
     crossing: str | None
+    # (country code, time zone) of every country the operation's sites are in.
+    zones: list[tuple[str, str]] = field(default_factory=list)
 
 
 def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
@@ -77,7 +80,9 @@ def upcoming(
     zones = _unit_zones(session, units)
     by_id = {u.id: u for u in units}
     result = []
-    for tasking, op, region, crossing in session.exec(query).all():
+    rows = session.exec(query).all()
+    touched = _operation_zones(session, {op.id for _, op, _, _ in rows})
+    for tasking, op, region, crossing in rows:
         if not keep(ids, op.id):
             continue
         if tasking.status == TaskingStatus.cancelled and (
@@ -87,6 +92,7 @@ def upcoming(
         result.append(Deployment(
             tasking, by_id[tasking.unit_id], zones[tasking.unit_id], op.id, op.code_name,
             f"{region.name} ({region.country_code})", crossing.name if crossing else None,
+            touched.get(op.id, []),
         ))
     return result
 
@@ -100,3 +106,53 @@ def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
         .where(col(Unit.id).in_([u.id for u in units]))
     )
     return {unit_id: zone for unit_id, zone in session.exec(query).all()}
+
+
+def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """The (country, zone) pairs each operation touches through its sites, by country."""
+    if not operation_ids:
+        return {}
+    query = (
+        select(Site.operation_id, Country.code, Country.timezone).distinct()
+        .join(Region, col(Region.id) == Site.region_id)
+        .join(Country, col(Country.code) == Region.country_code)
+        .where(col(Site.operation_id).in_(sorted(operation_ids)))
+    )
+    found: dict[str, list[tuple[str, str]]] = {}
+    for op_id, code, zone in session.exec(query).all():
+        found.setdefault(op_id, []).append((code, zone))
+    return {op_id: sorted(pairs) for op_id, pairs in found.items()}
+
+
+def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
+    """One unit's tasking order as it prints: what the officer needs to know, and no more.
+
+    404 unless the user may see the unit's tasking (viewable_units) and the operation.
+    """
+    tasking = session.exec(select(Tasking).where(Tasking.uid == uid)).first()
+    if tasking is None:
+        raise NotFound("No such tasking order")
+    (unit,) = viewable_units(session, user=user, unit_id=tasking.unit_id)
+    if not keep(visible_ids(session, user=user), tasking.operation_id):
+        raise NotFound("No such tasking order")
+    op = session.get(Operation, tasking.operation_id)
+    site = session.get(Site, tasking.site_id)
+    assert op is not None and site is not None
+    region = session.get(Region, site.region_id)
+    country = session.get(Country, region.country_code) if region else None
+    others = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(Tasking.site_id == tasking.site_id, Tasking.unit_id != tasking.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Unit.callsign))).all()
+    lead = session.get(Agency, op.lead_agency_id)
+    author = session.get(User, op.created_by_id) if op.created_by_id else None
+    return {
+        "t": tasking, "unit": unit, "op": op, "site": site, "region": region,
+        "country": country, "zone": _unit_zones(session, [unit]).get(unit.id, "UTC"),
+        "zones": _operation_zones(session, {op.id}).get(op.id, []),
+        "crossing": session.get(Crossing, tasking.crossing_id) if tasking.crossing_id else None,
+        "others": [(t.capability, u) for t, u in others],
+        "lead": lead.name if lead else op.lead_agency_id,
+        "author": (author.full_name or author.username) if author else None,
+    }

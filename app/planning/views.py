@@ -8,15 +8,20 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep, writes_on_read
+<<<<<<< HEAD
 from app.deps import CurrentUser, PlannerUser, RowId
 from app.planning import service
+=======
+from app.deps import CurrentUser, PlannerUser
+from app.planning import horizon, service
+>>>>>>> main
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
-from app.planning.tasking import upcoming, viewable_units
+from app.planning.tasking import tasking_order, upcoming, viewable_units
 from app.planning.visibility import visible_ids
-from app.web import redirect, register_nav, render, wants_fragment
+from app.web import fmt_utc, redirect, register_nav, render, wants_fragment
 
 router = APIRouter(tags=["planning"], lifespan=worker_lifespan)
 register_nav("Planning", "/planning", {"planner", "coordinator", "admin"}, order=30)
@@ -30,11 +35,43 @@ def planning_page(request: Request, session: SessionDep, user: PlannerUser) -> R
     """Runs, the solve form with its release control, and the published plan."""
     service.reap_stale_runs(session)
     session.commit()
+    return _planning(request, session, user)
+
+
+def _planning(
+    request: Request, session: SessionDep, user: PlannerUser, *,
+    horizon_form: dict[str, str] | None = None, horizon_errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
     ctx: dict[str, Any] = {"runs": service.list_runs(session)}
     if not wants_fragment(request):  # the 2-second poll while a run works shows only runs
         ctx["published"] = published_plan(session)
         ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
-    return render(request, "planning/index.html", ctx, block="runs")
+        config = horizon.current(session)
+        ctx.update(horizon=config, horizon_form=horizon_form or horizon.as_form(config),
+                   horizon_errors=horizon_errors or {})
+    return render(request, "planning/index.html", ctx, block="runs", status_code=status_code)
+
+
+@router.post("/planning/horizon")
+def set_horizon(
+    request: Request, session: SessionDep, user: PlannerUser,
+    horizon_start: Annotated[str, Form(max_length=40)] = "",
+    horizon_end: Annotated[str, Form(max_length=40)] = "",
+) -> Response:
+    """Change the planning horizon (UTC); errors come back beside the fields."""
+    typed = {"horizon_start": horizon_start, "horizon_end": horizon_end}
+    try:
+        values = horizon.parse(typed)
+        config = horizon.set_horizon(session, start=values["horizon_start"],
+                                     end=values["horizon_end"], user=user)
+    except horizon.InvalidHorizon as exc:
+        return _planning(request, session, user, horizon_form=typed,
+                         horizon_errors=exc.errors, status_code=422)
+    session.commit()
+    return redirect(request, "/planning", flash=(
+        f"Planning horizon set to {fmt_utc(config.horizon_start)} – "
+        f"{fmt_utc(config.horizon_end)}"))
 
 
 @router.post("/planning/runs")
@@ -74,10 +111,21 @@ def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id:
 
 
 @router.post("/planning/plans/{plan_id}/publish")
+<<<<<<< HEAD
 def publish(request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId) -> Response:
     """Publish the plan: tasking orders go out to the units."""
+=======
+def publish(
+    request: Request, session: SessionDep, user: PlannerUser, plan_id: int,
+    confirm: Annotated[list[str] | None, Form(max_length=64)] = None,
+) -> Response:
+    """Publish the plan: tasking orders go out to the units.
+
+    Each published operation the plan drops or moves must be ticked (`confirm`).
+    """
+>>>>>>> main
     plan = service.get_plan(session, plan_id=plan_id)
-    counts = publish_plan(session, plan=plan, user=user)
+    counts = publish_plan(session, plan=plan, user=user, confirmed=set(confirm or []))
     session.commit()
     message = (f"Plan {plan.id} published: {counts['issued']} new, {counts['amended']} amended, "
                f"{counts['cancelled']} cancelled tasking orders")
@@ -96,3 +144,10 @@ def tasking_page(
     units = viewable_units(session, user=user, unit_id=unit or None)
     ctx = {"units": units, "deployments": upcoming(session, units=units, user=user), "asked": unit}
     return render(request, "tasking/index.html", ctx)
+
+
+@router.get("/tasking/{uid}/order")
+def tasking_order_page(request: Request, session: SessionDep, user: CurrentUser,
+                       uid: str) -> Response:
+    """One printable tasking order: objective, times in every zone, route, who else."""
+    return render(request, "tasking/order.html", tasking_order(session, user=user, uid=uid))

@@ -11,15 +11,18 @@ import re
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from app.access import sees_whole_board, visible_operations_query
-from app.models import Operation, User
+from app.models import Operation, Tasking, User
 from app.solver.diagnose import HIDDEN_OPERATION
 
 # A reason of a plan stored before reasons had parts, naming an operation the reader may
 # not see: nothing of it is shown.
 WITHHELD = f"the reason names {HIDDEN_OPERATION}: ask the coordination centre"
+# A reason quoting the available time of a unit that a hidden operation has had.
+WITHHELD_AVAILABILITY = (f"a unit it needs is not available at the hours it needs (its time "
+                         f"is partly taken by {HIDDEN_OPERATION})")
 
 
 def visible_ids(session: Session, *, user: User) -> set[str] | None:
@@ -47,15 +50,31 @@ def progress_for(ids: set[str] | None, progress: dict[str, Any] | None) -> dict[
     return {k: v for k, v in progress.items() if k in PRIVATE_PROGRESS}
 
 
-def plan_for(ids: set[str] | None, document: dict[str, Any] | None) -> dict[str, Any] | None:
-    """A plan document cut down to the visible operations (still a valid sub-plan)."""
+def hidden_busy_units(session: Session, ids: set[str] | None) -> set[str]:
+    """Units that have (or had) an order in an operation the reader may not see.
+
+    A unit's availability in a run's scenario has the deployments of operations outside
+    the solve cut out, and a reason quoting its windows would tell when a hidden
+    operation has it (see WITHHELD_AVAILABILITY).
+    """
+    if ids is None:
+        return set()
+    query = select(Tasking.unit_id).where(col(Tasking.operation_id).not_in(ids)).distinct()
+    return set(session.exec(query).all())
+
+
+def plan_for(
+    ids: set[str] | None, document: dict[str, Any] | None, busy: Collection[str] = ()
+) -> dict[str, Any] | None:
+    """A plan document cut down to the visible operations (still a valid sub-plan);
+    `busy`: the units whose availability windows the reader may not be shown."""
     if document is None or ids is None:
         return document
     cut = dict(document)
     every = {op["id"] for key in ("operations", "unscheduled") for op in document.get(key, [])}
     hidden = every - ids
     cut["operations"] = [op for op in document.get("operations", []) if op["id"] in ids]
-    cut["unscheduled"] = [_unscheduled_for(ids, hidden, u)
+    cut["unscheduled"] = [_unscheduled_for(ids, hidden, u, busy)
                           for u in document.get("unscheduled", []) if u["id"] in ids]
     cut.pop("objective", None)  # the whole board's totals would hint at the hidden part
     if isinstance(document.get("solver"), dict):
@@ -64,14 +83,28 @@ def plan_for(ids: set[str] | None, document: dict[str, Any] | None) -> dict[str,
     return cut
 
 
-def _unscheduled_for(ids: set[str], hidden: set[str], entry: dict[str, Any]) -> dict[str, Any]:
+def _unscheduled_for(
+    ids: set[str], hidden: set[str], entry: dict[str, Any], busy: Collection[str]
+) -> dict[str, Any]:
     """An unscheduled operation's reasons as this reader may read them."""
     details = entry.get("details")
     if details:
         reasons = [render_reason(parts, ids) for parts in details]
     else:
         reasons = [WITHHELD if names_any(r, hidden) else r for r in entry.get("reasons", [])]
-    return {"id": entry["id"], "reasons": reasons}
+    return {"id": entry["id"], "reasons": [_without_windows(r, busy) for r in reasons]}
+
+
+def _without_windows(reason: str, busy: Collection[str]) -> str:
+    """The reason, or WITHHELD_AVAILABILITY (after its site label) when it quotes the
+    available time of a unit a hidden operation has had."""
+    quoted = any(re.search(rf"(?<![\w-]){re.escape(unit)} (?:available|never available)",
+                           reason) for unit in busy)
+    if not quoted:
+        return reason
+    label, separator, _ = reason.partition(": ")
+    prefix = f"{label}{separator}" if reason.startswith("site ") and separator else ""
+    return prefix + WITHHELD_AVAILABILITY
 
 
 def render_reason(parts: Iterable[dict[str, Any]], ids: set[str] | None) -> str:

@@ -37,6 +37,9 @@ HIDDEN_OPERATION = "an operation you may not see"
 PlanCheck = Callable[[Plan], bool]
 
 
+# How long past `seconds_left()` reaching 0 operations still get the reasons that need
+# no search; after that, OUT_OF_TIME_REASON alone.
+STATIC_REASONS_SECONDS = 0.5
 # The reason of an operation the finishing step had no time left to examine.
 OUT_OF_TIME_REASON = (
     "the time limit ran out before this operation could be tried against the finished "
@@ -74,7 +77,13 @@ def complete_plan(
     added: list[ScheduledOperation] = []
     reasons: dict[str, list[str]] = {}
     for operation in left_out:
-        if seconds_left() <= 0:
+        left = seconds_left()
+        if left <= -STATIC_REASONS_SECONDS:
+            # The reasons without search scan every unit (~20 ms an operation with 3,600
+            # units): past this grace, they would break the time limit (issue 9).
+            reasons[operation.id] = [OUT_OF_TIME_REASON]
+            continue
+        if left <= 0:
             reasons[operation.id] = _reasons_without_search(instance, operation)
             continue
         try:

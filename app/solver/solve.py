@@ -222,8 +222,10 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     if options.should_stop is not None and options.should_stop():
         pass  # asked to stop: the greedy plan it is
     elif clock.now() >= deadline - 0.05:
-        pass  # no time left for a search (counting candidates alone takes seconds at 2,000)
-    elif planner.candidate_count(free) <= FULL_MODEL_LIMIT:
+        pass  # no time left for a search
+    elif (whole := _small_enough(planner, free, clock, deadline)) is None:
+        pass  # the deadline came while counting candidates
+    elif whole:
         # The whole model is small: full presolve pays off (small sample: travel proven
         # in ~12 s with it, not within 30 s with the light LNS presolve).
         settings.extra = dict(WHOLE_MODEL_PARAMETERS)
@@ -243,6 +245,14 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     if tracker.status != "OPTIMAL" and clock.now() >= deadline - 0.1:
         tracker.cut("search")
     return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
+
+
+def _small_enough(
+    planner: Greedy, free: list[Operation], clock: SearchClock, deadline: float
+) -> bool | None:
+    """Whether the whole model is small enough (None: out of time while counting)."""
+    planner.out_of_time = _stop_at(clock, deadline, False)
+    return planner.candidates_within(free, FULL_MODEL_LIMIT)
 
 
 def _budget(instance: Instance, options: SolveOptions, tracker: _Tracker) -> float:

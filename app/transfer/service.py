@@ -54,6 +54,8 @@ class ImportResult:
     """How many records of each kind the import created or updated."""
 
     counts: dict[str, int] = field(default_factory=dict)
+    # What became of the planning horizon, in words (an import never narrows it).
+    horizon: str = ""
 
 
 def import_scenario(
@@ -100,7 +102,7 @@ def _board_clashes(session: Session, scenario: schema.Scenario) -> list[tuple[st
 
 def _write(session: Session, sc: schema.Scenario, user: User | None) -> ImportResult:
     counts: dict[str, int] = {}
-    _save_config(session, sc)
+    horizon = _save_config(session, sc)
     counts["countries"] = _upsert_all(
         session,
         Country,
@@ -141,19 +143,37 @@ def _write(session: Session, sc: schema.Scenario, user: User | None) -> ImportRe
     ])
     trail.record(session, actor=user, action="scenario.import", object_type="scenario",
                  object_id=sc.name, details=counts)
-    return ImportResult(counts)
+    return ImportResult(counts, horizon)
 
 
-def _save_config(session: Session, sc: schema.Scenario) -> None:
-    config = session.get(BoardConfig, 1) or BoardConfig(
-        id=1, horizon_start=sc.horizon.start, horizon_end=sc.horizon.end
-    )
+def _save_config(session: Session, sc: schema.Scenario) -> str:
+    """Take the file's name and slot; widen the horizon to cover the file's, never narrow it.
+
+    A narrower horizon in the file would silently make the next solve drop published
+    operations outside it (issue 11); the planner narrows it on the planning page, where
+    published operations are checked. Returns what happened to the horizon, in words.
+    """
+    config = session.get(BoardConfig, 1)
+    file_span = f"{format_instant(sc.horizon.start)} – {format_instant(sc.horizon.end)}"
+    if config is None:
+        config = BoardConfig(id=1, horizon_start=sc.horizon.start, horizon_end=sc.horizon.end)
+        note = f"Planning horizon set to {file_span}."
+    else:
+        before = (config.horizon_start, config.horizon_end)
+        config.horizon_start = min(config.horizon_start, sc.horizon.start)
+        config.horizon_end = max(config.horizon_end, sc.horizon.end)
+        span = f"{format_instant(config.horizon_start)} – {format_instant(config.horizon_end)}"
+        if (config.horizon_start, config.horizon_end) == (sc.horizon.start, sc.horizon.end):
+            note = ("Planning horizon unchanged: " if before == (sc.horizon.start, sc.horizon.end)
+                    else "Planning horizon widened to the file's: ") + span + "."
+        else:
+            note = (f"Planning horizon kept at {span}: the file's {file_span} is narrower, "
+                    "and an import never narrows it (change it on the planning page).")
     config.name = sc.name
-    config.horizon_start = sc.horizon.start
-    config.horizon_end = sc.horizon.end
     config.slot_minutes = sc.slot_minutes
     session.add(config)
     session.flush()
+    return note
 
 
 def _upsert_all(session: Session, model: Any, key: str, rows: Iterable[dict[str, Any]]) -> int:

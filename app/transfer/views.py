@@ -66,7 +66,7 @@ def _import(request: Request, session: Session, user: User, file: UploadFile) ->
         ctx["problems"] = exc.details
         return render(request, "admin/import.html", ctx, block="result", status_code=422)
     session.commit()
-    ctx["counts"] = result.counts
+    ctx["counts"], ctx["horizon"] = result.counts, result.horizon
     return render(request, "admin/import.html", ctx, block="result")
 
 

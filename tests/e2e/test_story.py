@@ -61,8 +61,9 @@ def propose(page: Any, server: LiveServer) -> str:
     page.get_by_label("Priority").fill("8")
     page.get_by_label("TLP label").select_option("AMBER")
     start = server.day0 + timedelta(days=3)
-    page.get_by_label("Earliest start (UTC)").fill(local_input(start))
-    page.get_by_label("Latest end (UTC)").fill(local_input(start + timedelta(days=2)))
+    page.get_by_label("Times entered in").select_option("UTC")
+    page.get_by_label("Earliest start").fill(local_input(start))
+    page.get_by_label("Latest end").fill(local_input(start + timedelta(days=2)))
     page.get_by_label("Duration (minutes)").fill("240")
     page.get_by_label("Foreign support requested").check()
     page.get_by_label("Description").fill("Simultaneous strike on both ends of the bridge.")
@@ -102,7 +103,7 @@ def decide_for_own_country(page: Any, operation_id: str, country: str) -> None:
     """Approve host consent and consent to foreign units for `country` on the page."""
     page.goto(f"/operations/{operation_id}")
     for kind in ("host", "foreign_support"):
-        form = page.locator("form.decide").filter(
+        form = page.locator("div.decide").filter(
             has=page.locator(f"input[name=country_code][value={country}]")
         ).filter(has=page.locator(f"input[name=kind][value={kind}]"))
         # Each decision reloads the page: the next form must carry the new version.
@@ -152,9 +153,15 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     thai = new_page()
     sign_in_with_the_keyboard(thai, "th-liaison")
     operation_id = propose(thai, live_server)
-    # Thailand is a host country too: its liaison officer consents for Thailand.
-    decide_for_own_country(thai, operation_id, "TH")
-    assert "proposed" in thai.get_by_role("heading", level=1).inner_text()
+    # Thailand is a host country too: another of its liaison officers consents for it
+    # (the proposer may not approve its own operation).
+    thai.goto(f"/operations/{operation_id}")
+    assert thai.locator("form.decide").count() == 0
+    second = new_page()
+    login(second, "th-liaison-2")
+    second.goto(f"/operations/{operation_id}")
+    decide_for_own_country(second, operation_id, "TH")
+    assert "proposed" in second.get_by_role("heading", level=1).inner_text()
 
     # 2. Myanmar's liaison officer finds it in the approvals inbox and consents.
     burmese = new_page()

@@ -151,16 +151,38 @@ def test_decline_goes_back_to_draft_with_the_reason(session: Session, people) ->
     assert session.exec(select(Approval).where(Approval.operation_id == op.id)).all() == []
 
 
-def test_editing_an_approved_operation_proposes_it_again(session: Session, people) -> None:
+def test_a_typo_fix_on_an_approved_operation_is_amended_in_place(
+    session: Session, people
+) -> None:
     op = _propose(session, people)
     for who in ("th2", "mm"):
         service.decide(session, operation=op, actor=people[who], decision=Decision.approved)
     assert op.state == S.approved
-    data = service.validate(session, data=op_input(code_name="Golden Net II"))
-    data.sites[0].id = op.sites[0].id if op.sites[0].region_id == "TH-MSI" else op.sites[1].id
+    data = service.validate(session, data=op_input(code_name="Golden Net II",
+                                                   description="Corrected text"))
     service.update_operation(session, operation=op, data=data, version=op.version,
                              actor=people["th"])
-    assert op.state == S.proposed and op.code_name == "Golden Net II"
+    assert op.state == S.approved and op.code_name == "Golden Net II"
+    assert len(session.exec(select(Approval).where(Approval.operation_id == op.id)).all()) == 2
+    assert _actions(session, op)[-1] == "amend"
+
+
+def test_editing_what_was_approved_needs_confirmation_then_proposes_again(
+    session: Session, people
+) -> None:
+    op = _propose(session, people)
+    for who in ("th2", "mm"):  # four eyes: the author does not approve
+        service.decide(session, operation=op, actor=people[who], decision=Decision.approved)
+    data = service.validate(session, data=op_input(latest_end="2026-12-04T00:00:00Z"))
+    with pytest.raises(service.EditNeedsConfirmation) as caught:
+        service.update_operation(session, operation=op, data=data, version=op.version,
+                                 actor=people["th"])
+    assert caught.value.impact.approvals == ["MM host approval (approved)",
+                                             "TH host approval (approved)"]
+    assert caught.value.impact.changed == ["latest_end"] and op.state == S.approved
+    service.update_operation(session, operation=op, data=data, version=op.version,
+                             actor=people["th"], confirm_cancel=True)
+    assert op.state == S.proposed
     assert session.exec(select(Approval).where(Approval.operation_id == op.id)).all() == []
     assert _actions(session, op)[-1] == "edit"
 
@@ -245,7 +267,17 @@ def test_editing_a_scheduled_operation_withdraws_its_orders(
     doc = op_input(sites=[{"id": site_id, "region_id": "TH-MSI",
                            "requirements": [{"capability": "tactical", "count": 2}]}])
     data = service.validate(session, data=doc)
-    service.update_operation(session, operation=op, data=data, version=1, actor=people["th"])
+    # First it says which orders it cancels, and whose: nothing is written yet.
+    with pytest.raises(service.EditNeedsConfirmation) as caught:
+        service.update_operation(session, operation=op, data=data, version=1,
+                                 actor=people["th"])
+    assert caught.value.impact.orders == [
+        "RTP-1 of TH-RTP (unit U-TH-1): tactical at site " + site_id
+        + ", H-hour 2026-12-02 03:00Z"]
+    assert session.exec(select(Tasking).where(Tasking.uid == "t-wd@jointops")).one().status \
+        == TaskingStatus.active
+    service.update_operation(session, operation=op, data=data, version=1, actor=people["th"],
+                             confirm_cancel=True)
     order = session.exec(select(Tasking).where(Tasking.uid == "t-wd@jointops")).one()
     assert op.state == S.proposed
     assert order.status == TaskingStatus.cancelled and order.sequence == 3
@@ -257,7 +289,7 @@ def test_editing_a_scheduled_operation_withdraws_its_orders(
     other = service.validate(session, data=op_input())
     with pytest.raises(Conflict, match="cannot be removed"):
         service.update_operation(session, operation=op, data=other, version=2,
-                                 actor=people["th"])
+                                 actor=people["th"], confirm_cancel=True)
 
 
 def test_aborting_a_scheduled_operation_cancels_its_orders(

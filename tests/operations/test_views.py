@@ -118,7 +118,7 @@ def test_operation_page_shows_approvals_history_and_actions(
     assert "<strong>th-liaison</strong>" not in mm_page  # names: full name first
     assert "<strong>Test User</strong> · propose" in mm_page
     declined = mm.post("/operations/OP-DET/approvals",
-                       data={"decision": "declined", "reason": "Wrong district"},
+                       data={"decision": "declined", "reason": "Wrong district", "version": "2"},
                        follow_redirects=False)
     assert declined.status_code == 303
     after = th.get("/operations/OP-DET").text
@@ -229,7 +229,9 @@ def test_edit_form_conflict_is_a_clear_409(
     th = login(client, people["th"])
     page = th.get("/operations/OP-EDIT/edit")
     assert 'name="version" value="1"' in page.text
-    assert 'value="2026-12-02T00:00"' in page.text
+    # Times in the Thai liaison officer's own zone (2026-12-02 00:00Z), 24-hour.
+    assert 'value="2026-12-02 07:00"' in page.text
+    assert '<option value="Asia/Bangkok" selected' in page.text
     form = _form_of(page.text)
     form["code_name"] = "Changed by admin"
     assert login(client, people["admin"]).post(
@@ -263,11 +265,12 @@ def test_inbox_approves_inline(client, session: Session, people, make_operation,
     assert "Inbox Op" in page.text and 'hx-target="#inbox"' in page.text
     assert "Inbox Op" not in login(client, people["la"]).get("/approvals").text
     done = mm.post("/operations/OP-INB/approvals", headers=HX,
-                   data={"decision": "approved", "kind": "host", "back": "inbox"})
+                   data={"decision": "approved", "kind": "host", "back": "inbox",
+                         "version": "1"})
     assert done.status_code == 200 and "<html" not in done.text
     assert "Inbox Op: approved." in done.text and "Nothing waits" in done.text
     declined = mm.post("/operations/OP-INB/approvals", headers=HX,
-                       data={"decision": "declined", "back": "inbox"})
+                       data={"decision": "declined", "back": "inbox", "version": "2"})
     assert declined.status_code == 409  # already approved by every host: no longer proposed
 
 
@@ -276,7 +279,9 @@ def test_visible_but_not_allowed_is_403_and_admin_picks_the_lead_agency(
 ) -> None:
     make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-403")
     mm = login(client, people["mm"])
-    assert mm.post("/operations/OP-403/propose").status_code == 403
+    assert mm.post("/operations/OP-403/propose", data={"version": "1"}).status_code == 403
+    missing = login(client, people["th"]).post("/operations/OP-403/propose")
+    assert missing.status_code == 422 and "version is required" in missing.text
     assert mm.get("/operations/OP-403/edit").status_code == 403
     assert login(client, people["planner"]).get("/operations/new").status_code == 403
     admin = login(client, people["admin"])

@@ -16,12 +16,11 @@ from sqlmodel import Session, select
 from app.models import Plan, Role, RunStatus, SolverRun, Tasking, User
 from app.planning import service
 from app.planning.publish import publish_plan
+from app.planning.visibility import visible_ids
 from app.planning.worker import run_job
 
 Login = Callable[[TestClient, User], TestClient]
-# In tiny.json, Laos leads OP-0001 and OP-0004 (its sites are in Laos and Myanmar);
-# Cambodia leads OP-0003 and OP-0005 in Cambodia, of which Laos knows nothing.
-LAO_OPS = {"OP-0001", "OP-0004"}
+# In tiny.json Cambodia leads OP-0003 in Cambodia, of which Laos knows nothing.
 HIDDEN_FROM_LAOS = "OP-0003"
 
 
@@ -75,29 +74,29 @@ def test_an_agency_planner_publishes_only_what_leaves_hidden_operations_as_they_
     lao = login(client, lao_planner)
     plan = _plan(tiny_board, coordinator)
     scheduled = {op["id"] for op in plan.document["operations"]}
-    assert HIDDEN_FROM_LAOS in scheduled  # the plan would task Cambodia's raid
+    hidden = sorted(scheduled - (visible_ids(tiny_board, user=lao_planner) or set()))
+    assert hidden, "the plan must task an operation Laos may not see"
     refused = lao.post(f"/api/v1/plans/{plan.id}/publish")
     assert refused.status_code == 409
     assert "operations you may not see" in refused.json()["detail"]
-    assert HIDDEN_FROM_LAOS not in refused.text
+    assert not any(op_id in refused.text for op_id in hidden)
     assert tiny_board.exec(select(Tasking)).all() == []
     publish_plan(tiny_board, plan=plan, user=coordinator)
     tiny_board.flush()
 
-    # A plan that changes only Lao operations may go out from Laos...
-    mine = copy.deepcopy(plan.document)
-    mine["operations"] = [op for op in mine["operations"] if op["id"] not in LAO_OPS]
-    mine["unscheduled"] += [{"id": op_id, "reasons": ["held back"]}
-                            for op_id in sorted(scheduled & LAO_OPS)]
-    assert scheduled & LAO_OPS, "the test needs a scheduled Lao operation"
-    # ...one that drops Cambodia's raid may not.
+    # Laos now sees what its units are tasked in too; the others stay hidden.
+    hidden = sorted(scheduled - (visible_ids(tiny_board, user=lao_planner) or set()))
+    assert hidden
+    # The plan as published again changes nothing hidden: Laos may publish it...
+    same = copy.deepcopy(plan.document)
+    # ...one that drops an operation Laos may not see may not go out from Laos.
     theirs = copy.deepcopy(plan.document)
-    theirs["operations"] = [op for op in theirs["operations"] if op["id"] != HIDDEN_FROM_LAOS]
-    theirs["unscheduled"] += [{"id": HIDDEN_FROM_LAOS, "reasons": ["held back"]}]
-    plans = [Plan(document=d, solver_run_id=plan.solver_run_id) for d in (mine, theirs)]
+    theirs["operations"] = [op for op in theirs["operations"] if op["id"] != hidden[0]]
+    theirs["unscheduled"] += [{"id": hidden[0], "reasons": ["held back"]}]
+    plans = [Plan(document=d, solver_run_id=plan.solver_run_id) for d in (same, theirs)]
     tiny_board.add_all(plans)
     tiny_board.flush()
     assert lao.post(f"/api/v1/plans/{plans[1].id}/publish").status_code == 409
-    hidden = tiny_board.exec(select(Tasking).where(Tasking.operation_id == HIDDEN_FROM_LAOS))
-    assert {str(t.status) for t in hidden} == {"active"}
+    dropped = tiny_board.exec(select(Tasking).where(Tasking.operation_id == hidden[0]))
+    assert {str(t.status) for t in dropped} == {"active"}
     assert lao.post(f"/api/v1/plans/{plans[0].id}/publish").status_code == 200

@@ -183,11 +183,15 @@ def test_edit_during_a_publish_keeps_its_orders_withdrawn(
             operation, admin = s.get(Operation, target), s.get(User, board["admin"])
             assert operation is not None and admin is not None
             doc = operations.as_input(operation)
+            # A change to what was approved (a rename alone is amended in place, issue 11),
+            # confirmed: it withdraws the orders.
             doc["code_name"] = "Renamed mid-publish"
+            doc["duration_minutes"] = doc["duration_minutes"] - 15
             data = operations.validate(s, data=doc)
             try:
                 operations.update_operation(s, operation=operation, data=data,
-                                            version=operation.version, actor=admin)
+                                            version=operation.version, actor=admin,
+                                            confirm_cancel=True)
                 s.commit()
                 outcome["edit"] = "ok"
             except AppError as exc:

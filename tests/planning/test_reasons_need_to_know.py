@@ -41,7 +41,8 @@ def clash(session: Session, world, make_operation, set_clock):  # type: ignore[n
 
 
 def _solve(session: Session, user: User) -> SolverRun:
-    run = service.start_run(session, user=user, time_limit=2, seed=1)
+    # 4 s: room for the diagnosis of OP-B even on a loaded machine.
+    run = service.start_run(session, user=user, time_limit=4, seed=1)
     session.commit()
     run_job(int(run.id or 0), session=session)
     session.refresh(run)
@@ -132,3 +133,38 @@ def test_a_refused_publish_and_the_scenario_tell_nothing_of_a_hidden_operation(
     assert windows and all(w["end"] <= red.depart.isoformat().replace("+00:00", "Z")
                            or w["start"] >= red.return_at.isoformat().replace("+00:00", "Z")
                            for w in windows)
+
+
+def test_a_units_availability_cut_by_a_hidden_raid_is_not_quoted(
+    client: TestClient, clash: Session, make_user: Callable[..., User], login: Login,
+) -> None:
+    """The red raid is already executing (outside the solve): its deployment is cut out
+    of U-TH-1's availability in the run's scenario, and the Lao operation's reason would
+    quote those windows, which tell when the hidden raid has the unit."""
+    from app.models import Operation
+
+    raid = clash.get(Operation, "OP-RED")
+    assert raid is not None
+    raid.state = OperationState.executing
+    clash.add(raid)
+    clash.add(Tasking(uid="red@jointops", operation_id="OP-RED", unit_id="U-TH-1",
+                      site_id=raid.sites[0].id, capability="investigation", start=H_HOUR,
+                      end=H_HOUR + timedelta(hours=4), depart=H_HOUR - timedelta(hours=1),
+                      return_at=H_HOUR + timedelta(hours=5), updated_at=H_HOUR))
+    clash.flush()
+    coordinator = make_user(clash, Role.coordinator)
+    run = _solve(clash, coordinator)
+    full = login(client, coordinator).get(f"/api/v1/solver-runs/{run.id}").json()
+    (reason,) = full["plan"]["unscheduled"][0]["reasons"]
+    assert "U-TH-1 available 2026-12-10" in reason  # the coordinator reads it all
+    plan = clash.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    lao = login(client, make_user(clash, Role.planner, agency="LA-MPS"))
+    body = lao.get(f"/api/v1/solver-runs/{run.id}").json()
+    (shown,) = body["plan"]["unscheduled"][0]["reasons"]
+    assert shown.startswith("site ") and shown.endswith(
+        "a unit it needs is not available at the hours it needs (its time is partly "
+        "taken by an operation you may not see)")
+    for path in (f"/api/v1/solver-runs/{run.id}", f"/api/v1/plans/{plan.id}",
+                 f"/planning/runs/{run.id}"):
+        text = lao.get(path).text
+        assert "U-TH-1 available" not in text and "02:00Z" not in text, path

@@ -7,6 +7,7 @@ schema on the PostgreSQL test server (reached through `search_path` in the URL).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
+from app.clock import SettableClock, using_clock
 from app.config import ROOT
 from app.db import make_engine
 from app.models import Plan, Role, RunStatus, SolverRun, User
@@ -66,7 +69,10 @@ def _queue(engine: Engine, time_limit: float, scenario: Path = TINY) -> int:
             session.add(User(username="planner", role=Role.planner, password_hash="x"))
             session.flush()
         user = session.exec(select(User)).one()
-        run = service.start_run(session, user=user, time_limit=time_limit, seed=1)
+        # The solve starts at now + notice: "now" is the sample's horizon start, any date.
+        start = json.loads(scenario.read_text())["horizon"]["start"]
+        with using_clock(SettableClock(datetime.fromisoformat(start))):
+            run = service.start_run(session, user=user, time_limit=time_limit, seed=1)
         session.commit()
         return int(run.id or 0)
 

@@ -61,3 +61,33 @@ def test_export_shows_a_planner_only_operations_they_may_know(
     }
     assert {op["id"] for op in exported["operations"]} == expected
     assert len(expected) < len(doc["operations"])
+
+
+def test_an_import_never_narrows_the_horizon_and_says_so(
+    client, session: Session, make_user, login
+) -> None:
+    from app.models import BoardConfig
+    from app.solver.schema import parse_instant
+
+    doc = json.loads(SMALL.read_text())
+    import_scenario(session, data=doc)
+    wide = (parse_instant(doc["horizon"]["start"]), parse_instant(doc["horizon"]["end"]))
+    # A second file with a narrower horizon (and no operations, so nothing is repeated).
+    narrow = {**doc, "operations": [], "horizon": {
+        "start": doc["horizon"]["start"],
+        "end": (wide[0] + (wide[1] - wide[0]) / 4).strftime("%Y-%m-%dT%H:%M:%SZ")}}
+    admin = login(client, make_user(session, role=Role.admin))
+    files = {"file": ("narrow.json", json.dumps(narrow).encode(), "application/json")}
+    response = admin.post("/admin/import", files=files, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    assert "Planning horizon kept at" in response.text and "never narrows it" in response.text
+    config = session.get(BoardConfig, 1)
+    assert (config.horizon_start, config.horizon_end) == wide
+    # A wider one widens it, and says so.
+    wider = {**narrow, "horizon": {"start": doc["horizon"]["start"],
+                                   "end": "2099-01-01T00:00:00Z"}}
+    files = {"file": ("wider.json", json.dumps(wider).encode(), "application/json")}
+    response = admin.post("/admin/import", files=files, headers={"HX-Request": "true"})
+    assert "Planning horizon widened to the file&#39;s" in response.text
+    session.refresh(config)
+    assert config.horizon_end == parse_instant("2099-01-01T00:00:00Z")

@@ -1,0 +1,84 @@
+"""The database away for a moment: users get a clear 503, and the board recovers by itself."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from app.db import get_session, make_engine
+from app.errors import DATABASE_AWAY
+from app.main import create_app
+
+
+def _unreachable() -> Iterator[Session]:
+    raise sa_exc.OperationalError(
+        "SELECT 1", {}, Exception("connection to server at 127.0.0.1 failed: refused")
+    )
+    yield  # pragma: no cover  (a generator dependency, as get_session is)
+
+
+@pytest.fixture
+def cut_off_client() -> Iterator[TestClient]:
+    application = create_app()
+    application.dependency_overrides[get_session] = _unreachable
+    with TestClient(application, raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_a_page_says_the_database_is_away_and_to_try_again(cut_off_client: TestClient) -> None:
+    answer = cut_off_client.get("/login")
+    assert answer.status_code == 503
+    assert "The database is not answering" in answer.text
+    assert "nothing of it was saved" in answer.text
+    assert answer.headers["Retry-After"] == "5"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_api_says_so_in_json(cut_off_client: TestClient) -> None:
+    answer = cut_off_client.get("/api/v1/operations")
+    assert answer.status_code == 503
+    assert answer.json()["detail"] == DATABASE_AWAY
+
+
+@pytest.mark.db
+def test_the_board_reconnects_by_itself_after_its_connections_are_killed() -> None:
+    url = os.environ.get("JOINTOPS_TEST_DATABASE_URL")
+    if url is None or make_url(url).get_backend_name() != "postgresql":
+        pytest.skip("needs JOINTOPS_TEST_DATABASE_URL on PostgreSQL (make test sets it)")
+    name = f"jt_outage_{uuid.uuid4().hex[:8]}"
+    engine = make_engine(url, connect_args={"application_name": name})
+    application = create_app()
+
+    def session() -> Iterator[Session]:
+        with Session(engine) as db:
+            yield db
+
+    application.dependency_overrides[get_session] = session
+    try:
+        with TestClient(application) as client:
+            assert client.get("/readyz").json()["checks"]["database"] == "ok"
+            # What a server restart does to the board's pooled connections (only ours:
+            # other test runs share this server).
+            killer = make_engine(url, isolation_level="AUTOCOMMIT")
+            with killer.connect() as conn:
+                killed = conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                        " WHERE application_name = :name"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+            killer.dispose()
+            assert killed >= 1
+            # No restart of the board: the pool notices the dead connection and reconnects.
+            assert client.get("/readyz").json()["checks"]["database"] == "ok"
+    finally:
+        engine.dispose()
