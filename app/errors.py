@@ -186,7 +186,6 @@ def _unexpected(request: Request, exc: Exception) -> Response:
     return response
 
 
-<<<<<<< HEAD
 # The body `render_error` answers under /api/ for every error: what the OpenAPI document
 # must say, or a client generated from it misreads every 4xx (FastAPI documents its own
 # 422 shape, a list under "detail", which this board never sends).
@@ -225,7 +224,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
                 "4XX", {"description": "Refused: see `detail` (401, 403, 404, 409...)", **body}
             )
     return schema
-=======
+
+
 # What a user sees while the database restarts or fails over (the pool reconnects by
 # itself, pool_pre_ping, so the next request after it is back simply works).
 DATABASE_AWAY = (
@@ -240,7 +240,6 @@ def _database_away(request: Request, exc: Exception) -> Response:
     response = render_error(request, DATABASE_AWAY, 503)
     response.headers["Retry-After"] = str(DATABASE_RETRY_SECONDS)
     return response
->>>>>>> main
 
 
 def install_error_handlers(app: FastAPI) -> None:

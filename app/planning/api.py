@@ -208,16 +208,11 @@ def read_plan(plan_id: RowId, session: SessionDep, user: PlannerUser) -> dict[st
         "description": "Already the published plan, it no longer fits the board, or it "
                        "drops or moves published operations not confirmed"}},
 )
-<<<<<<< HEAD
-def publish(plan_id: RowId, session: SessionDep, user: PlannerUser) -> PlanSummary:
-    """Publish the plan into tasking orders (409 if it no longer fits the board)."""
-=======
 def publish(
-    plan_id: int, session: SessionDep, user: PlannerUser, body: PublishIn | None = None
+    plan_id: RowId, session: SessionDep, user: PlannerUser, body: PublishIn | None = None
 ) -> PlanSummary:
     """Publish the plan into tasking orders (409 if it no longer fits the board, or if it
     drops or moves published operations that `confirm` does not name)."""
->>>>>>> main
     plan = service.get_plan(session, plan_id=plan_id)
     publish_plan(session, plan=plan, user=user, confirmed=set(body.confirm if body else []))
     out = _summary(plan, visible_ids(session, user=user))

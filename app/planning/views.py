@@ -8,13 +8,8 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
 from app.db import SessionDep, writes_on_read
-<<<<<<< HEAD
 from app.deps import CurrentUser, PlannerUser, RowId
-from app.planning import service
-=======
-from app.deps import CurrentUser, PlannerUser
 from app.planning import horizon, service
->>>>>>> main
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
@@ -111,19 +106,14 @@ def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id:
 
 
 @router.post("/planning/plans/{plan_id}/publish")
-<<<<<<< HEAD
-def publish(request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId) -> Response:
-    """Publish the plan: tasking orders go out to the units."""
-=======
 def publish(
-    request: Request, session: SessionDep, user: PlannerUser, plan_id: int,
+    request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId,
     confirm: Annotated[list[str] | None, Form(max_length=64)] = None,
 ) -> Response:
     """Publish the plan: tasking orders go out to the units.
 
     Each published operation the plan drops or moves must be ticked (`confirm`).
     """
->>>>>>> main
     plan = service.get_plan(session, plan_id=plan_id)
     counts = publish_plan(session, plan=plan, user=user, confirmed=set(confirm or []))
     session.commit()
