@@ -33,6 +33,7 @@ ROUTERS = [
     "app.campaigns.views:router",
     "app.campaigns.api:router",
     "app.campaigns.intel_views:router",
+    "app.campaigns.intel_api:router",
     "app.docs_views:router",
     "app.health:router",
 ]

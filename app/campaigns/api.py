@@ -14,6 +14,7 @@ from app.deps import VisibleOperation
 from app.errors import Forbidden
 from app.models import Campaign
 from app.operations import permissions as perm
+from app.operations.api import NOT_FOUND
 
 router = APIRouter(prefix="/api/v1", tags=["campaigns"])
 
@@ -34,14 +35,14 @@ def _campaign(session: SessionDep, campaign: Campaign) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns")
+@router.get("/campaigns", summary="List the campaigns my agency takes part in")
 def list_campaigns(session: SessionDep, user: CampaignUser) -> list[dict[str, Any]]:
     """The campaigns the caller's agency takes part in."""
     rows = session.exec(service.visible_campaigns_query(user).order_by(col(Campaign.name)))
     return [_campaign(session, c) for c in rows]
 
 
-@router.post("/campaigns", status_code=201)
+@router.post("/campaigns", status_code=201, summary="Set up a campaign with its phases and goals")
 def create_campaign(session: SessionDep, user: CampaignUser,
                     body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """A new campaign (planners and administrators); errors name each field."""
@@ -53,12 +54,14 @@ def create_campaign(session: SessionDep, user: CampaignUser,
     return _campaign(session, campaign)
 
 
-@router.get("/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}", summary="Read one campaign with its phases",
+            responses=NOT_FOUND)
 def get_campaign(session: SessionDep, campaign: VisibleCampaign) -> dict[str, Any]:
     return _campaign(session, campaign)
 
 
-@router.put("/campaigns/{campaign_id}")
+@router.put("/campaigns/{campaign_id}", summary="Replace a campaign (with the version read)",
+            responses=NOT_FOUND)
 def update_campaign(session: SessionDep, user: CampaignUser, campaign: VisibleCampaign,
                     body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """Replace the campaign; `version` is the one read (409 if it changed since)."""
@@ -73,20 +76,22 @@ def update_campaign(session: SessionDep, user: CampaignUser, campaign: VisibleCa
     return _campaign(session, campaign)
 
 
-@router.get("/campaigns/{campaign_id}/figures")
+@router.get("/campaigns/{campaign_id}/figures",
+            summary="Progress against every goal, from what I may see", responses=NOT_FOUND)
 def campaign_figures(session: SessionDep, user: CampaignUser,
                      campaign: VisibleCampaign) -> dict[str, Any]:
     """Goals, confirmed figures and statuses from the operations the caller may see."""
     return figures.to_json(figures.compute(session, campaign=campaign, viewer=user))
 
 
-@router.get("/nationalities")
+@router.get("/nationalities", summary="List the nationalities reports count under")
 def list_nationalities(session: SessionDep, user: CampaignUser) -> list[dict[str, str]]:
     """The managed list detentions are counted under."""
     return [{"code": n.code, "name": n.name} for n in reports.nationalities(session)]
 
 
-@router.put("/operations/{operation_id}/phase")
+@router.put("/operations/{operation_id}/phase",
+            summary="Put an operation in a campaign phase", responses=NOT_FOUND)
 def set_phase(session: SessionDep, user: CampaignUser, operation: VisibleOperation,
               body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """Put the operation in a campaign phase (`{"phase_id": null}` takes it out)."""
@@ -111,14 +116,16 @@ def _report(session: SessionDep, operation: VisibleOperation) -> dict[str, Any]:
             "version": report.version if report else 0, **doc}
 
 
-@router.get("/operations/{operation_id}/report")
+@router.get("/operations/{operation_id}/report",
+            summary="Read the after-action report of an operation", responses=NOT_FOUND)
 def get_report(session: SessionDep, user: CampaignUser,
                operation: VisibleOperation) -> dict[str, Any]:
     """The after-action report (state null and version 0 while none is filed)."""
     return _report(session, operation)
 
 
-@router.put("/operations/{operation_id}/report")
+@router.put("/operations/{operation_id}/report",
+            summary="Save the after-action report draft", responses=NOT_FOUND)
 def put_report(session: SessionDep, user: CampaignUser, operation: VisibleOperation,
                body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """Save the draft; `version` is the one read (0 for a new report)."""
@@ -131,7 +138,8 @@ def put_report(session: SessionDep, user: CampaignUser, operation: VisibleOperat
     return _report(session, operation)
 
 
-@router.post("/operations/{operation_id}/report/submit")
+@router.post("/operations/{operation_id}/report/submit",
+             summary="Submit the after-action report to the hosts", responses=NOT_FOUND)
 def submit_report(session: SessionDep, user: CampaignUser, operation: VisibleOperation,
                   body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     reports.submit(session, operation=operation, version=int(body.get("version", -1)),
@@ -140,7 +148,8 @@ def submit_report(session: SessionDep, user: CampaignUser, operation: VisibleOpe
     return _report(session, operation)
 
 
-@router.post("/operations/{operation_id}/report/confirm")
+@router.post("/operations/{operation_id}/report/confirm",
+             summary="Confirm my country's part of the report", responses=NOT_FOUND)
 def confirm_report(session: SessionDep, user: CampaignUser, operation: VisibleOperation,
                    body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """A host country confirms its part (`country_code` when the caller may confirm several)."""

@@ -43,9 +43,9 @@ def operation_in_phase_one(page: Any, server: LiveServer) -> str:
     page.get_by_label("Code name").fill(CODE_NAME)
     page.get_by_label("Campaign phase").select_option(label=f"{CAMPAIGN} — Phase 1")
     start = server.day0 + timedelta(days=2)
-    page.get_by_label("Earliest start (UTC)").fill(start.strftime("%Y-%m-%dT%H:%M"))
-    page.get_by_label("Latest end (UTC)").fill((start + timedelta(days=1)).strftime(
-        "%Y-%m-%dT%H:%M"))
+    # Typed in the liaison's own zone (24-hour); a day's margin either side of UTC.
+    page.get_by_label("Earliest start").fill(start.strftime("%Y-%m-%d %H:%M"))
+    page.get_by_label("Latest end").fill((start + timedelta(days=1)).strftime("%Y-%m-%d %H:%M"))
     page.locator("#f-sites-0-region_id").select_option("TH-MSI")
     page.locator("#f-sites-0-objective").fill("Compound, Mae Sai")
     page.locator("#f-sites-0-requirements-0-capability").fill("tactical")
