@@ -78,13 +78,23 @@ def test_every_operation_conforms_to_the_schema(
     assert sorted(exercised) == sorted(f"{o.method.upper()} {o.path}" for o in operations)
 
 
+def _free_form_body(operation: Any) -> bool:
+    body = operation.definition.raw.get("requestBody", {})
+    schemas = [media.get("schema", {}) for media in body.get("content", {}).values()]
+    return any(schema.get("type") == "object" and "properties" not in schema
+               and "$ref" not in schema for schema in schemas)
+
+
 def _fuzz(
     operation: Any,
     identities: dict[str, tuple[dict[str, str], str]],
     exercised: dict[str, int],
     label: str,
 ) -> None:
-    excluded = [positive_data_acceptance] if label in CROSS_FIELD_RULES else []
+    # A body documented as any JSON object (the campaign API validates it in its service)
+    # cannot tell schemathesis what is required: `{}` is "schema-valid" there too.
+    free_form = _free_form_body(operation)
+    excluded = [positive_data_acceptance] if label in CROSS_FIELD_RULES or free_form else []
 
     @settings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
               suppress_health_check=list(HealthCheck))
@@ -126,3 +136,17 @@ def test_an_id_beyond_the_integer_column_is_refused_not_a_500(
         assert "path.run_id" in response.text or "path.plan_id" in response.text
     assert planner.delete("/api/v1/solver-runs/2147483648").status_code == 422
     assert planner.get("/api/v1/solver-runs/2147483647").status_code == 404
+
+
+def test_campaign_and_note_ids_beyond_the_integer_column_are_refused_not_a_500(
+    client: TestClient, login: Any, make_user: Any, session: Session, world: Any
+) -> None:
+    """Found by schemathesis: on SQLite an id of 2**63 raised OverflowError (a 500)."""
+    planner = login(client, make_user(session, Role.planner, world.agencies["TH-RTP"]))
+    huge = 2**63
+    for response in (
+        planner.put(f"/api/v1/campaigns/{huge}", json={"version": 1}),
+        planner.get(f"/api/v1/campaigns/{huge}"),
+        planner.post(f"/api/v1/intel/notes/{huge}/releases", json={"agency_id": "LA-MPS"}),
+    ):
+        assert response.status_code == 422, (response.request.url, response.text)

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from app.campaigns import intel, service
 from app.db import SessionDep
-from app.deps import require_role
+from app.deps import RowId, require_role
 from app.errors import Forbidden, NotFound
 from app.models import Agency, IntelNote, NoteAttachment, NoteTLP, Region, Target, TargetKind, User
 from app.web import redirect, register_nav, render
@@ -22,7 +22,7 @@ NoteUser = Annotated[User, Depends(require_role(*intel.READER_ROLES))]
 register_nav("Intelligence", "/intel", {"planner", "liaison"}, order=26)
 
 
-def get_visible_note(note_id: int, user: NoteUser, session: SessionDep) -> IntelNote:
+def get_visible_note(note_id: RowId, user: NoteUser, session: SessionDep) -> IntelNote:
     """The note of the path if the user may read it now; 404 otherwise."""
     return intel.get_visible_note(session, user=user, note_id=note_id)
 
