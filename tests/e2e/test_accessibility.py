@@ -43,7 +43,7 @@ def test_main_pages_and_htmx_swaps_have_no_serious_violation(
 
     liaison = new_page()
     login(liaison, "th-liaison")
-    operation_id = propose(liaison, live_server)
+    operation_id = propose(liaison, live_server, code_name="Axe Lantern")
     pages = {
         "th-liaison": ["/board", f"/operations/{operation_id}", "/operations/new",
                        f"/operations/{operation_id}/edit", "/approvals", "/calendar",
