@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: install lock run test test-dates lint audit bench mutate
+.PHONY: install lock run test test-dates lint audit bench mutate screenshots
 
 # Exact versions and hashes from the lock; `pip check` fails when pyproject.toml asks for
 # something the lock lacks (then run `make lock`).
@@ -66,6 +66,10 @@ bench: install
 	$(BIN)/python bench/board.py
 	$(BIN)/python bench/feeds.py --events 500
 	JOINTOPS_BENCH_DATABASE_URL=$(PG_TEST_URL) $(BIN)/python bench/feeds.py --events 500
+
+# The README's images: the browser tests save what they check into docs/screenshots.
+screenshots: install
+	JOINTOPS_SCREENSHOT_DIR=docs/screenshots $(BIN)/pytest -q -m browser tests/e2e
 
 # Drop each constraint family of the CP-SAT model in turn and run the solver tests: every
 # family must make some test fail (bench/mutate_model.py; about seven minutes).

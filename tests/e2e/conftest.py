@@ -277,6 +277,17 @@ def _console_error(errors: list[str], page: Any, msg: Any) -> None:
         errors.append(f"{page.url}: {msg.text} ({msg.location.get('url', '')})")
 
 
+def save_screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:
+    """Save what the page shows as `name`.png: into JOINTOPS_SCREENSHOT_DIR when set (`make
+    screenshots` sets it to docs/screenshots, the README's images), else into /tmp."""
+    folder = Path(os.environ.get("JOINTOPS_SCREENSHOT_DIR") or "/tmp/jointops-e2e")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    assert path.stat().st_size > 10_000, f"{path} is nearly empty"
+    return path
+
+
 def login(page: Any, username: str, password: str = PASSWORD) -> None:
     """Sign in through the login form (as a user would) and wait for the start page."""
     page.goto("/login")

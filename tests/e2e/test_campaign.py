@@ -12,7 +12,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from .conftest import LiveServer, login
+from .conftest import LiveServer, login, save_screenshot
 
 CAMPAIGN = "Mekong Shield E2E"
 CODE_NAME = "Delta Heron"
@@ -96,6 +96,7 @@ def test_campaign_report_and_dashboard(new_page: Any, live_server: LiveServer) -
     assert chart.get_attribute("role") == "img"
     assert "TH: 4" in (chart.locator("desc").text_content() or "")
     assert planner.locator("td.goal-actual").first.inner_text() == "4"
+    save_screenshot(planner, "campaign-dashboard")
     review = planner.goto(f"/campaigns/{campaign_id}/review")
     assert review is not None and review.status == 200
     # Myanmar's liaison officer takes no part in the campaign: it does not exist for them.

@@ -31,7 +31,7 @@ from app.models import (
 )
 from app.planning.scenario import planning_document
 
-from .conftest import LiveServer, login
+from .conftest import LiveServer, login, save_screenshot
 
 
 def _published(server: LiveServer, op_id: str, name: str, unit: str, days: int,
@@ -175,6 +175,7 @@ def test_the_printed_order_has_a_page_per_unit_and_the_tlp_on_every_page(
                     "4. Administration and logistics", "5. Command and signal"):
         assert page.get_by_role("heading", name=heading).is_visible()
     page.emulate_media(media="print")
+    save_screenshot(page, "printed-order")
     assert not page.locator("nav").first.is_visible()  # no navigation in print
     assert not page.get_by_role("button", name="Sign out").is_visible()
     pdf = tmp_path / "order.pdf"

@@ -16,11 +16,9 @@ from typing import Any
 import httpx
 import icalendar
 
-from .conftest import PASSWORD, LiveServer, login
+from .conftest import PASSWORD, LiveServer, login, save_screenshot
 
 CODE_NAME = "Bridge Lantern"
-BOARD_SCREENSHOT = "/tmp/jointops-e2e-board.png"
-PHONE_SCREENSHOT = "/tmp/jointops-e2e-board-phone.png"
 PHONE = {"width": 375, "height": 800}
 
 
@@ -200,7 +198,7 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     assert "H-hour" in card.inner_text()
     # H-hour in every zone the operation touches: Thailand UTC+07:00, Myanmar UTC+06:30.
     assert "(UTC+07:00)" in card.inner_text() and "(UTC+06:30)" in card.inner_text()
-    planner.screenshot(path=BOARD_SCREENSHOT, full_page=True)
+    save_screenshot(planner, "board")
     card.get_by_role("link", name=CODE_NAME).click()
     assert "scheduled" in planner.get_by_role("heading", level=1).inner_text()
     units = planner.locator("section[aria-labelledby=units]").inner_text()
@@ -226,7 +224,7 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     planner.goto("/board")
     planner.get_by_text(CODE_NAME).first.wait_for()
     no_horizontal_overflow(planner)
-    planner.screenshot(path=PHONE_SCREENSHOT, full_page=True)
+    save_screenshot(planner, "board-phone")
     officer.set_viewport_size(PHONE)
     officer.goto("/tasking")
     officer.get_by_text(CODE_NAME).first.wait_for()
