@@ -85,7 +85,7 @@ def tighten(
                 shorter = _shorter_trip(instance, state, booking, schedule.start, duration)
                 changed = changed or shorter is not booking
                 bookings.append(shorter)
-            result[op_id] = OperationSchedule(schedule.start, tuple(bookings))
+            result[op_id] = OperationSchedule(schedule.start, tuple(bookings), schedule.posts)
         if not changed:
             break
     return result, True

@@ -55,7 +55,7 @@ def nearer_units(
                 if swapped is not None:
                     bookings[index] = swapped
                     changed = True
-            result[op_id] = OperationSchedule(schedule.start, tuple(bookings))
+            result[op_id] = OperationSchedule(schedule.start, tuple(bookings), schedule.posts)
         if not changed:
             break
     return result
