@@ -300,6 +300,18 @@ def _plan_reasons(
         )
         where = f" at {', '.join(crossings)}" if crossings else ""
         detail = f" ({trial_violations[0]})" if trial_violations else ""
+        sealed = [v for v in trial_violations if v.startswith("rule 12")]
+        if sealed:
+            # A cordon of the plan seals the crossing (docs/cordon-format.md).
+            users = sorted({s.id for s in plan.operations
+                            if set(instance.sealed.get(s.id, ())) & set(crossings)})
+            return [Reason([
+                ReasonPart(text=f"it could be staffed alone ({_example(instance, least)}) "
+                                "with units this plan leaves free, but its passages"
+                                f"{where} fall in the seal of a cordon ("),
+                ReasonPart(text=", ".join(users), operations=users, hidden=HIDDEN_OPERATION),
+                ReasonPart(text="): the crossing is closed to other operations then"),
+            ])]
         # Which crossings the plan's operations use, and when, is theirs to know.
         users = sorted({s.id for s in plan.operations for a in s.assignments
                         if a.crossing in crossings})

@@ -137,10 +137,10 @@ def check_seals(checker: PlanChecker, scheduled: list[ScheduledOperation]) -> No
                     continue
                 if passage.operation == operation.id and operation.cordon.allow_own_passages:
                     continue
-                whose = "its own" if passage.operation == operation.id else "a"
+                whose = "its own " if passage.operation == operation.id else ""
                 checker.add(
                     RULE_SEAL,
-                    f"{whose} {passage.direction} passage through {crossing} at "
+                    f"{whose}{passage.direction} passage through {crossing} at "
                     f"{show(passage.start)} ({passage.operation}) overlaps the seal of "
                     f"{operation.id} [{show(seal_start)}, {show(seal_end)})",
                     passage.operation,
