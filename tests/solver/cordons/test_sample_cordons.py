@@ -50,3 +50,16 @@ def test_a_sample_with_cordons_solves_to_the_searchs_own_valid_plan() -> None:
     sealed = Instance(scenario).sealed  # some cordons find no crossing within 60 km
     staffed = [o for o in result.plan.operations if sealed[o.id]]
     assert staffed and all(len(o.cordon or []) == 2 * len(sealed[o.id]) for o in staffed)
+
+
+def test_the_documented_example_is_a_valid_plan_of_its_scenario() -> None:
+    from pathlib import Path
+
+    from app.solver.loader import load_plan
+    from app.solver.validate import validate_plan
+
+    examples = Path(__file__).resolve().parents[3] / "docs" / "examples"
+    scenario = load_scenario(examples / "cordon-scenario.json")
+    plan = load_plan(examples / "cordon-plan.json")
+    assert validate_plan(scenario, plan).valid
+    assert any(o.cordon for o in plan.operations)
