@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from heapq import nlargest
 
-from app.solver.greedy_cordons import PostUnits, staff_cordon
+from app.solver.cordons import post_needs
+from app.solver.greedy_cordons import PostUnits, post_units, staff_cordon
 from app.solver.instance import Instance
 from app.solver.model.candidates import Candidate, CandidateGroup, site_groups, unit_profiles
 from app.solver.model.state import BookingState
@@ -102,7 +103,8 @@ class Greedy:
         return sorted(site.requirements, key=lambda r: (counts[r.capability], r.capability))
 
     def may_staff(self, operation: Operation) -> bool:
-        """A quick necessary check: enough candidates, a host unit and enough personnel."""
+        """A quick necessary check: enough candidates, a host unit and enough personnel,
+        and enough units for each cordon post."""
         for site in operation.sites:
             counts = self.able_counts(operation, site)
             if any(counts[r.capability] < r.count for r in site.requirements):
@@ -116,7 +118,11 @@ class Greedy:
                 )
             if not self.staffable[site.id]:
                 return False
-        return True
+        # Every post of its cordon needs enough border-control units, whatever the time.
+        return all(
+            len(post_units(self.instance, need, self.post_units)) >= need.count
+            for need in post_needs(self.instance.scenario, operation)
+        )
 
     def candidate_count(self, operations: list[Operation]) -> int:
         """How many (unit, site, capability) choices a whole model of these would have."""
