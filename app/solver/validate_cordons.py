@@ -119,15 +119,19 @@ def check_seals(checker: PlanChecker, scheduled: list[ScheduledOperation]) -> No
     """Rule 12: no excluded passage overlaps a seal of its crossing (after all passages
     are collected). Passages are sorted by start; a seal looks only at those that start
     before it ends."""
+    sealing = [
+        s for s in scheduled if checker.instance.operations[s.id].cordon is not None
+    ]
+    if not sealing:
+        return  # plans without cordons pay nothing for this rule
     by_crossing = {
         crossing: sorted(passages, key=lambda p: p.start)
         for crossing, passages in checker.passages.items()
     }
     starts = {c: [p.start for p in ps] for c, ps in by_crossing.items()}
-    for scheduled_op in scheduled:
+    for scheduled_op in sealing:
         operation = checker.instance.operations[scheduled_op.id]
-        if operation.cordon is None:
-            continue
+        assert operation.cordon is not None
         seal_start, seal_end = seal_of(operation, scheduled_op.start)
         for crossing in sealed_crossings(checker.scenario, operation):
             passages = by_crossing.get(crossing, [])
