@@ -106,7 +106,3 @@ def post_problem(unit: Unit, unit_country: str, need: PostNeed) -> str | None:
     if unit.operating_regions is not None and need.region not in unit.operating_regions:
         return f"{need.region} is outside the operating regions of {unit.id}"
     return None
-
-
-def has_cordons(scenario: Scenario) -> bool:
-    return any(o.cordon is not None for o in scenario.operations)

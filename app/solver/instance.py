@@ -187,10 +187,6 @@ class Instance:
 
         return {o.id: sealed_crossings(self.scenario, o) for o in self.scenario.operations}
 
-    @cached_property
-    def has_cordons(self) -> bool:
-        return any(o.cordon is not None for o in self.scenario.operations)
-
     def unit_country(self, unit: Unit) -> str:
         return self.agency_country[unit.agency]
 
