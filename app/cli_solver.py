@@ -344,6 +344,10 @@ def sample_command(
     foreign_support: Annotated[
         float | None, typer.Option(help="Share of operations open to foreign units (0-1).")
     ] = None,
+    cordons: Annotated[
+        float | None,
+        typer.Option(help="Share of operations asking for a cordon (0-1; docs/cordon-format.md)."),
+    ] = None,
     seed: Annotated[int | None, typer.Option(help="Same seed and knobs, same bytes.")] = None,
 ) -> None:
     """Generate a scenario on the real geography; same knobs and seed, byte-identical."""
@@ -367,6 +371,7 @@ def sample_command(
             fixed_starts=fixed_starts,
             multi_site=multi_site,
             foreign_support=foreign_support,
+            cordons=cordons,
             seed=seed,
         )
     except SampleError as exc:

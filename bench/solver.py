@@ -1,10 +1,15 @@
 """Solver benchmark: solve sample scenarios, each in its own process, and record the results.
 
 Usage: .venv/bin/python bench/solver.py [name[:seconds] ...] [--dir DIR] [--no-write]
+                                        [--cordons SHARE]
 Defaults: the five presets of `jointops sample` (tiny .. xl, sizes of the published
 samples) with the goal time limits; `--dir` solves NAME.json files of a folder instead.
 The table goes to stdout and into bench/README.md between the `<!-- solver-bench -->`
 markers (other sections are kept).
+
+`--cordons 0.3` solves each preset twice, as it is and with cordons on 30 % of its
+operations (`jointops sample --cordons 0.3`, docs/cordon-format.md), and records the
+comparison between the `<!-- cordon-bench -->` markers instead.
 """
 
 from __future__ import annotations
@@ -45,7 +50,12 @@ def run_one(path: Path, limit: float) -> dict[str, object]:
     result = solve(Instance(scenario), SolveOptions(time_limit=limit, on_progress=on_progress))
     end_to_end = time.monotonic() - started
     report = validate_plan(scenario, result.plan)
+    cordoned = {o.id for o in scenario.operations if o.cordon is not None}
     return {
+        "cordon_operations": len(cordoned),
+        "cordon_scheduled": sum(1 for o in result.plan.operations if o.id in cordoned),
+        "posts": sum(len(o.cordon or []) for o in result.plan.operations),
+        "scheduled": len(result.plan.operations),
         "priority": result.priority,
         "bound": result.priority_bound,
         "travel": result.travel_minutes,
@@ -111,7 +121,74 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--dir", type=Path, default=None, help="folder of the scenario files")
     parser.add_argument("--no-write", action="store_true", help="print only, keep bench/README.md")
+    parser.add_argument(
+        "--cordons",
+        type=float,
+        default=None,
+        metavar="SHARE",
+        help="compare each preset with and without cordons on this share of its operations",
+    )
     return parser.parse_args(argv)
+
+
+CORDON_START, CORDON_END = "<!-- cordon-bench -->", "<!-- /cordon-bench -->"
+CORDON_HEADER = (
+    "| scenario | limit s | cordon ops | variant | valid | status | priority | bound "
+    "| scheduled | cordon ops scheduled | posts | greedy prio | solve s |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+)
+
+
+def cordon_row(name: str, limit: float, variant: str, r: dict[str, object]) -> str:
+    return (
+        f"| {name} | {limit:g} | {r['cordon_operations']} | {variant} "
+        f"| {'yes' if r['valid'] else 'NO'} | {r['status']} | {r['priority']} | {r['bound']} "
+        f"| {r['scheduled']} | {r['cordon_scheduled']} | {r['posts']} "
+        f"| {r['greedy_priority']} | {_seconds(r['solve'])} |"
+    )
+
+
+def _solve_child(path: Path, limit: float) -> dict[str, object]:
+    child = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), str(limit)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return json.loads(child.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def compare_cordons(jobs: list[tuple[str, float]], share: float, folder: Path) -> str:
+    """Each preset solved as it is and with cordons on `share` of its operations."""
+    sys.path.insert(0, str(ROOT))
+    from app.solver.sample import generate, preset, to_json
+
+    rows = []
+    for name, limit in jobs:
+        plain = scenario_file(name, folder)
+        cordoned = folder / f"{name}-cordons.json"
+        cordoned.write_text(to_json(generate(preset(name, cordons=share))), encoding="utf-8")
+        for variant, path in (("without", plain), (f"cordons {share:g}", cordoned)):
+            rows.append(cordon_row(name, limit, variant, _solve_child(path, limit)))
+            print(rows[-1], flush=True)
+    return CORDON_HEADER + "\n" + "\n".join(rows)
+
+
+def write_cordon_readme(table: str, command: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    section = (
+        f"{CORDON_START}\n## Cordon benchmark\n\nMeasured {stamp} with `{command}` (2 "
+        "workers, seed 0; shared 2-core machine under other jobs' load, so timings are "
+        "noisy; time limits kept modest for the same reason). Each preset is solved as it "
+        "is (*without*) and with cordons on 30 % of its operations (`jointops sample "
+        "--cordons 0.3`: every crossing within 60 km of a site sealed an hour before H-hour "
+        "to an hour after the end, one `border_patrol` unit per side, own passages "
+        "allowed). *valid*: `validate_plan`, cordon rules 11 and 12 included "
+        "(docs/cordon-format.md); *posts*: cordon staff taskings in the plan.\n\n"
+        f"{table}\n{CORDON_END}"
+    )
+    write_section(section, CORDON_START, CORDON_END)
 
 
 def main(argv: list[str]) -> None:
@@ -124,17 +201,16 @@ def main(argv: list[str]) -> None:
         (n.split(":")[0], float(n.split(":")[1]) if ":" in n else DEFAULT.get(n, 30.0))
         for n in args.scenarios
     ] or list(DEFAULT.items())
+    if args.cordons is not None:
+        table = compare_cordons(jobs, args.cordons, generated)
+        print(table)
+        if not args.no_write:
+            write_cordon_readme(table, " ".join([".venv/bin/python bench/solver.py", *argv]))
+        return
     rows = []
     for name, limit in jobs:
         path = args.dir / f"{name}.json" if args.dir else scenario_file(name, generated)
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", str(path), str(limit)],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=ROOT,
-        )
-        rows.append(row(name, limit, json.loads(child.stdout.strip().splitlines()[-1])))
+        rows.append(row(name, limit, _solve_child(path, limit)))
         print(rows[-1], flush=True)
     table = HEADER + "\n" + "\n".join(rows)
     print(table)

@@ -12,6 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+from app.solver.diagnose_cordons import (
+    cordon_busy_reasons,
+    cordon_static_reasons,
+    cordon_together_reason,
+)
 from app.solver.diagnose_static import static_reasons
 from app.solver.diagnose_time import timing_reasons
 from app.solver.instance import Instance, Interval
@@ -111,7 +116,8 @@ def _reasons_without_search(instance: Instance, operation: Operation) -> list[st
     """The reasons found without candidates or CP-SAT, else OUT_OF_TIME_REASON."""
     if not instance.start_minutes(operation):
         return [_no_start_reason(instance, operation)]
-    return merge_sites(static_reasons(instance, operation)) or [OUT_OF_TIME_REASON]
+    found = static_reasons(instance, operation) + cordon_static_reasons(instance, operation)
+    return merge_sites(found) or [OUT_OF_TIME_REASON]
 
 
 def explain_operation(
@@ -151,7 +157,7 @@ def _reasons(
     starts = instance.start_minutes(operation)
     if not starts:
         return [_no_start_reason(instance, operation)]
-    reasons = static_reasons(instance, operation)
+    reasons = static_reasons(instance, operation) + cordon_static_reasons(instance, operation)
     if reasons:
         return reasons
     found = candidates(instance, operation, starts, facts.check)
@@ -168,7 +174,18 @@ def _reasons(
             "each start leaves a requirement, the host-nation unit or the headcount uncovered "
             "once every unit fills only one requirement of the operation"
         ]
-    return _plan_reasons(instance, operation, facts, starts, found, alone.staffing)
+    if operation.cordon is None:
+        return _plan_reasons(instance, operation, facts, starts, found, alone.staffing)
+    reasons = cordon_busy_reasons(instance, operation, facts.plan, starts)
+    if reasons:
+        return reasons
+    reasons = _plan_reasons(instance, operation, facts, starts, found, alone.staffing)
+    # Raid units taken by the plan is a true reason; the others (it fits, or only the
+    # lanes stand in the way) were found without the posts and seals of the cordon.
+    if reasons and not reasons[0].startswith("the units it needs are taken"):
+        facts.fits.pop(operation.id, None)
+        return [cordon_together_reason(instance, operation)]
+    return reasons
 
 
 def _no_start_reason(instance: Instance, operation: Operation) -> str:
@@ -234,9 +251,11 @@ def busy_intervals(instance: Instance, plan: Plan) -> dict[str, list[Interval]]:
     """Each unit's busy minutes in the plan, rounded outwards so overlaps are never missed."""
     busy: dict[str, list[Interval]] = {}
     for scheduled in plan.operations:
-        for a in scheduled.assignments:
-            interval = (instance.floor_minutes(a.depart), instance.ceil_minutes(a.return_))
-            busy.setdefault(a.unit, []).append(interval)
+        spans = [(a.unit, a.depart, a.return_) for a in scheduled.assignments]
+        spans += [(p.unit, p.depart, p.return_) for p in scheduled.cordon or []]
+        for unit, depart, ret in spans:
+            interval = (instance.floor_minutes(depart), instance.ceil_minutes(ret))
+            busy.setdefault(unit, []).append(interval)
     return busy
 
 
@@ -281,6 +300,18 @@ def _plan_reasons(
         )
         where = f" at {', '.join(crossings)}" if crossings else ""
         detail = f" ({trial_violations[0]})" if trial_violations else ""
+        sealed = [v for v in trial_violations if v.startswith("rule 12")]
+        if sealed:
+            # A cordon of the plan seals the crossing (docs/cordon-format.md).
+            users = sorted({s.id for s in plan.operations
+                            if set(instance.sealed.get(s.id, ())) & set(crossings)})
+            return [Reason([
+                ReasonPart(text=f"it could be staffed alone ({_example(instance, least)}) "
+                                "with units this plan leaves free, but its passages"
+                                f"{where} fall in the seal of a cordon ("),
+                ReasonPart(text=", ".join(users), operations=users, hidden=HIDDEN_OPERATION),
+                ReasonPart(text="): the crossing is closed to other operations then"),
+            ])]
         # Which crossings the plan's operations use, and when, is theirs to know.
         users = sorted({s.id for s in plan.operations for a in s.assignments
                         if a.crossing in crossings})

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from heapq import nlargest
 
+from app.solver.cordons import post_needs
+from app.solver.greedy_cordons import PostUnits, post_units, staff_cordon
 from app.solver.instance import Instance
 from app.solver.model.candidates import Candidate, CandidateGroup, site_groups, unit_profiles
 from app.solver.model.state import BookingState
@@ -50,12 +52,14 @@ class Greedy:
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
         self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
+        self.post_units: PostUnits = {}  # border-control units by post (cordons)
 
     def sharing_caches(self) -> Greedy:
         """A greedy with an empty booking state that shares this one's candidate caches."""
         other = Greedy(self.instance, BookingState(self.instance), self.out_of_time)
         other.groups, other.counts, other.ordered = self.groups, self.counts, self.ordered
         other.staffable, other.profiles = self.staffable, self.profiles
+        other.post_units = self.post_units
         return other
 
     def site_groups(self, operation: Operation, site: Site) -> list[CandidateGroup]:
@@ -99,7 +103,8 @@ class Greedy:
         return sorted(site.requirements, key=lambda r: (counts[r.capability], r.capability))
 
     def may_staff(self, operation: Operation) -> bool:
-        """A quick necessary check: enough candidates, a host unit and enough personnel."""
+        """A quick necessary check: enough candidates, a host unit and enough personnel,
+        and enough units for each cordon post."""
         for site in operation.sites:
             counts = self.able_counts(operation, site)
             if any(counts[r.capability] < r.count for r in site.requirements):
@@ -113,7 +118,11 @@ class Greedy:
                 )
             if not self.staffable[site.id]:
                 return False
-        return True
+        # Every post of its cordon needs enough border-control units, whatever the time.
+        return all(
+            len(post_units(self.instance, need, self.post_units)) >= need.count
+            for need in post_needs(self.instance.scenario, operation)
+        )
 
     def candidate_count(self, operations: list[Operation]) -> int:
         """How many (unit, site, capability) choices a whole model of these would have."""
@@ -144,9 +153,19 @@ class Greedy:
             if tried % START_CHECK == START_CHECK - 1 and self.out_of_time():
                 self.cut_short = True
                 return None
+            # The operation's own seals first: its trips keep out of them (unless allowed).
+            seals = self.state.add_seals(operation.id, start)
             bookings = self.staff_operation(operation, start)
+            posts = None
             if bookings is not None:
-                return OperationSchedule(start, tuple(bookings))
+                posts = staff_cordon(
+                    self.instance, self.state, operation, start, bookings, self.post_units
+                )
+                if posts is not None:
+                    return OperationSchedule(start, tuple(bookings), posts)
+                for booking in bookings:
+                    self.state.remove(booking)
+            self.state.remove_seals(seals)
         return None
 
     def staff_operation(self, operation: Operation, start: int) -> list[Booking] | None:
@@ -213,9 +232,8 @@ class Greedy:
     def run(self, fixed: Solution, preferred: Solution) -> Solution:
         """Place every free operation in turn around the fixed ones."""
         solution: Solution = dict(fixed)
-        for schedule in fixed.values():
-            for booking in schedule.bookings:
-                self.state.add(booking)
+        for op_id, schedule in fixed.items():
+            self.state.add_schedule(op_id, schedule)
         free = [o for o in self.instance.scenario.operations if o.id not in solution]
         for operation in self.ordered_operations(free):
             if self.cut_short or self.out_of_time():

@@ -180,6 +180,13 @@ class Instance:
     def sites(self) -> dict[str, tuple[Operation, Site]]:
         return {s.id: (o, s) for o in self.scenario.operations for s in o.sites}
 
+    @cached_property
+    def sealed(self) -> dict[str, list[str]]:
+        """The crossings each operation's cordon seals (docs/cordon-format.md)."""
+        from app.solver.cordons import sealed_crossings
+
+        return {o.id: sealed_crossings(self.scenario, o) for o in self.scenario.operations}
+
     def unit_country(self, unit: Unit) -> str:
         return self.agency_country[unit.agency]
 

@@ -94,7 +94,7 @@ class _Known:
         for mapping in (self.region_country, self.agency_country):
             for key, country in mapping.items():
                 mapping[key] = country if country in self.countries else None
-        self._index(entries(doc, "crossings"), "id", "crossing id")
+        self.crossings = self._index(entries(doc, "crossings"), "id", "crossing id")
         self._index(entries(doc, "units"), "id", "unit id")
         self._index(entries(doc, "operations"), "id", "operation id")
         sites = [s for path, op in entries(doc, "operations") for s in entries(op, "sites", path)]
@@ -254,6 +254,7 @@ def _operation_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, operation in entries(doc, "operations"):
         yield from _unknown(operation, "lead_agency", path, known.agency_country, "agency")
         yield from _window_rules(doc, path, operation)
+        yield from _cordon_rules(path, operation, known)
         for site_path, site in entries(operation, "sites", path):
             yield from _unknown(site, "region", site_path, known.region_country, "region")
             seen: set[str] = set()
@@ -292,3 +293,25 @@ def _window_rules(doc: dict[str, Any], path: str, operation: dict[str, Any]) -> 
         yield f"{path}.fixed_start", f"is off the slot grid (horizon.start + k * {slot} minutes)"
     if not earliest <= fixed <= latest - duration * MINUTE:
         yield f"{path}.fixed_start", "is outside [earliest_start, latest_end - duration_minutes]"
+
+
+def _cordon_rules(path: str, operation: dict[str, Any], known: _Known) -> Found:
+    """The cordon extension (docs/cordon-format.md): what to seal, named exactly once."""
+    cordon = operation.get("cordon")
+    if not isinstance(cordon, dict):
+        return
+    where = f"{path}.cordon"
+    listed, radius = cordon.get("crossings"), cordon.get("within_km")
+    if (listed is None) == (radius is None):
+        yield where, "give exactly one of crossings (a list of crossing ids) or within_km"
+    seen: set[str] = set()
+    for i, crossing in enumerate(listed if isinstance(listed, list) else []):
+        if not isinstance(crossing, str):
+            continue
+        if crossing not in known.crossings:
+            yield f"{where}.crossings[{i}]", f"unknown crossing {crossing!r}"
+        elif crossing in seen:
+            yield f"{where}.crossings[{i}]", f"crossing {crossing!r} is listed twice"
+        seen.add(crossing)
+    if isinstance(listed, list) and not listed:
+        yield f"{where}.crossings", "an empty list seals nothing: name at least one crossing"

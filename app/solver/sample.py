@@ -100,6 +100,9 @@ class Knobs:
     fixed_starts: float = 0.0
     multi_site: float = 0.5
     foreign_support: float = 0.5
+    # The share of operations that ask for a cordon (docs/cordon-format.md). Drawn from
+    # a random stream of its own: at 0 every other byte of a sample stays as it was.
+    cordons: float = 0.0
     seed: int = 0
 
 
@@ -202,6 +205,7 @@ def check_knobs(knobs: Knobs) -> None:
         "fixed_starts",
         "multi_site",
         "foreign_support",
+        "cordons",
     ):
         value = getattr(knobs, name)
         if not 0.0 <= value <= 1.0:
@@ -229,6 +233,26 @@ def generate(knobs: Knobs) -> dict[str, Any]:
 def to_json(scenario: dict[str, Any]) -> str:
     """The canonical text of a generated scenario: what the CLI writes, byte for byte."""
     return json.dumps(scenario, indent=1, ensure_ascii=False) + "\n"
+
+
+# A sample cordon: the crossings within this distance of a site (the river crossings a
+# compound's bosses would flee by), sealed an hour either side, one unit per side.
+CORDON_KM = 60
+SAMPLE_CORDON = {
+    "within_km": CORDON_KM,
+    "lead_minutes": 60,
+    "tail_minutes": 60,
+    "units_per_side": 1,
+    "allow_own_passages": True,
+}
+
+
+def add_cordons(operations: list[dict[str, Any]], share: float, seed: int) -> None:
+    """Give `share` of the operations (rounded) a cordon, in place, chosen by a random
+    stream of its own."""
+    rnd = random.Random(f"jointops-sample-cordons/{seed}")
+    for index in rnd.sample(range(len(operations)), round(share * len(operations))):
+        operations[index]["cordon"] = dict(SAMPLE_CORDON)
 
 
 class _Generator:
@@ -268,6 +292,10 @@ class _Generator:
             held = self.held_in.setdefault(country_of_agency[unit["agency"]], set())
             held.update(unit["capabilities"])
         name = f"sample-{k.shape}-{k.operations}ops-{k.units}units-{k.days}d-s{k.seed}"
+        operations = self.operations()
+        if k.cordons:
+            name += f"-cordons{k.cordons:g}"
+            add_cordons(operations, k.cordons, k.seed)
         return {
             "format": SCENARIO_FORMAT,
             "name": name,
@@ -280,7 +308,7 @@ class _Generator:
             "agreements": self.geo["agreements"],
             "agencies": self.geo["agencies"],
             "units": units,
-            "operations": self.operations(),
+            "operations": operations,
         }
 
     def crossings(self) -> list[dict[str, Any]]:

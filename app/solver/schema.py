@@ -183,6 +183,18 @@ class Site(_Model):
         return self.min_personnel or 0
 
 
+class Cordon(_Model):
+    """Crossings to seal around an operation (an optional extension of version 1,
+    docs/cordon-format.md): listed, or every crossing within `within_km` of a site."""
+
+    crossings: list[NonEmptyStr] | None = None
+    within_km: Annotated[float, Field(ge=0, le=20_000)] | None = None
+    lead_minutes: NonNegativeInt
+    tail_minutes: NonNegativeInt
+    units_per_side: PositiveInt
+    allow_own_passages: Annotated[bool, Field(strict=True)] = False
+
+
 class Operation(_Model):
     id: NonEmptyStr
     name: NonEmptyStr
@@ -194,6 +206,7 @@ class Operation(_Model):
     foreign_support: Annotated[bool, Field(strict=True)]
     fixed_start: Instant | None = None
     sites: Annotated[list[Site], Field(min_length=1)]
+    cordon: Cordon | None = None
 
 
 class Scenario(_Model):
@@ -226,10 +239,29 @@ class Assignment(_Model):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class CordonPost(_Model):
+    """One border-control unit at one side of a sealed crossing (cordon extension).
+
+    `side` is `a` or `b` of the crossing; the unit is at the post from `start` to `end`
+    (the seal), and busy from `depart` to `return` (the drive from its base and back).
+    """
+
+    crossing: NonEmptyStr
+    side: Literal["a", "b"]
+    unit: NonEmptyStr
+    depart: Instant
+    start: Instant
+    end: Instant
+    return_: Instant = Field(alias="return")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
 class ScheduledOperation(_Model):
     id: NonEmptyStr
     start: Instant
     assignments: list[Assignment]
+    cordon: list[CordonPost] | None = None
 
 
 class ReasonPart(_Model):

@@ -26,6 +26,9 @@ RULE_NAMES = {
     8: "cross-border travel",
     9: "lanes",
     10: "one place at a time",
+    # The cordon extension (docs/cordon-format.md, app.solver.validate_cordons).
+    11: "cordon staff",
+    12: "sealed crossing",
 }
 
 

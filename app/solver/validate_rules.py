@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from app.solver.instance import Instance, merge_exact
 from app.solver.schema import Assignment, Operation, Plan, Scenario, ScheduledOperation, Site, Unit
 from app.solver.validate import Violation, describe
+from app.solver.validate_cordons import check_cordon, check_seals
 from app.solver.validate_travel import (
     CrossingHours,
     Passage,
@@ -66,11 +67,14 @@ class PlanChecker:
 
     def check(self, plan: Plan) -> None:
         """Run every rule over the plan."""
-        for scheduled in self._scheduled_once(plan):
+        once = self._scheduled_once(plan)
+        for scheduled in once:
             operation = self.instance.operations[scheduled.id]
             self.priority += operation.priority
             self._check_operation(operation, scheduled)
+            check_cordon(self, operation, scheduled)
         self._check_unscheduled(plan)
+        check_seals(self, once)
         for crossing_id, passages in self.passages.items():
             self._check_lanes(crossing_id, passages)
         for unit_id, intervals in self.busy.items():

@@ -142,3 +142,24 @@ def test_invalid_json_is_rejected(session: Session) -> None:
     with pytest.raises(ScenarioRejected) as caught:
         import_scenario(session, data=b"{not json")
     assert "invalid JSON" in caught.value.problems[0][1]
+
+
+def test_a_scenario_with_cordons_is_refused_by_path_not_imported_without_them(
+    session: Session,
+) -> None:
+    # The board keeps no cordons yet (docs/cordon-format.md): dropping one in silence
+    # would schedule raids whose crossings nobody seals.
+    doc = _small()
+    crossing = doc["crossings"][0]["id"]
+    doc["operations"][2]["cordon"] = {
+        "crossings": [crossing], "lead_minutes": 60, "tail_minutes": 60, "units_per_side": 1,
+    }
+    with pytest.raises(ScenarioRejected) as caught:
+        import_scenario(session, data=doc)
+    assert caught.value.problems == [
+        (
+            "operations[2].cordon",
+            "the board does not keep cordons yet: plan this scenario with `jointops solve`",
+        )
+    ]
+    assert session.exec(select(func.count()).select_from(Operation)).one() == 0

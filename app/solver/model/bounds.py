@@ -31,9 +31,8 @@ def impossible_alone(
     """
     result = set()
     empty = Greedy(instance)
-    for schedule in fixed.values():
-        for booking in schedule.bookings:
-            empty.state.add(booking)
+    for op_id, schedule in fixed.items():
+        empty.state.add_schedule(op_id, schedule)
     for operation in instance.scenario.operations:
         if operation.id in current or operation.id in fixed:
             continue
@@ -44,8 +43,7 @@ def impossible_alone(
             continue
         placed = empty.place(operation, instance.start_minutes(operation))
         if placed is not None:
-            for booking in placed.bookings:
-                empty.state.remove(booking)
+            empty.state.remove_schedule(operation.id, placed)
             continue
         model = build_model(SubProblem(instance, [operation], fixed=fixed))
         model.model.maximize(model.priority)

@@ -14,6 +14,7 @@ from ortools.sat.python import cp_model
 
 from app.solver.instance import Instance, Interval
 from app.solver.model.candidates import Candidate, site_candidates, unit_profiles
+from app.solver.model.cordons import PostVars, SealVars, add_cordon, add_seal_limits, extract_posts
 from app.solver.model.lanes import add_lane_limits
 from app.solver.model.objective import priority_expr, travel_expr, travel_upper_bound
 from app.solver.model.requirements import (
@@ -52,6 +53,7 @@ class ScheduleModel:
     priority: cp_model.LinearExpr
     travel: cp_model.LinearExpr
     travel_bound: int
+    posts: list[PostVars] = field(default_factory=list)
 
 
 def free_time(instance: Instance, fixed: Solution) -> dict[str, list[Interval]]:
@@ -60,6 +62,8 @@ def free_time(instance: Instance, fixed: Solution) -> dict[str, list[Interval]]:
     for schedule in fixed.values():
         for booking in schedule.bookings:
             busy[booking.unit].append((booking.depart, booking.ret))
+        for post in schedule.posts:
+            busy[post.unit].append((post.depart, post.ret))
     result = dict(instance.unit_available)
     for unit, intervals in busy.items():
         result[unit] = _subtract(result[unit], sorted(intervals))
@@ -105,6 +109,8 @@ def build_model(sub: SubProblem) -> ScheduleModel:
     operations = add_operation_vars(model, instance, sub.operations)
     fills: dict[FillKey, cp_model.IntVar] = {}
     trips: list[TripVars] = []
+    posts: list[PostVars] = []
+    seals: list[SealVars] = []
     for op_vars in operations.values():
         operation = op_vars.operation
         hinted = sub.hint.get(operation.id)
@@ -126,16 +132,42 @@ def build_model(sub: SubProblem) -> ScheduleModel:
         add_unit_once(model, op_fills)
         add_headcount_and_host(model, op_vars, candidates, op_fills)
         fills.update(op_fills)
-    _add_resources(model, instance, sub.fixed, trips, free)
+        if operation.cordon is not None:
+            raid_fills: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+            for (unit, _, _), literal in op_fills.items():
+                raid_fills[unit].append(literal)
+            op_posts, seal = add_cordon(model, instance, op_vars, raid_fills, free)
+            posts.extend(op_posts)
+            if seal is not None:
+                seals.append(seal)
+    _add_resources(model, instance, sub.fixed, trips, free, posts)
+    if seals or any(instance.operations[o].cordon for o in sub.fixed):
+        add_seal_limits(model, instance, seals, _passages_by_operation(instance, trips), sub.fixed)
+    post_travel = cp_model.LinearExpr.weighted_sum(
+        [p.is_chosen for p in posts], [p.travel for p in posts]
+    )
     return ScheduleModel(
         model,
         operations,
         fills,
         trips,
         priority_expr(operations),
-        travel_expr(trips),
-        travel_upper_bound(trips),
+        travel_expr(trips) + post_travel,
+        travel_upper_bound(trips) + sum(p.travel for p in posts),
+        posts,
     )
+
+
+def _passages_by_operation(
+    instance: Instance, trips: list[TripVars]
+) -> dict[str, list[tuple[str, cp_model.IntervalVar]]]:
+    """The passage intervals of the trips per crossing, with their operation."""
+    result: dict[str, list[tuple[str, cp_model.IntervalVar]]] = defaultdict(list)
+    for trip in trips:
+        if trip.route.crossing is not None:
+            operation = instance.sites[trip.candidate.site][0].id
+            result[trip.route.crossing].extend((operation, p) for p in trip.passages)
+    return result
 
 
 def _add_resources(
@@ -144,10 +176,13 @@ def _add_resources(
     fixed: Solution,
     trips: list[TripVars],
     free: dict[str, list[Interval]],
+    posts: list[PostVars],
 ) -> None:
-    """Unit no-overlap and crossing lanes over all trips."""
+    """Unit no-overlap over all trips and posts, and crossing lanes over all trips."""
     busy_by_unit: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
     passages: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+    for post in posts:
+        busy_by_unit[post.candidate.unit].append(post.busy)
     for trip in trips:
         busy_by_unit[trip.candidate.unit].append(trip.busy)
         if trip.route.crossing is not None:
@@ -183,6 +218,13 @@ def add_hint(schedule_model: ScheduleModel, hint: Solution) -> None:
         booking = chosen.get((trip.candidate.unit, trip.candidate.site, trip.route.crossing))
         model.add_hint(trip.is_chosen, booking is not None)
         _hint_passages(model, trip, booking)
+    staffed = {
+        (p.operation, p.crossing, p.side, p.unit) for s in hint.values() for p in s.posts
+    }
+    for post in schedule_model.posts:
+        need = post.candidate.need
+        post_key = (need.operation, need.crossing, need.side, post.candidate.unit)
+        model.add_hint(post.is_chosen, post_key in staffed)
 
 
 def _hint_passages(model: cp_model.CpModel, trip: TripVars, booking: Booking | None) -> None:
@@ -218,10 +260,15 @@ def extract(schedule_model: ScheduleModel, solver: cp_model.CpSolver) -> Solutio
             capability = filled[(trip.candidate.unit, trip.candidate.site)]
             booking = _booking(trip, op_vars, solver.value(op_vars.start), capability, solver)
             bookings[op_vars.operation.id].append(booking)
-    return {
-        op_id: OperationSchedule(solver.value(v.start), tuple(bookings[op_id]))
+    starts = {
+        op_id: solver.value(v.start)
         for op_id, v in schedule_model.operations.items()
         if solver.boolean_value(v.is_scheduled)
+    }
+    posts = extract_posts(schedule_model.posts, solver, starts)
+    return {
+        op_id: OperationSchedule(start, tuple(bookings[op_id]), tuple(posts.get(op_id, ())))
+        for op_id, start in starts.items()
     }
 
 

@@ -67,9 +67,8 @@ def tighten(
     The flag is False when `out_of_time` ended it early.
     """
     state = BookingState(instance)
-    for schedule in solution.values():
-        for booking in schedule.bookings:
-            state.add(booking)
+    for op_id, schedule in solution.items():
+        state.add_schedule(op_id, schedule)
     result = dict(solution)
     for _ in range(3):
         changed = False
@@ -85,7 +84,7 @@ def tighten(
                 shorter = _shorter_trip(instance, state, booking, schedule.start, duration)
                 changed = changed or shorter is not booking
                 bookings.append(shorter)
-            result[op_id] = OperationSchedule(schedule.start, tuple(bookings))
+            result[op_id] = OperationSchedule(schedule.start, tuple(bookings), schedule.posts)
         if not changed:
             break
     return result, True

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.solver.instance import Instance
-from app.solver.model.timing import Booking, OperationSchedule, Solution
+from app.solver.model.timing import Booking, OperationSchedule, Post, Solution
 from app.solver.schema import (
     PLAN_FORMAT,
     Assignment,
+    CordonPost,
     Objective,
     Plan,
     ScheduledOperation,
@@ -24,7 +25,24 @@ def solution_priority(instance: Instance, solution: Solution) -> int:
 
 
 def solution_travel(solution: Solution) -> int:
-    return sum(b.travel for s in solution.values() for b in s.bookings)
+    """Travel of the bookings and of the cordon posts (docs/cordon-format.md)."""
+    raid = sum(b.travel for s in solution.values() for b in s.bookings)
+    return raid + sum(p.travel for s in solution.values() for p in s.posts)
+
+
+def _cordon_post(instance: Instance, post: Post, start: int) -> CordonPost:
+    from app.solver.model.cordons import seal_span
+
+    seal_start, seal_end = seal_span(instance, post.operation, start)
+    return CordonPost(
+        crossing=post.crossing,
+        side=post.side,  # type: ignore[arg-type]
+        unit=post.unit,
+        depart=instance.instant(post.depart),
+        start=instance.instant(seal_start),
+        end=instance.instant(seal_end),
+        return_=instance.instant(post.ret),
+    )
 
 
 def _assignment(instance: Instance, booking: Booking) -> Assignment:
@@ -52,6 +70,12 @@ def scheduled_operations(instance: Instance, solution: Solution) -> list[Schedul
                 id=op_id,
                 start=instance.instant(schedule.start),
                 assignments=[_assignment(instance, b) for b in bookings],
+                cordon=[
+                    _cordon_post(instance, p, schedule.start)
+                    for p in sorted(schedule.posts, key=lambda p: (p.crossing, p.side, p.unit))
+                ]
+                if instance.operations[op_id].cordon is not None
+                else None,
             )
         )
     return result
@@ -128,7 +152,8 @@ def solution_from_operations(instance: Instance, operations: list[ScheduledOpera
                 )
             )
         start = instance.floor_minutes(scheduled.start)
-        solution[scheduled.id] = OperationSchedule(start, tuple(bookings))
+        posts = tuple(_post_of(instance, scheduled.id, p) for p in scheduled.cordon or [])
+        solution[scheduled.id] = OperationSchedule(start, tuple(bookings), posts)
     return solution
 
 
@@ -142,3 +167,22 @@ def _travel_of(instance: Instance, assignment: Assignment) -> int:
         if route.crossing == assignment.crossing:
             return route.travel
     return 0
+
+
+def _post_of(instance: Instance, operation: str, post: CordonPost) -> Post:
+    """A plan's post in minutes; busy time is widened to whole minutes."""
+    unit = instance.units.get(post.unit)
+    crossing = instance.crossings.get(post.crossing)
+    distance = None
+    if unit is not None and crossing is not None:
+        region = crossing.a if post.side == "a" else crossing.b
+        distance = instance.distance(unit.base, region)
+    return Post(
+        operation,
+        post.crossing,
+        post.side,
+        post.unit,
+        instance.floor_minutes(post.depart),
+        instance.ceil_minutes(post.return_),
+        2 * (distance or 0),
+    )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right, insort
+from dataclasses import dataclass
 
 from app.solver.instance import Instance, Interval, Route
 from app.solver.model.timing import (
     MAX_WAIT,
     Booking,
+    OperationSchedule,
+    Post,
     earliest_passage,
     inside_any,
     latest_passage,
@@ -87,8 +90,38 @@ class CrossingLanes:
         del self.starts[index]
 
 
+@dataclass(frozen=True)
+class Seal:
+    """A crossing closed by an operation's cordon over `[start, end)`."""
+
+    start: int
+    end: int
+    operation: str
+    allow_own: bool
+
+    def excludes(self, operation: str, start: int, end: int) -> bool:
+        """Whether a passage `[start, end)` of `operation` may not happen during the seal."""
+        if operation == self.operation and self.allow_own:
+            return False
+        return start < self.end and self.start < end
+
+
+def seals_of(instance: Instance, operation: str, start: int) -> list[tuple[str, Seal]]:
+    """The seals of an operation starting at `start`, by crossing (none without a cordon)."""
+    cordon = instance.operations[operation].cordon
+    if cordon is None:
+        return []
+    seal = Seal(
+        start - cordon.lead_minutes,
+        start + instance.operations[operation].duration_minutes + cordon.tail_minutes,
+        operation,
+        cordon.allow_own_passages,
+    )
+    return [(crossing, seal) for crossing in instance.sealed[operation]]
+
+
 class BookingState:
-    """Busy intervals per unit and passage starts per crossing, kept sorted."""
+    """Busy intervals per unit, passage starts per crossing and seals, kept sorted."""
 
     def __init__(self, instance: Instance) -> None:
         self.instance = instance
@@ -100,6 +133,69 @@ class BookingState:
         # depends only on the crossing's bookings, so it is kept until they change.
         self.version: dict[str, int] = {x: 0 for x in self.lanes}
         self.found: dict[tuple[str, int, bool], tuple[int, int | None]] = {}
+        # Cordons (app.solver.cordons): crossings closed to passages during seals.
+        self.seals: dict[str, list[Seal]] = {}
+
+    def add_seals(self, operation: str, start: int) -> list[tuple[str, Seal]]:
+        """Book the operation's seals at `start`; what `remove_seals` takes back."""
+        seals = seals_of(self.instance, operation, start)
+        for crossing, seal in seals:
+            self.seals.setdefault(crossing, []).append(seal)
+        return seals
+
+    def remove_seals(self, seals: list[tuple[str, Seal]]) -> None:
+        for crossing, seal in seals:
+            self.seals[crossing].remove(seal)
+
+    def add_schedule(self, operation: str, schedule: OperationSchedule) -> None:
+        """Book a whole scheduled operation: its trips, its posts and its seals."""
+        for booking in schedule.bookings:
+            self.add(booking)
+        for post in schedule.posts:
+            self.add_post(post)
+        self.add_seals(operation, schedule.start)
+
+    def remove_schedule(self, operation: str, schedule: OperationSchedule) -> None:
+        for booking in schedule.bookings:
+            self.remove(booking)
+        for post in schedule.posts:
+            self.remove_post(post)
+        self.remove_seals(seals_of(self.instance, operation, schedule.start))
+
+    def add_post(self, post: Post) -> None:
+        insort(self.busy[post.unit], (post.depart, post.ret))
+
+    def remove_post(self, post: Post) -> None:
+        self.busy[post.unit].remove((post.depart, post.ret))
+
+    def unsealed_passage(
+        self, crossing: str, operation: str, limit: int, outbound: bool
+    ) -> int | None:
+        """`passage()` that also keeps out of the seals closing the crossing to the
+        operation: before a seal it jumps to just before it starts (outbound), or to its
+        end (back), never beyond MAX_WAIT from `limit`."""
+        moment = limit
+        transit = self.lanes[crossing].transit
+        for _ in range(PASSAGE_JUMPS):
+            found = self.passage(crossing, moment, outbound)
+            if found is None or abs(found - limit) > MAX_WAIT:
+                return None
+            end = found + transit
+            blocking = [
+                s for s in self.seals.get(crossing, ()) if s.excludes(operation, found, end)
+            ]
+            if not blocking:
+                return found
+            if outbound:
+                moment = min(s.start for s in blocking) - transit
+            else:
+                moment = max(s.end for s in blocking)
+        return None
+
+    def passages_during(self, crossing: str, start: int, end: int) -> int:
+        """How many booked passages of the crossing overlap `[start, end)`."""
+        lanes = self.lanes[crossing]
+        return bisect_left(lanes.starts, end) - bisect_right(lanes.starts, start - lanes.transit)
 
     def unit_free(self, unit: str, start: int, end: int) -> bool:
         """Inside the horizon, the unit's available time, and clear of its other bookings."""
@@ -145,10 +241,12 @@ class BookingState:
             if not self.unit_free(unit, depart, ret):
                 return None
             return Booking(operation, site, unit, capability, depart, ret, travel=route.travel)
-        cross_out = self.passage(route.crossing, start - route.transit - route.to_site, True)
+        cross_out = self.unsealed_passage(
+            route.crossing, operation, start - route.transit - route.to_site, True
+        )
         if cross_out is None:
             return None
-        cross_back = self.passage(route.crossing, end + route.to_site, False)
+        cross_back = self.unsealed_passage(route.crossing, operation, end + route.to_site, False)
         if cross_back is None:
             return None
         depart = cross_out - route.to_crossing

@@ -34,9 +34,8 @@ def nearer_units(
     """
     planner = caches.sharing_caches() if caches is not None else Greedy(instance)
     state = planner.state
-    for schedule in solution.values():
-        for booking in schedule.bookings:
-            state.add(booking)
+    for op_id, schedule in solution.items():
+        state.add_schedule(op_id, schedule)
     result = dict(solution)
     # A unit moved away frees its old place for a unit farther out: passes repeat while
     # they shorten travel (the third found little on the large sample).
@@ -55,7 +54,7 @@ def nearer_units(
                 if swapped is not None:
                     bookings[index] = swapped
                     changed = True
-            result[op_id] = OperationSchedule(schedule.start, tuple(bookings))
+            result[op_id] = OperationSchedule(schedule.start, tuple(bookings), schedule.posts)
         if not changed:
             break
     return result

@@ -42,11 +42,28 @@ class Booking:
 
 
 @dataclass(frozen=True)
+class Post:
+    """One border-control unit at one side of a sealed crossing (app.solver.cordons).
+
+    Busy from `depart` to `ret`: the drive from its base, the whole seal, the drive back.
+    """
+
+    operation: str
+    crossing: str
+    side: str
+    unit: str
+    depart: int
+    ret: int
+    travel: int = 0
+
+
+@dataclass(frozen=True)
 class OperationSchedule:
-    """A scheduled operation: its start and its bookings."""
+    """A scheduled operation: its start, its bookings and its cordon posts."""
 
     start: int
     bookings: tuple[Booking, ...]
+    posts: tuple[Post, ...] = ()
 
 
 Solution = dict[str, OperationSchedule]

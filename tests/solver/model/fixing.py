@@ -9,7 +9,8 @@ the spec, not against itself.
 
 Decisions fixed: whether each operation is scheduled and its start, every fill literal
 (true exactly for the plan's (unit, site, capability)), every trip (chosen exactly for
-the plan's (unit, site, crossing)) and its passage times. `depart`/`return` are not
+the plan's (unit, site, crossing)) and its passage times, and every cordon post (staffed
+exactly by the plan's (operation, crossing, side, unit)). `depart`/`return` are not
 decisions of the model (it derives the tightest round trip from the start and the
 passages), so cases break rules through the decisions only. A plan that needs a fill or
 a trip the model has no variable for (a candidate the model ruled out) cannot be fixed:
@@ -92,6 +93,19 @@ def fix_decisions(
         model.add(trip.cross_out == booking.cross_out)
         model.add(trip.cross_back == booking.cross_back)
     unfixable += [f"trip {key}" for key in travelled if key not in seen]
+    # Cordon posts (app/solver/model/cordons.py): staffed exactly as in the plan.
+    staffed = {
+        (op_id, p.crossing, p.side, p.unit)
+        for op_id, schedule in solution.items()
+        for p in schedule.posts
+    }
+    posts_seen = set()
+    for post in schedule_model.posts:
+        need = post.candidate.need
+        post_key = (need.operation, need.crossing, need.side, post.candidate.unit)
+        posts_seen.add(post_key)
+        model.add(post.is_chosen == int(post_key in staffed))
+    unfixable += [f"post {key}" for key in sorted(staffed - posts_seen)]
     if unfixable:
         model.add_bool_or([])  # an empty clause: no decision of the model is this plan
     return unfixable
@@ -150,6 +164,9 @@ def shift_operation(plan: Doc, op_id: str, minutes: int) -> Doc:
             for key in ("depart", "return", "cross_out", "cross_back"):
                 if a.get(key):
                     a[key] = later(a[key], minutes)
+        for post in operation.get("cordon") or []:
+            for key in ("depart", "start", "end", "return"):
+                post[key] = later(post[key], minutes)
     return result
 
 
