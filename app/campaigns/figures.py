@@ -15,7 +15,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Date, Select, Subquery, and_, cast, func
+from sqlalchemy import (
+    CTE,
+    CompoundSelect,
+    Date,
+    Select,
+    String,
+    and_,
+    cast,
+    func,
+    literal_column,
+    null,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -91,70 +104,47 @@ def status_of(actual: int, target: int, phase: Phase, today: date) -> str:
 def compute(session: Session, *, campaign: Campaign, viewer: User) -> Figures:
     """Every figure of the campaign from what this viewer may see.
 
-    The database does the counting: a handful of GROUP BY queries over the campaign's
-    operations that the viewer may see (`_in_scope`), each answering a few dozen rows
-    however many operations and reports there are. Summing every confirmed part in Python
-    took 0.2-0.4 s for 2,000 reports (bench/campaign.py); tests/campaigns/
-    test_figures_reference.py holds these queries to that earlier computation.
+    The database does the counting: one statement of GROUP BY queries over the campaign's
+    operations that the viewer may see (`_in_scope`, `_tally`), answering a few rows per
+    phase, country and day however many operations and reports there are. Summing every
+    confirmed part in Python took 0.2-0.4 s for 2,000 reports (bench/campaign.py);
+    tests/campaigns/test_figures_reference.py holds this statement to that computation.
     """
     assert campaign.id is not None
     today = utcnow().date()
     phases = service.phases_of(session, campaign.id)
     phase_ids = [p.id for p in phases if p.id is not None]
     goals = service.goals_of(session, phase_ids)
+    goal_regions = sorted({g.region_id for g in goals if g.region_id})
     in_scope = _in_scope(viewer, phase_ids)
-    day = _utc_day(col(ReportPart.confirmed_at), session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
 
-    # phase -> state -> operations
-    states_by_phase: dict[int, dict[str, int]] = defaultdict(dict)
-    for phase_id, state, count in session.execute(
-            select(in_scope.c.phase_id, in_scope.c.state, func.count())
-            .group_by(in_scope.c.phase_id, in_scope.c.state)):
-        states_by_phase[phase_id][str(state)] = count
-
+    states_by_phase: dict[int, dict[str, int]] = defaultdict(dict)  # phase -> state -> ops
     # phase -> country -> metric -> confirmed total; day -> metric -> confirmed total
     by_country: dict[int, dict[str, dict[str, int]]] = defaultdict(dict)
     per_day: dict[date, dict[str, int]] = {}
-    for phase_id, country, on, *sums in session.execute(_confirmed_sums(
-            in_scope, in_scope.c.phase_id, col(ReportPart.country_code), day)):
-        values = dict(zip(SUMMED, (int(v or 0) for v in sums), strict=True))
-        _add(by_country[phase_id].setdefault(country, dict.fromkeys(SUMMED, 0)), values)
-        _add(per_day.setdefault(_as_date(on), dict.fromkeys(SUMMED, 0)), values)
-
-    # An operation counts once for each country it has a site in (the country's figure).
-    completed = in_scope.c.state == OperationState.completed
     completed_in_country: dict[tuple[int, str], int] = {}
-    for phase_id, country, count in session.execute(
-            select(in_scope.c.phase_id, col(Region.country_code),
-                   func.count(func.distinct(in_scope.c.operation_id)))
-            .join(Site, col(Site.operation_id) == in_scope.c.operation_id)
-            .join(Region, col(Region.id) == col(Site.region_id))
-            .where(completed).group_by(in_scope.c.phase_id, col(Region.country_code))):
-        completed_in_country[(phase_id, country)] = count
-        bucket = by_country[phase_id].setdefault(country, {})
-        bucket[OPERATIONS_COMPLETED] = bucket.get(OPERATIONS_COMPLETED, 0) + count
-
-    # Goals of one region: the operations with a site there, and the figures of the parts
-    # of that region's country (only the regions some goal names).
-    goal_regions = sorted({g.region_id for g in goals if g.region_id})
     completed_in_region: dict[tuple[int, str], int] = {}
     by_region: dict[tuple[int, str], dict[str, int]] = {}
-    if goal_regions:
-        sites = (select(col(Site.operation_id), col(Site.region_id)).distinct()
-                 .where(col(Site.region_id).in_(goal_regions)).subquery("goal_sites"))
-        for phase_id, region_id, count in session.execute(
-                select(in_scope.c.phase_id, sites.c.region_id,
-                       func.count(in_scope.c.operation_id))
-                .join(sites, sites.c.operation_id == in_scope.c.operation_id)
-                .where(completed).group_by(in_scope.c.phase_id, sites.c.region_id)):
-            completed_in_region[(phase_id, region_id)] = count
-        for phase_id, region_id, *sums in session.execute(
-                _confirmed_sums(in_scope, in_scope.c.phase_id, sites.c.region_id)
-                .join(sites, sites.c.operation_id == in_scope.c.operation_id)
-                .join(Region, and_(col(Region.id) == sites.c.region_id,
-                                   col(Region.country_code) == col(ReportPart.country_code)))):
-            by_region[(phase_id, region_id)] = dict(
-                zip(SUMMED, (int(v or 0) for v in sums), strict=True))
+    for kind, phase_id, key, day, *numbers in session.execute(
+            _tally(in_scope, goal_regions, dialect)):
+        if kind == STATES:
+            states_by_phase[phase_id][key] = int(numbers[0])
+        elif kind == COMPLETED:
+            completed_in_country[(phase_id, key)] = int(numbers[0])
+        elif kind == COMPLETED_IN_REGION:
+            completed_in_region[(phase_id, key)] = int(numbers[0])
+        elif kind == PARTS:
+            values = dict(zip(SUMMED, (int(v or 0) for v in numbers), strict=True))
+            _add(by_country[phase_id].setdefault(key, dict.fromkeys(SUMMED, 0)), values)
+            _add(per_day.setdefault(day, dict.fromkeys(SUMMED, 0)), values)
+        else:
+            by_region[(phase_id, key)] = dict(
+                zip(SUMMED, (int(v or 0) for v in numbers), strict=True))
+    # An operation counts once for each country it has a site in (the country's figure).
+    for (phase_id, country), count in sorted(completed_in_country.items()):
+        bucket = by_country[phase_id].setdefault(country, {})
+        bucket[OPERATIONS_COMPLETED] = count
 
     def actual(goal: Goal) -> int:
         metric, phase_id = goal.metric.value, goal.phase_id
@@ -195,11 +185,17 @@ PART_COLUMNS: list[str] = [m.value for m in Metric if m.value in ReportPart.mode
 SUMMED: list[str] = [*PART_COLUMNS, Metric.arrests.value]
 
 
-def _in_scope(viewer: User, phase_ids: list[int]) -> Subquery:
+# The kinds of row `_tally` answers, in its first column.
+STATES, PARTS, COMPLETED = "states", "parts", "completed"
+PARTS_IN_REGION, COMPLETED_IN_REGION = "parts in region", "completed in region"
+
+
+def _in_scope(viewer: User, phase_ids: list[int]) -> CTE:
     """(operation_id, phase_id, state) of the campaign's operations this viewer may see.
 
-    Need-to-know: every figure is counted from this subquery only, so an operation the
-    viewer may not see adds nothing to any figure, count or chart.
+    Need-to-know: every figure is counted from this only, so an operation the viewer may
+    not see adds nothing to any figure, count or chart. A common table expression that
+    `_tally` reads several times: SQLite (3.35+) and PostgreSQL (12+) evaluate it once.
     """
     visible = visible_operations_query(viewer).subquery()
     return (select(col(OperationPhase.operation_id).label("operation_id"),
@@ -208,18 +204,64 @@ def _in_scope(viewer: User, phase_ids: list[int]) -> Subquery:
             .join(Operation, col(Operation.id) == col(OperationPhase.operation_id))
             .where(col(OperationPhase.phase_id).in_(phase_ids),
                    col(Operation.id).in_(select(visible.c.id)))
-            .subquery("in_scope"))
+            .cte("in_scope"))
 
 
-def _confirmed_sums(in_scope: Subquery, *keys: Any) -> Select[Any]:
-    """SUMMED totals of the confirmed parts of the operations in scope, grouped by `keys`.
+def _tally(in_scope: CTE, goal_regions: list[str], dialect: str) -> CompoundSelect:
+    """Every count and sum of the campaign in one statement, one kind of row per branch.
+
+    Columns: kind, phase id, key (a state, a country or a region), UTC day (parts only),
+    then the SUMMED totals (a count of operations takes the first). One statement, so the
+    operations in scope, need-to-know filter included, are worked out once.
+    """
+    width = len(SUMMED)
+
+    def counted(kind: str, key: Any, count: Any) -> Select[Any]:
+        return sa_select(literal_column(f"'{kind}'"), in_scope.c.phase_id, key, null(),
+                         count, *([null()] * (width - 1)))
+
+    completed = in_scope.c.state == OperationState.completed
+    day = _utc_day(col(ReportPart.confirmed_at), dialect)
+    branches: list[Select[Any]] = [
+        _confirmed_sums(in_scope, PARTS, col(ReportPart.country_code), day),
+        counted(STATES, type_coerce(in_scope.c.state, String), func.count())
+        .group_by(in_scope.c.phase_id, in_scope.c.state),
+        # An operation with sites in two countries counts in each, once.
+        counted(COMPLETED, col(Region.country_code),
+                func.count(func.distinct(in_scope.c.operation_id)))
+        .join(Site, col(Site.operation_id) == in_scope.c.operation_id)
+        .join(Region, col(Region.id) == col(Site.region_id))
+        .where(completed).group_by(in_scope.c.phase_id, col(Region.country_code)),
+    ]
+    if goal_regions:
+        # Goals of one region: the operations with a site there (two sites there count
+        # once), and the parts of that region's country.
+        sites = (sa_select(col(Site.operation_id), col(Site.region_id)).distinct()
+                 .where(col(Site.region_id).in_(goal_regions)).subquery("goal_sites"))
+        branches += [
+            counted(COMPLETED_IN_REGION, sites.c.region_id, func.count())
+            .join(sites, sites.c.operation_id == in_scope.c.operation_id)
+            .where(completed).group_by(in_scope.c.phase_id, sites.c.region_id),
+            _confirmed_sums(in_scope, PARTS_IN_REGION, sites.c.region_id, None)
+            .join(sites, sites.c.operation_id == in_scope.c.operation_id)
+            .join(Region, and_(col(Region.id) == sites.c.region_id,
+                               col(Region.country_code) == col(ReportPart.country_code))),
+        ]
+    return union_all(*branches)
+
+
+def _confirmed_sums(in_scope: CTE, kind: str, key: Any, day: Any) -> Select[Any]:
+    """SUMMED totals of the confirmed parts of the operations in scope, by phase, key, day.
 
     Arrests are the detentions of each part, summed by a correlated subquery: joining the
     detentions would repeat the part's own figures once per nationality.
     """
-    detained = (select(func.coalesce(func.sum(Detention.count), 0))
+    detained = (sa_select(func.coalesce(func.sum(Detention.count), 0))
                 .where(col(Detention.part_id) == col(ReportPart.id)).scalar_subquery())
-    return (sa_select(*keys, *(func.sum(getattr(ReportPart, m)) for m in PART_COLUMNS),
+    keys = [k for k in (in_scope.c.phase_id, key, day) if k is not None]
+    return (sa_select(literal_column(f"'{kind}'"), in_scope.c.phase_id, key,
+                      null() if day is None else day,
+                      *(func.sum(getattr(ReportPart, m)) for m in PART_COLUMNS),
                       func.sum(detained))
             .select_from(ReportPart)
             .join(Report, col(Report.id) == col(ReportPart.report_id))
@@ -236,11 +278,7 @@ def _utc_day(instant: Any, dialect: str) -> Any:
     """
     if dialect == "postgresql":
         return cast(func.timezone("UTC", instant), Date)
-    return func.date(instant)
-
-
-def _as_date(value: date | str) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
+    return type_coerce(func.date(instant), Date)  # read back as a date
 
 
 def _add(bucket: dict[str, int], values: dict[str, int]) -> None:
