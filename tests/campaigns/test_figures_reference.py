@@ -25,6 +25,7 @@ from sqlmodel import Session
 from app.campaigns import figures, reports, service
 from app.campaigns.schemas import CampaignIn
 from app.models import (
+    Campaign,
     Detention,
     Metric,
     Operation,
@@ -52,7 +53,8 @@ def _goals(scopes: list[str], rng: random.Random) -> list[dict[str, Any]]:
             for m in Metric for s in scopes]
 
 
-def _campaign(session: Session, admin: User, name: str, rng: random.Random) -> list[int]:
+def _campaign(session: Session, admin: User, name: str, rng: random.Random
+              ) -> tuple[Campaign, list[int]]:
     data = CampaignIn.model_validate({
         "name": name, "agencies": LEADS, "phases": [
             {"name": "Phase 1", "starts_on": "2027-01-01", "ends_on": "2027-03-31",
@@ -62,7 +64,8 @@ def _campaign(session: Session, admin: User, name: str, rng: random.Random) -> l
             {"name": "Phase 3", "starts_on": "2027-04-01", "ends_on": "2027-06-30",
              "goals": [{"metric": "arrests", "scope": "", "target": 5}]}]})
     campaign = service.create(session, data=data, actor=admin)
-    return [p.id for p in service.phases_of(session, campaign.id or 0) if p.id is not None]
+    return campaign, [p.id for p in service.phases_of(session, campaign.id or 0)
+                      if p.id is not None]
 
 
 def _operations(session: Session, phases: list[int | None], rng: random.Random) -> None:
@@ -146,14 +149,13 @@ def test_aggregated_figures_equal_the_old_computation(
     reports.ensure_nationalities(session)
     rng = random.Random(2027)
     admin = make_user(session, Role.admin, username="ref-admin")
-    phase_ids = _campaign(session, admin, "Reference Shield", rng)
-    other = _campaign(session, admin, "Other Shield", rng)
+    campaign, phase_ids = _campaign(session, admin, "Reference Shield", rng)
+    _, other = _campaign(session, admin, "Other Shield", rng)
     layout: list[int | None] = [rng.choice(phase_ids[:2]) for _ in range(45)]
     layout += [None] * 4 + [other[0]] * 4
     _operations(session, layout, rng)
     _task(session, "OP-R001", "U-MM-1", TaskingStatus.active)
     _task(session, "OP-R002", "U-LA-1", TaskingStatus.cancelled)
-    campaign = service.get_visible_campaign(session, user=admin, campaign_id=1)
     viewers = [admin, make_user(session, Role.coordinator, username="ref-coordinator")]
     for agency, unit in (("TH-RTP", "U-TH-1"), ("LA-MPS", "U-LA-1"), ("MM-MPF", "U-MM-1")):
         viewers += [make_user(session, Role.planner, agency=agency),
