@@ -302,8 +302,9 @@ def report(operations: int, requests: int, rounds: int, backend: str,
     for r in results:
         goal = "-"
         if r["page"] == "dashboard":
-            met = p95(r["wall"]) < GOAL_MS
-            goal = f"< {GOAL_MS:g} ms {'ok' if met else 'NOT MET'}"
+            verdict = ("ok" if p95(r["wall"]) < GOAL_MS else
+                       "wall NOT MET, CPU ok" if p95(r["cpu"]) < GOAL_MS else "NOT MET")
+            goal = f"< {GOAL_MS:g} ms {verdict}"
         lines.append(
             f"| {r['round']} | {r['case']} | {len(r['wall'])} | "
             f"{statistics.median(r['wall']):.1f} | {p95(r['wall']):.1f} | "
@@ -314,16 +315,30 @@ def report(operations: int, requests: int, rounds: int, backend: str,
 
 NOTES = {
     "sqlite": [
-        "The figures are summed in SQL (app/campaigns/figures.py: GROUP BY phase, country and",
-        "UTC day over the campaign's operations the viewer may see); before, every confirmed",
-        "part was loaded and summed in Python: administrator p95 1,291.6 ms, liaison p95",
-        "504.5 ms (the table this section replaces, under load average 18). The same figures",
-        "are checked against that computation in tests/campaigns/test_figures_reference.py.",
+        "Where the time went (cProfile: `--profile \"dashboard, administrator\"`): the",
+        "figures. app.campaigns.figures.compute loaded every confirmed part of the visible",
+        "operations (2,000 parts, 6,000 detentions) and summed them in Python, testing every",
+        "row against every goal (120,000 scope checks and 620,000 ORM attribute reads in 10",
+        "computations): 0.2-0.4 s each; administrator p95 1,291.6 ms and liaison p95",
+        "504.5 ms wall in the table this section replaces (load average 18). Now one",
+        "statement (`_tally`) does the counting: the campaign's operations the viewer may see",
+        "as a common table expression (the need-to-know filter of app.access, evaluated",
+        "once), read by UNION ALL branches that GROUP BY phase and state, phase, country and",
+        "UTC day (confirmed parts, detentions by a correlated subquery), and completed",
+        "operations per country and per goal region; about 180 rows come back here. No",
+        "cache. tests/campaigns/test_figures_reference.py holds it to the old computation.",
+        "What is left of the administrator's dashboard CPU time: the statement (about 20 ms",
+        "on SQLite: joining 2,000 parts and grouping them), building it (3 ms), the charts",
+        "(4 ms), then template and framework. SQLite runs in-process, so wall minus CPU is",
+        "time spent waiting for a core: other helpers' test suites kept the load average",
+        "between 10 and 20 on these 2 cores during the runs, and the wall figures move",
+        "with it from one run to the next (run it more than once before comparing).",
     ],
     "postgresql": [
         "The cases are those of the SQLite section. The schema is fresh and analysed first,",
-        "as autovacuum would have done; wall time includes the round trips to the server,",
-        "which the CPU time does not.",
+        "as autovacuum would have done; wall time includes the database server's own time",
+        "(the same statement; it runs on the same 2 loaded cores), which the CPU time of",
+        "the app's process does not.",
     ],
 }
 
