@@ -331,7 +331,7 @@ NOTES = {
         "on SQLite: joining 2,000 parts and grouping them), building it (3 ms), the charts",
         "(4 ms), then template and framework. SQLite runs in-process, so wall minus CPU is",
         "time spent waiting for a core: other helpers' test suites kept the load average",
-        "between 10 and 20 on these 2 cores during the runs, and the wall figures move",
+        "between 10 and 28 on these 2 cores during the runs, and the wall figures move",
         "with it from one run to the next (run it more than once before comparing).",
     ],
     "postgresql": [
