@@ -138,7 +138,7 @@ def compute(session: Session, *, campaign: Campaign, viewer: User) -> Figures:
             values = dict(zip(SUMMED, (int(v or 0) for v in numbers), strict=True))
             _add(by_country[phase_id].setdefault(key, dict.fromkeys(SUMMED, 0)), values)
             _add(per_day.setdefault(day, dict.fromkeys(SUMMED, 0)), values)
-        else:
+        elif kind == PARTS_IN_REGION:
             by_region[(phase_id, key)] = dict(
                 zip(SUMMED, (int(v or 0) for v in numbers), strict=True))
     # An operation counts once for each country it has a site in (the country's figure).
