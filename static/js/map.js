@@ -166,6 +166,7 @@
     });
     var buttons = root.querySelectorAll ? root.querySelectorAll("[data-pick-site]") : [];
     Array.prototype.forEach.call(buttons, function (b) { b.hidden = false; });
+    refreshMarkers(); // site rows added or removed: the picker shows the rows now there
   }
 
   // htmx swaps in new content (the form's site rows, a finished run): map it too.
