@@ -275,3 +275,21 @@ def test_the_map_script_uses_no_tile_server_and_the_vendored_files_exist() -> No
             for lon, lat in polygon[0]:
                 assert 92 <= lon <= 110 and 8 <= lat <= 27
     assert Path(static / BORDERS_GEOJSON).stat().st_size < 100_000
+
+
+def test_crossing_point_in_the_admin_form_is_whole_and_in_range() -> None:
+    from pydantic import ValidationError
+
+    from app.admin.schemas import CrossingUpdateIn
+
+    base = {"name": "Mae Sai - Tachileik", "transit_minutes": 30, "lanes": 2,
+            "timezone": "Asia/Bangkok"}
+    assert CrossingUpdateIn.model_validate({**base, "lat": 20.44, "lon": 99.88}).lat == 20.44
+    assert CrossingUpdateIn.model_validate(base).lat is None
+    for given, field, words in (({"lat": 20.4, "lon": None}, "lon", "give the longitude"),
+                                ({"lat": None, "lon": 99.9}, "lon", "give the latitude"),
+                                ({"lat": 120, "lon": 99.9}, "lat", "less than or equal")):
+        with pytest.raises(ValidationError) as caught:
+            CrossingUpdateIn.model_validate({**base, **given})
+        (error,) = caught.value.errors()
+        assert error["loc"] == (field,) and words in error["msg"]
