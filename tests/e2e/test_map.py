@@ -81,5 +81,10 @@ def test_site_picked_on_the_map_and_the_operation_map_draws_offline(
     table = page.locator("#op-map-table")
     assert table.locator("tbody tr").count() >= 2
     assert "20.4330° N, 99.8790° E" in table.inner_text()
-    assert page.get_by_role("link", name="Download as GeoJSON").is_visible()
+    download = page.get_by_role("link", name="Download as GeoJSON")
+    assert download.is_visible()
+    export = page.request.get(download.get_attribute("href"))
+    assert export.headers["content-type"] == "application/geo+json"
+    kinds = [f["properties"]["kind"] for f in export.json()["features"]]
+    assert kinds.count("site") == 2
     assert refused == []
