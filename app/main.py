@@ -34,6 +34,7 @@ ROUTERS = [
     "app.campaigns.api:router",
     "app.campaigns.intel_views:router",
     "app.campaigns.intel_api:router",
+    "app.maps.views:router",
     "app.docs_views:router",
     "app.health:router",
 ]

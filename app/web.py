@@ -16,6 +16,9 @@ from app.config import ROOT, get_settings
 from app.errors import is_htmx
 
 HTMX_JS = "vendor/htmx-2.0.11.min.js"
+# The maps: Leaflet and the country borders they draw, both vendored (static/vendor/README.md).
+LEAFLET_DIR = "vendor/leaflet-1.9.4"
+BORDERS_GEOJSON = "vendor/borders-lancang-mekong-world-atlas-2.0.2.geojson"
 FLASH_COOKIE = "jointops_flash"
 CSRF_COOKIE = "jointops_csrf"
 
@@ -133,6 +136,7 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
 templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration)
+templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON)
 
 
 def _finish(request: Request, response: Response) -> Response:

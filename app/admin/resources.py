@@ -92,6 +92,10 @@ CROSSINGS = Resource(
         Field("timezone", "Time zone", help="IANA zone, e.g. Asia/Bangkok or Asia/Yangon"),
         Field("open_windows", "Daily opening hours (local time)", "windows", required=False,
               help="HH:MM, from before to; 24:00 allowed as an end"),
+        Field("lat", "Latitude (map)", "number", step="any", required=False,
+              help="optional; without it the maps put the crossing half-way between its "
+                   "regions"),
+        Field("lon", "Longitude (map)", "number", step="any", required=False),
     ),
     columns=(Column("Id", lambda c: c.id), Column("Name", lambda c: c.name),
              Column("Joins", lambda c: f"{c.a_id} – {c.b_id}"),

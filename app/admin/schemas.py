@@ -108,11 +108,24 @@ class CrossingUpdateIn(SQLModel):
     lanes: int = Field(ge=1, le=1_000)
     timezone: str = Field(min_length=1, max_length=64)
     open_windows: list[DailyWindow] | None = None
+    # The crossing point for the maps (optional; else half-way between its regions).
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("lon")
+    @classmethod
+    def _whole_point(cls, value: float | None, info: ValidationInfo) -> float | None:
+        lat_given = info.data.get("lat") is not None
+        if value is None and lat_given:
+            raise ValueError("give the longitude too, or clear the latitude")
+        if value is not None and not lat_given and "lat" in info.data:
+            raise ValueError("give the latitude too, or clear the longitude")
+        return value
 
     def stored_windows(self) -> list[dict[str, str]] | None:
         """None (open at every instant) when no window is given."""

@@ -79,6 +79,10 @@ class CrossingBase(SQLModel):
     # Daily windows [{"from": "06:30", "to": "21:00"}] in the crossing's local time;
     # NULL or [] means open at every instant.
     open_windows: list[dict[str, str]] | None = Field(default=None, sa_type=sa.JSON)
+    # Where the crossing point is (WGS 84 degrees), for the maps only; both or neither.
+    # Without them the maps put it half-way between the regions it joins.
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
     @field_validator("open_windows")
     @classmethod

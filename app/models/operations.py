@@ -124,6 +124,12 @@ class SiteBase(SQLModel):
     objective: str = Field(default="", max_length=200)
     # NULL keeps "not given" apart from an explicit 0 so scenario export is lossless.
     min_personnel: int | None = Field(default=None, ge=0)
+    # Where the site is (WGS 84 degrees), picked on the map or typed; both or neither.
+    # Without them the maps place the site at its region. The solver never reads them.
+    # No CHECK constraint: on SQLite adding one rebuilds the table, and dropping `sites`
+    # with foreign keys on would cascade to its requirements (the forms check instead).
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
 
 
 class Site(SiteBase, table=True):

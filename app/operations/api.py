@@ -65,7 +65,7 @@ def _out(session: Session, operation: Operation) -> OperationOut:
     approvals = [_approval(c, kind, done.get((c, kind)), names)
                  for c in hosts for kind in perm.required_kinds(operation)]
     sites = [SiteOut(id=s.id, region_id=s.region_id, country_code=countries.get(s.region_id, ""),
-                     objective=s.objective, min_personnel=s.min_personnel,
+                     objective=s.objective, min_personnel=s.min_personnel, lat=s.lat, lon=s.lon,
                      requirements=[RequirementOut(capability=r.capability, count=r.count)
                                    for r in s.requirements])
              for s in operation.sites]

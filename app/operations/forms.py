@@ -16,7 +16,7 @@ from starlette.datastructures import FormData
 SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_start",
            "latest_end", "duration_minutes", "fixed_start", "tlp")
 TIMES = ("earliest_start", "latest_end", "fixed_start")
-_SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel)$")
+_SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel|lat|lon)$")
 _REQ = re.compile(r"^sites\.(\d+)\.requirements\.(\d+)\.(capability|count)$")
 # Times are typed as 24-hour wall-clock time in the chosen zone ("2026-12-02 21:30").
 _LOCAL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
@@ -26,8 +26,8 @@ ROW_ACTION = re.compile(r"^(add_site|remove_site|add_req|remove_req)(?::(\d+)(?:
 
 def blank_site() -> dict[str, Any]:
     """An empty site row with one empty requirement row."""
-    return {"id": "", "region_id": "", "objective": "", "min_personnel": "",
-            "requirements": [blank_requirement()]}
+    return {"id": "", "region_id": "", "objective": "", "min_personnel": "", "lat": "",
+            "lon": "", "requirements": [blank_requirement()]}
 
 
 def blank_requirement() -> dict[str, Any]:
@@ -102,10 +102,18 @@ def to_input(doc: dict[str, Any]) -> dict[str, Any]:
         data[name] = value or None
     data["sites"] = [
         {**site, "id": site.get("id") or None,
-         "min_personnel": site.get("min_personnel") or None}
+         "min_personnel": site.get("min_personnel") or None,
+         "lat": _degrees(site.get("lat")), "lon": _degrees(site.get("lon"))}
         for site in doc["sites"]
     ]
     return data
+
+
+def _degrees(value: Any) -> str | None:
+    """A typed coordinate made ready to parse: blank is None; a decimal comma (20,35), as
+    many officers' keyboards type it, is a point."""
+    text = str(value or "").strip()
+    return text.replace(",", ".") if text else None
 
 
 def time_errors(doc: dict[str, Any], zones: list[str]) -> dict[str, str]:
@@ -173,6 +181,7 @@ LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP
           "earliest_start": "Earliest start", "latest_end": "Latest end",
           "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
           "min_personnel": "min. personnel", "region_id": "region",
+          "lat": "latitude", "lon": "longitude",
           "time_zone": "Times entered in"}
 
 
@@ -201,7 +210,8 @@ def from_input(doc: dict[str, Any], zone: str = "UTC") -> dict[str, Any]:
     for key in ("tlp",):
         data[key] = getattr(data[key], "value", data[key])
     data["sites"] = [
-        {**site, "min_personnel": "" if site["min_personnel"] is None else site["min_personnel"]}
+        {**site, "min_personnel": "" if site["min_personnel"] is None else site["min_personnel"],
+         **{key: "" if site.get(key) is None else site[key] for key in ("lat", "lon")}}
         for site in doc["sites"]
     ]
     return data

@@ -128,6 +128,8 @@ class SiteOut(SQLModel):
     country_code: str
     objective: str
     min_personnel: int | None
+    lat: float | None = None
+    lon: float | None = None
     requirements: list[RequirementOut]
 
 

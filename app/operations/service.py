@@ -75,7 +75,7 @@ class InvalidOperation(AppError):
 def validate(session: Session, *, data: dict[str, Any]) -> OperationIn:
     """Validate a whole operation (known regions and agencies included) or raise per field."""
     agencies = set(session.exec(select(Agency.id)))
-    errors = _region_errors(session, data)
+    errors = _region_errors(session, data) | _position_errors(data)
     try:
         result = OperationIn.model_validate(data, context={"agencies": agencies})
     except ValidationError as exc:
@@ -105,6 +105,36 @@ def _region_errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
+# Each coordinate: its form label, its range, and an example for the message.
+POSITION = {"lat": ("latitude", 90, "20.35"), "lon": ("longitude", 180, "99.88")}
+
+
+def _position_errors(data: dict[str, Any]) -> dict[str, str]:
+    """A site's point is optional, but whole: a latitude needs its longitude and back."""
+    sites = data.get("sites")
+    errors: dict[str, str] = {}
+    for i, site in enumerate(sites if isinstance(sites, list) else []):
+        if not isinstance(site, dict):
+            continue
+        given = {key: site.get(key) for key in POSITION if site.get(key) not in (None, "")}
+        for key, (label, bound, example) in POSITION.items():
+            if key not in given:
+                if given:
+                    other = POSITION["lon" if key == "lat" else "lat"][0]
+                    errors[f"sites.{i}.{key}"] = (
+                        f"give the {label} too, or clear the {other}: a point needs both")
+                continue
+            try:
+                value = float(str(given[key]))
+            except (TypeError, ValueError):
+                value = float("nan")
+            if not -bound <= value <= bound:  # NaN fails too
+                errors[f"sites.{i}.{key}"] = (
+                    f"{label} must be a number of degrees from -{bound} to {bound}, "
+                    f"e.g. {example}")
+    return errors
+
+
 def as_input(operation: Operation) -> dict[str, Any]:
     """The operation as an input document (the base a PATCH or the edit form starts from)."""
     doc = operation.model_dump(include=set(OperationIn.model_fields) - {"sites"})
@@ -114,6 +144,8 @@ def as_input(operation: Operation) -> dict[str, Any]:
             "region_id": site.region_id,
             "objective": site.objective,
             "min_personnel": site.min_personnel,
+            "lat": site.lat,
+            "lon": site.lon,
             "requirements": [
                 {"capability": r.capability, "count": r.count} for r in site.requirements
             ],
@@ -259,7 +291,9 @@ def _changes(operation: Operation, data: OperationIn) -> list[str]:
     changed = [k for k, v in new.items() if k != "sites" and old.get(k) != v]
 
     def shape(sites: list[dict[str, Any]]) -> list[Any]:
+        # A moved point is a change to the site the host countries approved.
         return sorted((s["region_id"], s["objective"], s["min_personnel"] or 0,
+                       s.get("lat"), s.get("lon"),
                        sorted((r["capability"], r["count"]) for r in s["requirements"]))
                       for s in sites)
 

@@ -21,7 +21,7 @@ def add_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -> No
     for site_in in sites:
         site = Site(id=f"S-{uuid.uuid4().hex[:10].upper()}", operation_id=operation_id,
                     region_id=site_in.region_id, objective=site_in.objective,
-                    min_personnel=site_in.min_personnel)
+                    min_personnel=site_in.min_personnel, lat=site_in.lat, lon=site_in.lon)
         session.add(site)
         session.flush()
         _add_requirements(session, site_id=site.id, site_in=site_in)
@@ -45,6 +45,7 @@ def replace_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -
             site = existing[site_in.id]
             site.region_id, site.objective = site_in.region_id, site_in.objective
             site.min_personnel = site_in.min_personnel
+            site.lat, site.lon = site_in.lat, site_in.lon
             for requirement in list(site.requirements):
                 session.delete(requirement)
     # Deletes first: the new requirement rows reuse (site, capability) pairs.

@@ -12,6 +12,8 @@ from app.campaigns import service as campaign_service
 from app.db import SessionDep
 from app.deps import VisibleOperation, require_role
 from app.errors import is_htmx
+from app.maps.features import table_rows
+from app.maps.service import operation_map
 from app.models import ApprovalKind, Decision, OperationState, Role, User
 from app.operations import permissions as perm
 from app.operations import queries, service
@@ -79,6 +81,7 @@ def operation_page(
     authored = user.id in perm.authors(session, operation)
     ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
     ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
+    ctx["map_rows"] = table_rows(operation_map(session, operation=operation))
     if operation.state == OperationState.approved:
         ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation)
     return render(request, "operations/detail.html", ctx)

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.maps.features import table_rows
+from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
@@ -51,6 +53,8 @@ class RunReview:
     solve_start: str = ""  # where this solve's horizon started (now + notice)
     whole_board: bool = True  # the viewer sees every operation (and the board's figures)
     may_stop: bool = True
+    # The plan's map as table rows (its text alternative), once the run has a plan.
+    map_rows: list[dict[str, Any]] | None = None
 
 
 def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
@@ -71,6 +75,7 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
     review.timeline = build_timeline(scenario, plan)
+    review.map_rows = table_rows(run_map(session, run=run, scenario=scenario, plan=plan))
     review.unscheduled = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled

@@ -9,6 +9,8 @@ from fastapi.responses import Response
 
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
+from app.maps.features import table_rows
+from app.maps.service import tasking_map
 from app.planning import horizon, service
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
@@ -132,7 +134,9 @@ def tasking_page(
 ) -> Response:
     """A unit's upcoming deployments (your own unit unless you may choose another)."""
     units = viewable_units(session, user=user, unit_id=unit or None)
-    ctx = {"units": units, "deployments": upcoming(session, units=units, user=user), "asked": unit}
+    deployments = upcoming(session, units=units, user=user)
+    ctx = {"units": units, "deployments": deployments, "asked": unit,
+           "map_rows": table_rows(tasking_map(session, deployments=deployments))}
     return render(request, "tasking/index.html", ctx)
 
 

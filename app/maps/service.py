@@ -1,0 +1,252 @@
+"""The maps' GeoJSON: an operation, a solver run's plan, and a unit's tasking.
+
+Callers pass only what the user may see (the operation from the lookup-or-404
+dependency, a run's scenario and plan cut by app.planning.visibility, the deployments of
+My tasking); nothing here widens it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.maps.features import (
+    Leg,
+    Point,
+    base_feature,
+    collection,
+    crossing_feature,
+    midpoint,
+    route_feature,
+    site_feature,
+)
+from app.models import (
+    Country,
+    Crossing,
+    Operation,
+    Region,
+    Site,
+    SolverRun,
+    Tasking,
+    TaskingStatus,
+    Unit,
+    User,
+)
+from app.planning.tasking import Deployment
+from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
+from app.solver.loader import load_plan, load_scenario
+from app.solver.schema import Plan as SolverPlan
+from app.solver.schema import Scenario
+
+
+@dataclass
+class SiteSpot:
+    site_id: str
+    operation_id: str
+    operation_name: str
+    objective: str
+    region_id: str
+    requirements: str
+    lat: float | None = None
+    lon: float | None = None
+
+
+@dataclass
+class MapBuilder:
+    """Gathers sites, units and legs, then places them with the board's geography."""
+
+    session: Session
+    sites: dict[str, SiteSpot] = field(default_factory=dict)
+    units: dict[str, Unit] = field(default_factory=dict)
+    legs: list[Leg] = field(default_factory=list)
+    # Crossings shown although no route uses them (those of the host countries).
+    extra_crossings: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # The whole geography is a few dozen rows: read it once.
+        self.regions = {r.id: r for r in self.session.exec(select(Region))}
+        self.countries = {c.code: c for c in self.session.exec(select(Country))}
+        self.crossings = {c.id: c for c in self.session.exec(select(Crossing))}
+
+    def add_site(self, site: Site, operation: Operation) -> None:
+        self.sites[site.id] = SiteSpot(
+            site.id, operation.id, operation.code_name, site.objective, site.region_id,
+            ", ".join(f"{r.count} × {r.capability}" for r in site.requirements),
+            site.lat, site.lon)
+
+    def add_tasking(self, tasking: Tasking, unit: Unit) -> None:
+        crossing = self.crossings.get(tasking.crossing_id or "")
+        self.units[unit.id] = unit
+        self.legs.append(Leg(
+            unit.id, unit.callsign, tasking.capability, tasking.operation_id,
+            tasking.site_id, tasking.depart, tasking.start, tasking.end, tasking.return_at,
+            crossing.id if crossing else None, crossing.name if crossing else None,
+            crossing.timezone if crossing else None, tasking.cross_out, tasking.cross_back))
+
+    def region_point(self, region_id: str) -> Point | None:
+        region = self.regions.get(region_id)
+        return Point(region.lat, region.lon) if region else None
+
+    def region_label(self, region_id: str) -> tuple[str, str]:
+        region = self.regions.get(region_id)
+        if region is None:
+            return region_id, ""
+        country = self.countries.get(region.country_code)
+        return region.name, country.name if country else region.country_code
+
+    def crossing_point(self, crossing: Crossing) -> Point | None:
+        if crossing.lat is not None and crossing.lon is not None:
+            return Point(crossing.lat, crossing.lon)
+        a, b = self.region_point(crossing.a_id), self.region_point(crossing.b_id)
+        return midpoint(a, b) if a and b else None
+
+    def site_point(self, spot: SiteSpot) -> Point | None:
+        if spot.lat is not None and spot.lon is not None:
+            return Point(spot.lat, spot.lon)
+        return self.region_point(spot.region_id)
+
+    def crossings_of_countries(self, codes: Iterable[str]) -> None:
+        wanted = set(codes)
+        self.extra_crossings |= {
+            c.id for c in self.crossings.values()
+            if {self._country(c.a_id), self._country(c.b_id)} & wanted}
+
+    def _country(self, region_id: str) -> str | None:
+        region = self.regions.get(region_id)
+        return region.country_code if region else None
+
+    def build(self, **properties: Any) -> dict[str, Any]:
+        features: list[dict[str, Any]] = []
+        for spot in self.sites.values():
+            at = self.site_point(spot)
+            if at is None:
+                continue
+            region, country = self.region_label(spot.region_id)
+            features.append(site_feature(
+                site_id=spot.site_id, operation_id=spot.operation_id,
+                operation_name=spot.operation_name, objective=spot.objective, region=region,
+                country=country, at=at, own_point=spot.lat is not None,
+                requirements=spot.requirements))
+        for unit in self.units.values():
+            at = self.region_point(unit.base_region_id)
+            if at is None:
+                continue
+            region, country = self.region_label(unit.base_region_id)
+            features.append(base_feature(unit_id=unit.id, callsign=unit.callsign,
+                                         agency=unit.agency_id, region=region,
+                                         country=country, at=at))
+        used = {leg.crossing_id for leg in self.legs if leg.crossing_id}
+        for crossing_id in sorted(used | self.extra_crossings):
+            crossing = self.crossings.get(crossing_id)
+            at = self.crossing_point(crossing) if crossing else None
+            if crossing is None or at is None:
+                continue
+            joins = " and ".join(", ".join(self.region_label(r))
+                                 for r in (crossing.a_id, crossing.b_id))
+            passages = [f"{leg.callsign}: {leg.crossing_times().split(': ', 1)[1]}"
+                        for leg in self.legs if leg.crossing_id == crossing_id]
+            features.append(crossing_feature(
+                crossing_id=crossing.id, name=crossing.name, joins=joins,
+                timezone=crossing.timezone, at=at, own_point=crossing.lat is not None,
+                passages=passages))
+        for leg in self.legs:
+            path = self._path(leg)
+            if len(path) >= 2:
+                features.append(route_feature(leg, path))
+        return collection(features, **properties)
+
+    def _path(self, leg: Leg) -> list[Point]:
+        unit = self.units.get(leg.unit_id)
+        spot = self.sites.get(leg.site_id)
+        start = self.region_point(unit.base_region_id) if unit else None
+        end = self.site_point(spot) if spot else None
+        crossing = self.crossings.get(leg.crossing_id or "")
+        via = self.crossing_point(crossing) if crossing else None
+        return [p for p in (start, via, end) if p is not None]
+
+
+def operation_map(session: Session, *, operation: Operation) -> dict[str, Any]:
+    """One operation: its sites, the units of its live orders with their bases and routes,
+    the crossings those use and the other crossings of its host countries."""
+    builder = MapBuilder(session)
+    for site in operation.sites:
+        builder.add_site(site, operation)
+    rows = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(Tasking.operation_id == operation.id, Tasking.status == TaskingStatus.active)
+        .order_by(col(Tasking.depart), col(Tasking.id))).all()
+    for tasking, unit in rows:
+        builder.add_tasking(tasking, unit)
+    builder.crossings_of_countries(
+        builder.regions[s.region_id].country_code for s in operation.sites
+        if s.region_id in builder.regions)
+    return builder.build(name=f"{operation.code_name} ({operation.id})",
+                         operation_id=operation.id, tlp=operation.tlp.value)
+
+
+def run_map(session: Session, *, run: SolverRun, scenario: Scenario,
+            plan: SolverPlan) -> dict[str, Any]:
+    """A run's plan: the sites of the operations it schedules, and each unit's route.
+
+    `scenario` and `plan` are already cut to the operations the reader may see.
+    """
+    builder = MapBuilder(session)
+    operations = {op.id: op for op in scenario.operations}
+    site_rows = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(
+        [a.site for op in plan.operations for a in op.assignments])))}
+    units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(
+        [a.unit for op in plan.operations for a in op.assignments])))}
+    for scheduled in plan.operations:
+        op = operations.get(scheduled.id)
+        if op is None:
+            continue
+        end = scheduled.start + timedelta(minutes=op.duration_minutes)
+        for site in op.sites:
+            row = site_rows.get(site.id)
+            builder.sites[site.id] = SiteSpot(
+                site.id, op.id, op.name, row.objective if row else "", site.region,
+                ", ".join(f"{r.count} × {r.capability}" for r in site.requirements),
+                row.lat if row else None, row.lon if row else None)
+        for a in scheduled.assignments:
+            unit = units.get(a.unit)
+            if unit is None:
+                continue
+            builder.units[unit.id] = unit
+            crossing = builder.crossings.get(a.crossing or "")
+            builder.legs.append(Leg(
+                unit.id, unit.callsign, a.capability, op.id, a.site, a.depart,
+                scheduled.start, end, a.return_,
+                crossing.id if crossing else None, crossing.name if crossing else None,
+                crossing.timezone if crossing else None, a.cross_out, a.cross_back))
+    return builder.build(name=f"Plan of solver run {run.id}", run_id=run.id)
+
+
+def tasking_map(session: Session, *, deployments: list[Deployment]) -> dict[str, Any]:
+    """My tasking: the unit's live orders, each a route from its base to its site."""
+    builder = MapBuilder(session)
+    live = [d for d in deployments if d.tasking.status == TaskingStatus.active]
+    sites = {s.id: s for s in session.exec(select(Site).where(
+        col(Site.id).in_([d.tasking.site_id for d in live])))}
+    for deployment in live:
+        site = sites.get(deployment.tasking.site_id)
+        if site is not None:
+            builder.add_site(site, site.operation)
+        builder.add_tasking(deployment.tasking, deployment.unit)
+    names = ", ".join(sorted({d.unit.callsign for d in deployments}))
+    return builder.build(name=f"Tasking of {names}" if names else "Tasking")
+
+
+
+def plan_map(session: Session, *, run: SolverRun, user: User) -> dict[str, Any]:
+    """A run's map for this user: its plan cut to the operations they may see, as the
+    run page shows it (app.planning.review); an empty map while the run has no plan."""
+    if run.plan is None or run.scenario is None:
+        return collection([], name=f"Plan of solver run {run.id}", run_id=run.id)
+    ids = visible_ids(session, user=user)
+    scenario = load_scenario(scenario_for(ids, run.scenario))
+    plan = load_plan(plan_for(ids, run.plan, hidden_busy_units(session, ids)) or {})
+    return run_map(session, run=run, scenario=scenario, plan=plan)
