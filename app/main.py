@@ -34,6 +34,8 @@ ROUTERS = [
     "app.campaigns.api:router",
     "app.campaigns.intel_views:router",
     "app.campaigns.intel_api:router",
+    "app.repatriation.views:router",
+    "app.repatriation.api:router",
     "app.docs_views:router",
     "app.health:router",
 ]
