@@ -18,13 +18,16 @@ from app.campaigns.reports import ensure_nationalities
 from app.models import (
     Cohort,
     EscortCapacity,
+    HandoverBatch,
     HandoverPoint,
     PointAgency,
     PointKind,
+    RepatriationPlan,
     Role,
     Unit,
     User,
 )
+from app.solver.repatriation.schema import PLAN_FORMAT
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Bangkok
 AGENCIES = ("TH-RTP", "MM-MPF", "LA-MPS")
@@ -79,3 +82,28 @@ def build_scene(session: Session, make_user: Any) -> Scene:
 def scene(session: Session, world: Any, make_user: Any, set_clock: Any) -> Scene:
     set_clock(NOW)
     return build_scene(session, make_user)
+
+
+@dataclass
+class Published:
+    mm_batch: HandoverBatch  # 20 of the Myanmar cohort at Mae Sai
+    la_batch: HandoverBatch  # the 12 Lao nationals at Chiang Khong
+
+
+@pytest.fixture
+def published(session: Session, scene: Scene) -> Published:
+    """A published plan of Thailand, written directly (the solver is tested elsewhere)."""
+    plan = RepatriationPlan(holding_country="TH", document={"format": PLAN_FORMAT,
+                                                           "batches": [], "taskings": []},
+                            is_published=True, published_at=NOW)
+    session.add(plan)
+    session.flush()
+    day = date(2026, 12, 3)
+    at = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
+    mm = HandoverBatch(plan_id=plan.id or 0, cohort_id=scene.mm.id or 0, point_id="HP-MSI",
+                       day=day, time="09:00", at=at, persons=20, escort_unit_id="U-TH-E")
+    la = HandoverBatch(plan_id=plan.id or 0, cohort_id=scene.la.id or 0, point_id="HP-CKG",
+                       day=day, time="09:00", at=at, persons=12, escort_unit_id="U-TH-E")
+    session.add_all([mm, la])
+    session.flush()
+    return Published(mm, la)
