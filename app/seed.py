@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.service import hash_password, verify_password
 from app.campaigns.demo import seed_campaign
+from app.repatriation.demo import seed_repatriation
 from app.config import get_settings
 from app.models import (
     Approval,
@@ -214,6 +215,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     agencies = [agency["id"] for agency in doc["agencies"]]
     summary.logins = _in_order(staff + _unit_officers(session, doc, now), agencies)
     seed_campaign(session, now=now, rng=rng)
+    seed_repatriation(session, now=now)
     session.flush()
     return summary
 
