@@ -22,7 +22,6 @@ from sqlmodel import Session, col, func, select
 
 from app.accounts.service import hash_password, verify_password
 from app.campaigns.demo import seed_campaign
-from app.repatriation.demo import seed_repatriation
 from app.config import get_settings
 from app.models import (
     Approval,
@@ -41,6 +40,7 @@ from app.models import (
 from app.operations import service as operations
 from app.planning.publish import publish_plan
 from app.planning.scenario import pinned_operations, planning_scenario
+from app.repatriation.demo import seed_repatriation
 from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
