@@ -128,6 +128,8 @@ def test_plan_hand_overs_runs_on_the_worker_and_the_coordinator_publishes(
     coordinator = login(client, scene.user("", Role.coordinator))
     page = coordinator.get(f"/repatriation/runs/{run.id}")
     assert "Publish this plan" in page.text
+    trips = page.text.split('id="escort-trips"')[1].split("</table>")[0]
+    assert "U-TH-E" in trips and "TH-CRI → HP-MSI → TH-CRI" in trips
     plan_id = page.text.split("/repatriation/plans/")[1].split("/")[0]
     assert coordinator.post(f"/repatriation/plans/{plan_id}/publish",
                             follow_redirects=False).status_code == 303
