@@ -15,7 +15,7 @@ from app.campaigns.reports import nationalities
 from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import AdminUser, RowId, VisibleOperation
-from app.errors import Conflict, Forbidden, NotFound
+from app.errors import AppError, Conflict, Forbidden, NotFound
 from app.models import (
     Agency,
     BatchState,
@@ -64,9 +64,9 @@ def backlog_charts(session: Session, cohorts: list[Cohort]) -> list[tuple[str, A
     return drawn
 
 
-@router.get("/repatriation")
-def overview(request: Request, session: SessionDep, user: RepatriationUser) -> Response:
-    """The cohorts you may know of, the boards of receiving countries, planning."""
+def _overview(request: Request, session: Session, user: User, *,
+              plan_form: dict[str, str] | None = None, plan_error: str | None = None,
+              status: int = 200) -> Response:
     cohorts = list(session.exec(queries.visible_cohorts_query(session, user)
                                 .order_by(col(Cohort.nationality_code), col(Cohort.id))))
     lines = planning.cohort_lines(session, cohorts)
@@ -76,8 +76,16 @@ def overview(request: Request, session: SessionDep, user: RepatriationUser) -> R
            "charts": backlog_charts(session, cohorts),
            "may_create": service.may_create_cohorts(user),
            "holding": planning.holding_countries(session, user),
-           "runs": planning.list_runs(session, user=user), "is_admin": user.role == "admin"}
-    return render(request, "repatriation/index.html", ctx)
+           "runs": planning.list_runs(session, user=user), "is_admin": user.role == "admin",
+           "plan_form": plan_form or {"country": "", "days": "30", "time_limit": "10"},
+           "plan_error": plan_error}
+    return render(request, "repatriation/index.html", ctx, status_code=status)
+
+
+@router.get("/repatriation")
+def overview(request: Request, session: SessionDep, user: RepatriationUser) -> Response:
+    """The cohorts you may know of, the boards of receiving countries, planning."""
+    return _overview(request, session, user)
 
 
 # --- cohorts ----------------------------------------------------------------------------
@@ -230,12 +238,25 @@ def save_escort(request: Request, session: SessionDep, user: AdminUser, unit_id:
 
 @router.post("/repatriation/plan")
 def plan_handovers(request: Request, session: SessionDep, user: RepatriationUser,
-                   country: Annotated[str, Form(max_length=2)],
-                   days: Annotated[int, Form(ge=1, le=planning.MAX_DAYS)] = 30,
-                   time_limit: Annotated[float, Form(ge=1, le=600)] = 10.0) -> Response:
-    """Queue a solve of the country's hand-overs; the worker solves it, never this request."""
-    run = planning.start_run(session, user=user, country=country, days=days,
-                             time_limit=time_limit)
+                   country: Annotated[str, Form(max_length=2)] = "",
+                   days: Annotated[str, Form(max_length=8)] = "30",
+                   time_limit: Annotated[str, Form(max_length=8)] = "10") -> Response:
+    """Queue a solve of the country's hand-overs; the worker solves it, never this request.
+    A refusal (bad numbers, nobody waiting) comes back on the page with the input kept."""
+    typed = {"country": country, "days": days, "time_limit": time_limit}
+    try:
+        try:
+            numbers = int(days), float(time_limit)
+        except ValueError:
+            raise AppError("The horizon is a whole number of days and the time limit a "
+                           "number of seconds", 422) from None
+        run = planning.start_run(session, user=user, country=country, days=numbers[0],
+                                 time_limit=numbers[1])
+    except AppError as exc:  # start_run refuses before it writes anything
+        if isinstance(exc, NotFound | Forbidden):
+            raise
+        return _overview(request, session, user, plan_form=typed, plan_error=exc.message,
+                         status=exc.status)
     session.commit()
     return redirect(request, f"/repatriation/runs/{run.id}", flash="Planning started.")
 

@@ -114,6 +114,11 @@ def test_points_are_created_and_edited_with_a_version_check(
 def test_plan_hand_overs_runs_on_the_worker_and_the_coordinator_publishes(
         client: TestClient, login: Any, session: Session, scene: Scene) -> None:
     planner = login(client, scene.user("TH-RTP"))
+    refused = planner.post("/repatriation/plan", data={"country": "TH", "days": "90",
+                                                       "time_limit": "2"})
+    assert refused.status_code == 422 and 'id="plan-error"' in refused.text
+    assert "between 1 and 60 days" in refused.text and 'value="90"' in refused.text
+    assert planner.post("/repatriation/plan", data={"country": "MM"}).status_code == 403
     started = planner.post("/repatriation/plan", data={"country": "TH", "days": "5",
                                                        "time_limit": "2"},
                            follow_redirects=False)
