@@ -35,6 +35,8 @@ ROUTERS = [
     "app.campaigns.intel_views:router",
     "app.campaigns.intel_api:router",
     "app.maps.views:router",
+    "app.repatriation.views:router",
+    "app.repatriation.api:router",
     "app.docs_views:router",
     "app.health:router",
 ]

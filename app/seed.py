@@ -40,6 +40,7 @@ from app.models import (
 from app.operations import service as operations
 from app.planning.publish import publish_plan
 from app.planning.scenario import pinned_operations, planning_scenario
+from app.repatriation.demo import seed_repatriation
 from app.solver.greedy import Greedy
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
@@ -214,6 +215,7 @@ def seed_demo(session: Session, *, now: datetime | None = None, seed: int = 2026
     agencies = [agency["id"] for agency in doc["agencies"]]
     summary.logins = _in_order(staff + _unit_officers(session, doc, now), agencies)
     seed_campaign(session, now=now, rng=rng)
+    seed_repatriation(session, now=now)
     session.flush()
     return summary
 

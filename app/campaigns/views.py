@@ -31,6 +31,7 @@ from app.models import (
     User,
 )
 from app.operations import permissions as perm
+from app.repatriation import service as cohorts
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["campaigns"])
@@ -233,6 +234,9 @@ def _report_page(request: Request, session: Session, user: User, operation: Oper
         "nationalities": reports.nationalities(session), "tlps": list(TLP),
         "currencies": CURRENCIES, "device_units": DEVICE_UNITS, "vehicle_units": VEHICLE_UNITS,
         "finished": operation.state in reports.FINISHED,
+        # Detained persons of the user's country not yet in a cohort (app/repatriation).
+        "cohort_preview": cohorts.report_cohort_preview(session, operation=operation,
+                                                        user=user),
     }
     return render(request, "campaigns/report.html", ctx, status_code=status)
 

@@ -84,10 +84,23 @@ from app.models.planning import (
     AuditEvent,
     BoardConfig,
     Plan,
+    RunKind,
     RunStatus,
     SolverRun,
     Tasking,
     TaskingStatus,
+)
+from app.models.repatriation import (  # noqa: F401  (repatriation)
+    BatchState,
+    Cohort,
+    CohortSource,
+    EscortCapacity,
+    EscortTrip,
+    HandoverBatch,
+    HandoverPoint,
+    PointAgency,
+    PointKind,
+    RepatriationPlan,
 )
 from app.models.requests import IdempotentRequest
 
@@ -99,7 +112,7 @@ __all__ = [
     "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
     "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",
-    "RunStatus", "SignInCounter", "Site",
+    "RunKind", "RunStatus", "SignInCounter", "Site",
     "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingStatus", "UTCDateTime", "Unit",
     "UnitCreate", "UnitPublic", "UnitUpdate", "User", "UserCreate", "UserPublic",
     "UserSession", "UserUpdate", "utcnow",

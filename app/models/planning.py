@@ -22,6 +22,13 @@ class RunStatus(StrEnum):
     cancelled = "cancelled"
 
 
+class RunKind(StrEnum):
+    """What a solver run solves: the raid plan, or one holding country's hand-overs."""
+
+    raid = "raid"
+    repatriation = "repatriation"
+
+
 class TaskingStatus(StrEnum):
     active = "active"
     cancelled = "cancelled"
@@ -65,6 +72,9 @@ class SolverRun(SQLModel, table=True):
     lease: str | None = Field(default=None, max_length=32)
     # Claims so far: a run whose worker died is queued again until MAX_ATTEMPTS.
     attempts: int = 0
+    # The same queue, worker, lease and heartbeat serve both models (app/repatriation/jobs.py).
+    kind: RunKind = Field(default=RunKind.raid, sa_type=enum_type(RunKind, "run_kind"),
+                          sa_column_kwargs={"server_default": "raid"})
 
 
 class Plan(SQLModel, table=True):

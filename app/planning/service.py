@@ -18,7 +18,7 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.models import Operation, Plan, RunStatus, SolverRun, User, utcnow
+from app.models import Operation, Plan, RunKind, RunStatus, SolverRun, User, utcnow
 from app.planning.notice import start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
@@ -108,7 +108,7 @@ def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
 def get_run(session: Session, *, run_id: int) -> SolverRun:
     """The run, or 404."""
     run = session.get(SolverRun, run_id)
-    if run is None:
+    if run is None or run.kind != RunKind.raid:  # hand-over runs: app/repatriation
         raise NotFound("No such solver run")
     return run
 
@@ -153,6 +153,7 @@ def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
     query = (
         select(SolverRun)
         .options(*_WITHOUT_DOCUMENTS)
+        .where(col(SolverRun.kind) == RunKind.raid)
         .order_by(col(SolverRun.id).desc())
         .limit(limit)
     )

@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.db import database_now, get_engine
-from app.models import Plan, RunStatus, SolverRun
+from app.models import Plan, RunKind, RunStatus, SolverRun
 from app.planning.service import WORKING, reap_stale_runs, worker_identity
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
@@ -122,6 +122,10 @@ def _run(session: Session, run_id: int) -> RunStatus:
     session.refresh(run)
     if run.status not in WORKING:
         return RunStatus(run.status)
+    if run.kind == RunKind.repatriation:
+        from app.repatriation.jobs import solve_run
+
+        return solve_run(session, run)
     job = _Job(run_id=run_id, lease=run.lease or "")
     try:
         instance = Instance(load_scenario(run.scenario or {}))

@@ -92,6 +92,8 @@ def story_world(day0: datetime) -> dict[str, Any]:
         ("U-TH-K9", "TH-RTP", "RTP-K9-1", ["k9"], 4, "TH-MSI"),
         ("U-LA-INV", "LA-MPS", "MPS-Investigation-1", ["investigation"], 8, "LA-VTE"),
         ("U-VN-CYB", "VN-MPS", "MPS-Cyber-1", ["cyber"], 6, "VN-HAN"),
+        # Escorts detained foreign nationals to their hand-over (test_repatriation.py).
+        ("U-TH-ESC", "TH-RTP", "RTP-Escort-1", ["escort"], 6, "TH-MSI"),
     ]
     return {
         "format": "jointops-scenario/1",

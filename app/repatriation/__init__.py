@@ -1,0 +1,1 @@
+"""The repatriation board: hand-over points, cohorts, plans, batches and their confirmation."""
