@@ -15,7 +15,6 @@ hidden operations went short. Units are the register's (every planner reads it).
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ from app.models import (
     Unit,
     User,
 )
+from app.solver.what_if import named_capabilities
 
 # Operations whose demand counts: everything but a draft nobody proposed and a declined one.
 DEMAND_STATES = tuple(s for s in OperationState
@@ -126,13 +126,6 @@ class CapacityGap:
                 "countries": [c.as_json() for c in self.countries],
                 "worst": [r.sentence for r in self.worst],
                 "runs_read": self.runs_read, "never_planned": self.never_planned}
-
-
-def named_capabilities(reasons: Iterable[str], capabilities: Iterable[str]) -> set[str]:
-    """The capabilities among `capabilities` that one of the reasons names (whole words)."""
-    text = "\n".join(reasons)
-    return {c for c in capabilities
-            if re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)}
 
 
 def latest_verdicts(session: Session, operation_ids: set[str]
