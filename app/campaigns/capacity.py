@@ -24,10 +24,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from app import audit as trail
 from app.access import visible_operations_query
-from app.campaigns import service
+from app.campaigns import offers, service
+from app.config import get_settings
+from app.errors import AppError, Conflict, Forbidden
 from app.models import (
     Campaign,
+    CapacityAnalysis,
+    OfferState,
     Operation,
     OperationPhase,
     OperationState,
@@ -40,6 +45,7 @@ from app.models import (
     TaskingStatus,
     Unit,
     User,
+    utcnow,
 )
 from app.solver.what_if import named_capabilities
 
@@ -267,3 +273,137 @@ def _by_country(rows: list[GapRow], session: Session, regions: dict[str, Region]
         total.supply = supply[(country, capability)]
     return sorted(totals.values(), key=lambda t: (-t.short, t.country, t.capability))
 
+
+
+# --- what would help most -----------------------------------------------------------------
+
+# Seconds each solve of an analysis may take (the baseline and every hypothesis): with up
+# to 1 + MAX_HYPOTHESES solves, the large sample's analysis stays within 5 minutes on 2
+# cores (bench/capacity.py).
+ANALYSIS_TIME_LIMIT = 20.0
+
+
+def may_analyse(session: Session, user: User, campaign: Campaign) -> bool:
+    """Starting an analysis queues solver work: admins and the campaign's planners."""
+    return service.may_manage(session, user, campaign)
+
+
+def start_analysis(session: Session, *, campaign: Campaign, user: User,
+                   time_limit: float = ANALYSIS_TIME_LIMIT, workers: int = 2
+                   ) -> CapacityAnalysis:
+    """Queue a "what would help most" analysis as a background solver run.
+
+    It solves the whole planning scenario (units are shared between operations), and
+    looks for gaps among the campaign's operations the starter may see. Pending offers
+    that bear on it are tried as if accepted.
+    """
+    from app.planning.notice import start_no_earlier_than
+    from app.planning.queue import defer_solve
+    from app.planning.scenario import planning_scenario
+    from app.planning.worker import ANALYSIS
+
+    if not may_analyse(session, user, campaign):
+        raise Forbidden("Only planners of a participating agency start an analysis")
+    if not 1 <= time_limit <= get_settings().max_time_limit_seconds or not 1 <= workers <= 8:
+        raise AppError("The time limit or the number of workers is out of range", 422)
+    active = session.exec(
+        select(SolverRun.id).join(CapacityAnalysis,
+                                  col(CapacityAnalysis.solver_run_id) == col(SolverRun.id))
+        .where(CapacityAnalysis.campaign_id == campaign.id,
+               col(SolverRun.status).in_((RunStatus.queued, RunStatus.running,
+                                          RunStatus.cancelling)))).first()
+    if active is not None:
+        raise Conflict("An analysis of this campaign is already under way")
+    document, scenario = planning_scenario(session)
+    phases = [p.id for p in service.phases_of(session, campaign.id or 0)]
+    visible = visible_operations_query(user).subquery()
+    in_scenario = {op.id for op in scenario.operations}
+    focus = sorted(set(session.exec(
+        select(OperationPhase.operation_id)
+        .where(col(OperationPhase.phase_id).in_(phases),
+               col(OperationPhase.operation_id).in_(select(visible.c.id))))) & in_scenario)
+    if not focus:
+        raise Conflict("None of this campaign's operations you may see is approved or "
+                       "scheduled: there is nothing to solve")
+    start_no_earlier_than(document, now=utcnow(), fixed=[])
+    pending = offers.offer_agreements(session, document, states=(OfferState.offered,))
+    run = SolverRun(status=RunStatus.queued, scenario=document, created_by_id=user.id,
+                    params={"kind": ANALYSIS, "campaign_id": campaign.id,
+                            "time_limit": time_limit, "workers": workers, "seed": 0,
+                            "focus": focus, "offers": pending})
+    session.add(run)
+    session.flush()
+    analysis = CapacityAnalysis(campaign_id=campaign.id or 0, solver_run_id=int(run.id or 0),
+                                created_by_id=user.id)
+    session.add(analysis)
+    session.flush()
+    defer_solve(session, int(run.id or 0))
+    trail.record(session, actor=user, action="capacity_analysis.start",
+                 object_type="capacity_analysis", object_id=analysis.id,
+                 details={"campaign_id": campaign.id, "solver_run_id": run.id,
+                          "operations": len(focus), "offers": [o["offer"] for o in pending]})
+    return analysis
+
+
+def latest_analysis(session: Session, campaign: Campaign
+                    ) -> tuple[CapacityAnalysis, SolverRun] | None:
+    """The campaign's newest analysis and its run (without the run's documents)."""
+    row = session.exec(
+        select(CapacityAnalysis, SolverRun)
+        .join(SolverRun, col(SolverRun.id) == col(CapacityAnalysis.solver_run_id))
+        .options(defer(SolverRun.scenario), defer(SolverRun.plan))  # type: ignore[arg-type]
+        .where(CapacityAnalysis.campaign_id == campaign.id)
+        .order_by(col(CapacityAnalysis.id).desc())).first()
+    return (row[0], row[1]) if row else None
+
+
+@dataclass
+class Ranked:
+    """One change as a viewer may read it: the priority and operations it unlocks among
+    the operations they may see."""
+
+    key: str
+    kind: str
+    label: str
+    unlocked: int
+    gained: int
+    lost: int
+
+
+def ranking_for(session: Session, *, analysis: CapacityAnalysis, viewer: User) -> list[Ranked]:
+    """The analysis's changes, best first, counted over the operations `viewer` may see.
+
+    A change shows only when the viewer sees one of the operations of the gap it answers:
+    a gap among hidden operations is not theirs to know of.
+    """
+    result = analysis.result or {}
+    hypotheses = result.get("hypotheses", [])
+    priority: dict[str, int] = result.get("priorities", {})
+    named = {op for h in hypotheses
+             for op in [*h.get("gained", []), *h.get("lost", []), *h["gap"]["operations"]]}
+    seen = set(session.exec(visible_operations_query(viewer)
+                            .where(col(Operation.id).in_(named))
+                            .with_only_columns(col(Operation.id))).all())  # type: ignore[call-overload]
+    ranked = []
+    for h in hypotheses:
+        if not seen & set(h["gap"]["operations"]):
+            continue
+        gained = [op for op in h.get("gained", []) if op in seen]
+        lost = [op for op in h.get("lost", []) if op in seen]
+        ranked.append(Ranked(key=h["key"], kind=h["kind"], label=h["label"],
+                             unlocked=sum(priority.get(op, 0) for op in gained)
+                             - sum(priority.get(op, 0) for op in lost),
+                             gained=len(gained), lost=len(lost)))
+    return sorted(ranked, key=lambda r: (-r.unlocked, r.key))
+
+
+def analysis_json(session: Session, *, analysis: CapacityAnalysis, run: SolverRun,
+                  viewer: User) -> dict[str, Any]:
+    """Status, progress and (once finished) the ranking the viewer may read."""
+    progress = run.progress or {}
+    return {"id": analysis.id, "status": run.status.value,
+            "step": progress.get("step", 0), "steps": progress.get("steps", 1),
+            "current": progress.get("current"), "elapsed": progress.get("elapsed"),
+            "error": run.error,
+            "ranking": [r.__dict__ for r in ranking_for(session, analysis=analysis,
+                                                        viewer=viewer)]}

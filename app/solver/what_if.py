@@ -93,7 +93,8 @@ def hypotheses(document: dict[str, Any], plan: dict[str, Any], *,
 
     def add(key: str, kind: str, label: str, change: dict[str, Any], gap: dict[str, Any]) -> None:
         found.setdefault(key, {"key": key, "kind": kind, "label": label, "change": change,
-                               "gap": {"region": gap["region"], "capability": gap["capability"]}})
+                               "gap": {"region": gap["region"], "capability": gap["capability"],
+                                       "operations": list(gap["operations"])}})
 
     for gap in gaps(document, plan, focus=focus)[:max_gaps]:
         host = country_of.get(gap["region"], "")
