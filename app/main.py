@@ -34,6 +34,8 @@ ROUTERS = [
     "app.campaigns.api:router",
     "app.campaigns.intel_views:router",
     "app.campaigns.intel_api:router",
+    "app.campaigns.capacity_views:router",
+    "app.campaigns.capacity_api:router",
     "app.docs_views:router",
     "app.health:router",
 ]
