@@ -111,8 +111,7 @@ def offer_decide(request: Request, session: SessionDep, user: CampaignUser,
         offers.decide(session, campaign=campaign, offer=offer, user=user,
                       state=DECISIONS[decision], version=version,
                       reason=str(form.get("reason") or ""))
-    except Conflict as exc:
-        session.rollback()
+    except Conflict as exc:  # nothing was written: the compare-and-set refused it
         ctx = _context(session, user, campaign)
         ctx["conflict"] = exc.message
         return render(request, "campaigns/capacity.html", ctx, block="offers", status_code=409)
