@@ -4,7 +4,7 @@ Per phase, country, region and capability:
 - demand: the campaign's operations (not declined) with a site there needing it, and the
   units they ask for in all;
 - supply: the units in the register based in that region (and in that country) with it;
-- short: the approved operations the latest solver run that planned them left unscheduled
+- short: the approved operations the latest plan (of a solver run) left unscheduled
   with a reason naming that capability at a site there, and the scheduled or executing ones whose
   active taskings there fill fewer units of it than asked (under-staffed after a unit was
   taken off).
@@ -36,6 +36,7 @@ from app.models import (
     Operation,
     OperationPhase,
     OperationState,
+    Plan,
     Region,
     Requirement,
     RunStatus,
@@ -54,9 +55,9 @@ DEMAND_STATES = tuple(s for s in OperationState
                       if s not in (OperationState.draft, OperationState.declined))
 # Operations whose taskings tell whether they are staffed as asked.
 STAFFED_STATES = (OperationState.scheduled, OperationState.executing)
-# How many finished runs are read, newest first, to find each operation's latest verdict:
-# older ones were planned on a board that has since moved on.
-RUNS_READ = 20
+# How many plans are read, newest first, to find each operation's latest verdict: older
+# ones were planned on a board that has since moved on.
+PLANS_READ = 20
 # What an unscheduled operation counts under when no reason names one of its capabilities
 # (crossing hours, timing, units held by other operations).
 OTHER = ""
@@ -119,8 +120,8 @@ class CountryRow:
 class CapacityGap:
     rows: list[GapRow] = field(default_factory=list)
     countries: list[CountryRow] = field(default_factory=list)
-    # Runs whose verdicts were read, and visible approved operations no run has planned yet.
-    runs_read: list[int] = field(default_factory=list)
+    # Plans whose verdicts were read, and visible approved operations no plan covers yet.
+    plans_read: list[int] = field(default_factory=list)
     never_planned: int = 0
 
     @property
@@ -131,32 +132,30 @@ class CapacityGap:
         return {"rows": [r.as_json() for r in self.rows],
                 "countries": [c.as_json() for c in self.countries],
                 "worst": [r.sentence for r in self.worst],
-                "runs_read": self.runs_read, "never_planned": self.never_planned}
+                "plans_read": self.plans_read, "never_planned": self.never_planned}
 
 
 def latest_verdicts(session: Session, operation_ids: set[str]
                     ) -> tuple[dict[str, list[str] | None], list[int]]:
-    """Per operation, the reasons of the newest finished run that planned it: None when
-    it was scheduled, its reasons when it was left out. Operations no run planned are
-    absent. Also the ids of the runs read."""
+    """Per operation, the reasons of the newest plan that planned it: None when it was
+    scheduled, its reasons when it was left out. Operations no plan covers are absent.
+    Also the ids of the plans read.
+
+    Plans are what solver runs stored (and the demo's published ones); a capacity
+    analysis stores none, so its hypothetical solves are never taken for the board's.
+    """
     verdicts: dict[str, list[str] | None] = {}
-    runs = session.exec(
-        select(SolverRun).options(defer(SolverRun.scenario))  # type: ignore[arg-type]
-        .where(col(SolverRun.status).in_((RunStatus.succeeded, RunStatus.cancelled)),
-               col(SolverRun.plan).is_not(None))
-        .order_by(col(SolverRun.id).desc()).limit(RUNS_READ)).all()
+    plans = session.exec(select(Plan).order_by(col(Plan.id).desc()).limit(PLANS_READ)).all()
     read = []
-    for run in runs:
+    for plan in plans:
         if len(verdicts) == len(operation_ids):
             break
-        if (run.params or {}).get("kind") == "capacity":
-            continue  # hypothetical: a what-if, not the board's plan
-        read.append(int(run.id or 0))
-        plan = run.plan or {}
-        for op in plan.get("operations", []):
+        read.append(int(plan.id or 0))
+        document = plan.document or {}
+        for op in document.get("operations", []):
             if op.get("id") in operation_ids:
                 verdicts.setdefault(op["id"], None)
-        for op in plan.get("unscheduled", []):
+        for op in document.get("unscheduled", []):
             if op.get("id") in operation_ids:
                 verdicts.setdefault(op["id"], list(op.get("reasons") or []))
     return verdicts, read
@@ -217,7 +216,7 @@ def compute(session: Session, *, campaign: Campaign, viewer: User) -> CapacityGa
     ordered = sorted(rows.values(), key=lambda r: (-r.short, -r.demand_units, r.phase_id,
                                                     r.country, r.region_id, r.capability))
     return CapacityGap(rows=ordered, countries=_by_country(ordered, session, regions),
-                       runs_read=read,
+                       plans_read=read,
                        never_planned=sum(1 for op, state in state_of.items()
                                          if state == OperationState.approved
                                          and op not in verdicts))

@@ -21,6 +21,7 @@ from app.models import (
     OfferState,
     Operation,
     OperationState,
+    Plan,
     Role,
     RunStatus,
     SolverRun,
@@ -43,20 +44,20 @@ def _in_phase(story: Story, session: Session, op: Operation, phase: int = 0) -> 
     return op
 
 
-def _run(session: Session, unscheduled: dict[str, list[str]], scheduled: list[str] = (),
-         **params: Any) -> SolverRun:
-    run = SolverRun(status=RunStatus.succeeded, params=params, plan={
+def _plan(session: Session, unscheduled: dict[str, list[str]],
+          scheduled: tuple[str, ...] = ()) -> Plan:
+    plan = Plan(document={
         "format": "jointops-plan/1", "operations": [{"id": op} for op in scheduled],
         "unscheduled": [{"id": op, "reasons": r} for op, r in unscheduled.items()]})
-    session.add(run)
+    session.add(plan)
     session.flush()
-    return run
+    return plan
 
 
 @pytest.fixture
 def short(session: Session, story: Story, make_operation: Any) -> dict[str, Operation]:
     """Two Lao raids in Bokeo short of cyber, a Thai one in Chiang Rai short of it too
-    (none of Laos's business), all approved in phase 1, and solver runs that said so."""
+    (none of Laos's business), all approved in phase 1, and plans that said so."""
     start = NOW + timedelta(days=1)
     ops = {
         "bok1": make_operation(session, "LA-MPS", {"LA-BOK": {"cyber": 1, "tactical": 1}},
@@ -69,13 +70,11 @@ def short(session: Session, story: Story, make_operation: Any) -> dict[str, Oper
     }
     for op in ops.values():
         _in_phase(story, session, op)
-    # An older run scheduled OP-BOK1: the newest verdict wins. A capacity analysis's
-    # hypothetical run, newer still, is no verdict at all.
-    _run(session, {}, scheduled=["OP-BOK1"])
-    _run(session, {"OP-BOK1": [CYBER], "OP-BOK2": ["not enough eligible units: 2 cyber units"
+    # An older plan scheduled OP-BOK1: the newest verdict wins.
+    _plan(session, {}, scheduled=("OP-BOK1",))
+    _plan(session, {"OP-BOK1": [CYBER], "OP-BOK2": ["not enough eligible units: 2 cyber units"
                                                    " are needed"],
                    "OP-THCYB": ["no cyber unit may act there"]})
-    _run(session, {}, scheduled=["OP-BOK1", "OP-BOK2", "OP-THCYB"], kind="capacity")
     return ops
 
 
@@ -289,3 +288,17 @@ def test_the_analysis_runs_in_the_background_and_ranks_the_blocking_agreement_fi
                                 viewer=story.users[("A", Role.coordinator)])[0].unlocked == 40
     shown = capacity.analysis_json(session, analysis=analysis, run=run, viewer=lao)
     assert shown["status"] == "succeeded" and shown["ranking"][0]["unlocked"] == 40
+
+
+def test_a_finished_analysis_is_never_taken_for_the_boards_verdict(
+        session: Session, story: Story, short: dict[str, Operation]) -> None:
+    """Its hypothetical solves schedule everything; the gap still reads the board's plan."""
+    lao = story.users[("B", Role.planner)]
+    analysis = capacity.start_analysis(session, campaign=story.campaign, user=lao,
+                                       time_limit=2, workers=1)
+    session.commit()
+    assert run_job(analysis.solver_run_id, session=session) == RunStatus.succeeded
+    assert session.exec(select(Plan).where(Plan.solver_run_id == analysis.solver_run_id)
+                        ).first() is None
+    gap = capacity.compute(session, campaign=story.campaign, viewer=lao)
+    assert _rows(gap)[("LA-BOK", "cyber")].unscheduled == 2
