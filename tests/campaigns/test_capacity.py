@@ -25,6 +25,7 @@ from app.models import (
     Role,
     RunStatus,
     SolverRun,
+    SupportOffer,
 )
 from app.planning import service as planning
 from app.planning.worker import run_job
@@ -302,3 +303,15 @@ def test_a_finished_analysis_is_never_taken_for_the_boards_verdict(
                         ).first() is None
     gap = capacity.compute(session, campaign=story.campaign, viewer=lao)
     assert _rows(gap)[("LA-BOK", "cyber")].unscheduled == 2
+
+
+def test_the_demo_campaign_has_an_accepted_and_a_pending_offer(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from app.seed import seed_demo
+
+    seed_demo(session, now=datetime(2026, 12, 3, 9, 7, tzinfo=UTC))
+    made = session.exec(select(SupportOffer).order_by(col(SupportOffer.id))).all()
+    assert [(o.from_agency_id[:2], o.to_country, o.state) for o in made] == [
+        ("TH", "LA", OfferState.accepted), ("CN", "MM", OfferState.offered)]
+    assert all(len(o.unit_ids) == 2 for o in made)
