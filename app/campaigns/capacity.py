@@ -344,6 +344,18 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
     return analysis
 
 
+def stop_analysis(session: Session, *, campaign: Campaign, user: User) -> SolverRun:
+    """Stop the campaign's analysis under way (the hypotheses solved so far are kept)."""
+    from app.planning.service import ACTIVE, cancel_run
+
+    if not may_analyse(session, user, campaign):
+        raise Forbidden("Only planners of a participating agency stop an analysis")
+    found = latest_analysis(session, campaign)
+    if found is None or found[1].status not in ACTIVE:
+        raise Conflict("No analysis of this campaign is under way")
+    return cancel_run(session, run=found[1], user=user)
+
+
 def latest_analysis(session: Session, campaign: Campaign
                     ) -> tuple[CapacityAnalysis, SolverRun] | None:
     """The campaign's newest analysis and its run (without the run's documents)."""

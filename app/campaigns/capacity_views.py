@@ -128,3 +128,13 @@ def help_start(request: Request, session: SessionDep, user: CampaignUser,
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}/capacity#help",
                     flash="Analysis queued: it runs in the background.")
+
+
+@router.post("/campaigns/{campaign_id}/capacity/help/stop")
+def help_stop(request: Request, session: SessionDep, user: CampaignUser,
+              campaign: VisibleCampaign) -> Response:
+    """Stop the analysis under way; the changes solved so far are still ranked."""
+    capacity.stop_analysis(session, campaign=campaign, user=user)
+    session.commit()
+    return redirect(request, f"/campaigns/{campaign.id}/capacity#help",
+                    flash="Stop asked: the analysis ends after its current solve.")

@@ -108,7 +108,8 @@ def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
 def get_run(session: Session, *, run_id: int) -> SolverRun:
     """The run, or 404."""
     run = session.get(SolverRun, run_id)
-    if run is None:
+    # A capacity analysis has no plan to review: its campaign's capacity page shows it.
+    if run is None or (run.params or {}).get("kind") == "capacity":
         raise NotFound("No such solver run")
     return run
 

@@ -4,8 +4,8 @@ Pure: scenario and plan documents in, ranked changes out (no database, no web). 
 runs `analyse` as a background solver run (app/planning/worker.py) and shows the ranking.
 
 A *gap* is a region and capability that a reason of an unscheduled operation names at one
-of its sites there. The worst gaps weigh the most priority left unscheduled. For each,
-one change at a time:
+of its sites there (every capability of its sites when no reason names one). The worst
+gaps weigh the most priority left unscheduled. For each, one change at a time:
 - `agreement`: the missing agreement from a country that has units of the capability and
   a crossing into the site's country (only for operations with foreign-support consent,
   the only ones an agreement can help, rule 6 of the spec);
@@ -59,7 +59,9 @@ def gaps(document: dict[str, Any], plan: dict[str, Any], *, focus: set[str] | No
                  for s in op.get("sites", []) for r in s.get("requirements", [])]
         named = named_capabilities(entry.get("reasons") or [], {c for _, c, _ in needs})
         for region, capability, count in needs:
-            if capability not in named:
+            # A reason naming no capability (travel time, crossing hours, units held by
+            # other operations) makes each of them a suspect: the solves will tell.
+            if named and capability not in named:
                 continue
             gap = found.setdefault((region, capability), {
                 "region": region, "capability": capability, "priority": 0,
@@ -185,6 +187,8 @@ def analyse(
         if on_step:
             on_step(step, len(found) + 1, hypothesis["label"])
         plan, status = run(apply_change(document, hypothesis["change"]), hint)
+        if should_stop and should_stop():
+            break  # cut short: its plan says nothing about the change
         now = {op["id"] for op in plan["operations"]}
         gained, lost = sorted(now - scheduled), sorted(scheduled - now)
         total = sum(priority[op] for op in now)

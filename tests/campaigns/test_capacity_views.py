@@ -123,6 +123,16 @@ def test_the_analysis_is_queued_and_its_fragment_polls(client, login, story: Sto
     assert again.status_code == 409
     latest = lao.get(f"/api/v1/campaigns/{story.campaign.id}/capacity/analyses/latest").json()
     assert latest["status"] == "queued" and latest["ranking"] == []
+    # Not a plan: the planning pages do not know it; it is stopped from its campaign.
+    assert lao.get(f"/planning/runs/{latest['id']}").status_code == 404
+    assert _as(client, login, story, "B", Role.liaison).post(
+        f"/campaigns/{story.campaign.id}/capacity/help/stop").status_code == 403
+    stopped = lao.post(f"/campaigns/{story.campaign.id}/capacity/help/stop",
+                       follow_redirects=False)
+    assert stopped.status_code == 303
+    latest = lao.get(f"/api/v1/campaigns/{story.campaign.id}/capacity/analyses/latest").json()
+    assert latest["status"] == "cancelled"
+    assert lao.post(f"/campaigns/{story.campaign.id}/capacity/help/stop").status_code == 409
 
 
 def test_every_agency_and_role_reads_only_the_counts_it_may(

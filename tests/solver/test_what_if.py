@@ -112,3 +112,10 @@ def test_with_the_agreement_in_place_it_is_not_proposed_again() -> None:
     result = analyse(doc, time_limit=5, workers=1)
     assert "OP-BOKEO" in result["baseline"]["scheduled"]
     assert [h["key"] for h in result["hypotheses"]] == ["units:TH-CKG:k9:1"]
+
+
+def test_a_reason_naming_no_capability_makes_each_one_a_suspect() -> None:
+    plan = {"operations": [], "unscheduled": [
+        {"id": "OP-BOKEO", "reasons": ["the crossing is closed at every start in its window"]}]}
+    assert [(g["region"], g["capability"]) for g in gaps(tiny(), plan)] == [
+        ("LA-BOK", "cyber"), ("LA-BOK", "tactical")]
