@@ -178,7 +178,8 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
             raise Forbidden("Only planners of the offering agency withdraw this offer")
     else:
         raise InvalidOffer({"state": "accept, decline or withdraw"})
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool) \
+            or not 0 <= version < 2**31:  # the column's range: beyond it no row matches
         raise InvalidOffer({"version": "give the version you read"})
     if len(reason) > 2000:
         raise InvalidOffer({"reason": "at most 2,000 characters"})
