@@ -1,7 +1,7 @@
 """Benchmark "what would help most" on the large sample, end to end through the worker.
 
 Usage: .venv/bin/python bench/capacity.py [--time-limit 20] [--workers 2]
-       [--scarcity 1.7,3.0] [--no-write]
+       [--scarcity 1.7,6] [--no-write]
 
 The generator's large preset (`jointops sample --preset large`: 250 operations, 1,000
 units, 14 days), as it is and with a higher scarcity knob (more operations go short, so
@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=capacity.ANALYSIS_TIME_LIMIT,
                         help="seconds per solve (the app's default)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--scarcity", default="1.7,3.0",
+    parser.add_argument("--scarcity", default="1.7,6",
                         help="the large preset's scarcity knob, one run each (1.7: as is)")
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
@@ -68,8 +68,8 @@ def main() -> None:
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%MZ}).",
         "The large preset (`jointops sample --preset large`: 250 operations, 1,000 units, "
-        "14 days; scarcity 1.7 is the preset as it is, 3.0 the same generator asking about "
-        "twice the unit places per unit, so that many operations go short) imported into a "
+        "14 days; scarcity, the generator's knob of unit places asked per unit, is 1.7 in "
+        "the preset, and higher values leave more operations short) imported into a "
         "fresh board, every operation in one campaign phase; the analysis queued as a planner "
         "does and run by the worker's code: the baseline, then one solve per change for the "
         f"worst gaps (at most {MAX_HYPOTHESES}), {args.time_limit:g} s each at most. Wall "
