@@ -190,10 +190,17 @@ def analyse(
         if should_stop and should_stop():
             break  # cut short: its plan says nothing about the change
         now = {op["id"] for op in plan["operations"]}
-        gained, lost = sorted(now - scheduled), sorted(scheduled - now)
         total = sum(priority[op] for op in now)
+        short_search = total < base_priority
+        if short_search:
+            # Every change only adds options (an agreement, units), so the baseline plan is
+            # still valid with it: a worse plan is the search running out of time on a
+            # larger model (measured on the large sample under load), not the change.
+            now, total = scheduled, base_priority
+        gained, lost = sorted(now - scheduled), sorted(scheduled - now)
         ranked.append({**hypothesis, "priority": total, "unlocked": total - base_priority,
-                       "gained": gained, "lost": lost, "status": status})
+                       "gained": gained, "lost": lost, "status": status,
+                       "short_search": short_search})
     ranked.sort(key=lambda h: (-h["unlocked"], h["key"]))
     return {
         "baseline": {"priority": base_priority, "status": base_status,

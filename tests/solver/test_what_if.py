@@ -119,3 +119,30 @@ def test_a_reason_naming_no_capability_makes_each_one_a_suspect() -> None:
         {"id": "OP-BOKEO", "reasons": ["the crossing is closed at every start in its window"]}]}
     assert [(g["region"], g["capability"]) for g in gaps(tiny(), plan)] == [
         ("LA-BOK", "cyber"), ("LA-BOK", "tactical")]
+
+
+def test_a_change_solved_worse_than_the_baseline_keeps_the_baseline(monkeypatch: Any) -> None:
+    """A change only adds options: a worse plan is the search's time running out."""
+    import app.solver.what_if as what_if
+
+    real = what_if.solve
+    calls: list[int] = []
+
+    class Nothing:
+        status = "FEASIBLE"
+
+        class plan:  # noqa: N801  (stands in for the Plan model)
+            @staticmethod
+            def to_json_dict() -> dict[str, Any]:
+                return {"operations": [], "unscheduled": []}
+
+    def solve(instance: Any, options: Any) -> Any:
+        calls.append(1)
+        return real(instance, options) if len(calls) == 1 else Nothing()
+
+    monkeypatch.setattr(what_if, "solve", solve)
+    doc = tiny(agreements=[{"from": "LA", "to": "TH"}, {"from": "TH", "to": "LA"}])
+    result = analyse(doc, time_limit=5, workers=1)
+    assert result["baseline"]["scheduled"] == ["OP-BOKEO"]
+    [only] = result["hypotheses"]
+    assert (only["unlocked"], only["lost"], only["short_search"]) == (0, [], True)
