@@ -379,6 +379,9 @@ class Ranked:
     unlocked: int
     gained: int
     lost: int
+    # The solve with the change found less than the baseline in its time (the baseline
+    # counts): the change may still help, a longer solve would tell.
+    short_search: bool = False
 
 
 def ranking_for(session: Session, *, analysis: CapacityAnalysis, viewer: User) -> list[Ranked]:
@@ -404,7 +407,8 @@ def ranking_for(session: Session, *, analysis: CapacityAnalysis, viewer: User) -
         ranked.append(Ranked(key=h["key"], kind=h["kind"], label=h["label"],
                              unlocked=sum(priority.get(op, 0) for op in gained)
                              - sum(priority.get(op, 0) for op in lost),
-                             gained=len(gained), lost=len(lost)))
+                             gained=len(gained), lost=len(lost),
+                             short_search=bool(h.get("short_search"))))
     return sorted(ranked, key=lambda r: (-r.unlocked, r.key))
 
 
