@@ -37,6 +37,8 @@ ROUTERS = [
     "app.maps.views:router",
     "app.repatriation.views:router",
     "app.repatriation.api:router",
+    "app.campaigns.capacity_views:router",
+    "app.campaigns.capacity_api:router",
     "app.docs_views:router",
     "app.health:router",
 ]

@@ -9,9 +9,19 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from app.campaigns import intel, reports, service
+from app.campaigns import intel, offers, reports, service
 from app.campaigns.schemas import CampaignIn
-from app.models import Agency, NoteTLP, Operation, Region, Role, User
+from app.models import (
+    Agency,
+    Campaign,
+    NoteTLP,
+    OfferState,
+    Operation,
+    Region,
+    Role,
+    Unit,
+    User,
+)
 from app.operations import permissions as perm
 
 NAME = "Mekong Shield"
@@ -85,6 +95,7 @@ def seed_campaign(session: Session, *, now: datetime, rng: random.Random) -> Non
             reports.confirm(session, operation=op, country=country, version=report.version,
                             actor=host)
     _seed_notes(session, campaign_id=campaign.id or 0, finished=finished)
+    _seed_offers(session, campaign=campaign, phase_id=phase.id or 0, admin=admin)
     session.flush()
 
 
@@ -108,3 +119,24 @@ def _seed_notes(session: Session, *, campaign_id: int, finished: list[Operation]
         title="Lookouts on the approach roads", tlp=NoteTLP.AMBER_STRICT, reliability="C",
         credibility=3, subject=f"campaign:{campaign_id}",
         text="Compounds pay villagers to report police vehicles."))
+
+
+def _seed_offers(session: Session, *, campaign: Campaign, phase_id: int, admin: User) -> None:
+    """Two mutual-support offers of phase 1: Thai units for Laos, accepted by Laos, and
+    Chinese units for Myanmar still waiting for Myanmar's answer (the capacity page)."""
+    for giver, country, accept in (("TH", "LA", True), ("CN", "MM", False)):
+        agency = session.exec(select(Agency.id).where(Agency.country_code == giver)
+                              .order_by(col(Agency.id))).first()
+        if agency is None:
+            continue
+        units = list(session.exec(select(Unit.id).where(Unit.agency_id == agency)
+                                  .order_by(col(Unit.id)).limit(2)))
+        if not units:
+            continue
+        offer = offers.create(session, campaign=campaign, user=admin, data={
+            "phase_id": phase_id, "from_agency_id": agency, "to_country": country,
+            "unit_ids": units, "note": f"{giver} crews with boats and interpreters"})
+        if accept:
+            offers.decide(session, campaign=campaign, offer=offer, user=admin,
+                          state=OfferState.accepted, version=offer.version)
+

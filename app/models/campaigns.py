@@ -9,6 +9,7 @@ each host country confirms its own part, and only confirmed parts count toward g
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -271,3 +272,54 @@ class NoteAttachment(SQLModel, table=True):
     data: bytes = Field(sa_column=sa.Column(sa.LargeBinary, nullable=False))
     uploaded_by_id: int | None = Field(default=None, foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- mutual support and the capacity gap -------------------------------------------------
+
+
+class OfferState(StrEnum):
+    offered = "offered"
+    accepted = "accepted"
+    declined = "declined"
+    withdrawn = "withdrawn"
+
+
+class SupportOffer(SQLModel, table=True):
+    """Units an agency offers to another country for one campaign phase.
+
+    The receiving country accepts or declines; once accepted, the solves whose operations
+    fall in the phase get the agreement that lets those units work there (app/campaigns/
+    offers.py). Changes are a compare-and-set on `version`.
+    """
+
+    __tablename__ = "support_offers"
+    id: int | None = Field(default=None, primary_key=True)
+    phase_id: int = Field(sa_column=_fk("campaign_phases.id", type_=sa.Integer()))
+    from_agency_id: str = Field(foreign_key="agencies.id", max_length=32, index=True)
+    to_country: str = Field(foreign_key="countries.code", max_length=2, index=True)
+    unit_ids: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    note: str = Field(default="", max_length=2000)
+    state: OfferState = Field(default=OfferState.offered,
+                              sa_type=enum_type(OfferState, "offer_state"))
+    version: int = Field(default=1)
+    decision_reason: str = Field(default="", max_length=2000)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CapacityAnalysis(SQLModel, table=True):
+    """A "what would help most" analysis of a campaign: one background solver run (the
+    run's status and progress), whose worker stores the ranked hypotheses in `result`."""
+
+    __tablename__ = "capacity_analyses"
+    id: int | None = Field(default=None, primary_key=True)
+    campaign_id: int = Field(sa_column=_fk("campaigns.id", type_=sa.Integer()))
+    solver_run_id: int = Field(sa_column=sa.Column(
+        sa.Integer, sa.ForeignKey("solver_runs.id", ondelete="CASCADE"), nullable=False,
+        unique=True))
+    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

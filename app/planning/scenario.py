@@ -27,10 +27,14 @@ def planning_document(session: Session, *, ids: set[str] | None = None) -> dict[
     except that units still out on an operation outside the solve are unavailable then.
     `ids`: only those operations' deployments are cut out (None: all): a gap in a unit's
     availability tells when an operation uses it, so a reader sees only the gaps of the
-    operations they may see.
+    operations they may see. Accepted mutual-support offers for the campaign phases of its
+    operations add their agreements (app/campaigns/offers.py).
     """
+    from app.campaigns.offers import add_offer_agreements
+
     document = export_scenario(session)
     _block_busy_units(session, document, ids)
+    add_offer_agreements(session, document)
     return document
 
 

@@ -18,7 +18,16 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.models import Operation, Plan, RunKind, RunStatus, SolverRun, User, utcnow
+from app.models import (
+    CapacityAnalysis,
+    Operation,
+    Plan,
+    RunKind,
+    RunStatus,
+    SolverRun,
+    User,
+    utcnow,
+)
 from app.planning.notice import start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
@@ -108,7 +117,9 @@ def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
 def get_run(session: Session, *, run_id: int) -> SolverRun:
     """The run, or 404."""
     run = session.get(SolverRun, run_id)
-    if run is None or run.kind != RunKind.raid:  # hand-over runs: app/repatriation
+    # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
+    # (its campaign's capacity page shows it).
+    if run is None or run.kind != RunKind.raid or (run.params or {}).get("kind") == "capacity":
         raise NotFound("No such solver run")
     return run
 
@@ -150,10 +161,14 @@ _WITHOUT_DOCUMENTS = (defer(SolverRun.scenario), defer(SolverRun.plan))  # type:
 
 def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
     """The latest runs, newest first, without their scenario and plan documents."""
+    # A capacity analysis is a run too (app/campaigns/capacity.py), but has no plan to
+    # review or publish: the campaign's capacity page shows it.
+    analyses = select(CapacityAnalysis.solver_run_id)
     query = (
         select(SolverRun)
         .options(*_WITHOUT_DOCUMENTS)
         .where(col(SolverRun.kind) == RunKind.raid)
+        .where(col(SolverRun.id).not_in(analyses))
         .order_by(col(SolverRun.id).desc())
         .limit(limit)
     )

@@ -58,6 +58,9 @@ class _Job:
     lease: str = ""
     fenced: bool = False
     started: float = field(default_factory=time.monotonic)
+    # A capacity analysis (app/solver/what_if.py): its step, and its ranked outcome.
+    extra: dict[str, Any] = field(default_factory=dict)
+    outcome: dict[str, Any] | None = None
 
     def on_progress(self, progress: Progress) -> None:
         self.progress = progress
@@ -127,6 +130,8 @@ def _run(session: Session, run_id: int) -> RunStatus:
 
         return solve_run(session, run)
     job = _Job(run_id=run_id, lease=run.lease or "")
+    if (run.params or {}).get("kind") == ANALYSIS:
+        return _run_analysis(session, run, job)
     try:
         instance = Instance(load_scenario(run.scenario or {}))
         options = _options(run, job)
@@ -168,6 +173,7 @@ def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
     """The progress JSON: the latest solver report, with a live elapsed time."""
     data: dict[str, Any] = dict(run.progress or {})
     data["elapsed"] = round(time.monotonic() - job.started, 1)
+    data.update(job.extra)
     if job.progress is not None:
         p = job.progress
         data.update(
@@ -295,6 +301,94 @@ def _conditional_store(
         return RunStatus(run.status)
     if document is not None:
         session.add(Plan(document=document, solver_run_id=run.id))
+    session.commit()
+    session.refresh(run)
+    return RunStatus(run.status)
+
+
+# --- capacity analyses ---------------------------------------------------------------------
+
+# `params.kind` of a run that is a "what would help most" analysis, not a plan.
+ANALYSIS = "capacity"
+
+
+def _run_analysis(session: Session, run: SolverRun, job: _Job) -> RunStatus:
+    """Solve the baseline and each hypothesis in a thread, with heartbeats and progress
+    like a plan's run; store the ranking on the run's CapacityAnalysis (no Plan row: a
+    hypothetical plan is never published)."""
+    from app.solver.what_if import analyse
+
+    params = run.params or {}
+    job.extra = {"kind": ANALYSIS, "step": 0, "steps": 1, "current": "baseline"}
+
+    def on_step(step: int, steps: int, label: str) -> None:
+        job.extra = {"kind": ANALYSIS, "step": step, "steps": steps, "current": label}
+
+    def work() -> None:
+        try:
+            job.outcome = analyse(
+                run.scenario or {}, offers=params.get("offers", []),
+                focus=set(params["focus"]) if params.get("focus") is not None else None,
+                time_limit=float(params.get("time_limit", 10)),
+                workers=int(params.get("workers", 2)), seed=int(params.get("seed", 0)),
+                on_step=on_step, on_progress=job.on_progress, should_stop=job.stop.is_set)
+        except Exception as exc:  # a solver bug must fail the run, not the worker
+            log.exception("capacity analysis failed")
+            job.error = f"the analysis failed: {exc}"
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    alive_file = get_settings().worker_alive_file
+    try:
+        while thread.is_alive():
+            thread.join(get_settings().heartbeat_seconds)
+            if draining.is_set():
+                job.stop.set()
+            _tick(session, run, job)
+            if alive_file is not None:
+                alive_file.touch()
+    except BaseException:
+        job.stop.set()
+        job.error = "the worker was stopped during the analysis"
+        _store_analysis(session, run, job)
+        raise
+    return _store_analysis(session, run, job)
+
+
+def _store_analysis(session: Session, run: SolverRun, job: _Job) -> RunStatus:
+    from app.models import CapacityAnalysis
+
+    session.refresh(run)
+    if job.fenced or run.lease != job.lease or run.status not in WORKING:
+        session.rollback()
+        return RunStatus(run.status)
+    if draining.is_set() and run.status == RunStatus.running and job.outcome is None:
+        values: dict[str, Any] = {"status": RunStatus.queued, "lease": None, "pid": None}
+    else:
+        final = (RunStatus.failed if job.outcome is None else
+                 RunStatus.cancelled if run.status == RunStatus.cancelling or job.stop.is_set()
+                 else RunStatus.succeeded)
+        now = database_now(session)
+        job.extra["step"] = job.extra.get("steps", 1) if final == RunStatus.succeeded \
+            else job.extra.get("step", 0)
+        values = {"status": final, "finished_at": now, "heartbeat_at": now,
+                  "error": job.error if job.outcome is None else None,
+                  "progress": _progress(run, job)}
+    stored = session.execute(
+        sa.update(SolverRun)
+        .where(col(SolverRun.id) == run.id, col(SolverRun.lease) == job.lease,
+               col(SolverRun.status).in_(WORKING))
+        .values(**values)
+        .execution_options(synchronize_session=False))
+    if not stored.rowcount:  # type: ignore[attr-defined]
+        session.rollback()
+        session.refresh(run)
+        return RunStatus(run.status)
+    if job.outcome is not None:
+        session.execute(sa.update(CapacityAnalysis)
+                        .where(col(CapacityAnalysis.solver_run_id) == run.id)
+                        .values(result=job.outcome)
+                        .execution_options(synchronize_session=False))
     session.commit()
     session.refresh(run)
     return RunStatus(run.status)

@@ -53,6 +53,13 @@ def test_the_campaign_routes_are_found() -> None:
     assert {"/campaigns", "/campaigns/{campaign_id}/dashboard", "/campaigns/{campaign_id}/review",
             "/campaigns/{campaign_id}/export.csv", "/api/v1/campaigns/{campaign_id}/figures",
             "/operations/{operation_id}/report", "/api/v1/operations/{operation_id}/phase",
+            "/campaigns/{campaign_id}/capacity", "/campaigns/{campaign_id}/capacity.csv",
+            "/campaigns/{campaign_id}/capacity/help", "/campaigns/{campaign_id}/offers",
+            "/campaigns/{campaign_id}/offers/{offer_id}/{decision}",
+            "/api/v1/campaigns/{campaign_id}/capacity", "/api/v1/campaigns/{campaign_id}/offers",
+            "/api/v1/campaigns/{campaign_id}/offers/{offer_id}/decision",
+            "/api/v1/campaigns/{campaign_id}/capacity/analyses",
+            "/api/v1/campaigns/{campaign_id}/capacity/analyses/latest",
             } <= paths
 
 

@@ -4,7 +4,7 @@ cohorts (counts by nationality, no names), plans, hand-over batches, escort trip
 kind of a solver run
 
 Revision ID: repatboard_2300
-Revises: campaigns_2150
+Revises: fieldmap_0500
 Create Date: 2026-11-26 23:00:00+00:00
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 import app.models.base
 
 revision: str = 'repatboard_2300'
-down_revision: str | Sequence[str] | None = 'campaigns_2150'
+down_revision: str | Sequence[str] | None = "fieldmap_0500"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
