@@ -177,7 +177,7 @@ def kick(session_factory: Callable[[], Session] = _default_session) -> None:
 
 
 def _run(session_factory: Callable[[], Session]) -> None:
-    while True:
+    while get_settings().smtp_host:  # ends once SMTP is switched off; kick starts another
         _wake.clear()
         try:
             with session_factory() as session:

@@ -5,6 +5,7 @@ only a pointer for TLP:AMBER and above. The notice survives a mail server that i
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from email import message_from_bytes
@@ -13,12 +14,14 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlmodel import Session, SQLModel, select
 
 from app.config import Settings, get_settings
-from app.models import TLP, MailStatus, Operation, User
+from app.models import TLP, MailStatus, Notice, NoticeKind, Operation, User
 from app.notices import outbox
 from app.notices import service as notices
+from app.notices.outbox import kick as wake_the_sender
 
 from .test_notices import crew, edit, notices_of, scheduled  # noqa: F401  (fixture)
 
@@ -181,3 +184,38 @@ def test_without_smtp_no_email_is_queued(
     assert notice.mail_status == MailStatus.none
     assert session.info.get(notices.MAIL_WAITING) is None
     assert session.exec(select(Operation)).first() is not None
+
+
+def test_the_background_sender_mails_what_was_committed(
+    migration_engine: Engine, smtp: tuple[Inbox, Settings], make_user: Any,
+    make_operation: Any,
+) -> None:
+    """The real thread, on a database of its own: it sees only committed notices."""
+    from conftest import _build_world
+
+    inbox, _ = smtp
+    SQLModel.metadata.create_all(migration_engine)
+    with Session(migration_engine) as session:
+        _build_world(session)
+        officer = make_user(session, "unit_officer", "TH-RTP", "U-TH-2")
+        officer.email = "a@rtp.test"
+        op = make_operation(session, "TH-RTP", tlp=TLP.GREEN, code_name="Green Reed")
+        session.add(Notice(user_id=officer.id or 0, operation_id=op.id, unit_id="U-TH-2",
+                           kind=NoticeKind.amended, title="Green Reed: the order of RTP-2 "
+                           "was amended", body="description", tlp=TLP.GREEN,
+                           mail_status=MailStatus.pending))
+        session.commit()
+    wake_the_sender(lambda: Session(migration_engine))
+    deadline = time.monotonic() + 20
+    while not inbox.messages and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [to for to, _ in inbox.messages] == [["a@rtp.test"]]
+    assert "Green Reed" in inbox.messages[0][1]["Subject"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with Session(migration_engine) as session:
+            if session.exec(select(Notice)).one().mail_status == MailStatus.sent:
+                break
+        time.sleep(0.1)
+    with Session(migration_engine) as session:
+        assert session.exec(select(Notice)).one().mail_status == MailStatus.sent
