@@ -20,30 +20,33 @@ def test_a_republish_notifies_the_officers_of_moved_and_dropped_orders(
     tiny_board: Session, planner: User, make_user: Any
 ) -> None:
     plan = _plan(tiny_board, planner)
-    document = copy.deepcopy(plan.document)
-    assert len(document["operations"]) >= 2
     officers = {unit.id: make_user(tiny_board, Role.unit_officer, unit.agency_id, unit.id)
                 for unit in tiny_board.exec(select(Unit))}
     publish_plan(tiny_board, plan=plan, user=planner)
     assert tiny_board.exec(select(Notice)).all() == []  # first issue: the orders are new
 
-    dropped = document["operations"].pop()
-    moved_op = document["operations"][0]
-    moved = moved_op["assignments"][0]
+    # One unit sets off 5 minutes earlier: its officer hears what moved.
+    document = copy.deepcopy(plan.document)
+    op = document["operations"][0]
+    moved = op["assignments"][0]
     old_depart = parse_instant(moved["depart"])
     moved["depart"] = format_instant(old_depart - timedelta(minutes=5))
-    document["unscheduled"].append({"id": dropped["id"], "reasons": ["left out"]})
-    publish_plan(tiny_board, plan=_variant(tiny_board, plan, document), user=planner)
-
-    notices = tiny_board.exec(select(Notice)).all()
-    amended = [n for n in notices if n.kind == NoticeKind.amended]
-    cancelled = [n for n in notices if n.kind == NoticeKind.cancelled]
-    (notice,) = amended
+    moved_plan = _variant(tiny_board, plan, document)
+    publish_plan(tiny_board, plan=moved_plan, user=planner)
+    (notice,) = tiny_board.exec(select(Notice)).all()
+    assert notice.kind == NoticeKind.amended and notice.operation_id == op["id"]
     assert notice.user_id == officers[moved["unit"]].id
-    assert notice.operation_id == moved_op["id"]
     assert "departure" in notice.body and format_instant(old_depart)[11:16] in notice.body
+
+    # The next plan leaves the operation out: each of its units' officers hears it.
+    dropped = copy.deepcopy(document)
+    dropped["operations"].remove(op)
+    dropped["unscheduled"].append({"id": op["id"], "reasons": ["left out"]})
+    publish_plan(tiny_board, plan=_variant(tiny_board, plan, dropped), user=planner)
+    cancelled = tiny_board.exec(select(Notice).where(
+        Notice.kind == NoticeKind.cancelled)).all()
     assert {(n.operation_id, n.user_id) for n in cancelled} == {
-        (dropped["id"], officers[a["unit"]].id) for a in dropped["assignments"]}
+        (op["id"], officers[a["unit"]].id) for a in op["assignments"]}
     assert all("withdrawn" in n.body for n in cancelled)
 
 
