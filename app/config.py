@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # Server logs: one JSON object per line ("json"), or plain text lines ("text").
     log_format: Literal["json", "text"] = "json"
+    # Amendment notices by email (app/notices/outbox.py); unset host: in-app notices only.
+    # The password comes from a file: JOINTOPS_SMTP_PASSWORD_FILE=/run/secrets/smtp.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    # "starttls" upgrades the connection, "tls" connects with TLS (port 465), "none" is
+    # for a relay on the same host only.
+    smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_from: str = "jointops@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 10.0
+    # The board's address as officers open it, for the link in a notice email.
+    public_url: str | None = None
 
     @property
     def secure_cookies(self) -> bool:

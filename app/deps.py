@@ -15,6 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
 from app.models import Operation, Role, User, UserSession, utcnow
+from app.notices import service as notices
 from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, Viewer, cookie
 
@@ -50,7 +51,10 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         session.commit()
         accounts.touch(session, session_id=session_id, now=now)
         session.commit()
-    request.state.user = Viewer.of(user)
+    # Pages show the unread notices in the navigation: one indexed count, not for the API.
+    unread = (None if request.url.path.startswith("/api/") or user.id is None
+              else notices.unread_count(session, user_id=user.id))
+    request.state.user = Viewer.of(user, unread_notices=unread)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
 

@@ -23,6 +23,7 @@ ROUTERS = [
     "app.accounts.views:router",
     "app.transfer.views:router",
     "app.feeds.views:router",
+    "app.notices.views:router",
     "app.operations.form_views:router",
     "app.operations.views:router",
     "app.operations.api:router",

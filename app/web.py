@@ -14,6 +14,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 
 from app.config import ROOT, get_settings
 from app.errors import is_htmx
+from app.operations import priority
 
 HTMX_JS = "vendor/htmx-2.0.11.min.js"
 # The maps: Leaflet and the country borders they draw, both vendored (static/vendor/README.md).
@@ -79,11 +80,14 @@ class Viewer:
     role: str
     agency_id: str | None
     unit_id: str | None
+    # The navigation's badge; None where it was not counted (API calls).
+    unread_notices: int | None = None
 
     @classmethod
-    def of(cls, user: Any) -> Viewer:
+    def of(cls, user: Any, unread_notices: int | None = None) -> Viewer:
         return cls(id=user.id, username=user.username, full_name=user.full_name or "",
-                   role=str(user.role), agency_id=user.agency_id, unit_id=user.unit_id)
+                   role=str(user.role), agency_id=user.agency_id, unit_id=user.unit_id,
+                   unread_notices=unread_notices)
 
 
 def nav_for(user: Any) -> list[NavItem]:
@@ -135,8 +139,10 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
-templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration)
-templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON)
+templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration,
+                             priority_label=priority.label)
+templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,
+                             priority_levels=priority.LEVELS)
 
 
 def _finish(request: Request, response: Response) -> Response:

@@ -48,6 +48,7 @@ from app.models.geography import (
     RegionUpdate,
     Road,
 )
+from app.models.notices import MailStatus, Notice, NoticeKind
 from app.models.operations import (
     TLP,
     Approval,
@@ -111,7 +112,8 @@ __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
     "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
-    "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest", "Operation",
+    "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest",
+    "MailStatus", "Notice", "NoticeKind", "Operation",
     "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
     "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",

@@ -31,6 +31,7 @@ from app.operations.schemas import (
     RequirementOut,
     SiteOut,
     StepIn,
+    apply_priority_level,
 )
 from app.operations.views import BoardUser, Filters
 
@@ -115,7 +116,8 @@ def create_operation(
                                  body=sent)
     if earlier is not None:
         return earlier
-    doc = body.model_dump()
+    doc = body.model_dump(exclude={"priority_level"})
+    apply_priority_level(doc, body.priority_level)
     doc["lead_agency_id"] = doc["lead_agency_id"] or user.agency_id
     data = service.validate(session, data=doc)
     operation = service.create(session, data=data, actor=user)
@@ -143,7 +145,13 @@ def patch_operation(
 ) -> OperationOut:
     """Change some fields; `version` is required and must be the current one (else 409)."""
     doc = service.as_input(operation)
-    doc.update(body.model_dump(exclude_unset=True, exclude={"version", "confirm_cancel"}))
+    doc.update(body.model_dump(exclude_unset=True,
+                               exclude={"version", "confirm_cancel", "priority_level"}))
+    if body.priority_level is not None:
+        # Checked against the weight the body gives, not the one stored.
+        asked: dict[str, object] = {"priority": body.priority}
+        apply_priority_level(asked, body.priority_level)
+        doc["priority"] = asked["priority"]
     if body.sites is not None:
         doc["sites"] = [site.model_dump() for site in body.sites]
     data = service.validate(session, data=doc)

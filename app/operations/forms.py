@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
+from app.operations import priority
+
 SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_start",
            "latest_end", "duration_minutes", "fixed_start", "tlp")
 TIMES = ("earliest_start", "latest_end", "fixed_start")
@@ -37,7 +39,8 @@ def blank_requirement() -> dict[str, Any]:
 def blank_document(lead_agency_id: str | None) -> dict[str, Any]:
     """What the "new operation" form starts from."""
     doc: dict[str, Any] = {name: "" for name in SCALARS}
-    doc.update(lead_agency_id=lead_agency_id or "", priority="10", duration_minutes="240",
+    doc.update(lead_agency_id=lead_agency_id or "",
+               priority=str(priority.DEFAULT.weight), duration_minutes="240",
                tlp="AMBER", foreign_support_requested=False, sites=[blank_site()],
                time_zone="UTC")
     return doc

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import ValidationInfo, field_validator
+from pydantic import ValidationInfo, computed_field, field_validator
 from sqlmodel import Field, SQLModel
 
 from app.models import (
@@ -23,6 +23,11 @@ from app.models import (
     RequirementCreate,
 )
 from app.models.operations import OperationBase, SiteBase
+from app.operations import priority as levels
+
+PRIORITY_LEVEL = ("Priority as a level: 1 Critical (top), 2 High, 3 Medium, 4 Low, 5 Routine. "
+                  "Sets `priority` to the level's solver weight (256, 64, 16, 4, 1); give one "
+                  "of the two, or both agreeing.")
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -106,12 +111,20 @@ class OperationCreateIn(OperationIn):
     """API create body: the lead agency defaults to the caller's own."""
 
     lead_agency_id: str | None = Field(default=None, max_length=32)  # type: ignore[assignment]
+    # The solver weight, as before the levels (kept for existing clients) ...
+    priority: int | None = Field(  # type: ignore[assignment]
+        default=None, ge=1, le=1_000_000,
+        description="The solver weight (the sum over scheduled operations is maximised); "
+                    "or give priority_level")
+    # ... or the level officers use.
+    priority_level: int | None = Field(default=None, ge=1, le=5, description=PRIORITY_LEVEL)
 
 
 class OperationPatch(OperationUpdate):
     """A partial change (API PATCH); `version` is the one the caller read."""
 
     sites: list[SiteIn] | None = None
+    priority_level: int | None = Field(default=None, ge=1, le=5, description=PRIORITY_LEVEL)
     # A change to what was approved cancels the published orders and restarts approvals;
     # without this the edit is refused (409) with the list of what it would cancel.
     confirm_cancel: bool = False
@@ -149,6 +162,14 @@ class OperationOut(OperationPublic):
     sites: list[SiteOut]
     approvals: list[ApprovalOut]
 
+    @computed_field(description="The level `priority` reaches: 1 Critical (top) to 5 Routine")
+    def priority_level(self) -> int:
+        return levels.level_of(self.priority).number
+
+    @computed_field(description="The level's name: Critical, High, Medium, Low, Routine")
+    def priority_name(self) -> str:
+        return levels.level_of(self.priority).name
+
 
 class OperationSummary(SQLModel):
     id: str
@@ -161,6 +182,29 @@ class OperationSummary(SQLModel):
     latest_end: datetime
     version: int
     host_countries: list[str]
+
+    @computed_field(description="The level `priority` reaches: 1 Critical (top) to 5 Routine")
+    def priority_level(self) -> int:
+        return levels.level_of(self.priority).number
+
+    @computed_field(description="The level's name: Critical, High, Medium, Low, Routine")
+    def priority_name(self) -> str:
+        return levels.level_of(self.priority).name
+
+
+def apply_priority_level(doc: dict[str, object], level: int | None) -> None:
+    """Set the document's `priority` weight from a level (API bodies), or say what clashes."""
+    if level is None:
+        return
+    from app.operations.service import InvalidOperation
+
+    weight = levels.weight_of(level)
+    given = doc.get("priority")
+    if given is not None and given != weight:
+        raise InvalidOperation(
+            {"priority_level": f"level {level} is weight {weight}, but priority is {given}: "
+                               "give one of the two"})
+    doc["priority"] = weight
 
 
 class DecisionIn(SQLModel):

@@ -45,6 +45,7 @@ from app.models import (
     ApprovalKind,
     AuditEvent,
     Decision,
+    NoticeKind,
     Operation,
     OperationState,
     Region,
@@ -54,6 +55,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.notices import service as notices
 from app.operations import permissions as perm
 from app.operations import sites
 from app.operations.schemas import OperationIn
@@ -258,11 +260,18 @@ def update_operation(
     if not (impact.in_place and before != S.draft):
         sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
     withdrawn = amended = 0
+    changed = ", ".join(name.replace("_", " ") for name in impact.changed)
     if before != S.draft and impact.in_place:
-        amended = _amend_orders(session, operation_id=operation.id) if impact.changed else 0
+        amended = _amend_orders(session, operation_id=operation.id,
+                                what=f"Amended in place: {changed}; times and place are "
+                                "unchanged") if impact.changed else 0
     elif before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
-        withdrawn = _withdraw_orders(session, operation_id=operation.id)
+        withdrawn = _withdraw_orders(
+            session, operation_id=operation.id,
+            what=f"The operation was changed ({changed}) and goes back to the host "
+                 "countries for approval; this order is withdrawn until a new plan is "
+                 "published")
     _audit(session, actor=actor, action="amend" if impact.in_place and before != S.draft
            else "edit", operation=operation, changed=impact.changed, state_from=before,
            state_to=after, orders_withdrawn=withdrawn or None, orders_amended=amended or None)
@@ -271,9 +280,10 @@ def update_operation(
     return operation
 
 
-def _amend_orders(session: Session, *, operation_id: str) -> int:
+def _amend_orders(session: Session, *, operation_id: str, what: str) -> int:
     """A descriptive amendment reaches the calendars: active orders get SEQUENCE + 1 and a
-    new DTSTAMP (their updated_at), so apps replace the event with the new text."""
+    new DTSTAMP (their updated_at), so apps replace the event with the new text; and
+    their officers get a notice saying `what`."""
     now = utcnow()
     orders = session.exec(select(Tasking).where(Tasking.operation_id == operation_id,
                                                 Tasking.status == TaskingStatus.active)).all()
@@ -281,6 +291,8 @@ def _amend_orders(session: Session, *, operation_id: str) -> int:
         order.sequence, order.updated_at = order.sequence + 1, now
         session.add(order)
     session.flush()
+    notices.notify(session, [notices.OrderChange(o, NoticeKind.amended, what) for o in orders],
+                   now=now)
     return len(orders)
 
 
@@ -393,7 +405,8 @@ def abort(
     lock_board(session)  # publishing must not re-issue the orders this withdraws
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
-    withdrawn = _withdraw_orders(session, operation_id=operation.id)
+    withdrawn = _withdraw_orders(session, operation_id=operation.id,
+                                 what=f"The operation was aborted: {reason.strip()}")
     _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip(),
            orders_withdrawn=withdrawn or None)
     return operation
@@ -488,9 +501,10 @@ def _clear_approvals(session: Session, *, operation_id: str) -> None:
     session.flush()
 
 
-def _withdraw_orders(session: Session, *, operation_id: str) -> int:
+def _withdraw_orders(session: Session, *, operation_id: str, what: str) -> int:
     """Cancel the published orders of an operation that lost its approval (as publishing
-    cancels them: status, cancelled_at, sequence + 1), so no calendar keeps a stale raid."""
+    cancels them: status, cancelled_at, sequence + 1), so no calendar keeps a stale raid;
+    their officers get a notice saying `what`."""
     now = utcnow()
     orders = session.exec(select(Tasking).where(Tasking.operation_id == operation_id,
                                                 Tasking.status == TaskingStatus.active)).all()
@@ -499,6 +513,8 @@ def _withdraw_orders(session: Session, *, operation_id: str) -> int:
         order.sequence, order.updated_at = order.sequence + 1, now
         session.add(order)
     session.flush()
+    notices.notify(session, [notices.OrderChange(o, NoticeKind.cancelled, what)
+                             for o in orders], now=now)
     return len(orders)
 
 

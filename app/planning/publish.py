@@ -22,6 +22,7 @@ from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.models import (
+    NoticeKind,
     Operation,
     OperationState,
     Plan,
@@ -31,6 +32,7 @@ from app.models import (
     utcnow,
 )
 from app.models.planning import UNIT_BUSY
+from app.notices.service import OrderChange, describe_change, notify
 from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
@@ -178,6 +180,14 @@ def _write_taskings(
     dropped = [t for key, t in existing.items()
                if key not in planned and t.status == TaskingStatus.active]
     moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]
+    # Read before the orders change: what each officer's notice says changed.
+    changes = [OrderChange(t, NoticeKind.amended,
+                           describe_change(t, planned[(t.operation_id, t.unit_id)]))
+               for t in moving if t.status == TaskingStatus.active]
+    changes += [OrderChange(t, NoticeKind.cancelled,
+                            "New plan published: the operation no longer needs this unit "
+                            "(or it was left out of the plan); the order is withdrawn")
+                for t in dropped]
     _stand_down(session, [*dropped, *moving])
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
     for key, values in planned.items():
@@ -188,6 +198,7 @@ def _write_taskings(
         session.add(tasking)
         counts["cancelled"] += 1
     session.flush()
+    notify(session, changes, now=now)
     return counts
 
 

@@ -49,7 +49,7 @@ def test_main_pages_and_htmx_swaps_have_no_serious_violation(
                        f"/operations/{operation_id}/edit", "/approvals", "/calendar",
                        "/account", "/account/password", "/account/totp"],
         "planner": ["/planning", "/tasking", "/api/docs"],
-        "k9-officer": ["/tasking", "/calendar"],
+        "k9-officer": ["/tasking", "/calendar", "/notices"],
         "admin": ["/admin", "/admin/users", "/admin/units", "/admin/crossings",
                   "/admin/crossings/new", "/admin/audit", "/admin/import"],
     }

@@ -56,7 +56,7 @@ def propose(page: Any, server: LiveServer, code_name: str = CODE_NAME) -> str:
     page.get_by_role("link", name="New operation").click()
     page.wait_for_url("**/operations/new")
     page.get_by_label("Code name").fill(code_name)
-    page.get_by_label("Priority").fill("8")
+    page.get_by_label("Priority").select_option(label="2 High")
     page.get_by_label("TLP label").select_option("AMBER")
     start = server.day0 + timedelta(days=3)
     page.get_by_label("Times entered in").select_option("UTC")
