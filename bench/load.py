@@ -71,6 +71,7 @@ from app.models import Agency, Region, Role, Tasking, Unit, User  # noqa: E402
 
 PASSWORD = "load-bench-password"
 START, END = "<!-- load-bench -->", "<!-- /load-bench -->"
+STARTUP_SECONDS = 300
 GOALS = {"error rate": 0.1, "page p95": 300.0, "feed p95": 100.0}
 
 
@@ -93,9 +94,14 @@ def drop_database() -> None:
     subprocess.run(["dropdb", *_pg_admin_args(), "--if-exists", "--force", NAME], check=False)
 
 
+PROMETHEUS_DIR = TMP / "prometheus"
+
+
 def _env(**extra: str) -> dict[str, str]:
+    # Both web processes count into one directory: /metrics adds them up (server side).
     return {**os.environ, "JOINTOPS_DATABASE_URL": DATABASE_URL,
-            "JOINTOPS_SPAWN_WORKER": "false", **extra}
+            "JOINTOPS_SPAWN_WORKER": "false", "PROMETHEUS_MULTIPROC_DIR": str(PROMETHEUS_DIR),
+            **extra}
 
 
 def _cli(*args: str) -> list[str]:
@@ -190,16 +196,20 @@ def start_servers(processes: list[subprocess.Popen[bytes]]) -> str:
     """`jointops serve --workers 2` and one `jointops worker`, as compose runs them
     (added to `processes` at once, so that they are stopped whatever happens)."""
     port = _free_port()
+    PROMETHEUS_DIR.mkdir(exist_ok=True)
     web_log = (TMP / "web.log").open("wb")
     worker_log = (TMP / "worker.log").open("wb")
-    web = subprocess.Popen(_cli("serve", "--port", str(port), "--workers", "2"), cwd=ROOT,
+    # Worker processes took 65 s to start at a load average of 17 on this 2-core machine:
+    # more than serve's default start-up limit of 60 s.
+    web = subprocess.Popen(_cli("serve", "--port", str(port), "--workers", "2",
+                                "--worker-timeout", str(STARTUP_SECONDS)), cwd=ROOT,
                            env=_env(), stdout=web_log, stderr=subprocess.STDOUT)
     processes.append(web)
     worker = subprocess.Popen(_cli("worker"), cwd=ROOT, env=_env(), stdout=worker_log,
                               stderr=subprocess.STDOUT)
     processes.append(worker)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if web.poll() is not None:
             raise SystemExit(f"the web server exited with {web.returncode}: see {web_log.name}")
@@ -209,7 +219,7 @@ def start_servers(processes: list[subprocess.Popen[bytes]]) -> str:
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise SystemExit("the web server was not ready within 90 s")
+    raise SystemExit(f"the web server was not ready within {STARTUP_SECONDS} s")
 
 
 class Solves(threading.Thread):
@@ -231,15 +241,18 @@ class Solves(threading.Thread):
                 self.runs.append({"error": f"{started.status_code} {started.text[:200]}"})
                 return
             url = started.json()["url"]
+            record: dict[str, Any] = {"id": started.json()["id"], "status": "queued"}
+            self.runs.append(record)
+            began = time.monotonic()
             while True:
                 time.sleep(2)
                 run = self.client.get(url).json()
+                record["status"] = run["status"]
                 if run["finished"]:
-                    self.runs.append({"id": run["id"], "status": run["status"],
-                                      "priority": (run.get("progress") or {}).get("priority")})
+                    record["seconds"] = round(time.monotonic() - began)
                     break
-                if time.monotonic() > self.until + 5:
-                    self.runs.append({"id": run["id"], "status": f"{run['status']} at the end"})
+                if time.monotonic() > self.until:
+                    record["status"] += " at the end"
                     return
 
 
@@ -318,7 +331,8 @@ def table(f: dict[str, Any]) -> list[str]:
 
 
 def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
-           solves: list[dict[str, Any]], load: tuple[str, str], version: str) -> str:
+           solves: list[dict[str, Any]], load: tuple[str, str], version: str,
+           server: dict[str, dict[str, float]]) -> str:
     command = "bench/load.py " + " ".join(sys.argv[1:])
     routes = ["| route | requests | p50 ms | p95 ms |", "| --- | ---: | ---: | ---: |"]
     routes += [f"| {name} | {n} | {p50:.0f} | {p95:.0f} |" for name, n, p50, p95 in
@@ -330,7 +344,8 @@ def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
         f"Command: `.venv/bin/python {command.strip()}` ({platform.python_version()}, "
         f"{os.cpu_count()} cores shared with other jobs, {datetime.now(UTC):%Y-%m-%d %H:%MZ}).",
         f"Topology: `jointops serve --workers 2` (two uvicorn processes, environment dev: "
-        f"plain HTTP, no TOTP) and one `jointops worker` (procrastinate) on PostgreSQL "
+        f"plain HTTP, no TOTP) and one `jointops worker` (procrastinate, nice 10: "
+        f"JOINTOPS_WORKER_NICE) on PostgreSQL "
         f"{version}, Locust on the same machine. Load: {args.planners} planners and "
         f"{args.liaisons} liaison officers (signed in with the password; think time 0 to "
         f"{2 * args.think:g} s), {args.subscribers} feed subscribers (a poll every "
@@ -347,6 +362,14 @@ def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
         f"an error): {f['conflicts'] or 'none'}."
         + (f" Errors: {f['error kinds']}." if f["error kinds"] else ""),
         "",
+        "Server side (the app's own request histograms, both processes: time from the "
+        "request reaching the app to its answer; the bucket each percentile falls in):",
+        "",
+        "| kind | requests | p50 ≤ ms | p95 ≤ ms |",
+        "| --- | ---: | ---: | ---: |",
+        *[f"| {kind} | {v['n']:.0f} | {1000 * v['p50']:g} | {1000 * v['p95']:g} |"
+          for kind, v in sorted(server.items())],
+        "",
         "Slowest routes (client side, p95):",
         "",
         *routes,
@@ -357,8 +380,50 @@ def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
 
 def _runs(solves: list[dict[str, Any]]) -> str:
     return "; ".join(
-        f"run {r['id']} {r['status']}" if "id" in r else f"not started: {r['error']}"
+        (f"run {r['id']} {r['status']}" + (f" in {r['seconds']} s" if "seconds" in r else ""))
+        if "id" in r else f"not started: {r['error']}"
         for r in solves) or "none"
+
+
+# Route templates as the server's histograms name them, by the kind Locust counts.
+def _server_kind(method: str, route: str) -> str | None:
+    if route.startswith("/feeds/"):
+        return "feed"
+    if route == "/login":
+        return "login"
+    if method in ("POST", "PATCH", "PUT", "DELETE"):
+        return "write"
+    if route in ("/metrics", "/readyz", "/healthz") or route.startswith("/static"):
+        return None
+    return "page"
+
+
+def server_side(base: str) -> dict[str, dict[str, float]]:
+    """Server-side p50/p95 by kind from /metrics (both web processes): the histogram
+    bucket each percentile falls in (its upper bound), time inside the app only."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text_ = httpx.get(base + "/metrics", timeout=60).text
+    buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
+    for family in text_string_to_metric_families(text_):
+        if family.name != "jointops_http_request_duration_seconds":
+            continue
+        for sample in family.samples:
+            if not sample.name.endswith("_bucket"):
+                continue
+            kind = _server_kind(sample.labels["method"], sample.labels["route"])
+            if kind is not None:
+                buckets[kind][float(sample.labels["le"])] += sample.value
+    out: dict[str, dict[str, float]] = {}
+    for kind, cumulative in buckets.items():
+        bounds = sorted(cumulative)
+        total = cumulative[bounds[-1]]
+        if not total:
+            continue
+        out[kind] = {"n": total} | {
+            name: next(b for b in bounds if cumulative[b] >= q * total)
+            for name, q in (("p50", 0.5), ("p95", 0.95))}
+    return out
 
 
 def _server_version() -> str:
@@ -397,6 +462,7 @@ def main() -> None:
         data = run_locust(base, built["people"], args)
         after = uptime()
         version = _server_version()
+        server = server_side(base)
         solves.join(timeout=args.solve_seconds + 30)
     finally:
         for process in processes:
@@ -409,7 +475,7 @@ def main() -> None:
         if not args.keep:
             drop_database()
     f = figures(data)
-    text_ = report(args, f, built["facts"], solves.runs, (before, after), version)
+    text_ = report(args, f, built["facts"], solves.runs, (before, after), version, server)
     print(text_)
     print(f"logs: {TMP}")
     if not args.no_readme:

@@ -99,7 +99,8 @@ class _SignedIn(HttpUser):
                 CONFLICTS[name] += 1
                 answer.success()
                 return None
-            answer.failure(f"{answer.status_code}: {answer.text[:120]}")
+            failed = answer.text[:120] if answer.status_code else repr(answer.error)[:160]
+            answer.failure(f"{answer.status_code}: {failed}")
             return None
 
     def browse_operation(self) -> None:
@@ -207,4 +208,5 @@ class FeedSubscriber(HttpUser):
                 self.etag = answer.headers.get("ETag", self.etag)
                 answer.success()
             else:
-                answer.failure(f"{answer.status_code}")
+                failed = answer.text[:120] if answer.status_code else repr(answer.error)[:160]
+                answer.failure(f"{answer.status_code}: {failed}")
