@@ -227,16 +227,33 @@ class Solves(threading.Thread):
 
     def __init__(self, base: str, cookie: tuple[str, str], seconds: float, until: float):
         super().__init__(daemon=True)
-        self.client = httpx.Client(base_url=base, timeout=60,
+        self.client = httpx.Client(base_url=base, timeout=180,
                                    cookies={"jointops_session": cookie[0]},
                                    headers={"X-CSRF-Token": cookie[1]})
         self.seconds, self.until = seconds, until
         self.runs: list[dict[str, Any]] = []
+        self.timeouts = 0
+
+    def start(self, seed: int) -> httpx.Response | None:
+        """POST the run; a timed-out start is sent again with the same Idempotency-Key,
+        so it never makes a second run (starting one built the large board's scenario
+        for over a minute on the loaded machine: the first try at 60 s timed out)."""
+        key = uuid.uuid4().hex
+        for _ in range(5):
+            try:
+                return self.client.post(
+                    "/api/v1/solver-runs", headers={"Idempotency-Key": key},
+                    json={"time_limit": self.seconds, "seed": seed})
+            except httpx.TimeoutException:
+                self.timeouts += 1
+        self.runs.append({"error": "five starts timed out"})
+        return None
 
     def run(self) -> None:
         while time.monotonic() < self.until:
-            started = self.client.post("/api/v1/solver-runs",
-                                       json={"time_limit": self.seconds, "seed": len(self.runs)})
+            started = self.start(len(self.runs))
+            if started is None:
+                return
             if started.status_code != 202:
                 self.runs.append({"error": f"{started.status_code} {started.text[:200]}"})
                 return
@@ -246,7 +263,11 @@ class Solves(threading.Thread):
             began = time.monotonic()
             while True:
                 time.sleep(2)
-                run = self.client.get(url).json()
+                try:
+                    run = self.client.get(url).json()
+                except httpx.TimeoutException:
+                    self.timeouts += 1
+                    continue
                 record["status"] = run["status"]
                 if run["finished"]:
                     record["seconds"] = round(time.monotonic() - began)
