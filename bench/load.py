@@ -234,7 +234,7 @@ class Solves(threading.Thread):
         self.runs: list[dict[str, Any]] = []
         self.timeouts = 0
 
-    def start(self, seed: int) -> httpx.Response | None:
+    def start_run(self, seed: int) -> httpx.Response | None:
         """POST the run; a timed-out start is sent again with the same Idempotency-Key,
         so it never makes a second run (starting one built the large board's scenario
         for over a minute on the loaded machine: the first try at 60 s timed out)."""
@@ -251,7 +251,7 @@ class Solves(threading.Thread):
 
     def run(self) -> None:
         while time.monotonic() < self.until:
-            started = self.start(len(self.runs))
+            started = self.start_run(len(self.runs))
             if started is None:
                 return
             if started.status_code != 202:
@@ -402,7 +402,7 @@ def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
 def _runs(solves: list[dict[str, Any]]) -> str:
     return "; ".join(
         (f"run {r['id']} {r['status']}" + (f" in {r['seconds']} s" if "seconds" in r else ""))
-        if "id" in r else f"not started: {r['error']}"
+        if "id" in r else r.get("note") or f"not started: {r['error']}"
         for r in solves) or "none"
 
 
@@ -485,6 +485,9 @@ def main() -> None:
         version = _server_version()
         server = server_side(base)
         solves.join(timeout=args.solve_seconds + 30)
+        if solves.timeouts:
+            solves.runs.append({"note": f"{solves.timeouts} of the coordinator's requests "
+                                        "timed out after 180 s and were sent again"})
     finally:
         for process in processes:
             process.terminate()
