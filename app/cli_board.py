@@ -106,6 +106,11 @@ def serve_command(
     port: int = 8000,
     reload: bool = False,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    worker_timeout: Annotated[int, typer.Option(
+        min=1, help="seconds a worker process may take to start or to answer the "
+                    "supervisor's ping before it is restarted (with --workers)")] = 60,
+    keep_alive: Annotated[int, typer.Option(
+        min=1, help="seconds an idle keep-alive connection stays open")] = 65,
 ) -> None:
     """Serve the board with uvicorn."""
     import uvicorn
@@ -120,6 +125,15 @@ def serve_command(
         port=port,
         reload=reload,
         workers=workers,
+        # uvicorn's default of 5 s killed every worker before it had started on a loaded
+        # 2-core host (load average 10, bench/load.py): the import and start-up took
+        # longer, and the supervisor restarted them in a loop, serving nothing.
+        timeout_worker_healthcheck=worker_timeout,
+        # Longer than clients and proxies keep an idle connection (60 s is the common
+        # default): at uvicorn's 5 s the server closed connections that clients were
+        # reusing, and requests failed with "Remote end closed connection" under load
+        # (bench/load.py: think times of 0 to 8 s, feed polls every 5 to 15 s).
+        timeout_keep_alive=keep_alive,
         log_config=log_config(get_settings().log_format),
     )
 

@@ -21,6 +21,7 @@ def worker_command(
     from app.planning.worker import draining, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    _yield_cpu_to_web()
     if _uses_job_queue():
         from app.planning.queue import run_worker
 
@@ -32,6 +33,18 @@ def worker_command(
     signal.signal(signal.SIGTERM, lambda signum, frame: draining.set())
     handled = serve(once=once, parent_pid=parent_pid)
     typer.echo(f"worker: {handled} run(s) handled")
+
+
+def _yield_cpu_to_web() -> None:
+    """Lower this process's CPU priority (JOINTOPS_WORKER_NICE): a web process on the same
+    machine then answers pages first, and the solve takes the CPU they leave."""
+    import os
+
+    from app.config import get_settings
+
+    nice = get_settings().worker_nice
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)
 
 
 def _uses_job_queue() -> bool:

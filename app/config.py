@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "changethis"
@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # `make run`); set JOINTOPS_SPAWN_WORKER=false when a worker runs separately.
     spawn_worker: bool = True
     worker_poll_seconds: float = 1.0
+    # The solver worker lowers its CPU priority by this much (nice): a solve takes every
+    # core it is given, and on a machine it shares with web processes the pages waited
+    # behind it (bench/load.py). 0 keeps the priority it was started with.
+    worker_nice: int = Field(default=10, ge=0, le=19)
     # A running solve whose heartbeat is older than this is marked failed.
     worker_stale_seconds: float = 30.0
     heartbeat_seconds: float = 1.0

@@ -36,6 +36,7 @@ from app.models import (
     User,
 )
 from app.operations import permissions as perm
+from app.solver.solve import BEST_SO_FAR
 
 S = OperationState
 # Board columns, in workflow order; "declined" only shows when it holds something.
@@ -315,7 +316,9 @@ def not_scheduled(session: Session, *, operation: Operation) -> dict[str, Any] |
     runs = session.exec(
         select(SolverRun).options(defer(SolverRun.scenario))  # type: ignore[arg-type]
         .order_by(col(SolverRun.id).desc()).limit(5)).all()
-    run = next((r for r in runs if r.plan), None)
+    # A best plan so far gives only generic reasons: the last finished plan's are meant.
+    run = next((r for r in runs
+                if r.plan and (r.plan.get("solver") or {}).get("status") != BEST_SO_FAR), None)
     if run is None or run.plan is None:
         return None
     reasons = next((u.get("reasons", []) for u in run.plan.get("unscheduled", [])

@@ -14,7 +14,13 @@ from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
 from app.planning.scenario import published_plan
-from app.planning.service import ACTIVE, may_stop, plan_of_run
+from app.planning.service import (
+    ACTIVE,
+    best_so_far_attempt,
+    interrupted_attempt,
+    may_stop,
+    plan_of_run,
+)
 from app.planning.timeline import Timeline, build_timeline
 from app.planning.visibility import (
     hidden_busy_units,
@@ -55,6 +61,9 @@ class RunReview:
     may_stop: bool = True
     # The plan's map as table rows (its text alternative), once the run has a plan.
     map_rows: list[dict[str, Any]] | None = None
+    # The attempt whose best plan so far this is, when that attempt was interrupted.
+    interrupted: int | None = None
+    best_so_far: bool = False  # the plan shown is a best plan so far, not a finished one
 
 
 def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
@@ -69,6 +78,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     review.published = published_plan(session)
     if run.plan is None or run.scenario is None:
         return review
+    review.best_so_far = best_so_far_attempt(run.plan) is not None
+    review.interrupted = interrupted_attempt(run)
     scenario = load_scenario(scenario_for(ids, run.scenario))
     busy = hidden_busy_units(session, ids)
     plan = load_plan(plan_for(ids, run.plan, busy) or {})

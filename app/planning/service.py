@@ -31,6 +31,9 @@ from app.models import (
 from app.planning.notice import start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
+from app.solver.loader import load_plan, load_scenario
+from app.solver.solve import BEST_SO_FAR
+from app.solver.validate import validate_plan
 
 ACTIVE = (RunStatus.queued, RunStatus.running, RunStatus.cancelling)
 WORKING = (RunStatus.running, RunStatus.cancelling)
@@ -189,8 +192,66 @@ def get_plan(session: Session, *, plan_id: int) -> Plan:
 
 
 def plan_of_run(session: Session, *, run: SolverRun) -> Plan | None:
-    """The plan row a finished run stored, if any."""
-    return session.exec(select(Plan).where(Plan.solver_run_id == run.id)).first()
+    """The plan row of the run's plan as it stands, if any: the one a finished run stored,
+    or the best plan so far of an interrupted attempt that a planner kept."""
+    if run.plan is None:
+        return None
+    rows = session.exec(
+        select(Plan).where(Plan.solver_run_id == run.id).order_by(col(Plan.id).desc())
+    ).all()
+    return next((row for row in rows if row.document == run.plan), None)
+
+
+def best_so_far_attempt(document: dict[str, Any] | None) -> int | None:
+    """The attempt that stored this run plan as its best so far (None: a finished plan)."""
+    solver = (document or {}).get("solver") or {}
+    if solver.get("status") != BEST_SO_FAR:
+        return None
+    return int(solver.get("attempt") or 0)
+
+
+def interrupted_attempt(run: SolverRun) -> int | None:
+    """The attempt whose best plan so far the run holds, if that attempt was interrupted
+    (its worker killed or stopped): the plan is then offered for keeping and publishing."""
+    attempt = best_so_far_attempt(run.plan)
+    if attempt is None:
+        return None
+    if run.status == RunStatus.running and attempt == run.attempts:
+        return None  # the attempt storing it is still searching
+    return attempt
+
+
+def keep_best_plan(session: Session, *, run: SolverRun, attempt: int, user: User) -> Plan:
+    """Keep an interrupted attempt's best plan so far as a plan that can be published.
+
+    `attempt` is the one the planner saw: a retry that stored a better plan meanwhile
+    makes this a conflict (they review the new one), never a silent switch. The plan is
+    checked against the scenario it was solved on before it is kept.
+    """
+    # Lock the run's row (PostgreSQL) so the check and the copy see the same plan.
+    locked = session.exec(
+        select(SolverRun).where(SolverRun.id == run.id).with_for_update()
+    ).one()
+    session.refresh(locked)
+    shown = interrupted_attempt(locked)
+    if shown is None or shown != attempt:
+        raise Conflict("The run no longer holds the best plan so far of attempt "
+                       f"{attempt}: reload the run to see its plan as it stands")
+    kept = plan_of_run(session, run=locked)
+    if kept is not None:
+        return kept
+    document = dict(locked.plan or {})
+    report = validate_plan(load_scenario(locked.scenario or {}), load_plan(document))
+    if not report.valid:
+        raise Conflict("The best plan so far does not pass the plan check: "
+                       + "; ".join(v.message for v in report.violations[:3]))
+    plan = Plan(document=document, solver_run_id=locked.id)
+    session.add(plan)
+    session.flush()
+    audit(session, actor=user, action="solver_run.keep_best_plan", object_type="solver_run",
+          object_id=locked.id, attempt=attempt, plan_id=plan.id)
+    session.flush()
+    return plan
 
 
 # A run whose worker died is queued again this many times in all, then failed.

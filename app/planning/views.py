@@ -107,6 +107,19 @@ def cancel_run(request: Request, session: SessionDep, user: PlannerUser, run_id:
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 
+@router.post("/planning/runs/{run_id}/keep-best")
+def keep_best_plan(
+    request: Request, session: SessionDep, user: PlannerUser, run_id: RowId,
+    attempt: Annotated[int, Form(ge=1)],
+) -> Response:
+    """Keep an interrupted attempt's best plan so far as a plan that can be published."""
+    run = service.get_run(session, run_id=run_id)
+    plan = service.keep_best_plan(session, run=run, attempt=attempt, user=user)
+    session.commit()
+    return redirect(request, f"/planning/runs/{run_id}",
+                    flash=f"Plan {plan.id} kept from attempt {attempt}: review it, then publish")
+
+
 @router.post("/planning/plans/{plan_id}/publish")
 def publish(
     request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId,

@@ -11,6 +11,12 @@ and every later write of the attempt is conditional on still holding it: a worke
 was paused, or cut off, past the point where its run was given to another cannot store a
 plan (fencing). A database that goes away for a few seconds pauses the heartbeats, not
 the search. SIGTERM drains: the search stops at its best plan, which is stored.
+
+The best plan so far is stored too, under the same lease, at the first plan and then at
+most every BEST_PLAN_SECONDS while it improves. A worker killed mid-solve (kill -9, a
+lost machine) thus leaves a checked plan in the run: the planner is offered it, labelled
+as coming from an interrupted attempt, and the retried attempt starts from it (as the
+solver's preferred choices) and replaces it only with a better one.
 """
 
 from __future__ import annotations
@@ -30,9 +36,10 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import database_now, get_engine
 from app.models import Plan, RunKind, RunStatus, SolverRun
-from app.planning.service import WORKING, reap_stale_runs, worker_identity
+from app.planning.service import WORKING, best_so_far_attempt, reap_stale_runs, worker_identity
 from app.solver.instance import Instance
-from app.solver.loader import load_scenario
+from app.solver.loader import load_plan, load_scenario
+from app.solver.schema import Plan as PlanDocument
 from app.solver.schema import ScheduledOperation
 from app.solver.solve import Progress, SolveOptions, SolveResult, solve
 from app.solver.validate import validate_plan
@@ -43,6 +50,10 @@ log = logging.getLogger(__name__)
 draining = threading.Event()
 # How long a finished solve keeps trying to store its plan while the database is away.
 STORE_RETRY_SECONDS = 60.0
+# How often at most an improving best plan so far is written to the run (it is the size
+# of the board: writing each of the LNS's many small improvements would be most of the
+# worker's traffic).
+BEST_PLAN_SECONDS = 5.0
 
 
 @dataclass
@@ -61,9 +72,17 @@ class _Job:
     # A capacity analysis (app/solver/what_if.py): its step, and its ranked outcome.
     extra: dict[str, Any] = field(default_factory=dict)
     outcome: dict[str, Any] | None = None
+    attempt: int = 0
+    # The best plan so far the solver handed over, and the one stored in the run (an
+    # earlier attempt's, until this attempt stores a better one).
+    best_plan: PlanDocument | None = None
+    stored: dict[str, Any] | None = None
 
     def on_progress(self, progress: Progress) -> None:
         self.progress = progress
+
+    def on_best_plan(self, plan: PlanDocument) -> None:
+        self.best_plan = plan  # one reference swap: the main thread reads it at its tick
 
     def run(self, instance: Instance, options: SolveOptions) -> None:
         try:
@@ -129,9 +148,10 @@ def _run(session: Session, run_id: int) -> RunStatus:
         from app.repatriation.jobs import solve_run
 
         return solve_run(session, run)
-    job = _Job(run_id=run_id, lease=run.lease or "")
+    job = _Job(run_id=run_id, lease=run.lease or "", attempt=run.attempts)
     if (run.params or {}).get("kind") == ANALYSIS:
         return _run_analysis(session, run, job)
+    job.stored = run.plan if best_so_far_attempt(run.plan) is not None else None
     try:
         instance = Instance(load_scenario(run.scenario or {}))
         options = _options(run, job)
@@ -146,7 +166,7 @@ def _run(session: Session, run_id: int) -> RunStatus:
             thread.join(get_settings().heartbeat_seconds)
             if draining.is_set():
                 job.stop.set()
-            _tick(session, run, job)
+            _tick(session, run, job, instance)
             if alive_file is not None:
                 alive_file.touch()  # a long solve is a live worker, not a hung one
     except BaseException:
@@ -159,14 +179,52 @@ def _run(session: Session, run_id: int) -> RunStatus:
 
 def _options(run: SolverRun, job: _Job) -> SolveOptions:
     params = run.params
+    fixed = [ScheduledOperation.model_validate(op) for op in params.get("fixed", [])]
+    # A retry starts from the interrupted attempt's best plan: its choices are preferred.
+    pinned = {op.id for op in fixed}
+    preferred = [
+        op for op in (load_plan(job.stored).operations if job.stored else [])
+        if op.id not in pinned
+    ]
     return SolveOptions(
         time_limit=float(params.get("time_limit", 10)),
         workers=int(params.get("workers", 2)),
         seed=int(params.get("seed", 0)),
-        fixed=[ScheduledOperation.model_validate(op) for op in params.get("fixed", [])],
+        fixed=fixed,
+        preferred=preferred,
         on_progress=job.on_progress,
         should_stop=job.stop.is_set,
+        on_best_plan=job.on_best_plan,
+        best_plan_seconds=BEST_PLAN_SECONDS,
     )
+
+
+def _better(document: dict[str, Any], than: dict[str, Any] | None) -> bool:
+    """Lexicographically better: higher priority, or equal priority and less travel."""
+    if than is None:
+        return True
+    mine, theirs = document.get("objective") or {}, than.get("objective") or {}
+    key_mine = (mine.get("priority", 0), -mine.get("travel_minutes", 0))
+    key_theirs = (theirs.get("priority", 0), -theirs.get("travel_minutes", 0))
+    return bool(key_mine > key_theirs)
+
+
+def _best_plan_to_store(job: _Job, instance: Instance) -> dict[str, Any] | None:
+    """The solver's latest best plan so far, checked, if it beats the stored one."""
+    plan = job.best_plan
+    if plan is None:
+        return None
+    job.best_plan = None
+    document = plan.to_json_dict()
+    document["solver"] = {**document.get("solver", {}), "attempt": job.attempt}
+    if not _better(document, job.stored):
+        return None
+    report = validate_plan(instance.scenario, plan)
+    if not report.valid:  # a solver bug: never offer it, the finished plan is checked too
+        log.error("run %s: best plan so far is invalid: %s", job.run_id,
+                  "; ".join(v.message for v in report.violations[:3]))
+        return None
+    return document
 
 
 def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
@@ -195,15 +253,23 @@ def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
     return data
 
 
-def _tick(session: Session, run: SolverRun, job: _Job) -> None:
-    """Heartbeat and progress out, the stop request in; the lease decides both."""
+def _tick(
+    session: Session, run: SolverRun, job: _Job, instance: Instance | None = None
+) -> None:
+    """Heartbeat, progress and the best plan so far out, the stop request in; the lease
+    decides all of them."""
     if job.fenced:
         return
+    values: dict[str, Any] = {"progress": _progress(run, job)}
+    best = None if instance is None else _best_plan_to_store(job, instance)
+    if best is not None:
+        values["plan"] = best
     try:
+        values["heartbeat_at"] = database_now(session)
         updated = session.execute(
             sa.update(SolverRun)
             .where(col(SolverRun.id) == job.run_id, col(SolverRun.lease) == job.lease)
-            .values(progress=_progress(run, job), heartbeat_at=database_now(session))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
         status = session.execute(
@@ -215,7 +281,11 @@ def _tick(session: Session, run: SolverRun, job: _Job) -> None:
         # The database is away (restart, failover): keep searching, beat again later.
         session.rollback()
         log.warning("run %s: heartbeat not written, the database is unreachable", job.run_id)
+        if best is not None and job.best_plan is None:
+            job.best_plan = load_plan(best)  # store it at the next beat
         return
+    if best is not None and updated.rowcount:  # type: ignore[attr-defined]
+        job.stored = best
     if not updated.rowcount:  # type: ignore[attr-defined]
         log.warning("run %s: lease lost to another attempt; stopping without storing", job.run_id)
         job.fenced = True
@@ -254,6 +324,12 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
                 v.message for v in report.violations[:5]
             )
     progress = _progress(run, job)
+    if document is not None and job.stored is not None and _better(job.stored, document):
+        # The retry ended below an interrupted attempt's best plan: that one stands.
+        kept = best_so_far_attempt(job.stored)
+        document = {**job.stored, "solver": {**job.stored["solver"], "status": "FEASIBLE",
+                                             "kept_from_attempt": kept}}
+        progress["kept_from_attempt"] = kept
     if draining.is_set() and run.status == RunStatus.running:
         if document is None:
             # Shut down before any plan: give the run back for another worker.
@@ -271,9 +347,11 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
         "finished_at": now,
         "heartbeat_at": now,
         "error": error,
-        "plan": document,
         "progress": progress,
     }
+    if document is not None:
+        values["plan"] = document
+    # else a best plan so far stored earlier stays in the run, offered to the planner.
     return _conditional_store(session, run, job, values, document)
 
 

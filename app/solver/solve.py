@@ -69,6 +69,8 @@ PHASES = ("load", "greedy", "bounds", "search", "finishing", "diagnosis", "dwell
 # nothing in 10 s. Probing level 0 is avoided (OR-Tools 9.15 reports false INFEASIBLE).
 SEARCH_PARAMETERS: dict[str, object] = {"max_presolve_iterations": 1, "cp_model_probing_level": 1}
 WHOLE_MODEL_PARAMETERS: dict[str, object] = {}
+# The solver status of a plan handed over before the solve ended (SolveOptions.on_best_plan).
+BEST_SO_FAR = "BEST_SO_FAR"
 
 
 @dataclass
@@ -94,6 +96,11 @@ class SolveOptions:
     preferred: list[ScheduledOperation] = field(default_factory=list)
     on_progress: Callable[[Progress], None] | None = None
     should_stop: Callable[[], bool] | None = None
+    # Handed the best plan so far (unchecked, generic reasons for the unscheduled) at its
+    # first improvement and then at most every `best_plan_seconds`: a caller that keeps it
+    # outlives this process (the worker stores it, so a killed solve's retry starts there).
+    on_best_plan: Callable[[Plan], None] | None = None
+    best_plan_seconds: float = 5.0
     include_timing: bool = True
     lns: LnsSettings = field(default_factory=LnsSettings)
     # `time.monotonic()` when the caller's clock started (before reading the scenario):
@@ -135,6 +142,7 @@ class _Tracker:
         self.dwell_deadline = 0.0
         self.dwell_seconds = 0.0
         self.planner: Greedy | None = None  # its candidate lists serve the last passes
+        self.best_plan_at: float | None = None  # when on_best_plan was last called
 
     def elapsed(self) -> float:
         return time.monotonic() - self.started
@@ -155,6 +163,7 @@ class _Tracker:
         self.report()
 
     def report(self) -> None:
+        self.hand_over_best_plan()
         if self.options.on_progress is None:
             return
         priority = solution_priority(self.instance, self.best)
@@ -168,6 +177,27 @@ class _Tracker:
                 self.status,
             )
         )
+
+
+    def hand_over_best_plan(self) -> None:
+        """The best plan so far to `on_best_plan`, throttled: assembling it is ~1 ms an
+        operation, and the diagnosis of the unscheduled is left to the finished plan."""
+        hand_over = self.options.on_best_plan
+        if hand_over is None or not self.best:
+            return
+        now = time.monotonic()
+        last = self.best_plan_at
+        if last is not None and now - last < self.options.best_plan_seconds:
+            return
+        self.best_plan_at = now
+        info: dict[str, object] = {
+            "status": BEST_SO_FAR,
+            "priority_bound": self.bound,
+            "seed": self.options.seed,
+            "workers": self.options.workers,
+            "elapsed_seconds": round(self.elapsed(), 3),
+        }
+        hand_over(build_plan(self.instance, self.best, info, self.options.fixed, reasons={}))
 
 
 def solve(instance: Instance, options: SolveOptions) -> SolveResult:

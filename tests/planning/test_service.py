@@ -16,8 +16,10 @@ from app.models import Plan, RunStatus, SolverRun, User, utcnow
 from app.planning import service, worker
 from app.planning.scenario import planning_scenario
 from app.planning.worker import claim_next_run, run_job
+from app.solver.instance import Instance
 from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import parse_instant
+from app.solver.solve import SolveOptions, solve
 from app.solver.validate import validate_plan
 
 
@@ -145,9 +147,14 @@ def test_a_worker_that_lost_its_lease_stores_nothing(tiny_board: Session, planne
     tiny_board.refresh(run)
     assert run.lease and run.lease != paused.lease and run.attempts == 2
 
-    # The paused worker wakes: its heartbeat finds the lease gone and stops its search...
-    worker._tick(tiny_board, run, paused)
+    # The paused worker wakes with a best plan so far to store: its heartbeat finds the
+    # lease gone, stores nothing and stops its search...
+    instance = Instance(load_scenario(run.scenario or {}))
+    paused.best_plan = solve(instance, SolveOptions(time_limit=1, workers=1)).plan
+    worker._tick(tiny_board, run, paused, instance)
     assert paused.fenced and paused.stop.is_set()
+    tiny_board.refresh(run)
+    assert run.plan is None and paused.stored is None
     # ...and its result, even a failure, is not stored over the new attempt's.
     paused.error = "late"
     assert worker._finish(tiny_board, run, paused, None) == RunStatus.running

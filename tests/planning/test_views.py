@@ -195,3 +195,64 @@ def test_runs_poll_reads_no_scenario_or_plan_documents(
     assert reads, "the poll lists the runs"
     assert not [s for s in reads if "solver_runs.scenario" in s or "plans.document" in s]
     assert not [s for s in reads if "solver_runs.plan" in s.replace("solver_runs.plan_", "")]
+
+
+def _interrupted(session: Session, planner: User) -> SolverRun:
+    """A run as the reaper leaves it after its worker was killed: queued again, holding
+    the best plan so far that attempt 1 stored (what the worker hands over, checked)."""
+    from app.planning.worker import claim_next_run
+    from app.solver.instance import Instance
+    from app.solver.loader import load_scenario
+    from app.solver.solve import SolveOptions, solve
+
+    run = service.start_run(session, user=planner, time_limit=2, seed=1)
+    session.commit()
+    assert claim_next_run(session) == run.id
+    session.refresh(run)
+    handed: list = []
+    solve(Instance(load_scenario(run.scenario or {})),
+          SolveOptions(time_limit=1, workers=1, on_best_plan=handed.append))
+    document = handed[0].to_json_dict()
+    document["solver"]["attempt"] = 1
+    run.plan, run.status, run.lease = document, "queued", None
+    session.add(run)
+    session.commit()
+    return run
+
+
+def test_an_interrupted_attempts_best_plan_is_offered_kept_and_publishable(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    run = _interrupted(tiny_board, planner)
+    browser = login(client, planner)
+    page = browser.get(f"/planning/runs/{run.id}")
+    assert "Best plan so far" in page.text and "From an interrupted attempt" in page.text
+    assert 'id="keep-best-form"' in page.text and 'id="publish-form"' not in page.text
+
+    stale = browser.post(f"/planning/runs/{run.id}/keep-best", data={"attempt": "2"})
+    assert stale.status_code == 409
+    assert "no longer holds the best plan so far of attempt 2" in stale.text
+
+    kept = browser.post(f"/planning/runs/{run.id}/keep-best", data={"attempt": "1"},
+                        follow_redirects=False)
+    assert kept.status_code == 303
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    assert plan.document == run.plan
+    page = browser.get(f"/planning/runs/{run.id}")
+    assert 'id="publish-form"' in page.text and 'id="keep-best-form"' not in page.text
+    published = browser.post(f"/planning/plans/{plan.id}/publish", follow_redirects=False)
+    assert published.status_code == 303
+    tiny_board.refresh(plan)
+    assert plan.is_published
+
+
+def test_a_running_attempts_own_best_plan_is_shown_but_not_offered(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    run = _interrupted(tiny_board, planner)
+    run.status, run.attempts = "running", 1  # the attempt that stored it is still at it
+    tiny_board.add(run)
+    tiny_board.commit()
+    page = login(client, planner).get(f"/planning/runs/{run.id}")
+    assert 'id="best-so-far"' in page.text and 'id="keep-best-form"' not in page.text
+    assert service.interrupted_attempt(run) is None

@@ -30,6 +30,7 @@ from app.config import ROOT
 from app.db import make_engine
 from app.models import Plan, Role, RunStatus, SolverRun, User
 from app.planning import service
+from app.planning.review import review_run
 from app.solver.loader import load_plan, load_scenario
 from app.solver.validate import validate_plan
 from app.transfer.service import import_scenario
@@ -166,3 +167,81 @@ def test_sigterm_drains_the_worker_at_its_best_plan(committed_db: tuple[Engine, 
         assert (run.progress or {}).get("stopped_early") == "the worker was shutting down"
         plan = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
         assert validate_plan(load_scenario(run.scenario or {}), load_plan(plan.document)).valid
+
+
+def _wait_for_best_plan(engine: Engine, run_id: int) -> dict:
+    """The best plan so far the worker stored in the run while it searches."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            run = session.get(SolverRun, run_id)
+            if run is not None and service.best_so_far_attempt(run.plan) == 1:
+                assert run.status == RunStatus.running
+                return dict(run.plan or {})
+        time.sleep(0.2)
+    pytest.fail("the worker never stored a best plan so far")
+
+
+def test_a_killed_workers_best_plan_is_kept_offered_and_the_retry_completes(
+    committed_db: tuple[Engine, str],
+) -> None:
+    engine, url = committed_db
+    run_id = _queue(engine, time_limit=60, scenario=SMALL)
+    process = _worker(url)
+    try:
+        stored = _wait_for_best_plan(engine, run_id)
+        time.sleep(1.0)  # mid-solve: the search is on, well before its minute is up
+        assert process.poll() is None
+        os.kill(process.pid, signal.SIGKILL)
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+
+    with Session(engine) as session:
+        assert service.reap_stale_runs(session) == [run_id]
+        session.commit()
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.queued
+        # Kept through the kill: the best plan so far, valid, offered as interrupted.
+        best = dict(run.plan or {})
+        assert service.best_so_far_attempt(best) == 1
+        scenario = load_scenario(run.scenario or {})
+        assert validate_plan(scenario, load_plan(best)).valid
+        assert best["objective"]["priority"] >= stored["objective"]["priority"]
+        assert service.interrupted_attempt(run) == 1
+        coordinator = User(username="coordinator", role=Role.coordinator, password_hash="x")
+        session.add(coordinator)
+        session.commit()
+        review = review_run(session, run=run, user=coordinator)
+        assert review.interrupted == 1 and review.best_so_far and review.timeline is not None
+        # The planner keeps it: a plan row, checked, that the publish form offers.
+        kept = service.keep_best_plan(session, run=run, attempt=1, user=coordinator)
+        session.commit()
+        assert kept.document == best
+        assert review_run(session, run=run, user=coordinator).plan_row == kept
+        kept_id = kept.id
+        run.params = {**run.params, "time_limit": 3}  # the retry need not take a minute
+        session.add(run)
+        session.commit()
+
+    retry = _worker(url, "--once")
+    output, _ = retry.communicate(timeout=120)
+    assert retry.returncode == 0, output.decode()
+    with Session(engine) as session:
+        run = session.get(SolverRun, run_id)
+        assert run is not None and run.status == RunStatus.succeeded, run and run.error
+        assert run.attempts == 2 and run.error is None
+        # Started from the interrupted attempt's plan: the retry's is no worse.
+        final = dict(run.plan or {})
+        assert service.best_so_far_attempt(final) is None
+        assert (final["objective"]["priority"], -final["objective"]["travel_minutes"]) >= (
+            best["objective"]["priority"], -best["objective"]["travel_minutes"])
+        assert validate_plan(load_scenario(run.scenario or {}), load_plan(final)).valid
+        assert service.interrupted_attempt(run) is None
+        assert session.exec(
+            select(SolverRun).where(SolverRun.status == RunStatus.running)
+        ).first() is None
+        plans = session.exec(select(Plan).where(Plan.solver_run_id == run_id)).all()
+        assert {p.id for p in plans} >= {kept_id}
+        assert service.plan_of_run(session, run=run) is not None
