@@ -4,12 +4,14 @@ never answered with a failure (nothing is read after it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
 
+from app.clock import utcnow
 from app.models import IdempotentRequest, Operation
 
 from .samples import op_input
@@ -46,7 +48,8 @@ def test_a_create_retried_with_its_key_is_answered_once(client, session: Session
 
 def test_a_solver_run_retried_with_its_key_is_queued_once(client, session: Session, people,
                                                           login, make_operation) -> None:
-    make_operation(session, "TH-RTP", state="approved")
+    # Ahead of the board's clock: a solve refuses an approved operation already in the past.
+    make_operation(session, "TH-RTP", state="approved", start=utcnow() + timedelta(days=3))
     planner = login(client, people["admin"])
     key = {"Idempotency-Key": "run-1"}
     first = planner.post("/api/v1/solver-runs", json={"time_limit": 2}, headers=key)
