@@ -32,7 +32,6 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -44,16 +43,14 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from fastapi.testclient import TestClient
 from readme_section import write_section
-from server_timing import ServerTimer, p95
+from server_timing import ServerTimer, bench_engine, drop_schema, p95
 from sqlalchemy import Engine, insert, text
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel, select
 
 from app.accounts.service import hash_password, start_session
 from app.campaigns import reports, service
 from app.campaigns.schemas import CampaignIn
 from app.config import get_settings
-from app.db import get_engine, make_engine
 from app.main import create_served_app
 from app.models import (
     Detention,
@@ -79,32 +76,6 @@ VIEWERS = {"admin": "administrator", "th-liaison": "Thai liaison officer"}
 PAGES = {"dashboard": "dashboard", "review": "phase review", "export.csv": "CSV export",
          "export.json": "JSON export"}
 
-
-def bench_engine() -> tuple[Engine, str | None]:
-    """A fresh SQLite file, or a fresh schema on JOINTOPS_BENCH_DATABASE_URL (PostgreSQL)."""
-    url = os.environ.get("JOINTOPS_BENCH_DATABASE_URL")
-    schema = None
-    if not url:
-        url = f"sqlite:///{tempfile.mkdtemp(prefix='campaign-bench-')}/board.db"
-    else:
-        schema = f"campaign_bench_{os.getpid()}"
-        with make_engine(url).begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        options = {"options": f"-csearch_path={schema}"}
-        url = make_url(url).update_query_dict(options).render_as_string(hide_password=False)
-    os.environ["JOINTOPS_DATABASE_URL"] = url
-    # The solver worker the app would start beside it has nothing to do with campaigns.
-    os.environ["JOINTOPS_SPAWN_WORKER"] = "false"
-    get_settings.cache_clear()
-    get_engine.cache_clear()
-    return get_engine(), schema
-
-
-def drop_schema(schema: str) -> None:
-    admin = make_engine(os.environ["JOINTOPS_BENCH_DATABASE_URL"])
-    with admin.begin() as conn:
-        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
 
 
 def build(engine: Engine, operations: int) -> int:
@@ -205,7 +176,7 @@ def measure(client: TestClient, timer: ServerTimer, path: str, n: int
 
 
 def run(operations: int, requests: int, rounds: int) -> tuple[str, list[dict[str, Any]], float]:
-    engine, schema = bench_engine()
+    engine, schema = bench_engine("campaign")
     began = time.perf_counter()
     campaign_id = build(engine, operations)
     built = time.perf_counter() - began
@@ -241,7 +212,7 @@ def profile(operations: int, requests: int, case: str) -> None:
 
     fastapi.routing.run_in_threadpool = inline  # type: ignore[assignment]
     fastapi.dependencies.utils.run_in_threadpool = inline  # type: ignore[assignment]
-    engine, schema = bench_engine()
+    engine, schema = bench_engine("campaign")
     campaign_id = build(engine, operations)
     label, viewer = (part.strip() for part in case.split(",", 1))
     page = next(p for p, name in PAGES.items() if name == label)

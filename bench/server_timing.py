@@ -1,10 +1,19 @@
-"""Server-side timing shared by the benchmarks: an ASGI wrapper and the 95th percentile."""
+"""Server-side timing shared by the benchmarks: an ASGI wrapper, the 95th percentile, and
+the fresh database each in-process benchmark points the app at."""
 
 from __future__ import annotations
 
+import os
 import statistics
+import tempfile
 import time
 from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from app.config import get_settings
+from app.db import get_engine, make_engine
 
 
 class ServerTimer:
@@ -42,3 +51,35 @@ class ServerTimer:
 def p95(samples: list[float]) -> float:
     """The 95th percentile of the samples (milliseconds in, milliseconds out)."""
     return statistics.quantiles(samples, n=100, method="inclusive")[94]
+
+
+def bench_engine(name: str) -> tuple[Engine, str | None]:
+    """A fresh SQLite file, or a fresh schema on JOINTOPS_BENCH_DATABASE_URL (PostgreSQL).
+
+    The app is pointed at it through its settings, as `jointops serve` would be, so the
+    requests run on the app's own engines (readers and writers) and its background
+    writers run as in production. No solver worker is started beside it.
+    """
+    url = os.environ.get("JOINTOPS_BENCH_DATABASE_URL")
+    schema = None
+    if not url:
+        url = f"sqlite:///{tempfile.mkdtemp(prefix=f'{name}-bench-')}/board.db"
+    else:
+        schema = f"{name}_bench_{os.getpid()}"
+        with make_engine(url).begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        options = {"options": f"-csearch_path={schema}"}
+        url = make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+    os.environ["JOINTOPS_DATABASE_URL"] = url
+    os.environ["JOINTOPS_SPAWN_WORKER"] = "false"
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    return get_engine(), schema
+
+
+def drop_schema(schema: str) -> None:
+    """Remove a benchmark's PostgreSQL schema."""
+    admin = make_engine(os.environ["JOINTOPS_BENCH_DATABASE_URL"])
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
