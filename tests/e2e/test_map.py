@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from .conftest import LiveServer, login
+from .conftest import LiveServer, login, save_screenshot
 
 CODE_NAME = "Map Kingfisher"
 
@@ -78,6 +78,8 @@ def test_site_picked_on_the_map_and_the_operation_map_draws_offline(
     popup = card.locator(".leaflet-popup-content")
     popup.wait_for()
     assert "Operation " + CODE_NAME in popup.inner_text()
+    card.scroll_into_view_if_needed()
+    save_screenshot(page, "map", full_page=False)
     table = page.locator("#op-map-table")
     assert table.locator("tbody tr").count() >= 2
     assert "20.4330° N, 99.8790° E" in table.inner_text()
