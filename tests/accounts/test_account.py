@@ -177,6 +177,7 @@ def test_purge_sessions_cli(tmp_path, monkeypatch) -> None:
     from typer.testing import CliRunner
 
     from app.cli import app as cli_app
+    from app.clock import utcnow
     from app.db import get_engine
     from app.models import User
 
@@ -189,9 +190,12 @@ def test_purge_sessions_cli(tmp_path, monkeypatch) -> None:
             user = User(username="old", role=Role.liaison, password_hash="x")
             db.add(user)
             db.flush()
+            # Expired by the clock the command reads (the fixed NOW is in the future under
+            # faketime -365d).
+            now = utcnow()
             db.add(UserSession(id="a" * 64, user_id=user.id, csrf_token="c",
-                               created_at=NOW - timedelta(days=2),
-                               expires_at=NOW - timedelta(days=1)))
+                               created_at=now - timedelta(days=2),
+                               expires_at=now - timedelta(days=1)))
             db.commit()
         result = CliRunner().invoke(cli_app, ["purge-sessions"])
         assert result.exit_code == 0 and "Purged 1 expired session(s)" in result.output

@@ -48,12 +48,14 @@ def smtp(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Inbox, Settings]]:
     """A real SMTP server on localhost, and the board's settings pointing at it."""
     inbox = Inbox()
     port = _free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
+    # The environment first, the server's thread after: setenv while another thread reads
+    # the clock crashed the process under faketime (libfaketime reads the environment).
     for name, value in {"SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
                         "SMTP_SECURITY": "none", "SMTP_FROM": "board@jointops.test",
                         "PUBLIC_URL": "https://board.jointops.test"}.items():
         monkeypatch.setenv(f"JOINTOPS_{name}", value)
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
     get_settings.cache_clear()
     # The test drives the sender itself, on its own session: record the kicks instead.
     kicks: list[int] = []
