@@ -39,6 +39,7 @@ from app.models import (
     Plan,
     Region,
     Requirement,
+    RunKind,
     RunStatus,
     Site,
     SolverRun,
@@ -326,8 +327,8 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
                        "scheduled: there is nothing to solve")
     start_no_earlier_than(document, now=utcnow(), fixed=[])
     pending = offers.offer_agreements(session, document, states=(OfferState.offered,))
-    run = SolverRun(status=RunStatus.queued, scenario=document, created_by_id=user.id,
-                    params={"kind": ANALYSIS, "campaign_id": campaign.id,
+    run = SolverRun(kind=RunKind.capacity, status=RunStatus.queued, scenario=document,
+                    created_by_id=user.id, params={"kind": ANALYSIS, "campaign_id": campaign.id,
                             "time_limit": time_limit, "workers": workers, "seed": 0,
                             "focus": focus, "offers": pending})
     session.add(run)

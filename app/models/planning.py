@@ -23,10 +23,14 @@ class RunStatus(StrEnum):
 
 
 class RunKind(StrEnum):
-    """What a solver run solves: the raid plan, or one holding country's hand-overs."""
+    """What a solver run solves: the raid plan, one holding country's hand-overs, or a
+    capacity analysis."""
 
     raid = "raid"
     repatriation = "repatriation"
+    # "What would help most" (app/campaigns/capacity.py): solves of hypotheses, ranked,
+    # never a plan to review or publish.
+    capacity = "capacity"
 
 
 class TaskingStatus(StrEnum):

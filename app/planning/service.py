@@ -19,7 +19,6 @@ from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
 from app.models import (
-    CapacityAnalysis,
     Operation,
     Plan,
     RunKind,
@@ -122,7 +121,7 @@ def get_run(session: Session, *, run_id: int) -> SolverRun:
     run = session.get(SolverRun, run_id)
     # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
     # (its campaign's capacity page shows it).
-    if run is None or run.kind != RunKind.raid or (run.params or {}).get("kind") == "capacity":
+    if run is None or run.kind != RunKind.raid:
         raise NotFound("No such solver run")
     return run
 
@@ -164,14 +163,11 @@ _WITHOUT_DOCUMENTS = (defer(SolverRun.scenario), defer(SolverRun.plan))  # type:
 
 def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
     """The latest runs, newest first, without their scenario and plan documents."""
-    # A capacity analysis is a run too (app/campaigns/capacity.py), but has no plan to
-    # review or publish: the campaign's capacity page shows it.
-    analyses = select(CapacityAnalysis.solver_run_id)
+    # Raid runs only: hand-over runs and capacity analyses have their own pages.
     query = (
         select(SolverRun)
         .options(*_WITHOUT_DOCUMENTS)
         .where(col(SolverRun.kind) == RunKind.raid)
-        .where(col(SolverRun.id).not_in(analyses))
         .order_by(col(SolverRun.id).desc())
         .limit(limit)
     )

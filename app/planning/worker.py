@@ -149,7 +149,7 @@ def _run(session: Session, run_id: int) -> RunStatus:
 
         return solve_run(session, run)
     job = _Job(run_id=run_id, lease=run.lease or "", attempt=run.attempts)
-    if (run.params or {}).get("kind") == ANALYSIS:
+    if run.kind == RunKind.capacity:
         return _run_analysis(session, run, job)
     job.stored = run.plan if best_so_far_attempt(run.plan) is not None else None
     try:

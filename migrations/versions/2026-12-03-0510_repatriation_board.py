@@ -156,7 +156,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_handover_batches_point_id'), ['point_id'], unique=False)
 
     with op.batch_alter_table('solver_runs', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('kind', sa.Enum('raid', 'repatriation', name='run_kind', native_enum=False, create_constraint=True, length=24), server_default='raid', nullable=False))
+        batch_op.add_column(sa.Column('kind', sa.Enum('raid', 'repatriation', 'capacity', name='run_kind', native_enum=False, create_constraint=True, length=24), server_default='raid', nullable=False))
 
     # ### end Alembic commands ###
 
