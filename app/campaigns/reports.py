@@ -14,7 +14,6 @@ refused with a 409 naming who changed it and when. Every step writes an AuditEve
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,10 +22,9 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.campaigns.schemas import PartIn, ReportIn
-from app.campaigns.service import InvalidInput, pydantic_errors
+from app.campaigns.service import InvalidInput, changed_by_message, pydantic_errors
 from app.errors import Conflict, Forbidden
 from app.models import (
-    AuditEvent,
     Detention,
     Nationality,
     Operation,
@@ -39,7 +37,6 @@ from app.models import (
     utcnow,
 )
 from app.operations import permissions as perm
-from app.web import fmt_utc
 
 FINISHED = {OperationState.completed, OperationState.aborted}
 
@@ -138,7 +135,7 @@ def save(session: Session, *, operation: Operation, data: ReportIn, version: int
     report = report_of(session, operation.id)
     if report is None:
         if version != 0:
-            raise Conflict(_conflict_message(session, operation.id))
+            raise Conflict(_changed_by(session, operation.id))
         report = Report(operation_id=operation.id, created_by_id=actor.id,
                         lessons=data.lessons, lessons_tlp=data.lessons_tlp)
         session.add(report)
@@ -228,20 +225,8 @@ def _compare_and_set(session: Session, report: Report, version: int, **values: A
         .execution_options(synchronize_session=False))
     session.expire(report)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(_conflict_message(session, report.operation_id))
+        raise Conflict(_changed_by(session, report.operation_id))
 
-
-def _conflict_message(session: Session, operation_id: str) -> str:
-    event = session.exec(select(AuditEvent).where(
-        AuditEvent.object_type == "report", AuditEvent.object_id == operation_id)
-        .order_by(col(AuditEvent.id).desc())).first()
-    who, when = "someone", "an unknown time"
-    if event is not None:
-        actor = session.get(User, event.actor_id) if event.actor_id else None
-        who = (actor.full_name or actor.username) if actor else "the system"
-        when = fmt_utc(event.at) if isinstance(event.at, datetime) else when
-    return (f"This report was changed by {who} at {when} since you opened it; "
-            "reload to see their changes (yours are not saved)")
 
 
 def _audit(session: Session, actor: User, action: str, operation_id: str,
@@ -265,3 +250,8 @@ def ensure_nationalities(session: Session) -> None:
     if session.exec(select(Nationality.code)).first() is None:
         session.add_all(Nationality(code=c, name=n) for c, n in DEFAULT_NATIONALITIES)
         session.flush()
+
+
+def _changed_by(session: Session, operation_id: str) -> str:
+    return changed_by_message(session, object_type="report", object_id=operation_id,
+                              noun="report", tail=" (yours are not saved)")

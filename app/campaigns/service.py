@@ -182,7 +182,8 @@ def update_campaign(
                 description=data.description).execution_options(synchronize_session=False))
     session.expire(campaign)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(_conflict_message(session, campaign.id))
+        raise Conflict(changed_by_message(session, object_type="campaign",
+                                          object_id=str(campaign.id), noun="campaign"))
     _save_parts(session, campaign.id, data)
     _audit(session, actor, "edit", campaign.id, name=data.name)
     return campaign
@@ -244,17 +245,19 @@ def _audit(session: Session, actor: User | None, action: str, campaign_id: int,
                  object_id=campaign_id, details=details)
 
 
-def _conflict_message(session: Session, campaign_id: int) -> str:
+def changed_by_message(session: Session, *, object_type: str, object_id: str,
+                       noun: str, tail: str = "") -> str:
+    """A 409's words: who saved the object last (from the audit trail), and when."""
     event = session.exec(select(AuditEvent).where(
-        AuditEvent.object_type == "campaign", AuditEvent.object_id == str(campaign_id))
+        AuditEvent.object_type == object_type, AuditEvent.object_id == object_id)
         .order_by(col(AuditEvent.id).desc())).first()
     who, when = "someone", "an unknown time"
     if event is not None:
         actor = session.get(User, event.actor_id) if event.actor_id else None
         who = (actor.full_name or actor.username) if actor else "the system"
         when = fmt_utc(event.at) if isinstance(event.at, datetime) else when
-    return (f"This campaign was changed by {who} at {when} since you opened it; "
-            "reload to see their changes")
+    return (f"This {noun} was changed by {who} at {when} since you opened it; "
+            f"reload to see their changes{tail}")
 
 
 # --- operations in phases ---------------------------------------------------------------
