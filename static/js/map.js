@@ -70,7 +70,9 @@
       el.setAttribute("data-drawn-" + kind, String(counts[kind]));
     });
     if (data.features.length) {
-      map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 9 });
+      // No animation: the map is "ready" only once its markers stand where they stay,
+      // so a click (a user's or a test's) never lands beside a marker still moving.
+      map.fitBounds(layer.getBounds(), { padding: [30, 30], maxZoom: 9, animate: false });
     }
   }
 
