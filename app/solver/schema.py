@@ -106,12 +106,30 @@ class Country(_Model):
     timezone: NonEmptyStr
 
 
+Latitude = Annotated[float, Field(strict=True, ge=-90, le=90)]
+Longitude = Annotated[float, Field(strict=True, ge=-180, le=180)]
+
+
 class Region(_Model):
     id: NonEmptyStr
     name: NonEmptyStr
     country: NonEmptyStr
-    lat: Annotated[float, Field(strict=True, ge=-90, le=90)]
-    lon: Annotated[float, Field(strict=True, ge=-180, le=180)]
+    lat: Latitude
+    lon: Longitude
+
+
+class _OptionalPoint(_Model):
+    """Where a site or crossing lies, for maps only (docs/points-format.md): an optional
+    extension of version 1 that no rule of a valid plan reads. Both or neither."""
+
+    lat: Latitude | None = None
+    lon: Longitude | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> _OptionalPoint:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        return self
 
 
 class Road(_Model):
@@ -127,7 +145,7 @@ class DailyWindow(_Model):
     to: DailyTime
 
 
-class Crossing(_Model):
+class Crossing(_OptionalPoint):
     id: NonEmptyStr
     name: NonEmptyStr
     a: NonEmptyStr
@@ -172,7 +190,7 @@ class Requirement(_Model):
     count: PositiveInt
 
 
-class Site(_Model):
+class Site(_OptionalPoint):
     id: NonEmptyStr
     region: NonEmptyStr
     requirements: Annotated[list[Requirement], Field(min_length=1)]

@@ -205,6 +205,8 @@ def _upsert_all(session: Session, model: Any, key: str, rows: Iterable[dict[str,
 
 def _crossing_values(c: schema.Crossing) -> dict[str, Any]:
     windows = None if c.open is None else [{"from": w.from_, "to": w.to} for w in c.open]
+    # A file without a point (one written by a tool that knows only version 1) keeps the
+    # point the board has; a file with one replaces it.
     return {
         "id": c.id,
         "name": c.name,
@@ -214,7 +216,7 @@ def _crossing_values(c: schema.Crossing) -> dict[str, Any]:
         "transit_minutes": c.transit_minutes,
         "lanes": c.lanes,
         "open_windows": windows,
-    }
+    } | _point_doc(c.lat, c.lon)
 
 
 def _unit_values(u: schema.Unit) -> dict[str, Any]:
@@ -278,6 +280,8 @@ def _add_operation(session: Session, op: schema.Operation, user: User | None) ->
                 operation_id=op.id,
                 region_id=site.region,
                 min_personnel=site.min_personnel,
+                lat=site.lat,
+                lon=site.lon,
             )
         )
         session.flush()
@@ -391,7 +395,13 @@ def _crossing_doc(c: Crossing) -> dict[str, Any]:
     }
     if c.open_windows is not None:
         doc["open"] = [{"from": w["from"], "to": w["to"]} for w in c.open_windows]
+    doc.update(_point_doc(c.lat, c.lon))
     return doc
+
+
+def _point_doc(lat: float | None, lon: float | None) -> dict[str, float]:
+    """A site's or crossing's map point (docs/points-format.md), when the board has one."""
+    return {} if lat is None or lon is None else {"lat": lat, "lon": lon}
 
 
 def _unit_doc(u: Unit) -> dict[str, Any]:
@@ -436,6 +446,7 @@ def _site_doc(site: Site) -> dict[str, Any]:
     }
     if site.min_personnel is not None:
         doc["min_personnel"] = site.min_personnel
+    doc.update(_point_doc(site.lat, site.lon))
     return doc
 
 
