@@ -87,12 +87,16 @@ def test_gap_offer_accepted_and_what_would_help_most(new_page: Any,
     login(myanmar, "mm-liaison")
     approve_as_host(myanmar, operation_id, "MM")
 
-    # The shortage table: one operation asks for one cyber unit; none is based there.
+    # The shortage table: one operation asks for one cyber unit; no unit of the register
+    # may serve there, and no solve is needed to say so.
     planner.goto(f"/campaigns/{campaign_id}/capacity")
     row = gap_row(planner)
     row.wait_for()
     cells = [c.strip() for c in row.locator("td").all_inner_texts()]
-    assert cells[:7] == ["Phase 1", "Tachileik (MM)", "cyber", "1", "1", "0", "0"], cells
+    assert cells == ["Phase 1", "Tachileik (MM)", "cyber", "1", "1", "0", "0", "1", "0",
+                     "0"], cells
+    worst = planner.locator("#gaps ul li").first.inner_text()
+    assert worst == "Tachileik (MM): 1 operation short of cyber units in Phase 1", worst
 
     # The Thai planner offers the dog team to Myanmar for phase 1 (htmx form).
     offers = planner.locator("#offers")
