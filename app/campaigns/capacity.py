@@ -4,10 +4,20 @@ Per phase, country, region and capability:
 - demand: the campaign's operations (not declined) with a site there needing it, and the
   units they ask for in all;
 - supply: the units in the register based in that region (and in that country) with it;
-- short: the approved operations the latest plan (of a solver run) left unscheduled
-  with a reason naming that capability at a site there, and the scheduled or executing ones whose
-  active taskings there fill fewer units of it than asked (under-staffed after a unit was
-  taken off).
+- short: the operations of the three kinds below, each counted once per row:
+  - no unit able: the proposed or approved operations (waiting for a plan) with a site
+    there asking for more units of the capability than the register has units *able to
+    serve it*, by the spec's jurisdiction rules (6 and 8) alone: units of the host country
+    allowed to act in the region (`operating_regions`), and, when the operation asks for
+    foreign support, units of a country with an agreement into the host country and a
+    crossing joining the two, or the units of an accepted offer of the operation's phase
+    to the host country (only those units: what the offer says, see offers.py). Time,
+    distance and other operations are left out, so no solve is needed: a shortage here is
+    one no plan can fill;
+  - unscheduled: the approved operations the latest plan (of a solver run) left
+    unscheduled with a reason naming that capability at a site there;
+  - under-staffed: the scheduled or executing ones whose active taskings there fill fewer
+    units of it than asked (after a unit was taken off).
 
 Need-to-know: only operations the viewer may see are counted, so nobody learns how many
 hidden operations went short. Units are the register's (every planner reads it).
@@ -30,8 +40,11 @@ from app.campaigns import offers, service
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden
 from app.models import (
+    Agency,
+    Agreement,
     Campaign,
     CapacityAnalysis,
+    Crossing,
     OfferState,
     Operation,
     OperationPhase,
@@ -43,6 +56,7 @@ from app.models import (
     RunStatus,
     Site,
     SolverRun,
+    SupportOffer,
     Tasking,
     TaskingStatus,
     Unit,
@@ -54,6 +68,8 @@ from app.solver.what_if import named_capabilities
 # Operations whose demand counts: everything but a draft nobody proposed and a declined one.
 DEMAND_STATES = tuple(s for s in OperationState
                       if s not in (OperationState.draft, OperationState.declined))
+# Operations waiting for a plan: short when too few units in the register may serve them.
+WAITING_STATES = (OperationState.proposed, OperationState.approved)
 # Operations whose taskings tell whether they are staffed as asked.
 STAFFED_STATES = (OperationState.scheduled, OperationState.executing)
 # How many plans are read, newest first, to find each operation's latest verdict: older
@@ -78,12 +94,15 @@ class GapRow:
     demand_units: int = 0
     supply_region: int = 0
     supply_country: int = 0
+    no_unit_able: int = 0
     unscheduled: int = 0
     understaffed: int = 0
+    # The operations counted short here, each once whatever the kinds that found it.
+    short_operations: set[str] = field(default_factory=set, repr=False)
 
     @property
     def short(self) -> int:
-        return self.unscheduled + self.understaffed
+        return len(self.short_operations)
 
     @property
     def sentence(self) -> str:
@@ -98,7 +117,8 @@ class GapRow:
                 "capability": self.capability or None,
                 "demand_operations": self.demand_operations, "demand_units": self.demand_units,
                 "supply_region": self.supply_region, "supply_country": self.supply_country,
-                "unscheduled": self.unscheduled, "understaffed": self.understaffed,
+                "no_unit_able": self.no_unit_able, "unscheduled": self.unscheduled,
+                "understaffed": self.understaffed,
                 "short": self.short, "sentence": self.sentence}
 
 
@@ -209,8 +229,12 @@ def compute(session: Session, *, campaign: Campaign, viewer: User) -> CapacityGa
         places = {(region_id, cap if cap in named else OTHER)
                   for _, region_id, cap, _ in sites_of[op_id] if cap in named or not named}
         for region_id, capability in places:
-            row(phase_of[op_id], region_id, capability).unscheduled += 1
+            r = row(phase_of[op_id], region_id, capability)
+            r.unscheduled += 1
+            r.short_operations.add(op_id)
 
+    _count_no_unit_able(session, [op for op, _ in operations if op.state in WAITING_STATES],
+                        sites_of, phase_of, regions, row)
     _count_understaffed(session, [op for op in phase_of if state_of[op] in STAFFED_STATES],
                         sites_of, phase_of, row)
     _count_supply(session, rows.values(), regions)
@@ -237,7 +261,53 @@ def _count_understaffed(session: Session, staffed: list[str],
         short = {(region_id, cap) for site_id, region_id, cap, count in sites_of[op_id]
                  if filled[(site_id, cap)] < count}
         for region_id, capability in short:
-            row(phase_of[op_id], region_id, capability).understaffed += 1
+            r = row(phase_of[op_id], region_id, capability)
+            r.understaffed += 1
+            r.short_operations.add(op_id)
+
+
+def _count_no_unit_able(session: Session, waiting: list[Operation],
+                        sites_of: dict[str, list[tuple[str, str, str, int]]],
+                        phase_of: dict[str, int], regions: dict[str, Region],
+                        row: Any) -> None:
+    """Operations waiting for a plan with a site asking for more units of a capability
+    than the register has units able to serve there (jurisdiction only: see the module)."""
+    if not waiting:
+        return
+    home = dict(session.exec(select(Agency.id, Agency.country_code)).all())
+    units = [(u.id, home.get(u.agency_id, ""), set(u.capabilities or []), u.operating_regions)
+             for u in session.exec(select(Unit)).all()]
+    agreed = set(session.exec(select(Agreement.from_country, Agreement.to_country)).all())
+    joined = {frozenset((regions[a].country_code, regions[b].country_code))
+              for a, b in session.exec(select(Crossing.a_id, Crossing.b_id)).all()
+              if a in regions and b in regions}
+    offered: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for phase_id, to_country, unit_ids in session.exec(
+            select(SupportOffer.phase_id, SupportOffer.to_country, SupportOffer.unit_ids)
+            .where(col(SupportOffer.state) == OfferState.accepted,
+                   col(SupportOffer.phase_id).in_(set(phase_of.values())))).all():
+        offered[(phase_id, to_country)].update(unit_ids or [])
+
+    def able(op: Operation, region_id: str, capability: str) -> int:
+        host = regions[region_id].country_code
+        count = 0
+        for unit_id, country, capabilities, operating in units:
+            if capability not in capabilities:
+                continue
+            if country == host:
+                count += operating is None or region_id in operating
+            elif op.foreign_support_requested and frozenset((country, host)) in joined:
+                count += ((country, host) in agreed
+                          or unit_id in offered[(phase_of[op.id], host)])
+        return count
+
+    for op in waiting:
+        short = {(region_id, cap) for _, region_id, cap, count in sites_of[op.id]
+                 if able(op, region_id, cap) < count}
+        for region_id, capability in short:
+            r = row(phase_of[op.id], region_id, capability)
+            r.no_unit_able += 1
+            r.short_operations.add(op.id)
 
 
 def _units(session: Session) -> list[tuple[str, list[str]]]:

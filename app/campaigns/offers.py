@@ -18,7 +18,26 @@ phase with a site in the receiving country; the operation still needs the host's
 to foreign units (`foreign_support`), as the spec says. A solve of other operations never
 sees it. The format cannot name the units, so while the agreement is in, any unit of the
 offering country could be chosen: the offer's units are what the page and the analysis
-speak of.
+speak of (the capacity page counts only them as able to serve, capacity.py).
+
+Why no scenario narrows it to the offer's units and dates (scenario-format.md, version 1):
+- `agreements` are `{from, to}` country codes only: no units, no dates;
+- `units[].operating_regions` restricts a unit in its own country only ("never restricts
+  work abroad", rule 6), so it cannot keep the units left out of the offer at home;
+- `units[].available` is the unit's whole time, at home and abroad: cutting an offered
+  unit's windows to the phase's dates would also bar its work at home outside them, and
+  it keeps no other unit of the country at home;
+- `operations[].foreign_support` is one consent for every foreign country: clearing it
+  on the operations outside the offer would also take away the units of the standing
+  agreements;
+- a unit's country is its agency's, its base a region of that country: moving the units
+  left out to a made-up agency or country would change the board's register, and the
+  plan would no longer be checked against the board's own scenario.
+What is narrowed: the agreement goes only into solves with an operation of the offer's
+phase (its dates) in the receiving country; a solve of other operations never sees it.
+Narrower would take a unit list handed to the solver beside the scenario, outside the
+exchange format: not done. tests/campaigns/test_capacity.py shows the limit (a unit of
+the offering country that was not offered is sent).
 """
 
 from __future__ import annotations

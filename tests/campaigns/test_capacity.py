@@ -249,6 +249,59 @@ def test_an_offer_for_another_phase_brings_no_agreement(
     assert [u["id"] for u in plan["unscheduled"]] == ["OP-HELP"]
 
 
+def test_the_page_counts_only_the_offered_units_the_solver_the_whole_country(
+        session: Session, story: Story, needs_thai_help: Operation) -> None:
+    """No unit able to serve, from the register alone: without an agreement no Thai unit
+    may work in Laos. An accepted offer of the Thai border patrol makes no investigator
+    able on the page (the offer names its units), but the solver, given the agreement
+    the offer brings, may send any Thai unit: the known limit of the exchange format
+    (agreements are country pairs; offers.py says why nothing in a scenario narrows it)."""
+    lao = story.users[("B", Role.planner)]
+
+    def investigation() -> capacity.GapRow:
+        return _rows(capacity.compute(session, campaign=story.campaign, viewer=lao))[
+            ("LA-BOK", "investigation")]
+
+    assert (investigation().no_unit_able, investigation().short) == (1, 1)
+    assert _rows(capacity.compute(session, campaign=story.campaign, viewer=lao))[
+        ("LA-BOK", "tactical")].no_unit_able == 0  # the Lao unit based there
+    patrol = _offer(session, story, unit_ids=["U-TH-2"])
+    offers.decide(session, campaign=story.campaign, offer=patrol, user=lao,
+                  state=OfferState.accepted, version=1)
+    assert investigation().no_unit_able == 1
+    run, plan = _solve(session, story)
+    [scheduled] = plan["operations"]
+    assert ("U-TH-1", "investigation") in {(a["unit"], a["capability"])
+                                           for a in scheduled["assignments"]}
+    investigators = _offer(session, story, unit_ids=["U-TH-1"])
+    offers.decide(session, campaign=story.campaign, offer=investigators, user=lao,
+                  state=OfferState.accepted, version=1)
+    assert investigation().no_unit_able == 0
+
+
+def test_a_unit_outside_its_operating_regions_is_not_able_and_consent_matters(
+        session: Session, story: Story, make_operation: Any) -> None:
+    from app.models import Unit
+
+    lao_unit = session.get(Unit, "U-LA-1")
+    assert lao_unit is not None
+    lao_unit.operating_regions = []
+    session.add(lao_unit)
+    for op_id, consent in (("OP-ALONE", False), ("OP-HELPED", True)):
+        _in_phase(story, session, make_operation(
+            session, "LA-MPS", {"LA-BOK": {"tactical": 1}}, op_id=op_id,
+            state=OperationState.proposed, start=NOW + timedelta(days=1),
+            foreign_support_requested=consent))
+    gap = capacity.compute(session, campaign=story.campaign,
+                           viewer=story.users[("B", Role.planner)])
+    # Only OP-ALONE: OP-HELPED asked for foreign units, and Thailand's tactical unit may
+    # come (agreement TH -> LA, crossing Chiang Khong - Huay Xai).
+    tactical = _rows(gap)[("LA-BOK", "tactical")]
+    assert tactical.no_unit_able == 1
+    assert "OP-ALONE" in tactical.short_operations
+    assert "OP-HELPED" not in tactical.short_operations
+
+
 # --- what would help most --------------------------------------------------------------
 
 

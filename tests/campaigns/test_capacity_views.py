@@ -38,7 +38,7 @@ def test_the_csv_and_json_count_only_what_the_reader_may_see(
     lao = _as(client, login, story, "B", Role.liaison)
     csv = lao.get(f"/campaigns/{story.campaign.id}/capacity.csv")
     assert csv.headers["content-disposition"].startswith("attachment")
-    assert "Bokeo (Huay Xai),cyber,2,3,0,0,2,0,2," in csv.text
+    assert "Bokeo (Huay Xai),cyber,2,3,0,0,2,2,0,2," in csv.text
     assert "TH-CRI" not in csv.text
     data = lao.get(f"/api/v1/campaigns/{story.campaign.id}/capacity").json()
     assert data["worst"][0] == \
@@ -164,3 +164,37 @@ def test_every_agency_and_role_reads_only_the_counts_it_may(
             if "Silent Gecko" in response.text or "OP-THCYB" in response.text:
                 problems.append(f"{path} as {key} {role.value} names the Thai raid")
     assert problems == []
+
+
+def test_the_seeded_demo_shows_a_shortage_before_any_solve(client, login,
+                                                           session: Session) -> None:
+    """Right after `jointops seed-demo`, with no planner's solve: the Lao raids in Bokeo
+    ask for a drone (uav) unit that only Thailand and Vietnam field, without foreign
+    support, so the capacity page counts them short from the register alone."""
+    from sqlmodel import select
+
+    from app.clock import utcnow
+    from app.models import Campaign, Plan, User
+    from app.seed import seed_demo
+
+    seed_demo(session, now=utcnow())
+    plans_before = len(session.exec(select(Plan)).all())
+    campaign = session.exec(select(Campaign)).one()
+    lao = session.exec(select(User).where(User.username == "la-mps-planner")).one()
+    reader = login(client, lao)
+    page = reader.get(f"/campaigns/{campaign.id}/capacity")
+    assert page.status_code == 200
+    worst = page.text.split("Worst gaps")[1].split("Per phase")[0]
+    assert "No operation you may see is short" not in worst
+    assert ("Bokeo (Huay Xai) (LA): 2 operations short of uav units in "
+            "Phase 1: border compounds") in worst
+    data = reader.get(f"/api/v1/campaigns/{campaign.id}/capacity").json()
+    (bokeo,) = [r for r in data["rows"] if (r["region_id"], r["capability"]) == ("LA-BOK",
+                                                                               "uav")]
+    assert (bokeo["no_unit_able"], bokeo["unscheduled"], bokeo["short"]) == (2, 0, 2)
+    assert (bokeo["supply_region"], bokeo["supply_country"]) == (0, 0)
+    # The Lao tactical need in Bokeo is met by Lao units: not short.
+    assert all(r["short"] == 0 for r in data["rows"]
+               if (r["region_id"], r["capability"]) == ("LA-BOK", "tactical"))
+    # Reading the page solved nothing.
+    assert len(session.exec(select(Plan)).all()) == plans_before

@@ -50,6 +50,8 @@ USERS: dict[str, tuple[str, str | None, str | None]] = {
     "th-liaison-2": ("liaison", "TH-RTP", None),
     "mm-liaison": ("liaison", "MM-MPF", None),
     "planner": ("planner", "TH-RTP", None),
+    # Accepts a mutual-support offer for Myanmar, the receiving country (test_capacity.py).
+    "mm-planner": ("planner", "MM-MPF", None),
     "k9-officer": ("unit_officer", "TH-RTP", "U-TH-K9"),
     "vn-liaison": ("liaison", "VN-MPS", None),
     # The administration pages are checked with axe-core (test_accessibility.py).
