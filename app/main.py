@@ -15,6 +15,7 @@ from app.config import ROOT
 from app.deps import csrf_protect
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
+from app.i18n import RequestLanguage
 from app.observability import RequestContext
 from app.uploads import MultipartGate
 
@@ -96,6 +97,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     # multipart bodies before they are read.
     app.add_middleware(MultipartGate)
     app.add_middleware(SecurityHeaders)
+    # The request's language, for everything made while it runs (pages, errors, flashes).
+    app.add_middleware(RequestLanguage)
     # Outermost: the id and the timing cover the error handlers and the headers too.
     app.add_middleware(RequestContext)
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
 
+from app import i18n
 from app.config import ROOT, get_settings
 from app.errors import is_htmx
 from app.operations import priority
@@ -135,14 +136,22 @@ def _base_context(request: Request) -> dict[str, Any]:
         "nav": nav_for(user),
         "flash": unquote(cookie(request, FLASH_COOKIE) or ""),
         "htmx_js": HTMX_JS,
+        "lang": i18n.current_language.get(),
     }
 
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
 templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration,
-                             priority_label=priority.label)
+                             priority_label=priority.label, fmt_number=i18n.fmt_number,
+                             fmt_day=i18n.fmt_day)
 templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,
-                             priority_levels=priority.LEVELS)
+                             priority_levels=priority.LEVELS, languages=i18n.LANGUAGES)
+# `_()` and `{% trans %}` in templates read the request's language (app/i18n.py);
+# new-style gettext escapes the values put into a translated phrase.
+templates.env.add_extension("jinja2.ext.i18n")
+templates.env.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True
+)
 
 
 def _finish(request: Request, response: Response) -> Response:

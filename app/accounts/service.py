@@ -329,6 +329,21 @@ def change_own_password(
     return ended
 
 
+# --- language -------------------------------------------------------------------------
+
+
+def set_language(session: Session, *, user: User, code: str) -> None:
+    """Save the language the board speaks to the user (one of app.i18n.LANGUAGES)."""
+    from app.i18n import LANGUAGES
+
+    if code not in LANGUAGES:
+        choices = ", ".join(LANGUAGES)
+        raise AppError(f"Unknown language {code!r}: choose one of {choices}", 422)
+    user.language = code
+    session.add(user)
+    session.flush()
+
+
 # --- second factor ------------------------------------------------------------------
 
 

@@ -4,6 +4,7 @@ password, two-step sign-in and sessions."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -14,11 +15,13 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.deps import AuthDep, CurrentUser, Public, SignedInUser
 from app.errors import AppError
+from app.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext, speaking
 from app.models import User
 from app.web import cookie, delete_cookie, redirect, render, set_cookie
 
 router = APIRouter(tags=["accounts"])
 PENDING_COOKIE = "jointops_pending"
+LANGUAGE_COOKIE_SECONDS = 400 * 24 * 3600  # browsers cap cookie lifetimes at 400 days
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,6 +50,7 @@ def _open_session(request: Request, session: SessionDep, user: User, next: str) 
     # Decided before the commit: reading the expired user after it would open another
     # transaction (on SQLite a writer's) for the rest of the request.
     target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
+    language = user.language
     token, _ = service.start_session(
         session, user=user, user_agent=request.headers.get("user-agent", ""),
         address=client_address(request) or "",
@@ -58,6 +62,10 @@ def _open_session(request: Request, session: SessionDep, user: User, next: str) 
                max_age=settings.session_lifetime_minutes * 60)
     if cookie(request, PENDING_COOKIE):
         delete_cookie(response, PENDING_COOKIE)
+    # The board speaks the user's saved language on this device from now on (a user who
+    # never chose one keeps the device's choice, or the browser's).
+    if language:
+        set_cookie(response, LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS)
     return response
 
 
@@ -169,6 +177,40 @@ def _account_page(request: Request, session: SessionDep, user: User, *,
 def account(request: Request, session: SessionDep, user: SignedInUser) -> Response:
     """The user's account: password, two-step sign-in, and where they are signed in."""
     return _account_page(request, session, user)
+
+
+@router.post("/language", dependencies=[Public])
+def choose_language(
+    request: Request,
+    language: Annotated[str, Form(max_length=16)],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    """This device's language before sign-in (the sign-in page): a cookie, nothing saved."""
+    if language not in LANGUAGES:
+        raise AppError(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)}",
+                       422)
+    target = "/login" if _safe_next(next) == "/" else f"/login?next={quote(_safe_next(next))}"
+    response = redirect(request, target)
+    set_cookie(response, LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS)
+    return response
+
+
+@router.post("/account/language")
+def change_language(
+    request: Request,
+    session: SessionDep,
+    user: SignedInUser,
+    language: Annotated[str, Form(max_length=16)],
+) -> Response:
+    """Speak another language to the user: saved with the user and kept in a cookie."""
+    service.set_language(session, user=user, code=language)
+    session.commit()
+    # The flash shows on the next page, which already speaks the new language.
+    with speaking(language):
+        message = gettext("Language changed.")
+    response = redirect(request, "/account", flash=message)
+    set_cookie(response, LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS)
+    return response
 
 
 @router.post("/account/sessions/{session_id}/end")

@@ -103,6 +103,10 @@ class User(UserBase, table=True):
     # the last 30-second step accepted, so one code cannot be replayed.
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The language the board speaks to this user (a code of app.i18n.LANGUAGES), restored
+    # into the language cookie at each sign-in. None until the user chooses one: the
+    # device's choice on the sign-in page, or the browser's languages, then hold.
+    language: str | None = Field(default=None, max_length=8)
 
 
 class UserCreate(UserBase):

@@ -1,0 +1,176 @@
+"""The officers' languages: which one a request reads, its message catalogue, and dates and
+numbers formatted for it.
+
+The catalogues are the `.po` files in `app/translations/` (one per language, the
+English text is the message id), read once at start: no compile step, nothing binary in
+the repository. A request's language comes from the `jointops_lang` cookie (set from the
+user's choice on the account page, and at sign-in from the choice saved with the user),
+then the browser's Accept-Language, then English. A plain ASGI middleware puts it in a
+context variable that `gettext` reads, so pages, form errors and flash messages made
+during the request all speak it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.config import get_settings
+
+DEFAULT = "en"
+# Code (as in the cookie, the user's row and <html lang>) -> the language's own name.
+LANGUAGES: dict[str, str] = {
+    "en": "English",
+    "zh-Hans": "中文（简体）",
+    "th": "ไทย",
+    "lo": "ລາວ",
+    "my": "မြန်မာ",
+    "km": "ខ្មែរ",
+    "vi": "Tiếng Việt",
+}
+# Babel's name of each locale (zh-Hans is Babel's zh_Hans).
+BABEL_LOCALE = {code: code.replace("-", "_") for code in LANGUAGES}
+LANGUAGE_COOKIE = "jointops_lang"
+CATALOGUES = Path(__file__).parent / "translations"
+
+current_language: ContextVar[str] = ContextVar("current_language", default=DEFAULT)
+
+
+@cache
+def catalogue(code: str) -> dict[str, str]:
+    """Message id -> translation of one language (untranslated and fuzzy entries left out,
+    so they fall back to English rather than show an empty string)."""
+    path = CATALOGUES / f"{code}.po"
+    if code == DEFAULT or not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        parsed = read_po(handle, locale=BABEL_LOCALE[code])
+    return {
+        str(message.id): str(message.string)
+        for message in parsed
+        if message.id and message.string and not message.fuzzy and isinstance(message.id, str)
+    }
+
+
+def gettext(message: str) -> str:
+    """`message` in the request's language (English when it has no translation)."""
+    return catalogue(current_language.get()).get(message, message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Catalogues hold no plural forms: each plural is written as one phrase that reads
+    right for any count (e.g. "Persons: 3"), which every language here can do."""
+    return gettext(singular if n == 1 else plural)
+
+
+def pick(cookie_value: str | None, accept_language: str | None) -> str:
+    """The language of a request: its cookie, else the browser's first supported choice."""
+    if cookie_value in LANGUAGES:
+        return str(cookie_value)
+    for code in _accepted(accept_language or ""):
+        found = _supported(code)
+        if found:
+            return found
+    return DEFAULT
+
+
+def _accepted(header: str) -> list[str]:
+    """Accept-Language tags, highest q first (ties keep the browser's order)."""
+    weighted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, position, tag.strip()))
+    return [tag for _, _, tag in sorted(weighted)]
+
+
+def _supported(tag: str) -> str | None:
+    lowered = tag.lower()
+    if lowered.startswith("zh"):
+        # Simplified Chinese for zh, zh-CN, zh-SG and zh-Hans; none for zh-TW/HK/Hant.
+        return None if any(x in lowered for x in ("hant", "-tw", "-hk", "-mo")) else "zh-Hans"
+    primary = lowered.split("-")[0]
+    return primary if primary in LANGUAGES else None
+
+
+@contextmanager
+def speaking(code: str) -> Iterator[None]:
+    """Run a block in one language (mails and feeds made outside a request)."""
+    token = current_language.set(code if code in LANGUAGES else DEFAULT)
+    try:
+        yield
+    finally:
+        current_language.reset(token)
+
+
+class RequestLanguage:
+    """Set `current_language` for each request (plain ASGI middleware: no extra task)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        cookies = _cookies(headers.get("cookie", ""))
+        # Under its __Host- name in production, like every cookie of the board.
+        name = get_settings().cookie_name(LANGUAGE_COOKIE)
+        token = current_language.set(pick(cookies.get(name), headers.get("accept-language")))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_language.reset(token)
+
+
+def _cookies(header: str) -> dict[str, str]:
+    pairs = (part.strip().partition("=") for part in header.split(";"))
+    return {name: value for name, _, value in pairs if name}
+
+
+# --- formatting ---------------------------------------------------------------------
+
+
+def _locale() -> Locale:
+    return Locale.parse(BABEL_LOCALE[current_language.get()])
+
+
+def fmt_number(value: int | float | None) -> str:
+    """A count or figure with the reader's grouping and decimal signs (1,234.5 / 1.234,5)."""
+    if value is None:
+        return ""
+    return format_decimal(value, locale=_locale())
+
+
+def fmt_day(value: datetime | None) -> str:
+    """A calendar day in the reader's words, e.g. 8 Dec 2026 / 2026年12月8日 / 8 ธ.ค. 2569.
+
+    Times stay 24-hour and numeric everywhere (fmt_utc, fmt_local): officers of six
+    countries compare them across zones, and a local clock format would hide that.
+    """
+    if value is None:
+        return ""
+    from babel.dates import format_date
+
+    return format_date(value, format="medium", locale=_locale())
+
+
+def language_name(code: str | None) -> str:
+    return LANGUAGES.get(code or DEFAULT, LANGUAGES[DEFAULT])
