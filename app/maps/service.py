@@ -79,6 +79,8 @@ class MapBuilder:
             site.lat, site.lon)
 
     def add_tasking(self, tasking: Tasking, unit: Unit) -> None:
+        if tasking.site_id is None:  # a cordon post: no route to a site to draw
+            return
         crossing = self.crossings.get(tasking.crossing_id or "")
         self.units[unit.id] = unit
         self.legs.append(Leg(
@@ -230,9 +232,9 @@ def tasking_map(session: Session, *, deployments: list[Deployment]) -> dict[str,
     builder = MapBuilder(session)
     live = [d for d in deployments if d.tasking.status == TaskingStatus.active]
     sites = {s.id: s for s in session.exec(select(Site).where(
-        col(Site.id).in_([d.tasking.site_id for d in live])))}
+        col(Site.id).in_([d.tasking.site_id for d in live if d.tasking.site_id])))}
     for deployment in live:
-        site = sites.get(deployment.tasking.site_id)
+        site = sites.get(deployment.tasking.site_id or "")
         if site is not None:
             builder.add_site(site, site.operation)
         builder.add_tasking(deployment.tasking, deployment.unit)
