@@ -62,7 +62,7 @@ class CordonIn(SQLModel):
     crossings: list[str] | None = Field(
         default=None, description="crossing ids to seal (or give within_km)")
     within_km: float | None = Field(
-        default=None, ge=0, le=1000,
+        default=None, ge=0, le=20_000,
         description="instead of crossings: every crossing within this many km of a site")
     lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
     tail_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
