@@ -92,6 +92,9 @@ def test_publishing_tasks_the_cordon_posts_and_they_reach_tasking_and_the_feed(
     me = login(client, officer)
     page = me.get("/tasking").text
     assert "cordon post at Mae Sai - Tachileik" in page and "Seal begins at the post" in page
+    (listed,) = me.get("/api/v1/taskings").json()
+    assert (listed["kind"], listed["site_id"], listed["side"], listed["crossing_id"]) == (
+        "cordon_post", None, "b", "X-MSI-TAC")
     order = me.get(f"/tasking/{posts['U-MM3'].uid}/order")
     assert order.status_code == 200 and "Cordon post: seal Mae Sai - Tachileik" in order.text
     secret, _ = tokens.create_token(session, user=officer, label="phone",
