@@ -123,7 +123,10 @@ def describe_change(tasking: Tasking, values: dict[str, Any]) -> str:
             tasking.kind == "cordon_post"
             and tasking.crossing_id != values.get("crossing_id")):
         parts.append("another cordon post")
+    post = values.get("kind", tasking.kind) == "cordon_post"
     for name, label in _TIMES:
+        if post:  # a cordon post holds its crossing for the seal
+            label = {"start": "seal from", "end": "seal until"}.get(name, label)
         old, new = getattr(tasking, name), values.get(name)
         if old != new:
             parts.append(f"{label} {fmt_utc(old) or 'none'} → {fmt_utc(new) or 'none'}")

@@ -217,8 +217,8 @@ def edit_impact(session: Session, *, operation: Operation, data: OperationIn) ->
     if operation.state == S.draft or set(changed) <= DESCRIPTIVE:
         return EditImpact(changed, in_place=True)
     orders = [
-        f"{unit.callsign} of {unit.agency_id} (unit {unit.id}): {order.capability} at site "
-        f"{order.site_id}, H-hour {fmt_utc(order.start)}"
+        f"{unit.callsign} of {unit.agency_id} (unit {unit.id}): {_order_place(order)}, "
+        f"{'seal from' if order.site_id is None else 'H-hour'} {fmt_utc(order.start)}"
         for order, unit in session.exec(
             select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
             .where(Tasking.operation_id == operation.id,
@@ -233,6 +233,13 @@ def edit_impact(session: Session, *, operation: Operation, data: OperationIn) ->
                                 .order_by(col(Approval.country_code), col(Approval.kind)))
     ]
     return EditImpact(changed, in_place=False, orders=orders, approvals=approvals)
+
+
+def _order_place(order: Tasking) -> str:
+    """What an order is, in the words of the edit warning."""
+    if order.site_id is None:  # a cordon post
+        return f"cordon post at {order.crossing_id}, side {order.side}"
+    return f"{order.capability} at site {order.site_id}"
 
 
 def update_operation(

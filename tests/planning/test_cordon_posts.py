@@ -160,3 +160,30 @@ def test_a_cordon_that_cannot_be_staffed_is_explained_on_the_run_page(
 @pytest.fixture
 def planner(session: Session, make_user: Callable[..., User]) -> User:
     return make_user(session, Role.coordinator)
+
+
+def test_an_edit_lists_the_posts_it_would_cancel_and_a_moved_post_is_worded(
+    session: Session, set_clock: Any, planner: User,
+) -> None:
+    from app.models import Operation
+    from app.notices.service import describe_change
+    from app.operations import service as operations
+
+    _board(session, set_clock)
+    plan = _solve(session, planner)
+    publish_plan(session, plan=plan, user=planner)
+    op = session.get(Operation, "OP-1")
+    assert op is not None
+    doc = operations.as_input(op)
+    assert doc["cordon"]["crossings"] == ["X-MSI-TAC"]
+    doc["cordon"]["tail_minutes"] = 90
+    data = operations.validate(session, data=doc)
+    impact = operations.edit_impact(session, operation=op, data=data)
+    assert "cordon" in impact.changed and not impact.in_place
+    assert any("cordon post at X-MSI-TAC, side b, seal from" in o for o in impact.orders)
+    post = _posts(session)["U-MM3"]
+    later = {name: getattr(post, name) for name in ("kind", "site_id", "side", "capability",
+                                                    "start", "depart", "return_at",
+                                                    "crossing_id", "cross_out", "cross_back")}
+    later["end"] = post.end + (post.end - post.start)
+    assert describe_change(post, later).startswith("New plan published: seal until ")
