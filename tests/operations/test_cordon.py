@@ -130,17 +130,28 @@ def test_bad_cordon_input_is_a_field_message_with_the_input_kept(
         Operation.code_name == "Closed Bridge")).first() is None
 
 
-def test_changing_the_cordon_of_a_proposed_operation_goes_back_to_approval(
+def test_changing_the_cordon_of_an_approved_operation_goes_back_to_the_hosts(
     client: Any, session: Session, people: Any, login: Any, world: Any
 ) -> None:
-    th = login(client, people["th"])
-    made = th.post("/api/v1/operations", json=op_input(cordon=CORDON)).json()
+    th, mm = login(client, people["th"]), login(client, people["mm"])
+    sites = [{"region_id": "MM-TAC", "objective": "compound",
+              "requirements": [{"capability": "tactical", "count": 1}]}]
+    made = th.post("/api/v1/operations", json=op_input(sites=sites, cordon=CORDON)).json()
     proposed = th.post(f"/api/v1/operations/{made['id']}/propose",
                        json={"version": made["version"]}).json()
-    assert proposed["state"] == "proposed"
+    approved = mm.post(f"/api/v1/operations/{made['id']}/approvals",
+                       json={"decision": "approved", "version": proposed["version"]}).json()
+    assert approved["state"] == "approved"
+    # The cordon is part of what the host approved: changing it asks first, then
+    # restarts the approval.
+    longer = {**CORDON, "tail_minutes": 120}
+    asked = th.patch(f"/api/v1/operations/{made['id']}",
+                     json={"version": approved["version"], "cordon": longer})
+    assert asked.status_code == 409 and "confirm" in asked.json()["detail"]
     changed = th.patch(f"/api/v1/operations/{made['id']}",
-                       json={"version": proposed["version"],
-                             "cordon": {**CORDON, "tail_minutes": 120}})
+                       json={"version": approved["version"], "cordon": longer,
+                             "confirm_cancel": True})
     assert changed.status_code == 200, changed.text
-    events = th.get(f"/operations/{made['id']}").text
-    assert "120 min after the end" in events
+    assert changed.json()["state"] == "proposed"
+    assert changed.json()["cordon"]["tail_minutes"] == 120
+    assert "120 min after the end" in th.get(f"/operations/{made['id']}").text
