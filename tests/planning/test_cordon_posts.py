@@ -187,3 +187,50 @@ def test_an_edit_lists_the_posts_it_would_cancel_and_a_moved_post_is_worded(
                                                     "crossing_id", "cross_out", "cross_back")}
     later["end"] = post.end + (post.end - post.start)
     assert describe_change(post, later).startswith("New plan published: seal until ")
+
+
+def _with_lao_crossing(doc: dict[str, Any]) -> None:
+    """A Lao side to a second sealed crossing: Laos's police see OP-1 only through its
+    border unit's post (OP-1 has no site in Laos and is not led by Laos)."""
+    doc["countries"].append({"code": "LA", "name": "Laos", "timezone": "Asia/Vientiane"})
+    doc["regions"].append({"id": "LA-TLO", "name": "Ton Pheung", "country": "LA",
+                           "lat": 20.40, "lon": 100.05})
+    doc["crossings"].append({"id": "X-TAC-TLO", "name": "Tachileik - Ton Pheung",
+                             "a": "MM-TAC", "b": "LA-TLO", "transit_minutes": 20, "lanes": 1,
+                             "timezone": "Asia/Bangkok"})
+    doc["agencies"].append({"id": "LA-MPS", "name": "Lao police", "country": "LA"})
+    doc["units"] += [
+        {"id": "U-LA3", "agency": "LA-MPS", "callsign": "CS-U-LA3",
+         "capabilities": ["border_patrol"], "personnel": 8, "base": "LA-TLO"},
+        {"id": "U-MM4", "agency": "MM-MPF", "callsign": "CS-U-MM4",
+         "capabilities": ["border_patrol"], "personnel": 8, "base": "MM-TAC"},
+    ]
+    doc["operations"][0]["cordon"]["crossings"].append("X-TAC-TLO")
+
+
+def test_a_post_shows_its_operation_to_the_units_agency_and_nothing_more(
+    session: Session, set_clock: Any, planner: User, client: TestClient, make_user: Any,
+    login: Any,
+) -> None:
+    _board(session, set_clock, _with_lao_crossing)
+    lao = make_user(session, Role.liaison, "LA-MPS", None)
+    session.commit()
+    plan = _solve(session, planner)
+    (op1,) = [op for op in plan.document["operations"] if op["id"] == "OP-1"]
+    assert {p["unit"] for p in op1["cordon"]} >= {"U-LA3"}
+    liaison = login(client, lao)
+    assert liaison.get("/operations/OP-1").status_code == 404  # nothing published yet
+    publish_plan(session, plan=plan, user=planner)
+    session.commit()
+    # Its unit's post makes OP-1 visible to Laos, like any tasking; OP-2 stays hidden.
+    assert liaison.get("/operations/OP-1").status_code == 200
+    assert liaison.get("/operations/OP-2").status_code == 404
+    page = liaison.get("/tasking?unit=U-LA3").text
+    assert "cordon post at Tachileik - Ton Pheung" in page
+    assert liaison.get("/tasking?unit=U-MM4").status_code == 404  # not a Lao unit
+    secret, _ = tokens.create_token(session, user=lao, label="desk",
+                                    choice_key="agency:LA-MPS")
+    session.commit()
+    feed = icalendar.Calendar.from_ical(client.get(f"/feeds/{secret}.ics").content)
+    uids = {str(e["UID"]) for e in feed.walk("VEVENT")}
+    assert _posts(session)["U-LA3"].uid in uids
