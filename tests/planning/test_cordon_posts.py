@@ -108,6 +108,15 @@ def test_publishing_tasks_the_cordon_posts_and_they_reach_tasking_and_the_feed(
     assert event.decoded("DTSTART") == posts["U-MM3"].depart
     assert event.decoded("DTEND") == posts["U-MM3"].return_at
 
+    # The maps tell the post at its crossing (the unit's base drawn, no route).
+    def post_lines(collection: dict[str, Any]) -> list[str]:
+        return [line for f in collection["features"] if f["properties"]["kind"] == "crossing"
+                for line in f["properties"]["details"] if "cordon post of OP-1" in line]
+
+    mine = me.get("/tasking/map").json()
+    assert post_lines(mine) == [post_lines(mine)[0]] and "Tachileik side" in post_lines(mine)[0]
+    assert any(f["id"] == "base:U-MM3" for f in mine["features"])
+
     # The operation page and the run's timeline show the posts.
     coordinator = login(client, planner)
     op_page = coordinator.get("/operations/OP-1").text
@@ -115,6 +124,9 @@ def test_publishing_tasks_the_cordon_posts_and_they_reach_tasking_and_the_feed(
     run_page = coordinator.get(f"/planning/runs/{plan.solver_run_id}").text
     assert "cordon post at X-MSI-TAC, side a" in run_page and 'class="tl-post"' in run_page
     assert "sealed by OP-1" in run_page
+    run_map = coordinator.get(f"/planning/runs/{plan.solver_run_id}/map").json()
+    assert len(post_lines(run_map)) == 2
+    assert len(post_lines(coordinator.get("/operations/OP-1/map").json())) == 2
 
 
 def test_a_post_left_out_of_the_next_plan_is_cancelled_keeping_its_uid(
