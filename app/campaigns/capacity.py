@@ -255,8 +255,9 @@ def _count_understaffed(session: Session, staffed: list[str],
     for site_id, capability in session.exec(
             select(Tasking.site_id, Tasking.capability)
             .where(col(Tasking.operation_id).in_(staffed),
-                   col(Tasking.status) == TaskingStatus.active)).all():
-        filled[(site_id, capability)] += 1
+                   col(Tasking.status) == TaskingStatus.active,
+                   col(Tasking.site_id).is_not(None))).all():
+        filled[(site_id or "", capability)] += 1
     for op_id in staffed:
         short = {(region_id, cap) for site_id, region_id, cap, count in sites_of[op_id]
                  if filled[(site_id, cap)] < count}

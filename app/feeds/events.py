@@ -72,6 +72,8 @@ class TaskingView(NamedTuple):
     cancelled_at: datetime | None = None
     # Feeds that mix units (the agency feed) name the unit in the summary.
     show_unit: bool = False
+    # A cordon post (docs/cordon-format.md): the seal runs from `h_hour` to this.
+    seal_end: datetime | None = None
 
     @property
     def is_cancelled(self) -> bool:
@@ -144,7 +146,16 @@ def describe(tasking: TaskingView) -> str:
     if passage and passage.out:
         where = passage.crossing
         lines.append(f"Crossing out ({where.name}): {both(passage.out, where.timezone)}")
-    lines.append(f"H-hour: {both(t.h_hour, *(t.operation_timezones or (home,)))}")
+    zones = t.operation_timezones or (home,)
+    if t.seal_end is not None:
+        post = t.staging.name if t.staging else "the crossing"
+        post_zone = t.staging.timezone if t.staging else home
+        lines.append(f"Cordon post: {post}; let no one cross")
+        lines.append(f"Seal from: {both(t.h_hour, post_zone, *zones)}")
+        lines.append(f"Seal until: {both(t.seal_end, post_zone, *zones)}")
+        lines.append(f"Return: {both(t.return_at, home)}")
+        return "\n".join(lines)
+    lines.append(f"H-hour: {both(t.h_hour, *zones)}")
     if t.staging:
         lines.append(f"Rendezvous / staging: {t.staging.name}{_rendezvous_time(t)}")
     if passage and passage.back:

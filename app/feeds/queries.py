@@ -114,6 +114,9 @@ COLUMNS: tuple[Any, ...] = (
     col(_site_country.timezone).label("site_tz"),
     col(Crossing.name).label("crossing_name"),
     col(Crossing.timezone).label("crossing_tz"),
+    # A cordon post (docs/cordon-format.md): its side of the sealed crossing.
+    col(Tasking.side).label("side"),
+    _instant(Tasking.end, "end"),
 )
 
 
@@ -184,8 +187,9 @@ def _feed_select(columns: Any, scope: ColumnElement[bool]) -> Select[Any]:
         .join(Unit, col(Unit.id) == Tasking.unit_id)
         .join(_home, col(_home.id) == Unit.base_region_id)
         .join(_home_country, col(_home_country.code) == _home.country_code)
-        .join(Site, col(Site.id) == Tasking.site_id)
-        .join(Region, col(Region.id) == Site.region_id)
+        .outerjoin(Site, col(Site.id) == Tasking.site_id)
+        # A raid order's place is its site's region; a cordon post's, its side's region.
+        .join(Region, col(Region.id) == func.coalesce(Site.region_id, Tasking.post_region_id))
         .join(_site_country, col(_site_country.code) == Region.country_code)
         .outerjoin(Crossing, col(Crossing.id) == Tasking.crossing_id)
         .where(scope, _listed())
@@ -358,6 +362,8 @@ def _view(
     aborted = row.op_state == OperationState.aborted and row.status != TaskingStatus.cancelled
     start, op_updated = _utc(row.start), _utc(row.op_updated)
     passage = None
+    if row.side is not None:  # a cordon post: it seals the crossing, it does not pass it
+        return _post_view(row, zones, places, show_unit, aborted, start, op_updated)
     if row.crossing_name is not None:
         where = _place(places, row.crossing_name, row.crossing_tz)
         passage = CrossingPassage(
@@ -384,6 +390,29 @@ def _view(
         operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
         cancelled_at=_utc_or_none(row.cancelled_at) or (op_updated if aborted else None),
         show_unit=show_unit,
+    )
+
+
+def _post_view(
+    row: Any, zones: dict[str, tuple[str, ...]], places: dict[tuple[str, str], Place],
+    show_unit: bool, aborted: bool, start: datetime, op_updated: datetime,
+) -> TaskingView:
+    """A cordon post as its event: the post (crossing and side) is the place, the seal
+    its time; no passage and no H-hour of the raid."""
+    return TaskingView(
+        uid=row.uid, code_name=row.code_name, tlp=row.tlp,
+        state="aborted" if aborted else row.status,
+        sequence=row.sequence + (1 if aborted else 0),
+        updated_at=max(_utc(row.updated_at), op_updated),
+        depart=_utc(row.depart), return_at=_utc(row.return_at),
+        h_hour=start, rendezvous_at=start, home_timezone=row.home_tz,
+        unit_callsign=row.callsign,
+        role=f"cordon post, {row.crossing_name} ({row.region} side)",
+        staging=_place(places, f"{row.crossing_name}, {row.region} side ({row.country})",
+                       row.crossing_tz or row.site_tz),
+        operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
+        cancelled_at=_utc_or_none(row.cancelled_at) or (op_updated if aborted else None),
+        show_unit=show_unit, seal_end=_utc(row.end),
     )
 
 

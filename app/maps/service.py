@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -41,6 +41,7 @@ from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, v
 from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import Plan as SolverPlan
 from app.solver.schema import Scenario
+from app.web import fmt_utc
 
 
 @dataclass
@@ -63,6 +64,8 @@ class MapBuilder:
     sites: dict[str, SiteSpot] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
     legs: list[Leg] = field(default_factory=list)
+    # Cordon posts by crossing: "CS-1: cordon post of OP-1, Tachileik side, seal ...".
+    posts: dict[str, list[str]] = field(default_factory=dict)
     # Crossings shown although no route uses them (those of the host countries).
     extra_crossings: set[str] = field(default_factory=set)
 
@@ -79,6 +82,10 @@ class MapBuilder:
             site.lat, site.lon)
 
     def add_tasking(self, tasking: Tasking, unit: Unit) -> None:
+        if tasking.site_id is None:  # a cordon post: told at its crossing, no route
+            self.add_post(unit, tasking.operation_id, tasking.crossing_id or "",
+                          tasking.post_region_id or "", tasking.start, tasking.end)
+            return
         crossing = self.crossings.get(tasking.crossing_id or "")
         self.units[unit.id] = unit
         self.legs.append(Leg(
@@ -86,6 +93,15 @@ class MapBuilder:
             tasking.site_id, tasking.depart, tasking.start, tasking.end, tasking.return_at,
             crossing.id if crossing else None, crossing.name if crossing else None,
             crossing.timezone if crossing else None, tasking.cross_out, tasking.cross_back))
+
+    def add_post(self, unit: Unit, operation_id: str, crossing_id: str, region_id: str,
+                 start: datetime, end: datetime) -> None:
+        """A cordon post: its unit's base, and a line in its crossing's details."""
+        self.units[unit.id] = unit
+        side = self.region_label(region_id)[0]
+        self.posts.setdefault(crossing_id, []).append(
+            f"{unit.callsign}: cordon post of {operation_id}, {side} side, sealed "
+            f"{fmt_utc(start)} – {fmt_utc(end)}")
 
     def region_point(self, region_id: str) -> Point | None:
         region = self.regions.get(region_id)
@@ -139,7 +155,7 @@ class MapBuilder:
             features.append(base_feature(unit_id=unit.id, callsign=unit.callsign,
                                          agency=unit.agency_id, region=region,
                                          country=country, at=at))
-        used = {leg.crossing_id for leg in self.legs if leg.crossing_id}
+        used = {leg.crossing_id for leg in self.legs if leg.crossing_id} | set(self.posts)
         for crossing_id in sorted(used | self.extra_crossings):
             crossing = self.crossings.get(crossing_id)
             at = self.crossing_point(crossing) if crossing else None
@@ -149,6 +165,7 @@ class MapBuilder:
                                  for r in (crossing.a_id, crossing.b_id))
             passages = [f"{leg.callsign}: {leg.crossing_times().split(': ', 1)[1]}"
                         for leg in self.legs if leg.crossing_id == crossing_id]
+            passages += self.posts.get(crossing_id, [])
             features.append(crossing_feature(
                 crossing_id=crossing.id, name=crossing.name, joins=joins,
                 timezone=crossing.timezone, at=at, own_point=crossing.lat is not None,
@@ -199,7 +216,9 @@ def run_map(session: Session, *, run: SolverRun, scenario: Scenario,
     site_rows = {s.id: s for s in session.exec(select(Site).where(col(Site.id).in_(
         [a.site for op in plan.operations for a in op.assignments])))}
     units = {u.id: u for u in session.exec(select(Unit).where(col(Unit.id).in_(
-        [a.unit for op in plan.operations for a in op.assignments])))}
+        [a.unit for op in plan.operations for a in op.assignments]
+        + [p.unit for op in plan.operations for p in op.cordon or []])))}
+    ends = {c.id: (c.a, c.b) for c in scenario.crossings}
     for scheduled in plan.operations:
         op = operations.get(scheduled.id)
         if op is None:
@@ -222,6 +241,11 @@ def run_map(session: Session, *, run: SolverRun, scenario: Scenario,
                 scheduled.start, end, a.return_,
                 crossing.id if crossing else None, crossing.name if crossing else None,
                 crossing.timezone if crossing else None, a.cross_out, a.cross_back))
+        for post in scheduled.cordon or []:
+            unit = units.get(post.unit)
+            if unit is not None and post.crossing in ends:
+                region = ends[post.crossing][0 if post.side == "a" else 1]
+                builder.add_post(unit, op.id, post.crossing, region, post.start, post.end)
     return builder.build(name=f"Plan of solver run {run.id}", run_id=run.id)
 
 
@@ -230,9 +254,9 @@ def tasking_map(session: Session, *, deployments: list[Deployment]) -> dict[str,
     builder = MapBuilder(session)
     live = [d for d in deployments if d.tasking.status == TaskingStatus.active]
     sites = {s.id: s for s in session.exec(select(Site).where(
-        col(Site.id).in_([d.tasking.site_id for d in live])))}
+        col(Site.id).in_([d.tasking.site_id for d in live if d.tasking.site_id])))}
     for deployment in live:
-        site = sites.get(deployment.tasking.site_id)
+        site = sites.get(deployment.tasking.site_id or "")
         if site is not None:
             builder.add_site(site, site.operation)
         builder.add_tasking(deployment.tasking, deployment.unit)

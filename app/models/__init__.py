@@ -53,8 +53,10 @@ from app.models.operations import (
     TLP,
     Approval,
     ApprovalKind,
+    CordonCrossing,
     Decision,
     Operation,
+    OperationCordon,
     OperationCreate,
     OperationPublic,
     OperationState,
@@ -92,6 +94,7 @@ from app.models.planning import (
     RunStatus,
     SolverRun,
     Tasking,
+    TaskingKind,
     TaskingStatus,
 )
 from app.models.repatriation import (  # noqa: F401  (repatriation)
@@ -110,15 +113,17 @@ from app.models.requests import IdempotentRequest
 
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
-    "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
+    "ApprovalKind", "AuditEvent", "BoardConfig", "CordonCrossing", "Country", "CountryCreate",
+    "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
     "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest",
     "MailStatus", "Notice", "NoticeKind", "Operation",
-    "OperationCreate", "OperationPublic",
+    "OperationCordon", "OperationCreate", "OperationPublic",
     "OperationState", "OperationUpdate", "Plan", "Region", "RegionCreate", "RegionPublic",
     "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",
     "RunKind", "RunStatus", "SignInCounter", "Site",
-    "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingStatus", "UTCDateTime", "Unit",
+    "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingKind", "TaskingStatus",
+    "UTCDateTime", "Unit",
     "UnitCreate", "UnitPublic", "UnitUpdate", "User", "UserCreate", "UserPublic",
     "UserSession", "UserUpdate", "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Optional
 
 import sqlalchemy as sa
 from pydantic import model_validator
@@ -85,6 +86,11 @@ class Operation(OperationBase, table=True):
     sites: list["Site"] = Relationship(
         back_populates="operation",
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Site.id"},
+    )
+    # The cordon the operation asks for (docs/cordon-format.md), or None.
+    cordon: Optional["OperationCordon"] = Relationship(  # noqa: UP045 (SQLModel needs it)
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "uselist": False,
+                                "lazy": "selectin"},
     )
 
 
@@ -191,3 +197,42 @@ class Approval(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class OperationCordon(SQLModel, table=True):
+    """Crossings an operation seals around its raid (issue 13, docs/cordon-format.md):
+    the listed ones (cordon_crossings), or, with `within_km`, every crossing one of whose
+    ends is that close to a site; from `lead_minutes` before H-hour to `tail_minutes`
+    after the end, each side staffed by `units_per_side` border-control units of its own
+    country."""
+
+    __tablename__ = "operation_cordons"
+    __table_args__ = (
+        sa.CheckConstraint("lead_minutes >= 0", name="lead_nonnegative"),
+        sa.CheckConstraint("tail_minutes >= 0", name="tail_nonnegative"),
+        sa.CheckConstraint("units_per_side >= 1", name="units_positive"),
+        sa.CheckConstraint("within_km IS NULL OR within_km >= 0", name="radius_nonnegative"),
+    )
+    operation_id: str = Field(sa_column=sa.Column(
+        sa.String(32), sa.ForeignKey("operations.id", ondelete="CASCADE"), primary_key=True))
+    within_km: float | None = None
+    lead_minutes: int = 0
+    tail_minutes: int = 0
+    units_per_side: int = 1
+    allow_own_passages: bool = False
+
+    crossings: list["CordonCrossing"] = Relationship(
+        sa_relationship_kwargs={"cascade": "all, delete-orphan", "lazy": "selectin",
+                                "order_by": "CordonCrossing.crossing_id"},
+    )
+
+
+class CordonCrossing(SQLModel, table=True):
+    """One crossing a listed cordon seals."""
+
+    __tablename__ = "cordon_crossings"
+    operation_id: str = Field(sa_column=sa.Column(
+        sa.String(32), sa.ForeignKey("operation_cordons.operation_id", ondelete="CASCADE"),
+        primary_key=True))
+    crossing_id: str = Field(sa_column=sa.Column(
+        sa.String(32), sa.ForeignKey("crossings.id"), primary_key=True, index=True))

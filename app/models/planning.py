@@ -33,6 +33,14 @@ class RunKind(StrEnum):
     capacity = "capacity"
 
 
+class TaskingKind(StrEnum):
+    """What a tasking orders: a part in the raid at a site, or a cordon post at one side
+    of a crossing the operation seals (docs/cordon-format.md)."""
+
+    raid = "raid"
+    cordon_post = "cordon_post"
+
+
 class TaskingStatus(StrEnum):
     active = "active"
     cancelled = "cancelled"
@@ -113,17 +121,29 @@ class Tasking(SQLModel, table=True):
         sa.CheckConstraint('"end" > start', name="ordered"),
         sa.CheckConstraint("return_at >= depart", name="trip_ordered"),
         sa.CheckConstraint("sequence >= 0", name="sequence_nonnegative"),
+        sa.CheckConstraint(
+            "(kind = 'raid' AND site_id IS NOT NULL) OR (kind = 'cordon_post' AND site_id IS NULL"
+            " AND crossing_id IS NOT NULL AND side IN ('a', 'b') AND post_region_id IS NOT NULL)",
+            name="kind_place"),
     )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(max_length=100, unique=True)
     operation_id: str = Field(foreign_key="operations.id", index=True, max_length=32)
     unit_id: str = Field(foreign_key="units.id", index=True, max_length=32)
-    site_id: str = Field(foreign_key="sites.id", max_length=32)
+    # The site of a raid order; None for a cordon post (its place is `side` of `crossing_id`).
+    site_id: str | None = Field(default=None, foreign_key="sites.id", max_length=32)
+    kind: TaskingKind = Field(default=TaskingKind.raid,
+                              sa_type=enum_type(TaskingKind, "tasking_kind"),
+                              sa_column_kwargs={"server_default": "raid"})
+    # A cordon post: the side (`a` or `b`) of `crossing_id` it holds, and its region.
+    side: str | None = Field(default=None, max_length=1)
+    post_region_id: str | None = Field(default=None, foreign_key="regions.id", max_length=32)
     capability: str = Field(max_length=64)
     start: datetime = Field(sa_type=UTCDateTime)
     end: datetime = Field(sa_type=UTCDateTime)
     depart: datetime = Field(sa_type=UTCDateTime)
     return_at: datetime = Field(sa_type=UTCDateTime)
+    # A raid order: the crossing the unit passes; a cordon post: the crossing it seals.
     crossing_id: str | None = Field(default=None, foreign_key="crossings.id", max_length=32)
     cross_out: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cross_back: datetime | None = Field(default=None, sa_type=UTCDateTime)

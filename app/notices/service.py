@@ -116,7 +116,17 @@ _TIMES = (("start", "H-hour"), ("end", "end"), ("depart", "departure"),
 def describe_change(tasking: Tasking, values: dict[str, Any]) -> str:
     """What a new plan changes in an active order: "H-hour 2026-12-02 03:00Z → 05:00Z; ..."."""
     parts = []
+    if tasking.kind != values.get("kind", tasking.kind):
+        parts.append("now a cordon post at a border crossing"
+                     if values.get("kind") == "cordon_post" else "now a part in the raid")
+    elif tasking.side != values.get("side", tasking.side) or (
+            tasking.kind == "cordon_post"
+            and tasking.crossing_id != values.get("crossing_id")):
+        parts.append("another cordon post")
+    post = values.get("kind", tasking.kind) == "cordon_post"
     for name, label in _TIMES:
+        if post:  # a cordon post holds its crossing for the seal
+            label = {"start": "seal from", "end": "seal until"}.get(name, label)
         old, new = getattr(tasking, name), values.get(name)
         if old != new:
             parts.append(f"{label} {fmt_utc(old) or 'none'} → {fmt_utc(new) or 'none'}")
@@ -124,7 +134,8 @@ def describe_change(tasking: Tasking, values: dict[str, Any]) -> str:
         parts.append(f"task {tasking.capability} → {values.get('capability')}")
     if tasking.site_id != values.get("site_id"):
         parts.append("another site of the operation")
-    if tasking.crossing_id != values.get("crossing_id"):
+    if tasking.crossing_id != values.get("crossing_id") and tasking.kind == values.get(
+            "kind", tasking.kind) != "cordon_post":
         parts.append("another border crossing")
     return "New plan published: " + ("; ".join(parts) if parts else "order re-issued")
 

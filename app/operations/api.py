@@ -18,8 +18,8 @@ from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.idempotency import IdempotencyKey
 from app.models import Approval, Operation, Region, UnitPublic, User
+from app.operations import cordons, queries, service
 from app.operations import permissions as perm
-from app.operations import queries, service
 from app.operations.schemas import (
     ApprovalOut,
     DecisionIn,
@@ -71,7 +71,8 @@ def _out(session: Session, operation: Operation) -> OperationOut:
                                    for r in s.requirements])
              for s in operation.sites]
     return OperationOut.model_validate(
-        operation, update={"host_countries": hosts, "sites": sites, "approvals": approvals})
+        operation, update={"host_countries": hosts, "sites": sites, "approvals": approvals,
+                           "cordon": cordons.as_input(operation)})
 
 
 def _committed(session: Session, out: OperationOut) -> OperationOut:

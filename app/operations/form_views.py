@@ -18,6 +18,7 @@ from app.models import (
     TLP,
     Agency,
     Country,
+    Crossing,
     Operation,
     OperationState,
     Region,
@@ -68,6 +69,7 @@ def _choices(session: Session, user: User) -> dict[str, Any]:
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
         if user.role == Role.admin else [],
         "tlps": list(TLP), "capabilities": capabilities,
+        "crossings": session.exec(select(Crossing).order_by(col(Crossing.name))).all(),
         "phase_choices": campaigns.phase_choices(session, lead_agency_id=user.agency_id,
                                                  user=user),
     }
@@ -213,6 +215,7 @@ def _phase(session: Session, doc: dict[str, Any]) -> int | None:
 def _validate(session: Session, doc: dict[str, Any]) -> service.OperationIn:
     """Validate the form: badly typed times and zones are reported with every other error."""
     typed = forms.time_errors(doc, [zone for _, zone in _zone_groups(session)])
+    typed |= forms.cordon_errors(doc)
     try:
         data = service.validate(session, data=forms.to_input(doc))
     except service.InvalidOperation as exc:

@@ -36,13 +36,73 @@ def blank_requirement() -> dict[str, Any]:
     return {"capability": "", "count": "1"}
 
 
+# The cordon fields (docs/cordon-format.md): `cordon_mode` says whether the operation
+# seals chosen crossings, every crossing within a radius, or none.
+CORDON_MODES = ("", "crossings", "radius")
+CORDON_NUMBERS = ("within_km", "lead_minutes", "tail_minutes", "units_per_side")
+
+
+def blank_cordon() -> dict[str, Any]:
+    return {"mode": "", "crossings": [], "within_km": "", "lead_minutes": "60",
+            "tail_minutes": "60", "units_per_side": "1", "allow_own_passages": False}
+
+
+def parse_cordon(form: FormData) -> dict[str, Any]:
+    """The cordon fields as typed (kept as strings so a bad value comes back as typed)."""
+    mode = str(form.get("cordon_mode", ""))
+    cordon = {"mode": mode if mode in CORDON_MODES else "",
+              "crossings": [str(c) for c in form.getlist("cordon.crossings") if str(c)],
+              "allow_own_passages": form.get("cordon.allow_own_passages") in ("on", "true")}
+    cordon.update({name: str(form.get(f"cordon.{name}", "")).strip() for name in CORDON_NUMBERS})
+    return cordon
+
+
+def cordon_input(cordon: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The typed cordon made ready for validation: None without one; the crossings or the
+    radius as the mode says; a blank number left to the model's error."""
+    if not cordon or not cordon.get("mode"):
+        return None
+    data: dict[str, Any] = {
+        name: (cordon.get(name) or None) for name in CORDON_NUMBERS if name != "within_km"}
+    data = {name: value for name, value in data.items() if value is not None}
+    data["allow_own_passages"] = bool(cordon.get("allow_own_passages"))
+    if cordon["mode"] == "crossings":
+        data["crossings"] = list(cordon.get("crossings") or [])
+    else:
+        radius = str(cordon.get("within_km") or "").replace(",", ".")
+        data["within_km"] = radius or None
+    return data
+
+
+def cordon_errors(doc: dict[str, Any]) -> dict[str, str]:
+    """The mode's own field left empty, said at that field."""
+    cordon = doc.get("cordon") or {}
+    if cordon.get("mode") == "crossings" and not cordon.get("crossings"):
+        return {"cordon.crossings": "choose at least one crossing to seal"}
+    if cordon.get("mode") == "radius" and not cordon.get("within_km"):
+        return {"cordon.within_km": "give the radius in km, e.g. 30"}
+    return {}
+
+
+def cordon_form(cordon: dict[str, Any] | None) -> dict[str, Any]:
+    """A stored cordon (CordonIn's fields) as form values."""
+    if cordon is None:
+        return blank_cordon()
+    radius = cordon.get("within_km")
+    return {"mode": "crossings" if radius is None else "radius",
+            "crossings": list(cordon.get("crossings") or []),
+            "within_km": "" if radius is None else f"{radius:g}",
+            **{name: str(cordon[name]) for name in CORDON_NUMBERS if name != "within_km"},
+            "allow_own_passages": bool(cordon.get("allow_own_passages"))}
+
+
 def blank_document(lead_agency_id: str | None) -> dict[str, Any]:
     """What the "new operation" form starts from."""
     doc: dict[str, Any] = {name: "" for name in SCALARS}
     doc.update(lead_agency_id=lead_agency_id or "",
                priority=str(priority.DEFAULT.weight), duration_minutes="240",
                tlp="AMBER", foreign_support_requested=False, sites=[blank_site()],
-               time_zone="UTC")
+               time_zone="UTC", cordon=blank_cordon())
     return doc
 
 
@@ -52,6 +112,7 @@ def parse(form: FormData) -> dict[str, Any]:
     # A post without a zone (an old page, a script) means UTC, as the times always did.
     doc["time_zone"] = str(form.get("time_zone") or "UTC")
     doc["foreign_support_requested"] = form.get("foreign_support_requested") in ("on", "true")
+    doc["cordon"] = parse_cordon(form)
     sites: dict[int, dict[str, Any]] = {}
     for key, value in form.multi_items():
         if match := _SITE.match(key):
@@ -95,7 +156,9 @@ def to_input(doc: dict[str, Any]) -> dict[str, Any]:
 
     Times without an offset are wall-clock times in the document's `time_zone`.
     """
-    data = {key: value for key, value in doc.items() if key not in ("sites", "time_zone")}
+    data = {key: value for key, value in doc.items()
+            if key not in ("sites", "time_zone", "cordon")}
+    data["cordon"] = cordon_input(doc.get("cordon"))
     zone = _zone(doc.get("time_zone"))
     for name in TIMES:
         value = (data.get(name) or "").strip()
@@ -185,7 +248,12 @@ LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP
           "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
           "min_personnel": "min. personnel", "region_id": "region",
           "lat": "latitude", "lon": "longitude",
-          "time_zone": "Times entered in"}
+          "time_zone": "Times entered in", "cordon": "Cordon",
+          "cordon.crossings": "Cordon: crossings to seal",
+          "cordon.within_km": "Cordon: radius (km)",
+          "cordon.lead_minutes": "Cordon: lead before H-hour",
+          "cordon.tail_minutes": "Cordon: tail after the end",
+          "cordon.units_per_side": "Cordon: units per side"}
 
 
 def field_label(path: str) -> str:
@@ -210,6 +278,7 @@ def from_input(doc: dict[str, Any], zone: str = "UTC") -> dict[str, Any]:
         data[name] = value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if isinstance(
             value, datetime) else (value or "")
     data["time_zone"] = zone
+    data["cordon"] = cordon_form(doc.get("cordon"))
     for key in ("tlp",):
         data[key] = getattr(data[key], "value", data[key])
     data["sites"] = [

@@ -35,6 +35,7 @@ from app.models import (
     Unit,
     User,
 )
+from app.operations import cordons
 from app.operations import permissions as perm
 from app.solver.solve import BEST_SO_FAR
 
@@ -207,6 +208,7 @@ def detail(session: Session, *, user: User, operation: Operation) -> dict[str, A
         "history": history(session, operation_id=operation.id),
         "conflicts": deconflicts(session, user=user, operation=operation),
         "users": names(session, [a["row"].user_id for a in approvals if a["row"]]),
+        "cordon": cordons.summary(session, operation),
     }
 
 
@@ -214,11 +216,15 @@ def taskings(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
     """Published orders of the operation: unit, site, times, route and crossing times."""
     rows = session.exec(
         select(Tasking, Unit, Site).join(Unit, col(Unit.id) == col(Tasking.unit_id))
-        .join(Site, col(Site.id) == col(Tasking.site_id))
-        .where(Tasking.operation_id == operation_id).order_by(col(Tasking.start))).all()
+        .outerjoin(Site, col(Site.id) == col(Tasking.site_id))
+        .where(Tasking.operation_id == operation_id)
+        .order_by(col(Tasking.kind), col(Tasking.start))).all()
     crossings = {c.id: c for c in session.exec(select(Crossing).where(
         col(Crossing.id).in_([t.crossing_id for t, _, _ in rows if t.crossing_id])))}
-    return [{"t": t, "unit": unit, "to_region": site.region_id,
+    # A cordon post (site None) is at its side of the crossing it seals.
+    return [{"t": t, "unit": unit,
+             "to_region": site.region_id if site else t.post_region_id,
+             "post": site is None,
              "crossing": crossings.get(t.crossing_id or "")} for t, unit, site in rows]
 
 

@@ -53,10 +53,47 @@ class SiteIn(SiteBase):
         return value
 
 
+class CordonIn(SQLModel):
+    """The cordon an operation asks for (docs/cordon-format.md): the crossings to seal, or
+    every crossing within `within_km` of a site; the seal runs from `lead_minutes` before
+    H-hour to `tail_minutes` after the end, with `units_per_side` border-control units of
+    each side's own country."""
+
+    crossings: list[str] | None = Field(
+        default=None, description="crossing ids to seal (or give within_km)")
+    within_km: float | None = Field(
+        default=None, ge=0, le=20_000,
+        description="instead of crossings: every crossing within this many km of a site")
+    lead_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    tail_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    units_per_side: int = Field(default=1, ge=1, le=20)
+    allow_own_passages: bool = False
+
+    @field_validator("crossings")
+    @classmethod
+    def _crossings_once(cls, value: list[str] | None) -> list[str] | None:
+        if not value:
+            return None
+        if len(value) != len(set(value)):
+            raise ValueError("a crossing is listed twice")
+        return sorted(value)
+
+    @field_validator("within_km")
+    @classmethod
+    def _one_of(cls, value: float | None, info: ValidationInfo) -> float | None:
+        crossings = info.data.get("crossings")
+        if value is None and not crossings:
+            raise ValueError("choose the crossings to seal, or give a radius in km")
+        if value is not None and crossings:
+            raise ValueError("give either the crossings or a radius, not both")
+        return value
+
+
 class OperationIn(OperationBase):
     """A whole operation as created or edited (the Create model of the workflow)."""
 
     sites: list[SiteIn] = Field(min_length=1)
+    cordon: CordonIn | None = None
 
     @field_validator("earliest_start", "latest_end", "fixed_start")
     @classmethod
@@ -124,6 +161,8 @@ class OperationPatch(OperationUpdate):
     """A partial change (API PATCH); `version` is the one the caller read."""
 
     sites: list[SiteIn] | None = None
+    # Absent: the cordon stays as it is; null: the operation has no cordon any more.
+    cordon: CordonIn | None = None
     priority_level: int | None = Field(default=None, ge=1, le=5, description=PRIORITY_LEVEL)
     # A change to what was approved cancels the published orders and restarts approvals;
     # without this the edit is refused (409) with the list of what it would cancel.
@@ -161,6 +200,7 @@ class OperationOut(OperationPublic):
     host_countries: list[str]
     sites: list[SiteOut]
     approvals: list[ApprovalOut]
+    cordon: CordonIn | None = None
 
     @computed_field(description="The level `priority` reaches: 1 Critical (top) to 5 Routine")
     def priority_level(self) -> int:

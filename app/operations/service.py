@@ -56,8 +56,8 @@ from app.models import (
     utcnow,
 )
 from app.notices import service as notices
+from app.operations import cordons, sites
 from app.operations import permissions as perm
-from app.operations import sites
 from app.operations.schemas import OperationIn
 from app.web import fmt_utc
 
@@ -77,7 +77,8 @@ class InvalidOperation(AppError):
 def validate(session: Session, *, data: dict[str, Any]) -> OperationIn:
     """Validate a whole operation (known regions and agencies included) or raise per field."""
     agencies = set(session.exec(select(Agency.id)))
-    errors = _region_errors(session, data) | _position_errors(data)
+    errors = _region_errors(session, data) | _position_errors(data) | cordons.errors(
+        session, data)
     try:
         result = OperationIn.model_validate(data, context={"agencies": agencies})
     except ValidationError as exc:
@@ -139,7 +140,7 @@ def _position_errors(data: dict[str, Any]) -> dict[str, str]:
 
 def as_input(operation: Operation) -> dict[str, Any]:
     """The operation as an input document (the base a PATCH or the edit form starts from)."""
-    doc = operation.model_dump(include=set(OperationIn.model_fields) - {"sites"})
+    doc = operation.model_dump(include=set(OperationIn.model_fields) - {"sites", "cordon"})
     doc["sites"] = [
         {
             "id": site.id,
@@ -154,6 +155,7 @@ def as_input(operation: Operation) -> dict[str, Any]:
         }
         for site in operation.sites
     ]
+    doc["cordon"] = cordons.as_input(operation)
     return doc
 
 
@@ -163,12 +165,13 @@ def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
         raise Forbidden("Only liaison officers and administrators create operations")
     if actor.role != "admin" and data.lead_agency_id != actor.agency_id:
         raise Forbidden("You may create operations only for your own agency")
-    fields = data.model_dump(exclude={"sites"})
+    fields = data.model_dump(exclude={"sites", "cordon"})
     operation = Operation(id=f"OP-{uuid.uuid4().hex[:8].upper()}", created_by_id=actor.id,
                           state=S.draft, **fields)
     session.add(operation)
     session.flush()
     sites.add_sites(session, operation_id=operation.id, sites=data.sites)
+    cordons.save(session, operation=operation, cordon=data.cordon)
     _audit(session, actor=actor, action="create", operation=operation,
            code_name=operation.code_name)
     session.flush()
@@ -214,8 +217,8 @@ def edit_impact(session: Session, *, operation: Operation, data: OperationIn) ->
     if operation.state == S.draft or set(changed) <= DESCRIPTIVE:
         return EditImpact(changed, in_place=True)
     orders = [
-        f"{unit.callsign} of {unit.agency_id} (unit {unit.id}): {order.capability} at site "
-        f"{order.site_id}, H-hour {fmt_utc(order.start)}"
+        f"{unit.callsign} of {unit.agency_id} (unit {unit.id}): {_order_place(order)}, "
+        f"{'seal from' if order.site_id is None else 'H-hour'} {fmt_utc(order.start)}"
         for order, unit in session.exec(
             select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
             .where(Tasking.operation_id == operation.id,
@@ -230,6 +233,13 @@ def edit_impact(session: Session, *, operation: Operation, data: OperationIn) ->
                                 .order_by(col(Approval.country_code), col(Approval.kind)))
     ]
     return EditImpact(changed, in_place=False, orders=orders, approvals=approvals)
+
+
+def _order_place(order: Tasking) -> str:
+    """What an order is, in the words of the edit warning."""
+    if order.site_id is None:  # a cordon post
+        return f"cordon post at {order.crossing_id}, side {order.side}"
+    return f"{order.capability} at site {order.site_id}"
 
 
 def update_operation(
@@ -255,10 +265,11 @@ def update_operation(
         raise EditNeedsConfirmation(impact)
     before = OperationState(operation.state)
     after = before if impact.in_place else S.proposed
-    fields = data.model_dump(exclude={"sites", "lead_agency_id"})
+    fields = data.model_dump(exclude={"sites", "lead_agency_id", "cordon"})
     _compare_and_set(session, operation=operation, version=version, state=after, **fields)
     if not (impact.in_place and before != S.draft):
         sites.replace_sites(session, operation_id=operation.id, sites=data.sites)
+        cordons.save(session, operation=operation, cordon=data.cordon)
     withdrawn = amended = 0
     changed = ", ".join(name.replace("_", " ") for name in impact.changed)
     if before != S.draft and impact.in_place:
@@ -300,7 +311,9 @@ def _changes(operation: Operation, data: OperationIn) -> list[str]:
     """The names of the fields an edit changes ("sites" for any site or requirement)."""
     old = as_input(operation)
     new = data.model_dump(exclude={"lead_agency_id"})
-    changed = [k for k, v in new.items() if k != "sites" and old.get(k) != v]
+    changed = [k for k, v in new.items() if k not in ("sites", "cordon") and old.get(k) != v]
+    if old.get("cordon") != new.get("cordon"):
+        changed.append("cordon")
 
     def shape(sites: list[dict[str, Any]]) -> list[Any]:
         # A moved point is a change to the site the host countries approved.

@@ -77,7 +77,11 @@ class TaskingOut(BaseModel):
     operation_id: str
     code_name: str
     unit_id: str
-    site_id: str
+    # `raid`: a part in the raid at `site_id`; `cordon_post`: a post at `side` of the
+    # crossing `crossing_id` seals (no site; `start`..`end` is the seal).
+    kind: str = "raid"
+    site_id: str | None
+    side: str | None = None
     place: str
     capability: str
     timezone: str
@@ -239,7 +243,8 @@ def _tasking_out(d: Any) -> TaskingOut:
     t = d.tasking
     return TaskingOut(
         uid=t.uid, sequence=t.sequence, status=str(t.status), operation_id=t.operation_id,
-        code_name=d.code_name, unit_id=t.unit_id, site_id=t.site_id, place=d.site_region,
+        code_name=d.code_name, unit_id=t.unit_id, kind=str(t.kind), site_id=t.site_id,
+        side=t.side, place=d.site_region,
         capability=t.capability, timezone=d.timezone, depart=t.depart, start=t.start,
         end=t.end, return_at=t.return_at, crossing_id=t.crossing_id, crossing=d.crossing,
         cross_out=t.cross_out, cross_back=t.cross_back, updated_at=t.updated_at,

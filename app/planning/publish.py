@@ -27,6 +27,7 @@ from app.models import (
     OperationState,
     Plan,
     Tasking,
+    TaskingKind,
     TaskingStatus,
     User,
     utcnow,
@@ -37,14 +38,15 @@ from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
 from app.planning.visibility import violations_for, visible_ids
+from app.solver.cordons import CORDON_CAPABILITY
 from app.solver.loader import load_plan
 from app.solver.replan import sub_plan
-from app.solver.schema import Assignment, Scenario, ScheduledOperation
+from app.solver.schema import Assignment, CordonPost, Scenario, ScheduledOperation
 from app.solver.validate import validate_plan
 
 # The fields whose change a unit must hear about (time, place, status).
-TRACKED = ("site_id", "capability", "start", "end", "depart", "return_at", "crossing_id",
-           "cross_out", "cross_back", "status")
+TRACKED = ("kind", "site_id", "side", "capability", "start", "end", "depart", "return_at",
+           "crossing_id", "cross_out", "cross_back", "status")
 
 
 def tasking_uid(operation_id: str, unit_id: str) -> str:
@@ -134,32 +136,58 @@ def _changed_operations(
 ) -> set[str]:
     """The operations whose taskings publishing these scheduled operations would issue,
     amend or cancel (what _write_taskings would do, without doing it)."""
-    durations = {op.id: op.duration_minutes for op in scenario.operations}
-    planned_ids = list(durations)
+    planned_ids = [op.id for op in scenario.operations]
     live = {
         (t.operation_id, t.unit_id): t
         for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
         if t.status == TaskingStatus.active
     }
     changed: set[str] = set()
-    kept: set[tuple[str, str]] = set()
-    for scheduled in operations:
-        for a in scheduled.assignments:
-            key = (scheduled.id, a.unit)
-            kept.add(key)
-            tasking, values = live.get(key), _values(scheduled, a, durations[scheduled.id])
-            if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
-                changed.add(scheduled.id)
-    changed.update(op_id for op_id, unit in live if (op_id, unit) not in kept)
+    planned = _planned(scenario, operations)
+    for key, values in planned.items():
+        tasking = live.get(key)
+        if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
+            changed.add(key[0])
+    changed.update(op_id for op_id, unit in live if (op_id, unit) not in planned)
     return changed
+
+
+def _planned(
+    scenario: Scenario, operations: list[ScheduledOperation]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The orders these scheduled operations give, by (operation, unit): each raid
+    assignment, and each cordon post (docs/cordon-format.md) at its side of a crossing."""
+    durations = {op.id: op.duration_minutes for op in scenario.operations}
+    ends = {c.id: (c.a, c.b) for c in scenario.crossings}
+    planned = {
+        (scheduled.id, a.unit): _values(scheduled, a, durations[scheduled.id])
+        for scheduled in operations for a in scheduled.assignments
+    }
+    planned.update(
+        ((scheduled.id, post.unit), _post_values(post, ends[post.crossing]))
+        for scheduled in operations for post in scheduled.cordon or [])
+    return planned
 
 
 def _values(scheduled: ScheduledOperation, a: Assignment, duration: int) -> dict[str, Any]:
     return {
-        "site_id": a.site, "capability": a.capability, "start": scheduled.start,
+        "kind": TaskingKind.raid, "site_id": a.site, "side": None, "post_region_id": None,
+        "capability": a.capability, "start": scheduled.start,
         "end": scheduled.start + timedelta(minutes=duration), "depart": a.depart,
         "return_at": a.return_, "crossing_id": a.crossing, "cross_out": a.cross_out,
         "cross_back": a.cross_back, "status": TaskingStatus.active,
+    }
+
+
+def _post_values(post: CordonPost, ends: tuple[str, str]) -> dict[str, Any]:
+    """A cordon post as an order: at its side of the sealed crossing for the seal
+    (`start`..`end`), busy from `depart` to `return` with the drive; no passage."""
+    return {
+        "kind": TaskingKind.cordon_post, "site_id": None, "side": post.side,
+        "post_region_id": ends[0] if post.side == "a" else ends[1],
+        "capability": CORDON_CAPABILITY, "start": post.start, "end": post.end,
+        "depart": post.depart, "return_at": post.return_, "crossing_id": post.crossing,
+        "cross_out": None, "cross_back": None, "status": TaskingStatus.active,
     }
 
 
@@ -167,16 +195,12 @@ def _write_taskings(
     session: Session, scenario: Scenario, operations: list[ScheduledOperation], plan: Plan,
     now: datetime,
 ) -> dict[str, int]:
-    durations = {op.id: op.duration_minutes for op in scenario.operations}
     planned_ids = [op.id for op in scenario.operations]
     existing = {
         (t.operation_id, t.unit_id): t
         for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
     }
-    planned = {
-        (scheduled.id, a.unit): _values(scheduled, a, durations[scheduled.id])
-        for scheduled in operations for a in scheduled.assignments
-    }
+    planned = _planned(scenario, operations)
     dropped = [t for key, t in existing.items()
                if key not in planned and t.status == TaskingStatus.active]
     moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from app.errors import NotFound
 from app.models import (
@@ -18,6 +18,7 @@ from app.models import (
     Role,
     Site,
     Tasking,
+    TaskingKind,
     TaskingStatus,
     Unit,
     User,
@@ -42,6 +43,11 @@ class Deployment:
     crossing: str | None
     # (country code, time zone) of every country the operation's sites are in.
     zones: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def post(self) -> bool:
+        """A cordon post: `crossing` is the crossing it seals, `site_region` its side."""
+        return self.tasking.kind == TaskingKind.cordon_post
 
 
 def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
@@ -71,8 +77,9 @@ def upcoming(
     query = (
         select(Tasking, Operation, Region, Crossing)
         .join(Operation, col(Operation.id) == Tasking.operation_id)
-        .join(Site, col(Site.id) == Tasking.site_id)
-        .join(Region, col(Region.id) == Site.region_id)
+        .outerjoin(Site, col(Site.id) == Tasking.site_id)
+        # A raid order is at its site's region, a cordon post at its side's region.
+        .join(Region, col(Region.id) == func.coalesce(Site.region_id, Tasking.post_region_id))
         .outerjoin(Crossing, col(Crossing.id) == Tasking.crossing_id)
         .where(col(Tasking.unit_id).in_([u.id for u in units]), Tasking.return_at >= now)
         .order_by(col(Tasking.depart), col(Tasking.id))
@@ -136,13 +143,17 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
     if not keep(visible_ids(session, user=user), tasking.operation_id):
         raise NotFound("No such tasking order")
     op = session.get(Operation, tasking.operation_id)
-    site = session.get(Site, tasking.site_id)
-    assert op is not None and site is not None
-    region = session.get(Region, site.region_id)
+    site = session.get(Site, tasking.site_id) if tasking.site_id else None
+    assert op is not None and (site is not None or tasking.post_region_id is not None)
+    region = session.get(Region, site.region_id if site else tasking.post_region_id)
     country = session.get(Country, region.country_code) if region else None
+    # The other units at the same place: the site, or the same side of the same crossing.
+    same_place = (Tasking.site_id == tasking.site_id) if site else (
+        (Tasking.crossing_id == tasking.crossing_id) & (Tasking.side == tasking.side)
+        & (Tasking.operation_id == tasking.operation_id))
     others = session.exec(
         select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
-        .where(Tasking.site_id == tasking.site_id, Tasking.unit_id != tasking.unit_id,
+        .where(same_place, Tasking.unit_id != tasking.unit_id,
                Tasking.status == TaskingStatus.active)
         .order_by(col(Unit.callsign))).all()
     lead = session.get(Agency, op.lead_agency_id)

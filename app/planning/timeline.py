@@ -23,7 +23,7 @@ STEPS_HOURS = (1, 2, 3, 6, 12, 24, 48)
 class Bar:
     x: float
     width: float
-    kind: str  # travel | op | passage | closed
+    kind: str  # travel | op | post | passage | closed | sealed
     label: str
     title: str
 
@@ -66,6 +66,7 @@ def _hm(at: datetime) -> str:
 
 def _window(scenario: Scenario, plan: Plan) -> tuple[datetime, datetime]:
     times = [t for op in plan.operations for a in op.assignments for t in (a.depart, a.return_)]
+    times += [t for op in plan.operations for p in op.cordon or [] for t in (p.depart, p.return_)]
     if not times:
         return scenario.horizon.start, scenario.horizon.end
     start = min(times).replace(minute=0, second=0, microsecond=0)
@@ -113,6 +114,18 @@ def _unit_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
                 scale.bar(end, a.return_, "travel", "",
                           f"{a.unit} back to base{via}: {_hm(end)}–{_hm(a.return_)}"),
             ]
+        for p in op.cordon or []:
+            unit = units.get(p.unit)
+            row = rows.setdefault(p.unit, Row(f"{p.unit} {unit.callsign if unit else ''}", "unit"))
+            where = f"cordon post at {p.crossing}, side {p.side}"
+            row.bars += [
+                scale.bar(p.depart, p.start, "travel", "",
+                          f"{p.unit} out to its {where}: {_hm(p.depart)}–{_hm(p.start)}"),
+                scale.bar(p.start, p.end, "post", op.id,
+                          f"{op.id}: {where}: {_hm(p.start)}–{_hm(p.end)}"),
+                scale.bar(p.end, p.return_, "travel", "",
+                          f"{p.unit} back to base: {_hm(p.end)}–{_hm(p.return_)}"),
+            ]
     return [rows[key] for key in sorted(rows)]
 
 
@@ -130,9 +143,25 @@ def _crossing_rows(
             for at, way in ((a.cross_out, "out"), (a.cross_back, "back")):
                 passages.setdefault(crossing.id, []).append((at, at + transit,
                                                              f"{a.unit} {way} ({op.id})"))
+    # A sealed crossing (a cordon) is shaded on its lanes for the seal.
+    seals: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for op in plan.operations:
+        for p in op.cordon or []:
+            seal = (p.start, p.end, op.id)
+            if seal not in seals.setdefault(p.crossing, []):
+                seals[p.crossing].append(seal)
     rows: list[Row] = []
-    for crossing_id in sorted(passages):
-        rows += _lane_rows(crossings[crossing_id], passages[crossing_id], scale, start, end)
+    for crossing_id in sorted(set(passages) | set(seals)):
+        if crossing_id not in crossings:
+            continue
+        lanes = _lane_rows(crossings[crossing_id], passages.get(crossing_id, []), scale, start,
+                           end)
+        for row in lanes:
+            row.bars += [scale.bar(a, b, "sealed", "",
+                                   f"{crossings[crossing_id].name} sealed by {op_id}'s cordon: "
+                                   f"{_hm(a)}–{_hm(b)}")
+                         for a, b, op_id in seals.get(crossing_id, [])]
+        rows += lanes
     return rows
 
 

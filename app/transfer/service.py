@@ -20,10 +20,12 @@ from app.models import (
     Approval,
     ApprovalKind,
     BoardConfig,
+    CordonCrossing,
     Country,
     Crossing,
     Decision,
     Operation,
+    OperationCordon,
     OperationState,
     Region,
     Requirement,
@@ -71,7 +73,7 @@ def import_scenario(
         scenario = load_scenario(data)
     except ScenarioError as exc:
         raise ScenarioRejected([(p.path, p.message) for p in exc.problems]) from None
-    clashes = _without_cordons(scenario) + _board_clashes(session, scenario)
+    clashes = _board_clashes(session, scenario)
     if clashes:
         raise ScenarioRejected(clashes)
     try:
@@ -80,19 +82,6 @@ def import_scenario(
     except IntegrityError as exc:
         raise ScenarioRejected([("", f"the database refused the data: {exc.orig}")]) from None
     return result
-
-
-def _without_cordons(scenario: schema.Scenario) -> list[tuple[str, str]]:
-    """Cordons (docs/cordon-format.md) that the board cannot keep yet: refused by path,
-    rather than dropped in silence (their posts would never become tasking orders)."""
-    return [
-        (
-            f"operations[{i}].cordon",
-            "the board does not keep cordons yet: plan this scenario with `jointops solve`",
-        )
-        for i, op in enumerate(scenario.operations)
-        if op.cordon is not None
-    ]
 
 
 def _board_clashes(session: Session, scenario: schema.Scenario) -> list[tuple[str, str]]:
@@ -289,6 +278,8 @@ def _add_operation(session: Session, op: schema.Operation, user: User | None) ->
             Requirement(site_id=site.id, capability=r.capability, count=r.count)
             for r in site.requirements
         )
+    if op.cordon is not None:
+        _add_cordon(session, op.id, op.cordon)
     hosts = _host_countries(session, op.id)
     kinds = [ApprovalKind.host] + ([ApprovalKind.foreign_support] if op.foreign_support else [])
     session.add_all(
@@ -303,6 +294,18 @@ def _add_operation(session: Session, op: schema.Operation, user: User | None) ->
         for country in hosts
         for kind in kinds
     )
+    session.flush()
+
+
+def _add_cordon(session: Session, operation_id: str, cordon: schema.Cordon) -> None:
+    """The operation's cordon (docs/cordon-format.md), kept as the scenario gives it."""
+    session.add(OperationCordon(
+        operation_id=operation_id, within_km=cordon.within_km,
+        lead_minutes=cordon.lead_minutes, tail_minutes=cordon.tail_minutes,
+        units_per_side=cordon.units_per_side, allow_own_passages=cordon.allow_own_passages))
+    session.flush()
+    session.add_all(CordonCrossing(operation_id=operation_id, crossing_id=crossing)
+                    for crossing in cordon.crossings or [])
     session.flush()
 
 
@@ -435,6 +438,20 @@ def operation_document(session: Session, op: Operation) -> dict[str, Any]:
     }
     if op.fixed_start is not None:
         doc["fixed_start"] = format_instant(op.fixed_start)
+    if op.cordon is not None:
+        doc["cordon"] = cordon_document(op.cordon)
+    return doc
+
+
+def cordon_document(cordon: OperationCordon) -> dict[str, Any]:
+    """A stored cordon as the scenario's `operations[].cordon` (docs/cordon-format.md)."""
+    doc: dict[str, Any] = (
+        {"within_km": cordon.within_km} if cordon.within_km is not None
+        else {"crossings": [c.crossing_id for c in cordon.crossings]})
+    doc.update(lead_minutes=cordon.lead_minutes, tail_minutes=cordon.tail_minutes,
+               units_per_side=cordon.units_per_side)
+    if cordon.allow_own_passages:
+        doc["allow_own_passages"] = True
     return doc
 
 

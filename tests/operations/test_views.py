@@ -248,8 +248,9 @@ def test_edit_form_conflict_is_a_clear_409(
 
 def _form_of(html: str) -> dict[str, str]:
     fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html))
-    for name, value in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option value="([^"]*)" '
-                                  r'selected', html, flags=re.S):
+    # Within one select (a multiple select with nothing chosen has no selected option).
+    for name, value in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(?:(?!</select>).)*?'
+                                  r'<option value="([^"]*)" selected', html, flags=re.S):
         fields[name] = value
     fields.pop("csrf_token", None)
     fields.update({k: v for k, v in re.findall(

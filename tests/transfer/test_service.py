@@ -10,7 +10,16 @@ import pytest
 from sample_data import SMALL
 from sqlmodel import Session, func, select
 
-from app.models import Approval, ApprovalKind, Decision, Operation, OperationState, Region, Unit
+from app.models import (
+    Approval,
+    ApprovalKind,
+    Decision,
+    Operation,
+    OperationCordon,
+    OperationState,
+    Region,
+    Unit,
+)
 from app.solver.loader import load_scenario
 from app.transfer.service import ScenarioRejected, export_scenario, import_scenario
 
@@ -144,22 +153,37 @@ def test_invalid_json_is_rejected(session: Session) -> None:
     assert "invalid JSON" in caught.value.problems[0][1]
 
 
-def test_a_scenario_with_cordons_is_refused_by_path_not_imported_without_them(
+def test_a_scenario_with_cordons_imports_them_and_exports_them_back(
     session: Session,
 ) -> None:
-    # The board keeps no cordons yet (docs/cordon-format.md): dropping one in silence
-    # would schedule raids whose crossings nobody seals.
+    # The board keeps cordons (issue 13): listed crossings and a radius both round-trip.
     doc = _small()
     crossing = doc["crossings"][0]["id"]
     doc["operations"][2]["cordon"] = {
-        "crossings": [crossing], "lead_minutes": 60, "tail_minutes": 60, "units_per_side": 1,
+        "crossings": [crossing], "lead_minutes": 60, "tail_minutes": 45, "units_per_side": 1,
+    }
+    doc["operations"][3]["cordon"] = {
+        "within_km": 40.5, "lead_minutes": 0, "tail_minutes": 0, "units_per_side": 2,
+        "allow_own_passages": True,
+    }
+    import_scenario(session, data=doc)
+    session.commit()
+    stored = session.get(OperationCordon, doc["operations"][2]["id"])
+    assert stored is not None and [c.crossing_id for c in stored.crossings] == [crossing]
+    exported = export_scenario(session)
+    assert _canonical(exported) == _canonical(doc)
+    by_id = {op["id"]: op for op in exported["operations"]}
+    assert by_id[doc["operations"][3]["id"]]["cordon"]["within_km"] == 40.5
+    assert "cordon" not in by_id[doc["operations"][0]["id"]]
+
+
+def test_a_cordon_naming_an_unknown_crossing_is_refused_by_path(session: Session) -> None:
+    doc = _small()
+    doc["operations"][2]["cordon"] = {
+        "crossings": ["X-NOPE"], "lead_minutes": 60, "tail_minutes": 60, "units_per_side": 1,
     }
     with pytest.raises(ScenarioRejected) as caught:
         import_scenario(session, data=doc)
     assert caught.value.problems == [
-        (
-            "operations[2].cordon",
-            "the board does not keep cordons yet: plan this scenario with `jointops solve`",
-        )
-    ]
+        ("operations[2].cordon.crossings[0]", "unknown crossing 'X-NOPE'")]
     assert session.exec(select(func.count()).select_from(Operation)).one() == 0
