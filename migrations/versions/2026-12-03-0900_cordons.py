@@ -6,7 +6,7 @@ now a raid order at a site or a cordon post at one side of a sealed crossing: `k
 `side`, `post_region_id`, and `site_id` may be NULL (a post has no site).
 
 Revision ID: cordons_0900
-Revises: notices_0500
+Revises: language_0800
 Create Date: 2026-12-03 09:00:00+00:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "cordons_0900"
-down_revision: str | Sequence[str] | None = "notices_0500"
+down_revision: str | Sequence[str] | None = "language_0800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
