@@ -150,7 +150,12 @@ class HandoverBatch(SQLModel, table=True):
 
 
 class EscortTrip(SQLModel, table=True):
-    """One escort trip of a published plan: base -> holding site -> point -> base."""
+    """One escort trip of a published plan: base -> holding site -> point -> base.
+
+    Like a raid's tasking order it is the unit's calendar event: one row per unit and
+    day, `uid` issued once and never regenerated, `sequence` raised on every change of
+    time, place, load or status, and a trip a later plan drops is cancelled, not deleted.
+    """
 
     __tablename__ = "escort_trips"
     __table_args__ = (sa.CheckConstraint("persons >= 1", name="persons_positive"),)
@@ -168,3 +173,7 @@ class EscortTrip(SQLModel, table=True):
     route: list[str] = Field(sa_type=sa.JSON)
     persons: int
     cancelled: bool = False
+    uid: str = Field(max_length=100, unique=True)
+    sequence: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -48,6 +48,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.planning.publish import keyed_uid
 from app.planning.queue import defer_solve
 from app.repatriation.queries import country_of
 from app.repatriation.service import ESCORT_CAPABILITY, audit
@@ -278,9 +279,6 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         session.execute(sa.update(RepatriationPlan)
                         .where(col(RepatriationPlan.id) == previous.id)
                         .values(is_published=False).execution_options(synchronize_session=False))
-        session.execute(sa.update(EscortTrip).where(col(EscortTrip.plan_id) == previous.id,
-                                                    col(EscortTrip.day) >= start)
-                        .values(cancelled=True).execution_options(synchronize_session=False))
     cohort_ids = [c.id for c in cohorts]
     session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.cohort_id).in_(cohort_ids), col(HandoverBatch.day) >= start,
@@ -303,20 +301,74 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
             point_id=batch["point"].removeprefix(POINT_PREFIX), day=day, time=batch["time"],
             at=_instant(day, batch["time"], zone), persons=batch["persons"],
             escort_unit_id=batch["escort"]))
-    for trip in plan.document.get("taskings", []):
-        session.add(EscortTrip(
-            plan_id=plan.id or 0, unit_id=trip["unit"], day=date.fromisoformat(trip["day"]),
-            site_region_id=trip["site"], point_id=trip["point"].removeprefix(POINT_PREFIX),
-            depart=trip["depart"], handover=trip["handover"],
-            duty_minutes=trip["duty_minutes"],
-            route=[p.removeprefix(POINT_PREFIX) for p in trip["route"]],
-            persons=trip["persons"]))
+    trips = publish_trips(session, plan=plan, start=start, now=now)
     audit(session, actor, "repatriation_plan.publish", "repatriation_plan", plan.id,
           country=country, batches=len(plan.document.get("batches", [])),
-          replaced=previous.id if previous else None)
+          replaced=previous.id if previous else None, trips=trips)
     session.flush()
     session.refresh(plan)
     return plan
+
+
+def trip_uid(unit_id: str, day: date) -> str:
+    """The calendar UID of a unit's escort trip on a day (one trip a day, for good)."""
+    return keyed_uid(f"jointops/escort/{unit_id}/{day.isoformat()}")
+
+
+_TRIP_FIELDS = ("site_region_id", "point_id", "depart", "handover", "duty_minutes", "route",
+                "persons", "cancelled")
+
+
+def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
+                  now: datetime) -> dict[str, int]:
+    """The plan's escort trips as the units' standing orders, like raid taskings
+    (app.planning.publish): one row per unit and day keeps its uid; a change of time,
+    place, load or status raises its sequence; a trip from `start` on that the plan
+    drops is cancelled (its sequence raised too), never deleted."""
+    existing: dict[tuple[str, date], EscortTrip] = {}
+    for row in session.exec(
+            select(EscortTrip).join(RepatriationPlan,
+                                    col(RepatriationPlan.id) == col(EscortTrip.plan_id))
+            .where(RepatriationPlan.holding_country == plan.holding_country,
+                   col(EscortTrip.day) >= start).order_by(col(EscortTrip.id))):
+        existing[(row.unit_id, row.day)] = row  # the newest row of a (unit, day)
+    counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
+    planned: set[tuple[str, date]] = set()
+    for item in plan.document.get("taskings", []):
+        key = (item["unit"], date.fromisoformat(item["day"]))
+        planned.add(key)
+        values: dict[str, Any] = {
+            "site_region_id": item["site"],
+            "point_id": item["point"].removeprefix(POINT_PREFIX),
+            "depart": item["depart"], "handover": item["handover"],
+            "duty_minutes": item["duty_minutes"],
+            "route": [p.removeprefix(POINT_PREFIX) for p in item["route"]],
+            "persons": item["persons"], "cancelled": False}
+        trip = existing.get(key)
+        if trip is None:
+            session.add(EscortTrip(plan_id=plan.id or 0, unit_id=key[0], day=key[1],
+                                   uid=trip_uid(*key), updated_at=now, **values))
+            counts["issued"] += 1
+            continue
+        trip.plan_id = plan.id or 0
+        if all(getattr(trip, name) == values[name] for name in _TRIP_FIELDS):
+            counts["unchanged"] += 1
+        else:
+            for name, value in values.items():
+                setattr(trip, name, value)
+            trip.sequence += 1
+            trip.updated_at, trip.cancelled_at = now, None
+            counts["amended"] += 1
+        session.add(trip)
+    for key, trip in existing.items():
+        if key in planned or trip.cancelled:
+            continue
+        trip.cancelled, trip.cancelled_at = True, now
+        trip.sequence, trip.updated_at = trip.sequence + 1, now
+        session.add(trip)
+        counts["cancelled"] += 1
+    session.flush()
+    return counts
 
 
 # --- confirmation by the receiving agency -----------------------------------------------
