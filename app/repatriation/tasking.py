@@ -54,7 +54,8 @@ class EscortDuty:
         return self.trip.cancelled
 
 
-def _at(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
+def at_local(day: date, hhmm: str, zone: ZoneInfo) -> datetime:
+    """A day and a local HH:MM in `zone`, as a UTC instant."""
     hours, minutes = (int(part) for part in hhmm.split(":"))
     return datetime.combine(day, time(hours, minutes), tzinfo=zone).astimezone(UTC)
 
@@ -94,7 +95,7 @@ def duties(session: Session, *, unit_ids: list[str], cancelled_since: datetime |
                 trip.cancelled_at is None or trip.cancelled_at <= cancelled_since):
             continue
         zone = ZoneInfo(zone_name)
-        depart = _at(trip.day, trip.depart, zone)
+        depart = at_local(trip.day, trip.depart, zone)
         back = depart + timedelta(minutes=trip.duty_minutes)
         if ending_after is not None and back < ending_after:
             continue
@@ -102,7 +103,7 @@ def duties(session: Session, *, unit_ids: list[str], cancelled_since: datetime |
             trip, unit, zone_name, points.get(trip.point_id, trip.point_id),
             places.get(trip.site_region_id, trip.site_region_id),
             [points.get(p) or places.get(p, p) for p in trip.route],
-            depart, _at(trip.day, trip.handover, zone), back))
+            depart, at_local(trip.day, trip.handover, zone), back))
     found.sort(key=lambda d: (d.depart_at, d.unit.id))
     return found
 

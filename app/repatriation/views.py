@@ -33,6 +33,7 @@ from app.models import (
 from app.planning.service import ACTIVE, cancel_run
 from app.repatriation import planning, queries, service
 from app.repatriation.deps import RepatriationUser, VisibleBatch
+from app.repatriation.diff import plan_diff
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["repatriation"])
@@ -267,9 +268,11 @@ def _run_context(session: Session, user: User, run_id: int) -> dict[str, Any]:
     names = _names(session)
     cohorts = {planning.cohort_key(c.id or 0): c
                for c in planning.held_cohorts(session, run.params["country"])}
+    changes = (plan_diff(session, plan=plan)
+               if plan is not None and not plan.is_published else None)
     return {"run": run, "plan": plan, "active": run.status in ACTIVE, "cohorts": cohorts,
             "names": names, "may_publish": planning.may_publish(user)
-            and run.status in (RunStatus.succeeded, RunStatus.cancelled)}
+            and run.status in (RunStatus.succeeded, RunStatus.cancelled), "changes": changes}
 
 
 @router.get("/repatriation/runs/{run_id}")
