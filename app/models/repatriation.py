@@ -145,6 +145,9 @@ class HandoverBatch(SQLModel, table=True):
     state: BatchState = Field(default=BatchState.scheduled,
                               sa_type=enum_type(BatchState, "batch_state"))
     version: int = Field(default=1)
+    # Pinned by a planner of the holding country: the next solve keeps it (and a
+    # publish carries the pin over to the new plan's copy of it).
+    pinned: bool = False
     confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

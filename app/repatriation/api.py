@@ -48,7 +48,7 @@ def _batch(session: Session, batch: HandoverBatch) -> dict[str, Any]:
             "point_id": batch.point_id, "day": batch.day.isoformat(), "time": batch.time,
             "at": batch.at.isoformat(), "persons": batch.persons,
             "escort_unit_id": batch.escort_unit_id, "state": batch.state.value,
-            "version": batch.version,
+            "version": batch.version, "pinned": batch.pinned,
             "confirmed_at": batch.confirmed_at.isoformat() if batch.confirmed_at else None}
 
 
@@ -129,6 +129,26 @@ def list_batches(session: SessionDep, user: RepatriationUser,
             select(Cohort.id).where(Cohort.nationality_code == country)))
     batches = session.exec(query.order_by(col(HandoverBatch.at), col(HandoverBatch.id)))
     return [_batch(session, b) for b in batches]
+
+
+@router.post("/batches/{batch_id}/pin", summary="Pin or unpin a hand-over (holding country)",
+             responses={**BATCH_NOT_FOUND, **CONFLICT})
+def pin_batch(session: SessionDep, user: RepatriationUser, batch: VisibleBatch,
+              body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """`{version, pinned: true|false}`: a pinned scheduled batch is kept by the next solve."""
+    errors: dict[str, str] = {}
+    version, pinned = body.get("version"), body.get("pinned", True)
+    if not isinstance(version, int) or isinstance(version, bool):
+        errors["version"] = "give the version you read"
+    if not isinstance(pinned, bool):
+        errors["pinned"] = "true or false"
+    if errors:
+        raise InvalidInput(errors)
+    planning.set_pinned(session, batch=batch, pinned=bool(pinned), version=int(str(version)),
+                        actor=user)
+    session.commit()
+    session.refresh(batch)
+    return _batch(session, batch)
 
 
 @router.post("/batches/{batch_id}/confirm", summary="Confirm a hand-over (receiving agency)",

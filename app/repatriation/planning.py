@@ -52,6 +52,7 @@ from app.planning.publish import keyed_uid
 from app.planning.queue import defer_solve
 from app.repatriation.queries import country_of
 from app.repatriation.service import ESCORT_CAPABILITY, audit
+from app.solver.repatriation.load import RepatriationError, load_problem
 from app.solver.repatriation.schema import PROBLEM_FORMAT
 
 POINT_PREFIX = "P:"
@@ -161,8 +162,30 @@ def build_problem(session: Session, *, country: str, days: int) -> tuple[dict[st
                      "vulnerable": c.vulnerable} for c, n in waiting],
         "escorts": escorts,
     }
+    waiting_ids = {c.id for c, _ in waiting}
+    listed_escorts = {e["id"] for e in escorts}
+    pins = [b for b in pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
+            if b.cohort_id in waiting_ids]
+    if pins:
+        document["pinned"] = [{"cohort": cohort_key(b.cohort_id), "point": point_key(b.point_id),
+                               "day": b.day.isoformat(), "persons": b.persons,
+                               "escort": b.escort_unit_id} for b in pins]
+        missing = sorted({b.escort_unit_id for b in pins} - listed_escorts)
+        if missing:
+            raise Conflict(f"Pinned hand-overs need escort unit(s) {', '.join(missing)}, which "
+                           "no longer escort in this country; unpin them or restore the unit")
     basis = {str(c.id): [c.version, done.get(c.id or 0, 0)] for c in cohorts}
+    basis["pins"] = sorted(b.id or 0 for b in pins)  # type: ignore[assignment]
     return document, basis
+
+
+def pinned_batches(session: Session, cohort_ids: list[int | None], *, start: date
+                   ) -> list[HandoverBatch]:
+    """Scheduled batches from `start` on that a planner pinned."""
+    return list(session.exec(select(HandoverBatch).where(
+        col(HandoverBatch.cohort_id).in_(cohort_ids), col(HandoverBatch.day) >= start,
+        col(HandoverBatch.state) == BatchState.scheduled,
+        col(HandoverBatch.pinned).is_(True)).order_by(col(HandoverBatch.id))))
 
 
 # --- runs -------------------------------------------------------------------------------
@@ -196,6 +219,14 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
     document, basis = build_problem(session, country=country, days=days)
     if not document["cohorts"]:
         raise Conflict(f"Nobody held in {country} is waiting for a hand-over")
+    try:
+        load_problem(document)
+    except RepatriationError as exc:
+        # Only pins can make the board's own document unsolvable: say which, in words.
+        raise Conflict("A pinned hand-over cannot be kept in this plan: "
+                       + "; ".join(p.message for p in exc.problems[:3])
+                       + ". Unpin it on the receiving country's board, or plan a longer "
+                       "horizon") from None
     run = SolverRun(kind=RunKind.repatriation, status=RunStatus.queued,
                     params={"country": country, "days": days, "time_limit": time_limit,
                             "seed": seed, "workers": 2, "basis": basis},
@@ -262,6 +293,10 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     cohorts = held_cohorts(session, country)
     done = committed(session, [c.id for c in cohorts if c.id], before=start)
     basis = run.params.get("basis", {})
+    pins = pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
+    if sorted(b.id or 0 for b in pins) != basis.get("pins", []):
+        raise Conflict("Hand-overs were pinned or unpinned since this plan was made; "
+                       "plan again")
     for cohort in cohorts:
         version, persons = basis.get(str(cohort.id), [cohort.version, 0])
         if [cohort.version, done.get(cohort.id or 0, 0)] != [version, persons]:
@@ -294,13 +329,17 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         raise Conflict("This plan was published by someone else meanwhile")
     session.flush()
     zone = ZoneInfo(_country(session, country).timezone)
+    # The plan kept each pinned batch (the solver's rule 6): its copy stays pinned.
+    still_pinned = {(b.cohort_id, b.point_id, b.day, b.escort_unit_id) for b in pins}
     for batch in plan.document.get("batches", []):
         day = date.fromisoformat(batch["day"])
-        session.add(HandoverBatch(
+        new = HandoverBatch(
             plan_id=plan.id or 0, cohort_id=known[batch["cohort"]].id or 0,
             point_id=batch["point"].removeprefix(POINT_PREFIX), day=day, time=batch["time"],
             at=_instant(day, batch["time"], zone), persons=batch["persons"],
-            escort_unit_id=batch["escort"]))
+            escort_unit_id=batch["escort"])
+        new.pinned = (new.cohort_id, new.point_id, day, new.escort_unit_id) in still_pinned
+        session.add(new)
     trips = publish_trips(session, plan=plan, start=start, now=now)
     audit(session, actor, "repatriation_plan.publish", "repatriation_plan", plan.id,
           country=country, batches=len(plan.document.get("batches", [])),
@@ -369,6 +408,44 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         counts["cancelled"] += 1
     session.flush()
     return counts
+
+
+# --- pins ------------------------------------------------------------------------------
+
+
+def may_pin(session: Session, user: User, cohort: Cohort) -> bool:
+    """Those who plan the holding country's hand-overs (its planners, the centre)."""
+    holder = session.get(Agency, cohort.holding_agency_id)
+    return holder is not None and holder.country_code in {
+        c.code for c in holding_countries(session, user)}
+
+
+def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version: int,
+               actor: User) -> HandoverBatch:
+    """Pin a published, scheduled batch so the next solve keeps it (or unpin it); a
+    compare-and-set on its `version`, like confirmation."""
+    cohort = session.get(Cohort, batch.cohort_id)
+    assert cohort is not None
+    if not may_pin(session, actor, cohort):
+        raise Forbidden("Only planners of the holding country pin its hand-overs")
+    if batch.state != BatchState.scheduled:
+        raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
+                       "scheduled hand-overs are pinned or unpinned")
+    if batch.pinned == pinned:
+        raise Conflict(f"This hand-over is already {'pinned' if pinned else 'not pinned'}")
+    result = session.execute(sa.update(HandoverBatch).where(
+        col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,
+        col(HandoverBatch.state) == BatchState.scheduled)
+        .values(pinned=pinned, version=version + 1)
+        .execution_options(synchronize_session=False))
+    session.expire(batch)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This hand-over was changed since you opened it (confirmed, "
+                       "re-planned or pinned); reload to see it as it is")
+    audit(session, actor, "pin" if pinned else "unpin", "handover_batch", batch.id,
+          point=batch.point_id, day=batch.day.isoformat(), persons=batch.persons)
+    session.flush()
+    return batch
 
 
 # --- confirmation by the receiving agency -----------------------------------------------

@@ -328,8 +328,29 @@ def country_board(request: Request, session: SessionDep, user: RepatriationUser,
            "handed": [b for b in batches if b.state == BatchState.handed_over],
            "points": points, "charts": backlog_charts(session, cohorts),
            "confirmable": {b.id for b in batches
-                           if planning.may_confirm(session, user, b, by_id[b.cohort_id])}}
+                           if planning.may_confirm(session, user, b, by_id[b.cohort_id])},
+           "pinnable": _pinnable(session, user, cohorts)}
     return render(request, "repatriation/board.html", ctx, block="board")
+
+
+def _pinnable(session: Session, user: User, cohorts: list[Cohort]) -> set[int | None]:
+    """The cohorts whose scheduled batches this user may pin (their holding country's)."""
+    return {c.id for c in cohorts if planning.may_pin(session, user, c)}
+
+
+@router.post("/repatriation/batches/{batch_id}/pin")
+def pin_batch(request: Request, session: SessionDep, user: RepatriationUser,
+              batch: VisibleBatch, version: Annotated[int, Form()],
+              pinned: Annotated[str, Form(max_length=1)] = "1") -> Response:
+    """Pin a scheduled hand-over so the next solve keeps it (`pinned=0` unpins it)."""
+    cohort = session.get(Cohort, batch.cohort_id)
+    assert cohort is not None
+    planning.set_pinned(session, batch=batch, pinned=pinned == "1", version=version,
+                        actor=user)
+    session.commit()
+    return redirect(request, f"/repatriation/countries/{cohort.nationality_code}",
+                    flash="Hand-over pinned: the next plan keeps it." if pinned == "1"
+                    else "Hand-over unpinned.")
 
 
 @router.post("/repatriation/batches/{batch_id}/confirm")

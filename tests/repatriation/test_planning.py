@@ -47,7 +47,7 @@ def test_the_problem_is_built_from_the_database_and_loads(session: Session, scen
     assert {p.id: [a.country for a in p.agencies] for p in problem.points} == {
         "P:HP-CKG": ["LA"], "P:HP-MSI": ["MM"]}
     assert [(u.id, u.persons_per_trip) for u in problem.escorts] == [("U-TH-E", 20)]
-    assert basis == {str(scene.mm.id): [1, 0], str(scene.la.id): [1, 0]}
+    assert basis == {str(scene.mm.id): [1, 0], str(scene.la.id): [1, 0], "pins": []}
 
 
 def test_a_run_is_solved_by_the_worker_and_published_as_batches(session: Session,

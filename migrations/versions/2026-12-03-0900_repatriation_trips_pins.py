@@ -1,4 +1,5 @@
-"""escort trips as calendar events: stable uid, sequence, updated_at, cancelled_at
+"""escort trips as calendar events (stable uid, sequence, updated_at, cancelled_at);
+pinned hand-over batches
 
 Revision ID: escortfeeds_0900
 Revises: notices_0500
@@ -39,9 +40,16 @@ def upgrade() -> None:
                               nullable=False)
         batch_op.alter_column("sequence", existing_type=sa.Integer(), server_default=None)
         batch_op.create_unique_constraint(batch_op.f("uq_escort_trips_uid"), ["uid"])
+    with op.batch_alter_table("handover_batches", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("pinned", sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+    with op.batch_alter_table("handover_batches", schema=None) as batch_op:
+        batch_op.alter_column("pinned", existing_type=sa.Boolean(), server_default=None)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("handover_batches", schema=None) as batch_op:
+        batch_op.drop_column("pinned")
     with op.batch_alter_table("escort_trips", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_escort_trips_uid"), type_="unique")
         batch_op.drop_column("cancelled_at")
