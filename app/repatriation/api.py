@@ -78,6 +78,25 @@ def create_cohort(session: SessionDep, user: RepatriationUser,
     return _cohort(planning.cohort_lines(session, [cohort])[0])
 
 
+@router.post("/cohorts/{cohort_id}", summary="Edit a cohort (count, site, release, vulnerable)",
+             responses={404: {"description": "No such cohort, or not for your eyes"},
+                        **CONFLICT})
+def edit_cohort(session: SessionDep, user: RepatriationUser, cohort_id: RowId,
+                body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """`{version, count, site_region_id, release_on, vulnerable}`; the count may not drop
+    below the persons already scheduled or handed over (422 on `count`)."""
+    cohort = queries.get_visible_cohort(session, user=user, cohort_id=cohort_id)
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput({"version": "give the version you read"})
+    data = {**service.cohort_as_input(cohort),
+            **{k: body[k] for k in service.EDITABLE if k in body}}
+    service.update_cohort(session, cohort=cohort, data=data, version=version, actor=user)
+    session.commit()
+    session.refresh(cohort)
+    return _cohort(planning.cohort_lines(session, [cohort])[0])
+
+
 @router.post("/runs", status_code=202, summary="Plan the hand-overs of a holding country",
              responses=CONFLICT)
 def start_run(session: SessionDep, user: RepatriationUser,

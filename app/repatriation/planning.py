@@ -464,6 +464,13 @@ def may_confirm(session: Session, user: User, batch: HandoverBatch, cohort: Coho
     return session.get(PointAgency, (batch.point_id, agency.id)) is not None
 
 
+def handover_today(session: Session, cohort: Cohort) -> date:
+    """Today where the cohort's hand-overs happen (the holding country: points are on
+    its soil, and batch days are its local days)."""
+    holder = session.get(Agency, cohort.holding_agency_id)
+    return local_today(session, holder.country_code) if holder else utcnow().date()
+
+
 def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
             ) -> HandoverBatch:
     """The receiving agency confirms it took the batch's persons over."""
@@ -474,6 +481,11 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
                        "not scheduled")
     if not may_confirm(session, actor, batch, cohort):
         raise Forbidden("Only the receiving agency at this point confirms this hand-over")
+    today = handover_today(session, cohort)
+    if batch.day > today:
+        raise Conflict(f"This hand-over is due on {batch.day.isoformat()} (today is "
+                       f"{today.isoformat()} where it happens): it can be confirmed from "
+                       "that day on, once the persons are taken over")
     now = utcnow()
     result = session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,

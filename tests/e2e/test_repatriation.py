@@ -8,7 +8,11 @@ A second cohort planned again shows, before publishing, what the new plan would 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
 
 from .conftest import LiveServer, login
 
@@ -52,6 +56,20 @@ def record_cohort(page: Any, server: LiveServer, persons: int = 30) -> None:
     assert "Cohort recorded." in page.content()
 
 
+def first_batch_due_today(server: LiveServer) -> None:
+    """The first hand-over's day comes: it is moved to today in Bangkok, straight in the
+    server's database (the live server keeps the real clock)."""
+    engine = sa.create_engine(server.database_url)
+    today = datetime.now(ZoneInfo("Asia/Bangkok")).date()
+    with engine.begin() as connection:
+        first = connection.execute(sa.text(
+            "SELECT id FROM handover_batches WHERE state = 'scheduled' ORDER BY at, id"
+        )).scalars().first()
+        connection.execute(sa.text("UPDATE handover_batches SET day = :day WHERE id = :id"),
+                           {"day": today.isoformat(), "id": first})
+    engine.dispose()
+
+
 def plan_handovers(page: Any) -> None:
     page.get_by_label("Horizon (days)").fill("5")
     page.get_by_label("Time limit (seconds)").fill("2")
@@ -88,6 +106,11 @@ def test_cohort_planned_published_and_confirmed(new_page: Any, live_server: Live
     scheduled = myanmar.locator("#sched-h + div tbody tr")
     batches = scheduled.count()
     assert batches >= 2  # 30 persons, 20 a trip
+    # The plan starts tomorrow: no hand-over can be confirmed before its day.
+    assert myanmar.locator("[id^='confirm-from-']").count() == batches
+    assert myanmar.get_by_role("button", name="Confirm hand-over").count() == 0
+    first_batch_due_today(live_server)
+    myanmar.reload()
     with myanmar.expect_navigation():
         myanmar.get_by_role("button", name="Confirm hand-over").first.click()
     assert "Hand-over confirmed." in myanmar.content()
