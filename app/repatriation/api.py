@@ -16,7 +16,7 @@ from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import RowId
 from app.models import BatchState, Cohort, HandoverBatch, SolverRun
-from app.repatriation import planning, queries, service
+from app.repatriation import diff, planning, queries, service
 from app.repatriation.deps import RepatriationUser, VisibleBatch
 
 router = APIRouter(prefix="/api/v1/repatriation", tags=["repatriation"])
@@ -123,6 +123,34 @@ def start_run(session: SessionDep, user: RepatriationUser,
             responses=RUN_NOT_FOUND)
 def get_run(session: SessionDep, user: RepatriationUser, run_id: RowId) -> dict[str, Any]:
     return _run(session, planning.get_run(session, user=user, run_id=run_id))
+
+
+@router.get("/plans/{plan_id}/diff", summary="What publishing a hand-over plan would change",
+            responses=PLAN_NOT_FOUND)
+def plan_diff(session: SessionDep, user: RepatriationUser, plan_id: RowId) -> dict[str, Any]:
+    """Against the published plan, from the plan's first day on: batches added, moved and
+    dropped (by cohort and point), escort trips added, changed and dropped, confirmed
+    hand-overs; `flags` name those already confirmed or due within 24 hours."""
+    changes = diff.plan_diff(session, plan=planning.get_plan(session, user=user,
+                                                             plan_id=plan_id))
+
+    def slot(value: Any) -> dict[str, Any] | None:
+        return None if value is None else {"day": value[0].isoformat(), "time": value[1],
+                                           "persons": value[2], "escort": value[3]}
+
+    def batch(c: diff.BatchChange) -> dict[str, Any]:
+        return {"cohort_id": c.cohort_id, "cohort": c.cohort, "point": c.point,
+                "change": c.kind, "before": slot(c.before), "after": slot(c.after),
+                "flags": c.flags}
+
+    return {"published_id": changes.published_id,
+            "start": changes.start.isoformat() if changes.start else None,
+            "counts": changes.counts, "trip_counts": changes.trip_counts,
+            "batches": [batch(c) for c in changes.batches],
+            "confirmed": [batch(c) for c in changes.confirmed],
+            "trips": [{"unit": t.unit, "day": t.day.isoformat(), "change": t.kind,
+                       "before": t.before, "after": t.after, "flags": t.flags}
+                      for t in changes.trips]}
 
 
 @router.post("/plans/{plan_id}/publish", summary="Publish a hand-over plan",

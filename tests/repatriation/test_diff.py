@@ -109,3 +109,19 @@ def test_the_run_review_shows_the_diff_before_publishing(
     # Another country's planner has no such run at all.
     assert login(client, scene.user("MM-MPF")).get(
         f"/repatriation/runs/{plan.solver_run_id}").status_code == 404
+
+
+def test_the_diff_through_the_api(session: Session, scene: Scene, published: Published,
+                                  client: TestClient, login: Any) -> None:
+    plan = _candidate(session, scene)
+    session.commit()
+    url = f"/api/v1/repatriation/plans/{plan.id}/diff"
+    answer = login(client, scene.user("TH-RTP")).get(url)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert (body["start"], body["counts"]) == ("2026-12-03",
+                                               {"added": 1, "moved": 1, "dropped": 1})
+    moved = next(b for b in body["batches"] if b["change"] == "moved")
+    assert (moved["point"], moved["before"]["day"], moved["after"]["day"], moved["flags"]) == (
+        "Mae Sai bridge", "2026-12-03", "2026-12-04", ["due within 24 h"])
+    assert login(client, scene.user("MM-MPF")).get(url).status_code == 404
