@@ -74,6 +74,14 @@ class TaskingView(NamedTuple):
     show_unit: bool = False
     # A cordon post (docs/cordon-format.md): the seal runs from `h_hour` to this.
     seal_end: datetime | None = None
+    # An escort trip of a hand-over plan (app.repatriation.tasking): the places it
+    # drives through, and how many persons it carries; h_hour is the hand-over.
+    route: tuple[str, ...] = ()
+    persons: int = 0
+
+    @property
+    def is_escort(self) -> bool:
+        return bool(self.route)
 
     @property
     def is_cancelled(self) -> bool:
@@ -131,6 +139,8 @@ def format_both(instant: datetime, *zones: str) -> str:
 def describe(tasking: TaskingView) -> str:
     """The event description: each step of the deployment in UTC and local time."""
     t, home, both = tasking, tasking.home_timezone, format_both
+    if t.is_escort:
+        return _describe_escort(t)
     state = t.state.lower()
     lines = [f"Operation {t.code_name} (TLP:{t.tlp_label})"]
     if state in CANCELLED_STATES:
@@ -161,6 +171,23 @@ def describe(tasking: TaskingView) -> str:
     if passage and passage.back:
         where = passage.crossing
         lines.append(f"Crossing back ({where.name}): {both(passage.back, where.timezone)}")
+    lines.append(f"Return: {both(t.return_at, home)}")
+    return "\n".join(lines)
+
+
+def _describe_escort(t: TaskingView) -> str:
+    """An escort trip: its route, leaving base, the hand-over, the load, back at base."""
+    home, both = t.home_timezone, format_both
+    lines = [f"{t.code_name} (TLP:{t.tlp_label})"]
+    if t.state.lower() in CANCELLED_STATES:
+        lines.append("CANCELLED: a new hand-over plan dropped this trip.")
+    if t.show_unit and t.unit_callsign:
+        lines.append(f"Unit: {t.unit_callsign}")
+    lines.append(f"Route: {' -> '.join(t.route)}")
+    lines.append(f"Depart: {both(t.depart, home)}")
+    place = t.staging.name if t.staging else "the hand-over point"
+    lines.append(f"Hand-over at {place}: {both(t.h_hour, home)}")
+    lines.append(f"Persons: {t.persons}")
     lines.append(f"Return: {both(t.return_at, home)}")
     return "\n".join(lines)
 

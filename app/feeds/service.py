@@ -20,7 +20,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.config import get_settings
-from app.feeds import events
+from app.feeds import escorts, events
 from app.feeds.blocks import block_cache
 from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
 from app.feeds.ical import calendar_bytes
@@ -224,7 +224,9 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     name = feed_name(sub, user)
     # Everything the scope and the calendar name depend on, besides the fingerprint.
     key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role))
-    current = fingerprint(session, sub=sub, user=user)
+    escort_units = escorts.unit_ids(session, sub=sub, user=user)
+    current = (*fingerprint(session, sub=sub, user=user),
+               *escorts.fingerprint(session, escort_units))
     entry = feed_cache.recent(key)
     if entry is None or entry.fingerprint != current or (entry.until and now >= entry.until):
         entry = _render(session, holder=holder, name=name, current=current, previous=entry, now=now)
@@ -245,7 +247,11 @@ def _render(
     """The feed rendered for the `current` fingerprint (reading what changed since
     `previous` only)."""
     taskings, made_at = _load(session, holder=holder, previous=previous, now=now)
-    listed = [loaded for loaded in taskings.values() if still_listed(loaded.view, now)]
+    # Escort trips of hand-over plans go in beside the taskings (app.feeds.escorts).
+    trips = escorts.load(session, escorts.unit_ids(session, sub=holder.sub, user=holder.user),
+                         now=now, show_unit=holder.sub.kind == FeedKind.agency)
+    listed = [loaded for loaded in (*taskings.values(), *trips)
+              if still_listed(loaded.view, now)]
     listed.sort(key=lambda loaded: event_order(loaded.view))
     views = [loaded.view for loaded in listed]
     refresh = get_settings().feed_refresh_minutes

@@ -145,12 +145,20 @@ class HandoverBatch(SQLModel, table=True):
     state: BatchState = Field(default=BatchState.scheduled,
                               sa_type=enum_type(BatchState, "batch_state"))
     version: int = Field(default=1)
+    # Pinned by a planner of the holding country: the next solve keeps it (and a
+    # publish carries the pin over to the new plan's copy of it).
+    pinned: bool = False
     confirmed_by_id: int | None = Field(default=None, foreign_key="users.id")
     confirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class EscortTrip(SQLModel, table=True):
-    """One escort trip of a published plan: base -> holding site -> point -> base."""
+    """One escort trip of a published plan: base -> holding site -> point -> base.
+
+    Like a raid's tasking order it is the unit's calendar event: one row per unit and
+    day, `uid` issued once and never regenerated, `sequence` raised on every change of
+    time, place, load or status, and a trip a later plan drops is cancelled, not deleted.
+    """
 
     __tablename__ = "escort_trips"
     __table_args__ = (sa.CheckConstraint("persons >= 1", name="persons_positive"),)
@@ -168,3 +176,7 @@ class EscortTrip(SQLModel, table=True):
     route: list[str] = Field(sa_type=sa.JSON)
     persons: int
     cancelled: bool = False
+    uid: str = Field(max_length=100, unique=True)
+    sequence: int = 0
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

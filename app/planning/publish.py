@@ -57,8 +57,14 @@ def tasking_uid(operation_id: str, unit_id: str) -> str:
     `jointops/<operation>/<unit>` could be matched against guessed operation and unit ids.
     Taskings keep the UID they were issued with, so calendars never see one change.
     """
+    return keyed_uid(f"jointops/{operation_id}/{unit_id}")
+
+
+def keyed_uid(name: str) -> str:
+    """The calendar UID of `name` (what the event stands for), keyed with the board's
+    secret so that nobody can match UIDs against guessed names (see tasking_uid)."""
     key = get_settings().secret_key.encode()
-    digest = hmac.new(key, f"jointops/{operation_id}/{unit_id}".encode(), hashlib.sha256)
+    digest = hmac.new(key, name.encode(), hashlib.sha256)
     return f"{uuid.UUID(bytes=digest.digest()[:16], version=4)}@jointops"
 
 

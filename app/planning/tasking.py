@@ -25,6 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.planning.visibility import keep, visible_ids
+from app.repatriation.tasking import EscortDuty, duties, may_see_trips
 
 # Cancelled orders stay listed this long, so an officer sees that a deployment was withdrawn.
 CANCELLED_SHOWN = timedelta(days=7)
@@ -102,6 +103,17 @@ def upcoming(
             touched.get(op.id, []),
         ))
     return result
+
+
+def escort_duties(
+    session: Session, *, units: list[Unit], user: User, now: datetime | None = None
+) -> list[EscortDuty]:
+    """The units' escort trips of published hand-over plans not yet over (and recently
+    cancelled ones), for a user who may know of them (app.repatriation.tasking)."""
+    now = now or utcnow()
+    shown = [u.id for u in units if may_see_trips(session, user, u)]
+    return duties(session, unit_ids=shown, cancelled_since=now - CANCELLED_SHOWN,
+                  ending_after=now)
 
 
 def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:

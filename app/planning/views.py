@@ -16,7 +16,7 @@ from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
-from app.planning.tasking import tasking_order, upcoming, viewable_units
+from app.planning.tasking import escort_duties, tasking_order, upcoming, viewable_units
 from app.planning.visibility import visible_ids
 from app.web import fmt_utc, redirect, register_nav, render, wants_fragment
 
@@ -149,6 +149,7 @@ def tasking_page(
     units = viewable_units(session, user=user, unit_id=unit or None)
     deployments = upcoming(session, units=units, user=user)
     ctx = {"units": units, "deployments": deployments, "asked": unit,
+           "escorts": escort_duties(session, units=units, user=user),
            "map_rows": table_rows(tasking_map(session, deployments=deployments))}
     return render(request, "tasking/index.html", ctx)
 

@@ -16,7 +16,7 @@ from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import RowId
 from app.models import BatchState, Cohort, HandoverBatch, SolverRun
-from app.repatriation import planning, queries, service
+from app.repatriation import diff, planning, queries, service
 from app.repatriation.deps import RepatriationUser, VisibleBatch
 
 router = APIRouter(prefix="/api/v1/repatriation", tags=["repatriation"])
@@ -48,7 +48,7 @@ def _batch(session: Session, batch: HandoverBatch) -> dict[str, Any]:
             "point_id": batch.point_id, "day": batch.day.isoformat(), "time": batch.time,
             "at": batch.at.isoformat(), "persons": batch.persons,
             "escort_unit_id": batch.escort_unit_id, "state": batch.state.value,
-            "version": batch.version,
+            "version": batch.version, "pinned": batch.pinned,
             "confirmed_at": batch.confirmed_at.isoformat() if batch.confirmed_at else None}
 
 
@@ -75,6 +75,25 @@ def create_cohort(session: SessionDep, user: RepatriationUser,
     vulnerable}`; any other field (a name) is refused."""
     cohort = service.create_cohort(session, data=body, actor=user)
     session.commit()
+    return _cohort(planning.cohort_lines(session, [cohort])[0])
+
+
+@router.post("/cohorts/{cohort_id}", summary="Edit a cohort (count, site, release, vulnerable)",
+             responses={404: {"description": "No such cohort, or not for your eyes"},
+                        **CONFLICT})
+def edit_cohort(session: SessionDep, user: RepatriationUser, cohort_id: RowId,
+                body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """`{version, count, site_region_id, release_on, vulnerable}`; the count may not drop
+    below the persons already scheduled or handed over (422 on `count`)."""
+    cohort = queries.get_visible_cohort(session, user=user, cohort_id=cohort_id)
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InvalidInput({"version": "give the version you read"})
+    data = {**service.cohort_as_input(cohort),
+            **{k: body[k] for k in service.EDITABLE if k in body}}
+    service.update_cohort(session, cohort=cohort, data=data, version=version, actor=user)
+    session.commit()
+    session.refresh(cohort)
     return _cohort(planning.cohort_lines(session, [cohort])[0])
 
 
@@ -106,6 +125,34 @@ def get_run(session: SessionDep, user: RepatriationUser, run_id: RowId) -> dict[
     return _run(session, planning.get_run(session, user=user, run_id=run_id))
 
 
+@router.get("/plans/{plan_id}/diff", summary="What publishing a hand-over plan would change",
+            responses=PLAN_NOT_FOUND)
+def plan_diff(session: SessionDep, user: RepatriationUser, plan_id: RowId) -> dict[str, Any]:
+    """Against the published plan, from the plan's first day on: batches added, moved and
+    dropped (by cohort and point), escort trips added, changed and dropped, confirmed
+    hand-overs; `flags` name those already confirmed or due within 24 hours."""
+    changes = diff.plan_diff(session, plan=planning.get_plan(session, user=user,
+                                                             plan_id=plan_id))
+
+    def slot(value: Any) -> dict[str, Any] | None:
+        return None if value is None else {"day": value[0].isoformat(), "time": value[1],
+                                           "persons": value[2], "escort": value[3]}
+
+    def batch(c: diff.BatchChange) -> dict[str, Any]:
+        return {"cohort_id": c.cohort_id, "cohort": c.cohort, "point": c.point,
+                "change": c.kind, "before": slot(c.before), "after": slot(c.after),
+                "flags": c.flags}
+
+    return {"published_id": changes.published_id,
+            "start": changes.start.isoformat() if changes.start else None,
+            "counts": changes.counts, "trip_counts": changes.trip_counts,
+            "batches": [batch(c) for c in changes.batches],
+            "confirmed": [batch(c) for c in changes.confirmed],
+            "trips": [{"unit": t.unit, "day": t.day.isoformat(), "change": t.kind,
+                       "before": t.before, "after": t.after, "flags": t.flags}
+                      for t in changes.trips]}
+
+
 @router.post("/plans/{plan_id}/publish", summary="Publish a hand-over plan",
              responses={**PLAN_NOT_FOUND, **CONFLICT})
 def publish_plan(session: SessionDep, user: RepatriationUser, plan_id: RowId) -> dict[str, Any]:
@@ -129,6 +176,26 @@ def list_batches(session: SessionDep, user: RepatriationUser,
             select(Cohort.id).where(Cohort.nationality_code == country)))
     batches = session.exec(query.order_by(col(HandoverBatch.at), col(HandoverBatch.id)))
     return [_batch(session, b) for b in batches]
+
+
+@router.post("/batches/{batch_id}/pin", summary="Pin or unpin a hand-over (holding country)",
+             responses={**BATCH_NOT_FOUND, **CONFLICT})
+def pin_batch(session: SessionDep, user: RepatriationUser, batch: VisibleBatch,
+              body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
+    """`{version, pinned: true|false}`: a pinned scheduled batch is kept by the next solve."""
+    errors: dict[str, str] = {}
+    version, pinned = body.get("version"), body.get("pinned", True)
+    if not isinstance(version, int) or isinstance(version, bool):
+        errors["version"] = "give the version you read"
+    if not isinstance(pinned, bool):
+        errors["pinned"] = "true or false"
+    if errors:
+        raise InvalidInput(errors)
+    planning.set_pinned(session, batch=batch, pinned=bool(pinned), version=int(str(version)),
+                        actor=user)
+    session.commit()
+    session.refresh(batch)
+    return _batch(session, batch)
 
 
 @router.post("/batches/{batch_id}/confirm", summary="Confirm a hand-over (receiving agency)",

@@ -48,9 +48,11 @@ from app.models import (
     User,
     utcnow,
 )
+from app.planning.publish import keyed_uid
 from app.planning.queue import defer_solve
 from app.repatriation.queries import country_of
 from app.repatriation.service import ESCORT_CAPABILITY, audit
+from app.solver.repatriation.load import RepatriationError, load_problem
 from app.solver.repatriation.schema import PROBLEM_FORMAT
 
 POINT_PREFIX = "P:"
@@ -160,8 +162,30 @@ def build_problem(session: Session, *, country: str, days: int) -> tuple[dict[st
                      "vulnerable": c.vulnerable} for c, n in waiting],
         "escorts": escorts,
     }
+    waiting_ids = {c.id for c, _ in waiting}
+    listed_escorts = {e["id"] for e in escorts}
+    pins = [b for b in pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
+            if b.cohort_id in waiting_ids]
+    if pins:
+        document["pinned"] = [{"cohort": cohort_key(b.cohort_id), "point": point_key(b.point_id),
+                               "day": b.day.isoformat(), "persons": b.persons,
+                               "escort": b.escort_unit_id} for b in pins]
+        missing = sorted({b.escort_unit_id for b in pins} - listed_escorts)
+        if missing:
+            raise Conflict(f"Pinned hand-overs need escort unit(s) {', '.join(missing)}, which "
+                           "no longer escort in this country; unpin them or restore the unit")
     basis = {str(c.id): [c.version, done.get(c.id or 0, 0)] for c in cohorts}
+    basis["pins"] = sorted(b.id or 0 for b in pins)  # type: ignore[assignment]
     return document, basis
+
+
+def pinned_batches(session: Session, cohort_ids: list[int | None], *, start: date
+                   ) -> list[HandoverBatch]:
+    """Scheduled batches from `start` on that a planner pinned."""
+    return list(session.exec(select(HandoverBatch).where(
+        col(HandoverBatch.cohort_id).in_(cohort_ids), col(HandoverBatch.day) >= start,
+        col(HandoverBatch.state) == BatchState.scheduled,
+        col(HandoverBatch.pinned).is_(True)).order_by(col(HandoverBatch.id))))
 
 
 # --- runs -------------------------------------------------------------------------------
@@ -195,6 +219,14 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
     document, basis = build_problem(session, country=country, days=days)
     if not document["cohorts"]:
         raise Conflict(f"Nobody held in {country} is waiting for a hand-over")
+    try:
+        load_problem(document)
+    except RepatriationError as exc:
+        # Only pins can make the board's own document unsolvable: say which, in words.
+        raise Conflict("A pinned hand-over cannot be kept in this plan: "
+                       + "; ".join(p.message for p in exc.problems[:3])
+                       + ". Unpin it on the receiving country's board, or plan a longer "
+                       "horizon") from None
     run = SolverRun(kind=RunKind.repatriation, status=RunStatus.queued,
                     params={"country": country, "days": days, "time_limit": time_limit,
                             "seed": seed, "workers": 2, "basis": basis},
@@ -261,6 +293,10 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     cohorts = held_cohorts(session, country)
     done = committed(session, [c.id for c in cohorts if c.id], before=start)
     basis = run.params.get("basis", {})
+    pins = pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
+    if sorted(b.id or 0 for b in pins) != basis.get("pins", []):
+        raise Conflict("Hand-overs were pinned or unpinned since this plan was made; "
+                       "plan again")
     for cohort in cohorts:
         version, persons = basis.get(str(cohort.id), [cohort.version, 0])
         if [cohort.version, done.get(cohort.id or 0, 0)] != [version, persons]:
@@ -278,9 +314,6 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         session.execute(sa.update(RepatriationPlan)
                         .where(col(RepatriationPlan.id) == previous.id)
                         .values(is_published=False).execution_options(synchronize_session=False))
-        session.execute(sa.update(EscortTrip).where(col(EscortTrip.plan_id) == previous.id,
-                                                    col(EscortTrip.day) >= start)
-                        .values(cancelled=True).execution_options(synchronize_session=False))
     cohort_ids = [c.id for c in cohorts]
     session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.cohort_id).in_(cohort_ids), col(HandoverBatch.day) >= start,
@@ -296,27 +329,123 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         raise Conflict("This plan was published by someone else meanwhile")
     session.flush()
     zone = ZoneInfo(_country(session, country).timezone)
+    # The plan kept each pinned batch (the solver's rule 6): its copy stays pinned.
+    still_pinned = {(b.cohort_id, b.point_id, b.day, b.escort_unit_id) for b in pins}
     for batch in plan.document.get("batches", []):
         day = date.fromisoformat(batch["day"])
-        session.add(HandoverBatch(
+        new = HandoverBatch(
             plan_id=plan.id or 0, cohort_id=known[batch["cohort"]].id or 0,
             point_id=batch["point"].removeprefix(POINT_PREFIX), day=day, time=batch["time"],
             at=_instant(day, batch["time"], zone), persons=batch["persons"],
-            escort_unit_id=batch["escort"]))
-    for trip in plan.document.get("taskings", []):
-        session.add(EscortTrip(
-            plan_id=plan.id or 0, unit_id=trip["unit"], day=date.fromisoformat(trip["day"]),
-            site_region_id=trip["site"], point_id=trip["point"].removeprefix(POINT_PREFIX),
-            depart=trip["depart"], handover=trip["handover"],
-            duty_minutes=trip["duty_minutes"],
-            route=[p.removeprefix(POINT_PREFIX) for p in trip["route"]],
-            persons=trip["persons"]))
+            escort_unit_id=batch["escort"])
+        new.pinned = (new.cohort_id, new.point_id, day, new.escort_unit_id) in still_pinned
+        session.add(new)
+    trips = publish_trips(session, plan=plan, start=start, now=now)
     audit(session, actor, "repatriation_plan.publish", "repatriation_plan", plan.id,
           country=country, batches=len(plan.document.get("batches", [])),
-          replaced=previous.id if previous else None)
+          replaced=previous.id if previous else None, trips=trips)
     session.flush()
     session.refresh(plan)
     return plan
+
+
+def trip_uid(unit_id: str, day: date) -> str:
+    """The calendar UID of a unit's escort trip on a day (one trip a day, for good)."""
+    return keyed_uid(f"jointops/escort/{unit_id}/{day.isoformat()}")
+
+
+_TRIP_FIELDS = ("site_region_id", "point_id", "depart", "handover", "duty_minutes", "route",
+                "persons", "cancelled")
+
+
+def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
+                  now: datetime) -> dict[str, int]:
+    """The plan's escort trips as the units' standing orders, like raid taskings
+    (app.planning.publish): one row per unit and day keeps its uid; a change of time,
+    place, load or status raises its sequence; a trip from `start` on that the plan
+    drops is cancelled (its sequence raised too), never deleted."""
+    existing: dict[tuple[str, date], EscortTrip] = {}
+    for row in session.exec(
+            select(EscortTrip).join(RepatriationPlan,
+                                    col(RepatriationPlan.id) == col(EscortTrip.plan_id))
+            .where(RepatriationPlan.holding_country == plan.holding_country,
+                   col(EscortTrip.day) >= start).order_by(col(EscortTrip.id))):
+        existing[(row.unit_id, row.day)] = row  # the newest row of a (unit, day)
+    counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
+    planned: set[tuple[str, date]] = set()
+    for item in plan.document.get("taskings", []):
+        key = (item["unit"], date.fromisoformat(item["day"]))
+        planned.add(key)
+        values: dict[str, Any] = {
+            "site_region_id": item["site"],
+            "point_id": item["point"].removeprefix(POINT_PREFIX),
+            "depart": item["depart"], "handover": item["handover"],
+            "duty_minutes": item["duty_minutes"],
+            "route": [p.removeprefix(POINT_PREFIX) for p in item["route"]],
+            "persons": item["persons"], "cancelled": False}
+        trip = existing.get(key)
+        if trip is None:
+            session.add(EscortTrip(plan_id=plan.id or 0, unit_id=key[0], day=key[1],
+                                   uid=trip_uid(*key), updated_at=now, **values))
+            counts["issued"] += 1
+            continue
+        trip.plan_id = plan.id or 0
+        if all(getattr(trip, name) == values[name] for name in _TRIP_FIELDS):
+            counts["unchanged"] += 1
+        else:
+            for name, value in values.items():
+                setattr(trip, name, value)
+            trip.sequence += 1
+            trip.updated_at, trip.cancelled_at = now, None
+            counts["amended"] += 1
+        session.add(trip)
+    for key, trip in existing.items():
+        if key in planned or trip.cancelled:
+            continue
+        trip.cancelled, trip.cancelled_at = True, now
+        trip.sequence, trip.updated_at = trip.sequence + 1, now
+        session.add(trip)
+        counts["cancelled"] += 1
+    session.flush()
+    return counts
+
+
+# --- pins ------------------------------------------------------------------------------
+
+
+def may_pin(session: Session, user: User, cohort: Cohort) -> bool:
+    """Those who plan the holding country's hand-overs (its planners, the centre)."""
+    holder = session.get(Agency, cohort.holding_agency_id)
+    return holder is not None and holder.country_code in {
+        c.code for c in holding_countries(session, user)}
+
+
+def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version: int,
+               actor: User) -> HandoverBatch:
+    """Pin a published, scheduled batch so the next solve keeps it (or unpin it); a
+    compare-and-set on its `version`, like confirmation."""
+    cohort = session.get(Cohort, batch.cohort_id)
+    assert cohort is not None
+    if not may_pin(session, actor, cohort):
+        raise Forbidden("Only planners of the holding country pin its hand-overs")
+    if batch.state != BatchState.scheduled:
+        raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
+                       "scheduled hand-overs are pinned or unpinned")
+    if batch.pinned == pinned:
+        raise Conflict(f"This hand-over is already {'pinned' if pinned else 'not pinned'}")
+    result = session.execute(sa.update(HandoverBatch).where(
+        col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,
+        col(HandoverBatch.state) == BatchState.scheduled)
+        .values(pinned=pinned, version=version + 1)
+        .execution_options(synchronize_session=False))
+    session.expire(batch)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This hand-over was changed since you opened it (confirmed, "
+                       "re-planned or pinned); reload to see it as it is")
+    audit(session, actor, "pin" if pinned else "unpin", "handover_batch", batch.id,
+          point=batch.point_id, day=batch.day.isoformat(), persons=batch.persons)
+    session.flush()
+    return batch
 
 
 # --- confirmation by the receiving agency -----------------------------------------------
@@ -335,6 +464,13 @@ def may_confirm(session: Session, user: User, batch: HandoverBatch, cohort: Coho
     return session.get(PointAgency, (batch.point_id, agency.id)) is not None
 
 
+def handover_today(session: Session, cohort: Cohort) -> date:
+    """Today where the cohort's hand-overs happen (the holding country: points are on
+    its soil, and batch days are its local days)."""
+    holder = session.get(Agency, cohort.holding_agency_id)
+    return local_today(session, holder.country_code) if holder else utcnow().date()
+
+
 def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
             ) -> HandoverBatch:
     """The receiving agency confirms it took the batch's persons over."""
@@ -345,6 +481,11 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
                        "not scheduled")
     if not may_confirm(session, actor, batch, cohort):
         raise Forbidden("Only the receiving agency at this point confirms this hand-over")
+    today = handover_today(session, cohort)
+    if batch.day > today:
+        raise Conflict(f"This hand-over is due on {batch.day.isoformat()} (today is "
+                       f"{today.isoformat()} where it happens): it can be confirmed from "
+                       "that day on, once the persons are taken over")
     now = utcnow()
     result = session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,

@@ -325,6 +325,56 @@ def create_cohort(session: Session, *, data: dict[str, Any], actor: User) -> Coh
     return cohort
 
 
+def may_edit_cohort(user: User, cohort: Cohort) -> bool:
+    """Whoever may record cohorts for its holding agency (planners: their own)."""
+    return may_create_cohorts(user) and (
+        user.role in (Role.admin, Role.coordinator) or user.agency_id == cohort.holding_agency_id)
+
+
+def cohort_as_input(cohort: Cohort) -> dict[str, Any]:
+    return {"nationality_code": cohort.nationality_code, "count": str(cohort.count),
+            "holding_agency_id": cohort.holding_agency_id,
+            "site_region_id": cohort.site_region_id,
+            "release_on": cohort.release_on.isoformat(), "vulnerable": cohort.vulnerable}
+
+
+EDITABLE = ("count", "site_region_id", "release_on", "vulnerable")
+
+
+def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], version: int,
+                  actor: User) -> Cohort:
+    """Save an edit of count, holding site, release date and vulnerable flag if nobody
+    changed the cohort since `version` was read (else 409). The count may not drop below
+    the persons already scheduled or handed over: those batches are real."""
+    if not may_edit_cohort(actor, cohort):
+        raise Forbidden("Only planners of the holding agency, coordinators and "
+                        "administrators edit a cohort")
+    fixed = {"nationality_code": cohort.nationality_code,
+             "holding_agency_id": cohort.holding_agency_id}
+    clean = validate_cohort(session, {**{k: data.get(k) for k in EDITABLE}, **fixed},
+                            user=actor)
+    from app.repatriation.planning import cohort_lines
+
+    line = cohort_lines(session, [cohort])[0]
+    taken = line.scheduled + line.handed_over
+    if clean["count"] < taken:
+        raise InvalidInput({"count": (
+            f"at least {taken}: {line.scheduled} persons are scheduled and "
+            f"{line.handed_over} handed over already (re-plan or cancel those first)")})
+    values = {k: clean[k] for k in EDITABLE}
+    result = session.execute(
+        update(Cohort).where(col(Cohort.id) == cohort.id, col(Cohort.version) == version)
+        .values(version=version + 1, **values).execution_options(synchronize_session=False))
+    session.expire(cohort)
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("This cohort was changed by someone else since you opened it; "
+                       "reload to see their changes")
+    audit(session, actor, "edit", "cohort", cohort.id,
+          **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()})
+    session.flush()
+    return cohort
+
+
 def report_cohort_preview(session: Session, *, operation: Operation, user: User
                           ) -> list[tuple[str, int, str]]:
     """(nationality, count, holding site) the one click would make for the user's agency:

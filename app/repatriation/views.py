@@ -33,6 +33,7 @@ from app.models import (
 from app.planning.service import ACTIVE, cancel_run
 from app.repatriation import planning, queries, service
 from app.repatriation.deps import RepatriationUser, VisibleBatch
+from app.repatriation.diff import plan_diff
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["repatriation"])
@@ -75,6 +76,7 @@ def _overview(request: Request, session: Session, user: User, *,
     ctx = {"lines": lines, "receiving": receiving, "names": _names(session),
            "charts": backlog_charts(session, cohorts),
            "may_create": service.may_create_cohorts(user),
+           "editable": {c.id for c in cohorts if service.may_edit_cohort(user, c)},
            "holding": planning.holding_countries(session, user),
            "runs": planning.list_runs(session, user=user), "is_admin": user.role == "admin",
            "plan_form": plan_form or {"country": "", "days": "30", "time_limit": "10"},
@@ -92,8 +94,12 @@ def overview(request: Request, session: SessionDep, user: RepatriationUser) -> R
 
 
 def _cohort_form(request: Request, session: Session, user: User, data: dict[str, Any], *,
-                 errors: dict[str, str] | None = None, status: int = 200) -> Response:
+                 errors: dict[str, str] | None = None, status: int = 200,
+                 cohort: Cohort | None = None, version: int | None = None,
+                 conflict: str | None = None) -> Response:
     ctx = {"data": data, "errors": errors or {}, "nationalities": nationalities(session),
+           "cohort": cohort, "version": version, "conflict": conflict,
+           "names": _names(session),
            "agencies": service.holding_choices(session, user),
            "regions": session.exec(select(Region).order_by(col(Region.country_code),
                                                            col(Region.id))).all()}
@@ -122,6 +128,46 @@ def create_cohort(request: Request, session: SessionDep, user: RepatriationUser,
         return _cohort_form(request, session, user, data, errors=exc.errors, status=422)
     session.commit()
     return redirect(request, "/repatriation", flash="Cohort recorded.")
+
+
+def _editable_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
+    cohort = queries.get_visible_cohort(session, user=user, cohort_id=cohort_id)
+    if not service.may_edit_cohort(user, cohort):
+        raise Forbidden("Only planners of the holding agency, coordinators and "
+                        "administrators edit a cohort")
+    return cohort
+
+
+@router.get("/repatriation/cohorts/{cohort_id}/edit")
+def edit_cohort(request: Request, session: SessionDep, user: RepatriationUser,
+                cohort_id: RowId) -> Response:
+    """Edit a cohort's count, holding site, release date and vulnerable flag."""
+    cohort = _editable_cohort(session, user, cohort_id)
+    return _cohort_form(request, session, user, service.cohort_as_input(cohort),
+                        cohort=cohort, version=cohort.version)
+
+
+@router.post("/repatriation/cohorts/{cohort_id}/edit")
+def save_cohort(request: Request, session: SessionDep, user: RepatriationUser,
+                cohort_id: RowId, form: Posted) -> Response:
+    """Save the edit if nobody changed the cohort meanwhile; errors keep what was typed."""
+    cohort = _editable_cohort(session, user, cohort_id)
+    data: dict[str, Any] = {**service.cohort_as_input(cohort),
+                            **{k: str(form.get(k, "")) for k in ("count", "site_region_id",
+                                                                 "release_on")}}
+    data["vulnerable"] = form.get("vulnerable") == "on"
+    version = _int(form.get("version"))
+    try:
+        service.update_cohort(session, cohort=cohort, data=data, version=version or 0,
+                              actor=user)
+    except InvalidInput as exc:
+        return _cohort_form(request, session, user, data, errors=exc.errors, status=422,
+                            cohort=cohort, version=version)
+    except Conflict as exc:
+        return _cohort_form(request, session, user, data, cohort=cohort, version=version,
+                            conflict=exc.message, status=409)
+    session.commit()
+    return redirect(request, "/repatriation", flash=f"Cohort C{cohort_id} saved.")
 
 
 @router.post("/operations/{operation_id}/report/cohorts")
@@ -267,9 +313,11 @@ def _run_context(session: Session, user: User, run_id: int) -> dict[str, Any]:
     names = _names(session)
     cohorts = {planning.cohort_key(c.id or 0): c
                for c in planning.held_cohorts(session, run.params["country"])}
+    changes = (plan_diff(session, plan=plan)
+               if plan is not None and not plan.is_published else None)
     return {"run": run, "plan": plan, "active": run.status in ACTIVE, "cohorts": cohorts,
             "names": names, "may_publish": planning.may_publish(user)
-            and run.status in (RunStatus.succeeded, RunStatus.cancelled)}
+            and run.status in (RunStatus.succeeded, RunStatus.cancelled), "changes": changes}
 
 
 @router.get("/repatriation/runs/{run_id}")
@@ -325,8 +373,30 @@ def country_board(request: Request, session: SessionDep, user: RepatriationUser,
            "handed": [b for b in batches if b.state == BatchState.handed_over],
            "points": points, "charts": backlog_charts(session, cohorts),
            "confirmable": {b.id for b in batches
-                           if planning.may_confirm(session, user, b, by_id[b.cohort_id])}}
+                           if planning.may_confirm(session, user, b, by_id[b.cohort_id])},
+           "today": {c.id: planning.handover_today(session, c) for c in cohorts},
+           "pinnable": _pinnable(session, user, cohorts)}
     return render(request, "repatriation/board.html", ctx, block="board")
+
+
+def _pinnable(session: Session, user: User, cohorts: list[Cohort]) -> set[int | None]:
+    """The cohorts whose scheduled batches this user may pin (their holding country's)."""
+    return {c.id for c in cohorts if planning.may_pin(session, user, c)}
+
+
+@router.post("/repatriation/batches/{batch_id}/pin")
+def pin_batch(request: Request, session: SessionDep, user: RepatriationUser,
+              batch: VisibleBatch, version: Annotated[int, Form()],
+              pinned: Annotated[str, Form(max_length=1)] = "1") -> Response:
+    """Pin a scheduled hand-over so the next solve keeps it (`pinned=0` unpins it)."""
+    cohort = session.get(Cohort, batch.cohort_id)
+    assert cohort is not None
+    planning.set_pinned(session, batch=batch, pinned=pinned == "1", version=version,
+                        actor=user)
+    session.commit()
+    return redirect(request, f"/repatriation/countries/{cohort.nationality_code}",
+                    flash="Hand-over pinned: the next plan keeps it." if pinned == "1"
+                    else "Hand-over unpinned.")
 
 
 @router.post("/repatriation/batches/{batch_id}/confirm")

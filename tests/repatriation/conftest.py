@@ -30,6 +30,9 @@ from app.models import (
 from app.solver.repatriation.schema import PLAN_FORMAT
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)  # 10:00 in Bangkok
+# 10:00 in Bangkok the day after: the day of the `published` batches (and of a solved
+# plan's first batches), when they may be confirmed.
+DUE = datetime(2026, 12, 3, 3, 0, tzinfo=UTC)
 AGENCIES = ("TH-RTP", "MM-MPF", "LA-MPS")
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from app.models import Role
 
-from .conftest import AGENCIES, Published, Scene
+from .conftest import AGENCIES, DUE, Published, Scene
 
 pytestmark = pytest.mark.db
 
@@ -71,7 +71,7 @@ def test_a_country_board_is_404_to_those_with_no_need_to_know(
 
 def test_only_the_receiving_agency_confirms_and_others_cannot_tell_the_batch_exists(
         clients: dict[tuple[str, Role], TestClient], session: Session, scene: Scene,
-        published: Published) -> None:
+        published: Published, set_clock: Any, client: TestClient, login: Any) -> None:
     batch = published.mm_batch
     url = f"/repatriation/batches/{batch.id}/confirm"
     api = f"/api/v1/repatriation/batches/{batch.id}/confirm"
@@ -92,14 +92,17 @@ def test_only_the_receiving_agency_confirms_and_others_cannot_tell_the_batch_exi
             assert hidden.status_code == hidden_api.status_code == 403, key
     session.refresh(batch)
     assert batch.state.value == "scheduled"
-    stale = clients[("MM-MPF", Role.liaison)].post(api, json={"version": 7})
+    early = clients[("MM-MPF", Role.liaison)].post(api, json={"version": 1})
+    assert early.status_code == 409 and "due on 2026-12-03" in early.text
+    set_clock(DUE)  # the hand-over's day; signed in again (the sessions went idle)
+    liaison = login(client, scene.user("MM-MPF", Role.liaison))
+    stale = liaison.post(api, json={"version": 7})
     assert stale.status_code == 409
-    done = clients[("MM-MPF", Role.liaison)].post(url, data={"version": "1"},
-                                                  follow_redirects=False)
+    done = liaison.post(url, data={"version": "1"}, follow_redirects=False)
     assert done.status_code == 303
     session.refresh(batch)
     assert batch.state.value == "handed_over"
-    again = clients[("MM-MPF", Role.planner)].post(api, json={"version": batch.version})
+    again = login(client, scene.user("MM-MPF")).post(api, json={"version": batch.version})
     assert again.status_code == 409
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -33,7 +34,8 @@ def test_a_cohort_has_no_place_for_names(client: TestClient, login: Any, scene: 
 
 
 def test_plan_publish_and_confirm_through_the_api(client: TestClient, login: Any,
-                                                  session: Session, scene: Scene) -> None:
+                                                  session: Session, scene: Scene,
+                                                  set_clock: Any) -> None:
     coordinator = login(client, scene.user("", Role.coordinator))
     assert coordinator.post("/api/v1/repatriation/runs",
                             json={"country": "TH", "days": "many"}).status_code == 422
@@ -55,6 +57,8 @@ def test_plan_publish_and_confirm_through_the_api(client: TestClient, login: Any
     assert batches and {b["nationality"] for b in batches} == {"LA"}
     assert sum(b["persons"] for b in batches) == 12
     first = batches[0]
+    set_clock(datetime.fromisoformat(first["at"]))  # the hand-over's hour has come
+    lao = login(client, scene.user("LA-MPS", Role.liaison))  # the old session went idle
     confirmed = lao.post(f"/api/v1/repatriation/batches/{first['id']}/confirm",
                          json={"version": first["version"]})
     assert confirmed.status_code == 200 and confirmed.json()["state"] == "handed_over"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -47,7 +48,7 @@ def test_the_problem_is_built_from_the_database_and_loads(session: Session, scen
     assert {p.id: [a.country for a in p.agencies] for p in problem.points} == {
         "P:HP-CKG": ["LA"], "P:HP-MSI": ["MM"]}
     assert [(u.id, u.persons_per_trip) for u in problem.escorts] == [("U-TH-E", 20)]
-    assert basis == {str(scene.mm.id): [1, 0], str(scene.la.id): [1, 0]}
+    assert basis == {str(scene.mm.id): [1, 0], str(scene.la.id): [1, 0], "pins": []}
 
 
 def test_a_run_is_solved_by_the_worker_and_published_as_batches(session: Session,
@@ -74,11 +75,15 @@ def test_only_the_coordination_centre_publishes(session: Session, scene: Scene) 
 
 
 def test_the_receiving_agency_confirms_its_own_nationals_only(session: Session,
-                                                              scene: Scene) -> None:
+                                                              scene: Scene,
+                                                              set_clock: Any) -> None:
     planning.publish(session, plan=_solved(session, scene), actor=scene.user("", Role.admin))
     batch = session.exec(select(HandoverBatch).where(
-        HandoverBatch.cohort_id == scene.mm.id)).first()
+        HandoverBatch.cohort_id == scene.mm.id).order_by(HandoverBatch.at)).first()
     assert batch is not None
+    with pytest.raises(Conflict, match=f"due on {batch.day}.*from that day on"):
+        planning.confirm(session, batch=batch, version=1, actor=scene.user("MM-MPF"))
+    set_clock(batch.at)  # its day has come
     for outsider in (scene.user("LA-MPS"), scene.user("TH-RTP"), scene.user("", Role.admin),
                      scene.user("MM-MPF", Role.unit_officer)):
         with pytest.raises(Forbidden):

@@ -30,10 +30,20 @@ def greedy_loads(network: Network, vulnerable_first: bool = False) -> list[Load]
         )
     routes = {c.id: network.routes(c) for c in problem.cohorts}
     loads: list[Load] = []
+    pins = pinned_loads(network)
+    # Pinned persons are spoken for from the start: nobody hands them over earlier.
+    for pin in problem.pinned:
+        remaining[pin.cohort] -= pin.persons
     for day in range(network.days):
         room = {p.id: p.capacity for p in problem.points}
         busy: set[str] = set()
         open_trips: dict[tuple[str, str], list[Load]] = {}
+        # Pinned batches go first, on their own units (the loader checked they fit).
+        for load in pins.get(day, []):
+            loads.append(load)
+            busy.add(load.unit)
+            open_trips.setdefault((load.site, load.point), []).append(load)
+            room[load.point] -= load.persons
         for cohort in order:
             if network.release_index(cohort) > day:
                 continue
@@ -61,6 +71,21 @@ def greedy_loads(network: Network, vulnerable_first: bool = False) -> list[Load]
                     remaining[cohort.id] -= take
                     room[point.id] -= take
     return loads
+
+
+def pinned_loads(network: Network) -> dict[int, list[Load]]:
+    """The trips pinned batches need, by day index: one per unit and day, loaded with the
+    pinned persons (fresh objects on every call: the solvers top them up)."""
+    found: dict[tuple[str, int], Load] = {}
+    for pin in network.problem.pinned:
+        day = network.day_index(pin.day)
+        site = network.cohorts[pin.cohort].site
+        load = found.setdefault((pin.escort, day), Load(pin.escort, day, site, pin.point))
+        load.cohorts[pin.cohort] = load.cohorts.get(pin.cohort, 0) + pin.persons
+    by_day: dict[int, list[Load]] = {}
+    for (_unit, day), load in sorted(found.items()):
+        by_day.setdefault(day, []).append(load)
+    return by_day
 
 
 def solve_greedy(problem: Problem) -> RepatriationPlan:

@@ -76,12 +76,78 @@ def check_problem_rules(problem: RepatriationProblem) -> list[Problem]:
                 problems.append(
                     Problem(f"points[{i}].agencies[{j}].country", f"second agency of {country}")
                 )
+    problems += _pin_problems(problem, cohorts=_ids(raw["cohorts"], "cohorts", "cohort", []),
+                              points=points)
     try:
         from zoneinfo import ZoneInfo
 
         ZoneInfo(problem.timezone)
     except (ValueError, KeyError, OSError):
         problems.append(Problem("timezone", f"unknown time zone {problem.timezone!r}"))
+    return problems
+
+
+def _pin_problems(problem: RepatriationProblem, *, cohorts: set[str], points: set[str]
+                  ) -> list[Problem]:
+    """Pinned batches a plan can keep: known cohort, point and escort, in the horizon
+    and after release, an agreement at the point, a trip the escort can make in hours,
+    one route a unit a day, and no more than a trip, a cohort or a point a day takes."""
+    from app.solver.repatriation.network import Network
+
+    problems: list[Problem] = []
+    by_cohort = {c.id: c for c in problem.cohorts}
+    by_point = {p.id: p for p in problem.points}
+    by_unit = {u.id: u for u in problem.escorts}
+    network: Network | None = None
+    start, days = problem.horizon.start, problem.horizon.days
+    routes: dict[tuple[str, object], tuple[str, str]] = {}
+    loads: dict[tuple[str, object], int] = {}
+    per_cohort: dict[str, int] = {}
+    per_point_day: dict[tuple[str, object], int] = {}
+    for i, pin in enumerate(problem.pinned):
+        where = f"pinned[{i}]"
+        cohort, point, unit = by_cohort.get(pin.cohort), by_point.get(pin.point), by_unit.get(
+            pin.escort)
+        if pin.cohort not in cohorts or cohort is None:
+            problems.append(Problem(f"{where}.cohort", f"unknown cohort {pin.cohort!r}"))
+        if pin.point not in points or point is None:
+            problems.append(Problem(f"{where}.point", f"unknown hand-over point {pin.point!r}"))
+        if unit is None:
+            problems.append(Problem(f"{where}.escort", f"unknown escort unit {pin.escort!r}"))
+        if not 0 <= (pin.day - start).days < days:
+            problems.append(Problem(f"{where}.day", f"{pin.day} is outside the horizon"))
+        if cohort is None or point is None or unit is None:
+            continue
+        if pin.day < cohort.release:
+            problems.append(Problem(f"{where}.day", f"{pin.day} is before the cohort's release "
+                                                    f"on {cohort.release}"))
+        if not any(a.country == cohort.nationality for a in point.agencies):
+            problems.append(Problem(f"{where}.point", f"no agency of {cohort.nationality} at "
+                                                      f"{point.id} (no agreement)"))
+        network = network or Network(problem)
+        if network.trip(unit.base, cohort.site, point.id) is None:
+            problems.append(Problem(where, f"{unit.id} cannot take {cohort.id} from "
+                                           f"{cohort.site} to {point.id} within screening "
+                                           "hours and its duty"))
+        key = (unit.id, pin.day)
+        route = (cohort.site, point.id)
+        if routes.setdefault(key, route) != route:
+            problems.append(Problem(where, f"{unit.id} is pinned to two trips on {pin.day} "
+                                           "(one a day)"))
+        loads[key] = loads.get(key, 0) + pin.persons
+        if loads[key] > unit.persons_per_trip:
+            problems.append(Problem(f"{where}.persons", f"{unit.id} would carry {loads[key]} "
+                                    f"on {pin.day}, over its {unit.persons_per_trip} a trip"))
+        per_cohort[cohort.id] = per_cohort.get(cohort.id, 0) + pin.persons
+        if per_cohort[cohort.id] > cohort.count:
+            problems.append(Problem(f"{where}.persons", f"pins of {cohort.id} add up to "
+                                    f"{per_cohort[cohort.id]}, over its {cohort.count}"))
+        day_key = (point.id, pin.day)
+        per_point_day[day_key] = per_point_day.get(day_key, 0) + pin.persons
+        if per_point_day[day_key] > point.capacity:
+            problems.append(Problem(f"{where}.persons", f"pins at {point.id} on {pin.day} add "
+                                    f"up to {per_point_day[day_key]}, over its capacity of "
+                                    f"{point.capacity}"))
     return problems
 
 

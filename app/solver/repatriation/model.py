@@ -96,6 +96,7 @@ class RepatriationModel:
             m.add(sum(vars_) <= sum(carry[key]))
         for (kind, _d), vars_ in per_type_day.items():
             m.add(sum(vars_) <= len(self.types[kind]))
+        self._pin(network)
         days = network.days
         vulnerable = [c for c in problem.cohorts if c.vulnerable]
         total = sum(c.count for c in problem.cohorts)
@@ -113,6 +114,29 @@ class RepatriationModel:
             "person_days": person_days,
             "trips": sum(self.t.values()),
         }
+
+    def _pin(self, network: Network) -> None:
+        """Pinned batches: at least their persons at their point on their day, and a trip
+        there for each pinned unit (loads() puts the pinned persons on that unit). The
+        loader has checked every pin can be kept, so a missing variable is a bug."""
+        persons: dict[tuple[str, str, int], int] = defaultdict(int)
+        units: dict[tuple[tuple[str, int], str, str, int], set[str]] = defaultdict(set)
+        self.pinned: dict[tuple[str, int], tuple[str, str]] = {}
+        for pin in network.problem.pinned:
+            day = network.day_index(pin.day)
+            site = network.cohorts[pin.cohort].site
+            persons[(pin.cohort, pin.point, day)] += pin.persons
+            unit = network.units[pin.escort]
+            units[((unit.base, unit.persons_per_trip), site, pin.point, day)].add(unit.id)
+            self.pinned[(unit.id, day)] = (site, pin.point)
+        for key, count in persons.items():
+            if key not in self.x:
+                raise AssertionError(f"pinned {key} has no variable: the loader let it pass")
+            self.m.add(self.x[key] >= count)
+        for trip_key, ids in units.items():
+            if trip_key not in self.t:
+                raise AssertionError(f"pinned trip {trip_key} has no variable")
+            self.m.add(self.t[trip_key] >= len(ids))
 
     def _person_days(self, cohorts, days):  # type: ignore[no-untyped-def]
         ids = {c.id for c in cohorts}
@@ -146,15 +170,26 @@ class RepatriationModel:
     def loads(self, solver: cp_model.CpSolver) -> list[Load]:
         """Concrete units for the solved trip counts, filled largest unit first."""
         out: list[Load] = []
-        used_per_type_day: dict[tuple[tuple[str, int], int], int] = defaultdict(int)
         by_route_day: dict[tuple[str, str, int], list[Load]] = defaultdict(list)
+        # Pinned units drive their pinned route; the others of their type fill the rest.
+        free: dict[tuple[tuple[str, int], int], list[str]] = {}
         for (kind, s, p, d), var in sorted(self.t.items(), key=lambda kv: (-kv[0][0][1], kv[0])):
-            for _ in range(solver.value(var)):
-                unit = self.types[kind][used_per_type_day[(kind, d)]]
-                used_per_type_day[(kind, d)] += 1
-                by_route_day[(s, p, d)].append(Load(unit, d, s, p))
+            pool = free.setdefault((kind, d), [u for u in self.types[kind]
+                                               if (u, d) not in self.pinned])
+            mine = [u for u in self.types[kind] if self.pinned.get((u, d)) == (s, p)]
+            count = solver.value(var)
+            chosen = mine[:count] + [pool.pop(0) for _ in range(max(0, count - len(mine)))]
+            by_route_day[(s, p, d)].extend(Load(unit, d, s, p) for unit in chosen)
+        pinned_persons: dict[tuple[str, str, int], int] = defaultdict(int)
+        for pin in self.network.problem.pinned:
+            day = self.network.day_index(pin.day)
+            site = self.network.cohorts[pin.cohort].site
+            load = next(item for item in by_route_day[(site, pin.point, day)]
+                        if item.unit == pin.escort)
+            load.cohorts[pin.cohort] = load.cohorts.get(pin.cohort, 0) + pin.persons
+            pinned_persons[(pin.cohort, pin.point, day)] += pin.persons
         for (c, p, d), var in sorted(self.x.items()):
-            persons = solver.value(var)
+            persons = solver.value(var) - pinned_persons.get((c, p, d), 0)
             trips = by_route_day[(self.network.cohorts[c].site, p, d)]
             for load in trips:
                 if persons == 0:

@@ -94,6 +94,17 @@ class Duty(_Model):
     minutes: PositiveInt = 720
 
 
+class Pin(_Model):
+    """A published batch the planner pinned: the plan must hand over at least `persons`
+    of the cohort at the point on the day, on a trip of the escort unit."""
+
+    cohort: NonEmptyStr
+    point: NonEmptyStr
+    day: date
+    persons: PositiveInt
+    escort: NonEmptyStr
+
+
 class Problem(_Model):
     format: Literal["jointops-repatriation/1"]
     name: str = ""
@@ -106,6 +117,7 @@ class Problem(_Model):
     cohorts: list[Cohort]
     escorts: list[EscortUnit]
     duty: Duty = Duty()
+    pinned: list[Pin] = []
 
 
 class Batch(_Model):

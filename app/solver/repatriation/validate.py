@@ -170,6 +170,21 @@ def validate(problem: Problem, plan: RepatriationPlan) -> Report:
     for (unit_id, day), _ in sorted(per_trip.items(), key=str):
         bad(f"batches: escorted by {unit_id} on {day}, who has no trip that day")
 
+    # Rule 6: every pinned batch is kept (at least its persons, same point, day, escort).
+    kept: dict[tuple[str, str, object, str], int] = defaultdict(int)
+    for batch in plan.batches:
+        kept[(batch.cohort, batch.point, batch.day, batch.escort)] += batch.persons
+    pinned: dict[tuple[str, str, object, str], int] = defaultdict(int)
+    for pin in problem.pinned:
+        pinned[(pin.cohort, pin.point, pin.day, pin.escort)] += pin.persons
+    for i, pin in enumerate(problem.pinned):
+        pin_key = (pin.cohort, pin.point, pin.day, pin.escort)
+        if kept[pin_key] < pinned[pin_key]:
+            bad(
+                f"pinned[{i}]: {pinned[pin_key]} persons of {pin.cohort} pinned to {pin.point} "
+                f"on {pin.day} with {pin.escort}, the plan hands over {kept[pin_key]} so"
+            )
+
     vulnerable_left = persons_left = 0
     for cohort in problem.cohorts:
         left = cohort.count - handed.get(cohort.id, 0)
