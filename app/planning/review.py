@@ -13,6 +13,7 @@ from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
+from app.planning.order_diff import OrderDiff, order_diff
 from app.planning.scenario import published_plan
 from app.planning.service import (
     ACTIVE,
@@ -54,6 +55,9 @@ class RunReview:
     # Published operations this plan drops or moves (visible ones), and whether others.
     disturbed: list[Disturbed] = field(default_factory=list)
     disturbed_hidden: int = 0
+    # What publishing this plan does to each order, by operation and unit (and the counts
+    # publish_plan will report), for the operations the viewer may see.
+    orders: OrderDiff | None = None
     # Scheduled operations whose H-hour comes soon after the solve: "id", "name", "lead".
     short_notice: list[dict[str, Any]] = field(default_factory=list)
     solve_start: str = ""  # where this solve's horizon started (now + notice)
@@ -114,6 +118,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         disturbed = disturbed_operations(session, load_plan(run.plan))
         review.disturbed = [d for d in disturbed if keep(ids, d.id)]
         review.disturbed_hidden = len(disturbed) - len(review.disturbed)
+        review.orders = order_diff(session, load_plan(review.plan_row.document), ids=ids,
+                                   disturbed=review.disturbed)
     review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
                               plan=plan_for(ids, run.plan) or {}, ids=ids)
     return review
