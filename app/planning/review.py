@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from app.maps.features import table_rows
 from app.maps.service import run_map
-from app.models import Plan, RunStatus, SolverRun, User
+from app.models import Plan, RunStatus, SolverRun, User, utcnow
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
 from app.planning.order_diff import OrderDiff, order_diff
@@ -89,7 +89,7 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     plan = load_plan(plan_for(ids, run.plan, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
-    review.timeline = build_timeline(scenario, plan)
+    review.timeline = build_timeline(scenario, plan, now=utcnow())
     review.map_rows = table_rows(run_map(session, run=run, scenario=scenario, plan=plan))
     review.unscheduled = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
