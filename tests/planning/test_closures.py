@@ -89,32 +89,27 @@ def test_apply_closures_removes_or_narrows_the_crossings_of_a_document(
 def test_the_solver_never_routes_through_a_closed_crossing(
     client: TestClient, tiny_board: Session, planner: User, login: Login
 ) -> None:
-    """tiny's plan crosses borders; close the crossings it used on a day of the horizon
-    and solve again: none of them is in the scenario, no order passes through them, and
-    the planning page says so with the reason."""
-    run = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
-    tiny_board.commit()
-    run_job(int(run.id or 0), session=tiny_board)
-    tiny_board.refresh(run)
-    used = {a.crossing for op in load_plan(run.plan or {}).operations
-            for a in op.assignments if a.crossing}
-    assert used
+    """Close every other crossing of the board on a day of the horizon and solve: none of
+    them is in the scenario, no order passes through them, and the planning page says so
+    with the reason."""
     document = planning_document(tiny_board)
+    closed = {c["id"] for c in document["crossings"][::2]}
+    assert closed
     day = parse_instant(document["horizon"]["start"]).date() + timedelta(days=2)
-    for crossing_id in used:
+    for crossing_id in closed:
         tiny_board.add(CrossingClosure(crossing_id=crossing_id, starts_on=day, ends_on=day,
                                        reason=f"works at {crossing_id}"))
     tiny_board.commit()
     document = planning_document(tiny_board)
-    assert used.isdisjoint(c["id"] for c in document["crossings"])
+    assert closed.isdisjoint(c["id"] for c in document["crossings"])
     load_scenario(document)  # still a valid scenario
     again = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
     tiny_board.commit()
     run_job(int(again.id or 0), session=tiny_board)
     tiny_board.refresh(again)
-    assert used.isdisjoint(a.crossing for op in load_plan(again.plan or {}).operations
+    assert closed.isdisjoint(a.crossing for op in load_plan(again.plan or {}).operations
                            for a in op.assignments)
     page = login(client, planner).get("/planning").text
     assert 'id="closures-in-horizon"' in page
-    for crossing_id in used:
+    for crossing_id in closed:
         assert f"closed {day.isoformat()}: works at {crossing_id}" in page
