@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     planning_notice_minutes: int = 60
     # An H-hour within this many hours of the solve is flagged as short notice.
     short_notice_hours: int = 24
+    # A foreign unit waiting longer than this inside the host country (from crossing in
+    # to H-hour, or from the task's end to crossing out) is flagged (app/planning/dwell.py).
+    foreign_dwell_limit_hours: float = Field(default=4.0, gt=0)
     # A solver worker touches this file on every poll (a container healthcheck reads it).
     worker_alive_file: Path | None = None
     # Single feed polls are kept this long, then summarised per token and day.

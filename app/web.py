@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, unquote
 from zoneinfo import ZoneInfo
@@ -118,6 +118,16 @@ def fmt_local(value: datetime | None, tz: str, with_zone: bool = True) -> str:
     return f"{text} (UTC{offset[:3]}:{offset[3:]})"
 
 
+def fmt_hours(hours: float) -> str:
+    """A limit in hours as `4 h` or `2 h 30 min`."""
+    return fmt_duration(round(hours * 60))
+
+
+def dwell_minutes(value: timedelta) -> int:
+    """A wait's whole minutes (for fmt_duration)."""
+    return int(value.total_seconds() // 60)
+
+
 def fmt_duration(minutes: int | None) -> str:
     """Minutes as `5 h 30 min`."""
     if minutes is None:
@@ -142,6 +152,7 @@ def _base_context(request: Request) -> dict[str, Any]:
 
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
 templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration,
+                             fmt_hours=fmt_hours, dwell_minutes=dwell_minutes,
                              priority_label=priority.label, fmt_number=i18n.fmt_number,
                              fmt_day=i18n.fmt_day)
 templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,

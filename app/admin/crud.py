@@ -66,6 +66,8 @@ class Resource:
     intro: str = ""
     per_page: int = 50
     edit_extra: str | None = None
+    # What edit_extra shows beside the object (e.g. a crossing's closures).
+    extra_context: Callable[[Session, Any], dict[str, Any]] | None = None
     row_actions: tuple[RowAction, ...] = ()
 
     @property
@@ -98,8 +100,10 @@ LIST, FORM, CONFIRM = "admin/list.html", "admin/form.html", "admin/confirm.html"
 def form_page(
     request: Request, session: Session, res: Resource, *, obj: Any = None,
     values: dict[str, Any] | None = None, error: AppError | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
-    """The create (obj None) or edit form, with the errors of a failed save."""
+    """The create (obj None) or edit form, with the errors of a failed save; `extra` goes
+    to the edit_extra part (what was typed there and its errors)."""
     fields = res.fields if obj is None else res.edit_fields()
     ctx = {
         "res": res, "obj": obj, "fields": fields, "choices": res.choices(session),
@@ -109,6 +113,9 @@ def form_page(
         "errors": error.errors if isinstance(error, FieldErrors) else {},
         "form_error": None if error is None or isinstance(error, FieldErrors) else error.message,
     }
+    if obj is not None and res.extra_context is not None:
+        ctx.update(res.extra_context(session, obj))
+    ctx.update(extra or {})
     status = 200 if error is None else error.status
     return render(request, FORM, ctx, block="form", status_code=status)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, or_, select
@@ -20,6 +21,7 @@ from app.admin.common import (
     refuse_if_used,
     region_label,
 )
+from app.admin.display import offset_label
 from app.admin.schemas import (
     AgreementIn,
     CrossingCreateIn,
@@ -30,7 +32,23 @@ from app.admin.schemas import (
 )
 from app.errors import Conflict
 from app.feeds.service import prerender_where
-from app.models import Agreement, Crossing, Region, Road, Site, Tasking, Unit, User
+from app.models import (
+    Agreement,
+    Country,
+    Crossing,
+    CrossingClosure,
+    Region,
+    Road,
+    Site,
+    Tasking,
+    Unit,
+    User,
+)
+
+# The IANA zones of the Lancang-Mekong region (none has daylight saving): a crossing's
+# zone is chosen from these, with any zone a country of the board already uses.
+REGION_ZONES = ("Asia/Bangkok", "Asia/Ho_Chi_Minh", "Asia/Phnom_Penh", "Asia/Shanghai",
+                "Asia/Vientiane", "Asia/Yangon")
 
 # --- regions ------------------------------------------------------------------------
 
@@ -157,9 +175,24 @@ def list_crossings(
     return paginate(session, query, q=q, search=search, page=page, per_page=per_page)
 
 
+def crossing_zones(session: Session) -> list[tuple[str, str]]:
+    """The zones a crossing may be in, as (zone, "Asia/Yangon (UTC+06:30)") choices."""
+    zones = set(REGION_ZONES) | set(session.exec(select(Country.timezone)))
+    zones |= set(session.exec(select(Crossing.timezone)))  # an older crossing keeps its own
+    return [(zone, f"{zone} ({offset_label(zone)})") for zone in sorted(zones)]
+
+
+def _check_zone(session: Session, zone: str) -> None:
+    if zone not in {z for z, _ in crossing_zones(session)}:
+        raise FieldErrors({"timezone": (
+            f"{zone!r} is not a zone of the region: choose the crossing's time zone from "
+            "the list")})
+
+
 def create_crossing(session: Session, *, data: Mapping[str, Any], actor: User) -> Crossing:
     """Add a border crossing between regions of two countries."""
     crossing_in = check(CrossingCreateIn, data)
+    _check_zone(session, crossing_in.timezone)
     a = find_region(session, crossing_in.a_id, "a_id")
     b = find_region(session, crossing_in.b_id, "b_id")
     if a.country_code == b.country_code:
@@ -183,6 +216,7 @@ def update_crossing(
 ) -> Crossing:
     """Change a crossing's name, hours, lanes, transit time or zone (its ends stay)."""
     crossing_in = check(CrossingUpdateIn, data)
+    _check_zone(session, crossing_in.timezone)
     values = crossing_in.model_dump(exclude={"open_windows"})
     changes = apply(crossing, {**values, "open_windows": crossing_in.stored_windows()})
     session.add(crossing)
@@ -201,6 +235,68 @@ def delete_crossing(session: Session, *, crossing: Crossing, actor: User) -> Non
     audit(session, actor=actor, action="deleted", obj_type="crossing", obj_id=crossing.id)
     session.delete(crossing)
     session.flush()
+
+
+# --- crossing closures ---------------------------------------------------------------
+
+
+def list_closures(session: Session, crossing: Crossing) -> list[CrossingClosure]:
+    """The crossing's closures, the earliest first."""
+    return list(session.exec(
+        select(CrossingClosure).where(CrossingClosure.crossing_id == crossing.id)
+        .order_by(col(CrossingClosure.starts_on), col(CrossingClosure.id))))
+
+
+def add_closure(
+    session: Session, *, crossing: Crossing, data: Mapping[str, str], actor: User
+) -> CrossingClosure:
+    """Close a crossing on whole local days, first to last (inclusive), for a reason.
+
+    Fields: closure_starts_on, closure_ends_on (YYYY-MM-DD), closure_reason.
+    """
+    errors: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for name, label in (("closure_starts_on", "first day"), ("closure_ends_on", "last day")):
+        text = (data.get(name) or "").strip()
+        try:
+            days[name] = date.fromisoformat(text)
+        except ValueError:
+            errors[name] = (f"give the {label} closed as YYYY-MM-DD"
+                            + (f" ({text!r} is not a date)" if text else ""))
+    if not errors and days["closure_ends_on"] < days["closure_starts_on"]:
+        errors["closure_ends_on"] = "the last day closed is before the first"
+    reason = (data.get("closure_reason") or "").strip()
+    if not reason:
+        errors["closure_reason"] = "say why the crossing is closed (shown to planners)"
+    elif len(reason) > 500:
+        errors["closure_reason"] = f"at most 500 characters (this is {len(reason)})"
+    if errors:
+        raise FieldErrors(errors)
+    closure = CrossingClosure(crossing_id=crossing.id, starts_on=days["closure_starts_on"],
+                              ends_on=days["closure_ends_on"], reason=reason,
+                              created_by_id=actor.id)
+    session.add(closure)
+    session.flush()
+    audit(session, actor=actor, action="closed", obj_type="crossing", obj_id=crossing.id,
+          values={"closure": closure.id, "starts_on": closure.starts_on.isoformat(),
+                  "ends_on": closure.ends_on.isoformat(), "reason": reason})
+    session.flush()
+    return closure
+
+
+def delete_closure(
+    session: Session, *, crossing: Crossing, closure_id: int, actor: User
+) -> CrossingClosure:
+    """Lift one closure of the crossing."""
+    closure = session.get(CrossingClosure, closure_id)
+    if closure is None or closure.crossing_id != crossing.id:
+        raise Conflict(f"crossing {crossing.id} has no closure {closure_id} (lifted already?)")
+    audit(session, actor=actor, action="reopened", obj_type="crossing", obj_id=crossing.id,
+          values={"closure": closure.id, "starts_on": closure.starts_on.isoformat(),
+                  "ends_on": closure.ends_on.isoformat(), "reason": closure.reason})
+    session.delete(closure)
+    session.flush()
+    return closure
 
 
 # --- agreements ---------------------------------------------------------------------

@@ -89,7 +89,8 @@ CROSSINGS = Resource(
         Field("name", "Name"),
         Field("transit_minutes", "Transit (minutes)", "number", help="at least 1"),
         Field("lanes", "Lanes", "number", help="passages at the same time, at least 1"),
-        Field("timezone", "Time zone", help="IANA zone, e.g. Asia/Bangkok or Asia/Yangon"),
+        Field("timezone", "Time zone", "select", choices=geo.crossing_zones,
+              help="the crossing's local time: its hours and closures are in it"),
         Field("open_windows", "Daily opening hours (local time)", "windows", required=False,
               help="HH:MM, from before to; 24:00 allowed as an end"),
         Field("lat", "Latitude (map)", "number", step="any", required=False,
@@ -106,6 +107,8 @@ CROSSINGS = Resource(
     creator=lambda s, d, u: geo.create_crossing(s, data=d, actor=u),
     updater=lambda s, o, d, u: geo.update_crossing(s, crossing=o, data=d, actor=u),
     deleter=lambda s, o, u: geo.delete_crossing(s, crossing=o, actor=u),
+    edit_extra="admin/crossing_extra.html",
+    extra_context=lambda s, o: {"closures": geo.list_closures(s, o)},
 )
 
 AGREEMENTS = Resource(

@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.admin import users
+from app.admin import geo, users
 from app.admin.common import FieldErrors
 from app.admin.crud import FormDep, add_routes, form_page
 from app.admin.display import window_in_utc
-from app.admin.resources import ALL, USERS
+from app.admin.resources import ALL, CROSSINGS, USERS
 from app.audit import TrailFilter, read_trail
 from app.db import SessionDep
 from app.deps import AdminUser
@@ -47,6 +47,39 @@ def window_utc(
     """What a daily window typed in local time is in UTC (shown next to the row as typed)."""
     utc = window_in_utc({"from": open_from, "to": open_to}, timezone) if timezone else ""
     return HTMLResponse(f"= {escape(utc)}" if utc else "")
+
+
+@router.post("/admin/crossings/{key}/closures", include_in_schema=False)
+def add_closure(
+    key: str, request: Request, session: SessionDep, user: AdminUser, form: FormDep
+) -> Response:
+    """Close the crossing on whole local days; errors come back beside the fields."""
+    crossing = CROSSINGS.find(session, key)
+    typed = {name: (form.get(name) or [""])[0]
+             for name in ("closure_starts_on", "closure_ends_on", "closure_reason")}
+    try:
+        closure = geo.add_closure(session, crossing=crossing, data=typed, actor=user)
+    except FieldErrors as exc:
+        response = form_page(request, session, CROSSINGS, obj=crossing, extra={
+            "closure_errors": exc.errors, "closure_values": typed})
+        response.status_code = 422
+        return response
+    session.commit()
+    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=(
+        f"Crossing {crossing.id} closed {closure.starts_on.isoformat()} to "
+        f"{closure.ends_on.isoformat()}."))
+
+
+@router.post("/admin/crossings/{key}/closures/{closure_id}/delete", include_in_schema=False)
+def lift_closure(
+    key: str, closure_id: int, request: Request, session: SessionDep, user: AdminUser
+) -> Response:
+    """Lift one closure of the crossing."""
+    crossing = CROSSINGS.find(session, key)
+    closure = geo.delete_closure(session, crossing=crossing, closure_id=closure_id, actor=user)
+    session.commit()
+    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=(
+        f"Closure of crossing {crossing.id} from {closure.starts_on.isoformat()} lifted."))
 
 
 @router.post("/admin/users/{key}/disable", include_in_schema=False)

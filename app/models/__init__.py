@@ -39,6 +39,7 @@ from app.models.geography import (
     CountryPublic,
     CountryUpdate,
     Crossing,
+    CrossingClosure,
     CrossingCreate,
     CrossingPublic,
     CrossingUpdate,
@@ -114,8 +115,8 @@ from app.models.requests import IdempotentRequest
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
     "ApprovalKind", "AuditEvent", "BoardConfig", "CordonCrossing", "Country", "CountryCreate",
-    "CountryPublic",
-    "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
+    "CountryPublic", "CountryUpdate", "Crossing", "CrossingClosure", "CrossingCreate",
+    "CrossingPublic", "CrossingUpdate",
     "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest",
     "MailStatus", "Notice", "NoticeKind", "Operation",
     "OperationCordon", "OperationCreate", "OperationPublic",

@@ -1,10 +1,13 @@
 """Countries, regions, roads, border crossings and deployment agreements."""
 
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import field_validator
 from sqlmodel import Field, SQLModel
+
+from app.models.base import UTCDateTime, utcnow
 
 
 class CountryBase(SQLModel):
@@ -103,6 +106,24 @@ class Crossing(CrossingBase, table=True):
     id: str = Field(primary_key=True, max_length=32)
     # Rises on every admin save: a save from a form opened before another's is refused.
     version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class CrossingClosure(SQLModel, table=True):
+    """A crossing closed on whole local days, `starts_on` to `ends_on` inclusive, in the
+    crossing's own time zone (a holiday, works, a security closure). The planning scenario
+    takes these hours out of the crossing's open hours (app/planning/closures.py)."""
+
+    __tablename__ = "crossing_closures"
+    __table_args__ = (sa.CheckConstraint("ends_on >= starts_on", name="ordered"),)
+    id: int | None = Field(default=None, primary_key=True)
+    crossing_id: str = Field(sa_column=sa.Column(
+        sa.String(32), sa.ForeignKey("crossings.id", ondelete="CASCADE"), nullable=False,
+        index=True))
+    starts_on: date
+    ends_on: date
+    reason: str = Field(min_length=1, max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class CrossingCreate(CrossingBase):

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.access import visible_operations_query
+from app.config import get_settings
 from app.models import (
     Agency,
     ApprovalKind,
@@ -37,6 +38,7 @@ from app.models import (
 )
 from app.operations import cordons
 from app.operations import permissions as perm
+from app.planning.dwell import foreign_dwell
 from app.solver.solve import BEST_SO_FAR
 
 S = OperationState
@@ -205,6 +207,7 @@ def detail(session: Session, *, user: User, operation: Operation) -> dict[str, A
     return {
         "op": operation, "regions": regions, "hosts": hosts, "approvals": approvals,
         "zones": zones, "taskings": taskings(session, operation_id=operation.id),
+        "dwell_limit_hours": get_settings().foreign_dwell_limit_hours,
         "history": history(session, operation_id=operation.id),
         "conflicts": deconflicts(session, user=user, operation=operation),
         "users": names(session, [a["row"].user_id for a in approvals if a["row"]]),
@@ -221,11 +224,19 @@ def taskings(session: Session, *, operation_id: str) -> list[dict[str, Any]]:
         .order_by(col(Tasking.kind), col(Tasking.start))).all()
     crossings = {c.id: c for c in session.exec(select(Crossing).where(
         col(Crossing.id).in_([t.crossing_id for t, _, _ in rows if t.crossing_id])))}
-    # A cordon post (site None) is at its side of the crossing it seals.
-    return [{"t": t, "unit": unit,
-             "to_region": site.region_id if site else t.post_region_id,
-             "post": site is None,
-             "crossing": crossings.get(t.crossing_id or "")} for t, unit, site in rows]
+    limit = timedelta(hours=get_settings().foreign_dwell_limit_hours)
+    items = []
+    for t, unit, site in rows:
+        crossing = crossings.get(t.crossing_id or "")
+        # A cordon post (site None) is at its side of the crossing it seals: its unit
+        # never crosses, so it has no dwell abroad.
+        post = site is None
+        dwell = None if crossing is None or post else foreign_dwell(
+            cross_out=t.cross_out, cross_back=t.cross_back,
+            transit_minutes=crossing.transit_minutes, start=t.start, end=t.end, limit=limit)
+        items.append({"t": t, "unit": unit, "to_region": t.post_region_id if post else
+                      site.region_id, "post": post, "crossing": crossing, "dwell": dwell})
+    return items
 
 
 def history(session: Session, *, operation_id: str) -> list[dict[str, Any]]:

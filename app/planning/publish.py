@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import uuid
 from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,20 +143,51 @@ def _changed_operations(
 ) -> set[str]:
     """The operations whose taskings publishing these scheduled operations would issue,
     amend or cancel (what _write_taskings would do, without doing it)."""
+    return {change.operation_id for change in preview_orders(session, scenario, operations)
+            if change.kind != "unchanged"}
+
+
+@dataclass(frozen=True)
+class OrderPreview:
+    """What publishing would do to one (operation, unit) order: its kind is the count
+    publish_plan adds it to (issued, amended, unchanged or cancelled)."""
+
+    operation_id: str
+    unit_id: str
+    kind: str
+    before: Tasking | None  # the order as the unit holds it now (None: none yet)
+    after: dict[str, Any] | None  # the order's values in the plan (None: it is withdrawn)
+
+
+def preview_orders(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation]
+) -> list[OrderPreview]:
+    """Every order publishing these scheduled operations would issue, amend, keep or
+    cancel, classified exactly as _write_taskings counts them (it uses this too)."""
+    existing, planned = _existing_and_planned(session, scenario, operations)
+    changes = []
+    for key, values in planned.items():
+        tasking = existing.get(key)
+        kind = "issued" if tasking is None else "unchanged" if _same(tasking, values) \
+            else "amended"
+        changes.append(OrderPreview(key[0], key[1], kind, tasking, values))
+    changes += [OrderPreview(key[0], key[1], "cancelled", tasking, None)
+                for key, tasking in existing.items()
+                if key not in planned and tasking.status == TaskingStatus.active]
+    return changes
+
+
+def _existing_and_planned(
+    session: Session, scenario: Scenario, operations: list[ScheduledOperation]
+) -> tuple[dict[tuple[str, str], Tasking], dict[tuple[str, str], dict[str, Any]]]:
+    """The planned operations' taskings (any status) and the plan's order values."""
     planned_ids = [op.id for op in scenario.operations]
-    live = {
+    existing = {
         (t.operation_id, t.unit_id): t
         for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
-        if t.status == TaskingStatus.active
     }
-    changed: set[str] = set()
     planned = _planned(scenario, operations)
-    for key, values in planned.items():
-        tasking = live.get(key)
-        if tasking is None or any(getattr(tasking, k) != v for k, v in values.items()):
-            changed.add(key[0])
-    changed.update(op_id for op_id, unit in live if (op_id, unit) not in planned)
-    return changed
+    return existing, planned
 
 
 def _planned(
@@ -201,12 +233,7 @@ def _write_taskings(
     session: Session, scenario: Scenario, operations: list[ScheduledOperation], plan: Plan,
     now: datetime,
 ) -> dict[str, int]:
-    planned_ids = [op.id for op in scenario.operations]
-    existing = {
-        (t.operation_id, t.unit_id): t
-        for t in session.exec(select(Tasking).where(col(Tasking.operation_id).in_(planned_ids)))
-    }
-    planned = _planned(scenario, operations)
+    existing, planned = _existing_and_planned(session, scenario, operations)
     dropped = [t for key, t in existing.items()
                if key not in planned and t.status == TaskingStatus.active]
     moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]

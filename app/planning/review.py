@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from app.config import get_settings
 from app.maps.features import table_rows
 from app.maps.service import run_map
-from app.models import Plan, RunStatus, SolverRun, User
+from app.models import Plan, RunStatus, SolverRun, User, utcnow
+from app.planning.dwell import Dwell, foreign_dwell
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
+from app.planning.order_diff import OrderDiff, order_diff
 from app.planning.scenario import published_plan
 from app.planning.service import (
     ACTIVE,
@@ -33,6 +37,7 @@ from app.planning.visibility import (
 )
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
+from app.solver.schema import Plan as PlanDocument
 from app.solver.schema import Scenario
 from app.solver.validate import validate_plan
 
@@ -54,6 +59,12 @@ class RunReview:
     # Published operations this plan drops or moves (visible ones), and whether others.
     disturbed: list[Disturbed] = field(default_factory=list)
     disturbed_hidden: int = 0
+    # What publishing this plan does to each order, by operation and unit (and the counts
+    # publish_plan will report), for the operations the viewer may see.
+    orders: OrderDiff | None = None
+    # Each foreign unit's waits inside the host country, per tasking (app.planning.dwell).
+    dwell: list[dict[str, Any]] = field(default_factory=list)
+    dwell_limit_hours: float = 4.0
     # Scheduled operations whose H-hour comes soon after the solve: "id", "name", "lead".
     short_notice: list[dict[str, Any]] = field(default_factory=list)
     solve_start: str = ""  # where this solve's horizon started (now + notice)
@@ -85,7 +96,7 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     plan = load_plan(plan_for(ids, run.plan, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
-    review.timeline = build_timeline(scenario, plan)
+    review.timeline = build_timeline(scenario, plan, now=utcnow())
     review.map_rows = table_rows(run_map(session, run=run, scenario=scenario, plan=plan))
     review.unscheduled = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
@@ -98,6 +109,8 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         for op in plan.operations if short_notice(op.start, solved_at)
     ]
     review.solve_start = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
+    review.dwell_limit_hours = get_settings().foreign_dwell_limit_hours
+    review.dwell = dwell_rows(scenario, plan, timedelta(hours=review.dwell_limit_hours))
     pinned = set(ids_for(ids, run.params.get("pinned", [])))
     review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     objective = validate_plan(scenario, plan).objective
@@ -114,9 +127,39 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         disturbed = disturbed_operations(session, load_plan(run.plan))
         review.disturbed = [d for d in disturbed if keep(ids, d.id)]
         review.disturbed_hidden = len(disturbed) - len(review.disturbed)
+        review.orders = order_diff(session, load_plan(review.plan_row.document), ids=ids,
+                                   disturbed=review.disturbed)
     review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
                               plan=plan_for(ids, run.plan) or {}, ids=ids)
     return review
+
+
+def dwell_rows(
+    scenario: Scenario, plan: PlanDocument, limit: timedelta
+) -> list[dict[str, Any]]:
+    """Every tasking of the plan that crosses a border, with its waits in the host country
+    (the longest first)."""
+    operations = {op.id: op for op in scenario.operations}
+    crossings = {c.id: c for c in scenario.crossings}
+    callsigns = {u.id: u.callsign for u in scenario.units}
+    rows = []
+    for scheduled in plan.operations:
+        known = operations.get(scheduled.id)
+        end = scheduled.start + timedelta(minutes=known.duration_minutes if known else 0)
+        for a in scheduled.assignments:
+            crossing = crossings.get(a.crossing or "")
+            if crossing is None:
+                continue
+            dwell: Dwell | None = foreign_dwell(
+                cross_out=a.cross_out, cross_back=a.cross_back,
+                transit_minutes=crossing.transit_minutes, start=scheduled.start, end=end,
+                limit=limit)
+            if dwell is None:
+                continue
+            rows.append({"operation": known.name if known else scheduled.id,
+                         "operation_id": scheduled.id, "unit": callsigns.get(a.unit, a.unit),
+                         "crossing": crossing.name, "dwell": dwell})
+    return sorted(rows, key=lambda r: (-r["dwell"].total, r["operation_id"], r["unit"]))
 
 
 def _changes(

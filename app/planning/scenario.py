@@ -31,8 +31,11 @@ def planning_document(session: Session, *, ids: set[str] | None = None) -> dict[
     operations add their agreements (app/campaigns/offers.py).
     """
     from app.campaigns.offers import add_offer_agreements
+    from app.planning.closures import apply_closures
 
     document = export_scenario(session)
+    # Crossings closed in the horizon lose those hours (or leave the scenario).
+    apply_closures(session, document)
     _block_busy_units(session, document, ids)
     add_offer_agreements(session, document)
     return document

@@ -1,13 +1,18 @@
-"""The plan as a timeline: a row per unit, and a row per lane of each crossing used.
+"""The plan as a timeline: grouped by operation (a heading row, then a row per unit it
+uses), then a row per lane of each crossing used.
 
-Rendered server side as inline SVG (no script, no inline styles: the CSP allows
-neither); this module only computes positions in the SVG's coordinate space.
+Rendered server side as inline SVG (no inline script or style: the CSP allows neither);
+this module computes positions in the SVG's coordinate space for the first paint and
+without JavaScript. Every bar also carries its instants, so static/js/timeline.js can
+zoom and pan (buttons, + / - and the arrow keys) by placing them again, and shows each
+bar's tooltip on keyboard focus and on touch. The same facts are a table too
+(`table_rows`), the timeline's text alternative.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from app.solver.instance import crossing_open_exact
 from app.solver.schema import Crossing, Plan, Scenario
@@ -26,14 +31,23 @@ class Bar:
     kind: str  # travel | op | post | passage | closed | sealed
     label: str
     title: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @property
+    def epochs(self) -> tuple[int, int]:
+        """Its instants as Unix seconds (for the script that zooms)."""
+        return (int(self.start.timestamp()) if self.start else 0,
+                int(self.end.timestamp()) if self.end else 0)
 
 
 @dataclass
 class Row:
     label: str
-    kind: str  # unit | lane
+    kind: str  # operation | unit | lane
     bars: list[Bar] = field(default_factory=list)
     y: int = 0
+    key: str = ""  # the unit's or crossing's id, or the operation's
 
 
 @dataclass
@@ -45,6 +59,20 @@ class Timeline:
     height: int
     width: int = WIDTH
     label_width: int = LABEL
+    now: datetime | None = None
+    now_x: float | None = None  # where "now" is, when inside the window
+    table: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def months(self) -> str:
+        """The month(s) the window spans: "December 2026", "December 2026 – January 2027"."""
+        first, last = self.start.strftime("%B %Y"), self.end.strftime("%B %Y")
+        return first if first == last else f"{first} – {last}"
+
+    @property
+    def epochs(self) -> tuple[int, int, int]:
+        return (int(self.start.timestamp()), int(self.end.timestamp()),
+                int(self.now.timestamp()) if self.now else 0)
 
 
 class _Scale:
@@ -55,13 +83,15 @@ class _Scale:
         share = (at - self.start).total_seconds() / self.span
         return round(LABEL + (WIDTH - LABEL) * min(max(share, 0.0), 1.0), 1)
 
-    def bar(self, a: datetime, b: datetime, kind: str, label: str, title: str) -> Bar:
+    def bar(self, a: datetime, b: datetime, kind: str, label: str, title: str,
+            start: datetime | None = None, end: datetime | None = None) -> Bar:
         x = self.x(a)
-        return Bar(x, max(round(self.x(b) - x, 1), 0.8), kind, label, title)
+        return Bar(x, max(round(self.x(b) - x, 1), 0.8), kind, label, title, start or a,
+                   end or b)
 
 
 def _hm(at: datetime) -> str:
-    return at.strftime("%d %H:%MZ")
+    return at.strftime("%d %b %H:%MZ")
 
 
 def _window(scenario: Scenario, plan: Plan) -> tuple[datetime, datetime]:
@@ -80,59 +110,110 @@ def _ticks(scale: _Scale, start: datetime, end: datetime) -> list[tuple[float, s
     at = start
     ticks = []
     while at <= end:
-        ticks.append((scale.x(at), at.strftime("%d %H:%M") if at.hour or step < 24 else
+        ticks.append((scale.x(at), at.strftime("%H:%M") if at.hour or at.minute else
                       at.strftime("%d %b")))
         at += timedelta(hours=step)
     return ticks
 
 
-def build_timeline(scenario: Scenario, plan: Plan) -> Timeline:
-    """Positions of every trip, operation, crossing passage and closed crossing hour."""
+def build_timeline(scenario: Scenario, plan: Plan, *, now: datetime | None = None) -> Timeline:
+    """Positions of every trip, operation, crossing passage and closed crossing hour,
+    grouped by operation; `now` is drawn as a line when it falls inside the window."""
     start, end = _window(scenario, plan)
     scale = _Scale(start, end)
-    rows = _unit_rows(scenario, plan, scale) + _crossing_rows(scenario, plan, scale, start, end)
+    rows = _operation_rows(scenario, plan, scale) + _crossing_rows(scenario, plan, scale,
+                                                                  start, end)
     for i, row in enumerate(rows):
         row.y = HEAD + i * ROW
-    return Timeline(start, end, rows, _ticks(scale, start, end), HEAD + len(rows) * ROW + 4)
+    now_x = scale.x(now) if now is not None and start <= now <= end else None
+    return Timeline(start, end, rows, _ticks(scale, start, end), HEAD + len(rows) * ROW + 4,
+                    now=now.astimezone(UTC) if now else None, now_x=now_x,
+                    table=table_rows(scenario, plan))
 
 
-def _unit_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
+def _operation_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
+    """Per operation (by H-hour): its heading row with the operation's bar, then one row
+    per unit with its trip out, the operation and its trip back."""
     units = {u.id: u for u in scenario.units}
-    durations = {op.id: op.duration_minutes for op in scenario.operations}
-    rows: dict[str, Row] = {}
-    for op in plan.operations:
-        end = op.start + timedelta(minutes=durations.get(op.id, 0))
-        for a in op.assignments:
+    operations = {op.id: op for op in scenario.operations}
+    regions = {r.id: r.name for r in scenario.regions}
+    sites = {s.id: regions.get(s.region, s.region) for op in scenario.operations
+             for s in op.sites}
+    crossings = {c.id: c.name for c in scenario.crossings}
+    rows: list[Row] = []
+    for op in sorted(plan.operations, key=lambda o: (o.start, o.id)):
+        known = operations.get(op.id)
+        name = known.name if known else op.id
+        end = op.start + timedelta(minutes=known.duration_minutes if known else 0)
+        rows.append(Row(f"{name} ({op.id})", "operation", [scale.bar(
+            op.start, end, "op", name, f"{name} ({op.id}): H-hour {_hm(op.start)} to "
+            f"{_hm(end)}", op.start, end)], key=op.id))
+        for a in sorted(op.assignments, key=lambda a: (a.depart, a.unit)):
             unit = units.get(a.unit)
-            row = rows.setdefault(a.unit, Row(f"{a.unit} {unit.callsign if unit else ''}", "unit"))
-            via = f" via {a.crossing}" if a.crossing else ""
-            row.bars += [
-                scale.bar(a.depart, op.start, "travel", "",
-                          f"{a.unit} out to {a.site}{via}: {_hm(a.depart)}–{_hm(op.start)}"),
-                scale.bar(op.start, end, "op", op.id,
-                          f"{op.id} at {a.site} as {a.capability}: {_hm(op.start)}–{_hm(end)}"),
-                scale.bar(end, a.return_, "travel", "",
-                          f"{a.unit} back to base{via}: {_hm(end)}–{_hm(a.return_)}"),
-            ]
+            callsign = unit.callsign if unit else a.unit
+            site = sites.get(a.site, a.site)
+            via = f" via {crossings.get(a.crossing, a.crossing)}" if a.crossing else ""
+            rows.append(Row(callsign, "unit", [
+                scale.bar(a.depart, op.start, "travel", "to " + site,
+                          f"{callsign} out to {site}{via}: {_hm(a.depart)} to "
+                          f"{_hm(op.start)}", a.depart, op.start),
+                scale.bar(op.start, end, "op", name,
+                          f"{callsign} in {name} at {site} as {a.capability}: "
+                          f"{_hm(op.start)} to {_hm(end)}", op.start, end),
+                scale.bar(end, a.return_, "travel", "back",
+                          f"{callsign} back to base{via}: {_hm(end)} to {_hm(a.return_)}",
+                          end, a.return_),
+            ], key=a.unit))
         for p in op.cordon or []:
             unit = units.get(p.unit)
-            row = rows.setdefault(p.unit, Row(f"{p.unit} {unit.callsign if unit else ''}", "unit"))
-            where = f"cordon post at {p.crossing}, side {p.side}"
-            row.bars += [
-                scale.bar(p.depart, p.start, "travel", "",
-                          f"{p.unit} out to its {where}: {_hm(p.depart)}–{_hm(p.start)}"),
-                scale.bar(p.start, p.end, "post", op.id,
-                          f"{op.id}: {where}: {_hm(p.start)}–{_hm(p.end)}"),
-                scale.bar(p.end, p.return_, "travel", "",
-                          f"{p.unit} back to base: {_hm(p.end)}–{_hm(p.return_)}"),
-            ]
-    return [rows[key] for key in sorted(rows)]
+            callsign = unit.callsign if unit else p.unit
+            where = f"cordon post at {crossings.get(p.crossing, p.crossing)}, side {p.side}"
+            rows.append(Row(callsign, "unit", [
+                scale.bar(p.depart, p.start, "travel", "to post",
+                          f"{callsign} out to its {where}: {_hm(p.depart)} to {_hm(p.start)}",
+                          p.depart, p.start),
+                scale.bar(p.start, p.end, "post", name,
+                          f"{callsign} in {name}: {where}: {_hm(p.start)} to {_hm(p.end)}",
+                          p.start, p.end),
+                scale.bar(p.end, p.return_, "travel", "back",
+                          f"{callsign} back to base: {_hm(p.end)} to {_hm(p.return_)}",
+                          p.end, p.return_),
+            ], key=p.unit))
+    return rows
+
+
+def table_rows(scenario: Scenario, plan: Plan) -> list[dict[str, str]]:
+    """The timeline's text alternative: one row per unit of each operation, in UTC."""
+    units = {u.id: u.callsign for u in scenario.units}
+    operations = {op.id: op for op in scenario.operations}
+    regions = {r.id: r.name for r in scenario.regions}
+    sites = {s.id: regions.get(s.region, s.region) for op in scenario.operations
+             for s in op.sites}
+    crossings = {c.id: c.name for c in scenario.crossings}
+    rows = []
+    for op in sorted(plan.operations, key=lambda o: (o.start, o.id)):
+        known = operations.get(op.id)
+        end = op.start + timedelta(minutes=known.duration_minutes if known else 0)
+        for a in sorted(op.assignments, key=lambda a: (a.depart, a.unit)):
+            crossing = ""
+            if a.crossing and a.cross_out and a.cross_back:
+                crossing = (f"{crossings.get(a.crossing, a.crossing)}: out "
+                            f"{_hm(a.cross_out)}, back {_hm(a.cross_back)}")
+            rows.append({
+                "operation": f"{known.name if known else op.id} ({op.id})",
+                "unit": units.get(a.unit, a.unit), "site": sites.get(a.site, a.site),
+                "depart": _hm(a.depart), "h_hour": _hm(op.start), "end": _hm(end),
+                "return": _hm(a.return_), "crossing": crossing,
+            })
+    return rows
 
 
 def _crossing_rows(
     scenario: Scenario, plan: Plan, scale: _Scale, start: datetime, end: datetime
 ) -> list[Row]:
     crossings = {c.id: c for c in scenario.crossings}
+    units = {u.id: u.callsign for u in scenario.units}
+    names = {op.id: op.name for op in scenario.operations}
     passages: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for op in plan.operations:
         for a in op.assignments:
@@ -140,14 +221,15 @@ def _crossing_rows(
             if crossing is None or a.cross_out is None or a.cross_back is None:
                 continue
             transit = timedelta(minutes=crossing.transit_minutes)
+            callsign = units.get(a.unit, a.unit)
             for at, way in ((a.cross_out, "out"), (a.cross_back, "back")):
-                passages.setdefault(crossing.id, []).append((at, at + transit,
-                                                             f"{a.unit} {way} ({op.id})"))
+                passages.setdefault(crossing.id, []).append(
+                    (at, at + transit, f"{callsign} {way} ({names.get(op.id, op.id)})"))
     # A sealed crossing (a cordon) is shaded on its lanes for the seal.
     seals: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for op in plan.operations:
         for p in op.cordon or []:
-            seal = (p.start, p.end, op.id)
+            seal = (p.start, p.end, names.get(op.id, op.id))
             if seal not in seals.setdefault(p.crossing, []):
                 seals[p.crossing].append(seal)
     rows: list[Row] = []
@@ -157,10 +239,10 @@ def _crossing_rows(
         lanes = _lane_rows(crossings[crossing_id], passages.get(crossing_id, []), scale, start,
                            end)
         for row in lanes:
-            row.bars += [scale.bar(a, b, "sealed", "",
-                                   f"{crossings[crossing_id].name} sealed by {op_id}'s cordon: "
-                                   f"{_hm(a)}–{_hm(b)}")
-                         for a, b, op_id in seals.get(crossing_id, [])]
+            row.bars += [scale.bar(a, b, "sealed", "sealed",
+                                   f"{crossings[crossing_id].name} sealed by {name}'s cordon: "
+                                   f"{_hm(a)} to {_hm(b)}", a, b)
+                         for a, b, name in seals.get(crossing_id, [])]
         rows += lanes
     return rows
 
@@ -171,15 +253,18 @@ def _lane_rows(
 ) -> list[Row]:
     """One row per lane; passages packed into lanes, closed hours shaded on each."""
     closed = _closed(crossing, start, end)
-    rows = [Row(f"{crossing.name} · lane {i + 1}", "lane") for i in range(crossing.lanes)]
+    rows = [Row(f"{crossing.name} · lane {i + 1}", "lane", key=crossing.id)
+            for i in range(crossing.lanes)]
     free_at = [start - timedelta(days=1)] * crossing.lanes
     for row in rows:
-        row.bars += [scale.bar(a, b, "closed", "", f"{crossing.name} closed: {_hm(a)}–{_hm(b)}")
+        row.bars += [scale.bar(a, b, "closed", "closed",
+                               f"{crossing.name} closed: {_hm(a)} to {_hm(b)}", a, b)
                      for a, b in closed]
     for a, b, who in sorted(passages):
         lane = next((i for i, t in enumerate(free_at) if t <= a), 0)
         free_at[lane] = b
-        rows[lane].bars.append(scale.bar(a, b, "passage", "", f"{who}: {_hm(a)}–{_hm(b)}"))
+        rows[lane].bars.append(scale.bar(a, b, "passage", who.split(" (")[0],
+                                         f"{crossing.name}: {who}: {_hm(a)} to {_hm(b)}", a, b))
     return rows
 
 

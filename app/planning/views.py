@@ -12,6 +12,7 @@ from app.deps import CurrentUser, PlannerUser, RowId
 from app.maps.features import table_rows
 from app.maps.service import tasking_map
 from app.planning import horizon, service
+from app.planning.closures import horizon_effects
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
@@ -45,6 +46,7 @@ def _planning(
         ctx["published"] = published_plan(session)
         ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
         config = horizon.current(session)
+        ctx["closures"] = horizon_effects(session, config.horizon_start, config.horizon_end)
         ctx.update(horizon=config, horizon_form=horizon_form or horizon.as_form(config),
                    horizon_errors=horizon_errors or {})
     return render(request, "planning/index.html", ctx, block="runs", status_code=status_code)

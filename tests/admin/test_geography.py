@@ -123,6 +123,9 @@ def test_crossing_created_with_windows_in_local_time(admin, session: Session) ->
          "'Asia/Nowhere' is not a valid IANA time zone (e.g. Asia/Bangkok)"),
         ({"timezone": "Europe/Berlin"}, "timezone",
          "Europe/Berlin has daylight saving time, which the board does not support"),
+        ({"timezone": "Asia/Tokyo"}, "timezone",
+         "'Asia/Tokyo' is not a zone of the region: choose the crossing's time zone from the "
+         "list"),
         ({"a_id": "ZZ-1"}, "a_id", "unknown region 'ZZ-1'"),
         ({"id": "X-MSI-TAC"}, "id", "crossing X-MSI-TAC exists already"),
     ],

@@ -24,7 +24,9 @@ def test_rows_for_units_and_every_lane_of_used_crossings() -> None:
     used = {a.crossing for op in plan.operations for a in op.assignments if a.crossing}
     assert used, "tiny's plan crosses borders"
     unit_rows = [row for row in timeline.rows if row.kind == "unit"]
-    assert {row.label.split()[0] for row in unit_rows} == units
+    assert {row.key for row in unit_rows} == units
+    callsigns = {u.id: u.callsign for u in scenario.units}
+    assert {row.label for row in unit_rows} == {callsigns[u] for u in units}
     crossings = {c.id: c for c in scenario.crossings}
     lanes = [row for row in timeline.rows if row.kind == "lane"]
     assert len(lanes) == sum(crossings[c].lanes for c in used)
@@ -37,7 +39,8 @@ def test_rows_for_units_and_every_lane_of_used_crossings() -> None:
         for bar in row.bars:
             assert LABEL <= bar.x <= WIDTH and bar.x + bar.width <= WIDTH + 1
     ops = [bar for row in unit_rows for bar in row.bars if bar.kind == "op"]
-    assert {bar.label for bar in ops} == {op.id for op in plan.operations}
+    names = {op.id: op.name for op in scenario.operations}
+    assert {bar.label for bar in ops} == {names[op.id] for op in plan.operations}
     assert timeline.start <= min(a.depart for op in plan.operations for a in op.assignments)
     assert timeline.end - timeline.start >= timedelta(hours=1)
     assert [y for y in (row.y for row in timeline.rows)] == sorted({row.y for row in
@@ -53,3 +56,37 @@ def test_an_empty_plan_spans_the_horizon() -> None:
     timeline = build_timeline(scenario, plan)
     assert timeline.rows == [] and timeline.start == scenario.horizon.start
     assert timeline.ticks
+
+
+def test_grouped_by_operation_with_names_now_line_month_and_table() -> None:
+    scenario = load_scenario(TINY)
+    result = solve(Instance(scenario), SolveOptions(time_limit=2, workers=1,
+                                                    include_timing=False))
+    assert_not_fallback(result)
+    plan = result.plan
+    first = min(a.depart for op in plan.operations for a in op.assignments)
+    timeline = build_timeline(scenario, plan, now=first + timedelta(minutes=30))
+    # Grouped: each operation's heading row, then exactly the rows of its units.
+    names = {op.id: op.name for op in scenario.operations}
+    heads = [i for i, row in enumerate(timeline.rows) if row.kind == "operation"]
+    assert [timeline.rows[i].key for i in heads] == [
+        op.id for op in sorted(plan.operations, key=lambda o: (o.start, o.id))]
+    for i in heads:
+        op = next(o for o in plan.operations if o.id == timeline.rows[i].key)
+        assert timeline.rows[i].label == f"{names[op.id]} ({op.id})"
+        following = timeline.rows[i + 1:i + 1 + len(op.assignments)]
+        assert [row.kind for row in following] == ["unit"] * len(op.assignments)
+        assert {row.key for row in following} == {a.unit for a in op.assignments}
+    # Passages are named by callsign and operation name, not by ids.
+    callsigns = {u.callsign for u in scenario.units}
+    passages = [bar for row in timeline.rows for bar in row.bars if bar.kind == "passage"]
+    assert passages and all(bar.label.rsplit(" ", 1)[0] in callsigns for bar in passages)
+    # "now" is inside the window: a line at its place; outside: none.
+    assert timeline.now_x is not None and LABEL <= timeline.now_x <= WIDTH
+    assert build_timeline(scenario, plan, now=timeline.end + timedelta(days=1)).now_x is None
+    assert timeline.start.strftime("%B %Y") in timeline.months
+    # Every bar carries its instants for the script; the table lists every order.
+    assert all(bar.start and bar.end and bar.start <= bar.end
+               for row in timeline.rows for bar in row.bars)
+    assert len(timeline.table) == sum(len(op.assignments) for op in plan.operations)
+    assert {row["unit"] for row in timeline.table} <= callsigns
