@@ -111,6 +111,13 @@ class CrossingUpdateIn(SQLModel):
     # The crossing point for the maps (optional; else half-way between its regions).
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    checkpoint_contact: str = Field(default="", max_length=200)
+    checkpoint_phone: str = Field(default="", max_length=64)
+
+    @field_validator("checkpoint_contact", "checkpoint_phone", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
 
     @field_validator("timezone")
     @classmethod
@@ -151,8 +158,23 @@ class AgreementIn(SQLModel):
         return self
 
 
+def _blank(value: Any) -> Any:
+    """An optional text left empty on a form arrives as None: store it as ""."""
+    return "" if value is None else value.strip() if isinstance(value, str) else value
+
+
 class AgencyUpdateIn(SQLModel):
     name: str = Field(min_length=1, max_length=200)
+    duty_officer: str = Field(default="", max_length=200)
+    duty_phone: str = Field(default="", max_length=64)
+    liaison_name: str = Field(default="", max_length=200)
+    liaison_phone: str = Field(default="", max_length=64)
+
+    @field_validator("duty_officer", "duty_phone", "liaison_name", "liaison_phone",
+                     mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
 
 
 class AgencyCreateIn(AgencyUpdateIn):

@@ -59,6 +59,11 @@ class OperationBase(SQLModel):
     fixed_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     foreign_support_requested: bool = False
     tlp: TLP = Field(default=TLP.AMBER, sa_type=enum_type(TLP, "tlp"))
+    # Who commands on the ground and how the units reach them: a tasked officer's page
+    # and tasking order show these (empty: not given).
+    commander: str = Field(default="", max_length=200)
+    commander_phone: str = Field(default="", max_length=64)
+    radio_net: str = Field(default="", max_length=200)
 
 
 class Operation(OperationBase, table=True):
@@ -107,6 +112,9 @@ class OperationUpdate(SQLModel):
     fixed_start: datetime | None = None
     foreign_support_requested: bool | None = None
     tlp: TLP | None = None
+    commander: str | None = Field(default=None, max_length=200)
+    commander_phone: str | None = Field(default=None, max_length=64)
+    radio_net: str | None = Field(default=None, max_length=200)
     version: int
 
 

@@ -16,7 +16,8 @@ from starlette.datastructures import FormData
 from app.operations import priority
 
 SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_start",
-           "latest_end", "duration_minutes", "fixed_start", "tlp")
+           "latest_end", "duration_minutes", "fixed_start", "tlp", "commander",
+           "commander_phone", "radio_net")
 TIMES = ("earliest_start", "latest_end", "fixed_start")
 _SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel|lat|lon)$")
 _REQ = re.compile(r"^sites\.(\d+)\.requirements\.(\d+)\.(capability|count)$")
@@ -185,7 +186,8 @@ LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP
           "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
           "min_personnel": "min. personnel", "region_id": "region",
           "lat": "latitude", "lon": "longitude",
-          "time_zone": "Times entered in"}
+          "time_zone": "Times entered in", "commander": "Commander on the ground",
+          "commander_phone": "Commander's phone", "radio_net": "Radio net"}
 
 
 def field_label(path: str) -> str:

@@ -42,6 +42,49 @@ class Deployment:
     crossing: str | None
     # (country code, time zone) of every country the operation's sites are in.
     zones: list[tuple[str, str]] = field(default_factory=list)
+    # What the officer needs in the field; None for a cancelled order (it grants nothing).
+    brief: Brief | None = None
+
+
+@dataclass
+class Contact:
+    """Someone a tasked unit may need to reach: what they are, their name, their phone."""
+
+    role: str
+    name: str
+    phone: str
+
+    @property
+    def given(self) -> bool:
+        return bool(self.name or self.phone)
+
+    @property
+    def tel(self) -> str:
+        """The phone as a tel: URI (digits and a leading +), or "" when there is none."""
+        digits = "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+        return f"tel:{digits}" if digits.strip("+") else ""
+
+
+@dataclass
+class Brief:
+    """What one live tasking needs to know of its operation, and no more.
+
+    Its own site only (objective, where, the rendezvous), the other units ordered to the
+    same site, who leads and commands, the radio net, and whom to call: the duty
+    officers, a liaison officer per host country and the checkpoint of its crossing.
+    Never the approvals, the history, the other sites or any agency's private notes.
+    """
+
+    objective: str
+    place: str
+    rendezvous: str
+    rendezvous_at: datetime
+    lead: str
+    commander: str
+    commander_phone: str
+    radio_net: str
+    others: list[tuple[str, Unit]]
+    contacts: list[Contact]
 
 
 def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
@@ -93,8 +136,61 @@ def upcoming(
             tasking, by_id[tasking.unit_id], zones[tasking.unit_id], op.id, op.code_name,
             f"{region.name} ({region.country_code})", crossing.name if crossing else None,
             touched.get(op.id, []),
+            brief(session, tasking=tasking, operation=op)
+            if tasking.status == TaskingStatus.active else None,
         ))
     return result
+
+
+def brief(session: Session, *, tasking: Tasking, operation: Operation) -> Brief:
+    """The field brief of one tasking (the caller checked the reader may see it)."""
+    site = session.get(Site, tasking.site_id)
+    assert site is not None
+    region = session.get(Region, site.region_id)
+    country = session.get(Country, region.country_code) if region else None
+    place = (f"{region.name}, {country.name if country else region.country_code}"
+             if region else site.region_id)
+    point = (f" · {site.lat:.5f}, {site.lon:.5f}" if site.lat is not None
+             and site.lon is not None else " (region centre: no point given)")
+    others = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(Tasking.site_id == tasking.site_id, Tasking.unit_id != tasking.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Unit.callsign))).all()
+    lead = session.get(Agency, operation.lead_agency_id)
+    unit = session.get(Unit, tasking.unit_id)
+    own = session.get(Agency, unit.agency_id) if unit else None
+    contacts = [Contact("Commander on the ground", operation.commander,
+                        operation.commander_phone)]
+    for agency, label in ((lead, "lead agency"), (own, "your agency")):
+        if agency is not None and (label == "lead agency" or agency.id != operation.lead_agency_id):
+            contacts.append(Contact(f"Duty officer, {agency.id} ({label})",
+                                    agency.duty_officer, agency.duty_phone))
+    hosts = session.exec(
+        select(Country).join(Region, col(Region.country_code) == col(Country.code))
+        .join(Site, col(Site.region_id) == col(Region.id))
+        .where(Site.operation_id == operation.id).distinct()
+        .order_by(col(Country.code))).all()
+    for host in hosts:
+        liaisons = [a for a in session.exec(
+            select(Agency).where(Agency.country_code == host.code).order_by(col(Agency.id)))
+            if a.liaison_name or a.liaison_phone]
+        contacts += [Contact(f"Liaison in {host.name}, {a.id}", a.liaison_name,
+                             a.liaison_phone) for a in liaisons]
+        if not liaisons:
+            contacts.append(Contact(f"Liaison in {host.name}", "", ""))
+    crossing = session.get(Crossing, tasking.crossing_id) if tasking.crossing_id else None
+    if crossing is not None:
+        contacts.append(Contact(f"Checkpoint, {crossing.name}", crossing.checkpoint_contact,
+                                crossing.checkpoint_phone))
+    return Brief(
+        objective=site.objective or f"site {site.id}", place=place,
+        rendezvous=f"{place}{point}", rendezvous_at=tasking.start,
+        lead=f"{lead.name} ({lead.id})" if lead else operation.lead_agency_id,
+        commander=operation.commander, commander_phone=operation.commander_phone,
+        radio_net=operation.radio_net, others=[(t.capability, u) for t, u in others],
+        contacts=contacts,
+    )
 
 
 def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
@@ -106,6 +202,11 @@ def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
         .where(col(Unit.id).in_([u.id for u in units]))
     )
     return {unit_id: zone for unit_id, zone in session.exec(query).all()}
+
+
+def operation_zones(session: Session, operation_id: str) -> list[tuple[str, str]]:
+    """The (country, zone) pairs one operation touches through its sites."""
+    return _operation_zones(session, {operation_id}).get(operation_id, [])
 
 
 def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
@@ -148,6 +249,8 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
     lead = session.get(Agency, op.lead_agency_id)
     author = session.get(User, op.created_by_id) if op.created_by_id else None
     return {
+        "brief": brief(session, tasking=tasking, operation=op)
+        if tasking.status == TaskingStatus.active else None,
         "t": tasking, "unit": unit, "op": op, "site": site, "region": region,
         "country": country, "zone": _unit_zones(session, [unit]).get(unit.id, "UTC"),
         "zones": _operation_zones(session, {op.id}).get(op.id, []),
