@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from app.admin import geo, org, users
+from app.admin import capabilities, geo, org, users
 from app.admin.crud import Column, Resource, RowAction
 from app.admin.display import crossing_hours, offset_label, short_list
 from app.admin.fields import Field
-from app.models import Agency, Country, Crossing, Region, Road, Role, Unit, User
+from app.models import Agency, Capability, Country, Crossing, Region, Road, Role, Unit, User
 
 
 def _countries(session: Session) -> list[tuple[str, str]]:
@@ -207,4 +207,20 @@ USERS = Resource(
     ),
 )
 
-ALL = (UNITS, USERS, AGENCIES, REGIONS, ROADS, CROSSINGS, AGREEMENTS)
+CAPABILITIES = Resource(
+    slug="capabilities", title="Capabilities", singular="capability",
+    intro="The list the operation form offers for a site's requirements; a capability not "
+          "on it is refused there. A capability a unit or requirement names stays on it.",
+    fields=(
+        Field("name", "Name", help="lower case, e.g. border_patrol", create_only=True),
+        Field("description", "Description", required=False),
+    ),
+    columns=(Column("Name", lambda c: c.name), Column("Description", lambda c: c.description)),
+    lister=capabilities.list_capabilities, getter=lambda s, k: s.get(Capability, k),
+    key=lambda c: c.name,
+    creator=lambda s, d, u: capabilities.create_capability(s, data=d, actor=u),
+    updater=lambda s, o, d, u: capabilities.update_capability(s, capability=o, data=d, actor=u),
+    deleter=lambda s, o, u: capabilities.delete_capability(s, capability=o, actor=u),
+)
+
+ALL = (UNITS, USERS, AGENCIES, CAPABILITIES, REGIONS, ROADS, CROSSINGS, AGREEMENTS)

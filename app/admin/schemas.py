@@ -22,6 +22,8 @@ CODE_PATTERN = r"^[A-Z]{2}$"
 AGENCY_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "use up to 64 lower-case letters, digits, '_' or '-', "
+                                   "such as border_patrol",
     ID_PATTERN: "use up to 32 letters, digits, '-', '_' or '.'",
     CODE_PATTERN: "use a two-letter country code such as TH",
     AGENCY_PATTERN: "use up to 32 capital letters, digits or '-', such as TH-RTP",
@@ -161,6 +163,20 @@ class AgreementIn(SQLModel):
 def _blank(value: Any) -> Any:
     """An optional text left empty on a form arrives as None: store it as ""."""
     return "" if value is None else value.strip() if isinstance(value, str) else value
+
+
+class CapabilityUpdateIn(SQLModel):
+    description: str = Field(default="", max_length=200)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
+
+
+class CapabilityCreateIn(CapabilityUpdateIn):
+    # As requirements and scenario files write them: lower case, digits, '_' or '-'.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 class AgencyUpdateIn(SQLModel):

@@ -53,6 +53,7 @@ from app.models.operations import (
     TLP,
     Approval,
     ApprovalKind,
+    Capability,
     Decision,
     Operation,
     OperationCreate,
@@ -110,7 +111,8 @@ from app.models.requests import IdempotentRequest
 
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
-    "ApprovalKind", "AuditEvent", "BoardConfig", "Country", "CountryCreate", "CountryPublic",
+    "ApprovalKind", "AuditEvent", "BoardConfig", "Capability", "Country", "CountryCreate",
+    "CountryPublic",
     "CountryUpdate", "Crossing", "CrossingCreate", "CrossingPublic", "CrossingUpdate",
     "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest",
     "MailStatus", "Notice", "NoticeKind", "Operation",

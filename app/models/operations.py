@@ -155,6 +155,20 @@ class Site(SiteBase, table=True):
     )
 
 
+class Capability(SQLModel, table=True):
+    """One entry of the managed list of capabilities (administrators keep it).
+
+    Requirements and units keep their capability as a string (the scenario exchange
+    format does too); the operation form offers this list and refuses a name not on it.
+    """
+
+    __tablename__ = "capabilities"
+    name: str = Field(primary_key=True, max_length=64)
+    description: str = Field(default="", max_length=200)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
 class RequirementBase(SQLModel):
     capability: str = Field(min_length=1, max_length=64)
     count: int = Field(ge=1, le=1000)

@@ -132,6 +132,23 @@ def time_errors(doc: dict[str, Any], zones: list[str]) -> dict[str, str]:
     return errors
 
 
+def capability_errors(doc: dict[str, Any], known: set[str]) -> dict[str, str]:
+    """A message for each requirement naming a capability not on the managed list.
+
+    The typed text stays in the field (the form is shown again as posted); an empty one
+    is left to the model's own "at least 1 character" message.
+    """
+    errors: dict[str, str] = {}
+    for i, site in enumerate(doc.get("sites") or []):
+        for j, req in enumerate(site.get("requirements") or []):
+            name = str(req.get("capability") or "").strip()
+            if name and name not in known:
+                errors[f"sites.{i}.requirements.{j}.capability"] = (
+                    f"{name!r} is not on the list of capabilities: choose one from the "
+                    "list, or ask an administrator to add it")
+    return errors
+
+
 def parse_local(value: str) -> datetime | None:
     """`2026-12-02 21:30` (or with a T) as a naive datetime; None if it is not one."""
     match = _LOCAL.match(value.strip())
