@@ -56,18 +56,12 @@
   }
 
   // --- the board's column switcher --------------------------------------------------
-  var chosen = null;
+  // All columns at first (nothing hidden that the reader did not ask to hide).
+  var chosen = "";
   function applyColumn() {
     var pick = document.getElementById("board-col-pick");
     var columns = document.querySelectorAll("#board-columns .board-col");
     if (!pick || !columns.length) return;
-    if (chosen === null) {
-      // First visit: the first column that holds a card.
-      var first = Array.prototype.find.call(columns, function (col) {
-        return col.querySelector(".op-card");
-      });
-      chosen = first ? first.dataset.state : "";
-    }
     pick.value = chosen;
     if (pick.value !== chosen) { chosen = ""; pick.value = ""; }
     Array.prototype.forEach.call(columns, function (col) {

@@ -99,7 +99,8 @@ def test_the_board_shows_one_column_at_a_time_and_tables_reflow(
     login(page, "th-liaison")
     page.goto("/board")
     pick = page.get_by_label("Column")
-    assert pick.is_visible()
+    assert pick.is_visible() and pick.input_value() == ""  # all columns at first
+    assert page.locator("#board-columns .board-col[data-state=proposed]").is_visible()
     pick.select_option("draft")
     draft_col = page.locator("#board-columns .board-col[data-state=draft]")
     assert draft_col.is_visible() and draft_col.get_by_text(NAME).is_visible()
