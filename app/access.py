@@ -60,3 +60,32 @@ def get_visible_operation(session: Session, *, user: User, operation_id: str) ->
     if operation is None:
         raise NotFound("No such operation")
     return operation
+
+
+def live_unit_taskings_query(user: User, operation_id: str) -> SelectOfScalar[Tasking]:
+    """The live (not cancelled) taskings of the user's own unit in one operation.
+
+    A unit officer's window on an operation: they see it only while their unit holds a
+    live tasking in it, and only what that tasking needs (app.planning.tasking.brief).
+    Their agency's leading or hosting the operation gives them nothing more; a cancelled
+    tasking gives nothing at all.
+    """
+    if user.unit_id is None:
+        return select(Tasking).where(false())
+    return (
+        select(Tasking)
+        .where(Tasking.operation_id == operation_id, Tasking.unit_id == user.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Tasking.start), col(Tasking.id))
+    )
+
+
+def get_tasked_operation(
+    session: Session, *, user: User, operation_id: str
+) -> tuple[Operation, list[Tasking]]:
+    """The operation and the user's unit's live taskings in it, or NotFound (404)."""
+    taskings = list(session.exec(live_unit_taskings_query(user, operation_id)))
+    operation = session.get(Operation, operation_id) if taskings else None
+    if operation is None:
+        raise NotFound("No such operation")
+    return operation, taskings

@@ -35,6 +35,7 @@ from app.main import create_app
 from app.models import (
     Agency,
     Agreement,
+    Capability,
     Country,
     Crossing,
     Operation,
@@ -307,6 +308,10 @@ def _build_world(session: Session) -> World:
         session.add_all(group.values())
         session.flush()
     session.add_all([*crossings.values(), *units.values(), *roads, *agreements])
+    # The managed list the operation form checks: every capability of the world's units,
+    # and k9, which is on the list though no unit of this world has it.
+    session.add_all(Capability(name=name) for name in sorted(
+        {"k9", *(c for unit in units.values() for c in unit.capabilities)}))
     session.flush()
     return World(countries, regions, crossings, agencies, units)
 

@@ -132,3 +132,36 @@ def test_the_coordinator_role_is_allowed_after_the_upgrade_and_gone_after_the_do
     assert role == "planner"
     with pytest.raises(IntegrityError), migration_engine.begin() as conn:
         conn.execute(text("UPDATE users SET role = 'coordinator' WHERE id = 7"))
+
+
+def test_the_capability_list_starts_with_what_units_and_requirements_name(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "field_contacts_0900")
+        conn.execute(text("INSERT INTO countries (code, name, timezone) "
+                          "VALUES ('TH', 'Thailand', 'Asia/Bangkok')"))
+        conn.execute(text("INSERT INTO agencies (id, name, country_code, version) "
+                          "VALUES ('TH-RTP', 'Royal Thai Police', 'TH', 1)"))
+        conn.execute(text("INSERT INTO regions (id, name, country_code, lat, lon, version) "
+                          "VALUES ('TH-MSI', 'Mae Sai', 'TH', 20.4, 99.9, 1)"))
+        conn.execute(text(
+            "INSERT INTO units (id, agency_id, callsign, capabilities, personnel, "
+            "base_region_id, version) VALUES ('U-1', 'TH-RTP', 'RTP-1', :caps, 4, 'TH-MSI', 1)"),
+            {"caps": json.dumps(["tactical", "k9"])})
+        conn.execute(text(
+            "INSERT INTO operations (id, code_name, description, lead_agency_id, priority, "
+            "earliest_start, latest_end, duration_minutes, foreign_support_requested, tlp, "
+            "state, version, created_at, updated_at) VALUES ('OP-1', 'Old', '', 'TH-RTP', 1, "
+            ":a, :b, 60, false, 'AMBER', 'draft', 1, :a, :a)"),
+            {"a": NOW, "b": datetime(2026, 11, 27, 12, 0)})
+        conn.execute(text("INSERT INTO sites (id, operation_id, region_id, objective) "
+                          "VALUES ('S-1', 'OP-1', 'TH-MSI', '')"))
+        conn.execute(text("INSERT INTO requirements (site_id, capability, count) "
+                          "VALUES ('S-1', 'boat_team', 1)"))
+        command.upgrade(config, "head")
+    with migration_engine.connect() as conn:
+        names = conn.execute(text("SELECT name FROM capabilities ORDER BY name")).scalars()
+        assert list(names) == ["boat_team", "k9", "tactical"]

@@ -153,10 +153,16 @@ def test_need_to_know_matrix(
                 m.shown(who, "reason", text, "an operation you may not see")
         # Operation pages, lists and counts.
         on_board = user.role != Role.unit_officer
+        # A unit officer opens only the operations their unit holds a live tasking in.
+        tasked = _live_for_unit(session, user)
         for op_id in sorted(EVERYTHING):
             response = browser.get(f"/operations/{op_id}")
-            expected = ({200} if op_id in entitled else {404}) if on_board else {403}
-            m.status(who, f"/operations/{op_id}", response.status_code, expected)
+            allowed = entitled if on_board else tasked
+            m.status(who, f"/operations/{op_id}", response.status_code,
+                     {200} if op_id in allowed else {404})
+            if response.status_code == 200:
+                for other in EVERYTHING - {op_id} - (entitled if on_board else set()):
+                    m.hidden(who, f"/operations/{op_id}", response.text, other)
         listed = browser.get("/api/v1/operations")
         if on_board:
             m.status(who, "operation count", len(listed.json()), {len(entitled)})
@@ -202,6 +208,15 @@ def test_need_to_know_matrix(
     print(f"\nneed-to-know matrix: {m.cases} cases, {len(people)} identities, 0 leaks")
     request.node.user_properties.append(("need_to_know_cases", m.cases))
     assert m.cases > 300
+
+
+def _live_for_unit(session: Session, user: User) -> set[str]:
+    """The operations the user's unit holds a live (not cancelled) tasking in."""
+    if user.unit_id is None:
+        return set()
+    return {t.operation_id for t in session.exec(
+        select(Tasking).where(Tasking.unit_id == user.unit_id,
+                              Tasking.status == TaskingStatus.active))}
 
 
 def _off_unit(session: Session, user: User) -> set[str]:

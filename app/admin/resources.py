@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
-from app.admin import geo, org, users
+from app.admin import capabilities, geo, org, users
 from app.admin.crud import Column, Resource, RowAction
 from app.admin.display import crossing_hours, offset_label, short_list
 from app.admin.fields import Field
-from app.models import Agency, Country, Crossing, Region, Road, Role, Unit, User
+from app.models import Agency, Capability, Country, Crossing, Region, Road, Role, Unit, User
 
 
 def _countries(session: Session) -> list[tuple[str, str]]:
@@ -97,6 +97,9 @@ CROSSINGS = Resource(
               help="optional; without it the maps put the crossing half-way between its "
                    "regions"),
         Field("lon", "Longitude (map)", "number", step="any", required=False),
+        Field("checkpoint_contact", "Checkpoint contact", required=False,
+              help="who a unit calls before it passes, e.g. Immigration duty desk"),
+        Field("checkpoint_phone", "Checkpoint phone", required=False),
     ),
     columns=(Column("Id", lambda c: c.id), Column("Name", lambda c: c.name),
              Column("Joins", lambda c: f"{c.a_id} – {c.b_id}"),
@@ -130,9 +133,17 @@ AGENCIES = Resource(
         Field("id", "Id", help="capital letters, e.g. TH-RTP", create_only=True),
         Field("country_code", "Country", "select", choices=_countries, create_only=True),
         Field("name", "Name"),
+        Field("duty_officer", "Duty officer", required=False,
+              help="the 24-hour duty desk or officer tasked units call"),
+        Field("duty_phone", "Duty officer phone", required=False),
+        Field("liaison_name", "Liaison officer for operations in this country",
+              required=False),
+        Field("liaison_phone", "Liaison officer phone", required=False),
     ),
     columns=(Column("Id", lambda a: a.id), Column("Name", lambda a: a.name),
-             Column("Country", lambda a: a.country_code)),
+             Column("Country", lambda a: a.country_code),
+             Column("Duty officer", lambda a: " · ".join(
+                 p for p in (a.duty_officer, a.duty_phone) if p))),
     lister=org.list_agencies, getter=lambda s, k: s.get(Agency, k),
     creator=lambda s, d, u: org.create_agency(s, data=d, actor=u),
     updater=lambda s, o, d, u: org.update_agency(s, agency=o, data=d, actor=u),
@@ -199,4 +210,20 @@ USERS = Resource(
     ),
 )
 
-ALL = (UNITS, USERS, AGENCIES, REGIONS, ROADS, CROSSINGS, AGREEMENTS)
+CAPABILITIES = Resource(
+    slug="capabilities", title="Capabilities", singular="capability",
+    intro="The list the operation form offers for a site's requirements; a capability not "
+          "on it is refused there. A capability a unit or requirement names stays on it.",
+    fields=(
+        Field("name", "Name", help="lower case, e.g. border_patrol", create_only=True),
+        Field("description", "Description", required=False),
+    ),
+    columns=(Column("Name", lambda c: c.name), Column("Description", lambda c: c.description)),
+    lister=capabilities.list_capabilities, getter=lambda s, k: s.get(Capability, k),
+    key=lambda c: c.name,
+    creator=lambda s, d, u: capabilities.create_capability(s, data=d, actor=u),
+    updater=lambda s, o, d, u: capabilities.update_capability(s, capability=o, data=d, actor=u),
+    deleter=lambda s, o, u: capabilities.delete_capability(s, capability=o, actor=u),
+)
+
+ALL = (UNITS, USERS, AGENCIES, CAPABILITIES, REGIONS, ROADS, CROSSINGS, AGREEMENTS)

@@ -22,6 +22,8 @@ CODE_PATTERN = r"^[A-Z]{2}$"
 AGENCY_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 PATTERN_HINTS = {
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": "use up to 64 lower-case letters, digits, '_' or '-', "
+                                   "such as border_patrol",
     ID_PATTERN: "use up to 32 letters, digits, '-', '_' or '.'",
     CODE_PATTERN: "use a two-letter country code such as TH",
     AGENCY_PATTERN: "use up to 32 capital letters, digits or '-', such as TH-RTP",
@@ -111,6 +113,13 @@ class CrossingUpdateIn(SQLModel):
     # The crossing point for the maps (optional; else half-way between its regions).
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    checkpoint_contact: str = Field(default="", max_length=200)
+    checkpoint_phone: str = Field(default="", max_length=64)
+
+    @field_validator("checkpoint_contact", "checkpoint_phone", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
 
     @field_validator("timezone")
     @classmethod
@@ -151,8 +160,37 @@ class AgreementIn(SQLModel):
         return self
 
 
+def _blank(value: Any) -> Any:
+    """An optional text left empty on a form arrives as None: store it as ""."""
+    return "" if value is None else value.strip() if isinstance(value, str) else value
+
+
+class CapabilityUpdateIn(SQLModel):
+    description: str = Field(default="", max_length=200)
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
+
+
+class CapabilityCreateIn(CapabilityUpdateIn):
+    # As requirements and scenario files write them: lower case, digits, '_' or '-'.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
 class AgencyUpdateIn(SQLModel):
     name: str = Field(min_length=1, max_length=200)
+    duty_officer: str = Field(default="", max_length=200)
+    duty_phone: str = Field(default="", max_length=64)
+    liaison_name: str = Field(default="", max_length=200)
+    liaison_phone: str = Field(default="", max_length=64)
+
+    @field_validator("duty_officer", "duty_phone", "liaison_name", "liaison_phone",
+                     mode="before")
+    @classmethod
+    def _optional_text(cls, value: Any) -> Any:
+        return _blank(value)
 
 
 class AgencyCreateIn(AgencyUpdateIn):

@@ -54,6 +54,7 @@ from app.models.operations import (
     TLP,
     Approval,
     ApprovalKind,
+    Capability,
     CordonCrossing,
     Decision,
     Operation,
@@ -114,9 +115,9 @@ from app.models.requests import IdempotentRequest
 
 __all__ = [
     "TLP", "Agency", "AgencyCreate", "AgencyPublic", "AgencyUpdate", "Agreement", "Approval",
-    "ApprovalKind", "AuditEvent", "BoardConfig", "CordonCrossing", "Country", "CountryCreate",
-    "CountryPublic", "CountryUpdate", "Crossing", "CrossingClosure", "CrossingCreate",
-    "CrossingPublic", "CrossingUpdate",
+    "ApprovalKind", "AuditEvent", "BoardConfig", "Capability", "CordonCrossing", "Country",
+    "CountryCreate", "CountryPublic", "CountryUpdate", "Crossing", "CrossingClosure",
+    "CrossingCreate", "CrossingPublic", "CrossingUpdate",
     "Decision", "FeedPoll", "FeedPollDay", "FeedToken", "IdempotentRequest",
     "MailStatus", "Notice", "NoticeKind", "Operation",
     "OperationCordon", "OperationCreate", "OperationPublic",

@@ -86,6 +86,9 @@ class CrossingBase(SQLModel):
     # Without them the maps put it half-way between the regions it joins.
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
+    # Who to call at the checkpoint before a unit passes (empty: not given).
+    checkpoint_contact: str = Field(default="", max_length=200)
+    checkpoint_phone: str = Field(default="", max_length=64)
 
     @field_validator("open_windows")
     @classmethod

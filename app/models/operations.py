@@ -60,6 +60,11 @@ class OperationBase(SQLModel):
     fixed_start: datetime | None = Field(default=None, sa_type=UTCDateTime)
     foreign_support_requested: bool = False
     tlp: TLP = Field(default=TLP.AMBER, sa_type=enum_type(TLP, "tlp"))
+    # Who commands on the ground and how the units reach them: a tasked officer's page
+    # and tasking order show these (empty: not given).
+    commander: str = Field(default="", max_length=200)
+    commander_phone: str = Field(default="", max_length=64)
+    radio_net: str = Field(default="", max_length=200)
 
 
 class Operation(OperationBase, table=True):
@@ -113,6 +118,9 @@ class OperationUpdate(SQLModel):
     fixed_start: datetime | None = None
     foreign_support_requested: bool | None = None
     tlp: TLP | None = None
+    commander: str | None = Field(default=None, max_length=200)
+    commander_phone: str | None = Field(default=None, max_length=64)
+    radio_net: str | None = Field(default=None, max_length=200)
     version: int
 
 
@@ -151,6 +159,20 @@ class Site(SiteBase, table=True):
         back_populates="site",
         sa_relationship_kwargs={"cascade": "all, delete-orphan", "order_by": "Requirement.id"},
     )
+
+
+class Capability(SQLModel, table=True):
+    """One entry of the managed list of capabilities (administrators keep it).
+
+    Requirements and units keep their capability as a string (the scenario exchange
+    format does too); the operation form offers this list and refuses a name not on it.
+    """
+
+    __tablename__ = "capabilities"
+    name: str = Field(primary_key=True, max_length=64)
+    description: str = Field(default="", max_length=200)
+    # Rises on every admin save: a save from a form opened before another's is refused.
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class RequirementBase(SQLModel):

@@ -24,6 +24,12 @@ class Role(StrEnum):
 class AgencyBase(SQLModel):
     name: str = Field(min_length=1, max_length=200)
     country_code: str = Field(foreign_key="countries.code", index=True, max_length=2)
+    # Contacts a tasked unit needs in the field (empty: not given): the agency's duty
+    # officer (24 h) and its liaison officer for operations in its country.
+    duty_officer: str = Field(default="", max_length=200)
+    duty_phone: str = Field(default="", max_length=64)
+    liaison_name: str = Field(default="", max_length=200)
+    liaison_phone: str = Field(default="", max_length=64)
 
 
 class Agency(AgencyBase, table=True):
@@ -39,6 +45,10 @@ class AgencyCreate(AgencyBase):
 
 class AgencyUpdate(SQLModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
+    duty_officer: str | None = Field(default=None, max_length=200)
+    duty_phone: str | None = Field(default=None, max_length=64)
+    liaison_name: str | None = Field(default=None, max_length=200)
+    liaison_phone: str | None = Field(default=None, max_length=64)
 
 
 class AgencyPublic(AgencyBase):

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
+from app.admin.capabilities import known_capabilities
 from app.campaigns import service as campaigns
 from app.db import SessionDep
 from app.deps import VisibleOperation
@@ -23,7 +24,6 @@ from app.models import (
     OperationState,
     Region,
     Role,
-    Unit,
     User,
 )
 from app.operations import forms, service
@@ -61,7 +61,7 @@ def _user_zone(session: Session, user: User) -> str:
 
 
 def _choices(session: Session, user: User) -> dict[str, Any]:
-    capabilities = sorted({c for caps in session.exec(select(Unit.capabilities)) for c in caps})
+    capabilities = known_capabilities(session)
     return {
         "zones": _zone_groups(session), "echo": forms.echo,
         "regions": session.exec(select(Region).order_by(col(Region.country_code),
@@ -216,6 +216,7 @@ def _validate(session: Session, doc: dict[str, Any]) -> service.OperationIn:
     """Validate the form: badly typed times and zones are reported with every other error."""
     typed = forms.time_errors(doc, [zone for _, zone in _zone_groups(session)])
     typed |= forms.cordon_errors(doc)
+    typed |= forms.capability_errors(doc, set(known_capabilities(session)))
     try:
         data = service.validate(session, data=forms.to_input(doc))
     except service.InvalidOperation as exc:

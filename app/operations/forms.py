@@ -16,7 +16,8 @@ from starlette.datastructures import FormData
 from app.operations import priority
 
 SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_start",
-           "latest_end", "duration_minutes", "fixed_start", "tlp")
+           "latest_end", "duration_minutes", "fixed_start", "tlp", "commander",
+           "commander_phone", "radio_net")
 TIMES = ("earliest_start", "latest_end", "fixed_start")
 _SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel|lat|lon)$")
 _REQ = re.compile(r"^sites\.(\d+)\.requirements\.(\d+)\.(capability|count)$")
@@ -194,6 +195,23 @@ def time_errors(doc: dict[str, Any], zones: list[str]) -> dict[str, str]:
     return errors
 
 
+def capability_errors(doc: dict[str, Any], known: set[str]) -> dict[str, str]:
+    """A message for each requirement naming a capability not on the managed list.
+
+    The typed text stays in the field (the form is shown again as posted); an empty one
+    is left to the model's own "at least 1 character" message.
+    """
+    errors: dict[str, str] = {}
+    for i, site in enumerate(doc.get("sites") or []):
+        for j, req in enumerate(site.get("requirements") or []):
+            name = str(req.get("capability") or "").strip()
+            if name and name not in known:
+                errors[f"sites.{i}.requirements.{j}.capability"] = (
+                    f"{name!r} is not on the list of capabilities: choose one from the "
+                    "list, or ask an administrator to add it")
+    return errors
+
+
 def parse_local(value: str) -> datetime | None:
     """`2026-12-02 21:30` (or with a T) as a naive datetime; None if it is not one."""
     match = _LOCAL.match(value.strip())
@@ -253,7 +271,9 @@ LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP
           "cordon.within_km": "Cordon: radius (km)",
           "cordon.lead_minutes": "Cordon: lead before H-hour",
           "cordon.tail_minutes": "Cordon: tail after the end",
-          "cordon.units_per_side": "Cordon: units per side"}
+          "cordon.units_per_side": "Cordon: units per side",
+          "commander": "Commander on the ground",
+          "commander_phone": "Commander's phone", "radio_net": "Radio net"}
 
 
 def field_label(path: str) -> str:

@@ -324,11 +324,17 @@ _HINTS = (
 )
 
 
-def not_scheduled(session: Session, *, operation: Operation) -> dict[str, Any] | None:
+def not_scheduled(
+    session: Session, *, operation: Operation, user: User
+) -> dict[str, Any] | None:
     """Why the latest solve left this operation out, in names, and what to change.
 
-    None when the latest solve with a plan scheduled it (or there is none).
+    None when the latest solve with a plan scheduled it (or there is none). The reasons
+    are the reader's cut of the plan (app.planning.visibility.plan_for): one naming an
+    operation the reader may not see says so instead of naming it.
     """
+    from app.planning.visibility import hidden_busy_units, plan_for, visible_ids
+
     # The newest run that has a plan (runs still queued or failed have none).
     runs = session.exec(
         select(SolverRun).options(defer(SolverRun.scenario))  # type: ignore[arg-type]
@@ -338,7 +344,9 @@ def not_scheduled(session: Session, *, operation: Operation) -> dict[str, Any] |
                 if r.plan and (r.plan.get("solver") or {}).get("status") != BEST_SO_FAR), None)
     if run is None or run.plan is None:
         return None
-    reasons = next((u.get("reasons", []) for u in run.plan.get("unscheduled", [])
+    ids = visible_ids(session, user=user)
+    plan = plan_for(ids, run.plan, hidden_busy_units(session, ids)) or {}
+    reasons = next((u.get("reasons", []) for u in plan.get("unscheduled", [])
                     if u.get("id") == operation.id), None)
     if reasons is None:
         return None

@@ -181,7 +181,8 @@ def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
 
 # Fields that describe an operation without changing what the host countries approved or
 # what the units were ordered to do: an edit of only these is amended in place.
-DESCRIPTIVE = frozenset({"code_name", "description"})
+DESCRIPTIVE = frozenset({"code_name", "description", "commander", "commander_phone",
+                         "radio_net"})
 
 
 class EditNeedsConfirmation(AppError):

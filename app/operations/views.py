@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import Response
 
+from app import access
 from app.campaigns import service as campaign_service
 from app.db import SessionDep
-from app.deps import VisibleOperation, require_role
-from app.errors import is_htmx
+from app.deps import CurrentUser, VisibleOperation, require_role
+from app.errors import Forbidden, is_htmx
 from app.maps.features import table_rows
 from app.maps.service import operation_map
 from app.models import ApprovalKind, Decision, OperationState, Role, User
 from app.operations import permissions as perm
 from app.operations import queries, service
+from app.planning import tasking
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["operations"])
@@ -72,9 +74,19 @@ def board_page(
 
 @router.get("/operations/{operation_id}")
 def operation_page(
-    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation
+    request: Request, session: SessionDep, user: CurrentUser,
+    operation_id: Annotated[str, Path(max_length=32)],
 ) -> Response:
-    """One operation: sites, window, approvals, deconfliction, taskings, history, actions."""
+    """One operation: sites, window, approvals, deconfliction, taskings, history, actions.
+
+    A unit officer gets the page of what their unit's live taskings need to know, and only
+    while it holds one (404 otherwise, as for an operation that does not exist).
+    """
+    if user.role == Role.unit_officer:
+        return _officer_page(request, session, user, operation_id)
+    if user.role not in BOARD_ROLES:
+        raise Forbidden()
+    operation = access.get_visible_operation(session, user=user, operation_id=operation_id)
     ctx = queries.detail(session, user=user, operation=operation)
     ctx["actions"] = perm.allowed_actions(session, user, operation)
     # Approval is a second person's check: the forms are not offered to the authors.
@@ -83,8 +95,20 @@ def operation_page(
     ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
     ctx["map_rows"] = table_rows(operation_map(session, operation=operation))
     if operation.state == OperationState.approved:
-        ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation)
+        ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation, user=user)
     return render(request, "operations/detail.html", ctx)
+
+
+def _officer_page(
+    request: Request, session: SessionDep, user: User, operation_id: str
+) -> Response:
+    operation, taskings = access.get_tasked_operation(
+        session, user=user, operation_id=operation_id)
+    ctx = {"op": operation,
+           "orders": [(t, tasking.brief(session, tasking=t, operation=operation))
+                      for t in taskings],
+           "zones": tasking.operation_zones(session, operation.id)}
+    return render(request, "operations/officer.html", ctx)
 
 
 @router.get("/operations/{operation_id}/order")

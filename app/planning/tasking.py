@@ -44,11 +44,54 @@ class Deployment:
     crossing: str | None
     # (country code, time zone) of every country the operation's sites are in.
     zones: list[tuple[str, str]] = field(default_factory=list)
+    # What the officer needs in the field; None for a cancelled order (it grants nothing).
+    brief: Brief | None = None
 
     @property
     def post(self) -> bool:
         """A cordon post: `crossing` is the crossing it seals, `site_region` its side."""
         return self.tasking.kind == TaskingKind.cordon_post
+
+
+@dataclass
+class Contact:
+    """Someone a tasked unit may need to reach: what they are, their name, their phone."""
+
+    role: str
+    name: str
+    phone: str
+
+    @property
+    def given(self) -> bool:
+        return bool(self.name or self.phone)
+
+    @property
+    def tel(self) -> str:
+        """The phone as a tel: URI (digits and a leading +), or "" when there is none."""
+        digits = "".join(ch for ch in self.phone if ch.isdigit() or ch == "+")
+        return f"tel:{digits}" if digits.strip("+") else ""
+
+
+@dataclass
+class Brief:
+    """What one live tasking needs to know of its operation, and no more.
+
+    Its own site only (objective, where, the rendezvous), the other units ordered to the
+    same site, who leads and commands, the radio net, and whom to call: the duty
+    officers, a liaison officer per host country and the checkpoint of its crossing.
+    Never the approvals, the history, the other sites or any agency's private notes.
+    """
+
+    objective: str
+    place: str
+    rendezvous: str
+    rendezvous_at: datetime
+    lead: str
+    commander: str
+    commander_phone: str
+    radio_net: str
+    others: list[tuple[str, Unit]]
+    contacts: list[Contact]
 
 
 def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list[Unit]:
@@ -101,6 +144,8 @@ def upcoming(
             tasking, by_id[tasking.unit_id], zones[tasking.unit_id], op.id, op.code_name,
             f"{region.name} ({region.country_code})", crossing.name if crossing else None,
             touched.get(op.id, []),
+            brief(session, tasking=tasking, operation=op)
+            if tasking.status == TaskingStatus.active else None,
         ))
     return result
 
@@ -116,6 +161,64 @@ def escort_duties(
                   ending_after=now)
 
 
+def brief(session: Session, *, tasking: Tasking, operation: Operation) -> Brief:
+    """The field brief of one tasking (the caller checked the reader may see it)."""
+    # A cordon post (no site) is at its side of the crossing it seals.
+    site = session.get(Site, tasking.site_id) if tasking.site_id else None
+    crossing = session.get(Crossing, tasking.crossing_id) if tasking.crossing_id else None
+    region_id = site.region_id if site else tasking.post_region_id or ""
+    region = session.get(Region, region_id)
+    country = session.get(Country, region.country_code) if region else None
+    place = (f"{region.name}, {country.name if country else region.country_code}"
+             if region else region_id)
+    spot = site if site is not None else crossing
+    point = (f" · {spot.lat:.5f}, {spot.lon:.5f}" if spot is not None and spot.lat is not None
+             and spot.lon is not None else " (region centre: no point given)")
+    same_place = (Tasking.site_id == tasking.site_id) if site else (
+        (Tasking.crossing_id == tasking.crossing_id) & (Tasking.side == tasking.side)
+        & (Tasking.operation_id == tasking.operation_id))
+    others = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(same_place, Tasking.unit_id != tasking.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Unit.callsign))).all()
+    lead = session.get(Agency, operation.lead_agency_id)
+    unit = session.get(Unit, tasking.unit_id)
+    own = session.get(Agency, unit.agency_id) if unit else None
+    contacts = [Contact("Commander on the ground", operation.commander,
+                        operation.commander_phone)]
+    for agency, label in ((lead, "lead agency"), (own, "your agency")):
+        if agency is not None and (label == "lead agency" or agency.id != operation.lead_agency_id):
+            contacts.append(Contact(f"Duty officer, {agency.id} ({label})",
+                                    agency.duty_officer, agency.duty_phone))
+    hosts = session.exec(
+        select(Country).join(Region, col(Region.country_code) == col(Country.code))
+        .join(Site, col(Site.region_id) == col(Region.id))
+        .where(Site.operation_id == operation.id).distinct()
+        .order_by(col(Country.code))).all()
+    for host in hosts:
+        liaisons = [a for a in session.exec(
+            select(Agency).where(Agency.country_code == host.code).order_by(col(Agency.id)))
+            if a.liaison_name or a.liaison_phone]
+        contacts += [Contact(f"Liaison in {host.name}, {a.id}", a.liaison_name,
+                             a.liaison_phone) for a in liaisons]
+        if not liaisons:
+            contacts.append(Contact(f"Liaison in {host.name}", "", ""))
+    if crossing is not None:
+        contacts.append(Contact(f"Checkpoint, {crossing.name}", crossing.checkpoint_contact,
+                                crossing.checkpoint_phone))
+    return Brief(
+        objective=(site.objective or f"site {site.id}") if site else
+        f"cordon post: let no one cross at {crossing.name if crossing else tasking.crossing_id}"
+        f", side {tasking.side}", place=place,
+        rendezvous=f"{place}{point}", rendezvous_at=tasking.start,
+        lead=f"{lead.name} ({lead.id})" if lead else operation.lead_agency_id,
+        commander=operation.commander, commander_phone=operation.commander_phone,
+        radio_net=operation.radio_net, others=[(t.capability, u) for t, u in others],
+        contacts=contacts,
+    )
+
+
 def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
     """Each unit's local zone: the time zone of its agency's country."""
     query = (
@@ -125,6 +228,11 @@ def _unit_zones(session: Session, units: list[Unit]) -> dict[str, str]:
         .where(col(Unit.id).in_([u.id for u in units]))
     )
     return {unit_id: zone for unit_id, zone in session.exec(query).all()}
+
+
+def operation_zones(session: Session, operation_id: str) -> list[tuple[str, str]]:
+    """The (country, zone) pairs one operation touches through its sites."""
+    return _operation_zones(session, {operation_id}).get(operation_id, [])
 
 
 def _operation_zones(session: Session, operation_ids: set[str]) -> dict[str, list[tuple[str, str]]]:
@@ -171,6 +279,8 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
     lead = session.get(Agency, op.lead_agency_id)
     author = session.get(User, op.created_by_id) if op.created_by_id else None
     return {
+        "brief": brief(session, tasking=tasking, operation=op)
+        if tasking.status == TaskingStatus.active else None,
         "t": tasking, "unit": unit, "op": op, "site": site, "region": region,
         "country": country, "zone": _unit_zones(session, [unit]).get(unit.id, "UTC"),
         "zones": _operation_zones(session, {op.id}).get(op.id, []),

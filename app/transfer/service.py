@@ -130,6 +130,11 @@ def _write(session: Session, sc: schema.Scenario, user: User | None) -> ImportRe
     counts["roads"] = _replace_roads(session, sc)
     counts["agreements"] = _add_agreements(session, sc)
     counts["units"] = _upsert_all(session, Unit, "id", map(_unit_values, sc.units))
+    # The format keeps capabilities as strings; the board's managed list takes in any new.
+    from app.admin.capabilities import register
+
+    register(session, {c for u in sc.units for c in u.capabilities}
+             | {r.capability for op in sc.operations for s in op.sites for r in s.requirements})
     counts["operations"] = 0
     for op in sc.operations:
         _add_operation(session, op, user)

@@ -27,7 +27,7 @@ ROUTES = _admin_routes()
 def _fill(path: str, session: Session, admin_id: int) -> str:
     keys = {"units": "U-TH-1", "agencies": "TH-RTP", "regions": "TH-CRI",
             "crossings": "X-MSI-TAC", "agreements": "TH-MM", "users": str(admin_id),
-            "roads": str(session.exec(select(Road.id)).first())}
+            "capabilities": "tactical", "roads": str(session.exec(select(Road.id)).first())}
     resource = re.search(r"/(\w+)/\{key\}", path)
     return path.replace("{key}", keys[resource.group(1)]) if resource else path
 

@@ -73,10 +73,13 @@ def test_unit_officers_and_anonymous_users_are_kept_out(
 ) -> None:
     officer = login(client, make_user(session, role="unit_officer", agency="TH-RTP",
                                       unit="U-TH-1"))
-    for path in ("/board", f"/operations/{OP}", "/approvals", "/operations/new",
-                 "/api/v1/operations"):
+    for path in ("/board", "/approvals", "/operations/new", "/api/v1/operations"):
         assert officer.get(path).status_code == 403, path
         assert client.get(path, follow_redirects=False).status_code in (303, 401), path
+    # The operation page opens to an officer only for a live tasking of their unit: an
+    # operation of their own agency without one is as unknown as a missing one.
+    assert officer.get(f"/operations/{OP}").status_code == 404
+    assert client.get(f"/operations/{OP}", follow_redirects=False).status_code == 303
 
 
 def test_every_operations_route_with_an_id_answers_404(
