@@ -114,6 +114,8 @@ COLUMNS: tuple[Any, ...] = (
     col(_site_country.timezone).label("site_tz"),
     col(Crossing.name).label("crossing_name"),
     col(Crossing.timezone).label("crossing_tz"),
+    col(Tasking.retired_uid).label("retired_uid"),
+    _instant(Tasking.uid_retired_at, "uid_retired_at"),
 )
 
 
@@ -384,6 +386,8 @@ def _view(
         operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
         cancelled_at=_utc_or_none(row.cancelled_at) or (op_updated if aborted else None),
         show_unit=show_unit,
+        retired_uid=row.retired_uid,
+        uid_retired_at=_utc_or_none(row.uid_retired_at),
     )
 
 
