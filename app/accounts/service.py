@@ -231,6 +231,14 @@ def end_session(session: Session, *, token: str) -> None:
     session.flush()
 
 
+def audit_session_end(
+    session: Session, *, user: User, action: str, address: str, **details: object
+) -> None:
+    """Record a sign-out or a session ended from the user's list (ASVS 5.0 16.3.1)."""
+    audit.record(session, actor=user, action=action, object_type="user", object_id=user.id,
+                 address=address or None, details=details)
+
+
 def end_user_session(session: Session, *, user_id: int, session_id: str) -> bool:
     """End one of this user's sessions (from their list); False if it is not theirs."""
     result = session.exec(
