@@ -47,6 +47,11 @@ def _open_session(request: Request, session: SessionDep, user: User, next: str) 
     # Decided before the commit: reading the expired user after it would open another
     # transaction (on SQLite a writer's) for the rest of the request.
     target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
+    # A new token on every sign-in, and the session this browser held ends (ASVS 5.0
+    # 7.2.4): on a shared workstation the previous user's session must not live on.
+    held = request.cookies.get(get_settings().session_cookie_name)
+    if held:
+        service.end_session(session, token=held)
     token, _ = service.start_session(
         session, user=user, user_agent=request.headers.get("user-agent", ""),
         address=client_address(request) or "",
