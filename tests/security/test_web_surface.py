@@ -81,3 +81,38 @@ def test_trace_is_not_served(client, session: Session, make_user, login) -> None
         response = browser.request("TRACE", url)
         assert response.status_code in (404, 405), url
         assert "TRACE" not in response.text
+
+
+def test_no_source_metadata_or_directory_listing_is_served(client) -> None:
+    # 13.4.1 no .git, 13.4.3 no directory listings.
+    for url in ("/.git/config", "/.git/HEAD", "/static/", "/static/css/", "/static/../.git/HEAD",
+                "/static/%2e%2e/.git/HEAD", "/.env", "/pyproject.toml"):
+        response = client.get(url, follow_redirects=False)
+        assert response.status_code in (303, 401, 404), url
+        assert "[core]" not in response.text and "refs/heads" not in response.text, url
+        assert "Index of" not in response.text, url
+
+
+def test_an_unexpected_error_is_logged_and_answered_generically(session: Session, caplog) -> None:
+    # 16.3.4 unexpected errors are logged; 16.5.1 the consumer gets a generic message;
+    # 4.1.1 the Content-Type names its charset.
+    from fastapi.testclient import TestClient
+
+    from app.db import get_session
+    from app.main import create_app
+
+    app = create_app()
+    app.dependency_overrides[get_session] = lambda: session
+
+    @app.get("/api/v1/boom", dependencies=[])
+    def boom() -> None:
+        raise RuntimeError("db password is hunter2 at 10.0.0.7")
+
+    with caplog.at_level("ERROR"):
+        response = TestClient(app, raise_server_exceptions=False).get("/api/v1/boom")
+    assert response.status_code == 500
+    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert response.json()["detail"] == "Something went wrong on our side"
+    assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
+    page = TestClient(app, raise_server_exceptions=False).get("/login")
+    assert page.headers["content-type"] == "text/html; charset=utf-8"
