@@ -110,3 +110,21 @@ def test_the_second_factor_cookie_is_checked_for_its_mac_and_its_expiry() -> Non
     flipped = mac[:-1] + ("1" if mac[-1] == "0" else "0")
     assert service.read_pending_token(f"{body}.{flipped}", now=now) is None
     assert service.read_pending_token(token, now=now + timedelta(minutes=6)) is None
+
+
+def test_recovery_codes_carry_at_least_112_bits_so_a_plain_hash_may_keep_them() -> None:
+    # 6.5.2: lookup secrets under 112 bits of entropy need a salted password hash; these
+    # are stored as SHA-256, so they must carry 112 bits or more. 6.5.3: from `secrets`.
+    import math
+
+    from app.accounts import totp
+
+    codes = totp.new_recovery_codes()
+    assert len(codes) == 10 and len(set(codes)) == 10
+    for code in codes:
+        symbols = code.replace("-", "")
+        alphabet = set("abcdefghjkmnpqrstuvwxyz23456789")
+        assert set(symbols) <= alphabet
+        assert len(symbols) * math.log2(len(alphabet)) >= 112, code
+        assert len(code) <= 32  # fits the second-factor form field
+        assert totp.recovery_digest(code.upper().replace("-", " ")) == totp.recovery_digest(code)
