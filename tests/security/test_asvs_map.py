@@ -178,3 +178,25 @@ def test_every_cited_document_section_exists() -> None:
 
 def test_security_md_links_the_mapping() -> None:
     assert "docs/asvs-l2.md" in (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+
+
+def test_the_summary_counts_the_rows() -> None:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    rows = _rows()
+    summary = re.compile(r"^\| \**(V\d+ [^|]*?|all)\** \| \**(\d+)\** \| \**(\d+)\** \| "
+                         r"\**(\d+)\** \| \**(\d+)\** \| \**(\d+)\** \|$", re.M)
+    found = {name: tuple(map(int, numbers)) for name, *numbers in summary.findall(text)}
+    assert set(found) == {*CHAPTERS, "all"}
+    for name, numbers in found.items():
+        if name == "all":
+            ids = list(rows)
+        else:
+            chapter = int(name.split()[0][1:])
+            ids = [rid for rid in rows if int(rid.split(".")[0]) == chapter]
+        counts = tuple(sum(1 for rid in ids if rows[rid][0] == s)
+                       for s in ("met", "partial", "gap", "n/a"))
+        assert numbers == (len(ids), *counts), name
+    met, partial, gap, na = found["all"][1:]
+    figures = f"{met} met, {partial} partial,\n{gap} gaps, {na} not applicable"
+    assert " ".join(figures.split()) in " ".join(
+        (ROOT / "SECURITY.md").read_text(encoding="utf-8").split()), figures
