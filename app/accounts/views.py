@@ -260,7 +260,8 @@ def totp_enrol(
 ) -> Response:
     """Confirm the set-up with a code from the app; shows the recovery codes once."""
     try:
-        codes = service.enrol_totp(session, user=user, secret=secret, code=code)
+        codes = service.enrol_totp(session, user=user, secret=secret, code=code,
+                                   keep=_current_session_id(request))
     except AppError as exc:
         return render(request, "accounts/totp.html", _totp_ctx(user, secret, exc.message),
                       status_code=exc.status)

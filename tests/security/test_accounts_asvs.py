@@ -128,3 +128,34 @@ def test_recovery_codes_carry_at_least_112_bits_so_a_plain_hash_may_keep_them() 
         assert len(symbols) * math.log2(len(alphabet)) >= 112, code
         assert len(code) <= 32  # fits the second-factor form field
         assert totp.recovery_digest(code.upper().replace("-", " ")) == totp.recovery_digest(code)
+
+
+def test_enrolling_a_second_factor_ends_the_other_sessions(
+    client, session: Session, make_user, login,
+) -> None:
+    # 7.4.3: after a change of an authentication factor the other sessions end (as for a
+    # password change): a thief's session does not outlive the owner's new second factor.
+    from app.accounts import totp
+
+    user = make_user(session, role=Role.liaison)
+    browser = login(client, user)
+    stolen, _ = service.start_session(session, user=user, user_agent="elsewhere")
+    session.flush()
+    secret = totp.new_secret()
+    done = browser.post("/account/totp", data={"secret": secret,
+                                               "code": totp.code_at(secret, utcnow())})
+    assert done.status_code == 200
+    session.expire_all()
+    assert session.get(UserSession, service.token_digest(stolen)) is None
+    assert "any other device or browser was signed out" in done.text
+    assert browser.get("/account").status_code == 200  # this browser stays signed in
+    (row,) = [e for e in _audit(session, "auth.totp_enrolled") if e.actor_id == user.id]
+    assert row.details.get("sessions_ended") == 1
+
+
+def _audit(session: Session, action: str):  # type: ignore[no-untyped-def]
+    from sqlmodel import col, select
+
+    from app.models import AuditEvent
+
+    return session.exec(select(AuditEvent).where(col(AuditEvent.action) == action)).all()
