@@ -159,3 +159,17 @@ def _audit(session: Session, action: str):  # type: ignore[no-untyped-def]
     from app.models import AuditEvent
 
     return session.exec(select(AuditEvent).where(col(AuditEvent.action) == action)).all()
+
+
+def test_passwords_made_of_the_boards_own_words_are_refused() -> None:
+    # 6.1.2 a documented list of context-specific words; 6.2.11 it is used.
+    from app.accounts.passwords import CONTEXT_WORDS
+
+    assert {"jointops", "mekong", "police", "liaison"} <= set(CONTEXT_WORDS)
+    for weak in ("JointOps2026!!!", "Mekong-Police-2026", "police police police",
+                 "Liaison_Officer_1", "ADMINISTRATOR-2026"):
+        problem = password_problem(weak)
+        assert problem and "words" in problem, weak
+    for fine in ("mekong-river-2026", "Mekong river cruise at dawn", "correct-horse-battery",
+                 "4815162342-lost-numbers", "1234-5678-9012-3456-7890"):
+        assert password_problem(fine) is None, fine
