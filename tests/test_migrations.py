@@ -140,10 +140,10 @@ def test_orders_with_a_reversible_uid_get_a_random_one_and_keep_the_old_to_cance
     # Issue 10, finding 11: orders issued under uuid5("jointops/<op>/<unit>") kept it.
     import uuid
 
+    from conftest import _build_world, _make_operation
     from sqlmodel import Session
 
     from app.models import Tasking
-    from tests.conftest import _build_world, _make_operation
 
     config = _alembic_config()
     with migration_engine.begin() as conn:
