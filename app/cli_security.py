@@ -1,4 +1,5 @@
-"""Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`, `retention`."""
+"""Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`,
+`end-all-sessions`, `retention`."""
 
 from __future__ import annotations
 
@@ -38,6 +39,29 @@ def purge_sessions_command() -> None:
     typer.echo(f"Purged {ended} expired session(s) and {counters} old sign-in counter(s).")
 
 
+def end_all_sessions_command(
+    yes: bool = typer.Option(False, "--yes", help="Sign every user out, without asking."),
+) -> None:
+    """Sign every user out now (a suspected breach): every session of every user ends,
+    and the audit trail records it. Feed tokens are left alone."""
+    from sqlalchemy import func
+    from sqlmodel import delete, select
+
+    from app import audit
+    from app.models import UserSession
+
+    if not yes:
+        typer.echo("This signs every user out. Run it again with --yes to do so.", err=True)
+        raise typer.Exit(2)
+    with Session(get_engine()) as session:
+        users = session.exec(select(func.count(func.distinct(UserSession.user_id)))).one()
+        ended = session.exec(delete(UserSession)).rowcount or 0  # type: ignore[call-overload]
+        audit.record(session, action="auth.all_sessions_ended", object_type="board",
+                     object_id="sessions", details={"sessions": ended, "users": users})
+        session.commit()
+    typer.echo(f"Ended {ended} session(s) of {users} user(s).")
+
+
 def retention_command() -> None:
     """Apply retention now: sessions, sign-in counters, feed polls (hourly in the worker)."""
     from app.retention import apply_retention
@@ -56,4 +80,5 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.add_typer(audit_app, name="audit")
     app.command("purge-sessions")(purge_sessions_command)
+    app.command("end-all-sessions")(end_all_sessions_command)
     app.command("retention")(retention_command)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
@@ -165,3 +165,42 @@ def test_the_capability_list_starts_with_what_units_and_requirements_name(
     with migration_engine.connect() as conn:
         names = conn.execute(text("SELECT name FROM capabilities ORDER BY name")).scalars()
         assert list(names) == ["boat_team", "k9", "tactical"]
+
+
+def test_orders_with_a_reversible_uid_get_a_random_one_and_keep_the_old_to_cancel(
+    migration_engine: Engine,
+) -> None:
+    # Issue 10, finding 11: orders issued under uuid5("jointops/<op>/<unit>") kept it.
+    import uuid
+
+    from conftest import _build_world, _make_operation
+    from sqlmodel import Session
+
+    from app.models import Tasking
+
+    config = _alembic_config()
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+        session = Session(bind=conn)
+        _build_world(session)
+        raid = _make_operation(session, "TH-RTP", {"TH-CKG": {"tactical": 2}}, op_id="OP-RED")
+        site = raid.sites[0].id
+        old = f"{uuid.uuid5(uuid.NAMESPACE_URL, 'jointops/OP-RED/U-TH-1')}@jointops"
+        keyed = "0f8e3c1a-0000-4000-8000-000000000000@jointops"  # already non-reversible
+        start = NOW.replace(tzinfo=UTC)
+        for unit, uid in (("U-TH-1", old), ("U-TH-2", keyed)):
+            session.add(Tasking(uid=uid, operation_id="OP-RED", unit_id=unit, site_id=site,
+                                capability="tactical", start=start, end=start + timedelta(hours=4),
+                                depart=start, return_at=start + timedelta(hours=5)))
+        session.flush()
+        command.downgrade(config, "capabilities_0910")  # the one before it
+        command.upgrade(config, "head")
+        rows = conn.execute(text(
+            "SELECT unit_id, uid, retired_uid, uid_retired_at FROM taskings ORDER BY unit_id"
+        )).all()
+    (first, first_uid, first_old, retired_at), second = rows
+    assert (first, first_old) == ("U-TH-1", old) and retired_at is not None
+    assert first_uid != old and first_uid.endswith("@jointops")
+    uuid.UUID(first_uid.removesuffix("@jointops"))
+    assert tuple(second) == ("U-TH-2", keyed, None, None)

@@ -8,6 +8,17 @@ from pathlib import Path
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# Words of this board's own context (ASVS 5.0 6.1.2): a password made of them and digits
+# or symbols only, such as "JointOps2026!" or "Mekong-Police-1", is refused. A password
+# that has four or more letters besides them ("Mekong river cruise") is fine.
+CONTEXT_WORDS = (
+    "jointops", "joint", "operations", "operation", "ops", "board", "mekong", "lancang",
+    "police", "policia", "agency", "coordinator", "coordination", "administrator", "admin",
+    "planner", "liaison", "officer", "unit", "raid", "tasking", "thailand", "myanmar",
+    "burma", "laos", "lao", "cambodia", "vietnam", "china", "kunming", "bangkok",
+    "vientiane", "yangon", "naypyidaw", "hanoi", "phnompenh", "chiangrai", "chiangsaen",
+    "goldentriangle", "demo",
+)
 
 
 @functools.cache
@@ -28,10 +39,22 @@ def password_problem(password: str, *, username: str = "") -> str | None:
     folded = password.strip().lower()
     if folded in common_passwords() or len(set(folded)) == 1:
         return "this password is on the list of common passwords: choose another"
+    if _only_context_words(folded):
+        return ("the password is made of words of this board (such as jointops, mekong, "
+                "police, admin) and digits or symbols: add words of your own")
     # (short usernames such as "li" would refuse half of all passwords)
     if len(username) >= 4 and username.lower() in folded:
         return "the password must not contain the username"
     return None
+
+
+def _only_context_words(folded: str) -> bool:
+    """True when, without the context words, fewer than 4 letters are left."""
+    letters = "".join(ch for ch in folded if ch.isalpha())
+    rest = letters
+    for word in sorted(CONTEXT_WORDS, key=len, reverse=True):
+        rest = rest.replace(word, "")
+    return rest != letters and len(rest) < 4
 
 
 def check_password(password: str, *, username: str = "") -> str:

@@ -231,6 +231,14 @@ def end_session(session: Session, *, token: str) -> None:
     session.flush()
 
 
+def audit_session_end(
+    session: Session, *, user: User, action: str, address: str, **details: object
+) -> None:
+    """Record a sign-out or a session ended from the user's list (ASVS 5.0 16.3.1)."""
+    audit.record(session, actor=user, action=action, object_type="user", object_id=user.id,
+                 address=address or None, details=details)
+
+
 def end_user_session(session: Session, *, user_id: int, session_id: str) -> bool:
     """End one of this user's sessions (from their list); False if it is not theirs."""
     result = session.exec(
@@ -356,9 +364,14 @@ def needs_enrolment(user: User) -> bool:
     return second_factor_required(user) and not user.totp_secret
 
 
-def enrol_totp(session: Session, *, user: User, secret: str, code: str) -> list[str]:
+def enrol_totp(
+    session: Session, *, user: User, secret: str, code: str, keep: str | None = None
+) -> list[str]:
     """Turn TOTP on with `secret` once `code` proves the app has it; returns ten new
-    recovery codes (shown once; only their hashes are kept)."""
+    recovery codes (shown once; only their hashes are kept).
+
+    Every other session of the user ends, `keep` (the enrolling session's id) excepted:
+    a changed factor leaves no session opened without it (ASVS 5.0 7.4.3)."""
     assert user.id is not None
     try:
         step = totp.matching_step(secret, code, utcnow(), after=None)
@@ -373,8 +386,9 @@ def enrol_totp(session: Session, *, user: User, secret: str, code: str) -> list[
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     session.add_all(RecoveryCode(user_id=user.id, code_hash=totp.recovery_digest(c))
                     for c in codes)
+    ended = end_all_sessions(session, user_id=user.id, keep=keep)
     audit.record(session, actor=user, action="auth.totp_enrolled", object_type="user",
-                 object_id=str(user.id))
+                 object_id=str(user.id), details={"sessions_ended": ended})
     session.flush()
     return codes
 

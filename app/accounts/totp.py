@@ -75,10 +75,14 @@ def provisioning_uri(secret: str, *, username: str) -> str:
 
 
 def new_recovery_codes() -> list[str]:
-    """Ten one-time codes such as `k7qm-3xvd-p2tn` (60 random bits each)."""
+    """Ten one-time codes such as `k7qmz-3xvdw-p2tnh-r8aeb-q4yfc` (124 random bits each).
+
+    At least 112 bits, so that SHA-256 may keep them (ASVS 5.0 6.5.2: shorter lookup
+    secrets need a salted password hash). Codes issued before (60 bits, 3 groups of 4)
+    still work until used or replaced; enrolling again issues the long ones."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return [
-        "-".join("".join(secrets.choice(alphabet) for _ in range(4)) for _ in range(3))
+        "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(5))
         for _ in range(RECOVERY_CODES)
     ]
 

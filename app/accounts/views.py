@@ -51,6 +51,11 @@ def _open_session(request: Request, session: SessionDep, user: User, next: str) 
     # transaction (on SQLite a writer's) for the rest of the request.
     target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
     language = user.language
+    # A new token on every sign-in, and the session this browser held ends (ASVS 5.0
+    # 7.2.4): on a shared workstation the previous user's session must not live on.
+    held = request.cookies.get(get_settings().session_cookie_name)
+    if held:
+        service.end_session(session, token=held)
     token, _ = service.start_session(
         session, user=user, user_agent=request.headers.get("user-agent", ""),
         address=client_address(request) or "",
@@ -133,9 +138,19 @@ def logout(request: Request, session: SessionDep, user: SignedInUser) -> Respons
     """End this session at once."""
     token = request.cookies.get(get_settings().session_cookie_name, "")
     service.end_session(session, token=token)
+    service.audit_session_end(session, user=user, action="auth.sign_out",
+                              address=client_address(request) or "")
     session.commit()
+    return _signed_out(request)
+
+
+def _signed_out(request: Request) -> Response:
+    """To the sign-in page, with the session cookie gone and the browser told to drop
+    what it kept of the signed-in pages (ASVS 5.0 14.3.1)."""
     response = redirect(request, "/login", flash="Signed out.")
     delete_cookie(response, "jointops_session")
+    # Not "cookies": it would drop the flash just set, and the CSRF cookie is harmless.
+    response.headers["Clear-Site-Data"] = '"cache", "storage"'
     return response
 
 
@@ -222,11 +237,11 @@ def end_session(
     if not service.end_user_session(session, user_id=user.id, session_id=session_id):
         raise AppError("No such session of yours (it may have ended already)", 404)
     current = session_id == _current_session_id(request)
+    service.audit_session_end(session, user=user, action="auth.session_ended",
+                              address=client_address(request) or "", current=current)
     session.commit()
     if current:
-        response = redirect(request, "/login", flash="Signed out.")
-        delete_cookie(response, "jointops_session")
-        return response
+        return _signed_out(request)
     return redirect(request, "/account", flash="That session has ended.")
 
 
@@ -287,7 +302,8 @@ def totp_enrol(
 ) -> Response:
     """Confirm the set-up with a code from the app; shows the recovery codes once."""
     try:
-        codes = service.enrol_totp(session, user=user, secret=secret, code=code)
+        codes = service.enrol_totp(session, user=user, secret=secret, code=code,
+                                   keep=_current_session_id(request))
     except AppError as exc:
         return render(request, "accounts/totp.html", _totp_ctx(user, secret, exc.message),
                       status_code=exc.status)

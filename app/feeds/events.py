@@ -25,7 +25,9 @@ from app.feeds.ical import (
 
 CANCEL_GRACE = timedelta(hours=72)
 # Tasking states that end a deployment; the feed shows them as STATUS:CANCELLED.
-CANCELLED_STATES = frozenset({"aborted", "withdrawn", "cancelled"})
+# A tasking UID that was replaced (see retired_event): its old entry is cancelled.
+REPLACED = "replaced"
+CANCELLED_STATES = frozenset({"aborted", "withdrawn", "cancelled", REPLACED})
 TLP_LABELS = ("RED", "AMBER", "GREEN", "CLEAR")
 # RFC 5545 CLASS per label: CONFIDENTIAL says "only the times" to apps that honour it.
 _CLASS_OF_TLP = {"RED": "CONFIDENTIAL", "AMBER": "PRIVATE", "GREEN": "PRIVATE", "CLEAR": "PUBLIC"}
@@ -82,6 +84,10 @@ class TaskingView(NamedTuple):
     @property
     def is_escort(self) -> bool:
         return bool(self.route)
+    # The reversible uuid5 UID the order was issued with before issue 10, and when it
+    # was replaced (migration retired_uids_0900): see retired_event.
+    retired_uid: str | None = None
+    uid_retired_at: datetime | None = None
 
     @property
     def is_cancelled(self) -> bool:
@@ -143,7 +149,9 @@ def describe(tasking: TaskingView) -> str:
         return _describe_escort(t)
     state = t.state.lower()
     lines = [f"Operation {t.code_name} (TLP:{t.tlp_label})"]
-    if state in CANCELLED_STATES:
+    if state == REPLACED:
+        lines.append("CANCELLED: this entry is replaced by a new one for the same order.")
+    elif state in CANCELLED_STATES:
         lines.append(f"CANCELLED: this tasking was {state}.")
     # Minimal content: an officer's or a unit's own feed needs the role, not the unit's
     # name; a feed that mixes units (the agency feed) must say whose deployment it is.
@@ -209,7 +217,7 @@ def to_event(tasking: TaskingView) -> FeedEvent:
     # Need-to-know: a TLP:RED operation leaves only its times in the calendar cloud.
     red = label == "RED"
     # Apps that ignore STATUS (some Android sync adapters) still show the word.
-    prefix = "Cancelled: " if cancelled else ""
+    prefix = ("Replaced: " if tasking.state == REPLACED else "Cancelled: ") if cancelled else ""
     suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
     return FeedEvent(
         uid=tasking.uid,
@@ -225,6 +233,37 @@ def to_event(tasking: TaskingView) -> FeedEvent:
         categories=() if red else (f"TLP:{label}",),
         classification=_CLASS_OF_TLP[label],
     )
+
+
+def shows_retired(
+    tasking: TaskingView, now: datetime, token_created: datetime,
+    grace: timedelta = CANCEL_GRACE,
+) -> bool:
+    """Whether a feed token made at `token_created` carries the CANCELLED event of the
+    tasking's retired UID at `now`.
+
+    Only tokens that existed when the UID was replaced (a calendar that may hold the old
+    entry) and only for the grace period of any cancellation: the old UID is reversible,
+    so it is handed to nobody who never had it, and to nobody for longer than needed.
+    """
+    retired_at = tasking.uid_retired_at
+    if not tasking.retired_uid or retired_at is None:
+        return False
+    return to_utc(token_created) < to_utc(retired_at) and to_utc(now) < to_utc(retired_at) + grace
+
+
+def retired_event(tasking: TaskingView) -> FeedEvent:
+    """The CANCELLED event under the tasking's retired UID: a calendar holding the entry
+    issued under the old UID drops it (SEQUENCE above any it was sent) instead of
+    keeping a stale duplicate beside the entry under the new UID."""
+    assert tasking.retired_uid and tasking.uid_retired_at  # noqa: S101 (see shows_retired)
+    return to_event(tasking._replace(
+        uid=tasking.retired_uid,
+        state=REPLACED,
+        sequence=tasking.sequence + 1,
+        updated_at=max(to_utc(tasking.updated_at), to_utc(tasking.uid_retired_at)),
+        cancelled_at=tasking.uid_retired_at,
+    ))
 
 
 def cancelled_since(tasking: TaskingView) -> datetime:

@@ -117,6 +117,8 @@ COLUMNS: tuple[Any, ...] = (
     # A cordon post (docs/cordon-format.md): its side of the sealed crossing.
     col(Tasking.side).label("side"),
     _instant(Tasking.end, "end"),
+    col(Tasking.retired_uid).label("retired_uid"),
+    _instant(Tasking.uid_retired_at, "uid_retired_at"),
 )
 
 
@@ -390,6 +392,8 @@ def _view(
         operation_timezones=tuple(dict.fromkeys((row.home_tz, *zones.get(row.operation_id, ())))),
         cancelled_at=_utc_or_none(row.cancelled_at) or (op_updated if aborted else None),
         show_unit=show_unit,
+        retired_uid=row.retired_uid,
+        uid_retired_at=_utc_or_none(row.uid_retired_at),
     )
 
 

@@ -22,8 +22,16 @@ from sqlmodel import Session, col
 from app.config import get_settings
 from app.feeds import escorts, events
 from app.feeds.blocks import block_cache
-from app.feeds.events import CANCEL_GRACE, cancelled_since, event_order, still_listed, tasking_block
-from app.feeds.ical import calendar_bytes
+from app.feeds.events import (
+    CANCEL_GRACE,
+    cancelled_since,
+    event_order,
+    retired_event,
+    shows_retired,
+    still_listed,
+    tasking_block,
+)
+from app.feeds.ical import calendar_bytes, event_block
 from app.feeds.lru import Lru
 from app.feeds.queries import (
     Loaded,
@@ -255,9 +263,14 @@ def _render(
     listed.sort(key=lambda loaded: event_order(loaded.view))
     views = [loaded.view for loaded in listed]
     refresh = get_settings().feed_refresh_minutes
-    body = calendar_bytes(name, _blocks(session, listed), refresh_minutes=refresh)
+    # Orders issued under the reversible uuid5 UID: the old entry is cancelled, after
+    # the others (a handful, once: not worth the block cache).
+    retired = [view for view in views if shows_retired(view, now, holder.created_at)]
+    blocks = _blocks(session, listed) + [event_block(retired_event(view)) for view in retired]
+    body = calendar_bytes(name, blocks, refresh_minutes=refresh)
     newest = max((view.updated_at for view in views), default=None)
     ends = [cancelled_since(view) + CANCEL_GRACE for view in views if view.is_cancelled]
+    ends += [view.uid_retired_at + CANCEL_GRACE for view in retired if view.uid_retired_at]
     return _Rendered(
         current,
         body,

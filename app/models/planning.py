@@ -154,6 +154,10 @@ class Tasking(SQLModel, table=True):
     plan_id: int | None = Field(default=None, foreign_key="plans.id")
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The reversible uuid5 UID an order was issued with before issue 10 (finding 11), and
+    # when migration retired_uids_0900 replaced it: feeds cancel the old UID once.
+    retired_uid: str | None = Field(default=None, max_length=100)
+    uid_retired_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 # No unit in two active orders whose trips (depart to return, half-open) overlap. The

@@ -2,7 +2,8 @@
 // every change, restored with a note and a "Discard" button when the page is opened again
 // (Back, a reload, a lost connection); and a warning before leaving with unsaved edits.
 // Submitting ends both: a saved form needs neither, and a refused one comes back from the
-// server with the typed input in it.
+// server with the typed input in it. Signing out clears it (Clear-Site-Data: "storage");
+// a TLP:RED form keeps no draft at all.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-draft-key]");
@@ -28,7 +29,15 @@
     return values;
   }
 
+  // A TLP:RED operation is never kept in the browser, not even for this tab: the warning
+  // before leaving is all that guards its unsaved edits.
+  function red() {
+    var tlp = form.querySelector("[name=tlp]");
+    return Boolean(tlp && tlp.value === "RED");
+  }
+
   function store() {
+    if (red()) { forget(); return; }
     try {
       sessionStorage.setItem(key, JSON.stringify({
         version: version, at: new Date().toISOString(), values: snapshot()

@@ -49,6 +49,7 @@ def test_production_cookies_are_secure_and_host_prefixed(
     csrf_cookie = page.headers["set-cookie"]
     assert csrf_cookie.startswith("__Host-jointops_csrf=") and "secure" in csrf_cookie.lower()
     assert "path=/" in csrf_cookie.lower() and "domain" not in csrf_cookie.lower()
+    assert "samesite=lax" in csrf_cookie.lower()
     response = client.post("/login", data={
         "username": "noy", "password": test_password,
         "csrf_token": client.cookies.get("__Host-jointops_csrf"),
@@ -57,11 +58,12 @@ def test_production_cookies_are_secure_and_host_prefixed(
     cookies = response.headers.get_list("set-cookie")
     [session_cookie] = [c for c in cookies if c.startswith("__Host-jointops_session=")]
     assert "secure" in session_cookie.lower() and "httponly" in session_cookie.lower()
+    assert "samesite=lax" in session_cookie.lower()
     signed_out = client.post("/logout", data={"csrf_token": ""}, headers={
         "X-CSRF-Token": _csrf_of(session)}, follow_redirects=False)
     flash = [c for c in signed_out.headers.get_list("set-cookie") if "jointops_flash" in c]
     assert flash and flash[0].startswith("__Host-jointops_flash=")
-    assert "secure" in flash[0].lower()
+    assert "secure" in flash[0].lower() and "samesite=lax" in flash[0].lower()
 
 
 def _csrf_of(session: Session) -> str:

@@ -12,7 +12,7 @@ from app.models import FeedToken, Role, User, UserSession
 from .helpers import audit_rows, field_error
 
 NEW_USER = {"username": "som.chai", "full_name": "Somchai P.", "role": "unit_officer",
-            "agency_id": "", "unit_id": "U-TH-2", "password": "mekong-2026!"}
+            "agency_id": "", "unit_id": "U-TH-2", "password": "mekong-dawn-2026!"}
 
 
 def _user(session: Session, username: str) -> User:
@@ -26,15 +26,15 @@ def test_create_user_hashes_with_argon2id_and_may_sign_in(
     assert response.status_code == 303
     user = _user(session, "som.chai")
     assert user.password_hash.startswith("$argon2id$")
-    assert verify_password("mekong-2026!", user.password_hash)
+    assert verify_password("mekong-dawn-2026!", user.password_hash)
     assert (user.role, user.agency_id, user.unit_id) == (Role.unit_officer, "TH-RTP", "U-TH-2")
     client.get("/login")  # the anonymous CSRF cookie
-    credentials = {"username": "som.chai", "password": "mekong-2026!",
+    credentials = {"username": "som.chai", "password": "mekong-dawn-2026!",
                    "csrf_token": client.cookies.get("jointops_csrf")}
     assert client.post("/login", data=credentials, follow_redirects=False).status_code == 303
     [row] = audit_rows(session, "admin.user.created")
     assert row.actor_id == admin_user.id and row.details["username"] == "som.chai"
-    assert "mekong-2026!" not in str(row.details)
+    assert "mekong-dawn-2026!" not in str(row.details)
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_user_rules(admin, session: Session, change, field, message) -> None:
     response = admin.post("/admin/users", data={**NEW_USER, **change})
     assert response.status_code == 422
     assert field_error(response, field) == message
-    assert 'value="mekong-2026!"' not in response.text  # a password is never echoed
+    assert 'value="mekong-dawn-2026!"' not in response.text  # a password is never echoed
 
 
 def test_disabling_ends_sessions_and_feed_tokens_at_once(
