@@ -26,6 +26,19 @@ MARKED = {
     "accounts/home.html",
     "accounts/account.html",
     "accounts/_language_form.html",
+    "campaigns/_operation_card.html",
+    "campaigns/_phase_field.html",
+    "campaigns/_progress.html",
+    "campaigns/capacity.html",
+    "campaigns/dashboard.html",
+    "campaigns/detail.html",
+    "campaigns/form.html",
+    "campaigns/intel_form.html",
+    "campaigns/intel_list.html",
+    "campaigns/intel_note.html",
+    "campaigns/list.html",
+    "campaigns/report.html",
+    "campaigns/review.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
