@@ -39,6 +39,7 @@ MARKED = {
     "campaigns/list.html",
     "campaigns/report.html",
     "campaigns/review.html",
+    "notices/index.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
