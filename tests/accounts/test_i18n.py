@@ -40,6 +40,7 @@ MARKED = {
     "campaigns/report.html",
     "campaigns/review.html",
     "notices/index.html",
+    "errors/error.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
