@@ -41,6 +41,7 @@ MARKED = {
     "campaigns/review.html",
     "notices/index.html",
     "errors/error.html",
+    "feeds/tokens.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
