@@ -42,6 +42,7 @@ MARKED = {
     "notices/index.html",
     "errors/error.html",
     "feeds/tokens.html",
+    "docs/api.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
