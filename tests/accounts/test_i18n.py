@@ -43,6 +43,9 @@ MARKED = {
     "errors/error.html",
     "feeds/tokens.html",
     "docs/api.html",
+    "accounts/password.html",
+    "accounts/totp.html",
+    "accounts/second_factor.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
