@@ -142,3 +142,20 @@ def test_phase_review_says_met_missed_at_risk(client, login, session: Session,
     page = review.get(f"/campaigns/{story.campaign.id}/review").text
     assert "1 of 4 goals met, 3 missed." in page
     assert service.phases_of(session, story.campaign.id or 0)[1].name in page
+
+
+def test_campaign_pages_speak_the_readers_language(client, login, session: Session,
+                                                   story: Story) -> None:
+    """Issue 11: the review's counts in one translated sentence, the capacity page's
+    headings, the goal statuses; user data (campaign and phase names) stays as typed."""
+    file_and_confirm(session, story, story.th_only, {"TH": {"detained": {"CN": 12}}})
+    planner = _client(client, login, story, "A", Role.planner)
+    page = planner.get(f"/campaigns/{story.campaign.id}/review",
+                       headers={"Accept-Language": "vi"}).text
+    assert '<html lang="vi">' in page and "Đạt 1/4 mục tiêu, 2 có nguy cơ." in page
+    assert "goals met" not in page and "Phase review" not in page
+    assert story.campaign.name in page
+    thai = planner.get(f"/campaigns/{story.campaign.id}/capacity",
+                       headers={"Accept-Language": "th"}).text
+    assert "ช่องว่างที่รุนแรงที่สุด" in thai and "Worst gaps" not in thai
+    assert "ข้อเสนอการสนับสนุนซึ่งกันและกัน" in thai
