@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from heapq import nlargest
+from itertools import islice
 
 from app.solver.cordons import post_needs
 from app.solver.greedy_cordons import PostUnits, post_units, staff_cordon
@@ -73,11 +74,10 @@ class Greedy:
     def able_counts(self, operation: Operation, site: Site) -> dict[str, int]:
         """How many candidates may fill each capability of the site (cached)."""
         if site.id not in self.counts:
-            counts: dict[str, int] = {r.capability: 0 for r in site.requirements}
-            for group in self.site_groups(operation, site):
-                for capability, count in group.counts.items():
-                    counts[capability] += count
-            self.counts[site.id] = counts
+            # Every group counts each of the site's capabilities (0 when it has none).
+            groups = self.site_groups(operation, site)
+            capabilities = {r.capability for r in site.requirements}
+            self.counts[site.id] = {c: sum(g.counts[c] for g in groups) for c in capabilities}
         return self.counts[site.id]
 
     def ordered_candidates(
@@ -90,10 +90,10 @@ class Greedy:
         """
         groups = self.site_groups(operation, site)
         if order == 0:
-            return (c for g in groups for c in g.candidates())
+            return (c for g in groups for c in g.candidates(site.id))
         key = (site.id, order)
         if key not in self.ordered:
-            candidates = [c for g in groups for c in g.candidates()]
+            candidates = [c for g in groups for c in g.candidates(site.id)]
             self.ordered[key] = sorted(candidates, key=SITE_ORDERS[order])
         return self.ordered[key]
 
@@ -111,10 +111,8 @@ class Greedy:
                 return False
             if site.id not in self.staffable:
                 groups = self.site_groups(operation, site)
-                needed = sum(r.count for r in site.requirements)
-                personnel = (u.personnel for g in groups for u, _ in g.units)
-                self.staffable[site.id] = any(g.host for g in groups) and (
-                    sum(nlargest(needed, personnel)) >= site.required_personnel
+                self.staffable[site.id] = any(g.host for g in groups) and enough_personnel(
+                    groups, sum(r.count for r in site.requirements), site.required_personnel
                 )
             if not self.staffable[site.id]:
                 return False
@@ -279,6 +277,21 @@ class Greedy:
                 self.state.add(booking)
                 return booking
         return None
+
+
+def enough_personnel(groups: list[CandidateGroup], units: int, required: int) -> bool:
+    """Whether the `units` biggest units of the groups bring `required` people or more.
+
+    A site has hundreds of candidates: most sites ask no headcount, and for many the
+    first units already bring enough, so the biggest are looked for only when needed.
+    """
+    if required <= 0:
+        return True
+    personnel = (u.personnel for g in groups for u, _ in g.units)
+    if sum(islice(personnel, units)) >= required:
+        return True
+    personnel = (u.personnel for g in groups for u, _ in g.units)
+    return sum(nlargest(units, personnel)) >= required
 
 
 def operation_order(greedy: Greedy, operations: Iterable[Operation]) -> list[Operation]:
