@@ -35,6 +35,26 @@ SITE_ORDERS: tuple[CandidateOrder, ...] = (
 )
 
 
+class NearestFirst:
+    """A site's candidates nearest first, made group by group as far as they are read.
+
+    The xl sample has over a thousand candidates per site and the greedy usually needs
+    the first few; but a start at which the site cannot be staffed reads them all, and
+    a site is tried at many starts, so what is made is kept.
+    """
+
+    def __init__(self, groups: list[CandidateGroup], site: str) -> None:
+        self.groups = groups
+        self.site = site
+        self.made: list[list[Candidate]] = []
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for index, group in enumerate(self.groups):
+            if index == len(self.made):
+                self.made.append(group.candidates(self.site))
+            yield from self.made[index]
+
+
 class Greedy:
     """Places operations one by one into a `BookingState`."""
 
@@ -51,6 +71,7 @@ class Greedy:
         self.groups: dict[str, list[CandidateGroup]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
+        self.nearest: dict[str, NearestFirst] = {}
         self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
         self.post_units: PostUnits = {}  # border-control units by post (cordons)
@@ -59,6 +80,7 @@ class Greedy:
         """A greedy with an empty booking state that shares this one's candidate caches."""
         other = Greedy(self.instance, BookingState(self.instance), self.out_of_time)
         other.groups, other.counts, other.ordered = self.groups, self.counts, self.ordered
+        other.nearest = self.nearest
         other.staffable, other.profiles = self.staffable, self.profiles
         other.post_units = self.post_units
         return other
@@ -83,14 +105,12 @@ class Greedy:
     def ordered_candidates(
         self, operation: Operation, site: Site, order: int
     ) -> Iterable[Candidate]:
-        """The site's candidates in one of the `SITE_ORDERS`.
-
-        The nearest-first order is generated lazily from the groups: the xl sample has
-        over a thousand candidates per site and the greedy usually needs the first few.
-        """
+        """The site's candidates in one of the `SITE_ORDERS` (the first made lazily)."""
         groups = self.site_groups(operation, site)
         if order == 0:
-            return (c for g in groups for c in g.candidates(site.id))
+            if site.id not in self.nearest:
+                self.nearest[site.id] = NearestFirst(groups, site.id)
+            return self.nearest[site.id]
         key = (site.id, order)
         if key not in self.ordered:
             candidates = [c for g in groups for c in g.candidates(site.id)]
@@ -145,6 +165,9 @@ class Greedy:
         """Book the operation at the first start that works; None when none does."""
         if not self.may_staff(operation):
             return None
+        # The candidates made for the sites of the operation placed before are not read
+        # again: kept, they would only lengthen every garbage collection.
+        self.nearest.clear()
         for tried, start in enumerate(starts):
             # A 5-minute grid gives an operation a thousand starts: look at the clock
             # within an operation too, not only between operations.

@@ -134,20 +134,29 @@ class Way(NamedTuple):
 
 
 # The profiles that may act in one region for operations with or without foreign-support
-# consent, by capability: (best travel, first unit with the capability, position, way),
-# sorted, so that a site's order (travel, then first able unit) is a merge of these.
-# Two profiles never tie on (travel, unit id): the rest is never compared.
-ByCapability = dict[str, list[tuple[int, str, int, Way]]]
+# consent, by capability: (best travel, first unit with the capability, position, number
+# of its way in Profiles.way_list), sorted, so that a site's order (travel, then first
+# able unit) is a merge of these. Two profiles never tie on (travel, unit id).
+ByCapability = dict[str, list[tuple[int, str, int, int]]]
 
 # What decides which profiles may act at a site, and by which routes: the site's region
 # (its country, jurisdiction, routes), the operation's foreign-support consent and the
 # capabilities the site needs. Thousands of sites share a few hundred contexts.
 Context = tuple[str, bool, tuple[str, ...]]
 
-# A profile that may act at the sites of one context: its free-time id, the one-way
-# minutes of its routes and its group with every route; the operation decides which
-# routes fit in time.
-Entry = tuple[int, tuple[int, ...], CandidateGroup]
+
+class Entries(NamedTuple):
+    """The profiles that may act at the sites of one context, in the order of
+    `site_groups`; the operation decides which of their routes fit in time.
+
+    Parallel lists, not an object per profile: a scenario has hundreds of thousands,
+    and every long-lived object is walked again by each full garbage collection
+    (2,000 operations: a third of the greedy's time).
+    """
+
+    free_ids: list[int]  # Profile.free_id
+    one_ways: list[tuple[int, ...]]  # of the group's routes
+    groups: list[CandidateGroup]  # with every passable route
 
 
 class Profiles(dict[tuple[object, ...], Profile]):
@@ -171,8 +180,9 @@ class Profiles(dict[tuple[object, ...], Profile]):
         self.order: list[Profile] = []
         self.passable: set[str] = set()  # crossings open long enough for one passage
         self.free_times: list[tuple[Interval, ...]] = []  # by Profile.free_id
+        self.way_list: list[Way] = []
         self.ways_to: dict[tuple[str, bool], ByCapability] = {}
-        self.contexts: dict[Context, list[Entry]] = {}
+        self.contexts: dict[Context, Entries] = {}
         self.reach_of: tuple[Operation | None, dict[int, float]] = (None, {})
 
     def index(self, instance: Instance) -> None:
@@ -213,7 +223,7 @@ class Profiles(dict[tuple[object, ...], Profile]):
             result: ByCapability = {}
             # Jurisdiction and the passable routes depend on agency, operating regions
             # and base only: profiles that differ by free time share them.
-            ways: dict[tuple[object, ...], Way | None] = {}
+            ways: dict[tuple[object, ...], int | None] = {}  # number in way_list
             for position in self.for_site(instance, operation, site):
                 profile = self.order[position]
                 first = profile.first
@@ -221,17 +231,18 @@ class Profiles(dict[tuple[object, ...], Profile]):
                 if shared not in ways:
                     routes = _passable_routes(instance, first, operation, site, self.passable)
                     host = instance.unit_country(first) == country
-                    ways[shared] = (
-                        Way(routes, tuple(r.one_way for r in routes), host) if routes else None
-                    )
-                way = ways[shared]
-                if way is None:
+                    ways[shared] = None
+                    if routes:
+                        ways[shared] = len(self.way_list)
+                        one_ways = tuple(r.one_way for r in routes)
+                        self.way_list.append(Way(routes, one_ways, host))
+                number = ways[shared]
+                if number is None:
                     continue
+                travel = self.way_list[number].routes[0].travel
                 for capability, units in profile.by_capability.items():
                     first_id = min(u.id for u in units)
-                    result.setdefault(capability, []).append(
-                        (way.routes[0].travel, first_id, position, way)
-                    )
+                    result.setdefault(capability, []).append((travel, first_id, position, number))
             for items in result.values():
                 items.sort()
             self.ways_to[key] = result
@@ -239,7 +250,7 @@ class Profiles(dict[tuple[object, ...], Profile]):
 
     def entries(
         self, instance: Instance, operation: Operation, site: Site, needed: tuple[str, ...]
-    ) -> list[Entry]:
+    ) -> Entries:
         """The profiles that may act at the site with some needed capability, in the
         order of `site_groups`: best travel, then first able unit id (cached by context)."""
         context = (site.region, operation.foreign_support, needed)
@@ -250,19 +261,21 @@ class Profiles(dict[tuple[object, ...], Profile]):
             else:
                 # A profile with several needed capabilities sorts by its first unit with
                 # any of them: the least of its items (all of the same travel).
-                least: dict[int, tuple[int, str, int, Way]] = {}
+                least: dict[int, tuple[int, str, int, int]] = {}
                 for capability in needed:
                     for item in ways.get(capability, ()):
                         known = least.get(item[2])
                         if known is None or item[1] < known[1]:
                             least[item[2]] = item
                 items = sorted(least.values())
-            entries = []
-            for travel, _, position, (routes, one_ways, host) in items:
+            entries = Entries([], [], [])
+            for travel, _, position, number in items:
                 profile = self.order[position]
+                routes, one_ways, host = self.way_list[number]
                 units, counts = profile.able_units(needed), profile.able_counts(needed)
-                group = CandidateGroup(routes, host, travel, units, counts)
-                entries.append((profile.free_id, one_ways, group))
+                entries.free_ids.append(profile.free_id)
+                entries.one_ways.append(one_ways)
+                entries.groups.append(CandidateGroup(routes, host, travel, units, counts))
             self.contexts[context] = entries
         return self.contexts[context]
 
@@ -315,8 +328,11 @@ def site_groups(
     # up to it, a prefix of its routes (shortest first).
     reach = profiles.reach(operation)
     free_times = profiles.free_times
+    entries = profiles.entries(instance, operation, site, needed)
     groups = []
-    for free_id, one_ways, group in profiles.entries(instance, operation, site, needed):
+    for free_id, one_ways, group in zip(
+        entries.free_ids, entries.one_ways, entries.groups, strict=True
+    ):
         longest = reach.get(free_id)
         if longest is None:
             longest = reach[free_id] = longest_fitting_trip(starts, free_times[free_id], duration)
