@@ -293,6 +293,12 @@ class Greedy:
         self, operation: Operation, candidate: Candidate, capability: str, start: int
     ) -> Booking | None:
         """Book the candidate by its shortest route that works at `start`."""
+        # Every trip holds the unit at least from the shortest one way before the start
+        # to as long after the end: a unit busy then is no candidate by any route.
+        shortest = candidate.routes[0].one_way
+        end = start + operation.duration_minutes
+        if not self.state.unit_free(candidate.unit, start - shortest, end + shortest):
+            return None
         key = (operation.id, candidate.site, capability)
         for route in candidate.routes:
             booking = self.state.trip(candidate.unit, route, start, operation.duration_minutes, key)
