@@ -165,7 +165,8 @@ def _no_host_nation() -> None:
 def _no_jurisdiction() -> None:
     # Only the model's candidates: the greedy (site_groups) keeps the rule. Both the check
     # (jurisdiction_problem) and the index that pre-selects units by region and agreement
-    # (Profiles.for_site) are opened up.
+    # (Profiles.for_site) are opened up, in profiles of their own: the caches of the
+    # model's profiles would hand back what the rule allowed.
     def make(original: Any) -> Any:
         from app.solver.model import candidates
 
@@ -173,11 +174,10 @@ def _no_jurisdiction() -> None:
             instance: Any, operation: Any, site: Any, free_time: Any = None, profiles: Any = None
         ) -> Any:
             anywhere = _View(instance, jurisdiction_problem=lambda *a: None)
-            if profiles is None:
-                free = free_time if free_time is not None else instance.unit_available
-                profiles = candidates.unit_profiles(instance, free)
-            everyone = list(profiles.values())
-            every_profile = _View(profiles, for_site=lambda *a: everyone)
+            free = free_time if free_time is not None else instance.unit_available
+            every_profile = candidates.unit_profiles(instance, free)
+            everyone = list(range(len(every_profile.order)))
+            every_profile.for_site = lambda *a: everyone  # type: ignore[method-assign]
             return original(anywhere, operation, site, free_time, every_profile)
 
         return site_candidates

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from heapq import nlargest
+from itertools import islice
 
 from app.solver.cordons import post_needs
 from app.solver.greedy_cordons import PostUnits, post_units, staff_cordon
@@ -34,6 +35,26 @@ SITE_ORDERS: tuple[CandidateOrder, ...] = (
 )
 
 
+class NearestFirst:
+    """A site's candidates nearest first, made group by group as far as they are read.
+
+    The xl sample has over a thousand candidates per site and the greedy usually needs
+    the first few; but a start at which the site cannot be staffed reads them all, and
+    a site is tried at many starts, so what is made is kept.
+    """
+
+    def __init__(self, groups: list[CandidateGroup], site: str) -> None:
+        self.groups = groups
+        self.site = site
+        self.made: list[list[Candidate]] = []
+
+    def __iter__(self) -> Iterator[Candidate]:
+        for index, group in enumerate(self.groups):
+            if index == len(self.made):
+                self.made.append(group.candidates(self.site))
+            yield from self.made[index]
+
+
 class Greedy:
     """Places operations one by one into a `BookingState`."""
 
@@ -50,6 +71,7 @@ class Greedy:
         self.groups: dict[str, list[CandidateGroup]] = {}
         self.counts: dict[str, dict[str, int]] = {}
         self.ordered: dict[tuple[str, int], list[Candidate]] = {}
+        self.nearest: dict[str, NearestFirst] = {}
         self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
         self.post_units: PostUnits = {}  # border-control units by post (cordons)
@@ -58,6 +80,7 @@ class Greedy:
         """A greedy with an empty booking state that shares this one's candidate caches."""
         other = Greedy(self.instance, BookingState(self.instance), self.out_of_time)
         other.groups, other.counts, other.ordered = self.groups, self.counts, self.ordered
+        other.nearest = self.nearest
         other.staffable, other.profiles = self.staffable, self.profiles
         other.post_units = self.post_units
         return other
@@ -73,27 +96,24 @@ class Greedy:
     def able_counts(self, operation: Operation, site: Site) -> dict[str, int]:
         """How many candidates may fill each capability of the site (cached)."""
         if site.id not in self.counts:
-            counts: dict[str, int] = {r.capability: 0 for r in site.requirements}
-            for group in self.site_groups(operation, site):
-                for capability, count in group.counts.items():
-                    counts[capability] += count
-            self.counts[site.id] = counts
+            # Every group counts each of the site's capabilities (0 when it has none).
+            groups = self.site_groups(operation, site)
+            capabilities = {r.capability for r in site.requirements}
+            self.counts[site.id] = {c: sum(g.counts[c] for g in groups) for c in capabilities}
         return self.counts[site.id]
 
     def ordered_candidates(
         self, operation: Operation, site: Site, order: int
     ) -> Iterable[Candidate]:
-        """The site's candidates in one of the `SITE_ORDERS`.
-
-        The nearest-first order is generated lazily from the groups: the xl sample has
-        over a thousand candidates per site and the greedy usually needs the first few.
-        """
+        """The site's candidates in one of the `SITE_ORDERS` (the first made lazily)."""
         groups = self.site_groups(operation, site)
         if order == 0:
-            return (c for g in groups for c in g.candidates())
+            if site.id not in self.nearest:
+                self.nearest[site.id] = NearestFirst(groups, site.id)
+            return self.nearest[site.id]
         key = (site.id, order)
         if key not in self.ordered:
-            candidates = [c for g in groups for c in g.candidates()]
+            candidates = [c for g in groups for c in g.candidates(site.id)]
             self.ordered[key] = sorted(candidates, key=SITE_ORDERS[order])
         return self.ordered[key]
 
@@ -111,10 +131,8 @@ class Greedy:
                 return False
             if site.id not in self.staffable:
                 groups = self.site_groups(operation, site)
-                needed = sum(r.count for r in site.requirements)
-                personnel = (u.personnel for g in groups for u, _ in g.units)
-                self.staffable[site.id] = any(g.host for g in groups) and (
-                    sum(nlargest(needed, personnel)) >= site.required_personnel
+                self.staffable[site.id] = any(g.host for g in groups) and enough_personnel(
+                    groups, sum(r.count for r in site.requirements), site.required_personnel
                 )
             if not self.staffable[site.id]:
                 return False
@@ -147,6 +165,9 @@ class Greedy:
         """Book the operation at the first start that works; None when none does."""
         if not self.may_staff(operation):
             return None
+        # The candidates made for the sites of the operation placed before are not read
+        # again: kept, they would only lengthen every garbage collection.
+        self.nearest.clear()
         for tried, start in enumerate(starts):
             # A 5-minute grid gives an operation a thousand starts: look at the clock
             # within an operation too, not only between operations.
@@ -272,6 +293,12 @@ class Greedy:
         self, operation: Operation, candidate: Candidate, capability: str, start: int
     ) -> Booking | None:
         """Book the candidate by its shortest route that works at `start`."""
+        # Every trip holds the unit at least from the shortest one way before the start
+        # to as long after the end: a unit busy then is no candidate by any route.
+        shortest = candidate.routes[0].one_way
+        end = start + operation.duration_minutes
+        if not self.state.unit_free(candidate.unit, start - shortest, end + shortest):
+            return None
         key = (operation.id, candidate.site, capability)
         for route in candidate.routes:
             booking = self.state.trip(candidate.unit, route, start, operation.duration_minutes, key)
@@ -279,6 +306,21 @@ class Greedy:
                 self.state.add(booking)
                 return booking
         return None
+
+
+def enough_personnel(groups: list[CandidateGroup], units: int, required: int) -> bool:
+    """Whether the `units` biggest units of the groups bring `required` people or more.
+
+    A site has hundreds of candidates: most sites ask no headcount, and for many the
+    first units already bring enough, so the biggest are looked for only when needed.
+    """
+    if required <= 0:
+        return True
+    personnel = (u.personnel for g in groups for u, _ in g.units)
+    if sum(islice(personnel, units)) >= required:
+        return True
+    personnel = (u.personnel for g in groups for u, _ in g.units)
+    return sum(nlargest(units, personnel)) >= required
 
 
 def operation_order(greedy: Greedy, operations: Iterable[Operation]) -> list[Operation]:

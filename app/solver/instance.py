@@ -237,8 +237,9 @@ class Instance:
             candidates = [k * slot for k in range(max(first_slot, 0), last_slot + 1)]
         latest_end = self.floor_minutes(operation.latest_end)
         earliest = self.ceil_minutes(operation.earliest_start)
+        first_start = max(0, earliest)
         last_start = min(self.horizon_minutes, latest_end) - duration
-        return [s for s in candidates if max(0, earliest) <= s <= last_start]
+        return [s for s in candidates if first_start <= s <= last_start]
 
     def _round_inwards(self, windows: list[ExactInterval]) -> list[Interval]:
         rounded = [(self.ceil_minutes(s), self.floor_minutes(e)) for s, e in windows]

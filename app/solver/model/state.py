@@ -241,6 +241,11 @@ class BookingState:
             if not self.unit_free(unit, depart, ret):
                 return None
             return Booking(operation, site, unit, capability, depart, ret, travel=route.travel)
+        # Any trip by the route holds the unit at least one way before the start and one
+        # way after the end (passages only move outwards): a unit busy within that needs
+        # no passage search, the greedy's most frequent answer when units are scarce.
+        if not self.unit_free(unit, start - route.one_way, end + route.one_way):
+            return None
         cross_out = self.unsealed_passage(
             route.crossing, operation, start - route.transit - route.to_site, True
         )
