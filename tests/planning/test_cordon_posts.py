@@ -122,7 +122,8 @@ def test_publishing_tasks_the_cordon_posts_and_they_reach_tasking_and_the_feed(
     op_page = coordinator.get("/operations/OP-1").text
     assert "Cordon post · Mae Sai - Tachileik, side b" in op_page
     run_page = coordinator.get(f"/planning/runs/{plan.solver_run_id}").text
-    assert "cordon post at Mae Sai - Tachileik, side a" in run_page and 'class="tl-post"' in run_page
+    assert "cordon post at Mae Sai - Tachileik, side a" in run_page
+    assert 'class="tl-post"' in run_page
     assert "sealed by Operation OP-1&#39;s cordon" in run_page
     run_map = coordinator.get(f"/planning/runs/{plan.solver_run_id}/map").json()
     assert len(post_lines(run_map)) == 2
