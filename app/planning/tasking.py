@@ -161,6 +161,20 @@ def escort_duties(
                   ending_after=now)
 
 
+def units_alongside(session: Session, tasking: Tasking) -> list[tuple[str, Unit]]:
+    """The other units ordered to the same place, with their capability: the same site,
+    or for a cordon post the same side of the same crossing in the same operation."""
+    same_place = (Tasking.site_id == tasking.site_id) if tasking.site_id else (
+        (Tasking.crossing_id == tasking.crossing_id) & (Tasking.side == tasking.side)
+        & (Tasking.operation_id == tasking.operation_id))
+    rows = session.exec(
+        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
+        .where(same_place, Tasking.unit_id != tasking.unit_id,
+               Tasking.status == TaskingStatus.active)
+        .order_by(col(Unit.callsign))).all()
+    return [(t.capability, u) for t, u in rows]
+
+
 def brief(session: Session, *, tasking: Tasking, operation: Operation) -> Brief:
     """The field brief of one tasking (the caller checked the reader may see it)."""
     # A cordon post (no site) is at its side of the crossing it seals.
@@ -174,14 +188,7 @@ def brief(session: Session, *, tasking: Tasking, operation: Operation) -> Brief:
     spot = site if site is not None else crossing
     point = (f" · {spot.lat:.5f}, {spot.lon:.5f}" if spot is not None and spot.lat is not None
              and spot.lon is not None else " (region centre: no point given)")
-    same_place = (Tasking.site_id == tasking.site_id) if site else (
-        (Tasking.crossing_id == tasking.crossing_id) & (Tasking.side == tasking.side)
-        & (Tasking.operation_id == tasking.operation_id))
-    others = session.exec(
-        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
-        .where(same_place, Tasking.unit_id != tasking.unit_id,
-               Tasking.status == TaskingStatus.active)
-        .order_by(col(Unit.callsign))).all()
+    others = units_alongside(session, tasking)
     lead = session.get(Agency, operation.lead_agency_id)
     unit = session.get(Unit, tasking.unit_id)
     own = session.get(Agency, unit.agency_id) if unit else None
@@ -214,7 +221,7 @@ def brief(session: Session, *, tasking: Tasking, operation: Operation) -> Brief:
         rendezvous=f"{place}{point}", rendezvous_at=tasking.start,
         lead=f"{lead.name} ({lead.id})" if lead else operation.lead_agency_id,
         commander=operation.commander, commander_phone=operation.commander_phone,
-        radio_net=operation.radio_net, others=[(t.capability, u) for t, u in others],
+        radio_net=operation.radio_net, others=others,
         contacts=contacts,
     )
 
@@ -267,15 +274,6 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
     assert op is not None and (site is not None or tasking.post_region_id is not None)
     region = session.get(Region, site.region_id if site else tasking.post_region_id)
     country = session.get(Country, region.country_code) if region else None
-    # The other units at the same place: the site, or the same side of the same crossing.
-    same_place = (Tasking.site_id == tasking.site_id) if site else (
-        (Tasking.crossing_id == tasking.crossing_id) & (Tasking.side == tasking.side)
-        & (Tasking.operation_id == tasking.operation_id))
-    others = session.exec(
-        select(Tasking, Unit).join(Unit, col(Unit.id) == col(Tasking.unit_id))
-        .where(same_place, Tasking.unit_id != tasking.unit_id,
-               Tasking.status == TaskingStatus.active)
-        .order_by(col(Unit.callsign))).all()
     lead = session.get(Agency, op.lead_agency_id)
     author = session.get(User, op.created_by_id) if op.created_by_id else None
     return {
@@ -285,7 +283,7 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
         "country": country, "zone": _unit_zones(session, [unit]).get(unit.id, "UTC"),
         "zones": _operation_zones(session, {op.id}).get(op.id, []),
         "crossing": session.get(Crossing, tasking.crossing_id) if tasking.crossing_id else None,
-        "others": [(t.capability, u) for t, u in others],
+        "others": units_alongside(session, tasking),
         "lead": lead.name if lead else op.lead_agency_id,
         "author": (author.full_name or author.username) if author else None,
     }
