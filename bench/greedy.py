@@ -1,7 +1,7 @@
 """How fast the project's greedy plans a scenario (issue 9, item 3: under 3 s for the
 scarce shape at 400 operations / 900 units, 5-minute grid, one-lane crossings).
 
-    .venv/bin/python bench/greedy.py [--preset scarce] [--repeat 3]
+    .venv/bin/python bench/greedy.py [--preset scarce] [--repeat 3] [--operations 2000]
 
 Generates the preset with `jointops sample` (nothing read from outside the repository),
 then times loading and the greedy alone, whole, in this process: wall and CPU seconds of
@@ -32,8 +32,18 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="scarce")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--operations", type=int, default=None,
+        help="this many operations instead of the preset's, units in the preset's ratio "
+             "(as bench/scaling.py grows its shapes)",
+    )
     args = parser.parse_args(argv)
-    text = to_json(generate(preset(args.preset)))
+    knobs = preset(args.preset)
+    if args.operations:
+        ratio = knobs.units / knobs.operations
+        knobs = preset(args.preset, operations=args.operations,
+                       units=round(ratio * args.operations))
+    text = to_json(generate(knobs))
     for attempt in range(1, args.repeat + 1):
         wall, cpu = time.monotonic(), time.process_time()
         scenario = load_scenario(text)
