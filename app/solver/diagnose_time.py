@@ -225,7 +225,9 @@ def _crossing_phrases(
 
 def _hours(crossing: Crossing) -> str:
     windows = ", ".join(f"{w.from_}–{w.to}" for w in crossing.open or [])
-    return f"open {windows} {crossing.timezone}" if windows else "always open"
+    hours = f"open {windows} {crossing.timezone}" if windows else "always open"
+    closures = [f"{short_time(w.start)} – {short_time(w.end)}" for w in crossing.closed or []]
+    return hours + (f", closed {', '.join(closures)}" if closures else "")
 
 
 def _availability_phrase(instance: Instance, units: list[Unit]) -> str:

@@ -94,7 +94,29 @@ def _local_time(text: str) -> tuple[time, int]:
 def crossing_open_exact(
     crossing: Crossing, first: datetime, last: datetime
 ) -> list[ExactInterval]:
-    """The crossing's open time between two instants, as joined exact UTC intervals."""
+    """The crossing's open time between two instants, as joined exact UTC intervals:
+    its daily hours (always open without them), less its dated closures."""
+    closed = [(w.start, w.end) for w in crossing.closed or []]
+    return _without(_daily_open(crossing, first, last), closed)
+
+
+def _without(windows: list[ExactInterval], closed: list[ExactInterval]) -> list[ExactInterval]:
+    """The parts of `windows` outside every `closed` interval."""
+    for c_start, c_end in closed:
+        kept: list[ExactInterval] = []
+        for start, end in windows:
+            if c_end <= start or end <= c_start:
+                kept.append((start, end))
+                continue
+            if start < c_start:
+                kept.append((start, c_start))
+            if c_end < end:
+                kept.append((c_end, end))
+        windows = kept
+    return windows
+
+
+def _daily_open(crossing: Crossing, first: datetime, last: datetime) -> list[ExactInterval]:
     if not crossing.open:
         return [(first, last)]
     zone = ZoneInfo(crossing.timezone)

@@ -177,6 +177,10 @@ def _crossing_rules(doc: dict[str, Any], known: _Known) -> Found:
             opens, closes = daily_minutes(window.get("from")), daily_minutes(window.get("to"))
             if opens is not None and closes is not None and opens >= closes:
                 yield window_path, f"from {window['from']} must be before to {window['to']}"
+        for window_path, window in entries(crossing, "closed", path):
+            start, end = instant(window, "start"), instant(window, "end")
+            if start and end and start >= end:
+                yield window_path, "start must be before end"
         yield from _crossing_zone_rules(doc, path, crossing)
 
 

@@ -145,6 +145,11 @@ class DailyWindow(_Model):
     to: DailyTime
 
 
+class TimeWindow(_Model):
+    start: Instant
+    end: Instant
+
+
 class Crossing(_OptionalPoint):
     id: NonEmptyStr
     name: NonEmptyStr
@@ -154,6 +159,9 @@ class Crossing(_OptionalPoint):
     lanes: PositiveInt
     timezone: NonEmptyStr
     open: list[DailyWindow] | None = None
+    # Dated closures (an optional extension of version 1, docs/closures-format.md): no
+    # passage may overlap them, whatever the daily hours say.
+    closed: list[TimeWindow] | None = None
 
 
 class Agreement(_Model):
@@ -167,11 +175,6 @@ class Agency(_Model):
     id: NonEmptyStr
     name: NonEmptyStr
     country: NonEmptyStr
-
-
-class TimeWindow(_Model):
-    start: Instant
-    end: Instant
 
 
 class Unit(_Model):

@@ -80,7 +80,7 @@ class CrossingHours:
 
     def is_open(self, crossing: Crossing, start: datetime, end: datetime) -> bool:
         """Whether `[start, end)` lies inside one joined opening of the crossing."""
-        if not crossing.open:
+        if not crossing.open and not crossing.closed:
             return True
         try:
             starts, windows = self._openings(crossing, start, end)

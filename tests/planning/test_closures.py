@@ -1,7 +1,7 @@
-"""Issue 11: crossing closures in the planning scenario. The format's crossing hours are
-daily windows, so a dated closure is mapped conservatively (its times of day closed on
-every day of the horizon, a crossing with nothing left removed): never through a closed
-crossing."""
+"""Issue 11: crossing closures in the planning scenario. Each closure goes into the
+scenario as an exact dated interval of its crossing (`crossings[].closed`,
+docs/closures-format.md): never through a closed crossing, and on other days the crossing
+keeps its hours."""
 
 from __future__ import annotations
 
@@ -14,12 +14,7 @@ from sqlmodel import Session, select
 
 from app.models import Crossing, CrossingClosure, User
 from app.planning import service
-from app.planning.closures import (
-    apply_closures,
-    closed_times_of_day,
-    closure_interval,
-    narrowed_windows,
-)
+from app.planning.closures import apply_closures, closure_interval
 from app.planning.scenario import planning_document
 from app.planning.worker import run_job
 from app.solver.loader import load_plan, load_scenario
@@ -32,34 +27,10 @@ H0 = datetime(2031, 5, 1, 0, 0, tzinfo=UTC)
 HORIZON = (H0, H0 + timedelta(days=14))
 
 
-def test_a_whole_day_closure_inside_the_horizon_closes_every_time_of_day() -> None:
-    interval = closure_interval(date(2031, 5, 5), date(2031, 5, 5), BKK)
-    assert interval == (datetime(2031, 5, 4, 17, tzinfo=UTC), datetime(2031, 5, 5, 17, tzinfo=UTC))
-    assert closed_times_of_day([interval], BKK, HORIZON) == [(0, 1440)]
-    assert narrowed_windows([{"from": "06:30", "to": "21:00"}], [(0, 1440)]) == []
-
-
-def test_a_closure_outside_the_horizon_changes_nothing() -> None:
-    before = closure_interval(date(2031, 4, 1), date(2031, 4, 20), BKK)
-    after = closure_interval(date(2031, 6, 1), date(2031, 6, 1), BKK)
-    assert closed_times_of_day([before, after], BKK, HORIZON) == []
-
-
-def test_a_closure_overlapping_the_horizon_edge_closes_only_those_times_of_day() -> None:
-    # The horizon starts at 14:00 Bangkok time on the closure's last day: 14:00-24:00 of
-    # that day is closed, so (daily windows) 14:00-24:00 every day.
-    start = datetime(2031, 5, 5, 7, 0, tzinfo=UTC)  # 14:00 in Bangkok
-    horizon = (start, start + timedelta(days=7))
-    closure = closure_interval(date(2031, 5, 3), date(2031, 5, 5), BKK)
-    closed = closed_times_of_day([closure], BKK, horizon)
-    assert closed == [(14 * 60, 1440)]
-    assert narrowed_windows([{"from": "06:30", "to": "21:00"}], closed) == [
-        {"from": "06:30", "to": "14:00"}]
-    # Open at every instant (no windows): what is left of the day.
-    assert narrowed_windows(None, closed) == [{"from": "00:00", "to": "14:00"}]
-    # Over local midnight: two spans.
-    late = (datetime(2031, 5, 6, 15, 0, tzinfo=UTC), datetime(2031, 5, 6, 18, 0, tzinfo=UTC))
-    assert closed_times_of_day([late], BKK, HORIZON) == [(0, 60), (22 * 60, 1440)]
+def test_a_closure_is_whole_local_days() -> None:
+    start, end = closure_interval(date(2031, 5, 5), date(2031, 5, 6), BKK)
+    assert (start.astimezone(UTC), end.astimezone(UTC)) == (
+        datetime(2031, 5, 4, 17, 0, tzinfo=UTC), datetime(2031, 5, 6, 17, 0, tzinfo=UTC))
 
 
 def _document(crossings: list[dict[str, Any]], horizon: tuple[datetime, datetime]
@@ -68,7 +39,7 @@ def _document(crossings: list[dict[str, Any]], horizon: tuple[datetime, datetime
             "crossings": crossings}
 
 
-def test_apply_closures_removes_or_narrows_the_crossings_of_a_document(
+def test_apply_closures_gives_each_crossing_its_dated_closures(
     session: Session, world: Any
 ) -> None:
     crossing = session.exec(select(Crossing)).first()
@@ -80,8 +51,16 @@ def test_apply_closures_removes_or_narrows_the_crossings_of_a_document(
              "open": [{"from": "06:30", "to": "21:00"}]}
     document = _document([dict(entry)], HORIZON)
     [effect] = apply_closures(session, document)
-    assert effect.removed and document["crossings"] == []
-    assert effect.reasons == ["2031-05-05 to 2031-05-06: bridge repairs"]
+    assert not effect.removed and effect.reasons == ["2031-05-05 to 2031-05-06: bridge repairs"]
+    [kept] = document["crossings"]
+    assert kept["open"] == entry["open"]  # the daily hours stay for the other days
+    start, end = closure_interval(date(2031, 5, 5), date(2031, 5, 6), crossing.timezone)
+    assert [(parse_instant(w["start"]), parse_instant(w["end"])) for w in kept["closed"]] == [
+        (start, end)]
+    # Over the whole of a shorter horizon, it is said to close the crossing for all of it.
+    inside = _document([dict(entry)], (start, end))
+    [whole] = apply_closures(session, inside)
+    assert whole.removed
     later = _document([dict(entry)], (H0 + timedelta(days=20), H0 + timedelta(days=30)))
     assert apply_closures(session, later) == [] and later["crossings"] == [entry]
 
@@ -89,8 +68,8 @@ def test_apply_closures_removes_or_narrows_the_crossings_of_a_document(
 def test_the_solver_never_routes_through_a_closed_crossing(
     client: TestClient, tiny_board: Session, planner: User, login: Login
 ) -> None:
-    """Close every other crossing of the board on a day of the horizon and solve: none of
-    them is in the scenario, no order passes through them, and the planning page says so
+    """Close every other crossing of the board on a day of the horizon and solve: the
+    scenario carries each closure, no passage overlaps one, and the planning page says so
     with the reason."""
     document = planning_document(tiny_board)
     closed = {c["id"] for c in document["crossings"][::2]}
@@ -101,14 +80,22 @@ def test_the_solver_never_routes_through_a_closed_crossing(
                                        reason=f"works at {crossing_id}"))
     tiny_board.commit()
     document = planning_document(tiny_board)
-    assert closed.isdisjoint(c["id"] for c in document["crossings"])
-    load_scenario(document)  # still a valid scenario
+    windows = {c["id"]: c.get("closed") for c in document["crossings"]}
+    assert all(windows[crossing_id] for crossing_id in closed)
+    assert not any(windows[c] for c in windows if c not in closed)
+    scenario = load_scenario(document)  # still a valid scenario
+    shut = {c.id: [(w.start, w.end) for w in c.closed or []] for c in scenario.crossings}
     again = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
     tiny_board.commit()
     run_job(int(again.id or 0), session=tiny_board)
     tiny_board.refresh(again)
-    assert closed.isdisjoint(a.crossing for op in load_plan(again.plan or {}).operations
-                           for a in op.assignments)
+    transits = {c.id: timedelta(minutes=c.transit_minutes) for c in scenario.crossings}
+    for op in load_plan(again.plan or {}).operations:
+        for a in op.assignments:
+            for at in (a.cross_out, a.cross_back):
+                if a.crossing in closed and at is not None:
+                    assert all(at + transits[a.crossing] <= s or at >= e
+                               for s, e in shut[a.crossing]), (a, shut[a.crossing])
     page = login(client, planner).get("/planning").text
     assert 'id="closures-in-horizon"' in page
     for crossing_id in closed:
