@@ -27,10 +27,11 @@ from app.models import (
     User,
     utcnow,
 )
-from app.planning.notice import start_no_earlier_than
+from app.planning.notice import earliest_start, start_no_earlier_than
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 from app.solver.loader import load_plan, load_scenario
+from app.solver.schema import format_instant
 from app.solver.solve import BEST_SO_FAR
 from app.solver.validate import validate_plan
 
@@ -68,7 +69,8 @@ def start_run(
         raise Conflict("There are no approved operations to solve")
     fixed = pinned_operations(session, scenario, set(released))
     # Nothing in the past: this solve's horizon starts at now + notice (on the slot grid).
-    start_no_earlier_than(document, now=utcnow(), fixed=fixed)
+    now = utcnow()
+    start_no_earlier_than(document, now=now, fixed=fixed)
     published = published_plan(session)
     run = SolverRun(
         status=RunStatus.queued,
@@ -79,6 +81,9 @@ def start_run(
             "released": sorted(set(released)),
             "pinned": [op.id for op in fixed],
             "fixed": [op.model_dump(mode="json", by_alias=True) for op in fixed],
+            # Pinned operations may keep the horizon start in the past: new operations,
+            # and their units' trips, still start no earlier than this (app.solver.instance).
+            "not_before": format_instant(earliest_start(now)),
             "published_plan_id": published.id if published else None,
         },
         scenario=document,

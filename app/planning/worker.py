@@ -40,7 +40,7 @@ from app.planning.service import WORKING, best_so_far_attempt, reap_stale_runs, 
 from app.solver.instance import Instance
 from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import Plan as PlanDocument
-from app.solver.schema import ScheduledOperation
+from app.solver.schema import ScheduledOperation, parse_instant
 from app.solver.solve import Progress, SolveOptions, SolveResult, solve
 from app.solver.validate import validate_plan
 
@@ -153,7 +153,9 @@ def _run(session: Session, run_id: int) -> RunStatus:
         return _run_analysis(session, run, job)
     job.stored = run.plan if best_so_far_attempt(run.plan) is not None else None
     try:
-        instance = Instance(load_scenario(run.scenario or {}))
+        floor = (run.params or {}).get("not_before")
+        instance = Instance(load_scenario(run.scenario or {}),
+                            not_before=parse_instant(floor) if floor else None)
         options = _options(run, job)
     except Exception as exc:
         job.error = f"the run's scenario cannot be solved: {exc}"

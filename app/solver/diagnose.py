@@ -198,6 +198,15 @@ def _no_start_reason(instance: Instance, operation: Operation) -> str:
             f"would run until {short_time(end)}, outside the planning horizon "
             f"{short_time(horizon.start)} – {short_time(horizon.end)}"
         )
+    floor = instance.not_before
+    if floor is not None and operation.latest_end - timedelta(
+            minutes=operation.duration_minutes) < floor:
+        return (
+            f"its window {short_time(operation.earliest_start)} – "
+            f"{short_time(operation.latest_end)} closes before now plus the notice units "
+            f"need ({short_time(floor)}): nothing new is scheduled in the past; widen the "
+            "window to plan it"
+        )
     return (
         f"its window {short_time(operation.earliest_start)} – "
         f"{short_time(operation.latest_end)} leaves no slot start at which "

@@ -165,6 +165,10 @@ class Instance:
     """Everything the planning algorithms need to know about one scenario, precomputed."""
 
     scenario: Scenario
+    # The earliest instant anything new may happen (the board's now plus the notice a unit
+    # needs): free operations start, and their units leave, no earlier. Pinned (fixed)
+    # operations keep their times, which may lie before it. None: the horizon start.
+    not_before: datetime | None = None
     start: datetime = field(init=False)
     horizon_minutes: int = field(init=False)
     distances: dict[str, dict[str, int]] = field(init=False)
@@ -259,7 +263,7 @@ class Instance:
             candidates = [k * slot for k in range(max(first_slot, 0), last_slot + 1)]
         latest_end = self.floor_minutes(operation.latest_end)
         earliest = self.ceil_minutes(operation.earliest_start)
-        first_start = max(0, earliest)
+        first_start = max(0, earliest, self.first_free_minute)
         last_start = min(self.horizon_minutes, latest_end) - duration
         return [s for s in candidates if first_start <= s <= last_start]
 
@@ -277,13 +281,24 @@ class Instance:
         }
 
     @cached_property
+    def first_free_minute(self) -> int:
+        """`not_before` in horizon minutes (0 without it)."""
+        return 0 if self.not_before is None else max(0, self.ceil_minutes(self.not_before))
+
+    @cached_property
     def unit_available(self) -> dict[str, list[Interval]]:
-        """Available intervals of each unit in horizon minutes, joined, rounded inwards."""
+        """Available intervals of each unit in horizon minutes, joined, rounded inwards,
+        from `not_before` on: no new trip leaves before it."""
         end = self.scenario.horizon.end
-        return {
+        first = self.first_free_minute
+        available = {
             u.id: self._round_inwards(availability_exact(u.available, self.start, end))
             for u in self.scenario.units
         }
+        if not first:
+            return available
+        return {unit: [(max(a, first), b) for a, b in windows if b > first]
+                for unit, windows in available.items()}
 
     # ---- routes and jurisdiction ---------------------------------------------------
 

@@ -60,6 +60,9 @@ def test_a_run_never_schedules_before_now_and_flags_short_notice(
     tiny_board.commit()
     earliest = parse_instant(run.scenario["horizon"]["start"])  # type: ignore[index]
     assert earliest == config.horizon_start + timedelta(hours=11, minutes=15)
+    # The floor the worker gives the solver, for when pinned operations hold the horizon
+    # start back (tests/solver/test_not_before.py): now plus the 60-minute notice.
+    assert parse_instant(run.params["not_before"]) == now + timedelta(hours=1)
     run_job(int(run.id or 0), session=tiny_board)
     plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
     starts = {op["id"]: parse_instant(op["start"]) for op in plan.document["operations"]}
