@@ -104,9 +104,11 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     ]
     # When the solve was asked for: its horizon started at that moment plus the notice.
     solved_at = run.created_at
+    # Pinned operations kept the times they were published with: not this solve's notice.
+    kept = set(run.params.get("pinned", []))
     review.short_notice = [
         {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
-        for op in plan.operations if short_notice(op.start, solved_at)
+        for op in plan.operations if op.id not in kept and short_notice(op.start, solved_at)
     ]
     review.solve_start = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
     review.dwell_limit_hours = get_settings().foreign_dwell_limit_hours

@@ -77,3 +77,34 @@ def test_a_run_never_schedules_before_now_and_flags_short_notice(
                                                              page.index('id="short-notice"'))]
     assert all(op_id in flagged for op_id in soon)
     assert not any(op_id in flagged for op_id in later)
+
+
+def test_pinned_operations_are_not_flagged_as_short_notice(
+    client: TestClient, tiny_board: Session, planner: User, admin: User,
+    login: Callable[[TestClient, User], TestClient],
+    set_clock: Callable[[datetime], object],
+) -> None:
+    from app.planning.publish import publish_plan
+
+    config = tiny_board.get(BoardConfig, 1)
+    assert config is not None
+    set_clock(config.horizon_start - timedelta(days=1))
+    first = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
+    tiny_board.commit()
+    run_job(int(first.id or 0), session=tiny_board)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == first.id)).one()
+    publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
+    tiny_board.commit()
+    starts = sorted(parse_instant(op["start"]) for op in plan.document["operations"])
+    # A day later the first published raid is hours away: the next solve keeps it pinned.
+    set_clock(starts[0] - timedelta(hours=3))
+    again = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
+    tiny_board.commit()
+    run_job(int(again.id or 0), session=tiny_board)
+    pinned = set(again.params["pinned"])
+    assert pinned
+    page = login(client, admin).get(f"/planning/runs/{again.id}").text
+    if 'id="short-notice"' in page:
+        flagged = page[page.index('id="short-notice"'):page.index(
+            "</div>", page.index('id="short-notice"'))]
+        assert not any(op_id in flagged for op_id in pinned)
