@@ -46,6 +46,21 @@ MARKED = {
     "accounts/password.html",
     "accounts/totp.html",
     "accounts/second_factor.html",
+    "accounts/recovery_codes.html",
+    "operations/_decide.html",
+    "operations/_fields.html",
+    "operations/_states.html",
+    "operations/approvals.html",
+    "operations/detail.html",
+    "operations/form.html",
+    "operations/officer.html",
+    "operations/order.html",
+    "board/board.html",
+    "_map.html",
+    "_map_assets.html",
+    "tasking/_brief.html",
+    "tasking/index.html",
+    "tasking/order.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
