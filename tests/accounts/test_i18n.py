@@ -46,6 +46,18 @@ MARKED = {
     "accounts/password.html",
     "accounts/totp.html",
     "accounts/second_factor.html",
+    "planning/_run_status.html",
+    "planning/_timeline.html",
+    "planning/index.html",
+    "planning/run.html",
+    "repatriation/_charts.html",
+    "repatriation/_lines.html",
+    "repatriation/board.html",
+    "repatriation/cohort_form.html",
+    "repatriation/index.html",
+    "repatriation/point_form.html",
+    "repatriation/points.html",
+    "repatriation/run.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
