@@ -61,6 +61,18 @@ MARKED = {
     "tasking/_brief.html",
     "tasking/index.html",
     "tasking/order.html",
+    "planning/_run_status.html",
+    "planning/_timeline.html",
+    "planning/index.html",
+    "planning/run.html",
+    "repatriation/_charts.html",
+    "repatriation/_lines.html",
+    "repatriation/board.html",
+    "repatriation/cohort_form.html",
+    "repatriation/index.html",
+    "repatriation/point_form.html",
+    "repatriation/points.html",
+    "repatriation/run.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
