@@ -46,6 +46,8 @@ MARKED = {
     "accounts/password.html",
     "accounts/totp.html",
     "accounts/second_factor.html",
+    "tasking/escort_order.html",
+    "tasking/_escort_print_link.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
