@@ -258,7 +258,7 @@ def my_taskings(
     units = viewable_units(session, user=user, unit_id=unit)
     found = [_tasking_out(d) for d in upcoming(session, units=units, user=user)]
     found += [_escort_out(d) for d in escort_duties(session, units=units, user=user)]
-    return sorted(found, key=lambda t: (t.depart, t.uid))
+    return sorted(found, key=lambda t: t.depart)  # stable: raid orders keep their order
 
 
 def _tasking_out(d: Any) -> TaskingOut:
