@@ -73,6 +73,8 @@ MARKED = {
     "repatriation/point_form.html",
     "repatriation/points.html",
     "repatriation/run.html",
+    "tasking/escort_order.html",
+    "tasking/_escort_print_link.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
