@@ -185,3 +185,23 @@ def test_stages_that_find_nothing_keep_the_hint_and_the_later_stages_run(
     assert plan.objective is not None and greedy.objective is not None
     assert _key(plan) <= _key(greedy)
     assert plan.solver["first_hint"] in {"greedy", "greedy, vulnerable first"}
+
+
+def test_day_by_day_uses_the_fewest_trips_for_its_persons() -> None:
+    """6 persons and units of 3, 3 and 6: one trip of the 6 does it."""
+    problem = load_problem(
+        problem_dict(
+            cohorts=[
+                {"id": "C1", "nationality": "CN", "count": 6, "site": "S1", "release": "2026-12-01"}
+            ],
+            escorts=[
+                {"id": "E1", "base": "S1", "persons_per_trip": 3},
+                {"id": "E2", "base": "S1", "persons_per_trip": 3},
+                {"id": "E3", "base": "S1", "persons_per_trip": 6},
+            ],
+        )
+    )
+    plan = _day_by_day(problem)
+    assert validate(problem, plan).valid
+    assert plan.objective is not None
+    assert (plan.objective.person_days, plan.objective.trips) == (0, 1)
