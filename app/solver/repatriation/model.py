@@ -11,7 +11,9 @@ The objective is lexicographic (docs/repatriation-format.md), so it is solved in
 stages: each stage minimises one level, then fixes it (at its optimum when proven, else
 at the value found) for the next. Weighted sums of all levels would overflow 64-bit
 coefficients at benchmark size. Each stage starts from the previous solution as a hint,
-and the first from the greedy, so a valid plan exists from the first second.
+and the first from the best of the greedy orders and the day-by-day heuristic
+(`daily`), so a valid plan exists from the first second. Each stage's bound is the
+larger of CP-SAT's and the LP relaxation's (`relax`).
 """
 
 from __future__ import annotations
