@@ -282,10 +282,7 @@ def solve_model(
             stopped = True
             break
         share = SHARES[index] / sum(SHARES[index:])
-        stage = _run_stage(
-            model, name, best, max(0.5, (deadline - time.monotonic()) * share),
-            workers, seed, should_stop,
-        )
+        stage = _run_stage(model, name, best, (deadline, share), workers, seed, should_stop)
         stages.append(stage.result)
         best = stage.loads
         if on_stage is not None:
@@ -312,12 +309,15 @@ def _run_stage(
     model: RepatriationModel,
     name: str,
     hint: list[Load],
-    seconds: float,
+    time_share: tuple[float, float],
     workers: int,
     seed: int,
     should_stop: Callable[[], bool] | None,
 ) -> _Stage:
     """Minimise one level from `hint`, then fix it (at most the value found) for the next.
+
+    `time_share` is (deadline, share): the search gets that share of the time left once
+    the LP is solved, so that the LP's own time does not make the solve overrun.
 
     The LP relaxation bounds the level from below. When the hint already meets that
     bound on the level's own scale the stage is proven without a search, which leaves
@@ -339,7 +339,8 @@ def _run_stage(
     if not optimal:
         model.m.add(level >= lower)
         solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = seconds
+        deadline, share = time_share
+        solver.parameters.max_time_in_seconds = max(0.5, (deadline - time.monotonic()) * share)
         solver.parameters.num_workers = workers
         solver.parameters.random_seed = seed
         with _stop_watch(solver, should_stop):
