@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
+from app.solver.model.search import _stop_watch
+
 if TYPE_CHECKING:
     from app.solver.repatriation.model import RepatriationModel
 
@@ -85,7 +87,14 @@ def daily_values(
         if left <= 0:
             return None
         solved = _solve_day(
-            model, keys, free, t_by_day[day], pins, guide, min(MOST_PER_DAY, left / 2)
+            model,
+            keys,
+            free,
+            t_by_day[day],
+            pins,
+            guide,
+            min(MOST_PER_DAY, left / 2),
+            should_stop,
         )
         if solved is None:
             return None
@@ -105,6 +114,7 @@ def _solve_day(
     pins: _Pins,
     guide: dict[XKey, float],
     seconds: float,
+    should_stop: Callable[[], bool] | None,
 ) -> tuple[dict[XKey, int], dict[TKey, int]] | None:
     """One day's model: the same rules as the full model, restricted to the day."""
     network = model.network
@@ -157,7 +167,9 @@ def _solve_day(
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.05, seconds)
     solver.parameters.num_workers = 1
-    if solver.solve(m) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    with _stop_watch(solver, should_stop):
+        status = solver.solve(m)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     handed = {key: solver.value(var) for key, var in persons.items()}
     counts = {key: solver.value(var) for key, var in trips.items()}
@@ -170,7 +182,9 @@ def _solve_day(
         m.add_hint(trip_var, counts[trip_key])
     m.minimize(sum(trips.values()))
     solver.parameters.max_time_in_seconds = max(0.05, min(1.0, seconds / 4))
-    if solver.solve(m) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    with _stop_watch(solver, should_stop):
+        status = solver.solve(m)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         counts = {key: solver.value(var) for key, var in trips.items()}
     return (
         {key: n for key, n in handed.items() if n},

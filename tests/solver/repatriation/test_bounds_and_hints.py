@@ -205,3 +205,13 @@ def test_day_by_day_uses_the_fewest_trips_for_its_persons() -> None:
     assert validate(problem, plan).valid
     assert plan.objective is not None
     assert (plan.objective.person_days, plan.objective.trips) == (0, 1)
+
+
+def test_day_by_day_stops_when_cancelled() -> None:
+    """A cancel during the heuristic leaves the greedy as the hint, and the plan valid."""
+    problem = load_problem(_packing())
+    model = RepatriationModel(Network(problem))
+    assert daily_values(model, {}, budget=10, should_stop=lambda: True) is None
+    plan, _ = solve_model(problem, time_limit=2, workers=1, should_stop=lambda: True)
+    assert validate(problem, plan).valid
+    assert plan.solver["stopped"] is True
