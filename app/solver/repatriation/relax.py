@@ -32,9 +32,10 @@ class Relaxation:
         return math.ceil(self.value - slack)
 
 
-def relax(model: cp_model.CpModel) -> Relaxation | None:
+def relax(model: cp_model.CpModel, seconds: float = 10.0) -> Relaxation | None:
     """The LP relaxation of `model` (linear constraints only) for its objective, or None
-    when GLOP does not prove an optimum (the caller then keeps CP-SAT's own bound)."""
+    when GLOP does not prove an optimum within `seconds` (the caller then keeps CP-SAT's
+    own bound)."""
     proto = model.proto
     if proto.objective.scaling_factor not in (0, 1):
         raise ValueError("the relaxation minimises; the model maximises")
@@ -64,6 +65,7 @@ def relax(model: cp_model.CpModel) -> Relaxation | None:
     ):
         objective.SetCoefficient(columns[index], coefficient)
     objective.SetMinimization()
+    lp.SetTimeLimit(max(1, int(seconds * 1000)))
     if lp.Solve() != pywraplp.Solver.OPTIMAL:
         return None
     return Relaxation(
