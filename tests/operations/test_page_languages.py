@@ -123,3 +123,20 @@ def test_english_stays_the_default(
     page = login(client, scene["officer"]).get(f"/operations/{scene['op'].id}").text
     assert '<html lang="en">' in page
     assert "Your task: border_patrol" in page and "Depart base" in page
+
+
+def test_the_form_hands_its_scripts_the_readers_phrases(
+    client: TestClient,
+    session: Session,
+    world: Any,
+    make_user: Any,
+    login: Any,
+) -> None:
+    """The draft note and the map picker's status are written by scripts: the page gives
+    them their phrases in the reader's language, with {tokens} the script fills in."""
+    liaison = make_user(session, Role.liaison, agency="TH-RTP")
+    page = _speaking(login(client, liaison), "th").get("/operations/new").text
+    assert 'data-click="คลิกแผนที่เพื่อวางจุดปฏิบัติการ {site}"' in page
+    assert 'data-placed="วางจุดปฏิบัติการ {site} ที่ {lat}, {lon} แล้ว"' in page
+    assert "จาก {time} UTC แล้ว" in page
+    assert "Click the map to place site" not in page
