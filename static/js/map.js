@@ -108,9 +108,20 @@
       var lat = number(field(i, "lat")), lon = number(field(i, "lon"));
       if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) return;
       L.circleMarker([lat, lon], Object.assign({ className: "map-site" }, STYLES.site))
-        .bindTooltip("Site " + (+i + 1), { permanent: true, direction: "right" })
+        .bindTooltip(phrase("site", "Site {site}", { site: +i + 1 }), { permanent: true, direction: "right" })
         .addTo(picker.markers);
     });
+  }
+
+  // The picker's phrases in the reader's language, from data-* of the status line
+  // (templates/operations/form.html); {site}, {lat} and {lon} are filled in here.
+  function phrase(key, english, values) {
+    var out = document.getElementById("site-picker-status");
+    var text = (out && out.getAttribute("data-" + key)) || english;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.replace("{" + name + "}", values[name]);
+    });
+    return text;
   }
 
   function status(text) {
@@ -125,7 +136,7 @@
     picker = { el: el, map: map, target: null, markers: L.layerGroup().addTo(map) };
     map.on("click", function (event) {
       if (picker.target === null) {
-        status("First press “Pick … on the map” beside the site to place.");
+        status(phrase("first", "First press “Pick … on the map” beside the site to place."));
         return;
       }
       var i = picker.target;
@@ -133,7 +144,8 @@
       if (!lat || !lon) return;
       lat.value = event.latlng.lat.toFixed(5);
       lon.value = event.latlng.lng.toFixed(5);
-      status("Site " + (+i + 1) + " placed at " + lat.value + ", " + lon.value + ".");
+      status(phrase("placed", "Site {site} placed at {lat}, {lon}.",
+                    { site: +i + 1, lat: lat.value, lon: lon.value }));
       picker.target = null;
       refreshMarkers();
     });
@@ -144,7 +156,7 @@
     var button = event.target.closest ? event.target.closest("[data-pick-site]") : null;
     if (!button || !picker) return;
     picker.target = button.getAttribute("data-pick-site");
-    status("Click the map to place site " + (+picker.target + 1) + ".");
+    status(phrase("click", "Click the map to place site {site}.", { site: +picker.target + 1 }));
     picker.el.scrollIntoView({ block: "center" });
     picker.el.focus();
   });
