@@ -16,6 +16,7 @@ from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import AdminUser, RowId, VisibleOperation
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import gettext
 from app.models import (
     Agency,
     BatchState,
@@ -60,8 +61,9 @@ def backlog_charts(session: Session, cohorts: list[Cohort]) -> list[tuple[str, A
     for code, points in planning.backlog(session, cohorts, until=today).items():
         start = points[0][0] if points else today
         drawn.append((code, points, charts.line(
-            points, title=f"Backlog of {names.get(code, code)} nationals (persons not yet "
-            "handed over)", start=start, end=max(today, start + timedelta(days=1)))))
+            points, title=gettext("Backlog of %(nationality)s nationals (persons not yet "
+                                  "handed over)") % {"nationality": names.get(code, code)},
+            start=start, end=max(today, start + timedelta(days=1)))))
     return drawn
 
 

@@ -46,6 +46,16 @@ MARKED = {
     "accounts/password.html",
     "accounts/totp.html",
     "accounts/second_factor.html",
+    "admin/_fields.html",
+    "admin/audit.html",
+    "admin/confirm.html",
+    "admin/crossing_extra.html",
+    "admin/form.html",
+    "admin/import.html",
+    "admin/index.html",
+    "admin/list.html",
+    "admin/user_extra.html",
+    "admin/window_row.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
