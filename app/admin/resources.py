@@ -34,8 +34,18 @@ def _units(session: Session) -> list[tuple[str, str]]:
     return [(u.id, f"{u.callsign} ({u.agency_id})") for u in rows]
 
 
+# A role's words as the forms and lists show them (the stored value stays English).
+ROLE_WORDS = {Role.admin: N_("admin"), Role.planner: N_("planner"),
+              Role.coordinator: N_("coordinator"), Role.liaison: N_("liaison"),
+              Role.unit_officer: N_("unit officer")}
+
+
+def _role(role: Role) -> str:
+    return gettext(ROLE_WORDS.get(role, role.value.replace("_", " ")))
+
+
 def _roles(session: Session) -> list[tuple[str, str]]:
-    return [(r.value, r.value.replace("_", " ")) for r in Role]
+    return [(r.value, _role(r)) for r in Role]
 
 
 def _int_key(model: type[Road] | type[User]) -> Callable[[Session, str], object]:
@@ -201,7 +211,7 @@ USERS = Resource(
     ),
     columns=(Column(N_("Username"), lambda u: u.username),
              Column(N_("Name"), lambda u: u.full_name),
-             Column(N_("Role"), lambda u: u.role.value.replace("_", " ")),
+             Column(N_("Role"), lambda u: _role(u.role)),
              Column(N_("Agency"), lambda u: u.agency_id or ""),
              Column(N_("Unit"), lambda u: u.unit_id or ""),
              Column(N_("Status"),

@@ -59,3 +59,10 @@ def test_the_index_and_the_audit_trail_speak_thai(admin: TestClient) -> None:
     audit = th.get("/admin/audit")
     assert '<label for="f-action">การกระทำขึ้นต้นด้วย</label>' in audit.text
     assert "Audit trail" not in audit.text
+
+
+def test_roles_and_account_states_in_the_users_list_speak_vietnamese(admin: TestClient) -> None:
+    page = _speaking(admin, "vi").get("/admin/users")
+    row = page.text[page.text.index("root-admin"):]
+    assert '<td data-label="Vai trò">quản trị viên</td>' in row
+    assert '<td data-label="Tình trạng">đang hoạt động</td>' in row
