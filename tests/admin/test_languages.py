@@ -66,3 +66,16 @@ def test_roles_and_account_states_in_the_users_list_speak_vietnamese(admin: Test
     row = page.text[page.text.index("root-admin"):]
     assert '<td data-label="Vai trò">quản trị viên</td>' in row
     assert '<td data-label="Tình trạng">đang hoạt động</td>' in row
+
+
+def test_a_crossing_closure_refused_in_khmer_says_why_beside_each_field(
+    admin: TestClient,
+) -> None:
+    refused = _speaking(admin, "km").post("/admin/crossings/X-MSI-TAC/closures", data={
+        "closure_starts_on": "soon", "closure_ends_on": "", "closure_reason": ""})
+    assert refused.status_code == 422
+    assert field_error(refused, "closure_starts_on") == (
+        "ផ្ដល់ថ្ងៃដំបូងដែលបិទជា YYYY-MM-DD ('soon' មិនមែនជាកាលបរិច្ឆេទទេ)")
+    assert field_error(refused, "closure_reason") == (
+        "ប្រាប់មូលហេតុដែលច្រកបិទ (អ្នករៀបចំផែនការមើលឃើញ)")
+    assert "<h2 id=\"closures-h\">ការបិទ</h2>" in refused.text
