@@ -106,6 +106,11 @@ def translated(text: object) -> object:
     return text
 
 
+def shown(errors: Mapping[str, str]) -> dict[str, str]:
+    """A form's field errors as its page shows them: each in the reader's language."""
+    return {path: str(translated(text)) for path, text in errors.items()}
+
+
 # pydantic's own English by error type, as message ids (the same words, so the English
 # pages and the API bodies stay as they were); a message that reads otherwise stays as is.
 PYDANTIC_MESSAGES = {

@@ -18,7 +18,7 @@ from app.campaigns.schemas import CURRENCIES, DEVICE_UNITS, VEHICLE_UNITS
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import Conflict, Forbidden
-from app.i18n import gettext
+from app.i18n import gettext, shown
 from app.models import (
     METRIC_LABELS,
     TLP,
@@ -69,7 +69,7 @@ def _form_page(request: Request, session: Session, doc: dict[str, Any], *,
                campaign: Campaign | None = None, version: int | None = None,
                errors: dict[str, str] | None = None, conflict: str | None = None,
                status: int = 200) -> Response:
-    ctx = {"data": doc, "campaign": campaign, "version": version, "errors": errors or {},
+    ctx = {"data": doc, "campaign": campaign, "version": version, "errors": shown(errors or {}),
            "conflict": conflict, **_choices(session)}
     return render(request, "campaigns/form.html", ctx, block="phases", status_code=status)
 
@@ -231,7 +231,7 @@ def _report_page(request: Request, session: Session, user: User, operation: Oper
         "op": operation, "report": report, "parts": {p.country_code: p for p in parts},
         "data": doc or reports.as_input(session, operation, report),
         "version": version if version is not None else (report.version if report else 0),
-        "errors": errors or {}, "conflict": conflict, "editable": editable,
+        "errors": shown(errors or {}), "conflict": conflict, "editable": editable,
         "may_submit": reports.may_file(user, operation) and report is not None
         and report.state == "draft",
         "confirm_for": reports.may_confirm_for(session, user, operation, report),
