@@ -26,7 +26,7 @@ from app.admin.fields import Field, FormData, from_object, read_form, to_data
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.errors import AppError, Conflict, NotFound, is_htmx
-from app.i18n import gettext, later, translated
+from app.i18n import gettext, later, shown, translated
 from app.models import User
 from app.web import redirect, render
 
@@ -113,8 +113,7 @@ def form_page(
                                                      from_object(fields, obj)),
         # Services speak English (the API shows their words as they are); the page
         # shows each message in the reader's language.
-        "errors": {name: str(translated(text)) for name, text in error.errors.items()}
-        if isinstance(error, FieldErrors) else {},
+        "errors": shown(error.errors) if isinstance(error, FieldErrors) else {},
         "form_error": None if error is None or isinstance(error, FieldErrors)
         else str(translated(error.message)),
     }

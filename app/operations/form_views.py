@@ -15,7 +15,7 @@ from app.campaigns import service as campaigns
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
-from app.i18n import N_, gettext, later, translated
+from app.i18n import N_, gettext, later, shown
 from app.models import (
     TLP,
     Agency,
@@ -83,8 +83,7 @@ def _page(
     impact: service.EditImpact | None = None,
 ) -> Response:
     # Messages are made in English (the API speaks it); the page shows them translated.
-    shown = {path: str(translated(text)) for path, text in (errors or {}).items()}
-    ctx = {"data": doc, "op": op, "version": version, "errors": shown,
+    ctx = {"data": doc, "op": op, "version": version, "errors": shown(errors or {}),
            "impact": impact,
            "conflict": conflict, "focus": focus, "label": forms.field_label,
            **_choices(session, user)}
