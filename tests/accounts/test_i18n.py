@@ -75,6 +75,16 @@ MARKED = {
     "repatriation/run.html",
     "tasking/escort_order.html",
     "tasking/_escort_print_link.html",
+    "admin/_fields.html",
+    "admin/audit.html",
+    "admin/confirm.html",
+    "admin/crossing_extra.html",
+    "admin/form.html",
+    "admin/import.html",
+    "admin/index.html",
+    "admin/list.html",
+    "admin/user_extra.html",
+    "admin/window_row.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
