@@ -12,12 +12,13 @@ during the request all speak it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.messages.pofile import read_po
@@ -65,6 +66,85 @@ def catalogue(code: str) -> dict[str, str]:
 def gettext(message: str) -> str:
     """`message` in the request's language (English when it has no translation)."""
     return catalogue(current_language.get()).get(message, message)
+
+
+def N_(message: str) -> str:
+    """Mark English text for the catalogues without translating it yet: a constant made at
+    import (a field label, a state's name) has no request language; the page translates
+    it where it is shown (`translated`, the `translated` filter)."""
+    return message
+
+
+class Deferred(str):
+    """English text (it *is* the English string: API bodies, logs and equality keep it)
+    that also remembers its message id and values, so a page can show it in the reader's
+    language when it is rendered rather than when it was raised."""
+
+    msgid: str
+    params: dict[str, object]
+
+    def __new__(cls, message: str, **params: object) -> Deferred:
+        text = str.__new__(cls, message % params if params else message)
+        text.msgid, text.params = message, params
+        return text
+
+
+def later(message: str, **params: object) -> Deferred:
+    """`message` with `%(name)s` values, marked for the catalogues, translated when shown."""
+    return Deferred(message, **params)
+
+
+def translated(text: object) -> object:
+    """Text as the reader reads it: a `Deferred` by its id and values (themselves
+    translated), other text by its English words when a catalogue holds them (messages
+    marked with `N_`), anything else unchanged."""
+    if isinstance(text, Deferred):
+        values = {name: translated(value) for name, value in text.params.items()}
+        return gettext(text.msgid) % values if values else gettext(text.msgid)
+    if isinstance(text, str):
+        return gettext(text)
+    return text
+
+
+def shown(errors: Mapping[str, str]) -> dict[str, str]:
+    """A form's field errors as its page shows them: each in the reader's language."""
+    return {path: str(translated(text)) for path, text in errors.items()}
+
+
+# pydantic's own English by error type, as message ids (the same words, so the English
+# pages and the API bodies stay as they were); a message that reads otherwise stays as is.
+PYDANTIC_MESSAGES = {
+    "missing": N_("Field required"),
+    "string_too_short": N_("String should have at least %(min_length)s character"),
+    "string_too_long": N_("String should have at most %(max_length)s characters"),
+    "greater_than_equal": N_("Input should be greater than or equal to %(ge)s"),
+    "greater_than": N_("Input should be greater than %(gt)s"),
+    "less_than_equal": N_("Input should be less than or equal to %(le)s"),
+    "int_parsing": N_("Input should be a valid integer, unable to parse string as an integer"),
+    "int_from_float": N_("Input should be a valid integer, got a number with a fractional "
+                         "part"),
+    "float_parsing": N_("Input should be a valid number, unable to parse string as a number"),
+    "enum": N_("Input should be %(expected)s"),
+}
+PLURAL_PYDANTIC = {"string_too_short": N_("String should have at least %(min_length)s "
+                                          "characters")}
+
+
+def pydantic_message(err: Mapping[str, Any]) -> str:
+    """The message of one pydantic error (without its "Value error, "), as a `Deferred`
+    when the catalogues know it: a validator's `later(…)`, or pydantic's own words."""
+    text = str(err.get("msg", "")).removeprefix("Value error, ")
+    ctx = dict(err.get("ctx") or {})
+    raised = ctx.pop("error", None)
+    if isinstance(raised, Exception) and raised.args and isinstance(raised.args[0], Deferred):
+        return raised.args[0]
+    kind = str(err.get("type", ""))
+    for table in (PLURAL_PYDANTIC, PYDANTIC_MESSAGES):
+        if kind in table:
+            candidate = later(table[kind], **ctx)
+            if candidate == text:
+                return candidate
+    return text
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -1,7 +1,8 @@
 """The board's translatable messages, and the catalogues kept in step with them.
 
 Messages are English phrases marked in templates (`_("…")`, `{% trans %}`) and in Python
-(`gettext("…")`, and the first argument of `register_nav`, the navigation's labels).
+(`gettext("…")`, `N_("…")` and `later("…", …)` for text translated when shown, and the
+first argument of `register_nav`, the navigation's labels).
 `python -m app.i18n_messages` adds new messages to every catalogue in
 `app/translations/` (untranslated, for a translator to fill) and drops the ones no longer
 used; `tests/test_i18n.py` fails while any catalogue lacks a translation.
@@ -18,7 +19,8 @@ from babel.messages.pofile import read_po, write_po
 from app.i18n import BABEL_LOCALE, CATALOGUES, DEFAULT, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "register_nav": (1,)}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "register_nav": (1,),
+            "N_": None, "later": (1,)}
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 

@@ -15,6 +15,7 @@ from jinja2_fragments.fastapi import Jinja2Blocks
 from app import i18n
 from app.config import ROOT, get_settings
 from app.errors import is_htmx
+from app.i18n import N_
 from app.operations import priority
 
 HTMX_JS = "vendor/htmx-2.0.11.min.js"
@@ -150,11 +151,27 @@ def _base_context(request: Request) -> dict[str, Any]:
     }
 
 
+# The words of a state badge: an operation's state, a solver run's or a tasking's status.
+# The stored value is English and stays so in CSS classes, the API and the scenario
+# format; the badge shows it in the reader's language (`{{ op.state | state_label }}`).
+STATE_WORDS = (N_("draft"), N_("proposed"), N_("approved"), N_("scheduled"), N_("executing"),
+               N_("completed"), N_("declined"), N_("aborted"), N_("queued"), N_("running"),
+               N_("cancelling"), N_("succeeded"), N_("failed"), N_("cancelled"),
+               N_("active"), N_("handed over"))
+
+
+def state_label(state: object) -> str:
+    """A state or status (an enum member or its value) as its badge reads."""
+    value = str(getattr(state, "value", state) or "")
+    return i18n.gettext(value.replace("_", " "))
+
+
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
 templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration,
                              fmt_hours=fmt_hours, dwell_minutes=dwell_minutes,
                              priority_label=priority.label, fmt_number=i18n.fmt_number,
-                             fmt_day=i18n.fmt_day)
+                             fmt_day=i18n.fmt_day, state_label=state_label,
+                             translated=i18n.translated)
 templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,
                              priority_levels=priority.LEVELS, languages=i18n.LANGUAGES)
 # `_()` and `{% trans %}` in templates read the request's language (app/i18n.py);

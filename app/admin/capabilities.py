@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.admin.common import FieldErrors, Page, apply, audit, check, count, paginate, refuse_if_used
 from app.admin.schemas import CapabilityCreateIn, CapabilityUpdateIn
+from app.i18n import later
 from app.models import Capability, Requirement, Unit, User
 
 
@@ -25,7 +26,8 @@ def create_capability(session: Session, *, data: Mapping[str, Any], actor: User)
     """Add a capability to the list the operation form offers."""
     cap_in = check(CapabilityCreateIn, data)
     if session.get(Capability, cap_in.name) is not None:
-        raise FieldErrors({"name": f"capability {cap_in.name!r} is on the list already"})
+        raise FieldErrors({"name": later("capability %(name)s is on the list already",
+                                              name=repr(cap_in.name))})
     capability = Capability.model_validate(cap_in)
     session.add(capability)
     audit(session, actor=actor, action="created", obj_type="capability", obj_id=capability.name,

@@ -16,6 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app import audit as trail
 from app.admin.schemas import PATTERN_HINTS
 from app.errors import AppError, Conflict, NotFound
+from app.i18n import later, pydantic_message
 from app.models import Country, Region, User
 
 M = TypeVar("M", bound=BaseModel)
@@ -32,34 +33,36 @@ class FieldErrors(AppError):
 
 
 def _message(err: Mapping[str, Any]) -> str:
+    """One field's message, in English; `later` lets the page show it translated."""
     ctx = err.get("ctx") or {}
     kind = err.get("type", "")
+    text: str
     if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
-        text = "is required"
+        text = later("is required")
     elif kind in ("greater_than_equal", "greater_than", "less_than_equal"):
         sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤"}[kind]
         limit = next(iter(ctx.values()), "")
         if isinstance(limit, float) and limit.is_integer():
             limit = int(limit)
-        text = f"must be {sign} {limit}"
+        text = later("must be %(sign)s %(limit)s", sign=sign, limit=limit)
     elif kind == "too_short":
-        text = "must not be empty"
+        text = later("must not be empty")
     elif kind in ("int_parsing", "int_from_float"):
-        text = "must be a whole number"
+        text = later("must be a whole number")
     elif kind == "float_parsing":
-        text = "must be a number"
+        text = later("must be a number")
     elif kind == "string_too_short":
-        text = f"must have at least {ctx.get('min_length')} characters"
+        text = later("must have at least %(count)s characters", count=ctx.get("min_length"))
     elif kind == "string_too_long":
-        text = f"must have at most {ctx.get('max_length')} characters"
+        text = later("must have at most %(count)s characters", count=ctx.get("max_length"))
     elif kind == "enum":
-        text = f"choose one of {ctx.get('expected', '')}"
+        text = later("choose one of %(choices)s", choices=ctx.get("expected", ""))
     elif kind == "string_pattern_mismatch":
-        text = PATTERN_HINTS.get(str(ctx.get("pattern")), "has the wrong format")
+        text = PATTERN_HINTS.get(str(ctx.get("pattern")), later("has the wrong format"))
     else:
-        text = str(err.get("msg", "is not valid")).removeprefix("Value error, ")
+        text = pydantic_message(err) if err.get("msg") else later("is not valid")
     position = [p for p in err.get("loc", ())[1:] if isinstance(p, int)]
-    return f"#{position[0] + 1}: {text}" if position else text
+    return later("#%(number)s: %(text)s", number=position[0] + 1, text=text) if position else text
 
 
 def check(model: type[M], data: Mapping[str, Any]) -> M:
@@ -172,7 +175,7 @@ def find_region(session: Session, region_id: str | None, field: str) -> Region:
     """The region, or a field error naming the unknown id."""
     region = session.get(Region, region_id) if region_id else None
     if region is None:
-        raise FieldErrors({field: f"unknown region {region_id!r}"})
+        raise FieldErrors({field: later("unknown region %(region)s", region=repr(region_id))})
     return region
 
 
@@ -180,5 +183,5 @@ def find_country(session: Session, code: str | None, field: str) -> Country:
     """The country, or a field error naming the unknown code."""
     country = session.get(Country, code) if code else None
     if country is None:
-        raise FieldErrors({field: f"unknown country {code!r}"})
+        raise FieldErrors({field: later("unknown country %(country)s", country=repr(code))})
     return country

@@ -26,6 +26,7 @@ from app.admin.fields import Field, FormData, from_object, read_form, to_data
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.errors import AppError, Conflict, NotFound, is_htmx
+from app.i18n import gettext, later, shown, translated
 from app.models import User
 from app.web import redirect, render
 
@@ -110,8 +111,11 @@ def form_page(
         "action": res.url if obj is None else f"{res.url}/{res.key(obj)}",
         "values": values if values is not None else ({} if obj is None else
                                                      from_object(fields, obj)),
-        "errors": error.errors if isinstance(error, FieldErrors) else {},
-        "form_error": None if error is None or isinstance(error, FieldErrors) else error.message,
+        # Services speak English (the API shows their words as they are); the page
+        # shows each message in the reader's language.
+        "errors": shown(error.errors) if isinstance(error, FieldErrors) else {},
+        "form_error": None if error is None or isinstance(error, FieldErrors)
+        else str(translated(error.message)),
     }
     if obj is not None and res.extra_context is not None:
         ctx.update(res.extra_context(session, obj))
@@ -136,15 +140,16 @@ def save(
         if exc.status not in (409, 422):
             raise
         return form_page(request, session, res, obj=obj, values=values, error=exc)
-    verb = "Saved" if obj is not None else "Created"
-    return redirect(request, res.url, flash=f"{verb} {res.singular} {key}.")
+    done = gettext("Saved %(what)s %(key)s.") if obj is not None else gettext(
+        "Created %(what)s %(key)s.")
+    return redirect(request, res.url, flash=done % {"what": gettext(res.singular), "key": key})
 
 
 def _stale(res: Resource, obj: Any) -> Conflict:
-    return Conflict(
-        f"This {res.singular} was changed by someone else since you opened the form (it is "
-        f"now at version {obj.version}). Your input is kept below: save again to replace "
-        "their change with yours, or cancel to see theirs.")
+    return Conflict(later(
+        "This %(what)s was changed by someone else since you opened the form (it is now at "
+        "version %(version)s). Your input is kept below: save again to replace their change "
+        "with yours, or cancel to see theirs.", what=res.singular, version=obj.version))
 
 
 def check_version(session: Session, res: Resource, obj: Any, seen: str) -> None:
@@ -186,7 +191,7 @@ def _delete(
     with integrity_as_conflict(session):
         res.deleter(session, res.find(session, key), user)
         session.commit()
-    message = f"Deleted {res.singular} {key}."
+    message = gettext("Deleted %(what)s %(key)s.") % {"what": gettext(res.singular), "key": key}
     if is_htmx(request):
         # The row goes away in place; the toast arrives out of band.
         return render(request, LIST, {"message": message}, block="deleted")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.i18n import gettext
 from app.web import templates
 
 DAILY_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
@@ -24,7 +25,7 @@ def offset_label(tz: str) -> str:
     """`UTC+06:30`."""
     offset = utc_offset(tz)
     if offset is None:
-        return "unknown zone"
+        return gettext("unknown zone")
     minutes = int(offset.total_seconds() // 60)
     sign = "+" if minutes >= 0 else "−"
     return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
@@ -34,7 +35,7 @@ def _to_utc(hhmm: str, offset: timedelta) -> str:
     hours, minutes = (int(x) for x in hhmm.split(":"))
     total = hours * 60 + minutes - int(offset.total_seconds() // 60)
     day, rest = divmod(total, 24 * 60)
-    mark = {-1: " (day before)", 1: " (next day)"}.get(day, "")
+    mark = {-1: " " + gettext("(day before)"), 1: " " + gettext("(next day)")}.get(day, "")
     return f"{rest // 60:02d}:{rest % 60:02d}{mark}"
 
 
@@ -53,7 +54,7 @@ def window_in_utc(window: dict[str, str], tz: str) -> str:
 def crossing_hours(crossing: Any) -> str:
     """Every daily window in local time and in UTC, or `open at all times`."""
     if not crossing.open_windows:
-        return "open at all times"
+        return gettext("open at all times")
     local = offset_label(crossing.timezone)
     return "; ".join(
         f"{w['from']}–{w['to']} {local} = {window_in_utc(w, crossing.timezone)}"
@@ -65,7 +66,7 @@ def short_list(values: list[str] | None, empty: str) -> str:
     """A comma list, or what NULL means for this column."""
     if values is None:
         return empty
-    return ", ".join(values) if values else "none"
+    return ", ".join(values) if values else gettext("none")
 
 
 templates.env.filters.update(window_in_utc=window_in_utc, offset_label=offset_label)

@@ -32,6 +32,7 @@ from app.admin.schemas import (
 )
 from app.errors import Conflict
 from app.feeds.service import prerender_where
+from app.i18n import N_, later
 from app.models import (
     Agreement,
     Country,
@@ -67,7 +68,7 @@ def create_region(session: Session, *, data: Mapping[str, Any], actor: User) -> 
     region_in = check(RegionCreateIn, data)
     find_country(session, region_in.country_code, "country_code")
     if session.get(Region, region_in.id) is not None:
-        raise FieldErrors({"id": f"region {region_in.id} exists already"})
+        raise FieldErrors({"id": later("region %(id)s exists already", id=region_in.id)})
     region = Region.model_validate(region_in)
     session.add(region)
     audit(session, actor=actor, action="created", obj_type="region", obj_id=region.id,
@@ -127,10 +128,9 @@ def _checked_road(session: Session, data: Mapping[str, Any]) -> RoadIn:
     a = find_region(session, road_in.a_id, "a_id")
     b = find_region(session, road_in.b_id, "b_id")
     if a.country_code != b.country_code:
-        raise FieldErrors({"b_id": (
-            f"road joins {region_label(session, a)} and {region_label(session, b)}: "
-            "roads join regions of one country; use a crossing"
-        )})
+        raise FieldErrors({"b_id": later(
+            "road joins %(a)s and %(b)s: roads join regions of one country; use a crossing",
+            a=region_label(session, a), b=region_label(session, b))})
     return road_in
 
 
@@ -184,9 +184,9 @@ def crossing_zones(session: Session) -> list[tuple[str, str]]:
 
 def _check_zone(session: Session, zone: str) -> None:
     if zone not in {z for z, _ in crossing_zones(session)}:
-        raise FieldErrors({"timezone": (
-            f"{zone!r} is not a zone of the region: choose the crossing's time zone from "
-            "the list")})
+        raise FieldErrors({"timezone": later(
+            "%(zone)s is not a zone of the region: choose the crossing's time zone from "
+            "the list", zone=repr(zone))})
 
 
 def create_crossing(session: Session, *, data: Mapping[str, Any], actor: User) -> Crossing:
@@ -196,12 +196,11 @@ def create_crossing(session: Session, *, data: Mapping[str, Any], actor: User) -
     a = find_region(session, crossing_in.a_id, "a_id")
     b = find_region(session, crossing_in.b_id, "b_id")
     if a.country_code == b.country_code:
-        raise FieldErrors({"b_id": (
-            f"crossing joins {region_label(session, a)} and {region_label(session, b)}: "
-            "a crossing joins two countries; use a road"
-        )})
+        raise FieldErrors({"b_id": later(
+            "crossing joins %(a)s and %(b)s: a crossing joins two countries; use a road",
+            a=region_label(session, a), b=region_label(session, b))})
     if session.get(Crossing, crossing_in.id) is not None:
-        raise FieldErrors({"id": f"crossing {crossing_in.id} exists already"})
+        raise FieldErrors({"id": later("crossing %(id)s exists already", id=crossing_in.id)})
     values = crossing_in.model_dump(exclude={"open_windows"})
     crossing = Crossing(**values, open_windows=crossing_in.stored_windows())
     session.add(crossing)
@@ -256,20 +255,24 @@ def add_closure(
     """
     errors: dict[str, str] = {}
     days: dict[str, date] = {}
-    for name, label in (("closure_starts_on", "first day"), ("closure_ends_on", "last day")):
+    for name, label in (("closure_starts_on", N_("first day")),
+                        ("closure_ends_on", N_("last day"))):
         text = (data.get(name) or "").strip()
         try:
             days[name] = date.fromisoformat(text)
         except ValueError:
-            errors[name] = (f"give the {label} closed as YYYY-MM-DD"
-                            + (f" ({text!r} is not a date)" if text else ""))
+            errors[name] = later(
+                "give the %(day)s closed as YYYY-MM-DD (%(text)s is not a date)", day=label,
+                text=repr(text)) if text else later("give the %(day)s closed as YYYY-MM-DD",
+                                                    day=label)
     if not errors and days["closure_ends_on"] < days["closure_starts_on"]:
-        errors["closure_ends_on"] = "the last day closed is before the first"
+        errors["closure_ends_on"] = later("the last day closed is before the first")
     reason = (data.get("closure_reason") or "").strip()
     if not reason:
-        errors["closure_reason"] = "say why the crossing is closed (shown to planners)"
+        errors["closure_reason"] = later("say why the crossing is closed (shown to planners)")
     elif len(reason) > 500:
-        errors["closure_reason"] = f"at most 500 characters (this is {len(reason)})"
+        errors["closure_reason"] = later("at most 500 characters (this is %(count)s)",
+                                         count=len(reason))
     if errors:
         raise FieldErrors(errors)
     closure = CrossingClosure(crossing_id=crossing.id, starts_on=days["closure_starts_on"],

@@ -22,6 +22,7 @@ from app.admin.common import (
 )
 from app.admin.schemas import AgencyCreateIn, AgencyUpdateIn, UnitCreateIn, UnitUpdateIn
 from app.feeds.service import prerender_where
+from app.i18n import later
 from app.models import Agency, Country, Operation, Region, Tasking, Unit, User
 
 # --- agencies -----------------------------------------------------------------------
@@ -41,7 +42,7 @@ def create_agency(session: Session, *, data: Mapping[str, Any], actor: User) -> 
     agency_in = check(AgencyCreateIn, data)
     find_country(session, agency_in.country_code, "country_code")
     if session.get(Agency, agency_in.id) is not None:
-        raise FieldErrors({"id": f"agency {agency_in.id} exists already"})
+        raise FieldErrors({"id": later("agency %(id)s exists already", id=agency_in.id)})
     agency = Agency.model_validate(agency_in)
     session.add(agency)
     audit(session, actor=actor, action="created", obj_type="agency", obj_id=agency.id,
@@ -95,19 +96,20 @@ def _check_places(session: Session, *, unit_in: UnitUpdateIn, agency: Agency) ->
     country_name = country.name if country else agency.country_code
     base = find_region(session, unit_in.base_region_id, "base_region_id")
     if base.country_code != agency.country_code:
-        raise FieldErrors({"base_region_id": (
-            f"base {region_label(session, base)} is not in {country_name}, the country of "
-            f"agency {agency.id}: a unit's base must be in its agency's country"
-        )})
+        raise FieldErrors({"base_region_id": later(
+            "base %(region)s is not in %(country)s, the country of agency %(agency)s: a "
+            "unit's base must be in its agency's country",
+            region=region_label(session, base), country=country_name, agency=agency.id)})
     for rid in unit_in.operating_regions or []:
         region = session.get(Region, rid)
         if region is None:
-            raise FieldErrors({"operating_regions": f"unknown region {rid!r}"})
+            raise FieldErrors({"operating_regions": later("unknown region %(region)s",
+                                                               region=repr(rid))})
         if region.country_code != agency.country_code:
-            raise FieldErrors({"operating_regions": (
-                f"{region_label(session, region)} is not in {country_name}: operating "
-                "regions lie in the unit's own country (work abroad needs an agreement)"
-            )})
+            raise FieldErrors({"operating_regions": later(
+                "%(region)s is not in %(country)s: operating regions lie in the unit's own "
+                "country (work abroad needs an agreement)",
+                region=region_label(session, region), country=country_name)})
 
 
 def create_unit(session: Session, *, data: Mapping[str, Any], actor: User) -> Unit:
@@ -115,10 +117,11 @@ def create_unit(session: Session, *, data: Mapping[str, Any], actor: User) -> Un
     unit_in = check(UnitCreateIn, data)
     agency = session.get(Agency, unit_in.agency_id)
     if agency is None:
-        raise FieldErrors({"agency_id": f"unknown agency {unit_in.agency_id!r}"})
+        raise FieldErrors({"agency_id": later("unknown agency %(agency)s",
+                                                       agency=repr(unit_in.agency_id))})
     _check_places(session, unit_in=unit_in, agency=agency)
     if session.get(Unit, unit_in.id) is not None:
-        raise FieldErrors({"id": f"unit {unit_in.id} exists already"})
+        raise FieldErrors({"id": later("unit %(id)s exists already", id=unit_in.id)})
     values = {**unit_in.stored(), "id": unit_in.id, "agency_id": agency.id}
     unit = Unit(**values)
     session.add(unit)

@@ -10,6 +10,7 @@ from app.admin import capabilities, geo, org, users
 from app.admin.crud import Column, Resource, RowAction
 from app.admin.display import crossing_hours, offset_label, short_list
 from app.admin.fields import Field
+from app.i18n import N_, gettext
 from app.models import Agency, Capability, Country, Crossing, Region, Road, Role, Unit, User
 
 
@@ -33,8 +34,18 @@ def _units(session: Session) -> list[tuple[str, str]]:
     return [(u.id, f"{u.callsign} ({u.agency_id})") for u in rows]
 
 
+# A role's words as the forms and lists show them (the stored value stays English).
+ROLE_WORDS = {Role.admin: N_("admin"), Role.planner: N_("planner"),
+              Role.coordinator: N_("coordinator"), Role.liaison: N_("liaison"),
+              Role.unit_officer: N_("unit officer")}
+
+
+def _role(role: Role) -> str:
+    return gettext(ROLE_WORDS.get(role, role.value.replace("_", " ")))
+
+
 def _roles(session: Session) -> list[tuple[str, str]]:
-    return [(r.value, r.value.replace("_", " ")) for r in Role]
+    return [(r.value, _role(r)) for r in Role]
 
 
 def _int_key(model: type[Road] | type[User]) -> Callable[[Session, str], object]:
@@ -43,18 +54,18 @@ def _int_key(model: type[Road] | type[User]) -> Callable[[Session, str], object]
 
 
 REGIONS = Resource(
-    slug="regions", title="Regions", singular="region",
-    intro="Provinces and states: where units are based and sites lie.",
+    slug="regions", title=N_("Regions"), singular=N_("region"),
+    intro=N_("Provinces and states: where units are based and sites lie."),
     fields=(
-        Field("id", "Id", help="e.g. TH-CRI", create_only=True),
-        Field("country_code", "Country", "select", choices=_countries, create_only=True),
-        Field("name", "Name"),
-        Field("lat", "Latitude", "number", step="any"),
-        Field("lon", "Longitude", "number", step="any"),
+        Field("id", N_("Id"), help=N_("e.g. TH-CRI"), create_only=True),
+        Field("country_code", N_("Country"), "select", choices=_countries, create_only=True),
+        Field("name", N_("Name")),
+        Field("lat", N_("Latitude"), "number", step="any"),
+        Field("lon", N_("Longitude"), "number", step="any"),
     ),
-    columns=(Column("Id", lambda r: r.id), Column("Name", lambda r: r.name),
-             Column("Country", lambda r: r.country_code),
-             Column("Lat, lon", lambda r: f"{r.lat:.3f}, {r.lon:.3f}")),
+    columns=(Column(N_("Id"), lambda r: r.id), Column(N_("Name"), lambda r: r.name),
+             Column(N_("Country"), lambda r: r.country_code),
+             Column(N_("Lat, lon"), lambda r: f"{r.lat:.3f}, {r.lon:.3f}")),
     lister=geo.list_regions, getter=lambda s, k: s.get(Region, k),
     creator=lambda s, d, u: geo.create_region(s, data=d, actor=u),
     updater=lambda s, o, d, u: geo.update_region(s, region=o, data=d, actor=u),
@@ -62,16 +73,16 @@ REGIONS = Resource(
 )
 
 ROADS = Resource(
-    slug="roads", title="Roads", singular="road",
-    intro="Undirected road links between two regions of one country (crossings join "
-          "countries).",
+    slug="roads", title=N_("Roads"), singular=N_("road"),
+    intro=N_("Undirected road links between two regions of one country (crossings join "
+          "countries)."),
     fields=(
-        Field("a_id", "From region", "select", choices=_regions),
-        Field("b_id", "To region", "select", choices=_regions),
-        Field("minutes", "Driving time (minutes)", "number"),
+        Field("a_id", N_("From region"), "select", choices=_regions),
+        Field("b_id", N_("To region"), "select", choices=_regions),
+        Field("minutes", N_("Driving time (minutes)"), "number"),
     ),
-    columns=(Column("No.", lambda r: r.id), Column("From", lambda r: r.a_id),
-             Column("To", lambda r: r.b_id), Column("Minutes", lambda r: r.minutes)),
+    columns=(Column(N_("No."), lambda r: r.id), Column(N_("From"), lambda r: r.a_id),
+             Column(N_("To"), lambda r: r.b_id), Column(N_("Minutes"), lambda r: r.minutes)),
     lister=geo.list_roads, getter=_int_key(Road),
     creator=lambda s, d, u: geo.create_road(s, data=d, actor=u),
     updater=lambda s, o, d, u: geo.update_road(s, road=o, data=d, actor=u),
@@ -79,33 +90,33 @@ ROADS = Resource(
 )
 
 CROSSINGS = Resource(
-    slug="crossings", title="Border crossings", singular="crossing",
-    intro="Crossings join regions of two countries. Daily hours are in the crossing's "
-          "local time; no window means open at all times.",
+    slug="crossings", title=N_("Border crossings"), singular=N_("crossing"),
+    intro=N_("Crossings join regions of two countries. Daily hours are in the crossing's "
+          "local time; no window means open at all times."),
     fields=(
-        Field("id", "Id", help="e.g. X-MAESAI", create_only=True),
-        Field("a_id", "Region on one side", "select", choices=_regions, create_only=True),
-        Field("b_id", "Region on the other side", "select", choices=_regions, create_only=True),
-        Field("name", "Name"),
-        Field("transit_minutes", "Transit (minutes)", "number", help="at least 1"),
-        Field("lanes", "Lanes", "number", help="passages at the same time, at least 1"),
-        Field("timezone", "Time zone", "select", choices=geo.crossing_zones,
-              help="the crossing's local time: its hours and closures are in it"),
-        Field("open_windows", "Daily opening hours (local time)", "windows", required=False,
-              help="HH:MM, from before to; 24:00 allowed as an end"),
-        Field("lat", "Latitude (map)", "number", step="any", required=False,
-              help="optional; without it the maps put the crossing half-way between its "
-                   "regions"),
-        Field("lon", "Longitude (map)", "number", step="any", required=False),
-        Field("checkpoint_contact", "Checkpoint contact", required=False,
-              help="who a unit calls before it passes, e.g. Immigration duty desk"),
-        Field("checkpoint_phone", "Checkpoint phone", required=False),
+        Field("id", N_("Id"), help=N_("e.g. X-MAESAI"), create_only=True),
+        Field("a_id", N_("Region on one side"), "select", choices=_regions, create_only=True),
+        Field("b_id", N_("Region on the other side"), "select", choices=_regions, create_only=True),
+        Field("name", N_("Name")),
+        Field("transit_minutes", N_("Transit (minutes)"), "number", help=N_("at least 1")),
+        Field("lanes", N_("Lanes"), "number", help=N_("passages at the same time, at least 1")),
+        Field("timezone", N_("Time zone"), "select", choices=geo.crossing_zones,
+              help=N_("the crossing's local time: its hours and closures are in it")),
+        Field("open_windows", N_("Daily opening hours (local time)"), "windows", required=False,
+              help=N_("HH:MM, from before to; 24:00 allowed as an end")),
+        Field("lat", N_("Latitude (map)"), "number", step="any", required=False,
+              help=N_("optional; without it the maps put the crossing half-way between its "
+                   "regions")),
+        Field("lon", N_("Longitude (map)"), "number", step="any", required=False),
+        Field("checkpoint_contact", N_("Checkpoint contact"), required=False,
+              help=N_("who a unit calls before it passes, e.g. Immigration duty desk")),
+        Field("checkpoint_phone", N_("Checkpoint phone"), required=False),
     ),
-    columns=(Column("Id", lambda c: c.id), Column("Name", lambda c: c.name),
-             Column("Joins", lambda c: f"{c.a_id} – {c.b_id}"),
-             Column("Zone", lambda c: f"{c.timezone} ({offset_label(c.timezone)})"),
-             Column("Hours (local = UTC)", crossing_hours),
-             Column("Transit, lanes", lambda c: f"{c.transit_minutes} min, {c.lanes}")),
+    columns=(Column(N_("Id"), lambda c: c.id), Column(N_("Name"), lambda c: c.name),
+             Column(N_("Joins"), lambda c: f"{c.a_id} – {c.b_id}"),
+             Column(N_("Zone"), lambda c: f"{c.timezone} ({offset_label(c.timezone)})"),
+             Column(N_("Hours (local = UTC)"), crossing_hours),
+             Column(N_("Transit, lanes"), lambda c: f"{c.transit_minutes} min, {c.lanes}")),
     lister=geo.list_crossings, getter=lambda s, k: s.get(Crossing, k),
     creator=lambda s, d, u: geo.create_crossing(s, data=d, actor=u),
     updater=lambda s, o, d, u: geo.update_crossing(s, crossing=o, data=d, actor=u),
@@ -115,34 +126,35 @@ CROSSINGS = Resource(
 )
 
 AGREEMENTS = Resource(
-    slug="agreements", title="Agreements", singular="agreement",
-    intro="Directional: units of the first country may be deployed into the second.",
+    slug="agreements", title=N_("Agreements"), singular=N_("agreement"),
+    intro=N_("Directional: units of the first country may be deployed into the second."),
     fields=(
-        Field("from_country", "Units of", "select", choices=_countries),
-        Field("to_country", "may deploy into", "select", choices=_countries),
+        Field("from_country", N_("Units of"), "select", choices=_countries),
+        Field("to_country", N_("may deploy into"), "select", choices=_countries),
     ),
-    columns=(Column("From", lambda a: a.from_country), Column("Into", lambda a: a.to_country)),
+    columns=(Column(N_("From"), lambda a: a.from_country),
+             Column(N_("Into"), lambda a: a.to_country)),
     lister=geo.list_agreements, getter=geo.get_agreement, key=geo.agreement_key,
     creator=lambda s, d, u: geo.create_agreement(s, data=d, actor=u),
     deleter=lambda s, o, u: geo.delete_agreement(s, agreement=o, actor=u),
 )
 
 AGENCIES = Resource(
-    slug="agencies", title="Agencies", singular="agency",
+    slug="agencies", title=N_("Agencies"), singular=N_("agency"),
     fields=(
-        Field("id", "Id", help="capital letters, e.g. TH-RTP", create_only=True),
-        Field("country_code", "Country", "select", choices=_countries, create_only=True),
-        Field("name", "Name"),
-        Field("duty_officer", "Duty officer", required=False,
-              help="the 24-hour duty desk or officer tasked units call"),
-        Field("duty_phone", "Duty officer phone", required=False),
-        Field("liaison_name", "Liaison officer for operations in this country",
+        Field("id", N_("Id"), help=N_("capital letters, e.g. TH-RTP"), create_only=True),
+        Field("country_code", N_("Country"), "select", choices=_countries, create_only=True),
+        Field("name", N_("Name")),
+        Field("duty_officer", N_("Duty officer"), required=False,
+              help=N_("the 24-hour duty desk or officer tasked units call")),
+        Field("duty_phone", N_("Duty officer phone"), required=False),
+        Field("liaison_name", N_("Liaison officer for operations in this country"),
               required=False),
-        Field("liaison_phone", "Liaison officer phone", required=False),
+        Field("liaison_phone", N_("Liaison officer phone"), required=False),
     ),
-    columns=(Column("Id", lambda a: a.id), Column("Name", lambda a: a.name),
-             Column("Country", lambda a: a.country_code),
-             Column("Duty officer", lambda a: " · ".join(
+    columns=(Column(N_("Id"), lambda a: a.id), Column(N_("Name"), lambda a: a.name),
+             Column(N_("Country"), lambda a: a.country_code),
+             Column(N_("Duty officer"), lambda a: " · ".join(
                  p for p in (a.duty_officer, a.duty_phone) if p))),
     lister=org.list_agencies, getter=lambda s, k: s.get(Agency, k),
     creator=lambda s, d, u: org.create_agency(s, data=d, actor=u),
@@ -151,28 +163,31 @@ AGENCIES = Resource(
 )
 
 UNITS = Resource(
-    slug="units", title="Units", singular="unit", per_page=50,
-    intro="A unit's base and operating regions lie in its agency's country.",
+    slug="units", title=N_("Units"), singular=N_("unit"), per_page=50,
+    intro=N_("A unit's base and operating regions lie in its agency's country."),
     fields=(
-        Field("id", "Id", help="e.g. U-0007", create_only=True),
-        Field("agency_id", "Agency", "select", choices=_agencies, create_only=True),
-        Field("callsign", "Callsign"),
-        Field("capabilities", "Capabilities", "list", help="comma-separated, e.g. tactical, cyber"),
-        Field("personnel", "Personnel", "number", help="at least 1"),
-        Field("base_region_id", "Base region", "select", choices=_regions),
-        Field("operating_regions", "Operating regions (own country)", "regions", required=False,
-              help="region ids, comma-separated"),
-        Field("availability", "Availability", "intervals", required=False,
-              help="one window a line: start end, RFC 3339 with offset, e.g. "
-                   "2026-12-01T00:00:00+07:00 2026-12-05T00:00:00+07:00"),
+        Field("id", N_("Id"), help=N_("e.g. U-0007"), create_only=True),
+        Field("agency_id", N_("Agency"), "select", choices=_agencies, create_only=True),
+        Field("callsign", N_("Callsign")),
+        Field("capabilities", N_("Capabilities"), "list",
+              help=N_("comma-separated, e.g. tactical, cyber")),
+        Field("personnel", N_("Personnel"), "number", help=N_("at least 1")),
+        Field("base_region_id", N_("Base region"), "select", choices=_regions),
+        Field("operating_regions", N_("Operating regions (own country)"), "regions", required=False,
+              help=N_("region ids, comma-separated")),
+        Field("availability", N_("Availability"), "intervals", required=False,
+              help=N_("one window a line: start end, RFC 3339 with offset, e.g. "
+                   "2026-12-01T00:00:00+07:00 2026-12-05T00:00:00+07:00")),
     ),
-    columns=(Column("Id", lambda u: u.id), Column("Callsign", lambda u: u.callsign),
-             Column("Agency", lambda u: u.agency_id),
-             Column("Capabilities", lambda u: ", ".join(u.capabilities)),
-             Column("Personnel", lambda u: u.personnel), Column("Base", lambda u: u.base_region_id),
-             Column("Operates in", lambda u: short_list(u.operating_regions, "whole country")),
-             Column("Available", lambda u: "always" if u.availability is None
-                    else f"{len(u.availability)} window(s)")),
+    columns=(Column(N_("Id"), lambda u: u.id), Column(N_("Callsign"), lambda u: u.callsign),
+             Column(N_("Agency"), lambda u: u.agency_id),
+             Column(N_("Capabilities"), lambda u: ", ".join(u.capabilities)),
+             Column(N_("Personnel"), lambda u: u.personnel),
+             Column(N_("Base"), lambda u: u.base_region_id),
+             Column(N_("Operates in"),
+                    lambda u: short_list(u.operating_regions, gettext("whole country"))),
+             Column(N_("Available"), lambda u: gettext("always") if u.availability is None
+                    else gettext("%(count)s window(s)") % {"count": len(u.availability)})),
     lister=org.list_units, getter=lambda s, k: s.get(Unit, k),
     creator=lambda s, d, u: org.create_unit(s, data=d, actor=u),
     updater=lambda s, o, d, u: org.update_unit(s, unit=o, data=d, actor=u),
@@ -180,45 +195,48 @@ UNITS = Resource(
 )
 
 USERS = Resource(
-    slug="users", title="Users", singular="user",
-    intro="Disabling an account ends its sessions and calendar feeds at once; changing a "
-          "role revokes its calendar feeds.",
+    slug="users", title=N_("Users"), singular=N_("user"),
+    intro=N_("Disabling an account ends its sessions and calendar feeds at once; changing a "
+          "role revokes its calendar feeds."),
     fields=(
-        Field("username", "Username", create_only=True),
-        Field("full_name", "Full name", required=False),
-        Field("role", "Role", "select", choices=_roles),
-        Field("agency_id", "Agency", "select", choices=_agencies, required=False,
-              help="required for liaison officers"),
-        Field("unit_id", "Unit", "datalist", choices=_units, required=False,
-              help="unit officers only: the unit id"),
-        Field("password", "Initial password", "password", create_only=True,
-              help="at least 8 characters; the user should change it"),
+        Field("username", N_("Username"), create_only=True),
+        Field("full_name", N_("Full name"), required=False),
+        Field("role", N_("Role"), "select", choices=_roles),
+        Field("agency_id", N_("Agency"), "select", choices=_agencies, required=False,
+              help=N_("required for liaison officers")),
+        Field("unit_id", N_("Unit"), "datalist", choices=_units, required=False,
+              help=N_("unit officers only: the unit id")),
+        Field("password", N_("Initial password"), "password", create_only=True,
+              help=N_("at least 8 characters; the user should change it")),
     ),
-    columns=(Column("Username", lambda u: u.username), Column("Name", lambda u: u.full_name),
-             Column("Role", lambda u: u.role.value.replace("_", " ")),
-             Column("Agency", lambda u: u.agency_id or ""),
-             Column("Unit", lambda u: u.unit_id or ""),
-             Column("Status", lambda u: "active" if u.is_active else "disabled")),
+    columns=(Column(N_("Username"), lambda u: u.username),
+             Column(N_("Name"), lambda u: u.full_name),
+             Column(N_("Role"), lambda u: _role(u.role)),
+             Column(N_("Agency"), lambda u: u.agency_id or ""),
+             Column(N_("Unit"), lambda u: u.unit_id or ""),
+             Column(N_("Status"),
+                    lambda u: gettext("active") if u.is_active else gettext("disabled"))),
     lister=users.list_users, getter=_int_key(User),
     creator=lambda s, d, u: users.create_user(s, data=d, actor=u),
     updater=lambda s, o, d, u: users.update_user(s, user=o, data=d, actor=u),
     edit_extra="admin/user_extra.html",
     row_actions=(
-        RowAction("disable", "Disable", lambda u: u.is_active, danger=True,
-                  confirm="Disable this account? Its sessions and calendar feeds end at once."),
-        RowAction("enable", "Enable", lambda u: not u.is_active),
+        RowAction("disable", N_("Disable"), lambda u: u.is_active, danger=True,
+                  confirm=N_("Disable this account? Its sessions and calendar feeds end at once.")),
+        RowAction("enable", N_("Enable"), lambda u: not u.is_active),
     ),
 )
 
 CAPABILITIES = Resource(
-    slug="capabilities", title="Capabilities", singular="capability",
-    intro="The list the operation form offers for a site's requirements; a capability not "
-          "on it is refused there. A capability a unit or requirement names stays on it.",
+    slug="capabilities", title=N_("Capabilities"), singular=N_("capability"),
+    intro=N_("The list the operation form offers for a site's requirements; a capability not "
+          "on it is refused there. A capability a unit or requirement names stays on it."),
     fields=(
-        Field("name", "Name", help="lower case, e.g. border_patrol", create_only=True),
-        Field("description", "Description", required=False),
+        Field("name", N_("Name"), help=N_("lower case, e.g. border_patrol"), create_only=True),
+        Field("description", N_("Description"), required=False),
     ),
-    columns=(Column("Name", lambda c: c.name), Column("Description", lambda c: c.description)),
+    columns=(Column(N_("Name"), lambda c: c.name),
+             Column(N_("Description"), lambda c: c.description)),
     lister=capabilities.list_capabilities, getter=lambda s, k: s.get(Capability, k),
     key=lambda c: c.name,
     creator=lambda s, d, u: capabilities.create_capability(s, data=d, actor=u),

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from app.accounts.passwords import check_password
+from app.i18n import later
 from app.models import Role
 from app.solver.schema import DailyTime, Instant, format_instant
 
@@ -22,12 +23,12 @@ CODE_PATTERN = r"^[A-Z]{2}$"
 AGENCY_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,31}$"
 USERNAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$"
 PATTERN_HINTS = {
-    r"^[a-z0-9][a-z0-9_-]{0,63}$": "use up to 64 lower-case letters, digits, '_' or '-', "
-                                   "such as border_patrol",
-    ID_PATTERN: "use up to 32 letters, digits, '-', '_' or '.'",
-    CODE_PATTERN: "use a two-letter country code such as TH",
-    AGENCY_PATTERN: "use up to 32 capital letters, digits or '-', such as TH-RTP",
-    USERNAME_PATTERN: "use 2 to 64 letters, digits, '.', '_', '-' or '@'",
+    r"^[a-z0-9][a-z0-9_-]{0,63}$": later("use up to 64 lower-case letters, digits, '_' or "
+                                         "'-', such as border_patrol"),
+    ID_PATTERN: later("use up to 32 letters, digits, '-', '_' or '.'"),
+    CODE_PATTERN: later("use a two-letter country code such as TH"),
+    AGENCY_PATTERN: later("use up to 32 capital letters, digits or '-', such as TH-RTP"),
+    USERNAME_PATTERN: later("use 2 to 64 letters, digits, '.', '_', '-' or '@'"),
 }
 
 
@@ -36,10 +37,12 @@ def check_timezone(name: str) -> str:
     try:
         zone = ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not a valid IANA time zone (e.g. Asia/Bangkok)") from None
+        raise ValueError(later("%(zone)s is not a valid IANA time zone (e.g. Asia/Bangkok)",
+                               zone=repr(name))) from None
     offsets = {datetime(2026, month, 1, tzinfo=zone).utcoffset() for month in (1, 4, 7, 10)}
     if len(offsets) > 1:
-        raise ValueError(f"{name} has daylight saving time, which the board does not support")
+        raise ValueError(later("%(zone)s has daylight saving time, which the board does not "
+                               "support", zone=name))
     return name
 
 
@@ -57,7 +60,8 @@ class DailyWindow(SQLModel):
     @model_validator(mode="after")
     def _ordered(self) -> DailyWindow:
         if not self.from_ < self.to:
-            raise ValueError(f"from must be before to ({self.from_}–{self.to})")
+            raise ValueError(later("from must be before to (%(start)s–%(end)s)",
+                                   start=self.from_, end=self.to))
         return self
 
     def stored(self) -> dict[str, str]:
@@ -71,10 +75,9 @@ class AvailabilityWindow(SQLModel):
     @model_validator(mode="after")
     def _ordered(self) -> AvailabilityWindow:
         if not self.start < self.end:
-            raise ValueError(
-                f"start must be before end ({format_instant(self.start)} – "
-                f"{format_instant(self.end)})"
-            )
+            raise ValueError(later("start must be before end (%(start)s – %(end)s)",
+                                   start=format_instant(self.start),
+                                   end=format_instant(self.end)))
         return self
 
     def stored(self) -> dict[str, str]:
@@ -100,7 +103,7 @@ class RoadIn(SQLModel):
     @model_validator(mode="after")
     def _two_ends(self) -> RoadIn:
         if self.a_id == self.b_id:
-            raise ValueError("a road joins two different regions")
+            raise ValueError(later("a road joins two different regions"))
         return self
 
 
@@ -131,9 +134,9 @@ class CrossingUpdateIn(SQLModel):
     def _whole_point(cls, value: float | None, info: ValidationInfo) -> float | None:
         lat_given = info.data.get("lat") is not None
         if value is None and lat_given:
-            raise ValueError("give the longitude too, or clear the latitude")
+            raise ValueError(later("give the longitude too, or clear the latitude"))
         if value is not None and not lat_given and "lat" in info.data:
-            raise ValueError("give the latitude too, or clear the longitude")
+            raise ValueError(later("give the latitude too, or clear the longitude"))
         return value
 
     def stored_windows(self) -> list[dict[str, str]] | None:
@@ -156,7 +159,7 @@ class AgreementIn(SQLModel):
     @model_validator(mode="after")
     def _directional(self) -> AgreementIn:
         if self.from_country == self.to_country:
-            raise ValueError("an agreement joins two different countries")
+            raise ValueError(later("an agreement joins two different countries"))
         return self
 
 
@@ -217,9 +220,9 @@ class UnitUpdateIn(SQLModel):
     @classmethod
     def _some_capability(cls, value: list[str]) -> list[str]:
         if not value:
-            raise ValueError("give at least one capability")
+            raise ValueError(later("give at least one capability"))
         if any(len(c) > 64 for c in value):
-            raise ValueError("a capability has at most 64 characters")
+            raise ValueError(later("a capability has at most 64 characters"))
         return value
 
     def stored(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from app.admin.common import FieldErrors, Page, apply, audit, check, paginate
 from app.admin.schemas import PasswordIn, UserCreateIn, UserUpdateIn
 from app.errors import Conflict
 from app.feeds.tokens import revoke_all
+from app.i18n import later
 from app.models import Agency, Role, Unit, User, UserCreate
 
 
@@ -30,20 +31,24 @@ def _membership(session: Session, user_in: UserUpdateIn) -> tuple[str | None, st
     """The (agency, unit) the role needs: officers belong to a unit, liaisons to an agency."""
     agency_id, unit_id = user_in.agency_id or None, user_in.unit_id or None
     if agency_id and session.get(Agency, agency_id) is None:
-        raise FieldErrors({"agency_id": f"unknown agency {agency_id!r}"})
+        raise FieldErrors({"agency_id": later("unknown agency %(agency)s",
+                                                   agency=repr(agency_id))})
     if user_in.role != Role.unit_officer:
         if unit_id:
-            raise FieldErrors({"unit_id": "only unit officers are attached to a unit"})
+            raise FieldErrors({"unit_id": later("only unit officers are attached to a unit")})
         if user_in.role == Role.liaison and not agency_id:
-            raise FieldErrors({"agency_id": "a liaison officer speaks for an agency: choose it"})
+            raise FieldErrors({"agency_id": later(
+                "a liaison officer speaks for an agency: choose it")})
         return agency_id, None
     unit = session.get(Unit, unit_id) if unit_id else None
     if unit is None:
-        message = f"unknown unit {unit_id!r}" if unit_id else "a unit officer needs a unit"
+        message = (later("unknown unit %(unit)s", unit=repr(unit_id)) if unit_id
+                   else later("a unit officer needs a unit"))
         raise FieldErrors({"unit_id": message})
     if agency_id and agency_id != unit.agency_id:
-        raise FieldErrors({"unit_id": f"unit {unit.id} belongs to agency {unit.agency_id}, "
-                                      f"not {agency_id}"})
+        raise FieldErrors({"unit_id": later(
+            "unit %(unit)s belongs to agency %(agency)s, not %(chosen)s", unit=unit.id,
+            agency=unit.agency_id, chosen=agency_id)})
     return unit.agency_id, unit.id
 
 
@@ -52,7 +57,8 @@ def create_user(session: Session, *, data: Mapping[str, Any], actor: User) -> Us
     user_in = check(UserCreateIn, data)
     agency_id, unit_id = _membership(session, user_in)
     if session.exec(select(User.id).where(User.username == user_in.username)).first():
-        raise FieldErrors({"username": f"username {user_in.username!r} is taken"})
+        raise FieldErrors({"username": later("username %(name)s is taken",
+                                                  name=repr(user_in.username))})
     user = accounts.create_user(session, user_in=UserCreate(
         username=user_in.username, full_name=(user_in.full_name or "").strip(), role=user_in.role,
         agency_id=agency_id, unit_id=unit_id, password=user_in.password,
@@ -112,7 +118,7 @@ def reset_password(session: Session, *, user: User, data: Mapping[str, Any], act
     what follows a suspected compromise, and a feed URL is a credential of its own)."""
     password_in = check(PasswordIn, data)
     if user.username.lower() in password_in.password.lower():
-        raise FieldErrors({"password": "the password must not contain the username"})
+        raise FieldErrors({"password": later("the password must not contain the username")})
     assert user.id is not None
     user.password_hash = accounts.hash_password(password_in.password)
     session.add(user)

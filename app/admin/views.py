@@ -18,6 +18,7 @@ from app.audit import TrailFilter, read_trail
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.errors import AppError
+from app.i18n import gettext
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["admin"])
@@ -65,9 +66,10 @@ def add_closure(
         response.status_code = 422
         return response
     session.commit()
-    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=(
-        f"Crossing {crossing.id} closed {closure.starts_on.isoformat()} to "
-        f"{closure.ends_on.isoformat()}."))
+    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=gettext(
+        "Crossing %(crossing)s closed %(first)s to %(last)s.") % {
+            "crossing": crossing.id, "first": closure.starts_on.isoformat(),
+            "last": closure.ends_on.isoformat()})
 
 
 @router.post("/admin/crossings/{key}/closures/{closure_id}/delete", include_in_schema=False)
@@ -78,8 +80,9 @@ def lift_closure(
     crossing = CROSSINGS.find(session, key)
     closure = geo.delete_closure(session, crossing=crossing, closure_id=closure_id, actor=user)
     session.commit()
-    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=(
-        f"Closure of crossing {crossing.id} from {closure.starts_on.isoformat()} lifted."))
+    return redirect(request, f"{CROSSINGS.url}/{crossing.id}/edit", flash=gettext(
+        "Closure of crossing %(crossing)s from %(first)s lifted.") % {
+            "crossing": crossing.id, "first": closure.starts_on.isoformat()})
 
 
 @router.post("/admin/users/{key}/disable", include_in_schema=False)
@@ -88,7 +91,8 @@ def disable_user(key: str, request: Request, session: SessionDep, user: AdminUse
     target = USERS.find(session, key)
     users.set_user_active(session, user=target, active=False, actor=user)
     session.commit()
-    return redirect(request, USERS.url, flash=f"Disabled {target.username}.")
+    return redirect(request, USERS.url, flash=gettext("Disabled %(user)s.") % {
+        "user": target.username})
 
 
 @router.post("/admin/users/{key}/enable", include_in_schema=False)
@@ -97,7 +101,8 @@ def enable_user(key: str, request: Request, session: SessionDep, user: AdminUser
     target = USERS.find(session, key)
     users.set_user_active(session, user=target, active=True, actor=user)
     session.commit()
-    return redirect(request, USERS.url, flash=f"Enabled {target.username}.")
+    return redirect(request, USERS.url, flash=gettext("Enabled %(user)s.") % {
+        "user": target.username})
 
 
 @router.post("/admin/users/{key}/password", include_in_schema=False)
@@ -112,7 +117,8 @@ def reset_password(
     except FieldErrors as exc:
         return form_page(request, session, USERS, obj=target, error=exc)
     session.commit()
-    return redirect(request, USERS.url, flash=f"New password set for {target.username}.")
+    return redirect(request, USERS.url, flash=gettext(
+        "New password set for %(user)s.") % {"user": target.username})
 
 
 
@@ -123,7 +129,8 @@ def end_user_sessions(key: str, request: Request, session: SessionDep, user: Adm
     ended = users.end_sessions(session, user=target, actor=user)
     session.commit()
     return redirect(request, f"{USERS.url}/{target.id}/edit",
-                    flash=f"Ended {ended} session(s) of {target.username}.")
+                    flash=gettext("Ended %(count)s session(s) of %(user)s.") % {
+                        "count": ended, "user": target.username})
 
 
 @router.post("/admin/users/{key}/remove-totp", include_in_schema=False)
@@ -133,7 +140,8 @@ def remove_totp(key: str, request: Request, session: SessionDep, user: AdminUser
     users.remove_second_factor(session, user=target, actor=user)
     session.commit()
     return redirect(request, f"{USERS.url}/{target.id}/edit",
-                    flash=f"Two-step sign-in removed for {target.username}.")
+                    flash=gettext("Two-step sign-in removed for %(user)s.") % {
+                        "user": target.username})
 
 
 def _day(value: str, name: str) -> datetime | None:

@@ -18,6 +18,7 @@ from app.campaigns.views import Posted
 from app.db import SessionDep
 from app.deps import RowId
 from app.errors import Conflict
+from app.i18n import shown
 from app.models import Agency, Campaign, Country, OfferState, Unit, User
 from app.web import redirect, render
 
@@ -92,7 +93,7 @@ def offer_create(request: Request, session: SessionDep, user: CampaignUser,
         offers.create(session, campaign=campaign, user=user, data=data)
     except offers.InvalidOffer as exc:
         ctx = _context(session, user, campaign)
-        ctx.update(offer_data=data, offer_errors=exc.errors)
+        ctx.update(offer_data=data, offer_errors=shown(exc.errors))
         return render(request, "campaigns/capacity.html", ctx, block="offers", status_code=422)
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}/capacity", flash="Offer recorded.")

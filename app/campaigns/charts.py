@@ -12,6 +12,8 @@ from datetime import date
 
 from markupsafe import Markup
 
+from app.i18n import gettext
+
 _ids = itertools.count(1)
 WIDTH = 560
 
@@ -32,9 +34,9 @@ def bars(items: list[tuple[str, int]], *, title: str, target: int | None = None)
     height = max(1, len(items)) * row + 24
     top = max([target or 0, *(v for _, v in items), 1])
     scale = (WIDTH - left - 50) / top
-    desc = "; ".join(f"{label}: {value}" for label, value in items) or "no data"
+    desc = "; ".join(f"{label}: {value}" for label, value in items) or gettext("no data")
     if target:
-        desc += f"; target {target}"
+        desc += "; " + gettext("target %(target)s") % {"target": target}
     head, tail = _open(height, title, desc)
     parts = [head]
     for i, (label, value) in enumerate(items):
@@ -51,8 +53,8 @@ def bars(items: list[tuple[str, int]], *, title: str, target: int | None = None)
         parts.append(Markup(
             '<line x1="{x:.1f}" x2="{x:.1f}" y1="2" y2="{line_end}" class="chart-target"/>'
             '<text x="{x:.1f}" y="{text_y}" text-anchor="middle" class="chart-value">'
-            'target {target}</text>').format(x=x, line_end=height - 14, text_y=height - 2,
-                                             target=target))
+            '{target}</text>').format(x=x, line_end=height - 14, text_y=height - 2,
+                                      target=gettext("target %(target)s") % {"target": target}))
     parts.append(tail)
     return Markup("").join(parts)
 
@@ -69,7 +71,8 @@ def line(points: list[tuple[date, int]], *, title: str, start: date, end: date,
         y = (height - bottom) - (height - bottom - 10) * value / top
         return x, y
 
-    desc = ("; ".join(f"{d.isoformat()}: {v}" for d, v in points) or "nothing confirmed yet")
+    desc = ("; ".join(f"{d.isoformat()}: {v}" for d, v in points)
+            or gettext("nothing confirmed yet"))
     head, tail = _open(height, title, desc)
     parts = [head, Markup(
         '<line x1="{left}" x2="{right}" y1="{axis_y}" y2="{axis_y}" class="chart-axis"/>'
@@ -92,7 +95,8 @@ def line(points: list[tuple[date, int]], *, title: str, start: date, end: date,
         parts.append(Markup(
             '<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" class="chart-target"/>'
             '<text x="{text_x}" y="{text_y:.1f}" text-anchor="end" class="chart-value">'
-            'target {target}</text>').format(left=left, right=WIDTH - 10, y=y,
-                                              text_x=WIDTH - 12, text_y=y - 3, target=target))
+            '{target}</text>').format(left=left, right=WIDTH - 10, y=y, text_x=WIDTH - 12,
+                                      text_y=y - 3,
+                                      target=gettext("target %(target)s") % {"target": target}))
     parts.append(tail)
     return Markup("").join(parts)

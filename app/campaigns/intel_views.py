@@ -14,6 +14,7 @@ from app.campaigns import intel, service
 from app.db import SessionDep
 from app.deps import RowId, require_role
 from app.errors import Forbidden, NotFound
+from app.i18n import shown
 from app.models import Agency, IntelNote, NoteAttachment, NoteTLP, Region, Target, TargetKind, User
 from app.web import redirect, register_nav, render
 
@@ -49,7 +50,7 @@ def notes_page(request: Request, session: SessionDep, user: NoteUser,
 
 def _note_form(request: Request, session: Session, user: User, doc: dict[str, Any], *,
                errors: dict[str, str] | None = None, status: int = 200) -> Response:
-    ctx = {"data": doc, "errors": errors or {}, "tlps": list(NoteTLP),
+    ctx = {"data": doc, "errors": shown(errors or {}), "tlps": list(NoteTLP),
            "subjects": intel.subject_choices(session, user), "reliabilities": "ABCDEF",
            "regions": session.exec(select(Region).order_by(col(Region.id))).all(),
            "kinds": list(TargetKind)}

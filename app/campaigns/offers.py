@@ -49,6 +49,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import later
 from app.models import (
     Agency,
     Campaign,
@@ -131,33 +132,37 @@ def validate(session: Session, *, campaign: Campaign, user: User, data: dict[str
                                             .where(Phase.campaign_id == campaign.id))}
     phase_id = _int(data.get("phase_id"))
     if phase_id not in phases:
-        errors["phase_id"] = "choose a phase of this campaign"
+        errors["phase_id"] = later("choose a phase of this campaign")
     agency_id = str(data.get("from_agency_id") or (user.agency_id or "")).strip()
     if user.role != Role.admin and agency_id != user.agency_id:
-        errors["from_agency_id"] = "a planner offers the units of their own agency"
+        errors["from_agency_id"] = later("a planner offers the units of their own agency")
     elif agency_id not in _participants(session, campaign.id or 0):
-        errors["from_agency_id"] = f"agency {agency_id!r} does not take part in this campaign"
+        errors["from_agency_id"] = later(
+            "agency %(agency)s does not take part in this campaign", agency=repr(agency_id))
     home = agency_country(session, agency_id)
     to_country = str(data.get("to_country") or "").strip().upper()
     if session.get(Country, to_country) is None:
-        errors["to_country"] = f"unknown country {to_country!r}"
+        errors["to_country"] = later("unknown country %(country)s",
+                                       country=repr(to_country))
     elif to_country == home:
-        errors["to_country"] = "offer units to another country than the agency's own"
+        errors["to_country"] = later(
+            "offer units to another country than the agency's own")
     raw = data.get("unit_ids")
     unit_ids = ([u.strip() for u in raw.split(",")] if isinstance(raw, str)
                 else [str(u).strip() for u in raw] if isinstance(raw, list) else [])
     unit_ids = sorted({u for u in unit_ids if u})
     if not unit_ids:
-        errors["unit_ids"] = "offer at least one unit"
+        errors["unit_ids"] = later("offer at least one unit")
     else:
         owned = set(session.exec(select(Unit.id).where(col(Unit.id).in_(unit_ids),
                                                        Unit.agency_id == agency_id)))
         foreign = [u for u in unit_ids if u not in owned]
         if foreign:
-            errors["unit_ids"] = f"not units of {agency_id}: {', '.join(foreign)}"
+            errors["unit_ids"] = later("not units of %(agency)s: %(units)s",
+                                           agency=agency_id, units=", ".join(foreign))
     note = str(data.get("note") or "")
     if len(note) > 2000:
-        errors["note"] = "at most 2,000 characters"
+        errors["note"] = later("at most 2,000 characters")
     if errors:
         raise InvalidOffer(errors)
     return {"phase_id": phase_id, "from_agency_id": agency_id, "to_country": to_country,
@@ -201,7 +206,7 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
             or not 0 <= version < 2**31:  # the column's range: beyond it no row matches
         raise InvalidOffer({"version": "give the version you read"})
     if len(reason) > 2000:
-        raise InvalidOffer({"reason": "at most 2,000 characters"})
+        raise InvalidOffer({"reason": later("at most 2,000 characters")})
     if offer.state not in _FROM[state]:
         raise Conflict(f"This offer is {offer.state.value}; it cannot be {state.value} now")
     now = utcnow()

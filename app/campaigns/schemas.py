@@ -14,6 +14,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.i18n import later
 from app.models import TLP, Metric
 
 NonNegative = Annotated[int, Field(ge=0, le=10_000_000_000)]
@@ -42,7 +43,7 @@ class PhaseIn(BaseModel):
     @classmethod
     def _strip(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("give the phase a name")
+            raise ValueError(later("give the phase a name"))
         return value.strip()
 
     @field_validator("ends_on")
@@ -51,7 +52,7 @@ class PhaseIn(BaseModel):
         # A field check (not a model check) so it shows even when a goal is wrong too.
         starts = info.data.get("starts_on")
         if starts is not None and value < starts:
-            raise ValueError("the phase ends before it starts")
+            raise ValueError(later("the phase ends before it starts"))
         return value
 
 
@@ -66,7 +67,7 @@ class CampaignIn(BaseModel):
     @classmethod
     def _strip(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError("give the campaign a name")
+            raise ValueError(later("give the campaign a name"))
         return value.strip()
 
 
@@ -114,7 +115,7 @@ class PartIn(BaseModel):
     @model_validator(mode="after")
     def _referred(self) -> PartIn:
         if self.victims_referred > self.victims_identified:
-            raise ValueError("more victims referred than identified")
+            raise ValueError(later("more victims referred than identified"))
         return self
 
 

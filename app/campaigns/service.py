@@ -25,6 +25,7 @@ from app import audit as trail
 from app.access import WHOLE_BOARD
 from app.campaigns.schemas import CampaignIn
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import later, pydantic_message
 from app.models import (
     Agency,
     AuditEvent,
@@ -58,7 +59,7 @@ def pydantic_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for err in exc.errors():
         path = ".".join(str(part) for part in err["loc"]) or "__all__"
-        errors.setdefault(path, err["msg"].removeprefix("Value error, "))
+        errors.setdefault(path, pydantic_message(err))
     return errors
 
 
@@ -155,7 +156,7 @@ def create(session: Session, *, data: CampaignIn, actor: User) -> Campaign:
     if not may_create(actor):
         raise Forbidden("Only planners and administrators set up campaigns")
     if actor.role != Role.admin and actor.agency_id not in data.agencies:
-        raise InvalidInput({"agencies": "your own agency must take part in the campaign"})
+        raise InvalidInput({"agencies": later("your own agency must take part in the campaign")})
     campaign = Campaign(name=data.name, description=data.description, created_by_id=actor.id)
     session.add(campaign)
     session.flush()
@@ -173,7 +174,7 @@ def update_campaign(
     if not may_manage(session, actor, campaign):
         raise Forbidden("Only planners of a participating agency edit this campaign")
     if actor.role != Role.admin and actor.agency_id not in data.agencies:
-        raise InvalidInput({"agencies": "your own agency must stay in the campaign"})
+        raise InvalidInput({"agencies": later("your own agency must stay in the campaign")})
     assert campaign.id is not None
     _check_removed_phases(session, campaign.id, data)
     result = session.execute(
@@ -235,8 +236,9 @@ def _check_removed_phases(session: Session, campaign_id: int, data: CampaignIn) 
         used = session.exec(select(OperationPhase).where(
             OperationPhase.phase_id == phase.id)).first()
         if used is not None:
-            raise InvalidInput({"phases": f"phase {phase.name!r} has operations; move them "
-                                          "to another phase before removing it"})
+            raise InvalidInput({"phases": later(
+                "phase %(phase)s has operations; move them to another phase before removing "
+                "it", phase=repr(phase.name))})
 
 
 def _audit(session: Session, actor: User | None, action: str, campaign_id: int,
@@ -292,13 +294,13 @@ def parse_phase(session: Session, value: Any, *, lead_agency_id: str) -> int | N
     try:
         phase_id = int(text)
     except ValueError:
-        raise InvalidInput({"campaign_phase_id": "choose a phase from the list"}) from None
+        raise InvalidInput({"campaign_phase_id": later("choose a phase from the list")}) from None
     allowed = {pid for pid, _ in phase_choices(session, lead_agency_id=lead_agency_id,
                                                user=User(role=Role.liaison, username="-",
                                                          password_hash="-"))}
     if phase_id not in allowed:
         raise InvalidInput({"campaign_phase_id":
-                            "not a phase of a campaign the lead agency takes part in"})
+                            later("not a phase of a campaign the lead agency takes part in")})
     return phase_id
 
 

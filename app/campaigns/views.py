@@ -18,6 +18,7 @@ from app.campaigns.schemas import CURRENCIES, DEVICE_UNITS, VEHICLE_UNITS
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import Conflict, Forbidden
+from app.i18n import gettext, shown
 from app.models import (
     METRIC_LABELS,
     TLP,
@@ -32,7 +33,7 @@ from app.models import (
 )
 from app.operations import permissions as perm
 from app.repatriation import service as cohorts
-from app.web import redirect, register_nav, render
+from app.web import redirect, register_nav, render, state_label
 
 router = APIRouter(tags=["campaigns"])
 register_nav("Campaigns", "/campaigns", {"admin", "coordinator", "planner", "liaison"}, order=25)
@@ -68,7 +69,7 @@ def _form_page(request: Request, session: Session, doc: dict[str, Any], *,
                campaign: Campaign | None = None, version: int | None = None,
                errors: dict[str, str] | None = None, conflict: str | None = None,
                status: int = 200) -> Response:
-    ctx = {"data": doc, "campaign": campaign, "version": version, "errors": errors or {},
+    ctx = {"data": doc, "campaign": campaign, "version": version, "errors": shown(errors or {}),
            "conflict": conflict, **_choices(session)}
     return render(request, "campaigns/form.html", ctx, block="phases", status_code=status)
 
@@ -170,19 +171,23 @@ def dashboard_page(request: Request, session: SessionDep, user: CampaignUser,
     drawn = []
     for pf in found.phases:
         goal_charts = [charts.bars([(f"{gf.scope}", gf.actual)],
-                                   title=f"{pf.phase.name}: {gf.label} in {gf.scope}",
+                                   title=gettext("%(phase)s: %(goal)s in %(place)s") % {
+                                       "phase": pf.phase.name, "goal": gettext(gf.label),
+                                       "place": gf.scope},
                                    target=gf.goal.target) for gf in pf.goals]
         drawn.append((pf, goal_charts))
     first = found.phases[0].phase.starts_on if found.phases else found.today
     last = found.phases[-1].phase.ends_on if found.phases else found.today + timedelta(days=1)
     cumulative = [(metric, points, charts.line(
-        points, title=f"Cumulative {METRIC_LABELS[Metric(metric)]} (confirmed)",
+        points, title=gettext("Cumulative %(metric)s (confirmed)") % {
+            "metric": gettext(METRIC_LABELS[Metric(metric)])},
         start=first, end=max(last, first + timedelta(days=1))))
         for metric, points in found.cumulative.items()]
     states = sorted(found.states.items())
     ctx = {"campaign": campaign, "figures": found, "phases": drawn, "cumulative": cumulative,
            "states": states, "labels": METRIC_LABELS,
-           "states_chart": charts.bars(states, title="Operations per state")}
+           "states_chart": charts.bars([(state_label(s), n) for s, n in states],
+                                       title=gettext("Operations per state"))}
     return render(request, "campaigns/dashboard.html", ctx)
 
 
@@ -226,7 +231,7 @@ def _report_page(request: Request, session: Session, user: User, operation: Oper
         "op": operation, "report": report, "parts": {p.country_code: p for p in parts},
         "data": doc or reports.as_input(session, operation, report),
         "version": version if version is not None else (report.version if report else 0),
-        "errors": errors or {}, "conflict": conflict, "editable": editable,
+        "errors": shown(errors or {}), "conflict": conflict, "editable": editable,
         "may_submit": reports.may_file(user, operation) and report is not None
         and report.state == "draft",
         "confirm_for": reports.may_confirm_for(session, user, operation, report),

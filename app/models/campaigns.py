@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app.i18n import N_
 from app.models.base import UTCDateTime, enum_type, utcnow
 from app.models.operations import TLP
 
@@ -29,15 +30,16 @@ class Metric(StrEnum):
     vehicles_seized = "vehicles_seized"
 
 
+# English, translated where shown (`| translated`, `gettext`).
 METRIC_LABELS = {
-    Metric.compounds_dismantled: "scam compounds dismantled",
-    Metric.persons_repatriated: "foreign nationals repatriated",
-    Metric.arrests: "arrests",
-    Metric.victims_identified: "victims of trafficking identified",
-    Metric.victims_referred: "victims referred to protection",
-    Metric.operations_completed: "operations completed",
-    Metric.devices_seized: "devices seized",
-    Metric.vehicles_seized: "vehicles seized",
+    Metric.compounds_dismantled: N_("scam compounds dismantled"),
+    Metric.persons_repatriated: N_("foreign nationals repatriated"),
+    Metric.arrests: N_("arrests"),
+    Metric.victims_identified: N_("victims of trafficking identified"),
+    Metric.victims_referred: N_("victims referred to protection"),
+    Metric.operations_completed: N_("operations completed"),
+    Metric.devices_seized: N_("devices seized"),
+    Metric.vehicles_seized: N_("vehicles seized"),
 }
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.i18n import later
 from app.models import CordonCrossing, Crossing, Operation, OperationCordon
 from app.operations.schemas import CordonIn
 
@@ -34,7 +35,8 @@ def errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
     known = set(session.exec(select(Crossing.id).where(col(Crossing.id).in_(wanted))))
     unknown = [c for c in wanted if c not in known]
     if unknown:
-        return {"cordon.crossings": "unknown crossing " + ", ".join(repr(c) for c in unknown)}
+        return {"cordon.crossings": later("unknown crossing %(crossings)s",
+                                          crossings=", ".join(repr(c) for c in unknown))}
     return {}
 
 

@@ -15,6 +15,7 @@ from app.campaigns import service as campaigns
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
+from app.i18n import N_, gettext, later, shown
 from app.models import (
     TLP,
     Agency,
@@ -81,7 +82,8 @@ def _page(
     conflict: str | None = None, status: int = 200, focus: int | None = None,
     impact: service.EditImpact | None = None,
 ) -> Response:
-    ctx = {"data": doc, "op": op, "version": version, "errors": errors or {},
+    # Messages are made in English (the API speaks it); the page shows them translated.
+    ctx = {"data": doc, "op": op, "version": version, "errors": shown(errors or {}),
            "impact": impact,
            "conflict": conflict, "focus": focus, "label": forms.field_label,
            **_choices(session, user)}
@@ -115,7 +117,7 @@ def create(request: Request, session: SessionDep, user: BoardUser, form: Posted)
         session.rollback()
         return _page(request, session, user, doc, errors=_refused(exc), status=422)
     session.commit()
-    return redirect(request, f"/operations/{operation.id}", flash="Draft saved.")
+    return redirect(request, f"/operations/{operation.id}", flash=gettext("Draft saved."))
 
 
 @router.get("/operations/{operation_id}/edit")
@@ -166,11 +168,13 @@ def save(
                      conflict=exc.message, status=409)
     session.commit()
     if before == OperationState.draft:
-        message = "Changes saved."
+        message = gettext("Changes saved.")
     elif operation.state == before:
-        message = "Amended in place: approvals and tasking orders are kept; units see the new text."
+        message = gettext("Amended in place: approvals and tasking orders are kept; units see "
+                          "the new text.")
     else:
-        message = "Changes saved: the operation went back to the host countries for approval."
+        message = gettext("Changes saved: the operation went back to the host countries for "
+                          "approval.")
     return redirect(request, f"/operations/{operation.id}", flash=message)
 
 
@@ -234,13 +238,15 @@ def _refused(exc: IntegrityError) -> dict[str, str]:
     """
     text = str(exc.orig).lower()
     if "foreign key" in text:
-        reason = ("it names a region, agency or capability the board does not know; "
-                  "check each site's region and the requirements")
+        reason = N_("it names a region, agency or capability the board does not know; "
+                    "check each site's region and the requirements")
     elif "unique" in text or "duplicate" in text:
-        reason = "something that must be unique is repeated; check the sites and requirements"
+        reason = N_("something that must be unique is repeated; check the sites and "
+                    "requirements")
     else:
-        reason = "the database refused it; check the fields below"
-    return {"__all__": f"The operation was not saved: {reason}. Nothing you typed is lost."}
+        reason = N_("the database refused it; check the fields below")
+    return {"__all__": later("The operation was not saved: %(reason)s. Nothing you typed is "
+                             "lost.", reason=reason)}
 
 
 def _int(value: Any) -> int | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import FormData
 
+from app.i18n import N_, gettext, later
 from app.operations import priority
 
 SCALARS = ("code_name", "description", "lead_agency_id", "priority", "earliest_start",
@@ -23,7 +24,7 @@ _SITE = re.compile(r"^sites\.(\d+)\.(id|region_id|objective|min_personnel|lat|lo
 _REQ = re.compile(r"^sites\.(\d+)\.requirements\.(\d+)\.(capability|count)$")
 # Times are typed as 24-hour wall-clock time in the chosen zone ("2026-12-02 21:30").
 _LOCAL = re.compile(r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$")
-TIME_HINT = "type the date and 24-hour time as YYYY-MM-DD HH:MM, e.g. 2026-12-02 21:30"
+TIME_HINT = N_("type the date and 24-hour time as YYYY-MM-DD HH:MM, e.g. 2026-12-02 21:30")
 ROW_ACTION = re.compile(r"^(add_site|remove_site|add_req|remove_req)(?::(\d+)(?:\.(\d+))?)?$")
 
 
@@ -79,9 +80,9 @@ def cordon_errors(doc: dict[str, Any]) -> dict[str, str]:
     """The mode's own field left empty, said at that field."""
     cordon = doc.get("cordon") or {}
     if cordon.get("mode") == "crossings" and not cordon.get("crossings"):
-        return {"cordon.crossings": "choose at least one crossing to seal"}
+        return {"cordon.crossings": later("choose at least one crossing to seal")}
     if cordon.get("mode") == "radius" and not cordon.get("within_km"):
-        return {"cordon.within_km": "give the radius in km, e.g. 30"}
+        return {"cordon.within_km": later("give the radius in km, e.g. 30")}
     return {}
 
 
@@ -187,11 +188,11 @@ def time_errors(doc: dict[str, Any], zones: list[str]) -> dict[str, str]:
     """Messages for a zone not on the list and for times not typed as YYYY-MM-DD HH:MM."""
     errors: dict[str, str] = {}
     if doc.get("time_zone", "UTC") not in ["UTC", *zones]:
-        errors["time_zone"] = "choose a time zone from the list"
+        errors["time_zone"] = later("choose a time zone from the list")
     for name in TIMES:
         value = (doc.get(name) or "").strip()
         if value and _naive(value) and parse_local(value) is None:
-            errors[name] = TIME_HINT
+            errors[name] = later(TIME_HINT)
     return errors
 
 
@@ -206,9 +207,9 @@ def capability_errors(doc: dict[str, Any], known: set[str]) -> dict[str, str]:
         for j, req in enumerate(site.get("requirements") or []):
             name = str(req.get("capability") or "").strip()
             if name and name not in known:
-                errors[f"sites.{i}.requirements.{j}.capability"] = (
-                    f"{name!r} is not on the list of capabilities: choose one from the "
-                    "list, or ask an administrator to add it")
+                errors[f"sites.{i}.requirements.{j}.capability"] = later(
+                    "%(name)s is not on the list of capabilities: choose one from the "
+                    "list, or ask an administrator to add it", name=repr(name))
     return errors
 
 
@@ -261,28 +262,37 @@ def _local_text(instant: datetime, zone: str) -> str:
     return f"{local.strftime('%Y-%m-%d %H:%M')} (UTC{offset[:3]}:{offset[3:]})"
 
 
-LABELS = {"code_name": "Code name", "lead_agency_id": "Lead agency", "tlp": "TLP label",
-          "earliest_start": "Earliest start", "latest_end": "Latest end",
-          "duration_minutes": "Duration", "fixed_start": "Fixed H-hour", "sites": "Sites",
-          "min_personnel": "min. personnel", "region_id": "region",
-          "lat": "latitude", "lon": "longitude",
-          "time_zone": "Times entered in", "cordon": "Cordon",
-          "cordon.crossings": "Cordon: crossings to seal",
-          "cordon.within_km": "Cordon: radius (km)",
-          "cordon.lead_minutes": "Cordon: lead before H-hour",
-          "cordon.tail_minutes": "Cordon: tail after the end",
-          "cordon.units_per_side": "Cordon: units per side",
-          "commander": "Commander on the ground",
-          "commander_phone": "Commander's phone", "radio_net": "Radio net"}
+# Translated when shown (field_label runs while the page renders).
+LABELS = {"code_name": N_("Code name"), "lead_agency_id": N_("Lead agency"),
+          "tlp": N_("TLP label"),
+          "earliest_start": N_("Earliest start"), "latest_end": N_("Latest end"),
+          "duration_minutes": N_("Duration"), "fixed_start": N_("Fixed H-hour"),
+          "sites": N_("Sites"),
+          "min_personnel": N_("min. personnel"), "region_id": N_("region"),
+          "lat": N_("latitude"), "lon": N_("longitude"),
+          "time_zone": N_("Times entered in"), "cordon": N_("Cordon"),
+          "cordon.crossings": N_("Cordon: crossings to seal"),
+          "cordon.within_km": N_("Cordon: radius (km)"),
+          "cordon.lead_minutes": N_("Cordon: lead before H-hour"),
+          "cordon.tail_minutes": N_("Cordon: tail after the end"),
+          "cordon.units_per_side": N_("Cordon: units per side"),
+          "commander": N_("Commander on the ground"),
+          "commander_phone": N_("Commander's phone"), "radio_net": N_("Radio net")}
+
+
+REQUIREMENT_FIELDS = {"capability": N_("capability"), "count": N_("count")}
 
 
 def field_label(path: str) -> str:
     """A field path as the words the form shows: `sites.1.region_id` -> `Site 2: region`."""
     if match := re.match(r"^sites\.(\d+)\.requirements\.(\d+)\.(\w+)$", path):
-        return f"Site {int(match[1]) + 1}, requirement {int(match[2]) + 1}: {match[3]}"
+        return gettext("Site %(site)s, requirement %(requirement)s: %(field)s") % {
+            "site": int(match[1]) + 1, "requirement": int(match[2]) + 1,
+            "field": gettext(REQUIREMENT_FIELDS.get(match[3], match[3]))}
     if match := re.match(r"^sites\.(\d+)\.(\w+)$", path):
-        return f"Site {int(match[1]) + 1}: {LABELS.get(match[2], match[2])}"
-    return LABELS.get(path, path.replace("_", " ").capitalize())
+        return gettext("Site %(site)s: %(field)s") % {
+            "site": int(match[1]) + 1, "field": gettext(LABELS.get(match[2], match[2]))}
+    return gettext(LABELS.get(path, path.replace("_", " ").capitalize()))
 
 
 def _naive(value: str) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 from pydantic import ValidationInfo, computed_field, field_validator
 from sqlmodel import Field, SQLModel
 
+from app.i18n import later
 from app.models import (
     TLP,
     ApprovalKind,
@@ -32,7 +33,7 @@ PRIORITY_LEVEL = ("Priority as a level: 1 Critical (top), 2 High, 3 Medium, 4 Lo
 
 def _aware(value: datetime | None) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise ValueError("give the time with a UTC offset, e.g. 2026-12-02T03:00Z")
+        raise ValueError(later("give the time with a UTC offset, e.g. 2026-12-02T03:00Z"))
     return value
 
 
@@ -48,7 +49,8 @@ class SiteIn(SiteBase):
         seen: set[str] = set()
         for requirement in value:
             if requirement.capability in seen:
-                raise ValueError(f"capability {requirement.capability!r} is repeated in this site")
+                raise ValueError(later("capability %(name)s is repeated in this site",
+                                       name=repr(requirement.capability)))
             seen.add(requirement.capability)
         return value
 
@@ -75,7 +77,7 @@ class CordonIn(SQLModel):
         if not value:
             return None
         if len(value) != len(set(value)):
-            raise ValueError("a crossing is listed twice")
+            raise ValueError(later("a crossing is listed twice"))
         return sorted(value)
 
     @field_validator("within_km")
@@ -83,9 +85,9 @@ class CordonIn(SQLModel):
     def _one_of(cls, value: float | None, info: ValidationInfo) -> float | None:
         crossings = info.data.get("crossings")
         if value is None and not crossings:
-            raise ValueError("choose the crossings to seal, or give a radius in km")
+            raise ValueError(later("choose the crossings to seal, or give a radius in km"))
         if value is not None and crossings:
-            raise ValueError("give either the crossings or a radius, not both")
+            raise ValueError(later("give either the crossings or a radius, not both"))
         return value
 
 
@@ -105,7 +107,7 @@ class OperationIn(OperationBase):
     def _known_agency(cls, value: str, info: ValidationInfo) -> str:
         agencies = (info.context or {}).get("agencies")
         if agencies is not None and value not in agencies:
-            raise ValueError(f"unknown agency {value!r}")
+            raise ValueError(later("unknown agency %(agency)s", agency=repr(value)))
         return value
 
     @field_validator("latest_end")
@@ -113,7 +115,7 @@ class OperationIn(OperationBase):
     def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
         start = info.data.get("earliest_start")
         if start is not None and value.tzinfo and value <= start:
-            raise ValueError("the latest end must be after the earliest start")
+            raise ValueError(later("the latest end must be after the earliest start"))
         return value
 
     @field_validator("duration_minutes")
@@ -121,7 +123,8 @@ class OperationIn(OperationBase):
     def _fits_window(cls, value: int, info: ValidationInfo) -> int:
         start, end = info.data.get("earliest_start"), info.data.get("latest_end")
         if start is not None and end is not None and (end - start).total_seconds() < value * 60:
-            raise ValueError("the window (earliest start to latest end) is shorter than this")
+            raise ValueError(later(
+                "the window (earliest start to latest end) is shorter than this"))
         return value
 
     @field_validator("fixed_start")
@@ -132,7 +135,8 @@ class OperationIn(OperationBase):
         if value is None or start is None or end is None or minutes is None:
             return value
         if value < start or (end - value).total_seconds() < minutes * 60:
-            raise ValueError("the fixed start leaves the window (start + duration must fit)")
+            raise ValueError(later(
+                "the fixed start leaves the window (start + duration must fit)"))
         return value
 
     @field_validator("sites")
@@ -140,7 +144,7 @@ class OperationIn(OperationBase):
     def _site_ids_once(cls, value: list[SiteIn]) -> list[SiteIn]:
         ids = [site.id for site in value if site.id]
         if len(ids) != len(set(ids)):
-            raise ValueError("a site id is repeated")
+            raise ValueError(later("a site id is repeated"))
         return value
 
 

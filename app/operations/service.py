@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 from app import audit as trail
 from app.db import lock_board
 from app.errors import AppError, Conflict, Forbidden
+from app.i18n import N_, later, pydantic_message
 from app.models import (
     Agency,
     Approval,
@@ -84,7 +85,7 @@ def validate(session: Session, *, data: dict[str, Any]) -> OperationIn:
     except ValidationError as exc:
         for err in exc.errors():
             path = ".".join(str(part) for part in err["loc"]) or "__all__"
-            errors.setdefault(path, err["msg"].removeprefix("Value error, "))
+            errors.setdefault(path, pydantic_message(err))
     if errors:
         raise InvalidOperation(errors)
     return result
@@ -102,14 +103,15 @@ def _region_errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
         region = site.get("region_id")
         if isinstance(region, str) and not region.strip():
             # A row left on "Choose…" would otherwise reach the database as region ''.
-            errors[f"sites.{i}.region_id"] = "choose the region of this site"
+            errors[f"sites.{i}.region_id"] = later("choose the region of this site")
         elif region and region not in known:
-            errors[f"sites.{i}.region_id"] = f"unknown region {region!r}"
+            errors[f"sites.{i}.region_id"] = later("unknown region %(region)s",
+                                                   region=repr(region))
     return errors
 
 
 # Each coordinate: its form label, its range, and an example for the message.
-POSITION = {"lat": ("latitude", 90, "20.35"), "lon": ("longitude", 180, "99.88")}
+POSITION = {"lat": (N_("latitude"), 90, "20.35"), "lon": (N_("longitude"), 180, "99.88")}
 
 
 def _position_errors(data: dict[str, Any]) -> dict[str, str]:
@@ -124,17 +126,18 @@ def _position_errors(data: dict[str, Any]) -> dict[str, str]:
             if key not in given:
                 if given:
                     other = POSITION["lon" if key == "lat" else "lat"][0]
-                    errors[f"sites.{i}.{key}"] = (
-                        f"give the {label} too, or clear the {other}: a point needs both")
+                    errors[f"sites.{i}.{key}"] = later(
+                        "give the %(label)s too, or clear the %(other)s: a point needs both",
+                        label=label, other=other)
                 continue
             try:
                 value = float(str(given[key]))
             except (TypeError, ValueError):
                 value = float("nan")
             if not -bound <= value <= bound:  # NaN fails too
-                errors[f"sites.{i}.{key}"] = (
-                    f"{label} must be a number of degrees from -{bound} to {bound}, "
-                    f"e.g. {example}")
+                errors[f"sites.{i}.{key}"] = later(
+                    "%(label)s must be a number of degrees from -%(bound)s to %(bound)s, "
+                    "e.g. %(example)s", label=label, bound=bound, example=example)
     return errors
 
 

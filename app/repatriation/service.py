@@ -24,6 +24,7 @@ from app.campaigns import reports
 from app.campaigns.service import InvalidInput
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound
+from app.i18n import later
 from app.models import (
     Agency,
     Cohort,
@@ -64,10 +65,10 @@ def _int(value: Any, field: str, errors: dict[str, str], *, low: int, high: int)
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
-        errors[field] = "a whole number"
+        errors[field] = later("a whole number")
         return 0
     if not low <= number <= high:
-        errors[field] = f"between {low} and {high}"
+        errors[field] = later("between %(low)s and %(high)s", low=low, high=high)
     return number
 
 
@@ -111,43 +112,43 @@ def validate_point(session: Session, data: dict[str, Any], *, existing: str | No
     point_id = existing or str(data.get("id", "")).strip()
     if existing is None:
         if not _POINT_ID.match(point_id):
-            errors["id"] = "1 to 32 capitals, digits and dashes, e.g. HP-MAESAI"
+            errors["id"] = later("1 to 32 capitals, digits and dashes, e.g. HP-MAESAI")
         elif session.get(HandoverPoint, point_id) is not None:
-            errors["id"] = "another hand-over point has this id"
+            errors["id"] = later("another hand-over point has this id")
     clean["id"] = point_id
     name = str(data.get("name", "")).strip()
     if not 1 <= len(name) <= 100:
-        errors["name"] = "a name of 1 to 100 characters"
+        errors["name"] = later("a name of 1 to 100 characters")
     clean["name"] = name
     kind = str(data.get("kind", ""))
     if kind not in {k.value for k in PointKind}:
-        errors["kind"] = "crossing or airport"
+        errors["kind"] = later("crossing or airport")
     clean["kind"] = kind
     region = session.get(Region, str(data.get("region_id", "")))
     if region is None:
-        errors["region_id"] = "choose the region the escorts drive to"
+        errors["region_id"] = later("choose the region the escorts drive to")
     clean["region_id"] = region.id if region else ""
     crossing_id = str(data.get("crossing_id") or "").strip() or None
     if crossing_id is not None:
         crossing = session.get(Crossing, crossing_id)
         if crossing is None:
-            errors["crossing_id"] = "unknown crossing"
+            errors["crossing_id"] = later("unknown crossing")
         elif kind == PointKind.airport.value:
-            errors["crossing_id"] = "an airport is not at a crossing"
+            errors["crossing_id"] = later("an airport is not at a crossing")
         elif region is not None and region.id not in (crossing.a_id, crossing.b_id):
-            errors["crossing_id"] = "the crossing does not touch the chosen region"
+            errors["crossing_id"] = later("the crossing does not touch the chosen region")
     elif kind == PointKind.crossing.value:
-        errors["crossing_id"] = "choose the crossing"
+        errors["crossing_id"] = later("choose the crossing")
     clean["crossing_id"] = crossing_id
     clean["capacity"] = _int(data.get("capacity"), "capacity", errors, low=1, high=100_000)
     for field in ("screening_from", "screening_to"):
         value = str(data.get(field, "")).strip()
         if not _HHMM.match(value):
-            errors[field] = "a time of day as HH:MM"
+            errors[field] = later("a time of day as HH:MM")
         clean[field] = value
     if ("screening_from" not in errors and "screening_to" not in errors
             and clean["screening_to"] <= clean["screening_from"]):
-        errors["screening_to"] = "screening must end after it starts (same day)"
+        errors["screening_to"] = later("screening must end after it starts (same day)")
     clean["handover_minutes"] = _int(data.get("handover_minutes", 60), "handover_minutes",
                                      errors, low=0, high=720)
     agencies = [str(a) for a in data.get("agencies") or []]
@@ -156,10 +157,12 @@ def validate_point(session: Session, data: dict[str, Any], *, existing: str | No
     for agency_id in agencies:
         agency = known.get(agency_id)
         if agency is None:
-            errors["agencies"] = f"unknown agency {agency_id!r}"
+            errors["agencies"] = later("unknown agency %(agency)s", agency=repr(agency_id))
         elif agency.country_code in seen:
-            errors["agencies"] = (f"one receiving agency per country: {seen[agency.country_code]}"
-                                  f" and {agency_id} are both of {agency.country_code}")
+            errors["agencies"] = later(
+                "one receiving agency per country: %(first)s and %(second)s are both of "
+                "%(country)s", first=seen[agency.country_code], second=agency_id,
+                country=agency.country_code)
         else:
             seen[agency.country_code] = agency_id
     clean["agencies"] = sorted(set(agencies))
@@ -278,34 +281,35 @@ def validate_cohort(session: Session, data: dict[str, Any], *, user: User) -> di
                            "release_on", "vulnerable"}
     for field in sorted(unknown):
         # Names or other personal details have no place here (issue 13, privacy).
-        errors[field] = "not a field of a cohort (cohorts are counts, never lists of people)"
+        errors[field] = later("not a field of a cohort (cohorts are counts, never lists of people)")
     nationality = str(data.get("nationality_code") or "").strip().upper()
     if session.get(Nationality, nationality) is None:
-        errors["nationality_code"] = "choose a nationality from the list"
+        errors["nationality_code"] = later("choose a nationality from the list")
     count = _int(data.get("count"), "count", errors, low=1, high=MAX_COHORT)
     agency_id = str(data.get("holding_agency_id") or "").strip()
     allowed = {a.id: a for a in holding_choices(session, user)}
     agency = allowed.get(agency_id)
     if agency is None:
-        errors["holding_agency_id"] = ("choose your own agency" if user.role == Role.planner
-                                       else "choose the holding agency")
+        errors["holding_agency_id"] = (later("choose your own agency")
+                                       if user.role == Role.planner
+                                       else later("choose the holding agency"))
     region = session.get(Region, str(data.get("site_region_id") or ""))
     if region is None:
-        errors["site_region_id"] = "choose where the persons are held"
+        errors["site_region_id"] = later("choose where the persons are held")
     elif agency is not None and region.country_code != agency.country_code:
-        errors["site_region_id"] = "the holding site must be in the holding agency's country"
+        errors["site_region_id"] = later("the holding site must be in the holding agency's country")
     release: date | None = None
     raw_release = data.get("release_on")
     try:
         release = raw_release if isinstance(raw_release, date) else date.fromisoformat(
             str(raw_release or ""))
     except ValueError:
-        errors["release_on"] = "a date as YYYY-MM-DD"
+        errors["release_on"] = later("a date as YYYY-MM-DD")
     vulnerable = data.get("vulnerable", False)
     if isinstance(vulnerable, str):
         vulnerable = vulnerable.lower() in ("1", "true", "on", "yes")
     if not isinstance(vulnerable, bool):
-        errors["vulnerable"] = "true or false"
+        errors["vulnerable"] = later("true or false")
     if errors:
         raise InvalidInput(errors)
     return {"nationality_code": nationality, "count": count, "holding_agency_id": agency_id,
@@ -358,9 +362,10 @@ def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], ver
     line = cohort_lines(session, [cohort])[0]
     taken = line.scheduled + line.handed_over
     if clean["count"] < taken:
-        raise InvalidInput({"count": (
-            f"at least {taken}: {line.scheduled} persons are scheduled and "
-            f"{line.handed_over} handed over already (re-plan or cancel those first)")})
+        raise InvalidInput({"count": later(
+            "at least %(taken)s: %(scheduled)s persons are scheduled and %(handed)s handed "
+            "over already (re-plan or cancel those first)", taken=taken,
+            scheduled=line.scheduled, handed=line.handed_over)})
     values = {k: clean[k] for k in EDITABLE}
     result = session.execute(
         update(Cohort).where(col(Cohort.id) == cohort.id, col(Cohort.version) == version)

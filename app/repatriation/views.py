@@ -16,6 +16,7 @@ from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import AdminUser, RowId, VisibleOperation
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import gettext, shown
 from app.models import (
     Agency,
     BatchState,
@@ -60,8 +61,9 @@ def backlog_charts(session: Session, cohorts: list[Cohort]) -> list[tuple[str, A
     for code, points in planning.backlog(session, cohorts, until=today).items():
         start = points[0][0] if points else today
         drawn.append((code, points, charts.line(
-            points, title=f"Backlog of {names.get(code, code)} nationals (persons not yet "
-            "handed over)", start=start, end=max(today, start + timedelta(days=1)))))
+            points, title=gettext("Backlog of %(nationality)s nationals (persons not yet "
+                                  "handed over)") % {"nationality": names.get(code, code)},
+            start=start, end=max(today, start + timedelta(days=1)))))
     return drawn
 
 
@@ -97,7 +99,7 @@ def _cohort_form(request: Request, session: Session, user: User, data: dict[str,
                  errors: dict[str, str] | None = None, status: int = 200,
                  cohort: Cohort | None = None, version: int | None = None,
                  conflict: str | None = None) -> Response:
-    ctx = {"data": data, "errors": errors or {}, "nationalities": nationalities(session),
+    ctx = {"data": data, "errors": shown(errors or {}), "nationalities": nationalities(session),
            "cohort": cohort, "version": version, "conflict": conflict,
            "names": _names(session),
            "agencies": service.holding_choices(session, user),
@@ -205,7 +207,7 @@ def _point_form(request: Request, session: Session, data: dict[str, Any], *,
                 point: HandoverPoint | None = None, version: int | None = None,
                 errors: dict[str, str] | None = None, conflict: str | None = None,
                 status: int = 200) -> Response:
-    ctx = {"data": data, "point": point, "version": version, "errors": errors or {},
+    ctx = {"data": data, "point": point, "version": version, "errors": shown(errors or {}),
            "conflict": conflict, **_point_choices(session)}
     return render(request, "repatriation/point_form.html", ctx, status_code=status)
 

@@ -10,6 +10,7 @@
     site: { radius: 8, color: "#7a0c0c", weight: 2, fillColor: "#d92d20", fillOpacity: 0.9 },
     base: { radius: 7, color: "#0b3d75", weight: 2, fillColor: "#2e7dd7", fillOpacity: 0.9 },
     crossing: { radius: 6, color: "#6b4a00", weight: 2, fillColor: "#f5b700", fillOpacity: 0.95 },
+    handover: { radius: 7, color: "#3b1f66", weight: 2, fillColor: "#8e6cc9", fillOpacity: 0.9 },
     route: { color: "#0f2742", weight: 3, opacity: 0.8, dashArray: "6 4" }
   };
 
@@ -49,7 +50,7 @@
   }
 
   function draw(el, map, data) {
-    var counts = { site: 0, base: 0, crossing: 0, route: 0 };
+    var counts = { site: 0, base: 0, crossing: 0, handover: 0, route: 0 };
     var layer = L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         var kind = feature.properties.kind;
