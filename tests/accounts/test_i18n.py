@@ -46,6 +46,8 @@ MARKED = {
     "accounts/password.html",
     "accounts/totp.html",
     "accounts/second_factor.html",
+    "operations/_unit_confirmations.html",
+    "planning/_host_confirmations.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
