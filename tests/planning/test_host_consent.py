@@ -11,12 +11,22 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.errors import AppError
-from app.models import Decision, Operation, Plan, Requirement, Role, UnitConfirmation, User
-from app.planning import consent
+from app.models import (
+    Decision,
+    Operation,
+    OperationState,
+    Plan,
+    Requirement,
+    Role,
+    UnitConfirmation,
+    User,
+)
+from app.planning import consent, service
 from app.planning.publish import publish_plan
+from app.planning.worker import run_job
 from app.solver.loader import load_plan
 
-from .test_publish import _plan, _variant
+from .test_publish import _variant
 
 Login = Callable[[TestClient, User], TestClient]
 # In Laos no unit has cyber skills: Bokeo's site, across the bridge from a Thai cyber unit
@@ -29,8 +39,16 @@ OPERATION = "OP-0001"
 def foreign_plan(tiny_board: Session, planner: User) -> Plan:
     """A solved plan that sends a Thai unit into Laos for OP-0001."""
     tiny_board.add(Requirement(site_id=FOREIGN_SITE, capability="cyber", count=1))
+    # Only this operation is planned, with time to spare: the solve places it even on a
+    # loaded machine (with all five, a 2 s limit once ran out before it was tried).
+    for other in tiny_board.exec(select(Operation).where(Operation.id != OPERATION)):
+        other.state = OperationState.draft
+        tiny_board.add(other)
     tiny_board.flush()
-    plan = _plan(tiny_board, planner)
+    run = service.start_run(tiny_board, user=planner, time_limit=20, seed=1)
+    tiny_board.commit()
+    run_job(int(run.id or 0), session=tiny_board)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
     needs = consent.foreign_units(tiny_board, load_plan(plan.document))
     assert any(n.operation_id == OPERATION and n.country == "LA" for n in needs), (
         plan.document["unscheduled"], "the solve left the Bokeo site out: the test needs it")
