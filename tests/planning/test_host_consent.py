@@ -207,3 +207,24 @@ def test_pages_ask_the_host_and_the_host_confirms(
     assert row.decision == Decision.approved
     detail = host_browser.get(f"/operations/{row.operation_id}")
     assert 'id="unit-confirmations"' in detail.text and "confirmed" in detail.text
+
+
+def test_the_api_asks_lists_and_decides(
+    client: TestClient, tiny_board: Session, planner: User, foreign_plan: Plan,
+    make_user: Callable[..., User], login: Login,
+) -> None:
+    api = login(client, planner)
+    refused = api.post(f"/api/v1/plans/{foreign_plan.id}/publish")
+    assert refused.status_code == 409 and f"{OPERATION} " in refused.json()["detail"]
+    asked = api.post(f"/api/v1/plans/{foreign_plan.id}/host-confirmations")
+    assert asked.status_code == 200 and asked.json()["requested"] >= 1
+    host = login(client, _host(tiny_board, make_user))
+    [item] = host.get("/api/v1/unit-confirmations").json()
+    assert item["country_code"] == "LA" and item["decision"] is None
+    url = f"/api/v1/operations/{item['operation_id']}/unit-confirmations/{item['id']}"
+    no_reason = host.post(url, json={"decision": "declined"})
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["path"] == "reason"
+    done = host.post(url, json={"decision": "approved"})
+    assert done.status_code == 200 and done.json()["decision"] == "approved"
+    assert host.post(url, json={"decision": "declined", "reason": "late"}).status_code == 409
+    assert host.get("/api/v1/unit-confirmations").json() == []
