@@ -32,6 +32,7 @@ ROUTERS = [
     "app.admin.api:router",
     "app.planning.views:router",
     "app.planning.api:router",
+    "app.planning.consent_api:router",
     "app.campaigns.views:router",
     "app.campaigns.api:router",
     "app.campaigns.intel_views:router",

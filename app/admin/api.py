@@ -1,4 +1,5 @@
-"""JSON API for administrators: units, crossings, agencies and regions (read only)."""
+"""JSON API for administrators: units, crossings, agencies and regions (read), units
+(written)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pydantic import BaseModel
 
 from app.admin import geo, org
 from app.admin.common import Page, get_or_404
+from app.admin.schemas import UnitCreateIn, UnitUpdateIn
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.models import (
@@ -87,3 +89,30 @@ for _path, _lister_fn, _model, _public, _what in RESOURCES:
         description="Admins only. 404 when there is no such id.",
         responses={404: {"description": f"No such {_what}"}},
     )
+
+
+# Units are written through the same use cases as the admin form: the same rules, the same
+# field messages (422 with `errors[].path` naming the field, e.g. an unknown capability).
+_WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such unit"},
+    422: {"description": "A field breaks a rule; `errors` names each field"},
+}
+
+
+@router.post("/units", response_model=UnitPublic, status_code=201, summary="Add a unit",
+             responses=_WRITE_ERRORS)
+def create_unit(body: UnitCreateIn, session: SessionDep, user: AdminUser) -> UnitPublic:
+    """Admins only. Capabilities must be on the managed list (Admin › Capabilities)."""
+    unit = org.create_unit(session, data=body.model_dump(mode="json"), actor=user)
+    session.commit()
+    return UnitPublic.model_validate(unit, from_attributes=True)
+
+
+@router.put("/units/{key}", response_model=UnitPublic, summary="Change a unit",
+            responses=_WRITE_ERRORS)
+def update_unit(key: str, body: UnitUpdateIn, session: SessionDep, user: AdminUser) -> UnitPublic:
+    """Admins only. Capabilities must be on the managed list (Admin › Capabilities)."""
+    unit = get_or_404(session, Unit, key, "unit")
+    unit = org.update_unit(session, unit=unit, data=body.model_dump(mode="json"), actor=user)
+    session.commit()
+    return UnitPublic.model_validate(unit, from_attributes=True)

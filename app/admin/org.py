@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.admin.capabilities import known_capabilities
 from app.admin.common import (
     FieldErrors,
     Page,
@@ -112,6 +113,17 @@ def _check_places(session: Session, *, unit_in: UnitUpdateIn, agency: Agency) ->
                 region=region_label(session, region), country=country_name)})
 
 
+def _check_capabilities(session: Session, *, unit_in: UnitUpdateIn) -> None:
+    """Every capability is on the managed list (Admin › Capabilities), as the operation
+    form requires of requirements: a typo would make a unit no requirement can use."""
+    known = set(known_capabilities(session))
+    unknown = [name for name in unit_in.capabilities if name not in known]
+    if unknown:
+        raise FieldErrors({"capabilities": (
+            f"{', '.join(repr(n) for n in unknown)} not on the list of capabilities: choose "
+            "from the list, or add it under Admin › Capabilities first")})
+
+
 def create_unit(session: Session, *, data: Mapping[str, Any], actor: User) -> Unit:
     """Add a unit of an agency, based in the agency's country."""
     unit_in = check(UnitCreateIn, data)
@@ -120,6 +132,7 @@ def create_unit(session: Session, *, data: Mapping[str, Any], actor: User) -> Un
         raise FieldErrors({"agency_id": later("unknown agency %(agency)s",
                                                        agency=repr(unit_in.agency_id))})
     _check_places(session, unit_in=unit_in, agency=agency)
+    _check_capabilities(session, unit_in=unit_in)
     if session.get(Unit, unit_in.id) is not None:
         raise FieldErrors({"id": later("unit %(id)s exists already", id=unit_in.id)})
     values = {**unit_in.stored(), "id": unit_in.id, "agency_id": agency.id}
@@ -136,6 +149,7 @@ def update_unit(session: Session, *, unit: Unit, data: Mapping[str, Any], actor:
     agency = session.get(Agency, unit.agency_id)
     assert agency is not None  # a foreign key
     _check_places(session, unit_in=unit_in, agency=agency)
+    _check_capabilities(session, unit_in=unit_in)
     changes = apply(unit, unit_in.stored())
     session.add(unit)
     audit(session, actor=actor, action="updated", obj_type="unit", obj_id=unit.id,

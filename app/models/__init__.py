@@ -68,6 +68,7 @@ from app.models.operations import (
     Site,
     SiteCreate,
     SitePublic,
+    UnitConfirmation,
 )
 from app.models.people import (
     Agency,
@@ -125,7 +126,7 @@ __all__ = [
     "RecoveryCode", "RegionUpdate", "Requirement", "RequirementCreate", "Road", "Role",
     "RunKind", "RunStatus", "SignInCounter", "Site",
     "SiteCreate", "SitePublic", "SolverRun", "Tasking", "TaskingKind", "TaskingStatus",
-    "UTCDateTime", "Unit",
+    "UTCDateTime", "Unit", "UnitConfirmation",
     "UnitCreate", "UnitPublic", "UnitUpdate", "User", "UserCreate", "UserPublic",
     "UserSession", "UserUpdate", "utcnow",
 ]

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Optional
+from typing import Any, Optional
 
 import sqlalchemy as sa
 from pydantic import model_validator
@@ -219,6 +219,31 @@ class Approval(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class UnitConfirmation(SQLModel, table=True):
+    """A host country's confirmation of the actual foreign units a plan sends into its
+    sites for one operation (issue 11, "consent with eyes open").
+
+    Host approval comes before planning (sites, headcount, countries); this comes after a
+    solve, per (operation, host country) and per unit set: `unit_key`, the sorted unit
+    ids, is what publishing matches, so a confirmation of another set never counts.
+    `units` keeps what the host was shown (callsign, agency, site, times). `decision`
+    is None while pending.
+    """
+
+    __tablename__ = "unit_confirmations"
+    id: int | None = Field(default=None, primary_key=True)
+    operation_id: str = Field(sa_column=_fk("operations.id", cascade=True))
+    country_code: str = Field(foreign_key="countries.code", max_length=2, index=True)
+    unit_key: str = Field(max_length=4000)
+    units: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    requested_by_id: int | None = Field(default=None, foreign_key="users.id")
+    requested_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    decision: Decision | None = Field(default=None, sa_type=enum_type(Decision, "decision"))
+    reason: str | None = Field(default=None, max_length=2000)
+    decided_by_id: int | None = Field(default=None, foreign_key="users.id")
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class OperationCordon(SQLModel, table=True):

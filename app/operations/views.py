@@ -18,7 +18,7 @@ from app.maps.service import operation_map
 from app.models import ApprovalKind, Decision, OperationState, Role, User
 from app.operations import permissions as perm
 from app.operations import queries, service
-from app.planning import tasking
+from app.planning import consent, tasking
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["operations"])
@@ -94,6 +94,8 @@ def operation_page(
     ctx["decide_for"] = [] if authored else perm.may_decide_for(session, user, operation)
     ctx["campaign_phase"] = campaign_service.phase_of(session, operation.id)
     ctx["map_rows"] = table_rows(operation_map(session, operation=operation))
+    ctx["unit_confirmations"] = consent.for_operation(session, user=user, operation=operation)
+    ctx["confirm_units"] = consent.pending_for(session, user=user, operation_id=operation.id)
     if operation.state == OperationState.approved:
         ctx["not_scheduled"] = queries.not_scheduled(session, operation=operation, user=user)
     return render(request, "operations/detail.html", ctx)
@@ -195,8 +197,26 @@ def decide(
     return _done(request, operation.id, message)
 
 
+@router.post("/operations/{operation_id}/unit-confirmations/{confirmation_id}")
+def decide_units(
+    request: Request, session: SessionDep, user: BoardUser, operation: VisibleOperation,
+    confirmation_id: Annotated[int, Path(ge=1)], decision: Annotated[Decision, Form()],
+    reason: Reason = "", back: Annotated[str, Form(max_length=16)] = "",
+) -> Response:
+    """A host country confirms or declines the actual foreign units a plan sends in."""
+    consent.decide(session, operation=operation, confirmation_id=confirmation_id, user=user,
+                   decision=decision, reason=reason)
+    session.commit()
+    message = f"{operation.code_name}: units {decision.value}."
+    if back == "inbox":
+        return redirect(request, "/approvals", flash=message)
+    return _done(request, operation.id, message)
+
+
 @router.get("/approvals")
 def approvals_page(request: Request, session: SessionDep, user: BoardUser) -> Response:
-    """Operations waiting for a decision of the user's country."""
-    ctx = {"items": queries.pending_for(session, user=user)}
+    """Operations waiting for a decision of the user's country, and the foreign units
+    that plans would send into it, waiting for the country's confirmation."""
+    ctx = {"items": queries.pending_for(session, user=user),
+           "confirm_units": consent.pending_for(session, user=user)}
     return render(request, "operations/approvals.html", ctx, block="inbox")

@@ -227,8 +227,9 @@ def read_plan(plan_id: RowId, session: SessionDep, user: PlannerUser) -> dict[st
     "/plans/{plan_id}/publish", response_model=PlanSummary,
     summary="Publish a plan as tasking orders",
     responses={**PLAN_NOT_FOUND, 409: {
-        "description": "Already the published plan, it no longer fits the board, or it "
-                       "drops or moves published operations not confirmed"}},
+        "description": "Already the published plan, it no longer fits the board, it "
+                       "drops or moves published operations not confirmed, or a host "
+                       "country has not confirmed the foreign units it sends in"}},
 )
 def publish(
     plan_id: RowId, session: SessionDep, user: PlannerUser, body: PublishIn | None = None

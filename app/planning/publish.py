@@ -35,6 +35,7 @@ from app.models import (
 )
 from app.models.planning import UNIT_BUSY
 from app.notices.service import OrderChange, describe_change, notify
+from app.planning.consent import check_host_confirmations
 from app.planning.guard import check_confirmed
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
@@ -77,7 +78,9 @@ def publish_plan(
     Everything is read after the board lock, which abort, edit, decisions and steps take
     too: no change to an operation can land between this check and these writes.
     `confirmed` names the published operations the user agreed to drop or move; the pages
-    and the API always pass it (see app.planning.guard), internal callers may not.
+    and the API always pass it (see app.planning.guard), internal callers (the demo seed)
+    may not. With it, the host countries must also have confirmed the foreign units the
+    plan sends into their sites (app.planning.consent).
     """
     lock_board(session)
     session.refresh(plan)
@@ -92,6 +95,7 @@ def publish_plan(
                        "their place in the plan): only the coordination centre may publish it")
     if confirmed is not None:
         check_confirmed(session, document, confirmed, user=user)
+        check_host_confirmations(session, document, user=user)
     _check_still_valid(scenario, document.operations, ids)
     now = utcnow()
     try:

@@ -13,6 +13,7 @@ from app.config import get_settings
 from app.maps.features import table_rows
 from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
+from app.planning.consent import plan_status
 from app.planning.dwell import Dwell, foreign_dwell
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
@@ -62,6 +63,8 @@ class RunReview:
     # What publishing this plan does to each order, by operation and unit (and the counts
     # publish_plan will report), for the operations the viewer may see.
     orders: OrderDiff | None = None
+    # Each (operation, host) the plan sends foreign units into, and its confirmation.
+    host_units: list[dict[str, Any]] = field(default_factory=list)
     # Each foreign unit's waits inside the host country, per tasking (app.planning.dwell).
     dwell: list[dict[str, Any]] = field(default_factory=list)
     dwell_limit_hours: float = 4.0
@@ -129,6 +132,7 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         disturbed = disturbed_operations(session, load_plan(run.plan))
         review.disturbed = [d for d in disturbed if keep(ids, d.id)]
         review.disturbed_hidden = len(disturbed) - len(review.disturbed)
+        review.host_units = plan_status(session, load_plan(review.plan_row.document), ids=ids)
         review.orders = order_diff(session, load_plan(review.plan_row.document), ids=ids,
                                    disturbed=review.disturbed)
     review.changes = _changes(scenario, review.published, plan_row=review.plan_row,

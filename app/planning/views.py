@@ -11,7 +11,7 @@ from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
 from app.maps.features import table_rows
 from app.maps.service import tasking_map
-from app.planning import horizon, service
+from app.planning import consent, horizon, service
 from app.planning.closures import horizon_effects
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
@@ -144,6 +144,16 @@ def publish(
                f"{counts['cancelled']} cancelled tasking orders")
     target = f"/planning/runs/{plan.solver_run_id}" if plan.solver_run_id else "/planning"
     return redirect(request, target, flash=message)
+
+
+@router.post("/planning/plans/{plan_id}/host-confirmations")
+def ask_hosts(request: Request, session: SessionDep, user: PlannerUser, plan_id: RowId) -> Response:
+    """Ask the host countries to confirm the foreign units this plan sends into them."""
+    plan = service.get_plan(session, plan_id=plan_id)
+    asked = consent.request_confirmations(session, plan=plan, user=user)
+    session.commit()
+    target = f"/planning/runs/{plan.solver_run_id}" if plan.solver_run_id else "/planning"
+    return redirect(request, target, flash=f"{asked} host confirmation(s) requested")
 
 
 @router.get("/tasking")

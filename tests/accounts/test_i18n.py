@@ -85,6 +85,8 @@ MARKED = {
     "admin/list.html",
     "admin/user_extra.html",
     "admin/window_row.html",
+    "operations/_unit_confirmations.html",
+    "planning/_host_confirmations.html",
 }
 PLACEHOLDER = re.compile(r"%\(\w+\)s")
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]

@@ -36,3 +36,24 @@ def test_documented_in_openapi(client, session: Session) -> None:
                  "/api/v1/admin/agencies", "/api/v1/admin/regions/{key}"):
         assert "admin" in spec["paths"][path]["get"]["tags"]
     assert "/admin/units" not in spec["paths"]  # HTML pages stay out of the API docs
+
+
+UNIT_IN = {"id": "U-API-1", "agency_id": "LA-MPS", "callsign": "MPS-API", "personnel": 8,
+           "base_region_id": "LA-BOK", "capabilities": ["tactical"]}
+
+
+def test_units_are_written_with_capabilities_from_the_managed_list(
+    admin, session: Session
+) -> None:
+    unknown = admin.post("/api/v1/admin/units", json={**UNIT_IN, "capabilities": ["cybr"]})
+    assert unknown.status_code == 422
+    assert [e["path"] for e in unknown.json()["errors"]] == ["capabilities"]
+    assert "'cybr' not on the list of capabilities" in unknown.json()["errors"][0]["message"]
+    created = admin.post("/api/v1/admin/units", json=UNIT_IN)
+    assert created.status_code == 201 and created.json()["capabilities"] == ["tactical"]
+    body = {k: v for k, v in UNIT_IN.items() if k not in ("id", "agency_id")}
+    changed = admin.put("/api/v1/admin/units/U-API-1", json={**body, "capabilities": ["k9"]})
+    assert changed.status_code == 200 and changed.json()["capabilities"] == ["k9"]
+    refused = admin.put("/api/v1/admin/units/U-API-1", json={**body, "capabilities": ["dog"]})
+    assert refused.status_code == 422 and refused.json()["errors"][0]["path"] == "capabilities"
+    assert admin.put("/api/v1/admin/units/U-NONE", json=body).status_code == 404

@@ -124,3 +124,17 @@ def test_agency_with_units_users_and_operations_cannot_be_deleted(
     assert ("agency TH-RTP has 2 units and 1 user account and 1 operation it leads"
             in response.text)
     assert session.get(Agency, "TH-RTP") is not None
+
+
+def test_unit_capabilities_come_from_the_managed_list(admin, session: Session) -> None:
+    """A capability not on Admin › Capabilities is refused beside the field, input kept."""
+    response = admin.post("/admin/units", data={**UNIT, "capabilities": "tactical, cybr"})
+    assert response.status_code == 422
+    assert "'cybr' not on the list of capabilities" in field_error(response, "capabilities")
+    assert 'value="tactical, cybr"' in response.text  # what was typed stays in the field
+    assert session.get(Unit, "U-0007") is None
+    data = {k: v for k, v in UNIT.items() if k not in ("id", "agency_id")}
+    data.update(base_region_id="TH-MSI", capabilities="sniper", version="1")
+    edited = admin.post("/admin/units/U-TH-2", data=data)
+    assert edited.status_code == 422 and "'sniper'" in field_error(edited, "capabilities")
+    assert session.get(Unit, "U-TH-2").capabilities != ["sniper"]

@@ -185,12 +185,33 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     assert "1 of 1 operations" in planner.locator("#run").inner_text()
     assert operation_id in planner.locator("#run").inner_html()  # the timeline and changes
 
-    # 4. Publish (the confirmation dialog is accepted).
+    # 4. The Thai dog team crosses into Myanmar: Myanmar confirms the actual units first
+    # (consent with eyes open), and publishing waits until it has.
+    planner.locator("#host-confirmations").get_by_text("not asked").wait_for()
+    planner.get_by_role("button", name="Ask the hosts to confirm").click()
+    planner.locator("#host-confirmations .host-state-pending").wait_for()
+    burmese.goto("/approvals")
+    request = burmese.locator("#confirm-units article", has=burmese.locator(
+        f'a[href="/operations/{operation_id}"]'))
+    assert "RTP-K9-1" in request.inner_text() and "(UTC+06:30)" in request.inner_text()
+    # Enter in the reason field declines nothing (a decision takes a click).
+    request.get_by_label("Reason (needed to decline)").fill("typed, then Enter")
+    request.get_by_label("Reason (needed to decline)").press("Enter")
+    burmese.wait_for_timeout(500)
+    assert request.count() == 1 and "/approvals" in burmese.url
+    request.get_by_role("button", name="Confirm these units").click()
+    burmese.wait_for_url("**/approvals")
+    assert burmese.locator("#confirm-units article", has=burmese.locator(
+        f'a[href="/operations/{operation_id}"]')).count() == 0
+    planner.reload()
+    planner.locator("#host-confirmations .host-state-confirmed").wait_for()
+
+    # 5. Publish (the confirmation dialog is accepted).
     planner.once("dialog", lambda dialog: dialog.accept())
     planner.get_by_role("button", name=re.compile(r"Publish plan \d+")).click()
     planner.get_by_text(re.compile(r"Plan \d+ is the published plan")).wait_for()
 
-    # 5. On the board, the operation sits in the scheduled column with its H-hour.
+    # 6. On the board, the operation sits in the scheduled column with its H-hour.
     planner.goto("/board")
     scheduled = planner.locator("section.board-col", has=planner.locator("#col-scheduled"))
     card = scheduled.locator("article.op-card", has_text=CODE_NAME)
@@ -204,7 +225,7 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     units = planner.locator("section[aria-labelledby=units]").inner_text()
     assert "RTP-K9-1" in units and "MPF-Tactical-1" in units and "RTP-Tactical-1" in units
 
-    # 6. The dog team's officer finds the order, with the bridge crossing, in My tasking.
+    # 7. The dog team's officer finds the order, with the bridge crossing, in My tasking.
     officer = new_page()
     login(officer, "k9-officer")
     officer.goto("/tasking")
@@ -215,11 +236,11 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     assert "Mae Sai" in text and "Tachileik" in text  # the crossing it uses
     assert "H-hour" in text
 
-    # 7. The officer subscribes a calendar app from the board, which then fetches the
+    # 8. The officer subscribes a calendar app from the board, which then fetches the
     #    address as any calendar app would and shows the order with its local times.
     subscribe_a_calendar_and_read_the_order(officer)
 
-    # 8. The same pages on a phone: nothing scrolls sideways, with real content on them.
+    # 9. The same pages on a phone: nothing scrolls sideways, with real content on them.
     planner.set_viewport_size(PHONE)
     planner.goto("/board")
     planner.get_by_text(CODE_NAME).first.wait_for()

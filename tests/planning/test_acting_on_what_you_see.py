@@ -19,6 +19,8 @@ from app.planning.publish import publish_plan
 from app.planning.visibility import visible_ids
 from app.planning.worker import run_job
 
+from .consent_helpers import confirm_hosts
+
 Login = Callable[[TestClient, User], TestClient]
 # In tiny.json Cambodia leads OP-0003 in Cambodia, of which Laos knows nothing.
 HIDDEN_FROM_LAOS = "OP-0003"
@@ -81,6 +83,7 @@ def test_an_agency_planner_publishes_only_what_leaves_hidden_operations_as_they_
     assert "operations you may not see" in refused.json()["detail"]
     assert not any(op_id in refused.text for op_id in hidden)
     assert tiny_board.exec(select(Tasking)).all() == []
+    confirm_hosts(tiny_board, plan)  # the hosts confirmed the foreign units once
     publish_plan(tiny_board, plan=plan, user=coordinator)
     tiny_board.flush()
 

@@ -8,11 +8,13 @@ from fastapi.testclient import TestClient
 from solver.solve_helpers import assert_not_fallback
 from sqlmodel import Session
 
-from app.models import Role, User
+from app.models import Plan, Role, User
 from app.planning.scenario import planning_document
 from app.planning.worker import run_job
 from app.solver.loader import load_plan, load_scenario
 from app.solver.validate import validate_plan
+
+from .consent_helpers import confirm_hosts
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -39,6 +41,7 @@ def test_run_lifecycle_and_publish(
     document = api.get(f"/api/v1/plans/{done['plan_id']}").json()
     assert document == done["plan"]
     assert api.get("/api/v1/plans/published/export").status_code == 404
+    confirm_hosts(tiny_board, tiny_board.get(Plan, done["plan_id"]))
     published = api.post(f"/api/v1/plans/{done['plan_id']}/publish")
     assert published.status_code == 200 and published.json()["is_published"]
     assert api.post(f"/api/v1/plans/{done['plan_id']}/publish").status_code == 409

@@ -18,6 +18,8 @@ from app.planning.worker import run_job
 from app.solver.loader import load_plan, load_scenario
 from app.web import dwell_minutes, fmt_duration, fmt_hours
 
+from .consent_helpers import confirm_hosts
+
 Login = Callable[[TestClient, User], TestClient]
 H = timedelta(hours=1)
 # Any instant: the function compares instants only.
@@ -119,6 +121,7 @@ def test_run_review_and_operation_page_show_each_foreign_wait_and_flag_those_ove
     assert f"{len(over)} tasking(s) wait longer than" in page
 
     # Published: the operation page shows the same waits per tasking.
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     tiny_board.commit()
     op_id = next(op for op, _, w in waits if w == longest)

@@ -21,6 +21,8 @@ from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import format_instant, parse_instant
 from app.solver.validate import validate_plan
 
+from .consent_helpers import confirm_hosts
+
 Login = Callable[[TestClient, User], TestClient]
 
 
@@ -76,6 +78,7 @@ def test_a_plan_that_drops_or_moves_published_operations_needs_each_confirmed(
 ) -> None:
     first_run, plan = _solved(tiny_board, planner)
     assert len(plan.document["operations"]) >= 2
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
     tiny_board.commit()
@@ -119,6 +122,7 @@ def test_a_plan_that_keeps_published_operations_publishes_without_confirmation(
     client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
 ) -> None:
     run, plan = _solved(tiny_board, planner)
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     # A second run that found the same plan.
     run = SolverRun(status=run.status, params=run.params, scenario=run.scenario,
@@ -168,6 +172,7 @@ def test_the_horizon_cannot_cut_off_published_orders(
     client: TestClient, tiny_board: Session, planner: User, login: Login
 ) -> None:
     _, plan = _solved(tiny_board, planner)
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     tiny_board.commit()
     last = max(t.return_at for t in tiny_board.exec(select(Tasking)))

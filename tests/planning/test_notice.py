@@ -16,6 +16,8 @@ from app.planning.notice import start_no_earlier_than
 from app.planning.worker import run_job
 from app.solver.schema import Assignment, ScheduledOperation, parse_instant
 
+from .consent_helpers import confirm_hosts
+
 START = datetime(2026, 12, 2, tzinfo=UTC)
 
 
@@ -93,6 +95,7 @@ def test_pinned_operations_are_not_flagged_as_short_notice(
     tiny_board.commit()
     run_job(int(first.id or 0), session=tiny_board)
     plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == first.id)).one()
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     tiny_board.commit()
     starts = sorted(parse_instant(op["start"]) for op in plan.document["operations"])

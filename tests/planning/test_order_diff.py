@@ -17,6 +17,7 @@ from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.worker import run_job
 
+from .consent_helpers import confirm_hosts
 from .test_guard_horizon import _second_plan
 
 Login = Callable[[TestClient, User], TestClient]
@@ -45,6 +46,7 @@ def test_first_plan_counts_every_order_as_added_and_publish_issues_as_many(
     added, moved, dropped = _counts(page)
     orders = sum(len(op["assignments"]) for op in plan.document["operations"])
     assert (added, moved, dropped) == (orders, 0, 0) and orders > 0
+    confirm_hosts(tiny_board, plan)
     counts = publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     assert (counts["issued"], counts["amended"], counts["cancelled"]) == (added, moved, dropped)
 
@@ -53,6 +55,7 @@ def test_the_diff_names_what_changes_flags_published_ones_and_reconciles_with_pu
     client: TestClient, tiny_board: Session, planner: User, login: Login
 ) -> None:
     first_run, plan = _solved(tiny_board, planner)
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
     tiny_board.commit()
@@ -104,6 +107,7 @@ def test_a_dropped_order_brought_back_counts_as_publish_counts_it(
     """A third plan puts the dropped operation back: its orders were cancelled, so publish
     amends them (re-issues); the review says so and counts them as moved."""
     first_run, plan = _solved(tiny_board, planner)
+    confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     _, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
     publish_plan(tiny_board, plan=second, user=planner, confirmed={dropped, moved})

@@ -16,6 +16,8 @@ from app.planning import service
 from app.planning.publish import publish_plan
 from app.planning.worker import run_job
 
+from .consent_helpers import confirm_hosts
+
 Login = Callable[[TestClient, User], TestClient]
 
 
@@ -123,6 +125,7 @@ def test_publish_button_publishes_for_planners_only(
     assert outsider.get(f"/planning/runs/{run.id}").status_code == 403
     assert outsider.post(f"/planning/plans/{plan.id}/publish").status_code == 403
     browser = login(client, planner)
+    confirm_hosts(tiny_board, plan)
     done = browser.post(f"/planning/plans/{plan.id}/publish", follow_redirects=False)
     assert done.status_code == 303
     tiny_board.refresh(plan)

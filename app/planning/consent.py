@@ -1,0 +1,272 @@
+"""Host confirmation of the actual foreign units a plan sends in (issue 11, "consent with
+eyes open").
+
+Host approval comes before planning: the host sees sites, headcount and which countries'
+units may come. Only a solve says which units actually come, of which agency, and when.
+So a plan that sends units of another country's agency to a host country's sites for an
+operation can be published only once that host has confirmed exactly those units: one
+UnitConfirmation per (operation, host country, unit set). A confirmation of another unit
+set never counts; one of the same set keeps counting for later plans, so an unchanged
+assignment that was published and confirmed needs no new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.models import (
+    Agency,
+    Country,
+    Decision,
+    Operation,
+    Plan,
+    Region,
+    Role,
+    Site,
+    Unit,
+    UnitConfirmation,
+    User,
+    utcnow,
+)
+from app.planning.service import audit
+from app.planning.visibility import visible_ids
+from app.solver.loader import load_plan
+from app.solver.schema import Plan as PlanDocument
+from app.web import fmt_local
+
+# Who asks the hosts and who sees every host's confirmations of an operation.
+PLANNING_ROLES = (Role.admin, Role.coordinator, Role.planner)
+
+
+@dataclass(frozen=True)
+class HostUnits:
+    """The foreign units a plan sends into one host country's sites for one operation."""
+
+    operation_id: str
+    operation_name: str
+    country: str
+    units: list[dict[str, Any]]  # unit, callsign, agency, site, start, end (ISO, UTC)
+
+    @property
+    def key(self) -> str:
+        return unit_key(self.units)
+
+
+def unit_key(units: list[dict[str, Any]]) -> str:
+    """What a confirmation is matched on: the sorted ids of its units."""
+    return ",".join(sorted({u["unit"] for u in units}))
+
+
+def foreign_units(session: Session, document: PlanDocument) -> list[HostUnits]:
+    """Per (operation, host country), the plan's raid assignments of units whose agency is
+    of another country than the site's region (cordon posts are always the host's own)."""
+    site_ids = {a.site for op in document.operations for a in op.assignments}
+    unit_ids = {a.unit for op in document.operations for a in op.assignments}
+    sites = {s.id: (s.objective, region.name, region.country_code) for s, region in session.exec(
+        select(Site, Region).join(Region, col(Region.id) == col(Site.region_id))
+        .where(col(Site.id).in_(site_ids)))}
+    units = {u.id: (u.callsign, u.agency_id, country) for u, country in session.exec(
+        select(Unit, Agency.country_code).join(Agency, col(Agency.id) == col(Unit.agency_id))
+        .where(col(Unit.id).in_(unit_ids)))}
+    op_ids = [o.id for o in document.operations]
+    names = dict(session.exec(select(Operation.id, Operation.code_name)
+                              .where(col(Operation.id).in_(op_ids))).all())
+    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for scheduled in document.operations:
+        for a in scheduled.assignments:
+            objective, region, host = sites.get(a.site, ("", a.site, ""))
+            callsign, agency, home = units.get(a.unit, (a.unit, "", ""))
+            if not host or home == host:
+                continue
+            found.setdefault((scheduled.id, host), []).append({
+                "unit": a.unit, "callsign": callsign, "agency": agency, "agency_country": home,
+                "site": a.site, "site_name": f"{objective}, {region}" if objective else region,
+                "capability": a.capability, "start": scheduled.start.isoformat(),
+                "depart": a.depart.isoformat(), "return": a.return_.isoformat()})
+    return [HostUnits(op_id, names.get(op_id, op_id), host,
+                      sorted(rows, key=lambda r: (r["site"], r["callsign"])))
+            for (op_id, host), rows in sorted(found.items())]
+
+
+def _rows(
+    session: Session, needs: list[HostUnits]
+) -> dict[tuple[str, str], list[UnitConfirmation]]:
+    op_ids = {n.operation_id for n in needs}
+    rows: dict[tuple[str, str], list[UnitConfirmation]] = {}
+    for row in session.exec(select(UnitConfirmation)
+                            .where(col(UnitConfirmation.operation_id).in_(op_ids))
+                            .order_by(col(UnitConfirmation.id))):
+        rows.setdefault((row.operation_id, row.country_code), []).append(row)
+    return rows
+
+
+def status_of(need: HostUnits, rows: list[UnitConfirmation]) -> tuple[str, UnitConfirmation | None]:
+    """"confirmed", "pending", "declined" or "not asked", with the row that says so (the
+    newest of this unit set)."""
+    same = [r for r in rows if r.unit_key == need.key]
+    if any(r.decision == Decision.approved for r in same):
+        return "confirmed", next(r for r in same if r.decision == Decision.approved)
+    if not same:
+        return "not asked", None
+    newest = same[-1]
+    return ("pending" if newest.decision is None else "declined"), newest
+
+
+def plan_status(
+    session: Session, document: PlanDocument, *, ids: set[str] | None
+) -> list[dict[str, Any]]:
+    """The run page's list: each (operation, host) of the plan the viewer may see, with
+    its foreign units and whether the host confirmed them."""
+    needs = [n for n in foreign_units(session, document) if ids is None or n.operation_id in ids]
+    rows = _rows(session, needs)
+    zones = _zones(session)
+    result = []
+    for need in needs:
+        state, row = status_of(need, rows.get((need.operation_id, need.country), []))
+        result.append({"need": need, "state": state, "row": row,
+                       "units": local_units(need.units, zones.get(need.country, "UTC"))})
+    return result
+
+
+def check_host_confirmations(session: Session, document: PlanDocument, *, user: User) -> None:
+    """Publishing's gate: every host country the plan sends foreign units into has
+    confirmed exactly those units, per operation; refuses (409) naming the ones left."""
+    needs = foreign_units(session, document)
+    rows = _rows(session, needs)
+    missing = [n for n in needs
+               if status_of(n, rows.get((n.operation_id, n.country), []))[0] != "confirmed"]
+    if not missing:
+        return
+    ids = visible_ids(session, user=user)
+    shown = [n for n in missing if ids is None or n.operation_id in ids]
+    details = [{"path": n.operation_id, "message": (
+        f"{n.operation_id} {n.operation_name}: {n.country} has not confirmed the units "
+        f"{', '.join(u['callsign'] for u in n.units)}")} for n in shown]
+    if len(shown) < len(missing):
+        details.append({"path": "", "message": "operations you may not see also wait for a "
+                        "host's confirmation: only the coordination centre may publish"})
+    named = "; ".join(f"{n.operation_id} {n.operation_name} ({n.country})" for n in shown)
+    raise AppError(
+        "Not published: host countries still have to confirm the foreign units this plan "
+        f"sends into their sites: {named or 'operations you may not see'}. Ask the hosts to "
+        "confirm, then publish", 409, details=details)
+
+
+def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:
+    """Ask each host to confirm the plan's foreign units where no confirmation of that unit
+    set is given or pending; a pending request of another set is withdrawn. Returns the
+    number of new requests."""
+    if plan.is_published:
+        raise Conflict("This plan is already the published plan")
+    ids = visible_ids(session, user=user)
+    needs = [n for n in foreign_units(session, load_plan(plan.document))
+             if ids is None or n.operation_id in ids]
+    rows = _rows(session, needs)
+    asked = 0
+    for need in needs:
+        known = rows.get((need.operation_id, need.country), [])
+        if status_of(need, known)[0] in ("confirmed", "pending"):
+            continue
+        for stale in known:
+            if stale.decision is None:
+                session.delete(stale)
+        session.add(UnitConfirmation(operation_id=need.operation_id, country_code=need.country,
+                                     unit_key=need.key, units=need.units,
+                                     requested_by_id=user.id, requested_at=utcnow()))
+        audit(session, actor=user, action="unit_confirmation.request",
+              object_type="operation", object_id=need.operation_id, country=need.country,
+              units=need.key, plan=plan.id)
+        asked += 1
+    session.flush()
+    return asked
+
+
+def may_confirm_for(session: Session, user: User) -> str | None:
+    """The host country this user confirms for ("*": any, administrators)."""
+    if user.role == Role.admin:
+        return "*"
+    if user.role != Role.liaison or user.agency_id is None:
+        return None
+    agency = session.get(Agency, user.agency_id)
+    return agency.country_code if agency else None
+
+
+def pending_for(session: Session, *, user: User, operation_id: str | None = None
+                ) -> list[dict[str, Any]]:
+    """Pending confirmations this user may give, with the units in the host's local time
+    (a host sees only its own country's requests: its sites, the units sent there)."""
+    country = may_confirm_for(session, user)
+    if country is None:
+        return []
+    query = (select(UnitConfirmation, Operation)
+             .join(Operation, col(Operation.id) == col(UnitConfirmation.operation_id))
+             .where(col(UnitConfirmation.decision).is_(None))
+             .order_by(col(UnitConfirmation.requested_at), col(UnitConfirmation.id)))
+    if country != "*":
+        query = query.where(UnitConfirmation.country_code == country)
+    if operation_id is not None:
+        query = query.where(UnitConfirmation.operation_id == operation_id)
+    zones = _zones(session)
+    return [{"row": row, "op": op,
+             "units": local_units(row.units, zones.get(row.country_code, "UTC"))}
+            for row, op in session.exec(query)]
+
+
+def for_operation(session: Session, *, user: User, operation: Operation) -> list[dict[str, Any]]:
+    """The operation page's confirmations: all for planners, administrators and the lead
+    agency's liaison; a host's liaison sees its own country's only."""
+    query = (select(UnitConfirmation).where(UnitConfirmation.operation_id == operation.id)
+             .order_by(col(UnitConfirmation.id)))
+    if user.role not in PLANNING_ROLES and not (
+            user.role == Role.liaison and user.agency_id == operation.lead_agency_id):
+        country = may_confirm_for(session, user)
+        query = query.where(UnitConfirmation.country_code == (country or ""))
+    zones = _zones(session)
+    return [{"row": row, "units": local_units(row.units, zones.get(row.country_code, "UTC"))}
+            for row in session.exec(query)]
+
+
+def decide(
+    session: Session, *, operation: Operation, confirmation_id: int, user: User,
+    decision: Decision, reason: str,
+) -> UnitConfirmation:
+    """The host's confirmation or decline (with a reason) of one pending request."""
+    row = session.get(UnitConfirmation, confirmation_id)
+    if row is None or row.operation_id != operation.id:
+        raise NotFound("No such confirmation request")
+    country = may_confirm_for(session, user)
+    if country is None or country not in ("*", row.country_code):
+        raise Forbidden(f"Only a liaison officer of {row.country_code} confirms its units")
+    if row.decision is not None:
+        raise Conflict(f"Already {row.decision.value}: this request was decided")
+    reason = reason.strip()
+    if decision == Decision.declined and not reason:
+        raise AppError("Not declined: give the reason", 422,
+                       details=[{"path": "reason", "message": "needed to decline"}])
+    if decision == Decision.approved and reason:
+        raise AppError("Not recorded: a confirmation carried a reason. To decline, press "
+                       "Decline", 422, details=[{"path": "reason",
+                                                 "message": "a confirmation has no reason"}])
+    row.decision, row.reason = decision, reason or None
+    row.decided_by_id, row.decided_at = user.id, utcnow()
+    session.add(row)
+    audit(session, actor=user, action=f"unit_confirmation.{decision.value}",
+          object_type="operation", object_id=operation.id, country=row.country_code,
+          units=row.unit_key, reason=reason or None)
+    session.flush()
+    return row
+
+
+def local_units(units: list[dict[str, Any]], zone: str) -> list[dict[str, Any]]:
+    """The stored units with their times as text in the host's local time."""
+    return [{**u, **{f"{name}_local": fmt_local(datetime.fromisoformat(u[name]), zone)
+                     for name in ("start", "depart", "return")}} for u in units]
+
+
+def _zones(session: Session) -> dict[str, str]:
+    return {c.code: c.timezone for c in session.exec(select(Country))}
