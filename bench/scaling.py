@@ -13,8 +13,11 @@ first plan, its wall time against the limit, priority of the greedy plan / the f
   medium .. xl), 7 days up to 125 operations, then a day per 18 operations, at most 28;
 - scarce: 2.25 units per operation (400 for 900), 4 days, one lane 08:00-17:30.
 
-The table goes into bench/README.md between the scaling-bench markers and the figure into
-bench/scaling.png (matplotlib, a dev extra).
+Every measured row is kept in bench/scaling.json with when it ran, its command and the
+load average: a run of some sizes replaces those rows and keeps the others, so re-running
+one point does not lose the rest of the curve. The table (from all kept rows) goes into
+bench/README.md between the scaling-bench markers and the figure into bench/scaling.png
+(matplotlib, a dev extra).
 """
 
 # ruff: noqa: E402  (sys.path gets the repository first, so the script runs from anywhere)
@@ -38,6 +41,7 @@ from readme_section import write_section
 
 START, END = "<!-- scaling-bench -->", "<!-- /scaling-bench -->"
 FIGURE = ROOT / "bench" / "scaling.png"
+RESULTS = ROOT / "bench" / "scaling.json"
 SIZES = [50, 100, 200, 400, 800, 1600, 2000]
 SHAPES = ["plentiful", "scarce"]
 
@@ -121,8 +125,8 @@ def _seconds(value: Any) -> str:
 HEADER = (
     "| shape | ops | units | load s | greedy s | first plan s | wall s / limit | "
     "priority greedy / final / bound | travel min greedy / final | "
-    "dwell min greedy / final | cut short | status | peak MB | valid |\n"
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+    "dwell min greedy / final | cut short | status | peak MB | valid | measured UTC, load |\n"
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 )
 
 
@@ -141,7 +145,8 @@ def row(r: dict[str, Any]) -> str:
         f"| {_seconds(r['wall'])} / {r['limit']:g}{over} "
         f"| {r['greedy_priority']} / {r['priority']}{below} / {r['bound']} "
         f"| {r['greedy_travel']} / {r['travel']} | {r['greedy_dwell']} / {r['dwell']} | {cut} "
-        f"| {r['status']} | {r['memory_mb']:.0f} | {'yes' if r['valid'] else 'NO'} |"
+        f"| {r['status']} | {r['memory_mb']:.0f} | {'yes' if r['valid'] else 'NO'} "
+        f"| {r.get('measured', '?')}, {r.get('load_average', float('nan')):.1f} |"
     )
 
 
@@ -191,18 +196,41 @@ def plot(rows: list[dict[str, Any]], path: Path) -> None:
     plt.close(figure)
 
 
-def write_readme(rows: list[dict[str, Any]], command: str) -> None:
-    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    load = os.getloadavg()[0]
+def merge(kept: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The kept rows with those of the same shape, size and limit replaced by new ones."""
+
+    def key(r: dict[str, Any]) -> tuple[str, int, float]:
+        return r["shape"], r["operations"], r["limit"]
+
+    merged = {key(r): r for r in kept}
+    merged.update((key(r), r) for r in new)
+    return sorted(merged.values(), key=lambda r: (SHAPES.index(r["shape"]), *key(r)[1:]))
+
+
+def load_results() -> list[dict[str, Any]]:
+    return json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+
+
+def save_results(rows: list[dict[str, Any]]) -> None:
+    RESULTS.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def write_readme(rows: list[dict[str, Any]]) -> None:
+    commands = sorted({r.get("command", "?") for r in rows})
     table = HEADER + "\n" + "\n".join(row(r) for r in rows)
     section = (
-        f"{START}\n## Scaling benchmark\n\nMeasured {stamp} with `{command}` (Python "
-        f"{platform.python_version()}, {os.cpu_count()} cores shared with other jobs, load "
-        f"average {load:.1f} at the end, so timings are noisy). Generated scenarios "
+        f"{START}\n## Scaling benchmark\n\nRows measured with "
+        + ", ".join(f"`{c}`" for c in commands)
+        + f" (Python {platform.python_version()}, {os.cpu_count()} cores shared with other "
+        "jobs; each row says when it ran and the one-minute load average at its end, so "
+        "timings are noisy). A run of some sizes replaces only their rows "
+        "(bench/scaling.json keeps them all). Generated scenarios "
         "(`jointops sample`, seed 0). Wall s runs from before loading to the plan checked "
         "and serialised, as `jointops solve` counts its limit; greedy s, greedy priority, "
         "travel and dwell are the project's greedy run alone and whole afterwards; first "
-        "plan s counts from before loading too; dwell is minutes foreign units wait in the host "
+        "plan s counts from before loading too (the first plan handed over: when the greedy "
+        "needs longer than 2 s it is the highest priorities placed by then, and the greedy "
+        "goes on); dwell is minutes foreign units wait in the host "
         "country beyond travel; cut short names the phases the limit ended; **over** "
         "marks a wall time more than max(1 s, 5 %) past the limit.\n\n"
         f"{table}\n\n![scaling](scaling.png)\n{END}"
@@ -226,6 +254,7 @@ def main(argv: list[str]) -> None:
         print(json.dumps(run_one(shape, operations, limit, workers)))
         return
     args = _arguments(argv)
+    command = " ".join([".venv/bin/python bench/scaling.py", *argv])
     rows = []
     for shape in args.shapes:
         for size in args.sizes:
@@ -237,12 +266,20 @@ def main(argv: list[str]) -> None:
                 check=True,
                 cwd=ROOT,
             )
-            rows.append(json.loads(child.stdout.strip().splitlines()[-1]))
+            measured = json.loads(child.stdout.strip().splitlines()[-1])
+            measured.update(
+                measured=time.strftime("%Y-%m-%d %H:%M", time.gmtime()),
+                load_average=os.getloadavg()[0],
+                command=command,
+            )
+            rows.append(measured)
             print(row(rows[-1]), flush=True)
     if not args.no_write:
-        plot(rows, FIGURE)
-        write_readme(rows, " ".join([".venv/bin/python bench/scaling.py", *argv]))
-        print(f"wrote {FIGURE} and bench/README.md")
+        kept = merge(load_results(), rows)
+        save_results(kept)
+        plot(kept, FIGURE)
+        write_readme(kept)
+        print(f"wrote {RESULTS}, {FIGURE} and bench/README.md")
 
 
 if __name__ == "__main__":

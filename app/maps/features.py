@@ -39,7 +39,7 @@ def midpoint(a: Point, b: Point) -> Point:
 
 def collection(features: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
     """A FeatureCollection; sites, bases and crossings first, routes last (drawn below)."""
-    order = {"route": 0, "crossing": 1, "base": 2, "site": 3}
+    order = {"route": 0, "crossing": 1, "handover": 2, "base": 3, "site": 4}
     return {"type": "FeatureCollection", "properties": properties,
             "features": sorted(features, key=lambda f: order[f["properties"]["kind"]])}
 
@@ -139,12 +139,62 @@ def route_feature(leg: Leg, path: list[Point]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class EscortLeg:
+    """One escort trip of a hand-over plan: base -> holding site -> hand-over point -> base."""
+
+    uid: str
+    unit_id: str
+    callsign: str
+    point_id: str
+    point: str
+    persons: int
+    depart: datetime
+    handover: datetime
+    return_at: datetime
+    timezone: str
+    crossing_id: str | None = None
+
+    def handover_line(self) -> str:
+        """`RTP-ESC: hand-over of 20 persons 2026-12-03 10:00 (UTC+07:00) = 03:00Z`."""
+        return (f"{self.callsign}: hand-over of {self.persons} persons at {self.point} "
+                f"{fmt_local(self.handover, self.timezone)} = {fmt_utc(self.handover)}")
+
+
+def handover_feature(*, point_id: str, name: str, kind: str, region: str, country: str,
+                     at: Point, trips: list[str]) -> dict[str, Any]:
+    """A hand-over point away from a border crossing (an airport), with its trips."""
+    return point_feature("handover", point_id, f"Hand-over point {name}", at,
+                         [f"Hand-over point ({kind}) in {region}, {country}",
+                          "Placed at the centre of its region", *trips],
+                         region=region, country=country)
+
+
+def escort_route_feature(leg: EscortLeg, path: list[Point]) -> dict[str, Any]:
+    """The trip as a line base -> holding site -> hand-over point -> base (a schematic)."""
+    details = [f"{leg.callsign}: escort of {leg.persons} persons to {leg.point}",
+               f"Departs base {fmt_utc(leg.depart)}, hand-over {fmt_utc(leg.handover)}, "
+               f"back at base {fmt_utc(leg.return_at)}"]
+    return {
+        "type": "Feature", "id": f"route:escort:{leg.uid}",
+        "geometry": {"type": "LineString", "coordinates": [p.coordinates() for p in path]},
+        "properties": {
+            "kind": "route", "id": f"escort:{leg.uid}", "escort": True,
+            "name": f"Escort route of {leg.callsign} to {leg.point}", "details": details,
+            "unit_id": leg.unit_id, "callsign": leg.callsign, "capability": "escort",
+            "point_id": leg.point_id, "crossing_id": leg.crossing_id,
+            "depart": _iso(leg.depart), "start": _iso(leg.handover),
+            "return": _iso(leg.return_at), "label": leg.handover_line(),
+        },
+    }
+
+
 def _iso(value: datetime | None) -> str | None:
     return fmt_utc(value, seconds=True).replace(" ", "T") if value else None
 
 
 KIND_LABELS = {"site": "Site", "base": "Unit base", "crossing": "Border crossing",
-               "route": "Route"}
+               "route": "Route", "handover": "Hand-over point"}
 
 
 def table_rows(collection_: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,11 +15,14 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.maps.features import (
+    EscortLeg,
     Leg,
     Point,
     base_feature,
     collection,
     crossing_feature,
+    escort_route_feature,
+    handover_feature,
     midpoint,
     route_feature,
     site_feature,
@@ -27,6 +30,7 @@ from app.maps.features import (
 from app.models import (
     Country,
     Crossing,
+    HandoverPoint,
     Operation,
     Region,
     Site,
@@ -38,6 +42,7 @@ from app.models import (
 )
 from app.planning.tasking import Deployment
 from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
+from app.repatriation.tasking import EscortDuty
 from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import Plan as SolverPlan
 from app.solver.schema import Scenario
@@ -68,12 +73,15 @@ class MapBuilder:
     posts: dict[str, list[str]] = field(default_factory=dict)
     # Crossings shown although no route uses them (those of the host countries).
     extra_crossings: set[str] = field(default_factory=set)
+    # Escort trips of hand-over plans, with the holding site region each starts from.
+    escorts: list[tuple[EscortLeg, str]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The whole geography is a few dozen rows: read it once.
         self.regions = {r.id: r for r in self.session.exec(select(Region))}
         self.countries = {c.code: c for c in self.session.exec(select(Country))}
         self.crossings = {c.id: c for c in self.session.exec(select(Crossing))}
+        self.points: dict[str, HandoverPoint | None] = {}
 
     def add_site(self, site: Site, operation: Operation) -> None:
         self.sites[site.id] = SiteSpot(
@@ -102,6 +110,24 @@ class MapBuilder:
         self.posts.setdefault(crossing_id, []).append(
             f"{unit.callsign}: cordon post of {operation_id}, {side} side, sealed "
             f"{fmt_utc(start)} – {fmt_utc(end)}")
+
+    def add_escort(self, duty: EscortDuty) -> None:
+        """An escort trip: its unit's base, its route, and its hand-over told at its point."""
+        trip = duty.trip
+        self.units[duty.unit.id] = duty.unit
+        self.escorts.append((EscortLeg(
+            trip.uid, duty.unit.id, duty.unit.callsign, trip.point_id, duty.point,
+            trip.persons, duty.depart_at, duty.handover_at, duty.return_at, duty.timezone,
+            duty.crossing.id if duty.crossing else None), trip.site_region_id))
+        self.points.setdefault(trip.point_id, duty.handover_point)
+
+    def handover_point(self, leg: EscortLeg) -> Point | None:
+        """Where a trip hands over: its crossing's point, else its point's region."""
+        crossing = self.crossings.get(leg.crossing_id or "")
+        if crossing is not None:
+            return self.crossing_point(crossing)
+        point = self.points.get(leg.point_id)
+        return self.region_point(point.region_id) if point else None
 
     def region_point(self, region_id: str) -> Point | None:
         region = self.regions.get(region_id)
@@ -155,7 +181,12 @@ class MapBuilder:
             features.append(base_feature(unit_id=unit.id, callsign=unit.callsign,
                                          agency=unit.agency_id, region=region,
                                          country=country, at=at))
-        used = {leg.crossing_id for leg in self.legs if leg.crossing_id} | set(self.posts)
+        handovers: dict[str, list[str]] = {}
+        for escort, _ in self.escorts:
+            handovers.setdefault(escort.crossing_id or escort.point_id, []).append(
+                escort.handover_line())
+        used = ({leg.crossing_id for leg in self.legs if leg.crossing_id} | set(self.posts)
+                | {escort.crossing_id for escort, _ in self.escorts if escort.crossing_id})
         for crossing_id in sorted(used | self.extra_crossings):
             crossing = self.crossings.get(crossing_id)
             at = self.crossing_point(crossing) if crossing else None
@@ -165,7 +196,7 @@ class MapBuilder:
                                  for r in (crossing.a_id, crossing.b_id))
             passages = [f"{leg.callsign}: {leg.crossing_times().split(': ', 1)[1]}"
                         for leg in self.legs if leg.crossing_id == crossing_id]
-            passages += self.posts.get(crossing_id, [])
+            passages += self.posts.get(crossing_id, []) + handovers.get(crossing_id, [])
             features.append(crossing_feature(
                 crossing_id=crossing.id, name=crossing.name, joins=joins,
                 timezone=crossing.timezone, at=at, own_point=crossing.lat is not None,
@@ -174,7 +205,28 @@ class MapBuilder:
             path = self._path(leg)
             if len(path) >= 2:
                 features.append(route_feature(leg, path))
+        features += self._escort_features(handovers)
         return collection(features, **properties)
+
+    def _escort_features(self, handovers: dict[str, list[str]]) -> list[dict[str, Any]]:
+        """Each trip's route, and the hand-over points that are not border crossings."""
+        features = []
+        for point_id, point in self.points.items():
+            at = self.region_point(point.region_id) if point else None
+            if point is None or point.crossing_id or at is None:
+                continue  # a crossing's hand-overs are told at the crossing
+            region, country = self.region_label(point.region_id)
+            features.append(handover_feature(
+                point_id=point_id, name=point.name, kind=str(point.kind), region=region,
+                country=country, at=at, trips=handovers.get(point_id, [])))
+        for escort, site_region in self.escorts:
+            unit = self.units.get(escort.unit_id)
+            base = self.region_point(unit.base_region_id) if unit else None
+            stops = (base, self.region_point(site_region), self.handover_point(escort), base)
+            path = [p for p in stops if p is not None]
+            if len(path) >= 2:
+                features.append(escort_route_feature(escort, path))
+        return features
 
     def _path(self, leg: Leg) -> list[Point]:
         unit = self.units.get(leg.unit_id)
@@ -249,9 +301,14 @@ def run_map(session: Session, *, run: SolverRun, scenario: Scenario,
     return builder.build(name=f"Plan of solver run {run.id}", run_id=run.id)
 
 
-def tasking_map(session: Session, *, deployments: list[Deployment]) -> dict[str, Any]:
-    """My tasking: the unit's live orders, each a route from its base to its site."""
+def tasking_map(session: Session, *, deployments: list[Deployment],
+                escorts: list[EscortDuty] | None = None) -> dict[str, Any]:
+    """My tasking: the unit's live orders, each a route from its base to its site, and
+    its live escort trips, base to holding site to hand-over point and back."""
     builder = MapBuilder(session)
+    for duty in escorts or []:
+        if not duty.cancelled:
+            builder.add_escort(duty)
     live = [d for d in deployments if d.tasking.status == TaskingStatus.active]
     sites = {s.id: s for s in session.exec(select(Site).where(
         col(Site.id).in_([d.tasking.site_id for d in live if d.tasking.site_id])))}
@@ -260,7 +317,8 @@ def tasking_map(session: Session, *, deployments: list[Deployment]) -> dict[str,
         if site is not None:
             builder.add_site(site, site.operation)
         builder.add_tasking(deployment.tasking, deployment.unit)
-    names = ", ".join(sorted({d.unit.callsign for d in deployments}))
+    names = ", ".join(sorted({d.unit.callsign for d in deployments}
+                             | {d.unit.callsign for d in escorts or []}))
     return builder.build(name=f"Tasking of {names}" if names else "Tasking")
 
 

@@ -20,7 +20,7 @@ from app.maps import service
 from app.maps.features import MEDIA_TYPE
 from app.operations.views import BoardUser
 from app.planning.service import get_run
-from app.planning.tasking import upcoming, viewable_units
+from app.planning.tasking import escort_duties, upcoming, viewable_units
 
 router = APIRouter(tags=["maps"])
 
@@ -54,7 +54,9 @@ def run_map(session: SessionDep, user: PlannerUser, run_id: RowId) -> Response:
 @router.get("/tasking/map")
 def tasking_map(session: SessionDep, user: CurrentUser,
                 unit: Annotated[str | None, Query(max_length=32)] = None) -> Response:
-    """My tasking's map: the unit's live orders, base to site via the crossing."""
+    """My tasking's map: the unit's live orders, base to site via the crossing, and its
+    escort trips, base to holding site to hand-over point."""
     units = viewable_units(session, user=user, unit_id=unit or None)
     deployments = upcoming(session, units=units, user=user)
-    return geojson(service.tasking_map(session, deployments=deployments))
+    escorts = escort_duties(session, units=units, user=user)
+    return geojson(service.tasking_map(session, deployments=deployments, escorts=escorts))

@@ -1,5 +1,5 @@
-"""In-app notices to officers (an order of their unit was amended or cancelled) and the
-state of the email that may carry each one."""
+"""In-app notices to officers (an order or an escort trip of their unit was amended or
+cancelled) and the state of the email that may carry each one."""
 
 from datetime import datetime
 from enum import StrEnum
@@ -40,9 +40,11 @@ class Notice(SQLModel, table=True):
         sa_column=sa.Column(sa.Integer, sa.ForeignKey("users.id", ondelete="CASCADE"),
                             nullable=False)
     )
-    operation_id: str = Field(
+    # None for a notice about an escort trip of a hand-over plan (it has no operation).
+    operation_id: str | None = Field(
+        default=None,
         sa_column=sa.Column(sa.String(32), sa.ForeignKey("operations.id", ondelete="CASCADE"),
-                            nullable=False, index=True)
+                            nullable=True, index=True)
     )
     # The unit whose order it is (no foreign key: a unit removed later keeps its notices).
     unit_id: str = Field(max_length=32)

@@ -1,5 +1,5 @@
-"""Writing notices: one per officer of a unit whose published order was amended or
-cancelled, in the transaction that changed the order.
+"""Writing notices: one per officer of a unit whose published order (or escort trip of a
+published hand-over plan) was amended or cancelled, in the transaction that changed it.
 
 The in-app notice is the record. When SMTP is configured an email is queued on the same
 row (mail_status "pending") and sent by app.notices.outbox after the commit: never inside
@@ -9,7 +9,7 @@ server is away.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +21,8 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.errors import NotFound
 from app.models import (
+    TLP,
+    EscortTrip,
     MailStatus,
     Notice,
     NoticeKind,
@@ -59,11 +61,7 @@ def notify(session: Session, changes: Sequence[OrderChange], *, now: datetime | 
         return 0
     now = now or utcnow()
     unit_ids = {c.tasking.unit_id for c in changes}
-    officers: dict[str, list[User]] = {}
-    for user in session.exec(select(User).where(col(User.unit_id).in_(sorted(unit_ids)),
-                                                col(User.is_active).is_(True))
-                             .order_by(col(User.id))):
-        officers.setdefault(user.unit_id or "", []).append(user)
+    officers = _officers(session, unit_ids)
     if not officers:
         return 0
     operations = {op.id: op for op in session.exec(
@@ -71,27 +69,83 @@ def notify(session: Session, changes: Sequence[OrderChange], *, now: datetime | 
                                                               for c in changes}))))}
     callsigns = dict(session.exec(select(Unit.id, Unit.callsign)
                                   .where(col(Unit.id).in_(sorted(unit_ids)))).all())
-    mail = bool(get_settings().smtp_host)
     written = 0
     for change in changes:
         order, op = change.tasking, operations[change.tasking.operation_id]
         unit = callsigns.get(order.unit_id, order.unit_id)
         verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
-        for officer in officers.get(order.unit_id, []):
-            assert officer.id is not None
-            wants_mail = mail and bool(officer.email)
-            session.add(Notice(
-                user_id=officer.id, operation_id=op.id, unit_id=order.unit_id,
-                kind=change.kind, title=f"{op.code_name}: the order of {unit} was {verb}",
-                body=change.what[:4000], tlp=op.tlp, created_at=now,
-                mail_status=MailStatus.pending if wants_mail else MailStatus.none,
-                mail_next_at=now if wants_mail else None,
-            ))
-            written += 1
-            if wants_mail:
-                session.info[MAIL_WAITING] = True
+        written += _write(session, officers.get(order.unit_id, []), Notice(
+            user_id=0, operation_id=op.id, unit_id=order.unit_id, kind=change.kind,
+            title=f"{op.code_name}: the order of {unit} was {verb}", body=change.what[:4000],
+            tlp=op.tlp, created_at=now))
     session.flush()
     return written
+
+
+@dataclass(frozen=True)
+class TripChange:
+    """One escort trip of a hand-over plan that was amended or cancelled, in plain words."""
+
+    trip: EscortTrip
+    kind: NoticeKind
+    what: str
+
+
+# Escort trips carry counts of persons, never names, but where and when detained persons
+# are moved is TLP:AMBER (app.repatriation.tasking.ESCORT_TLP): an email only points here.
+TRIP_TLP = TLP.AMBER
+
+
+def notify_trips(session: Session, changes: Sequence[TripChange], *,
+                 point_names: Mapping[str, str], now: datetime | None = None) -> int:
+    """A notice to every active officer of each changed trip's unit; returns how many.
+
+    As `notify`: call it in the transaction that republishes the hand-over plan."""
+    if not changes:
+        return 0
+    now = now or utcnow()
+    unit_ids = {c.trip.unit_id for c in changes}
+    officers = _officers(session, unit_ids)
+    callsigns = dict(session.exec(select(Unit.id, Unit.callsign)
+                                  .where(col(Unit.id).in_(sorted(unit_ids)))).all())
+    written = 0
+    for change in changes:
+        trip = change.trip
+        unit = callsigns.get(trip.unit_id, trip.unit_id)
+        verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
+        point = point_names.get(trip.point_id, trip.point_id)
+        written += _write(session, officers.get(trip.unit_id, []), Notice(
+            user_id=0, operation_id=None, unit_id=trip.unit_id, kind=change.kind,
+            title=f"Escort trip of {unit} on {trip.day.isoformat()} to {point} was {verb}",
+            body=change.what[:4000], tlp=TRIP_TLP, created_at=now))
+    session.flush()
+    return written
+
+
+def _officers(session: Session, unit_ids: set[str]) -> dict[str, list[User]]:
+    """The active officers of these units, by unit."""
+    officers: dict[str, list[User]] = {}
+    for user in session.exec(select(User).where(col(User.unit_id).in_(sorted(unit_ids)),
+                                                col(User.is_active).is_(True))
+                             .order_by(col(User.id))):
+        officers.setdefault(user.unit_id or "", []).append(user)
+    return officers
+
+
+def _write(session: Session, officers: list[User], notice: Notice) -> int:
+    """One copy of `notice` per officer, with its email queued when SMTP is configured."""
+    mail = bool(get_settings().smtp_host)
+    for officer in officers:
+        assert officer.id is not None
+        wants_mail = mail and bool(officer.email)
+        session.add(Notice(
+            **notice.model_dump(exclude={"id", "user_id", "mail_status", "mail_next_at"}),
+            user_id=officer.id,
+            mail_status=MailStatus.pending if wants_mail else MailStatus.none,
+            mail_next_at=notice.created_at if wants_mail else None))
+        if wants_mail:
+            session.info[MAIL_WAITING] = True
+    return len(officers)
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -138,6 +192,29 @@ def describe_change(tasking: Tasking, values: dict[str, Any]) -> str:
             "kind", tasking.kind) != "cordon_post":
         parts.append("another border crossing")
     return "New plan published: " + ("; ".join(parts) if parts else "order re-issued")
+
+
+_TRIP_STEPS = (("depart", "departure from base"), ("handover", "hand-over"),
+               ("duty_minutes", "minutes on duty"), ("persons", "persons"))
+
+
+def describe_trip_change(trip: EscortTrip, values: Mapping[str, Any],
+                         names: Mapping[str, str]) -> str:
+    """What a republished hand-over plan changes in a trip: "hand-over 09:00 → 10:00; ..."
+    (times are local, of the unit's country, as the trip is driven)."""
+    parts = []
+    for name, label in (("point_id", "hand-over point"), ("site_region_id", "holding site")):
+        place, moved_to = str(getattr(trip, name)), str(values.get(name))
+        if place != moved_to:
+            parts.append(f"{label} {names.get(place, place)} → {names.get(moved_to, moved_to)}")
+    for name, label in _TRIP_STEPS:
+        old, new = getattr(trip, name), values.get(name)
+        if old != new:
+            parts.append(f"{label} {old} → {new}")
+    if not parts and trip.route != values.get("route"):
+        parts.append("another route")
+    return (f"New hand-over plan published, trip of {trip.day.isoformat()} (local times): "
+            + ("; ".join(parts) if parts else "trip re-issued"))
 
 
 # --- reading and marking ------------------------------------------------------------------

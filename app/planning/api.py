@@ -17,8 +17,10 @@ from app.planning import service
 from app.planning.export import published_export
 from app.planning.publish import publish_plan
 from app.planning.review import run_summary
-from app.planning.tasking import upcoming, viewable_units
+from app.planning.tasking import escort_duties, upcoming, viewable_units
 from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
+from app.repatriation.service import ESCORT_CAPABILITY
+from app.repatriation.tasking import EscortDuty
 
 router = APIRouter(
     prefix="/api/v1",
@@ -71,29 +73,45 @@ class PlanSummary(BaseModel):
 
 
 class TaskingOut(BaseModel):
-    uid: str
-    sequence: int
-    status: str
-    operation_id: str
+    """One tasking of a unit: a raid order, a cordon post, or an escort trip of a
+    published hand-over plan (`kind`). Times are instants in UTC (ISO 8601)."""
+
+    uid: str = Field(description="calendar UID, kept for good (the iCal feeds' UID)")
+    sequence: int = Field(description="version: raised on every change (the feeds' SEQUENCE)")
+    status: str = Field(description="`active` or `cancelled` (a new plan dropped it)")
+    operation_id: str | None = Field(description="the raid operation; null for an escort trip")
     code_name: str
     unit_id: str
     # `raid`: a part in the raid at `site_id`; `cordon_post`: a post at `side` of the
     # crossing `crossing_id` seals (no site; `start`..`end` is the seal).
-    kind: str = "raid"
+    kind: str = Field(default="raid", description=(
+        "`raid`: a part in the raid at `site_id`; `cordon_post`: a post at `side` of the "
+        "crossing `crossing_id` seals (no site; `start`..`end` is the seal); `escort`: an "
+        "escort trip of a hand-over plan, base -> holding site (`place`) -> hand-over point "
+        "(`point_id`) -> base, `start`..`end` being the hand-over"))
     site_id: str | None
     side: str | None = None
-    place: str
+    place: str = Field(description="the site's region; a post's side; an escort's holding site")
     capability: str
-    timezone: str
-    depart: datetime
-    start: datetime
-    end: datetime
-    return_at: datetime
-    crossing_id: str | None
+    timezone: str = Field(description="the unit's local time zone")
+    depart: datetime = Field(description="leaves base (UTC)")
+    start: datetime = Field(description="H-hour; the seal's start; the hand-over (UTC)")
+    end: datetime = Field(description="the operation's end; the seal's end; the hand-over "
+                                      "done (UTC)")
+    return_at: datetime = Field(description="back at base (UTC)")
+    crossing_id: str | None = Field(description=(
+        "the crossing passed (raid), sealed (cordon post) or handed over at (escort)"))
     crossing: str | None
     cross_out: datetime | None
     cross_back: datetime | None
     updated_at: datetime
+    point_id: str | None = Field(default=None,
+                                 description="escort: the hand-over point (crossing or airport)")
+    point: str | None = Field(default=None, description="escort: the hand-over point's name")
+    persons: int | None = Field(default=None,
+                                description="escort: persons carried and handed over")
+    route: list[str] | None = Field(default=None,
+                                    description="escort: the places driven through, in order")
 
 
 @router.post(
@@ -234,9 +252,13 @@ def my_taskings(
     user: CurrentUser,
     unit: Annotated[str | None, Query(max_length=32)] = None,
 ) -> list[TaskingOut]:
-    """Upcoming taskings of your unit (or of `unit`, if you may see it: 404 otherwise)."""
+    """Upcoming taskings of your unit (or of `unit`, if you may see it: 404 otherwise),
+    raid orders, cordon posts and escort trips alike, in order of departure; as My
+    tasking, recently cancelled ones too."""
     units = viewable_units(session, user=user, unit_id=unit)
-    return [_tasking_out(d) for d in upcoming(session, units=units, user=user)]
+    found = [_tasking_out(d) for d in upcoming(session, units=units, user=user)]
+    found += [_escort_out(d) for d in escort_duties(session, units=units, user=user)]
+    return sorted(found, key=lambda t: t.depart)  # stable: raid orders keep their order
 
 
 def _tasking_out(d: Any) -> TaskingOut:
@@ -251,3 +273,16 @@ def _tasking_out(d: Any) -> TaskingOut:
     )
 
 
+def _escort_out(d: EscortDuty) -> TaskingOut:
+    trip = d.trip
+    return TaskingOut(
+        uid=trip.uid, sequence=trip.sequence,
+        status="cancelled" if trip.cancelled else "active", operation_id=None,
+        code_name=f"Escort to {d.point}", unit_id=trip.unit_id, kind="escort",
+        site_id=None, place=d.site, capability=ESCORT_CAPABILITY, timezone=d.timezone,
+        depart=d.depart_at, start=d.handover_at, end=d.handover_end, return_at=d.return_at,
+        crossing_id=d.crossing.id if d.crossing else None,
+        crossing=d.crossing.name if d.crossing else None, cross_out=None, cross_back=None,
+        updated_at=trip.updated_at, point_id=trip.point_id, point=d.point,
+        persons=trip.persons, route=list(d.route),
+    )

@@ -25,7 +25,7 @@ from app.models import (
     utcnow,
 )
 from app.planning.visibility import keep, visible_ids
-from app.repatriation.tasking import EscortDuty, duties, may_see_trips
+from app.repatriation.tasking import ESCORT_TLP, EscortDuty, duties, may_see_trips
 
 # Cancelled orders stay listed this long, so an officer sees that a deployment was withdrawn.
 CANCELLED_SHOWN = timedelta(days=7)
@@ -159,6 +159,16 @@ def escort_duties(
     shown = [u.id for u in units if may_see_trips(session, user, u)]
     return duties(session, unit_ids=shown, cancelled_since=now - CANCELLED_SHOWN,
                   ending_after=now)
+
+
+def escort_order(session: Session, *, user: User, unit_id: str | None) -> dict[str, Any]:
+    """A unit's escort trips as they print (404 as My tasking for a unit not viewable;
+    none listed for a reader who may not know of them)."""
+    units = viewable_units(session, user=user, unit_id=unit_id)
+    if not units:
+        raise NotFound("You are not assigned to a unit: name one to print its escort trips")
+    return {"unit": units[0], "escorts": escort_duties(session, units=units, user=user),
+            "tlp": ESCORT_TLP}
 
 
 def units_alongside(session: Session, tasking: Tasking) -> list[tuple[str, Unit]]:

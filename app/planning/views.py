@@ -17,7 +17,13 @@ from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.scenario import pinnable_operations, published_plan
 from app.planning.spawn import worker_lifespan
-from app.planning.tasking import escort_duties, tasking_order, upcoming, viewable_units
+from app.planning.tasking import (
+    escort_duties,
+    escort_order,
+    tasking_order,
+    upcoming,
+    viewable_units,
+)
 from app.planning.visibility import visible_ids
 from app.web import fmt_utc, redirect, register_nav, render, wants_fragment
 
@@ -150,10 +156,19 @@ def tasking_page(
     """A unit's upcoming deployments (your own unit unless you may choose another)."""
     units = viewable_units(session, user=user, unit_id=unit or None)
     deployments = upcoming(session, units=units, user=user)
-    ctx = {"units": units, "deployments": deployments, "asked": unit,
-           "escorts": escort_duties(session, units=units, user=user),
-           "map_rows": table_rows(tasking_map(session, deployments=deployments))}
+    escorts = escort_duties(session, units=units, user=user)
+    ctx = {"units": units, "deployments": deployments, "asked": unit, "escorts": escorts,
+           "map_rows": table_rows(tasking_map(session, deployments=deployments,
+                                              escorts=escorts))}
     return render(request, "tasking/index.html", ctx)
+
+
+@router.get("/tasking/escort-order")
+def escort_order_page(request: Request, session: SessionDep, user: CurrentUser,
+                      unit: Annotated[str | None, Query(max_length=32)] = None) -> Response:
+    """A unit's escort trips as printable orders: a TLP-labelled section per trip."""
+    ctx = escort_order(session, user=user, unit_id=unit or None)
+    return render(request, "tasking/escort_order.html", ctx | {"asked": unit})
 
 
 @router.get("/tasking/{uid}/order")

@@ -36,6 +36,7 @@ from app.models import (
     EscortTrip,
     HandoverBatch,
     HandoverPoint,
+    NoticeKind,
     PointAgency,
     Region,
     RepatriationPlan,
@@ -48,6 +49,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.notices.service import TripChange, describe_trip_change, notify_trips
 from app.planning.publish import keyed_uid
 from app.planning.queue import defer_solve
 from app.repatriation.queries import country_of
@@ -373,6 +375,9 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         existing[(row.unit_id, row.day)] = row  # the newest row of a (unit, day)
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}
     planned: set[tuple[str, date]] = set()
+    # The officers of a unit whose trip moves or goes get a notice, as for raid orders.
+    changes: list[TripChange] = []
+    names = _place_names(session)
     for item in plan.document.get("taskings", []):
         key = (item["unit"], date.fromisoformat(item["day"]))
         planned.add(key)
@@ -393,6 +398,9 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         if all(getattr(trip, name) == values[name] for name in _TRIP_FIELDS):
             counts["unchanged"] += 1
         else:
+            if not trip.cancelled:  # read before the trip changes: what the notice says
+                changes.append(TripChange(trip, NoticeKind.amended,
+                                          describe_trip_change(trip, values, names)))
             for name, value in values.items():
                 setattr(trip, name, value)
             trip.sequence += 1
@@ -406,8 +414,19 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         trip.sequence, trip.updated_at = trip.sequence + 1, now
         session.add(trip)
         counts["cancelled"] += 1
+        changes.append(TripChange(trip, NoticeKind.cancelled, (
+            f"New hand-over plan published: the trip of {trip.day.isoformat()} is no "
+            "longer needed (its persons go with another trip, or later); do not drive it")))
     session.flush()
+    notify_trips(session, changes, point_names=names, now=now)
     return counts
+
+
+def _place_names(session: Session) -> dict[str, str]:
+    """Hand-over points and regions by id, as a notice names them."""
+    names = {r.id: f"{r.name} ({r.country_code})" for r in session.exec(select(Region))}
+    names.update({p.id: p.name for p in session.exec(select(HandoverPoint))})
+    return names
 
 
 # --- pins ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from app.feeds.events import Place, TaskingView
 from app.models import (
     Agency,
     Country,
+    Crossing,
     EscortTrip,
     HandoverPoint,
     Region,
@@ -48,6 +49,16 @@ class EscortDuty:
     depart_at: datetime
     handover_at: datetime
     return_at: datetime
+    # The hand-over point's own row (kind, region, crossing) and, when it is at a border
+    # crossing, that crossing: where the map draws the hand-over and the API names it.
+    handover_point: HandoverPoint | None = None
+    crossing: Crossing | None = None
+
+    @property
+    def handover_end(self) -> datetime:
+        """When the hand-over at the point is done (the point's hand-over minutes)."""
+        minutes = self.handover_point.handover_minutes if self.handover_point else 0
+        return self.handover_at + timedelta(minutes=minutes)
 
     @property
     def cancelled(self) -> bool:
@@ -88,7 +99,10 @@ def duties(session: Session, *, unit_ids: list[str], cancelled_since: datetime |
         query = query.where(col(EscortTrip.day) >= ending_after.date() - timedelta(days=2))
     rows = session.exec(query.order_by(col(EscortTrip.day), col(EscortTrip.unit_id))).all()
     places = {r.id: f"{r.name} ({r.country_code})" for r in session.exec(select(Region))}
-    points = {p.id: p.name for p in session.exec(select(HandoverPoint))}
+    point_rows = {p.id: p for p in session.exec(select(HandoverPoint))}
+    points = {p.id: p.name for p in point_rows.values()}
+    crossings = {c.id: c for c in session.exec(select(Crossing).where(col(Crossing.id).in_(
+        sorted({p.crossing_id for p in point_rows.values() if p.crossing_id}))))}
     found = []
     for trip, unit, zone_name in rows:
         if trip.cancelled and cancelled_since is not None and (
@@ -103,7 +117,10 @@ def duties(session: Session, *, unit_ids: list[str], cancelled_since: datetime |
             trip, unit, zone_name, points.get(trip.point_id, trip.point_id),
             places.get(trip.site_region_id, trip.site_region_id),
             [points.get(p) or places.get(p, p) for p in trip.route],
-            depart, at_local(trip.day, trip.handover, zone), back))
+            depart, at_local(trip.day, trip.handover, zone), back,
+            point_rows.get(trip.point_id),
+            crossings.get((point_rows[trip.point_id].crossing_id or "")
+                          if trip.point_id in point_rows else "")))
     found.sort(key=lambda d: (d.depart_at, d.unit.id))
     return found
 

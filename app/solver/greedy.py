@@ -75,6 +75,7 @@ class Greedy:
         self.staffable: dict[str, bool] = {}  # host unit and personnel possible (cached)
         self.profiles = unit_profiles(instance, instance.unit_available)
         self.post_units: PostUnits = {}  # border-control units by post (cordons)
+        self.tried: set[str] = set()  # operations placed, pinned, or tried at every start
 
     def sharing_caches(self) -> Greedy:
         """A greedy with an empty booking state that shares this one's candidate caches."""
@@ -255,8 +256,21 @@ class Greedy:
         solution: Solution = dict(fixed)
         for op_id, schedule in fixed.items():
             self.state.add_schedule(op_id, schedule)
-        free = [o for o in self.instance.scenario.operations if o.id not in solution]
-        for operation in self.ordered_operations(free):
+        self.tried = set(solution)
+        return self._place_untried(solution, preferred)
+
+    def resume(self, solution: Solution, preferred: Solution) -> Solution:
+        """Go on after a run cut short, from the solution it returned.
+
+        Only operations it did not try whole are tried, in the same order, so a run cut
+        any number of times and resumed places exactly what one whole run places.
+        """
+        self.cut_short = False
+        return self._place_untried(dict(solution), preferred)
+
+    def _place_untried(self, solution: Solution, preferred: Solution) -> Solution:
+        untried = [o for o in self.instance.scenario.operations if o.id not in self.tried]
+        for operation in self.ordered_operations(untried):
             if self.cut_short or self.out_of_time():
                 self.cut_short = True
                 break
@@ -265,6 +279,9 @@ class Greedy:
                 # Stable re-planning: try the previous start first.
                 starts = [preferred[operation.id].start, *starts]
             placed = self.place(operation, starts)
+            if self.cut_short:
+                break  # cut among its starts: it is tried again on resuming
+            self.tried.add(operation.id)
             if placed is not None:
                 solution[operation.id] = placed
         return solution

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from app.solver.intervals import subtract
 from app.solver.schema import Crossing, DailyWindow, Operation, Scenario, Site, TimeWindow, Unit
 
 MINUTE = timedelta(minutes=1)
@@ -97,23 +98,7 @@ def crossing_open_exact(
     """The crossing's open time between two instants, as joined exact UTC intervals:
     its daily hours (always open without them), less its dated closures."""
     closed = [(w.start, w.end) for w in crossing.closed or []]
-    return _without(_daily_open(crossing, first, last), closed)
-
-
-def _without(windows: list[ExactInterval], closed: list[ExactInterval]) -> list[ExactInterval]:
-    """The parts of `windows` outside every `closed` interval."""
-    for c_start, c_end in closed:
-        kept: list[ExactInterval] = []
-        for start, end in windows:
-            if c_end <= start or end <= c_start:
-                kept.append((start, end))
-                continue
-            if start < c_start:
-                kept.append((start, c_start))
-            if c_end < end:
-                kept.append((c_end, end))
-        windows = kept
-    return windows
+    return subtract(_daily_open(crossing, first, last), closed)
 
 
 def _daily_open(crossing: Crossing, first: datetime, last: datetime) -> list[ExactInterval]:

@@ -54,10 +54,16 @@ FINISH_SECONDS_PER_IMPOSSIBLE = 0.1  # its reason takes no staffing search that 
 # returns what it placed). 2,000 operations for 4,500 units take it ~10 s on this machine;
 # it is the plan the search starts from, so it gets the larger part of a short limit.
 GREEDY_SHARE = 0.5
+# The greedy hands over its first plan (the highest priorities it placed by then) after
+# this many seconds at most, then goes on: at 1,600-2,000 operations on the loaded machine
+# the whole greedy took 25-30 s, and the first plan came only then (goal: within 5 s).
+FIRST_PLAN_SECONDS = 2.0
 # Wall seconds kept after finishing for assembling the plan, checking it (here and in the
-# CLI) and writing it: ~1.5 ms an operation at 2,000 operations on this machine, loaded.
+# CLI) and writing it: at 2,000 plentiful operations 4.7-6.0 s at load 7.5-9 (assembling
+# 0.3-0.5 s, checking 1.4-2.0 s twice, writing the rest); 1.5 ms an operation let a run
+# end 65 s into a 60 s limit.
 ASSEMBLY_SECONDS = 0.1
-ASSEMBLY_SECONDS_PER_OPERATION = 0.0015
+ASSEMBLY_SECONDS_PER_OPERATION = 0.003
 # The last passes over the plan (nearer units, tighter passages): large (250 operations)
 # takes ~0.3 s with the candidate lists built.
 POLISH_SECONDS_PER_OPERATION = 0.002
@@ -215,13 +221,20 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     greedy_deadline = clock.now() + GREEDY_SHARE * budget
     # A deterministic clock stands still during the greedy: it is cut only by the
     # wall-clock safety stop, so one-worker plans stay reproducible.
-    planner = Greedy(instance, out_of_time=lambda: clock.now() >= greedy_deadline)
+    first_plan_deadline = min(greedy_deadline, clock.now() + FIRST_PLAN_SECONDS)
+    planner = Greedy(instance, out_of_time=lambda: clock.now() >= first_plan_deadline)
     greedy = planner.run(fixed, preferred)
-    if planner.cut_short:
-        tracker.cut("greedy")
     first_seconds = tracker.elapsed()
     tracker.status = "FEASIBLE"
-    tracker.offer(greedy)
+    tracker.offer(greedy)  # the first plan: the highest priorities, when the greedy goes on
+    if planner.cut_short:
+        last_deadline = finish_deadline - FINISH_SHARE * budget
+        greedy, greedy_deadline = _greedy_to_the_end(
+            planner, greedy, preferred, clock, greedy_deadline, last_deadline
+        )
+        tracker.offer(greedy)
+    if planner.cut_short:
+        tracker.cut("greedy")
     # Nearer units for the greedy's bookings (~0.7 s on large, travel 171,160 -> 79,570):
     # the search starts from there. Within the greedy's share of the limit.
     keep = set(fixed)
@@ -275,6 +288,30 @@ def solve(instance: Instance, options: SolveOptions) -> SolveResult:
     if tracker.status != "OPTIMAL" and clock.now() >= deadline - 0.1:
         tracker.cut("search")
     return _result(instance, tracker, options, first_seconds, greedy, finish_deadline)
+
+
+def _greedy_to_the_end(
+    planner: Greedy,
+    greedy: Solution,
+    preferred: Solution,
+    clock: SearchClock,
+    share_deadline: float,
+    last_deadline: float,
+) -> tuple[Solution, float]:
+    """The greedy resumed after its first plan: up to its share of the limit, and when
+    that is not enough, on into the search's time; with the deadline it ran to.
+
+    Cut short, the plan stays below what the whole greedy places: at 1,600 and 2,000
+    scarce operations the search after a greedy cut at half the limit ended at priority
+    5,787 and 4,041 against the whole greedy's 7,419 and 9,260 (bench/README.md). The
+    greedy places hundreds of operations a second; an LNS insertion takes seconds each.
+    """
+    for deadline in (share_deadline, max(share_deadline, last_deadline)):
+        planner.out_of_time = _stop_at(clock, deadline, False)
+        greedy = planner.resume(greedy, preferred)
+        if not planner.cut_short:
+            return greedy, deadline
+    return greedy, deadline
 
 
 def _small_enough(

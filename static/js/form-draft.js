@@ -74,7 +74,10 @@
     if (!note) return;
     var when = new Date(draft.at);
     var text = note.querySelector("[data-draft-text]");
-    text.textContent = "We restored your unsaved draft" + (isNaN(when) ? "" :
+    // The page carries both phrasings in the reader's language ({time} stands for HH:MM).
+    var phrase = isNaN(when) ? text.getAttribute("data-plain") : text.getAttribute("data-at");
+    text.textContent = phrase ? phrase.replace("{time}", isNaN(when) ? "" : when.toISOString().slice(11, 16)) :
+      "We restored your unsaved draft" + (isNaN(when) ? "" :
       " from " + when.toISOString().slice(11, 16) + " UTC") + ": nothing of it is saved yet.";
     note.hidden = false;
   }

@@ -10,6 +10,7 @@
     site: { radius: 8, color: "#7a0c0c", weight: 2, fillColor: "#d92d20", fillOpacity: 0.9 },
     base: { radius: 7, color: "#0b3d75", weight: 2, fillColor: "#2e7dd7", fillOpacity: 0.9 },
     crossing: { radius: 6, color: "#6b4a00", weight: 2, fillColor: "#f5b700", fillOpacity: 0.95 },
+    handover: { radius: 7, color: "#3b1f66", weight: 2, fillColor: "#8e6cc9", fillOpacity: 0.9 },
     route: { color: "#0f2742", weight: 3, opacity: 0.8, dashArray: "6 4" }
   };
 
@@ -49,7 +50,7 @@
   }
 
   function draw(el, map, data) {
-    var counts = { site: 0, base: 0, crossing: 0, route: 0 };
+    var counts = { site: 0, base: 0, crossing: 0, handover: 0, route: 0 };
     var layer = L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         var kind = feature.properties.kind;
@@ -107,9 +108,20 @@
       var lat = number(field(i, "lat")), lon = number(field(i, "lon"));
       if (lat === null || lon === null || Math.abs(lat) > 90 || Math.abs(lon) > 180) return;
       L.circleMarker([lat, lon], Object.assign({ className: "map-site" }, STYLES.site))
-        .bindTooltip("Site " + (+i + 1), { permanent: true, direction: "right" })
+        .bindTooltip(phrase("site", "Site {site}", { site: +i + 1 }), { permanent: true, direction: "right" })
         .addTo(picker.markers);
     });
+  }
+
+  // The picker's phrases in the reader's language, from data-* of the status line
+  // (templates/operations/form.html); {site}, {lat} and {lon} are filled in here.
+  function phrase(key, english, values) {
+    var out = document.getElementById("site-picker-status");
+    var text = (out && out.getAttribute("data-" + key)) || english;
+    Object.keys(values || {}).forEach(function (name) {
+      text = text.replace("{" + name + "}", values[name]);
+    });
+    return text;
   }
 
   function status(text) {
@@ -124,7 +136,7 @@
     picker = { el: el, map: map, target: null, markers: L.layerGroup().addTo(map) };
     map.on("click", function (event) {
       if (picker.target === null) {
-        status("First press “Pick … on the map” beside the site to place.");
+        status(phrase("first", "First press “Pick … on the map” beside the site to place."));
         return;
       }
       var i = picker.target;
@@ -132,7 +144,8 @@
       if (!lat || !lon) return;
       lat.value = event.latlng.lat.toFixed(5);
       lon.value = event.latlng.lng.toFixed(5);
-      status("Site " + (+i + 1) + " placed at " + lat.value + ", " + lon.value + ".");
+      status(phrase("placed", "Site {site} placed at {lat}, {lon}.",
+                    { site: +i + 1, lat: lat.value, lon: lon.value }));
       picker.target = null;
       refreshMarkers();
     });
@@ -143,7 +156,7 @@
     var button = event.target.closest ? event.target.closest("[data-pick-site]") : null;
     if (!button || !picker) return;
     picker.target = button.getAttribute("data-pick-site");
-    status("Click the map to place site " + (+picker.target + 1) + ".");
+    status(phrase("click", "Click the map to place site {site}.", { site: +picker.target + 1 }));
     picker.el.scrollIntoView({ block: "center" });
     picker.el.focus();
   });

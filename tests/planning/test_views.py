@@ -9,6 +9,8 @@ from solver.solve_helpers import assert_not_fallback
 from sqlalchemy import event
 from sqlmodel import Session, select
 
+from app.config import get_settings
+from app.i18n import LANGUAGE_COOKIE
 from app.models import Plan, Role, SolverRun, Tasking, Unit, User
 from app.planning import service
 from app.planning.publish import publish_plan
@@ -25,6 +27,27 @@ def _solved(session: Session, planner: User) -> SolverRun:
     plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
     assert_not_fallback(plan.document)
     return run
+
+
+def test_the_planning_page_speaks_vietnamese_to_a_device_that_chose_it(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    """Issue 11: with the language cookie set to Vietnamese the planning page's words,
+    its form labels and the run table's statuses are Vietnamese."""
+    browser = login(client, planner)
+    browser.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "vi")
+    service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
+    tiny_board.flush()
+    page = browser.get("/planning")
+    assert page.status_code == 200 and '<html lang="vi">' in page.text
+    assert "<h1>Lập kế hoạch</h1>" in page.text
+    for vietnamese in ("Xếp lịch các hoạt động đã duyệt", "Giới hạn thời gian (giây)",
+                       "Khung thời gian kế hoạch", "Chưa có kế hoạch nào được phát hành.",
+                       "Các lần xếp lịch", ">đang chờ</span>"):
+        assert vietnamese in page.text, vietnamese
+    for english in ("Solve approved operations", "Time limit", "No plan is published yet",
+                    "Solver runs", ">queued</span>"):
+        assert english not in page.text, english
 
 
 def test_planning_page_and_solve_form(

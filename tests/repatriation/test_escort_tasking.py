@@ -147,3 +147,35 @@ def test_my_tasking_lists_the_units_escort_trips(session: Session, scene: Scene,
     assert "Chiang Rai (TH) → Mae Sai bridge → Chiang Rai (TH)" in page.text
     assert page.text.count("badge run-failed\">cancelled") == 1
     assert 'id="no-tasking"' not in page.text
+
+
+def test_the_taskings_api_lists_the_units_escort_trips(session: Session, scene: Scene,
+                                                       client: TestClient, login: Any) -> None:
+    _publish(session, _trip(START), _trip(START + timedelta(days=1)))
+    _publish(session, _trip(START, handover="10:00"), minutes=5)
+    api = login(client, scene.user("TH-RTP", Role.unit_officer))
+    response = api.get("/api/v1/taskings")
+    assert response.status_code == 200, response.text
+    found = response.json()
+    assert [(t["kind"], t["status"], t["sequence"]) for t in found] == [
+        ("escort", "active", 1), ("escort", "cancelled", 1)]
+    moved = found[0]
+    trip = session.exec(select(EscortTrip).where(EscortTrip.day == START)).one()
+    assert moved["uid"] == trip.uid and moved["operation_id"] is None
+    assert (moved["point_id"], moved["point"], moved["persons"]) == (
+        "HP-MSI", "Mae Sai bridge", 20)
+    # The hand-over point is at the Mae Sai crossing: the client learns which.
+    assert (moved["crossing_id"], moved["place"]) == ("X-MSI-TAC", "Chiang Rai (TH)")
+    assert moved["route"] == ["Chiang Rai (TH)", "Mae Sai bridge", "Chiang Rai (TH)"]
+    # Times in UTC: 06:00 and 10:00 in Bangkok, the hand-over lasts the point's 60 min.
+    assert (moved["depart"], moved["start"], moved["end"], moved["return_at"]) == (
+        "2026-12-02T23:00:00Z", "2026-12-03T03:00:00Z", "2026-12-03T04:00:00Z",
+        "2026-12-03T04:00:00Z")
+    assert moved["timezone"] == "Asia/Bangkok"
+    # Need-to-know as My tasking: another country's planner may look at the unit,
+    # but sees none of its escort trips.
+    other = login(client, scene.user("MM-MPF")).get("/api/v1/taskings?unit=U-TH-E")
+    assert other.status_code == 200 and other.json() == []
+    schema = client.app.openapi()["components"]["schemas"]["TaskingOut"]["properties"]
+    assert {"point_id", "persons", "route"} <= set(schema)
+    assert "escort" in schema["kind"]["description"]

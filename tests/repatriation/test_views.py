@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.accounts.service import set_language
 from app.campaigns import reports
 from app.models import (
     AuditEvent,
@@ -168,3 +169,31 @@ def test_the_board_shows_waiting_scheduled_and_handed_over(
     counts = "".join(f'<td class="num">{n}</td>' for n in (30, 10, 0, 20))
     assert counts in waiting
     assert "Confirm hand-over" not in page.text  # Thailand holds them, it does not receive
+
+
+def test_a_lao_liaison_reads_the_hand_over_board_in_lao(
+        client: TestClient, session: Session, scene: Scene, published: Published,
+        set_clock: Any, test_password: str) -> None:
+    """Issue 11: the language saved with the user is the board's after sign-in. The
+    page's own words are Lao; names and codes from the register stay as recorded."""
+    set_clock(DUE)
+    liaison = scene.user("LA-MPS", Role.liaison)
+    set_language(session, user=liaison, code="lo")
+    session.flush()
+    client.get("/login")  # the sign-in form sets the CSRF cookie its post must echo
+    signed_in = client.post("/login", follow_redirects=False, data={
+        "username": liaison.username, "password": test_password,
+        "csrf_token": client.cookies.get("jointops_csrf")})
+    assert signed_in.status_code == 303
+    page = client.get("/repatriation/countries/LA")
+    assert page.status_code == 200 and '<html lang="lo">' in page.text
+    assert "<h1>ການສົ່ງມອບໃຫ້ Lao (LA)</h1>" in page.text
+    # Waiting, Scheduled, Handed over, hand-over point, vulnerable, Confirm hand-over.
+    for lao in ("ລໍຖ້າຢູ່", "ຈັດຕາຕະລາງແລ້ວ", "ສົ່ງມອບແລ້ວ", "ຈຸດສົ່ງມອບ", "ກຸ່ມສ່ຽງ",
+                "ຢືນຢັນການສົ່ງມອບ"):
+        assert lao in page.text, lao
+    for english in ("Hand-overs to", ">Waiting<", "<th>Cohort</th>", "Confirm hand-over",
+                    "Backlog over time"):
+        assert english not in page.text, english
+    assert "Chiang Khong bridge" in page.text
+    assert f'id="batch-{published.la_batch.id}"' in page.text

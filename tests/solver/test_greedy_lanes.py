@@ -112,6 +112,33 @@ def test_the_greedy_stops_when_its_time_is_up_with_a_valid_partial_plan() -> Non
     assert Greedy(instance, out_of_time=lambda: True).run({}, {}) == {}
 
 
+def test_a_greedy_cut_and_resumed_places_what_a_whole_run_places() -> None:
+    """The solve hands over the greedy's first plan early, then resumes it: cut any
+    number of times (between operations, among one operation's starts, while ordering),
+    it must end with the whole run's plan, not below it."""
+    instance = _scarce()
+    whole = Greedy(instance).run({}, {})
+    looks = iter(range(1_000_000))
+    cuts = iter([7, 40, 41, 90, 400, 1_000_000])
+    next_cut = [next(cuts)]
+
+    def out_of_time() -> bool:
+        if next(looks) < next_cut[0]:
+            return False
+        next_cut[0] = next(cuts)
+        return True
+
+    planner = Greedy(instance, out_of_time=out_of_time)
+    plan = planner.run({}, {})
+    resumed = 0
+    while planner.cut_short:
+        plan = planner.resume(plan, {})
+        resumed += 1
+    assert resumed >= 3
+    assert plan == whole
+    assert_valid(instance.scenario, build_plan(instance, plan, {"status": "GREEDY"}))
+
+
 class _CountingGreedy(Greedy):
     """Counts the candidate lists it builds: the work a clock would see."""
 

@@ -67,6 +67,23 @@ def test_a_deterministic_solve_keeps_its_greedy_whole() -> None:
     )
 
 
+def test_a_greedy_cut_at_its_share_goes_on_into_the_search_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Never below the greedy even when its share of the limit is too short: it resumes
+    (here its share is nothing at all) and places what the whole greedy places."""
+    monkeypatch.setattr(solve_module, "GREEDY_SHARE", 0.0)
+    scenario = _scarce()
+    whole = greedy_solution(Instance(scenario))
+    # Asked to stop after the greedy: only the greedy's part of the solve runs.
+    options = SolveOptions(time_limit=60.0, workers=2, should_stop=lambda: True)
+    result = solve(Instance(scenario), options)
+    assert_valid(scenario, result.plan)
+    assert "greedy" not in _cut_short(result)
+    assert result.greedy_priority == solution_priority(Instance(scenario), whole) > 0
+    assert result.priority >= result.greedy_priority
+
+
 def test_a_worse_search_result_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """CP-SAT returning an empty plan (a hint not taken up) must not replace the greedy's."""
 

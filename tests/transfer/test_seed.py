@@ -29,6 +29,7 @@ from app.planning.export import published_export
 from app.planning.scenario import operation_document, planning_scenario
 from app.planning.tasking import upcoming
 from app.seed import DemoLogin, _scenario, board_is_empty, seed_demo
+from app.solver.cordons import CORDON_CAPABILITY
 from app.solver.loader import load_plan, load_scenario
 from app.solver.validate import format_report, validate_plan
 from app.transfer.service import export_scenario
@@ -154,6 +155,13 @@ def _check_taskings(session: Session, published: Plan) -> None:
         )
         for op in plan.operations
         for a in op.assignments
+    }
+    # A cordon's posts are orders too (kind cordon_post: no site, the seal as start..end).
+    expected |= {
+        (op.id, p.unit): (None, CORDON_CAPABILITY, p.start, p.depart, p.return_, p.crossing,
+                          None, None, (p.end - p.start).total_seconds() // 60)
+        for op in plan.operations
+        for p in op.cordon or []
     }
     taskings = session.exec(select(Tasking)).all()
     active = [t for t in taskings if t.status == TaskingStatus.active]

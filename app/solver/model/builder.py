@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from app.solver.instance import Instance, Interval
+from app.solver.intervals import subtract
 from app.solver.model.candidates import Candidate, site_candidates, unit_profiles
 from app.solver.model.cordons import PostVars, SealVars, add_cordon, add_seal_limits, extract_posts
 from app.solver.model.lanes import add_lane_limits
@@ -66,22 +67,7 @@ def free_time(instance: Instance, fixed: Solution) -> dict[str, list[Interval]]:
             busy[post.unit].append((post.depart, post.ret))
     result = dict(instance.unit_available)
     for unit, intervals in busy.items():
-        result[unit] = _subtract(result[unit], sorted(intervals))
-    return result
-
-
-def _subtract(windows: list[Interval], busy: list[Interval]) -> list[Interval]:
-    result = []
-    for a, b in windows:
-        cursor = a
-        for x, y in busy:
-            if y <= cursor or x >= b:
-                continue
-            if x > cursor:
-                result.append((cursor, x))
-            cursor = max(cursor, y)
-        if cursor < b:
-            result.append((cursor, b))
+        result[unit] = subtract(result[unit], intervals)
     return result
 
 

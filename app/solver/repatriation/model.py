@@ -11,7 +11,9 @@ The objective is lexicographic (docs/repatriation-format.md), so it is solved in
 stages: each stage minimises one level, then fixes it (at its optimum when proven, else
 at the value found) for the next. Weighted sums of all levels would overflow 64-bit
 coefficients at benchmark size. Each stage starts from the previous solution as a hint,
-and the first from the greedy, so a valid plan exists from the first second.
+and the first from the best of the greedy orders and the day-by-day heuristic
+(`daily`), so a valid plan exists from the first second. Each stage's bound is the
+larger of CP-SAT's and the LP relaxation's (`relax`).
 """
 
 from __future__ import annotations
@@ -25,13 +27,21 @@ from ortools.sat.python import cp_model
 
 from app.solver.model.search import _stop_watch
 from app.solver.repatriation.assemble import Load, assemble
+from app.solver.repatriation.daily import daily_values
 from app.solver.repatriation.greedy import greedy_loads
 from app.solver.repatriation.network import Network
+from app.solver.repatriation.relax import relax
 from app.solver.repatriation.schema import Problem, RepatriationPlan
 
-# Share of the time limit per stage: left persons, vulnerable person-days, person-days,
-# trips. Person-days get the most: their gap is the benchmark's goal.
+# Share of the time left per stage: left persons, vulnerable person-days, person-days,
+# trips (a stage proven at once leaves its time to the later ones). Person-days get the
+# most: their gap is the benchmark's goal.
 SHARES = (0.1, 0.2, 0.55, 0.15)
+# Share of the time limit for the day-by-day heuristic that makes the first hint.
+HEURISTIC_SHARE = 0.3
+# Most of the time left that GLOP may take for a stage's LP relaxation (0.2 to 3 s at
+# benchmark size on busy cores); past it the stage keeps CP-SAT's own bound.
+LP_SHARE = 0.25
 
 
 @dataclass
@@ -167,8 +177,9 @@ class RepatriationModel:
         for c, var in self.left.items():
             self.m.add_hint(var, self.network.cohorts[c].count - handed[c])
 
-    def loads(self, solver: cp_model.CpSolver) -> list[Load]:
-        """Concrete units for the solved trip counts, filled largest unit first."""
+    def loads(self, value: Callable[[cp_model.IntVar], int]) -> list[Load]:
+        """Concrete units for the trip counts `value` gives (a solver's, or a heuristic's),
+        filled largest unit first."""
         out: list[Load] = []
         by_route_day: dict[tuple[str, str, int], list[Load]] = defaultdict(list)
         # Pinned units drive their pinned route; the others of their type fill the rest.
@@ -177,7 +188,7 @@ class RepatriationModel:
             pool = free.setdefault((kind, d), [u for u in self.types[kind]
                                                if (u, d) not in self.pinned])
             mine = [u for u in self.types[kind] if self.pinned.get((u, d)) == (s, p)]
-            count = solver.value(var)
+            count = value(var)
             chosen = mine[:count] + [pool.pop(0) for _ in range(max(0, count - len(mine)))]
             by_route_day[(s, p, d)].extend(Load(unit, d, s, p) for unit in chosen)
         pinned_persons: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -189,7 +200,7 @@ class RepatriationModel:
             load.cohorts[pin.cohort] = load.cohorts.get(pin.cohort, 0) + pin.persons
             pinned_persons[(pin.cohort, pin.point, day)] += pin.persons
         for (c, p, d), var in sorted(self.x.items()):
-            persons = solver.value(var) - pinned_persons.get((c, p, d), 0)
+            persons = value(var) - pinned_persons.get((c, p, d), 0)
             trips = by_route_day[(self.network.cohorts[c].site, p, d)]
             for load in trips:
                 if persons == 0:
@@ -212,6 +223,41 @@ def _key(plan: RepatriationPlan) -> tuple[int, ...]:
     return (o.vulnerable_left, o.persons_left, o.vulnerable_person_days, o.person_days, o.trips)
 
 
+def _first_hint(
+    model: RepatriationModel, budget: float, should_stop: Callable[[], bool] | None
+) -> tuple[list[Load], str]:
+    """The lexicographically best of the two greedy orders and the day-by-day heuristic
+    (guided by the LP relaxation), and which one it is."""
+    network = model.network
+    candidates = {
+        "greedy": greedy_loads(network),
+        "greedy, vulnerable first": greedy_loads(network, True),
+    }
+    model.m.minimize(model.levels["vulnerable_person_days"])
+    relaxation = relax(model.m, budget * LP_SHARE)
+    guide = (
+        {key: relaxation.values[var.index] for key, var in model.x.items()}
+        if relaxation is not None
+        else {}
+    )
+    solved = daily_values(model, guide, budget, should_stop)
+    if solved is not None:
+        by_index = {model.x[key].index: n for key, n in solved[0].items()}
+        by_index.update({model.t[key].index: n for key, n in solved[1].items()})
+        candidates["day by day"] = model.loads(lambda var: by_index.get(var.index, 0))
+    keys = {name: _key(assemble(network, loads, {})) for name, loads in candidates.items()}
+    name = min(keys, key=lambda n: keys[n])
+    return candidates[name], name
+
+
+def _hinted_value(m: cp_model.CpModel) -> int:
+    """The objective at the model's (complete) hint."""
+    proto = m.proto
+    hint = dict(zip(list(proto.solution_hint.vars), list(proto.solution_hint.values), strict=True))
+    terms = zip(list(proto.objective.vars), list(proto.objective.coeffs), strict=True)
+    return int(round(sum(c * hint[v] for v, c in terms) + proto.objective.offset))
+
+
 def solve_model(
     problem: Problem,
     time_limit: float = 10.0,
@@ -227,57 +273,90 @@ def solve_model(
     like any other, since every stage starts from a complete solution.
     """
     started = time.monotonic()
+    deadline = started + time_limit
     network = Network(problem)
     model = RepatriationModel(network)
-    # The better of two greedy orders (lexicographically) is the first hint.
-    candidates = [
-        assemble(network, loads, {})
-        for loads in (greedy_loads(network), greedy_loads(network, True))
-    ]
-    keys = [_key(plan) for plan in candidates]
-    best = greedy_loads(network, vulnerable_first=keys[1] < keys[0])
+    best, first = _first_hint(model, time_limit * HEURISTIC_SHARE, should_stop)
     stages: list[StageResult] = []
     stopped = False
-    for (name, level), share in zip(model.levels.items(), SHARES, strict=True):
+    names = list(model.levels)
+    for index, name in enumerate(names):
         if should_stop is not None and should_stop():
             stopped = True
             break
-        model.hint(best)
-        model.m.minimize(level)
-        solver = cp_model.CpSolver()
-        solver.parameters.max_time_in_seconds = max(0.5, time_limit * share)
-        solver.parameters.num_workers = workers
-        solver.parameters.random_seed = seed
-        stage_start = time.monotonic()
-        with _stop_watch(solver, should_stop):
-            status = solver.solve(model.m)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            break  # keep the best loads so far (the hint is always feasible)
-        value = int(round(solver.objective_value))
-        bound = int(round(solver.best_objective_bound))
-        if name == "vulnerable_person_days":
-            # Reported on their own level: value // weight, and bound // weight is still
-            # a lower bound since all person-days stay below the weight.
-            value, bound = value // model.weight, bound // model.weight
-        stages.append(
-            StageResult(
-                name,
-                value,
-                bound,
-                status == cp_model.OPTIMAL,
-                round(time.monotonic() - stage_start, 3),
-            )
-        )
-        best = model.loads(solver)
+        share = SHARES[index] / sum(SHARES[index:])
+        stage = _run_stage(model, name, best, (deadline, share), workers, seed, should_stop)
+        stages.append(stage.result)
+        best = stage.loads
         if on_stage is not None:
-            on_stage(stages[-1])
-        model.m.add(level <= int(round(solver.objective_value)))
+            on_stage(stage.result)
     info: dict[str, object] = {
         "method": "cp-sat",
         "seconds": round(time.monotonic() - started, 3),
+        "first_hint": first,
         "stages": [s.__dict__ for s in stages],
         "seed": seed,
         "workers": workers,
         "stopped": stopped,
     }
     return assemble(network, best, info), stages
+
+
+@dataclass
+class _Stage:
+    result: StageResult
+    loads: list[Load]
+
+
+def _run_stage(
+    model: RepatriationModel,
+    name: str,
+    hint: list[Load],
+    time_share: tuple[float, float],
+    workers: int,
+    seed: int,
+    should_stop: Callable[[], bool] | None,
+) -> _Stage:
+    """Minimise one level from `hint`, then fix it (at most the value found) for the next.
+
+    `time_share` is (deadline, share): the search gets that share of the time left once
+    the LP is solved, so that the LP's own time does not make the solve overrun.
+
+    The LP relaxation bounds the level from below. When the hint already meets that
+    bound on the level's own scale the stage is proven without a search, which leaves
+    its time to the later stages; when the search finds nothing (presolve alone can
+    outlast a short limit on a busy machine) the hint's value is kept, and the next
+    stages still run.
+    """
+    level = model.levels[name]
+    stage_start = time.monotonic()
+    model.hint(hint)
+    model.m.minimize(level)
+    hinted = _hinted_value(model.m)
+    deadline, share = time_share
+    # Every level is a sum of non-negative terms: a hint at 0 needs no LP to be proven.
+    relaxation = relax(model.m, LP_SHARE * (deadline - time.monotonic())) if hinted else None
+    lower = max(0, relaxation.bound) if relaxation is not None else 0
+    # The vulnerable stage breaks ties by all person-days: its own level is value // weight,
+    # and bound // weight is still a lower bound since all person-days stay below the weight.
+    scale = model.weight if name == "vulnerable_person_days" else 1
+    value, bound, optimal, loads = hinted, lower, hinted // scale == lower // scale, hint
+    if not optimal:
+        model.m.add(level >= lower)
+        solver = cp_model.CpSolver()
+        solver.parameters.max_time_in_seconds = max(0.5, (deadline - time.monotonic()) * share)
+        solver.parameters.num_workers = workers
+        solver.parameters.random_seed = seed
+        with _stop_watch(solver, should_stop):
+            status = solver.solve(model.m)
+        # A presolve step can make a feasible hint infeasible: never end worse than it.
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) and solver.objective_value <= hinted:
+            value = int(round(solver.objective_value))
+            bound = max(lower, int(round(solver.best_objective_bound)))
+            optimal = status == cp_model.OPTIMAL or value // scale == bound // scale
+            loads = model.loads(solver.value)
+    model.m.add(level <= value)
+    result = StageResult(
+        name, value // scale, bound // scale, optimal, round(time.monotonic() - stage_start, 3)
+    )
+    return _Stage(result, loads)
