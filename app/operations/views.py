@@ -13,13 +13,14 @@ from app.campaigns import service as campaign_service
 from app.db import SessionDep
 from app.deps import CurrentUser, VisibleOperation, require_role
 from app.errors import Forbidden, is_htmx
+from app.i18n import gettext
 from app.maps.features import table_rows
 from app.maps.service import operation_map
 from app.models import ApprovalKind, Decision, OperationState, Role, User
 from app.operations import permissions as perm
 from app.operations import queries, service
 from app.planning import consent, tasking
-from app.web import redirect, register_nav, render
+from app.web import redirect, register_nav, render, state_label
 
 router = APIRouter(tags=["operations"])
 BOARD_ROLES = (Role.admin, Role.coordinator, Role.planner, Role.liaison)
@@ -134,7 +135,7 @@ def propose(
     """Send the draft to the host countries."""
     service.propose(session, operation=operation, actor=user, version=version)
     session.commit()
-    return _done(request, operation.id, "Proposed: waiting for the host countries.")
+    return _done(request, operation.id, gettext("Proposed: waiting for the host countries."))
 
 
 @router.post("/operations/{operation_id}/abort")
@@ -145,7 +146,7 @@ def abort(
     """Call the operation off, with a reason."""
     service.abort(session, operation=operation, actor=user, reason=reason, version=version)
     session.commit()
-    return _done(request, operation.id, "Operation aborted.")
+    return _done(request, operation.id, gettext("Operation aborted."))
 
 
 @router.post("/operations/{operation_id}/execute")
@@ -156,7 +157,7 @@ def execute(
     """Mark the scheduled operation as executing (go)."""
     service.advance(session, operation=operation, actor=user, step="execute", version=version)
     session.commit()
-    return _done(request, operation.id, "Operation marked executing.")
+    return _done(request, operation.id, gettext("Operation marked executing."))
 
 
 @router.post("/operations/{operation_id}/complete")
@@ -167,7 +168,7 @@ def complete(
     """Mark the executing operation as completed."""
     service.advance(session, operation=operation, actor=user, step="complete", version=version)
     session.commit()
-    return _done(request, operation.id, "Operation marked completed.")
+    return _done(request, operation.id, gettext("Operation marked completed."))
 
 
 @router.post("/operations/{operation_id}/approvals")
@@ -188,7 +189,8 @@ def decide(
     service.decide(session, operation=operation, actor=user, decision=decision, kind=kind,
                    country_code=country_code or None, reason=reason, version=version)
     session.commit()
-    message = f"{operation.code_name}: {decision.value}."
+    message = gettext("%(operation)s: %(decision)s.") % {
+        "operation": operation.code_name, "decision": state_label(decision)}
     if back == "inbox":
         if is_htmx(request):
             ctx = {"items": queries.pending_for(session, user=user), "notice": message}

@@ -21,7 +21,7 @@ def test_the_units_list_speaks_chinese(admin: TestClient) -> None:
     assert page.status_code == 200
     assert '<html lang="zh-Hans">' in page.text
     # Title, column labels and the "add" button come from Python (resources.py).
-    for chinese in ("<h1>警力</h1>", '<th scope="col">呼号</th>', '<th scope="col">驻地</th>',
+    for chinese in ("<h1>警力</h1>", '<th scope="col">呼号</th>', '<th scope="col">基地</th>',
                     "添加单位", "搜索警力", '<a href="/admin">管理</a>'):
         assert chinese in page.text, chinese
     for english in ("Callsign", "Add unit", "Search units", "Breadcrumb"):

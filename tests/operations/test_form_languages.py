@@ -62,3 +62,18 @@ def test_the_api_keeps_english_errors_whatever_the_language(
     assert bad.status_code == 422
     assert {"path": "sites.0.region_id", "message": "unknown region 'XX-NONE'"} in bad.json()[
         "errors"]
+
+
+def test_an_approval_from_the_inbox_is_confirmed_in_burmese(
+    client: TestClient, session: Session, people: Any, make_operation: Any, login: Any
+) -> None:
+    from app.models import OperationState
+
+    make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id="OP-MY",
+                   state=OperationState.proposed, code_name="Inbox Op")
+    mm = _speaking(login(client, people["mm"]), "my")
+    done = mm.post("/operations/OP-MY/approvals", headers={"HX-Request": "true"},
+                   data={"decision": "approved", "kind": "host", "back": "inbox",
+                         "version": "1"})
+    assert done.status_code == 200
+    assert "Inbox Op: အတည်ပြုပြီး။" in done.text  # the state word and the sentence in Burmese
