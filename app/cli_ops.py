@@ -22,6 +22,29 @@ def migrate_command() -> None:
     typer.echo("The database schema is at the newest migration.")
 
 
+def grant_board_role_command(
+    role: Annotated[str, typer.Argument(help="the PostgreSQL role the board connects as")],
+) -> None:
+    """As the owner role (JOINTOPS_MIGRATION_DATABASE_URL): give ROLE row rights only."""
+    from app.db import make_engine
+    from app.db_roles import grant_board_role
+
+    settings = get_settings()
+    engine = make_engine(settings.migration_database_url or settings.database_url)
+    if engine.dialect.name != "postgresql":
+        typer.echo("Database roles exist on PostgreSQL only.", err=True)
+        raise typer.Exit(2)
+    try:
+        with engine.begin() as conn:
+            statements = grant_board_role(conn, role=role)
+    except ValueError as exc:
+        typer.echo(f"Not granted: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo("\n".join(statements))
+
+
 def backup_command(
     file: Annotated[Path, typer.Argument(help="the backup file to write")],
 ) -> None:
@@ -42,7 +65,10 @@ def restore_command(
 ) -> None:
     """Load a backup into the configured database (empty, unless --replace)."""
     try:
-        report = restore(get_settings().database_url, file, replace=replace)
+        # Restoring creates tables: the owner role's work, like migrations.
+        settings = get_settings()
+        report = restore(settings.migration_database_url or settings.database_url, file,
+                         replace=replace)
     except BackupError as exc:
         typer.echo(f"Restore failed: {exc}; the database was not changed.", err=True)
         raise typer.Exit(1) from None
@@ -58,5 +84,6 @@ def _print_report(headline: str, report: BackupReport) -> None:
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.command("migrate")(migrate_command)
+    app.command("grant-board-role")(grant_board_role_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)

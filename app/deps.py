@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from app.accounts import service as accounts
+from app.accounts import throttle
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
+from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.notices import service as notices
 from app.uploads import is_multipart
@@ -137,6 +138,25 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         raise AppError("Missing or invalid CSRF token; reload the page and try again", 403)
+
+
+def limit_writes(request: Request, auth: AuthDep, session: SessionDep) -> None:
+    """At most JOINTOPS_WRITES_PER_MINUTE unsafe requests per signed-in user a minute
+    (ASVS 5.0 2.4.1): 429 with Retry-After beyond it. Refused requests count too.
+
+    The counter is a database row (every process shares it), raised in its own short
+    transaction before the route's work, so no lock on it is held while the route runs.
+    """
+    if request.method in SAFE_METHODS or auth is None or auth.user.id is None:
+        return
+    most = get_settings().writes_per_minute
+    if most == 0:
+        return
+    key = throttle.writes_key(auth.user.id)
+    wait = throttle.hit(session, key, most=most, now=utcnow(), window=throttle.WRITE_WINDOW)
+    session.commit()
+    if wait is not None:
+        raise TooManyRequests(wait)
 
 
 def get_visible_operation(operation_id: str, user: CurrentUser, session: SessionDep) -> Operation:

@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.clock import Clock, install_clock
 from app.config import ROOT
-from app.deps import csrf_protect
+from app.deps import csrf_protect, limit_writes
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.i18n import RequestLanguage
@@ -83,7 +83,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     """Build the board's ASGI application; `clock`, when given, becomes the board's clock."""
     app = FastAPI(
         title="JointOps",
-        dependencies=[Depends(csrf_protect)],
+        # CSRF first: a forged request must not spend the user's write allowance.
+        dependencies=[Depends(csrf_protect), Depends(limit_writes)],
         docs_url=None,
         # Served by app/docs_views.py to signed-in users only: the document maps every
         # route and field of the API, which a visitor has no need to know.

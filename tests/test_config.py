@@ -22,3 +22,37 @@ def test_settings_come_from_jointops_variables(monkeypatch: pytest.MonkeyPatch) 
     settings = Settings()
     assert settings.database_url == "sqlite:////tmp/elsewhere.db"
     assert settings.session_lifetime_minutes == 30
+
+
+PG = "postgresql+psycopg://board@db.example:5432/jointops"
+
+
+def test_production_refuses_a_database_url_without_tls() -> None:
+    secret = "x" * 40
+    for url in (PG, PG + "?sslmode=prefer", PG + "?sslmode=disable"):
+        with pytest.raises(ValidationError, match="JOINTOPS_DATABASE_URL: a PostgreSQL"
+                                                  " connection without TLS"):
+            Settings(environment="production", secret_key=secret, database_url=url)
+    with pytest.raises(ValidationError, match="JOINTOPS_MIGRATION_DATABASE_URL"):
+        Settings(environment="production", secret_key=secret,
+                 database_url=PG + "?sslmode=verify-full",
+                 migration_database_url=PG.replace("board@", "owner@"))
+    for mode in ("require", "verify-ca", "verify-full"):
+        url = f"{PG}?sslmode={mode}&sslrootcert=/run/secrets/db_ca.crt"
+        assert Settings(environment="production", secret_key=secret, database_url=url,
+                        migration_database_url=url).database_url == url
+    # Explicitly overridden (a private network), SQLite (no connection), or not production.
+    assert Settings(environment="production", secret_key=secret, database_url=PG,
+                    database_allow_plaintext=True).database_allow_plaintext
+    assert Settings(environment="production", secret_key=secret,
+                    database_url="sqlite:////var/lib/jointops/board.db")
+    assert Settings(environment="test", secret_key=secret, database_url=PG)
+    assert Settings(environment="dev", database_url=PG)
+
+
+def test_compose_says_why_it_allows_a_plain_database_connection() -> None:
+    from app.config import ROOT
+
+    compose = (ROOT / "docker-compose.yml").read_text()
+    assert 'JOINTOPS_DATABASE_ALLOW_PLAINTEXT: "true"' in compose
+    assert "sslmode=verify-full" in compose  # the comment says how to require TLS
