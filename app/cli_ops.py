@@ -11,8 +11,14 @@ from app.backup import BackupError, BackupReport, backup, restore
 from app.config import get_settings
 
 
-def migrate_command() -> None:
-    """Upgrade the database schema to the newest migration (safe to run from replicas)."""
+def migrate_command(
+    grant_to: Annotated[str | None, typer.Option(
+        "--grant-to", help="then give this PostgreSQL role row rights only (the role the "
+        "board connects as)")] = None,
+) -> None:
+    """Upgrade the database schema to the newest migration (safe to run from replicas).
+
+    Runs as JOINTOPS_MIGRATION_DATABASE_URL's role when set (the owner)."""
     from alembic import command
     from alembic.config import Config
 
@@ -20,6 +26,8 @@ def migrate_command() -> None:
 
     command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
     typer.echo("The database schema is at the newest migration.")
+    if grant_to:
+        grant_board_role_command(grant_to)
 
 
 def grant_board_role_command(

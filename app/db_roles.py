@@ -13,6 +13,8 @@ import re
 
 from sqlalchemy import Connection, text
 
+from app.db import MIGRATION_LOCK_KEY
+
 # Row rights only: no TRUNCATE, REFERENCES or TRIGGER, and no CREATE on the schema.
 TABLE_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 SEQUENCE_RIGHTS = "USAGE, SELECT"
@@ -36,6 +38,9 @@ def grant_board_role(conn: Connection, *, role: str, schema: str | None = None) 
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT {SEQUENCE_RIGHTS} ON SEQUENCES'
         f' TO "{role}"',
     ]
+    # Replicas migrating together grant together: concurrent GRANTs on one object fail
+    # ("tuple concurrently updated"), so they take turns under the migrations' lock.
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     for statement in statements:
         conn.exec_driver_sql(statement)
     return statements

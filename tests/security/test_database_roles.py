@@ -23,7 +23,8 @@ from app.config import ROOT
 from app.db import get_session, make_engine
 from app.db_roles import grant_board_role
 from app.main import create_app
-from app.models import AuditEvent, Role, User, UserSession
+from app.models import AuditEvent, Role, SolverRun, User, UserSession
+from app.planning.queue import QUEUE, defer_solve
 
 pytestmark = pytest.mark.db
 
@@ -81,6 +82,18 @@ def test_the_board_works_as_a_role_with_row_rights_only(
         actions = [e.action for e in session.exec(select(AuditEvent))]
         assert actions == ["auth.sign_in", "auth.sign_out"]
         assert session.exec(select(UserSession)).all() == []  # deleted at sign-out
+        # The job queue too: a run is queued, and a worker registers and takes it.
+        run = SolverRun(scenario={}, params={})
+        session.add(run)
+        session.flush()
+        defer_solve(session, int(run.id or 0))
+        session.commit()
+        worker_id = session.execute(text("SELECT procrastinate_register_worker_v1()")).scalar()
+        job = session.execute(text("SELECT args FROM procrastinate_fetch_job_v2("
+                                   "ARRAY[:queue]::varchar[], :worker)"),
+                              {"queue": QUEUE, "worker": worker_id}).one()
+        assert job.args == {"run_id": run.id}
+        session.commit()
 
 
 SCHEMA_CHANGES = (
