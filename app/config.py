@@ -41,9 +41,12 @@ class Settings(BaseSettings):
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
     # Unsafe requests (POST, PUT, PATCH, DELETE) one signed-in user may send per minute,
-    # over every process (app/deps.py `limit_writes`); beyond it 429 with Retry-After.
+    # over every process (app/deps.py `limit_requests`); beyond it 429 with Retry-After.
     # 0 turns the limit off.
     writes_per_minute: int = Field(default=300, ge=0)
+    # Reads (GET, HEAD) per signed-in user and minute, per web process (counted in its
+    # memory: with 4 processes a user may read up to 4 times this). 0 turns it off.
+    reads_per_minute: int = Field(default=600, ge=0)
     # SQLite's fsync policy in WAL mode. NORMAL may lose the last commits on a power
     # loss (never corrupts); FULL syncs every commit: use it in production (cost measured
     # in bench/README.md, "SQLite synchronous").

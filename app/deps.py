@@ -17,6 +17,7 @@ from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.notices import service as notices
+from app.read_limit import ReadLimit
 from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, Viewer, cookie
 
@@ -140,21 +141,29 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         raise AppError("Missing or invalid CSRF token; reload the page and try again", 403)
 
 
-def limit_writes(request: Request, auth: AuthDep, session: SessionDep) -> None:
-    """At most JOINTOPS_WRITES_PER_MINUTE unsafe requests per signed-in user a minute
-    (ASVS 5.0 2.4.1): 429 with Retry-After beyond it. Refused requests count too.
+def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
+    """Per signed-in user and minute (ASVS 5.0 2.4.1): at most JOINTOPS_WRITES_PER_MINUTE
+    unsafe requests over every process, and JOINTOPS_READS_PER_MINUTE reads per process;
+    429 with Retry-After beyond them. Refused requests count too; 0 turns a limit off.
 
-    The counter is a database row (every process shares it), raised in its own short
-    transaction before the route's work, so no lock on it is held while the route runs.
+    The write counter is a database row, raised in its own short transaction before the
+    route's work, so no lock on it is held while the route runs. Reads are counted in
+    memory (app/read_limit.py): a database write per page view would cost too much.
     """
-    if request.method in SAFE_METHODS or auth is None or auth.user.id is None:
+    if auth is None or auth.user.id is None:
         return
-    most = get_settings().writes_per_minute
-    if most == 0:
-        return
-    key = throttle.writes_key(auth.user.id)
-    wait = throttle.hit(session, key, most=most, now=utcnow(), window=throttle.WRITE_WINDOW)
-    session.commit()
+    settings = get_settings()
+    if request.method in SAFE_METHODS:
+        reads: ReadLimit = request.app.state.read_limit
+        wait = (reads.hit(auth.user.id, most=settings.reads_per_minute, now=utcnow())
+                if settings.reads_per_minute else None)
+    elif settings.writes_per_minute:
+        key = throttle.writes_key(auth.user.id)
+        wait = throttle.hit(session, key, most=settings.writes_per_minute, now=utcnow(),
+                            window=throttle.WRITE_WINDOW)
+        session.commit()
+    else:
+        wait = None
     if wait is not None:
         raise TooManyRequests(wait)
 

@@ -9,7 +9,8 @@ The policy (SECURITY.md, "Accounts and sessions" and "Rate limits"):
 - a TOTP or recovery code: MAX_PER_PAIR wrong ones per user per WINDOW;
 - the current password when changing it: MAX_PER_PAIR wrong ones per user per WINDOW;
 - calendar feeds: MAX_FEED_MISSES unknown tokens per address per WINDOW;
-- unsafe requests (writes): JOINTOPS_WRITES_PER_MINUTE per user per WRITE_WINDOW.
+- unsafe requests (writes): JOINTOPS_WRITES_PER_MINUTE per user per WRITE_WINDOW
+  (reads are counted in each process's memory instead: app/read_limit.py).
 
 Each failure raises its counters with one INSERT .. ON CONFLICT DO UPDATE .. RETURNING,
 so parallel attempts each see their own number and only the first MAX get an answer.

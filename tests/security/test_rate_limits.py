@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.accounts import service, throttle, totp
 from app.config import get_settings
 from app.feeds.tokens import create_token
+from app.main import create_app
 from app.models import AuditEvent, Role
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
@@ -25,6 +27,15 @@ def writes_per_minute(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
     monkeypatch.setenv("JOINTOPS_WRITES_PER_MINUTE", "3")
     get_settings.cache_clear()
     yield 3
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def reads_per_minute(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    monkeypatch.setenv("JOINTOPS_READS_PER_MINUTE", "4")
+    get_settings.cache_clear()
+    yield 4
     monkeypatch.undo()
     get_settings.cache_clear()
 
@@ -121,3 +132,26 @@ def test_second_factor_and_recovery_codes_are_throttled_per_user(
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= throttle.WINDOW.total_seconds() + 1
     assert get_settings().session_cookie_name not in locked.cookies
+
+
+def test_reads_are_limited_per_user_in_each_process(
+    reads_per_minute: int, client, session: Session, make_user, login, set_clock
+) -> None:
+    set_clock(NOW)
+    me = login(client, make_user(session, role=Role.liaison))
+    other = login(client, make_user(session, role=Role.liaison))
+    for _ in range(reads_per_minute):
+        assert me.get("/account").status_code == 200
+    page = me.get("/account")
+    assert page.status_code == 429
+    assert 0 < int(page.headers["Retry-After"]) <= 60
+    api = me.get("/api/v1/operations")
+    assert api.status_code == 429 and "Retry-After" in api.headers
+    assert other.get("/account").status_code == 200  # another user reads on
+    # Counted in this process's memory: another process (app) has its own count.
+    elsewhere = TestClient(create_app())
+    elsewhere.app.dependency_overrides = client.app.dependency_overrides
+    elsewhere.cookies = me.cookies
+    assert elsewhere.get("/account").status_code == 200
+    set_clock(NOW + timedelta(minutes=1, seconds=1))
+    assert me.get("/account").status_code == 200
