@@ -116,3 +116,14 @@ def test_an_unexpected_error_is_logged_and_answered_generically(session: Session
     assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
     page = TestClient(app, raise_server_exceptions=False).get("/login")
     assert page.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_download_names_are_sent_plain_or_percent_encoded() -> None:
+    # ASVS 5.0 5.4.2: an imported operation id names its map download; a quote, a
+    # semicolon or a line break in it must not add to the header.
+    from app.web import attachment
+
+    assert attachment("OP-MAP.geojson") == 'attachment; filename="OP-MAP.geojson"'
+    hostile = attachment('OP"; filename="evil.html\r\n.geojson')
+    assert hostile == ("attachment; filename*=UTF-8''OP%22%3B%20filename%3D%22evil.html"
+                       "%0D%0A.geojson")
