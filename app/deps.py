@@ -144,11 +144,14 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
 def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
     """Per signed-in user and minute (ASVS 5.0 2.4.1): at most JOINTOPS_WRITES_PER_MINUTE
     unsafe requests over every process, and JOINTOPS_READS_PER_MINUTE reads per process;
-    429 with Retry-After beyond them. Refused requests count too; 0 turns a limit off.
+    429 with Retry-After beyond them; 0 turns a limit off.
 
-    The write counter is a database row, raised in its own short transaction before the
-    route's work, so no lock on it is held while the route runs. Reads are counted in
-    memory (app/read_limit.py): a database write per page view would cost too much.
+    The write counter is a database row raised in the request's own transaction: it is
+    saved with what the request saves (nothing is committed before the use case's one
+    commit), and a refusal (403, 404) raises it in the transaction that audits it
+    (app/audit.py `record_refusal`). On PostgreSQL one user's writes take turns on the
+    row. Reads are counted in memory (app/read_limit.py): a database write per page
+    view would cost too much.
     """
     if auth is None or auth.user.id is None:
         return
@@ -161,7 +164,6 @@ def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None
         key = throttle.writes_key(auth.user.id)
         wait = throttle.hit(session, key, most=settings.writes_per_minute, now=utcnow(),
                             window=throttle.WRITE_WINDOW)
-        session.commit()
     else:
         wait = None
     if wait is not None:

@@ -127,3 +127,17 @@ def test_download_names_are_sent_plain_or_percent_encoded() -> None:
     hostile = attachment('OP"; filename="evil.html\r\n.geojson')
     assert hostile == ("attachment; filename*=UTF-8''OP%22%3B%20filename%3D%22evil.html"
                        "%0D%0A.geojson")
+
+
+def test_a_typed_percent_or_underscore_is_searched_for_not_a_wildcard(
+    client, session, make_user, login,
+) -> None:
+    # ASVS 5.0 1.2.9: LIKE's own characters in a search are escaped.
+    admin = login(client, make_user(session, role="admin", username="root-admin"))
+    make_user(session, role="liaison", username="ab_cd")
+    make_user(session, role="liaison", username="abxcd")
+    make_user(session, role="liaison", username="ef%gh")
+    underscore = admin.get("/admin/users?q=b_c").text
+    assert "ab_cd" in underscore and "abxcd" not in underscore
+    percent = admin.get("/admin/users?q=%25").text
+    assert "ef%gh" in percent and "ab_cd" not in percent
