@@ -248,4 +248,20 @@ def record_refusal(request: Request, *, status: int, reason: str) -> None:
                      "params": {k: str(v)[:64] for k, v in request.path_params.items()
                                 if "token" not in k}},
         )
+        user_id = getattr(user, "id", None)
+        if user_id is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+            # The request's own transaction, with its count, was rolled back: a refused
+            # write still spends the user's allowance (app/deps.py `limit_requests`).
+            count_refused_write(session, user_id=user_id)
         session.commit()
+
+
+def count_refused_write(session: Session, *, user_id: int) -> None:
+    """Raise the user's write counter for a refused unsafe request."""
+    from app.accounts import throttle
+    from app.config import get_settings
+
+    most = get_settings().writes_per_minute
+    if most:
+        throttle.hit(session, throttle.writes_key(user_id), most=most, now=utcnow(),
+                     window=throttle.WRITE_WINDOW)

@@ -11,8 +11,14 @@ from app.backup import BackupError, BackupReport, backup, restore
 from app.config import get_settings
 
 
-def migrate_command() -> None:
-    """Upgrade the database schema to the newest migration (safe to run from replicas)."""
+def migrate_command(
+    grant_to: Annotated[str | None, typer.Option(
+        "--grant-to", help="then give this PostgreSQL role row rights only (the role the "
+        "board connects as)")] = None,
+) -> None:
+    """Upgrade the database schema to the newest migration (safe to run from replicas).
+
+    Runs as JOINTOPS_MIGRATION_DATABASE_URL's role when set (the owner)."""
     from alembic import command
     from alembic.config import Config
 
@@ -20,6 +26,31 @@ def migrate_command() -> None:
 
     command.upgrade(Config(str(ROOT / "alembic.ini")), "head")
     typer.echo("The database schema is at the newest migration.")
+    if grant_to:
+        grant_board_role_command(grant_to)
+
+
+def grant_board_role_command(
+    role: Annotated[str, typer.Argument(help="the PostgreSQL role the board connects as")],
+) -> None:
+    """As the owner role (JOINTOPS_MIGRATION_DATABASE_URL): give ROLE row rights only."""
+    from app.db import make_engine
+    from app.db_roles import grant_board_role
+
+    settings = get_settings()
+    engine = make_engine(settings.migration_database_url or settings.database_url)
+    if engine.dialect.name != "postgresql":
+        typer.echo("Database roles exist on PostgreSQL only.", err=True)
+        raise typer.Exit(2)
+    try:
+        with engine.begin() as conn:
+            statements = grant_board_role(conn, role=role)
+    except ValueError as exc:
+        typer.echo(f"Not granted: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    typer.echo("\n".join(statements))
 
 
 def backup_command(
@@ -42,7 +73,10 @@ def restore_command(
 ) -> None:
     """Load a backup into the configured database (empty, unless --replace)."""
     try:
-        report = restore(get_settings().database_url, file, replace=replace)
+        # Restoring creates tables: the owner role's work, like migrations.
+        settings = get_settings()
+        report = restore(settings.migration_database_url or settings.database_url, file,
+                         replace=replace)
     except BackupError as exc:
         typer.echo(f"Restore failed: {exc}; the database was not changed.", err=True)
         raise typer.Exit(1) from None
@@ -58,5 +92,6 @@ def _print_report(headline: str, report: BackupReport) -> None:
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.command("migrate")(migrate_command)
+    app.command("grant-board-role")(grant_board_role_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)

@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "changethis"
 ROOT = Path(__file__).resolve().parent.parent
+# libpq's sslmode values that encrypt the connection (ASVS 5.0 12.3.1, 12.3.3); only
+# verify-full also checks the server's certificate and name (12.3.2, 12.3.4).
+TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 
 
 class Settings(BaseSettings):
@@ -21,6 +24,14 @@ class Settings(BaseSettings):
 
     environment: Literal["dev", "test", "production"] = "dev"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'jointops.db'}"
+    # The owner role's URL for `jointops migrate` (DDL); unset, migrations use
+    # database_url. With it set, the board's own role needs only SELECT, INSERT, UPDATE,
+    # DELETE (SECURITY.md, "Database roles and TLS").
+    migration_database_url: str | None = None
+    # Outside dev a PostgreSQL URL must ask for TLS (?sslmode=verify-full&sslrootcert=..);
+    # true accepts a plain connection, for a database reached only over a private network
+    # the operator vouches for (the compose stack's internal network).
+    database_allow_plaintext: bool = False
     secret_key: str = PLACEHOLDER_SECRET
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
@@ -29,6 +40,13 @@ class Settings(BaseSettings):
     # always sends them Secure, with the __Host- prefix (see `secure_cookies`).
     cookie_secure: bool = False
     sqlite_busy_timeout_ms: int = 10_000
+    # Unsafe requests (POST, PUT, PATCH, DELETE) one signed-in user may send per minute,
+    # over every process (app/deps.py `limit_requests`); beyond it 429 with Retry-After.
+    # 0 turns the limit off.
+    writes_per_minute: int = Field(default=300, ge=0)
+    # Reads (GET, HEAD) per signed-in user and minute, per web process (counted in its
+    # memory: with 4 processes a user may read up to 4 times this). 0 turns it off.
+    reads_per_minute: int = Field(default=600, ge=0)
     # SQLite's fsync policy in WAL mode. NORMAL may lose the last commits on a power
     # loss (never corrupts); FULL syncs every commit: use it in production (cost measured
     # in bench/README.md, "SQLite synchronous").
@@ -105,6 +123,39 @@ class Settings(BaseSettings):
                 f"JOINTOPS_SECRET_KEY must be a real secret of 32+ characters in {self.environment}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _refuse_plaintext_database(self) -> Settings:
+        if self.environment != "production" or self.database_allow_plaintext:
+            return self
+        for name, url in (("JOINTOPS_DATABASE_URL", self.database_url),
+                          ("JOINTOPS_MIGRATION_DATABASE_URL", self.migration_database_url)):
+            problem = database_tls_problem(url) if url else None
+            if problem:
+                raise ValueError(f"{name}: {problem}")
+        return self
+
+
+def database_tls_problem(url: str) -> str | None:
+    """Why this database URL would talk to PostgreSQL without TLS, or None."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "not a database URL"
+    if parsed.get_backend_name() != "postgresql":
+        return None  # SQLite: a file, no connection
+    mode = parsed.query.get("sslmode")
+    if mode in TLS_SSLMODES:
+        return None
+    return (
+        f"a PostgreSQL connection without TLS (sslmode={mode or 'unset'}) is refused in"
+        " production: add ?sslmode=verify-full&sslrootcert=/run/secrets/db_ca.crt to the"
+        " URL (or sslmode=require), or set JOINTOPS_DATABASE_ALLOW_PLAINTEXT=true for a"
+        " database reached only over a private network"
+    )
 
 
 def file_settings(environ: dict[str, str] | None = None) -> dict[str, str]:

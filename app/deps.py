@@ -11,11 +11,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Request
 
 from app.accounts import service as accounts
+from app.accounts import throttle
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired
+from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.notices import service as notices
+from app.read_limit import ReadLimit
 from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, Viewer, cookie
 
@@ -137,6 +139,35 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
         raise AppError("Missing or invalid CSRF token; reload the page and try again", 403)
+
+
+def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
+    """Per signed-in user and minute (ASVS 5.0 2.4.1): at most JOINTOPS_WRITES_PER_MINUTE
+    unsafe requests over every process, and JOINTOPS_READS_PER_MINUTE reads per process;
+    429 with Retry-After beyond them; 0 turns a limit off.
+
+    The write counter is a database row raised in the request's own transaction: it is
+    saved with what the request saves (nothing is committed before the use case's one
+    commit), and a refusal (403, 404) raises it in the transaction that audits it
+    (app/audit.py `record_refusal`). On PostgreSQL one user's writes take turns on the
+    row. Reads are counted in memory (app/read_limit.py): a database write per page
+    view would cost too much.
+    """
+    if auth is None or auth.user.id is None:
+        return
+    settings = get_settings()
+    if request.method in SAFE_METHODS:
+        reads: ReadLimit = request.app.state.read_limit
+        wait = (reads.hit(auth.user.id, most=settings.reads_per_minute, now=utcnow())
+                if settings.reads_per_minute else None)
+    elif settings.writes_per_minute:
+        key = throttle.writes_key(auth.user.id)
+        wait = throttle.hit(session, key, most=settings.writes_per_minute, now=utcnow(),
+                            window=throttle.WRITE_WINDOW)
+    else:
+        wait = None
+    if wait is not None:
+        raise TooManyRequests(wait)
 
 
 def get_visible_operation(operation_id: str, user: CurrentUser, session: SessionDep) -> Operation:

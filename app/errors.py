@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
+import math
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -12,6 +14,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.i18n import gettext
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,23 @@ class Forbidden(AppError):
 class Conflict(AppError):
     def __init__(self, message: str) -> None:
         super().__init__(message, 409)
+
+
+class TooManyRequests(AppError):
+    """A rate limit reached (app/accounts/throttle.py): 429, with Retry-After."""
+
+    def __init__(self, retry_after: timedelta, message: str | None = None) -> None:
+        minutes = max(1, math.ceil(retry_after / timedelta(minutes=1)))
+        super().__init__(
+            message or gettext("Too many attempts. Try again in %(minutes)s minute(s).")
+            % {"minutes": minutes},
+            429,
+        )
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, math.ceil(self.retry_after.total_seconds())))}
 
 
 class LoginRequired(AppError):
@@ -124,7 +145,10 @@ def _app_error(request: Request, exc: Exception) -> Response:
         return RedirectResponse(ENROLMENT_PATH, status_code=303)
     if exc.status in REFUSALS and not isinstance(exc, EnrolmentRequired):
         _record_refusal(request, exc.status, exc.message)
-    return render_error(request, exc.message, exc.status, exc.details)
+    response = render_error(request, exc.message, exc.status, exc.details)
+    if isinstance(exc, TooManyRequests):
+        response.headers.update(exc.headers)
+    return response
 
 
 # Refused requests go on the audit trail: 403 (role, CSRF), 404 (hidden or missing object).

@@ -12,11 +12,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.clock import Clock, install_clock
 from app.config import ROOT
-from app.deps import csrf_protect
+from app.deps import csrf_protect, limit_requests
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.i18n import RequestLanguage
 from app.observability import RequestContext
+from app.read_limit import ReadLimit
 from app.uploads import MultipartGate
 
 # Every router of the board, as "module:attribute". Add yours with one line.
@@ -84,7 +85,8 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     """Build the board's ASGI application; `clock`, when given, becomes the board's clock."""
     app = FastAPI(
         title="JointOps",
-        dependencies=[Depends(csrf_protect)],
+        # CSRF first: a forged request must not spend the user's allowance.
+        dependencies=[Depends(csrf_protect), Depends(limit_requests)],
         docs_url=None,
         # Served by app/docs_views.py to signed-in users only: the document maps every
         # route and field of the API, which a visitor has no need to know.
@@ -94,6 +96,7 @@ def create_app(clock: Clock | None = None) -> FastAPI:
     if clock is not None:
         install_clock(clock)
     install_error_handlers(app)
+    app.state.read_limit = ReadLimit()
     # Inside the security headers (added later, so outside): refuses stray and anonymous
     # multipart bodies before they are read.
     app.add_middleware(MultipartGate)

@@ -48,6 +48,10 @@ DB_FILE = Path(_DB).resolve() if _DB else TMP / "board.db"
 DATABASE_URL = f"sqlite:///{DB_FILE}"
 # Before any app import: the app reads its database URL from the settings.
 os.environ["JOINTOPS_DATABASE_URL"] = DATABASE_URL
+# Few users sending requests back to back: the per-user rate limits (app/deps.py
+# `limit_requests`) would answer 429 and time the refusals, not the pages.
+os.environ.setdefault("JOINTOPS_READS_PER_MINUTE", "0")
+os.environ.setdefault("JOINTOPS_WRITES_PER_MINUTE", "0")
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402

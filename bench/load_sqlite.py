@@ -48,6 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 TMP = Path(tempfile.mkdtemp(prefix="load-sqlite-"))
 DATABASE_URL = f"sqlite:///{TMP / 'board.db'}"
 os.environ["JOINTOPS_DATABASE_URL"] = DATABASE_URL  # before any app import
+# Few users sending requests back to back: the per-user rate limits (app/deps.py
+# `limit_requests`) would answer 429 and time the refusals, not the pages.
+os.environ.setdefault("JOINTOPS_READS_PER_MINUTE", "0")
+os.environ.setdefault("JOINTOPS_WRITES_PER_MINUTE", "0")
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402

@@ -12,8 +12,11 @@ target_metadata = SQLModel.metadata
 
 
 def _url() -> str:
-    # A connection handed in by a caller (tests) wins over the settings.
-    return context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    # A connection handed in by a caller (tests) wins over the settings. Migrations run
+    # as the owner role when one is configured: the board's own role may lack DDL rights.
+    settings = get_settings()
+    return (context.config.get_main_option("sqlalchemy.url")
+            or settings.migration_database_url or settings.database_url)
 
 
 def run_migrations_offline() -> None:

@@ -140,6 +140,24 @@ def test_json_log_lines_carry_the_request_id_and_mask_feed_tokens() -> None:
     assert payload["time"].endswith("+00:00")
 
 
+def test_text_log_lines_cannot_be_forged_with_line_breaks(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ASVS 5.0 16.4.1: a username typed with a line break must not start a fake record.
+    saved = logging.root.handlers[:], logging.root.level
+    try:
+        logging.config.dictConfig(log_config("text"))
+        logging.getLogger("app.test").warning(
+            "sign-in refused for %s", "noy\n2026-12-03 09:00:00 INFO app admin signed in\r")
+    finally:
+        logging.root.handlers, level = saved
+        logging.root.setLevel(level)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].endswith("sign-in refused for noy\\n2026-12-03 09:00:00 INFO app admin"
+                             " signed in\\r")
+
+
 def test_server_log_config_lets_the_boards_info_records_through(
     capsys: pytest.CaptureFixture[str],
 ) -> None:

@@ -157,13 +157,35 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def board_role(fresh_database: str) -> Iterator[str]:
+    """A login role of its own, with no rights until `migrate --grant-to` gives them."""
+    admin = make_engine(_pg_url(), isolation_level="AUTOCOMMIT")
+    role = f"jt_app_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        yield role
+    finally:
+        with admin.connect() as conn:
+            # Its rights live in the fresh database, dropped first (fixtures end in reverse).
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(fresh_database).database}"'
+                              " WITH (FORCE)"))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
 @pytest.mark.db
 def test_two_web_processes_and_two_workers_share_one_postgresql(
-    fresh_database: str, tmp_path: Path
+    fresh_database: str, board_role: str, tmp_path: Path
 ) -> None:
+    """As docker-compose.yml runs them: the owner migrates and grants; web processes
+    and workers connect as a role that may only read and change rows."""
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    (secrets / "database_url").write_text(fresh_database)
+    (secrets / "migration_database_url").write_text(fresh_database)
+    board_url = make_url(fresh_database).set(username=board_role)
+    (secrets / "database_url").write_text(board_url.render_as_string(False))
     env = {
         **os.environ,
         "JOINTOPS_DATABASE_URL_FILE": str(secrets / "database_url"),
@@ -172,9 +194,12 @@ def test_two_web_processes_and_two_workers_share_one_postgresql(
         "JOINTOPS_LOG_FORMAT": "json",
     }
     env.pop("JOINTOPS_DATABASE_URL", None)
+    env.pop("JOINTOPS_MIGRATION_DATABASE_URL", None)
     cli = [sys.executable, "-m", "app.cli"]
-
-    migrations = [subprocess.Popen([*cli, "migrate"], env=env, cwd=ROOT) for _ in range(2)]
+    owner_env = {**env, "JOINTOPS_MIGRATION_DATABASE_URL_FILE": str(secrets /
+                                                                     "migration_database_url")}
+    migrations = [subprocess.Popen([*cli, "migrate", "--grant-to", board_role], env=owner_env,
+                                   cwd=ROOT) for _ in range(2)]
     assert [m.wait(120) for m in migrations] == [0, 0]
 
     ports = [_free_port(), _free_port()]
@@ -191,7 +216,9 @@ def test_two_web_processes_and_two_workers_share_one_postgresql(
     engine = make_engine(fresh_database)
     try:
         for port in ports:
-            deadline = time.monotonic() + 60
+            # Four processes import the board at once: on a loaded 2-core machine a
+            # web process took 20 s to start alone, and 60 s was missed by 0.2 s.
+            deadline = time.monotonic() + 180
             while True:
                 try:
                     status, body = _get(f"http://127.0.0.1:{port}/readyz")

@@ -1,4 +1,5 @@
-"""The password policy: long enough, not blank, not a common password (ASVS V6.2)."""
+"""The password policy: long enough, not blank, not a common password, not a breached one
+(ASVS 5.0 6.2.4, 6.2.12)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
+# 43,940 passwords of 12+ characters from breach corpora (the file's header says whence).
+BREACHED_PASSWORDS = Path(__file__).with_name("breached_passwords.txt")
 # Words of this board's own context (ASVS 5.0 6.1.2): a password made of them and digits
 # or symbols only, such as "JointOps2026!" or "Mekong-Police-1", is refused. A password
 # that has four or more letters besides them ("Mekong river cruise") is fine.
@@ -28,6 +31,14 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line and not line.startswith("#"))
 
 
+@functools.cache
+def breached_passwords() -> frozenset[str]:
+    """The local set of breached passwords, lower case (read once, no network). Only the
+    header's lines start with "# ": listed passwords may start with "#"."""
+    lines = BREACHED_PASSWORDS.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.lower() for line in lines if line and not line.startswith("# "))
+
+
 def password_problem(password: str, *, username: str = "") -> str | None:
     """Why this password is refused, or None when it is acceptable."""
     if not password.strip():
@@ -39,6 +50,9 @@ def password_problem(password: str, *, username: str = "") -> str | None:
     folded = password.strip().lower()
     if folded in common_passwords() or len(set(folded)) == 1:
         return "this password is on the list of common passwords: choose another"
+    if folded in breached_passwords():
+        return ("this password was published in a data breach, so attackers try it first:"
+                " choose another")
     if _only_context_words(folded):
         return ("the password is made of words of this board (such as jointops, mekong, "
                 "police, admin) and digits or symbols: add words of your own")

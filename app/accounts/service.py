@@ -28,7 +28,7 @@ from app.accounts import throttle, totp
 from app.accounts.passwords import password_problem
 from app.config import get_settings
 from app.db import reading_first
-from app.errors import AppError
+from app.errors import AppError, TooManyRequests
 from app.models import RecoveryCode, Role, User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
@@ -96,18 +96,17 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
     return user
 
 
-class SignInLocked(AppError):
+class SignInLocked(TooManyRequests):
     """Too many failed sign-ins for this username from this address, or from this address:
     wait `retry_after`."""
 
     def __init__(self, retry_after: timedelta) -> None:
         minutes = max(1, math.ceil(retry_after / timedelta(minutes=1)))
         super().__init__(
+            retry_after,
             f"Too many failed sign-ins for this username from your address. Try again in"
             f" {minutes} minute(s), or ask an administrator to check the account.",
-            429,
         )
-        self.retry_after = retry_after
 
 
 def sign_in(
@@ -321,10 +320,8 @@ def change_own_password(
     problem = password_problem(new, username=user.username)
     if problem:
         raise AppError(f"New password refused: {problem}", 422)
-    user_id, hashed = user.id, user.password_hash
-    session.commit()
-    if not verify_password(current, hashed):
-        raise AppError("The current password is wrong", 422)
+    user_id = user.id
+    _check_current_password(session, user=user, current=current)
     new_hash = hash_password(new)
     fresh = session.get(User, user_id)
     assert fresh is not None
@@ -335,6 +332,32 @@ def change_own_password(
                  object_id=str(user_id), details={"other_sessions_ended": ended})
     session.flush()
     return ended
+
+
+def _check_current_password(session: Session, *, user: User, current: str) -> None:
+    """Raise unless `current` is the user's password; verifies with no transaction open.
+
+    A stolen session must not become a way to guess the password: wrong ones are
+    throttled like sign-ins and audited (the caller commits even on an error)."""
+    assert user.id is not None
+    user_id, hashed = user.id, user.password_hash
+    keys = [(throttle.password_change_key(user_id), throttle.MAX_PER_PAIR)]
+    now = utcnow()
+    wait = throttle.over_limit(session, keys, now)
+    session.commit()
+    checked = wait is None
+    right = checked and verify_password(current, hashed)
+    if checked and not right:
+        wait = throttle.count_failure(session, keys, now)
+    if not right:
+        audit.record(session, actor=user, action="auth.password_change_failed",
+                     object_type="user", object_id=str(user_id),
+                     details={"throttled": wait is not None, "password_checked": checked})
+        session.flush()
+        if wait is not None:
+            raise TooManyRequests(wait)
+        raise AppError("The current password is wrong", 422)
+    throttle.clear(session, throttle.password_change_key(user_id))
 
 
 # --- language -------------------------------------------------------------------------

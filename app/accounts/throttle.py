@@ -1,11 +1,16 @@
-"""Counters of failed sign-ins, raised atomically, for the sign-in throttle.
+"""Counters raised atomically in the database, for the sign-in throttle and the other
+rate limits (every process of the board shares them).
 
-The policy (SECURITY.md, "Accounts and sessions"):
+The policy (SECURITY.md, "Accounts and sessions" and "Rate limits"):
 - a username *from one address* gets MAX_PER_PAIR wrong passwords per WINDOW;
 - one address gets MAX_PER_ADDRESS wrong passwords per WINDOW, over all usernames;
 - there is no lock on a username alone: someone guessing from their own address cannot
   lock the real user out from another address (administrators included);
-- a TOTP code: MAX_PER_PAIR wrong ones per user per WINDOW.
+- a TOTP or recovery code: MAX_PER_PAIR wrong ones per user per WINDOW;
+- the current password when changing it: MAX_PER_PAIR wrong ones per user per WINDOW;
+- calendar feeds: MAX_FEED_MISSES unknown tokens per address per WINDOW;
+- unsafe requests (writes): JOINTOPS_WRITES_PER_MINUTE per user per WRITE_WINDOW
+  (reads are counted in each process's memory instead: app/read_limit.py).
 
 Each failure raises its counters with one INSERT .. ON CONFLICT DO UPDATE .. RETURNING,
 so parallel attempts each see their own number and only the first MAX get an answer.
@@ -25,6 +30,10 @@ from app.models import SignInCounter
 WINDOW = timedelta(minutes=15)
 MAX_PER_PAIR = 5
 MAX_PER_ADDRESS = 20
+# Feed tokens carry 256 bits: guessing is hopeless, but a prober is still stopped. Set
+# well above what calendar servers polling a few revoked feeds from one address send.
+MAX_FEED_MISSES = 30
+WRITE_WINDOW = timedelta(minutes=1)
 
 
 def pair_key(username: str, address: str) -> str:
@@ -37,6 +46,18 @@ def address_key(address: str) -> str:
 
 def totp_key(user_id: int) -> str:
     return f"totp:{user_id}"
+
+
+def password_change_key(user_id: int) -> str:
+    return f"pwchange:{user_id}"
+
+
+def feed_miss_key(address: str) -> str:
+    return f"feed:{address[:64]}"
+
+
+def writes_key(user_id: int) -> str:
+    return f"write:{user_id}"
 
 
 def limits(username: str, address: str) -> list[tuple[str, int]]:
@@ -74,6 +95,16 @@ def count_failure(
     return max(waits) if waits else None
 
 
+def hit(
+    session: Session, key: str, *, most: int, now: datetime, window: timedelta = WINDOW
+) -> timedelta | None:
+    """Count one use of `key`, atomically: the wait when this use is beyond `most` in
+    its `window` (at most WINDOW: `purge` forgets older counters), else None."""
+    assert window <= WINDOW
+    count, started = _bump(session, key, now, window)
+    return started + window - now if count > most else None
+
+
 def within_limits(session: Session, keys: Sequence[tuple[str, int]], now: datetime) -> bool:
     """Under the write lock (SQLite) or row locks (PostgreSQL): may a success be answered?"""
     query = select(SignInCounter).where(col(SignInCounter.key).in_([k for k, _ in keys]))
@@ -98,12 +129,14 @@ def purge(session: Session, now: datetime) -> int:
     return int(result.rowcount or 0)
 
 
-def _bump(session: Session, key: str, now: datetime) -> tuple[int, datetime]:
+def _bump(
+    session: Session, key: str, now: datetime, window: timedelta = WINDOW
+) -> tuple[int, datetime]:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     table = SignInCounter.__table__  # type: ignore[attr-defined]
     stmt = insert(table).values(key=key, window_start=now, failures=1)
-    expired = table.c.window_start <= literal(now - WINDOW, table.c.window_start.type)
+    expired = table.c.window_start <= literal(now - window, table.c.window_start.type)
     upsert = stmt.on_conflict_do_update(
         index_elements=[table.c.key],
         set_={

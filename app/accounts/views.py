@@ -14,7 +14,7 @@ from app.audit import client_address
 from app.config import get_settings
 from app.db import SessionDep
 from app.deps import AuthDep, CurrentUser, Public, SignedInUser
-from app.errors import AppError
+from app.errors import AppError, TooManyRequests
 from app.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext, speaking
 from app.models import User
 from app.web import cookie, delete_cookie, redirect, render, set_cookie
@@ -267,8 +267,10 @@ def change_password(
             keep=_current_session_id(request) or "",
         )
     except AppError as exc:
+        session.commit()  # a wrong current password stays counted and on record
+        headers = exc.headers if isinstance(exc, TooManyRequests) else None
         return render(request, "accounts/password.html", {"error": exc.message},
-                      status_code=exc.status)
+                      status_code=exc.status, headers=headers)
     session.commit()
     note = f" {ended} other session(s) ended." if ended else ""
     return redirect(request, "/account", flash="Password changed." + note)

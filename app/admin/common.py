@@ -156,8 +156,9 @@ def paginate(
     """Filter `query` by a case-insensitive substring of any `search` column, then page it."""
     q = q.strip()
     if q and search:
-        pattern = f"%{q.lower()}%"
-        query = query.where(or_(*(func.lower(col(c)).like(pattern) for c in search)))
+        # autoescape: a typed % or _ is a character, not a wildcard (ASVS 5.0 1.2.9).
+        query = query.where(or_(*(func.lower(col(c)).contains(q.lower(), autoescape=True)
+                                  for c in search)))
     total = count(session, query)
     per_page = max(1, min(per_page, 200))
     page = max(1, min(page, max(1, -(-total // per_page))))

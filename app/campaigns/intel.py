@@ -103,9 +103,9 @@ def search(session: Session, *, user: User, q: str | None) -> list[IntelNote]:
     """The notes the user may read, newest first; `q` matches title or text."""
     query = visible_notes_query(user)
     if q:
-        like = f"%{q.lower()}%"
-        query = query.where(or_(col(IntelNote.title).ilike(like),
-                                col(IntelNote.text).ilike(like)))
+        # autoescape: a typed % or _ is a character, not a wildcard (ASVS 5.0 1.2.9).
+        query = query.where(or_(col(IntelNote.title).icontains(q, autoescape=True),
+                                col(IntelNote.text).icontains(q, autoescape=True)))
     return list(session.exec(query.order_by(col(IntelNote.id).desc()).limit(200)))
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import format_datetime
 from typing import Annotated, Any
 
@@ -18,6 +19,8 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from sqlmodel import Session
 
+from app.accounts import throttle
+from app.audit import client_address
 from app.db import SessionDep, get_engine, get_reader_engine, get_session
 from app.deps import CurrentUser, access_rule
 from app.feeds import service, tokens
@@ -119,9 +122,19 @@ register_nav("My calendar", "/calendar",
 install_token_masking()
 
 
-def _serve(app: FastAPI, secret: str, now: datetime) -> service.Feed | None:
-    """Serve in a read transaction; write only when needed, in a transaction of its own."""
+def _serve(
+    app: FastAPI, secret: str, now: datetime, address: str
+) -> tuple[service.Feed | None, timedelta | None]:
+    """Serve in a read transaction; write only when needed, in a transaction of its own.
+    Returns the feed (None: not found) or, for an address that sent too many unknown
+    tokens, the wait before it may ask again."""
+    misses = [(throttle.feed_miss_key(address), throttle.MAX_FEED_MISSES)]
     with _feed_session(app) as session:
+        # One primary-key read; a blocked address is refused even a right token, so a
+        # prober cannot learn which guess was right.
+        wait = throttle.over_limit(session, misses, now)
+        if wait is not None:
+            return None, wait
         outcome = service.serve(session, secret=secret, now=now, writing=False)
     if outcome.needs_write:
         # Rare (new content, lost access): decided again on the rows a writer sees.
@@ -130,7 +143,21 @@ def _serve(app: FastAPI, secret: str, now: datetime) -> service.Feed | None:
             session.commit()
     if outcome.use is not None:
         feed_uses(app).record(outcome.use)
-    return outcome.feed
+    if outcome.feed is None:
+        with _feed_session(app, writer=True) as session:
+            throttle.count_failure(session, misses, now)
+            session.commit()
+    return outcome.feed, None
+
+
+def _too_many(wait: timedelta) -> Response:
+    return Response(
+        b"Too many requests\n",
+        status_code=429,
+        media_type="text/plain; charset=utf-8",
+        headers={"Retry-After": str(max(1, math.ceil(wait.total_seconds()))),
+                 "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+    )
 
 
 async def feed(request: Request) -> Response:
@@ -141,7 +168,10 @@ async def feed(request: Request) -> Response:
     app = request.app
     now = utcnow()
     # One thread-pool hop for all the database work.
-    result = await run_in_threadpool(_serve, app, secret, now)
+    result, wait = await run_in_threadpool(_serve, app, secret, now,
+                                           client_address(request) or "")
+    if wait is not None:
+        return _too_many(wait)
     if result is None:
         return _not_found()
     headers = {

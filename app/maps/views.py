@@ -21,12 +21,13 @@ from app.maps.features import MEDIA_TYPE
 from app.operations.views import BoardUser
 from app.planning.service import get_run
 from app.planning.tasking import escort_duties, upcoming, viewable_units
+from app.web import attachment
 
 router = APIRouter(tags=["maps"])
 
 
 def geojson(document: dict[str, Any], *, download: str | None = None) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{download}"'} if download else {}
+    headers = {"Content-Disposition": attachment(download)} if download else {}
     return Response(json.dumps(document, ensure_ascii=False), media_type=MEDIA_TYPE,
                     headers=headers)
 

@@ -44,7 +44,10 @@ def compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
     message = EmailMessage()
     message["From"], message["To"] = settings.smtp_from, to
     if notice.tlp in DETAILED:
-        message["Subject"] = f"JointOps [TLP:{notice.tlp.value}] {notice.title}"
+        # An operation's name is typed by users: line breaks (CR, LF, U+2028, U+0085 ...)
+        # become spaces, so no header can be smuggled into the mail (ASVS 5.0 1.3.11).
+        title = " ".join(notice.title.split())
+        message["Subject"] = f"JointOps [TLP:{notice.tlp.value}] {title}"
         text = f"TLP:{notice.tlp.value}\n\n{notice.title}\n\n{notice.body}\n\n{where}\n"
     else:
         message["Subject"] = "JointOps: you have a new notice"

@@ -98,9 +98,11 @@ def _filtered(user: User, filters: BoardFilters) -> SelectOfScalar[Operation]:
         query = query.where(col(Operation.earliest_start) < start + timedelta(days=1),
                             col(Operation.latest_end) > start)
     if filters.q:
-        pattern = f"%{filters.q.strip().lower()}%"
-        query = query.where(or_(func.lower(col(Operation.code_name)).like(pattern),
-                                func.lower(col(Operation.id)).like(pattern)))
+        # autoescape: a typed % or _ is a character, not a wildcard (ASVS 5.0 1.2.9).
+        typed = filters.q.strip().lower()
+        query = query.where(or_(
+            func.lower(col(Operation.code_name)).contains(typed, autoescape=True),
+            func.lower(col(Operation.id)).contains(typed, autoescape=True)))
     return query
 
 

@@ -4,6 +4,7 @@ search over visible notes only, and need-to-know on every note route (A, B, C, r
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from sqlmodel import Session, col, select
@@ -188,3 +189,23 @@ def test_target_form_adds_a_target_or_marks_the_field(
                   follow_redirects=False)
     assert good.status_code == 303
     assert "Target: River compound (compound, TH-MSI)" in a.get("/intel/new").text
+
+
+def test_a_hostile_attachment_name_is_encoded_in_the_download_header(
+    client: Any, login: Any, session: Session, story: Story
+) -> None:
+    # ASVS 5.0 5.4.2: the name a user gave travels percent-encoded (RFC 6266/5987), so
+    # quotes, semicolons and other parameters cannot be added to the header.
+    note = _note(session, story)
+    a = _client(client, login, story, "A", Role.liaison)
+    url = f"/intel/{note.id}/attachments"
+    hostile = 'ledger"; filename="evil.html; ກ ..\\a.pdf'
+    sent = a.post(url, files={"file": (hostile, b"%PDF-1.7 ledger", "application/pdf")},
+                  follow_redirects=False)
+    assert sent.status_code == 303
+    (att_id, _name, _ctype, _size), = intel.attachments_of(session, note.id or 0)
+    header = a.get(f"{url}/{att_id}").headers["content-disposition"]
+    assert header.startswith("attachment; filename*=UTF-8''")
+    value = header.removeprefix("attachment; filename*=UTF-8''")
+    assert all(ch not in value for ch in '"; \\\r\n'), header
+    assert unquote(value).endswith("a.pdf")

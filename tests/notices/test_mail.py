@@ -221,3 +221,16 @@ def test_the_background_sender_mails_what_was_committed(
         time.sleep(0.1)
     with Session(migration_engine) as session:
         assert session.exec(select(Notice)).one().mail_status == MailStatus.sent
+
+
+def test_a_line_break_in_a_title_cannot_add_a_mail_header() -> None:
+    # ASVS 5.0 1.3.11: the title comes from an operation's name, typed by a user.
+    settings = Settings(smtp_host="localhost", smtp_from="board@example.org")
+    for smuggled in ("Raid\r\nBcc: spy@example.org", "Raid\nBcc: spy@example.org",
+                     "Raid\u2028Bcc: spy@example.org", "Raid\x85Bcc: spy@example.org"):
+        notice = Notice(user_id=1, operation_id="OP-1", unit_id="U-1",
+                        kind=list(NoticeKind)[0], title=smuggled, body="", tlp=TLP.GREEN)
+        message = outbox.compose(notice, to="officer@example.org", settings=settings)
+        parsed = message_from_bytes(message.as_bytes())
+        assert parsed["Bcc"] is None and parsed.get_all("Subject") == [
+            "JointOps [TLP:GREEN] Raid Bcc: spy@example.org"], repr(smuggled)

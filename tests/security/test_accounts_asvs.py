@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+import pytest
+from pydantic import ValidationError
 from sqlmodel import Session
 
 from app.accounts import service
@@ -173,3 +175,26 @@ def test_passwords_made_of_the_boards_own_words_are_refused() -> None:
     for fine in ("mekong-river-2026", "Mekong river cruise at dawn", "correct-horse-battery",
                  "4815162342-lost-numbers", "1234-5678-9012-3456-7890"):
         assert password_problem(fine) is None, fine
+
+
+BREACHED = ("!qaz2wsx#edc", "!Winston1209", "#xcbdbsn00ps")  # 12+ characters, each
+
+
+def test_breached_passwords_are_refused_offline(
+    client, session: Session, make_user, login, test_password,
+) -> None:
+    # 6.2.12: checked against a local set of breached passwords at every password set.
+    from app.accounts.passwords import breached_passwords
+    from app.models import UserCreate
+
+    assert len(breached_passwords()) > 40_000
+    for weak in BREACHED:
+        problem = password_problem(weak)
+        assert problem and "data breach" in problem, weak
+    me = login(client, make_user(session, role=Role.liaison))
+    changed = me.post("/account/password", data={
+        "current": test_password, "new": BREACHED[0], "confirm": BREACHED[0]})
+    assert changed.status_code == 422 and "data breach" in changed.text
+    # UserCreate validates every account made (create-admin, the services).
+    with pytest.raises(ValidationError, match="data breach"):
+        UserCreate(username="chief", role=Role.admin, full_name="Chief", password=BREACHED[1])

@@ -116,3 +116,28 @@ def test_an_unexpected_error_is_logged_and_answered_generically(session: Session
     assert any("unhandled error" in r.getMessage() and r.exc_info for r in caplog.records)
     page = TestClient(app, raise_server_exceptions=False).get("/login")
     assert page.headers["content-type"] == "text/html; charset=utf-8"
+
+
+def test_download_names_are_sent_plain_or_percent_encoded() -> None:
+    # ASVS 5.0 5.4.2: an imported operation id names its map download; a quote, a
+    # semicolon or a line break in it must not add to the header.
+    from app.web import attachment
+
+    assert attachment("OP-MAP.geojson") == 'attachment; filename="OP-MAP.geojson"'
+    hostile = attachment('OP"; filename="evil.html\r\n.geojson')
+    assert hostile == ("attachment; filename*=UTF-8''OP%22%3B%20filename%3D%22evil.html"
+                       "%0D%0A.geojson")
+
+
+def test_a_typed_percent_or_underscore_is_searched_for_not_a_wildcard(
+    client, session, make_user, login,
+) -> None:
+    # ASVS 5.0 1.2.9: LIKE's own characters in a search are escaped.
+    admin = login(client, make_user(session, role="admin", username="root-admin"))
+    make_user(session, role="liaison", username="ab_cd")
+    make_user(session, role="liaison", username="abxcd")
+    make_user(session, role="liaison", username="ef%gh")
+    underscore = admin.get("/admin/users?q=b_c").text
+    assert "ab_cd" in underscore and "abxcd" not in underscore
+    percent = admin.get("/admin/users?q=%25").text
+    assert "ef%gh" in percent and "ab_cd" not in percent

@@ -1,0 +1,127 @@
+"""One role to migrate, another to run (ASVS 5.0 13.2.2), and TLS asked of libpq (12.3).
+
+On PostgreSQL: the owner migrates a scratch schema, `grant_board_role` gives a new login
+role row rights, and the board then signs a user in, works and signs out as that role,
+which cannot create, alter, drop or truncate anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlmodel import Session, select
+
+from app.accounts.service import hash_password
+from app.config import ROOT
+from app.db import get_session, make_engine
+from app.db_roles import grant_board_role
+from app.main import create_app
+from app.models import AuditEvent, Role, SolverRun, User, UserSession
+from app.planning.queue import QUEUE, defer_solve
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture
+def board_engine(migration_engine: Engine) -> Iterator[Engine]:
+    """An engine connected as a role with row rights only, on a migrated schema."""
+    if migration_engine.dialect.name != "postgresql":
+        pytest.skip("database roles exist on PostgreSQL only")
+    config = Config(str(ROOT / "alembic.ini"))
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    role = f"jt_board_{uuid.uuid4().hex[:10]}"
+    with migration_engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        grant_board_role(conn, role=role)
+    url = migration_engine.url.set(username=role).render_as_string(hide_password=False)
+    board = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield board
+    finally:
+        board.dispose()
+        with migration_engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+def test_the_board_works_as_a_role_with_row_rights_only(
+    board_engine: Engine, test_password: str
+) -> None:
+    with Session(board_engine) as session:
+        session.add(User(username="noy", full_name="Noy", role=Role.liaison,
+                         password_hash=hash_password(test_password)))
+        session.commit()
+    app = create_app()
+
+    def board_session() -> Iterator[Session]:
+        with Session(board_engine) as session:
+            yield session
+
+    app.dependency_overrides[get_session] = board_session
+    client = TestClient(app)
+    client.get("/login")
+    signed_in = client.post("/login", follow_redirects=False, data={
+        "username": "noy", "password": test_password,
+        "csrf_token": client.cookies.get("jointops_csrf")})
+    assert signed_in.status_code == 303
+    assert client.get("/account").status_code == 200
+    csrf = client.get("/account").text.split('name="csrf_token" value="')[1].split('"')[0]
+    assert client.post("/logout", data={"csrf_token": csrf},
+                       follow_redirects=False).status_code == 303
+    with Session(board_engine) as session:
+        actions = [e.action for e in session.exec(select(AuditEvent))]
+        assert actions == ["auth.sign_in", "auth.sign_out"]
+        assert session.exec(select(UserSession)).all() == []  # deleted at sign-out
+        # The job queue too: a run is queued, and a worker registers and takes it.
+        run = SolverRun(scenario={}, params={})
+        session.add(run)
+        session.flush()
+        defer_solve(session, int(run.id or 0))
+        session.commit()
+        worker_id = session.execute(text("SELECT procrastinate_register_worker_v1()")).scalar()
+        job = session.execute(text("SELECT args FROM procrastinate_fetch_job_v2("
+                                   "ARRAY[:queue]::varchar[], :worker)"),
+                              {"queue": QUEUE, "worker": worker_id}).one()
+        assert job.args == {"run_id": run.id}
+        session.commit()
+
+
+SCHEMA_CHANGES = (
+    "DROP TABLE audit_events",
+    "ALTER TABLE users ADD COLUMN smuggled text",
+    "CREATE TABLE smuggled (id int)",
+    "TRUNCATE audit_events",
+    "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+)
+
+
+def test_the_board_role_cannot_change_the_schema(board_engine: Engine) -> None:
+    for statement in SCHEMA_CHANGES:
+        with board_engine.connect() as conn, pytest.raises(
+            ProgrammingError, match="(?i)permission denied|must be owner"
+        ):
+            conn.exec_driver_sql(statement)
+
+
+def test_sslmode_in_the_url_reaches_libpq(board_engine: Engine) -> None:
+    """The server here has no TLS: a URL that requires it must not connect in clear."""
+    with board_engine.connect() as conn:
+        if conn.execute(text("SHOW ssl")).scalar_one() == "on":
+            pytest.skip("this server speaks TLS")
+    url = board_engine.url.update_query_dict({"sslmode": "require"})
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        with pytest.raises(OperationalError, match="(?i)ssl"), engine.connect():
+            pass
+    finally:
+        engine.dispose()
