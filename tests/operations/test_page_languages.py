@@ -63,6 +63,8 @@ def test_a_thai_officer_reads_the_operation_tasking_and_order_in_thai(
     # Data stays as entered: the code name, the objective, the commander, the label.
     for data in ("Silent Lotus", "Warehouse 7", "Pol. Maj. Gen. Somchai", "TLP:AMBER"):
         assert data in page, data
+    # The state badge beside the code name, not its English code.
+    assert 'class="badge state-scheduled">จัดตารางแล้ว</span>' in page
 
     tasking = browser.get("/tasking").text
     assert "เวลา H ในทุกเขตเวลาของปฏิบัติการ:" in tasking and "แผนที่เส้นทาง" in tasking
