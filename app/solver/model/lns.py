@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from app.solver.instance import Instance
 from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
-from app.solver.model.candidates import site_candidates
+from app.solver.model.candidates import Candidate, site_candidates
 from app.solver.model.plan import solution_priority, solution_travel
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
@@ -49,6 +49,9 @@ class LnsSettings:
     insertion_operations: int = 20
     insertion_candidate_limit: int | None = 40
     insertion_seconds: float = 6.0
+    # After each round of time-window runs, one step around each operation that has
+    # nearer able units than its own (those units' holders freed with it).
+    travel_neighbourhoods: bool = True
 
 
 def score(instance: Instance, solution: Solution) -> tuple[int, int]:
@@ -98,6 +101,47 @@ def window_neighbourhoods(
         yield ordered[first : first + size]
 
 
+def travel_targets(
+    current: Solution, free: list[Operation], nearer: Callable[[Operation, Solution], set[str]]
+) -> list[Operation]:
+    """Scheduled operations with nearer able units than the ones they have, most first.
+
+    Time-window runs group operations that merely overlap; a unit that would shorten a
+    trip is most often held by an operation elsewhere in the country, which only a
+    neighbourhood around these units frees together with the operation.
+    """
+    ranked = []
+    for operation in free:
+        if operation.id in current:
+            count = len(nearer(operation, current))
+            if count:
+                ranked.append((-count, operation.id, operation))
+    return [operation for _, _, operation in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution], set[str]]:
+    """For an operation of a plan: the units able to fill one of its places by a
+    shorter trip than the unit booked there (availability ignored); site lists kept."""
+    lists: dict[str, list[Candidate]] = {}
+
+    def nearer(operation: Operation, current: Solution) -> set[str]:
+        schedule = current[operation.id]
+        booked = {b.unit for b in schedule.bookings}
+        units: set[str] = set()
+        for booking in schedule.bookings:
+            if booking.site not in lists:
+                site = instance.sites[booking.site][1]
+                lists[booking.site] = site_candidates(instance, operation, site)
+            for candidate in lists[booking.site]:  # nearest first
+                if candidate.best_travel >= booking.travel:
+                    break
+                if booking.capability in candidate.capabilities and candidate.unit not in booked:
+                    units.add(candidate.unit)
+        return units
+
+    return nearer
+
+
 @dataclass
 class Neighbourhood:
     """Operations to re-plan together, with the candidate limit and time of the step."""
@@ -126,6 +170,7 @@ def improve(
     """
     round_number = 0
     scale = 1  # neighbourhoods grow when a whole round finds nothing
+    nearer = nearer_candidate_units(instance)
     while not _over(deadline, run_settings):
         before = score(instance, current)
         current = _insertions(instance, current, free, run_settings, deadline, lns, on_improve)
@@ -142,6 +187,17 @@ def improve(
                 if score(instance, polished) > score(instance, current):
                     current = polished
                     on_improve(current)
+        targets = travel_targets(current, free, nearer) if lns.travel_neighbourhoods else []
+        for target in targets:
+            if _over(deadline, run_settings):
+                return current
+            # The plan changed since the targets were ranked: its units as they are now.
+            units = nearer(target, current) if target.id in current else set()
+            if not units:
+                continue
+            ops = insertion_neighbourhood(instance, target, current, free, size, units)
+            hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
+            current = _step(instance, current, hood, run_settings, deadline, on_improve)
         if score(instance, current) == before:
             if scale >= MAX_SCALE:
                 return current
