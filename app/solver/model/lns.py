@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from app.solver.instance import Instance
 from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
-from app.solver.model.candidates import Candidate, site_candidates
+from app.solver.model.candidates import Candidate, Profiles, site_candidates, unit_profiles
 from app.solver.model.plan import solution_priority, solution_travel
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
@@ -102,16 +103,22 @@ def window_neighbourhoods(
 
 
 def travel_targets(
-    current: Solution, free: list[Operation], nearer: Callable[[Operation, Solution], set[str]]
+    current: Solution,
+    free: list[Operation],
+    nearer: Callable[[Operation, Solution], set[str]],
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> list[Operation]:
     """Scheduled operations with nearer able units than the ones they have, most first.
 
     Time-window runs group operations that merely overlap; a unit that would shorten a
     trip is most often held by an operation elsewhere in the country, which only a
-    neighbourhood around these units frees together with the operation.
+    neighbourhood around these units frees together with the operation. The first
+    ranking builds every site's candidate list: out of time, it ranks those it reached.
     """
     ranked = []
     for operation in free:
+        if out_of_time():
+            break
         if operation.id in current:
             count = len(nearer(operation, current))
             if count:
@@ -123,6 +130,7 @@ def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution]
     """For an operation of a plan: the units able to fill one of its places by a
     shorter trip than the unit booked there (availability ignored); site lists kept."""
     lists: dict[str, list[Candidate]] = {}
+    profiles: list[Profiles] = []  # made once, at the first call: seconds at 8,000 units
 
     def nearer(operation: Operation, current: Solution) -> set[str]:
         schedule = current[operation.id]
@@ -130,8 +138,10 @@ def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution]
         units: set[str] = set()
         for booking in schedule.bookings:
             if booking.site not in lists:
+                if not profiles:
+                    profiles.append(unit_profiles(instance, instance.unit_available))
                 site = instance.sites[booking.site][1]
-                lists[booking.site] = site_candidates(instance, operation, site)
+                lists[booking.site] = site_candidates(instance, operation, site, None, profiles[0])
             for candidate in lists[booking.site]:  # nearest first
                 if candidate.best_travel >= booking.travel:
                     break
@@ -187,7 +197,8 @@ def improve(
                 if score(instance, polished) > score(instance, current):
                     current = polished
                     on_improve(current)
-        targets = travel_targets(current, free, nearer) if lns.travel_neighbourhoods else []
+        stop = partial(_over, deadline, run_settings)
+        targets = travel_targets(current, free, nearer, stop) if lns.travel_neighbourhoods else []
         for target in targets:
             if _over(deadline, run_settings):
                 return current
