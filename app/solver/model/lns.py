@@ -50,8 +50,10 @@ class LnsSettings:
     insertion_operations: int = 20
     insertion_candidate_limit: int | None = 40
     insertion_seconds: float = 6.0
-    # After each round of time-window runs, one step around each operation that has
-    # nearer able units than its own (those units' holders freed with it).
+    # Before each round of time-window runs, one step around each operation that has
+    # nearer able units than its own (those units' holders freed with it). Large sample,
+    # 30 s deterministic: 50,720 travel minutes without, 47,710 after the window runs,
+    # 47,470 before them.
     travel_neighbourhoods: bool = True
 
 
@@ -174,9 +176,10 @@ def improve(
 ) -> Solution:
     """Improve the solution round by round until the deadline or a round finds nothing.
 
-    A round first inserts unscheduled operations (priority), then re-plans runs of
-    operations for travel. `polish` (a fast pass that never makes a plan worse: nearer
-    units) runs every POLISH_EVERY travel steps; each step sees only a few candidates.
+    A round first inserts unscheduled operations (priority), then re-plans for travel:
+    each operation with nearer able units around those units, then runs of operations.
+    `polish` (a fast pass that never makes a plan worse: nearer units) runs every
+    POLISH_EVERY window steps; each step sees only a few candidates.
     """
     round_number = 0
     scale = 1  # neighbourhoods grow when a whole round finds nothing
@@ -187,16 +190,6 @@ def improve(
         size = lns.operations_per_step * scale
         limit = None if lns.candidate_limit is None else lns.candidate_limit * scale
         shift = (round_number * 3) % max(1, size // 2)
-        for count, ops in enumerate(window_neighbourhoods(instance, free, size, shift), 1):
-            if _over(deadline, run_settings):
-                return current
-            hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
-            current = _step(instance, current, hood, run_settings, deadline, on_improve)
-            if polish is not None and count % POLISH_EVERY == 0:
-                polished = polish(current)
-                if score(instance, polished) > score(instance, current):
-                    current = polished
-                    on_improve(current)
         stop = partial(_over, deadline, run_settings)
         targets = travel_targets(current, free, nearer, stop) if lns.travel_neighbourhoods else []
         for target in targets:
@@ -209,6 +202,16 @@ def improve(
             ops = insertion_neighbourhood(instance, target, current, free, size, units)
             hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
             current = _step(instance, current, hood, run_settings, deadline, on_improve)
+        for count, ops in enumerate(window_neighbourhoods(instance, free, size, shift), 1):
+            if _over(deadline, run_settings):
+                return current
+            hood = Neighbourhood(ops, limit, lns.step_seconds * scale)
+            current = _step(instance, current, hood, run_settings, deadline, on_improve)
+            if polish is not None and count % POLISH_EVERY == 0:
+                polished = polish(current)
+                if score(instance, polished) > score(instance, current):
+                    current = polished
+                    on_improve(current)
         if score(instance, current) == before:
             if scale >= MAX_SCALE:
                 return current
