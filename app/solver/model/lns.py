@@ -31,6 +31,9 @@ REPAIR_SECONDS = 1.0
 # Travel steps between two polishing passes (large, loaded machine: the last pass alone
 # took travel from 53,840 to 50,480 after 55 s of steps without it).
 POLISH_EVERY = 8
+# Candidates kept per site for finding nearer units: a step sees the nearest few per
+# requirement anyway; keeping every list cost 535 MB at 2,000 operations / 8,000 units.
+NEARER_CANDIDATES = 40
 # Bookings this close (minutes) to an operation's window count as competing with it.
 NEAR = 24 * 60
 
@@ -144,7 +147,8 @@ def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution]
                 if not profiles:
                     profiles.append(unit_profiles(instance, instance.unit_available))
                 site = instance.sites[booking.site][1]
-                lists[booking.site] = site_candidates(instance, operation, site, None, profiles[0])
+                nearest = site_candidates(instance, operation, site, None, profiles[0])
+                lists[booking.site] = nearest[:NEARER_CANDIDATES]
             for candidate in lists[booking.site]:  # nearest first
                 if candidate.best_travel >= booking.travel:
                     break
