@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from app.solver.instance import Instance
 from app.solver.model.builder import ScheduleModel, SubProblem, add_hint, build_model
-from app.solver.model.candidates import site_candidates
+from app.solver.model.candidates import Candidate, Profiles, site_candidates, unit_profiles
 from app.solver.model.plan import solution_priority, solution_travel
 from app.solver.model.search import RunSettings, run
 from app.solver.model.timing import Solution
@@ -30,6 +31,9 @@ REPAIR_SECONDS = 1.0
 # Travel steps between two polishing passes (large, loaded machine: the last pass alone
 # took travel from 53,840 to 50,480 after 55 s of steps without it).
 POLISH_EVERY = 8
+# Candidates kept per site for finding nearer units: a step sees the nearest few per
+# requirement anyway; keeping every list cost 535 MB at 2,000 operations / 8,000 units.
+NEARER_CANDIDATES = 40
 # Bookings this close (minutes) to an operation's window count as competing with it.
 NEAR = 24 * 60
 
@@ -49,6 +53,12 @@ class LnsSettings:
     insertion_operations: int = 20
     insertion_candidate_limit: int | None = 40
     insertion_seconds: float = 6.0
+    # Before each round of time-window runs, one step around each operation that has
+    # nearer able units than its own (those units' holders freed with it). Large sample,
+    # 30 s deterministic: 50,720 travel minutes without, 47,710 after the window runs,
+    # 47,470 before them; 47,330 with twice the candidates of a window step.
+    travel_neighbourhoods: bool = True
+    travel_candidate_limit: int | None = 10
 
 
 def score(instance: Instance, solution: Solution) -> tuple[int, int]:
@@ -98,6 +108,57 @@ def window_neighbourhoods(
         yield ordered[first : first + size]
 
 
+def travel_targets(
+    current: Solution,
+    free: list[Operation],
+    nearer: Callable[[Operation, Solution], set[str]],
+    out_of_time: Callable[[], bool] = lambda: False,
+) -> list[Operation]:
+    """Scheduled operations with nearer able units than the ones they have, most first.
+
+    Time-window runs group operations that merely overlap; a unit that would shorten a
+    trip is most often held by an operation elsewhere in the country, which only a
+    neighbourhood around these units frees together with the operation. The first
+    ranking builds every site's candidate list: out of time, it ranks those it reached.
+    """
+    ranked = []
+    for operation in free:
+        if out_of_time():
+            break
+        if operation.id in current:
+            count = len(nearer(operation, current))
+            if count:
+                ranked.append((-count, operation.id, operation))
+    return [operation for _, _, operation in sorted(ranked, key=lambda r: (r[0], r[1]))]
+
+
+def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution], set[str]]:
+    """For an operation of a plan: the units able to fill one of its places by a
+    shorter trip than the unit booked there (availability ignored); site lists kept."""
+    lists: dict[str, list[Candidate]] = {}
+    profiles: list[Profiles] = []  # made once, at the first call: seconds at 8,000 units
+
+    def nearer(operation: Operation, current: Solution) -> set[str]:
+        schedule = current[operation.id]
+        booked = {b.unit for b in schedule.bookings}
+        units: set[str] = set()
+        for booking in schedule.bookings:
+            if booking.site not in lists:
+                if not profiles:
+                    profiles.append(unit_profiles(instance, instance.unit_available))
+                site = instance.sites[booking.site][1]
+                nearest = site_candidates(instance, operation, site, None, profiles[0])
+                lists[booking.site] = nearest[:NEARER_CANDIDATES]
+            for candidate in lists[booking.site]:  # nearest first
+                if candidate.best_travel >= booking.travel:
+                    break
+                if booking.capability in candidate.capabilities and candidate.unit not in booked:
+                    units.add(candidate.unit)
+        return units
+
+    return nearer
+
+
 @dataclass
 class Neighbourhood:
     """Operations to re-plan together, with the candidate limit and time of the step."""
@@ -120,18 +181,34 @@ def improve(
 ) -> Solution:
     """Improve the solution round by round until the deadline or a round finds nothing.
 
-    A round first inserts unscheduled operations (priority), then re-plans runs of
-    operations for travel. `polish` (a fast pass that never makes a plan worse: nearer
-    units) runs every POLISH_EVERY travel steps; each step sees only a few candidates.
+    A round first inserts unscheduled operations (priority), then re-plans for travel:
+    each operation with nearer able units around those units, then runs of operations.
+    `polish` (a fast pass that never makes a plan worse: nearer units) runs every
+    POLISH_EVERY window steps; each step sees only a few candidates.
     """
     round_number = 0
     scale = 1  # neighbourhoods grow when a whole round finds nothing
+    nearer = nearer_candidate_units(instance)
     while not _over(deadline, run_settings):
         before = score(instance, current)
         current = _insertions(instance, current, free, run_settings, deadline, lns, on_improve)
         size = lns.operations_per_step * scale
         limit = None if lns.candidate_limit is None else lns.candidate_limit * scale
+        travel_limit = lns.travel_candidate_limit
+        travel_limit = None if travel_limit is None else travel_limit * scale
         shift = (round_number * 3) % max(1, size // 2)
+        stop = partial(_over, deadline, run_settings)
+        targets = travel_targets(current, free, nearer, stop) if lns.travel_neighbourhoods else []
+        for target in targets:
+            if _over(deadline, run_settings):
+                return current
+            # The plan changed since the targets were ranked: its units as they are now.
+            units = nearer(target, current) if target.id in current else set()
+            if not units:
+                continue
+            ops = insertion_neighbourhood(instance, target, current, free, size, units)
+            hood = Neighbourhood(ops, travel_limit, lns.step_seconds * scale)
+            current = _step(instance, current, hood, run_settings, deadline, on_improve)
         for count, ops in enumerate(window_neighbourhoods(instance, free, size, shift), 1):
             if _over(deadline, run_settings):
                 return current
