@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.errors import Conflict
 from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
+from app.solver.intervals import subtract
 from app.solver.loader import ScenarioError, load_plan, load_scenario
 from app.solver.replan import still_valid_operations
 from app.solver.schema import Scenario, ScheduledOperation, format_instant, parse_instant
@@ -75,17 +76,7 @@ def _subtract(
     """Availability windows minus busy intervals, as scenario windows."""
     windows = ([horizon] if available is None else
                [(parse_instant(w["start"]), parse_instant(w["end"])) for w in available])
-    for b_start, b_end in busy:
-        cut = []
-        for start, end in windows:
-            if b_end <= start or b_start >= end:
-                cut.append((start, end))
-                continue
-            if start < b_start:
-                cut.append((start, b_start))
-            if b_end < end:
-                cut.append((b_end, end))
-        windows = cut
+    windows = subtract(windows, busy)
     return [{"start": format_instant(a), "end": format_instant(b)} for a, b in windows]
 
 
