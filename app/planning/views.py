@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from app import revision
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
 from app.maps.features import table_rows
@@ -102,7 +103,9 @@ def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: R
     """Live progress (the `run` block is polled while the run is active), then the result."""
     service.reap_stale_runs(session)
     session.commit()
-    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user)
+    board_revision = revision.current(session)  # before the run is read: see app/revision.py
+    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user,
+                        revision=board_revision)
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 
