@@ -27,7 +27,7 @@ from app.planning.service import (
     may_stop,
     plan_of_run,
 )
-from app.planning.timeline import Timeline, build_timeline
+from app.planning.timeline import OperationPage, Timeline, build_timeline, page_of
 from app.planning.visibility import (
     hidden_busy_units,
     ids_for,
@@ -80,10 +80,13 @@ class RunReview:
     # The attempt whose best plan so far this is, when that attempt was interrupted.
     interrupted: int | None = None
     best_so_far: bool = False  # the plan shown is a best plan so far, not a finished one
+    # The operations (by H-hour) the timeline and the map show: one page of them.
+    page: OperationPage | None = None
 
 
 def review_run(
-    session: Session, *, run: SolverRun, user: User, revision: int | None = None
+    session: Session, *, run: SolverRun, user: User, revision: int | None = None,
+    first: int = 0,
 ) -> RunReview:
     """The run's progress and, once it has a plan, the timeline, totals and changes.
 
@@ -91,6 +94,7 @@ def review_run(
     `revision`: the board's (app.revision.current, read before the run was): what the
     page derives from the plan and the whole board is kept under it, per run, status,
     viewer's operations and language, and derived again only when the board changed.
+    `first`: the page of operations (by H-hour) the timeline and the map show.
     """
     ids = visible_ids(session, user=user)
     review = RunReview(run, run.status in ACTIVE, progress_for(ids, run.progress))
@@ -107,10 +111,10 @@ def review_run(
         run.id, str(run.status), None if ids is None else frozenset(ids),
         review.plan_row.id if review.plan_row else None,
         review.published.id if review.published else None,
-        current_language.get(), utcnow().replace(second=0, microsecond=0))
+        current_language.get(), utcnow().replace(second=0, microsecond=0), first)
     parts = _DERIVED.get(revision if key else None, key,
                          lambda: _plan_parts(session, run, run.plan or {}, run.scenario or {},
-                                             ids, review.plan_row, review.published))
+                                             ids, review.plan_row, review.published, first))
     for name, value in parts.items():
         if name != "whole_plan":
             setattr(review, name, value)
@@ -128,7 +132,7 @@ _DERIVED = Derived(size=32)
 
 def _plan_parts(
     session: Session, run: SolverRun, document: dict[str, Any], scenario_document: dict[str, Any],
-    ids: set[str] | None, plan_row: Plan | None, published: Plan | None,
+    ids: set[str] | None, plan_row: Plan | None, published: Plan | None, first: int,
 ) -> dict[str, Any]:
     """Everything of the review computed from the run's plan and the board, as plain
     values (kept between requests: no rows of this session), and the parsed plan
@@ -141,8 +145,9 @@ def _plan_parts(
     plan = whole_plan if ids is None else load_plan(plan_for(ids, document, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
     parts: dict[str, Any] = {"whole_plan": whole_plan}
-    parts["timeline"] = build_timeline(scenario, plan, now=utcnow())
-    parts["map_rows"] = table_rows(run_map(session, run=run, scenario=scenario, plan=plan))
+    shown, parts["page"] = page_of(plan, first)
+    parts["timeline"] = build_timeline(scenario, shown, now=utcnow())
+    parts["map_rows"] = table_rows(run_map(session, run=run, scenario=scenario, plan=shown))
     parts["unscheduled"] = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
