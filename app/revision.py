@@ -137,10 +137,11 @@ def _after_rollback(session: Session) -> None:
 
 class Derived:
     """Results derived from the board, kept per key and revision in this process (the
-    newest `size` keys); `get` derives again when the revision moved or MAX_AGE passed."""
+    newest `size` keys); `get` derives again when the revision moved or `max_age` seconds
+    passed. Results that depend on no board data are kept under a constant revision."""
 
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
+    def __init__(self, size: int = 32, max_age: float = MAX_AGE) -> None:
+        self.size, self.max_age = size, max_age
         self._entries: OrderedDict[Hashable, tuple[int, float, Any]] = OrderedDict()
         self._guard = threading.Lock()
         _every.add(self)
@@ -153,7 +154,7 @@ class Derived:
         now = time.monotonic()
         with self._guard:
             entry = self._entries.get(key)
-            if entry is not None and entry[0] == revision and now - entry[1] < MAX_AGE:
+            if entry is not None and entry[0] == revision and now - entry[1] < self.max_age:
                 self._entries.move_to_end(key)
                 return entry[2]  # type: ignore[no-any-return]
         value = derive()

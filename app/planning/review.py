@@ -106,48 +106,52 @@ def review_run(
     review.best_so_far = best_so_far_attempt(run.plan) is not None
     review.interrupted = interrupted_attempt(run)
     review.plan_row = plan_of_run(session, run=run)
+    busy = hidden_busy_units(session, ids)
     # A run still working changes its plan every few seconds: derived afresh each time.
-    key = None if review.active else (
-        run.id, str(run.status), None if ids is None else frozenset(ids),
+    run_key = None if review.active else (
+        run.id, str(run.status), None if ids is None else frozenset(ids), frozenset(busy),
         review.plan_row.id if review.plan_row else None,
-        review.published.id if review.published else None,
-        current_language.get(), utcnow().replace(second=0, microsecond=0), first)
-    parts = _DERIVED.get(revision if key else None, key,
-                         lambda: _plan_parts(session, run, run.plan or {}, run.scenario or {},
-                                             ids, review.plan_row, review.published, first))
-    for name, value in parts.items():
-        if name != "whole_plan":
+        review.published.id if review.published else None, current_language.get(), first)
+    of_run = _OF_RUN.get(0 if run_key else None, run_key, lambda: _run_parts(
+        run, run.plan or {}, run.scenario or {}, ids, busy, review.plan_row, review.published,
+        first))
+    of_board = _OF_BOARD.get(revision if run_key else None, run_key, lambda: _board_parts(
+        session, run, of_run, ids, review.plan_row))
+    for name, value in (of_run | of_board).items():
+        if not name.startswith("_"):
             setattr(review, name, value)
+    review.timeline = of_run["_timeline"].at(utcnow())
     if review.plan_row is not None and not review.plan_row.is_published:
         # Confirmations carry rows the page reads: always this session's.
-        review.host_units = plan_status(session, parts["whole_plan"], ids=ids)
+        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids)
     return review
 
 
-# The run review's derived parts (1 to 2 s of CPU on the large sample, most of it the
-# order preview's export of the whole board): planners open the newest run's page again
-# and again while nothing changes.
-_DERIVED = Derived(size=32)
+# What the run review derives, kept between views (planners open the newest run's page
+# again and again). From the run alone (its stored scenario and plan, and the published
+# plan's document, none of which ever changes): kept until forgotten.
+_OF_RUN = Derived(size=32, max_age=3600)
+# From the board as it is now (the order preview exports all of it, the map reads sites
+# and units): kept per board revision (app/revision.py).
+_OF_BOARD = Derived(size=32)
 
 
-def _plan_parts(
-    session: Session, run: SolverRun, document: dict[str, Any], scenario_document: dict[str, Any],
-    ids: set[str] | None, plan_row: Plan | None, published: Plan | None, first: int,
+def _run_parts(
+    run: SolverRun, document: dict[str, Any], scenario_document: dict[str, Any],
+    ids: set[str] | None, busy: set[str], plan_row: Plan | None, published: Plan | None,
+    first: int,
 ) -> dict[str, Any]:
-    """Everything of the review computed from the run's plan and the board, as plain
-    values (kept between requests: no rows of this session), and the parsed plan
-    ("whole_plan")."""
+    """What the review computes from the run's scenario and plan alone, as plain values
+    (no rows of a session); parsed documents under names starting with "_"."""
     scenario = load_scenario(scenario_for(ids, scenario_document))
-    busy = hidden_busy_units(session, ids)
     # The run's plan is parsed once (a 250-operation plan takes 0.1 s to validate); the
     # viewer's cut of it only when they see part of the board.
     whole_plan = load_plan(document)
     plan = whole_plan if ids is None else load_plan(plan_for(ids, document, busy) or {})
     names = {op.id: op.name for op in scenario.operations}
-    parts: dict[str, Any] = {"whole_plan": whole_plan}
-    shown, parts["page"] = page_of(plan, first)
-    parts["timeline"] = build_timeline(scenario, shown, now=utcnow())
-    parts["map_rows"] = table_rows(run_map(session, run=run, scenario=scenario, plan=shown))
+    shown, page = page_of(plan, first)
+    parts: dict[str, Any] = {"_whole_plan": whole_plan, "_scenario": scenario, "_shown": shown,
+                             "page": page, "_timeline": build_timeline(scenario, shown)}
     parts["unscheduled"] = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
@@ -176,13 +180,25 @@ def _plan_parts(
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
+    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids)
+    return parts
+
+
+def _board_parts(
+    session: Session, run: SolverRun, of_run: dict[str, Any], ids: set[str] | None,
+    plan_row: Plan | None,
+) -> dict[str, Any]:
+    """What the review computes from the run's plan and the board as it is now: the map's
+    table (sites and units as they are), and what publishing would do to the orders."""
+    parts: dict[str, Any] = {"map_rows": table_rows(run_map(
+        session, run=run, scenario=of_run["_scenario"], plan=of_run["_shown"]))}
     if plan_row is not None and not plan_row.is_published:
-        # plan_of_run's row holds the run's plan itself: whole_plan is its document.
+        # plan_of_run's row holds the run's plan itself: _whole_plan is its document.
+        whole_plan = of_run["_whole_plan"]
         disturbed = disturbed_operations(session, whole_plan)
         parts["disturbed"] = [d for d in disturbed if keep(ids, d.id)]
         parts["disturbed_hidden"] = len(disturbed) - len(parts["disturbed"])
         parts["orders"] = order_diff(session, whole_plan, ids=ids, disturbed=parts["disturbed"])
-    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids)
     return parts
 
 

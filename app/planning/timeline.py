@@ -11,7 +11,7 @@ bar's tooltip on keyboard focus and on touch. The same facts are a table too
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from app.solver.instance import crossing_open_exact
@@ -68,6 +68,13 @@ class Timeline:
         """The month(s) the window spans: "December 2026", "December 2026 – January 2027"."""
         first, last = self.start.strftime("%B %Y"), self.end.strftime("%B %Y")
         return first if first == last else f"{first} – {last}"
+
+    def at(self, now: datetime) -> Timeline:
+        """This timeline with its "now" line at `now` (drawn only inside the window): the
+        bars are kept between page views, the line moves."""
+        inside = self.start <= now <= self.end
+        return replace(self, now=now.astimezone(UTC),
+                       now_x=_Scale(self.start, self.end).x(now) if inside else None)
 
     @property
     def epochs(self) -> tuple[int, int, int]:

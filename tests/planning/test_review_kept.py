@@ -10,7 +10,7 @@ the board.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -33,15 +33,15 @@ Login = Callable[[TestClient, User], TestClient]
 
 @pytest.fixture
 def derivations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many times the review derived its plan parts (one entry per derivation)."""
+    """How many times the review derived its parts from the board (one entry each)."""
     calls: list[int] = []
-    original = review_module._plan_parts
+    original = review_module._board_parts
 
     def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(review_module, "_plan_parts", counted)
+    monkeypatch.setattr(review_module, "_board_parts", counted)
     return calls
 
 
@@ -63,8 +63,16 @@ def _republished_run(board: Session, planner: User) -> SolverRun:
 
 def test_a_finished_run_page_is_derived_once_until_the_board_changes(
     client: TestClient, tiny_board: Session, planner: User, login: Login,
-    derivations: list[int],
+    derivations: list[int], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    run_derivations: list[int] = []
+    original = review_module._run_parts
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        run_derivations.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(review_module, "_run_parts", counted)
     run = _republished_run(tiny_board, planner)
     browser = login(client, planner)
     first = browser.get(f"/planning/runs/{run.id}").text
@@ -84,6 +92,8 @@ def test_a_finished_run_page_is_derived_once_until_the_board_changes(
     third = browser.get(f"/planning/runs/{run.id}").text
     assert len(derivations) == 2
     assert _counts(third) == (0, 1, 0)
+    # What comes from the run alone (its scenario and plan never change) was kept.
+    assert len(run_derivations) == 1
 
 
 def test_bookkeeping_and_rolled_back_writes_keep_the_derived_parts(
@@ -170,3 +180,21 @@ def test_derived_keeps_per_key_and_revision_and_forgets_the_oldest() -> None:
     assert made == ["a1", "a3", "a4", "b1", "c1", "a5"]
     revision.forget_derived()
     assert kept.get(2, "a", make("a6")) == "a6"
+
+
+def test_a_kept_timeline_moves_its_now_line(
+    tiny_board: Session, planner: User, set_clock: Callable[[datetime], object],
+) -> None:
+    run = _republished_run(tiny_board, planner)
+    window = review_module.review_run(tiny_board, run=run, user=planner).timeline
+    assert window is not None
+    lines = []
+    for hours in (1, 4):
+        set_clock(window.start + timedelta(hours=hours))
+        timeline = review_module.review_run(tiny_board, run=run, user=planner,
+                                            revision=7).timeline
+        assert timeline is not None and timeline.now == window.start + timedelta(hours=hours)
+        lines.append(timeline.now_x)
+    assert lines[0] is not None and lines[1] is not None and lines[1] > lines[0]
+    outside = window.at(window.end + timedelta(days=1))
+    assert outside.now_x is None and outside.rows == window.rows
