@@ -82,22 +82,21 @@ def order_diff(
         return OrderDiff([], dict.fromkeys(KINDS.values(), 0), error=exc.message)
     known = {op.id for op in scenario.operations}
     operations = [op for op in document.operations if op.id in known]
-    previews = [p for p in preview_orders(session, scenario, operations)
+    previews = [p for p in preview_orders(session, scenario, operations, read_only=True)
                 if keep(ids, p.operation_id)]
     counts = dict.fromkeys(KINDS.values(), 0)
     for preview in previews:
         counts[KINDS[preview.kind]] += 1
-    names = _names(session, previews)
     flagged = {d.id: d.kind for d in disturbed}
     grouped: dict[str, list[OrderPreview]] = {}
     for preview in previews:
         grouped.setdefault(preview.operation_id, []).append(preview)
-    changed = []
-    for op_id in sorted(grouped):
-        group = grouped[op_id]
-        if all(p.kind == "unchanged" for p in group) and op_id not in flagged:
-            continue
-        changed.append(_operation(op_id, group, names, flagged.get(op_id, "")))
+    shown = {op_id: group for op_id, group in sorted(grouped.items())
+             if op_id in flagged or any(p.kind != "unchanged" for p in group)}
+    # Names only of what is listed: a plan that keeps most orders lists few of them.
+    names = _names(session, [p for group in shown.values() for p in group])
+    changed = [_operation(op_id, group, names, flagged.get(op_id, ""))
+               for op_id, group in shown.items()]
     return OrderDiff(changed, counts)
 
 
