@@ -31,18 +31,23 @@ pytestmark = pytest.mark.db
 Login = Callable[[TestClient, User], TestClient]
 
 
-@pytest.fixture
-def derivations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many times the review derived its parts from the board (one entry each)."""
+def _counting(monkeypatch: pytest.MonkeyPatch, name: str) -> list[int]:
+    """Calls of the review's `name` (one entry each), counted while the test runs."""
     calls: list[int] = []
-    original = review_module._board_parts
+    original = getattr(review_module, name)
 
     def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
         calls.append(1)
-        return original(*args, **kwargs)
+        return original(*args, **kwargs)  # type: ignore[no-any-return]
 
-    monkeypatch.setattr(review_module, "_board_parts", counted)
+    monkeypatch.setattr(review_module, name, counted)
     return calls
+
+
+@pytest.fixture
+def derivations(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the review derived its parts from the board."""
+    return _counting(monkeypatch, "_board_parts")
 
 
 def _republished_run(board: Session, planner: User) -> SolverRun:
@@ -65,14 +70,7 @@ def test_a_finished_run_page_is_derived_once_until_the_board_changes(
     client: TestClient, tiny_board: Session, planner: User, login: Login,
     derivations: list[int], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    run_derivations: list[int] = []
-    original = review_module._run_parts
-
-    def counted(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        run_derivations.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(review_module, "_run_parts", counted)
+    run_derivations = _counting(monkeypatch, "_run_parts")
     run = _republished_run(tiny_board, planner)
     browser = login(client, planner)
     first = browser.get(f"/planning/runs/{run.id}").text
