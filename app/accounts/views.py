@@ -301,13 +301,17 @@ def totp_enrol(
     user: SignedInUser,
     secret: Annotated[str, Form(min_length=16, max_length=64)],
     code: Annotated[str, Form(max_length=16)],
+    current: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    """Confirm the set-up with a code from the app; shows the recovery codes once."""
+    """Confirm the set-up with the current password and a code from the app; shows the
+    recovery codes once."""
     try:
         codes = service.enrol_totp(session, user=user, secret=secret, code=code,
-                                   keep=_current_session_id(request))
+                                   current=current, keep=_current_session_id(request))
     except AppError as exc:
+        session.commit()  # a wrong current password stays counted and on record
+        headers = exc.headers if isinstance(exc, TooManyRequests) else None
         return render(request, "accounts/totp.html", _totp_ctx(user, secret, exc.message),
-                      status_code=exc.status)
+                      status_code=exc.status, headers=headers)
     session.commit()
     return render(request, "accounts/recovery_codes.html", {"codes": codes})

@@ -33,10 +33,12 @@ def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
     page = signed_in.get("/account/totp")
     assert page.status_code == 200 and "otpauth://totp/JointOps%3Akham?secret=" in page.text
     secret = page.text.split('name="secret" value="')[1].split('"')[0]
-    wrong = signed_in.post("/account/totp", data={"secret": secret, "code": "000000"})
+    wrong = signed_in.post("/account/totp", data={"secret": secret, "code": "000000",
+                                                  "current": test_password})
     assert wrong.status_code == 422 and "does not match" in wrong.text
     done = signed_in.post("/account/totp",
-                          data={"secret": secret, "code": totp.code_at(secret, NOW)})
+                          data={"secret": secret, "code": totp.code_at(secret, NOW),
+                                "current": test_password})
     assert done.status_code == 200
     assert user.totp_secret == secret
     codes = session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id)).all()
@@ -224,7 +226,8 @@ def test_admin_removes_a_lost_second_factor(client, session: Session, make_user,
     admin = make_user(session, role=Role.admin)
     planner = make_user(session, role=Role.planner)
     secret = totp.new_secret()
-    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW))
+    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW),
+                       current=None)
     planner_client = login(client, planner)
     done = login(client, admin).post(f"/admin/users/{planner.id}/remove-totp",
                                       follow_redirects=False)
