@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # Server logs: one JSON object per line ("json"), or plain text lines ("text").
     log_format: Literal["json", "text"] = "json"
+    # Also ship every log record, as a JSON line, to a syslog collector on another
+    # machine (ASVS 5.0 16.4.3): "host:port" or "udp://host:port" (UDP), "tcp://host:port"
+    # (TCP, one record per line). Unset: stdout/stderr only.
+    log_syslog: str | None = None
     # Amendment notices by email (app/notices/outbox.py); unset host: in-app notices only.
     # The password comes from a file: JOINTOPS_SMTP_PASSWORD_FILE=/run/secrets/smtp.
     smtp_host: str | None = None
@@ -133,6 +137,12 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_log_syslog(self) -> Settings:
+        if self.log_syslog:
+            syslog_target(self.log_syslog)  # raises ValueError naming what is wrong
+        return self
+
+    @model_validator(mode="after")
     def _add_sslrootcert(self) -> Settings:
         if self.database_sslrootcert:
             self.database_url = with_sslrootcert(self.database_url, self.database_sslrootcert)
@@ -152,6 +162,21 @@ class Settings(BaseSettings):
             if problem:
                 raise ValueError(f"{name}: {problem}")
         return self
+
+
+def syslog_target(value: str) -> tuple[str, str, int]:
+    """JOINTOPS_LOG_SYSLOG as (protocol, host, port): "host:port" and "udp://host:port"
+    are UDP, "tcp://host:port" TCP; an IPv6 host is written in brackets, [::1]:514."""
+    protocol, _, rest = value.rpartition("://")
+    protocol = protocol or "udp"
+    host, _, port = rest.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if protocol not in ("udp", "tcp") or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"JOINTOPS_LOG_SYSLOG={value!r}: write host:port (UDP), udp://host:port or"
+            " tcp://host:port, e.g. tcp://logs.example:514")
+    return protocol, host, int(port)
 
 
 def with_sslrootcert(url: str, path: str) -> str:

@@ -170,3 +170,82 @@ def test_server_log_config_lets_the_boards_info_records_through(
         logging.root.setLevel(level)
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert json.loads(line)["message"] == "worker started"
+
+
+def _ship_one_record(target: str) -> None:
+    """Log one record, as the server would, through JOINTOPS_LOG_SYSLOG=`target`."""
+    install_token_masking()
+    saved = logging.root.handlers[:], logging.root.level
+    token = request_id.set("req-77")
+    try:
+        logging.config.dictConfig(log_config("text", syslog=target))
+        logging.getLogger("app.test").warning("served %s", "/feeds/abcSECRET.ics")
+    finally:
+        request_id.reset(token)
+        for handler in logging.root.handlers:
+            if handler not in saved[0]:
+                handler.close()
+        logging.root.handlers, level = saved
+        logging.root.setLevel(level)
+
+
+def _shipped(data: bytes) -> dict[str, object]:
+    text = data.decode()
+    # <priority>ident JSON: local0 (16) and warning (4) give 16 * 8 + 4 = 132.
+    assert text.startswith("<132>jointops: {"), text
+    return json.loads(text.removeprefix("<132>jointops: "))
+
+
+def test_json_log_lines_are_shipped_to_a_syslog_collector_over_udp() -> None:
+    # ASVS 5.0 16.4.3: the logs reach a separate system, as JSON, with the request id
+    # and the feed token masked (the text format on stderr changes nothing of that).
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        collector.settimeout(5)
+        port = collector.getsockname()[1]
+        _ship_one_record(f"127.0.0.1:{port}")
+        payload = _shipped(collector.recv(65536))
+    assert payload["request_id"] == "req-77" and payload["level"] == "WARNING"
+    assert payload["message"] == "served /feeds/[redacted]"
+
+
+def test_json_log_lines_are_shipped_over_tcp_one_line_each_even_if_the_collector_was_late(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        port = collector.getsockname()[1]
+        # Not listening yet: the board starts anyway, and says the record was not sent.
+        _ship_one_record(f"tcp://127.0.0.1:{port}")
+        assert "ConnectionRefusedError" in capsys.readouterr().err
+        collector.listen(1)
+        collector.settimeout(5)
+        _ship_one_record(f"tcp://127.0.0.1:{port}")
+        connection, _ = collector.accept()
+        with connection:
+            connection.settimeout(5)
+            received = b""
+            while not received.endswith(b"\n"):
+                chunk = connection.recv(65536)
+                assert chunk, "the connection closed before a whole line came"
+                received += chunk
+    assert received.count(b"\n") == 1
+    payload = _shipped(received.rstrip(b"\n"))
+    assert payload["request_id"] == "req-77"
+    assert payload["message"] == "served /feeds/[redacted]"
+
+
+def test_a_malformed_syslog_target_is_refused_by_name() -> None:
+    from pydantic import ValidationError
+
+    from app.config import Settings, syslog_target
+
+    assert syslog_target("logs.example:514") == ("udp", "logs.example", 514)
+    assert syslog_target("tcp://[::1]:6514") == ("tcp", "::1", 6514)
+    for bad in ("logs.example", "http://logs.example:514", "logs.example:0", "tcp://:514"):
+        with pytest.raises(ValidationError, match="JOINTOPS_LOG_SYSLOG"):
+            Settings(log_syslog=bad)
