@@ -91,6 +91,11 @@ class Settings(BaseSettings):
     # machine (ASVS 5.0 16.4.3): "host:port" or "udp://host:port" (UDP), "tcp://host:port"
     # (TCP, one record per line). Unset: stdout/stderr only.
     log_syslog: str | None = None
+    # ClamAV's clamd, to scan uploads before they are saved (app/antivirus.py):
+    # "host:port" or the path of its unix socket. Unset: uploads are not scanned
+    # (production warns at start-up).
+    clamd: str | None = None
+    clamd_timeout_seconds: float = Field(default=30.0, gt=0)
     # Amendment notices by email (app/notices/outbox.py); unset host: in-app notices only.
     # The password comes from a file: JOINTOPS_SMTP_PASSWORD_FILE=/run/secrets/smtp.
     smtp_host: str | None = None
@@ -140,6 +145,16 @@ class Settings(BaseSettings):
     def _check_log_syslog(self) -> Settings:
         if self.log_syslog:
             syslog_target(self.log_syslog)  # raises ValueError naming what is wrong
+        return self
+
+    @model_validator(mode="after")
+    def _check_clamd(self) -> Settings:
+        value = self.clamd
+        if value and not value.startswith("/"):
+            host, _, port = value.rpartition(":")
+            if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"JOINTOPS_CLAMD={value!r}: write host:port (clamd's"
+                                 " TCPSocket) or the absolute path of its unix socket")
         return self
 
     @model_validator(mode="after")
