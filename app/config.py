@@ -89,8 +89,12 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     # Also ship every log record, as a JSON line, to a syslog collector on another
     # machine (ASVS 5.0 16.4.3): "host:port" or "udp://host:port" (UDP), "tcp://host:port"
-    # (TCP, one record per line). Unset: stdout/stderr only.
+    # (TCP, one record per line), "tls://host:port" (TCP in TLS, the collector's
+    # certificate and name verified). Unset: stdout/stderr only.
     log_syslog: str | None = None
+    # The CA file that signed the collector's certificate for tls:// (default: the
+    # system's CAs).
+    log_syslog_cafile: str | None = None
     # ClamAV's clamd, to scan uploads before they are saved (app/antivirus.py):
     # "host:port" or the path of its unix socket. Unset: uploads are not scanned
     # (production warns at start-up).
@@ -181,16 +185,17 @@ class Settings(BaseSettings):
 
 def syslog_target(value: str) -> tuple[str, str, int]:
     """JOINTOPS_LOG_SYSLOG as (protocol, host, port): "host:port" and "udp://host:port"
-    are UDP, "tcp://host:port" TCP; an IPv6 host is written in brackets, [::1]:514."""
+    are UDP, "tcp://host:port" TCP, "tls://host:port" TCP in TLS; an IPv6 host is written
+    in brackets, [::1]:514."""
     protocol, _, rest = value.rpartition("://")
     protocol = protocol or "udp"
     host, _, port = rest.rpartition(":")
     host = host.removeprefix("[").removesuffix("]")
-    if protocol not in ("udp", "tcp") or not host or not port.isdigit() \
+    if protocol not in ("udp", "tcp", "tls") or not host or not port.isdigit() \
             or not 0 < int(port) < 65536:
         raise ValueError(
-            f"JOINTOPS_LOG_SYSLOG={value!r}: write host:port (UDP), udp://host:port or"
-            " tcp://host:port, e.g. tcp://logs.example:514")
+            f"JOINTOPS_LOG_SYSLOG={value!r}: write host:port (UDP), udp://host:port,"
+            " tcp://host:port or tls://host:port, e.g. tls://logs.example:6514")
     return protocol, host, int(port)
 
 

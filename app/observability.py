@@ -13,6 +13,7 @@ import logging.handlers
 import os
 import re
 import socket
+import ssl
 import time
 import uuid
 from contextvars import ContextVar
@@ -148,29 +149,49 @@ class ShippingSysLogHandler(logging.handlers.SysLogHandler):
 
     `target` is JOINTOPS_LOG_SYSLOG (app/config.py `syslog_target`). Over TCP each
     record ends with a line feed (RFC 6587 non-transparent framing; a JSON line holds no
-    raw line break), and a dropped connection is opened again on the next record. A
+    raw line break), and a dropped connection is opened again on the next record.
+    tls:// wraps the TCP connection in TLS (RFC 5425's transport), checking the
+    collector's certificate against `cafile` (or the system's CAs) and its name. A
     collector that is down at start-up does not stop the board: its records are
     reported on stderr (logging's handleError) until it answers.
     """
 
     IDENT = "jointops: "
+    TIMEOUT_SECONDS = 5.0
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, cafile: str | None = None) -> None:
         from app.config import syslog_target
 
         protocol, host, port = syslog_target(target)
-        self.tcp = protocol == "tcp"
+        self.endpoint = (host, port)
+        self.tcp = protocol in ("tcp", "tls")
+        self.tls = ssl.create_default_context(cafile=cafile) if protocol == "tls" else None
         super().__init__(address=(host, port), facility=self.LOG_LOCAL0,
                          socktype=socket.SOCK_STREAM if self.tcp else socket.SOCK_DGRAM)
         self.ident, self.append_nul = self.IDENT, False
 
     def createSocket(self) -> None:  # noqa: N802 (logging's name)
         try:
-            super().createSocket()
+            self._open()
         except OSError:
             if not self.tcp:
                 raise
             self.socket = None  # type: ignore[assignment]  # emit tries again
+
+    def _open(self) -> None:
+        if not self.tcp:
+            super().createSocket()
+            return
+        # A collector that hangs must not hang the board: connect and send time out.
+        host, port = self.endpoint
+        sock = socket.create_connection((host, port), timeout=self.TIMEOUT_SECONDS)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_hostname=host)
+            except OSError:
+                sock.close()
+                raise
+        self.socket = sock  # type: ignore[assignment]  # typeshed: None until opened
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -179,7 +200,7 @@ class ShippingSysLogHandler(logging.handlers.SysLogHandler):
             data = f"<{priority}>{line}".encode()
             for attempt in (1, 2):
                 if not self.socket:
-                    super().createSocket()
+                    self._open()
                 sock: Any = self.socket  # None until createSocket succeeds
                 try:
                     if self.tcp:
@@ -199,7 +220,9 @@ class ShippingSysLogHandler(logging.handlers.SysLogHandler):
 def syslog_handler(target: str) -> ShippingSysLogHandler:
     """The shipping handler with the JSON formatter (whatever JOINTOPS_LOG_FORMAT says:
     a collector parses structured lines)."""
-    handler = ShippingSysLogHandler(target)
+    from app.config import get_settings
+
+    handler = ShippingSysLogHandler(target, cafile=get_settings().log_syslog_cafile)
     handler.setFormatter(JsonFormatter())
     return handler
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -249,3 +251,77 @@ def test_a_malformed_syslog_target_is_refused_by_name() -> None:
     for bad in ("logs.example", "http://logs.example:514", "logs.example:0", "tcp://:514"):
         with pytest.raises(ValidationError, match="JOINTOPS_LOG_SYSLOG"):
             Settings(log_syslog=bad)
+
+
+def test_json_log_lines_are_shipped_over_tls_to_a_verified_collector_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ASVS 5.0 16.4.3 "securely transmitted": tls:// encrypts, and a collector whose
+    # certificate the configured CA did not sign receives nothing.
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the collector's certificate")
+    cert, key = tmp_path / "collector.crt", tmp_path / "collector.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    received: list[bytes] = []
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        collector.listen(4)
+        port = collector.getsockname()[1]
+
+        def serve() -> None:
+            """Each connection in turn: the line it sent, or b"" if its TLS failed."""
+            while True:
+                try:
+                    connection, _ = collector.accept()
+                except OSError:
+                    return  # the test closed the collector
+                try:
+                    with server_tls.wrap_socket(connection, server_side=True) as tls:
+                        tls.settimeout(10)
+                        data = b""
+                        while not data.endswith(b"\n"):
+                            chunk = tls.recv(65536)
+                            if not chunk:
+                                break
+                            data += chunk
+                        received.append(data)
+                except OSError:  # ssl.SSLError included: the board refused the handshake
+                    received.append(b"")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        # Not trusted (the system's CAs did not sign it): nothing is sent.
+        get_settings.cache_clear()
+        _ship_one_record(f"tls://127.0.0.1:{port}")
+        err = capsys.readouterr().err
+        assert "CERTIFICATE_VERIFY_FAILED" in err, err
+        # Two handshakes refused: at start-up, and again for the record.
+        deadline = time.monotonic() + 10
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert received == [b"", b""]
+        refused = len(received)
+        # Trusted through JOINTOPS_LOG_SYSLOG_CAFILE: the line arrives.
+        monkeypatch.setenv("JOINTOPS_LOG_SYSLOG_CAFILE", str(cert))
+        get_settings.cache_clear()
+        try:
+            _ship_one_record(f"tls://127.0.0.1:{port}")
+        finally:
+            get_settings.cache_clear()
+        deadline = time.monotonic() + 10
+        while len(received) == refused and time.monotonic() < deadline:
+            time.sleep(0.05)
+    payload = _shipped(received[refused].rstrip(b"\n"))
+    assert payload["request_id"] == "req-77"
+    assert payload["message"] == "served /feeds/[redacted]"
