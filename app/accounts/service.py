@@ -334,6 +334,28 @@ def change_own_password(
     return ended
 
 
+def end_other_sessions(
+    session: Session, *, user: User, current: str, keep: str, address: str = ""
+) -> int:
+    """End every session of `user` but `keep`, once `current` (the password, asked again:
+    ASVS 5.0 7.5.2) is right; returns how many ended. Audited."""
+    assert user.id is not None
+    _check_current_password(session, user=user, current=current, purpose="sessions_end")
+    ended = end_all_sessions(session, user_id=user.id, keep=keep)
+    audit_session_end(session, user=user, action="auth.session_ended", address=address,
+                      current=False, others=ended)
+    session.flush()
+    return ended
+
+
+def check_current_password(
+    session: Session, *, user: User, current: str, purpose: str
+) -> None:
+    """Raise unless `current` is the user's password (asked again before a sensitive
+    step: ending another session); throttled and audited like a password change."""
+    _check_current_password(session, user=user, current=current, purpose=purpose)
+
+
 def _check_current_password(
     session: Session, *, user: User, current: str, purpose: str = "password_change"
 ) -> None:

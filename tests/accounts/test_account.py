@@ -134,7 +134,7 @@ def test_change_own_password(client, session: Session, make_user, login, test_pa
 
 
 def test_sessions_listed_ended_and_idle(
-    client, session: Session, make_user, login, set_clock
+    client, session: Session, make_user, login, set_clock, test_password
 ) -> None:
     set_clock(NOW)
     user = make_user(session, role=Role.liaison)
@@ -146,12 +146,14 @@ def test_sessions_listed_ended_and_idle(
     phone.cookies.set(get_settings().session_cookie_name, token)
     page = me.get("/account")
     assert "Safari on iPhone" in page.text and "203.0.113.5" in page.text
-    assert me.post(f"/account/sessions/{row.id}/end", follow_redirects=False).status_code == 303
+    assert me.post(f"/account/sessions/{row.id}/end", data={"current": test_password},
+                   follow_redirects=False).status_code == 303
     assert phone.get("/account", follow_redirects=False).status_code == 303
     # someone else's session id is not found
     stranger = make_user(session, role=Role.liaison)
     _, theirs = service.start_session(session, user=stranger)
-    assert me.post(f"/account/sessions/{theirs.id}/end").status_code == 404
+    assert me.post(f"/account/sessions/{theirs.id}/end",
+                   data={"current": test_password}).status_code == 404
     # idle: unused for longer than the idle limit ends the session, use keeps it alive
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     set_clock(NOW + idle - timedelta(minutes=1))

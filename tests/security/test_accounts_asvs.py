@@ -189,6 +189,46 @@ def test_enrolling_a_second_factor_asks_for_the_password_again(
     assert session.get(User, user.id).totp_secret is None
 
 
+def test_ending_another_session_asks_for_the_password_again(
+    client, session: Session, make_user, login, test_password,
+) -> None:
+    # 7.5.2: a stolen session must not end the owner's sessions (and so keep the thief
+    # signed in alone) without the password; signing out here needs none.
+    user = make_user(session, role=Role.liaison)
+    browser = login(client, user)
+    _, phone = service.start_session(session, user=user, user_agent="phone")
+    _, tablet = service.start_session(session, user=user, user_agent="tablet")
+    session.flush()
+    phone_id, tablet_id = phone.id, tablet.id
+    page = browser.get("/account").text
+    assert 'form="end-sessions"' in page and 'autocomplete="current-password"' in page
+    for data in ({}, {"current": test_password + "x"}):
+        refused = browser.post(f"/account/sessions/{phone_id}/end", data=data)
+        assert refused.status_code == 422 and "The current password is wrong" in refused.text
+        refused = browser.post("/account/sessions/end-others", data=data)
+        assert refused.status_code == 422
+    session.expire_all()
+    assert session.get(UserSession, phone_id) and session.get(UserSession, tablet_id)
+    purposes = {e.details["purpose"] for e in _audit(session, "auth.password_change_failed")
+                if e.actor_id == user.id}
+    assert purposes == {"session_end", "sessions_end"}
+    one = browser.post(f"/account/sessions/{phone_id}/end", data={"current": test_password},
+                       follow_redirects=False)
+    assert one.status_code == 303
+    session.expire_all()
+    assert session.get(UserSession, phone_id) is None
+    assert session.get(UserSession, tablet_id) is not None
+    rest = browser.post("/account/sessions/end-others", data={"current": test_password},
+                        follow_redirects=False)
+    assert rest.status_code == 303
+    session.expire_all()
+    assert session.get(UserSession, tablet_id) is None
+    (row,) = [e for e in _audit(session, "auth.session_ended")
+              if e.actor_id == user.id and e.details.get("others") is not None]
+    assert row.details["others"] == 1
+    assert browser.get("/account").status_code == 200  # this browser stays signed in
+
+
 def _audit(session: Session, action: str):  # type: ignore[no-untyped-def]
     from sqlmodel import col, select
 
