@@ -62,8 +62,8 @@ WORKER_WRITES = {
     "feed_polls": "DELETE",
     "feed_poll_days": "INSERT, UPDATE",
 }
-# procrastinate's tables (the job queue): the worker takes, finishes and defers jobs.
-QUEUE_TABLES = "procrastinate\\_%"
+# procrastinate's tables (procrastinate_*, the job queue): the worker takes, finishes
+# and defers jobs.
 
 
 def grant_worker_role(conn: Connection, *, role: str, schema: str | None = None) -> list[str]:
@@ -74,11 +74,15 @@ def grant_worker_role(conn: Connection, *, role: str, schema: str | None = None)
     for label, name in (("role", role), ("schema", schema)):
         if not _NAME.fullmatch(name):
             raise ValueError(f"{label} {name!r}: use lower-case letters, digits and _ only")
-    queue_tables = conn.execute(
-        text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"
-             " AND tablename LIKE :pattern ORDER BY tablename"),
-        {"schema": schema, "pattern": QUEUE_TABLES},
-    ).scalars().all()
+    tables = set(conn.execute(
+        text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+        {"schema": schema},
+    ).scalars().all())
+    missing = sorted(set(WORKER_WRITES) - tables)
+    if missing:
+        raise ValueError(f"schema {schema!r} has no table {', '.join(missing)}: run"
+                         " `jointops migrate` first")
+    queue_tables = sorted(t for t in tables if t.startswith("procrastinate_"))
     statements = [
         f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
         f'GRANT SELECT ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',

@@ -212,3 +212,12 @@ def test_the_worker_role_solves_and_writes_nothing_else(
         ):
             conn.exec_driver_sql(statement)
     get_settings.cache_clear()
+
+
+def test_the_worker_grant_names_the_tables_a_schema_lacks(migration_engine: Engine) -> None:
+    if migration_engine.dialect.name != "postgresql":
+        pytest.skip("database roles exist on PostgreSQL only")
+    with migration_engine.begin() as conn, pytest.raises(
+        ValueError, match="has no table capacity_analyses, .*: run `jointops migrate` first"
+    ):
+        grant_worker_role(conn, role="jointops_worker")
