@@ -134,7 +134,7 @@ def serve_command(
         # reusing, and requests failed with "Remote end closed connection" under load
         # (bench/load.py: think times of 0 to 8 s, feed polls every 5 to 15 s).
         timeout_keep_alive=keep_alive,
-        log_config=log_config(get_settings().log_format),
+        log_config=log_config(get_settings().log_format, get_settings().log_syslog),
     )
 
 

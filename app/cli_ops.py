@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,9 @@ def migrate_command(
     grant_to: Annotated[str | None, typer.Option(
         "--grant-to", help="then give this PostgreSQL role row rights only (the role the "
         "board connects as)")] = None,
+    grant_worker_to: Annotated[str | None, typer.Option(
+        "--grant-worker-to", help="then let this PostgreSQL role read the board and write "
+        "only what a solver worker writes (the role the workers connect as)")] = None,
 ) -> None:
     """Upgrade the database schema to the newest migration (safe to run from replicas).
 
@@ -28,14 +32,32 @@ def migrate_command(
     typer.echo("The database schema is at the newest migration.")
     if grant_to:
         grant_board_role_command(grant_to)
+    if grant_worker_to:
+        grant_worker_role_command(grant_worker_to)
 
 
 def grant_board_role_command(
     role: Annotated[str, typer.Argument(help="the PostgreSQL role the board connects as")],
 ) -> None:
     """As the owner role (JOINTOPS_MIGRATION_DATABASE_URL): give ROLE row rights only."""
-    from app.db import make_engine
     from app.db_roles import grant_board_role
+
+    _grant(grant_board_role, role)
+
+
+def grant_worker_role_command(
+    role: Annotated[str, typer.Argument(help="the PostgreSQL role the solver workers "
+                                             "connect as")],
+) -> None:
+    """As the owner role: let ROLE read the board and write only runs, plans, the job
+    queue and retention's clean-up (what a solver worker writes)."""
+    from app.db_roles import grant_worker_role
+
+    _grant(grant_worker_role, role)
+
+
+def _grant(grant: Callable[..., list[str]], role: str) -> None:
+    from app.db import make_engine
 
     settings = get_settings()
     engine = make_engine(settings.migration_database_url or settings.database_url)
@@ -44,7 +66,7 @@ def grant_board_role_command(
         raise typer.Exit(2)
     try:
         with engine.begin() as conn:
-            statements = grant_board_role(conn, role=role)
+            statements = grant(conn, role=role)
     except ValueError as exc:
         typer.echo(f"Not granted: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -93,5 +115,6 @@ def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.command("migrate")(migrate_command)
     app.command("grant-board-role")(grant_board_role_command)
+    app.command("grant-worker-role")(grant_worker_role_command)
     app.command("backup")(backup_command)
     app.command("restore")(restore_command)

@@ -21,6 +21,7 @@ def worker_command(
     from app.planning.worker import draining, serve
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    _ship_logs()
     _yield_cpu_to_web()
     if _uses_job_queue():
         from app.planning.queue import run_worker
@@ -33,6 +34,16 @@ def worker_command(
     signal.signal(signal.SIGTERM, lambda signum, frame: draining.set())
     handled = serve(once=once, parent_pid=parent_pid)
     typer.echo(f"worker: {handled} run(s) handled")
+
+
+def _ship_logs() -> None:
+    """The worker's records go to the syslog collector too (JOINTOPS_LOG_SYSLOG)."""
+    from app.config import get_settings
+    from app.observability import syslog_handler
+
+    target = get_settings().log_syslog
+    if target:
+        logging.getLogger().addHandler(syslog_handler(target))
 
 
 def _yield_cpu_to_web() -> None:

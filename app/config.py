@@ -13,8 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PLACEHOLDER_SECRET = "changethis"
 ROOT = Path(__file__).resolve().parent.parent
 # libpq's sslmode values that encrypt the connection (ASVS 5.0 12.3.1, 12.3.3); only
-# verify-full also checks the server's certificate and name (12.3.2, 12.3.4).
+# verify-full also checks the server's certificate and name (12.3.2, 12.3.4), so it is
+# the one production accepts unless JOINTOPS_DATABASE_ALLOW_UNVERIFIED_TLS says otherwise.
 TLS_SSLMODES = ("require", "verify-ca", "verify-full")
+VERIFIED_SSLMODE = "verify-full"
 
 
 class Settings(BaseSettings):
@@ -32,6 +34,12 @@ class Settings(BaseSettings):
     # true accepts a plain connection, for a database reached only over a private network
     # the operator vouches for (the compose stack's internal network).
     database_allow_plaintext: bool = False
+    # The CA file that signed the PostgreSQL server's certificate (libpq `sslrootcert`),
+    # added to both database URLs when they do not name one themselves.
+    database_sslrootcert: str | None = None
+    # true accepts sslmode=require or verify-ca in production: encrypted, but a server
+    # whose certificate (require) or name (verify-ca) is not checked could be anyone.
+    database_allow_unverified_tls: bool = False
     secret_key: str = PLACEHOLDER_SECRET
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
@@ -79,6 +87,19 @@ class Settings(BaseSettings):
     metrics_token: str | None = None
     # Server logs: one JSON object per line ("json"), or plain text lines ("text").
     log_format: Literal["json", "text"] = "json"
+    # Also ship every log record, as a JSON line, to a syslog collector on another
+    # machine (ASVS 5.0 16.4.3): "host:port" or "udp://host:port" (UDP), "tcp://host:port"
+    # (TCP, one record per line), "tls://host:port" (TCP in TLS, the collector's
+    # certificate and name verified). Unset: stdout/stderr only.
+    log_syslog: str | None = None
+    # The CA file that signed the collector's certificate for tls:// (default: the
+    # system's CAs).
+    log_syslog_cafile: str | None = None
+    # ClamAV's clamd, to scan uploads before they are saved (app/antivirus.py):
+    # "host:port" or the path of its unix socket. Unset: uploads are not scanned
+    # (production warns at start-up).
+    clamd: str | None = None
+    clamd_timeout_seconds: float = Field(default=30.0, gt=0)
     # Amendment notices by email (app/notices/outbox.py); unset host: in-app notices only.
     # The password comes from a file: JOINTOPS_SMTP_PASSWORD_FILE=/run/secrets/smtp.
     smtp_host: str | None = None
@@ -125,19 +146,77 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_log_syslog(self) -> Settings:
+        if self.log_syslog:
+            syslog_target(self.log_syslog)  # raises ValueError naming what is wrong
+        return self
+
+    @model_validator(mode="after")
+    def _check_clamd(self) -> Settings:
+        value = self.clamd
+        if value and not value.startswith("/"):
+            host, _, port = value.rpartition(":")
+            if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"JOINTOPS_CLAMD={value!r}: write host:port (clamd's"
+                                 " TCPSocket) or the absolute path of its unix socket")
+        return self
+
+    @model_validator(mode="after")
+    def _add_sslrootcert(self) -> Settings:
+        if self.database_sslrootcert:
+            self.database_url = with_sslrootcert(self.database_url, self.database_sslrootcert)
+            if self.migration_database_url:
+                self.migration_database_url = with_sslrootcert(
+                    self.migration_database_url, self.database_sslrootcert)
+        return self
+
+    @model_validator(mode="after")
     def _refuse_plaintext_database(self) -> Settings:
         if self.environment != "production" or self.database_allow_plaintext:
             return self
         for name, url in (("JOINTOPS_DATABASE_URL", self.database_url),
                           ("JOINTOPS_MIGRATION_DATABASE_URL", self.migration_database_url)):
-            problem = database_tls_problem(url) if url else None
+            problem = (database_tls_problem(url, self.database_allow_unverified_tls)
+                       if url else None)
             if problem:
                 raise ValueError(f"{name}: {problem}")
         return self
 
 
-def database_tls_problem(url: str) -> str | None:
-    """Why this database URL would talk to PostgreSQL without TLS, or None."""
+def syslog_target(value: str) -> tuple[str, str, int]:
+    """JOINTOPS_LOG_SYSLOG as (protocol, host, port): "host:port" and "udp://host:port"
+    are UDP, "tcp://host:port" TCP, "tls://host:port" TCP in TLS; an IPv6 host is written
+    in brackets, [::1]:514."""
+    protocol, _, rest = value.rpartition("://")
+    protocol = protocol or "udp"
+    host, _, port = rest.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if protocol not in ("udp", "tcp", "tls") or not host or not port.isdigit() \
+            or not 0 < int(port) < 65536:
+        raise ValueError(
+            f"JOINTOPS_LOG_SYSLOG={value!r}: write host:port (UDP), udp://host:port,"
+            " tcp://host:port or tls://host:port, e.g. tls://logs.example:6514")
+    return protocol, host, int(port)
+
+
+def with_sslrootcert(url: str, path: str) -> str:
+    """`url` with libpq's sslrootcert=`path`, unless it names one already (PostgreSQL
+    only: a SQLite URL has no connection to verify)."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql" or "sslrootcert" in parsed.query:
+        return url
+    return parsed.update_query_dict({"sslrootcert": path}).render_as_string(
+        hide_password=False)
+
+
+def database_tls_problem(url: str, allow_unverified: bool = False) -> str | None:
+    """Why this database URL would talk to PostgreSQL without verified TLS, or None.
+
+    Only sslmode=verify-full checks that the server holds a certificate from the
+    configured CA for the host named in the URL; `allow_unverified` also accepts
+    require and verify-ca (encrypted, but a machine in the middle could answer)."""
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -148,12 +227,19 @@ def database_tls_problem(url: str) -> str | None:
     if parsed.get_backend_name() != "postgresql":
         return None  # SQLite: a file, no connection
     mode = parsed.query.get("sslmode")
-    if mode in TLS_SSLMODES:
+    if mode == VERIFIED_SSLMODE or (allow_unverified and mode in TLS_SSLMODES):
         return None
+    if mode in TLS_SSLMODES:
+        return (
+            f"sslmode={mode} encrypts but does not verify the PostgreSQL server's"
+            " certificate and name, refused in production: use sslmode=verify-full with"
+            " sslrootcert=<the CA file> in the URL or JOINTOPS_DATABASE_SSLROOTCERT, or set"
+            " JOINTOPS_DATABASE_ALLOW_UNVERIFIED_TLS=true to accept it"
+        )
     return (
         f"a PostgreSQL connection without TLS (sslmode={mode or 'unset'}) is refused in"
         " production: add ?sslmode=verify-full&sslrootcert=/run/secrets/db_ca.crt to the"
-        " URL (or sslmode=require), or set JOINTOPS_DATABASE_ALLOW_PLAINTEXT=true for a"
+        " URL, or set JOINTOPS_DATABASE_ALLOW_PLAINTEXT=true for a"
         " database reached only over a private network"
     )
 

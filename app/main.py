@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import logging
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -128,6 +129,18 @@ def _refuse_demo_passwords() -> None:
         refuse_demo_passwords(session, environment)
 
 
+def _warn_without_virus_scanning() -> None:
+    """Production accepts files (attachments, imports) from six agencies' machines: say
+    so when they are not scanned (ASVS 5.0 5.4.3; JOINTOPS_CLAMD, app/antivirus.py)."""
+    from app.config import get_settings
+
+    settings = get_settings()
+    if settings.environment == "production" and not settings.clamd:
+        logging.getLogger("app.antivirus").warning(
+            "JOINTOPS_CLAMD is not set: uploaded attachments and imports are not scanned"
+            " for viruses")
+
+
 def create_served_app() -> FastAPI:
     """The application as `jointops serve` runs it, its start-up objects out of the GC.
 
@@ -136,6 +149,7 @@ def create_served_app() -> FastAPI:
     live as long as the process, so they are frozen once the application is built.
     """
     _refuse_demo_passwords()
+    _warn_without_virus_scanning()
     app = create_app()
     gc.collect()
     gc.freeze()

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.handlers
 import os
 import re
+import socket
+import ssl
 import time
 import uuid
 from contextvars import ContextVar
@@ -140,8 +143,93 @@ def _with_message(record: logging.LogRecord, message: str) -> logging.LogRecord:
     return escaped
 
 
-def log_config(log_format: str) -> dict[str, Any]:
-    """A logging dictConfig for the server: the app's INFO records included.
+class ShippingSysLogHandler(logging.handlers.SysLogHandler):
+    """Sends each record to a syslog collector on another machine (ASVS 5.0 16.4.3), so
+    the logs survive, and can be watched, apart from the host that wrote them.
+
+    `target` is JOINTOPS_LOG_SYSLOG (app/config.py `syslog_target`). Over TCP each
+    record ends with a line feed (RFC 6587 non-transparent framing; a JSON line holds no
+    raw line break), and a dropped connection is opened again on the next record.
+    tls:// wraps the TCP connection in TLS (RFC 5425's transport), checking the
+    collector's certificate against `cafile` (or the system's CAs) and its name. A
+    collector that is down at start-up does not stop the board: its records are
+    reported on stderr (logging's handleError) until it answers.
+    """
+
+    IDENT = "jointops: "
+    TIMEOUT_SECONDS = 5.0
+
+    def __init__(self, target: str, cafile: str | None = None) -> None:
+        from app.config import syslog_target
+
+        protocol, host, port = syslog_target(target)
+        self.endpoint = (host, port)
+        self.tcp = protocol in ("tcp", "tls")
+        self.tls = ssl.create_default_context(cafile=cafile) if protocol == "tls" else None
+        super().__init__(address=(host, port), facility=self.LOG_LOCAL0,
+                         socktype=socket.SOCK_STREAM if self.tcp else socket.SOCK_DGRAM)
+        self.ident, self.append_nul = self.IDENT, False
+
+    def createSocket(self) -> None:  # noqa: N802 (logging's name)
+        try:
+            self._open()
+        except OSError:
+            if not self.tcp:
+                raise
+            self.socket = None  # type: ignore[assignment]  # emit tries again
+
+    def _open(self) -> None:
+        if not self.tcp:
+            super().createSocket()
+            return
+        # A collector that hangs must not hang the board: connect and send time out.
+        host, port = self.endpoint
+        sock = socket.create_connection((host, port), timeout=self.TIMEOUT_SECONDS)
+        if self.tls is not None:
+            try:
+                sock = self.tls.wrap_socket(sock, server_hostname=host)
+            except OSError:
+                sock.close()
+                raise
+        self.socket = sock  # type: ignore[assignment]  # typeshed: None until opened
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.ident + self.format(record) + ("\n" if self.tcp else "")
+            priority = self.encodePriority(self.facility, self.mapPriority(record.levelname))
+            data = f"<{priority}>{line}".encode()
+            for attempt in (1, 2):
+                if not self.socket:
+                    self._open()
+                sock: Any = self.socket  # None until createSocket succeeds
+                try:
+                    if self.tcp:
+                        sock.sendall(data)
+                    else:
+                        sock.sendto(data, self.address)
+                    return
+                except OSError:
+                    if not self.tcp or attempt == 2:
+                        raise
+                    sock.close()  # the collector restarted: connect again
+                    self.socket = None  # type: ignore[assignment]
+        except Exception:
+            self.handleError(record)
+
+
+def syslog_handler(target: str) -> ShippingSysLogHandler:
+    """The shipping handler with the JSON formatter (whatever JOINTOPS_LOG_FORMAT says:
+    a collector parses structured lines)."""
+    from app.config import get_settings
+
+    handler = ShippingSysLogHandler(target, cafile=get_settings().log_syslog_cafile)
+    handler.setFormatter(JsonFormatter())
+    return handler
+
+
+def log_config(log_format: str, syslog: str | None = None) -> dict[str, Any]:
+    """A logging dictConfig for the server: the app's INFO records included, also
+    shipped to the `syslog` collector (JOINTOPS_LOG_SYSLOG) when one is given.
 
     uvicorn's own configuration sets up only its loggers, so the board's INFO records
     (worker spawned, runs reaped, feeds pre-rendered) went nowhere.
@@ -151,18 +239,21 @@ def log_config(log_format: str) -> dict[str, Any]:
         if log_format == "json"
         else {"()": "app.observability.TextFormatter"}
     )
+    handlers: dict[str, Any] = {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "formatter": "board",
+            "stream": "ext://sys.stderr",
+        }
+    }
+    if syslog:
+        handlers["syslog"] = {"()": "app.observability.syslog_handler", "target": syslog}
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"board": formatter},
-        "handlers": {
-            "stderr": {
-                "class": "logging.StreamHandler",
-                "formatter": "board",
-                "stream": "ext://sys.stderr",
-            }
-        },
-        "root": {"handlers": ["stderr"], "level": "INFO"},
+        "handlers": handlers,
+        "root": {"handlers": list(handlers), "level": "INFO"},
         "loggers": {
             name: {"handlers": [], "level": "INFO", "propagate": True}
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")

@@ -37,10 +37,9 @@ def test_production_refuses_a_database_url_without_tls() -> None:
         Settings(environment="production", secret_key=secret,
                  database_url=PG + "?sslmode=verify-full",
                  migration_database_url=PG.replace("board@", "owner@"))
-    for mode in ("require", "verify-ca", "verify-full"):
-        url = f"{PG}?sslmode={mode}&sslrootcert=/run/secrets/db_ca.crt"
-        assert Settings(environment="production", secret_key=secret, database_url=url,
-                        migration_database_url=url).database_url == url
+    url = f"{PG}?sslmode=verify-full&sslrootcert=/run/secrets/db_ca.crt"
+    assert Settings(environment="production", secret_key=secret, database_url=url,
+                    migration_database_url=url).database_url == url
     # Explicitly overridden (a private network), SQLite (no connection), or not production.
     assert Settings(environment="production", secret_key=secret, database_url=PG,
                     database_allow_plaintext=True).database_allow_plaintext
@@ -48,6 +47,48 @@ def test_production_refuses_a_database_url_without_tls() -> None:
                     database_url="sqlite:////var/lib/jointops/board.db")
     assert Settings(environment="test", secret_key=secret, database_url=PG)
     assert Settings(environment="dev", database_url=PG)
+
+
+def test_production_refuses_tls_that_does_not_verify_the_server() -> None:
+    # ASVS 5.0 12.3.2: require and verify-ca encrypt, but do not check that the server
+    # is the one named in the URL; only verify-full does.
+    secret = "x" * 40
+    for mode in ("require", "verify-ca"):
+        url = f"{PG}?sslmode={mode}&sslrootcert=/run/secrets/db_ca.crt"
+        with pytest.raises(ValidationError, match=f"JOINTOPS_DATABASE_URL: sslmode={mode}"
+                                                  " encrypts but does not verify"):
+            Settings(environment="production", secret_key=secret, database_url=url)
+        with pytest.raises(ValidationError, match="JOINTOPS_MIGRATION_DATABASE_URL"):
+            Settings(environment="production", secret_key=secret,
+                     database_url=PG + "?sslmode=verify-full", migration_database_url=url)
+        # Explicitly overridden, and outside production.
+        assert Settings(environment="production", secret_key=secret, database_url=url,
+                        database_allow_unverified_tls=True).database_url == url
+        assert Settings(environment="test", secret_key=secret, database_url=url)
+    # The override accepts weaker TLS, never none.
+    with pytest.raises(ValidationError, match="without TLS"):
+        Settings(environment="production", secret_key=secret, database_url=PG,
+                 database_allow_unverified_tls=True)
+
+
+def test_the_ca_file_setting_reaches_both_urls_unless_they_name_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sqlalchemy.engine import make_url
+
+    monkeypatch.setenv("JOINTOPS_DATABASE_SSLROOTCERT", "/run/secrets/db_ca.crt")
+    settings = Settings(environment="production", secret_key="x" * 40,
+                        database_url="postgresql+psycopg://board:p%40ss@db.example/jointops"
+                                     "?sslmode=verify-full",
+                        migration_database_url=PG + "?sslmode=verify-full"
+                                               "&sslrootcert=/etc/owner_ca.crt")
+    board = make_url(settings.database_url)
+    assert board.query["sslrootcert"] == "/run/secrets/db_ca.crt"
+    assert board.password == "p@ss"  # the password survives the rewrite
+    assert settings.migration_database_url
+    assert make_url(settings.migration_database_url).query["sslrootcert"] == "/etc/owner_ca.crt"
+    # SQLite has no connection: its URL is left alone.
+    assert Settings(database_url="sqlite:////tmp/b.db").database_url == "sqlite:////tmp/b.db"
 
 
 def test_compose_says_why_it_allows_a_plain_database_connection() -> None:
@@ -75,13 +116,20 @@ def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None
                for secret in compose["secrets"]}
     assert holders == {
         "migration_database_url": {"migrate"},
-        "database_url": {"migrate", "web", "worker"},
+        "database_url": {"migrate", "web"},
+        "worker_database_url": {"worker"},
         "secret_key": {"migrate", "web", "worker"},
         "db_password": {"db"},
         "db_app_password": {"db"},
+        "db_worker_password": {"db"},
     }
+    # The solver workers connect as their own role (ASVS 5.0 13.2.1), granted by migrate.
+    worker_role = migrate["command"][migrate["command"].index("--grant-worker-to") + 1]
+    worker = services["worker"]["environment"]
+    assert worker["JOINTOPS_DATABASE_URL_FILE"] == "/run/secrets/worker_database_url"
     init = "./deploy/postgres/board-role.sh:/docker-entrypoint-initdb.d/10-board-role.sh:ro"
     assert init in services["db"]["volumes"]
     script = (ROOT / "deploy" / "postgres" / "board-role.sh").read_text()
     assert f"CREATE ROLE {role} LOGIN PASSWORD :'password';" in script
+    assert f"CREATE ROLE {worker_role} LOGIN PASSWORD :'worker_password';" in script
     assert "db_app_password" in services["db"]["secrets"]

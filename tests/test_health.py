@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -170,3 +172,156 @@ def test_server_log_config_lets_the_boards_info_records_through(
         logging.root.setLevel(level)
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert json.loads(line)["message"] == "worker started"
+
+
+def _ship_one_record(target: str) -> None:
+    """Log one record, as the server would, through JOINTOPS_LOG_SYSLOG=`target`."""
+    install_token_masking()
+    saved = logging.root.handlers[:], logging.root.level
+    token = request_id.set("req-77")
+    try:
+        logging.config.dictConfig(log_config("text", syslog=target))
+        logging.getLogger("app.test").warning("served %s", "/feeds/abcSECRET.ics")
+    finally:
+        request_id.reset(token)
+        for handler in logging.root.handlers:
+            if handler not in saved[0]:
+                handler.close()
+        logging.root.handlers, level = saved
+        logging.root.setLevel(level)
+
+
+def _shipped(data: bytes) -> dict[str, object]:
+    text = data.decode()
+    # <priority>ident JSON: local0 (16) and warning (4) give 16 * 8 + 4 = 132.
+    assert text.startswith("<132>jointops: {"), text
+    return json.loads(text.removeprefix("<132>jointops: "))
+
+
+def test_json_log_lines_are_shipped_to_a_syslog_collector_over_udp() -> None:
+    # ASVS 5.0 16.4.3: the logs reach a separate system, as JSON, with the request id
+    # and the feed token masked (the text format on stderr changes nothing of that).
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        collector.settimeout(5)
+        port = collector.getsockname()[1]
+        _ship_one_record(f"127.0.0.1:{port}")
+        payload = _shipped(collector.recv(65536))
+    assert payload["request_id"] == "req-77" and payload["level"] == "WARNING"
+    assert payload["message"] == "served /feeds/[redacted]"
+
+
+def test_json_log_lines_are_shipped_over_tcp_one_line_each_even_if_the_collector_was_late(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        port = collector.getsockname()[1]
+        # Not listening yet: the board starts anyway, and says the record was not sent.
+        _ship_one_record(f"tcp://127.0.0.1:{port}")
+        assert "ConnectionRefusedError" in capsys.readouterr().err
+        collector.listen(1)
+        collector.settimeout(5)
+        _ship_one_record(f"tcp://127.0.0.1:{port}")
+        connection, _ = collector.accept()
+        with connection:
+            connection.settimeout(5)
+            received = b""
+            while not received.endswith(b"\n"):
+                chunk = connection.recv(65536)
+                assert chunk, "the connection closed before a whole line came"
+                received += chunk
+    assert received.count(b"\n") == 1
+    payload = _shipped(received.rstrip(b"\n"))
+    assert payload["request_id"] == "req-77"
+    assert payload["message"] == "served /feeds/[redacted]"
+
+
+def test_a_malformed_syslog_target_is_refused_by_name() -> None:
+    from pydantic import ValidationError
+
+    from app.config import Settings, syslog_target
+
+    assert syslog_target("logs.example:514") == ("udp", "logs.example", 514)
+    assert syslog_target("tcp://[::1]:6514") == ("tcp", "::1", 6514)
+    for bad in ("logs.example", "http://logs.example:514", "logs.example:0", "tcp://:514"):
+        with pytest.raises(ValidationError, match="JOINTOPS_LOG_SYSLOG"):
+            Settings(log_syslog=bad)
+
+
+def test_json_log_lines_are_shipped_over_tls_to_a_verified_collector_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # ASVS 5.0 16.4.3 "securely transmitted": tls:// encrypts, and a collector whose
+    # certificate the configured CA did not sign receives nothing.
+    import shutil
+    import socket
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make the collector's certificate")
+    cert, key = tmp_path / "collector.crt", tmp_path / "collector.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    received: list[bytes] = []
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as collector:
+        collector.bind(("127.0.0.1", 0))
+        collector.listen(4)
+        port = collector.getsockname()[1]
+
+        def serve() -> None:
+            """Each connection in turn: the line it sent, or b"" if its TLS failed."""
+            while True:
+                try:
+                    connection, _ = collector.accept()
+                except OSError:
+                    return  # the test closed the collector
+                try:
+                    with server_tls.wrap_socket(connection, server_side=True) as tls:
+                        tls.settimeout(10)
+                        data = b""
+                        while not data.endswith(b"\n"):
+                            chunk = tls.recv(65536)
+                            if not chunk:
+                                break
+                            data += chunk
+                        received.append(data)
+                except OSError:  # ssl.SSLError included: the board refused the handshake
+                    received.append(b"")
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        # Not trusted (the system's CAs did not sign it): nothing is sent.
+        get_settings.cache_clear()
+        _ship_one_record(f"tls://127.0.0.1:{port}")
+        err = capsys.readouterr().err
+        assert "CERTIFICATE_VERIFY_FAILED" in err, err
+        # Two handshakes refused: at start-up, and again for the record.
+        deadline = time.monotonic() + 10
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert received == [b"", b""]
+        refused = len(received)
+        # Trusted through JOINTOPS_LOG_SYSLOG_CAFILE: the line arrives.
+        monkeypatch.setenv("JOINTOPS_LOG_SYSLOG_CAFILE", str(cert))
+        get_settings.cache_clear()
+        try:
+            _ship_one_record(f"tls://127.0.0.1:{port}")
+        finally:
+            get_settings.cache_clear()
+        deadline = time.monotonic() + 10
+        while len(received) == refused and time.monotonic() < deadline:
+            time.sleep(0.05)
+    payload = _shipped(received[refused].rstrip(b"\n"))
+    assert payload["request_id"] == "req-77"
+    assert payload["message"] == "served /feeds/[redacted]"

@@ -175,17 +175,37 @@ def board_role(fresh_database: str) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.fixture
+def worker_role(fresh_database: str) -> Iterator[str]:
+    """The solver workers' login role, with no rights until `--grant-worker-to`."""
+    admin = make_engine(_pg_url(), isolation_level="AUTOCOMMIT")
+    role = f"jt_wrk_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    try:
+        yield role
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(fresh_database).database}"'
+                              " WITH (FORCE)"))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
 @pytest.mark.db
 def test_two_web_processes_and_two_workers_share_one_postgresql(
-    fresh_database: str, board_role: str, tmp_path: Path
+    fresh_database: str, board_role: str, worker_role: str, tmp_path: Path
 ) -> None:
     """As docker-compose.yml runs them: the owner migrates and grants; web processes
-    and workers connect as a role that may only read and change rows."""
+    connect as a role that may only read and change rows, the workers as their own role
+    that writes only what a worker writes (ASVS 5.0 13.2.1)."""
     secrets = tmp_path / "secrets"
     secrets.mkdir()
     (secrets / "migration_database_url").write_text(fresh_database)
     board_url = make_url(fresh_database).set(username=board_role)
     (secrets / "database_url").write_text(board_url.render_as_string(False))
+    worker_url = make_url(fresh_database).set(username=worker_role)
+    (secrets / "worker_database_url").write_text(worker_url.render_as_string(False))
     env = {
         **os.environ,
         "JOINTOPS_DATABASE_URL_FILE": str(secrets / "database_url"),
@@ -198,7 +218,8 @@ def test_two_web_processes_and_two_workers_share_one_postgresql(
     cli = [sys.executable, "-m", "app.cli"]
     owner_env = {**env, "JOINTOPS_MIGRATION_DATABASE_URL_FILE": str(secrets /
                                                                      "migration_database_url")}
-    migrations = [subprocess.Popen([*cli, "migrate", "--grant-to", board_role], env=owner_env,
+    migrations = [subprocess.Popen([*cli, "migrate", "--grant-to", board_role,
+                                    "--grant-worker-to", worker_role], env=owner_env,
                                    cwd=ROOT) for _ in range(2)]
     assert [m.wait(120) for m in migrations] == [0, 0]
 
@@ -210,7 +231,8 @@ def test_two_web_processes_and_two_workers_share_one_postgresql(
         for port in ports
     ]
     processes += [
-        subprocess.Popen([*cli, "worker"], env=env, cwd=ROOT, stderr=subprocess.DEVNULL)
+        subprocess.Popen([*cli, "worker"], cwd=ROOT, stderr=subprocess.DEVNULL, env={
+            **env, "JOINTOPS_DATABASE_URL_FILE": str(secrets / "worker_database_url")})
         for _ in range(2)
     ]
     engine = make_engine(fresh_database)

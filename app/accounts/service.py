@@ -334,11 +334,36 @@ def change_own_password(
     return ended
 
 
-def _check_current_password(session: Session, *, user: User, current: str) -> None:
+def end_other_sessions(
+    session: Session, *, user: User, current: str, keep: str, address: str = ""
+) -> int:
+    """End every session of `user` but `keep`, once `current` (the password, asked again:
+    ASVS 5.0 7.5.2) is right; returns how many ended. Audited."""
+    assert user.id is not None
+    _check_current_password(session, user=user, current=current, purpose="sessions_end")
+    ended = end_all_sessions(session, user_id=user.id, keep=keep)
+    audit_session_end(session, user=user, action="auth.session_ended", address=address,
+                      current=False, others=ended)
+    session.flush()
+    return ended
+
+
+def check_current_password(
+    session: Session, *, user: User, current: str, purpose: str
+) -> None:
+    """Raise unless `current` is the user's password (asked again before a sensitive
+    step: ending another session); throttled and audited like a password change."""
+    _check_current_password(session, user=user, current=current, purpose=purpose)
+
+
+def _check_current_password(
+    session: Session, *, user: User, current: str, purpose: str = "password_change"
+) -> None:
     """Raise unless `current` is the user's password; verifies with no transaction open.
 
     A stolen session must not become a way to guess the password: wrong ones are
-    throttled like sign-ins and audited (the caller commits even on an error)."""
+    throttled like sign-ins and audited with the `purpose` (the caller commits even on
+    an error)."""
     assert user.id is not None
     user_id, hashed = user.id, user.password_hash
     keys = [(throttle.password_change_key(user_id), throttle.MAX_PER_PAIR)]
@@ -352,7 +377,8 @@ def _check_current_password(session: Session, *, user: User, current: str) -> No
     if not right:
         audit.record(session, actor=user, action="auth.password_change_failed",
                      object_type="user", object_id=str(user_id),
-                     details={"throttled": wait is not None, "password_checked": checked})
+                     details={"throttled": wait is not None, "password_checked": checked,
+                              "purpose": purpose})
         session.flush()
         if wait is not None:
             raise TooManyRequests(wait)
@@ -388,14 +414,20 @@ def needs_enrolment(user: User) -> bool:
 
 
 def enrol_totp(
-    session: Session, *, user: User, secret: str, code: str, keep: str | None = None
+    session: Session, *, user: User, secret: str, code: str, current: str | None,
+    keep: str | None = None,
 ) -> list[str]:
     """Turn TOTP on with `secret` once `code` proves the app has it; returns ten new
     recovery codes (shown once; only their hashes are kept).
 
-    Every other session of the user ends, `keep` (the enrolling session's id) excepted:
-    a changed factor leaves no session opened without it (ASVS 5.0 7.4.3)."""
+    `current` is the user's password, asked again (ASVS 5.0 7.5.1): a session left open
+    or stolen must not be enough to put the attacker's phone on the account, or to
+    replace the recovery codes. None skips the check (a command-line or test set-up, never
+    a web request). Every other session of the user ends, `keep` (the enrolling session's
+    id) excepted: a changed factor leaves no session opened without it (ASVS 5.0 7.4.3)."""
     assert user.id is not None
+    if current is not None:
+        _check_current_password(session, user=user, current=current, purpose="totp_enrolment")
     try:
         step = totp.matching_step(secret, code, utcnow(), after=None)
     except ValueError:

@@ -228,15 +228,45 @@ def change_language(
     return response
 
 
+@router.post("/account/sessions/end-others")
+def end_other_sessions(
+    request: Request, session: SessionDep, user: SignedInUser,
+    current: Annotated[str, Form(max_length=128)],
+) -> Response:
+    """End every session of the user but this one, once the password is typed again."""
+    try:
+        ended = service.end_other_sessions(session, user=user, current=current,
+                                           keep=_current_session_id(request) or "",
+                                           address=client_address(request) or "")
+    except AppError as exc:
+        session.commit()  # a wrong current password stays counted and on record
+        return _account_page(request, session, user, error=exc.message,
+                             status_code=exc.status)
+    session.commit()
+    return redirect(request, "/account",
+                    flash=gettext("Every other session has ended.") if ended else None)
+
+
 @router.post("/account/sessions/{session_id}/end")
 def end_session(
-    session_id: str, request: Request, session: SessionDep, user: SignedInUser
+    session_id: str, request: Request, session: SessionDep, user: SignedInUser,
+    password: Annotated[str | None, Form(alias="current", max_length=128)] = None,
 ) -> Response:
-    """End one of the user's own sessions (another device, or this one)."""
+    """End one of the user's own sessions: this one (signing out), or another device's
+    once the password is typed again (ASVS 5.0 7.5.2: a stolen session must not be able
+    to end the owner's)."""
     assert user.id is not None
+    current = session_id == _current_session_id(request)
+    if not current:
+        try:
+            service.check_current_password(session, user=user, current=password or "",
+                                           purpose="session_end")
+        except AppError as exc:
+            session.commit()  # a wrong current password stays counted and on record
+            return _account_page(request, session, user, error=exc.message,
+                                 status_code=exc.status)
     if not service.end_user_session(session, user_id=user.id, session_id=session_id):
         raise AppError("No such session of yours (it may have ended already)", 404)
-    current = session_id == _current_session_id(request)
     service.audit_session_end(session, user=user, action="auth.session_ended",
                               address=client_address(request) or "", current=current)
     session.commit()
@@ -301,13 +331,17 @@ def totp_enrol(
     user: SignedInUser,
     secret: Annotated[str, Form(min_length=16, max_length=64)],
     code: Annotated[str, Form(max_length=16)],
+    current: Annotated[str, Form(max_length=128)],
 ) -> Response:
-    """Confirm the set-up with a code from the app; shows the recovery codes once."""
+    """Confirm the set-up with the current password and a code from the app; shows the
+    recovery codes once."""
     try:
         codes = service.enrol_totp(session, user=user, secret=secret, code=code,
-                                   keep=_current_session_id(request))
+                                   current=current, keep=_current_session_id(request))
     except AppError as exc:
+        session.commit()  # a wrong current password stays counted and on record
+        headers = exc.headers if isinstance(exc, TooManyRequests) else None
         return render(request, "accounts/totp.html", _totp_ctx(user, secret, exc.message),
-                      status_code=exc.status)
+                      status_code=exc.status, headers=headers)
     session.commit()
     return render(request, "accounts/recovery_codes.html", {"codes": codes})

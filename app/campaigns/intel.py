@@ -24,6 +24,7 @@ from sqlalchemy import exists, false, or_
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app import antivirus
 from app import audit as trail
 from app.access import visible_operations_query
 from app.campaigns import service
@@ -270,7 +271,9 @@ def attach(session: Session, *, note: IntelNote, filename: str, data: bytes,
         raise _file_error(f"the file is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MiB")
     if not data:
         raise _file_error("the file is empty")
-    row = NoteAttachment(note_id=note.id or 0, filename=name, content_type=sniff(name, data),
+    content_type = sniff(name, data)
+    antivirus.check(data, what=f"attachment {name!r} to note {note.id}")
+    row = NoteAttachment(note_id=note.id or 0, filename=name, content_type=content_type,
                          size=len(data), data=data, uploaded_by_id=actor.id)
     session.add(row)
     session.flush()

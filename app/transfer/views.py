@@ -11,8 +11,10 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import UploadFile
 
+from app import antivirus
 from app.db import SessionDep
 from app.deps import AdminUser, PlannerUser
+from app.errors import AppError
 from app.models import User
 from app.transfer import service
 from app.web import register_nav, render
@@ -59,6 +61,12 @@ def _import(request: Request, session: Session, user: User, file: UploadFile) ->
             request, "admin/import.html", {"problems": too_big}, block="result", status_code=413
         )
     ctx: dict[str, Any] = {"filename": file.filename}
+    try:
+        antivirus.check(data, what=f"import {file.filename!r}")
+    except AppError as exc:  # infected, or the scanner away: nothing was read or saved
+        ctx["problems"] = [{"path": "", "message": exc.message}]
+        return render(request, "admin/import.html", ctx, block="result",
+                      status_code=exc.status)
     try:
         result = service.import_scenario(session, data=data, user=user)
     except service.ScenarioRejected as exc:

@@ -33,10 +33,12 @@ def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
     page = signed_in.get("/account/totp")
     assert page.status_code == 200 and "otpauth://totp/JointOps%3Akham?secret=" in page.text
     secret = page.text.split('name="secret" value="')[1].split('"')[0]
-    wrong = signed_in.post("/account/totp", data={"secret": secret, "code": "000000"})
+    wrong = signed_in.post("/account/totp", data={"secret": secret, "code": "000000",
+                                                  "current": test_password})
     assert wrong.status_code == 422 and "does not match" in wrong.text
     done = signed_in.post("/account/totp",
-                          data={"secret": secret, "code": totp.code_at(secret, NOW)})
+                          data={"secret": secret, "code": totp.code_at(secret, NOW),
+                                "current": test_password})
     assert done.status_code == 200
     assert user.totp_secret == secret
     codes = session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id)).all()
@@ -132,7 +134,7 @@ def test_change_own_password(client, session: Session, make_user, login, test_pa
 
 
 def test_sessions_listed_ended_and_idle(
-    client, session: Session, make_user, login, set_clock
+    client, session: Session, make_user, login, set_clock, test_password
 ) -> None:
     set_clock(NOW)
     user = make_user(session, role=Role.liaison)
@@ -144,12 +146,14 @@ def test_sessions_listed_ended_and_idle(
     phone.cookies.set(get_settings().session_cookie_name, token)
     page = me.get("/account")
     assert "Safari on iPhone" in page.text and "203.0.113.5" in page.text
-    assert me.post(f"/account/sessions/{row.id}/end", follow_redirects=False).status_code == 303
+    assert me.post(f"/account/sessions/{row.id}/end", data={"current": test_password},
+                   follow_redirects=False).status_code == 303
     assert phone.get("/account", follow_redirects=False).status_code == 303
     # someone else's session id is not found
     stranger = make_user(session, role=Role.liaison)
     _, theirs = service.start_session(session, user=stranger)
-    assert me.post(f"/account/sessions/{theirs.id}/end").status_code == 404
+    assert me.post(f"/account/sessions/{theirs.id}/end",
+                   data={"current": test_password}).status_code == 404
     # idle: unused for longer than the idle limit ends the session, use keeps it alive
     idle = timedelta(minutes=get_settings().session_idle_minutes)
     set_clock(NOW + idle - timedelta(minutes=1))
@@ -224,7 +228,8 @@ def test_admin_removes_a_lost_second_factor(client, session: Session, make_user,
     admin = make_user(session, role=Role.admin)
     planner = make_user(session, role=Role.planner)
     secret = totp.new_secret()
-    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW))
+    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW),
+                       current=None)
     planner_client = login(client, planner)
     done = login(client, admin).post(f"/admin/users/{planner.id}/remove-totp",
                                       follow_redirects=False)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from app.accounts import service
 from app.accounts.passwords import password_problem
 from app.config import get_settings
-from app.models import Role, UserSession, utcnow
+from app.models import Role, User, UserSession, utcnow
 
 COOKIE = get_settings().session_cookie_name
 
@@ -133,7 +133,7 @@ def test_recovery_codes_carry_at_least_112_bits_so_a_plain_hash_may_keep_them() 
 
 
 def test_enrolling_a_second_factor_ends_the_other_sessions(
-    client, session: Session, make_user, login,
+    client, session: Session, make_user, login, test_password,
 ) -> None:
     # 7.4.3: after a change of an authentication factor the other sessions end (as for a
     # password change): a thief's session does not outlive the owner's new second factor.
@@ -145,7 +145,8 @@ def test_enrolling_a_second_factor_ends_the_other_sessions(
     session.flush()
     secret = totp.new_secret()
     done = browser.post("/account/totp", data={"secret": secret,
-                                               "code": totp.code_at(secret, utcnow())})
+                                               "code": totp.code_at(secret, utcnow()),
+                                               "current": test_password})
     assert done.status_code == 200
     session.expire_all()
     assert session.get(UserSession, service.token_digest(stolen)) is None
@@ -153,6 +154,79 @@ def test_enrolling_a_second_factor_ends_the_other_sessions(
     assert browser.get("/account").status_code == 200  # this browser stays signed in
     (row,) = [e for e in _audit(session, "auth.totp_enrolled") if e.actor_id == user.id]
     assert row.details.get("sessions_ended") == 1
+
+
+def test_enrolling_a_second_factor_asks_for_the_password_again(
+    client, session: Session, make_user, login, test_password,
+) -> None:
+    # 7.5.1: a session left open (or stolen) is not enough to put another phone on the
+    # account or to replace its recovery codes: the current password is asked again.
+    from app.accounts import totp
+
+    user = make_user(session, role=Role.planner)
+    browser = login(client, user)
+    form = browser.get("/account/totp")
+    assert 'name="current"' in form.text and 'autocomplete="current-password"' in form.text
+    secret = form.text.split('name="secret" value="')[1].split('"')[0]
+    code = totp.code_at(secret, utcnow())
+    missing = browser.post("/account/totp", data={"secret": secret, "code": code})
+    assert missing.status_code == 422
+    wrong = browser.post("/account/totp", data={"secret": secret, "code": code,
+                                                "current": test_password + "x"})
+    assert wrong.status_code == 422 and "The current password is wrong" in wrong.text
+    assert secret in wrong.text  # the same set-up, to try again
+    session.expire_all()
+    assert session.get(User, user.id).totp_secret is None
+    (refused,) = [e for e in _audit(session, "auth.password_change_failed")
+                  if e.actor_id == user.id]
+    assert refused.details["purpose"] == "totp_enrolment"
+    # Wrong passwords here count with those of the password form: the throttle holds.
+    for _ in range(6):
+        last = browser.post("/account/totp", data={"secret": secret, "code": code,
+                                                   "current": "guess-" + secret})
+    assert last.status_code == 429 and last.headers.get("Retry-After")
+    session.expire_all()
+    assert session.get(User, user.id).totp_secret is None
+
+
+def test_ending_another_session_asks_for_the_password_again(
+    client, session: Session, make_user, login, test_password,
+) -> None:
+    # 7.5.2: a stolen session must not end the owner's sessions (and so keep the thief
+    # signed in alone) without the password; signing out here needs none.
+    user = make_user(session, role=Role.liaison)
+    browser = login(client, user)
+    _, phone = service.start_session(session, user=user, user_agent="phone")
+    _, tablet = service.start_session(session, user=user, user_agent="tablet")
+    session.flush()
+    phone_id, tablet_id = phone.id, tablet.id
+    page = browser.get("/account").text
+    assert 'form="end-sessions"' in page and 'autocomplete="current-password"' in page
+    for data in ({}, {"current": test_password + "x"}):
+        refused = browser.post(f"/account/sessions/{phone_id}/end", data=data)
+        assert refused.status_code == 422 and "The current password is wrong" in refused.text
+        refused = browser.post("/account/sessions/end-others", data=data)
+        assert refused.status_code == 422
+    session.expire_all()
+    assert session.get(UserSession, phone_id) and session.get(UserSession, tablet_id)
+    purposes = {e.details["purpose"] for e in _audit(session, "auth.password_change_failed")
+                if e.actor_id == user.id}
+    assert purposes == {"session_end", "sessions_end"}
+    one = browser.post(f"/account/sessions/{phone_id}/end", data={"current": test_password},
+                       follow_redirects=False)
+    assert one.status_code == 303
+    session.expire_all()
+    assert session.get(UserSession, phone_id) is None
+    assert session.get(UserSession, tablet_id) is not None
+    rest = browser.post("/account/sessions/end-others", data={"current": test_password},
+                        follow_redirects=False)
+    assert rest.status_code == 303
+    session.expire_all()
+    assert session.get(UserSession, tablet_id) is None
+    (row,) = [e for e in _audit(session, "auth.session_ended")
+              if e.actor_id == user.id and e.details.get("others") is not None]
+    assert row.details["others"] == 1
+    assert browser.get("/account").status_code == 200  # this browser stays signed in
 
 
 def _audit(session: Session, action: str):  # type: ignore[no-untyped-def]

@@ -197,6 +197,7 @@ def test_the_summary_counts_the_rows() -> None:
                        for s in ("met", "partial", "gap", "n/a"))
         assert numbers == (len(ids), *counts), name
     met, partial, gap, na = found["all"][1:]
-    figures = f"{met} met, {partial} partial,\n{gap} gaps, {na} not applicable"
+    gaps = "1 gap" if gap == 1 else f"{gap} gaps"
+    figures = f"{met} met, {partial} partial,\n{gaps}, {na} not applicable"
     assert " ".join(figures.split()) in " ".join(
         (ROOT / "SECURITY.md").read_text(encoding="utf-8").split()), figures

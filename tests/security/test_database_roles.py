@@ -7,24 +7,31 @@ which cannot create, alter, drop or truncate anything.
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
+from sample_data import TINY
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, select
 
 from app.accounts.service import hash_password
-from app.config import ROOT
+from app.config import ROOT, get_settings
 from app.db import get_session, make_engine
-from app.db_roles import grant_board_role
+from app.db_roles import grant_board_role, grant_worker_role
 from app.main import create_app
-from app.models import AuditEvent, Role, SolverRun, User, UserSession
+from app.models import AuditEvent, Plan, Role, RunStatus, SolverRun, User, UserSession
 from app.planning.queue import QUEUE, defer_solve
+from app.planning.service import start_run
+from app.planning.worker import claim_run, run_job
+from app.retention import apply_retention
+from app.transfer.service import import_scenario
 
 pytestmark = pytest.mark.db
 
@@ -125,3 +132,92 @@ def test_sslmode_in_the_url_reaches_libpq(board_engine: Engine) -> None:
             pass
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def worker_engine(migration_engine: Engine) -> Iterator[Engine]:
+    """An engine connected as the solver workers' role (`grant_worker_role`)."""
+    if migration_engine.dialect.name != "postgresql":
+        pytest.skip("database roles exist on PostgreSQL only")
+    config = Config(str(ROOT / "alembic.ini"))
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")
+    role = f"jt_worker_{uuid.uuid4().hex[:10]}"
+    with migration_engine.begin() as conn:
+        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
+        grant_worker_role(conn, role=role)
+    url = migration_engine.url.set(username=role).render_as_string(hide_password=False)
+    worker = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    try:
+        yield worker
+    finally:
+        worker.dispose()
+        with migration_engine.begin() as conn:
+            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
+            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+# Writes a solver worker never makes (ASVS 5.0 13.2.1): its role is refused them.
+NOT_THE_WORKERS = (
+    "UPDATE users SET full_name = 'forged'",
+    "INSERT INTO audit_events DEFAULT VALUES",
+    "DELETE FROM operations",
+    "UPDATE taskings SET cancelled_at = now()",
+    "DELETE FROM plans",
+    "INSERT INTO solver_runs DEFAULT VALUES",
+)
+
+
+def test_the_worker_role_solves_and_writes_nothing_else(
+    migration_engine: Engine, worker_engine: Engine,
+    set_clock: Callable[[datetime], object], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("JOINTOPS_HEARTBEAT_SECONDS", "0.2")
+    get_settings.cache_clear()
+    data = TINY.read_bytes()
+    set_clock(datetime.fromisoformat(json.loads(data)["horizon"]["start"]))
+    # The board (here its owner) imports the scenario and queues a run ...
+    with Session(migration_engine) as board:
+        import_scenario(board, data=data)
+        planner = User(username="lin", full_name="Lin", role=Role.coordinator,
+                       password_hash="x")
+        board.add(planner)
+        board.flush()
+        run = start_run(board, user=planner, time_limit=2, seed=1)
+        board.commit()
+        run_id = int(run.id or 0)
+    # ... and the worker's role claims it, solves it and stores the plan.
+    with Session(worker_engine) as session:
+        assert claim_run(session, run_id)
+        assert run_job(run_id, session=session) == RunStatus.succeeded
+        assert session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+    with Session(worker_engine) as session:
+        # The job queue: it registers, takes the job start_run deferred, and finishes it.
+        worker_id = session.execute(text("SELECT procrastinate_register_worker_v1()")).scalar()
+        job = session.execute(text("SELECT id, args FROM procrastinate_fetch_job_v2("
+                                   "ARRAY[:queue]::varchar[], :worker)"),
+                              {"queue": QUEUE, "worker": worker_id}).one()
+        assert job.args == {"run_id": run_id}
+        session.execute(text("SELECT procrastinate_finish_job_v1(:id, 'succeeded', false)"),
+                        {"id": job.id})
+        session.commit()
+        # Retention, which the worker applies hourly, runs too.
+        apply_retention(session)
+        session.commit()
+    for statement in NOT_THE_WORKERS:
+        with worker_engine.connect() as conn, pytest.raises(
+            ProgrammingError, match="(?i)permission denied"
+        ):
+            conn.exec_driver_sql(statement)
+    get_settings.cache_clear()
+
+
+def test_the_worker_grant_names_the_tables_a_schema_lacks(migration_engine: Engine) -> None:
+    if migration_engine.dialect.name != "postgresql":
+        pytest.skip("database roles exist on PostgreSQL only")
+    with migration_engine.begin() as conn, pytest.raises(
+        ValueError, match="has no table capacity_analyses, .*: run `jointops migrate` first"
+    ):
+        grant_worker_role(conn, role="jointops_worker")

@@ -36,13 +36,14 @@ def test_signing_out_is_audited_and_clears_the_browser(
 
 
 def test_ending_a_session_from_the_list_is_audited(
-    client, session: Session, make_user, login,
+    client, session: Session, make_user, login, test_password,
 ) -> None:
     user = make_user(session)
     signed_in = login(client, user)
     _, other = service.start_session(session, user=user, user_agent="other phone")
     session.flush()
-    response = signed_in.post(f"/account/sessions/{other.id}/end", follow_redirects=False)
+    response = signed_in.post(f"/account/sessions/{other.id}/end",
+                              data={"current": test_password}, follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/account"
     (row,) = _rows(session, "auth.session_ended", user.id)
     assert row.details.get("current") is False
