@@ -8,6 +8,11 @@ operation can be published only once that host has confirmed exactly those units
 UnitConfirmation per (operation, host country, unit set). A confirmation of another unit
 set never counts; one of the same set keeps counting for later plans, so an unchanged
 assignment that was published and confirmed needs no new one.
+
+A host confirms what it was shown: each unit with its site, the operation's H-hour and
+when the unit leaves its base and is back, all kept in the request's `units`. A later
+plan that sends the same units to other sites or at other times (the operation moved)
+needs a new confirmation: the old one is "changed", no longer "confirmed".
 """
 
 from __future__ import annotations
@@ -67,10 +72,28 @@ class HostUnits:
     def key(self) -> str:
         return unit_key(self.units)
 
+    @property
+    def shown(self) -> frozenset[tuple[Any, ...]]:
+        return shown_key(self.units)
+
 
 def unit_key(units: list[dict[str, Any]]) -> str:
-    """What a confirmation is matched on: the sorted ids of its units."""
+    """What a confirmation is matched on first: the sorted ids of its units."""
     return ",".join(sorted({u["unit"] for u in units}))
+
+
+# The times of each unit that the host is shown (templates/operations/_unit_confirmations
+# .html): the operation's H-hour, and when the unit leaves its base and is back.
+SHOWN_TIMES = ("start", "depart", "return")
+
+
+def shown_key(units: list[dict[str, Any]]) -> frozenset[tuple[Any, ...]]:
+    """What else a confirmation is matched on: each unit's site and times as the host was
+    shown them. Times are compared as instants, not as text, so the same time written
+    another way (another offset) is still the same."""
+    return frozenset((u.get("unit"), u.get("site"), *(
+        datetime.fromisoformat(u[name]) if u.get(name) else None for name in SHOWN_TIMES))
+        for u in units)
 
 
 def foreign_units(session: Session, document: PlanDocument) -> list[HostUnits]:
@@ -117,15 +140,20 @@ def _rows(
 
 
 def status_of(need: HostUnits, rows: list[UnitConfirmation]) -> tuple[str, UnitConfirmation | None]:
-    """"confirmed", "pending", "declined" or "not asked", with the row that says so (the
+    """"confirmed", "pending", "declined", "changed" (these units were confirmed for other
+    sites or times: the plan moved them) or "not asked", with the row that says so (the
     newest of this unit set)."""
-    same = [r for r in rows if r.unit_key == need.key]
+    units = [r for r in rows if r.unit_key == need.key]
+    same = [r for r in units if shown_key(r.units) == need.shown]
     if any(r.decision == Decision.approved for r in same):
         return "confirmed", next(r for r in same if r.decision == Decision.approved)
-    if not same:
-        return "not asked", None
-    newest = same[-1]
-    return ("pending" if newest.decision is None else "declined"), newest
+    if same:
+        newest = same[-1]
+        return ("pending" if newest.decision is None else "declined"), newest
+    moved = [r for r in units if r.decision == Decision.approved]
+    if moved:
+        return "changed", moved[-1]
+    return "not asked", None
 
 
 def plan_status(
@@ -149,15 +177,19 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
     confirmed exactly those units, per operation; refuses (409) naming the ones left."""
     needs = foreign_units(session, document)
     rows = _rows(session, needs)
-    missing = [n for n in needs
-               if status_of(n, rows.get((n.operation_id, n.country), []))[0] != "confirmed"]
+    states = {(n.operation_id, n.country): status_of(
+        n, rows.get((n.operation_id, n.country), []))[0] for n in needs}
+    missing = [n for n in needs if states[(n.operation_id, n.country)] != "confirmed"]
     if not missing:
         return
     ids = visible_ids(session, user=user)
     shown = [n for n in missing if ids is None or n.operation_id in ids]
     details = [{"path": n.operation_id, "message": (
-        f"{n.operation_id} {n.operation_name}: {n.country} has not confirmed the units "
-        f"{', '.join(u['callsign'] for u in n.units)}")} for n in shown]
+        f"{n.operation_id} {n.operation_name}: {n.country} "
+        + ("confirmed the units for other sites or times, and this plan moves them: "
+           if states[(n.operation_id, n.country)] == "changed"
+           else "has not confirmed the units ")
+        + ", ".join(u["callsign"] for u in n.units))} for n in shown]
     if len(shown) < len(missing):
         details.append({"path": "", "message": "operations you may not see also wait for a "
                         "host's confirmation: only the coordination centre may publish"})
