@@ -1,8 +1,8 @@
 """GeoJSON features of the maps, from plain values (no database).
 
-Every feature carries `kind` (site, base, crossing, handover, route: KINDS), a `name`, and `details`:
-the lines a popup shows and the text alternative lists, so the map and its table say
-the same thing. Coordinates are [lon, lat] (RFC 7946), rounded to about a metre.
+Every feature carries `kind` (site, base, crossing, handover, route: KINDS), a `name`,
+and `details`: the lines a popup shows and the text alternative lists, so the map and
+its table say the same thing. Coordinates are [lon, lat] (RFC 7946), rounded to about a metre.
 """
 
 from __future__ import annotations
