@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import DEFAULT, gettext, speaking
+from app.i18n import DEFAULT, gettext, later, speaking
 from app.models import (
     TLP,
     Agency,
@@ -184,12 +184,9 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
         return
     ids = visible_ids(session, user=user)
     shown = [n for n in missing if ids is None or n.operation_id in ids]
-    details = [{"path": n.operation_id, "message": (
-        f"{n.operation_id} {n.operation_name}: {n.country} "
-        + ("confirmed the units for other sites or times, and this plan moves them: "
-           if states[(n.operation_id, n.country)] == "changed"
-           else "has not confirmed the units ")
-        + ", ".join(u["callsign"] for u in n.units))} for n in shown]
+    details: list[dict[str, str]] = [
+        {"path": n.operation_id, "message": _unconfirmed(n, states[(n.operation_id, n.country)])}
+        for n in shown]
     if len(shown) < len(missing):
         details.append({"path": "", "message": "operations you may not see also wait for a "
                         "host's confirmation: only the coordination centre may publish"})
@@ -198,6 +195,17 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
         "Not published: host countries still have to confirm the foreign units this plan "
         f"sends into their sites: {named or 'operations you may not see'}. Ask the hosts to "
         "confirm, then publish", 409, details=details)
+
+
+def _unconfirmed(need: HostUnits, state: str) -> str:
+    """Why publishing waits for this host, in words a page shows in the reader's language."""
+    values = {"operation": need.operation_id, "name": need.operation_name,
+              "country": need.country, "units": ", ".join(u["callsign"] for u in need.units)}
+    if state == "changed":
+        return later("%(operation)s %(name)s: %(country)s confirmed the units for other sites "
+                     "or times, and this plan moves them: %(units)s", **values)
+    return later("%(operation)s %(name)s: %(country)s has not confirmed the units %(units)s",
+                 **values)
 
 
 def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:

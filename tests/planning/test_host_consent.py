@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.errors import AppError
+from app.i18n import catalogue
 from app.models import (
     Decision,
     Operation,
@@ -305,7 +306,15 @@ def test_the_run_page_says_the_plan_moved_confirmed_units_and_asks_again(
     foreign_plan.document = run.plan = _moved(foreign_plan.document, "later")
     tiny_board.add_all([foreign_plan, run])
     tiny_board.flush()
-    page = login(client, planner).get(f"/planning/runs/{foreign_plan.solver_run_id}")
+    browser = login(client, planner)
+    page = browser.get(f"/planning/runs/{foreign_plan.solver_run_id}")
     assert "host-state-changed" in page.text
     assert "confirmed for other sites or times: ask again" in page.text
     assert 'id="ask-hosts-form"' in page.text
+    # Publishing is refused, saying why in the planner's language.
+    browser.cookies.set("jointops_lang", "th")
+    refused = browser.post(f"/planning/plans/{foreign_plan.id}/publish", data={})
+    thai = catalogue("th")["%(operation)s %(name)s: %(country)s confirmed the units for "
+                           "other sites or times, and this plan moves them: %(units)s"]
+    middle = thai.split("%(country)s", 1)[1].split("%(units)s", 1)[0].strip()
+    assert refused.status_code == 409 and middle in refused.text
