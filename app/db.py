@@ -285,3 +285,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# The board revision's session events (after every commit that changed board data).
+from app import revision as _revision  # noqa: E402,F401

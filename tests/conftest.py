@@ -25,6 +25,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
+from app import revision
 from app.accounts import service as accounts_service
 from app.accounts.service import hash_password, start_session
 from app.clock import SettableClock, using_clock
@@ -52,9 +53,11 @@ from app.models import (
 
 @pytest.fixture(autouse=True)
 def _forget_rendered_feeds() -> Iterator[None]:
-    """Rendered feeds are kept in memory by content; each test's database is rolled back."""
+    """Rendered feeds and derived pages (app/revision.py) are kept in memory; each test's
+    database is rolled back, and the next test's rows reuse its ids."""
     yield
     feed_service.clear_caches()
+    revision.forget_derived()
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ from app.models import (
     User,
 )
 from app.planning.tasking import Deployment
+from app.planning.timeline import page_of
 from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
 from app.repatriation.tasking import EscortDuty
 from app.solver.loader import load_plan, load_scenario
@@ -323,12 +324,14 @@ def tasking_map(session: Session, *, deployments: list[Deployment],
 
 
 
-def plan_map(session: Session, *, run: SolverRun, user: User) -> dict[str, Any]:
-    """A run's map for this user: its plan cut to the operations they may see, as the
-    run page shows it (app.planning.review); an empty map while the run has no plan."""
+def plan_map(session: Session, *, run: SolverRun, user: User, first: int = 0) -> dict[str, Any]:
+    """A run's map for this user: its plan cut to the operations they may see and to the
+    page of them from `first` (by H-hour), as the run page shows it (app.planning.review);
+    an empty map while the run has no plan."""
     if run.plan is None or run.scenario is None:
         return collection([], name=f"Plan of solver run {run.id}", run_id=run.id)
     ids = visible_ids(session, user=user)
     scenario = load_scenario(scenario_for(ids, run.scenario))
     plan = load_plan(plan_for(ids, run.plan, hidden_busy_units(session, ids)) or {})
-    return run_map(session, run=run, scenario=scenario, plan=plan)
+    shown, _ = page_of(plan, first)
+    return run_map(session, run=run, scenario=scenario, plan=shown)

@@ -47,9 +47,12 @@ def operation_export(session: SessionDep, user: BoardUser,
 
 
 @router.get("/planning/runs/{run_id}/map")
-def run_map(session: SessionDep, user: PlannerUser, run_id: RowId) -> Response:
-    """The routes of a run's plan, of the operations this planner may see."""
-    return geojson(service.plan_map(session, run=get_run(session, run_id=run_id), user=user))
+def run_map(session: SessionDep, user: PlannerUser, run_id: RowId,
+            first: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
+    """The routes of a run's plan, of the operations this planner may see (the page of
+    them from `first`, as the run page shows)."""
+    return geojson(service.plan_map(session, run=get_run(session, run_id=run_id), user=user,
+                                    first=first))
 
 
 @router.get("/tasking/map")

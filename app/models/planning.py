@@ -226,3 +226,8 @@ def _create_job_queue(target: sa.Table, connection: sa.Connection, **kw: Any) ->
 
 
 event.listen(SolverRun.__table__, "after_create", _create_job_queue)  # type: ignore[attr-defined]
+
+
+# The board's revision (app/revision.py): on PostgreSQL a sequence every web process
+# reads; SQLite ignores sequences (its revision lives in the process).
+BOARD_REVISION = sa.Sequence("board_revision", metadata=SQLModel.metadata)

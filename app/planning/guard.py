@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from app.errors import AppError
 from app.models import Operation, OperationState, Tasking, TaskingStatus, Unit, User
@@ -51,19 +52,22 @@ class Disturbed:
 def disturbed_operations(session: Session, document: PlanDocument) -> list[Disturbed]:
     """The scheduled operations with active orders that `document` drops or moves."""
     planned = {op.id: op.start for op in document.operations}
-    rows = session.exec(
-        select(Tasking, Operation, Unit)
+    # Columns, not entities: the run review calls this on every view, and loading every
+    # active order of the board as three objects each took 0.4 s on the large sample.
+    rows = session.execute(
+        select(col(Tasking.operation_id), col(Tasking.start), col(Operation.code_name),
+               col(Unit.callsign), col(Unit.agency_id))
         .join(Operation, col(Operation.id) == col(Tasking.operation_id))
         .join(Unit, col(Unit.id) == col(Tasking.unit_id))
-        .where(Tasking.status == TaskingStatus.active,
-               Operation.state == OperationState.scheduled)
+        .where(col(Tasking.status) == TaskingStatus.active,
+               col(Operation.state) == OperationState.scheduled)
         .order_by(col(Tasking.operation_id), col(Tasking.unit_id))
     ).all()
     found: dict[str, dict[str, Any]] = {}
-    for tasking, operation, unit in rows:
-        entry = found.setdefault(operation.id, {"name": operation.code_name,
-                                                "h_hour": tasking.start, "orders": []})
-        entry["orders"].append(f"{unit.callsign} ({unit.agency_id})")
+    for operation_id, start, code_name, callsign, agency_id in rows:
+        entry = found.setdefault(operation_id, {"name": code_name, "h_hour": start,
+                                                "orders": []})
+        entry["orders"].append(f"{callsign} ({agency_id})")
     disturbed = []
     for op_id, entry in found.items():
         if op_id not in planned:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.config import get_settings
+from app.i18n import current_language
 from app.maps.features import table_rows
 from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
@@ -26,7 +27,7 @@ from app.planning.service import (
     may_stop,
     plan_of_run,
 )
-from app.planning.timeline import Timeline, build_timeline
+from app.planning.timeline import OperationPage, Timeline, build_timeline, page_of
 from app.planning.visibility import (
     hidden_busy_units,
     ids_for,
@@ -36,6 +37,7 @@ from app.planning.visibility import (
     scenario_for,
     visible_ids,
 )
+from app.revision import Derived
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Plan as PlanDocument
@@ -78,12 +80,21 @@ class RunReview:
     # The attempt whose best plan so far this is, when that attempt was interrupted.
     interrupted: int | None = None
     best_so_far: bool = False  # the plan shown is a best plan so far, not a finished one
+    # The operations (by H-hour) the timeline and the map show: one page of them.
+    page: OperationPage | None = None
 
 
-def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
+def review_run(
+    session: Session, *, run: SolverRun, user: User, revision: int | None = None,
+    first: int = 0,
+) -> RunReview:
     """The run's progress and, once it has a plan, the timeline, totals and changes.
 
     Only the operations the user may see are shown (see app.planning.visibility).
+    `revision`: the board's (app.revision.current, read before the run was): what the
+    page derives from the plan and the whole board is kept under it, per run, status,
+    viewer's operations and language, and derived again only when the board changed.
+    `first`: the page of operations (by H-hour) the timeline and the map show.
     """
     ids = visible_ids(session, user=user)
     review = RunReview(run, run.status in ACTIVE, progress_for(ids, run.progress))
@@ -94,14 +105,54 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         return review
     review.best_so_far = best_so_far_attempt(run.plan) is not None
     review.interrupted = interrupted_attempt(run)
-    scenario = load_scenario(scenario_for(ids, run.scenario))
-    busy = hidden_busy_units(session, ids)
-    plan = load_plan(plan_for(ids, run.plan, busy) or {})
-    names = {op.id: op.name for op in scenario.operations}
     review.plan_row = plan_of_run(session, run=run)
-    review.timeline = build_timeline(scenario, plan, now=utcnow())
-    review.map_rows = table_rows(run_map(session, run=run, scenario=scenario, plan=plan))
-    review.unscheduled = [
+    busy = hidden_busy_units(session, ids)
+    # A run still working changes its plan every few seconds: derived afresh each time.
+    run_key = None if review.active else (
+        run.id, str(run.status), None if ids is None else frozenset(ids), frozenset(busy),
+        review.plan_row.id if review.plan_row else None,
+        review.published.id if review.published else None, current_language.get(), first)
+    of_run = _OF_RUN.get(0 if run_key else None, run_key, lambda: _run_parts(
+        run, run.plan or {}, run.scenario or {}, ids, busy, review.plan_row, review.published,
+        first))
+    of_board = _OF_BOARD.get(revision if run_key else None, run_key, lambda: _board_parts(
+        session, run, of_run, ids, review.plan_row))
+    for name, value in (of_run | of_board).items():
+        if not name.startswith("_"):
+            setattr(review, name, value)
+    review.timeline = of_run["_timeline"].at(utcnow())
+    if review.plan_row is not None and not review.plan_row.is_published:
+        # Confirmations carry rows the page reads: always this session's.
+        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids)
+    return review
+
+
+# What the run review derives, kept between views (planners open the newest run's page
+# again and again). From the run alone (its stored scenario and plan, and the published
+# plan's document, none of which ever changes): kept until forgotten.
+_OF_RUN = Derived(size=32, max_age=3600)
+# From the board as it is now (the order preview exports all of it, the map reads sites
+# and units): kept per board revision (app/revision.py).
+_OF_BOARD = Derived(size=32)
+
+
+def _run_parts(
+    run: SolverRun, document: dict[str, Any], scenario_document: dict[str, Any],
+    ids: set[str] | None, busy: set[str], plan_row: Plan | None, published: Plan | None,
+    first: int,
+) -> dict[str, Any]:
+    """What the review computes from the run's scenario and plan alone, as plain values
+    (no rows of a session); parsed documents under names starting with "_"."""
+    scenario = load_scenario(scenario_for(ids, scenario_document))
+    # The run's plan is parsed once (a 250-operation plan takes 0.1 s to validate); the
+    # viewer's cut of it only when they see part of the board.
+    whole_plan = load_plan(document)
+    plan = whole_plan if ids is None else load_plan(plan_for(ids, document, busy) or {})
+    names = {op.id: op.name for op in scenario.operations}
+    shown, page = page_of(plan, first)
+    parts: dict[str, Any] = {"_whole_plan": whole_plan, "_scenario": scenario, "_shown": shown,
+                             "page": page, "_timeline": build_timeline(scenario, shown)}
+    parts["unscheduled"] = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
         for u in plan.unscheduled
     ]
@@ -109,17 +160,18 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
     solved_at = run.created_at
     # Pinned operations kept the times they were published with: not this solve's notice.
     kept = set(run.params.get("pinned", []))
-    review.short_notice = [
+    parts["short_notice"] = [
         {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
         for op in plan.operations if op.id not in kept and short_notice(op.start, solved_at)
     ]
-    review.solve_start = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
-    review.dwell_limit_hours = get_settings().foreign_dwell_limit_hours
-    review.dwell = dwell_rows(scenario, plan, timedelta(hours=review.dwell_limit_hours))
+    parts["solve_start"] = scenario.horizon.start.strftime("%Y-%m-%d %H:%MZ")
+    limit_hours = get_settings().foreign_dwell_limit_hours
+    parts["dwell_limit_hours"] = limit_hours
+    parts["dwell"] = dwell_rows(scenario, plan, timedelta(hours=limit_hours))
     pinned = set(ids_for(ids, run.params.get("pinned", [])))
-    review.pinned = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
+    parts["pinned"] = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     objective = validate_plan(scenario, plan).objective
-    review.totals = {
+    parts["totals"] = {
         "priority": objective.priority,
         # The bound covers the whole board: shown only to those who see all of it.
         "bound": (plan.solver.priority_bound if plan.solver and ids is None else None),
@@ -128,16 +180,26 @@ def review_run(session: Session, *, run: SolverRun, user: User) -> RunReview:
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
-    if review.plan_row is not None and not review.plan_row.is_published:
-        disturbed = disturbed_operations(session, load_plan(run.plan))
-        review.disturbed = [d for d in disturbed if keep(ids, d.id)]
-        review.disturbed_hidden = len(disturbed) - len(review.disturbed)
-        review.host_units = plan_status(session, load_plan(review.plan_row.document), ids=ids)
-        review.orders = order_diff(session, load_plan(review.plan_row.document), ids=ids,
-                                   disturbed=review.disturbed)
-    review.changes = _changes(scenario, review.published, plan_row=review.plan_row,
-                              plan=plan_for(ids, run.plan) or {}, ids=ids)
-    return review
+    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids)
+    return parts
+
+
+def _board_parts(
+    session: Session, run: SolverRun, of_run: dict[str, Any], ids: set[str] | None,
+    plan_row: Plan | None,
+) -> dict[str, Any]:
+    """What the review computes from the run's plan and the board as it is now: the map's
+    table (sites and units as they are), and what publishing would do to the orders."""
+    parts: dict[str, Any] = {"map_rows": table_rows(run_map(
+        session, run=run, scenario=of_run["_scenario"], plan=of_run["_shown"]))}
+    if plan_row is not None and not plan_row.is_published:
+        # plan_of_run's row holds the run's plan itself: _whole_plan is its document.
+        whole_plan = of_run["_whole_plan"]
+        disturbed = disturbed_operations(session, whole_plan)
+        parts["disturbed"] = [d for d in disturbed if keep(ids, d.id)]
+        parts["disturbed_hidden"] = len(disturbed) - len(parts["disturbed"])
+        parts["orders"] = order_diff(session, whole_plan, ids=ids, disturbed=parts["disturbed"])
+    return parts
 
 
 def dwell_rows(
@@ -169,7 +231,7 @@ def dwell_rows(
 
 
 def _changes(
-    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: dict[str, Any],
+    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: PlanDocument,
     ids: set[str] | None,
 ) -> list[str]:
     """The change list against the published plan (nothing published: everything is new)."""
@@ -179,7 +241,7 @@ def _changes(
         return ["this is the published plan"]
     try:
         earlier = load_plan(plan_for(ids, published.document) or {})
-        return diff_plans(scenario, earlier, load_plan(plan)).to_text().splitlines()
+        return diff_plans(scenario, earlier, plan).to_text().splitlines()
     except (DocumentError, KeyError, ValueError) as exc:
         return [f"the published plan cannot be compared with this one: {exc}"]
 

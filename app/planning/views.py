@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 
+from app import revision
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
 from app.maps.features import table_rows
@@ -98,11 +99,15 @@ def start_run(
 
 @router.get("/planning/runs/{run_id}")
 @writes_on_read  # reaps runs whose worker died
-def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: RowId) -> Response:
-    """Live progress (the `run` block is polled while the run is active), then the result."""
+def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: RowId,
+             first: Annotated[int, Query(ge=0, le=1_000_000)] = 0) -> Response:
+    """Live progress (the `run` block is polled while the run is active), then the result;
+    `first`: the page of operations (by H-hour) the timeline and the map show."""
     service.reap_stale_runs(session)
     session.commit()
-    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user)
+    board_revision = revision.current(session)  # before the run is read: see app/revision.py
+    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user,
+                        revision=board_revision, first=first)
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 

@@ -6,7 +6,7 @@ kind "confirm_units". `notices.kind` is a VARCHAR with a CHECK listing the kinds
 CHECK is rebuilt, as the users' role CHECK was in need_to_know_2110.
 
 Revision ID: confirm_notices_1300
-Revises: unit_confirmations_1215
+Revises: board_revision_1250
 Create Date: 2026-12-03 13:00:00+00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "confirm_notices_1300"
-down_revision: str | Sequence[str] | None = "unit_confirmations_1215"
+down_revision: str | Sequence[str] | None = "board_revision_1250"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
