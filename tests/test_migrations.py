@@ -204,3 +204,26 @@ def test_orders_with_a_reversible_uid_get_a_random_one_and_keep_the_old_to_cance
     assert first_uid != old and first_uid.endswith("@jointops")
     uuid.UUID(first_uid.removesuffix("@jointops"))
     assert tuple(second) == ("U-TH-2", keyed, None, None)
+
+
+def test_a_notice_may_ask_to_confirm_units_after_the_upgrade_and_not_after_the_downgrade(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    user = text("INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+                " created_at) VALUES (8, 'host', '', 'liaison', true, 'x', :now)")
+    notice = text(
+        "INSERT INTO notices (user_id, operation_id, unit_id, kind, title, body, tlp,"
+        " created_at, mail_status, mail_attempts) VALUES (8, NULL, '', :kind, 't', 'b',"
+        " 'GREEN', :now, 'none', 0)")
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "confirm_notices_1300")
+        conn.execute(user, {"now": NOW})
+        conn.execute(notice, {"now": NOW, "kind": "confirm_units"})
+        conn.execute(notice, {"now": NOW, "kind": "amended"})
+        command.downgrade(config, "-1")
+        kinds = conn.execute(text("SELECT kind FROM notices")).scalars().all()
+    assert kinds == ["amended"]  # the requests to confirm went, the others stay
+    with pytest.raises(IntegrityError), migration_engine.begin() as conn:
+        conn.execute(notice, {"now": NOW, "kind": "confirm_units"})

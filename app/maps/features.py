@@ -1,8 +1,8 @@
 """GeoJSON features of the maps, from plain values (no database).
 
-Every feature carries `kind` (site, base, crossing, route), a `name`, and `details`:
-the lines a popup shows and the text alternative lists, so the map and its table say
-the same thing. Coordinates are [lon, lat] (RFC 7946), rounded to about a metre.
+Every feature carries `kind` (site, base, crossing, handover, route: KINDS), a `name`,
+and `details`: the lines a popup shows and the text alternative lists, so the map and
+its table say the same thing. Coordinates are [lon, lat] (RFC 7946), rounded to about a metre.
 """
 
 from __future__ import annotations
@@ -37,9 +37,14 @@ def midpoint(a: Point, b: Point) -> Point:
     return Point((a.lat + b.lat) / 2, (a.lon + b.lon) / 2)
 
 
+# Every kind of feature the maps draw, in drawing order (routes below, sites on top).
+# static/js/map.js has a style for each and templates/_map.html a legend entry.
+KINDS = ("route", "crossing", "handover", "base", "site")
+
+
 def collection(features: list[dict[str, Any]], **properties: Any) -> dict[str, Any]:
     """A FeatureCollection; sites, bases and crossings first, routes last (drawn below)."""
-    order = {"route": 0, "crossing": 1, "handover": 2, "base": 3, "site": 4}
+    order = {kind: position for position, kind in enumerate(KINDS)}
     return {"type": "FeatureCollection", "properties": properties,
             "features": sorted(features, key=lambda f: order[f["properties"]["kind"]])}
 

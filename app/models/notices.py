@@ -14,6 +14,9 @@ from app.models.operations import TLP
 class NoticeKind(StrEnum):
     amended = "amended"
     cancelled = "cancelled"
+    # To a host country's liaison officers: a plan would send foreign units into their
+    # sites, and it is published only once they confirm them (app.planning.consent).
+    confirm_units = "confirm_units"
 
 
 class MailStatus(StrEnum):

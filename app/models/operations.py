@@ -228,8 +228,10 @@ class UnitConfirmation(SQLModel, table=True):
     Host approval comes before planning (sites, headcount, countries); this comes after a
     solve, per (operation, host country) and per unit set: `unit_key`, the sorted unit
     ids, is what publishing matches, so a confirmation of another set never counts.
-    `units` keeps what the host was shown (callsign, agency, site, times). `decision`
-    is None while pending.
+    `units` keeps what the host was shown (callsign, agency, site, times): publishing
+    also matches each unit's site and times in it, so a confirmation of the same units
+    sent elsewhere or at another time does not count either. `decision` is None while
+    pending.
     """
 
     __tablename__ = "unit_confirmations"

@@ -21,7 +21,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings, get_settings
-from app.models import TLP, MailStatus, Notice, User, utcnow
+from app.models import TLP, MailStatus, Notice, NoticeKind, User, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ DETAILED = frozenset({TLP.CLEAR, TLP.GREEN})
 
 def compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
     """The email of one notice: its text for CLEAR/GREEN, a pointer only above."""
-    link = f"{settings.public_url.rstrip('/')}/notices" if settings.public_url else None
+    # A request to confirm foreign units is answered on the approvals page; the others
+    # are read on the notices page.
+    page = "/approvals" if notice.kind == NoticeKind.confirm_units else "/notices"
+    link = f"{settings.public_url.rstrip('/')}{page}" if settings.public_url else None
     where = f"Open the board to read it: {link}" if link else "Open the board to read it."
     message = EmailMessage()
     message["From"], message["To"] = settings.smtp_from, to
@@ -51,7 +54,9 @@ def compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
         text = f"TLP:{notice.tlp.value}\n\n{notice.title}\n\n{notice.body}\n\n{where}\n"
     else:
         message["Subject"] = "JointOps: you have a new notice"
-        text = ("You have a new notice on the JointOps board about one of your orders.\n"
+        about = ("foreign units waiting for your country's confirmation"
+                 if notice.kind == NoticeKind.confirm_units else "one of your orders")
+        text = (f"You have a new notice on the JointOps board about {about}.\n"
                 f"{where}\n\nFor security this email carries no details.\n")
     message.set_content(text)
     return message

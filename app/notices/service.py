@@ -74,7 +74,7 @@ def notify(session: Session, changes: Sequence[OrderChange], *, now: datetime | 
         order, op = change.tasking, operations[change.tasking.operation_id]
         unit = callsigns.get(order.unit_id, order.unit_id)
         verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
-        written += _write(session, officers.get(order.unit_id, []), Notice(
+        written += write_copies(session, officers.get(order.unit_id, []), Notice(
             user_id=0, operation_id=op.id, unit_id=order.unit_id, kind=change.kind,
             title=f"{op.code_name}: the order of {unit} was {verb}", body=change.what[:4000],
             tlp=op.tlp, created_at=now))
@@ -114,7 +114,7 @@ def notify_trips(session: Session, changes: Sequence[TripChange], *,
         unit = callsigns.get(trip.unit_id, trip.unit_id)
         verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
         point = point_names.get(trip.point_id, trip.point_id)
-        written += _write(session, officers.get(trip.unit_id, []), Notice(
+        written += write_copies(session, officers.get(trip.unit_id, []), Notice(
             user_id=0, operation_id=None, unit_id=trip.unit_id, kind=change.kind,
             title=f"Escort trip of {unit} on {trip.day.isoformat()} to {point} was {verb}",
             body=change.what[:4000], tlp=TRIP_TLP, created_at=now))
@@ -132,7 +132,7 @@ def _officers(session: Session, unit_ids: set[str]) -> dict[str, list[User]]:
     return officers
 
 
-def _write(session: Session, officers: list[User], notice: Notice) -> int:
+def write_copies(session: Session, officers: list[User], notice: Notice) -> int:
     """One copy of `notice` per officer, with its email queued when SMTP is configured."""
     mail = bool(get_settings().smtp_host)
     for officer in officers:

@@ -8,6 +8,11 @@ operation can be published only once that host has confirmed exactly those units
 UnitConfirmation per (operation, host country, unit set). A confirmation of another unit
 set never counts; one of the same set keeps counting for later plans, so an unchanged
 assignment that was published and confirmed needs no new one.
+
+A host confirms what it was shown: each unit with its site, the operation's H-hour and
+when the unit leaves its base and is back, all kept in the request's `units`. A later
+plan that sends the same units to other sites or at other times (the operation moved)
+needs a new confirmation: the old one is "changed", no longer "confirmed".
 """
 
 from __future__ import annotations
@@ -18,11 +23,16 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import DEFAULT, gettext, later, speaking
 from app.models import (
+    TLP,
     Agency,
     Country,
     Decision,
+    Notice,
+    NoticeKind,
     Operation,
     Plan,
     Region,
@@ -33,6 +43,7 @@ from app.models import (
     User,
     utcnow,
 )
+from app.notices.service import write_copies
 from app.planning.service import audit
 from app.planning.visibility import visible_ids
 from app.solver.loader import load_plan
@@ -41,6 +52,11 @@ from app.web import fmt_local
 
 # Who asks the hosts and who sees every host's confirmations of an operation.
 PLANNING_ROLES = (Role.admin, Role.coordinator, Role.planner)
+# Where a host's liaison confirms or declines (the approvals inbox lists every request
+# of the country; the notice asking them links there).
+CONFIRM_PAGE = "/approvals"
+# A notice naming several operations carries the strictest of their TLPs.
+_TLP_RANK = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.RED: 3}
 
 
 @dataclass(frozen=True)
@@ -56,10 +72,28 @@ class HostUnits:
     def key(self) -> str:
         return unit_key(self.units)
 
+    @property
+    def shown(self) -> frozenset[tuple[Any, ...]]:
+        return shown_key(self.units)
+
 
 def unit_key(units: list[dict[str, Any]]) -> str:
-    """What a confirmation is matched on: the sorted ids of its units."""
+    """What a confirmation is matched on first: the sorted ids of its units."""
     return ",".join(sorted({u["unit"] for u in units}))
+
+
+# The times of each unit that the host is shown (templates/operations/_unit_confirmations
+# .html): the operation's H-hour, and when the unit leaves its base and is back.
+SHOWN_TIMES = ("start", "depart", "return")
+
+
+def shown_key(units: list[dict[str, Any]]) -> frozenset[tuple[Any, ...]]:
+    """What else a confirmation is matched on: each unit's site and times as the host was
+    shown them. Times are compared as instants, not as text, so the same time written
+    another way (another offset) is still the same."""
+    return frozenset((u.get("unit"), u.get("site"), *(
+        datetime.fromisoformat(u[name]) if u.get(name) else None for name in SHOWN_TIMES))
+        for u in units)
 
 
 def foreign_units(session: Session, document: PlanDocument) -> list[HostUnits]:
@@ -106,15 +140,20 @@ def _rows(
 
 
 def status_of(need: HostUnits, rows: list[UnitConfirmation]) -> tuple[str, UnitConfirmation | None]:
-    """"confirmed", "pending", "declined" or "not asked", with the row that says so (the
+    """"confirmed", "pending", "declined", "changed" (these units were confirmed for other
+    sites or times: the plan moved them) or "not asked", with the row that says so (the
     newest of this unit set)."""
-    same = [r for r in rows if r.unit_key == need.key]
+    units = [r for r in rows if r.unit_key == need.key]
+    same = [r for r in units if shown_key(r.units) == need.shown]
     if any(r.decision == Decision.approved for r in same):
         return "confirmed", next(r for r in same if r.decision == Decision.approved)
-    if not same:
-        return "not asked", None
-    newest = same[-1]
-    return ("pending" if newest.decision is None else "declined"), newest
+    if same:
+        newest = same[-1]
+        return ("pending" if newest.decision is None else "declined"), newest
+    moved = [r for r in units if r.decision == Decision.approved]
+    if moved:
+        return "changed", moved[-1]
+    return "not asked", None
 
 
 def plan_status(
@@ -138,15 +177,16 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
     confirmed exactly those units, per operation; refuses (409) naming the ones left."""
     needs = foreign_units(session, document)
     rows = _rows(session, needs)
-    missing = [n for n in needs
-               if status_of(n, rows.get((n.operation_id, n.country), []))[0] != "confirmed"]
+    states = {(n.operation_id, n.country): status_of(
+        n, rows.get((n.operation_id, n.country), []))[0] for n in needs}
+    missing = [n for n in needs if states[(n.operation_id, n.country)] != "confirmed"]
     if not missing:
         return
     ids = visible_ids(session, user=user)
     shown = [n for n in missing if ids is None or n.operation_id in ids]
-    details = [{"path": n.operation_id, "message": (
-        f"{n.operation_id} {n.operation_name}: {n.country} has not confirmed the units "
-        f"{', '.join(u['callsign'] for u in n.units)}")} for n in shown]
+    details: list[dict[str, str]] = [
+        {"path": n.operation_id, "message": _unconfirmed(n, states[(n.operation_id, n.country)])}
+        for n in shown]
     if len(shown) < len(missing):
         details.append({"path": "", "message": "operations you may not see also wait for a "
                         "host's confirmation: only the coordination centre may publish"})
@@ -157,17 +197,30 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
         "confirm, then publish", 409, details=details)
 
 
+def _unconfirmed(need: HostUnits, state: str) -> str:
+    """Why publishing waits for this host, in words a page shows in the reader's language."""
+    values = {"operation": need.operation_id, "name": need.operation_name,
+              "country": need.country, "units": ", ".join(u["callsign"] for u in need.units)}
+    if state == "changed":
+        return later("%(operation)s %(name)s: %(country)s confirmed the units for other sites "
+                     "or times, and this plan moves them: %(units)s", **values)
+    return later("%(operation)s %(name)s: %(country)s has not confirmed the units %(units)s",
+                 **values)
+
+
 def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:
     """Ask each host to confirm the plan's foreign units where no confirmation of that unit
-    set is given or pending; a pending request of another set is withdrawn. Returns the
-    number of new requests."""
+    set is given or pending; a pending request of another set is withdrawn. Each host
+    country's liaison officers get a notice of the new requests (none when nothing new
+    was asked: asking twice for an unchanged set notifies once). Returns the number of
+    new requests."""
     if plan.is_published:
         raise Conflict("This plan is already the published plan")
     ids = visible_ids(session, user=user)
     needs = [n for n in foreign_units(session, load_plan(plan.document))
              if ids is None or n.operation_id in ids]
     rows = _rows(session, needs)
-    asked = 0
+    asked: list[HostUnits] = []
     for need in needs:
         known = rows.get((need.operation_id, need.country), [])
         if status_of(need, known)[0] in ("confirmed", "pending"):
@@ -181,9 +234,62 @@ def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:
         audit(session, actor=user, action="unit_confirmation.request",
               object_type="operation", object_id=need.operation_id, country=need.country,
               units=need.key, plan=plan.id)
-        asked += 1
+        asked.append(need)
     session.flush()
-    return asked
+    notify_hosts(session, asked, plan=plan)
+    return len(asked)
+
+
+def host_liaisons(session: Session, country: str) -> list[User]:
+    """The active liaison officers of a country's agencies: the users who confirm for it."""
+    return list(session.exec(
+        select(User).join(Agency, col(Agency.id) == col(User.agency_id))
+        .where(User.role == Role.liaison, Agency.country_code == country,
+               col(User.is_active).is_(True))
+        .order_by(col(User.id))))
+
+
+def notify_hosts(session: Session, asked: list[HostUnits], *, plan: Plan) -> int:
+    """One notice to each liaison officer of each host country newly asked, naming the
+    operations of its own country's requests that the officer may see (never another
+    host's), the plan, and where to confirm; in the officer's language, with an email
+    when SMTP is configured. Returns how many notices were written."""
+    if not asked:
+        return 0
+    operations = {op.id: op for op in session.exec(
+        select(Operation).where(col(Operation.id).in_({n.operation_id for n in asked})))}
+    by_country: dict[str, list[Operation]] = {}
+    for need in asked:
+        by_country.setdefault(need.country, []).append(operations[need.operation_id])
+    written = 0
+    for country, asked_ops in sorted(by_country.items()):
+        for liaison in host_liaisons(session, country):
+            ids = visible_ids(session, user=liaison)
+            shown = [op for op in asked_ops if ids is None or op.id in ids]
+            if shown:
+                written += write_copies(session, [liaison],
+                                        _host_notice(liaison, shown, plan=plan))
+    session.flush()
+    return written
+
+
+def _host_notice(liaison: User, operations: list[Operation], *, plan: Plan) -> Notice:
+    """The notice asking one liaison officer to confirm, written in their language (it is
+    stored as text: the notices page and the email show it as written)."""
+    names = ", ".join(f"{op.code_name} ({op.id})" for op in operations)
+    public = get_settings().public_url
+    link = f"{public.rstrip('/')}{CONFIRM_PAGE}" if public else CONFIRM_PAGE
+    with speaking(liaison.language or DEFAULT):
+        title = gettext("Foreign units to confirm: %(operations)s") % {"operations": names}
+        body = gettext(
+            "Plan %(plan)s would send units of other countries into your country's sites "
+            "for %(operations)s. It is published only once your country confirms exactly "
+            "these units, at the times shown. Confirm or decline them here: %(link)s"
+        ) % {"plan": plan.id, "operations": names, "link": link}
+    tlp = max((op.tlp for op in operations), key=lambda t: _TLP_RANK[t])
+    return Notice(user_id=0, operation_id=operations[0].id if len(operations) == 1 else None,
+                  unit_id="", kind=NoticeKind.confirm_units, title=title[:300],
+                  body=body[:4000], tlp=tlp, created_at=utcnow())
 
 
 def may_confirm_for(session: Session, user: User) -> str | None:

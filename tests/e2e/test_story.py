@@ -190,7 +190,14 @@ def test_propose_approve_solve_publish_and_find_the_orders(
     planner.locator("#host-confirmations").get_by_text("not asked").wait_for()
     planner.get_by_role("button", name="Ask the hosts to confirm").click()
     planner.locator("#host-confirmations .host-state-pending").wait_for()
-    burmese.goto("/approvals")
+    # Myanmar's liaison is told: a notice names the operation and leads to where they
+    # confirm (the unread badge counts it).
+    burmese.goto("/notices")
+    assert burmese.locator("#unread-notices").is_visible()
+    notice = burmese.locator("#notices li.notice-unread", has_text=f"({operation_id})")
+    assert "Foreign units to confirm" in notice.inner_text()
+    notice.get_by_role("link", name="Confirm or decline the units").click()
+    burmese.wait_for_url("**/approvals#confirm-units")
     request = burmese.locator("#confirm-units article", has=burmese.locator(
         f'a[href="/operations/{operation_id}"]'))
     assert "RTP-K9-1" in request.inner_text() and "(UTC+06:30)" in request.inner_text()

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from app.errors import AppError
+from app.i18n import catalogue
 from app.models import (
     Decision,
     Operation,
@@ -18,6 +20,7 @@ from app.models import (
     Plan,
     Requirement,
     Role,
+    SolverRun,
     UnitConfirmation,
     User,
 )
@@ -228,3 +231,90 @@ def test_the_api_asks_lists_and_decides(
     assert done.status_code == 200 and done.json()["decision"] == "approved"
     assert host.post(url, json={"decision": "declined", "reason": "late"}).status_code == 409
     assert host.get("/api/v1/unit-confirmations").json() == []
+
+
+def _moved(document: dict, how: str) -> dict:
+    """The plan's document with OP-0001 an hour later, or its foreign unit at another of its
+    sites (nothing else changed)."""
+    moved = copy.deepcopy(document)
+    [operation] = [o for o in moved["operations"] if o["id"] == OPERATION]
+    if how == "later":
+        later = datetime.fromisoformat(operation["start"]) + timedelta(hours=1)
+        operation["start"] = later.isoformat()
+        for a in operation["assignments"]:
+            for name in ("depart", "return", "cross_out", "cross_back"):
+                if a.get(name):
+                    a[name] = (datetime.fromisoformat(a[name]) + timedelta(hours=1)).isoformat()
+    else:
+        foreign = next(a for a in operation["assignments"] if a["site"] == FOREIGN_SITE)
+        foreign["site"] = next(a["site"] for a in operation["assignments"]
+                               if a["site"] != FOREIGN_SITE)
+    return moved
+
+
+@pytest.mark.parametrize("how", ["later", "other site"])
+def test_a_confirmation_does_not_count_once_the_plan_moves_the_units(
+    tiny_board: Session, planner: User, foreign_plan: Plan, make_user: Callable[..., User],
+    how: str,
+) -> None:
+    host = _host(tiny_board, make_user)
+    for need in _needs(tiny_board, foreign_plan):  # every host confirmed this plan
+        tiny_board.add(UnitConfirmation(operation_id=need.operation_id,
+                                        country_code=need.country, unit_key=need.key,
+                                        units=need.units, decision=Decision.approved))
+    tiny_board.flush()
+    moved = _variant(tiny_board, foreign_plan, _moved(foreign_plan.document, how))
+    [before] = [n for n in _needs(tiny_board, foreign_plan) if n.operation_id == OPERATION
+                and n.country == "LA"]
+    [after] = [n for n in _needs(tiny_board, moved) if n.operation_id == OPERATION
+               and n.country == "LA"]
+    if how == "other site" and after.key != before.key:
+        pytest.skip("the other site is in another country: not a move within Laos")
+    assert after.key == before.key and after.shown != before.shown  # same units, moved
+
+    with pytest.raises(AppError, match=r"OP-0001 .*\(LA\)") as refused:
+        publish_plan(tiny_board, plan=moved, user=planner, confirmed=set())
+    assert any("for other sites or times" in d["message"] for d in refused.value.details)
+    state = {(s["need"].operation_id, s["need"].country): s["state"] for s in
+             consent.plan_status(tiny_board, load_plan(moved.document), ids=None)}
+    assert state[(OPERATION, "LA")] == "changed"
+    # The first plan, unchanged, still counts as confirmed.
+    assert {s["state"] for s in consent.plan_status(
+        tiny_board, load_plan(foreign_plan.document), ids=None)} == {"confirmed"}
+
+    assert consent.request_confirmations(tiny_board, plan=moved, user=planner) == 1
+    [item] = consent.pending_for(tiny_board, user=host)
+    assert item["row"].units == after.units  # the host is shown the new times and sites
+    consent.decide(tiny_board, operation=item["op"], confirmation_id=item["row"].id,
+                   user=host, decision=Decision.approved, reason="")
+    # Publishing's gate lets it through now (the hand-made move may not fit the board
+    # otherwise: only the host check is asked here).
+    consent.check_host_confirmations(tiny_board, load_plan(moved.document), user=planner)
+
+
+def test_the_run_page_says_the_plan_moved_confirmed_units_and_asks_again(
+    client: TestClient, tiny_board: Session, planner: User, foreign_plan: Plan,
+    login: Login,
+) -> None:
+    for need in _needs(tiny_board, foreign_plan):
+        tiny_board.add(UnitConfirmation(operation_id=need.operation_id,
+                                        country_code=need.country, unit_key=need.key,
+                                        units=need.units, decision=Decision.approved))
+    # The run's plan as a later solve would leave it: the operation an hour later.
+    run = tiny_board.get(SolverRun, foreign_plan.solver_run_id)
+    assert run is not None
+    foreign_plan.document = run.plan = _moved(foreign_plan.document, "later")
+    tiny_board.add_all([foreign_plan, run])
+    tiny_board.flush()
+    browser = login(client, planner)
+    page = browser.get(f"/planning/runs/{foreign_plan.solver_run_id}")
+    assert "host-state-changed" in page.text
+    assert "confirmed for other sites or times: ask again" in page.text
+    assert 'id="ask-hosts-form"' in page.text
+    # Publishing is refused, saying why in the planner's language.
+    browser.cookies.set("jointops_lang", "th")
+    refused = browser.post(f"/planning/plans/{foreign_plan.id}/publish", data={})
+    thai = catalogue("th")["%(operation)s %(name)s: %(country)s confirmed the units for "
+                           "other sites or times, and this plan moves them: %(units)s"]
+    middle = thai.split("%(country)s", 1)[1].split("%(units)s", 1)[0].strip()
+    assert refused.status_code == 409 and middle in refused.text

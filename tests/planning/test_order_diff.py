@@ -58,6 +58,8 @@ def test_the_diff_names_what_changes_flags_published_ones_and_reconciles_with_pu
     confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
+    # The moved operation sends its units at other times: the hosts confirm anew.
+    confirm_hosts(tiny_board, second)
     tiny_board.commit()
     browser = login(client, planner)
     page = browser.get(f"/planning/runs/{run.id}").text
@@ -110,6 +112,8 @@ def test_a_dropped_order_brought_back_counts_as_publish_counts_it(
     confirm_hosts(tiny_board, plan)
     publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
     _, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
+    # The moved operation sends its units at other times: the hosts confirm anew.
+    confirm_hosts(tiny_board, second)
     publish_plan(tiny_board, plan=second, user=planner, confirmed={dropped, moved})
     third_run = SolverRun(status=first_run.status, params=first_run.params,
                           scenario=first_run.scenario, plan=plan.document,
