@@ -162,9 +162,15 @@ def _setup_sqlite(engine: Engine) -> None:
         _release(conn)
 
 
-def lock_board(session: Session) -> None:
-    """Serialise every change that publishing can conflict with (publish, abort, edit,
+def lock_board(session: Session, *, shared: bool = False) -> None:
+    """Serialise publishing with every change it can conflict with (abort, edit,
     decisions, steps): call it first in the write transaction; it holds to commit.
+
+    Publishing takes it alone; the changes take it `shared`: a change waits for a
+    publish and a publish for the changes under way, but changes do not wait for each
+    other (each locks its operation's row with its compare-and-set). Taken alone by every
+    edit and approval, it queued them all behind one another, holding their pooled
+    connections, and bench/load.py saw approvals wait 36 s and pages time out.
 
     PostgreSQL: a transaction-scoped advisory lock on one fixed key. It needs no row (a
     `board_config` row that only an import creates did not lock anything without one).
@@ -173,7 +179,8 @@ def lock_board(session: Session) -> None:
     """
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({BOARD_LOCK_KEY})")
+        kind = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        conn.exec_driver_sql(f"SELECT {kind}({BOARD_LOCK_KEY})")
     elif conn.info.get(WRITER_INFO) is False:
         raise RuntimeError("lock_board needs a write transaction, not a reader's")
 

@@ -9,7 +9,8 @@ from datetime import UTC
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from app.db import make_engine
@@ -152,3 +153,32 @@ def test_reading_first_holds_no_write_lock_then_writes_in_a_write_transaction(
         session.add(AuditEvent(action="x", object_type="t", object_id="1"))
     other.close()
     engine.dispose()
+
+
+@pytest.mark.db
+def test_changes_share_the_board_lock_and_publishing_takes_it_alone(engine: Engine) -> None:
+    """PostgreSQL: edits and decisions take the board lock shared (they do not queue
+    behind one another), a publish takes it alone (it waits for them, they for it)."""
+    from app.db import lock_board
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write transaction is the board lock (see above)")
+    first, second, publisher = (Session(engine) for _ in range(3))
+    try:
+        for session in (first, second, publisher):
+            session.execute(text("SET lock_timeout = '300ms'"))
+        lock_board(first, shared=True)
+        lock_board(second, shared=True)  # does not wait for the first change
+        with pytest.raises(OperationalError, match="lock timeout"):
+            lock_board(publisher)
+        publisher.rollback()
+        first.rollback()
+        second.rollback()
+        lock_board(publisher)
+        first.execute(text("SET lock_timeout = '300ms'"))  # the rollback undid the SET
+        with pytest.raises(OperationalError, match="lock timeout"):
+            lock_board(first, shared=True)
+    finally:
+        for session in (first, second, publisher):
+            session.rollback()
+            session.close()

@@ -262,7 +262,7 @@ def update_operation(
     _require_state(operation, perm.EDITABLE, "edited")
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
-    lock_board(session)  # publishing must not re-issue the orders this withdraws
+    lock_board(session, shared=True)  # publishing must not re-issue the orders this withdraws
     # Read under the lock: the orders listed are the ones the save would cancel.
     impact = edit_impact(session, operation=operation, data=data)
     if impact.needs_confirmation and not confirm_cancel:
@@ -338,7 +338,7 @@ def propose(
     if not perm.may_edit_as(actor, operation):
         raise Forbidden("Only the lead agency's liaison officers propose this operation")
     _require_state(operation, {S.draft}, "proposed")
-    lock_board(session)
+    lock_board(session, shared=True)
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
                      decline_reason=None)
     _clear_approvals(session, operation_id=operation.id)
@@ -366,7 +366,7 @@ def decide(
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
                                "Give a reason for declining")
-    lock_board(session)  # an approval changes what publishing may schedule
+    lock_board(session, shared=True)  # an approval changes what publishing may schedule
     # Compare-and-set first: it locks the row, so a concurrent decision waits, then fails.
     _compare_and_set(session, operation=operation, version=version)
     _upsert_approval(session, operation_id=operation.id, country=country, kind=kind,
@@ -419,7 +419,7 @@ def abort(
     if not reason.strip():
         raise InvalidOperation({"reason": "give a reason for aborting"},
                                "Give a reason for aborting")
-    lock_board(session)  # publishing must not re-issue the orders this withdraws
+    lock_board(session, shared=True)  # publishing must not re-issue the orders this withdraws
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
     withdrawn = _withdraw_orders(session, operation_id=operation.id,
@@ -440,7 +440,7 @@ def advance(
         raise Forbidden("Only planners or the lead agency's liaison officers do this")
     source, target = perm.MOVES[step]
     _require_state(operation, {source}, "marked " + target.value)
-    lock_board(session)
+    lock_board(session, shared=True)
     _compare_and_set(session, operation=operation, version=version, state=target)
     _audit(session, actor=actor, action=step, operation=operation, state_to=target)
     return operation
