@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.deps import AuthDep, CurrentUser, Public, SignedInUser
 from app.errors import AppError, TooManyRequests
-from app.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext, speaking
+from app.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, gettext, later, speaking
 from app.models import User
 from app.web import cookie, delete_cookie, redirect, render, set_cookie
 
@@ -147,7 +147,7 @@ def logout(request: Request, session: SessionDep, user: SignedInUser) -> Respons
 def _signed_out(request: Request) -> Response:
     """To the sign-in page, with the session cookie gone and the browser told to drop
     what it kept of the signed-in pages (ASVS 5.0 14.3.1)."""
-    response = redirect(request, "/login", flash="Signed out.")
+    response = redirect(request, "/login", flash=N_("Signed out."))
     delete_cookie(response, "jointops_session")
     # Not "cookies": it would drop the flash just set, and the CSRF cookie is harmless.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -242,7 +242,7 @@ def end_session(
     session.commit()
     if current:
         return _signed_out(request)
-    return redirect(request, "/account", flash="That session has ended.")
+    return redirect(request, "/account", flash=N_("That session has ended."))
 
 
 @router.get("/account/password")
@@ -272,8 +272,9 @@ def change_password(
         return render(request, "accounts/password.html", {"error": exc.message},
                       status_code=exc.status, headers=headers)
     session.commit()
-    note = f" {ended} other session(s) ended." if ended else ""
-    return redirect(request, "/account", flash="Password changed." + note)
+    done = (later("Password changed. %(count)s other session(s) ended.", count=ended) if ended
+            else N_("Password changed."))
+    return redirect(request, "/account", flash=done)
 
 
 @router.get("/account/totp")
