@@ -125,7 +125,7 @@ def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:
     """The row with this primary key, or NotFound."""
     row = session.get(model, key)
     if row is None:
-        raise NotFound(f"No such {what}")
+        raise NotFound(later("No such %(what)s", what=what))
     return row
 
 

@@ -39,6 +39,7 @@ from app.access import visible_operations_query
 from app.campaigns import offers, service
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden
+from app.i18n import N_
 from app.models import (
     Agency,
     Agreement,
@@ -384,7 +385,7 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
                col(SolverRun.status).in_((RunStatus.queued, RunStatus.running,
                                           RunStatus.cancelling)))).first()
     if active is not None:
-        raise Conflict("An analysis of this campaign is already under way")
+        raise Conflict(N_("An analysis of this campaign is already under way"))
     document, scenario = planning_scenario(session)
     phases = [p.id for p in service.phases_of(session, campaign.id or 0)]
     visible = visible_operations_query(user).subquery()
@@ -424,7 +425,7 @@ def stop_analysis(session: Session, *, campaign: Campaign, user: User) -> Solver
         raise Forbidden("Only planners of a participating agency stop an analysis")
     found = latest_analysis(session, campaign)
     if found is None or found[1].status not in ACTIVE:
-        raise Conflict("No analysis of this campaign is under way")
+        raise Conflict(N_("No analysis of this campaign is under way"))
     return cancel_run(session, run=found[1], user=user)
 
 

@@ -28,6 +28,7 @@ from app import audit as trail
 from app.access import visible_operations_query
 from app.campaigns import service
 from app.errors import Conflict, Forbidden, NotFound
+from app.i18n import N_
 from app.models import (
     Agency,
     Campaign,
@@ -95,7 +96,7 @@ def visible_notes_query(user: User) -> SelectOfScalar[IntelNote]:
 def get_visible_note(session: Session, *, user: User, note_id: int) -> IntelNote:
     note = session.exec(visible_notes_query(user).where(IntelNote.id == note_id)).first()
     if note is None:
-        raise NotFound("No such note")
+        raise NotFound(N_("No such note"))
     return note
 
 
@@ -195,9 +196,9 @@ def decide(session: Session, *, note: IntelNote, release_id: int, approve: bool,
         raise Forbidden("Only the originator agency approves or withdraws releases")
     row = session.get(NoteRelease, release_id)
     if row is None or row.note_id != note.id:
-        raise NotFound("No such release")
+        raise NotFound(N_("No such release"))
     if approve and row.state != ReleaseState.requested:
-        raise Conflict("Only a requested release can be approved")
+        raise Conflict(N_("Only a requested release can be approved"))
     row.state = ReleaseState.approved if approve else ReleaseState.withdrawn
     row.decided_by_id, row.at = actor.id, utcnow()
     session.add(row)

@@ -162,7 +162,7 @@ def download(session: SessionDep, user: NoteUser, note: VisibleNote,
     """The file as a download, never rendered inline (the read is audited)."""
     row = session.get(NoteAttachment, attachment_id)
     if row is None or row.note_id != note.id:
-        raise NotFound("No such attachment")
+        raise NotFound(N_("No such attachment"))
     intel.record_read(session, user=user, note=note, via=f"attachment {row.id}")
     session.commit()
     return Response(row.data, media_type=row.content_type, headers={

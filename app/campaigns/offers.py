@@ -49,7 +49,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Campaign,
@@ -93,7 +93,7 @@ def get_offer(session: Session, *, campaign: Campaign, offer_id: int) -> Support
     offer = session.get(SupportOffer, offer_id)
     phase = session.get(Phase, offer.phase_id) if offer else None
     if offer is None or phase is None or phase.campaign_id != campaign.id:
-        raise NotFound("No such offer")
+        raise NotFound(N_("No such offer"))
     return offer
 
 

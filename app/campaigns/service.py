@@ -25,7 +25,7 @@ from app import audit as trail
 from app.access import WHOLE_BOARD
 from app.campaigns.schemas import CampaignIn
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import later, pydantic_message
+from app.i18n import N_, later, pydantic_message
 from app.models import (
     Agency,
     AuditEvent,
@@ -82,7 +82,7 @@ def get_visible_campaign(session: Session, *, user: User, campaign_id: int) -> C
     """The campaign, or 404 whether it is missing or merely not the user's to see."""
     found = session.exec(visible_campaigns_query(user).where(Campaign.id == campaign_id)).first()
     if found is None:
-        raise NotFound("No such campaign")
+        raise NotFound(N_("No such campaign"))
     return found
 
 

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, NotFound
+from app.i18n import N_
 from app.models import Agency, FeedToken, Role, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
@@ -156,7 +157,7 @@ def revoke_token(session: Session, *, user: User, token_id: int) -> FeedToken:
     """Revoke one of the user's own tokens; someone else's is NotFound."""
     token = session.get(FeedToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise NotFound("No such calendar subscription")
+        raise NotFound(N_("No such calendar subscription"))
     token.revoked_at = utcnow()
     session.add(token)
     audit(

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import (
     TLP,
     EscortTrip,
@@ -240,7 +241,7 @@ def mark_read(session: Session, *, user_id: int, notice_id: int) -> Notice:
     """Mark one of the user's notices read (404 for anyone else's: same as a missing one)."""
     notice = session.get(Notice, notice_id)
     if notice is None or notice.user_id != user_id:
-        raise NotFound("No such notice")
+        raise NotFound(N_("No such notice"))
     if notice.read_at is None:
         notice.read_at = utcnow()
         session.add(notice)

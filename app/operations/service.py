@@ -259,7 +259,7 @@ def update_operation(
     """
     if not perm.may_edit_as(actor, operation):
         raise Forbidden("Only the lead agency's liaison officers edit this operation")
-    _require_state(operation, perm.EDITABLE, "edited")
+    _require_state(operation, perm.EDITABLE, N_("edited"))
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
     lock_board(session)  # publishing must not re-issue the orders this withdraws
@@ -386,7 +386,7 @@ def _decision_country(
     kind: ApprovalKind,
 ) -> str:
     """The host country the actor decides for, or why they may not."""
-    _require_state(operation, {S.proposed}, "approved or declined")
+    _require_state(operation, {S.proposed}, N_("approved or declined"))
     countries = perm.may_decide_for(session, actor, operation)
     if country_code is None and len(countries) > 1:
         raise InvalidOperation({"country_code": "say which host country you decide for"},
@@ -395,7 +395,7 @@ def _decision_country(
     if country is None or country not in countries:
         raise Forbidden("You may not decide for this country on this operation")
     if kind not in perm.required_kinds(operation):
-        raise Conflict("Foreign support was not requested for this operation")
+        raise Conflict(N_("Foreign support was not requested for this operation"))
     return country
 
 
@@ -463,7 +463,8 @@ def set_state(
 
 def _require_state(operation: Operation, allowed: set[OperationState], what: str) -> None:
     if operation.state not in allowed:
-        raise Conflict(f"This operation is {operation.state}; it cannot be {what} now")
+        raise Conflict(later("This operation is %(state)s; it cannot be %(what)s now",
+                             state=operation.state.value, what=what))
 
 
 def _compare_and_set(
@@ -490,17 +491,17 @@ def conflict_message(session: Session, *, operation_id: str) -> str:
         .where(AuditEvent.object_type == "operation", AuditEvent.object_id == operation_id)
         .order_by(col(AuditEvent.id).desc())
     ).first()
-    who, at = "someone", None
+    who, at = N_("someone"), None
     if event is not None:
         actor = session.get(User, event.actor_id) if event.actor_id else None
-        who = (actor.full_name or actor.username) if actor else "the system"
+        who = (actor.full_name or actor.username) if actor else N_("the system")
         at = event.at
     if at is None:
         row = session.get(Operation, operation_id)
         at = row.updated_at if row else None
-    when = fmt_utc(at) if isinstance(at, datetime) else "an unknown time"
-    return (f"This operation was changed by {who} at {when} since you opened it; "
-            "reload to see their changes")
+    when = fmt_utc(at) if isinstance(at, datetime) else N_("an unknown time")
+    return later("This operation was changed by %(who)s at %(when)s since you opened it; "
+                 "reload to see their changes", who=who, when=when)
 
 
 def _audit(

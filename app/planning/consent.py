@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import N_
 from app.models import (
     Agency,
     Country,
@@ -162,7 +163,7 @@ def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:
     set is given or pending; a pending request of another set is withdrawn. Returns the
     number of new requests."""
     if plan.is_published:
-        raise Conflict("This plan is already the published plan")
+        raise Conflict(N_("This plan is already the published plan"))
     ids = visible_ids(session, user=user)
     needs = [n for n in foreign_units(session, load_plan(plan.document))
              if ids is None or n.operation_id in ids]
@@ -238,7 +239,7 @@ def decide(
     """The host's confirmation or decline (with a reason) of one pending request."""
     row = session.get(UnitConfirmation, confirmation_id)
     if row is None or row.operation_id != operation.id:
-        raise NotFound("No such confirmation request")
+        raise NotFound(N_("No such confirmation request"))
     country = may_confirm_for(session, user)
     if country is None or country not in ("*", row.country_code):
         raise Forbidden(f"Only a liaison officer of {row.country_code} confirms its units")

@@ -22,6 +22,7 @@ from app.config import get_settings
 from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
+from app.i18n import N_
 from app.models import (
     NoticeKind,
     Operation,
@@ -85,7 +86,7 @@ def publish_plan(
     lock_board(session)
     session.refresh(plan)
     if plan.is_published:
-        raise Conflict("This plan is already the published plan")
+        raise Conflict(N_("This plan is already the published plan"))
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
     ids = visible_ids(session, user=user)

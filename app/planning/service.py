@@ -18,6 +18,7 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import N_
 from app.models import (
     Operation,
     Plan,
@@ -66,7 +67,7 @@ def start_run(
     _check_released(session, user=user, released=released)
     document, scenario = planning_scenario(session)
     if not scenario.operations:
-        raise Conflict("There are no approved operations to solve")
+        raise Conflict(N_("There are no approved operations to solve"))
     fixed = pinned_operations(session, scenario, set(released))
     # Nothing in the past: this solve's horizon starts at now + notice (on the slot grid).
     now = utcnow()
@@ -127,7 +128,7 @@ def get_run(session: Session, *, run_id: int) -> SolverRun:
     # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
     # (its campaign's capacity page shows it).
     if run is None or run.kind != RunKind.raid:
-        raise NotFound("No such solver run")
+        raise NotFound(N_("No such solver run"))
     return run
 
 
@@ -188,7 +189,7 @@ def get_plan(session: Session, *, plan_id: int) -> Plan:
     """The plan, or 404."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFound("No such plan")
+        raise NotFound(N_("No such plan"))
     return plan
 
 

@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.access import sees_whole_board
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import N_
 from app.models import (
     Agency,
     BatchState,
@@ -79,7 +80,7 @@ def local_today(session: Session, country: str) -> date:
 def _country(session: Session, code: str) -> Country:
     found = session.get(Country, code)
     if found is None:
-        raise NotFound("No such country")
+        raise NotFound(N_("No such country"))
     return found
 
 
@@ -247,7 +248,7 @@ def get_run(session: Session, *, user: User, run_id: int) -> SolverRun:
     run = session.get(SolverRun, run_id)
     if (run is None or run.kind != RunKind.repatriation
             or run.params.get("country") not in {c.code for c in holding_countries(session, user)}):
-        raise NotFound("No such repatriation run")
+        raise NotFound(N_("No such repatriation run"))
     return run
 
 
@@ -267,7 +268,7 @@ def get_plan(session: Session, *, user: User, plan_id: int) -> RepatriationPlan:
     plan = session.get(RepatriationPlan, plan_id)
     if plan is None or plan.holding_country not in {
             c.code for c in holding_countries(session, user)}:
-        raise NotFound("No such repatriation plan")
+        raise NotFound(N_("No such repatriation plan"))
     return plan
 
 
@@ -286,10 +287,10 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     if not may_publish(actor):
         raise Forbidden("Only the coordination centre publishes hand-over plans")
     if plan.is_published:
-        raise Conflict("This plan is already published")
+        raise Conflict(N_("This plan is already published"))
     run = session.get(SolverRun, plan.solver_run_id) if plan.solver_run_id else None
     if run is None or run.scenario is None:
-        raise Conflict("This plan has no solver run to publish from")
+        raise Conflict(N_("This plan has no solver run to publish from"))
     country = plan.holding_country
     start = date.fromisoformat(run.scenario["horizon"]["start"])
     cohorts = held_cohorts(session, country)
@@ -328,7 +329,7 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         .values(is_published=True, published_at=now, published_by_id=actor.id)
         .execution_options(synchronize_session=False))
     if flipped.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This plan was published by someone else meanwhile")
+        raise Conflict(N_("This plan was published by someone else meanwhile"))
     session.flush()
     zone = ZoneInfo(_country(session, country).timezone)
     # The plan kept each pinned batch (the solver's rule 6): its copy stays pinned.

@@ -24,7 +24,7 @@ from app.campaigns import reports
 from app.campaigns.service import InvalidInput
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Cohort,
@@ -217,7 +217,7 @@ def update_point(session: Session, *, point: HandoverPoint, data: dict[str, Any]
 def get_point(session: Session, point_id: str) -> HandoverPoint:
     point = session.get(HandoverPoint, point_id)
     if point is None:
-        raise NotFound("No such hand-over point")
+        raise NotFound(N_("No such hand-over point"))
     return point
 
 
@@ -237,7 +237,7 @@ def set_escort_capacity(session: Session, *, unit_id: str, persons: Any, vehicle
     _require_admin(actor)
     unit = session.get(Unit, unit_id)
     if unit is None or ESCORT_CAPABILITY not in (unit.capabilities or []):
-        raise NotFound("No such escort unit")
+        raise NotFound(N_("No such escort unit"))
     errors: dict[str, str] = {}
     count = _int(persons, "persons_per_trip", errors, low=1, high=500)
     vehicle_text = str(vehicle or "").strip()[:64] or None
@@ -421,7 +421,7 @@ def cohorts_from_report(session: Session, *, operation: Operation, actor: User
         raise Forbidden("Only planners of the holding agency make cohorts from a report")
     report = reports.report_of(session, operation.id)
     if report is None or report.state != ReportState.confirmed:
-        raise Conflict("Only a confirmed after-action report makes cohorts")
+        raise Conflict(N_("Only a confirmed after-action report makes cohorts"))
     preview = report_cohort_preview(session, operation=operation, user=actor)
     if not preview:
         raise Conflict("This report has no detained persons your agency holds that are not "

@@ -362,7 +362,7 @@ def country_board(request: Request, session: SessionDep, user: RepatriationUser,
                   country: str) -> Response:
     """Waiting, scheduled and handed over, for one receiving country's nationals."""
     if not queries.may_see_country_board(session, user, country):
-        raise NotFound("No such repatriation board")
+        raise NotFound(N_("No such repatriation board"))
     cohorts = list(session.exec(queries.visible_cohorts_query(session, user)
                                 .where(Cohort.nationality_code == country)
                                 .order_by(col(Cohort.id))))
