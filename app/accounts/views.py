@@ -95,7 +95,7 @@ def login(
         session.commit()  # the attempt stays on record, failed or not
     # else the session is opened in the same short write as the audit row of the sign-in
     if user is None:
-        ctx["error"] = "Wrong username or password, or the account is disabled."
+        ctx["error"] = N_("Wrong username or password, or the account is disabled.")
         return render(request, "accounts/login.html", ctx, status_code=401)
     if two_step:
         assert user.id is not None
@@ -118,7 +118,7 @@ def login_second_factor(
     user_id = service.read_pending_token(cookie(request, PENDING_COOKIE) or "")
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or not user.totp_secret:
-        ctx["error"] = "The sign-in took too long or was not started: sign in again."
+        ctx["error"] = N_("The sign-in took too long or was not started: sign in again.")
         return render(request, "accounts/login.html", ctx, status_code=401)
     try:
         ok = service.check_second_factor(session, user=user, code=code,
@@ -128,7 +128,7 @@ def login_second_factor(
         return _locked(request, "accounts/second_factor.html", ctx, locked)
     session.commit()
     if not ok:
-        ctx["error"] = "That code is not right (or was already used). Try the code now shown."
+        ctx["error"] = N_("That code is not right (or was already used). Try the code now shown.")
         return render(request, "accounts/second_factor.html", ctx, status_code=401)
     return _open_session(request, session, user, next)
 
@@ -235,7 +235,7 @@ def end_session(
     """End one of the user's own sessions (another device, or this one)."""
     assert user.id is not None
     if not service.end_user_session(session, user_id=user.id, session_id=session_id):
-        raise AppError("No such session of yours (it may have ended already)", 404)
+        raise AppError(N_("No such session of yours (it may have ended already)"), 404)
     current = session_id == _current_session_id(request)
     service.audit_session_end(session, user=user, action="auth.session_ended",
                               address=client_address(request) or "", current=current)
