@@ -64,7 +64,7 @@ def _user_zone(session: Session, user: User) -> str:
 def _choices(session: Session, user: User) -> dict[str, Any]:
     capabilities = known_capabilities(session)
     return {
-        "zones": _zone_groups(session), "echo": forms.echo,
+        "zones": _zone_groups(session), "echo": forms.echo, "time_hint": forms.time_hint,
         "regions": session.exec(select(Region).order_by(col(Region.country_code),
                                                         col(Region.name))).all(),
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
