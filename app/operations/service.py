@@ -278,15 +278,16 @@ def update_operation(
     changed = ", ".join(name.replace("_", " ") for name in impact.changed)
     if before != S.draft and impact.in_place:
         amended = _amend_orders(session, operation_id=operation.id,
-                                what=f"Amended in place: {changed}; times and place are "
-                                "unchanged") if impact.changed else 0
+                                what=later("Amended in place: %(changed)s; times and place "
+                                           "are unchanged", changed=changed)
+                                ) if impact.changed else 0
     elif before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
         withdrawn = _withdraw_orders(
             session, operation_id=operation.id,
-            what=f"The operation was changed ({changed}) and goes back to the host "
-                 "countries for approval; this order is withdrawn until a new plan is "
-                 "published")
+            what=later("The operation was changed (%(changed)s) and goes back to the host "
+                       "countries for approval; this order is withdrawn until a new plan is "
+                       "published", changed=changed))
     _audit(session, actor=actor, action="amend" if impact.in_place and before != S.draft
            else "edit", operation=operation, changed=impact.changed, state_from=before,
            state_to=after, orders_withdrawn=withdrawn or None, orders_amended=amended or None)
@@ -423,7 +424,8 @@ def abort(
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
     withdrawn = _withdraw_orders(session, operation_id=operation.id,
-                                 what=f"The operation was aborted: {reason.strip()}")
+                                 what=later("The operation was aborted: %(reason)s",
+                                            reason=reason.strip()))
     _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip(),
            orders_withdrawn=withdrawn or None)
     return operation

@@ -22,7 +22,7 @@ from app.config import get_settings
 from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     NoticeKind,
     Operation,
@@ -247,8 +247,9 @@ def _write_taskings(
                            describe_change(t, planned[(t.operation_id, t.unit_id)]))
                for t in moving if t.status == TaskingStatus.active]
     changes += [OrderChange(t, NoticeKind.cancelled,
-                            "New plan published: the operation no longer needs this unit "
-                            "(or it was left out of the plan); the order is withdrawn")
+                            later("New plan published: the operation no longer needs this "
+                                  "unit (or it was left out of the plan); the order is "
+                                  "withdrawn"))
                 for t in dropped]
     _stand_down(session, [*dropped, *moving])
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}

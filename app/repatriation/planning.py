@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from app.access import sees_whole_board
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     Agency,
     BatchState,
@@ -415,9 +415,10 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         trip.sequence, trip.updated_at = trip.sequence + 1, now
         session.add(trip)
         counts["cancelled"] += 1
-        changes.append(TripChange(trip, NoticeKind.cancelled, (
-            f"New hand-over plan published: the trip of {trip.day.isoformat()} is no "
-            "longer needed (its persons go with another trip, or later); do not drive it")))
+        changes.append(TripChange(trip, NoticeKind.cancelled, later(
+            "New hand-over plan published: the trip of %(day)s is no longer needed (its "
+            "persons go with another trip, or later); do not drive it",
+            day=trip.day.isoformat())))
     session.flush()
     notify_trips(session, changes, point_names=names, now=now)
     return counts
