@@ -375,7 +375,7 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
     from app.planning.worker import ANALYSIS
 
     if not may_analyse(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency start an analysis")
+        raise Forbidden(N_("Only planners of a participating agency start an analysis"))
     if not 1 <= time_limit <= get_settings().max_time_limit_seconds or not 1 <= workers <= 8:
         raise AppError("The time limit or the number of workers is out of range", 422)
     active = session.exec(
@@ -422,7 +422,7 @@ def stop_analysis(session: Session, *, campaign: Campaign, user: User) -> Solver
     from app.planning.service import ACTIVE, cancel_run
 
     if not may_analyse(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency stop an analysis")
+        raise Forbidden(N_("Only planners of a participating agency stop an analysis"))
     found = latest_analysis(session, campaign)
     if found is None or found[1].status not in ACTIVE:
         raise Conflict(N_("No analysis of this campaign is under way"))

@@ -145,7 +145,7 @@ def validate(session: Session, *, user: User, data: dict[str, Any]) -> NoteIn:
 
 def create(session: Session, *, data: NoteIn, actor: User) -> IntelNote:
     if actor.role not in READER_ROLES or actor.agency_id is None:
-        raise Forbidden("Only planners and liaison officers of an agency write notes")
+        raise Forbidden(N_("Only planners and liaison officers of an agency write notes"))
     kind, _, key = data.subject.partition(":")
     note = IntelNote(title=data.title.strip(), text=data.text, tlp=data.tlp,
                      reliability=data.reliability, credibility=data.credibility,
@@ -193,7 +193,7 @@ def decide(session: Session, *, note: IntelNote, release_id: int, approve: bool,
            actor: User) -> NoteRelease:
     """The originator approves a requested release, or withdraws any release."""
     if not is_originator(actor, note):
-        raise Forbidden("Only the originator agency approves or withdraws releases")
+        raise Forbidden(N_("Only the originator agency approves or withdraws releases"))
     row = session.get(NoteRelease, release_id)
     if row is None or row.note_id != note.id:
         raise NotFound(N_("No such release"))
@@ -210,7 +210,7 @@ def decide(session: Session, *, note: IntelNote, release_id: int, approve: bool,
 
 def create_target(session: Session, *, data: dict[str, Any], actor: User) -> Target:
     if actor.role not in READER_ROLES or actor.agency_id is None:
-        raise Forbidden("Only planners and liaison officers of an agency add targets")
+        raise Forbidden(N_("Only planners and liaison officers of an agency add targets"))
     try:
         given = TargetIn.model_validate(data)
     except ValidationError as exc:
@@ -263,7 +263,7 @@ def attach(session: Session, *, note: IntelNote, filename: str, data: bytes,
            actor: User) -> NoteAttachment:
     """Keep a file with the note (originator only; size and type checked)."""
     if not is_originator(actor, note):
-        raise Forbidden("Only the originator agency attaches files to its notes")
+        raise Forbidden(N_("Only the originator agency attaches files to its notes"))
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
     if not name:
         raise _file_error("choose a file")

@@ -133,7 +133,7 @@ def decide_release(request: Request, session: SessionDep, user: NoteUser, note: 
                    release_id: int, step: str) -> Response:
     """The originator approves a request or withdraws a release (effective next request)."""
     if step not in ("approve", "withdraw"):
-        raise Forbidden("Unknown step")
+        raise Forbidden(N_("Unknown step"))
     row = intel.decide(session, note=note, release_id=release_id, approve=step == "approve",
                        actor=user)
     session.commit()

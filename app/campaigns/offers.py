@@ -173,7 +173,7 @@ def create(session: Session, *, campaign: Campaign, user: User, data: dict[str, 
            ) -> SupportOffer:
     """Record a new offer (state offered, version 1)."""
     if not may_offer(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency make offers")
+        raise Forbidden(N_("Only planners of a participating agency make offers"))
     fields = validate(session, campaign=campaign, user=user, data=data)
     offer = SupportOffer(**fields, created_by_id=user.id)
     session.add(offer)
@@ -199,7 +199,7 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
                             "accept or decline this offer")
     elif state == OfferState.withdrawn:
         if not may_withdraw(user, offer):
-            raise Forbidden("Only planners of the offering agency withdraw this offer")
+            raise Forbidden(N_("Only planners of the offering agency withdraw this offer"))
     else:
         raise InvalidOffer({"state": "accept, decline or withdraw"})
     if not isinstance(version, int) or isinstance(version, bool) \

@@ -129,7 +129,7 @@ def save(session: Session, *, operation: Operation, data: ReportIn, version: int
          actor: User) -> Report:
     """Create or update the report (version 0: there is none yet)."""
     if not may_file(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers file this report")
+        raise Forbidden(N_("Only the lead agency's liaison officers file this report"))
     if operation.state not in FINISHED:
         raise Conflict(f"This operation is {operation.state}; a report is filed once it is "
                        "completed or aborted")
@@ -175,7 +175,7 @@ def _replace_parts(session: Session, report_id: int, data: ReportIn) -> None:
 def submit(session: Session, *, operation: Operation, version: int, actor: User) -> Report:
     """Send the draft to the host countries for confirmation."""
     if not may_file(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers submit this report")
+        raise Forbidden(N_("Only the lead agency's liaison officers submit this report"))
     report = report_of(session, operation.id)
     if report is None or report.state != ReportState.draft:
         raise Conflict(N_("Only a draft report can be submitted"))
@@ -199,7 +199,7 @@ def confirm(session: Session, *, operation: Operation, country: str | None, vers
     if country is None and len(allowed) == 1:
         country = allowed[0]
     if country is None or country not in allowed:
-        raise Forbidden("You may not confirm a part of this report for that country")
+        raise Forbidden(N_("You may not confirm a part of this report for that country"))
     assert report.id is not None
     part = next(p for p in parts_of(session, report.id) if p.country_code == country)
     now = utcnow()

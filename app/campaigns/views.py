@@ -78,7 +78,7 @@ def _form_page(request: Request, session: Session, doc: dict[str, Any], *,
 def new_page(request: Request, session: SessionDep, user: CampaignUser) -> Response:
     """An empty campaign form."""
     if not service.may_create(user):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     return _form_page(request, session, forms.blank_campaign(user.agency_id))
 
 
@@ -86,7 +86,7 @@ def new_page(request: Request, session: SessionDep, user: CampaignUser) -> Respo
 def create(request: Request, session: SessionDep, user: CampaignUser, form: Posted) -> Response:
     """Save a new campaign; a row button only adds or removes rows."""
     if not service.may_create(user):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     doc = forms.parse_campaign(form)
     if action := str(form.get("row_action", "")):
         forms.apply_row_action(doc, action)
@@ -105,7 +105,7 @@ def edit_page(request: Request, session: SessionDep, user: CampaignUser,
               campaign: VisibleCampaign) -> Response:
     """The form filled with the campaign as it is now, and its version."""
     if not service.may_manage(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     assert campaign.id is not None
     phases = service.phases_of(session, campaign.id)
     doc = forms.from_campaign(campaign, service.agencies_of(session, campaign.id), phases,
@@ -118,7 +118,7 @@ def save(request: Request, session: SessionDep, user: CampaignUser, campaign: Vi
          form: Posted) -> Response:
     """Save the edit if nobody changed the campaign since the form was opened (else 409)."""
     if not service.may_manage(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     doc = forms.parse_campaign(form)
     version = _int(form.get("version"))
     if action := str(form.get("row_action", "")):

@@ -165,9 +165,9 @@ def as_input(operation: Operation) -> dict[str, Any]:
 def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
     """A new draft operation led by the actor's agency (administrators choose any)."""
     if not perm.may_create(actor):
-        raise Forbidden("Only liaison officers and administrators create operations")
+        raise Forbidden(N_("Only liaison officers and administrators create operations"))
     if actor.role != "admin" and data.lead_agency_id != actor.agency_id:
-        raise Forbidden("You may create operations only for your own agency")
+        raise Forbidden(N_("You may create operations only for your own agency"))
     fields = data.model_dump(exclude={"sites", "cordon"})
     operation = Operation(id=f"OP-{uuid.uuid4().hex[:8].upper()}", created_by_id=actor.id,
                           state=S.draft, **fields)
@@ -258,7 +258,7 @@ def update_operation(
     there are any, only with `confirm_cancel` (else EditNeedsConfirmation lists them).
     """
     if not perm.may_edit_as(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers edit this operation")
+        raise Forbidden(N_("Only the lead agency's liaison officers edit this operation"))
     _require_state(operation, perm.EDITABLE, N_("edited"))
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
@@ -337,7 +337,7 @@ def propose(
 ) -> Operation:
     """Send a draft to the host countries for approval (a fresh round)."""
     if not perm.may_edit_as(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers propose this operation")
+        raise Forbidden(N_("Only the lead agency's liaison officers propose this operation"))
     _require_state(operation, {S.draft}, "proposed")
     lock_board(session)
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
@@ -394,7 +394,7 @@ def _decision_country(
                                "Say which host country you decide for")
     country = country_code or (countries[0] if countries else None)
     if country is None or country not in countries:
-        raise Forbidden("You may not decide for this country on this operation")
+        raise Forbidden(N_("You may not decide for this country on this operation"))
     if kind not in perm.required_kinds(operation):
         raise Conflict(N_("Foreign support was not requested for this operation"))
     return country
@@ -415,7 +415,7 @@ def abort(
 ) -> Operation:
     """Call the operation off (no-go), with the reason."""
     if not perm.may_steer(actor, operation):
-        raise Forbidden("Only planners or the lead agency's liaison officers abort")
+        raise Forbidden(N_("Only planners or the lead agency's liaison officers abort"))
     _require_state(operation, perm.ABORTABLE, "aborted")
     if not reason.strip():
         raise InvalidOperation({"reason": "give a reason for aborting"},
@@ -439,7 +439,7 @@ def advance(
     if step not in ("execute", "complete"):
         raise AppError(f"Unknown step {step!r}", 404)
     if not perm.may_steer(actor, operation):
-        raise Forbidden("Only planners or the lead agency's liaison officers do this")
+        raise Forbidden(N_("Only planners or the lead agency's liaison officers do this"))
     source, target = perm.MOVES[step]
     _require_state(operation, {source}, "marked " + target.value)
     lock_board(session)

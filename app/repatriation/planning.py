@@ -213,7 +213,7 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
               time_limit: float = 10.0, seed: int = 0) -> SolverRun:
     """Queue a solve of the holding country's hand-overs (the worker solves it)."""
     if country not in {c.code for c in holding_countries(session, user)}:
-        raise Forbidden("You may plan the hand-overs of your own country only")
+        raise Forbidden(N_("You may plan the hand-overs of your own country only"))
     limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
         raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
@@ -285,7 +285,7 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     the scheduled ones from its first day on. Refused (409) when a cohort changed or a
     hand-over was confirmed after the plan was made: the plan would count persons twice."""
     if not may_publish(actor):
-        raise Forbidden("Only the coordination centre publishes hand-over plans")
+        raise Forbidden(N_("Only the coordination centre publishes hand-over plans"))
     if plan.is_published:
         raise Conflict(N_("This plan is already published"))
     run = session.get(SolverRun, plan.solver_run_id) if plan.solver_run_id else None
@@ -448,7 +448,7 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
     cohort = session.get(Cohort, batch.cohort_id)
     assert cohort is not None
     if not may_pin(session, actor, cohort):
-        raise Forbidden("Only planners of the holding country pin its hand-overs")
+        raise Forbidden(N_("Only planners of the holding country pin its hand-overs"))
     if batch.state != BatchState.scheduled:
         raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
                        "scheduled hand-overs are pinned or unpinned")
@@ -501,7 +501,7 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
         raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}, "
                        "not scheduled")
     if not may_confirm(session, actor, batch, cohort):
-        raise Forbidden("Only the receiving agency at this point confirms this hand-over")
+        raise Forbidden(N_("Only the receiving agency at this point confirms this hand-over"))
     today = handover_today(session, cohort)
     if batch.day > today:
         raise Conflict(f"This hand-over is due on {batch.day.isoformat()} (today is "

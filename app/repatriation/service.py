@@ -173,7 +173,7 @@ def validate_point(session: Session, data: dict[str, Any], *, existing: str | No
 
 def _require_admin(user: User) -> None:
     if user.role != Role.admin:
-        raise Forbidden("Only administrators manage hand-over points and escorts")
+        raise Forbidden(N_("Only administrators manage hand-over points and escorts"))
 
 
 def create_point(session: Session, *, data: dict[str, Any], actor: User) -> HandoverPoint:
@@ -319,7 +319,7 @@ def validate_cohort(session: Session, data: dict[str, Any], *, user: User) -> di
 
 def create_cohort(session: Session, *, data: dict[str, Any], actor: User) -> Cohort:
     if not may_create_cohorts(actor):
-        raise Forbidden("Only planners, coordinators and administrators record cohorts")
+        raise Forbidden(N_("Only planners, coordinators and administrators record cohorts"))
     clean = validate_cohort(session, data, user=actor)
     cohort = Cohort(**clean, source=CohortSource.manual, created_by_id=actor.id)
     session.add(cohort)
@@ -418,7 +418,7 @@ def cohorts_from_report(session: Session, *, operation: Operation, actor: User
     by the actor's agency at the operation's site there, released today. Nationalities
     already made from this report are skipped, so a second click makes nothing twice."""
     if not may_create_cohorts(actor) or actor.agency_id is None:
-        raise Forbidden("Only planners of the holding agency make cohorts from a report")
+        raise Forbidden(N_("Only planners of the holding agency make cohorts from a report"))
     report = reports.report_of(session, operation.id)
     if report is None or report.state != ReportState.confirmed:
         raise Conflict(N_("Only a confirmed after-action report makes cohorts"))

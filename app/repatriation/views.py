@@ -112,7 +112,7 @@ def _cohort_form(request: Request, session: Session, user: User, data: dict[str,
 def new_cohort(request: Request, session: SessionDep, user: RepatriationUser) -> Response:
     """An empty cohort form: nationality, count, holding agency and site, release, vulnerable."""
     if not service.may_create_cohorts(user):
-        raise Forbidden("Only planners, coordinators and administrators record cohorts")
+        raise Forbidden(N_("Only planners, coordinators and administrators record cohorts"))
     return _cohort_form(request, session, user, service.blank_cohort(user, utcnow().date()))
 
 

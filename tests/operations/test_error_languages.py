@@ -55,3 +55,15 @@ def test_an_unknown_address_is_not_found_in_vietnamese(
     page = browser.get("/no-such-page-at-all")
     assert page.status_code == 404 and "Không tìm thấy" in page.text
     assert "Not found" not in page.text
+
+
+def test_a_refusal_reads_in_burmese_on_the_page(
+    client: TestClient, session: Session, world: object, make_user: Callable[..., User],
+    login: Callable[[TestClient, User], TestClient],
+) -> None:
+    liaison = make_user(session, role=Role.liaison, agency="TH-RTP")
+    browser = _speaking(login(client, liaison), "my")
+    page = browser.get("/campaigns/new")
+    assert page.status_code == 403
+    assert "စီမံသူများနှင့် စီမံခန့်ခွဲသူများသာ လှုပ်ရှားမှုစီမံကိန်း တည်ထောင်သည်" in page.text
+    assert "Only planners and administrators set up campaigns" not in page.text
