@@ -377,7 +377,7 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
     if not may_analyse(session, user, campaign):
         raise Forbidden(N_("Only planners of a participating agency start an analysis"))
     if not 1 <= time_limit <= get_settings().max_time_limit_seconds or not 1 <= workers <= 8:
-        raise AppError("The time limit or the number of workers is out of range", 422)
+        raise AppError(N_("The time limit or the number of workers is out of range"), 422)
     active = session.exec(
         select(SolverRun.id).join(CapacityAnalysis,
                                   col(CapacityAnalysis.solver_run_id) == col(SolverRun.id))
@@ -395,8 +395,8 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
         .where(col(OperationPhase.phase_id).in_(phases),
                col(OperationPhase.operation_id).in_(select(visible.c.id))))) & in_scenario)
     if not focus:
-        raise Conflict("None of this campaign's operations you may see is approved or "
-                       "scheduled: there is nothing to solve")
+        raise Conflict(N_("None of this campaign's operations you may see is approved or "
+                          "scheduled: there is nothing to solve"))
     start_no_earlier_than(document, now=utcnow(), fixed=[])
     pending = offers.offer_agreements(session, document, states=(OfferState.offered,))
     run = SolverRun(kind=RunKind.capacity, status=RunStatus.queued, scenario=document,

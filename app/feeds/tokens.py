@@ -108,7 +108,7 @@ def create_token(
         raise AppError(f"Give the device a name of 1 to {LABEL_MAX} characters", 422)
     choice = next((c for c in feed_choices(session, user=user) if c.key == choice_key), None)
     if choice is None:
-        raise AppError("You cannot subscribe to that feed", 403)
+        raise AppError(N_("You cannot subscribe to that feed"), 403)
     secret = secrets.token_urlsafe(TOKEN_BYTES)
     created = now or utcnow()
     token = FeedToken(

@@ -191,7 +191,7 @@ def _rows(
     op: Operation | None, version: int | None,
 ) -> Response:
     if forms.ROW_ACTION.match(action) is None:
-        raise AppError("Unknown row action", 400)
+        raise AppError(N_("Unknown row action"), 400)
     focus = forms.apply_row_action(doc, action)
     return _page(request, session, user, doc, op=op, version=version, focus=focus)
 

@@ -361,8 +361,8 @@ def decide(
     """A host country approves or declines (host approval or consent to foreign units)."""
     country = _decision_country(session, actor, operation, country_code, kind)
     if decision == Decision.approved and actor.id in perm.authors(session, operation):
-        raise Forbidden("Approval must come from another person than the one who created or "
-                        "proposed this operation")
+        raise Forbidden(N_("Approval must come from another person than the one who created or "
+                           "proposed this operation"))
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},

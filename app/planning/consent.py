@@ -247,11 +247,11 @@ def decide(
         raise Conflict(f"Already {row.decision.value}: this request was decided")
     reason = reason.strip()
     if decision == Decision.declined and not reason:
-        raise AppError("Not declined: give the reason", 422,
+        raise AppError(N_("Not declined: give the reason"), 422,
                        details=[{"path": "reason", "message": "needed to decline"}])
     if decision == Decision.approved and reason:
-        raise AppError("Not recorded: a confirmation carried a reason. To decline, press "
-                       "Decline", 422, details=[{"path": "reason",
+        raise AppError(N_("Not recorded: a confirmation carried a reason. To decline, press "
+                          "Decline"), 422, details=[{"path": "reason",
                                                  "message": "a confirmation has no reason"}])
     row.decision, row.reason = decision, reason or None
     row.decided_by_id, row.decided_at = user.id, utcnow()

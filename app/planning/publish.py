@@ -92,8 +92,8 @@ def publish_plan(
     ids = visible_ids(session, user=user)
     if ids is not None and _changed_operations(session, scenario, document.operations) - ids:
         # A planner acts only on what they may see: the coordinator publishes the others.
-        raise Conflict("This plan changes operations you may not see (their taskings or "
-                       "their place in the plan): only the coordination centre may publish it")
+        raise Conflict(N_("This plan changes operations you may not see (their taskings or "
+                          "their place in the plan): only the coordination centre may publish it"))
     if confirmed is not None:
         check_confirmed(session, document, confirmed, user=user)
         check_host_confirmations(session, document, user=user)
@@ -105,8 +105,8 @@ def publish_plan(
         if UNIT_BUSY not in str(exc.orig):
             raise
         raise Conflict(
-            "This plan gives a unit an order that overlaps one of its orders still in force "
-            "(of an operation under way); solve again before publishing") from None
+            N_("This plan gives a unit an order that overlaps one of its orders still in force "
+               "(of an operation under way); solve again before publishing")) from None
     counts.update(_set_states(session, {op.id for op in document.operations}, user))
     previous = published_plan(session)
     if previous is not None:

@@ -63,7 +63,7 @@ def start_run(
     if not 1 <= time_limit <= limit:
         raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
     if seed < 0 or not 1 <= workers <= 8:
-        raise AppError("The seed must be ≥ 0 and workers between 1 and 8", 422)
+        raise AppError(N_("The seed must be ≥ 0 and workers between 1 and 8"), 422)
     _check_released(session, user=user, released=released)
     document, scenario = planning_scenario(session)
     if not scenario.operations:
@@ -135,8 +135,8 @@ def get_run(session: Session, *, run_id: int) -> SolverRun:
 def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
     """Stop a run: a queued one at once, a running one at the worker's next check."""
     if not may_stop(session, run=run, user=user):
-        raise Forbidden("Only a planner of the agency that started this run, or a "
-                        "coordinator, may stop it")
+        raise Forbidden(N_("Only a planner of the agency that started this run, or a "
+                           "coordinator, may stop it"))
     now = utcnow()
     stopped = _set_status(session, run, RunStatus.queued, status=RunStatus.cancelled,
                           finished_at=now)

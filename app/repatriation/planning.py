@@ -298,8 +298,8 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     basis = run.params.get("basis", {})
     pins = pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
     if sorted(b.id or 0 for b in pins) != basis.get("pins", []):
-        raise Conflict("Hand-overs were pinned or unpinned since this plan was made; "
-                       "plan again")
+        raise Conflict(N_("Hand-overs were pinned or unpinned since this plan was made; "
+                          "plan again"))
     for cohort in cohorts:
         version, persons = basis.get(str(cohort.id), [cohort.version, 0])
         if [cohort.version, done.get(cohort.id or 0, 0)] != [version, persons]:
@@ -461,8 +461,8 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
         .execution_options(synchronize_session=False))
     session.expire(batch)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over was changed since you opened it (confirmed, "
-                       "re-planned or pinned); reload to see it as it is")
+        raise Conflict(N_("This hand-over was changed since you opened it (confirmed, "
+                          "re-planned or pinned); reload to see it as it is"))
     audit(session, actor, "pin" if pinned else "unpin", "handover_batch", batch.id,
           point=batch.point_id, day=batch.day.isoformat(), persons=batch.persons)
     session.flush()
@@ -515,8 +515,8 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
                 confirmed_at=now).execution_options(synchronize_session=False))
     session.expire(batch)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over was changed since you opened it (confirmed or "
-                       "re-planned); reload to see it as it is")
+        raise Conflict(N_("This hand-over was changed since you opened it (confirmed or "
+                          "re-planned); reload to see it as it is"))
     audit(session, actor, "confirm", "handover_batch", batch.id, persons=batch.persons,
           point=batch.point_id, nationality=cohort.nationality_code)
     session.flush()

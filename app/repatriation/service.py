@@ -203,8 +203,8 @@ def update_point(session: Session, *, point: HandoverPoint, data: dict[str, Any]
         .execution_options(synchronize_session=False))
     session.expire(point)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over point was changed by someone else since you opened "
-                       "it; reload to see their changes")
+        raise Conflict(N_("This hand-over point was changed by someone else since you opened "
+                          "it; reload to see their changes"))
     for link in session.exec(select(PointAgency).where(PointAgency.point_id == point.id)):
         session.delete(link)
     session.flush()
@@ -351,8 +351,8 @@ def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], ver
     changed the cohort since `version` was read (else 409). The count may not drop below
     the persons already scheduled or handed over: those batches are real."""
     if not may_edit_cohort(actor, cohort):
-        raise Forbidden("Only planners of the holding agency, coordinators and "
-                        "administrators edit a cohort")
+        raise Forbidden(N_("Only planners of the holding agency, coordinators and "
+                           "administrators edit a cohort"))
     fixed = {"nationality_code": cohort.nationality_code,
              "holding_agency_id": cohort.holding_agency_id}
     clean = validate_cohort(session, {**{k: data.get(k) for k in EDITABLE}, **fixed},
@@ -372,8 +372,8 @@ def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], ver
         .values(version=version + 1, **values).execution_options(synchronize_session=False))
     session.expire(cohort)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This cohort was changed by someone else since you opened it; "
-                       "reload to see their changes")
+        raise Conflict(N_("This cohort was changed by someone else since you opened it; "
+                          "reload to see their changes"))
     audit(session, actor, "edit", "cohort", cohort.id,
           **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()})
     session.flush()
@@ -424,8 +424,8 @@ def cohorts_from_report(session: Session, *, operation: Operation, actor: User
         raise Conflict(N_("Only a confirmed after-action report makes cohorts"))
     preview = report_cohort_preview(session, operation=operation, user=actor)
     if not preview:
-        raise Conflict("This report has no detained persons your agency holds that are not "
-                       "already in a cohort")
+        raise Conflict(N_("This report has no detained persons your agency holds that are not "
+                          "already in a cohort"))
     today = utcnow().date()
     made = []
     for nationality, count, site in preview:

@@ -135,8 +135,8 @@ def create_cohort(request: Request, session: SessionDep, user: RepatriationUser,
 def _editable_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     cohort = queries.get_visible_cohort(session, user=user, cohort_id=cohort_id)
     if not service.may_edit_cohort(user, cohort):
-        raise Forbidden("Only planners of the holding agency, coordinators and "
-                        "administrators edit a cohort")
+        raise Forbidden(N_("Only planners of the holding agency, coordinators and "
+                           "administrators edit a cohort"))
     return cohort
 
 
@@ -299,8 +299,8 @@ def plan_handovers(request: Request, session: SessionDep, user: RepatriationUser
         try:
             numbers = int(days), float(time_limit)
         except ValueError:
-            raise AppError("The horizon is a whole number of days and the time limit a "
-                           "number of seconds", 422) from None
+            raise AppError(N_("The horizon is a whole number of days and the time limit a "
+                              "number of seconds"), 422) from None
         run = planning.start_run(session, user=user, country=country, days=numbers[0],
                                  time_limit=numbers[1])
     except AppError as exc:  # start_run refuses before it writes anything

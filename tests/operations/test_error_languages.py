@@ -67,3 +67,15 @@ def test_a_refusal_reads_in_burmese_on_the_page(
     assert page.status_code == 403
     assert "စီမံသူများနှင့် စီမံခန့်ခွဲသူများသာ လှုပ်ရှားမှုစီမံကိန်း တည်ထောင်သည်" in page.text
     assert "Only planners and administrators set up campaigns" not in page.text
+
+
+def test_a_form_sent_without_its_csrf_token_is_refused_in_lao(
+    client: TestClient, session: Session, make_user: Callable[..., User],
+    login: Callable[[TestClient, User], TestClient],
+) -> None:
+    browser = _speaking(login(client, make_user(session, role=Role.planner)), "lo")
+    page = browser.post("/planning/runs", data={"time_limit": "2"},
+                        headers={"X-CSRF-Token": "not-the-token"})
+    assert page.status_code == 403
+    assert "ໂທເຄັນ CSRF ຫາຍໄປ ຫຼື ບໍ່ຖືກຕ້ອງ" in page.text
+    assert "Missing or invalid CSRF token" not in page.text
