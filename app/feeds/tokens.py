@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, NotFound
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import Agency, FeedToken, Role, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
@@ -105,7 +105,8 @@ def create_token(
     assert user.id is not None
     label = " ".join(label.split())
     if not 1 <= len(label) <= LABEL_MAX:
-        raise AppError(f"Give the device a name of 1 to {LABEL_MAX} characters", 422)
+        raise AppError(later("Give the device a name of 1 to %(max)s characters",
+                             max=LABEL_MAX), 422)
     choice = next((c for c in feed_choices(session, user=user) if c.key == choice_key), None)
     if choice is None:
         raise AppError(N_("You cannot subscribe to that feed"), 403)

@@ -19,7 +19,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Country,
@@ -242,9 +242,11 @@ def decide(
         raise NotFound(N_("No such confirmation request"))
     country = may_confirm_for(session, user)
     if country is None or country not in ("*", row.country_code):
-        raise Forbidden(f"Only a liaison officer of {row.country_code} confirms its units")
+        raise Forbidden(later("Only a liaison officer of %(country)s confirms its units",
+                              country=row.country_code))
     if row.decision is not None:
-        raise Conflict(f"Already {row.decision.value}: this request was decided")
+        raise Conflict(later("Already %(decision)s: this request was decided",
+                             decision=row.decision.value))
     reason = reason.strip()
     if decision == Decision.declined and not reason:
         raise AppError(N_("Not declined: give the reason"), 422,

@@ -18,7 +18,7 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     Operation,
     Plan,
@@ -61,7 +61,8 @@ def start_run(
     """Queue a solve of the approved operations; published ones stay pinned unless released."""
     limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
-        raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
+        raise AppError(later("The time limit must be between 1 and %(limit)s seconds",
+                             limit=limit), 422)
     if seed < 0 or not 1 <= workers <= 8:
         raise AppError(N_("The seed must be ≥ 0 and workers between 1 and 8"), 422)
     _check_released(session, user=user, released=released)
@@ -109,7 +110,7 @@ def _check_released(session: Session, *, user: User, released: Collection[str]) 
     seen = {op.id for op in session.exec(query)}
     missing = sorted(wanted - seen)
     if missing:
-        raise NotFound(f"No such operation to release: {missing[0]}")
+        raise NotFound(later("No such operation to release: %(id)s", id=missing[0]))
 
 
 def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
@@ -144,7 +145,8 @@ def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
         stopped = _set_status(session, run, RunStatus.running, status=RunStatus.cancelling)
     session.refresh(run)
     if not stopped and run.status != RunStatus.cancelling:
-        raise Conflict(f"This run has already finished ({run.status})")
+        raise Conflict(later("This run has already finished (%(status)s)",
+                             status=str(getattr(run.status, "value", run.status))))
     audit(session, actor=user, action="solver_run.cancel", object_type="solver_run",
           object_id=run.id, status=str(run.status))
     session.flush()

@@ -216,12 +216,15 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
         raise Forbidden(N_("You may plan the hand-overs of your own country only"))
     limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
-        raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
+        raise AppError(later("The time limit must be between 1 and %(limit)s seconds",
+                             limit=limit), 422)
     if not 1 <= days <= MAX_DAYS:
-        raise AppError(f"The horizon must be between 1 and {MAX_DAYS} days", 422)
+        raise AppError(later("The horizon must be between 1 and %(days)s days", days=MAX_DAYS),
+                       422)
     document, basis = build_problem(session, country=country, days=days)
     if not document["cohorts"]:
-        raise Conflict(f"Nobody held in {country} is waiting for a hand-over")
+        raise Conflict(later("Nobody held in %(country)s is waiting for a hand-over",
+                             country=country))
     try:
         load_problem(document)
     except RepatriationError as exc:
@@ -303,12 +306,13 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     for cohort in cohorts:
         version, persons = basis.get(str(cohort.id), [cohort.version, 0])
         if [cohort.version, done.get(cohort.id or 0, 0)] != [version, persons]:
-            raise Conflict(f"Cohort {cohort.id} changed or had hand-overs confirmed since "
-                           "this plan was made; plan again")
+            raise Conflict(later("Cohort %(cohort)s changed or had hand-overs confirmed since "
+                                 "this plan was made; plan again", cohort=cohort.id))
     known = {cohort_key(c.id or 0): c for c in cohorts}
     for key in {b["cohort"] for b in plan.document.get("batches", [])}:
         if key not in known:
-            raise Conflict(f"Cohort {key} of this plan no longer exists; plan again")
+            raise Conflict(later("Cohort %(cohort)s of this plan no longer exists; plan again",
+                                 cohort=key))
     now = utcnow()
     previous = session.exec(select(RepatriationPlan).where(
         RepatriationPlan.holding_country == country,
@@ -453,7 +457,8 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
         raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
                        "scheduled hand-overs are pinned or unpinned")
     if batch.pinned == pinned:
-        raise Conflict(f"This hand-over is already {'pinned' if pinned else 'not pinned'}")
+        raise Conflict(N_("This hand-over is already pinned") if pinned
+                       else N_("This hand-over is already not pinned"))
     result = session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,
         col(HandoverBatch.state) == BatchState.scheduled)

@@ -50,3 +50,20 @@ def test_sign_out_says_so_in_lao(
     page = browser.post("/logout")
     assert page.status_code == 200 and "ອອກຈາກລະບົບແລ້ວ" in page.text
     assert "Signed out." not in page.text
+
+
+def test_stopping_a_finished_run_is_refused_in_thai_with_its_status_in_thai(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    from app.models import RunStatus
+    from app.planning import service
+
+    run = service.start_run(tiny_board, user=planner, time_limit=2, seed=1)
+    run.status = RunStatus.succeeded
+    tiny_board.add(run)
+    tiny_board.flush()
+    browser = _speaking(login(client, planner), "th")
+    page = browser.post(f"/planning/runs/{run.id}/cancel")
+    assert page.status_code == 409
+    assert "การคำนวณนี้เสร็จสิ้นแล้ว (สำเร็จ)" in page.text
+    assert "This run has already finished" not in page.text
