@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import Agency, Operation, Region, Role, Site, Tasking, TaskingStatus, Unit, User
 
 # The roles with the need to know of every operation (SECURITY.md, "Need to know").
@@ -58,7 +59,7 @@ def get_visible_operation(session: Session, *, user: User, operation_id: str) ->
     query = visible_operations_query(user).where(Operation.id == operation_id)
     operation = session.exec(query).first()
     if operation is None:
-        raise NotFound("No such operation")
+        raise NotFound(N_("No such operation"))
     return operation
 
 
@@ -87,5 +88,5 @@ def get_tasked_operation(
     taskings = list(session.exec(live_unit_taskings_query(user, operation_id)))
     operation = session.get(Operation, operation_id) if taskings else None
     if operation is None:
-        raise NotFound("No such operation")
+        raise NotFound(N_("No such operation"))
     return operation, taskings

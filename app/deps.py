@@ -15,6 +15,7 @@ from app.accounts import throttle
 from app.config import get_settings
 from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
+from app.i18n import N_
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.notices import service as notices
 from app.read_limit import ReadLimit
@@ -129,7 +130,7 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
     content_type = request.headers.get("content-type")
     if auth is None and is_multipart(content_type):
         # Refused unread: parsing it would spool its files to disk (app.uploads).
-        raise AppError("Sign in before uploading", 401)
+        raise AppError(N_("Sign in before uploading"), 401)
     expected = auth.user_session.csrf_token if auth else cookie(request, CSRF_COOKIE)
     sent = request.headers.get("X-CSRF-Token")
     if not sent and request.headers.get("content-type", "").startswith(
@@ -138,7 +139,7 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         value = (await request.form()).get("csrf_token")
         sent = value if isinstance(value, str) else None
     if not expected or not sent or not hmac.compare_digest(expected, sent):
-        raise AppError("Missing or invalid CSRF token; reload the page and try again", 403)
+        raise AppError(N_("Missing or invalid CSRF token; reload the page and try again"), 403)
 
 
 def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.i18n import gettext
+from app.i18n import N_, gettext, translated
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +33,12 @@ class AppError(Exception):
 class NotFound(AppError):
     """Missing, or not for this user's eyes (need-to-know answers 404, never 403)."""
 
-    def __init__(self, message: str = "Not found") -> None:
+    def __init__(self, message: str = N_("Not found")) -> None:
         super().__init__(message, 404)
 
 
 class Forbidden(AppError):
-    def __init__(self, message: str = "You are not allowed to do this") -> None:
+    def __init__(self, message: str = N_("You are not allowed to do this")) -> None:
         super().__init__(message, 403)
 
 
@@ -66,14 +66,14 @@ class TooManyRequests(AppError):
 
 class LoginRequired(AppError):
     def __init__(self) -> None:
-        super().__init__("Please sign in", 401)
+        super().__init__(N_("Please sign in"), 401)
 
 
 class EnrolmentRequired(AppError):
     """Signed in, but the role needs a second factor that is not set up yet."""
 
     def __init__(self) -> None:
-        super().__init__("Set up two-step sign-in (TOTP) first, at /account/totp", 403)
+        super().__init__(N_("Set up two-step sign-in (TOTP) first, at /account/totp"), 403)
 
 
 ENROLMENT_PATH = "/account/totp"
@@ -96,7 +96,11 @@ def _login_redirect(request: Request) -> Response:
 
 
 def render_error(request: Request, message: str, status: int, details: Any = None) -> Response:
-    """JSON for the API, a toast for htmx, a full page otherwise."""
+    """JSON for the API, a toast for htmx, a full page otherwise.
+
+    The API answers in English; a page shows `message` in the reader's language (the
+    error template's `translated` filter: a `later(…)` message, or one marked with `N_`).
+    """
     if is_api(request):
         body: dict[str, Any] = {"detail": message}
         if details is not None:
@@ -108,7 +112,8 @@ def render_error(request: Request, message: str, status: int, details: Any = Non
         # A broken session or template must not turn one error into a bare crash: the
         # user still gets a page that says what happened, without the navigation.
         log.exception("the error page for %s failed; plain page sent", request.url.path)
-        return HTMLResponse(_PLAIN_ERROR.format(status=status, message=html.escape(message)),
+        return HTMLResponse(_PLAIN_ERROR.format(
+            status=status, message=html.escape(str(translated(message)))),
                             status_code=status)
 
 
@@ -167,9 +172,9 @@ def _record_refusal(request: Request, status: int, message: str) -> None:
 
 def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    messages = {404: "Not found", 405: "Method not allowed"}
+    messages = {404: N_("Not found"), 405: N_("Method not allowed")}
     message = exc.detail if isinstance(exc.detail, str) else messages.get(exc.status_code, "")
-    response = render_error(request, message or "Error", exc.status_code)
+    response = render_error(request, message or N_("Error"), exc.status_code)
     response.headers.update(exc.headers or {})
     return response
 
@@ -194,13 +199,13 @@ def _integrity_error(request: Request, exc: Exception) -> Response:
     # A database rule that validation missed: the client's data is at fault, not the
     # server, and the answer says so instead of a bare 500.
     log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc)
-    return render_error(request, "This was not saved: it refers to something that does not "
-                        "exist, or repeats something that must be unique", 409)
+    return render_error(request, N_("This was not saved: it refers to something that does not "
+                                    "exist, or repeats something that must be unique"), 409)
 
 
 def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    response = render_error(request, "Something went wrong on our side", 500)
+    response = render_error(request, N_("Something went wrong on our side"), 500)
     # This handler runs in Starlette's outermost middleware, outside SecurityHeaders.
     from app.headers import security_headers
 
@@ -252,7 +257,7 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 # What a user sees while the database restarts or fails over (the pool reconnects by
 # itself, pool_pre_ping, so the next request after it is back simply works).
-DATABASE_AWAY = (
+DATABASE_AWAY = N_(
     "The database is not answering (it may be restarting): this request was not carried "
     "out, and nothing of it was saved. Try again in a few seconds."
 )

@@ -89,6 +89,19 @@ class Deferred(str):
         return text
 
 
+class Joined(str):
+    """English phrases joined by `separator` (it *is* the English text) that a reader
+    reads phrase by phrase in their language: a notice's list of what changed."""
+
+    parts: tuple[object, ...]
+    separator: str
+
+    def __new__(cls, parts: list[object], separator: str = "; ") -> Joined:
+        text = str.__new__(cls, separator.join(str(part) for part in parts))
+        text.parts, text.separator = tuple(parts), separator
+        return text
+
+
 def later(message: str, **params: object) -> Deferred:
     """`message` with `%(name)s` values, marked for the catalogues, translated when shown."""
     return Deferred(message, **params)
@@ -101,6 +114,8 @@ def translated(text: object) -> object:
     if isinstance(text, Deferred):
         values = {name: translated(value) for name, value in text.params.items()}
         return gettext(text.msgid) % values if values else gettext(text.msgid)
+    if isinstance(text, Joined):
+        return text.separator.join(str(translated(part)) for part in text.parts)
     if isinstance(text, str):
         return gettext(text)
     return text

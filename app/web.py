@@ -221,7 +221,11 @@ def render(
 
 
 def redirect(request: Request, url: str, *, flash: str | None = None) -> Response:
-    """See-other redirect; for htmx an `HX-Redirect` so the whole page changes."""
+    """See-other redirect; for htmx an `HX-Redirect` so the whole page changes.
+
+    The flash is stored as the reader will read it: a `later(…)` message or an `N_`-marked
+    phrase is translated here, in the request's language (the cookie keeps final text).
+    """
     response: Response
     if is_htmx(request):
         response = Response(status_code=200, headers={"HX-Redirect": url})
@@ -229,7 +233,7 @@ def redirect(request: Request, url: str, *, flash: str | None = None) -> Respons
         response = RedirectResponse(url, status_code=303)
     _finish(request, response)
     if flash:
-        set_cookie(response, FLASH_COOKIE, quote(flash))
+        set_cookie(response, FLASH_COOKIE, quote(str(i18n.translated(flash))))
     return response
 
 

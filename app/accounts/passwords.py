@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from app.i18n import later
+
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -40,25 +42,27 @@ def breached_passwords() -> frozenset[str]:
 
 
 def password_problem(password: str, *, username: str = "") -> str | None:
-    """Why this password is refused, or None when it is acceptable."""
+    """Why this password is refused, or None when it is acceptable: English text that a
+    page shows in the reader's language (`later`; the API and the CLI keep the English)."""
     if not password.strip():
-        return "the password cannot be blank or only spaces"
+        return later("the password cannot be blank or only spaces")
     if len(password) < MIN_LENGTH:
-        return f"the password needs at least {MIN_LENGTH} characters (got {len(password)})"
+        return later("the password needs at least %(min)s characters (got %(got)s)",
+                     min=MIN_LENGTH, got=len(password))
     if len(password) > MAX_LENGTH:
-        return f"the password may have at most {MAX_LENGTH} characters"
+        return later("the password may have at most %(max)s characters", max=MAX_LENGTH)
     folded = password.strip().lower()
     if folded in common_passwords() or len(set(folded)) == 1:
-        return "this password is on the list of common passwords: choose another"
+        return later("this password is on the list of common passwords: choose another")
     if folded in breached_passwords():
-        return ("this password was published in a data breach, so attackers try it first:"
-                " choose another")
+        return later("this password was published in a data breach, so attackers try it "
+                     "first: choose another")
     if _only_context_words(folded):
-        return ("the password is made of words of this board (such as jointops, mekong, "
-                "police, admin) and digits or symbols: add words of your own")
+        return later("the password is made of words of this board (such as jointops, mekong, "
+                     "police, admin) and digits or symbols: add words of your own")
     # (short usernames such as "li" would refuse half of all passwords)
     if len(username) >= 4 and username.lower() in folded:
-        return "the password must not contain the username"
+        return later("the password must not contain the username")
     return None
 
 

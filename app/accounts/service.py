@@ -29,6 +29,7 @@ from app.accounts.passwords import password_problem
 from app.config import get_settings
 from app.db import reading_first
 from app.errors import AppError, TooManyRequests
+from app.i18n import N_, later
 from app.models import RecoveryCode, Role, User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
@@ -316,10 +317,10 @@ def change_own_password(
     other sessions. Returns how many ended. Verifies with no transaction open."""
     assert user.id is not None
     if new != confirm:
-        raise AppError("The new password and its confirmation differ", 422)
+        raise AppError(N_("The new password and its confirmation differ"), 422)
     problem = password_problem(new, username=user.username)
     if problem:
-        raise AppError(f"New password refused: {problem}", 422)
+        raise AppError(later("New password refused: %(problem)s", problem=problem), 422)
     user_id = user.id
     _check_current_password(session, user=user, current=current)
     new_hash = hash_password(new)
@@ -382,7 +383,7 @@ def _check_current_password(
         session.flush()
         if wait is not None:
             raise TooManyRequests(wait)
-        raise AppError("The current password is wrong", 422)
+        raise AppError(N_("The current password is wrong"), 422)
     throttle.clear(session, throttle.password_change_key(user_id))
 
 
@@ -431,10 +432,10 @@ def enrol_totp(
     try:
         step = totp.matching_step(secret, code, utcnow(), after=None)
     except ValueError:
-        raise AppError("The secret is not valid base32: start the set-up again", 422) from None
+        raise AppError(N_("The secret is not valid base32: start the set-up again"), 422) from None
     if step is None:
-        raise AppError("That code does not match: check the phone's clock and try the "
-                       "code now shown", 422)
+        raise AppError(N_("That code does not match: check the phone's clock and try the "
+                          "code now shown"), 422)
     user.totp_secret, user.totp_last_step = secret, step
     session.add(user)
     codes = totp.new_recovery_codes()

@@ -15,7 +15,7 @@ from app.config import get_settings
 from app.db import SessionDep
 from app.deps import AuthDep, CurrentUser, Public, SignedInUser
 from app.errors import AppError, TooManyRequests
-from app.i18n import LANGUAGE_COOKIE, LANGUAGES, gettext, speaking
+from app.i18n import LANGUAGE_COOKIE, LANGUAGES, N_, gettext, later, speaking
 from app.models import User
 from app.web import cookie, delete_cookie, redirect, render, set_cookie
 
@@ -95,7 +95,7 @@ def login(
         session.commit()  # the attempt stays on record, failed or not
     # else the session is opened in the same short write as the audit row of the sign-in
     if user is None:
-        ctx["error"] = "Wrong username or password, or the account is disabled."
+        ctx["error"] = N_("Wrong username or password, or the account is disabled.")
         return render(request, "accounts/login.html", ctx, status_code=401)
     if two_step:
         assert user.id is not None
@@ -118,7 +118,7 @@ def login_second_factor(
     user_id = service.read_pending_token(cookie(request, PENDING_COOKIE) or "")
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.is_active or not user.totp_secret:
-        ctx["error"] = "The sign-in took too long or was not started: sign in again."
+        ctx["error"] = N_("The sign-in took too long or was not started: sign in again.")
         return render(request, "accounts/login.html", ctx, status_code=401)
     try:
         ok = service.check_second_factor(session, user=user, code=code,
@@ -128,7 +128,7 @@ def login_second_factor(
         return _locked(request, "accounts/second_factor.html", ctx, locked)
     session.commit()
     if not ok:
-        ctx["error"] = "That code is not right (or was already used). Try the code now shown."
+        ctx["error"] = N_("That code is not right (or was already used). Try the code now shown.")
         return render(request, "accounts/second_factor.html", ctx, status_code=401)
     return _open_session(request, session, user, next)
 
@@ -147,7 +147,7 @@ def logout(request: Request, session: SessionDep, user: SignedInUser) -> Respons
 def _signed_out(request: Request) -> Response:
     """To the sign-in page, with the session cookie gone and the browser told to drop
     what it kept of the signed-in pages (ASVS 5.0 14.3.1)."""
-    response = redirect(request, "/login", flash="Signed out.")
+    response = redirect(request, "/login", flash=N_("Signed out."))
     delete_cookie(response, "jointops_session")
     # Not "cookies": it would drop the flash just set, and the CSRF cookie is harmless.
     response.headers["Clear-Site-Data"] = '"cache", "storage"'
@@ -266,13 +266,13 @@ def end_session(
             return _account_page(request, session, user, error=exc.message,
                                  status_code=exc.status)
     if not service.end_user_session(session, user_id=user.id, session_id=session_id):
-        raise AppError("No such session of yours (it may have ended already)", 404)
+        raise AppError(N_("No such session of yours (it may have ended already)"), 404)
     service.audit_session_end(session, user=user, action="auth.session_ended",
                               address=client_address(request) or "", current=current)
     session.commit()
     if current:
         return _signed_out(request)
-    return redirect(request, "/account", flash="That session has ended.")
+    return redirect(request, "/account", flash=N_("That session has ended."))
 
 
 @router.get("/account/password")
@@ -302,8 +302,9 @@ def change_password(
         return render(request, "accounts/password.html", {"error": exc.message},
                       status_code=exc.status, headers=headers)
     session.commit()
-    note = f" {ended} other session(s) ended." if ended else ""
-    return redirect(request, "/account", flash="Password changed." + note)
+    done = (later("Password changed. %(count)s other session(s) ended.", count=ended) if ended
+            else N_("Password changed."))
+    return redirect(request, "/account", flash=done)
 
 
 @router.get("/account/totp")

@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app import audit as trail
 from app.admin.schemas import PATTERN_HINTS
 from app.errors import AppError, Conflict, NotFound
-from app.i18n import later, pydantic_message
+from app.i18n import N_, later, pydantic_message
 from app.models import Country, Region, User
 
 M = TypeVar("M", bound=BaseModel)
@@ -110,7 +110,7 @@ def integrity_as_conflict(session: Session) -> Iterator[None]:
     except IntegrityError:
         session.rollback()
         raise Conflict(
-            "The data changed at the same time in another window: reload and try again"
+            N_("The data changed at the same time in another window: reload and try again")
         ) from None
 
 
@@ -125,7 +125,7 @@ def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:
     """The row with this primary key, or NotFound."""
     row = session.get(model, key)
     if row is None:
-        raise NotFound(f"No such {what}")
+        raise NotFound(later("No such %(what)s", what=what))
     return row
 
 

@@ -84,7 +84,7 @@ class Resource:
     def find(self, session: Session, key: str) -> Any:
         obj = self.getter(session, key)
         if obj is None:
-            raise NotFound(f"No such {self.singular} {key!r}")
+            raise NotFound(later("No such %(what)s %(key)s", what=self.singular, key=repr(key)))
         return obj
 
 

@@ -16,7 +16,7 @@ from app.admin.common import FieldErrors, Page, apply, audit, check, paginate
 from app.admin.schemas import PasswordIn, UserCreateIn, UserUpdateIn
 from app.errors import Conflict
 from app.feeds.tokens import revoke_all
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import Agency, Role, Unit, User, UserCreate
 
 
@@ -73,9 +73,9 @@ def _refuse_self_lockout(user: User, actor: User, *, role: Role | None, active: 
     if user.id != actor.id:
         return
     if not active:
-        raise Conflict("You cannot disable your own account: ask another administrator")
+        raise Conflict(N_("You cannot disable your own account: ask another administrator"))
     if role is not None and role != Role.admin:
-        raise Conflict("You cannot take away your own admin role: ask another administrator")
+        raise Conflict(N_("You cannot take away your own admin role: ask another administrator"))
 
 
 def update_user(session: Session, *, user: User, data: Mapping[str, Any], actor: User) -> User:

@@ -12,6 +12,7 @@ from app.campaigns.deps import CampaignUser, VisibleCampaign
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import Forbidden
+from app.i18n import N_
 from app.models import Campaign
 from app.operations import permissions as perm
 from app.operations.api import NOT_FOUND
@@ -47,7 +48,7 @@ def create_campaign(session: SessionDep, user: CampaignUser,
                     body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """A new campaign (planners and administrators); errors name each field."""
     if not service.may_create(user):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     data = service.validate(session, data=body)
     campaign = service.create(session, data=data, actor=user)
     session.commit()
@@ -66,7 +67,7 @@ def update_campaign(session: SessionDep, user: CampaignUser, campaign: VisibleCa
                     body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """Replace the campaign; `version` is the one read (409 if it changed since)."""
     if not service.may_manage(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     version = body.pop("version", None)
     if not isinstance(version, int):
         raise service.InvalidInput({"version": "give the version you read"})
@@ -96,7 +97,7 @@ def set_phase(session: SessionDep, user: CampaignUser, operation: VisibleOperati
               body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """Put the operation in a campaign phase (`{"phase_id": null}` takes it out)."""
     if not perm.may_edit_as(user, operation):
-        raise Forbidden("Only the lead agency's liaison officers edit this operation")
+        raise Forbidden(N_("Only the lead agency's liaison officers edit this operation"))
     phase_id = service.parse_phase(session, body.get("phase_id"),
                                    lead_agency_id=operation.lead_agency_id)
     service.assign_phase(session, operation=operation, phase_id=phase_id, actor=user)

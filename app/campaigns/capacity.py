@@ -39,6 +39,7 @@ from app.access import visible_operations_query
 from app.campaigns import offers, service
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden
+from app.i18n import N_
 from app.models import (
     Agency,
     Agreement,
@@ -374,9 +375,9 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
     from app.planning.worker import ANALYSIS
 
     if not may_analyse(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency start an analysis")
+        raise Forbidden(N_("Only planners of a participating agency start an analysis"))
     if not 1 <= time_limit <= get_settings().max_time_limit_seconds or not 1 <= workers <= 8:
-        raise AppError("The time limit or the number of workers is out of range", 422)
+        raise AppError(N_("The time limit or the number of workers is out of range"), 422)
     active = session.exec(
         select(SolverRun.id).join(CapacityAnalysis,
                                   col(CapacityAnalysis.solver_run_id) == col(SolverRun.id))
@@ -384,7 +385,7 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
                col(SolverRun.status).in_((RunStatus.queued, RunStatus.running,
                                           RunStatus.cancelling)))).first()
     if active is not None:
-        raise Conflict("An analysis of this campaign is already under way")
+        raise Conflict(N_("An analysis of this campaign is already under way"))
     document, scenario = planning_scenario(session)
     phases = [p.id for p in service.phases_of(session, campaign.id or 0)]
     visible = visible_operations_query(user).subquery()
@@ -394,8 +395,8 @@ def start_analysis(session: Session, *, campaign: Campaign, user: User,
         .where(col(OperationPhase.phase_id).in_(phases),
                col(OperationPhase.operation_id).in_(select(visible.c.id))))) & in_scenario)
     if not focus:
-        raise Conflict("None of this campaign's operations you may see is approved or "
-                       "scheduled: there is nothing to solve")
+        raise Conflict(N_("None of this campaign's operations you may see is approved or "
+                          "scheduled: there is nothing to solve"))
     start_no_earlier_than(document, now=utcnow(), fixed=[])
     pending = offers.offer_agreements(session, document, states=(OfferState.offered,))
     run = SolverRun(kind=RunKind.capacity, status=RunStatus.queued, scenario=document,
@@ -421,10 +422,10 @@ def stop_analysis(session: Session, *, campaign: Campaign, user: User) -> Solver
     from app.planning.service import ACTIVE, cancel_run
 
     if not may_analyse(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency stop an analysis")
+        raise Forbidden(N_("Only planners of a participating agency stop an analysis"))
     found = latest_analysis(session, campaign)
     if found is None or found[1].status not in ACTIVE:
-        raise Conflict("No analysis of this campaign is under way")
+        raise Conflict(N_("No analysis of this campaign is under way"))
     return cancel_run(session, run=found[1], user=user)
 
 

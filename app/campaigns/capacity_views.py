@@ -18,7 +18,7 @@ from app.campaigns.views import Posted
 from app.db import SessionDep
 from app.deps import RowId
 from app.errors import Conflict
-from app.i18n import shown
+from app.i18n import N_, later, shown
 from app.models import Agency, Campaign, Country, OfferState, Unit, User
 from app.web import redirect, render
 
@@ -96,7 +96,7 @@ def offer_create(request: Request, session: SessionDep, user: CampaignUser,
         ctx.update(offer_data=data, offer_errors=shown(exc.errors))
         return render(request, "campaigns/capacity.html", ctx, block="offers", status_code=422)
     session.commit()
-    return redirect(request, f"/campaigns/{campaign.id}/capacity", flash="Offer recorded.")
+    return redirect(request, f"/campaigns/{campaign.id}/capacity", flash=N_("Offer recorded."))
 
 
 @router.post("/campaigns/{campaign_id}/offers/{offer_id}/{decision}")
@@ -118,7 +118,9 @@ def offer_decide(request: Request, session: SessionDep, user: CampaignUser,
         return render(request, "campaigns/capacity.html", ctx, block="offers", status_code=409)
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}/capacity",
-                    flash=f"Offer {offer.id} {DECISIONS[decision].value}.")
+                    flash=later("Offer %(offer)s accepted.", offer=offer.id)
+                    if decision == "accept"
+                    else later("Offer %(offer)s declined.", offer=offer.id))
 
 
 @router.post("/campaigns/{campaign_id}/capacity/help")
@@ -128,7 +130,7 @@ def help_start(request: Request, session: SessionDep, user: CampaignUser,
     capacity.start_analysis(session, campaign=campaign, user=user)
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}/capacity#help",
-                    flash="Analysis queued: it runs in the background.")
+                    flash=N_("Analysis queued: it runs in the background."))
 
 
 @router.post("/campaigns/{campaign_id}/capacity/help/stop")
@@ -138,4 +140,4 @@ def help_stop(request: Request, session: SessionDep, user: CampaignUser,
     capacity.stop_analysis(session, campaign=campaign, user=user)
     session.commit()
     return redirect(request, f"/campaigns/{campaign.id}/capacity#help",
-                    flash="Stop asked: the analysis ends after its current solve.")
+                    flash=N_("Stop asked: the analysis ends after its current solve."))

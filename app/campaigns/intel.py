@@ -29,6 +29,7 @@ from app import audit as trail
 from app.access import visible_operations_query
 from app.campaigns import service
 from app.errors import Conflict, Forbidden, NotFound
+from app.i18n import N_
 from app.models import (
     Agency,
     Campaign,
@@ -96,7 +97,7 @@ def visible_notes_query(user: User) -> SelectOfScalar[IntelNote]:
 def get_visible_note(session: Session, *, user: User, note_id: int) -> IntelNote:
     note = session.exec(visible_notes_query(user).where(IntelNote.id == note_id)).first()
     if note is None:
-        raise NotFound("No such note")
+        raise NotFound(N_("No such note"))
     return note
 
 
@@ -145,7 +146,7 @@ def validate(session: Session, *, user: User, data: dict[str, Any]) -> NoteIn:
 
 def create(session: Session, *, data: NoteIn, actor: User) -> IntelNote:
     if actor.role not in READER_ROLES or actor.agency_id is None:
-        raise Forbidden("Only planners and liaison officers of an agency write notes")
+        raise Forbidden(N_("Only planners and liaison officers of an agency write notes"))
     kind, _, key = data.subject.partition(":")
     note = IntelNote(title=data.title.strip(), text=data.text, tlp=data.tlp,
                      reliability=data.reliability, credibility=data.credibility,
@@ -193,12 +194,12 @@ def decide(session: Session, *, note: IntelNote, release_id: int, approve: bool,
            actor: User) -> NoteRelease:
     """The originator approves a requested release, or withdraws any release."""
     if not is_originator(actor, note):
-        raise Forbidden("Only the originator agency approves or withdraws releases")
+        raise Forbidden(N_("Only the originator agency approves or withdraws releases"))
     row = session.get(NoteRelease, release_id)
     if row is None or row.note_id != note.id:
-        raise NotFound("No such release")
+        raise NotFound(N_("No such release"))
     if approve and row.state != ReleaseState.requested:
-        raise Conflict("Only a requested release can be approved")
+        raise Conflict(N_("Only a requested release can be approved"))
     row.state = ReleaseState.approved if approve else ReleaseState.withdrawn
     row.decided_by_id, row.at = actor.id, utcnow()
     session.add(row)
@@ -210,7 +211,7 @@ def decide(session: Session, *, note: IntelNote, release_id: int, approve: bool,
 
 def create_target(session: Session, *, data: dict[str, Any], actor: User) -> Target:
     if actor.role not in READER_ROLES or actor.agency_id is None:
-        raise Forbidden("Only planners and liaison officers of an agency add targets")
+        raise Forbidden(N_("Only planners and liaison officers of an agency add targets"))
     try:
         given = TargetIn.model_validate(data)
     except ValidationError as exc:
@@ -263,7 +264,7 @@ def attach(session: Session, *, note: IntelNote, filename: str, data: bytes,
            actor: User) -> NoteAttachment:
     """Keep a file with the note (originator only; size and type checked)."""
     if not is_originator(actor, note):
-        raise Forbidden("Only the originator agency attaches files to its notes")
+        raise Forbidden(N_("Only the originator agency attaches files to its notes"))
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
     if not name:
         raise _file_error("choose a file")

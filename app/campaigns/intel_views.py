@@ -14,7 +14,7 @@ from app.campaigns import intel, service
 from app.db import SessionDep
 from app.deps import RowId, require_role
 from app.errors import Forbidden, NotFound
-from app.i18n import shown
+from app.i18n import N_, later, shown
 from app.models import Agency, IntelNote, NoteAttachment, NoteTLP, Region, Target, TargetKind, User
 from app.web import redirect, register_nav, render
 
@@ -74,7 +74,7 @@ def create_note(request: Request, session: SessionDep, user: NoteUser,
     except service.InvalidInput as exc:
         return _note_form(request, session, user, doc, errors=exc.errors, status=422)
     session.commit()
-    return redirect(request, f"/intel/{note.id}", flash="Note saved.")
+    return redirect(request, f"/intel/{note.id}", flash=N_("Note saved."))
 
 
 @router.post("/intel/targets")
@@ -89,7 +89,7 @@ def create_target(request: Request, session: SessionDep, user: NoteUser,
         errors = {f"target.{k}": v for k, v in exc.errors.items()}
         return _note_form(request, session, user, blank, errors=errors, status=422)
     session.commit()
-    return redirect(request, "/intel/new", flash="Target added: attach the note to it.")
+    return redirect(request, "/intel/new", flash=N_("Target added: attach the note to it."))
 
 
 def _subject(session: Session, note: IntelNote) -> str:
@@ -122,8 +122,9 @@ def release_note(request: Request, session: SessionDep, user: NoteUser, note: Vi
     """Release to an agency (originator), or ask the originator to (a recipient)."""
     row = intel.release(session, note=note, agency_id=agency_id, actor=user)
     session.commit()
-    message = (f"Released to {agency_id}." if row.state == "approved"
-               else f"Release to {agency_id} requested from the originator.")
+    message = (later("Released to %(agency)s.", agency=agency_id) if row.state == "approved"
+               else later("Release to %(agency)s requested from the originator.",
+                          agency=agency_id))
     return redirect(request, f"/intel/{note.id}", flash=message)
 
 
@@ -132,12 +133,13 @@ def decide_release(request: Request, session: SessionDep, user: NoteUser, note: 
                    release_id: int, step: str) -> Response:
     """The originator approves a request or withdraws a release (effective next request)."""
     if step not in ("approve", "withdraw"):
-        raise Forbidden("Unknown step")
+        raise Forbidden(N_("Unknown step"))
     row = intel.decide(session, note=note, release_id=release_id, approve=step == "approve",
                        actor=user)
     session.commit()
-    return redirect(request, f"/intel/{note.id}", flash=f"Release to {row.agency_id}: {step}d"
-                    if step == "approve" else f"Release to {row.agency_id} withdrawn.")
+    done = (later("Release to %(agency)s approved.", agency=row.agency_id) if step == "approve"
+            else later("Release to %(agency)s withdrawn.", agency=row.agency_id))
+    return redirect(request, f"/intel/{note.id}", flash=done)
 
 
 @router.post("/intel/{note_id}/attachments")
@@ -151,7 +153,7 @@ def upload(request: Request, session: SessionDep, user: NoteUser, note: VisibleN
     data = upload.file.read(intel.MAX_ATTACHMENT_BYTES + 1)
     intel.attach(session, note=note, filename=upload.filename or "", data=data, actor=user)
     session.commit()
-    return redirect(request, f"/intel/{note.id}", flash="File attached.")
+    return redirect(request, f"/intel/{note.id}", flash=N_("File attached."))
 
 
 @router.get("/intel/{note_id}/attachments/{attachment_id}")
@@ -160,7 +162,7 @@ def download(session: SessionDep, user: NoteUser, note: VisibleNote,
     """The file as a download, never rendered inline (the read is audited)."""
     row = session.get(NoteAttachment, attachment_id)
     if row is None or row.note_id != note.id:
-        raise NotFound("No such attachment")
+        raise NotFound(N_("No such attachment"))
     intel.record_read(session, user=user, note=note, via=f"attachment {row.id}")
     session.commit()
     return Response(row.data, media_type=row.content_type, headers={

@@ -49,7 +49,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Campaign,
@@ -93,7 +93,7 @@ def get_offer(session: Session, *, campaign: Campaign, offer_id: int) -> Support
     offer = session.get(SupportOffer, offer_id)
     phase = session.get(Phase, offer.phase_id) if offer else None
     if offer is None or phase is None or phase.campaign_id != campaign.id:
-        raise NotFound("No such offer")
+        raise NotFound(N_("No such offer"))
     return offer
 
 
@@ -173,7 +173,7 @@ def create(session: Session, *, campaign: Campaign, user: User, data: dict[str, 
            ) -> SupportOffer:
     """Record a new offer (state offered, version 1)."""
     if not may_offer(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency make offers")
+        raise Forbidden(N_("Only planners of a participating agency make offers"))
     fields = validate(session, campaign=campaign, user=user, data=data)
     offer = SupportOffer(**fields, created_by_id=user.id)
     session.add(offer)
@@ -199,7 +199,7 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
                             "accept or decline this offer")
     elif state == OfferState.withdrawn:
         if not may_withdraw(user, offer):
-            raise Forbidden("Only planners of the offering agency withdraw this offer")
+            raise Forbidden(N_("Only planners of the offering agency withdraw this offer"))
     else:
         raise InvalidOffer({"state": "accept, decline or withdraw"})
     if not isinstance(version, int) or isinstance(version, bool) \

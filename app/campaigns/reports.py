@@ -24,6 +24,7 @@ from app import audit as trail
 from app.campaigns.schemas import PartIn, ReportIn
 from app.campaigns.service import InvalidInput, changed_by_message, pydantic_errors
 from app.errors import Conflict, Forbidden
+from app.i18n import N_
 from app.models import (
     Detention,
     Nationality,
@@ -128,7 +129,7 @@ def save(session: Session, *, operation: Operation, data: ReportIn, version: int
          actor: User) -> Report:
     """Create or update the report (version 0: there is none yet)."""
     if not may_file(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers file this report")
+        raise Forbidden(N_("Only the lead agency's liaison officers file this report"))
     if operation.state not in FINISHED:
         raise Conflict(f"This operation is {operation.state}; a report is filed once it is "
                        "completed or aborted")
@@ -143,7 +144,7 @@ def save(session: Session, *, operation: Operation, data: ReportIn, version: int
         before = None
     else:
         if report.state == ReportState.confirmed:
-            raise Conflict("This report is confirmed by every host country; it cannot change")
+            raise Conflict(N_("This report is confirmed by every host country; it cannot change"))
         before = ReportState(report.state)
         _compare_and_set(session, report, version, state=ReportState.draft,
                          lessons=data.lessons, lessons_tlp=data.lessons_tlp)
@@ -174,10 +175,10 @@ def _replace_parts(session: Session, report_id: int, data: ReportIn) -> None:
 def submit(session: Session, *, operation: Operation, version: int, actor: User) -> Report:
     """Send the draft to the host countries for confirmation."""
     if not may_file(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers submit this report")
+        raise Forbidden(N_("Only the lead agency's liaison officers submit this report"))
     report = report_of(session, operation.id)
     if report is None or report.state != ReportState.draft:
-        raise Conflict("Only a draft report can be submitted")
+        raise Conflict(N_("Only a draft report can be submitted"))
     assert report.id is not None
     if not parts_of(session, report.id):
         raise InvalidInput({"parts": "the report has no host country part"},
@@ -194,11 +195,11 @@ def confirm(session: Session, *, operation: Operation, country: str | None, vers
     report = report_of(session, operation.id)
     allowed = may_confirm_for(session, actor, operation, report)
     if report is None or report.state != ReportState.submitted:
-        raise Conflict("Only a submitted report can be confirmed")
+        raise Conflict(N_("Only a submitted report can be confirmed"))
     if country is None and len(allowed) == 1:
         country = allowed[0]
     if country is None or country not in allowed:
-        raise Forbidden("You may not confirm a part of this report for that country")
+        raise Forbidden(N_("You may not confirm a part of this report for that country"))
     assert report.id is not None
     part = next(p for p in parts_of(session, report.id) if p.country_code == country)
     now = utcnow()

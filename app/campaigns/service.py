@@ -25,7 +25,7 @@ from app import audit as trail
 from app.access import WHOLE_BOARD
 from app.campaigns.schemas import CampaignIn
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import later, pydantic_message
+from app.i18n import N_, later, pydantic_message
 from app.models import (
     Agency,
     AuditEvent,
@@ -82,7 +82,7 @@ def get_visible_campaign(session: Session, *, user: User, campaign_id: int) -> C
     """The campaign, or 404 whether it is missing or merely not the user's to see."""
     found = session.exec(visible_campaigns_query(user).where(Campaign.id == campaign_id)).first()
     if found is None:
-        raise NotFound("No such campaign")
+        raise NotFound(N_("No such campaign"))
     return found
 
 
@@ -154,7 +154,7 @@ def validate(session: Session, *, data: dict[str, Any], campaign_id: int | None 
 
 def create(session: Session, *, data: CampaignIn, actor: User) -> Campaign:
     if not may_create(actor):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     if actor.role != Role.admin and actor.agency_id not in data.agencies:
         raise InvalidInput({"agencies": later("your own agency must take part in the campaign")})
     campaign = Campaign(name=data.name, description=data.description, created_by_id=actor.id)
@@ -172,7 +172,7 @@ def update_campaign(
 ) -> Campaign:
     """Save an edit if nobody changed the campaign since `version` was read (else 409)."""
     if not may_manage(session, actor, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     if actor.role != Role.admin and actor.agency_id not in data.agencies:
         raise InvalidInput({"agencies": later("your own agency must stay in the campaign")})
     assert campaign.id is not None

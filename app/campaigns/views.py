@@ -18,7 +18,7 @@ from app.campaigns.schemas import CURRENCIES, DEVICE_UNITS, VEHICLE_UNITS
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import Conflict, Forbidden
-from app.i18n import gettext, shown
+from app.i18n import N_, gettext, shown
 from app.models import (
     METRIC_LABELS,
     TLP,
@@ -78,7 +78,7 @@ def _form_page(request: Request, session: Session, doc: dict[str, Any], *,
 def new_page(request: Request, session: SessionDep, user: CampaignUser) -> Response:
     """An empty campaign form."""
     if not service.may_create(user):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     return _form_page(request, session, forms.blank_campaign(user.agency_id))
 
 
@@ -86,7 +86,7 @@ def new_page(request: Request, session: SessionDep, user: CampaignUser) -> Respo
 def create(request: Request, session: SessionDep, user: CampaignUser, form: Posted) -> Response:
     """Save a new campaign; a row button only adds or removes rows."""
     if not service.may_create(user):
-        raise Forbidden("Only planners and administrators set up campaigns")
+        raise Forbidden(N_("Only planners and administrators set up campaigns"))
     doc = forms.parse_campaign(form)
     if action := str(form.get("row_action", "")):
         forms.apply_row_action(doc, action)
@@ -97,7 +97,7 @@ def create(request: Request, session: SessionDep, user: CampaignUser, form: Post
     except service.InvalidInput as exc:
         return _form_page(request, session, doc, errors=exc.errors, status=422)
     session.commit()
-    return redirect(request, f"/campaigns/{campaign.id}", flash="Campaign saved.")
+    return redirect(request, f"/campaigns/{campaign.id}", flash=N_("Campaign saved."))
 
 
 @router.get("/campaigns/{campaign_id}/edit")
@@ -105,7 +105,7 @@ def edit_page(request: Request, session: SessionDep, user: CampaignUser,
               campaign: VisibleCampaign) -> Response:
     """The form filled with the campaign as it is now, and its version."""
     if not service.may_manage(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     assert campaign.id is not None
     phases = service.phases_of(session, campaign.id)
     doc = forms.from_campaign(campaign, service.agencies_of(session, campaign.id), phases,
@@ -118,7 +118,7 @@ def save(request: Request, session: SessionDep, user: CampaignUser, campaign: Vi
          form: Posted) -> Response:
     """Save the edit if nobody changed the campaign since the form was opened (else 409)."""
     if not service.may_manage(session, user, campaign):
-        raise Forbidden("Only planners of a participating agency edit this campaign")
+        raise Forbidden(N_("Only planners of a participating agency edit this campaign"))
     doc = forms.parse_campaign(form)
     version = _int(form.get("version"))
     if action := str(form.get("row_action", "")):
@@ -135,7 +135,7 @@ def save(request: Request, session: SessionDep, user: CampaignUser, campaign: Vi
         return _form_page(request, session, doc, campaign=campaign, version=version,
                           conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, f"/campaigns/{campaign.id}", flash="Campaign saved.")
+    return redirect(request, f"/campaigns/{campaign.id}", flash=N_("Campaign saved."))
 
 
 def _operations(session: Session, user: User, campaign: Campaign) -> list[tuple[Operation, int]]:
@@ -270,7 +270,7 @@ def report_save(request: Request, session: SessionDep, user: CampaignUser,
         return _report_page(request, session, user, operation, doc=doc, version=version,
                             conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, f"/operations/{operation.id}/report", flash="Report saved.")
+    return redirect(request, f"/operations/{operation.id}/report", flash=N_("Report saved."))
 
 
 @router.post("/operations/{operation_id}/report/submit")
@@ -281,7 +281,7 @@ def report_submit(request: Request, session: SessionDep, user: CampaignUser,
     reports.submit(session, operation=operation, version=version, actor=user)
     session.commit()
     return redirect(request, f"/operations/{operation.id}/report",
-                    flash="Report submitted: waiting for the host countries.")
+                    flash=N_("Report submitted: waiting for the host countries."))
 
 
 @router.post("/operations/{operation_id}/report/confirm")
@@ -292,7 +292,7 @@ def report_confirm(request: Request, session: SessionDep, user: CampaignUser,
     reports.confirm(session, operation=operation, country=country_code or None,
                     version=version, actor=user)
     session.commit()
-    return redirect(request, f"/operations/{operation.id}/report", flash="Part confirmed.")
+    return redirect(request, f"/operations/{operation.id}/report", flash=N_("Part confirmed."))
 
 
 def _int(value: Any) -> int | None:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError, Conflict, NotFound
+from app.i18n import N_, later
 from app.models import Agency, FeedToken, Role, Unit, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
@@ -104,10 +105,11 @@ def create_token(
     assert user.id is not None
     label = " ".join(label.split())
     if not 1 <= len(label) <= LABEL_MAX:
-        raise AppError(f"Give the device a name of 1 to {LABEL_MAX} characters", 422)
+        raise AppError(later("Give the device a name of 1 to %(max)s characters",
+                             max=LABEL_MAX), 422)
     choice = next((c for c in feed_choices(session, user=user) if c.key == choice_key), None)
     if choice is None:
-        raise AppError("You cannot subscribe to that feed", 403)
+        raise AppError(N_("You cannot subscribe to that feed"), 403)
     secret = secrets.token_urlsafe(TOKEN_BYTES)
     created = now or utcnow()
     token = FeedToken(
@@ -156,7 +158,7 @@ def revoke_token(session: Session, *, user: User, token_id: int) -> FeedToken:
     """Revoke one of the user's own tokens; someone else's is NotFound."""
     token = session.get(FeedToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise NotFound("No such calendar subscription")
+        raise NotFound(N_("No such calendar subscription"))
     token.revoked_at = utcnow()
     session.add(token)
     audit(

@@ -26,6 +26,7 @@ from app.deps import CurrentUser, access_rule
 from app.feeds import service, tokens
 from app.feeds.logging import install_token_masking
 from app.feeds.uses import UseLog
+from app.i18n import gettext
 from app.models import User, utcnow
 from app.web import register_nav, render
 
@@ -262,7 +263,8 @@ def revoke_subscription(
     """Revoke one subscription: its address stops working at once."""
     token = tokens.revoke_token(session, user=user, token_id=token_id)
     session.commit()
-    return _page(request, session, user, notice=f"Revoked “{token.label}”.")
+    return _page(request, session, user, notice=gettext("Revoked “%(label)s”.") % {
+        "label": token.label})
 
 
 @router.post("/calendar/tokens/revoke-all")
@@ -271,4 +273,5 @@ def revoke_all_subscriptions(request: Request, session: SessionDep, user: Curren
     assert user.id is not None
     count = tokens.revoke_all(session, user_id=user.id, actor_id=user.id, reason="by owner")
     session.commit()
-    return _page(request, session, user, notice=f"Revoked {count} subscription(s).")
+    return _page(request, session, user, notice=gettext("Revoked %(count)s subscription(s).") % {
+        "count": count})

@@ -21,6 +21,7 @@ from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from app.config import Settings, get_settings
+from app.i18n import DEFAULT, gettext, speaking
 from app.models import TLP, MailStatus, Notice, NoticeKind, User, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,21 @@ IDLE_SECONDS = 60.0
 DETAILED = frozenset({TLP.CLEAR, TLP.GREEN})
 
 
-def compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
-    """The email of one notice: its text for CLEAR/GREEN, a pointer only above."""
+def compose(notice: Notice, *, to: str, settings: Settings,
+            language: str | None = None) -> EmailMessage:
+    """The email of one notice: its text for CLEAR/GREEN, a pointer only above; in the
+    recipient's `language` (the notice itself was written in it, app.notices.service)."""
+    with speaking(language or DEFAULT):
+        return _compose(notice, to=to, settings=settings)
+
+
+def _compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
     # A request to confirm foreign units is answered on the approvals page; the others
     # are read on the notices page.
     page = "/approvals" if notice.kind == NoticeKind.confirm_units else "/notices"
     link = f"{settings.public_url.rstrip('/')}{page}" if settings.public_url else None
-    where = f"Open the board to read it: {link}" if link else "Open the board to read it."
+    where = (gettext("Open the board to read it: %(link)s") % {"link": link} if link
+             else gettext("Open the board to read it."))
     message = EmailMessage()
     message["From"], message["To"] = settings.smtp_from, to
     if notice.tlp in DETAILED:
@@ -53,11 +62,14 @@ def compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
         message["Subject"] = f"JointOps [TLP:{notice.tlp.value}] {title}"
         text = f"TLP:{notice.tlp.value}\n\n{notice.title}\n\n{notice.body}\n\n{where}\n"
     else:
-        message["Subject"] = "JointOps: you have a new notice"
-        about = ("foreign units waiting for your country's confirmation"
-                 if notice.kind == NoticeKind.confirm_units else "one of your orders")
-        text = (f"You have a new notice on the JointOps board about {about}.\n"
-                f"{where}\n\nFor security this email carries no details.\n")
+        message["Subject"] = gettext("JointOps: you have a new notice")
+        about = (gettext("You have a new notice on the JointOps board about foreign units "
+                         "waiting for your country's confirmation.")
+                 if notice.kind == NoticeKind.confirm_units else
+                 gettext("You have a new notice on the JointOps board about one of your "
+                         "orders."))
+        text = (about + f"\n{where}\n\n"
+                + gettext("For security this email carries no details.") + "\n")
     message.set_content(text)
     return message
 
@@ -78,7 +90,8 @@ def _connect(settings: Settings) -> smtplib.SMTP:
     return smtp
 
 
-def _claim(session: Session, *, now: datetime) -> list[tuple[Notice, str | None]]:
+def _claim(session: Session, *, now: datetime
+           ) -> list[tuple[Notice, str | None, str | None]]:
     """Take the due emails for this sender (a conditional update per row), committed."""
     due = session.exec(
         select(Notice.id).where(
@@ -97,9 +110,11 @@ def _claim(session: Session, *, now: datetime) -> list[tuple[Notice, str | None]
     session.commit()
     if not claimed:
         return []
-    rows = session.exec(select(Notice, User.email).join(User, col(User.id) == Notice.user_id)
+    # The recipient's email address, and language for the email's own words.
+    rows = session.exec(select(Notice, User.email, User.language)
+                        .join(User, col(User.id) == Notice.user_id)
                         .where(col(Notice.id).in_(claimed)).order_by(col(Notice.id))).all()
-    return [(notice, email) for notice, email in rows]
+    return [(notice, email, language) for notice, email, language in rows]
 
 
 def deliver_due(session: Session, *, settings: Settings | None = None,
@@ -120,21 +135,22 @@ def deliver_due(session: Session, *, settings: Settings | None = None,
     errors: dict[int, str | None] = {}
     try:
         with _connect(settings) as smtp:
-            for notice, email in claimed:
+            for notice, email, language in claimed:
                 assert notice.id is not None
                 if not email:
                     continue
                 try:
-                    smtp.send_message(compose(notice, to=email, settings=settings))
+                    smtp.send_message(compose(notice, to=email, settings=settings,
+                                              language=language))
                     errors[notice.id] = None
                 except smtplib.SMTPException as exc:
                     errors[notice.id] = f"{type(exc).__name__}: {exc}"
     except (OSError, smtplib.SMTPException) as exc:
         log.warning("notice emails: the mail server failed: %s", exc)
-        for notice, _ in claimed:
+        for notice, _, _ in claimed:
             assert notice.id is not None
             errors.setdefault(notice.id, f"{type(exc).__name__}: {exc}")
-    for notice, email in claimed:
+    for notice, email, _ in claimed:
         assert notice.id is not None
         if not email:
             notice.mail_status, notice.mail_next_at = MailStatus.none, None

@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.errors import NotFound
+from app.i18n import DEFAULT, N_, Joined, later, speaking, translated
 from app.models import (
     TLP,
     EscortTrip,
@@ -73,11 +74,14 @@ def notify(session: Session, changes: Sequence[OrderChange], *, now: datetime | 
     for change in changes:
         order, op = change.tasking, operations[change.tasking.operation_id]
         unit = callsigns.get(order.unit_id, order.unit_id)
-        verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
+        title = (later("%(operation)s: the order of %(unit)s was amended",
+                       operation=op.code_name, unit=unit)
+                 if change.kind == NoticeKind.amended else
+                 later("%(operation)s: the order of %(unit)s was cancelled",
+                       operation=op.code_name, unit=unit))
         written += write_copies(session, officers.get(order.unit_id, []), Notice(
             user_id=0, operation_id=op.id, unit_id=order.unit_id, kind=change.kind,
-            title=f"{op.code_name}: the order of {unit} was {verb}", body=change.what[:4000],
-            tlp=op.tlp, created_at=now))
+            title="", body="", tlp=op.tlp, created_at=now), title=title, body=change.what)
     session.flush()
     return written
 
@@ -112,12 +116,15 @@ def notify_trips(session: Session, changes: Sequence[TripChange], *,
     for change in changes:
         trip = change.trip
         unit = callsigns.get(trip.unit_id, trip.unit_id)
-        verb = "amended" if change.kind == NoticeKind.amended else "cancelled"
         point = point_names.get(trip.point_id, trip.point_id)
+        words = dict(unit=unit, day=trip.day.isoformat(), point=point)
+        title = (later("Escort trip of %(unit)s on %(day)s to %(point)s was amended", **words)
+                 if change.kind == NoticeKind.amended else
+                 later("Escort trip of %(unit)s on %(day)s to %(point)s was cancelled",
+                       **words))
         written += write_copies(session, officers.get(trip.unit_id, []), Notice(
             user_id=0, operation_id=None, unit_id=trip.unit_id, kind=change.kind,
-            title=f"Escort trip of {unit} on {trip.day.isoformat()} to {point} was {verb}",
-            body=change.what[:4000], tlp=TRIP_TLP, created_at=now))
+            title="", body="", tlp=TRIP_TLP, created_at=now), title=title, body=change.what)
     session.flush()
     return written
 
@@ -132,14 +139,24 @@ def _officers(session: Session, unit_ids: set[str]) -> dict[str, list[User]]:
     return officers
 
 
-def write_copies(session: Session, officers: list[User], notice: Notice) -> int:
-    """One copy of `notice` per officer, with its email queued when SMTP is configured."""
+def write_copies(session: Session, officers: list[User], notice: Notice, *, title: object,
+                 body: object) -> int:
+    """One copy of `notice` per officer, with its email queued when SMTP is configured.
+
+    Each copy is written in its officer's language (the one saved with the user, else
+    English): `title` and `body` are `later(…)` messages, and the notice and its email
+    are read outside any request that could say which language to speak.
+    """
     mail = bool(get_settings().smtp_host)
     for officer in officers:
         assert officer.id is not None
         wants_mail = mail and bool(officer.email)
+        with speaking(officer.language or DEFAULT):
+            read_title, read_body = str(translated(title)), str(translated(body))
         session.add(Notice(
-            **notice.model_dump(exclude={"id", "user_id", "mail_status", "mail_next_at"}),
+            **notice.model_dump(exclude={"id", "user_id", "mail_status", "mail_next_at",
+                                         "title", "body"}),
+            title=read_title[:300], body=read_body[:4000],
             user_id=officer.id,
             mail_status=MailStatus.pending if wants_mail else MailStatus.none,
             mail_next_at=notice.created_at if wants_mail else None))
@@ -162,59 +179,71 @@ def _forget_after_rollback(session: OrmSession) -> None:
 
 # --- what changed, in plain words ------------------------------------------------------
 
-_TIMES = (("start", "H-hour"), ("end", "end"), ("depart", "departure"),
-          ("return_at", "return"), ("cross_out", "border crossing out"),
-          ("cross_back", "border crossing back"))
+# The words are N_-marked: a notice is written in each officer's language (`write_copies`).
+_TIMES = (("start", N_("H-hour")), ("end", N_("end")), ("depart", N_("departure")),
+          ("return_at", N_("return")), ("cross_out", N_("border crossing out")),
+          ("cross_back", N_("border crossing back")))
+_SEAL = {"start": N_("seal from"), "end": N_("seal until")}
+_NONE = N_("none")
+
+
+def _moved(label: str, old: object, new: object) -> str:
+    return later("%(what)s %(old)s → %(new)s", what=label, old=old, new=new)
 
 
 def describe_change(tasking: Tasking, values: dict[str, Any]) -> str:
-    """What a new plan changes in an active order: "H-hour 2026-12-02 03:00Z → 05:00Z; ..."."""
-    parts = []
+    """What a new plan changes in an active order: "H-hour 2026-12-02 03:00Z → 05:00Z; ..."
+    (English, a `later(…)` that each officer's notice reads in their language)."""
+    parts: list[object] = []
     if tasking.kind != values.get("kind", tasking.kind):
-        parts.append("now a cordon post at a border crossing"
-                     if values.get("kind") == "cordon_post" else "now a part in the raid")
+        parts.append(N_("now a cordon post at a border crossing")
+                     if values.get("kind") == "cordon_post" else N_("now a part in the raid"))
     elif tasking.side != values.get("side", tasking.side) or (
             tasking.kind == "cordon_post"
             and tasking.crossing_id != values.get("crossing_id")):
-        parts.append("another cordon post")
+        parts.append(N_("another cordon post"))
     post = values.get("kind", tasking.kind) == "cordon_post"
     for name, label in _TIMES:
         if post:  # a cordon post holds its crossing for the seal
-            label = {"start": "seal from", "end": "seal until"}.get(name, label)
+            label = _SEAL.get(name, label)
         old, new = getattr(tasking, name), values.get(name)
         if old != new:
-            parts.append(f"{label} {fmt_utc(old) or 'none'} → {fmt_utc(new) or 'none'}")
+            parts.append(_moved(label, fmt_utc(old) or _NONE, fmt_utc(new) or _NONE))
     if tasking.capability != values.get("capability"):
-        parts.append(f"task {tasking.capability} → {values.get('capability')}")
+        parts.append(later("task %(old)s → %(new)s", old=tasking.capability,
+                           new=values.get("capability")))
     if tasking.site_id != values.get("site_id"):
-        parts.append("another site of the operation")
+        parts.append(N_("another site of the operation"))
     if tasking.crossing_id != values.get("crossing_id") and tasking.kind == values.get(
             "kind", tasking.kind) != "cordon_post":
-        parts.append("another border crossing")
-    return "New plan published: " + ("; ".join(parts) if parts else "order re-issued")
+        parts.append(N_("another border crossing"))
+    return later("New plan published: %(changes)s",
+                 changes=Joined(parts) if parts else N_("order re-issued"))
 
 
-_TRIP_STEPS = (("depart", "departure from base"), ("handover", "hand-over"),
-               ("duty_minutes", "minutes on duty"), ("persons", "persons"))
+_TRIP_STEPS = (("depart", N_("departure from base")), ("handover", N_("hand-over")),
+               ("duty_minutes", N_("minutes on duty")), ("persons", N_("persons")))
 
 
 def describe_trip_change(trip: EscortTrip, values: Mapping[str, Any],
                          names: Mapping[str, str]) -> str:
     """What a republished hand-over plan changes in a trip: "hand-over 09:00 → 10:00; ..."
     (times are local, of the unit's country, as the trip is driven)."""
-    parts = []
-    for name, label in (("point_id", "hand-over point"), ("site_region_id", "holding site")):
+    parts: list[object] = []
+    for name, label in (("point_id", N_("hand-over point")),
+                        ("site_region_id", N_("holding site"))):
         place, moved_to = str(getattr(trip, name)), str(values.get(name))
         if place != moved_to:
-            parts.append(f"{label} {names.get(place, place)} → {names.get(moved_to, moved_to)}")
+            parts.append(_moved(label, names.get(place, place), names.get(moved_to, moved_to)))
     for name, label in _TRIP_STEPS:
         old, new = getattr(trip, name), values.get(name)
         if old != new:
-            parts.append(f"{label} {old} → {new}")
+            parts.append(_moved(label, old, new))
     if not parts and trip.route != values.get("route"):
-        parts.append("another route")
-    return (f"New hand-over plan published, trip of {trip.day.isoformat()} (local times): "
-            + ("; ".join(parts) if parts else "trip re-issued"))
+        parts.append(N_("another route"))
+    return later("New hand-over plan published, trip of %(day)s (local times): %(changes)s",
+                 day=trip.day.isoformat(),
+                 changes=Joined(parts) if parts else N_("trip re-issued"))
 
 
 # --- reading and marking ------------------------------------------------------------------
@@ -240,7 +269,7 @@ def mark_read(session: Session, *, user_id: int, notice_id: int) -> Notice:
     """Mark one of the user's notices read (404 for anyone else's: same as a missing one)."""
     notice = session.get(Notice, notice_id)
     if notice is None or notice.user_id != user_id:
-        raise NotFound("No such notice")
+        raise NotFound(N_("No such notice"))
     if notice.read_at is None:
         notice.read_at = utcnow()
         session.add(notice)

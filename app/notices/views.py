@@ -7,6 +7,7 @@ from fastapi.responses import Response
 
 from app.db import SessionDep
 from app.deps import CurrentUser, RowId
+from app.i18n import gettext
 from app.notices import service
 from app.web import redirect, render
 
@@ -46,7 +47,7 @@ def read_all_notices(request: Request, session: SessionDep, user: CurrentUser) -
     assert user.id is not None
     count = service.mark_all_read(session, user_id=user.id)
     session.commit()
-    message = f"Marked {count} notice(s) read."
+    message = gettext("Marked %(count)s notice(s) read.") % {"count": count}
     if request.headers.get("HX-Request") == "true":
         return _page(request, session, user.id, message=message)
     return redirect(request, "/notices", flash=message)

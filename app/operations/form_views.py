@@ -64,7 +64,7 @@ def _user_zone(session: Session, user: User) -> str:
 def _choices(session: Session, user: User) -> dict[str, Any]:
     capabilities = known_capabilities(session)
     return {
-        "zones": _zone_groups(session), "echo": forms.echo,
+        "zones": _zone_groups(session), "echo": forms.echo, "time_hint": forms.time_hint,
         "regions": session.exec(select(Region).order_by(col(Region.country_code),
                                                         col(Region.name))).all(),
         "agencies": session.exec(select(Agency).order_by(col(Agency.id))).all()
@@ -94,7 +94,7 @@ def _page(
 def new_page(request: Request, session: SessionDep, user: BoardUser) -> Response:
     """An empty operation form."""
     if not perm.may_create(user):
-        raise Forbidden("Only liaison officers and administrators create operations")
+        raise Forbidden(N_("Only liaison officers and administrators create operations"))
     doc = forms.blank_document(user.agency_id)
     doc["time_zone"] = _user_zone(session, user)
     return _page(request, session, user, doc)
@@ -126,7 +126,7 @@ def edit_page(
 ) -> Response:
     """The form filled with the operation as it is now, and its version."""
     if "edit" not in perm.allowed_actions(session, user, operation):
-        raise Forbidden("You may not edit this operation now")
+        raise Forbidden(N_("You may not edit this operation now"))
     doc = forms.from_input(service.as_input(operation), _user_zone(session, user))
     found = campaigns.phase_of(session, operation.id)
     doc["campaign_phase_id"] = str(found[1].id) if found else ""
@@ -191,7 +191,7 @@ def _rows(
     op: Operation | None, version: int | None,
 ) -> Response:
     if forms.ROW_ACTION.match(action) is None:
-        raise AppError("Unknown row action", 400)
+        raise AppError(N_("Unknown row action"), 400)
     focus = forms.apply_row_action(doc, action)
     return _page(request, session, user, doc, op=op, version=version, focus=focus)
 

@@ -243,7 +243,7 @@ def echo(value: str, zone: str, groups: list[tuple[str, str]]) -> str:
     local = parse_local(value) if _naive(value) else None
     tz = _zone(zone)
     if local is None or tz is None:
-        return TIME_HINT[0].upper() + TIME_HINT[1:] if _naive(value) else ""
+        return time_hint() if _naive(value) else ""
     instant = local.replace(tzinfo=tz).astimezone(UTC)
     by_offset: dict[Any, tuple[list[str], str]] = {}
     for countries, name in groups:
@@ -254,6 +254,13 @@ def echo(value: str, zone: str, groups: list[tuple[str, str]]) -> str:
         codes, name = by_offset[offset]
         parts.append(f"{' '.join(codes)} {_local_text(instant, name)}")
     return "= " + " · ".join(parts)
+
+
+def time_hint() -> str:
+    """How to type a time, as a sentence in the reader's language: the echo shows it for a
+    time it cannot read (the page hands the same words to local-time.js, `data-hint`)."""
+    hint = gettext(TIME_HINT)
+    return hint[:1].upper() + hint[1:]
 
 
 def _local_text(instant: datetime, zone: str) -> str:

@@ -165,9 +165,9 @@ def as_input(operation: Operation) -> dict[str, Any]:
 def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
     """A new draft operation led by the actor's agency (administrators choose any)."""
     if not perm.may_create(actor):
-        raise Forbidden("Only liaison officers and administrators create operations")
+        raise Forbidden(N_("Only liaison officers and administrators create operations"))
     if actor.role != "admin" and data.lead_agency_id != actor.agency_id:
-        raise Forbidden("You may create operations only for your own agency")
+        raise Forbidden(N_("You may create operations only for your own agency"))
     fields = data.model_dump(exclude={"sites", "cordon"})
     operation = Operation(id=f"OP-{uuid.uuid4().hex[:8].upper()}", created_by_id=actor.id,
                           state=S.draft, **fields)
@@ -258,8 +258,8 @@ def update_operation(
     there are any, only with `confirm_cancel` (else EditNeedsConfirmation lists them).
     """
     if not perm.may_edit_as(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers edit this operation")
-    _require_state(operation, perm.EDITABLE, "edited")
+        raise Forbidden(N_("Only the lead agency's liaison officers edit this operation"))
+    _require_state(operation, perm.EDITABLE, N_("edited"))
     if data.lead_agency_id != operation.lead_agency_id:
         raise InvalidOperation({"lead_agency_id": "the lead agency cannot be changed"})
     lock_board(session, shared=True)  # publishing must not re-issue the orders this withdraws
@@ -278,15 +278,16 @@ def update_operation(
     changed = ", ".join(name.replace("_", " ") for name in impact.changed)
     if before != S.draft and impact.in_place:
         amended = _amend_orders(session, operation_id=operation.id,
-                                what=f"Amended in place: {changed}; times and place are "
-                                "unchanged") if impact.changed else 0
+                                what=later("Amended in place: %(changed)s; times and place "
+                                           "are unchanged", changed=changed)
+                                ) if impact.changed else 0
     elif before != S.draft:
         _clear_approvals(session, operation_id=operation.id)
         withdrawn = _withdraw_orders(
             session, operation_id=operation.id,
-            what=f"The operation was changed ({changed}) and goes back to the host "
-                 "countries for approval; this order is withdrawn until a new plan is "
-                 "published")
+            what=later("The operation was changed (%(changed)s) and goes back to the host "
+                       "countries for approval; this order is withdrawn until a new plan is "
+                       "published", changed=changed))
     _audit(session, actor=actor, action="amend" if impact.in_place and before != S.draft
            else "edit", operation=operation, changed=impact.changed, state_from=before,
            state_to=after, orders_withdrawn=withdrawn or None, orders_amended=amended or None)
@@ -336,7 +337,7 @@ def propose(
 ) -> Operation:
     """Send a draft to the host countries for approval (a fresh round)."""
     if not perm.may_edit_as(actor, operation):
-        raise Forbidden("Only the lead agency's liaison officers propose this operation")
+        raise Forbidden(N_("Only the lead agency's liaison officers propose this operation"))
     _require_state(operation, {S.draft}, "proposed")
     lock_board(session, shared=True)
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
@@ -360,8 +361,8 @@ def decide(
     """A host country approves or declines (host approval or consent to foreign units)."""
     country = _decision_country(session, actor, operation, country_code, kind)
     if decision == Decision.approved and actor.id in perm.authors(session, operation):
-        raise Forbidden("Approval must come from another person than the one who created or "
-                        "proposed this operation")
+        raise Forbidden(N_("Approval must come from another person than the one who created or "
+                           "proposed this operation"))
     reason = (reason or "").strip() or None
     if decision == Decision.declined and not reason:
         raise InvalidOperation({"reason": "give a reason for declining"},
@@ -386,16 +387,16 @@ def _decision_country(
     kind: ApprovalKind,
 ) -> str:
     """The host country the actor decides for, or why they may not."""
-    _require_state(operation, {S.proposed}, "approved or declined")
+    _require_state(operation, {S.proposed}, N_("approved or declined"))
     countries = perm.may_decide_for(session, actor, operation)
     if country_code is None and len(countries) > 1:
         raise InvalidOperation({"country_code": "say which host country you decide for"},
                                "Say which host country you decide for")
     country = country_code or (countries[0] if countries else None)
     if country is None or country not in countries:
-        raise Forbidden("You may not decide for this country on this operation")
+        raise Forbidden(N_("You may not decide for this country on this operation"))
     if kind not in perm.required_kinds(operation):
-        raise Conflict("Foreign support was not requested for this operation")
+        raise Conflict(N_("Foreign support was not requested for this operation"))
     return country
 
 
@@ -414,7 +415,7 @@ def abort(
 ) -> Operation:
     """Call the operation off (no-go), with the reason."""
     if not perm.may_steer(actor, operation):
-        raise Forbidden("Only planners or the lead agency's liaison officers abort")
+        raise Forbidden(N_("Only planners or the lead agency's liaison officers abort"))
     _require_state(operation, perm.ABORTABLE, "aborted")
     if not reason.strip():
         raise InvalidOperation({"reason": "give a reason for aborting"},
@@ -423,7 +424,8 @@ def abort(
     _compare_and_set(session, operation=operation, version=version, state=S.aborted)
     # A no-go must reach the units at once: their calendars show the orders as cancelled.
     withdrawn = _withdraw_orders(session, operation_id=operation.id,
-                                 what=f"The operation was aborted: {reason.strip()}")
+                                 what=later("The operation was aborted: %(reason)s",
+                                            reason=reason.strip()))
     _audit(session, actor=actor, action="abort", operation=operation, reason=reason.strip(),
            orders_withdrawn=withdrawn or None)
     return operation
@@ -437,7 +439,7 @@ def advance(
     if step not in ("execute", "complete"):
         raise AppError(f"Unknown step {step!r}", 404)
     if not perm.may_steer(actor, operation):
-        raise Forbidden("Only planners or the lead agency's liaison officers do this")
+        raise Forbidden(N_("Only planners or the lead agency's liaison officers do this"))
     source, target = perm.MOVES[step]
     _require_state(operation, {source}, "marked " + target.value)
     lock_board(session, shared=True)
@@ -463,7 +465,8 @@ def set_state(
 
 def _require_state(operation: Operation, allowed: set[OperationState], what: str) -> None:
     if operation.state not in allowed:
-        raise Conflict(f"This operation is {operation.state}; it cannot be {what} now")
+        raise Conflict(later("This operation is %(state)s; it cannot be %(what)s now",
+                             state=operation.state.value, what=what))
 
 
 def _compare_and_set(
@@ -490,17 +493,17 @@ def conflict_message(session: Session, *, operation_id: str) -> str:
         .where(AuditEvent.object_type == "operation", AuditEvent.object_id == operation_id)
         .order_by(col(AuditEvent.id).desc())
     ).first()
-    who, at = "someone", None
+    who, at = N_("someone"), None
     if event is not None:
         actor = session.get(User, event.actor_id) if event.actor_id else None
-        who = (actor.full_name or actor.username) if actor else "the system"
+        who = (actor.full_name or actor.username) if actor else N_("the system")
         at = event.at
     if at is None:
         row = session.get(Operation, operation_id)
         at = row.updated_at if row else None
-    when = fmt_utc(at) if isinstance(at, datetime) else "an unknown time"
-    return (f"This operation was changed by {who} at {when} since you opened it; "
-            "reload to see their changes")
+    when = fmt_utc(at) if isinstance(at, datetime) else N_("an unknown time")
+    return later("This operation was changed by %(who)s at %(when)s since you opened it; "
+                 "reload to see their changes", who=who, when=when)
 
 
 def _audit(

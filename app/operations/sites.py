@@ -7,6 +7,7 @@ import uuid
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict
+from app.i18n import N_
 from app.models import Requirement, Site, Tasking
 from app.operations.schemas import SiteIn
 
@@ -36,8 +37,8 @@ def replace_sites(session: Session, *, operation_id: str, sites: list[SiteIn]) -
     removed = set(existing) - kept
     tasked = select(Tasking.id).where(col(Tasking.site_id).in_(removed))
     if removed and session.exec(tasked).first():
-        raise Conflict("A site you removed has published tasking orders and cannot be "
-                       "removed; change its requirements instead, or abort the operation")
+        raise Conflict(N_("A site you removed has published tasking orders and cannot be "
+                          "removed; change its requirements instead, or abort the operation"))
     for site_id in removed:
         session.delete(existing[site_id])
     for site_in in sites:

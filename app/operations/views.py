@@ -209,7 +209,8 @@ def decide_units(
     consent.decide(session, operation=operation, confirmation_id=confirmation_id, user=user,
                    decision=decision, reason=reason)
     session.commit()
-    message = f"{operation.code_name}: units {decision.value}."
+    message = gettext("%(operation)s: units %(decision)s.") % {
+        "operation": operation.code_name, "decision": state_label(decision)}
     if back == "inbox":
         return redirect(request, "/approvals", flash=message)
     return _done(request, operation.id, message)

@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import DEFAULT, gettext, later, speaking
+from app.i18n import N_, Deferred, later
 from app.models import (
     TLP,
     Agency,
@@ -215,7 +215,7 @@ def request_confirmations(session: Session, *, plan: Plan, user: User) -> int:
     was asked: asking twice for an unchanged set notifies once). Returns the number of
     new requests."""
     if plan.is_published:
-        raise Conflict("This plan is already the published plan")
+        raise Conflict(N_("This plan is already the published plan"))
     ids = visible_ids(session, user=user)
     needs = [n for n in foreign_units(session, load_plan(plan.document))
              if ids is None or n.operation_id in ids]
@@ -267,29 +267,31 @@ def notify_hosts(session: Session, asked: list[HostUnits], *, plan: Plan) -> int
             ids = visible_ids(session, user=liaison)
             shown = [op for op in asked_ops if ids is None or op.id in ids]
             if shown:
-                written += write_copies(session, [liaison],
-                                        _host_notice(liaison, shown, plan=plan))
+                notice, title, body = _host_notice(shown, plan=plan)
+                written += write_copies(session, [liaison], notice, title=title, body=body)
     session.flush()
     return written
 
 
-def _host_notice(liaison: User, operations: list[Operation], *, plan: Plan) -> Notice:
-    """The notice asking one liaison officer to confirm, written in their language (it is
-    stored as text: the notices page and the email show it as written)."""
+def _host_notice(
+    operations: list[Operation], *, plan: Plan
+) -> tuple[Notice, Deferred, Deferred]:
+    """The notice asking a liaison officer to confirm, with its title and body: written
+    in each officer's language by write_copies (a notice is stored as text)."""
     names = ", ".join(f"{op.code_name} ({op.id})" for op in operations)
     public = get_settings().public_url
     link = f"{public.rstrip('/')}{CONFIRM_PAGE}" if public else CONFIRM_PAGE
-    with speaking(liaison.language or DEFAULT):
-        title = gettext("Foreign units to confirm: %(operations)s") % {"operations": names}
-        body = gettext(
-            "Plan %(plan)s would send units of other countries into your country's sites "
-            "for %(operations)s. It is published only once your country confirms exactly "
-            "these units, at the times shown. Confirm or decline them here: %(link)s"
-        ) % {"plan": plan.id, "operations": names, "link": link}
+    title = later("Foreign units to confirm: %(operations)s", operations=names)
+    body = later(
+        "Plan %(plan)s would send units of other countries into your country's sites "
+        "for %(operations)s. It is published only once your country confirms exactly "
+        "these units, at the times shown. Confirm or decline them here: %(link)s",
+        plan=plan.id, operations=names, link=link)
     tlp = max((op.tlp for op in operations), key=lambda t: _TLP_RANK[t])
-    return Notice(user_id=0, operation_id=operations[0].id if len(operations) == 1 else None,
-                  unit_id="", kind=NoticeKind.confirm_units, title=title[:300],
-                  body=body[:4000], tlp=tlp, created_at=utcnow())
+    notice = Notice(user_id=0, operation_id=operations[0].id if len(operations) == 1 else None,
+                    unit_id="", kind=NoticeKind.confirm_units, title="", body="", tlp=tlp,
+                    created_at=utcnow())
+    return notice, title, body
 
 
 def may_confirm_for(session: Session, user: User) -> str | None:
@@ -344,19 +346,21 @@ def decide(
     """The host's confirmation or decline (with a reason) of one pending request."""
     row = session.get(UnitConfirmation, confirmation_id)
     if row is None or row.operation_id != operation.id:
-        raise NotFound("No such confirmation request")
+        raise NotFound(N_("No such confirmation request"))
     country = may_confirm_for(session, user)
     if country is None or country not in ("*", row.country_code):
-        raise Forbidden(f"Only a liaison officer of {row.country_code} confirms its units")
+        raise Forbidden(later("Only a liaison officer of %(country)s confirms its units",
+                              country=row.country_code))
     if row.decision is not None:
-        raise Conflict(f"Already {row.decision.value}: this request was decided")
+        raise Conflict(later("Already %(decision)s: this request was decided",
+                             decision=row.decision.value))
     reason = reason.strip()
     if decision == Decision.declined and not reason:
-        raise AppError("Not declined: give the reason", 422,
+        raise AppError(N_("Not declined: give the reason"), 422,
                        details=[{"path": "reason", "message": "needed to decline"}])
     if decision == Decision.approved and reason:
-        raise AppError("Not recorded: a confirmation carried a reason. To decline, press "
-                       "Decline", 422, details=[{"path": "reason",
+        raise AppError(N_("Not recorded: a confirmation carried a reason. To decline, press "
+                          "Decline"), 422, details=[{"path": "reason",
                                                  "message": "a confirmation has no reason"}])
     row.decision, row.reason = decision, reason or None
     row.decided_by_id, row.decided_at = user.id, utcnow()

@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app.errors import NotFound
+from app.i18n import N_
 from app.planning.scenario import planning_scenario, published_plan
 from app.solver.loader import load_plan
 from app.solver.schema import PLAN_FORMAT, Objective, Plan, Unscheduled
@@ -24,7 +25,7 @@ def published_export(session: Session) -> dict[str, Any]:
     """
     published = published_plan(session)
     if published is None:
-        raise NotFound("No plan is published")
+        raise NotFound(N_("No plan is published"))
     _, scenario = planning_scenario(session)
     plan = load_plan(published.document)
     known = {op.id for op in scenario.operations}

@@ -23,6 +23,7 @@ from app.config import get_settings
 from app.db import lock_board
 from app.errors import AppError, Conflict
 from app.feeds.service import prerender
+from app.i18n import N_, later
 from app.models import (
     NoticeKind,
     Operation,
@@ -86,14 +87,14 @@ def publish_plan(
     lock_board(session)
     session.refresh(plan)
     if plan.is_published:
-        raise Conflict("This plan is already the published plan")
+        raise Conflict(N_("This plan is already the published plan"))
     _, scenario = planning_scenario(session)
     document = load_plan(plan.document)
     ids = visible_ids(session, user=user)
     if ids is not None and _changed_operations(session, scenario, document.operations) - ids:
         # A planner acts only on what they may see: the coordinator publishes the others.
-        raise Conflict("This plan changes operations you may not see (their taskings or "
-                       "their place in the plan): only the coordination centre may publish it")
+        raise Conflict(N_("This plan changes operations you may not see (their taskings or "
+                          "their place in the plan): only the coordination centre may publish it"))
     if confirmed is not None:
         check_confirmed(session, document, confirmed, user=user)
         check_host_confirmations(session, document, user=user)
@@ -105,8 +106,8 @@ def publish_plan(
         if UNIT_BUSY not in str(exc.orig):
             raise
         raise Conflict(
-            "This plan gives a unit an order that overlaps one of its orders still in force "
-            "(of an operation under way); solve again before publishing") from None
+            N_("This plan gives a unit an order that overlaps one of its orders still in force "
+               "(of an operation under way); solve again before publishing")) from None
     counts.update(_set_states(session, {op.id for op in document.operations}, user))
     previous = published_plan(session)
     if previous is not None:
@@ -258,8 +259,9 @@ def _write_taskings(
                            describe_change(t, planned[(t.operation_id, t.unit_id)]))
                for t in moving if t.status == TaskingStatus.active]
     changes += [OrderChange(t, NoticeKind.cancelled,
-                            "New plan published: the operation no longer needs this unit "
-                            "(or it was left out of the plan); the order is withdrawn")
+                            later("New plan published: the operation no longer needs this "
+                                  "unit (or it was left out of the plan); the order is "
+                                  "withdrawn"))
                 for t in dropped]
     _stand_down(session, [*dropped, *moving])
     counts = {"issued": 0, "amended": 0, "unchanged": 0, "cancelled": 0}

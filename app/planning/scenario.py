@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict
+from app.i18n import N_
 from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
 from app.solver.intervals import subtract
 from app.solver.loader import ScenarioError, load_plan, load_scenario
@@ -87,7 +88,8 @@ def planning_scenario(session: Session) -> tuple[dict[str, Any], Scenario]:
         return document, load_scenario(document)
     except ScenarioError as exc:
         problems = [{"path": p.path, "message": p.message} for p in exc.problems[:20]]
-        error = Conflict("The board's data does not form a valid scenario; fix it before solving")
+        error = Conflict(N_("The board's data does not form a valid scenario; fix it before "
+                            "solving"))
         error.details = problems
         raise error from None
 

@@ -18,6 +18,7 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import N_, later
 from app.models import (
     Operation,
     Plan,
@@ -60,13 +61,14 @@ def start_run(
     """Queue a solve of the approved operations; published ones stay pinned unless released."""
     limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
-        raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
+        raise AppError(later("The time limit must be between 1 and %(limit)s seconds",
+                             limit=limit), 422)
     if seed < 0 or not 1 <= workers <= 8:
-        raise AppError("The seed must be ≥ 0 and workers between 1 and 8", 422)
+        raise AppError(N_("The seed must be ≥ 0 and workers between 1 and 8"), 422)
     _check_released(session, user=user, released=released)
     document, scenario = planning_scenario(session)
     if not scenario.operations:
-        raise Conflict("There are no approved operations to solve")
+        raise Conflict(N_("There are no approved operations to solve"))
     fixed = pinned_operations(session, scenario, set(released))
     # Nothing in the past: this solve's horizon starts at now + notice (on the slot grid).
     now = utcnow()
@@ -108,7 +110,7 @@ def _check_released(session: Session, *, user: User, released: Collection[str]) 
     seen = {op.id for op in session.exec(query)}
     missing = sorted(wanted - seen)
     if missing:
-        raise NotFound(f"No such operation to release: {missing[0]}")
+        raise NotFound(later("No such operation to release: %(id)s", id=missing[0]))
 
 
 def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
@@ -127,15 +129,15 @@ def get_run(session: Session, *, run_id: int) -> SolverRun:
     # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
     # (its campaign's capacity page shows it).
     if run is None or run.kind != RunKind.raid:
-        raise NotFound("No such solver run")
+        raise NotFound(N_("No such solver run"))
     return run
 
 
 def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
     """Stop a run: a queued one at once, a running one at the worker's next check."""
     if not may_stop(session, run=run, user=user):
-        raise Forbidden("Only a planner of the agency that started this run, or a "
-                        "coordinator, may stop it")
+        raise Forbidden(N_("Only a planner of the agency that started this run, or a "
+                           "coordinator, may stop it"))
     now = utcnow()
     stopped = _set_status(session, run, RunStatus.queued, status=RunStatus.cancelled,
                           finished_at=now)
@@ -143,7 +145,8 @@ def cancel_run(session: Session, *, run: SolverRun, user: User) -> SolverRun:
         stopped = _set_status(session, run, RunStatus.running, status=RunStatus.cancelling)
     session.refresh(run)
     if not stopped and run.status != RunStatus.cancelling:
-        raise Conflict(f"This run has already finished ({run.status})")
+        raise Conflict(later("This run has already finished (%(status)s)",
+                             status=str(getattr(run.status, "value", run.status))))
     audit(session, actor=user, action="solver_run.cancel", object_type="solver_run",
           object_id=run.id, status=str(run.status))
     session.flush()
@@ -188,7 +191,7 @@ def get_plan(session: Session, *, plan_id: int) -> Plan:
     """The plan, or 404."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise NotFound("No such plan")
+        raise NotFound(N_("No such plan"))
     return plan
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, func, select
 
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import (
     Agency,
     Country,
@@ -106,7 +107,7 @@ def viewable_units(session: Session, *, user: User, unit_id: str | None) -> list
         or unit.id == user.unit_id
     )
     if unit is None or not allowed:
-        raise NotFound("No such unit")
+        raise NotFound(N_("No such unit"))
     return [unit]
 
 
@@ -166,7 +167,7 @@ def escort_order(session: Session, *, user: User, unit_id: str | None) -> dict[s
     none listed for a reader who may not know of them)."""
     units = viewable_units(session, user=user, unit_id=unit_id)
     if not units:
-        raise NotFound("You are not assigned to a unit: name one to print its escort trips")
+        raise NotFound(N_("You are not assigned to a unit: name one to print its escort trips"))
     return {"unit": units[0], "escorts": escort_duties(session, units=units, user=user),
             "tlp": ESCORT_TLP}
 
@@ -275,10 +276,10 @@ def tasking_order(session: Session, *, user: User, uid: str) -> dict[str, Any]:
     """
     tasking = session.exec(select(Tasking).where(Tasking.uid == uid)).first()
     if tasking is None:
-        raise NotFound("No such tasking order")
+        raise NotFound(N_("No such tasking order"))
     (unit,) = viewable_units(session, user=user, unit_id=tasking.unit_id)
     if not keep(visible_ids(session, user=user), tasking.operation_id):
-        raise NotFound("No such tasking order")
+        raise NotFound(N_("No such tasking order"))
     op = session.get(Operation, tasking.operation_id)
     site = session.get(Site, tasking.site_id) if tasking.site_id else None
     assert op is not None and (site is not None or tasking.post_region_id is not None)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from app import revision
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
+from app.i18n import later
 from app.maps.features import table_rows
 from app.maps.service import tasking_map
 from app.planning import consent, horizon, service
@@ -75,9 +76,9 @@ def set_horizon(
         return _planning(request, session, user, horizon_form=typed,
                          horizon_errors=exc.errors, status_code=422)
     session.commit()
-    return redirect(request, "/planning", flash=(
-        f"Planning horizon set to {fmt_utc(config.horizon_start)} – "
-        f"{fmt_utc(config.horizon_end)}"))
+    return redirect(request, "/planning", flash=later(
+        "Planning horizon set to %(start)s – %(end)s", start=fmt_utc(config.horizon_start),
+        end=fmt_utc(config.horizon_end)))
 
 
 @router.post("/planning/runs")
@@ -94,7 +95,8 @@ def start_run(
         session, user=user, time_limit=time_limit, seed=seed, released=release or []
     )
     session.commit()
-    return redirect(request, f"/planning/runs/{run.id}", flash=f"Solver run {run.id} queued")
+    return redirect(request, f"/planning/runs/{run.id}", flash=later("Solver run %(run)s queued",
+                                                                          run=run.id))
 
 
 @router.get("/planning/runs/{run_id}")
@@ -130,7 +132,8 @@ def keep_best_plan(
     plan = service.keep_best_plan(session, run=run, attempt=attempt, user=user)
     session.commit()
     return redirect(request, f"/planning/runs/{run_id}",
-                    flash=f"Plan {plan.id} kept from attempt {attempt}: review it, then publish")
+                    flash=later("Plan %(plan)s kept from attempt %(attempt)s: review it, "
+                                "then publish", plan=plan.id, attempt=attempt))
 
 
 @router.post("/planning/plans/{plan_id}/publish")
@@ -145,8 +148,10 @@ def publish(
     plan = service.get_plan(session, plan_id=plan_id)
     counts = publish_plan(session, plan=plan, user=user, confirmed=set(confirm or []))
     session.commit()
-    message = (f"Plan {plan.id} published: {counts['issued']} new, {counts['amended']} amended, "
-               f"{counts['cancelled']} cancelled tasking orders")
+    message = later("Plan %(plan)s published: %(issued)s new, %(amended)s amended, "
+                    "%(cancelled)s cancelled tasking orders", plan=plan.id,
+                    issued=counts["issued"], amended=counts["amended"],
+                    cancelled=counts["cancelled"])
     target = f"/planning/runs/{plan.solver_run_id}" if plan.solver_run_id else "/planning"
     return redirect(request, target, flash=message)
 
@@ -158,7 +163,8 @@ def ask_hosts(request: Request, session: SessionDep, user: PlannerUser, plan_id:
     asked = consent.request_confirmations(session, plan=plan, user=user)
     session.commit()
     target = f"/planning/runs/{plan.solver_run_id}" if plan.solver_run_id else "/planning"
-    return redirect(request, target, flash=f"{asked} host confirmation(s) requested")
+    return redirect(request, target, flash=later(
+        "%(count)s host confirmation(s) requested", count=asked))
 
 
 @router.get("/tasking")

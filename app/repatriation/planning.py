@@ -27,6 +27,7 @@ from sqlmodel import Session, col, select
 from app.access import sees_whole_board
 from app.config import get_settings
 from app.errors import AppError, Conflict, Forbidden, NotFound
+from app.i18n import N_, later
 from app.models import (
     Agency,
     BatchState,
@@ -79,7 +80,7 @@ def local_today(session: Session, country: str) -> date:
 def _country(session: Session, code: str) -> Country:
     found = session.get(Country, code)
     if found is None:
-        raise NotFound("No such country")
+        raise NotFound(N_("No such country"))
     return found
 
 
@@ -212,15 +213,18 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
               time_limit: float = 10.0, seed: int = 0) -> SolverRun:
     """Queue a solve of the holding country's hand-overs (the worker solves it)."""
     if country not in {c.code for c in holding_countries(session, user)}:
-        raise Forbidden("You may plan the hand-overs of your own country only")
+        raise Forbidden(N_("You may plan the hand-overs of your own country only"))
     limit = get_settings().max_time_limit_seconds
     if not 1 <= time_limit <= limit:
-        raise AppError(f"The time limit must be between 1 and {limit} seconds", 422)
+        raise AppError(later("The time limit must be between 1 and %(limit)s seconds",
+                             limit=limit), 422)
     if not 1 <= days <= MAX_DAYS:
-        raise AppError(f"The horizon must be between 1 and {MAX_DAYS} days", 422)
+        raise AppError(later("The horizon must be between 1 and %(days)s days", days=MAX_DAYS),
+                       422)
     document, basis = build_problem(session, country=country, days=days)
     if not document["cohorts"]:
-        raise Conflict(f"Nobody held in {country} is waiting for a hand-over")
+        raise Conflict(later("Nobody held in %(country)s is waiting for a hand-over",
+                             country=country))
     try:
         load_problem(document)
     except RepatriationError as exc:
@@ -247,7 +251,7 @@ def get_run(session: Session, *, user: User, run_id: int) -> SolverRun:
     run = session.get(SolverRun, run_id)
     if (run is None or run.kind != RunKind.repatriation
             or run.params.get("country") not in {c.code for c in holding_countries(session, user)}):
-        raise NotFound("No such repatriation run")
+        raise NotFound(N_("No such repatriation run"))
     return run
 
 
@@ -267,7 +271,7 @@ def get_plan(session: Session, *, user: User, plan_id: int) -> RepatriationPlan:
     plan = session.get(RepatriationPlan, plan_id)
     if plan is None or plan.holding_country not in {
             c.code for c in holding_countries(session, user)}:
-        raise NotFound("No such repatriation plan")
+        raise NotFound(N_("No such repatriation plan"))
     return plan
 
 
@@ -284,12 +288,12 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     the scheduled ones from its first day on. Refused (409) when a cohort changed or a
     hand-over was confirmed after the plan was made: the plan would count persons twice."""
     if not may_publish(actor):
-        raise Forbidden("Only the coordination centre publishes hand-over plans")
+        raise Forbidden(N_("Only the coordination centre publishes hand-over plans"))
     if plan.is_published:
-        raise Conflict("This plan is already published")
+        raise Conflict(N_("This plan is already published"))
     run = session.get(SolverRun, plan.solver_run_id) if plan.solver_run_id else None
     if run is None or run.scenario is None:
-        raise Conflict("This plan has no solver run to publish from")
+        raise Conflict(N_("This plan has no solver run to publish from"))
     country = plan.holding_country
     start = date.fromisoformat(run.scenario["horizon"]["start"])
     cohorts = held_cohorts(session, country)
@@ -297,17 +301,18 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
     basis = run.params.get("basis", {})
     pins = pinned_batches(session, [c.id for c in cohorts if c.id], start=start)
     if sorted(b.id or 0 for b in pins) != basis.get("pins", []):
-        raise Conflict("Hand-overs were pinned or unpinned since this plan was made; "
-                       "plan again")
+        raise Conflict(N_("Hand-overs were pinned or unpinned since this plan was made; "
+                          "plan again"))
     for cohort in cohorts:
         version, persons = basis.get(str(cohort.id), [cohort.version, 0])
         if [cohort.version, done.get(cohort.id or 0, 0)] != [version, persons]:
-            raise Conflict(f"Cohort {cohort.id} changed or had hand-overs confirmed since "
-                           "this plan was made; plan again")
+            raise Conflict(later("Cohort %(cohort)s changed or had hand-overs confirmed since "
+                                 "this plan was made; plan again", cohort=cohort.id))
     known = {cohort_key(c.id or 0): c for c in cohorts}
     for key in {b["cohort"] for b in plan.document.get("batches", [])}:
         if key not in known:
-            raise Conflict(f"Cohort {key} of this plan no longer exists; plan again")
+            raise Conflict(later("Cohort %(cohort)s of this plan no longer exists; plan again",
+                                 cohort=key))
     now = utcnow()
     previous = session.exec(select(RepatriationPlan).where(
         RepatriationPlan.holding_country == country,
@@ -328,7 +333,7 @@ def publish(session: Session, *, plan: RepatriationPlan, actor: User) -> Repatri
         .values(is_published=True, published_at=now, published_by_id=actor.id)
         .execution_options(synchronize_session=False))
     if flipped.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This plan was published by someone else meanwhile")
+        raise Conflict(N_("This plan was published by someone else meanwhile"))
     session.flush()
     zone = ZoneInfo(_country(session, country).timezone)
     # The plan kept each pinned batch (the solver's rule 6): its copy stays pinned.
@@ -414,9 +419,10 @@ def publish_trips(session: Session, *, plan: RepatriationPlan, start: date,
         trip.sequence, trip.updated_at = trip.sequence + 1, now
         session.add(trip)
         counts["cancelled"] += 1
-        changes.append(TripChange(trip, NoticeKind.cancelled, (
-            f"New hand-over plan published: the trip of {trip.day.isoformat()} is no "
-            "longer needed (its persons go with another trip, or later); do not drive it")))
+        changes.append(TripChange(trip, NoticeKind.cancelled, later(
+            "New hand-over plan published: the trip of %(day)s is no longer needed (its "
+            "persons go with another trip, or later); do not drive it",
+            day=trip.day.isoformat())))
     session.flush()
     notify_trips(session, changes, point_names=names, now=now)
     return counts
@@ -446,12 +452,13 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
     cohort = session.get(Cohort, batch.cohort_id)
     assert cohort is not None
     if not may_pin(session, actor, cohort):
-        raise Forbidden("Only planners of the holding country pin its hand-overs")
+        raise Forbidden(N_("Only planners of the holding country pin its hand-overs"))
     if batch.state != BatchState.scheduled:
         raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
                        "scheduled hand-overs are pinned or unpinned")
     if batch.pinned == pinned:
-        raise Conflict(f"This hand-over is already {'pinned' if pinned else 'not pinned'}")
+        raise Conflict(N_("This hand-over is already pinned") if pinned
+                       else N_("This hand-over is already not pinned"))
     result = session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,
         col(HandoverBatch.state) == BatchState.scheduled)
@@ -459,8 +466,8 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
         .execution_options(synchronize_session=False))
     session.expire(batch)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over was changed since you opened it (confirmed, "
-                       "re-planned or pinned); reload to see it as it is")
+        raise Conflict(N_("This hand-over was changed since you opened it (confirmed, "
+                          "re-planned or pinned); reload to see it as it is"))
     audit(session, actor, "pin" if pinned else "unpin", "handover_batch", batch.id,
           point=batch.point_id, day=batch.day.isoformat(), persons=batch.persons)
     session.flush()
@@ -499,7 +506,7 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
         raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}, "
                        "not scheduled")
     if not may_confirm(session, actor, batch, cohort):
-        raise Forbidden("Only the receiving agency at this point confirms this hand-over")
+        raise Forbidden(N_("Only the receiving agency at this point confirms this hand-over"))
     today = handover_today(session, cohort)
     if batch.day > today:
         raise Conflict(f"This hand-over is due on {batch.day.isoformat()} (today is "
@@ -513,8 +520,8 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
                 confirmed_at=now).execution_options(synchronize_session=False))
     session.expire(batch)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over was changed since you opened it (confirmed or "
-                       "re-planned); reload to see it as it is")
+        raise Conflict(N_("This hand-over was changed since you opened it (confirmed or "
+                          "re-planned); reload to see it as it is"))
     audit(session, actor, "confirm", "handover_batch", batch.id, persons=batch.persons,
           point=batch.point_id, nationality=cohort.nationality_code)
     session.flush()

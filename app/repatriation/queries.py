@@ -18,6 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from app.access import sees_whole_board
 from app.errors import NotFound
+from app.i18n import N_
 from app.models import Agency, Cohort, HandoverBatch, Role, User
 
 REPATRIATION_ROLES = (Role.admin, Role.coordinator, Role.planner, Role.liaison)
@@ -53,7 +54,7 @@ def get_visible_cohort(session: Session, *, user: User, cohort_id: int) -> Cohor
     found = session.exec(visible_cohorts_query(session, user)
                          .where(Cohort.id == cohort_id)).first()
     if found is None:
-        raise NotFound("No such cohort")
+        raise NotFound(N_("No such cohort"))
     return found
 
 
@@ -67,7 +68,7 @@ def get_visible_batch(session: Session, *, user: User, batch_id: int) -> Handove
     found = session.exec(visible_batches_query(session, user)
                          .where(HandoverBatch.id == batch_id)).first()
     if found is None:
-        raise NotFound("No such hand-over batch")
+        raise NotFound(N_("No such hand-over batch"))
     return found
 
 

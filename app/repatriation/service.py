@@ -24,7 +24,7 @@ from app.campaigns import reports
 from app.campaigns.service import InvalidInput
 from app.clock import utcnow
 from app.errors import Conflict, Forbidden, NotFound
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Cohort,
@@ -173,7 +173,7 @@ def validate_point(session: Session, data: dict[str, Any], *, existing: str | No
 
 def _require_admin(user: User) -> None:
     if user.role != Role.admin:
-        raise Forbidden("Only administrators manage hand-over points and escorts")
+        raise Forbidden(N_("Only administrators manage hand-over points and escorts"))
 
 
 def create_point(session: Session, *, data: dict[str, Any], actor: User) -> HandoverPoint:
@@ -203,8 +203,8 @@ def update_point(session: Session, *, point: HandoverPoint, data: dict[str, Any]
         .execution_options(synchronize_session=False))
     session.expire(point)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This hand-over point was changed by someone else since you opened "
-                       "it; reload to see their changes")
+        raise Conflict(N_("This hand-over point was changed by someone else since you opened "
+                          "it; reload to see their changes"))
     for link in session.exec(select(PointAgency).where(PointAgency.point_id == point.id)):
         session.delete(link)
     session.flush()
@@ -217,7 +217,7 @@ def update_point(session: Session, *, point: HandoverPoint, data: dict[str, Any]
 def get_point(session: Session, point_id: str) -> HandoverPoint:
     point = session.get(HandoverPoint, point_id)
     if point is None:
-        raise NotFound("No such hand-over point")
+        raise NotFound(N_("No such hand-over point"))
     return point
 
 
@@ -237,7 +237,7 @@ def set_escort_capacity(session: Session, *, unit_id: str, persons: Any, vehicle
     _require_admin(actor)
     unit = session.get(Unit, unit_id)
     if unit is None or ESCORT_CAPABILITY not in (unit.capabilities or []):
-        raise NotFound("No such escort unit")
+        raise NotFound(N_("No such escort unit"))
     errors: dict[str, str] = {}
     count = _int(persons, "persons_per_trip", errors, low=1, high=500)
     vehicle_text = str(vehicle or "").strip()[:64] or None
@@ -319,7 +319,7 @@ def validate_cohort(session: Session, data: dict[str, Any], *, user: User) -> di
 
 def create_cohort(session: Session, *, data: dict[str, Any], actor: User) -> Cohort:
     if not may_create_cohorts(actor):
-        raise Forbidden("Only planners, coordinators and administrators record cohorts")
+        raise Forbidden(N_("Only planners, coordinators and administrators record cohorts"))
     clean = validate_cohort(session, data, user=actor)
     cohort = Cohort(**clean, source=CohortSource.manual, created_by_id=actor.id)
     session.add(cohort)
@@ -351,8 +351,8 @@ def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], ver
     changed the cohort since `version` was read (else 409). The count may not drop below
     the persons already scheduled or handed over: those batches are real."""
     if not may_edit_cohort(actor, cohort):
-        raise Forbidden("Only planners of the holding agency, coordinators and "
-                        "administrators edit a cohort")
+        raise Forbidden(N_("Only planners of the holding agency, coordinators and "
+                           "administrators edit a cohort"))
     fixed = {"nationality_code": cohort.nationality_code,
              "holding_agency_id": cohort.holding_agency_id}
     clean = validate_cohort(session, {**{k: data.get(k) for k in EDITABLE}, **fixed},
@@ -372,8 +372,8 @@ def update_cohort(session: Session, *, cohort: Cohort, data: dict[str, Any], ver
         .values(version=version + 1, **values).execution_options(synchronize_session=False))
     session.expire(cohort)
     if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("This cohort was changed by someone else since you opened it; "
-                       "reload to see their changes")
+        raise Conflict(N_("This cohort was changed by someone else since you opened it; "
+                          "reload to see their changes"))
     audit(session, actor, "edit", "cohort", cohort.id,
           **{k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()})
     session.flush()
@@ -418,14 +418,14 @@ def cohorts_from_report(session: Session, *, operation: Operation, actor: User
     by the actor's agency at the operation's site there, released today. Nationalities
     already made from this report are skipped, so a second click makes nothing twice."""
     if not may_create_cohorts(actor) or actor.agency_id is None:
-        raise Forbidden("Only planners of the holding agency make cohorts from a report")
+        raise Forbidden(N_("Only planners of the holding agency make cohorts from a report"))
     report = reports.report_of(session, operation.id)
     if report is None or report.state != ReportState.confirmed:
-        raise Conflict("Only a confirmed after-action report makes cohorts")
+        raise Conflict(N_("Only a confirmed after-action report makes cohorts"))
     preview = report_cohort_preview(session, operation=operation, user=actor)
     if not preview:
-        raise Conflict("This report has no detained persons your agency holds that are not "
-                       "already in a cohort")
+        raise Conflict(N_("This report has no detained persons your agency holds that are not "
+                          "already in a cohort"))
     today = utcnow().date()
     made = []
     for nationality, count, site in preview:

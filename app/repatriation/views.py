@@ -16,7 +16,7 @@ from app.campaigns.service import InvalidInput
 from app.db import SessionDep
 from app.deps import AdminUser, RowId, VisibleOperation
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import gettext, shown
+from app.i18n import N_, gettext, later, shown
 from app.models import (
     Agency,
     BatchState,
@@ -112,7 +112,7 @@ def _cohort_form(request: Request, session: Session, user: User, data: dict[str,
 def new_cohort(request: Request, session: SessionDep, user: RepatriationUser) -> Response:
     """An empty cohort form: nationality, count, holding agency and site, release, vulnerable."""
     if not service.may_create_cohorts(user):
-        raise Forbidden("Only planners, coordinators and administrators record cohorts")
+        raise Forbidden(N_("Only planners, coordinators and administrators record cohorts"))
     return _cohort_form(request, session, user, service.blank_cohort(user, utcnow().date()))
 
 
@@ -129,14 +129,14 @@ def create_cohort(request: Request, session: SessionDep, user: RepatriationUser,
     except InvalidInput as exc:
         return _cohort_form(request, session, user, data, errors=exc.errors, status=422)
     session.commit()
-    return redirect(request, "/repatriation", flash="Cohort recorded.")
+    return redirect(request, "/repatriation", flash=N_("Cohort recorded."))
 
 
 def _editable_cohort(session: Session, user: User, cohort_id: int) -> Cohort:
     cohort = queries.get_visible_cohort(session, user=user, cohort_id=cohort_id)
     if not service.may_edit_cohort(user, cohort):
-        raise Forbidden("Only planners of the holding agency, coordinators and "
-                        "administrators edit a cohort")
+        raise Forbidden(N_("Only planners of the holding agency, coordinators and "
+                           "administrators edit a cohort"))
     return cohort
 
 
@@ -169,7 +169,8 @@ def save_cohort(request: Request, session: SessionDep, user: RepatriationUser,
         return _cohort_form(request, session, user, data, cohort=cohort, version=version,
                             conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, "/repatriation", flash=f"Cohort C{cohort_id} saved.")
+    return redirect(request, "/repatriation", flash=later("Cohort C%(cohort)s saved.",
+                                                                  cohort=cohort_id))
 
 
 @router.post("/operations/{operation_id}/report/cohorts")
@@ -179,7 +180,8 @@ def cohorts_from_report(request: Request, session: SessionDep, user: Repatriatio
     made = service.cohorts_from_report(session, operation=operation, actor=user)
     session.commit()
     return redirect(request, "/repatriation",
-                    flash=f"{len(made)} cohort(s) recorded from the report.")
+                    flash=later("%(count)s cohort(s) recorded from the report.",
+                                count=len(made)))
 
 
 # --- hand-over points and escorts (administrators) --------------------------------------
@@ -234,7 +236,7 @@ def create_point(request: Request, session: SessionDep, user: AdminUser,
     except InvalidInput as exc:
         return _point_form(request, session, data, errors=exc.errors, status=422)
     session.commit()
-    return redirect(request, "/repatriation/points", flash="Hand-over point saved.")
+    return redirect(request, "/repatriation/points", flash=N_("Hand-over point saved."))
 
 
 @router.get("/repatriation/points/{point_id}/edit")
@@ -261,7 +263,7 @@ def save_point(request: Request, session: SessionDep, user: AdminUser, point_id:
         return _point_form(request, session, data, point=point, version=version,
                            conflict=exc.message, status=409)
     session.commit()
-    return redirect(request, "/repatriation/points", flash="Hand-over point saved.")
+    return redirect(request, "/repatriation/points", flash=N_("Hand-over point saved."))
 
 
 @router.post("/repatriation/escorts/{unit_id}")
@@ -278,7 +280,8 @@ def save_escort(request: Request, session: SessionDep, user: AdminUser, unit_id:
                "error_unit": unit_id, "typed": persons_per_trip}
         return render(request, "repatriation/points.html", ctx, status_code=422)
     session.commit()
-    return redirect(request, "/repatriation/points", flash=f"Escort unit {unit_id} saved.")
+    return redirect(request, "/repatriation/points", flash=later("Escort unit %(unit)s saved.",
+                                                                        unit=unit_id))
 
 
 # --- planning ---------------------------------------------------------------------------
@@ -296,8 +299,8 @@ def plan_handovers(request: Request, session: SessionDep, user: RepatriationUser
         try:
             numbers = int(days), float(time_limit)
         except ValueError:
-            raise AppError("The horizon is a whole number of days and the time limit a "
-                           "number of seconds", 422) from None
+            raise AppError(N_("The horizon is a whole number of days and the time limit a "
+                              "number of seconds"), 422) from None
         run = planning.start_run(session, user=user, country=country, days=numbers[0],
                                  time_limit=numbers[1])
     except AppError as exc:  # start_run refuses before it writes anything
@@ -306,7 +309,7 @@ def plan_handovers(request: Request, session: SessionDep, user: RepatriationUser
         return _overview(request, session, user, plan_form=typed, plan_error=exc.message,
                          status=exc.status)
     session.commit()
-    return redirect(request, f"/repatriation/runs/{run.id}", flash="Planning started.")
+    return redirect(request, f"/repatriation/runs/{run.id}", flash=N_("Planning started."))
 
 
 def _run_context(session: Session, user: User, run_id: int) -> dict[str, Any]:
@@ -348,7 +351,7 @@ def publish_plan(request: Request, session: SessionDep, user: RepatriationUser,
                                                             plan_id=plan_id), actor=user)
     session.commit()
     return redirect(request, f"/repatriation/runs/{plan.solver_run_id}",
-                    flash="Hand-over plan published.")
+                    flash=N_("Hand-over plan published."))
 
 
 # --- the board of a receiving country ---------------------------------------------------
@@ -359,7 +362,7 @@ def country_board(request: Request, session: SessionDep, user: RepatriationUser,
                   country: str) -> Response:
     """Waiting, scheduled and handed over, for one receiving country's nationals."""
     if not queries.may_see_country_board(session, user, country):
-        raise NotFound("No such repatriation board")
+        raise NotFound(N_("No such repatriation board"))
     cohorts = list(session.exec(queries.visible_cohorts_query(session, user)
                                 .where(Cohort.nationality_code == country)
                                 .order_by(col(Cohort.id))))
@@ -397,8 +400,8 @@ def pin_batch(request: Request, session: SessionDep, user: RepatriationUser,
                         actor=user)
     session.commit()
     return redirect(request, f"/repatriation/countries/{cohort.nationality_code}",
-                    flash="Hand-over pinned: the next plan keeps it." if pinned == "1"
-                    else "Hand-over unpinned.")
+                    flash=N_("Hand-over pinned: the next plan keeps it.") if pinned == "1"
+                    else N_("Hand-over unpinned."))
 
 
 @router.post("/repatriation/batches/{batch_id}/confirm")
@@ -410,7 +413,7 @@ def confirm_batch(request: Request, session: SessionDep, user: RepatriationUser,
     planning.confirm(session, batch=batch, version=version, actor=user)
     session.commit()
     return redirect(request, f"/repatriation/countries/{cohort.nationality_code}",
-                    flash="Hand-over confirmed.")
+                    flash=N_("Hand-over confirmed."))
 
 
 def _int(value: Any) -> int | None:

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from app import audit as trail
 from app.access import visible_operations_query
 from app.errors import AppError
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Agreement,
@@ -53,12 +54,18 @@ class ScenarioRejected(AppError):
         self.problems = problems
 
 
+# The kinds of record an import counts, as the result page names them (translated there).
+KINDS = (N_("countries"), N_("regions"), N_("agencies"), N_("crossings"), N_("roads"),
+         N_("agreements"), N_("units"), N_("operations"))
+
+
 @dataclass
 class ImportResult:
     """How many records of each kind the import created or updated."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    # What became of the planning horizon, in words (an import never narrows it).
+    # What became of the planning horizon, in words (an import never narrows it): English
+    # for the CLI and the API, a `later(…)` the import page shows in the reader's language.
     horizon: str = ""
 
 
@@ -164,20 +171,23 @@ def _save_config(session: Session, sc: schema.Scenario) -> str:
     """
     config = session.get(BoardConfig, 1)
     file_span = f"{format_instant(sc.horizon.start)} – {format_instant(sc.horizon.end)}"
+    note: str
     if config is None:
         config = BoardConfig(id=1, horizon_start=sc.horizon.start, horizon_end=sc.horizon.end)
-        note = f"Planning horizon set to {file_span}."
+        note = later("Planning horizon set to %(span)s.", span=file_span)
     else:
         before = (config.horizon_start, config.horizon_end)
         config.horizon_start = min(config.horizon_start, sc.horizon.start)
         config.horizon_end = max(config.horizon_end, sc.horizon.end)
         span = f"{format_instant(config.horizon_start)} – {format_instant(config.horizon_end)}"
         if (config.horizon_start, config.horizon_end) == (sc.horizon.start, sc.horizon.end):
-            note = ("Planning horizon unchanged: " if before == (sc.horizon.start, sc.horizon.end)
-                    else "Planning horizon widened to the file's: ") + span + "."
+            note = (later("Planning horizon unchanged: %(span)s.", span=span)
+                    if before == (sc.horizon.start, sc.horizon.end)
+                    else later("Planning horizon widened to the file's: %(span)s.", span=span))
         else:
-            note = (f"Planning horizon kept at {span}: the file's {file_span} is narrower, "
-                    "and an import never narrows it (change it on the planning page).")
+            note = later("Planning horizon kept at %(span)s: the file's %(file_span)s is "
+                         "narrower, and an import never narrows it (change it on the planning "
+                         "page).", span=span, file_span=file_span)
     config.name = sc.name
     config.slot_minutes = sc.slot_minutes
     session.add(config)

@@ -15,6 +15,7 @@ from app import antivirus
 from app.db import SessionDep
 from app.deps import AdminUser, PlannerUser
 from app.errors import AppError
+from app.i18n import N_
 from app.models import User
 from app.transfer import service
 from app.web import register_nav, render
@@ -46,7 +47,7 @@ async def import_upload(request: Request, session: SessionDep, user: AdminUser) 
     form = await request.form(max_files=1, max_fields=4)
     file = form.get("file")
     if not isinstance(file, UploadFile):
-        missing = [{"path": "file", "message": "choose a scenario file to upload"}]
+        missing = [{"path": "file", "message": N_("choose a scenario file to upload")}]
         return render(request, "admin/import.html", {"problems": missing}, block="result",
                       status_code=422)
     return await run_in_threadpool(_import, request, session, user, file)
@@ -56,7 +57,7 @@ def _import(request: Request, session: Session, user: User, file: UploadFile) ->
     """The import itself (blocking database work, run off the event loop)."""
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
-        too_big = [{"path": "", "message": "the file is larger than 20 MB"}]
+        too_big = [{"path": "", "message": N_("the file is larger than 20 MB")}]
         return render(
             request, "admin/import.html", {"problems": too_big}, block="result", status_code=413
         )

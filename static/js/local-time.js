@@ -5,6 +5,8 @@
 // does not assume it.
 (function () {
   "use strict";
+  // The hint in the reader's language comes with the page (the output's data-hint, made by
+  // app/operations/forms.py `time_hint`); the English is for a page that lacks it.
   var HINT = "Type the date and 24-hour time as YYYY-MM-DD HH:MM, e.g. 2026-12-02 21:30";
   var PATTERN = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{1,2}):(\d{2})(?::\d{2})?$/;
 
@@ -63,7 +65,7 @@
     if (!value) { out.textContent = ""; return; }
     if (/(?:[zZ]|[+-]\d\d:?\d\d)$/.test(value)) { out.textContent = ""; return; }
     var typed = parse(value);
-    if (typed === null) { out.textContent = HINT; return; }
+    if (typed === null) { out.textContent = out.dataset.hint || HINT; return; }
     var ms = toUtc(typed, select.value);
     var groups = {};
     var order = [];

@@ -79,3 +79,18 @@ def test_a_crossing_closure_refused_in_khmer_says_why_beside_each_field(
     assert field_error(refused, "closure_reason") == (
         "ប្រាប់មូលហេតុដែលច្រកបិទ (អ្នករៀបចំផែនការមើលឃើញ)")
     assert "<h2 id=\"closures-h\">ការបិទ</h2>" in refused.text
+
+
+def test_the_password_rules_speak_thai_beside_the_admin_user_form(admin: TestClient) -> None:
+    """The password policy's reasons (app/accounts/passwords.py) in the admin's language."""
+    th = _speaking(admin, "th")
+    refused = th.post("/admin/users", data={
+        "username": "noy.th", "full_name": "Noy", "role": "planner", "agency_id": "TH-RTP",
+        "password": "short"})
+    assert refused.status_code == 422
+    assert field_error(refused, "password") == "รหัสผ่านต้องมีอย่างน้อย 12 ตัวอักษร (ได้ 5)"
+    breached = th.post("/admin/users", data={
+        "username": "noy.th", "full_name": "Noy", "role": "planner", "agency_id": "TH-RTP",
+        "password": "password1234"})
+    assert field_error(breached, "password") == (
+        "รหัสผ่านนี้อยู่ในรายการรหัสผ่านที่ใช้กันทั่วไป: เลือกรหัสอื่น")

@@ -10,7 +10,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from .conftest import LiveServer, login
+from .conftest import PASSWORD, LiveServer, login
 
 CODE_NAME = "Forgotten Region"
 
@@ -181,3 +181,25 @@ def test_the_calendar_page_warns_against_cloud_calendars_and_copies_the_address(
     page.get_by_role("button", name="Copy address").click()
     page.get_by_text("Copied.").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == address.inner_text().strip()
+
+
+def test_the_live_time_hint_speaks_the_readers_language(new_page: Any) -> None:
+    """Issue 11: static/js/local-time.js writes the hint in the page's language (the words
+    come with the page, data-hint), not its built-in English."""
+    page = new_page()
+    page.goto("/login")
+    page.get_by_label("Language").select_option("lo")  # this device only: nothing saved
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_url("**/login")
+    page.locator('input[name="username"]').fill("mm-liaison")
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto("/operations/new")
+    field = page.locator('input[data-time="earliest_start"]')
+    echo = page.locator("#echo-earliest_start")
+    field.fill("2026-12-02 09:30")
+    assert echo.inner_text().startswith("= 2026-12-02 03:00Z · ")
+    field.fill("2/12/2026 9pm")
+    assert echo.inner_text().startswith("ປ້ອນວັນທີ ແລະ ເວລາແບບ 24 ຊົ່ວໂມງ")
+    assert "Type the date" not in echo.inner_text()

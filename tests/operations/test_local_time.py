@@ -73,3 +73,29 @@ def test_badly_typed_times_and_zones_are_field_messages_with_the_input_kept(
     assert "24-hour time as YYYY-MM-DD HH:MM" in page.text
     assert 'id="err-time_zone"' in page.text and "choose a time zone from the list" in page.text
     assert 'value="2/12/2026 9pm"' in page.text
+
+
+def test_the_time_hint_speaks_lao_on_the_server_and_hands_its_words_to_the_script(
+    client: TestClient, session: Session, people: Any, login: Any
+) -> None:
+    """Issue 11: the echo's words in the reader's language, made by the server for the
+    first paint and given to static/js/local-time.js (data-hint) for the live echo."""
+    from app.config import get_settings
+    from app.i18n import LANGUAGE_COOKIE, speaking
+
+    lao_hint = "ປ້ອນວັນທີ ແລະ ເວລາແບບ 24 ຊົ່ວໂມງເປັນ YYYY-MM-DD HH:MM, ເຊັ່ນ 2026-12-02 21:30"
+    with speaking("lo"):
+        assert forms.echo("2.12.2026 9pm", "UTC", ZONES) == lao_hint
+    th = login(client, people["th"])
+    th.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "lo")
+    page = th.get("/operations/new").text
+    assert f'data-hint="{lao_hint}"' in page
+    refused = th.post("/operations/new", data={
+        "code_name": "Night Heron", "priority": "5", "tlp": "GREEN",
+        "time_zone": "Asia/Bangkok", "earliest_start": "2/12/2026 9pm",
+        "latest_end": "2026-12-03 09:30", "duration_minutes": "240",
+        "sites.0.region_id": "MM-TAC", "sites.0.requirements.0.capability": "tactical",
+        "sites.0.requirements.0.count": "1"})
+    assert refused.status_code == 422
+    assert f'aria-live="polite" data-hint="{lao_hint}">{lao_hint}</output>' in refused.text
+    assert "Type the date and 24-hour time" not in refused.text
