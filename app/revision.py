@@ -11,7 +11,7 @@ the commit, a reader either sees the old number (and its results are replaced af
 bump) or the new one with data at least that new.
 
 Where it lives:
-- PostgreSQL: the sequence `board_revision` (migration 2026-12-03-1300), so that every
+- PostgreSQL: the sequence `board_revision` (migration 2026-12-03-1250), so that every
   web process of every machine sees every commit; `nextval` takes no lock and never
   blocks a writer.
 - SQLite: a counter in this process. A SQLite board is served by one web process (the
@@ -49,7 +49,9 @@ BOOKKEEPING = frozenset({
     "feed_event_blocks", "feed_polls", "feed_poll_days", "feed_tokens", "notices",
     "idempotent_requests", "solver_runs", "recovery_codes",
 })
-SEQUENCE = "board_revision"
+# The sequence's statements, spelled out (no SQL is built from strings).
+READ_REVISION = text("SELECT last_value FROM board_revision")
+BUMP_REVISION = text("SELECT nextval('board_revision')")
 CHANGED = "jointops_board_changed"
 # Derived results older than this are derived again even if the revision did not move.
 MAX_AGE = 60.0
@@ -79,7 +81,7 @@ def current(session: Session) -> int | None:
     if bind.dialect.name != "postgresql":
         return None if session.in_transaction() else _local_value
     with bind.connect() as connection:
-        value = connection.execute(text(f"SELECT last_value FROM {SEQUENCE}")).scalar_one()
+        value = connection.execute(READ_REVISION).scalar_one()
     return int(value)
 
 
@@ -95,7 +97,7 @@ def _bump(session: Session) -> None:
         return
     try:
         with bind.connect() as connection:
-            connection.execute(text(f"SELECT nextval('{SEQUENCE}')"))
+            connection.execute(BUMP_REVISION)
             connection.commit()
     except Exception:  # noqa: BLE001 - the commit stands; MAX_AGE bounds the staleness
         log.warning("board revision not bumped after a commit", exc_info=True)
