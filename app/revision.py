@@ -35,7 +35,7 @@ from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
-from sqlalchemy.orm import ORMExecuteState, UOWTransaction
+from sqlalchemy.orm import ORMExecuteState, SessionTransaction, UOWTransaction
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,12 @@ def _after_commit(session: Session) -> None:
         _bump(session)
 
 
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(CHANGED, None)
+@event.listens_for(Session, "after_transaction_end")
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The session's transaction ended without a commit (a commit took the mark above).
+    # A savepoint's end leaves it, and what it flushed before the savepoint, going.
+    if transaction.parent is None:
+        session.info.pop(CHANGED, None)
 
 
 class Derived:

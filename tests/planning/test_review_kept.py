@@ -196,3 +196,20 @@ def test_a_kept_timeline_moves_its_now_line(
     assert lines[0] is not None and lines[1] is not None and lines[1] > lines[0]
     outside = window.at(window.end + timedelta(days=1))
     assert outside.now_x is None and outside.rows == window.rows
+
+
+def test_a_savepoint_rolled_back_keeps_the_earlier_change_counted(session: Session) -> None:
+    session.commit()
+    before = revision.current(session)
+    session.add(User(username="revision-savepoint", password_hash="x", role=Role.planner))
+    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(AuditEvent(action="test.note", object_type="board", object_id="1"))
+            session.flush()
+            raise RuntimeError("the nested work fails")
+    except RuntimeError:
+        pass
+    session.commit()
+    after = revision.current(session)
+    assert before is not None and after is not None and after > before
