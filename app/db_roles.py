@@ -27,10 +27,7 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 def grant_board_role(conn: Connection, *, role: str, schema: str | None = None) -> list[str]:
     """Run as the owner: let `role` use the board's tables in `schema` (default: the
     connection's current schema). Returns the statements run."""
-    schema = schema or conn.execute(text("SELECT current_schema()")).scalar_one()
-    for label, name in (("role", role), ("schema", schema)):
-        if not _NAME.fullmatch(name):
-            raise ValueError(f"{label} {name!r}: use lower-case letters, digits and _ only")
+    schema = _checked(conn, role, schema)
     statements = [
         f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"',
         f'GRANT {TABLE_RIGHTS} ON ALL TABLES IN SCHEMA "{schema}" TO "{role}"',
@@ -41,12 +38,7 @@ def grant_board_role(conn: Connection, *, role: str, schema: str | None = None) 
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT {SEQUENCE_RIGHTS} ON SEQUENCES'
         f' TO "{role}"',
     ]
-    # Replicas migrating together grant together: concurrent GRANTs on one object fail
-    # ("tuple concurrently updated"), so they take turns under the migrations' lock.
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
-    for statement in statements:
-        conn.exec_driver_sql(statement)
-    return statements
+    return _run_in_turn(conn, statements)
 
 
 # What a solver worker writes (app/planning/worker.py, app/planning/queue.py), and
@@ -70,10 +62,7 @@ def grant_worker_role(conn: Connection, *, role: str, schema: str | None = None)
     """Run as the owner, after the migrations: let the solver worker's `role` read the
     board's tables in `schema` and write only WORKER_WRITES and the job queue's tables.
     Returns the statements run."""
-    schema = schema or conn.execute(text("SELECT current_schema()")).scalar_one()
-    for label, name in (("role", role), ("schema", schema)):
-        if not _NAME.fullmatch(name):
-            raise ValueError(f"{label} {name!r}: use lower-case letters, digits and _ only")
+    schema = _checked(conn, role, schema)
     tables = set(conn.execute(
         text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
         {"schema": schema},
@@ -96,6 +85,22 @@ def grant_worker_role(conn: Connection, *, role: str, schema: str | None = None)
         f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT {SEQUENCE_RIGHTS} ON SEQUENCES'
         f' TO "{role}"',
     ]
+    return _run_in_turn(conn, statements)
+
+
+def _checked(conn: Connection, role: str, schema: str | None) -> str:
+    """The schema (default: the connection's current one), with both names checked:
+    they are spelled into the GRANT statements."""
+    schema = schema or conn.execute(text("SELECT current_schema()")).scalar_one()
+    for label, name in (("role", role), ("schema", schema)):
+        if not _NAME.fullmatch(name):
+            raise ValueError(f"{label} {name!r}: use lower-case letters, digits and _ only")
+    return schema
+
+
+def _run_in_turn(conn: Connection, statements: list[str]) -> list[str]:
+    # Replicas migrating together grant together: concurrent GRANTs on one object fail
+    # ("tuple concurrently updated"), so they take turns under the migrations' lock.
     conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
     for statement in statements:
         conn.exec_driver_sql(statement)
