@@ -36,29 +36,36 @@ from app.transfer.service import import_scenario
 pytestmark = pytest.mark.db
 
 
-@pytest.fixture
-def board_engine(migration_engine: Engine) -> Iterator[Engine]:
-    """An engine connected as a role with row rights only, on a migrated schema."""
+def _engine_as_role(migration_engine: Engine, prefix: str,
+                    grant: Callable[..., list[str]]) -> Iterator[Engine]:
+    """An engine connected as a new role that `grant` gave its rights, on a migrated
+    schema; the role is dropped afterwards."""
     if migration_engine.dialect.name != "postgresql":
         pytest.skip("database roles exist on PostgreSQL only")
     config = Config(str(ROOT / "alembic.ini"))
     with migration_engine.begin() as conn:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
-    role = f"jt_board_{uuid.uuid4().hex[:10]}"
+    role = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with migration_engine.begin() as conn:
         schema = conn.execute(text("SELECT current_schema()")).scalar_one()
         conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
-        grant_board_role(conn, role=role)
+        grant(conn, role=role)
     url = migration_engine.url.set(username=role).render_as_string(hide_password=False)
-    board = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
     try:
-        yield board
+        yield engine
     finally:
-        board.dispose()
+        engine.dispose()
         with migration_engine.begin() as conn:
             conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
             conn.exec_driver_sql(f'DROP ROLE "{role}"')
+
+
+@pytest.fixture
+def board_engine(migration_engine: Engine) -> Iterator[Engine]:
+    """An engine connected as a role with row rights only, on a migrated schema."""
+    yield from _engine_as_role(migration_engine, "jt_board", grant_board_role)
 
 
 def test_the_board_works_as_a_role_with_row_rights_only(
@@ -137,26 +144,7 @@ def test_sslmode_in_the_url_reaches_libpq(board_engine: Engine) -> None:
 @pytest.fixture
 def worker_engine(migration_engine: Engine) -> Iterator[Engine]:
     """An engine connected as the solver workers' role (`grant_worker_role`)."""
-    if migration_engine.dialect.name != "postgresql":
-        pytest.skip("database roles exist on PostgreSQL only")
-    config = Config(str(ROOT / "alembic.ini"))
-    with migration_engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "head")
-    role = f"jt_worker_{uuid.uuid4().hex[:10]}"
-    with migration_engine.begin() as conn:
-        schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        conn.exec_driver_sql(f'CREATE ROLE "{role}" LOGIN')
-        grant_worker_role(conn, role=role)
-    url = migration_engine.url.set(username=role).render_as_string(hide_password=False)
-    worker = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        yield worker
-    finally:
-        worker.dispose()
-        with migration_engine.begin() as conn:
-            conn.exec_driver_sql(f'DROP OWNED BY "{role}"')
-            conn.exec_driver_sql(f'DROP ROLE "{role}"')
+    yield from _engine_as_role(migration_engine, "jt_worker", grant_worker_role)
 
 
 # Writes a solver worker never makes (ASVS 5.0 13.2.1): its role is refused them.
