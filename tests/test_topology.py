@@ -157,11 +157,10 @@ def fresh_database() -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def board_role(fresh_database: str) -> Iterator[str]:
-    """A login role of its own, with no rights until `migrate --grant-to` gives them."""
+def _login_role(fresh_database: str, prefix: str) -> Iterator[str]:
+    """A login role of its own, with no rights until a migrate option grants them."""
     admin = make_engine(_pg_url(), isolation_level="AUTOCOMMIT")
-    role = f"jt_app_{uuid.uuid4().hex[:8]}"
+    role = f"{prefix}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
     try:
@@ -176,20 +175,15 @@ def board_role(fresh_database: str) -> Iterator[str]:
 
 
 @pytest.fixture
+def board_role(fresh_database: str) -> Iterator[str]:
+    """The web processes' login role, with no rights until `migrate --grant-to`."""
+    yield from _login_role(fresh_database, "jt_app")
+
+
+@pytest.fixture
 def worker_role(fresh_database: str) -> Iterator[str]:
     """The solver workers' login role, with no rights until `--grant-worker-to`."""
-    admin = make_engine(_pg_url(), isolation_level="AUTOCOMMIT")
-    role = f"jt_wrk_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-    try:
-        yield role
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{make_url(fresh_database).database}"'
-                              " WITH (FORCE)"))
-            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
-        admin.dispose()
+    yield from _login_role(fresh_database, "jt_wrk")
 
 
 @pytest.mark.db
