@@ -19,11 +19,9 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.errors import AppError
 from app.models import Country, Crossing, Operation, Region, Site, Tasking, Unit
 from app.planning.guard import Disturbed
-from app.planning.publish import OrderPreview, preview_orders
-from app.planning.scenario import planning_scenario
+from app.planning.publish import OrderPreview, order_scope, preview_orders
 from app.planning.visibility import keep
 from app.solver.schema import Plan as PlanDocument
 from app.web import fmt_local
@@ -59,7 +57,6 @@ class OperationChanges:
 class OrderDiff:
     operations: list[OperationChanges]
     counts: dict[str, int]  # added, moved, dropped, unchanged (orders)
-    error: str = ""
 
 
 @dataclass
@@ -76,13 +73,9 @@ def order_diff(
 ) -> OrderDiff:
     """What publishing `document` would do to each order, grouped by operation; only the
     operations in `ids` (None: all) are listed and counted."""
-    try:
-        _, scenario = planning_scenario(session)
-    except AppError as exc:
-        return OrderDiff([], dict.fromkeys(KINDS.values(), 0), error=exc.message)
-    known = {op.id for op in scenario.operations}
-    operations = [op for op in document.operations if op.id in known]
-    previews = [p for p in preview_orders(session, scenario, operations, read_only=True)
+    scope = order_scope(session)
+    operations = [op for op in document.operations if op.id in scope.durations]
+    previews = [p for p in preview_orders(session, scope, operations, read_only=True)
                 if keep(ids, p.operation_id)]
     counts = dict.fromkeys(KINDS.values(), 0)
     for preview in previews:

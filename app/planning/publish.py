@@ -25,6 +25,7 @@ from app.errors import AppError, Conflict
 from app.feeds.service import prerender
 from app.i18n import N_, later
 from app.models import (
+    Crossing,
     NoticeKind,
     Operation,
     OperationState,
@@ -149,8 +150,36 @@ def _changed_operations(
 ) -> set[str]:
     """The operations whose taskings publishing these scheduled operations would issue,
     amend or cancel (what _write_taskings would do, without doing it)."""
-    return {change.operation_id for change in preview_orders(session, scenario, operations)
+    return {change.operation_id
+            for change in preview_orders(session, OrderScope.of(scenario), operations)
             if change.kind != "unchanged"}
+
+
+@dataclass(frozen=True)
+class OrderScope:
+    """What turning scheduled operations into orders reads of the board: the duration of
+    each operation a plan may schedule (approved and scheduled ones), and each crossing's
+    two ends (where a cordon post stands)."""
+
+    durations: dict[str, int]
+    crossing_ends: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> OrderScope:
+        return cls({op.id: op.duration_minutes for op in scenario.operations},
+                   {c.id: (c.a, c.b) for c in scenario.crossings})
+
+
+def order_scope(session: Session) -> OrderScope:
+    """The board's OrderScope in two small queries: the order preview of the run review
+    needs no exported scenario (exporting the large board took 0.2 s of each view)."""
+    durations = session.execute(
+        sa_select(col(Operation.id), col(Operation.duration_minutes))
+        .where(col(Operation.state).in_(PLANNED_STATES))).all()
+    ends = session.execute(
+        sa_select(col(Crossing.id), col(Crossing.a_id), col(Crossing.b_id))).all()
+    return OrderScope({op_id: minutes for op_id, minutes in durations},
+                      {crossing_id: (a, b) for crossing_id, a, b in ends})
 
 
 @dataclass(frozen=True)
@@ -166,7 +195,7 @@ class OrderPreview:
 
 
 def preview_orders(
-    session: Session, scenario: Scenario, operations: list[ScheduledOperation], *,
+    session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
     read_only: bool = False,
 ) -> list[OrderPreview]:
     """Every order publishing these scheduled operations would issue, amend, keep or
@@ -174,7 +203,7 @@ def preview_orders(
 
     `read_only`: the held orders are rows to read, not objects to change (a preview:
     building 1,700 Tasking objects was a third of the run review's preview)."""
-    existing, planned = _existing_and_planned(session, scenario, operations,
+    existing, planned = _existing_and_planned(session, scope, operations,
                                               read_only=read_only)
     changes = []
     for key, values in planned.items():
@@ -189,12 +218,12 @@ def preview_orders(
 
 
 def _existing_and_planned(
-    session: Session, scenario: Scenario, operations: list[ScheduledOperation], *,
+    session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
     read_only: bool = False,
 ) -> tuple[dict[tuple[str, str], Tasking], dict[tuple[str, str], dict[str, Any]]]:
     """The planned operations' taskings (any status) and the plan's order values;
     `read_only`: as rows of the taskings' columns, which read like Tasking objects."""
-    planned_ids = [op.id for op in scenario.operations]
+    planned_ids = list(scope.durations)
     held = col(Tasking.operation_id).in_(planned_ids)
     if read_only:
         rows = session.execute(sa_select(*Tasking.__table__.columns)  # type: ignore[attr-defined]
@@ -203,17 +232,16 @@ def _existing_and_planned(
     else:
         found = list(session.exec(select(Tasking).where(held)))
     existing = {(t.operation_id, t.unit_id): t for t in found}
-    planned = _planned(scenario, operations)
+    planned = _planned(scope, operations)
     return existing, planned
 
 
 def _planned(
-    scenario: Scenario, operations: list[ScheduledOperation]
+    scope: OrderScope, operations: list[ScheduledOperation]
 ) -> dict[tuple[str, str], dict[str, Any]]:
     """The orders these scheduled operations give, by (operation, unit): each raid
     assignment, and each cordon post (docs/cordon-format.md) at its side of a crossing."""
-    durations = {op.id: op.duration_minutes for op in scenario.operations}
-    ends = {c.id: (c.a, c.b) for c in scenario.crossings}
+    durations, ends = scope.durations, scope.crossing_ends
     planned = {
         (scheduled.id, a.unit): _values(scheduled, a, durations[scheduled.id])
         for scheduled in operations for a in scheduled.assignments
@@ -250,7 +278,7 @@ def _write_taskings(
     session: Session, scenario: Scenario, operations: list[ScheduledOperation], plan: Plan,
     now: datetime,
 ) -> dict[str, int]:
-    existing, planned = _existing_and_planned(session, scenario, operations)
+    existing, planned = _existing_and_planned(session, OrderScope.of(scenario), operations)
     dropped = [t for key, t in existing.items()
                if key not in planned and t.status == TaskingStatus.active]
     moving = [t for key, t in existing.items() if key in planned and not _same(t, planned[key])]
