@@ -49,7 +49,8 @@ def _planning(
     horizon_form: dict[str, str] | None = None, horizon_errors: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    ctx: dict[str, Any] = {"runs": service.list_runs(session)}
+    runs = service.list_runs(session)
+    ctx: dict[str, Any] = {"runs": runs, "time_limits": service.time_limits(session, runs)}
     if not wants_fragment(request):  # the 2-second poll while a run works shows only runs
         ctx["published"] = published_plan(session)
         ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
