@@ -195,7 +195,7 @@ def _operation_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
             callsign = unit.callsign if unit else a.unit
             site = sites.get(a.site, a.site)
             via = f" via {crossings.get(a.crossing, a.crossing)}" if a.crossing else ""
-            rows.append(Row(callsign, "unit", [
+            rows.append(Row(callsign, "unit", _trips([
                 scale.bar(a.depart, op.start, "travel", "to " + site,
                           f"{callsign} out to {site}{via}: {_hm(a.depart)} to "
                           f"{_hm(op.start)}", a.depart, op.start),
@@ -205,12 +205,12 @@ def _operation_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
                 scale.bar(end, a.return_, "travel", "back",
                           f"{callsign} back to base{via}: {_hm(end)} to {_hm(a.return_)}",
                           end, a.return_),
-            ], key=a.unit))
+            ]), key=a.unit))
         for p in op.cordon or []:
             unit = units.get(p.unit)
             callsign = unit.callsign if unit else p.unit
             where = f"cordon post at {crossings.get(p.crossing, p.crossing)}, side {p.side}"
-            rows.append(Row(callsign, "unit", [
+            rows.append(Row(callsign, "unit", _trips([
                 scale.bar(p.depart, p.start, "travel", "to post",
                           f"{callsign} out to its {where}: {_hm(p.depart)} to {_hm(p.start)}",
                           p.depart, p.start),
@@ -220,8 +220,14 @@ def _operation_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
                 scale.bar(p.end, p.return_, "travel", "back",
                           f"{callsign} back to base: {_hm(p.end)} to {_hm(p.return_)}",
                           p.end, p.return_),
-            ], key=p.unit))
+            ]), key=p.unit))
     return rows
+
+
+def _trips(bars: list[Bar]) -> list[Bar]:
+    """A unit's bars without trips that take no time (a unit based at its site does not
+    travel): two empty bars per such unit were a third of a large plan's timeline."""
+    return [bar for bar in bars if bar.kind != "travel" or bar.start != bar.end]
 
 
 def table_rows(scenario: Scenario, plan: Plan) -> list[dict[str, str]]:

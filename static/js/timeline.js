@@ -128,7 +128,7 @@
     }
 
     function show(bar) {
-      tip.textContent = bar.getAttribute("data-tip");
+      tip.textContent = bar.getAttribute("aria-label");
       tip.hidden = false;
       var outer = box.getBoundingClientRect(), inner = bar.getBoundingClientRect();
       var left = Math.min(Math.max(inner.left - outer.left, 0), Math.max(outer.width - 320, 0));

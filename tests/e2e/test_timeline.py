@@ -117,7 +117,7 @@ def test_timeline_zooms_pans_names_bars_and_shows_now_and_month(
     focused = page.locator(".tl-bar:focus")
     tip = page.locator("#tl-tip")
     tip.wait_for(state="visible")
-    assert tip.inner_text() == focused.get_attribute("data-tip")
+    assert tip.inner_text() == focused.get_attribute("aria-label")
     assert HERON in tip.inner_text()
     page.locator("#timeline-h").scroll_into_view_if_needed()
     save_screenshot(page, "timeline-tooltip", full_page=False)
@@ -147,7 +147,7 @@ def test_a_tap_shows_a_bars_tooltip(browser: Any, live_server: LiveServer, run_i
         bar.tap()
         tip = page.locator("#tl-tip")
         tip.wait_for(state="visible")
-        assert tip.inner_text() == bar.get_attribute("data-tip")
+        assert tip.inner_text() == bar.get_attribute("aria-label")
         # A tap elsewhere hides it.
         page.locator("h1").tap()
         tip.wait_for(state="hidden")

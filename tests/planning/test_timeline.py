@@ -90,3 +90,26 @@ def test_grouped_by_operation_with_names_now_line_month_and_table() -> None:
                for row in timeline.rows for bar in row.bars)
     assert len(timeline.table) == sum(len(op.assignments) for op in plan.operations)
     assert {row["unit"] for row in timeline.table} <= callsigns
+
+
+def test_trips_that_take_no_time_are_not_drawn() -> None:
+    """A unit based at its site leaves at H-hour and is back at the end: no travel bars;
+    a unit that travels keeps both of its trips."""
+    scenario = load_scenario(TINY)
+    result = solve(Instance(scenario), SolveOptions(time_limit=2, workers=1,
+                                                    include_timing=False))
+    assert_not_fallback(result)
+    plan = result.plan
+    op = plan.operations[0]
+    home, away = op.assignments[0], op.assignments[0]
+    end = op.start + timedelta(minutes=next(
+        o.duration_minutes for o in scenario.operations if o.id == op.id))
+    home = home.model_copy(update={"unit": "HOME", "depart": op.start, "return_": end,
+                                   "crossing": None, "cross_out": None, "cross_back": None})
+    away = away.model_copy(update={"depart": op.start - timedelta(hours=2),
+                                   "return_": end + timedelta(hours=2)})
+    one = plan.model_copy(update={"operations": [
+        op.model_copy(update={"assignments": [home, away]})]})
+    rows = {row.key: row for row in build_timeline(scenario, one).rows if row.kind == "unit"}
+    assert [bar.kind for bar in rows["HOME"].bars] == ["op"]
+    assert [bar.kind for bar in rows[away.unit].bars] == ["travel", "op", "travel"]
