@@ -182,7 +182,8 @@ def solve_and_publish(seconds: float) -> dict[str, Any]:
         wall = time.perf_counter() - began
         document = result.plan.model_dump(mode="json", by_alias=True, exclude_none=True)
         planner = User(
-            username="bench-publisher", role=Role.planner, password_hash=hash_password(PASSWORD)
+            username="bench-publisher", role=Role.coordinator,
+            password_hash=hash_password(PASSWORD),
         )
         session.add(planner)
         plan = Plan(document=document)
@@ -320,6 +321,13 @@ def in_process(requests: int) -> list[Row]:
                 requests * 3,
             )
         )
+        planner = signed_in("th-rtp-planner")
+        rows.append(measure(planner, timer, Row("planning page, planner TH-RTP", None),
+                            ["/planning"], requests))
+        rows.append(measure(planner, timer, Row("planning page 2-second poll, planner TH-RTP",
+                                                None),
+                            ["/planning"], requests, headers={"HX-Request": "true"}))
+        rows += run_pages(planner, timer, runs=max(3, requests // 12))
         officer = _first_officer()
         if officer and signed_in(officer).get("/tasking").status_code == 200:
             rows.append(
@@ -332,6 +340,34 @@ def in_process(requests: int) -> list[Row]:
                 )
             )
     return rows
+
+
+def run_pages(client: TestClient, timer: ServerTimer, runs: int) -> list[Row]:
+    """A finished run's page, each viewed first (derived from its plan and the board) and
+    then again (kept: app.revision): the coordinator's new solves, each 2 s."""
+    from app.planning.service import start_run
+    from app.planning.worker import run_job
+
+    ids = []
+    for _ in range(runs):
+        with Session(get_engine()) as session:
+            coordinator = session.exec(select(User).where(User.username == "admin")).one()
+            run = start_run(session, user=coordinator, time_limit=2)
+            session.commit()
+            ids.append(int(run.id or 0))
+        run_job(ids[-1])
+    first = Row("run page, first view of a finished run, planner TH-RTP", None)
+    again = Row("run page, viewed again, planner TH-RTP", None)
+    for run_id in ids:
+        for row in (first, again):
+            timer.samples.clear()
+            timer.cpu.clear()
+            response = client.get(f"/planning/runs/{run_id}")
+            assert response.status_code == 200, (run_id, response.status_code)
+            row.size = max(row.size, len(response.content))
+            row.wall += timer.samples
+            row.cpu += timer.cpu
+    return [first, again]
 
 
 def _first_officer() -> str | None:
