@@ -26,6 +26,7 @@ from app.planning.service import (
     interrupted_attempt,
     may_stop,
     plan_of_run,
+    run_settings,
 )
 from app.planning.timeline import OperationPage, Timeline, build_timeline, page_of
 from app.planning.visibility import (
@@ -58,6 +59,8 @@ class RunReview:
     totals: dict[str, Any] = field(default_factory=dict)
     changes: list[str] = field(default_factory=list)
     published: Plan | None = None
+    # The run's time limit and seed (its parameters are read only to derive: see get_run).
+    settings: dict[str, Any] = field(default_factory=dict)
     pinned: list[dict[str, str]] = field(default_factory=list)
     # Published operations this plan drops or moves (visible ones), and whether others.
     disturbed: list[Disturbed] = field(default_factory=list)
@@ -101,7 +104,10 @@ def review_run(
     review.whole_board = ids is None
     review.may_stop = may_stop(session, run=run, user=user)
     review.published = published_plan(session)
-    if run.plan is None or run.scenario is None:
+    review.settings = run_settings(session, [run]).get(int(run.id or 0), {})
+    # Every raid run is queued with its scenario (service.start_run): a run with a plan
+    # has one, read only below when the parts are derived.
+    if run.plan is None:
         return review
     review.best_so_far = best_so_far_attempt(run.plan) is not None
     review.interrupted = interrupted_attempt(run)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from app.errors import Conflict
@@ -95,9 +96,11 @@ def planning_scenario(session: Session) -> tuple[dict[str, Any], Scenario]:
 
 
 def published_plan(session: Session) -> Plan | None:
-    """The plan currently published, if any."""
+    """The plan currently published, if any; its document is read when first used (most
+    pages need only its id, and the large board's is 250 KB of JSON)."""
     return session.exec(
-        select(Plan).where(col(Plan.is_published).is_(True)).order_by(col(Plan.id).desc())
+        select(Plan).options(defer(Plan.document))  # type: ignore[arg-type]
+        .where(col(Plan.is_published).is_(True)).order_by(col(Plan.id).desc())
     ).first()
 
 

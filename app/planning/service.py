@@ -124,9 +124,13 @@ def may_stop(session: Session, *, run: SolverRun, user: User) -> bool:
             and starter.agency_id == user.agency_id)
 
 
-def get_run(session: Session, *, run_id: int) -> SolverRun:
-    """The run, or 404."""
-    run = session.get(SolverRun, run_id)
+def get_run(session: Session, *, run_id: int, lazy: bool = False) -> SolverRun:
+    """The run, or 404; `lazy`: its scenario and parameters are read when first used (the
+    run page reads them only to derive what it keeps: app.planning.review)."""
+    query = select(SolverRun).where(col(SolverRun.id) == run_id)
+    if lazy:
+        query = query.options(defer(SolverRun.scenario), defer(SolverRun.params))  # type: ignore[arg-type]
+    run = session.exec(query).first()
     # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
     # (its campaign's capacity page shows it).
     if run is None or run.kind != RunKind.raid:
@@ -187,13 +191,14 @@ def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
     return list(session.exec(query).all())
 
 
-def time_limits(session: Session, runs: list[SolverRun]) -> dict[int, float]:
-    """Each run's time limit, read out of its parameters by the database: they also hold
-    every pinned operation's assignments (see _LISTED)."""
-    limit = col(SolverRun.params)["time_limit"].as_float()
-    rows = session.execute(sa_select(col(SolverRun.id), limit)
+def run_settings(session: Session, runs: list[SolverRun]) -> dict[int, dict[str, Any]]:
+    """Each run's time limit and seed, read out of its parameters by the database: they
+    also hold every pinned operation's assignments (see _LISTED)."""
+    params = col(SolverRun.params)
+    rows = session.execute(sa_select(col(SolverRun.id), params["time_limit"].as_float(),
+                                     params["seed"].as_integer())
                            .where(col(SolverRun.id).in_([run.id for run in runs]))).all()
-    return {run_id: seconds for run_id, seconds in rows}
+    return {run_id: {"time_limit": limit, "seed": seed} for run_id, limit, seed in rows}
 
 
 def list_plans(session: Session, *, limit: int = 50) -> list[Plan]:

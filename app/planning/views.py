@@ -50,7 +50,7 @@ def _planning(
     status_code: int = 200,
 ) -> Response:
     runs = service.list_runs(session)
-    ctx: dict[str, Any] = {"runs": runs, "time_limits": service.time_limits(session, runs)}
+    ctx: dict[str, Any] = {"runs": runs, "settings": service.run_settings(session, runs)}
     if not wants_fragment(request):  # the 2-second poll while a run works shows only runs
         ctx["published"] = published_plan(session)
         ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
@@ -109,8 +109,8 @@ def run_page(request: Request, session: SessionDep, user: PlannerUser, run_id: R
     service.reap_stale_runs(session)
     session.commit()
     board_revision = revision.current(session)  # before the run is read: see app/revision.py
-    review = review_run(session, run=service.get_run(session, run_id=run_id), user=user,
-                        revision=board_revision, first=first)
+    review = review_run(session, run=service.get_run(session, run_id=run_id, lazy=True),
+                        user=user, revision=board_revision, first=first)
     return render(request, "planning/run.html", {"r": review}, block="run")
 
 

@@ -9,6 +9,7 @@ the board.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -213,3 +214,36 @@ def test_a_savepoint_rolled_back_keeps_the_earlier_change_counted(session: Sessi
     session.commit()
     after = revision.current(session)
     assert before is not None and after is not None and after > before
+
+
+def test_a_kept_view_reads_no_scenario_parameters_or_published_document(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    derivations: list[int],
+) -> None:
+    """Once derived, a view of the run page decodes none of the board-sized JSON it kept
+    parts of: the run's scenario and parameters, the published plan's document."""
+    from sqlalchemy import event
+
+    run = _republished_run(tiny_board, planner)
+    browser = login(client, planner)
+    assert browser.get(f"/planning/runs/{run.id}").status_code == 200
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    engine = tiny_board.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        again = browser.get(f"/planning/runs/{run.id}")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert again.status_code == 200 and len(derivations) == 1
+    runs = [s for s in statements if "FROM solver_runs" in s]
+    assert runs, "the run is read"
+    # The time limit and seed it shows are read out of the parameters by the database.
+    whole = [re.sub(r"JSON_EXTRACT\(solver_runs\.params|solver_runs\.params ->>", "", s)
+             for s in runs]
+    assert not [s for s in whole if "solver_runs.scenario" in s or "solver_runs.params" in s]
+    published = [s for s in statements if "WHERE plans.is_published" in s]
+    assert published and not [s for s in published if "plans.document" in s]
