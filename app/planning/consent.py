@@ -188,13 +188,14 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
         {"path": n.operation_id, "message": _unconfirmed(n, states[(n.operation_id, n.country)])}
         for n in shown]
     if len(shown) < len(missing):
-        details.append({"path": "", "message": "operations you may not see also wait for a "
-                        "host's confirmation: only the coordination centre may publish"})
+        details.append({"path": "", "message": N_(
+            "operations you may not see also wait for a host's confirmation: only the "
+            "coordination centre may publish")})
     named = "; ".join(f"{n.operation_id} {n.operation_name} ({n.country})" for n in shown)
-    raise AppError(
+    raise AppError(later(
         "Not published: host countries still have to confirm the foreign units this plan "
-        f"sends into their sites: {named or 'operations you may not see'}. Ask the hosts to "
-        "confirm, then publish", 409, details=details)
+        "sends into their sites: %(operations)s. Ask the hosts to confirm, then publish",
+        operations=named or N_("operations you may not see")), 409, details=details)
 
 
 def _unconfirmed(need: HostUnits, state: str) -> str:
@@ -357,11 +358,11 @@ def decide(
     reason = reason.strip()
     if decision == Decision.declined and not reason:
         raise AppError(N_("Not declined: give the reason"), 422,
-                       details=[{"path": "reason", "message": "needed to decline"}])
+                       details=[{"path": "reason", "message": N_("needed to decline")}])
     if decision == Decision.approved and reason:
         raise AppError(N_("Not recorded: a confirmation carried a reason. To decline, press "
                           "Decline"), 422, details=[{"path": "reason",
-                                                 "message": "a confirmation has no reason"}])
+                                                 "message": N_("a confirmation has no reason")}])
     row.decision, row.reason = decision, reason or None
     row.decided_by_id, row.decided_at = user.id, utcnow()
     session.add(row)
