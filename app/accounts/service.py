@@ -396,7 +396,8 @@ def set_language(session: Session, *, user: User, code: str) -> None:
 
     if code not in LANGUAGES:
         choices = ", ".join(LANGUAGES)
-        raise AppError(f"Unknown language {code!r}: choose one of {choices}", 422)
+        raise AppError(later("Unknown language %(code)s: choose one of %(choices)s",
+                             code=repr(code), choices=choices), 422)
     user.language = code
     session.add(user)
     session.flush()
