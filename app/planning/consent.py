@@ -55,6 +55,8 @@ PLANNING_ROLES = (Role.admin, Role.coordinator, Role.planner)
 # Where a host's liaison confirms or declines (the approvals inbox lists every request
 # of the country; the notice asking them links there).
 CONFIRM_PAGE = "/approvals"
+# Where the planner told of a host's decision publishes the plan (or solves again).
+PUBLISH_PAGE = "/planning"
 # A notice naming several operations carries the strictest of their TLPs.
 _TLP_RANK = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.RED: 3}
 
@@ -370,7 +372,51 @@ def decide(
           object_type="operation", object_id=operation.id, country=row.country_code,
           units=row.unit_key, reason=reason or None)
     session.flush()
+    notify_publishers(session, row, operation=operation, actor=user)
     return row
+
+
+def publishers(session: Session, row: UnitConfirmation, *, actor: User) -> list[User]:
+    """Who is told of a host's decision: the planner who asked the hosts, while active;
+    when nobody active is known to have asked, every active administrator (publishing
+    waits on them). Never the officer who decided."""
+    asker = session.get(User, row.requested_by_id) if row.requested_by_id else None
+    told = [asker] if asker is not None and asker.is_active else list(session.exec(
+        select(User).where(User.role == Role.admin, col(User.is_active).is_(True))
+        .order_by(col(User.id))))
+    return [u for u in told if u.id != actor.id]
+
+
+def notify_publishers(session: Session, row: UnitConfirmation, *, operation: Operation,
+                      actor: User) -> int:
+    """A notice, in each reader's language, that a host confirmed or declined the foreign
+    units of an operation, with where to publish (or change the plan); an email too when
+    SMTP is configured. Returns how many notices were written."""
+    readers = publishers(session, row, actor=actor)
+    if not readers:
+        return 0
+    country = session.get(Country, row.country_code)
+    public = get_settings().public_url
+    values = {"country": country.name if country else row.country_code,
+              "operation": f"{operation.code_name} ({operation.id})",
+              "units": ", ".join(str(u.get("callsign") or u.get("unit")) for u in row.units),
+              "link": f"{public.rstrip('/')}{PUBLISH_PAGE}" if public else PUBLISH_PAGE}
+    if row.decision == Decision.approved:
+        title = later("%(country)s confirmed the foreign units for %(operation)s", **values)
+        body = later("%(country)s confirmed the units %(units)s for %(operation)s. The plan "
+                     "is published once every host has confirmed its units: %(link)s",
+                     **values)
+    else:
+        title = later("%(country)s declined the foreign units for %(operation)s", **values)
+        body = later("%(country)s declined the units %(units)s for %(operation)s, saying: "
+                     "%(reason)s. Change the plan and ask again: %(link)s",
+                     reason=row.reason or "", **values)
+    notice = Notice(user_id=0, operation_id=operation.id, unit_id="",
+                    kind=NoticeKind.units_decided, title="", body="", tlp=operation.tlp,
+                    created_at=utcnow())
+    written = write_copies(session, readers, notice, title=title, body=body)
+    session.flush()
+    return written
 
 
 def local_units(units: list[dict[str, Any]], zone: str) -> list[dict[str, Any]]:
