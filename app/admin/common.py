@@ -29,7 +29,7 @@ class FieldErrors(AppError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
         details = [{"path": name, "message": text} for name, text in self.errors.items()]
-        super().__init__("Please correct the marked fields", 422, details=details)
+        super().__init__(N_("Please correct the marked fields"), 422, details=details)
 
 
 def _message(err: Mapping[str, Any]) -> str:
