@@ -79,7 +79,7 @@ def token_digest(token: str) -> str:
 def create_user(session: Session, *, user_in: UserCreate) -> User:
     """Create a user account (the caller commits)."""
     if session.exec(select(User).where(User.username == user_in.username)).first():
-        raise AppError(f"username {user_in.username!r} is taken", 409)
+        raise AppError(later("username %(name)s is taken", name=repr(user_in.username)), 409)
     user = User.model_validate(user_in, update={"password_hash": hash_password(user_in.password)})
     session.add(user)
     session.flush()
