@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.i18n import N_, gettext, translated
+from app.i18n import N_, Deferred, Joined, gettext, later, pydantic_message, translated
 
 log = logging.getLogger(__name__)
 
@@ -185,14 +185,23 @@ def _validation_error(request: Request, exc: Exception) -> Response:
         {"path": ".".join(str(p) for p in err.get("loc", ())), "message": err.get("msg", "")}
         for err in exc.errors()
     ]
-    # The message itself names what to fix ("body.version is required"), not only the list.
-    named = [
-        f"{problem['path']} is required" if err.get("type") == "missing"
-        else f"{problem['path']}: {problem['message']}"
+    # The message itself names what to fix ("body.version is required"), not only the list;
+    # in English for the API, in the reader's language on a page.
+    named: list[object] = [
+        later("%(path)s is required", path=problem["path"]) if err.get("type") == "missing"
+        else later("%(path)s: %(problem)s", path=problem["path"],
+                   problem=_known(err, str(problem["message"])))
         for problem, err in zip(problems, exc.errors(), strict=True)
     ]
-    return render_error(request, "The request is not valid: " + "; ".join(named[:5]), 422,
-                        problems)
+    return render_error(request, later("The request is not valid: %(problems)s",
+                                       problems=Joined(named[:5])), 422, problems)
+
+
+def _known(err: Any, text: str) -> str:
+    """pydantic's message as a message the catalogues know, when it is one (the same
+    English words), else as pydantic wrote it."""
+    known = pydantic_message(err)
+    return known if isinstance(known, Deferred) and known == text else text
 
 
 def _integrity_error(request: Request, exc: Exception) -> Response:

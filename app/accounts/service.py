@@ -79,7 +79,7 @@ def token_digest(token: str) -> str:
 def create_user(session: Session, *, user_in: UserCreate) -> User:
     """Create a user account (the caller commits)."""
     if session.exec(select(User).where(User.username == user_in.username)).first():
-        raise AppError(f"username {user_in.username!r} is taken", 409)
+        raise AppError(later("username %(name)s is taken", name=repr(user_in.username)), 409)
     user = User.model_validate(user_in, update={"password_hash": hash_password(user_in.password)})
     session.add(user)
     session.flush()
@@ -396,7 +396,8 @@ def set_language(session: Session, *, user: User, code: str) -> None:
 
     if code not in LANGUAGES:
         choices = ", ".join(LANGUAGES)
-        raise AppError(f"Unknown language {code!r}: choose one of {choices}", 422)
+        raise AppError(later("Unknown language %(code)s: choose one of %(choices)s",
+                             code=repr(code), choices=choices), 422)
     user.language = code
     session.add(user)
     session.flush()

@@ -202,8 +202,8 @@ def choose_language(
 ) -> Response:
     """This device's language before sign-in (the sign-in page): a cookie, nothing saved."""
     if language not in LANGUAGES:
-        raise AppError(f"Unknown language {language!r}: choose one of {', '.join(LANGUAGES)}",
-                       422)
+        raise AppError(later("Unknown language %(code)s: choose one of %(choices)s",
+                             code=repr(language), choices=", ".join(LANGUAGES)), 422)
     target = "/login" if _safe_next(next) == "/" else f"/login?next={quote(_safe_next(next))}"
     response = redirect(request, target)
     set_cookie(response, LANGUAGE_COOKIE, language, max_age=LANGUAGE_COOKIE_SECONDS)

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from app.admin.common import FieldErrors, Page, apply, audit, check, count, paginate, refuse_if_used
 from app.admin.schemas import CapabilityCreateIn, CapabilityUpdateIn
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import Capability, Requirement, Unit, User
 
 
@@ -52,10 +52,10 @@ def delete_capability(session: Session, *, capability: Capability, actor: User) 
     """Take a capability off the list; refused (409) while a unit or requirement names it."""
     name = capability.name
     units = sum(1 for caps in session.exec(select(Unit.capabilities)) if name in (caps or []))
-    refuse_if_used(f"capability {name}", [
-        (units, "unit", "units"),
+    refuse_if_used(later("capability %(name)s", name=name), [
+        (units, N_("%(count)s unit"), N_("%(count)s units")),
         (count(session, select(Requirement).where(Requirement.capability == name)),
-         "requirement", "requirements"),
+         N_("%(count)s requirement"), N_("%(count)s requirements")),
     ])
     audit(session, actor=actor, action="deleted", obj_type="capability", obj_id=name)
     session.delete(capability)

@@ -16,7 +16,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from app import audit as trail
 from app.admin.schemas import PATTERN_HINTS
 from app.errors import AppError, Conflict, NotFound
-from app.i18n import N_, later, pydantic_message
+from app.i18n import N_, Deferred, later, pydantic_message
 from app.models import Country, Region, User
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,7 +29,7 @@ class FieldErrors(AppError):
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.errors = dict(errors)
         details = [{"path": name, "message": text} for name, text in self.errors.items()]
-        super().__init__("Please correct the marked fields", 422, details=details)
+        super().__init__(N_("Please correct the marked fields"), 422, details=details)
 
 
 def _message(err: Mapping[str, Any]) -> str:
@@ -115,10 +115,16 @@ def integrity_as_conflict(session: Session) -> Iterator[None]:
 
 
 def refuse_if_used(label: str, uses: Sequence[tuple[int, str, str]]) -> None:
-    """409 naming what still refers to `label`; `uses` holds (count, singular, plural)."""
-    parts = [f"{n} {one if n == 1 else many}" for n, one, many in uses if n]
+    """409 naming what still refers to `label` (a `later(…)` such as "region %(id)s");
+    `uses` holds (count, singular, plural), each a message marked with `N_` that holds
+    `%(count)s`: the page reads it in the reader's language, the API in English."""
+    parts = [Deferred(one if n == 1 else many, count=n) for n, one, many in uses if n]
     if parts:
-        raise Conflict(f"{label} has {' and '.join(parts)}: remove or reassign them first")
+        listed: str = parts[0]
+        for part in parts[1:]:
+            listed = later("%(some)s and %(more)s", some=listed, more=part)
+        raise Conflict(later("%(what)s has %(uses)s: remove or reassign them first",
+                             what=label, uses=listed))
 
 
 def get_or_404(session: Session, model: type[T], key: Any, what: str) -> T:

@@ -157,8 +157,9 @@ def check_version(session: Session, res: Resource, obj: Any, seen: str) -> None:
     if not hasattr(obj, "version"):
         return
     if not seen.strip().isdigit():
-        raise AppError(f"The form has no version of the {res.singular}; open it again", 422,
-                       details=[{"path": "version", "message": "is required"}])
+        raise AppError(later("The form has no version of the %(what)s; open it again",
+                             what=res.singular), 422,
+                       details=[{"path": "version", "message": later("is required")}])
     if int(seen) != obj.version:
         raise _stale(res, obj)
 

@@ -97,16 +97,16 @@ def delete_region(session: Session, *, region: Region, actor: User) -> None:
     same_country = select(Unit).join(Region, col(Region.id) == col(Unit.base_region_id))
     same_country = same_country.where(Region.country_code == region.country_code)
     operating = sum(rid in (u.operating_regions or []) for u in session.exec(same_country))
-    refuse_if_used(f"region {rid}", [
-        (count(session, select(Unit).where(Unit.base_region_id == rid)), "based unit",
-         "based units"),
-        (operating, "unit operating there", "units operating there"),
-        (count(session, select(Site).where(Site.region_id == rid)), "operation site",
-         "operation sites"),
-        (count(session, select(Road).where(or_(Road.a_id == rid, Road.b_id == rid))), "road",
-         "roads"),
+    refuse_if_used(later("region %(id)s", id=rid), [
+        (count(session, select(Unit).where(Unit.base_region_id == rid)),
+         N_("%(count)s based unit"), N_("%(count)s based units")),
+        (operating, N_("%(count)s unit operating there"), N_("%(count)s units operating there")),
+        (count(session, select(Site).where(Site.region_id == rid)),
+         N_("%(count)s operation site"), N_("%(count)s operation sites")),
+        (count(session, select(Road).where(or_(Road.a_id == rid, Road.b_id == rid))),
+         N_("%(count)s road"), N_("%(count)s roads")),
         (count(session, select(Crossing).where(or_(Crossing.a_id == rid, Crossing.b_id == rid))),
-         "crossing", "crossings"),
+         N_("%(count)s crossing"), N_("%(count)s crossings")),
     ])
     session.delete(region)
     audit(session, actor=actor, action="deleted", obj_type="region", obj_id=rid)
@@ -230,7 +230,8 @@ def update_crossing(
 def delete_crossing(session: Session, *, crossing: Crossing, actor: User) -> None:
     """Delete a crossing no published tasking passes through."""
     used = count(session, select(Tasking).where(Tasking.crossing_id == crossing.id))
-    refuse_if_used(f"crossing {crossing.id}", [(used, "published tasking", "published taskings")])
+    refuse_if_used(later("crossing %(id)s", id=crossing.id), [
+        (used, N_("%(count)s published tasking"), N_("%(count)s published taskings"))])
     audit(session, actor=actor, action="deleted", obj_type="crossing", obj_id=crossing.id)
     session.delete(crossing)
     session.flush()
@@ -293,7 +294,8 @@ def delete_closure(
     """Lift one closure of the crossing."""
     closure = session.get(CrossingClosure, closure_id)
     if closure is None or closure.crossing_id != crossing.id:
-        raise Conflict(f"crossing {crossing.id} has no closure {closure_id} (lifted already?)")
+        raise Conflict(later("crossing %(crossing)s has no closure %(closure)s (lifted already?)",
+                             crossing=crossing.id, closure=closure_id))
     audit(session, actor=actor, action="reopened", obj_type="crossing", obj_id=crossing.id,
           values={"closure": closure.id, "starts_on": closure.starts_on.isoformat(),
                   "ends_on": closure.ends_on.isoformat(), "reason": closure.reason})
@@ -332,9 +334,8 @@ def create_agreement(session: Session, *, data: Mapping[str, Any], actor: User) 
     find_country(session, agreement_in.to_country, "to_country")
     agreement = Agreement.model_validate(agreement_in)
     if get_agreement(session, agreement_key(agreement)) is not None:
-        raise Conflict(
-            f"agreement {agreement.from_country} → {agreement.to_country} exists already"
-        )
+        raise Conflict(later("agreement %(source)s → %(target)s exists already",
+                             source=agreement.from_country, target=agreement.to_country))
     session.add(agreement)
     audit(session, actor=actor, action="created", obj_type="agreement",
           obj_id=agreement_key(agreement))

@@ -23,7 +23,7 @@ from app.admin.common import (
 )
 from app.admin.schemas import AgencyCreateIn, AgencyUpdateIn, UnitCreateIn, UnitUpdateIn
 from app.feeds.service import prerender_where
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import Agency, Country, Operation, Region, Tasking, Unit, User
 
 # --- agencies -----------------------------------------------------------------------
@@ -67,12 +67,13 @@ def update_agency(
 def delete_agency(session: Session, *, agency: Agency, actor: User) -> None:
     """Delete an agency with no units, users or operations; otherwise 409."""
     aid = agency.id
-    refuse_if_used(f"agency {aid}", [
-        (count(session, select(Unit).where(Unit.agency_id == aid)), "unit", "units"),
-        (count(session, select(User).where(User.agency_id == aid)), "user account",
-         "user accounts"),
+    refuse_if_used(later("agency %(id)s", id=aid), [
+        (count(session, select(Unit).where(Unit.agency_id == aid)),
+         N_("%(count)s unit"), N_("%(count)s units")),
+        (count(session, select(User).where(User.agency_id == aid)),
+         N_("%(count)s user account"), N_("%(count)s user accounts")),
         (count(session, select(Operation).where(Operation.lead_agency_id == aid)),
-         "operation it leads", "operations it leads"),
+         N_("%(count)s operation it leads"), N_("%(count)s operations it leads")),
     ])
     audit(session, actor=actor, action="deleted", obj_type="agency", obj_id=aid)
     session.delete(agency)
@@ -162,11 +163,11 @@ def update_unit(session: Session, *, unit: Unit, data: Mapping[str, Any], actor:
 
 def delete_unit(session: Session, *, unit: Unit, actor: User) -> None:
     """Delete a unit with no published taskings and no attached users; otherwise 409."""
-    refuse_if_used(f"unit {unit.id}", [
+    refuse_if_used(later("unit %(id)s", id=unit.id), [
         (count(session, select(Tasking).where(Tasking.unit_id == unit.id)),
-         "published tasking", "published taskings"),
-        (count(session, select(User).where(User.unit_id == unit.id)), "attached user",
-         "attached users"),
+         N_("%(count)s published tasking"), N_("%(count)s published taskings")),
+        (count(session, select(User).where(User.unit_id == unit.id)),
+         N_("%(count)s attached user"), N_("%(count)s attached users")),
     ])
     audit(session, actor=actor, action="deleted", obj_type="unit", obj_id=unit.id)
     session.delete(unit)

@@ -18,7 +18,7 @@ from app.audit import TrailFilter, read_trail
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.errors import AppError
-from app.i18n import gettext
+from app.i18n import gettext, later
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["admin"])
@@ -150,7 +150,8 @@ def _day(value: str, name: str) -> datetime | None:
     try:
         return datetime.combine(date.fromisoformat(value), time(), tzinfo=UTC)
     except ValueError:
-        raise AppError(f"{name}: expected a date such as 2026-12-02, got {value!r}", 422) from None
+        raise AppError(later("%(name)s: expected a date such as 2026-12-02, got %(value)s",
+                             name=name, value=repr(value)), 422) from None
 
 
 @router.get("/admin/audit", include_in_schema=False)

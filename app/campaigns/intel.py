@@ -29,7 +29,7 @@ from app import audit as trail
 from app.access import visible_operations_query
 from app.campaigns import service
 from app.errors import Conflict, Forbidden, NotFound
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     Agency,
     Campaign,
@@ -179,7 +179,7 @@ def release(session: Session, *, note: IntelNote, agency_id: str, actor: User) -
                                                  NoteRelease.agency_id == agency_id)).first()
     state = ReleaseState.approved if is_originator(actor, note) else ReleaseState.requested
     if row is not None and row.state == ReleaseState.approved:
-        raise Conflict(f"The note is already released to {agency_id}")
+        raise Conflict(later("The note is already released to %(agency)s", agency=agency_id))
     row = row or NoteRelease(note_id=note.id or 0, agency_id=agency_id, state=state)
     row.state, row.requested_by_id, row.at = state, actor.id, utcnow()
     row.decided_by_id = actor.id if state == ReleaseState.approved else None

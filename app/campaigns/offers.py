@@ -195,20 +195,21 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
     """Accept, decline or withdraw the offer read at `version` (409 if it changed since)."""
     if state in (OfferState.accepted, OfferState.declined):
         if not may_decide(session, user, campaign, offer):
-            raise Forbidden(f"Only planners of {offer.to_country}, the receiving country, "
-                            "accept or decline this offer")
+            raise Forbidden(later("Only planners of %(country)s, the receiving country, "
+                                  "accept or decline this offer", country=offer.to_country))
     elif state == OfferState.withdrawn:
         if not may_withdraw(user, offer):
             raise Forbidden(N_("Only planners of the offering agency withdraw this offer"))
     else:
-        raise InvalidOffer({"state": "accept, decline or withdraw"})
+        raise InvalidOffer({"state": later("accept, decline or withdraw")})
     if not isinstance(version, int) or isinstance(version, bool) \
             or not 0 <= version < 2**31:  # the column's range: beyond it no row matches
-        raise InvalidOffer({"version": "give the version you read"})
+        raise InvalidOffer({"version": later("give the version you read")})
     if len(reason) > 2000:
         raise InvalidOffer({"reason": later("at most 2,000 characters")})
     if offer.state not in _FROM[state]:
-        raise Conflict(f"This offer is {offer.state.value}; it cannot be {state.value} now")
+        raise Conflict(later("This offer is %(state)s; it cannot be %(new_state)s now",
+                             state=offer.state.value, new_state=state.value))
     now = utcnow()
     done = session.execute(
         update(SupportOffer)
@@ -219,8 +220,9 @@ def decide(session: Session, *, campaign: Campaign, offer: SupportOffer, user: U
         .execution_options(synchronize_session=False))
     if not done.rowcount:  # type: ignore[attr-defined]
         session.refresh(offer)
-        raise Conflict(f"This offer changed since you read it (now version {offer.version},"
-                       f" {offer.state.value}); reload and decide again")
+        raise Conflict(later("This offer changed since you read it (now version %(version)s, "
+                             "%(state)s); reload and decide again", version=offer.version,
+                             state=offer.state.value))
     session.refresh(offer)
     trail.record(session, actor=user, action=f"support_offer.{state.value}",
                  object_type="support_offer", object_id=offer.id,

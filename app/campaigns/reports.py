@@ -24,7 +24,7 @@ from app import audit as trail
 from app.campaigns.schemas import PartIn, ReportIn
 from app.campaigns.service import InvalidInput, changed_by_message, pydantic_errors
 from app.errors import Conflict, Forbidden
-from app.i18n import N_
+from app.i18n import N_, later
 from app.models import (
     Detention,
     Nationality,
@@ -131,8 +131,8 @@ def save(session: Session, *, operation: Operation, data: ReportIn, version: int
     if not may_file(actor, operation):
         raise Forbidden(N_("Only the lead agency's liaison officers file this report"))
     if operation.state not in FINISHED:
-        raise Conflict(f"This operation is {operation.state}; a report is filed once it is "
-                       "completed or aborted")
+        raise Conflict(later("This operation is %(state)s; a report is filed once it is "
+                             "completed or aborted", state=str(operation.state)))
     report = report_of(session, operation.id)
     if report is None:
         if version != 0:

@@ -17,6 +17,9 @@ class NoticeKind(StrEnum):
     # To a host country's liaison officers: a plan would send foreign units into their
     # sites, and it is published only once they confirm them (app.planning.consent).
     confirm_units = "confirm_units"
+    # To the planner who asked the hosts (else the administrators): a host confirmed or
+    # declined the foreign units, so the plan may now be published, or must change.
+    units_decided = "units_decided"
 
 
 class MailStatus(StrEnum):

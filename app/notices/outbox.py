@@ -47,9 +47,10 @@ def compose(notice: Notice, *, to: str, settings: Settings,
 
 
 def _compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
-    # A request to confirm foreign units is answered on the approvals page; the others
-    # are read on the notices page.
-    page = "/approvals" if notice.kind == NoticeKind.confirm_units else "/notices"
+    # A request to confirm foreign units is answered on the approvals page, a host's
+    # decision acted on on the planning page; the others are read on the notices page.
+    page = {NoticeKind.confirm_units: "/approvals",
+            NoticeKind.units_decided: "/planning"}.get(notice.kind, "/notices")
     link = f"{settings.public_url.rstrip('/')}{page}" if settings.public_url else None
     where = (gettext("Open the board to read it: %(link)s") % {"link": link} if link
              else gettext("Open the board to read it."))
@@ -66,6 +67,9 @@ def _compose(notice: Notice, *, to: str, settings: Settings) -> EmailMessage:
         about = (gettext("You have a new notice on the JointOps board about foreign units "
                          "waiting for your country's confirmation.")
                  if notice.kind == NoticeKind.confirm_units else
+                 gettext("You have a new notice on the JointOps board about a host "
+                         "country's decision on foreign units.")
+                 if notice.kind == NoticeKind.units_decided else
                  gettext("You have a new notice on the JointOps board about one of your "
                          "orders."))
         text = (about + f"\n{where}\n\n"

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from app.i18n import later
 from app.models import CrossingClosure
 from app.solver.schema import format_instant, parse_instant
 
@@ -59,7 +60,9 @@ def apply_closures(session: Session, document: dict[str, Any]) -> list[ClosureEf
         crossing["closed"] = [{"start": format_instant(a), "end": format_instant(b)}
                               for _, a, b in touching]
         effects.append(ClosureEffect(
-            crossing["id"], crossing["name"], [f"{_days(c)}: {c.reason}" for c, _, _ in touching],
+            crossing["id"], crossing["name"],
+            [later("%(days)s: %(reason)s", days=_days(c), reason=c.reason)
+             for c, _, _ in touching],
             _covers(horizon, [(a, b) for _, a, b in touching])))
     return effects
 
@@ -77,7 +80,8 @@ def _covers(horizon: tuple[datetime, datetime], spans: list[tuple[datetime, date
 def _days(closure: CrossingClosure) -> str:
     if closure.starts_on == closure.ends_on:
         return closure.starts_on.isoformat()
-    return f"{closure.starts_on.isoformat()} to {closure.ends_on.isoformat()}"
+    return later("%(first)s to %(last)s", first=closure.starts_on.isoformat(),
+                 last=closure.ends_on.isoformat())
 
 
 def horizon_effects(session: Session, start: datetime, end: datetime) -> list[ClosureEffect]:

@@ -56,6 +56,8 @@ PLANNING_ROLES = (Role.admin, Role.coordinator, Role.planner)
 # Where a host's liaison confirms or declines (the approvals inbox lists every request
 # of the country; the notice asking them links there).
 CONFIRM_PAGE = "/approvals"
+# Where the planner told of a host's decision publishes the plan (or solves again).
+PUBLISH_PAGE = "/planning"
 # A notice naming several operations carries the strictest of their TLPs.
 _TLP_RANK = {TLP.CLEAR: 0, TLP.GREEN: 1, TLP.AMBER: 2, TLP.RED: 3}
 
@@ -197,13 +199,14 @@ def check_host_confirmations(session: Session, document: PlanDocument, *, user: 
         {"path": n.operation_id, "message": _unconfirmed(n, states[(n.operation_id, n.country)])}
         for n in shown]
     if len(shown) < len(missing):
-        details.append({"path": "", "message": "operations you may not see also wait for a "
-                        "host's confirmation: only the coordination centre may publish"})
+        details.append({"path": "", "message": N_(
+            "operations you may not see also wait for a host's confirmation: only the "
+            "coordination centre may publish")})
     named = "; ".join(f"{n.operation_id} {n.operation_name} ({n.country})" for n in shown)
-    raise AppError(
+    raise AppError(later(
         "Not published: host countries still have to confirm the foreign units this plan "
-        f"sends into their sites: {named or 'operations you may not see'}. Ask the hosts to "
-        "confirm, then publish", 409, details=details)
+        "sends into their sites: %(operations)s. Ask the hosts to confirm, then publish",
+        operations=named or N_("operations you may not see")), 409, details=details)
 
 
 def _unconfirmed(need: HostUnits, state: str) -> str:
@@ -366,11 +369,11 @@ def decide(
     reason = reason.strip()
     if decision == Decision.declined and not reason:
         raise AppError(N_("Not declined: give the reason"), 422,
-                       details=[{"path": "reason", "message": "needed to decline"}])
+                       details=[{"path": "reason", "message": N_("needed to decline")}])
     if decision == Decision.approved and reason:
         raise AppError(N_("Not recorded: a confirmation carried a reason. To decline, press "
                           "Decline"), 422, details=[{"path": "reason",
-                                                 "message": "a confirmation has no reason"}])
+                                                 "message": N_("a confirmation has no reason")}])
     row.decision, row.reason = decision, reason or None
     row.decided_by_id, row.decided_at = user.id, utcnow()
     session.add(row)
@@ -378,7 +381,51 @@ def decide(
           object_type="operation", object_id=operation.id, country=row.country_code,
           units=row.unit_key, reason=reason or None)
     session.flush()
+    notify_publishers(session, row, operation=operation, actor=user)
     return row
+
+
+def publishers(session: Session, row: UnitConfirmation, *, actor: User) -> list[User]:
+    """Who is told of a host's decision: the planner who asked the hosts, while active;
+    when nobody active is known to have asked, every active administrator (publishing
+    waits on them). Never the officer who decided."""
+    asker = session.get(User, row.requested_by_id) if row.requested_by_id else None
+    told = [asker] if asker is not None and asker.is_active else list(session.exec(
+        select(User).where(User.role == Role.admin, col(User.is_active).is_(True))
+        .order_by(col(User.id))))
+    return [u for u in told if u.id != actor.id]
+
+
+def notify_publishers(session: Session, row: UnitConfirmation, *, operation: Operation,
+                      actor: User) -> int:
+    """A notice, in each reader's language, that a host confirmed or declined the foreign
+    units of an operation, with where to publish (or change the plan); an email too when
+    SMTP is configured. Returns how many notices were written."""
+    readers = publishers(session, row, actor=actor)
+    if not readers:
+        return 0
+    country = session.get(Country, row.country_code)
+    public = get_settings().public_url
+    values = {"country": country.name if country else row.country_code,
+              "operation": f"{operation.code_name} ({operation.id})",
+              "units": ", ".join(str(u.get("callsign") or u.get("unit")) for u in row.units),
+              "link": f"{public.rstrip('/')}{PUBLISH_PAGE}" if public else PUBLISH_PAGE}
+    if row.decision == Decision.approved:
+        title = later("%(country)s confirmed the foreign units for %(operation)s", **values)
+        body = later("%(country)s confirmed the units %(units)s for %(operation)s. The plan "
+                     "is published once every host has confirmed its units: %(link)s",
+                     **values)
+    else:
+        title = later("%(country)s declined the foreign units for %(operation)s", **values)
+        body = later("%(country)s declined the units %(units)s for %(operation)s, saying: "
+                     "%(reason)s. Change the plan and ask again: %(link)s",
+                     reason=row.reason or "", **values)
+    notice = Notice(user_id=0, operation_id=operation.id, unit_id="",
+                    kind=NoticeKind.units_decided, title="", body="", tlp=operation.tlp,
+                    created_at=utcnow())
+    written = write_copies(session, readers, notice, title=title, body=body)
+    session.flush()
+    return written
 
 
 def local_units(units: list[dict[str, Any]], zone: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from app.errors import AppError
+from app.i18n import N_, later
 from app.models import Operation, OperationState, Tasking, TaskingStatus, Unit, User
 from app.planning.visibility import visible_ids
 from app.solver.schema import Plan as PlanDocument
@@ -40,13 +41,15 @@ class Disturbed:
     orders: list[str] = field(default_factory=list)  # "RTP-K9-1 (TH-RTP)"
 
     def describe(self) -> str:
-        whose = ", ".join(self.orders)
+        """In English (the API); a page shows it in the reader's language."""
+        values = {"operation": self.id, "name": self.name, "count": len(self.orders),
+                  "orders": ", ".join(self.orders), "h_hour": fmt_utc(self.h_hour)}
         if self.kind == "dropped":
-            return (f"{self.id} {self.name}: dropped; its {len(self.orders)} published tasking "
-                    f"order(s) are cancelled ({whose}); H-hour was {fmt_utc(self.h_hour)}")
-        return (f"{self.id} {self.name}: moved from H-hour {fmt_utc(self.h_hour)} to "
-                f"{fmt_utc(self.new_h_hour)}; {len(self.orders)} published tasking order(s) "
-                f"are amended ({whose})")
+            return later("%(operation)s %(name)s: dropped; its %(count)s published tasking "
+                         "order(s) are cancelled (%(orders)s); H-hour was %(h_hour)s", **values)
+        return later("%(operation)s %(name)s: moved from H-hour %(h_hour)s to %(new_h_hour)s; "
+                     "%(count)s published tasking order(s) are amended (%(orders)s)",
+                     new_h_hour=fmt_utc(self.new_h_hour), **values)
 
 
 def disturbed_operations(session: Session, document: PlanDocument) -> list[Disturbed]:
@@ -103,10 +106,10 @@ def require_confirmation(
     details = [{"path": d.id, "message": d.describe()} for d in missing]
     if hidden:
         # Counted nowhere: how many hidden operations there are is itself not to be known.
-        details.append({"path": "", "message": (
+        details.append({"path": "", "message": N_(
             "published operations you may not see would be dropped or moved; only the "
             "coordination centre may publish this plan")})
-    raise AppError(
-        f"Not published: this plan drops or moves {len(missing)} published operation(s) "
-        "you did not confirm. Confirm each one by name to publish it anyway",
+    raise AppError(later(
+        "Not published: this plan drops or moves %(count)s published operation(s) you did "
+        "not confirm. Confirm each one by name to publish it anyway", count=len(missing)),
         409, details=details)

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import audit as trail
 from app.errors import AppError
+from app.i18n import N_, Joined, later
 from app.models import (
     BoardConfig,
     Operation,
@@ -31,7 +32,7 @@ class InvalidHorizon(AppError):
     """A horizon change that breaks a rule; `errors` maps a field name to its message."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("The planning horizon was not changed; see the fields marked", 422,
+        super().__init__(N_("The planning horizon was not changed; see the fields marked"), 422,
                          details=[{"path": k, "message": v} for k, v in errors.items()])
         self.errors = errors
 
@@ -60,7 +61,7 @@ def parse(values: dict[str, str]) -> dict[str, datetime]:
         try:
             instant = datetime.fromisoformat(text.removesuffix("Z").removesuffix("z"))
         except ValueError:
-            errors[name] = "give a date and a 24-hour time in UTC, e.g. 2026-12-02T03:00"
+            errors[name] = later("give a date and a 24-hour time in UTC, e.g. 2026-12-02T03:00")
             continue
         parsed[name] = (instant if instant.tzinfo else instant.replace(tzinfo=UTC)).astimezone(UTC)
     if errors:
@@ -74,7 +75,7 @@ def set_horizon(
     """Change the horizon; refused if start >= end or it cuts off published orders."""
     errors: dict[str, str] = {}
     if end <= start:
-        errors["horizon_end"] = "the end must be after the start"
+        errors["horizon_end"] = later("the end must be after the start")
     else:
         errors.update(_cut_off(session, start, end))
     if errors:
@@ -103,14 +104,18 @@ def _cut_off(session: Session, start: datetime, end: datetime) -> dict[str, str]
     late: dict[str, str] = {}
     for op_id, name, depart, back in rows:
         if depart < start:
-            early.setdefault(op_id, f"{op_id} {name} (units leave {fmt_utc(depart)})")
+            early.setdefault(op_id, later("%(operation)s %(name)s (units leave %(time)s)",
+                                          operation=op_id, name=name, time=fmt_utc(depart)))
         if back > end:
-            late.setdefault(op_id, f"{op_id} {name} (units back {fmt_utc(back)})")
-    errors = {}
+            late.setdefault(op_id, later("%(operation)s %(name)s (units back %(time)s)",
+                                         operation=op_id, name=name, time=fmt_utc(back)))
+    errors: dict[str, str] = {}
     if early:
-        errors["horizon_start"] = ("this cuts off published operation(s) "
-                                   + "; ".join(early.values()) + ": start earlier")
+        errors["horizon_start"] = later(
+            "this cuts off published operation(s) %(operations)s: start earlier",
+            operations=Joined(list(early.values())))
     if late:
-        errors["horizon_end"] = ("this cuts off published operation(s) "
-                                 + "; ".join(late.values()) + ": end later")
+        errors["horizon_end"] = later(
+            "this cuts off published operation(s) %(operations)s: end later",
+            operations=Joined(list(late.values())))
     return errors

@@ -14,6 +14,7 @@ from typing import Any
 
 from app.config import get_settings
 from app.errors import Conflict
+from app.i18n import later
 from app.solver.schema import ScheduledOperation, format_instant, parse_instant
 
 
@@ -42,8 +43,9 @@ def start_no_earlier_than(
         steps = min(steps, (min(pinned) - start) // slot)
     moved = start + steps * slot
     if moved >= end:
-        raise Conflict(f"The planning horizon ends at {format_instant(end)}, before now plus "
-                       f"the notice ({format_instant(wanted)}): widen it on the planning page")
+        raise Conflict(later("The planning horizon ends at %(end)s, before now plus the notice "
+                             "(%(wanted)s): widen it on the planning page",
+                             end=format_instant(end), wanted=format_instant(wanted)))
     document["horizon"]["start"] = format_instant(moved)
     return moved
 

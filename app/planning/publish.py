@@ -138,8 +138,9 @@ def _check_still_valid(
         ids, [op.id for op in scenario.operations],
         [{"path": v.operation or "", "message": v.message} for v in report.violations])
     raise AppError(
-        "This plan no longer fits the board (operations or resources changed since it was "
-        f"solved: {len(problems)} problem(s)); solve again before publishing",
+        later("This plan no longer fits the board (operations or resources changed since it "
+              "was solved: %(count)s problem(s)); solve again before publishing",
+              count=len(problems)),
         409,
         details=problems[:20],
     )

@@ -258,16 +258,18 @@ def keep_best_plan(session: Session, *, run: SolverRun, attempt: int, user: User
     session.refresh(locked)
     shown = interrupted_attempt(locked)
     if shown is None or shown != attempt:
-        raise Conflict("The run no longer holds the best plan so far of attempt "
-                       f"{attempt}: reload the run to see its plan as it stands")
+        raise Conflict(later("The run no longer holds the best plan so far of attempt "
+                             "%(attempt)s: reload the run to see its plan as it stands",
+                             attempt=attempt))
     kept = plan_of_run(session, run=locked)
     if kept is not None:
         return kept
     document = dict(locked.plan or {})
     report = validate_plan(load_scenario(locked.scenario or {}), load_plan(document))
     if not report.valid:
-        raise Conflict("The best plan so far does not pass the plan check: "
-                       + "; ".join(v.message for v in report.violations[:3]))
+        raise Conflict(later("The best plan so far does not pass the plan check: "
+                             "%(problems)s",
+                             problems="; ".join(v.message for v in report.violations[:3])))
     plan = Plan(document=document, solver_run_id=locked.id)
     session.add(plan)
     session.flush()

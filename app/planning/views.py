@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from app import revision
 from app.db import SessionDep, writes_on_read
 from app.deps import CurrentUser, PlannerUser, RowId
-from app.i18n import later
+from app.i18n import later, shown
 from app.maps.features import table_rows
 from app.maps.service import tasking_map
 from app.planning import consent, horizon, service
@@ -75,7 +75,7 @@ def set_horizon(
                                      end=values["horizon_end"], user=user)
     except horizon.InvalidHorizon as exc:
         return _planning(request, session, user, horizon_form=typed,
-                         horizon_errors=exc.errors, status_code=422)
+                         horizon_errors=shown(exc.errors), status_code=422)
     session.commit()
     return redirect(request, "/planning", flash=later(
         "Planning horizon set to %(start)s – %(end)s", start=fmt_utc(config.horizon_start),

@@ -175,8 +175,9 @@ def build_problem(session: Session, *, country: str, days: int) -> tuple[dict[st
                                "escort": b.escort_unit_id} for b in pins]
         missing = sorted({b.escort_unit_id for b in pins} - listed_escorts)
         if missing:
-            raise Conflict(f"Pinned hand-overs need escort unit(s) {', '.join(missing)}, which "
-                           "no longer escort in this country; unpin them or restore the unit")
+            raise Conflict(later("Pinned hand-overs need escort unit(s) %(units)s, which no "
+                                 "longer escort in this country; unpin them or restore the "
+                                 "unit", units=", ".join(missing)))
     basis = {str(c.id): [c.version, done.get(c.id or 0, 0)] for c in cohorts}
     basis["pins"] = sorted(b.id or 0 for b in pins)  # type: ignore[assignment]
     return document, basis
@@ -229,10 +230,10 @@ def start_run(session: Session, *, user: User, country: str, days: int = 30,
         load_problem(document)
     except RepatriationError as exc:
         # Only pins can make the board's own document unsolvable: say which, in words.
-        raise Conflict("A pinned hand-over cannot be kept in this plan: "
-                       + "; ".join(p.message for p in exc.problems[:3])
-                       + ". Unpin it on the receiving country's board, or plan a longer "
-                       "horizon") from None
+        raise Conflict(later("A pinned hand-over cannot be kept in this plan: %(problems)s. "
+                             "Unpin it on the receiving country's board, or plan a longer "
+                             "horizon", problems="; ".join(p.message for p in exc.problems[:3]))
+                       ) from None
     run = SolverRun(kind=RunKind.repatriation, status=RunStatus.queued,
                     params={"country": country, "days": days, "time_limit": time_limit,
                             "seed": seed, "workers": 2, "basis": basis},
@@ -438,6 +439,11 @@ def _place_names(session: Session) -> dict[str, str]:
 # --- pins ------------------------------------------------------------------------------
 
 
+def _state(batch: HandoverBatch) -> str:
+    """The hand-over's state in words ("handed over"), which the catalogues translate."""
+    return batch.state.value.replace("_", " ")
+
+
 def may_pin(session: Session, user: User, cohort: Cohort) -> bool:
     """Those who plan the holding country's hand-overs (its planners, the centre)."""
     holder = session.get(Agency, cohort.holding_agency_id)
@@ -454,8 +460,8 @@ def set_pinned(session: Session, *, batch: HandoverBatch, pinned: bool, version:
     if not may_pin(session, actor, cohort):
         raise Forbidden(N_("Only planners of the holding country pin its hand-overs"))
     if batch.state != BatchState.scheduled:
-        raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}: only "
-                       "scheduled hand-overs are pinned or unpinned")
+        raise Conflict(later("This hand-over is %(state)s: only scheduled hand-overs are "
+                             "pinned or unpinned", state=_state(batch)))
     if batch.pinned == pinned:
         raise Conflict(N_("This hand-over is already pinned") if pinned
                        else N_("This hand-over is already not pinned"))
@@ -503,15 +509,16 @@ def confirm(session: Session, *, batch: HandoverBatch, version: int, actor: User
     cohort = session.get(Cohort, batch.cohort_id)
     assert cohort is not None
     if batch.state != BatchState.scheduled:
-        raise Conflict(f"This hand-over is {batch.state.value.replace('_', ' ')}, "
-                       "not scheduled")
+        raise Conflict(later("This hand-over is %(state)s, not scheduled",
+                             state=_state(batch)))
     if not may_confirm(session, actor, batch, cohort):
         raise Forbidden(N_("Only the receiving agency at this point confirms this hand-over"))
     today = handover_today(session, cohort)
     if batch.day > today:
-        raise Conflict(f"This hand-over is due on {batch.day.isoformat()} (today is "
-                       f"{today.isoformat()} where it happens): it can be confirmed from "
-                       "that day on, once the persons are taken over")
+        raise Conflict(later("This hand-over is due on %(day)s (today is %(today)s where it "
+                             "happens): it can be confirmed from that day on, once the "
+                             "persons are taken over", day=batch.day.isoformat(),
+                             today=today.isoformat()))
     now = utcnow()
     result = session.execute(sa.update(HandoverBatch).where(
         col(HandoverBatch.id) == batch.id, col(HandoverBatch.version) == version,

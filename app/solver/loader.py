@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from app.i18n import Deferred, later, pydantic_message
 from app.solver.schema import Plan, Scenario
 
 
@@ -57,10 +58,16 @@ def json_path(loc: tuple[int | str, ...] | list[int | str]) -> str:
 
 
 def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+    """Each error with pydantic's English, as a message the catalogues know when it is one
+    (a validator's `later(…)`, pydantic's own words): the board's import page shows it in
+    the reader's language."""
     problems = []
     for error in exc.errors():
         message = error["msg"].removeprefix("Value error, ")
-        problems.append(Problem(json_path(error["loc"]), message))
+        known = pydantic_message(error)
+        problems.append(Problem(json_path(error["loc"]),
+                                known if isinstance(known, Deferred) and known == message
+                                else message))
     return problems
 
 
@@ -74,15 +81,18 @@ def read_document(data: dict[str, Any] | str | bytes | Path | BaseModel) -> Any:
         try:
             data = Path(data).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DocumentError([Problem("", f"cannot read {data}: {exc}")]) from None
+            raise DocumentError([Problem("", later("cannot read %(file)s: %(problem)s",
+                                                   file=str(data), problem=str(exc)))]) from None
     if isinstance(data, str | bytes):
         try:
             return json.loads(data)
         except json.JSONDecodeError as exc:
-            message = f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            message = later("invalid JSON at line %(line)s, column %(column)s: %(problem)s",
+                            line=exc.lineno, column=exc.colno, problem=exc.msg)
             raise DocumentError([Problem("", message)]) from None
         except UnicodeDecodeError as exc:
-            raise DocumentError([Problem("", f"invalid JSON: {exc}")]) from None
+            raise DocumentError([Problem("", later("invalid JSON: %(problem)s",
+                                                   problem=str(exc)))]) from None
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json", by_alias=True, exclude_none=True)
     return data

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.i18n import N_, later
 from app.solver.schema import parse_instant
 
 Found = Iterator[tuple[str, str]]
@@ -86,19 +87,21 @@ class _Known:
 
     def __init__(self, doc: dict[str, Any]) -> None:
         self.duplicates: list[tuple[str, str]] = []
-        self.countries = self._index(entries(doc, "countries"), "code", "country code")
-        self.region_country = self._index(entries(doc, "regions"), "id", "region id", "country")
-        self.agency_country = self._index(entries(doc, "agencies"), "id", "agency id", "country")
+        self.countries = self._index(entries(doc, "countries"), "code", N_("country code"))
+        self.region_country = self._index(entries(doc, "regions"), "id", N_("region id"),
+                                          "country")
+        self.agency_country = self._index(entries(doc, "agencies"), "id", N_("agency id"),
+                                          "country")
         # A region or agency of an unknown country is reported once, not again by every
         # rule that compares countries.
         for mapping in (self.region_country, self.agency_country):
             for key, country in mapping.items():
                 mapping[key] = country if country in self.countries else None
-        self.crossings = self._index(entries(doc, "crossings"), "id", "crossing id")
-        self._index(entries(doc, "units"), "id", "unit id")
-        self._index(entries(doc, "operations"), "id", "operation id")
+        self.crossings = self._index(entries(doc, "crossings"), "id", N_("crossing id"))
+        self._index(entries(doc, "units"), "id", N_("unit id"))
+        self._index(entries(doc, "operations"), "id", N_("operation id"))
         sites = [s for path, op in entries(doc, "operations") for s in entries(op, "sites", path)]
-        self._index(sites, "id", "site id")
+        self._index(sites, "id", N_("site id"))
 
     def _index(
         self, items: Entries, key: str, what: str, value_key: str | None = None
@@ -112,7 +115,8 @@ class _Known:
                 continue
             if ident in seen:
                 self.duplicates.append(
-                    (f"{path}.{key}", f"duplicate {what} {ident!r} (first at {seen[ident]})")
+                    (f"{path}.{key}", later("duplicate %(what)s %(id)s (first at %(first)s)",
+                                            what=what, id=repr(ident), first=seen[ident]))
                 )
                 continue
             seen[ident] = path
@@ -128,7 +132,7 @@ def lookup(mapping: dict[str, Any], value: Any) -> Any:
 def _unknown(item: dict[str, Any], key: str, path: str, known: Any, what: str) -> Found:
     value = text(item, key)
     if value is not None and value not in known:
-        yield f"{path}.{key}", f"unknown {what} {value!r}"
+        yield f"{path}.{key}", later("unknown %(what)s %(value)s", what=what, value=repr(value))
 
 
 # ---- the rules -----------------------------------------------------------------------
@@ -137,50 +141,55 @@ def _unknown(item: dict[str, Any], key: str, path: str, known: Any, what: str) -
 def _horizon_rules(doc: dict[str, Any], known: _Known) -> Found:
     start, end = instant(doc.get("horizon"), "start"), instant(doc.get("horizon"), "end")
     if start and end and start >= end:
-        yield "horizon", "start must be before end"
+        yield "horizon", later("start must be before end")
     slot = integer(doc, "slot_minutes")
     if slot is not None and slot > 0 and DAY_MINUTES % slot:
-        yield "slot_minutes", f"{slot} does not divide 1440 (the minutes of a day)"
+        yield "slot_minutes", later("%(slot)s does not divide 1440 (the minutes of a day)",
+                                    slot=slot)
 
 
 def _country_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, country in entries(doc, "countries"):
         name = text(country, "timezone")
         if name and zone(name) is None:
-            yield f"{path}.timezone", f"unknown IANA time zone {name!r}"
+            yield f"{path}.timezone", later("unknown IANA time zone %(zone)s", zone=repr(name))
 
 
 def _region_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, region in entries(doc, "regions"):
-        yield from _unknown(region, "country", path, known.countries, "country")
+        yield from _unknown(region, "country", path, known.countries, N_("country"))
 
 
 def _road_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, road in entries(doc, "roads"):
-        yield from _unknown(road, "a", path, known.region_country, "region")
-        yield from _unknown(road, "b", path, known.region_country, "region")
+        yield from _unknown(road, "a", path, known.region_country, N_("region"))
+        yield from _unknown(road, "b", path, known.region_country, N_("region"))
         a = lookup(known.region_country, road.get("a"))
         b = lookup(known.region_country, road.get("b"))
         if a and b and a != b:
-            yield path, f"road joins two countries ({road['a']} in {a}, {road['b']} in {b})"
+            yield path, later("road joins two countries (%(a)s in %(a_country)s, %(b)s in "
+                              "%(b_country)s)", a=road["a"], a_country=a, b=road["b"],
+                              b_country=b)
 
 
 def _crossing_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, crossing in entries(doc, "crossings"):
-        yield from _unknown(crossing, "a", path, known.region_country, "region")
-        yield from _unknown(crossing, "b", path, known.region_country, "region")
+        yield from _unknown(crossing, "a", path, known.region_country, N_("region"))
+        yield from _unknown(crossing, "b", path, known.region_country, N_("region"))
         a = lookup(known.region_country, crossing.get("a"))
         b = lookup(known.region_country, crossing.get("b"))
         if a and b and a == b:
-            yield path, f"crossing joins two regions of one country ({a})"
+            yield path, later("crossing joins two regions of one country (%(country)s)",
+                              country=a)
         for window_path, window in entries(crossing, "open", path):
             opens, closes = daily_minutes(window.get("from")), daily_minutes(window.get("to"))
             if opens is not None and closes is not None and opens >= closes:
-                yield window_path, f"from {window['from']} must be before to {window['to']}"
+                yield window_path, later("from %(opens)s must be before to %(closes)s",
+                                         opens=window["from"], closes=window["to"])
         for window_path, window in entries(crossing, "closed", path):
             start, end = instant(window, "start"), instant(window, "end")
             if start and end and start >= end:
-                yield window_path, "start must be before end"
+                yield window_path, later("start must be before end")
         yield from _crossing_zone_rules(doc, path, crossing)
 
 
@@ -190,7 +199,7 @@ def _crossing_zone_rules(doc: dict[str, Any], path: str, crossing: dict[str, Any
         return
     local = zone(name)
     if local is None:
-        yield f"{path}.timezone", f"unknown IANA time zone {name!r}"
+        yield f"{path}.timezone", later("unknown IANA time zone %(zone)s", zone=repr(name))
         return
     start, end = instant(doc.get("horizon"), "start"), instant(doc.get("horizon"), "end")
     if start and end and start < end:
@@ -198,10 +207,9 @@ def _crossing_zone_rules(doc: dict[str, Any], path: str, crossing: dict[str, Any
         if change is not None:
             yield (
                 f"{path}.timezone",
-                (
-                    f"time zone {name!r} changes its UTC offset within the horizon (near "
-                    f"{change.isoformat()}); daylight saving is not supported"
-                ),
+                later("time zone %(zone)s changes its UTC offset within the horizon (near "
+                      "%(near)s); daylight saving is not supported", zone=repr(name),
+                      near=change.isoformat()),
             )
 
 
@@ -222,52 +230,58 @@ def offset_change(local: ZoneInfo, start: datetime, end: datetime) -> datetime |
 
 def _agreement_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, agreement in entries(doc, "agreements"):
-        yield from _unknown(agreement, "from", path, known.countries, "country")
-        yield from _unknown(agreement, "to", path, known.countries, "country")
+        yield from _unknown(agreement, "from", path, known.countries, N_("country"))
+        yield from _unknown(agreement, "to", path, known.countries, N_("country"))
         if text(agreement, "from") and agreement.get("from") == agreement.get("to"):
-            yield path, f"from and to are the same country {agreement['from']!r}"
+            yield path, later("from and to are the same country %(country)s",
+                              country=repr(agreement["from"]))
 
 
 def _agency_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, agency in entries(doc, "agencies"):
-        yield from _unknown(agency, "country", path, known.countries, "country")
+        yield from _unknown(agency, "country", path, known.countries, N_("country"))
 
 
 def _unit_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, unit in entries(doc, "units"):
-        yield from _unknown(unit, "agency", path, known.agency_country, "agency")
-        yield from _unknown(unit, "base", path, known.region_country, "region")
+        yield from _unknown(unit, "agency", path, known.agency_country, N_("agency"))
+        yield from _unknown(unit, "base", path, known.region_country, N_("region"))
         home = lookup(known.agency_country, unit.get("agency"))
         base_country = lookup(known.region_country, unit.get("base"))
         if home and base_country and home != base_country:
             yield (
                 f"{path}.base",
-                (f"base {unit['base']!r} is in {base_country}, not in the unit's country {home}"),
+                later("base %(base)s is in %(country)s, not in the unit's country %(home)s",
+                      base=repr(unit["base"]), country=base_country, home=home),
             )
         regions = unit.get("operating_regions")
         for i, region in enumerate(regions if isinstance(regions, list) else []):
             if isinstance(region, str) and region not in known.region_country:
-                yield f"{path}.operating_regions[{i}]", f"unknown region {region!r}"
+                yield f"{path}.operating_regions[{i}]", later(
+                    "unknown %(what)s %(value)s", what=N_("region"), value=repr(region))
         for window_path, window in entries(unit, "available", path):
             start, end = instant(window, "start"), instant(window, "end")
             if start and end and start >= end:
-                yield window_path, "start must be before end"
+                yield window_path, later("start must be before end")
 
 
 def _operation_rules(doc: dict[str, Any], known: _Known) -> Found:
     for path, operation in entries(doc, "operations"):
-        yield from _unknown(operation, "lead_agency", path, known.agency_country, "agency")
+        yield from _unknown(operation, "lead_agency", path, known.agency_country,
+                            N_("agency"))
         yield from _window_rules(doc, path, operation)
         yield from _cordon_rules(path, operation, known)
         for site_path, site in entries(operation, "sites", path):
-            yield from _unknown(site, "region", site_path, known.region_country, "region")
+            yield from _unknown(site, "region", site_path, known.region_country,
+                                N_("region"))
             seen: set[str] = set()
             for req_path, requirement in entries(site, "requirements", site_path):
                 capability = text(requirement, "capability")
                 if capability is not None and capability in seen:
                     yield (
                         f"{req_path}.capability",
-                        (f"capability {capability!r} repeats within the site"),
+                        later("capability %(capability)s repeats within the site",
+                              capability=repr(capability)),
                     )
                 seen.add(capability or "")
 
@@ -281,7 +295,8 @@ def _window_rules(doc: dict[str, Any], path: str, operation: dict[str, Any]) -> 
     if (latest - earliest) / MINUTE < duration:
         yield (
             f"{path}.duration_minutes",
-            (f"window earliest_start..latest_end is shorter than duration_minutes ({duration})"),
+            later("window earliest_start..latest_end is shorter than duration_minutes "
+                  "(%(duration)s)", duration=duration),
         )
         return
     fixed = instant(operation, "fixed_start")
@@ -294,9 +309,11 @@ def _window_rules(doc: dict[str, Any], path: str, operation: dict[str, Any]) -> 
         and 0 < slot <= DAY_MINUTES
         and (fixed - horizon_start) % (slot * MINUTE)
     ):
-        yield f"{path}.fixed_start", f"is off the slot grid (horizon.start + k * {slot} minutes)"
+        yield f"{path}.fixed_start", later(
+            "is off the slot grid (horizon.start + k * %(slot)s minutes)", slot=slot)
     if not earliest <= fixed <= latest - duration * MINUTE:
-        yield f"{path}.fixed_start", "is outside [earliest_start, latest_end - duration_minutes]"
+        yield f"{path}.fixed_start", later(
+            "is outside [earliest_start, latest_end - duration_minutes]")
 
 
 def _cordon_rules(path: str, operation: dict[str, Any], known: _Known) -> Found:
@@ -307,15 +324,19 @@ def _cordon_rules(path: str, operation: dict[str, Any], known: _Known) -> Found:
     where = f"{path}.cordon"
     listed, radius = cordon.get("crossings"), cordon.get("within_km")
     if (listed is None) == (radius is None):
-        yield where, "give exactly one of crossings (a list of crossing ids) or within_km"
+        yield where, later("give exactly one of crossings (a list of crossing ids) or "
+                           "within_km")
     seen: set[str] = set()
     for i, crossing in enumerate(listed if isinstance(listed, list) else []):
         if not isinstance(crossing, str):
             continue
         if crossing not in known.crossings:
-            yield f"{where}.crossings[{i}]", f"unknown crossing {crossing!r}"
+            yield f"{where}.crossings[{i}]", later("unknown %(what)s %(value)s",
+                                                   what=N_("crossing"), value=repr(crossing))
         elif crossing in seen:
-            yield f"{where}.crossings[{i}]", f"crossing {crossing!r} is listed twice"
+            yield f"{where}.crossings[{i}]", later("crossing %(crossing)s is listed twice",
+                                                   crossing=repr(crossing))
         seen.add(crossing)
     if isinstance(listed, list) and not listed:
-        yield f"{where}.crossings", "an empty list seals nothing: name at least one crossing"
+        yield f"{where}.crossings", later(
+            "an empty list seals nothing: name at least one crossing")

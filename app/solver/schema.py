@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from app.i18n import later
+
 SCENARIO_FORMAT = "jointops-scenario/1"
 PLAN_FORMAT = "jointops-plan/1"
 
@@ -35,12 +37,12 @@ def parse_instant(value: Any) -> datetime:
     """Parse an RFC 3339 instant with an explicit offset; reject anything looser."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            raise ValueError("time must carry an offset (Z or ±HH:MM)")
+            raise ValueError(later("time must carry an offset (Z or ±HH:MM)"))
         return value
     if not isinstance(value, str) or not _RFC3339.match(value):
-        raise ValueError(
-            f"{value!r} is not an RFC 3339 instant like 2026-12-01T07:00:00+07:00"
-        )
+        raise ValueError(later(
+            "%(value)s is not an RFC 3339 instant like 2026-12-01T07:00:00+07:00",
+            value=repr(value)))
     text = value.replace("z", "Z").replace("t", "T")
     fraction = _RFC3339.match(value).group(7)  # type: ignore[union-attr]
     if fraction and len(fraction) > 7:
@@ -52,9 +54,11 @@ def parse_instant(value: Any) -> datetime:
         # Every instant must have a UTC equivalent (0001-01-01T00:00+01:00 has none).
         parsed.astimezone(UTC)
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a valid date and time: {exc}") from None
+        raise ValueError(later("%(value)s is not a valid date and time: %(problem)s",
+                               value=repr(value), problem=str(exc))) from None
     except OverflowError:
-        raise ValueError(f"{value!r} is outside the representable range of instants") from None
+        raise ValueError(later("%(value)s is outside the representable range of instants",
+                               value=repr(value))) from None
     return parsed
 
 
@@ -76,7 +80,8 @@ Instant = Annotated[
 
 def _check_daily_time(value: Any) -> str:
     if not isinstance(value, str) or not _DAILY_TIME.match(value):
-        raise ValueError(f"{value!r} is not a daily time HH:MM between 00:00 and 24:00")
+        raise ValueError(later("%(value)s is not a daily time HH:MM between 00:00 and 24:00",
+                               value=repr(value)))
     return value
 
 
@@ -128,7 +133,7 @@ class _OptionalPoint(_Model):
     @model_validator(mode="after")
     def _both_or_neither(self) -> _OptionalPoint:
         if (self.lat is None) != (self.lon is None):
-            raise ValueError("give both lat and lon, or neither")
+            raise ValueError(later("give both lat and lon, or neither"))
         return self
 
 

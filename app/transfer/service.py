@@ -49,7 +49,8 @@ class ScenarioRejected(AppError):
     def __init__(self, problems: list[tuple[str, str]]) -> None:
         details = [{"path": path, "message": message} for path, message in problems]
         super().__init__(
-            f"The scenario was not imported: {len(problems)} problem(s)", 422, details=details
+            later("The scenario was not imported: %(count)s problem(s)", count=len(problems)),
+            422, details=details
         )
         self.problems = problems
 
@@ -89,7 +90,8 @@ def import_scenario(
         with session.begin_nested():
             result = _write(session, scenario, user)
     except IntegrityError as exc:
-        raise ScenarioRejected([("", f"the database refused the data: {exc.orig}")]) from None
+        raise ScenarioRejected([("", later("the database refused the data: %(problem)s",
+                                           problem=str(exc.orig)))]) from None
     return result
 
 
@@ -99,14 +101,16 @@ def _board_clashes(session: Session, scenario: schema.Scenario) -> list[tuple[st
     site_ids = [s.id for op in scenario.operations for s in op.sites]
     taken_ops = set(session.exec(select(Operation.id).where(col(Operation.id).in_(op_ids))))
     taken_sites = set(session.exec(select(Site.id).where(col(Site.id).in_(site_ids))))
-    problems = []
+    problems: list[tuple[str, str]] = []
     for i, op in enumerate(scenario.operations):
         if op.id in taken_ops:
-            problems.append((f"operations[{i}].id", f"operation {op.id!r} is already on the board"))
+            problems.append((f"operations[{i}].id", later(
+                "operation %(id)s is already on the board", id=repr(op.id))))
         for j, site in enumerate(op.sites):
             if site.id in taken_sites:
                 problems.append(
-                    (f"operations[{i}].sites[{j}].id", f"site {site.id!r} is already on the board")
+                    (f"operations[{i}].sites[{j}].id",
+                     later("site %(id)s is already on the board", id=repr(site.id)))
                 )
     return problems
 

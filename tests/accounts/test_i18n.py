@@ -211,7 +211,7 @@ def test_a_visitor_chooses_a_language_before_signing_in(client) -> None:  # type
     page = client.get("/login", headers={"Accept-Language": "th"})
     assert '<html lang="my">' in page.text and "ဝင်ရောက်ရန်" in page.text
     refused = client.post("/language", data={"language": "fr", "csrf_token": _csrf(client)})
-    assert refused.status_code == 422 and "Unknown language 'fr'" in unescape(refused.text)
+    assert refused.status_code == 422 and "မသိသော ဘာသာစကား 'fr'" in unescape(refused.text)
 
 
 def test_the_users_choice_is_saved_and_restored_at_sign_in(
@@ -233,7 +233,7 @@ def test_the_users_choice_is_saved_and_restored_at_sign_in(
     user = session.get(User, _user_id(session, "kham"))
     assert user is not None and user.language == "lo"
     bad = client.post("/account/language", data={"language": "klingon"})
-    assert bad.status_code == 422 and "Unknown language 'klingon'" in unescape(bad.text)
+    assert bad.status_code == 422 and "ບໍ່ຮູ້ຈັກພາສາ 'klingon'" in unescape(bad.text)
     session.refresh(user)
     assert user.language == "lo"
 

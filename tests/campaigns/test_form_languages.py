@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from app.campaigns import reports
 from app.config import get_settings
-from app.i18n import LANGUAGE_COOKIE
+from app.errors import Conflict
+from app.i18n import LANGUAGE_COOKIE, speaking, translated
 from app.models import Role
 
 from .story import Story
@@ -27,3 +31,17 @@ def test_campaign_form_errors_in_vietnamese(client: TestClient, login: Any, stor
     assert "Phải lớn hơn hoặc bằng 1" in page.text  # pydantic's "greater than or equal"
     assert "the phase ends before it starts" not in page.text
     assert 'value="Dragon Net"' in page.text
+
+
+def test_a_report_filed_too_early_is_refused_in_khmer(session: Session, story: Story) -> None:
+    """Issue 11: the refusal names the operation's state; a page shows it in the reader's
+    language (the error page's `translated`), the API the English."""
+    op, lead = story.joint, story.users[("A", Role.liaison)]
+    data = reports.validate(session, operation=op, data={"parts": {"TH": {"detained": {"CN": 1}}}})
+    with pytest.raises(Conflict) as refused:
+        reports.save(session, operation=op, data=data, version=0, actor=lead)
+    assert refused.value.message.endswith("a report is filed once it is completed or aborted")
+    with speaking("km"):
+        shown = str(translated(refused.value.message))
+    assert shown.startswith("ប្រតិបត្តិការនេះ ") and "បោះបង់" in shown
+    assert "a report is filed" not in shown

@@ -79,3 +79,22 @@ def test_a_form_sent_without_its_csrf_token_is_refused_in_lao(
     assert page.status_code == 403
     assert "ໂທເຄັນ CSRF ຫາຍໄປ ຫຼື ບໍ່ຖືກຕ້ອງ" in page.text
     assert "Missing or invalid CSRF token" not in page.text
+
+
+def test_a_form_missing_a_field_gets_the_summary_in_thai_and_the_api_english(
+    client: TestClient, session: Session, make_user: Callable[..., User],
+    login: Callable[[TestClient, User], TestClient],
+) -> None:
+    """Issue 11: the 422 summary of a form the route could not read names each field in
+    the reader's language, pydantic's own words included."""
+    browser = _speaking(login(client, make_user(session, role=Role.planner)), "th")
+    page = browser.post("/language", data={"next": "/"})
+    assert page.status_code == 422
+    assert "คำขอไม่ถูกต้อง: ต้องระบุ body.language" in page.text
+    assert "The request is not valid" not in page.text and "is required" not in page.text
+    long = browser.post("/language", data={"language": "x" * 20})
+    assert long.status_code == 422
+    assert "คำขอไม่ถูกต้อง: body.language: ต้องมีไม่เกิน 16 ตัวอักษร" in long.text
+    unknown = browser.post("/language", data={"language": "xx"})
+    assert unknown.status_code == 422
+    assert "ไม่รู้จักภาษา &#39;xx&#39;" in unknown.text and "Unknown language" not in unknown.text

@@ -100,3 +100,25 @@ def test_the_solver_never_routes_through_a_closed_crossing(
     assert 'id="closures-in-horizon"' in page
     for crossing_id in closed:
         assert f"closed {day.isoformat()}: works at {crossing_id}" in page
+
+
+def test_a_chinese_planner_reads_the_closure_days_in_chinese(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    """Issue 11: the planning page's closure line ("2031-05-05 to 2031-05-06: reason") in
+    the reader's words; fails when the catalogue lacks them."""
+    from app.config import get_settings
+    from app.i18n import LANGUAGE_COOKIE
+
+    document = planning_document(tiny_board)
+    crossing_id = document["crossings"][0]["id"]
+    first = parse_instant(document["horizon"]["start"]).date() + timedelta(days=2)
+    last = first + timedelta(days=1)
+    tiny_board.add(CrossingClosure(crossing_id=crossing_id, starts_on=first, ends_on=last,
+                                   reason="bridge repairs"))
+    tiny_board.commit()
+    browser = login(client, planner)
+    browser.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "zh-Hans")
+    page = browser.get("/planning").text
+    assert f"关闭 {first.isoformat()} 至 {last.isoformat()}：bridge repairs" in page
+    assert f"{first.isoformat()} to {last.isoformat()}" not in page

@@ -67,3 +67,19 @@ def test_stopping_a_finished_run_is_refused_in_thai_with_its_status_in_thai(
     assert page.status_code == 409
     assert "การคำนวณนี้เสร็จสิ้นแล้ว (สำเร็จ)" in page.text
     assert "This run has already finished" not in page.text
+
+
+def test_the_planning_horizon_field_errors_are_vietnamese(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    browser = _speaking(login(client, planner), "vi")
+    backwards = browser.post("/planning/horizon", data={
+        "horizon_start": "2030-01-12 00:00", "horizon_end": "2030-01-05 00:00"})
+    assert backwards.status_code == 422
+    assert "thời điểm kết thúc phải sau thời điểm bắt đầu" in backwards.text
+    assert "the end must be after the start" not in backwards.text
+    typo = browser.post("/planning/horizon", data={
+        "horizon_start": "next week", "horizon_end": "2030-01-05 00:00"})
+    assert typo.status_code == 422
+    assert "hãy nhập ngày và giờ 24 giờ theo UTC" in typo.text
+    assert "give a date and a 24-hour time" not in typo.text

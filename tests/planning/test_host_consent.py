@@ -318,3 +318,38 @@ def test_the_run_page_says_the_plan_moved_confirmed_units_and_asks_again(
                            "other sites or times, and this plan moves them: %(units)s"]
     middle = thai.split("%(country)s", 1)[1].split("%(units)s", 1)[0].strip()
     assert refused.status_code == 409 and middle in refused.text
+
+
+def test_the_host_consent_refusals_read_in_vietnamese_to_their_last_line(
+    client: TestClient, tiny_board: Session, planner: User, foreign_plan: Plan,
+    make_user: Callable[..., User], login: Login,
+) -> None:
+    """Issue 11: publishing refused for want of a host's confirmation, and a decline
+    without its reason, in the reader's language: the first line and each line after it
+    (the API keeps the English). Fails when the catalogue lacks a message."""
+    from app.config import get_settings
+    from app.i18n import LANGUAGE_COOKIE
+
+    cookie = get_settings().cookie_name(LANGUAGE_COOKIE)
+    browser = login(client, planner)
+    browser.cookies.set(cookie, "vi")
+    refused = browser.post(f"/planning/plans/{foreign_plan.id}/publish", data={})
+    assert refused.status_code == 409
+    assert "Chưa công bố: các nước chủ nhà còn phải xác nhận" in refused.text
+    assert "chưa xác nhận các đơn vị" in refused.text  # the line of OP-0001 in Laos
+    for english in ("Not published", "has not confirmed the units", "Ask the hosts"):
+        assert english not in refused.text, english
+    api = browser.post(f"/api/v1/plans/{foreign_plan.id}/publish", json={"confirm": []})
+    assert api.status_code == 409 and api.json()["detail"].startswith("Not published: host")
+
+    consent.request_confirmations(tiny_board, plan=foreign_plan, user=planner)
+    tiny_board.commit()
+    row = tiny_board.exec(select(UnitConfirmation).where(
+        UnitConfirmation.country_code == "LA")).one()
+    host_browser = login(client, _host(tiny_board, make_user))
+    host_browser.cookies.set(cookie, "vi")
+    declined = host_browser.post(
+        f"/operations/{row.operation_id}/unit-confirmations/{row.id}",
+        data={"decision": "declined", "reason": " "})
+    assert declined.status_code == 422
+    assert "cần có để từ chối" in declined.text and "needed to decline" not in declined.text

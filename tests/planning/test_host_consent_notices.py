@@ -14,7 +14,18 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.i18n import catalogue
-from app.models import TLP, MailStatus, Notice, NoticeKind, Operation, Plan, Role, User
+from app.models import (
+    TLP,
+    Decision,
+    MailStatus,
+    Notice,
+    NoticeKind,
+    Operation,
+    Plan,
+    Role,
+    UnitConfirmation,
+    User,
+)
 from app.notices import outbox
 from app.planning import consent
 from app.solver.loader import load_plan
@@ -153,3 +164,95 @@ def test_the_planner_asks_on_the_run_page_and_the_liaison_reads_it_on_the_notice
     assert 'href="/approvals#confirm-units"' in page.text
     assert 'id="unread-notices">1<' in page.text
     assert 'id="confirm-units"' in host.get("/approvals").text
+
+
+def _decide(session: Session, row: UnitConfirmation, host: User, decision: Decision,
+            reason: str = "") -> None:
+    operation = session.get(Operation, row.operation_id)
+    assert operation is not None
+    consent.decide(session, operation=operation, confirmation_id=row.id or 0, user=host,
+                   decision=decision, reason=reason)
+
+
+def test_the_planner_who_asked_is_told_in_thai_when_the_host_confirms_or_declines(
+    tiny_board: Session, planner: User, foreign_plan: Plan,  # noqa: F811
+    make_user: Callable[..., User],
+) -> None:
+    """Issue 11: publishing waits for the hosts, so whoever asked them hears of each
+    decision, in their language; nobody else is told (not the host, not an
+    administrator while the planner who asked is there)."""
+    planner.language = "th"
+    admin = make_user(tiny_board, Role.admin)
+    host = make_user(tiny_board, Role.liaison, "LA-MPS")
+    consent.request_confirmations(tiny_board, plan=foreign_plan, user=planner)
+    row = tiny_board.exec(select(UnitConfirmation).where(
+        UnitConfirmation.country_code == "LA")).one()
+    _decide(tiny_board, row, host, Decision.approved)
+    [told] = _notices(tiny_board, planner)
+    operation = f"{_code_name(tiny_board, OPERATION)} ({OPERATION})"
+    values = {"country": "Laos", "operation": operation}
+    assert told.kind == NoticeKind.units_decided and told.operation_id == OPERATION
+    assert told.title == catalogue("th")[
+        "%(country)s confirmed the foreign units for %(operation)s"] % values
+    assert "/planning" in told.body and "Laos" in told.body
+    assert all(u["callsign"] in told.body for u in row.units)
+    assert "confirmed the units" not in told.body  # Thai, not English
+    assert _notices(tiny_board, admin) == []
+    assert [n.kind for n in _notices(tiny_board, host)] == [NoticeKind.confirm_units]
+
+    # Declined (a new request, after the plan was asked again): the reason is passed on.
+    row.decision = None
+    tiny_board.add(row)
+    tiny_board.flush()
+    _decide(tiny_board, row, host, Decision.declined, reason="no interpreters from abroad")
+    declined = _notices(tiny_board, planner)[-1]
+    assert declined.title == catalogue("th")[
+        "%(country)s declined the foreign units for %(operation)s"] % values
+    assert "no interpreters from abroad" in declined.body
+
+
+def test_without_a_known_asker_the_active_administrators_are_told_in_their_language(
+    tiny_board: Session, foreign_plan: Plan, make_user: Callable[..., User],  # noqa: F811
+) -> None:
+    admin = make_user(tiny_board, Role.admin)
+    admin.language = "vi"
+    retired = make_user(tiny_board, Role.admin, is_active=False)
+    host = make_user(tiny_board, Role.liaison, "LA-MPS")
+    need = next(n for n in consent.foreign_units(tiny_board, load_plan(foreign_plan.document))
+                if n.country == "LA")
+    row = UnitConfirmation(operation_id=need.operation_id, country_code="LA",
+                           unit_key=need.key, units=need.units)  # asked by nobody known
+    tiny_board.add(row)
+    tiny_board.flush()
+    _decide(tiny_board, row, host, Decision.approved)
+    [told] = _notices(tiny_board, admin)
+    assert told.title.startswith("Laos đã xác nhận các đơn vị nước ngoài cho ")
+    assert _notices(tiny_board, retired) == []
+
+
+def test_the_email_of_a_decision_points_to_the_planning_page_in_vietnamese(
+    tiny_board: Session, smtp: tuple[Inbox, Settings],  # noqa: F811
+) -> None:
+    _, settings = smtp
+    notice = Notice(user_id=1, operation_id=None, unit_id="", kind=NoticeKind.units_decided,
+                    title="secret", body="secret", tlp=TLP.AMBER)
+    mail = outbox.compose(notice, to="planner@board.test", settings=settings, language="vi")
+    body = mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert "https://board.jointops.test/planning" in body and "secret" not in body
+    assert "quyết định của nước chủ nhà đối với các đơn vị nước ngoài" in body
+
+
+def test_the_planner_reads_the_decision_on_the_notices_page_with_a_link_to_publish(
+    client: TestClient, tiny_board: Session, planner: User, foreign_plan: Plan,  # noqa: F811
+    make_user: Callable[..., User], login: Login,
+) -> None:
+    host = make_user(tiny_board, Role.liaison, "LA-MPS")
+    consent.request_confirmations(tiny_board, plan=foreign_plan, user=planner)
+    row = tiny_board.exec(select(UnitConfirmation).where(
+        UnitConfirmation.country_code == "LA")).one()
+    _decide(tiny_board, row, host, Decision.approved)
+    tiny_board.commit()
+    page = login(client, planner).get("/notices")
+    assert page.text.count('class="notice notice-unread"') == 1
+    assert f"Laos confirmed the foreign units for {_code_name(tiny_board, OPERATION)}" in page.text
+    assert '<a href="/planning" class="notice-publish-link">' in page.text

@@ -265,6 +265,12 @@ def test_an_interrupted_attempts_best_plan_is_offered_kept_and_publishable(
     stale = browser.post(f"/planning/runs/{run.id}/keep-best", data={"attempt": "2"})
     assert stale.status_code == 409
     assert "no longer holds the best plan so far of attempt 2" in stale.text
+    # Issue 11: in the planner's language (fails when the catalogue lacks the message).
+    browser.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "vi")
+    vietnamese = browser.post(f"/planning/runs/{run.id}/keep-best", data={"attempt": "2"})
+    assert "không còn giữ kế hoạch tốt nhất đến nay của lần thử 2" in vietnamese.text
+    assert "no longer holds" not in vietnamese.text
+    browser.cookies.delete(get_settings().cookie_name(LANGUAGE_COOKIE))
 
     kept = browser.post(f"/planning/runs/{run.id}/keep-best", data={"attempt": "1"},
                         follow_redirects=False)
