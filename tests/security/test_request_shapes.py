@@ -143,3 +143,31 @@ def test_search_text_is_url_encoded_in_the_links_built_from_it(
     polled = whole.split('id="board-columns"', 1)[1].split('hx-get="', 1)[1].split('"', 1)[0]
     assert parse_qs(urlsplit(polled.replace("&amp;", "&")).query) == {"q": [HOSTILE.strip()]}
     assert 'onmouseover="' not in whole and "<b>?q=2" not in whole
+
+
+# Format-string and template syntax a user may type (ASVS 5.0 1.3.10, 1.3.7).
+FORMAT_TEXT = "Op {0.__class__} {{7*7}} %s %(x)s %n ${7*7} {}"
+
+
+def test_format_syntax_in_user_text_is_kept_as_typed_everywhere_it_is_shown(
+    client: TestClient, session: Session, world: object, make_user: Callable[..., User],
+    make_operation: Callable[..., Operation],
+    login: Callable[[TestClient, User], TestClient],
+) -> None:
+    """User text is only ever an argument of a message, never its format string: typed
+    braces and percent signs come back as typed in the API and in the pages, whose
+    translated messages take it as an argument (nor does Jinja evaluate `{{ }}` in it)."""
+    make_operation(session, "TH-RTP", {"TH-MSI": {"tactical": 1}, "MM-TAC": {"tactical": 1}},
+                   op_id="OP-FMT")
+    make_user(session, role="liaison", agency="MM-MPF", username="mm-fmt")
+    th = login(client, make_user(session, role="liaison", agency="TH-RTP", username="th-fmt"))
+    patched = th.patch("/api/v1/operations/OP-FMT", json={
+        "version": 1, "code_name": FORMAT_TEXT, "description": FORMAT_TEXT})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["code_name"] == FORMAT_TEXT
+    assert th.post("/api/v1/operations/OP-FMT/propose", json={"version": 2}).status_code == 200
+    escaped = FORMAT_TEXT.replace("'", "&#39;")
+    page = th.get("/operations/OP-FMT").text
+    assert escaped in page and "49" not in page.split(escaped)[1][:40]
+    assert escaped in th.get("/board").text
+    assert th.get("/api/v1/operations/OP-FMT").json()["description"] == FORMAT_TEXT
