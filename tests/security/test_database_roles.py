@@ -28,6 +28,8 @@ from app.db_roles import grant_board_role, grant_worker_role
 from app.main import create_app
 from app.models import (
     AuditEvent,
+    Campaign,
+    CapacityAnalysis,
     Country,
     FeedPoll,
     FeedToken,
@@ -235,6 +237,22 @@ def test_the_worker_role_solves_and_writes_nothing_else(
     with Session(migration_engine) as board:
         assert board.exec(select(RepatriationPlan)
                           .where(RepatriationPlan.solver_run_id == handover_id)).one()
+        # A capacity analysis: its ranking goes to the analysis row of its run.
+        analysis_run = SolverRun(kind=RunKind.capacity, scenario=json.loads(data), params={
+            "kind": "capacity", "offers": [], "time_limit": 1, "workers": 1, "seed": 1})
+        campaign = Campaign(name="Lancang sweep")
+        board.add_all([analysis_run, campaign])
+        board.flush()
+        board.add(CapacityAnalysis(campaign_id=int(campaign.id or 0),
+                                   solver_run_id=int(analysis_run.id or 0)))
+        board.commit()
+        analysis_id = int(analysis_run.id or 0)
+    with Session(worker_engine) as session:
+        assert claim_run(session, analysis_id)
+        assert run_job(analysis_id, session=session) == RunStatus.succeeded
+    with Session(migration_engine) as board:
+        assert board.exec(select(CapacityAnalysis.result)
+                          .where(CapacityAnalysis.solver_run_id == analysis_id)).one()
     with Session(worker_engine) as session:
         # The job queue: it registers, takes the job start_run deferred, and finishes it.
         worker_id = session.execute(text("SELECT procrastinate_register_worker_v1()")).scalar()
