@@ -89,7 +89,6 @@ RULES = ("minLength", "maxLength", "pattern", "minimum", "exclusiveMinimum", "ma
 
 
 def _spec() -> dict[str, Any]:
-    os.environ.setdefault("JOINTOPS_ENVIRONMENT", "test")
     from app.main import create_app
 
     spec: dict[str, Any] = create_app().openapi()
@@ -219,6 +218,7 @@ def render() -> str:
 
 
 def main() -> int:
+    os.environ.setdefault("JOINTOPS_ENVIRONMENT", "test")  # no production checks to write
     DOCUMENT.write_text(render(), encoding="utf-8")
     print(f"{DOCUMENT.relative_to(ROOT)} written")
     return 0
