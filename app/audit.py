@@ -30,8 +30,8 @@ GENESIS = "0" * 64
 
 
 def client_address(request: Request | None) -> str | None:
-    """The caller's address as the server sees it (behind a proxy: run uvicorn with
-    --proxy-headers and --forwarded-allow-ips so this is the client, not the proxy)."""
+    """The caller's address as the server sees it (behind a proxy: set
+    JOINTOPS_FORWARDED_ALLOW_IPS to it so this is the client, not the proxy)."""
     if request is None or request.client is None:
         return None
     return request.client.host[:64]

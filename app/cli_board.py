@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlmodel import Session
@@ -135,7 +135,17 @@ def serve_command(
         # (bench/load.py: think times of 0 to 8 s, feed polls every 5 to 15 s).
         timeout_keep_alive=keep_alive,
         log_config=log_config(get_settings().log_format, get_settings().log_syslog),
+        **proxy_options(),
     )
+
+
+def proxy_options() -> dict[str, Any]:
+    """uvicorn's proxy settings from JOINTOPS_FORWARDED_ALLOW_IPS: forwarded headers are
+    believed from those peers only, and from none when it is empty."""
+    from app.config import get_settings
+
+    allowed = [ip.strip() for ip in get_settings().forwarded_allow_ips.split(",") if ip.strip()]
+    return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
 
 
 def create_user_command(

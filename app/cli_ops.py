@@ -17,8 +17,8 @@ def migrate_command(
         "--grant-to", help="then give this PostgreSQL role row rights only (the role the "
         "board connects as)")] = None,
     grant_worker_to: Annotated[str | None, typer.Option(
-        "--grant-worker-to", help="then let this PostgreSQL role read the board and write "
-        "only what a solver worker writes (the role the workers connect as)")] = None,
+        "--grant-worker-to", help="then let this PostgreSQL role read and write only what "
+        "a solver worker reads and writes (the role the workers connect as)")] = None,
 ) -> None:
     """Upgrade the database schema to the newest migration (safe to run from replicas).
 
@@ -49,8 +49,8 @@ def grant_worker_role_command(
     role: Annotated[str, typer.Argument(help="the PostgreSQL role the solver workers "
                                              "connect as")],
 ) -> None:
-    """As the owner role: let ROLE read the board and write only runs, plans, the job
-    queue and retention's clean-up (what a solver worker writes)."""
+    """As the owner role: let ROLE read and write only runs, plans, the job queue and
+    retention's clean-up (what a solver worker needs), and take away any other right."""
     from app.db_roles import grant_worker_role
 
     _grant(grant_worker_role, role)

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP. Production
     # always sends them Secure, with the __Host- prefix (see `secure_cookies`).
     cookie_secure: bool = False
+    # The reverse proxies whose X-Forwarded-For / X-Forwarded-Proto `jointops serve`
+    # believes (comma-separated addresses or networks, as uvicorn's
+    # --forwarded-allow-ips; "*" trusts any peer, "" none). From any other peer the
+    # headers are ignored and the client's address is the TCP peer (ASVS 5.0 4.1.3).
+    forwarded_allow_ips: str = "127.0.0.1"
     sqlite_busy_timeout_ms: int = 10_000
     # Unsafe requests (POST, PUT, PATCH, DELETE) one signed-in user may send per minute,
     # over every process (app/deps.py `limit_requests`); beyond it 429 with Retry-After.

@@ -287,6 +287,9 @@ def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> 
         delete(UserSession).where(
             (col(UserSession.expires_at) <= now) | (last_use <= now - idle_limit())
         )
+        # No RETURNING of the ids (SHA-256 of the cookies' tokens): the solver worker,
+        # which applies retention, may not read them (app/db_roles.py WORKER_GRANTS).
+        .execution_options(synchronize_session=False)
     )
     session.flush()
     return int(result.rowcount or 0)

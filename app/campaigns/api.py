@@ -139,12 +139,20 @@ def put_report(session: SessionDep, user: CampaignUser, operation: VisibleOperat
     return _report(session, operation)
 
 
+def _version_read(body: dict[str, Any]) -> int:
+    """The body's `version`: a whole number, or 422 naming the field (`int()` of any
+    JSON value made text such as "abc" a 500)."""
+    version = body.get("version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise service.InvalidInput({"version": "give the version you read"})
+    return version
+
+
 @router.post("/operations/{operation_id}/report/submit",
              summary="Submit the after-action report to the hosts", responses=NOT_FOUND)
 def submit_report(session: SessionDep, user: CampaignUser, operation: VisibleOperation,
                   body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
-    reports.submit(session, operation=operation, version=int(body.get("version", -1)),
-                   actor=user)
+    reports.submit(session, operation=operation, version=_version_read(body), actor=user)
     session.commit()
     return _report(session, operation)
 
@@ -155,6 +163,6 @@ def confirm_report(session: SessionDep, user: CampaignUser, operation: VisibleOp
                    body: dict[str, Any] = Body(...)) -> dict[str, Any]:  # noqa: B008
     """A host country confirms its part (`country_code` when the caller may confirm several)."""
     reports.confirm(session, operation=operation, country=body.get("country_code"),
-                    version=int(body.get("version", -1)), actor=user)
+                    version=_version_read(body), actor=user)
     session.commit()
     return _report(session, operation)

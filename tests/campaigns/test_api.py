@@ -47,3 +47,17 @@ def test_report_through_the_api(client, login, story: Story) -> None:
     assert done["state"] == "confirmed" and done["parts"]["LA"]["detained"] == {"CN": 3}
     phase = lead.put(f"/api/v1/operations/{story.lao.id}/phase", json={"phase_id": None})
     assert phase.json() == {"operation_id": "OP-LAO", "phase_id": None}
+
+
+def test_a_report_step_with_a_version_that_is_not_a_whole_number_is_refused_by_field(
+    client, login, story: Story
+) -> None:
+    lead: TestClient = login(client, story.users[("B", Role.liaison)])
+    url = f"/api/v1/operations/{story.lao.id}/report"
+    lead.put(url, json={"version": 0, "parts": {"LA": {"detained": {"CN": 3}}}})
+    for step in ("submit", "confirm"):
+        for version in ("abc", "1", [1], None, True, 1.5):
+            refused = lead.post(f"{url}/{step}", json={"version": version})
+            assert refused.status_code == 422, (step, version, refused.text)
+            assert refused.json()["errors"][0]["path"] == "version"
+    assert lead.post(f"{url}/submit", json={"version": 1}).json()["state"] == "submitted"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from alembic import command
@@ -26,11 +26,29 @@ from app.config import ROOT, get_settings
 from app.db import get_session, make_engine
 from app.db_roles import grant_board_role, grant_worker_role
 from app.main import create_app
-from app.models import AuditEvent, Plan, Role, RunStatus, SolverRun, User, UserSession
+from app.models import (
+    AuditEvent,
+    Campaign,
+    CapacityAnalysis,
+    Country,
+    FeedPoll,
+    FeedToken,
+    Plan,
+    RepatriationPlan,
+    Role,
+    RunKind,
+    RunStatus,
+    SignInCounter,
+    SolverRun,
+    User,
+    UserSession,
+)
 from app.planning.queue import QUEUE, defer_solve
 from app.planning.service import start_run
 from app.planning.worker import claim_run, run_job
 from app.retention import apply_retention
+from app.revision import BUMP_REVISION
+from app.solver.repatriation.sample import generate
 from app.transfer.service import import_scenario
 
 pytestmark = pytest.mark.db
@@ -158,6 +176,26 @@ NOT_THE_WORKERS = (
 )
 
 
+# What a solver worker never reads (ASVS 5.0 13.2.2, 14.1.2): the secrets of sign-in,
+# sessions and feeds, the audit trail, and the board's rows (a run carries its scenario).
+NOT_THE_WORKERS_TO_READ = (
+    "SELECT password_hash FROM users",
+    "SELECT totp_secret FROM users",
+    "SELECT id FROM users",
+    "SELECT code_hash FROM recovery_codes",
+    "SELECT id FROM user_sessions",
+    "SELECT csrf_token FROM user_sessions",
+    "SELECT key FROM sign_in_counters",
+    "SELECT token_hash FROM feed_tokens",
+    "SELECT * FROM audit_events",
+    "SELECT * FROM operations",
+    "SELECT * FROM taskings",
+    "SELECT * FROM notices",
+    "SELECT document FROM plans",
+    "SELECT * FROM capacity_analyses",
+)
+
+
 def test_the_worker_role_solves_and_writes_nothing_else(
     migration_engine: Engine, worker_engine: Engine,
     set_clock: Callable[[datetime], object], monkeypatch: pytest.MonkeyPatch,
@@ -176,11 +214,45 @@ def test_the_worker_role_solves_and_writes_nothing_else(
         run = start_run(board, user=planner, time_limit=2, seed=1)
         board.commit()
         run_id = int(run.id or 0)
+        planner_id = int(planner.id or 0)
     # ... and the worker's role claims it, solves it and stores the plan.
     with Session(worker_engine) as session:
         assert claim_run(session, run_id)
         assert run_job(run_id, session=session) == RunStatus.succeeded
-        assert session.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+    with Session(migration_engine) as board:
+        assert board.exec(select(Plan).where(Plan.solver_run_id == run_id)).one()
+        # A hand-over (repatriation) run: its plan goes to a table of its own.
+        assert board.get(Country, "TH")  # imported with the scenario
+        handover = SolverRun(kind=RunKind.repatriation, params={
+            "country": "TH", "time_limit": 2, "workers": 1}, scenario=generate(
+            persons=40, cohorts=2, nationalities=1, points=1, escorts=2, days=3, sites=1))
+        board.add(handover)
+        board.commit()
+        handover_id = int(handover.id or 0)
+    with Session(worker_engine) as session:
+        assert claim_run(session, handover_id)
+        assert run_job(handover_id, session=session) == RunStatus.succeeded
+        # Its commits moved the board's revision (a failed bump is only logged).
+        assert session.execute(BUMP_REVISION).scalar_one() > 1
+    with Session(migration_engine) as board:
+        assert board.exec(select(RepatriationPlan)
+                          .where(RepatriationPlan.solver_run_id == handover_id)).one()
+        # A capacity analysis: its ranking goes to the analysis row of its run.
+        analysis_run = SolverRun(kind=RunKind.capacity, scenario=json.loads(data), params={
+            "kind": "capacity", "offers": [], "time_limit": 1, "workers": 1, "seed": 1})
+        campaign = Campaign(name="Lancang sweep")
+        board.add_all([analysis_run, campaign])
+        board.flush()
+        board.add(CapacityAnalysis(campaign_id=int(campaign.id or 0),
+                                   solver_run_id=int(analysis_run.id or 0)))
+        board.commit()
+        analysis_id = int(analysis_run.id or 0)
+    with Session(worker_engine) as session:
+        assert claim_run(session, analysis_id)
+        assert run_job(analysis_id, session=session) == RunStatus.succeeded
+    with Session(migration_engine) as board:
+        assert board.exec(select(CapacityAnalysis.result)
+                          .where(CapacityAnalysis.solver_run_id == analysis_id)).one()
     with Session(worker_engine) as session:
         # The job queue: it registers, takes the job start_run deferred, and finishes it.
         worker_id = session.execute(text("SELECT procrastinate_register_worker_v1()")).scalar()
@@ -191,15 +263,58 @@ def test_the_worker_role_solves_and_writes_nothing_else(
         session.execute(text("SELECT procrastinate_finish_job_v1(:id, 'succeeded', false)"),
                         {"id": job.id})
         session.commit()
-        # Retention, which the worker applies hourly, runs too.
-        apply_retention(session)
+    # Retention, which the worker applies hourly, runs too, and deletes what is due.
+    now = datetime.fromisoformat(json.loads(data)["horizon"]["start"])
+    with Session(migration_engine) as board:
+        token = FeedToken(user_id=planner_id, label="phone", token_hash="h" * 64)
+        board.add(token)
+        board.flush()
+        board.add(UserSession(id="s" * 64, user_id=planner_id, csrf_token="c",
+                              created_at=now - timedelta(days=30),
+                              expires_at=now - timedelta(days=29)))
+        board.add(FeedPoll(token_id=int(token.id or 0), user_id=planner_id,
+                           at=now - timedelta(days=400)))
+        board.add(SignInCounter(key="addr:192.0.2.1", window_start=now - timedelta(days=1),
+                                failures=3))
+        board.commit()
+    with Session(worker_engine) as session:
+        report = apply_retention(session, now=now)
         session.commit()
+    assert (report.sessions, report.sign_in_counters, report.feed_polls_summarised) == (
+        1, 1, 1)
     for statement in NOT_THE_WORKERS:
         with worker_engine.connect() as conn, pytest.raises(
             ProgrammingError, match="(?i)permission denied"
         ):
             conn.exec_driver_sql(statement)
+    for statement in NOT_THE_WORKERS_TO_READ:
+        with worker_engine.connect() as conn, pytest.raises(
+            ProgrammingError, match="(?i)permission denied"
+        ):
+            conn.exec_driver_sql(statement)
     get_settings.cache_clear()
+
+
+def test_the_worker_grant_takes_back_what_an_earlier_grant_gave(
+    migration_engine: Engine, worker_engine: Engine,
+) -> None:
+    """A role granted by an earlier version read every table, and every table created
+    later: granted again, it keeps only WORKER_GRANTS."""
+    role = worker_engine.url.username
+    with migration_engine.begin() as conn:
+        conn.exec_driver_sql(f'GRANT SELECT ON users, audit_events TO "{role}"')
+        conn.exec_driver_sql(f'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO "{role}"')
+    with worker_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(password_hash) FROM users").scalar() == 0
+    with migration_engine.begin() as conn:
+        grant_worker_role(conn, role=str(role))
+        conn.exec_driver_sql("CREATE TABLE later_secrets (id int)")
+    for statement in ("SELECT password_hash FROM users", "SELECT * FROM audit_events",
+                      "SELECT * FROM later_secrets"):
+        with worker_engine.connect() as conn, pytest.raises(
+            ProgrammingError, match="(?i)permission denied"
+        ):
+            conn.exec_driver_sql(statement)
 
 
 def test_the_worker_grant_names_the_tables_a_schema_lacks(migration_engine: Engine) -> None:
