@@ -9,7 +9,6 @@ the board.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +25,7 @@ from app.planning import review as review_module
 from app.planning.publish import publish_plan
 
 from .consent_helpers import confirm_hosts
+from .statements import reads_whole_parameters, recorded_statements
 from .test_order_diff import _counts, _solved
 
 pytestmark = pytest.mark.db
@@ -222,28 +222,15 @@ def test_a_kept_view_reads_no_scenario_parameters_or_published_document(
 ) -> None:
     """Once derived, a view of the run page decodes none of the board-sized JSON it kept
     parts of: the run's scenario and parameters, the published plan's document."""
-    from sqlalchemy import event
-
     run = _republished_run(tiny_board, planner)
     browser = login(client, planner)
     assert browser.get(f"/planning/runs/{run.id}").status_code == 200
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = tiny_board.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(tiny_board) as statements:
         again = browser.get(f"/planning/runs/{run.id}")
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert again.status_code == 200 and len(derivations) == 1
     runs = [s for s in statements if "FROM solver_runs" in s]
     assert runs, "the run is read"
     # The time limit and seed it shows are read out of the parameters by the database.
-    whole = [re.sub(r"JSON_EXTRACT\(solver_runs\.params|solver_runs\.params ->>", "", s)
-             for s in runs]
-    assert not [s for s in whole if "solver_runs.scenario" in s or "solver_runs.params" in s]
+    assert not [s for s in runs if "solver_runs.scenario" in s or reads_whole_parameters(s)]
     published = [s for s in statements if "WHERE plans.is_published" in s]
     assert published and not [s for s in published if "plans.document" in s]

@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 from solver.solve_helpers import assert_not_fallback
-from sqlalchemy import event
 from sqlmodel import Session, select
 
 from app.config import get_settings
@@ -18,6 +17,7 @@ from app.planning.publish import publish_plan
 from app.planning.worker import run_job
 
 from .consent_helpers import confirm_hosts
+from .statements import reads_whole_parameters, recorded_statements
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -205,17 +205,8 @@ def test_runs_poll_reads_no_scenario_or_plan_documents(
     service.start_run(tiny_board, user=planner, time_limit=2)  # queued: the page polls
     tiny_board.commit()
     tiny_board.expire_all()  # nothing already loaded may hide what the poll reads
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    engine = tiny_board.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with recorded_statements(tiny_board) as statements:
         poll = login(client, planner).get("/planning", headers={"HX-Request": "true"})
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert poll.status_code == 200 and 'hx-trigger="every 2s"' in poll.text
     assert "<html" not in poll.text and "Run " in poll.text
     reads = [s for s in statements if "solver_runs" in s or "plans" in s]
@@ -224,9 +215,7 @@ def test_runs_poll_reads_no_scenario_or_plan_documents(
     assert not [s for s in reads if "solver_runs.plan" in s.replace("solver_runs.plan_", "")]
     # Nor the parameters (they hold every pinned operation's assignments): only the time
     # limit the list shows, read out of them by the database.
-    whole_params = [s for s in reads if "solver_runs.params" in re.sub(
-        r"JSON_EXTRACT\(solver_runs\.params|solver_runs\.params ->>", "", s)]
-    assert not whole_params
+    assert not [s for s in reads if reads_whole_parameters(s)]
     assert re.search(r"<td>2(\.0)? s</td>", poll.text), "each run's time limit is listed"
 
 
