@@ -39,7 +39,12 @@ from app.solver.staffing import STAFFING_SECONDS
 
 # Above this many (unit, site, capability) candidates the whole model is too slow on two
 # cores (the medium sample, ~10k, found nothing better than the greedy in 30 s): use LNS.
-FULL_MODEL_LIMIT = 4000
+# Was 4,000: generated scarce 120 operations / 270 units (3,875 candidates), 30 s: whole
+# model 365 / 365 / 374, LNS 390 / 387 (bound 415, 401 after 300 s); scarce 100 (3,275),
+# 60 s: 265 -> 283; plentiful 50 / 200 units (2,967): priority 213 = bound either way,
+# travel 73,350 in 59.5 s whole, 72,880 in 14.5 s by LNS. The small sample (455) stays
+# whole: its travel is proven there.
+FULL_MODEL_LIMIT = 2000
 PHASE_ONE_SHARE = 0.5
 # At most this share of the time limit goes to proving operations impossible alone.
 BOUND_SHARE = 0.15

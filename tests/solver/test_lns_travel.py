@@ -14,6 +14,7 @@ from app.solver.model.lns import (
 )
 from app.solver.model.plan import build_plan, solution_travel
 from app.solver.model.search import RunSettings
+from app.solver.model.swap import nearer_units
 from app.solver.model.timing import Booking, OperationSchedule, Solution
 
 from .builders import make_scenario, operation, scenario_dict, site, unit
@@ -79,3 +80,62 @@ def test_the_neighbourhood_frees_the_holder_of_the_nearer_unit_and_the_step_trad
     assert solution_travel(plan) == 240
     assert solution_travel(improved) == 0
     assert_valid(instance.scenario, build_plan(instance, improved, {"status": "FEASIBLE"}))
+
+
+def test_nearer_units_exchange_units_held_by_each_other() -> None:
+    """Neither unit is free for a single swap; the exchange pass trades them (240 -> 0),
+    without it nothing changes, and a pinned operation keeps its unit."""
+    instance, plan = _crossed_units()
+    traded = nearer_units(instance, plan, keep=set())
+    assert solution_travel(traded) == 0
+    assert {o: [b.unit for b in s.bookings] for o, s in traded.items()} == {
+        "OP-A": ["U-MSI"],
+        "OP-B": ["U-CRI"],
+    }
+    assert {o: s.start for o, s in traded.items()} == {o: s.start for o, s in plan.items()}
+    assert_valid(instance.scenario, build_plan(instance, traded, {"status": "FEASIBLE"}))
+    assert solution_travel(nearer_units(instance, plan, keep=set(), exchanges=False)) == 240
+    assert nearer_units(instance, plan, keep={"OP-B"}) == plan
+
+
+def test_travel_targets_go_biggest_gain_first() -> None:
+    """OP-A has five nearer units (availability is ignored) but could save 120 minutes;
+    OP-B three, saving 240 (both its units drive an hour each way). OP-B is the first
+    target: under load only the first targets get a step before the deadline."""
+    doc = scenario_dict()
+    doc["units"] = [
+        *(unit(f"U-MSI{i}", base="TH-MSI") for i in (1, 2, 3)),
+        *(unit(f"U-CRI{i}", base="TH-CRI") for i in (1, 2, 3, 4, 5)),
+    ]
+    fixed = {"fixed_start": "2026-12-01T10:00:00Z", "duration_minutes": DURATION}
+    doc["operations"] = [
+        operation("OP-A", sites=[site("S-A", "TH-CRI", {"tactical": 1})], **fixed),
+        operation("OP-B", sites=[site("S-B", "TH-MSI", {"tactical": 2})], **fixed),
+    ]
+    instance = Instance(make_scenario(doc))
+    end = START + DURATION
+
+    def far(op: str, site_id: str, units: list[str]) -> OperationSchedule:
+        return OperationSchedule(
+            START,
+            tuple(
+                Booking(op, site_id, u, "tactical", START - 60, end + 60, travel=120) for u in units
+            ),
+        )
+
+    plan = {
+        "OP-A": far("OP-A", "S-A", ["U-MSI3"]),
+        "OP-B": far("OP-B", "S-B", ["U-CRI1", "U-CRI2"]),
+    }
+    assert_valid(instance.scenario, build_plan(instance, plan, {"status": "FEASIBLE"}))
+    nearer = nearer_candidate_units(instance)
+    assert nearer.with_gain(instance.operations["OP-A"], plan) == (
+        {f"U-CRI{i}" for i in (1, 2, 3, 4, 5)},
+        120,
+    )
+    assert nearer.with_gain(instance.operations["OP-B"], plan) == (
+        {"U-MSI1", "U-MSI2", "U-MSI3"},
+        240,
+    )
+    free = list(instance.scenario.operations)
+    assert [o.id for o in travel_targets(plan, free, nearer)] == ["OP-B", "OP-A"]

@@ -111,52 +111,72 @@ def window_neighbourhoods(
 def travel_targets(
     current: Solution,
     free: list[Operation],
-    nearer: Callable[[Operation, Solution], set[str]],
+    nearer: NearerUnits,
     out_of_time: Callable[[], bool] = lambda: False,
 ) -> list[Operation]:
-    """Scheduled operations with nearer able units than the ones they have, most first.
+    """Scheduled operations with nearer able units than the ones they have, the most
+    travel to gain first (ties: more nearer units first).
 
     Time-window runs group operations that merely overlap; a unit that would shorten a
     trip is most often held by an operation elsewhere in the country, which only a
     neighbourhood around these units frees together with the operation. The first
     ranking builds every site's candidate list: out of time, it ranks those it reached.
+    Under load only the first targets get their step before the deadline: the biggest
+    gains go first.
     """
     ranked = []
     for operation in free:
         if out_of_time():
             break
         if operation.id in current:
-            count = len(nearer(operation, current))
-            if count:
-                ranked.append((-count, operation.id, operation))
-    return [operation for _, _, operation in sorted(ranked, key=lambda r: (r[0], r[1]))]
+            units, gain = nearer.with_gain(operation, current)
+            if units:
+                ranked.append((-gain, -len(units), operation.id, operation))
+    ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+    return [r[3] for r in ranked]
 
 
-def nearer_candidate_units(instance: Instance) -> Callable[[Operation, Solution], set[str]]:
-    """For an operation of a plan: the units able to fill one of its places by a
-    shorter trip than the unit booked there (availability ignored); site lists kept."""
-    lists: dict[str, list[Candidate]] = {}
-    profiles: list[Profiles] = []  # made once, at the first call: seconds at 8,000 units
+class NearerUnits:
+    """For an operation of a plan: the units able to fill one of its places by a shorter
+    trip than the unit booked there (availability ignored); site lists kept."""
 
-    def nearer(operation: Operation, current: Solution) -> set[str]:
+    def __init__(self, instance: Instance) -> None:
+        self.instance = instance
+        self.lists: dict[str, list[Candidate]] = {}
+        self.profiles: list[Profiles] = []  # made once, at the first call: seconds at 8,000
+
+    def __call__(self, operation: Operation, current: Solution) -> set[str]:
+        return self.with_gain(operation, current)[0]
+
+    def with_gain(self, operation: Operation, current: Solution) -> tuple[set[str], int]:
+        """The nearer units, and the travel minutes the operation would save if each of
+        its places had its nearest able unit (an optimistic sum)."""
+        instance = self.instance
         schedule = current[operation.id]
         booked = {b.unit for b in schedule.bookings}
         units: set[str] = set()
+        gain = 0
         for booking in schedule.bookings:
-            if booking.site not in lists:
-                if not profiles:
-                    profiles.append(unit_profiles(instance, instance.unit_available))
+            if booking.site not in self.lists:
+                if not self.profiles:
+                    self.profiles.append(unit_profiles(instance, instance.unit_available))
                 site = instance.sites[booking.site][1]
-                nearest = site_candidates(instance, operation, site, None, profiles[0])
-                lists[booking.site] = nearest[:NEARER_CANDIDATES]
-            for candidate in lists[booking.site]:  # nearest first
+                nearest = site_candidates(instance, operation, site, None, self.profiles[0])
+                self.lists[booking.site] = nearest[:NEARER_CANDIDATES]
+            best = booking.travel
+            for candidate in self.lists[booking.site]:  # nearest first
                 if candidate.best_travel >= booking.travel:
                     break
                 if booking.capability in candidate.capabilities and candidate.unit not in booked:
                     units.add(candidate.unit)
-        return units
+                    best = min(best, candidate.best_travel)
+            gain += booking.travel - best
+        return units, gain
 
-    return nearer
+
+def nearer_candidate_units(instance: Instance) -> NearerUnits:
+    """The nearer units of an operation in a plan (see `NearerUnits`)."""
+    return NearerUnits(instance)
 
 
 @dataclass
