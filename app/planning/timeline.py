@@ -7,6 +7,9 @@ without JavaScript. Every bar also carries its instants, so static/js/timeline.j
 zoom and pan (buttons, + / - and the arrow keys) by placing them again, and shows each
 bar's tooltip on keyboard focus and on touch. The same facts are a table too
 (`table_rows`), the timeline's text alternative.
+
+Its words (bar titles and labels, lane rows, the table's passages) are in the request's
+language (`gettext`): the run review keeps a timeline per language.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from app.i18n import gettext
 from app.solver.instance import crossing_open_exact
 from app.solver.schema import Crossing, Plan, Scenario
 
@@ -188,37 +192,54 @@ def _operation_rows(scenario: Scenario, plan: Plan, scale: _Scale) -> list[Row]:
         name = known.name if known else op.id
         end = op.start + timedelta(minutes=known.duration_minutes if known else 0)
         rows.append(Row(f"{name} ({op.id})", "operation", [scale.bar(
-            op.start, end, "op", name, f"{name} ({op.id}): H-hour {_hm(op.start)} to "
-            f"{_hm(end)}", op.start, end)], key=op.id))
+            op.start, end, "op", name,
+            gettext("%(operation)s (%(id)s): H-hour %(start)s to %(end)s") % {
+                "operation": name, "id": op.id, "start": _hm(op.start), "end": _hm(end)},
+            op.start, end)], key=op.id))
         for a in sorted(op.assignments, key=lambda a: (a.depart, a.unit)):
             unit = units.get(a.unit)
             callsign = unit.callsign if unit else a.unit
             site = sites.get(a.site, a.site)
-            via = f" via {crossings.get(a.crossing, a.crossing)}" if a.crossing else ""
+            values = {"unit": callsign, "site": site, "operation": name,
+                      "capability": a.capability,
+                      "crossing": crossings.get(a.crossing, a.crossing) if a.crossing else ""}
+            if a.crossing:
+                out = gettext("%(unit)s out to %(site)s via %(crossing)s: %(start)s to %(end)s")
+                back = gettext("%(unit)s back to base via %(crossing)s: %(start)s to %(end)s")
+            else:
+                out = gettext("%(unit)s out to %(site)s: %(start)s to %(end)s")
+                back = gettext("%(unit)s back to base: %(start)s to %(end)s")
             rows.append(Row(callsign, "unit", _trips([
-                scale.bar(a.depart, op.start, "travel", "to " + site,
-                          f"{callsign} out to {site}{via}: {_hm(a.depart)} to "
-                          f"{_hm(op.start)}", a.depart, op.start),
-                scale.bar(op.start, end, "op", name,
-                          f"{callsign} in {name} at {site} as {a.capability}: "
-                          f"{_hm(op.start)} to {_hm(end)}", op.start, end),
-                scale.bar(end, a.return_, "travel", "back",
-                          f"{callsign} back to base{via}: {_hm(end)} to {_hm(a.return_)}",
+                scale.bar(a.depart, op.start, "travel", gettext("to %(site)s") % values,
+                          out % (values | {"start": _hm(a.depart), "end": _hm(op.start)}),
+                          a.depart, op.start),
+                scale.bar(op.start, end, "op", name, gettext(
+                    "%(unit)s in %(operation)s at %(site)s as %(capability)s: %(start)s to "
+                    "%(end)s") % (values | {"start": _hm(op.start), "end": _hm(end)}),
+                          op.start, end),
+                scale.bar(end, a.return_, "travel", gettext("back"),
+                          back % (values | {"start": _hm(end), "end": _hm(a.return_)}),
                           end, a.return_),
             ]), key=a.unit))
         for p in op.cordon or []:
             unit = units.get(p.unit)
             callsign = unit.callsign if unit else p.unit
-            where = f"cordon post at {crossings.get(p.crossing, p.crossing)}, side {p.side}"
+            post = {"unit": callsign, "operation": name, "side": p.side,
+                    "crossing": crossings.get(p.crossing, p.crossing)}
             rows.append(Row(callsign, "unit", _trips([
-                scale.bar(p.depart, p.start, "travel", "to post",
-                          f"{callsign} out to its {where}: {_hm(p.depart)} to {_hm(p.start)}",
+                scale.bar(p.depart, p.start, "travel", gettext("to post"), gettext(
+                    "%(unit)s out to its cordon post at %(crossing)s, side %(side)s: "
+                    "%(start)s to %(end)s") % (post | {"start": _hm(p.depart),
+                                                     "end": _hm(p.start)}),
                           p.depart, p.start),
-                scale.bar(p.start, p.end, "post", name,
-                          f"{callsign} in {name}: {where}: {_hm(p.start)} to {_hm(p.end)}",
+                scale.bar(p.start, p.end, "post", name, gettext(
+                    "%(unit)s in %(operation)s: cordon post at %(crossing)s, side %(side)s: "
+                    "%(start)s to %(end)s") % (post | {"start": _hm(p.start),
+                                                     "end": _hm(p.end)}),
                           p.start, p.end),
-                scale.bar(p.end, p.return_, "travel", "back",
-                          f"{callsign} back to base: {_hm(p.end)} to {_hm(p.return_)}",
+                scale.bar(p.end, p.return_, "travel", gettext("back"),
+                          gettext("%(unit)s back to base: %(start)s to %(end)s") % (
+                              post | {"start": _hm(p.end), "end": _hm(p.return_)}),
                           p.end, p.return_),
             ]), key=p.unit))
     return rows
@@ -245,8 +266,9 @@ def table_rows(scenario: Scenario, plan: Plan) -> list[dict[str, str]]:
         for a in sorted(op.assignments, key=lambda a: (a.depart, a.unit)):
             crossing = ""
             if a.crossing and a.cross_out and a.cross_back:
-                crossing = (f"{crossings.get(a.crossing, a.crossing)}: out "
-                            f"{_hm(a.cross_out)}, back {_hm(a.cross_back)}")
+                crossing = gettext("%(crossing)s: out %(out)s, back %(back)s") % {
+                    "crossing": crossings.get(a.crossing, a.crossing),
+                    "out": _hm(a.cross_out), "back": _hm(a.cross_back)}
             rows.append({
                 "operation": f"{known.name if known else op.id} ({op.id})",
                 "unit": units.get(a.unit, a.unit), "site": sites.get(a.site, a.site),
@@ -262,7 +284,9 @@ def _crossing_rows(
     crossings = {c.id: c for c in scenario.crossings}
     units = {u.id: u.callsign for u in scenario.units}
     names = {op.id: op.name for op in scenario.operations}
-    passages: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    # (start, end, order among passages at one time (the same in every language), the
+    # bar's label, its title)
+    passages: dict[str, list[tuple[datetime, datetime, str, str, str]]] = {}
     for op in plan.operations:
         for a in op.assignments:
             crossing = crossings.get(a.crossing or "")
@@ -270,9 +294,18 @@ def _crossing_rows(
                 continue
             transit = timedelta(minutes=crossing.transit_minutes)
             callsign = units.get(a.unit, a.unit)
-            for at, way in ((a.cross_out, "out"), (a.cross_back, "back")):
+            name = names.get(op.id, op.id)
+            for at, way, label, title in (
+                (a.cross_out, "out", gettext("%(unit)s out"),
+                 gettext("%(crossing)s: %(unit)s out (%(operation)s): %(start)s to %(end)s")),
+                (a.cross_back, "back", gettext("%(unit)s back"),
+                 gettext("%(crossing)s: %(unit)s back (%(operation)s): %(start)s to %(end)s")),
+            ):
+                values = {"unit": callsign, "operation": name, "crossing": crossing.name,
+                          "start": _hm(at), "end": _hm(at + transit)}
                 passages.setdefault(crossing.id, []).append(
-                    (at, at + transit, f"{callsign} {way} ({names.get(op.id, op.id)})"))
+                    (at, at + transit, f"{callsign} {way} ({name})", label % values,
+                     title % values))
     # A sealed crossing (a cordon) is shaded on its lanes for the seal.
     seals: dict[str, list[tuple[datetime, datetime, str]]] = {}
     for op in plan.operations:
@@ -287,32 +320,35 @@ def _crossing_rows(
         lanes = _lane_rows(crossings[crossing_id], passages.get(crossing_id, []), scale, start,
                            end)
         for row in lanes:
-            row.bars += [scale.bar(a, b, "sealed", "sealed",
-                                   f"{crossings[crossing_id].name} sealed by {name}'s cordon: "
-                                   f"{_hm(a)} to {_hm(b)}", a, b)
+            row.bars += [scale.bar(a, b, "sealed", gettext("sealed"), gettext(
+                "%(crossing)s sealed by %(operation)s's cordon: %(start)s to %(end)s") % {
+                    "crossing": crossings[crossing_id].name, "operation": name,
+                    "start": _hm(a), "end": _hm(b)}, a, b)
                          for a, b, name in seals.get(crossing_id, [])]
         rows += lanes
     return rows
 
 
 def _lane_rows(
-    crossing: Crossing, passages: list[tuple[datetime, datetime, str]], scale: _Scale,
-    start: datetime, end: datetime,
+    crossing: Crossing, passages: list[tuple[datetime, datetime, str, str, str]],
+    scale: _Scale, start: datetime, end: datetime,
 ) -> list[Row]:
     """One row per lane; passages packed into lanes, closed hours shaded on each."""
     closed = _closed(crossing, start, end)
-    rows = [Row(f"{crossing.name} · lane {i + 1}", "lane", key=crossing.id)
+    rows = [Row(gettext("%(crossing)s · lane %(lane)s") % {"crossing": crossing.name,
+                                                           "lane": i + 1},
+                "lane", key=crossing.id)
             for i in range(crossing.lanes)]
     free_at = [start - timedelta(days=1)] * crossing.lanes
     for row in rows:
-        row.bars += [scale.bar(a, b, "closed", "closed",
-                               f"{crossing.name} closed: {_hm(a)} to {_hm(b)}", a, b)
+        row.bars += [scale.bar(a, b, "closed", gettext("closed"), gettext(
+            "%(crossing)s closed: %(start)s to %(end)s") % {
+                "crossing": crossing.name, "start": _hm(a), "end": _hm(b)}, a, b)
                      for a, b in closed]
-    for a, b, who in sorted(passages):
+    for a, b, _order, label, title in sorted(passages):
         lane = next((i for i, t in enumerate(free_at) if t <= a), 0)
         free_at[lane] = b
-        rows[lane].bars.append(scale.bar(a, b, "passage", who.split(" (")[0],
-                                         f"{crossing.name}: {who}: {_hm(a)} to {_hm(b)}", a, b))
+        rows[lane].bars.append(scale.bar(a, b, "passage", label, title, a, b))
     return rows
 
 

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sample_data import TINY
 from solver.solve_helpers import assert_not_fallback
 
-from app.planning.timeline import LABEL, WIDTH, build_timeline
+from app.i18n import current_language
+from app.planning.timeline import LABEL, WIDTH, Bar, Timeline, build_timeline
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
 from app.solver.solve import SolveOptions, solve
@@ -113,3 +114,44 @@ def test_trips_that_take_no_time_are_not_drawn() -> None:
     rows = {row.key: row for row in build_timeline(scenario, one).rows if row.kind == "unit"}
     assert [bar.kind for bar in rows["HOME"].bars] == ["op"]
     assert [bar.kind for bar in rows[away.unit].bars] == ["travel", "op", "travel"]
+
+
+def test_a_thai_reader_reads_the_bars_lanes_and_table_in_thai() -> None:
+    """Issue 11: the timeline is built in the request's language (the run review keeps one
+    per language): bar titles and labels, lane rows and the table's passages read in Thai,
+    with names and times kept; in English they read as before."""
+    scenario = load_scenario(TINY)
+    result = solve(Instance(scenario), SolveOptions(time_limit=2, workers=1,
+                                                    include_timing=False))
+    assert_not_fallback(result)
+    plan = result.plan
+    op, a = next((op, a) for op in plan.operations for a in op.assignments if a.crossing)
+    callsign = next(u.callsign for u in scenario.units if u.id == a.unit)
+    crossing = next(c.name for c in scenario.crossings if c.id == a.crossing)
+    region = next(s.region for o in scenario.operations for s in o.sites if s.id == a.site)
+    site = next((r.name for r in scenario.regions if r.id == region), region)
+    times = f"{a.depart.strftime('%d %b %H:%MZ')} ถึง {op.start.strftime('%d %b %H:%MZ')}"
+
+    def out_bar(timeline: Timeline) -> Bar:
+        row = next(row for row in timeline.rows if row.kind == "unit" and row.key == a.unit)
+        return next(bar for bar in row.bars if bar.kind == "travel" and bar.start == a.depart)
+
+    token = current_language.set("th")
+    try:
+        thai = build_timeline(scenario, plan)
+    finally:
+        current_language.reset(token)
+    bar = out_bar(thai)
+    assert bar.title == f"{callsign} ออกเดินทางไป {site} ผ่าน {crossing}: {times}"
+    assert bar.label == f"ไป {site}"
+    lanes = [row.label for row in thai.rows if row.kind == "lane"]
+    assert f"{crossing} · ช่องทาง 1" in lanes
+    passages = [b for row in thai.rows for b in row.bars if b.kind == "passage"]
+    assert f"{callsign} ขาออก" in {b.label for b in passages}
+    assert any(row["crossing"].startswith(f"{crossing}: ออก ") for row in thai.table)
+    words = [b.title for row in thai.rows for b in row.bars] + lanes
+    assert not any(english in text for text in words
+                   for english in (" out to ", " back to base", " to ", " lane ", " closed:"))
+    english = out_bar(build_timeline(scenario, plan))
+    assert english.title == (f"{callsign} out to {site} via {crossing}: "
+                             f"{times.replace('ถึง', 'to')}")
