@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from itertools import product
-from typing import Any
+from typing import Any, NamedTuple
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
@@ -62,6 +62,29 @@ def _second_plan(session: Session, run: SolverRun, plan: Plan) -> tuple[SolverRu
     return second, other, dropped["id"], moved["id"]
 
 
+class Disturbing(NamedTuple):
+    """A published plan, then a second run's plan that drops and moves its operations."""
+
+    published: Plan
+    run: SolverRun
+    plan: Plan
+    dropped: str
+    moved: str
+
+
+def _published_then_disturbing(session: Session, planner: User) -> Disturbing:
+    """A plan solved and published (hosts confirmed), then _second_plan's, whose hosts
+    confirm anew: the moved operation sends its units at other times. Committed."""
+    first_run, plan = _solved(session, planner)
+    assert len(plan.document["operations"]) >= 2
+    confirm_hosts(session, plan)
+    publish_plan(session, plan=plan, user=planner, confirmed=set())
+    run, second, dropped, moved = _second_plan(session, first_run, plan)
+    confirm_hosts(session, second)
+    session.commit()
+    return Disturbing(plan, run, second, dropped, moved)
+
+
 def _moved(original: dict[str, Any], index: int, shift: timedelta) -> dict[str, Any]:
     document = copy.deepcopy(original)
     moved = document["operations"][index]
@@ -76,14 +99,7 @@ def _moved(original: dict[str, Any], index: int, shift: timedelta) -> dict[str, 
 def test_a_plan_that_drops_or_moves_published_operations_needs_each_confirmed(
     client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
 ) -> None:
-    first_run, plan = _solved(tiny_board, planner)
-    assert len(plan.document["operations"]) >= 2
-    confirm_hosts(tiny_board, plan)
-    publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
-    run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
-    # The moved operation sends its units at other times: the hosts confirm anew.
-    confirm_hosts(tiny_board, second)
-    tiny_board.commit()
+    _, run, second, dropped, moved = _published_then_disturbing(tiny_board, planner)
     names = {op.id: op.code_name for op in tiny_board.exec(select(Operation))}
     browser = login(client, admin)
 

@@ -18,7 +18,7 @@ from app.planning.review import review_run
 from app.planning.worker import run_job
 
 from .consent_helpers import confirm_hosts
-from .test_guard_horizon import _second_plan
+from .test_guard_horizon import _published_then_disturbing, _second_plan
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -54,13 +54,7 @@ def test_first_plan_counts_every_order_as_added_and_publish_issues_as_many(
 def test_the_diff_names_what_changes_flags_published_ones_and_reconciles_with_publish(
     client: TestClient, tiny_board: Session, planner: User, login: Login
 ) -> None:
-    first_run, plan = _solved(tiny_board, planner)
-    confirm_hosts(tiny_board, plan)
-    publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
-    run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
-    # The moved operation sends its units at other times: the hosts confirm anew.
-    confirm_hosts(tiny_board, second)
-    tiny_board.commit()
+    plan, run, second, dropped, moved = _published_then_disturbing(tiny_board, planner)
     browser = login(client, planner)
     page = browser.get(f"/planning/runs/{run.id}").text
     added_n, moved_n, dropped_n = _counts(page)

@@ -17,10 +17,8 @@ from app.errors import AppError
 from app.i18n import LANGUAGE_COOKIE, speaking, translated
 from app.models import Operation, User
 from app.planning.guard import Disturbed, require_confirmation
-from app.planning.publish import publish_plan
 
-from .consent_helpers import confirm_hosts
-from .test_guard_horizon import _second_plan, _solved
+from .test_guard_horizon import _published_then_disturbing
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -28,12 +26,7 @@ Login = Callable[[TestClient, User], TestClient]
 def test_a_thai_planner_reads_what_the_plan_drops_and_the_refusal_in_thai(
     client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
 ) -> None:
-    first_run, plan = _solved(tiny_board, planner)
-    confirm_hosts(tiny_board, plan)
-    publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
-    run, second, dropped, moved = _second_plan(tiny_board, first_run, plan)
-    confirm_hosts(tiny_board, second)
-    tiny_board.commit()
+    _, run, second, dropped, moved = _published_then_disturbing(tiny_board, planner)
     names = {op.id: op.code_name for op in tiny_board.exec(select(Operation))}
     browser = login(client, admin)
     browser.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "th")
