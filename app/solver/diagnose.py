@@ -383,13 +383,12 @@ def _taken_reason(
 
 def _valid_alone(instance: Instance, operation: Operation, staffing: Staffing) -> bool:
     """Whether the staffing, lanes staggered, is a valid plan of this operation alone."""
-    from app.solver.replan import sub_plan
-    from app.solver.validate import validate_plan
+    from app.solver.validate import OperationsChecker
 
     scheduled = to_scheduled(instance, operation, staffing, None, LaneBook(instance))
     if scheduled is None:
         return False
-    return validate_plan(instance.scenario, sub_plan(instance.scenario, [scheduled])).valid
+    return OperationsChecker(instance.scenario, instance).valid([scheduled])
 
 
 def _holders(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from app.solver.schema import Assignment, Plan, Scenario, ScheduledOperation, Unscheduled
-from app.solver.validate import validate_plan
+from app.solver.validate import OperationsChecker, validate_plan
 
 # A tasking order as a unit receives it: where, as what, and when.
 Order = tuple[str, str, datetime, datetime, datetime, str | None, datetime | None, datetime | None]
@@ -28,10 +28,6 @@ def sub_plan(scenario: Scenario, operations: list[ScheduledOperation]) -> Plan:
     )
 
 
-def _is_valid(scenario: Scenario, operations: list[ScheduledOperation]) -> bool:
-    return validate_plan(scenario, sub_plan(scenario, operations)).valid
-
-
 def still_valid_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledOperation]:
     """The earlier plan's operations that are valid now, alone and all together.
 
@@ -40,19 +36,20 @@ def still_valid_operations(scenario: Scenario, earlier: Plan) -> list[ScheduledO
     lowest priority named by a violation is dropped until the rest is valid.
     """
     known = {op.id: op for op in scenario.operations}
+    checker = OperationsChecker(scenario)
     seen: set[str] = set()
     kept = []
     for scheduled in earlier.operations:
-        if scheduled.id in known and scheduled.id not in seen and _is_valid(scenario, [scheduled]):
+        if scheduled.id in known and scheduled.id not in seen and checker.valid([scheduled]):
             kept.append(scheduled)
             seen.add(scheduled.id)
     while kept:
-        report = validate_plan(scenario, sub_plan(scenario, kept))
-        if report.valid:
+        violations = checker.violations(kept)
+        if not violations:
             break
-        named = {v.operation for v in report.violations if v.operation} & {op.id for op in kept}
+        named = {v.operation for v in violations if v.operation} & {op.id for op in kept}
         if not named:
-            return _greedy_keep(scenario, kept)
+            return _greedy_keep(checker, kept)
         drop = min(named, key=lambda op_id: (known[op_id].priority, _negated(op_id)))
         kept = [op for op in kept if op.id != drop]
     return kept
@@ -64,13 +61,13 @@ def _negated(op_id: str) -> list[int]:
 
 
 def _greedy_keep(
-    scenario: Scenario, operations: list[ScheduledOperation]
+    checker: OperationsChecker, operations: list[ScheduledOperation]
 ) -> list[ScheduledOperation]:
     """Add operations by priority while the whole stays valid."""
-    priority = {op.id: op.priority for op in scenario.operations}
+    priority = {op.id: op.priority for op in checker.scenario.operations}
     kept: list[ScheduledOperation] = []
     for op in sorted(operations, key=lambda o: -priority[o.id]):
-        if _is_valid(scenario, [*kept, op]):
+        if checker.valid([*kept, op]):
             kept.append(op)
     order = {op.id: i for i, op in enumerate(operations)}
     return sorted(kept, key=lambda o: order[o.id])

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from app.solver.schema import Objective, Plan, Scenario
+from app.solver.schema import Objective, Plan, Scenario, ScheduledOperation
+
+if TYPE_CHECKING:
+    from app.solver.instance import Instance
 
 RULE_NAMES = {
     0: "structure",
@@ -101,6 +104,41 @@ def validate_plan(scenario: Scenario, plan: Plan) -> ValidationReport:
         stated_objective=plan.objective,
         dwell_minutes=checker.dwell,
     )
+
+
+class OperationsChecker:
+    """The rules of a valid plan for sets of scheduled operations of one scenario.
+
+    Replanning asks, for each of hundreds of earlier operations, whether it is still
+    valid alone, then whether the survivors are valid together. A whole plan per question
+    (every other operation listed unscheduled) and a new instance each time made that
+    quadratic: seconds of a web request on the large board. Here the instance and the
+    crossing hours are built once, and the completeness rule, which only the plan
+    document can break, is left out.
+    """
+
+    def __init__(self, scenario: Scenario, instance: Instance | None = None) -> None:
+        from app.solver.instance import Instance
+        from app.solver.validate_travel import CrossingHours
+
+        self.scenario = scenario
+        self.instance = instance or Instance(scenario)
+        self.hours = CrossingHours(scenario)
+
+    def violations(self, operations: list[ScheduledOperation]) -> list[Violation]:
+        """What breaks the rules when exactly these operations are scheduled."""
+        from app.solver.validate_rules import PlanChecker
+
+        checker = PlanChecker(self.scenario, self.instance, self.hours)
+        plan = Plan.model_construct(
+            format="jointops-plan/1", scenario=self.scenario.name,
+            operations=list(operations), unscheduled=[],
+        )
+        checker.check(plan, complete=False)
+        return checker.violations
+
+    def valid(self, operations: list[ScheduledOperation]) -> bool:
+        return not self.violations(operations)
 
 
 def format_report(report: ValidationReport) -> str:

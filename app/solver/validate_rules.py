@@ -41,10 +41,17 @@ class Busy:
 class PlanChecker:
     """Collects the violations, the objective, passages and busy intervals of a plan."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        instance: Instance | None = None,
+        hours: CrossingHours | None = None,
+    ) -> None:
         self.scenario = scenario
-        self.instance = Instance(scenario)
-        self.hours = CrossingHours(scenario)
+        # Both are read only while checking: replanning passes the same ones to hundreds
+        # of checkers (app.solver.validate.OperationsChecker).
+        self.instance = instance or Instance(scenario)
+        self.hours = hours or CrossingHours(scenario)
         self.violations: list[Violation] = []
         self.priority = 0
         self.travel = 0
@@ -65,15 +72,18 @@ class PlanChecker:
         """Record a violation of `rule`; `label` overrides the rule's name in the message."""
         self.violations.append(describe(rule, text, op, site, unit, label))
 
-    def check(self, plan: Plan) -> None:
-        """Run every rule over the plan."""
+    def check(self, plan: Plan, *, complete: bool = True) -> None:
+        """Run every rule over the plan; `complete=False` leaves out rule 0's demand that
+        every operation be either scheduled or listed unscheduled (a set of operations
+        checked on its own)."""
         once = self._scheduled_once(plan)
         for scheduled in once:
             operation = self.instance.operations[scheduled.id]
             self.priority += operation.priority
             self._check_operation(operation, scheduled)
             check_cordon(self, operation, scheduled)
-        self._check_unscheduled(plan)
+        if complete:
+            self._check_unscheduled(plan)
         check_seals(self, once)
         for crossing_id, passages in self.passages.items():
             self._check_lanes(crossing_id, passages)

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from app.solver.greedy import greedy_solution
+from app.solver.instance import Instance
+from app.solver.loader import load_scenario
+from app.solver.model.plan import build_plan
 from app.solver.replan import count_changed_orders, still_valid_operations, sub_plan
-from app.solver.validate import validate_plan
+from app.solver.sample import generate, knobs_for
+from app.solver.validate import OperationsChecker, validate_plan
 
 from .builders import make_plan, make_scenario, scenario_dict, valid_plan_dict
 
@@ -61,3 +66,32 @@ def test_count_changed_orders() -> None:
     dropped = valid_plan_dict()
     del dropped["operations"][0]
     assert count_changed_orders(plan, make_plan(dropped)) == 3
+
+
+def test_the_operations_checker_agrees_with_whole_plans_of_a_changed_scenario() -> None:
+    """The checker replanning uses (one instance, no completeness rule) finds exactly
+    what the whole-plan validator finds in the sub-plan of the same operations."""
+    scenario = load_scenario(generate(knobs_for("scarce", operations=40, units=60, seed=3)))
+    instance = Instance(scenario)
+    plan = build_plan(instance, greedy_solution(instance), {"status": "GREEDY"})
+    # A changed world: every unit of the first two scheduled operations is unavailable.
+    lost = {a.unit for op in plan.operations[:2] for a in op.assignments}
+    document = generate(knobs_for("scarce", operations=40, units=60, seed=3))
+    for unit in document["units"]:
+        if unit["id"] in lost:
+            unit["available"] = []
+    changed = load_scenario(document)
+    # And two operations moved onto one start: units in two places at once.
+    moved = [plan.operations[2], plan.operations[3].model_copy(
+        update={"start": plan.operations[2].start,
+                "assignments": plan.operations[2].assignments})]
+    checker = OperationsChecker(changed)
+    sets = [[op] for op in plan.operations] + [list(plan.operations), moved]
+    found_some = 0
+    for operations in sets:
+        mine = sorted(v.message for v in checker.violations(operations))
+        whole = sorted(v.message for v in validate_plan(changed, sub_plan(changed, operations))
+                       .violations)
+        assert mine == whole, [op.id for op in operations]
+        found_some += bool(mine)
+    assert found_some >= 3  # the lost units' operations, the whole plan and the clash
