@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -113,15 +114,17 @@ def review_run(
     review.interrupted = interrupted_attempt(run)
     review.plan_row = plan_of_run(session, run=run)
     busy = hidden_busy_units(session, ids)
-    # A run still working changes its plan every few seconds: derived afresh each time.
-    run_key = None if review.active else (
-        run.id, str(run.status), None if ids is None else frozenset(ids), frozenset(busy),
+    # A run still working replaces its plan with a better one every few seconds; each
+    # plan is derived once (planners keep opening the newest run while it works).
+    run_key = (
+        run.id, str(run.status), _plan_mark(run.plan) if review.active else None,
+        None if ids is None else frozenset(ids), frozenset(busy),
         review.plan_row.id if review.plan_row else None,
         review.published.id if review.published else None, current_language.get(), first)
-    of_run = _OF_RUN.get(0 if run_key else None, run_key, lambda: _run_parts(
+    of_run = _OF_RUN.get(0, run_key, lambda: _run_parts(
         run, run.plan or {}, run.scenario or {}, ids, busy, review.plan_row, review.published,
         first))
-    of_board = _OF_BOARD.get(revision if run_key else None, run_key, lambda: _board_parts(
+    of_board = _OF_BOARD.get(revision, run_key, lambda: _board_parts(
         session, run, of_run, ids, review.plan_row))
     for name, value in (of_run | of_board).items():
         if not name.startswith("_"):
@@ -131,6 +134,14 @@ def review_run(
         # Confirmations carry rows the page reads: always this session's.
         review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids)
     return review
+
+
+def _plan_mark(document: dict[str, Any]) -> str:
+    """What tells the best plans so far of a working run apart: the worker stores a new
+    one only when its objective is better (app.planning.worker `_better`), and the
+    solver summary names the attempt that found it."""
+    return json.dumps([document.get("objective"), document.get("solver")], sort_keys=True,
+                      default=str)
 
 
 # What the run review derives, kept between views (planners open the newest run's page

@@ -9,6 +9,7 @@ the board.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,7 +21,17 @@ from sqlmodel import Session, select
 from app import revision
 from app.config import get_settings
 from app.i18n import LANGUAGE_COOKIE
-from app.models import Agency, AuditEvent, Plan, Role, SolverRun, Tasking, TaskingStatus, User
+from app.models import (
+    Agency,
+    AuditEvent,
+    Plan,
+    Role,
+    RunStatus,
+    SolverRun,
+    Tasking,
+    TaskingStatus,
+    User,
+)
 from app.planning import review as review_module
 from app.planning.publish import publish_plan
 
@@ -93,6 +104,48 @@ def test_a_finished_run_page_is_derived_once_until_the_board_changes(
     assert _counts(third) == (0, 1, 0)
     # What comes from the run alone (its scenario and plan never change) was kept.
     assert len(run_derivations) == 1
+
+
+def _scheduled_line(page: str) -> str:
+    found = re.search(r"(\d+ of \d+ operations)", page)
+    assert found, page[:300]
+    return found[1]
+
+
+def test_a_working_run_page_is_derived_once_per_best_plan(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Planners keep the newest run open while it works: each best plan so far is
+    derived once, and a better one is shown at the next view."""
+    run_derivations = _counting(monkeypatch, "_run_parts")
+    solved, plan = _solved(tiny_board, planner)
+    whole = plan.document
+    assert len(whole["operations"]) >= 2
+    first_op, *rest = whole["operations"]
+    partial = {**whole, "operations": [first_op],
+               "unscheduled": [*whole["unscheduled"],
+                               *({"id": op["id"], "reasons": []} for op in rest)],
+               "objective": {"priority": 1, "travel_minutes": 0}}
+    working = SolverRun(status=RunStatus.running, params=solved.params,
+                        scenario=solved.scenario, plan=partial,
+                        created_by_id=solved.created_by_id)
+    tiny_board.add(working)
+    tiny_board.commit()
+    browser = login(client, planner)
+    total = len(whole["operations"]) + len(whole["unscheduled"])
+    assert _scheduled_line(browser.get(f"/planning/runs/{working.id}").text) == (
+        f"1 of {total} operations")
+    browser.get(f"/planning/runs/{working.id}")
+    assert len(run_derivations) == 1
+
+    # The worker stores a better plan (app.planning.worker._tick): shown at once.
+    working.plan = whole
+    tiny_board.add(working)
+    tiny_board.commit()
+    assert _scheduled_line(browser.get(f"/planning/runs/{working.id}").text) == (
+        f"{len(whole['operations'])} of {total} operations")
+    assert len(run_derivations) == 2
 
 
 def test_bookkeeping_and_rolled_back_writes_keep_the_derived_parts(
