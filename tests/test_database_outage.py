@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
 from app.db import get_session, make_engine
-from app.errors import DATABASE_AWAY
+from app.errors import BOARD_BUSY, DATABASE_AWAY
 from app.main import create_app
 
 
@@ -46,6 +46,37 @@ def test_the_api_says_so_in_json(cut_off_client: TestClient) -> None:
     answer = cut_off_client.get("/api/v1/operations")
     assert answer.status_code == 503
     assert answer.json()["detail"] == DATABASE_AWAY
+
+
+def _pool_exhausted() -> Iterator[Session]:
+    raise sa_exc.TimeoutError("QueuePool limit of size 5 overflow 10 reached, connection "
+                              "timed out, timeout 30.00")
+    yield  # pragma: no cover  (a generator dependency, as get_session is)
+
+
+def test_an_exhausted_pool_says_the_board_is_busy_not_broken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every pooled connection taken for the pool's whole wait (an overloaded server):
+    a clear 503 to try again, on pages, the API and the calendar feed, never a bare 500."""
+    from app.feeds import views as feed_views
+
+    def busy_feed(*_: object) -> None:
+        next(_pool_exhausted())
+
+    monkeypatch.setattr(feed_views, "_serve", busy_feed)
+    application = create_app()
+    application.dependency_overrides[get_session] = _pool_exhausted
+    with TestClient(application, raise_server_exceptions=False) as client:
+        page = client.get("/login")
+        api = client.get("/api/v1/operations")
+        feed = client.get("/feeds/" + "A" * 43 + ".ics")
+    assert page.status_code == api.status_code == feed.status_code == 503
+    assert "The board is too busy to answer now" in page.text
+    assert "nothing of it was saved" in page.text
+    assert api.json()["detail"] == BOARD_BUSY
+    assert "too busy" in feed.text
+    assert page.headers["Retry-After"] == feed.headers["Retry-After"] == "5"
 
 
 @pytest.mark.db
