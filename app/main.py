@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import importlib
 import logging
+import sys
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -12,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.clock import Clock, install_clock
-from app.config import ROOT
+from app.config import ROOT, get_settings
 from app.deps import csrf_protect, limit_requests
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
@@ -153,4 +154,6 @@ def create_served_app() -> FastAPI:
     app = create_app()
     gc.collect()
     gc.freeze()
+    # Short requests wait less for the interpreter behind long renders (app.config).
+    sys.setswitchinterval(get_settings().gil_switch_interval_ms / 1000)
     return app

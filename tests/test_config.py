@@ -133,3 +133,25 @@ def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None
     assert f"CREATE ROLE {role} LOGIN PASSWORD :'password';" in script
     assert f"CREATE ROLE {worker_role} LOGIN PASSWORD :'worker_password';" in script
     assert "db_app_password" in services["db"]["secrets"]
+
+
+def test_a_served_process_sets_its_switch_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short requests wait for the interpreter behind long renders at most about this
+    long (bench/gil_switch.py): 1 ms unless JOINTOPS_GIL_SWITCH_INTERVAL_MS says."""
+    import sys
+
+    from app.config import get_settings
+    from app.main import create_served_app
+
+    assert Settings().gil_switch_interval_ms == 1.0
+    with pytest.raises(ValidationError, match="gil_switch_interval_ms"):
+        Settings(gil_switch_interval_ms=0)
+    before = sys.getswitchinterval()
+    monkeypatch.setenv("JOINTOPS_GIL_SWITCH_INTERVAL_MS", "2")
+    get_settings.cache_clear()
+    try:
+        create_served_app()
+        assert sys.getswitchinterval() == pytest.approx(0.002)
+    finally:
+        sys.setswitchinterval(before)
+        get_settings.cache_clear()
