@@ -21,8 +21,9 @@ from app.i18n import later
 log = logging.getLogger(__name__)
 
 # clamd reads INSTREAM in chunks, each prefixed by its length (4 bytes, network order);
-# a zero length ends the stream. Its StreamMaxLength (25 MB by default) must exceed the
-# largest upload (20 MiB imports).
+# a zero length ends the stream. Its StreamMaxLength (100M upstream, 25M in Debian's
+# clamd.conf) must exceed the largest upload (20 MiB imports); past it clamd answers an
+# error, which is refused like an unreachable scanner.
 CHUNK = 64 * 1024
 
 

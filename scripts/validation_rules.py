@@ -1,11 +1,18 @@
-"""Write docs/validation-rules.md (ASVS 5.0 2.1.1): the input validation rules of every
-JSON request body of the API, generated from the models that check them.
+"""Write docs/validation-rules.md (ASVS 5.0 2.1.1, 2.1.2): the input validation rules of
+every JSON request body of the API, generated from the models that check them, then the
+rules that relate fields to each other or to the board's data.
 
 Typed bodies come from the OpenAPI document (the pydantic models FastAPI validates
 with); bodies taken as a JSON object and checked by a service are listed in OBJECT_BODIES
 with the model or function that checks them. Every model is then tabled field by field:
 type, whether it is required, and its constraints. tests/security/test_validation_rules.py
 fails when the document differs from what this writes, or when a body is not covered.
+
+The cross-field rules are read from the validators themselves: every model validator, and
+every field validator that reads other fields or the validation context (it takes
+`info`), of a model in the document. Each must say its rule in its docstring and name its
+test on a last line `Test: tests/...py::test_name`; one that does not stops this script.
+Checks that services make against the board's data are listed in SERVICE_RULES.
 
     python scripts/validation_rules.py        # rewrites docs/validation-rules.md
 """
@@ -83,6 +90,27 @@ FURTHER_CHECKS: dict[str, str] = {
     "POST /api/v1/solver-runs": "`app/planning/service.py` `start_run`: the time limit from "
     "1 s up to `JOINTOPS_MAX_TIME_LIMIT_SECONDS`, 1 to 8 workers, a seed not negative",
 }
+# Rules that services check against the board's data: the function (`path` `name`), the
+# rule, and the test that breaks it.
+SERVICE_RULES: tuple[tuple[str, str, str], ...] = (
+    ("`app/operations/service.py` `_region_errors`",
+     "each site of an operation has a region, one the board knows",
+     "tests/operations/test_service.py::test_validation_errors_name_the_field"),
+    ("`app/campaigns/service.py` `parse_phase`",
+     "an operation's campaign phase belongs to a campaign its lead agency takes part in",
+     "tests/campaigns/test_service.py::test_phase_must_be_of_a_campaign_of_the_lead_agency"),
+    ("`app/admin/org.py` `_check_places`",
+     "a unit's base region is in its agency's country, and so is every operating region",
+     "tests/admin/test_units_agencies.py::test_unit_rules"),
+    ("`app/campaigns/offers.py` `validate`",
+     "an offer names a phase of this campaign, the planner's own agency, another country "
+     "than that agency's, and units of that agency",
+     "tests/campaigns/test_capacity.py::test_an_offer_is_validated_field_by_field"),
+    ("`app/repatriation/service.py` `update_cohort`",
+     "a cohort's count does not drop below the persons already scheduled or handed over",
+     "tests/repatriation/test_cohort_edit.py::"
+     "test_the_count_cannot_drop_below_scheduled_and_handed_over"),
+)
 # Schema keywords that constrain a value, in the order they are written.
 RULES = ("minLength", "maxLength", "pattern", "minimum", "exclusiveMinimum", "maximum",
          "exclusiveMaximum", "minItems", "maxItems", "enum", "const", "format")
@@ -160,6 +188,57 @@ def _models(spec: dict[str, Any], roots: set[str]) -> dict[str, dict[str, Any]]:
     return dict(sorted(found.items()))
 
 
+def _classes(names: set[str]) -> list[type[Any]]:
+    """The board's pydantic models named `names` (the ones the document tables)."""
+    from pydantic import BaseModel
+
+    found: list[type[Any]] = []
+    todo: list[type[Any]] = [BaseModel]
+    while todo:
+        cls = todo.pop()
+        todo += cls.__subclasses__()
+        if cls.__module__.startswith("app.") and cls.__name__ in names and cls not in found:
+            found.append(cls)
+    return found
+
+
+def cross_field_rules(names: set[str]) -> list[tuple[str, str, str, str, str]]:
+    """(models, field, rule, validator, test) for each validator of the models `names` that
+    reads another field or the validation context (`models`: those of `names` it checks,
+    itself or by inheritance); a validator without its rule and test in its docstring
+    stops here."""
+    import inspect
+
+    rules: dict[tuple[str, str], tuple[str, str, str, str, str]] = {}
+    models: dict[tuple[str, str], set[str]] = {}
+    undocumented = []
+    for cls in _classes(names):
+        decorators = cls.__pydantic_decorators__
+        validators = [*decorators.field_validators.values(),
+                      *decorators.model_validators.values()]
+        for decorator in validators:
+            func = decorator.func
+            fields = getattr(decorator.info, "fields", None)
+            if fields is not None and "info" not in inspect.signature(func).parameters:
+                continue  # a field validator that sees its own value only
+            owner, _, name = func.__qualname__.rpartition(".")
+            key = (func.__module__, func.__qualname__)
+            models.setdefault(key, set()).add(cls.__name__)
+            doc = inspect.getdoc(func) or ""
+            text, _, test = doc.rpartition("Test:")
+            if not text.strip() or not test.strip():
+                undocumented.append(f"{func.__module__}.{func.__qualname__}")
+                continue
+            where = f"`{owner}.{name}` in `{func.__module__.replace('.', '/')}.py`"
+            field = ", ".join(f"`{f}`" for f in fields) if fields else "(the whole object)"
+            rules[key] = ("", field, " ".join(text.split()), where, test.strip())
+    if undocumented:
+        raise SystemExit("cross-field validators without `rule ... Test: tests/...::name` in "
+                         "their docstring: " + ", ".join(sorted(undocumented)))
+    return sorted((", ".join(f"[{m}](#{m.lower()})" for m in sorted(models[key])), *row[1:])
+                  for key, row in rules.items())
+
+
 def render() -> str:
     spec = _spec()
     bodies: list[str] = []
@@ -212,8 +291,30 @@ def render() -> str:
         "## Models",
         "",
     ]
-    for name, schema in _models(spec, roots).items():
+    models = _models(spec, roots)
+    for name, schema in models.items():
         lines += _table(name, schema)
+    lines += [
+        "## Cross-field and contextual rules",
+        "",
+        "(ASVS 5.0 2.1.2.) The rules that relate a field to another field of the body, or to",
+        "the board's data. The first table is written from the validators of the models",
+        "above: each states its rule and its test in its docstring, and a validator that",
+        "reads other fields without them stops the generator. A broken rule is a 422 naming",
+        "the field or object (`path`), like the rules above.",
+        "",
+        "| model | field | rule | checked by | test |",
+        "| --- | --- | --- | --- | --- |",
+        *(f"| {model} | {field} | {rule} | {where} | `{test}` |"
+          for model, field, rule, where, test in cross_field_rules(set(models))),
+        "",
+        "Checked by services against the board's data:",
+        "",
+        "| checked by | rule | test |",
+        "| --- | --- | --- |",
+        *(f"| {where} | {rule} | `{test}` |" for where, rule, test in SERVICE_RULES),
+        "",
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 

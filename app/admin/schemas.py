@@ -74,6 +74,9 @@ class AvailabilityWindow(SQLModel):
 
     @model_validator(mode="after")
     def _ordered(self) -> AvailabilityWindow:
+        """A unit's availability window starts before it ends.
+
+        Test: tests/admin/test_units_agencies.py::test_unit_rules"""
         if not self.start < self.end:
             raise ValueError(later("start must be before end (%(start)s – %(end)s)",
                                    start=format_instant(self.start),

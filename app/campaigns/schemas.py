@@ -49,6 +49,9 @@ class PhaseIn(BaseModel):
     @field_validator("ends_on")
     @classmethod
     def _ordered(cls, value: date, info: ValidationInfo) -> date:
+        """A phase does not end before it starts.
+
+        Test: tests/campaigns/test_service.py::test_campaign_validation_names_each_field"""
         # A field check (not a model check) so it shows even when a goal is wrong too.
         starts = info.data.get("starts_on")
         if starts is not None and value < starts:
@@ -114,6 +117,9 @@ class PartIn(BaseModel):
 
     @model_validator(mode="after")
     def _referred(self) -> PartIn:
+        """A country's part does not refer more victims than it identified.
+
+        Test: tests/campaigns/test_service.py::test_report_figures_validate"""
         if self.victims_referred > self.victims_identified:
             raise ValueError(later("more victims referred than identified"))
         return self

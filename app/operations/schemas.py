@@ -83,6 +83,9 @@ class CordonIn(SQLModel):
     @field_validator("within_km")
     @classmethod
     def _one_of(cls, value: float | None, info: ValidationInfo) -> float | None:
+        """A cordon names its crossings or gives a radius in km: one of the two, not both.
+
+        Test: tests/operations/test_cordon.py::test_api_errors_name_the_cordon_field"""
         crossings = info.data.get("crossings")
         if value is None and not crossings:
             raise ValueError(later("choose the crossings to seal, or give a radius in km"))
@@ -105,6 +108,10 @@ class OperationIn(OperationBase):
     @field_validator("lead_agency_id")
     @classmethod
     def _known_agency(cls, value: str, info: ValidationInfo) -> str:
+        """The lead agency is one the board knows (the service passes the agencies in
+        the validation context).
+
+        Test: tests/operations/test_service.py::test_validation_errors_name_the_field"""
         agencies = (info.context or {}).get("agencies")
         if agencies is not None and value not in agencies:
             raise ValueError(later("unknown agency %(agency)s", agency=repr(value)))
@@ -113,6 +120,9 @@ class OperationIn(OperationBase):
     @field_validator("latest_end")
     @classmethod
     def _after_start(cls, value: datetime, info: ValidationInfo) -> datetime:
+        """The latest end is after the earliest start.
+
+        Test: tests/operations/test_service.py::test_validation_errors_name_the_field"""
         start = info.data.get("earliest_start")
         if start is not None and value.tzinfo and value <= start:
             raise ValueError(later("the latest end must be after the earliest start"))
@@ -121,6 +131,9 @@ class OperationIn(OperationBase):
     @field_validator("duration_minutes")
     @classmethod
     def _fits_window(cls, value: int, info: ValidationInfo) -> int:
+        """The duration fits between the earliest start and the latest end.
+
+        Test: tests/operations/test_service.py::test_validation_errors_name_the_field"""
         start, end = info.data.get("earliest_start"), info.data.get("latest_end")
         if start is not None and end is not None and (end - start).total_seconds() < value * 60:
             raise ValueError(later(
@@ -130,6 +143,10 @@ class OperationIn(OperationBase):
     @field_validator("fixed_start")
     @classmethod
     def _inside_window(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        """A fixed start is not before the earliest start, and the fixed start plus the
+        duration is not after the latest end.
+
+        Test: tests/operations/test_service.py::test_validation_errors_name_the_field"""
         start, end = info.data.get("earliest_start"), info.data.get("latest_end")
         minutes = info.data.get("duration_minutes")
         if value is None or start is None or end is None or minutes is None:

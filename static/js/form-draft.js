@@ -22,7 +22,7 @@
   }
 
   function snapshot() {
-    var values = {};
+    var values = Object.create(null);  // keyed by field names: no prototype to reach
     fields().forEach(function (el) {
       values[el.name] = el.type === "checkbox" ? el.checked : el.value;
     });

@@ -18,7 +18,7 @@
       timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
       hour: "2-digit", minute: "2-digit"
     });
-    var parts = {};
+    var parts = Object.create(null);  // keyed by part types: no prototype to reach
     format.formatToParts(new Date(ms)).forEach(function (p) { parts[p.type] = p.value; });
     return parts;
   }
@@ -67,7 +67,7 @@
     var typed = parse(value);
     if (typed === null) { out.textContent = out.dataset.hint || HINT; return; }
     var ms = toUtc(typed, select.value);
-    var groups = {};
+    var groups = Object.create(null);  // keyed by offsets: no prototype to reach
     var order = [];
     Array.prototype.forEach.call(select.options, function (option) {
       if (option.value === "UTC") return;

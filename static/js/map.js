@@ -50,7 +50,9 @@
   }
 
   function draw(el, map, data) {
-    var counts = { site: 0, base: 0, crossing: 0, handover: 0, route: 0 };
+    // Keyed by the features' kinds, which come with the data: no prototype to reach.
+    var counts = Object.create(null);
+    ["site", "base", "crossing", "handover", "route"].forEach(function (k) { counts[k] = 0; });
     var layer = L.geoJSON(data, {
       pointToLayer: function (feature, latlng) {
         var kind = feature.properties.kind;

@@ -42,3 +42,41 @@ def test_htmx_keeps_no_page_snapshots_in_browser_storage() -> None:
     config = json.loads(match.group(1))
     assert config["historyCacheSize"] == 0
     assert config["allowEval"] is False and config["allowScriptTags"] is False
+
+
+# Prototype pollution (15.3.6): writes that could reach Object.prototype, and merges that
+# copy keys from data into an object.
+PROTOTYPE_WRITES = re.compile(r"__proto__|setPrototypeOf|\.prototype\.\w+\s*=(?!=)"
+                              r"|\bconstructor\s*\[|\[\s*[\"']constructor[\"']\s*\]")
+MERGE = re.compile(r"Object\.assign\(\s*(?P<target>[^,]*),\s*(?P<source>[^)]*)\)")
+COMPUTED_WRITE = re.compile(r"(?P<target>[\w$]+)\[(?P<key>[^\]]+)\]\s*(?:=(?!=)|\+=|-=)")
+
+
+def test_the_boards_scripts_cannot_pollute_prototypes() -> None:
+    writes = [(p.name, m.group(0)) for p in SCRIPTS
+              for m in PROTOTYPE_WRITES.finditer(p.read_text())]
+    assert writes == []
+    # Object.assign only copies a constant style table into a fresh literal, never data
+    # into an existing object, and nothing merges parsed JSON.
+    merges = [(p.name, m["target"], m["source"]) for p in SCRIPTS
+              for m in MERGE.finditer(p.read_text())]
+    assert merges and all(target.startswith("{") and source.startswith("STYLES")
+                          for _, target, source in merges), merges
+    assert all(not re.search(r"(assign|extend|merge)\([^)]*JSON\.parse", p.read_text())
+               for p in SCRIPTS)
+    # A key computed at run time (a form field's name, a feature's kind from the server,
+    # a time-zone offset) is written only into an object made without a prototype, so
+    # "__proto__" or "constructor" is an ordinary key there. Constant keys are fine.
+    computed = []
+    for path in SCRIPTS:
+        text = path.read_text()
+        for m in COMPUTED_WRITE.finditer(text):
+            if re.fullmatch(r"\s*([\"'])[^\"']*\1\s*", m["key"]):
+                continue
+            computed.append((path.name, m["target"]))
+            assert re.search(rf"\b{re.escape(m['target'])} = Object\.create\(null\)", text), \
+                (path.name, m.group(0))
+    assert {name for name, _ in computed} == {"form-draft.js", "local-time.js", "map.js"}
+    # A draft read back from sessionStorage is only looked up by own keys.
+    draft = (ROOT / "static" / "js" / "form-draft.js").read_text()
+    assert "Object.prototype.hasOwnProperty.call(draft.values, el.name)" in draft
