@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, or_
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import defer, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -186,7 +186,8 @@ def deconflicts(session: Session, *, user: User, operation: Operation) -> list[d
         col(Operation.latest_end) > operation.earliest_start,
         exists().where(col(Site.operation_id) == col(Operation.id),
                        col(Site.region_id).in_(regions)),
-    ).order_by(col(Operation.earliest_start))
+    ).options(selectinload(Operation.sites)).order_by(  # type: ignore[arg-type]
+        col(Operation.earliest_start))
     return [{"operation": other,
              "regions": sorted(regions & {s.region_id for s in other.sites})}
             for other in session.exec(query)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from planning.statements import recorded_statements
 from sqlmodel import Session, select
 
 from app.models import AuditEvent, Operation, OperationState, Tasking
@@ -173,6 +174,23 @@ def test_deconfliction_warning(client, session: Session, people, make_operation,
     # The Myanmar liaison sees neither, and a Lao-only operation warns nobody it hides.
     make_operation(session, "LA-MPS", {"TH-MSI": {"tactical": 1}}, op_id="OP-X3")
     assert "OP-X2" in login(client, people["th"]).get("/operations/OP-X1").text
+
+
+def test_deconfliction_reads_the_same_statements_however_many_operations_overlap(
+    client, session: Session, people, make_operation, login
+) -> None:
+    """The overlapping operations' sites come in one query, not one per operation."""
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-Y0")
+    make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id="OP-Y1")
+    th = login(client, people["th"])
+    th.get("/operations/OP-Y0")  # first view: whatever the process memoises
+    with recorded_statements(session) as few:
+        assert "OP-Y1" in th.get("/operations/OP-Y0").text
+    for n in range(2, 7):
+        make_operation(session, "TH-RTP", {"TH-CRI": {"tactical": 1}}, op_id=f"OP-Y{n}")
+    with recorded_statements(session) as many:
+        assert "OP-Y6" in th.get("/operations/OP-Y0").text
+    assert len(many) == len(few), many[len(few):]
 
 
 def test_new_form_saves_a_draft_and_shows_errors_next_to_fields(
