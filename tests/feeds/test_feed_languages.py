@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlalchemy import func
+from sqlmodel import Session, select
 
 from app.feeds import blocks, service
-from app.models import TLP, OperationState, Role
+from app.models import TLP, FeedEventBlock, OperationState, Role
 
 from .parsing import read_feed
 from .samples import PUBLISHED
@@ -114,3 +116,21 @@ def test_a_language_change_rewords_the_same_events(
     # The new words have their own validators, and a client holding them gets a 304.
     held = {"If-None-Match": after.headers["etag"]}
     assert client.get(thai_path, headers=held).status_code == 304
+
+
+def test_publication_prerenders_the_languages_feeds_are_read_in(
+    session: Session, client: TestClient, clock, world, make_user, make_operation,
+    make_tasking, subscribe,
+) -> None:
+    tasking, _, thai_path, _ = _two_officers(
+        session, world, make_user, make_operation, make_tasking, subscribe)
+    assert service.languages_read(session) == ["en", "th"]
+    service.prerender(session, operation_ids={tasking.operation_id}, now=clock.now)
+    # Each event in each feed variant, in English and in Thai; no Lao nobody reads.
+    assert session.exec(select(func.count()).select_from(FeedEventBlock)).one() == 4
+    service.clear_caches()  # a web process with nothing in memory
+    rendered: list[object] = []
+    with pytest.MonkeyPatch.context() as monkey:
+        monkey.setattr(service, "tasking_block", lambda view: rendered.append(view) or b"")
+        body = client.get(thai_path).content
+    assert rendered == [] and THAI_DEPART.encode() in body.replace(b"\r\n ", b"")
