@@ -39,8 +39,8 @@ assert set(RULE_NAMES.values()) <= set(RULE_WORDS)  # noqa: S101 (a new rule nee
 # The validator's texts (app/solver/validate_rules.py, validate_travel.py, and
 # Instance.jurisdiction_problem) with their values as %(name)s: each is also the
 # pattern its English is read back by. A validator text changed without this table
-# stays English (never wrongly translated). Not yet here: the cordon texts
-# (validate_cordons.py) and the lane sweep's, which keep their English words.
+# stays English (never wrongly translated). More specific texts come first: the first
+# that matches is taken.
 TEXTS = (
     N_("unknown operation id"),
     N_("unknown site id"),
@@ -60,6 +60,8 @@ TEXTS = (
     N_("%(region)s is outside the operating regions of %(unit)s"),
     N_("%(operation)s has no foreign-support consent for units of %(country)s"),
     N_("no agreement lets units of %(home)s deploy into %(away)s"),
+    N_("no road from base %(base)s to %(region)s (route through %(crossing)s)"),
+    N_("no road from %(start)s to %(region)s (route through %(crossing)s)"),
     N_("no road from base %(base)s to %(region)s"),
     N_("departs %(depart)s, %(minutes)s min from the site, cannot arrive by the start "
        "%(start)s"),
@@ -78,6 +80,28 @@ TEXTS = (
     N_("busy interval %(span)s is not inside the unit's available time"),
     N_("busy interval %(span)s overlaps its assignment to %(operation)s site %(site)s until "
        "%(until)s"),
+    N_("outbound passage through %(crossing)s at %(time)s local starts while %(count)s "
+       "passage(s) are in progress (%(others)s) on %(lanes)s lane(s)"),
+    N_("return passage through %(crossing)s at %(time)s local starts while %(count)s "
+       "passage(s) are in progress (%(others)s) on %(lanes)s lane(s)"),
+    # The cordon rules (app/solver/validate_cordons.py).
+    N_("the operation has no cordon but lists posts"),
+    N_("%(crossing)s is not sealed by this cordon"),
+    N_("the unit takes part in the raid it cordons"),
+    N_("the unit staffs more than one post"),
+    N_("side %(side)s of %(crossing)s has %(found)s post(s), not %(count)s"),
+    N_("post %(post)s is not the seal %(seal)s"),
+    N_("no road from %(base)s to %(region)s"),
+    N_("departs %(depart)s, too late to reach %(region)s (%(minutes)s min) by %(start)s"),
+    N_("cannot be back from %(region)s (%(minutes)s min) by %(return)s"),
+    N_("its own outbound passage through %(crossing)s at %(time)s (%(operation)s) overlaps "
+       "the seal of %(sealed)s %(seal)s"),
+    N_("its own return passage through %(crossing)s at %(time)s (%(operation)s) overlaps "
+       "the seal of %(sealed)s %(seal)s"),
+    N_("outbound passage through %(crossing)s at %(time)s (%(operation)s) overlaps the seal "
+       "of %(sealed)s %(seal)s"),
+    N_("return passage through %(crossing)s at %(time)s (%(operation)s) overlaps the seal "
+       "of %(sealed)s %(seal)s"),
 )
 
 _PREFIX = re.compile(r"rule (?P<rule>\d+) \((?P<name>[^)]*)\): ")

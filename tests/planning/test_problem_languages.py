@@ -38,6 +38,8 @@ def test_every_known_text_reads_back_in_thai_with_its_values() -> None:
         violation = describe(number % 11, english, "OP-1", "S-1", "U-1")
         line = problem_line(violation)
         assert isinstance(line, Deferred) and line == violation.message, text
+        read = line.params["text"]
+        assert isinstance(read, Deferred) and read.msgid == text, (text, read)  # its own
         with speaking("th"):
             thai = str(translated(line))
         assert thai.startswith(f"กฎ {number % 11} (") and "OP-1" in thai, thai
@@ -46,7 +48,8 @@ def test_every_known_text_reads_back_in_thai_with_its_values() -> None:
             assert value in thai, (text, thai)
         assert english not in thai, thai
     # Without a place, and under a label of its own (crossing hours).
-    bare = describe(8, _filled(TEXTS[-4]), label="crossing hours")
+    hours = "outbound passage through %(crossing)s at %(time)s local is outside its open hours"
+    bare = describe(8, _filled(hours), label="crossing hours")
     with speaking("zh-Hans"):
         assert str(translated(problem_line(bare))).startswith("规则 8（过境点开放时间）：")
 
