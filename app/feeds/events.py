@@ -4,6 +4,9 @@ The content is kept minimal on purpose (code name, role, rendezvous, crossings, 
 the unit only in feeds that mix units): calendar clouds cache whatever we publish, and
 a TLP:RED operation shows only "Busy". The TLP label stays: it is the handling rule
 that travels with the information.
+
+The words are in the current language (`app.i18n.speaking`, set by the feed service to
+the feed owner's); times stay numeric and 24-hour, UIDs and SEQUENCEs never depend on it.
 """
 
 from __future__ import annotations
