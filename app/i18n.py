@@ -279,5 +279,35 @@ def fmt_day(value: datetime | None) -> str:
     return format_date(value, format="medium", locale=_locale())
 
 
+def fmt_day_month(value: datetime) -> str:
+    """A day and short month in the reader's words, e.g. 03 Dec / 12月3日 / 3 ธ.ค., of the
+    value's own calendar day (a UTC instant: its UTC day)."""
+    return _day_month(current_language.get(), value.year, value.month, value.day)
+
+
+def fmt_month_year(value: datetime) -> str:
+    """A month and year in the reader's words, e.g. December 2026 / 2026年12月."""
+    return _month_year(current_language.get(), value.year, value.month)
+
+
+# Kept: a timeline labels hundreds of bars with a handful of days, and Babel matches the
+# skeleton to the locale's patterns anew on each call.
+@lru_cache(maxsize=1024)
+def _day_month(code: str, year: int, month: int, day: int) -> str:
+    if code == DEFAULT:
+        # English as the board has always written it (zero-padded, day first).
+        return datetime(year, month, day).strftime("%d %b")
+    from babel.dates import format_skeleton
+
+    return format_skeleton("dMMM", datetime(year, month, day), locale=_babel_locale(code))
+
+
+@lru_cache(maxsize=256)
+def _month_year(code: str, year: int, month: int) -> str:
+    from babel.dates import format_skeleton
+
+    return format_skeleton("yMMMM", datetime(year, month, 1), locale=_babel_locale(code))
+
+
 def language_name(code: str | None) -> str:
     return LANGUAGES.get(code or DEFAULT, LANGUAGES[DEFAULT])

@@ -2,10 +2,12 @@
 
 Describing and encoding 500 events is two thirds of a feed rendered from scratch
 (bench/feeds.py), and a restart or a second web process would otherwise do it all again
-for every subscriber. The key hashes everything a block is rendered from: the tasking's
-row as loaded (names, times, state, TLP), its operation's time zones, the feed variant,
-and the source of the code that renders it. So a block is never stale: any change gives a
-new key, and the old block is merely unused until it is pruned by age.
+for every subscriber. A block is in its subscriber's language (app.feeds.events speaks
+it), so each language has its own key (`in_language`). The key hashes everything a block
+is rendered from: the tasking's row as loaded (names, times, state, TLP), its
+operation's time zones, the feed variant, and the source of the code that renders it.
+So a block is never stale: any change gives a new key, and the old block is merely
+unused until it is pruned by age.
 
 New blocks are written off the request path, with the feed uses (app.feeds.uses);
 losing them costs only a render, so a failed write is not retried.
@@ -17,6 +19,7 @@ import hashlib
 import threading
 from collections.abc import Collection
 from datetime import datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col
 
 from app.feeds.lru import Lru
+from app.i18n import CATALOGUES, DEFAULT
 from app.models import FeedEventBlock, utcnow
 
 # The code a block's bytes depend on: a new release renders anew, never serves old text.
@@ -53,6 +57,22 @@ def block_key(show_unit: bool, row: tuple[Any, ...], zones: tuple[str, ...]) -> 
     """The content key of the block rendered from this loaded row."""
     source = f"{RENDERER}|{show_unit}|{row!r}|{zones!r}"
     return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+
+
+def in_language(key: str, language: str) -> str:
+    """The key of the block rendered from the same row in `language`: English keeps the
+    content key itself; another language adds its code and its catalogue's contents, so
+    a corrected translation is rendered anew like any other change."""
+    if language == DEFAULT:
+        return key
+    source = f"{key}|{language}|{_catalogue_digest(language)}"
+    return hashlib.blake2b(source.encode(), digest_size=16).hexdigest()
+
+
+@cache
+def _catalogue_digest(language: str) -> str:
+    path = CATALOGUES / f"{language}.po"
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else ""
 
 
 class BlockCache:

@@ -4,6 +4,9 @@ The content is kept minimal on purpose (code name, role, rendezvous, crossings, 
 the unit only in feeds that mix units): calendar clouds cache whatever we publish, and
 a TLP:RED operation shows only "Busy". The TLP label stays: it is the handling rule
 that travels with the information.
+
+The words are in the current language (`app.i18n.speaking`, set by the feed service to
+the feed owner's); times stay numeric and 24-hour, UIDs and SEQUENCEs never depend on it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from app.feeds.ical import (
     event_block,
     to_utc,
 )
+from app.i18n import N_, gettext
 
 CANCEL_GRACE = timedelta(hours=72)
 # Tasking states that end a deployment; the feed shows them as STATUS:CANCELLED.
@@ -143,72 +147,86 @@ def format_both(instant: datetime, *zones: str) -> str:
 
 
 def describe(tasking: TaskingView) -> str:
-    """The event description: each step of the deployment in UTC and local time."""
-    t, home, both = tasking, tasking.home_timezone, format_both
+    """The event description: each step of the deployment in UTC and local time, in the
+    language of the feed's owner (the caller's `speaking`); times stay numeric, 24-hour."""
+    t, home, both, _ = tasking, tasking.home_timezone, format_both, gettext
     if t.is_escort:
         return _describe_escort(t)
     state = t.state.lower()
-    lines = [f"Operation {t.code_name} (TLP:{t.tlp_label})"]
+    lines = [_("Operation %(code)s (TLP:%(tlp)s)") % {"code": t.code_name, "tlp": t.tlp_label}]
     if state == REPLACED:
-        lines.append("CANCELLED: this entry is replaced by a new one for the same order.")
+        lines.append(_("CANCELLED: this entry is replaced by a new one for the same order."))
     elif state in CANCELLED_STATES:
-        lines.append(f"CANCELLED: this tasking was {state}.")
+        lines.append(_(_CANCELLED_LINES.get(state, _CANCELLED_LINES["cancelled"])))
     # Minimal content: an officer's or a unit's own feed needs the role, not the unit's
     # name; a feed that mixes units (the agency feed) must say whose deployment it is.
     if t.show_unit and t.unit_callsign:
-        lines.append(f"Unit: {' - '.join(p for p in (t.unit_callsign, t.role) if p)}")
+        unit = " - ".join(p for p in (t.unit_callsign, t.role) if p)
+        lines.append(_("Unit: %(unit)s") % {"unit": unit})
     elif t.role:
-        lines.append(f"Role: {t.role}")
-    lines.append(f"Depart: {both(t.depart, home)}")
+        lines.append(_("Role: %(role)s") % {"role": t.role})
+    lines.append(_("Depart: %(when)s") % {"when": both(t.depart, home)})
     passage = t.crossing
     if passage and passage.out:
         where = passage.crossing
-        lines.append(f"Crossing out ({where.name}): {both(passage.out, where.timezone)}")
+        lines.append(_("Crossing out (%(crossing)s): %(when)s") % {
+            "crossing": where.name, "when": both(passage.out, where.timezone)})
     zones = t.operation_timezones or (home,)
     if t.seal_end is not None:
-        post = t.staging.name if t.staging else "the crossing"
+        post = t.staging.name if t.staging else _("the crossing")
         post_zone = t.staging.timezone if t.staging else home
-        lines.append(f"Cordon post: {post}; let no one cross")
-        lines.append(f"Seal from: {both(t.h_hour, post_zone, *zones)}")
-        lines.append(f"Seal until: {both(t.seal_end, post_zone, *zones)}")
-        lines.append(f"Return: {both(t.return_at, home)}")
+        lines.append(_("Cordon post: %(post)s; let no one cross") % {"post": post})
+        lines.append(_("Seal from: %(when)s") % {"when": both(t.h_hour, post_zone, *zones)})
+        lines.append(_("Seal until: %(when)s") % {"when": both(t.seal_end, post_zone, *zones)})
+        lines.append(_("Return: %(when)s") % {"when": both(t.return_at, home)})
         return "\n".join(lines)
-    lines.append(f"H-hour: {both(t.h_hour, *zones)}")
+    lines.append(_("H-hour: %(when)s") % {"when": both(t.h_hour, *zones)})
     if t.staging:
-        lines.append(f"Rendezvous / staging: {t.staging.name}{_rendezvous_time(t)}")
+        lines.append(_rendezvous(t, t.staging.name))
     if passage and passage.back:
         where = passage.crossing
-        lines.append(f"Crossing back ({where.name}): {both(passage.back, where.timezone)}")
-    lines.append(f"Return: {both(t.return_at, home)}")
+        lines.append(_("Crossing back (%(crossing)s): %(when)s") % {
+            "crossing": where.name, "when": both(passage.back, where.timezone)})
+    lines.append(_("Return: %(when)s") % {"when": both(t.return_at, home)})
     return "\n".join(lines)
+
+
+# Whole sentences per state, so that each language words them its own way.
+_CANCELLED_LINES = {
+    "aborted": N_("CANCELLED: this tasking was aborted."),
+    "withdrawn": N_("CANCELLED: this tasking was withdrawn."),
+    "cancelled": N_("CANCELLED: this tasking was cancelled."),
+}
 
 
 def _describe_escort(t: TaskingView) -> str:
     """An escort trip: its route, leaving base, the hand-over, the load, back at base."""
-    home, both = t.home_timezone, format_both
+    home, both, _ = t.home_timezone, format_both, gettext
     lines = [f"{t.code_name} (TLP:{t.tlp_label})"]
     if t.state.lower() in CANCELLED_STATES:
-        lines.append("CANCELLED: a new hand-over plan dropped this trip.")
+        lines.append(_("CANCELLED: a new hand-over plan dropped this trip."))
     if t.show_unit and t.unit_callsign:
-        lines.append(f"Unit: {t.unit_callsign}")
-    lines.append(f"Route: {' -> '.join(t.route)}")
-    lines.append(f"Depart: {both(t.depart, home)}")
-    place = t.staging.name if t.staging else "the hand-over point"
-    lines.append(f"Hand-over at {place}: {both(t.h_hour, home)}")
-    lines.append(f"Persons: {t.persons}")
-    lines.append(f"Return: {both(t.return_at, home)}")
+        lines.append(_("Unit: %(unit)s") % {"unit": t.unit_callsign})
+    lines.append(_("Route: %(route)s") % {"route": " -> ".join(t.route)})
+    lines.append(_("Depart: %(when)s") % {"when": both(t.depart, home)})
+    place = t.staging.name if t.staging else _("the hand-over point")
+    lines.append(_("Hand-over at %(place)s: %(when)s") % {
+        "place": place, "when": both(t.h_hour, home)})
+    lines.append(_("Persons: %(count)s") % {"count": t.persons})
+    lines.append(_("Return: %(when)s") % {"when": both(t.return_at, home)})
     return "\n".join(lines)
 
 
-def _rendezvous_time(tasking: TaskingView) -> str:
-    when = tasking.rendezvous_at
+def _rendezvous(tasking: TaskingView, place: str) -> str:
+    when, _ = tasking.rendezvous_at, gettext
     if when is None:
-        return ""
+        return _("Rendezvous / staging: %(place)s") % {"place": place}
     if when == tasking.h_hour:
         # Already given above in every zone; repeating it would only add noise.
-        return ", by H-hour"
+        return _("Rendezvous / staging: %(place)s, by H-hour") % {"place": place}
     zone = tasking.staging.timezone if tasking.staging else tasking.home_timezone
-    return f", by {format_both(when, zone)}"
+    return _("Rendezvous / staging: %(place)s, by %(when)s") % {
+        "place": place, "when": format_both(when, zone)}
 
 
 def to_event(tasking: TaskingView) -> FeedEvent:
@@ -217,12 +235,20 @@ def to_event(tasking: TaskingView) -> FeedEvent:
     # Need-to-know: a TLP:RED operation leaves only its times in the calendar cloud.
     red = label == "RED"
     # Apps that ignore STATUS (some Android sync adapters) still show the word.
-    prefix = ("Replaced: " if tasking.state == REPLACED else "Cancelled: ") if cancelled else ""
     suffix = f" - {tasking.unit_callsign}" if tasking.show_unit and tasking.unit_callsign else ""
+    summary = f"{tasking.code_name}{suffix}"
+    if red:
+        summary = gettext("Busy")
+    elif cancelled:
+        replaced = tasking.state == REPLACED
+        word = N_("Replaced: %(event)s") if replaced else N_("Cancelled: %(event)s")
+        summary = gettext(word) % {"event": summary}
+    # UID and SEQUENCE never depend on the language: a subscriber who changes language
+    # sees the same events reworded, not new ones.
     return FeedEvent(
         uid=tasking.uid,
         sequence=tasking.sequence,
-        summary="Busy" if red else f"{prefix}{tasking.code_name}{suffix}",
+        summary=summary,
         start=tasking.depart,
         end=tasking.return_at,
         dtstamp=tasking.updated_at,

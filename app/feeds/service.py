@@ -21,7 +21,7 @@ from sqlmodel import Session, col
 
 from app.config import get_settings
 from app.feeds import escorts, events
-from app.feeds.blocks import block_cache
+from app.feeds.blocks import block_cache, in_language
 from app.feeds.events import (
     CANCEL_GRACE,
     cancelled_since,
@@ -43,6 +43,7 @@ from app.feeds.queries import (
 )
 from app.feeds.tokens import audit, may_hold, token_hash, unit_agency
 from app.feeds.uses import Use
+from app.i18n import DEFAULT, LANGUAGES, current_language, gettext, speaking
 from app.models import FeedToken, Tasking, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
@@ -76,7 +77,9 @@ class Holder:
 
 
 _SUB_FIELDS = ("kind", "target_id", "last_modified", "etag")
-_USER_FIELDS = ("id", "username", "full_name", "role", "agency_id", "unit_id", "is_active")
+_USER_FIELDS = (
+    "id", "username", "full_name", "role", "agency_id", "unit_id", "is_active", "language"
+)
 _HOLDER_COLUMNS: tuple[Any, ...] = (
     col(FeedToken.id).label("token_id"),
     col(FeedToken.token_hash).label("token_hash"),
@@ -156,7 +159,10 @@ def serve(
             reason="access lost",
         )
         return NOT_FOUND
-    body, etag, newest = _content(session, holder=holder, now=now)
+    # The events speak the owner's language, whoever polls: a calendar app sends no
+    # language cookie, and the feed is the owner's.
+    with speaking(language_of(user)):
+        body, etag, newest = _content(session, holder=holder, now=now)
     feed = _remember(sub, etag=etag, body=body, newest=newest, now=now)
     if (sub.etag, sub.last_modified) != (etag, feed.last_modified):
         if not writing:
@@ -165,6 +171,11 @@ def serve(
         _update(session, FeedSubscription, served, etag=etag, last_modified=feed.last_modified)
     # Written later, in a batch (app.feeds.uses): not worth a write transaction per poll.
     return Outcome(feed, Use(holder.token_id, user.id, at=utcnow(), served_at=now))
+
+
+def language_of(user: User) -> str:
+    """The language a user's feeds are written in (English until they choose one)."""
+    return user.language if user.language in LANGUAGES else DEFAULT
 
 
 def _update(session: Session, model: Any, where: Any, **values: object) -> None:
@@ -227,11 +238,14 @@ def clear_caches() -> None:
 
 
 def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes, str, datetime]:
-    """The feed's bytes, their SHA-256 and the newest change among its taskings."""
+    """The feed's bytes, their SHA-256 and the newest change among its taskings (in the
+    current language, which the caller sets to the owner's)."""
     sub, user = holder.sub, holder.user
     name = feed_name(sub, user)
-    # Everything the scope and the calendar name depend on, besides the fingerprint.
-    key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role))
+    # Everything the scope and the calendar name depend on, besides the fingerprint; the
+    # language too, so an owner who changes language is not served the old words.
+    key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role),
+           language_of(user))
     escort_units = escorts.unit_ids(session, sub=sub, user=user)
     current = (*fingerprint(session, sub=sub, user=user),
                *escorts.fingerprint(session, escort_units))
@@ -285,7 +299,8 @@ def _render(
 def prerender(
     session: Session, *, operation_ids: Collection[str], now: datetime | None = None
 ) -> int:
-    """Render and store the events of these operations' taskings in every feed variant.
+    """Render and store the events of these operations' taskings in every feed variant,
+    in each language a feed is read in.
 
     The publisher calls it, so the first polls after a publication (all subscribers at
     once, each feed all new) find their events in the block table instead of rendering
@@ -304,7 +319,8 @@ def prerender_where(
     store: bool = True,
 ) -> int:
     """Render the events of the listed taskings matching `condition` (on the tables of
-    the feed query) in every feed variant, unless they are stored already.
+    the feed query) in every feed variant and every language a live feed is read in,
+    unless they are stored already.
 
     The admin pages call it after renaming a unit, region or crossing, which changes
     the events of every tasking that names it. New blocks are written in the caller's
@@ -313,9 +329,12 @@ def prerender_where(
     """
     now = now or utcnow()
     count = 0
+    languages = languages_read(session)
     for show_unit in (False, True):  # unit and officer feeds, then agency feeds
         listed = load_taskings(session, scope=Scope(condition, {}), now=now, show_unit=show_unit)
-        _blocks(session, listed)
+        for language in languages:
+            with speaking(language):
+                _blocks(session, listed)
         count += len(listed)
     if store:
         block_cache.write_pending(session, now)
@@ -333,16 +352,36 @@ def warm_up(session: Session, *, now: datetime | None = None) -> int:
     return prerender_where(session, true(), now=now, store=False)
 
 
+_LANGUAGES_READ = (
+    sa_select(col(User.language))
+    .join(FeedToken, col(FeedToken.user_id) == User.id)
+    .where(col(FeedToken.revoked_at).is_(None))
+    .distinct()
+)
+
+
+def languages_read(session: Session) -> list[str]:
+    """The languages live feeds are written in, English first (prerendering the others
+    for nobody would only fill the block table)."""
+    found = {DEFAULT}
+    for (code,) in session.connection().execute(_LANGUAGES_READ):
+        found.add(code if code in LANGUAGES else DEFAULT)
+    return sorted(found, key=lambda code: (code != DEFAULT, code))
+
+
 def _blocks(session: Session, listed: list[Loaded]) -> list[bytes]:
-    """The encoded events, from the block cache where it has them, rendered otherwise."""
-    found = block_cache.get_many(session, [loaded.block_key for loaded in listed])
+    """The encoded events in the current language, from the block cache where it has
+    them, rendered otherwise."""
+    language = current_language.get()
+    keys = [in_language(loaded.block_key, language) for loaded in listed]
+    found = block_cache.get_many(session, keys)
     rendered = {
-        loaded.block_key: tasking_block(loaded.view)
-        for loaded in listed
-        if loaded.block_key not in found
+        key: tasking_block(loaded.view)
+        for key, loaded in zip(keys, listed, strict=True)
+        if key not in found
     }
     block_cache.add(rendered)
-    return [found.get(loaded.block_key) or rendered[loaded.block_key] for loaded in listed]
+    return [found.get(key) or rendered[key] for key in keys]
 
 
 def _load(
@@ -391,8 +430,8 @@ def feed_name(sub: FeedSubscription, user: User) -> str:
     if sub.kind == FeedKind.officer:
         return f"JointOps - {user.full_name or user.username}"
     if sub.kind == FeedKind.unit:
-        return f"JointOps - unit {sub.target_id}"
-    return f"JointOps - {sub.target_id} operations"
+        return gettext("JointOps - unit %(unit)s") % {"unit": sub.target_id}
+    return gettext("JointOps - %(agency)s operations") % {"agency": sub.target_id}
 
 
 def is_fresh(feed: Feed, *, if_none_match: str | None, if_modified_since: str | None) -> bool:

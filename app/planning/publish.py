@@ -40,6 +40,7 @@ from app.models.planning import UNIT_BUSY
 from app.notices.service import OrderChange, describe_change, notify
 from app.planning.consent import check_host_confirmations
 from app.planning.guard import check_confirmed
+from app.planning.problems import problem_line
 from app.planning.scenario import PLANNED_STATES, planning_scenario, published_plan
 from app.planning.service import audit
 from app.planning.visibility import violations_for, visible_ids
@@ -136,7 +137,7 @@ def _check_still_valid(
         return
     problems = violations_for(
         ids, [op.id for op in scenario.operations],
-        [{"path": v.operation or "", "message": v.message} for v in report.violations])
+        [{"path": v.operation or "", "message": problem_line(v)} for v in report.violations])
     raise AppError(
         later("This plan no longer fits the board (operations or resources changed since it "
               "was solved: %(count)s problem(s)); solve again before publishing",

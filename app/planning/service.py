@@ -19,7 +19,7 @@ from app.access import sees_whole_board, visible_operations_query
 from app.config import get_settings
 from app.db import database_now
 from app.errors import AppError, Conflict, Forbidden, NotFound
-from app.i18n import N_, later
+from app.i18n import N_, Joined, later
 from app.models import (
     Operation,
     Plan,
@@ -30,6 +30,7 @@ from app.models import (
     utcnow,
 )
 from app.planning.notice import earliest_start, start_no_earlier_than
+from app.planning.problems import problem_line
 from app.planning.queue import defer_solve
 from app.planning.scenario import pinned_operations, planning_scenario, published_plan
 from app.solver.loader import load_plan, load_scenario
@@ -269,7 +270,8 @@ def keep_best_plan(session: Session, *, run: SolverRun, attempt: int, user: User
     if not report.valid:
         raise Conflict(later("The best plan so far does not pass the plan check: "
                              "%(problems)s",
-                             problems="; ".join(v.message for v in report.violations[:3])))
+                             problems=Joined([problem_line(v)
+                                              for v in report.violations[:3]])))
     plan = Plan(document=document, solver_run_id=locked.id)
     session.add(plan)
     session.flush()

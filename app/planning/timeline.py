@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from app.i18n import gettext
+from app.i18n import fmt_day_month, fmt_month_year, gettext
 from app.solver.instance import crossing_open_exact
 from app.solver.schema import Crossing, Plan, Scenario
 
@@ -69,8 +69,9 @@ class Timeline:
 
     @property
     def months(self) -> str:
-        """The month(s) the window spans: "December 2026", "December 2026 – January 2027"."""
-        first, last = self.start.strftime("%B %Y"), self.end.strftime("%B %Y")
+        """The month(s) the window spans: "December 2026", "December 2026 – January 2027",
+        in the reader's language (read when the page is rendered)."""
+        first, last = fmt_month_year(self.start), fmt_month_year(self.end)
         return first if first == last else f"{first} – {last}"
 
     def at(self, now: datetime) -> Timeline:
@@ -102,7 +103,8 @@ class _Scale:
 
 
 def _hm(at: datetime) -> str:
-    return at.strftime("%d %b %H:%MZ")
+    """`03 Dec 14:00Z`, the day and month in the reader's words, the time 24-hour."""
+    return f"{fmt_day_month(at)} {at:%H:%M}Z"
 
 
 def _window(scenario: Scenario, plan: Plan) -> tuple[datetime, datetime]:
@@ -122,7 +124,7 @@ def _ticks(scale: _Scale, start: datetime, end: datetime) -> list[tuple[float, s
     ticks = []
     while at <= end:
         ticks.append((scale.x(at), at.strftime("%H:%M") if at.hour or at.minute else
-                      at.strftime("%d %b")))
+                      fmt_day_month(at)))
         at += timedelta(hours=step)
     return ticks
 

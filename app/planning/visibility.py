@@ -14,6 +14,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.access import sees_whole_board, visible_operations_query
+from app.i18n import later
 from app.models import Operation, Tasking, User
 from app.solver.diagnose import HIDDEN_OPERATION
 
@@ -130,6 +131,12 @@ def names_any(text: str, op_ids: Collection[str]) -> bool:
     return any(re.search(rf"(?<![\w-]){re.escape(op_id)}(?![\w-])", text) for op_id in op_ids)
 
 
+# HIDDEN_OPERATION's words, whole, so that each language can word the sentence.
+_HIDDEN_PROBLEM = later("an operation you may not see no longer fits the board or clashes "
+                        "with this plan")
+assert _HIDDEN_PROBLEM.startswith(HIDDEN_OPERATION)  # noqa: S101
+
+
 def violations_for(
     ids: set[str] | None, all_ids: Collection[str], problems: list[dict[str, str]]
 ) -> list[dict[str, str]]:
@@ -142,8 +149,7 @@ def violations_for(
     shown: list[dict[str, str]] = []
     for problem in problems:
         if problem["path"] in hidden or names_any(problem["message"], hidden):
-            problem = {"path": "", "message": f"{HIDDEN_OPERATION} no longer fits the board "
-                                              "or clashes with this plan"}
+            problem = {"path": "", "message": _HIDDEN_PROBLEM}
             if problem in shown:
                 continue
         shown.append(problem)

@@ -10,29 +10,49 @@
                 "September", "October", "November", "December"];
   var SHORT = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
                "Dec"];
+  // Other languages name days and months as the page's language does (issue 11), in the
+  // Gregorian calendar with Western digits, as app/i18n.py's Babel does on the server.
+  var LANG = document.documentElement.lang || "en";
+  var LOCAL = null;
+  if (LANG !== "en" && window.Intl) {
+    try {
+      var tag = LANG + "-u-ca-gregory-nu-latn";
+      LOCAL = {
+        day: new Intl.DateTimeFormat(tag, {timeZone: "UTC", day: "numeric", month: "short"}),
+        month: new Intl.DateTimeFormat(tag, {timeZone: "UTC", year: "numeric", month: "long"})
+      };
+    } catch (e) { LOCAL = null; }
+  }
   var STEPS = [900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
   var MIN_SPAN = 3600;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  function dayMonth(d) {
+    return LOCAL ? LOCAL.day.format(d) : pad(d.getUTCDate()) + " " + SHORT[d.getUTCMonth()];
+  }
+
+  function monthYear(d) {
+    return LOCAL ? LOCAL.month.format(d) : MONTHS[d.getUTCMonth()] + " " + d.getUTCFullYear();
+  }
+
   function tickLabel(seconds) {
     var d = new Date(seconds * 1000);
     if (d.getUTCHours() === 0 && d.getUTCMinutes() === 0) {
-      return pad(d.getUTCDate()) + " " + SHORT[d.getUTCMonth()];
+      return dayMonth(d);
     }
     return pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
   }
 
   function stamp(seconds) {
     var d = new Date(seconds * 1000);
-    return pad(d.getUTCDate()) + " " + SHORT[d.getUTCMonth()] + " " +
+    return dayMonth(d) + " " +
       pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + "Z";
   }
 
   function months(a, b) {
     var x = new Date(a * 1000), y = new Date(b * 1000);
-    var first = MONTHS[x.getUTCMonth()] + " " + x.getUTCFullYear();
-    var last = MONTHS[y.getUTCMonth()] + " " + y.getUTCFullYear();
+    var first = monthYear(x), last = monthYear(y);
     return first === last ? first : first + " – " + last;
   }
 
@@ -48,6 +68,7 @@
     var month = box.querySelector(".tl-month");
     var range = box.querySelector(".tl-range");
     var ticks = box.querySelector(".tl-ticks");
+    var showing = box.getAttribute("data-showing") || "Showing %(start)s to %(end)s";
     var height = +svg.getAttribute("viewBox").split(" ")[3];
     var view = [full0, full1];
 
@@ -99,7 +120,9 @@
         }
       }
       month.textContent = months(view[0], view[1]);
-      range.textContent = "Showing " + stamp(view[0]) + " to " + stamp(view[1]);
+      // The words come translated from the page (data-showing), the times from stamp().
+      range.textContent = showing.replace("%(start)s", stamp(view[0]))
+        .replace("%(end)s", stamp(view[1]));
       hide();
     }
 

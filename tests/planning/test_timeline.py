@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from datetime import datetime, timedelta
 
 from sample_data import TINY
 from solver.solve_helpers import assert_not_fallback
 
-from app.i18n import current_language
+from app.i18n import current_language, speaking
 from app.planning.timeline import LABEL, WIDTH, Bar, Timeline, build_timeline
 from app.solver.instance import Instance
 from app.solver.loader import load_scenario
+from app.solver.schema import Plan
 from app.solver.solve import SolveOptions, solve
 
 
@@ -130,7 +132,8 @@ def test_a_thai_reader_reads_the_bars_lanes_and_table_in_thai() -> None:
     crossing = next(c.name for c in scenario.crossings if c.id == a.crossing)
     region = next(s.region for o in scenario.operations for s in o.sites if s.id == a.site)
     site = next((r.name for r in scenario.regions if r.id == region), region)
-    times = f"{a.depart.strftime('%d %b %H:%MZ')} ถึง {op.start.strftime('%d %b %H:%MZ')}"
+    # Day and month in Thai words (Babel's), the time 24-hour: 3 ธ.ค. 02:00Z.
+    times = f"{_thai_day(a.depart)} ถึง {_thai_day(op.start)}"
 
     def out_bar(timeline: Timeline) -> Bar:
         row = next(row for row in timeline.rows if row.kind == "unit" and row.key == a.unit)
@@ -153,5 +156,35 @@ def test_a_thai_reader_reads_the_bars_lanes_and_table_in_thai() -> None:
     assert not any(english in text for text in words
                    for english in (" out to ", " back to base", " to ", " lane ", " closed:"))
     english = out_bar(build_timeline(scenario, plan))
-    assert english.title == (f"{callsign} out to {site} via {crossing}: "
-                             f"{times.replace('ถึง', 'to')}")
+    english_times = f"{a.depart.strftime('%d %b %H:%MZ')} to {op.start.strftime('%d %b %H:%MZ')}"
+    assert english.title == f"{callsign} out to {site} via {crossing}: {english_times}"
+
+
+_THAI_MONTHS = ("ม.ค.", "ก.พ.", "มี.ค.", "เม.ย.", "พ.ค.", "มิ.ย.", "ก.ค.", "ส.ค.", "ก.ย.", "ต.ค.",
+                "พ.ย.", "ธ.ค.")
+
+
+def _thai_day(at: datetime) -> str:
+    """`3 ธ.ค. 02:00Z`: written out here, not by the code under test."""
+    return f"{at.day} {_THAI_MONTHS[at.month - 1]} {at:%H:%M}Z"
+
+
+def test_ticks_and_months_read_in_the_readers_language() -> None:
+    """Issue 11: the day ticks and the month heading are in the reader's words (Chinese
+    here), never the English month; English reads as before."""
+    scenario = load_scenario(TINY)
+    plan = Plan(format="jointops-plan/1", operations=[], unscheduled=[])
+    # A window of several days: its ticks fall on midnights, labelled by day and month.
+    scenario = scenario.model_copy(update={"horizon": scenario.horizon.model_copy(update={
+        "end": scenario.horizon.start + timedelta(days=5)})})
+    with speaking("zh-Hans"):
+        chinese = build_timeline(scenario, plan)
+        months = chinese.months
+    days = [label for _, label in chinese.ticks if ":" not in label]
+    assert days and all(re.fullmatch(r"\d{1,2}月\d{1,2}日", label) for label in days), days
+    start = scenario.horizon.start
+    assert f"{start.year}年{start.month}月" in months
+    assert start.strftime("%B") not in months and start.strftime("%b") not in "".join(days)
+    english = build_timeline(scenario, plan)
+    assert start.strftime("%B %Y") in english.months
+    assert any(re.fullmatch(r"\d\d [A-Z][a-z]{2}", label) for _, label in english.ticks)

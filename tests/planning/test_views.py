@@ -284,3 +284,23 @@ def test_a_running_attempts_own_best_plan_is_shown_but_not_offered(
     page = login(client, planner).get(f"/planning/runs/{run.id}")
     assert 'id="best-so-far"' in page.text and 'id="keep-best-form"' not in page.text
     assert service.interrupted_attempt(run) is None
+
+
+def test_the_run_review_names_months_in_chinese(
+    client: TestClient, tiny_board: Session, planner: User, admin: User, login: Login
+) -> None:
+    """Issue 11: the timeline's month heading, day ticks and bar times are in the reader's
+    words (12月, 2026年12月), not "Dec"; times stay 24-hour, no AM/PM."""
+    run = _solved(tiny_board, planner)
+    browser = login(client, admin)
+    browser.cookies.set(get_settings().cookie_name(LANGUAGE_COOKIE), "zh-Hans")
+    page = browser.get(f"/planning/runs/{run.id}").text
+    box = page[page.index('class="timeline-box"'):page.index("</svg>")]
+    heading = re.search(r'id="tl-month"[^>]*>([^<]*)<', box)
+    assert heading and re.search(r"\d{4}年\d{1,2}月", heading.group(1)), heading
+    titles = re.findall(r"<title>([^<]*)</title>", box)
+    assert any(re.search(r"\d{1,2}月\d{1,2}日 \d\d:\d\dZ", title) for title in titles), titles[:5]
+    months = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+    assert not any(re.search(rf"\b{month}\b", title) for title in titles for month in months)
+    assert not re.search(r"\d (AM|PM)\b", box)
+    assert 'data-showing="显示' in box
