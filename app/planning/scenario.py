@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlmodel import Session, col, select
 from app.errors import Conflict
 from app.i18n import N_
 from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
+from app.revision import Derived
 from app.solver.intervals import subtract
 from app.solver.loader import ScenarioError, load_plan, load_scenario
 from app.solver.replan import still_valid_operations
@@ -127,16 +129,43 @@ def pinned_operations(
     return still_valid_operations(scenario, earlier)
 
 
+@dataclass(frozen=True)
+class PlanSummary:
+    """What the planning page shows of a plan: each scheduled operation's H-hour, how many
+    were left unscheduled, and the objective."""
+
+    starts: dict[str, str]
+    unscheduled: int
+    objective: dict[str, Any] | None
+
+
+# By plan id. A plan's document never changes once stored, and decoding it (250 KB of
+# JSON on the large board) at every view was a third of the planning page's CPU in an ad
+# hoc profile of bench/load.py.
+_SUMMARIES = Derived(size=8)
+
+
+def plan_summary(plan: Plan) -> PlanSummary:
+    """The plan's summary, its document decoded once per process."""
+    def summarise() -> PlanSummary:
+        document = plan.document
+        return PlanSummary({op["id"]: op["start"] for op in document.get("operations", [])},
+                           len(document.get("unscheduled", [])), document.get("objective"))
+    return _SUMMARIES.get(0, plan.id, summarise)
+
+
 def pinnable_operations(session: Session, *, ids: set[str] | None) -> list[dict[str, Any]]:
     """The published plan's operations still scheduled (among `ids`, None: all)."""
     published = published_plan(session)
     if published is None:
         return []
-    starts = {op["id"]: op["start"] for op in published.document.get("operations", [])
-              if ids is None or op["id"] in ids}
+    every_start = plan_summary(published).starts
+    starts = {op_id: start for op_id, start in every_start.items()
+              if ids is None or op_id in ids}
     operations = session.exec(
-        select(Operation)
+        select(Operation.id, Operation.code_name)
         .where(col(Operation.id).in_(list(starts)), Operation.state == OperationState.scheduled)
         .order_by(col(Operation.id))
     ).all()
-    return [{"id": op.id, "code_name": op.code_name, "start": starts[op.id]} for op in operations]
+    return [{"id": op_id, "code_name": code_name, "start": starts[op_id]}
+            for op_id, code_name in operations]

@@ -17,7 +17,7 @@ from app.planning import consent, horizon, service
 from app.planning.closures import horizon_effects
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
-from app.planning.scenario import pinnable_operations, published_plan
+from app.planning.scenario import pinnable_operations, plan_summary, published_plan
 from app.planning.spawn import worker_lifespan
 from app.planning.tasking import (
     escort_duties,
@@ -52,7 +52,8 @@ def _planning(
     runs = service.list_runs(session)
     ctx: dict[str, Any] = {"runs": runs, "settings": service.run_settings(session, runs)}
     if not wants_fragment(request):  # the 2-second poll while a run works shows only runs
-        ctx["published"] = published_plan(session)
+        ctx["published"] = published = published_plan(session)
+        ctx["summary"] = plan_summary(published) if published else None
         ctx["pinnable"] = pinnable_operations(session, ids=visible_ids(session, user=user))
         config = horizon.current(session)
         ctx["closures"] = horizon_effects(session, config.horizon_start, config.horizon_end)

@@ -219,6 +219,31 @@ def test_runs_poll_reads_no_scenario_or_plan_documents(
     assert re.search(r"<td>2(\.0)? s</td>", poll.text), "each run's time limit is listed"
 
 
+def test_the_planning_page_decodes_the_published_plan_once(
+    client: TestClient, tiny_board: Session, planner: User, login: Login
+) -> None:
+    """The release list shows the published operations' H-hours; the published plan's
+    document (250 KB on the large board) is decoded at the first view, not at every one."""
+    run = _solved(tiny_board, planner)
+    plan = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    confirm_hosts(tiny_board, plan)
+    publish_plan(tiny_board, plan=plan, user=planner, confirmed=set())
+    tiny_board.commit()
+    browser = login(client, planner)
+    first = browser.get("/planning").text
+    scheduled = plan.document["operations"]
+    assert scheduled
+    for op in scheduled:
+        assert f'name="release" value="{op["id"]}"' in first
+    tiny_board.expire_all()  # nothing already loaded may hide what the view reads
+    with recorded_statements(tiny_board) as statements:
+        again = browser.get("/planning").text
+    assert not [s for s in statements if "plans.document" in s]
+    assert again.count('name="release"') == len(scheduled)
+    assert re.search(rf"{len(scheduled)} operations? scheduled, "
+                     rf"{len(plan.document['unscheduled'])} not scheduled", again)
+
+
 def _interrupted(session: Session, planner: User) -> SolverRun:
     """A run as the reaper leaves it after its worker was killed: queued again, holding
     the best plan so far that attempt 1 stored (what the worker hands over, checked)."""
