@@ -8,6 +8,9 @@ assumes the caller already passed need-to-know (the route answered 404 otherwise
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection
+
 from sqlmodel import Session, col, select
 
 from app.models import (
@@ -75,6 +78,22 @@ def host_countries(session: Session, operation_id: str) -> list[str]:
     return sorted(session.exec(query))
 
 
+def host_countries_by_operation(
+    session: Session, operation_ids: Collection[str]
+) -> dict[str, list[str]]:
+    """host_countries of many operations in one query (an inbox lists dozens)."""
+    query = (
+        select(Site.operation_id, Region.country_code)
+        .join(Region, col(Site.region_id) == col(Region.id))
+        .where(col(Site.operation_id).in_(list(operation_ids)))
+        .distinct()
+    )
+    found: dict[str, set[str]] = defaultdict(set)
+    for operation_id, country in session.exec(query):
+        found[operation_id].add(country)
+    return {op_id: sorted(found.get(op_id, ())) for op_id in operation_ids}
+
+
 def required_kinds(operation: Operation) -> list[ApprovalKind]:
     """Host approval always; consent to foreign units when foreign support is requested."""
     if operation.foreign_support_requested:
@@ -82,18 +101,37 @@ def required_kinds(operation: Operation) -> list[ApprovalKind]:
     return [ApprovalKind.host]
 
 
-def decided(session: Session, operation_id: str) -> dict[tuple[str, ApprovalKind], Approval]:
+Decided = dict[tuple[str, ApprovalKind], Approval]
+
+
+def decided(session: Session, operation_id: str) -> Decided:
     """The decisions taken so far, by (country, kind)."""
-    rows = session.exec(select(Approval).where(Approval.operation_id == operation_id))
-    return {(row.country_code, ApprovalKind(row.kind)): row for row in rows}
+    return decided_by_operation(session, [operation_id])[operation_id]
+
+
+def decided_by_operation(session: Session, operation_ids: Collection[str]) -> dict[str, Decided]:
+    """decided() of many operations in one query."""
+    rows = session.exec(select(Approval).where(col(Approval.operation_id).in_(
+        list(operation_ids))))
+    found: dict[str, Decided] = {op_id: {} for op_id in operation_ids}
+    for row in rows:
+        found[row.operation_id][(row.country_code, ApprovalKind(row.kind))] = row
+    return found
 
 
 def missing_approvals(session: Session, operation: Operation) -> list[tuple[str, ApprovalKind]]:
     """(country, kind) pairs still lacking an approving decision."""
-    done = decided(session, operation.id)
+    return still_missing(operation, host_countries(session, operation.id),
+                         decided(session, operation.id))
+
+
+def still_missing(
+    operation: Operation, hosts: list[str], done: Decided
+) -> list[tuple[str, ApprovalKind]]:
+    """missing_approvals from the operation's host countries and decisions."""
     return [
         (country, kind)
-        for country in host_countries(session, operation.id)
+        for country in hosts
         for kind in required_kinds(operation)
         if (row := done.get((country, kind))) is None or row.decision != Decision.approved
     ]
@@ -104,9 +142,13 @@ def may_decide_for(session: Session, user: User, operation: Operation) -> list[s
     if operation.state != S.proposed:
         return []
     hosts = host_countries(session, operation.id)
+    return deciding_for(user, user_country(session, user), hosts)
+
+
+def deciding_for(user: User, country: str | None, hosts: list[str]) -> list[str]:
+    """may_decide_for a proposed operation, from the user's country and its host countries."""
     if user.role == Role.admin:
         return hosts
-    country = user_country(session, user)
     return [country] if user.role == Role.liaison and country in hosts else []
 
 
@@ -116,13 +158,24 @@ def authors(session: Session, operation: Operation) -> set[int]:
     Host approval is a second person's check (four eyes), even for an administrator or a
     liaison officer whose country both leads and hosts the operation.
     """
-    proposer = session.exec(
-        select(AuditEvent.actor_id)
-        .where(AuditEvent.object_type == "operation", AuditEvent.object_id == operation.id,
-               AuditEvent.action == "propose")
-        .order_by(col(AuditEvent.id).desc())
-    ).first()
+    proposer = proposers_by_operation(session, [operation.id]).get(operation.id)
     return {i for i in (operation.created_by_id, proposer) if i is not None}
+
+
+def proposers_by_operation(session: Session, operation_ids: Collection[str]) -> dict[str, int]:
+    """Who proposed each operation in its latest round (those never proposed are left
+    out), in one query."""
+    rows = session.exec(
+        select(AuditEvent.object_id, AuditEvent.actor_id)
+        .where(AuditEvent.object_type == "operation",
+               col(AuditEvent.object_id).in_(list(operation_ids)),
+               AuditEvent.action == "propose")
+        .order_by(col(AuditEvent.id))
+    )
+    latest: dict[str, int | None] = {}
+    for op_id, actor in rows:  # by id: the latest round's proposer is written last
+        latest[str(op_id)] = actor
+    return {op_id: actor for op_id, actor in latest.items() if actor is not None}
 
 
 def allowed_actions(session: Session, user: User, operation: Operation) -> set[str]:

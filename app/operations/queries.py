@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, or_
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import defer, lazyload, selectinload
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -176,21 +176,37 @@ def filter_choices(session: Session, *, user: User) -> dict[str, Any]:
 
 def deconflicts(session: Session, *, user: User, operation: Operation) -> list[dict[str, Any]]:
     """Other visible, live operations sharing a region and overlapping in time window."""
-    regions = {site.region_id for site in operation.sites}
-    if not regions:
-        return []
+    return deconflicts_of(session, user=user, operations=[operation])[operation.id]
+
+
+def deconflicts_of(
+    session: Session, *, user: User, operations: list[Operation]
+) -> dict[str, list[dict[str, Any]]]:
+    """deconflicts() of several operations, by id, from one query of the candidates (an
+    approvals inbox lists dozens of operations)."""
+    regions_of = {op.id: {site.region_id for site in op.sites} for op in operations}
+    found: dict[str, list[dict[str, Any]]] = {op.id: [] for op in operations}
+    every_region = set().union(*regions_of.values())
+    if not every_region:
+        return found
     query = visible_operations_query(user).where(
-        Operation.id != operation.id,
         col(Operation.state).not_in([S.aborted, S.completed]),
-        col(Operation.earliest_start) < operation.latest_end,
-        col(Operation.latest_end) > operation.earliest_start,
+        col(Operation.earliest_start) < max(op.latest_end for op in operations),
+        col(Operation.latest_end) > min(op.earliest_start for op in operations),
         exists().where(col(Site.operation_id) == col(Operation.id),
-                       col(Site.region_id).in_(regions)),
-    ).options(selectinload(Operation.sites)).order_by(  # type: ignore[arg-type]
-        col(Operation.earliest_start))
-    return [{"operation": other,
-             "regions": sorted(regions & {s.region_id for s in other.sites})}
-            for other in session.exec(query)]
+                       col(Site.region_id).in_(every_region)),
+    ).options(selectinload(Operation.sites), lazyload(Operation.cordon)).order_by(  # type: ignore[arg-type]
+        col(Operation.earliest_start), col(Operation.id))
+    candidates = list(session.exec(query))
+    for op in operations:
+        for other in candidates:
+            if other.id == op.id or not (other.earliest_start < op.latest_end
+                                         and other.latest_end > op.earliest_start):
+                continue
+            shared = regions_of[op.id] & {s.region_id for s in other.sites}
+            if shared:
+                found[op.id].append({"operation": other, "regions": sorted(shared)})
+    return found
 
 
 def detail(session: Session, *, user: User, operation: Operation) -> dict[str, Any]:
@@ -263,18 +279,29 @@ def names(session: Session, ids: list[int | None]) -> dict[int, str]:
 
 def pending_for(session: Session, *, user: User) -> list[dict[str, Any]]:
     """Decisions waiting for this user's country (all host countries for administrators)."""
-    query = visible_operations_query(user).where(Operation.state == S.proposed)
-    items: list[dict[str, Any]] = []
-    for op in session.exec(query.order_by(col(Operation.earliest_start))):
-        if user.id in perm.authors(session, op):
+    query = visible_operations_query(user).where(Operation.state == S.proposed).options(
+        selectinload(Operation.sites), lazyload(Operation.cordon))  # type: ignore[arg-type]
+    proposed = list(session.exec(query.order_by(col(Operation.earliest_start))))
+    # What each operation's check needs, read for all of them at once: the inbox lists
+    # dozens, and reading it operation by operation took seven queries each.
+    ids = [op.id for op in proposed]
+    hosts = perm.host_countries_by_operation(session, ids)
+    decisions = perm.decided_by_operation(session, ids)
+    proposers = perm.proposers_by_operation(session, ids)
+    country = perm.user_country(session, user)
+    waiting: list[tuple[Operation, list[tuple[str, ApprovalKind]]]] = []
+    for op in proposed:
+        if user.id in (op.created_by_id, proposers.get(op.id)):
             continue  # approval is another person's: not in the author's inbox
-        countries = set(perm.may_decide_for(session, user, op))
-        missing = [(c, kind) for c, kind in perm.missing_approvals(session, op) if c in countries]
-        # Deconfliction before approval: the host sees what else is planned there and then.
-        conflicts = deconflicts(session, user=user, operation=op) if missing else []
-        items.extend({"op": op, "country": country, "kind": kind, "label": KIND_LABELS[kind],
-                      "conflicts": conflicts} for country, kind in missing)
-    return items
+        countries = set(perm.deciding_for(user, country, hosts[op.id]))
+        missing = [(c, kind) for c, kind in perm.still_missing(op, hosts[op.id], decisions[op.id])
+                   if c in countries]
+        if missing:
+            waiting.append((op, missing))
+    # Deconfliction before approval: the host sees what else is planned there and then.
+    conflicts = deconflicts_of(session, user=user, operations=[op for op, _ in waiting])
+    return [{"op": op, "country": host, "kind": kind, "label": KIND_LABELS[kind],
+             "conflicts": conflicts[op.id]} for op, missing in waiting for host, kind in missing]
 
 
 def units_for(session: Session, *, user: User) -> list[Unit]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from planning.statements import recorded_statements
 from sqlmodel import Session
 
 from app.models import OperationState
@@ -131,3 +132,31 @@ def test_every_step_requires_the_version_it_acts_on(
         assert "body.version is required" in detail["detail"] or (
             body is None and "body is required" in detail["detail"]), detail
     assert th.get("/api/v1/operations/OP-VER").json()["version"] == 1
+
+
+def test_the_approvals_inbox_reads_in_batches_however_many_wait(
+    client, session: Session, people, make_operation, login
+) -> None:
+    """Host countries, decisions, proposers and what else is planned there and then are
+    read for all the waiting operations at once (it was seven queries per operation)."""
+    th, mm = login(client, people["th"]), login(client, people["mm"])
+
+    def propose(op_id: str) -> None:
+        make_operation(session, "TH-RTP", {"MM-TAC": {"tactical": 1}}, op_id=op_id)
+        assert th.post(f"/api/v1/operations/{op_id}/propose", json={"version": 1}).status_code \
+            == 200
+
+    propose("OP-IN0")
+    mm.get("/api/v1/approvals")  # first view: whatever the process memoises
+    session.expire_all()  # the test's session is the app's: nothing may come from memory
+    with recorded_statements(session) as one:
+        assert [p["operation_id"] for p in mm.get("/api/v1/approvals").json()] == ["OP-IN0"]
+    for n in range(1, 6):
+        propose(f"OP-IN{n}")
+    # The author of a proposal does not find it in their own inbox; the host does.
+    assert th.get("/api/v1/approvals").json() == []
+    session.expire_all()
+    with recorded_statements(session) as six:
+        pending = mm.get("/api/v1/approvals").json()
+    assert sorted(p["operation_id"] for p in pending) == [f"OP-IN{n}" for n in range(6)]
+    assert len(six) == len(one), six
