@@ -10,9 +10,10 @@ RUN pip wheel --no-cache-dir --require-hashes --wheel-dir /wheels -r requirement
 
 FROM python:3.11-slim
 # tini as PID 1 forwards SIGTERM to the board (a worker then stops its solve at the best
-# plan) and reaps children; pg_dump/pg_restore serve `jointops backup` and `restore`.
+# plan) and reaps children; pg_dump/pg_restore serve `jointops backup` and `restore`;
+# openssl makes the database's certificates (scripts/db_certs.sh, compose's db-certs).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini postgresql-client \
+    && apt-get install -y --no-install-recommends tini postgresql-client openssl \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=wheels /wheels /wheels
 COPY requirements/runtime.lock /tmp/runtime.lock

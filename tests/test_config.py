@@ -91,14 +91,6 @@ def test_the_ca_file_setting_reaches_both_urls_unless_they_name_one(
     assert Settings(database_url="sqlite:////tmp/b.db").database_url == "sqlite:////tmp/b.db"
 
 
-def test_compose_says_why_it_allows_a_plain_database_connection() -> None:
-    from app.config import ROOT
-
-    compose = (ROOT / "docker-compose.yml").read_text()
-    assert 'JOINTOPS_DATABASE_ALLOW_PLAINTEXT: "true"' in compose
-    assert "sslmode=verify-full" in compose  # the comment says how to require TLS
-
-
 def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None:
     import yaml
 
