@@ -197,15 +197,20 @@ class OrderPreview:
 
 def preview_orders(
     session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
-    read_only: bool = False,
+    read_only: bool = False, only: set[str] | None = None,
 ) -> list[OrderPreview]:
     """Every order publishing these scheduled operations would issue, amend, keep or
     cancel, classified exactly as _write_taskings counts them (it uses this too).
 
     `read_only`: the held orders are rows to read, not objects to change (a preview:
-    building 1,700 Tasking objects was a third of the run review's preview)."""
+    building 1,700 Tasking objects was a third of the run review's preview).
+    `only`: the orders of these operations alone (None: all). Each order is classified
+    by its own held and planned values, so the others need not be read: an agency
+    planner's run review previewed the whole board's orders to list a third of them."""
+    if only is not None:
+        operations = [op for op in operations if op.id in only]
     existing, planned = _existing_and_planned(session, scope, operations,
-                                              read_only=read_only)
+                                              read_only=read_only, only=only)
     changes = []
     for key, values in planned.items():
         tasking = existing.get(key)
@@ -228,11 +233,12 @@ _PREVIEWED = [getattr(Tasking, name) for name in (
 
 def _existing_and_planned(
     session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
-    read_only: bool = False,
+    read_only: bool = False, only: set[str] | None = None,
 ) -> tuple[dict[tuple[str, str], Tasking], dict[tuple[str, str], dict[str, Any]]]:
     """The planned operations' taskings (any status) and the plan's order values;
-    `read_only`: as rows of the taskings' columns, which read like Tasking objects."""
-    planned_ids = list(scope.durations)
+    `read_only`: as rows of the taskings' columns, which read like Tasking objects;
+    `only`: the taskings of these operations alone (None: of every operation)."""
+    planned_ids = [op_id for op_id in scope.durations if only is None or op_id in only]
     held = col(Tasking.operation_id).in_(planned_ids)
     if read_only:
         rows = session.execute(sa_select(*_PREVIEWED).where(held)).all()
