@@ -21,10 +21,12 @@ from app.access import visible_operations_query
 from app.config import get_settings
 from app.models import (
     Agency,
+    Approval,
     ApprovalKind,
     AuditEvent,
     Country,
     Crossing,
+    Decision,
     Operation,
     OperationState,
     Region,
@@ -48,6 +50,9 @@ KIND_LABELS = {ApprovalKind.host: "host approval", ApprovalKind.foreign_support:
 # A board of hundreds of operations stays readable (and its 15 s refresh light): each
 # column shows its first cards and a link to the whole column (the state filter).
 CARDS_PER_COLUMN = 40
+# Operation columns a board card never shows: left unread by the board's query.
+_NOT_ON_CARDS = (Operation.description, Operation.commander, Operation.commander_phone,
+                 Operation.radio_net, Operation.decline_reason)
 
 
 @dataclass
@@ -116,7 +121,11 @@ def board(
     """Columns of cards per state, with counts, for the visible operations that match:
     at most CARDS_PER_COLUMN cards a column if `capped`, unless the state filter picks
     one column."""
-    ops = list(session.exec(_filtered(user, filters).order_by(
+    # A card shows none of the long texts, and its operation's cordon (loaded with every
+    # Operation otherwise, `lazy="selectin"`) is another statement the board never reads.
+    ops = list(session.exec(_filtered(user, filters).options(
+        lazyload(Operation.cordon),  # type: ignore[arg-type]
+        *(defer(c) for c in _NOT_ON_CARDS)).order_by(  # type: ignore[arg-type]
         col(Operation.earliest_start), col(Operation.id))))
     cards = _cards(session, ops)
     columns = {state: [c for c in cards if c.operation.state == state] for state in COLUMNS}
@@ -148,16 +157,28 @@ def _cards(session: Session, ops: list[Operation]) -> list[Card]:
         select(Tasking.operation_id, func.min(Tasking.start))
         .where(col(Tasking.operation_id).in_(ids), Tasking.status == TaskingStatus.active)
         .group_by(col(Tasking.operation_id))).all())
-    return [_card(session, op, sorted(countries[op.id]), sites[op.id], starts.get(op.id))
+    # The approvals proposed cards wait for, in one statement for the whole board (asked
+    # card by card, a board of proposed operations sent two statements per card).
+    proposed = [op.id for op in ops if op.state == S.proposed]
+    approved: set[tuple[str, str, ApprovalKind]] = set()
+    if proposed:
+        approved = {(op_id, country, ApprovalKind(kind)) for op_id, country, kind in session.exec(
+            select(Approval.operation_id, Approval.country_code, Approval.kind)
+            .where(col(Approval.operation_id).in_(proposed),
+                   Approval.decision == Decision.approved))}
+    return [_card(op, sorted(countries[op.id]), sites[op.id], starts.get(op.id), approved)
             for op in ops]
 
 
-def _card(session: Session, op: Operation, countries: list[tuple[str, str]], sites: int,
-          start: datetime | None) -> Card:
+def _card(op: Operation, countries: list[tuple[str, str]], sites: int,
+          start: datetime | None, approved: set[tuple[str, str, ApprovalKind]]) -> Card:
     missing = []
     if op.state == S.proposed:
-        missing = [f"{country} {KIND_LABELS[kind]}"
-                   for country, kind in perm.missing_approvals(session, op)]
+        # perm.missing_approvals' rule: every host country (its sites' countries, sorted)
+        # and every required kind without an approving decision.
+        hosts = sorted({code for code, _ in countries})
+        missing = [f"{country} {KIND_LABELS[kind]}" for country in hosts
+                   for kind in perm.required_kinds(op) if (op.id, country, kind) not in approved]
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=UTC)
     return Card(op, start or op.fixed_start or op.earliest_start, start is not None,

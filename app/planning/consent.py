@@ -99,11 +99,16 @@ def shown_key(units: list[dict[str, Any]]) -> frozenset[tuple[Any, ...]]:
         for u in units)
 
 
-def foreign_units(session: Session, document: PlanDocument) -> list[HostUnits]:
+def foreign_units(
+    session: Session, document: PlanDocument, *, ids: set[str] | None = None
+) -> list[HostUnits]:
     """Per (operation, host country), the plan's raid assignments of units whose agency is
-    of another country than the site's region (cordon posts are always the host's own)."""
-    site_ids = {a.site for op in document.operations for a in op.assignments}
-    unit_ids = {a.unit for op in document.operations for a in op.assignments}
+    of another country than the site's region (cordon posts are always the host's own);
+    only of the operations in `ids` when given (an agency's planner sees a third of the
+    board: the rest was read and sorted on every view of the run page, then dropped)."""
+    operations = [op for op in document.operations if ids is None or op.id in ids]
+    site_ids = {a.site for op in operations for a in op.assignments}
+    unit_ids = {a.unit for op in operations for a in op.assignments}
     # Columns, not objects: the run review asks this on every view, and building the
     # plan's 1,000 Unit objects (JSON columns and all) took 0.2 s of it on the large board.
     sites = {site_id: (objective, region, country) for site_id, objective, region, country
@@ -118,11 +123,11 @@ def foreign_units(session: Session, document: PlanDocument) -> list[HostUnits]:
                            col(Agency.country_code))
                  .join(Agency, col(Agency.id) == col(Unit.agency_id))
                  .where(col(Unit.id).in_(unit_ids)))}
-    op_ids = [o.id for o in document.operations]
+    op_ids = [o.id for o in operations]
     names = dict(session.exec(select(Operation.id, Operation.code_name)
                               .where(col(Operation.id).in_(op_ids))).all())
     found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for scheduled in document.operations:
+    for scheduled in operations:
         for a in scheduled.assignments:
             objective, region, host = sites.get(a.site, ("", a.site, ""))
             callsign, agency, home = units.get(a.unit, (a.unit, "", ""))
@@ -172,7 +177,7 @@ def plan_status(
 ) -> list[dict[str, Any]]:
     """The run page's list: each (operation, host) of the plan the viewer may see, with
     its foreign units and whether the host confirmed them."""
-    needs = [n for n in foreign_units(session, document) if ids is None or n.operation_id in ids]
+    needs = foreign_units(session, document, ids=ids)
     rows = _rows(session, needs)
     zones = _zones(session)
     result = []

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from app.models import Country, Crossing, Operation, Region, Site, Tasking, Unit
 from app.planning.guard import Disturbed
 from app.planning.publish import OrderPreview, order_scope, preview_orders
-from app.planning.visibility import keep
 from app.solver.schema import Plan as PlanDocument
 from app.web import fmt_local
 
@@ -75,8 +74,7 @@ def order_diff(
     operations in `ids` (None: all) are listed and counted."""
     scope = order_scope(session)
     operations = [op for op in document.operations if op.id in scope.durations]
-    previews = [p for p in preview_orders(session, scope, operations, read_only=True)
-                if keep(ids, p.operation_id)]
+    previews = preview_orders(session, scope, operations, read_only=True, only=ids)
     counts = dict.fromkeys(KINDS.values(), 0)
     for preview in previews:
         counts[KINDS[preview.kind]] += 1

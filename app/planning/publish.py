@@ -198,15 +198,20 @@ class OrderPreview:
 
 def preview_orders(
     session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
-    read_only: bool = False,
+    read_only: bool = False, only: set[str] | None = None,
 ) -> list[OrderPreview]:
     """Every order publishing these scheduled operations would issue, amend, keep or
     cancel, classified exactly as _write_taskings counts them (it uses this too).
 
     `read_only`: the held orders are rows to read, not objects to change (a preview:
-    building 1,700 Tasking objects was a third of the run review's preview)."""
+    building 1,700 Tasking objects was a third of the run review's preview).
+    `only`: the orders of these operations alone (None: all). Each order is classified
+    by its own held and planned values, so the others need not be read: an agency
+    planner's run review previewed the whole board's orders to list a third of them."""
+    if only is not None:
+        operations = [op for op in operations if op.id in only]
     existing, planned = _existing_and_planned(session, scope, operations,
-                                              read_only=read_only)
+                                              read_only=read_only, only=only)
     changes = []
     for key, values in planned.items():
         tasking = existing.get(key)
@@ -219,17 +224,25 @@ def preview_orders(
     return changes
 
 
+# What a read-only preview reads of each held order: the values `_same` compares (those
+# `_values` and `_post_values` give) and the keys; not its uid, sequence, plan and
+# timestamps (the run review read 1,700 orders' every column, a third of them instants).
+_PREVIEWED = [getattr(Tasking, name) for name in (
+    "operation_id", "unit_id", "kind", "site_id", "side", "post_region_id", "capability",
+    "start", "end", "depart", "return_at", "crossing_id", "cross_out", "cross_back", "status")]
+
+
 def _existing_and_planned(
     session: Session, scope: OrderScope, operations: list[ScheduledOperation], *,
-    read_only: bool = False,
+    read_only: bool = False, only: set[str] | None = None,
 ) -> tuple[dict[tuple[str, str], Tasking], dict[tuple[str, str], dict[str, Any]]]:
     """The planned operations' taskings (any status) and the plan's order values;
-    `read_only`: as rows of the taskings' columns, which read like Tasking objects."""
-    planned_ids = list(scope.durations)
+    `read_only`: as rows of the taskings' columns, which read like Tasking objects;
+    `only`: the taskings of these operations alone (None: of every operation)."""
+    planned_ids = [op_id for op_id in scope.durations if only is None or op_id in only]
     held = col(Tasking.operation_id).in_(planned_ids)
     if read_only:
-        rows = session.execute(sa_select(*Tasking.__table__.columns)  # type: ignore[attr-defined]
-                               .where(held)).all()
+        rows = session.execute(sa_select(*_PREVIEWED).where(held)).all()
         found = cast(list[Tasking], rows)
     else:
         found = list(session.exec(select(Tasking).where(held)))

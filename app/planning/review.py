@@ -42,8 +42,8 @@ from app.planning.visibility import (
 from app.revision import Derived
 from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
+from app.solver.schema import Objective, Scenario
 from app.solver.schema import Plan as PlanDocument
-from app.solver.schema import Scenario
 from app.solver.validate import validate_plan
 
 
@@ -197,7 +197,8 @@ def _run_parts(
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
-    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids)
+    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids,
+                                objective=objective)
     return parts
 
 
@@ -249,16 +250,17 @@ def dwell_rows(
 
 def _changes(
     scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: PlanDocument,
-    ids: set[str] | None,
+    ids: set[str] | None, objective: Objective | None = None,
 ) -> list[str]:
-    """The change list against the published plan (nothing published: everything is new)."""
+    """The change list against the published plan (nothing published: everything is new);
+    `objective`: `plan`'s, as the caller validated it (not validated again)."""
     if published is None:
         return ["no plan is published yet: every tasking of this plan would be new"]
     if plan_row is not None and plan_row.id == published.id:
         return ["this is the published plan"]
     try:
         earlier = load_plan(plan_for(ids, published.document) or {})
-        return diff_plans(scenario, earlier, plan).to_text().splitlines()
+        return diff_plans(scenario, earlier, plan, objective_b=objective).to_text().splitlines()
     except (DocumentError, KeyError, ValueError) as exc:
         return [f"the published plan cannot be compared with this one: {exc}"]
 

@@ -4,6 +4,7 @@ is published only once that host confirmed exactly those units, per operation.""
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from app.planning.publish import publish_plan
 from app.planning.worker import run_job
 from app.solver.loader import load_plan
 
+from .statements import recorded_statements
 from .test_publish import _variant
 
 Login = Callable[[TestClient, User], TestClient]
@@ -353,3 +355,20 @@ def test_the_host_consent_refusals_read_in_vietnamese_to_their_last_line(
         data={"decision": "declined", "reason": " "})
     assert declined.status_code == 422
     assert "cần có để từ chối" in declined.text and "needed to decline" not in declined.text
+
+
+def test_the_run_pages_list_reads_only_the_viewers_operations(
+    tiny_board: Session, foreign_plan: Plan
+) -> None:
+    """plan_status cuts the plan to the viewer's operations before it reads sites, units
+    and names (issue 14: an agency planner's run page read the whole board's each view)."""
+    document = load_plan(foreign_plan.document)
+    whole = consent.plan_status(tiny_board, document, ids=None)
+    assert [s["need"].operation_id for s in whole] == [OPERATION]
+    assert consent.plan_status(tiny_board, document, ids={OPERATION}) == whole
+    with recorded_statements(tiny_board) as statements:
+        assert consent.plan_status(tiny_board, document, ids={"OP-0002"}) == []
+    # Nothing of OP-0001 (not the viewer's) is asked for: no site, unit or name is bound
+    # (an empty IN renders as a subquery that selects nothing).
+    bound = re.compile(r"(sites|units|operations)\.id IN \((\?|%\()")
+    assert not [s for s in statements if bound.search(s)], statements

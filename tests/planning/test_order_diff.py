@@ -13,11 +13,15 @@ from sqlmodel import Session, select
 
 from app.models import Operation, Plan, SolverRun, Unit, User
 from app.planning import service
+from app.planning.guard import disturbed_operations
+from app.planning.order_diff import order_diff
 from app.planning.publish import publish_plan
 from app.planning.review import review_run
 from app.planning.worker import run_job
+from app.solver.loader import load_plan
 
 from .consent_helpers import confirm_hosts
+from .statements import recorded_statements
 from .test_guard_horizon import _published_then_disturbing, _second_plan
 
 Login = Callable[[TestClient, User], TestClient]
@@ -126,3 +130,28 @@ def test_a_dropped_order_brought_back_counts_as_publish_counts_it(
         review.orders.counts["added"], review.orders.counts["moved"],
         review.orders.counts["dropped"])
     assert counts["amended"] > 0
+
+
+def test_a_viewers_order_diff_is_the_whole_ones_cut_and_reads_only_their_orders(
+    tiny_board: Session, planner: User
+) -> None:
+    """Issue 14: an agency planner's preview reads the orders of their operations only,
+    and lists and counts exactly what the whole board's preview does for them."""
+    plan, run, second, dropped, moved = _published_then_disturbing(tiny_board, planner)
+    document = load_plan(second.document)
+    disturbed = disturbed_operations(tiny_board, document)
+    whole = order_diff(tiny_board, document, ids=None, disturbed=disturbed)
+    everyone = {op.id for op in tiny_board.exec(select(Operation))}
+    cuts = {}
+    for ids in ({moved}, everyone - {moved}):
+        with recorded_statements(tiny_board) as statements:
+            cut = order_diff(tiny_board, document, ids=ids,
+                             disturbed=[d for d in disturbed if d.id in ids])
+        assert cut.operations == [op for op in whole.operations if op.id in ids]
+        assert [op.id for op in cut.operations] == sorted(ids & {moved, dropped})
+        # One read of the held orders, with one bound value per operation of the viewer.
+        held = [s for s in statements if "FROM taskings" in s and "taskings.cross_back" in s]
+        assert len(held) == 1 and held[0].count("?") + held[0].count("%(") == len(ids), held
+        cuts[len(ids)] = cut.counts
+    # The two viewers split the board: their counts add up to the whole board's.
+    assert {kind: sum(c[kind] for c in cuts.values()) for kind in whole.counts} == whole.counts
