@@ -248,6 +248,12 @@ def dwell_rows(
     return sorted(rows, key=lambda r: (-r["dwell"].total, r["operation_id"], r["unit"]))
 
 
+# The published plan as each set of viewers may see it, parsed, by plan id: a stored
+# plan's document never changes, and every new run's first view compared against it
+# (decoding 250 KB of JSON and parsing it on the large board).
+_PUBLISHED_CUTS = Derived(size=16)
+
+
 def _changes(
     scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: PlanDocument,
     ids: set[str] | None, objective: Objective | None = None,
@@ -259,7 +265,8 @@ def _changes(
     if plan_row is not None and plan_row.id == published.id:
         return ["this is the published plan"]
     try:
-        earlier = load_plan(plan_for(ids, published.document) or {})
+        earlier = _PUBLISHED_CUTS.get(0, (published.id, None if ids is None else frozenset(ids)),
+                                      lambda: load_plan(plan_for(ids, published.document) or {}))
         return diff_plans(scenario, earlier, plan, objective_b=objective).to_text().splitlines()
     except (DocumentError, KeyError, ValueError) as exc:
         return [f"the published plan cannot be compared with this one: {exc}"]

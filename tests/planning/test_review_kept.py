@@ -287,3 +287,27 @@ def test_a_kept_view_reads_no_scenario_parameters_or_published_document(
     assert not [s for s in runs if "solver_runs.scenario" in s or reads_whole_parameters(s)]
     published = [s for s in statements if "WHERE plans.is_published" in s]
     assert published and not [s for s in published if "plans.document" in s]
+
+
+def test_a_new_runs_first_view_compares_with_the_published_plan_parsed_before(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+) -> None:
+    """Every new run's first view lists its changes against the published plan, whose
+    document never changes: it is decoded and parsed once, not for every run."""
+    run = _republished_run(tiny_board, planner)
+    browser = login(client, planner)
+    first = browser.get(f"/planning/runs/{run.id}").text
+    another = SolverRun(status=run.status, params=run.params, scenario=run.scenario,
+                        plan=run.plan, created_by_id=run.created_by_id)
+    tiny_board.add(another)
+    tiny_board.flush()
+    tiny_board.add(Plan(document=run.plan, solver_run_id=another.id))
+    tiny_board.commit()
+    tiny_board.expire_all()  # the test's session is the app's: nothing may come from memory
+    with recorded_statements(tiny_board) as statements:
+        second = browser.get(f"/planning/runs/{another.id}").text
+    # (The published plan's row is read without its document, which is then loaded alone.)
+    assert not [s for s in statements if s.startswith("SELECT plans.document")]
+    assert _counts(second) == _counts(first) == (0, 0, 0)
+    changes = re.findall(r"<li><code>([^<]*)</code></li>", second)
+    assert changes and changes == re.findall(r"<li><code>([^<]*)</code></li>", first)
