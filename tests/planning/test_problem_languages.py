@@ -6,22 +6,20 @@ keeps the English words. Each test fails when a line is left English."""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from app.config import get_settings
 from app.i18n import LANGUAGE_COOKIE, Deferred, speaking, translated
-from app.models import Plan, Role, Unit, User
+from app.models import Role, User
 from app.planning.problems import TEXTS, problem_line
-from app.planning.publish import publish_plan
 from app.planning.visibility import violations_for
 from app.solver.validate import Violation, describe
 
-from .test_reasons_need_to_know import _solve, clash  # noqa: F401 (a fixture)
+from .test_reasons_need_to_know import clash, published_then_unfit  # noqa: F401 (a fixture)
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -69,17 +67,7 @@ def test_a_refused_publish_quotes_the_plan_check_in_thai(
     client: TestClient, clash: Session, make_user: Callable[..., User], login: Login,  # noqa: F811
 ) -> None:
     coordinator = make_user(clash, Role.coordinator)
-    run = _solve(clash, coordinator)
-    plan = clash.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
-    publish_plan(clash, plan=plan, user=coordinator)
-    # The raid's unit is taken off the board: the same plan no longer fits.
-    unit = clash.get(Unit, "U-TH-1")
-    assert unit is not None
-    unit.availability = [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}]
-    clash.add(unit)
-    again = Plan(document=copy.deepcopy(plan.document), solver_run_id=run.id)
-    clash.add(again)
-    clash.flush()
+    again = published_then_unfit(clash, coordinator)
     browser = login(client, coordinator)
     api = browser.post(f"/api/v1/plans/{again.id}/publish")
     assert api.status_code == 409

@@ -49,6 +49,22 @@ def _solve(session: Session, user: User) -> SolverRun:
     return run
 
 
+def published_then_unfit(session: Session, coordinator: User) -> Plan:
+    """A solved plan published, then the red raid's unit taken off the board: the same
+    plan, stored again, no longer fits (what a refused publish quotes)."""
+    run = _solve(session, coordinator)
+    plan = session.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    publish_plan(session, plan=plan, user=coordinator)
+    unit = session.get(Unit, "U-TH-1")
+    assert unit is not None
+    unit.availability = [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}]
+    session.add(unit)
+    again = Plan(document=copy.deepcopy(plan.document), solver_run_id=run.id)
+    session.add(again)
+    session.flush()
+    return again
+
+
 def _assert_secret_free(text: str, where: str) -> None:
     for secret in SECRETS:
         assert secret not in text, f"{where}: {secret!r} leaks"
@@ -94,17 +110,7 @@ def test_a_refused_publish_and_the_scenario_tell_nothing_of_a_hidden_operation(
     client: TestClient, clash: Session, make_user: Callable[..., User], login: Login,
 ) -> None:
     coordinator = make_user(clash, Role.coordinator)
-    run = _solve(clash, coordinator)
-    plan = clash.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
-    publish_plan(clash, plan=plan, user=coordinator)
-    # The red raid's unit is taken off the board: the published plan no longer fits.
-    unit = clash.get(Unit, "U-TH-1")
-    assert unit is not None
-    unit.availability = [{"start": "2026-12-01T00:00:00Z", "end": "2026-12-02T00:00:00Z"}]
-    clash.add(unit)
-    again = Plan(document=copy.deepcopy(plan.document), solver_run_id=run.id)
-    clash.add(again)
-    clash.flush()
+    again = published_then_unfit(clash, coordinator)
     lao = login(client, make_user(clash, Role.planner, agency="LA-MPS"))
     refused = lao.post(f"/api/v1/plans/{again.id}/publish")
     assert refused.status_code == 409
@@ -117,6 +123,8 @@ def test_a_refused_publish_and_the_scenario_tell_nothing_of_a_hidden_operation(
 
     # The red raid goes out: its unit's deployment is a gap in the unit's availability,
     # which only those who may see the raid read in the planning scenario.
+    unit = clash.get(Unit, "U-TH-1")
+    assert unit is not None
     unit.availability = None
     red = clash.exec(select(Tasking).where(Tasking.operation_id == "OP-RED")).one()
     from app.models import Operation
