@@ -12,6 +12,7 @@ during the request all speak it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -105,6 +106,33 @@ class Joined(str):
 def later(message: str, **params: object) -> Deferred:
     """`message` with `%(name)s` values, marked for the catalogues, translated when shown."""
     return Deferred(message, **params)
+
+
+_VALUE = re.compile(r"%\((\w+)\)s")
+
+
+@cache
+def _patterns(texts: tuple[str, ...]) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Each text as a pattern whose groups are its values."""
+    found = []
+    for text in texts:
+        pieces = _VALUE.split(text)  # literal, name, literal, name, ..., literal
+        regex = "".join(re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>.+?)"
+                        for i, piece in enumerate(pieces))
+        found.append((re.compile(regex), text))
+    return tuple(found)
+
+
+def read_back(english: str, texts: tuple[str, ...]) -> str:
+    """English that one of `texts` (messages with %(name)s values) produced, read back
+    into that message and its values (a `Deferred`, shown in the reader's language); the
+    first text that matches the whole of it wins. Anything else is returned unchanged:
+    words this table does not know stay English rather than be guessed at."""
+    for pattern, text in _patterns(texts):
+        match = pattern.fullmatch(english)
+        if match:
+            return later(text, **match.groupdict())
+    return english
 
 
 def translated(text: object) -> object:

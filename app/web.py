@@ -18,6 +18,7 @@ from app.config import ROOT, get_settings
 from app.errors import is_htmx
 from app.i18n import N_
 from app.operations import priority
+from app.planning.run_errors import run_error
 
 HTMX_JS = "vendor/htmx-2.0.11.min.js"
 # The maps: Leaflet and the country borders they draw, both vendored (static/vendor/README.md).
@@ -172,7 +173,7 @@ templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=
                              fmt_hours=fmt_hours, dwell_minutes=dwell_minutes,
                              priority_label=priority.label, fmt_number=i18n.fmt_number,
                              fmt_day=i18n.fmt_day, state_label=state_label,
-                             translated=i18n.translated)
+                             translated=i18n.translated, run_error=run_error)
 templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,
                              priority_levels=priority.LEVELS, languages=i18n.LANGUAGES)
 # `_()` and `{% trans %}` in templates read the request's language (app/i18n.py);

@@ -12,9 +12,8 @@ stays English rather than be guessed at.
 from __future__ import annotations
 
 import re
-from functools import cache
 
-from app.i18n import N_, Deferred, Joined, later
+from app.i18n import N_, Deferred, Joined, later, read_back
 from app.solver.validate import RULE_NAMES, Violation
 
 # The rules' names as the validator writes them (RULE_NAMES, and the labels it gives).
@@ -105,27 +104,8 @@ TEXTS = (
 )
 
 _PREFIX = re.compile(r"rule (?P<rule>\d+) \((?P<name>[^)]*)\): ")
-_VALUE = re.compile(r"%\((\w+)\)s")
-
-
-@cache
-def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """Each text as a pattern whose groups are its values."""
-    found = []
-    for text in TEXTS:
-        pieces = _VALUE.split(text)  # literal, name, literal, name, ..., literal
-        regex = "".join(re.escape(piece) if i % 2 == 0 else f"(?P<{piece}>.+?)"
-                        for i, piece in enumerate(pieces))
-        found.append((re.compile(regex), text))
-    return tuple(found)
-
-
 def _text(english: str) -> str:
-    for pattern, text in _patterns():
-        match = pattern.fullmatch(english)
-        if match:
-            return later(text, **match.groupdict())
-    return english
+    return read_back(english, TEXTS)
 
 
 def problem_line(violation: Violation) -> str:
