@@ -17,7 +17,7 @@ from app import idempotency
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.idempotency import IdempotencyKey
-from app.models import Approval, Operation, Region, UnitPublic, User
+from app.models import Approval, ApprovalKind, Operation, Region, UnitPublic, User
 from app.operations import cordons, queries, service
 from app.operations import permissions as perm
 from app.operations.schemas import (
@@ -56,13 +56,25 @@ def _forbidden(who: str) -> dict[int | str, dict[str, Any]]:
     return {403: {"description": f"{who} (or the CSRF token is missing)"}}
 
 
-def _out(session: Session, operation: Operation) -> OperationOut:
-    session.refresh(operation)
+def _out(
+    session: Session, operation: Operation, *, fresh: bool = False,
+    decisions: dict[tuple[str, ApprovalKind], Approval] | None = None,
+) -> OperationOut:
+    """The operation as answered, read in the write transaction, before its commit.
+
+    On SQLite that transaction holds the write lock, and every query in it lets the
+    other writers wait longer (bench/load_sqlite.py): `fresh` when the operation was just
+    read back in this transaction, `decisions` when the caller knows them (a new or
+    just proposed operation has none), and the host countries come from the sites'
+    regions read here anyway (perm.host_countries asks the database again).
+    """
+    if not fresh:
+        session.refresh(operation)
     countries = dict(session.exec(select(Region.id, Region.country_code).where(
         col(Region.id).in_([s.region_id for s in operation.sites]))).all())
-    done = perm.decided(session, operation.id)
+    done = perm.decided(session, operation.id) if decisions is None else decisions
     names = queries.names(session, [row.user_id for row in done.values()])
-    hosts = perm.host_countries(session, operation.id)
+    hosts = sorted(set(countries.values()))
     approvals = [_approval(c, kind, done.get((c, kind)), names)
                  for c in hosts for kind in perm.required_kinds(operation)]
     sites = [SiteOut(id=s.id, region_id=s.region_id, country_code=countries.get(s.region_id, ""),
@@ -122,7 +134,7 @@ def create_operation(
     doc["lead_agency_id"] = doc["lead_agency_id"] or user.agency_id
     data = service.validate(session, data=doc)
     operation = service.create(session, data=data, actor=user)
-    out = _out(session, operation)
+    out = _out(session, operation, fresh=True, decisions={})  # read back by create
     idempotency.remember(session, user=user, key=idempotency_key, scope=scope, body=sent,
                          status_code=201, response=out)
     return _committed(session, out)
@@ -184,7 +196,8 @@ def propose(
 ) -> OperationOut:
     """Send a draft to the host countries (`version` required)."""
     service.propose(session, operation=operation, actor=user, version=body.version)
-    return _committed(session, _out(session, operation))
+    # A proposal starts a fresh round: every earlier decision was cleared.
+    return _committed(session, _out(session, operation, decisions={}))
 
 
 @router.post("/operations/{operation_id}/abort", response_model=OperationOut,

@@ -40,9 +40,13 @@ def errors(session: Session, data: dict[str, Any]) -> dict[str, str]:
     return {}
 
 
-def save(session: Session, *, operation: Operation, cordon: CordonIn | None) -> None:
-    """Make the stored cordon what `cordon` says (None: no cordon)."""
-    existing = session.get(OperationCordon, operation.id)
+def save(
+    session: Session, *, operation: Operation, cordon: CordonIn | None, new: bool = False
+) -> None:
+    """Make the stored cordon what `cordon` says (None: no cordon). `new`: the operation
+    was inserted in this transaction, so it has no stored cordon to look up (one query
+    fewer while the SQLite write lock is held)."""
+    existing = None if new else session.get(OperationCordon, operation.id)
     if existing is not None:
         session.delete(existing)
         session.flush()

@@ -174,7 +174,7 @@ def create(session: Session, *, data: OperationIn, actor: User) -> Operation:
     session.add(operation)
     session.flush()
     sites.add_sites(session, operation_id=operation.id, sites=data.sites)
-    cordons.save(session, operation=operation, cordon=data.cordon)
+    cordons.save(session, operation=operation, cordon=data.cordon, new=True)
     _audit(session, actor=actor, action="create", operation=operation,
            code_name=operation.code_name)
     session.flush()
@@ -340,10 +340,14 @@ def propose(
         raise Forbidden(N_("Only the lead agency's liaison officers propose this operation"))
     _require_state(operation, {S.draft}, "proposed")
     lock_board(session, shared=True)
+    # The compare-and-set expires the operation: its id is taken first, so the writes
+    # after it do not read the operation back (the caller reads it once, to answer).
+    operation_id = operation.id
     _compare_and_set(session, operation=operation, version=version, state=S.proposed,
                      decline_reason=None)
-    _clear_approvals(session, operation_id=operation.id)
-    _audit(session, actor=actor, action="propose", operation=operation)
+    _clear_approvals(session, operation_id=operation_id)
+    trail.record(session, actor=actor, action="propose", object_type="operation",
+                 object_id=operation_id, details={})
     return operation
 
 
