@@ -20,7 +20,7 @@ from app.i18n import BABEL_LOCALE, CATALOGUES, DEFAULT, LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "register_nav": (1,),
-            "N_": None, "later": (1,)}
+            "N_": None, "later": (1,), "phrase": None}
 METHODS = [("app/**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 

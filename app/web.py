@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from jinja2_fragments.fastapi import Jinja2Blocks
+from markupsafe import Markup
 
 from app import i18n
 from app.config import ROOT, get_settings
@@ -168,6 +169,16 @@ def state_label(state: object) -> str:
     return i18n.gettext(value.replace("_", " "))
 
 
+def phrase(message: str) -> Markup:
+    """A phrase a page repeats in a loop (the board's cards), translated once before it:
+    `{% set lead = phrase("lead %(agency)s") %}` then `{{ lead % {"agency": op.lead_agency_id} }}`
+    reads exactly as `_("lead %(agency)s", agency=…)` does (new-style gettext makes the
+    translation Markup, so `%` escapes the values), without `_()`'s per-call cost inside a
+    loop (Jinja copies the context for every context function called there). Only for
+    autoescaped (.html) templates; `phrase` is an extraction keyword (app/i18n_messages.py)."""
+    return Markup(i18n.gettext(message))
+
+
 templates = Jinja2Blocks(directory=str(ROOT / "templates"), context_processors=[_base_context])
 templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=fmt_duration,
                              fmt_hours=fmt_hours, dwell_minutes=dwell_minutes,
@@ -175,7 +186,8 @@ templates.env.filters.update(fmt_utc=fmt_utc, fmt_local=fmt_local, fmt_duration=
                              fmt_day=i18n.fmt_day, state_label=state_label,
                              translated=i18n.translated, run_error=run_error)
 templates.env.globals.update(leaflet_dir=LEAFLET_DIR, borders_geojson=BORDERS_GEOJSON,
-                             priority_levels=priority.LEVELS, languages=i18n.LANGUAGES)
+                             priority_levels=priority.LEVELS, languages=i18n.LANGUAGES,
+                             phrase=phrase)
 # `_()` and `{% trans %}` in templates read the request's language (app/i18n.py);
 # new-style gettext escapes the values put into a translated phrase.
 templates.env.add_extension("jinja2.ext.i18n")
