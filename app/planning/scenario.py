@@ -113,7 +113,8 @@ def pinned_operations(
     published = published_plan(session)
     if published is None:
         return []
-    earlier = load_plan(published.document)
+    # Parsed once per process: every solve started pins against the same published plan.
+    earlier = _PARSED.get(0, published.id, lambda: load_plan(published.document))
     scheduled_ids = {op.id for op in scenario.operations} - released
     kept = [op for op in earlier.operations if op.id in scheduled_ids]
     candidates = session.exec(
@@ -139,10 +140,12 @@ class PlanSummary:
     objective: dict[str, Any] | None
 
 
-# By plan id. A plan's document never changes once stored, and decoding it (250 KB of
-# JSON on the large board) at every view was a third of the planning page's CPU in an ad
-# hoc profile of bench/load.py.
+# By plan id: its summary, and its parsed document (pinning). A plan's document never
+# changes once stored, and decoding it (250 KB of JSON on the large board) at every view
+# was a third of the planning page's CPU in an ad hoc profile of bench/load.py, and
+# parsing it again a sixth of starting each solve.
 _SUMMARIES = Derived(size=8)
+_PARSED = Derived(size=4)
 
 
 def plan_summary(plan: Plan) -> PlanSummary:
