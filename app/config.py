@@ -76,8 +76,8 @@ class Settings(BaseSettings):
     # How often a web process's running thread is asked to let another run (Python's
     # switch interval, 5 ms by default). A feed poll or a short page gives the lock up at
     # every database round trip and waits this long to get it back while a page renders
-    # beside it: 1 ms cut a poll's p95 about fivefold beside two busy threads, for a
-    # few percent of their throughput (bench/gil_switch.py, figures in bench/README.md).
+    # beside it: 1 ms cut a poll's p95 five- to sevenfold beside two busy threads, which
+    # got less done meanwhile (8 to 33 % in two runs; bench/gil_switch.py, bench/README.md).
     gil_switch_interval_ms: float = Field(default=1.0, ge=0.1, le=100)
     # A running solve whose heartbeat is older than this is marked failed.
     worker_stale_seconds: float = 30.0
