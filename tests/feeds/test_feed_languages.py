@@ -3,6 +3,7 @@ words of each subscriber's language, whatever the caches hold (issue 11)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
 import pytest
@@ -22,7 +23,14 @@ THAI_HOUR = "เวลา H: "
 THAI_BUSY = "ไม่ว่าง"
 
 
-def _two_officers(session, world, make_user, make_operation, make_tasking, subscribe, **op):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def two_officers(session, world, make_user, make_operation, make_tasking, subscribe):  # type: ignore[no-untyped-def]
+    """`two_officers(**operation_fields)`: see _two_officers."""
+    return functools.partial(_two_officers, session, make_user, make_operation, make_tasking,
+                             subscribe)
+
+
+def _two_officers(session, make_user, make_operation, make_tasking, subscribe, **op):  # type: ignore[no-untyped-def]
     """One tasking of U-TH-2, and the officer feeds of two of its officers: one reads
     Thai, one English. Both feeds render the same rows (the same block keys)."""
     operation = make_operation(
@@ -46,11 +54,9 @@ def _event(client: TestClient, path: str):  # type: ignore[no-untyped-def]
 
 
 def test_each_subscriber_reads_the_events_in_their_language(
-    session: Session, client: TestClient, clock, world, make_user, make_operation,
-    make_tasking, subscribe,
+    session: Session, client: TestClient, clock, two_officers,
 ) -> None:
-    tasking, _, thai_path, english_path = _two_officers(
-        session, world, make_user, make_operation, make_tasking, subscribe)
+    tasking, _, thai_path, english_path = two_officers()
     english = _event(client, english_path)
     # The Thai feed is rendered after the English one filled both caches.
     thai = _event(client, thai_path)
@@ -68,11 +74,9 @@ def test_each_subscriber_reads_the_events_in_their_language(
 
 
 def test_the_block_cache_keeps_one_block_per_language(
-    session: Session, client: TestClient, clock, world, make_user, make_operation,
-    make_tasking, subscribe,
+    session: Session, client: TestClient, clock, two_officers,
 ) -> None:
-    _, _, thai_path, english_path = _two_officers(
-        session, world, make_user, make_operation, make_tasking, subscribe)
+    _, _, thai_path, english_path = two_officers()
     client.get(english_path)
     # Only the rendered feeds forgotten: the English block is still in memory, and the
     # Thai feed must not be served it.
@@ -86,21 +90,17 @@ def test_the_block_cache_keeps_one_block_per_language(
 
 
 def test_red_event_says_busy_in_the_owners_language(
-    session: Session, client: TestClient, clock, world, make_user, make_operation,
-    make_tasking, subscribe,
+    session: Session, client: TestClient, clock, two_officers,
 ) -> None:
-    _, _, thai_path, english_path = _two_officers(
-        session, world, make_user, make_operation, make_tasking, subscribe, tlp=TLP.RED)
+    _, _, thai_path, english_path = two_officers(tlp=TLP.RED)
     assert str(_event(client, english_path)["SUMMARY"]) == "Busy"
     assert str(_event(client, thai_path)["SUMMARY"]) == THAI_BUSY
 
 
 def test_a_language_change_rewords_the_same_events(
-    session: Session, client: TestClient, clock, world, make_user, make_operation,
-    make_tasking, subscribe,
+    session: Session, client: TestClient, clock, two_officers,
 ) -> None:
-    _, thai, thai_path, _ = _two_officers(
-        session, world, make_user, make_operation, make_tasking, subscribe)
+    _, thai, thai_path, _ = two_officers()
     before = client.get(thai_path)
     held = {"If-None-Match": before.headers["etag"]}
     assert client.get(thai_path, headers=held).status_code == 304
@@ -119,11 +119,9 @@ def test_a_language_change_rewords_the_same_events(
 
 
 def test_publication_prerenders_the_languages_feeds_are_read_in(
-    session: Session, client: TestClient, clock, world, make_user, make_operation,
-    make_tasking, subscribe,
+    session: Session, client: TestClient, clock, two_officers,
 ) -> None:
-    tasking, _, thai_path, _ = _two_officers(
-        session, world, make_user, make_operation, make_tasking, subscribe)
+    tasking, _, thai_path, _ = two_officers()
     assert service.languages_read(session) == ["en", "th"]
     service.prerender(session, operation_ids={tasking.operation_id}, now=clock.now)
     # Each event in each feed variant, in English and in Thai; no Lao nobody reads.
