@@ -76,3 +76,24 @@ def test_sixteen_concurrent_writers_on_sqlite_zero_database_is_locked(
     assert locked == []
     assert counter == rows == len(latencies)  # no lost update
     assert writers_done == WRITERS  # nobody starved
+
+
+def test_every_get_route_that_commits_begins_as_a_writer() -> None:
+    """A GET begins as a SQLite reader (deferred) unless marked `writes_on_read`; one
+    that then writes fails with "database is locked" at once, busy timeout or not, when
+    another writer committed since its first read (a snapshot cannot be upgraded). Seen in
+    CI: a note read (audited) right after its release answered 503."""
+    import inspect
+
+    from fastapi.routing import APIRoute
+    from test_routes_access import _served
+
+    from app.main import create_app
+
+    reads = [(route, path) for route, path in _served(create_app())
+             if isinstance(route, APIRoute) and route.methods & {"GET", "HEAD"}]
+    assert len(reads) > 50
+    unmarked = [path for route, path in reads
+                if ".commit()" in inspect.getsource(route.endpoint)
+                and not getattr(route.endpoint, "writes_on_read", False)]
+    assert unmarked == []

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from app.campaigns import intel
 from app.campaigns.intel_views import NoteUser, VisibleNote
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.models import IntelNote
 from app.operations.api import NOT_FOUND
 
@@ -50,6 +50,7 @@ def api_create_note(session: SessionDep, user: NoteUser,
 
 @router.get("/api/v1/intel/notes/{note_id}", summary="Read one note with its text (audited)",
             responses=NOT_FOUND)
+@writes_on_read  # audits the read
 def api_note(session: SessionDep, user: NoteUser, note: VisibleNote) -> dict[str, Any]:
     """One note with its text (the read is audited)."""
     intel.record_read(session, user=user, note=note, via="api")

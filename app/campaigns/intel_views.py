@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import FormData, UploadFile
 
 from app.campaigns import intel, service
-from app.db import SessionDep
+from app.db import SessionDep, writes_on_read
 from app.deps import RowId, require_role
 from app.errors import Forbidden, NotFound
 from app.i18n import N_, later, shown
@@ -102,6 +102,7 @@ def _subject(session: Session, note: IntelNote) -> str:
 
 
 @router.get("/intel/{note_id}")
+@writes_on_read  # audits the read
 def note_page(request: Request, session: SessionDep, user: NoteUser,
               note: VisibleNote) -> Response:
     """The note's text (the read is audited), its grading and its releases."""
@@ -157,6 +158,7 @@ def upload(request: Request, session: SessionDep, user: NoteUser, note: VisibleN
 
 
 @router.get("/intel/{note_id}/attachments/{attachment_id}")
+@writes_on_read  # audits the read
 def download(session: SessionDep, user: NoteUser, note: VisibleNote,
              attachment_id: int) -> Response:
     """The file as a download, never rendered inline (the read is audited)."""
