@@ -4,10 +4,10 @@ never answered with a failure (nothing is read after it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from planning.statements import recorded_statements
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, func, select
@@ -93,22 +93,6 @@ def test_a_saved_create_and_step_are_answered_as_saved(
     proposed = th.post(f"/api/v1/operations/{body['id']}/propose", json={"version": 1})
     assert proposed.status_code == 200, proposed.text
     assert proposed.json()["state"] == "proposed" and proposed.json()["version"] == 2
-
-
-@contextmanager
-def recorded_statements(session: Session) -> Iterator[list[str]]:
-    """The statements sent on the test session's connection while the block runs."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    bind = session.get_bind()
-    event.listen(bind, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(bind, "before_cursor_execute", record)
 
 
 def _reads_of(statements: list[str], table: str) -> int:
