@@ -1,11 +1,12 @@
 """Virus scanning of uploads with ClamAV's clamd (ASVS 5.0 5.4.3), when one is configured.
 
-JOINTOPS_CLAMD names the daemon: "host:port" (TCP, clamd's TCPSocket) or an absolute path
-(its LocalSocket). Uploads (intelligence-note attachments, scenario imports) are streamed
-to it with the INSTREAM command before anything is saved: an infected file is refused,
-and when the scanner cannot answer the upload is refused too (fail closed: an
-unscanned file is never kept while scanning is configured). Unset, nothing is scanned;
-production warns at start-up (app/main.py).
+JOINTOPS_CLAMD names the daemon: "unix:///path/to/clamd.sock" or an absolute path (its
+LocalSocket), or "host:port" / "tcp://host:port" (its TCPSocket; clamd has no TLS, so
+production accepts TCP to this host only: app/config.py). Uploads (intelligence-note
+attachments, scenario imports) are streamed to it with the INSTREAM command before
+anything is saved: an infected file is refused, and when the scanner cannot answer the
+upload is refused too (fail closed: an unscanned file is never kept while scanning is
+configured). Unset, nothing is scanned; production warns at start-up (app/main.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import socket
 import struct
 
-from app.config import get_settings
+from app.config import clamd_target, get_settings
 from app.errors import AppError
 from app.i18n import later
 
@@ -83,14 +84,14 @@ def instream(target: str, data: bytes, *, timeout: float) -> str:
 
 
 def _connect(target: str, timeout: float) -> socket.socket:
-    if target.startswith("/"):
+    kind, where, port = clamd_target(target)
+    if kind == "unix":
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(timeout)
         try:
-            sock.connect(target)
+            sock.connect(where)
         except OSError:
             sock.close()
             raise
         return sock
-    host, _, port = target.rpartition(":")
-    return socket.create_connection((host.strip("[]"), int(port)), timeout=timeout)
+    return socket.create_connection((where, port), timeout=timeout)

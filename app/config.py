@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -106,9 +107,11 @@ class Settings(BaseSettings):
     # The CA file that signed the collector's certificate for tls:// (default: the
     # system's CAs).
     log_syslog_cafile: str | None = None
-    # ClamAV's clamd, to scan uploads before they are saved (app/antivirus.py):
-    # "host:port" or the path of its unix socket. Unset: uploads are not scanned
-    # (production warns at start-up).
+    # ClamAV's clamd, to scan uploads before they are saved (app/antivirus.py): its unix
+    # socket, "unix:///run/clamd/clamd.sock" (or the bare absolute path), or TCP,
+    # "host:port" / "tcp://host:port". clamd has no TLS: production accepts TCP to this
+    # host only (127.0.0.1, ::1, localhost). Unset: uploads are not scanned (production
+    # warns at start-up).
     clamd: str | None = None
     clamd_timeout_seconds: float = Field(default=30.0, gt=0)
     # Amendment notices by email (app/notices/outbox.py); unset host: in-app notices only.
@@ -116,7 +119,7 @@ class Settings(BaseSettings):
     smtp_host: str | None = None
     smtp_port: int = 587
     # "starttls" upgrades the connection, "tls" connects with TLS (port 465), "none" is
-    # for a relay on the same host only.
+    # for a relay on the same host only (production refuses it for any other host).
     smtp_security: Literal["starttls", "tls", "none"] = "starttls"
     smtp_from: str = "jointops@localhost"
     smtp_user: str | None = None
@@ -164,12 +167,40 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_clamd(self) -> Settings:
-        value = self.clamd
-        if value and not value.startswith("/"):
-            host, _, port = value.rpartition(":")
-            if not host.strip("[]") or not port.isdigit() or not 0 < int(port) < 65536:
-                raise ValueError(f"JOINTOPS_CLAMD={value!r}: write host:port (clamd's"
-                                 " TCPSocket) or the absolute path of its unix socket")
+        if self.clamd:
+            clamd_target(self.clamd)  # raises ValueError naming what is wrong
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_plaintext_channels(self) -> Settings:
+        """ASVS 5.0 12.3.1: in production every connection that leaves this host is
+        encrypted. clamd, an SMTP relay without TLS and syslog over UDP or TCP are
+        accepted only on this host (loopback or a unix socket: no network to read)."""
+        if self.environment != "production":
+            return self
+        if self.clamd:
+            kind, host, port = clamd_target(self.clamd)
+            if kind == "tcp" and not is_loopback(host):
+                raise ValueError(
+                    f"JOINTOPS_CLAMD={self.clamd!r}: clamd has no TLS, so uploads would"
+                    f" cross the network to {host} in plaintext, refused in production:"
+                    " share clamd's unix socket (JOINTOPS_CLAMD=unix:///run/clamd/clamd.sock,"
+                    f" as the compose stack does) or run clamd on this host (127.0.0.1:{port})")
+        if self.smtp_host and self.smtp_security == "none" and not is_loopback(self.smtp_host):
+            raise ValueError(
+                f"JOINTOPS_SMTP_SECURITY=none would send notices, and any SMTP password,"
+                f" to {self.smtp_host} in plaintext, refused in production: use starttls"
+                " (port 587) or tls (port 465); none is for a relay on this host only"
+                " (JOINTOPS_SMTP_HOST=127.0.0.1)")
+        if self.log_syslog:
+            protocol, host, port = syslog_target(self.log_syslog)
+            if protocol != "tls" and not is_loopback(host):
+                raise ValueError(
+                    f"JOINTOPS_LOG_SYSLOG={self.log_syslog!r} would ship the logs to {host}"
+                    f" in plaintext ({protocol.upper()}), refused in production: use"
+                    f" tls://{host}:6514 (the collector's certificate and name verified;"
+                    " JOINTOPS_LOG_SYSLOG_CAFILE for a private CA), or a collector on this"
+                    " host (udp://127.0.0.1:514)")
         return self
 
     @model_validator(mode="after")
@@ -208,6 +239,36 @@ def syslog_target(value: str) -> tuple[str, str, int]:
             f"JOINTOPS_LOG_SYSLOG={value!r}: write host:port (UDP), udp://host:port,"
             " tcp://host:port or tls://host:port, e.g. tls://logs.example:6514")
     return protocol, host, int(port)
+
+
+def clamd_target(value: str) -> tuple[Literal["unix", "tcp"], str, int]:
+    """JOINTOPS_CLAMD as ("unix", path, 0) or ("tcp", host, port): "unix:///path" or an
+    absolute path is clamd's LocalSocket, "host:port" or "tcp://host:port" its TCPSocket
+    (an IPv6 host in brackets, [::1]:3310)."""
+    if value.startswith("unix://") or value.startswith("/"):
+        path = value.removeprefix("unix://")
+        if path.startswith("/") and len(path) > 1:
+            return "unix", path, 0
+    else:
+        host, _, port = value.removeprefix("tcp://").rpartition(":")
+        host = host.removeprefix("[").removesuffix("]")
+        if host and "/" not in host and port.isdigit() and 0 < int(port) < 65536:
+            return "tcp", host, int(port)
+    raise ValueError(
+        f"JOINTOPS_CLAMD={value!r}: write unix:///path/to/clamd.sock (clamd's LocalSocket),"
+        " or host:port or tcp://host:port (its TCPSocket)")
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` is this machine (localhost, 127.0.0.0/8, ::1): a connection to it
+    never crosses a network."""
+    name = host.removeprefix("[").removesuffix("]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def with_sslrootcert(url: str, path: str) -> str:

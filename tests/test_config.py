@@ -91,6 +91,63 @@ def test_the_ca_file_setting_reaches_both_urls_unless_they_name_one(
     assert Settings(database_url="sqlite:////tmp/b.db").database_url == "sqlite:////tmp/b.db"
 
 
+def _production(**values: object) -> Settings:
+    return Settings(environment="production", secret_key="x" * 40, **values)  # type: ignore[arg-type]
+
+
+def test_production_refuses_clamd_over_tcp_to_another_host() -> None:
+    # ASVS 5.0 12.3.1: clamd has no TLS; uploads may reach it over a unix socket or over
+    # TCP on this host only (no network to read them from).
+    for value in ("clamav:3310", "tcp://clamav:3310", "10.0.4.7:3310", "[2001:db8::7]:3310"):
+        with pytest.raises(ValidationError, match=r"JOINTOPS_CLAMD=.*clamd has no TLS.*"
+                                                  r"unix:///run/clamd/clamd.sock"):
+            _production(clamd=value)
+    for value in ("unix:///run/clamd/clamd.sock", "/run/clamd/clamd.sock", "127.0.0.1:3310",
+                  "tcp://localhost:3310", "[::1]:3310"):
+        assert _production(clamd=value).clamd == value
+    # Development and tests stay permissive.
+    assert Settings(environment="dev", clamd="clamav:3310").clamd == "clamav:3310"
+    assert Settings(environment="test", secret_key="x" * 40, clamd="clamav:3310").clamd
+
+
+def test_production_refuses_smtp_without_tls_to_another_host() -> None:
+    with pytest.raises(ValidationError, match="JOINTOPS_SMTP_SECURITY=none would send"
+                                              r".* to mail.example in plaintext.*starttls"):
+        _production(smtp_host="mail.example", smtp_security="none")
+    assert _production(smtp_host="mail.example", smtp_security="starttls").smtp_host
+    assert _production(smtp_host="mail.example", smtp_security="tls").smtp_host
+    # A relay on this host, or no mail at all, crosses no network.
+    assert _production(smtp_host="127.0.0.1", smtp_security="none").smtp_host
+    assert _production(smtp_host="localhost", smtp_security="none").smtp_host
+    assert _production(smtp_security="none").smtp_host is None
+    assert Settings(environment="dev", smtp_host="mail.example", smtp_security="none")
+
+
+def test_production_refuses_plaintext_syslog_to_another_host() -> None:
+    for value, protocol in (("logs.example:514", "UDP"), ("udp://logs.example:514", "UDP"),
+                            ("tcp://logs.example:601", "TCP")):
+        with pytest.raises(ValidationError, match=rf"JOINTOPS_LOG_SYSLOG=.* to logs.example"
+                                                  rf" in plaintext \({protocol}\).*"
+                                                  r"tls://logs.example:6514"):
+            _production(log_syslog=value)
+    assert _production(log_syslog="tls://logs.example:6514").log_syslog
+    for value in ("127.0.0.1:514", "tcp://localhost:601", "udp://[::1]:514"):
+        assert _production(log_syslog=value).log_syslog == value
+    assert Settings(environment="dev", log_syslog="udp://logs.example:514").log_syslog
+
+
+def test_clamd_addresses_are_parsed_and_a_bad_one_is_named() -> None:
+    from app.config import clamd_target
+
+    assert clamd_target("unix:///run/clamd/clamd.sock") == ("unix", "/run/clamd/clamd.sock", 0)
+    assert clamd_target("/run/clamd/clamd.sock") == ("unix", "/run/clamd/clamd.sock", 0)
+    assert clamd_target("clamav:3310") == ("tcp", "clamav", 3310)
+    assert clamd_target("tcp://[::1]:3310") == ("tcp", "::1", 3310)
+    for bad in ("unix://run/clamd.sock", "unix://", "tcp://clamav", "clamav:0", "a/b:3310"):
+        with pytest.raises(ValueError, match="JOINTOPS_CLAMD"):
+            clamd_target(bad)
+
+
 def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None:
     import yaml
 

@@ -104,6 +104,7 @@ def test_scanning_is_off_unless_configured_and_a_bad_address_is_named() -> None:
     antivirus.check(EICAR, what="a test")  # not configured: nothing is scanned
     assert Settings(clamd="clamav:3310").clamd == "clamav:3310"
     assert Settings(clamd="/run/clamd.scan/clamd.sock").clamd
+    assert Settings(clamd="unix:///run/clamd/clamd.sock").clamd
     for bad in ("clamav", "clamav:http", ":3310"):
         with pytest.raises(ValidationError, match="JOINTOPS_CLAMD"):
             Settings(clamd=bad)
@@ -120,7 +121,7 @@ def test_production_warns_when_uploads_are_not_scanned(
     try:
         with caplog.at_level("WARNING", logger="app.antivirus"):
             _warn_without_virus_scanning()
-            monkeypatch.setenv("JOINTOPS_CLAMD", "clamav:3310")
+            monkeypatch.setenv("JOINTOPS_CLAMD", "unix:///run/clamd/clamd.sock")
             get_settings.cache_clear()
             _warn_without_virus_scanning()
     finally:
