@@ -132,11 +132,41 @@ def test_production_warns_when_uploads_are_not_scanned(
 
 
 def test_the_compose_stack_scans_uploads_with_its_clamav_service() -> None:
+    import posixpath
+
     import yaml
 
-    from app.config import ROOT
+    from app.config import ROOT, Settings, clamd_target
 
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    host = services["web"]["environment"]["JOINTOPS_CLAMD"].partition(":")[0]
-    assert host in services and "clamav" in services[host]["image"]
+    clamav = services["clamav"]
+    assert "clamav" in clamav["image"]
+    # Over clamd's unix socket, shared through a volume (ASVS 5.0 12.3.1): no TCP, no port.
+    conf = dict(line.split(" ", 1) for line in
+                (ROOT / "deploy" / "clamav" / "clamd.conf").read_text().splitlines()
+                if line.strip() and not line.startswith("#"))
+    assert "TCPSocket" not in conf and "ports" not in clamav and "expose" not in clamav
+    assert "./deploy/clamav/clamd.conf:/etc/clamav/clamd.conf:ro" in clamav["volumes"]
+    mounts = {name: {volume.split(":")[1]: volume.split(":")
+                     for volume in services[name].get("volumes", [])}
+              for name in ("clamav", "web", "worker")}
+    socket_dir, socket_name = posixpath.split(conf["LocalSocket"])
+    volume = mounts["clamav"][socket_dir][0]
+    group = clamav["group_add"]
+    for name in ("web", "worker"):
+        value = services[name]["environment"]["JOINTOPS_CLAMD"]
+        kind, path, _ = clamd_target(value)
+        assert kind == "unix" and posixpath.basename(path) == socket_name
+        # The same volume, read-only: the board connects, it cannot replace the socket.
+        assert mounts[name][posixpath.dirname(path)] == [volume, posixpath.dirname(path), "ro"]
+        assert services[name]["group_add"] == group
+        assert Settings(environment="production", secret_key="x" * 40, clamd=value)
+    # The socket's directory: made group `group`, set-group-ID, before clamav starts.
+    assert clamav["depends_on"]["clamd-socket"]["condition"] \
+        == "service_completed_successfully"
+    prepare = services["clamd-socket"]
+    assert f"{volume}:{socket_dir}" in prepare["volumes"]
+    assert prepare["entrypoint"][-1] == (f"chown 0:{group[0]} {socket_dir}"
+                                         f" && chmod 2770 {socket_dir}")
+    assert conf["LocalSocketMode"] == "660"

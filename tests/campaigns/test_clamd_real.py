@@ -29,7 +29,7 @@ from sqlmodel import Session, func, select
 
 from app import antivirus
 from app.campaigns import intel
-from app.config import get_settings
+from app.config import ROOT, get_settings
 from app.models import Operation, Role
 from app.transfer.views import MAX_UPLOAD_BYTES
 
@@ -228,3 +228,158 @@ def test_a_stopped_clamd_refuses_uploads(
                 == operations
         finally:
             get_settings.cache_clear()
+
+
+# The compose stack's clamd (deploy/clamav/clamd.conf): a unix socket only, shared with the
+# board through a volume in group 3310 (docker-compose.yml, ASVS 5.0 12.3.1).
+COMPOSE_CONF = ROOT / "deploy" / "clamav" / "clamd.conf"
+SOCKET_GROUP = 3310
+CLAMAV_UID = 100  # the clamav user of the clamav/clamav image
+BOARD_UID = 10001  # the jointops user of ./Dockerfile
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def _compose_settings() -> tuple[dict[str, str], str]:
+    """deploy/clamav/clamd.conf as {option: value}, and the command of the clamd-socket
+    service that prepares the socket's directory."""
+    import yaml
+
+    options = {}
+    for line in COMPOSE_CONF.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.strip().partition(" ")
+            options[name] = value.strip()
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    prepare = compose["services"]["clamd-socket"]["entrypoint"][-1]
+    return options, prepare
+
+
+def _listening_tcp_sockets(pid: int) -> list[str]:
+    """The TCP sockets in LISTEN state (state 0A in /proc/net/tcp*) that process `pid`
+    holds open."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:["):-1])
+    listening = []
+    for table in ("tcp", "tcp6"):
+        for row in Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]:
+            fields = row.split()
+            if fields[3] == "0A" and fields[9] in inodes:
+                listening.append(f"{table} {fields[1]}")
+    return listening
+
+
+@contextlib.contextmanager
+def compose_clamd() -> Iterator[tuple[Clamd, Path]]:
+    """clamd with the compose stack's clamd.conf (only its paths moved to a scratch
+    directory), its socket directory prepared by the clamd-socket service's own command;
+    as root it runs as the image's clamav user in group 3310, as the stack runs it."""
+    import tempfile
+
+    options, prepare = _compose_settings()
+    socket_dir = Path(options["LocalSocket"]).parent
+    # Readable by the clamav and board users (pytest's tmp_path is private to its user).
+    workdir = Path(tempfile.mkdtemp(prefix="jointops-clamd-"))
+    try:
+        workdir.chmod(0o755)
+        database = workdir / "db"
+        database.mkdir(mode=0o755)
+        (database / "jointops-test.ndb").write_text(f"{SIGNATURE}:0:*:{EICAR.hex()}\n")
+        (database / "jointops-test.ndb").chmod(0o644)
+        sockets = workdir / "run-clamd"
+        sockets.mkdir()
+        unix = sockets / Path(options["LocalSocket"]).name
+        lines = [f"{name} {value}" for name, value in options.items()
+                 if name not in ("LocalSocket", "DatabaseDirectory")]
+        config = workdir / "clamd.conf"
+        config.write_text("\n".join([*lines, "Foreground yes", f"LocalSocket {unix}",
+                                     f"DatabaseDirectory {database}"]) + "\n")
+        config.chmod(0o644)
+        command = [CLAMD or "clamd", "-c", str(config)]
+        if AS_ROOT:
+            subprocess.run(["sh", "-c", prepare.replace(str(socket_dir), str(sockets))],
+                           check=True)
+            command = ["setpriv", f"--reuid={CLAMAV_UID}", f"--regid={CLAMAV_UID}",
+                       f"--groups={SOCKET_GROUP}", *command]
+        env = {k: v for k, v in os.environ.items()
+               if k != "LD_PRELOAD" and not k.startswith("FAKETIME")}
+        with (workdir / "clamd.out").open("wb") as out:
+            process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+        daemon = Clamd(process, "", f"unix://{unix}", workdir / "clamd.out")
+        try:
+            deadline = time.monotonic() + START_SECONDS
+            while not _pong(daemon.unix):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = daemon.log.read_text(errors="replace")
+                    pytest.fail(f"clamd did not start (exit {process.poll()}):\n"
+                                f"{output[-2000:]}")
+                time.sleep(0.1)
+            yield daemon, workdir
+        finally:
+            daemon.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_clamd_as_the_compose_stack_runs_it_scans_uploads_over_its_unix_socket_only(
+    client: Any, login: Any, session: Session, story: Story, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    options, _ = _compose_settings()
+    assert "TCPSocket" not in options and "TCPAddr" not in options
+    note = _note(session, story)
+    a = _client(client, login, story, "A", Role.liaison)
+    url = f"/intel/{note.id}/attachments"
+    with compose_clamd() as (daemon, _):
+        # No network listener at all: the daemon holds no listening TCP socket.
+        assert _listening_tcp_sockets(daemon.process.pid) == []
+        assert daemon.unix.startswith("unix:///")
+        monkeypatch.setenv("JOINTOPS_CLAMD", daemon.unix)
+        get_settings.cache_clear()
+        try:
+            clean = a.post(url, files={"file": ("ledger.pdf", b"%PDF-1.7 ledger",
+                                                "application/pdf")}, follow_redirects=False)
+            assert clean.status_code == 303
+            memo = b"Ledger of the Friday cash run.\n" + EICAR + b"\n"
+            infected = a.post(url, files={"file": ("memo.txt", memo, "text/plain")})
+            assert infected.status_code == 422
+            assert REFUSED in infected.text
+            assert [row[1] for row in intel.attachments_of(session, note.id or 0)] \
+                == ["ledger.pdf"]
+        finally:
+            get_settings.cache_clear()
+
+
+PROBE = """
+import socket, sys
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    sock.connect(sys.argv[1])
+    sock.sendall(b"zPING\\0")
+    print(sock.recv(16).decode().strip("\\0"))
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.skipif(not AS_ROOT, reason="needs root and setpriv to run clamd and the probe"
+                                        " as other users, as the compose stack does")
+def test_only_the_socket_group_may_open_the_compose_stacks_clamd_socket() -> None:
+    python = shutil.which("python3", path="/usr/bin:/bin") or "python3"
+    with compose_clamd() as (daemon, workdir):
+        path = daemon.unix.removeprefix("unix://")
+        assert oct(Path(path).parent.stat().st_mode & 0o7777) == "0o2770"
+        assert Path(path).stat().st_gid == SOCKET_GROUP
+        assert oct(Path(path).stat().st_mode & 0o777) == "0o660"
+
+        def probe(*groups: str) -> str:
+            result = subprocess.run(
+                ["setpriv", f"--reuid={BOARD_UID}", f"--regid={BOARD_UID}", *groups,
+                 python, "-c", PROBE, path],
+                capture_output=True, text=True, timeout=30, check=True, cwd=workdir)
+            return result.stdout.strip()
+
+        assert probe(f"--groups={SOCKET_GROUP}") == "PONG"  # web and worker: group_add
+        assert probe("--clear-groups") == "PermissionError"  # any other user
