@@ -232,6 +232,7 @@ def test_compose_connects_to_its_database_over_verified_tls_only() -> None:
     for name in ("migrate", "web", "worker"):
         service = services[name]
         assert service["environment"]["JOINTOPS_DATABASE_SSLROOTCERT"] == "/run/db-ca/ca.crt"
-        assert service["volumes"] == ["db-ca-public:/run/db-ca:ro"]
+        assert "db-ca-public:/run/db-ca:ro" in service["volumes"]
+        assert not [v for v in service["volumes"] if v.startswith(("db-ca:", "db-tls:"))]
     urls = [line for line in COMPOSE.read_text().splitlines() if "@db:5432/" in line]
     assert len(urls) == 3 and all("/jointops?sslmode=verify-full\"" in u for u in urls)
