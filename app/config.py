@@ -102,7 +102,8 @@ class Settings(BaseSettings):
     # Also ship every log record, as a JSON line, to a syslog collector on another
     # machine (ASVS 5.0 16.4.3): "host:port" or "udp://host:port" (UDP), "tcp://host:port"
     # (TCP, one record per line), "tls://host:port" (TCP in TLS, the collector's
-    # certificate and name verified). Unset: stdout/stderr only.
+    # certificate and name verified). Production accepts UDP and tcp:// only for a
+    # collector on this host (ASVS 5.0 12.3.1). Unset: stdout/stderr only.
     log_syslog: str | None = None
     # The CA file that signed the collector's certificate for tls:// (default: the
     # system's CAs).
