@@ -167,6 +167,8 @@ class _WholeRun:
     error: str = ""
     # "nothing published", "published" (this run's plan is), or "compared".
     compared: str = "compared"
+    # The operations the run pinned (from its parameters, which hold their assignments).
+    pinned: tuple[str, ...] = ()
     # Every operation id the run's scenario, plan, pins and the published plan name: a
     # viewer's parts depend only on which of these they may see.
     named: frozenset[str] = frozenset()
@@ -192,9 +194,9 @@ def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) ->
     # A 250-operation plan takes 0.1 s to validate: once, with each operation's part of
     # the objective, which a viewer's totals and change list add up for their operations.
     plan = load_plan(document)
-    named = {op.id for op in scenario.operations} | set(run.params.get("pinned", []))
-    named |= _named_in(document)
-    whole = _WholeRun(scenario, plan, validate_plan(scenario, plan))
+    pinned = tuple(run.params.get("pinned", []))
+    named = {op.id for op in scenario.operations} | set(pinned) | _named_in(document)
+    whole = _WholeRun(scenario, plan, validate_plan(scenario, plan), pinned=pinned)
     if published is None:
         return replace(whole, named=frozenset(named), compared="nothing published")
     if plan_row is not None and plan_row.id == published.id:
@@ -260,7 +262,7 @@ def _run_parts(
     # When the solve was asked for: its horizon started at that moment plus the notice.
     solved_at = run.created_at
     # Pinned operations kept the times they were published with: not this solve's notice.
-    kept = set(run.params.get("pinned", []))
+    kept = set(whole.pinned)
     parts["short_notice"] = [
         {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
         for op in plan.operations if op.id not in kept and short_notice(op.start, solved_at)
@@ -269,7 +271,7 @@ def _run_parts(
     limit_hours = get_settings().foreign_dwell_limit_hours
     parts["dwell_limit_hours"] = limit_hours
     parts["dwell"] = dwell_rows(scenario, plan, timedelta(hours=limit_hours))
-    pinned = set(ids_for(ids, run.params.get("pinned", [])))
+    pinned = set(ids_for(ids, list(whole.pinned)))
     parts["pinned"] = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
     # What validating the viewer's cut of the plan against their cut of the scenario
     # recomputes: each operation's part depends on it alone.
