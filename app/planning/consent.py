@@ -173,11 +173,14 @@ def status_of(need: HostUnits, rows: list[UnitConfirmation]) -> tuple[str, UnitC
 
 
 def plan_status(
-    session: Session, document: PlanDocument, *, ids: set[str] | None
+    session: Session, document: PlanDocument, *, ids: set[str] | None,
+    needs: list[HostUnits] | None = None,
 ) -> list[dict[str, Any]]:
     """The run page's list: each (operation, host) of the plan the viewer may see, with
-    its foreign units and whether the host confirmed them."""
-    needs = foreign_units(session, document, ids=ids)
+    its foreign units and whether the host confirmed them; `needs`: foreign_units(session,
+    document, ids=ids) as the caller kept it (the confirmations are read here)."""
+    if needs is None:
+        needs = foreign_units(session, document, ids=ids)
     rows = _rows(session, needs)
     zones = _zones(session)
     result = []

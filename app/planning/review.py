@@ -15,7 +15,7 @@ from app.i18n import current_language
 from app.maps.features import table_rows
 from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
-from app.planning.consent import plan_status
+from app.planning.consent import foreign_units, plan_status
 from app.planning.dwell import Dwell, foreign_dwell
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
@@ -139,7 +139,8 @@ def review_run(
     review.timeline = of_run["_timeline"].at(utcnow())
     if review.plan_row is not None and not review.plan_row.is_published:
         # Confirmations carry rows the page reads: always this session's.
-        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids)
+        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids,
+                                        needs=of_board.get("_host_needs"))
     return review
 
 
@@ -305,6 +306,9 @@ def _board_parts(
         parts["disturbed"] = [d for d in disturbed if keep(ids, d.id)]
         parts["disturbed_hidden"] = len(disturbed) - len(parts["disturbed"])
         parts["orders"] = order_diff(session, whole_plan, ids=ids, disturbed=parts["disturbed"])
+        # Which foreign units the plan sends into which hosts (sites, units and agencies
+        # as they are); the hosts' confirmations are read at every view.
+        parts["_host_needs"] = foreign_units(session, whole_plan, ids=ids)
     return parts
 
 

@@ -15,7 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.models import Agency, Operation, Plan, Role, SolverRun, User
+from app.models import Agency, Operation, Plan, Role, SolverRun, Unit, User
+from app.planning import consent as consent_module
 from app.planning import review as review_module
 from app.planning import scenario as scenario_module
 from app.planning.visibility import hidden_busy_units, plan_for, scenario_for, visible_ids
@@ -219,3 +220,45 @@ def test_a_draft_of_the_viewers_agency_keeps_their_parts_of_the_run(
 
 def _table(page: str) -> list[str]:
     return re.findall(r'data-operation="([^"]+)"', page)
+
+
+def test_the_host_list_is_derived_once_per_board_revision(
+    client: TestClient, tiny_board: Session, planner: User, login: Login,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Which foreign units the plan sends into which hosts is kept with the board's parts
+    (reading the plan's sites and units was a seventh of every view on the large board);
+    the hosts' confirmations are read at each view, and a board change is shown."""
+    calls: list[int] = []
+    original = consent_module.foreign_units
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    for module in (review_module, consent_module):
+        monkeypatch.setattr(module, "foreign_units", counted, raising=False)
+    run = _changed_run(tiny_board, planner)
+    needs = consent_module.foreign_units(tiny_board, load_plan(run.plan or {}), ids=None)
+    assert needs, "the tiny board's plan sends foreign units"
+    calls.clear()
+    browser = login(client, planner)
+    path = f"/planning/runs/{run.id}"
+    first = browser.get(path).text
+    assert 'id="host-confirmations"' in first and len(calls) == 1
+    assert "host-state-pending" not in first
+    assert browser.get(path).status_code == 200 and len(calls) == 1
+    # Asking the hosts is read at the next view (confirmations are not kept).
+    plan_row = tiny_board.exec(select(Plan).where(Plan.solver_run_id == run.id)).one()
+    asked = browser.post(f"/planning/plans/{plan_row.id}/host-confirmations", data={},
+                         follow_redirects=False)
+    assert asked.status_code == 303
+    assert "host-state-pending" in browser.get(path).text
+    # A unit's callsign changes: the next view derives the list again and shows it.
+    unit = tiny_board.get(Unit, needs[0].units[0]["unit"])
+    assert unit is not None
+    unit.callsign = "RENAMED-7"
+    tiny_board.add(unit)
+    tiny_board.commit()
+    calls.clear()
+    assert "RENAMED-7" in browser.get(path).text and len(calls) == 1
