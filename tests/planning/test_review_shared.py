@@ -262,3 +262,19 @@ def test_the_host_list_is_derived_once_per_board_revision(
     tiny_board.commit()
     calls.clear()
     assert "RENAMED-7" in browser.get(path).text and len(calls) == 1
+
+
+def test_a_long_id_list_reads_the_same_foreign_units_without_an_in_list(
+    tiny_board: Session, planner: User, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past consent._LIST_AT_MOST ids the sites and units are read whole, then looked up
+    (a thousand IN parameters cost more than the rows): the same list either way."""
+    run = _changed_run(tiny_board, planner)
+    plan = load_plan(run.plan or {})
+    listed = consent_module.foreign_units(tiny_board, plan, ids=None)
+    monkeypatch.setattr(consent_module, "_LIST_AT_MOST", 0)
+    with recorded_statements(tiny_board) as statements:
+        whole = consent_module.foreign_units(tiny_board, plan, ids=None)
+    assert listed and whole == listed
+    reads = [s for s in statements if "FROM sites" in s or "FROM units" in s]
+    assert len(reads) == 2 and not [s for s in reads if " IN " in s]
