@@ -17,10 +17,12 @@ needs a new confirmation: the old one is "changed", no longer "confirmed".
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, true
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -99,6 +101,18 @@ def shown_key(units: list[dict[str, Any]]) -> frozenset[tuple[Any, ...]]:
         for u in units)
 
 
+# Ids past this many are not sent as an IN list: the table's few columns are read whole
+# and looked up. Converting a query with a thousand parameters (psycopg splits the text
+# at each placeholder) was 85 % of this list's time on the large board for those who see
+# all of it (ad hoc py-spy profile of the run page on PostgreSQL).
+_LIST_AT_MOST = 200
+
+
+def _among(column: Any, values: Collection[str]) -> ColumnElement[bool]:
+    """`column IN values`, or no condition when the list is long (see _LIST_AT_MOST)."""
+    return true() if len(values) > _LIST_AT_MOST else column.in_(values)
+
+
 def foreign_units(
     session: Session, document: PlanDocument, *, ids: set[str] | None = None
 ) -> list[HostUnits]:
@@ -116,13 +130,13 @@ def foreign_units(
                  sa_select(col(Site.id), col(Site.objective), col(Region.name),
                            col(Region.country_code))
                  .join(Region, col(Region.id) == col(Site.region_id))
-                 .where(col(Site.id).in_(site_ids)))}
+                 .where(_among(col(Site.id), site_ids)))}
     units = {unit_id: (callsign, agency, country) for unit_id, callsign, agency, country
              in session.execute(
                  sa_select(col(Unit.id), col(Unit.callsign), col(Unit.agency_id),
                            col(Agency.country_code))
                  .join(Agency, col(Agency.id) == col(Unit.agency_id))
-                 .where(col(Unit.id).in_(unit_ids)))}
+                 .where(_among(col(Unit.id), unit_ids)))}
     op_ids = [o.id for o in operations]
     names = dict(session.exec(select(Operation.id, Operation.code_name)
                               .where(col(Operation.id).in_(op_ids))).all())
@@ -173,11 +187,14 @@ def status_of(need: HostUnits, rows: list[UnitConfirmation]) -> tuple[str, UnitC
 
 
 def plan_status(
-    session: Session, document: PlanDocument, *, ids: set[str] | None
+    session: Session, document: PlanDocument, *, ids: set[str] | None,
+    needs: list[HostUnits] | None = None,
 ) -> list[dict[str, Any]]:
     """The run page's list: each (operation, host) of the plan the viewer may see, with
-    its foreign units and whether the host confirmed them."""
-    needs = foreign_units(session, document, ids=ids)
+    its foreign units and whether the host confirmed them; `needs`: foreign_units(session,
+    document, ids=ids) as the caller kept it (the confirmations are read here)."""
+    if needs is None:
+        needs = foreign_units(session, document, ids=ids)
     rows = _rows(session, needs)
     zones = _zones(session)
     result = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +15,12 @@ from app.i18n import current_language
 from app.maps.features import table_rows
 from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
-from app.planning.consent import plan_status
+from app.planning.consent import foreign_units, plan_status
 from app.planning.dwell import Dwell, foreign_dwell
 from app.planning.guard import Disturbed, disturbed_operations
 from app.planning.notice import short_notice
 from app.planning.order_diff import OrderDiff, order_diff
-from app.planning.scenario import published_plan
+from app.planning.scenario import parsed_plan, published_plan
 from app.planning.service import (
     ACTIVE,
     best_so_far_attempt,
@@ -36,7 +36,6 @@ from app.planning.visibility import (
     keep,
     plan_for,
     progress_for,
-    scenario_for,
     visible_ids,
 )
 from app.revision import Derived
@@ -44,7 +43,7 @@ from app.solver.diff import diff_plans
 from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Objective, Scenario
 from app.solver.schema import Plan as PlanDocument
-from app.solver.validate import validate_plan
+from app.solver.validate import ValidationReport, validate_plan
 
 
 @dataclass
@@ -114,17 +113,25 @@ def review_run(
     review.interrupted = interrupted_attempt(run)
     review.plan_row = plan_of_run(session, run=run)
     busy = hidden_busy_units(session, ids)
+    plan_id = review.plan_row.id if review.plan_row else None
+    published_id = review.published.id if review.published else None
     # A run still working replaces its plan with a better one every few seconds; each
     # plan is derived once (planners keep opening the newest run while it works).
+    mark = _plan_mark(run.plan) if review.active else None
+    whole = _WHOLE.get(0, (run.id, str(run.status), mark, plan_id, published_id),
+                       lambda: _whole_run(run, review.plan_row, review.published))
+    # What is derived for the viewer depends on the operations they may see among those
+    # the run and the published plan name, not on the rest (drafts come and go).
+    named = None if ids is None else ids & whole.named
     run_key = (
-        run.id, str(run.status), _plan_mark(run.plan) if review.active else None,
-        None if ids is None else frozenset(ids), frozenset(busy),
-        review.plan_row.id if review.plan_row else None,
-        review.published.id if review.published else None, current_language.get(), first)
+        run.id, str(run.status), mark, None if named is None else frozenset(named),
+        frozenset(busy), plan_id, published_id, current_language.get(), first)
     of_run = _OF_RUN.get(0, run_key, lambda: _run_parts(
-        run, run.plan or {}, run.scenario or {}, ids, busy, review.plan_row, review.published,
-        first))
-    of_board = _OF_BOARD.get(revision, run_key, lambda: _board_parts(
+        run, whole, run.plan or {}, named, busy, review.plan_row, first))
+    # The board's parts read orders and operations beyond those named: kept per board
+    # revision, which moves whenever the viewer's operations do.
+    board_key = (*run_key, None if ids is None else frozenset(ids))
+    of_board = _OF_BOARD.get(revision, board_key, lambda: _board_parts(
         session, run, of_run, ids, review.plan_row))
     for name, value in (of_run | of_board).items():
         if not name.startswith("_"):
@@ -132,7 +139,8 @@ def review_run(
     review.timeline = of_run["_timeline"].at(utcnow())
     if review.plan_row is not None and not review.plan_row.is_published:
         # Confirmations carry rows the page reads: always this session's.
-        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids)
+        review.host_units = plan_status(session, of_run["_whole_plan"], ids=ids,
+                                        needs=of_board.get("_host_needs"))
     return review
 
 
@@ -144,30 +152,109 @@ def _plan_mark(document: dict[str, Any]) -> str:
                       default=str)
 
 
+@dataclass(frozen=True)
+class _WholeRun:
+    """A run's documents parsed and its plan checked, whoever views it: each viewer's
+    parts are cut from these (parsing and validating the large board's plan took most of
+    each viewer's first view, and every agency's planners open each new run)."""
+
+    scenario: Scenario
+    plan: PlanDocument
+    report: ValidationReport  # the whole plan's, with each operation's objective
+    # The published plan to compare with (None: nothing to compare, or `error` says why)
+    # and its objective by operation against this run's scenario.
+    published: PlanDocument | None = None
+    published_report: ValidationReport | None = None
+    error: str = ""
+    # "nothing published", "published" (this run's plan is), or "compared".
+    compared: str = "compared"
+    # The operations the run pinned (from its parameters, which hold their assignments).
+    pinned: tuple[str, ...] = ()
+    # Every operation id the run's scenario, plan, pins and the published plan name: a
+    # viewer's parts depend only on which of these they may see.
+    named: frozenset[str] = frozenset()
+
+
 # What the run review derives, kept between views (planners open the newest run's page
 # again and again). From the run alone (its stored scenario and plan, and the published
-# plan's document, none of which ever changes): kept until forgotten.
+# plan's document, none of which ever changes): kept until forgotten, the whole run's
+# parsed documents and checks once for every viewer, each viewer's cut of them apart.
+_WHOLE = Derived(size=8, max_age=3600)
 _OF_RUN = Derived(size=32, max_age=3600)
 # From the board as it is now (the order preview exports all of it, the map reads sites
 # and units): kept per board revision (app/revision.py).
 _OF_BOARD = Derived(size=32)
 
 
+def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) -> _WholeRun:
+    """The run's scenario and plan parsed once and the plan validated once, whole; the
+    published plan (parsed once per process: app.planning.scenario.parsed_plan) checked
+    against this run's scenario, when the change list compares with it."""
+    document = run.plan or {}
+    scenario = load_scenario(run.scenario or {})
+    # A 250-operation plan takes 0.1 s to validate: once, with each operation's part of
+    # the objective, which a viewer's totals and change list add up for their operations.
+    plan = load_plan(document)
+    pinned = tuple(run.params.get("pinned", []))
+    named = {op.id for op in scenario.operations} | set(pinned) | _named_in(document)
+    whole = _WholeRun(scenario, plan, validate_plan(scenario, plan), pinned=pinned)
+    if published is None:
+        return replace(whole, named=frozenset(named), compared="nothing published")
+    if plan_row is not None and plan_row.id == published.id:
+        return replace(whole, named=frozenset(named), compared="published")
+    try:
+        earlier = parsed_plan(published)
+    except (DocumentError, KeyError, ValueError) as exc:
+        return replace(whole, named=frozenset(named), error=str(exc))
+    named |= {op.id for op in earlier.operations} | {u.id for u in earlier.unscheduled}
+    return replace(whole, named=frozenset(named), published=earlier,
+                   published_report=validate_plan(scenario, earlier))
+
+
+def _named_in(document: dict[str, Any]) -> set[str]:
+    """The operation ids a plan document names: scheduled, unscheduled, and in the parts
+    of its reasons."""
+    named = {op["id"] for key in ("operations", "unscheduled") for op in document.get(key, [])}
+    for entry in document.get("unscheduled", []):
+        for parts in entry.get("details") or []:
+            named |= {op_id for part in parts for op_id in part.get("operations", [])}
+    return named
+
+
+def _cut_scenario(scenario: Scenario, ids: set[str] | None) -> Scenario:
+    """The parsed scenario with only the operations in `ids` (as scenario_for cuts the
+    document), sharing its parts."""
+    if ids is None:
+        return scenario
+    return scenario.model_copy(
+        update={"operations": [op for op in scenario.operations if op.id in ids]})
+
+
+def _cut_plan(
+    whole: PlanDocument, document: dict[str, Any], ids: set[str] | None, busy: set[str]
+) -> PlanDocument:
+    """The parsed plan as plan_for cuts the document for the viewer: its operations
+    those of `whole` in `ids` (not parsed again), the rest (the unscheduled operations'
+    reasons as the viewer may read them, no objective or bound) parsed from the cut."""
+    if ids is None:
+        return whole
+    cut = plan_for(ids, document, busy) or {}
+    return load_plan({**cut, "operations": []}).model_copy(
+        update={"operations": [op for op in whole.operations if op.id in ids]})
+
+
 def _run_parts(
-    run: SolverRun, document: dict[str, Any], scenario_document: dict[str, Any],
-    ids: set[str] | None, busy: set[str], plan_row: Plan | None, published: Plan | None,
-    first: int,
+    run: SolverRun, whole: _WholeRun, document: dict[str, Any], ids: set[str] | None,
+    busy: set[str], plan_row: Plan | None, first: int,
 ) -> dict[str, Any]:
-    """What the review computes from the run's scenario and plan alone, as plain values
-    (no rows of a session); parsed documents under names starting with "_"."""
-    scenario = load_scenario(scenario_for(ids, scenario_document))
-    # The run's plan is parsed once (a 250-operation plan takes 0.1 s to validate); the
-    # viewer's cut of it only when they see part of the board.
-    whole_plan = load_plan(document)
-    plan = whole_plan if ids is None else load_plan(plan_for(ids, document, busy) or {})
+    """What the review computes from the run's scenario and plan alone for a viewer who
+    sees `ids` (None: all), as plain values (no rows of a session); parsed documents
+    under names starting with "_"."""
+    scenario = _cut_scenario(whole.scenario, ids)
+    plan = _cut_plan(whole.plan, document, ids, busy)
     names = {op.id: op.name for op in scenario.operations}
     shown, page = page_of(plan, first)
-    parts: dict[str, Any] = {"_whole_plan": whole_plan, "_scenario": scenario, "_shown": shown,
+    parts: dict[str, Any] = {"_whole_plan": whole.plan, "_scenario": scenario, "_shown": shown,
                              "page": page, "_timeline": build_timeline(scenario, shown)}
     parts["unscheduled"] = [
         {"id": u.id, "name": names.get(u.id, u.id), "reasons": u.reasons}
@@ -176,7 +263,7 @@ def _run_parts(
     # When the solve was asked for: its horizon started at that moment plus the notice.
     solved_at = run.created_at
     # Pinned operations kept the times they were published with: not this solve's notice.
-    kept = set(run.params.get("pinned", []))
+    kept = set(whole.pinned)
     parts["short_notice"] = [
         {"id": op.id, "name": names.get(op.id, op.id), "lead": op.start - solved_at}
         for op in plan.operations if op.id not in kept and short_notice(op.start, solved_at)
@@ -185,9 +272,11 @@ def _run_parts(
     limit_hours = get_settings().foreign_dwell_limit_hours
     parts["dwell_limit_hours"] = limit_hours
     parts["dwell"] = dwell_rows(scenario, plan, timedelta(hours=limit_hours))
-    pinned = set(ids_for(ids, run.params.get("pinned", [])))
+    pinned = set(ids_for(ids, list(whole.pinned)))
     parts["pinned"] = [{"id": op_id, "name": names.get(op_id, op_id)} for op_id in sorted(pinned)]
-    objective = validate_plan(scenario, plan).objective
+    # What validating the viewer's cut of the plan against their cut of the scenario
+    # recomputes: each operation's part depends on it alone.
+    objective = whole.report.objective_of(ids)
     parts["totals"] = {
         "priority": objective.priority,
         # The bound covers the whole board: shown only to those who see all of it.
@@ -197,7 +286,7 @@ def _run_parts(
         "operations": len(scenario.operations),
         "solver_status": plan.solver.status if plan.solver else "",
     }
-    parts["changes"] = _changes(scenario, published, plan_row=plan_row, plan=plan, ids=ids,
+    parts["changes"] = _changes(scenario, whole, plan_row=plan_row, plan=plan, ids=ids,
                                 objective=objective)
     return parts
 
@@ -217,6 +306,9 @@ def _board_parts(
         parts["disturbed"] = [d for d in disturbed if keep(ids, d.id)]
         parts["disturbed_hidden"] = len(disturbed) - len(parts["disturbed"])
         parts["orders"] = order_diff(session, whole_plan, ids=ids, disturbed=parts["disturbed"])
+        # Which foreign units the plan sends into which hosts (sites, units and agencies
+        # as they are); the hosts' confirmations are read at every view.
+        parts["_host_needs"] = foreign_units(session, whole_plan, ids=ids)
     return parts
 
 
@@ -248,27 +340,27 @@ def dwell_rows(
     return sorted(rows, key=lambda r: (-r["dwell"].total, r["operation_id"], r["unit"]))
 
 
-# The published plan as each set of viewers may see it, parsed, by plan id: a stored
-# plan's document never changes, and every new run's first view compared against it
-# (decoding 250 KB of JSON and parsing it on the large board).
-_PUBLISHED_CUTS = Derived(size=16)
-
-
 def _changes(
-    scenario: Scenario, published: Plan | None, *, plan_row: Plan | None, plan: PlanDocument,
-    ids: set[str] | None, objective: Objective | None = None,
+    scenario: Scenario, whole: _WholeRun, *, plan_row: Plan | None, plan: PlanDocument,
+    ids: set[str] | None, objective: Objective,
 ) -> list[str]:
-    """The change list against the published plan (nothing published: everything is new);
-    `objective`: `plan`'s, as the caller validated it (not validated again)."""
-    if published is None:
+    """The change list against the published plan (nothing published: everything is new)
+    cut to the operations in `ids`; `objective`: `plan`'s (not validated again)."""
+    if whole.compared == "nothing published":
         return ["no plan is published yet: every tasking of this plan would be new"]
-    if plan_row is not None and plan_row.id == published.id:
+    if whole.compared == "published":
         return ["this is the published plan"]
+    if whole.published is None or whole.published_report is None:
+        return [f"the published plan cannot be compared with this one: {whole.error}"]
+    earlier = whole.published
+    if ids is not None:
+        earlier = earlier.model_copy(update={
+            "operations": [op for op in earlier.operations if op.id in ids],
+            "unscheduled": [u for u in earlier.unscheduled if u.id in ids]})
     try:
-        earlier = _PUBLISHED_CUTS.get(0, (published.id, None if ids is None else frozenset(ids)),
-                                      lambda: load_plan(plan_for(ids, published.document) or {}))
-        return diff_plans(scenario, earlier, plan, objective_b=objective).to_text().splitlines()
-    except (DocumentError, KeyError, ValueError) as exc:
+        return diff_plans(scenario, earlier, plan, objective_a=whole.published_report
+                          .objective_of(ids), objective_b=objective).to_text().splitlines()
+    except (KeyError, ValueError) as exc:
         return [f"the published plan cannot be compared with this one: {exc}"]
 
 

@@ -16,6 +16,7 @@ from app.revision import Derived
 from app.solver.intervals import subtract
 from app.solver.loader import ScenarioError, load_plan, load_scenario
 from app.solver.replan import still_valid_operations
+from app.solver.schema import Plan as PlanDocument
 from app.solver.schema import Scenario, ScheduledOperation, format_instant, parse_instant
 from app.transfer.service import SCENARIO_STATES, export_scenario
 from app.transfer.service import operation_document as operation_document
@@ -114,7 +115,7 @@ def pinned_operations(
     if published is None:
         return []
     # Parsed once per process: every solve started pins against the same published plan.
-    earlier = _PARSED.get(0, published.id, lambda: load_plan(published.document))
+    earlier = parsed_plan(published)
     scheduled_ids = {op.id for op in scenario.operations} - released
     kept = [op for op in earlier.operations if op.id in scheduled_ids]
     candidates = session.exec(
@@ -146,6 +147,13 @@ class PlanSummary:
 # parsing it again a sixth of starting each solve.
 _SUMMARIES = Derived(size=8)
 _PARSED = Derived(size=4)
+
+
+def parsed_plan(plan: Plan) -> PlanDocument:
+    """The plan's document parsed, once per process (pinning each new solve against the
+    published plan, and each new run's change list on the run page, share it): callers
+    must not change it. Raises what load_plan raises."""
+    return _PARSED.get(0, plan.id, lambda: load_plan(plan.document))
 
 
 def plan_summary(plan: Plan) -> PlanSummary:

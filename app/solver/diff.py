@@ -150,19 +150,21 @@ def _moved_json(m: AssignmentRetimed) -> dict[str, Any]:
 
 
 def diff_plans(
-    scenario: Scenario, a: Plan, b: Plan, *, objective_b: Objective | None = None
+    scenario: Scenario, a: Plan, b: Plan, *, objective_a: Objective | None = None,
+    objective_b: Objective | None = None,
 ) -> PlanDiff:
     """Operations added, dropped and re-timed, units swapped and moved, objective change.
 
-    `objective_b`: `b`'s objective when the caller validated `b` against `scenario`
-    already (the run review does: validating a 250-operation plan is its dearest step).
+    `objective_a`, `objective_b`: `a`'s and `b`'s objectives when the caller validated
+    them against `scenario` already (the run review does: validating a 250-operation
+    plan is its dearest step).
     """
     old = {op.id: op for op in a.operations}
     new = {op.id: op for op in b.operations}
     result = PlanDiff(
         added=[op_id for op_id in new if op_id not in old],
         dropped=[op_id for op_id in old if op_id not in new],
-        objective_a=validate_plan(scenario, a).objective,
+        objective_a=objective_a or validate_plan(scenario, a).objective,
         objective_b=objective_b or validate_plan(scenario, b).objective,
         changed_orders=count_changed_orders(a, b),
     )

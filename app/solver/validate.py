@@ -9,6 +9,7 @@ site and unit. Unknown ids are violations (rule 0, structure), never crashes.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,17 @@ class ValidationReport:
     # Minutes foreign units wait in the host country beyond travel: the third level of
     # the objective, after priority and travel (not a validity rule).
     dwell_minutes: int = 0
+    # Each scheduled operation's (priority, travel minutes) in the objective.
+    by_operation: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def objective_of(self, ids: Collection[str] | None) -> Objective:
+        """The objective of the plan's operations in `ids` (None: all): what validating
+        the plan cut to them against the scenario cut to them recomputes."""
+        if ids is None:
+            return self.objective
+        parts = [part for op_id, part in self.by_operation.items() if op_id in ids]
+        return Objective(priority=sum(p for p, _ in parts),
+                         travel_minutes=sum(t for _, t in parts))
 
     @property
     def valid(self) -> bool:
@@ -103,6 +115,7 @@ def validate_plan(scenario: Scenario, plan: Plan) -> ValidationReport:
         objective=Objective(priority=checker.priority, travel_minutes=checker.travel),
         stated_objective=plan.objective,
         dwell_minutes=checker.dwell,
+        by_operation=checker.by_operation,
     )
 
 

@@ -55,6 +55,9 @@ class PlanChecker:
         self.violations: list[Violation] = []
         self.priority = 0
         self.travel = 0
+        # Each checked operation's (priority, travel minutes): its part of the objective
+        # (each depends on the operation alone, so a part of the plan sums its own).
+        self.by_operation: dict[str, tuple[int, int]] = {}
         # Minutes foreign units wait in the host country beyond travel (issue 9).
         self.dwell = 0
         self.passages: dict[str, list[Passage]] = defaultdict(list)
@@ -79,9 +82,11 @@ class PlanChecker:
         once = self._scheduled_once(plan)
         for scheduled in once:
             operation = self.instance.operations[scheduled.id]
+            travel = self.travel
             self.priority += operation.priority
             self._check_operation(operation, scheduled)
             check_cordon(self, operation, scheduled)
+            self.by_operation[scheduled.id] = (operation.priority, self.travel - travel)
         if complete:
             self._check_unscheduled(plan)
         check_seals(self, once)

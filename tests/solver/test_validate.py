@@ -91,6 +91,23 @@ def test_objective_of_a_partial_plan() -> None:
     assert (report.objective.priority, report.objective.travel_minutes) == (3, 300)
 
 
+def test_each_operations_part_of_the_objective_is_what_checking_it_alone_gives() -> None:
+    """The run page validates a plan once and adds up the parts of the operations a
+    viewer may see: the same objective as validating the plan and scenario cut to them."""
+    plan = valid_plan_dict()
+    report = check(plan)
+    assert set(report.by_operation) == {op["id"] for op in plan["operations"]}
+    assert report.objective_of(None) == report.objective
+    assert report.objective_of(report.by_operation).model_dump() == report.objective.model_dump()
+    for op in plan["operations"]:
+        alone = {**plan, "operations": [op], "unscheduled": []}
+        scenario = scenario_dict()
+        scenario["operations"] = [o for o in scenario["operations"] if o["id"] == op["id"]]
+        expected = check(alone, scenario).objective
+        assert report.objective_of({op["id"]}) == expected and expected.priority > 0
+    assert report.objective_of(set()).model_dump() == {"priority": 0, "travel_minutes": 0}
+
+
 # ---- rule 1: window ----------------------------------------------------------------------
 
 
