@@ -128,6 +128,11 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # Also called when a savepoint (begin_nested) is released, which commits nothing: the
+    # mark waits for the transaction's commit (bumped now, a reader could keep the data
+    # before it under the new number, and the commit would not bump again).
+    if session.in_nested_transaction():
+        return
     if session.info.pop(CHANGED, False):
         _bump(session)
 
