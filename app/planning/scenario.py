@@ -122,10 +122,17 @@ def solve_basis(session: Session) -> SolveBasis:
     """planning_scenario's document and scenario (409 if the board data is broken),
     derived again only when the board changed (app/revision.py)."""
     board_revision = revision.current_within(session)  # before the board is read
-    text = _BOARD_TEXT.get(board_revision, "whole board",
-                           lambda: json.dumps(planning_document(session)))
-    scenario = _CHECKED.get(0, text, lambda: _checked(json.loads(text)))
-    return SolveBasis(json.loads(text), scenario, text)
+    built: list[dict[str, Any]] = []
+
+    def build() -> str:
+        built.append(planning_document(session))
+        return json.dumps(built[0])
+
+    text = _BOARD_TEXT.get(board_revision, "whole board", build)
+    # Only the text is kept: a document just built is the caller's own already.
+    document = built[0] if built else json.loads(text)
+    scenario = _CHECKED.get(0, text, lambda: _checked(document))
+    return SolveBasis(document, scenario, text)
 
 
 def _checked(document: dict[str, Any]) -> Scenario:
