@@ -85,6 +85,31 @@ def current(session: Session) -> int | None:
     return int(value)
 
 
+def current_within(session: Session) -> int | None:
+    """The revision for results `session` derives next, also inside its transaction, as
+    far as that is safe; None when it is not, and then nothing should be kept.
+
+    - The transaction changed board data itself (flushed, or pending and flushed by the
+      next query): what it derives holds changes nobody else sees, and may never see.
+    - PostgreSQL: as `current` (READ COMMITTED: each later statement sees at least what
+      was committed before this read).
+    - SQLite: outside a transaction as `current`; inside one only if it holds the write
+      lock (BEGIN IMMEDIATE, app/db.py): no other commit can come between its reads, and
+      every commit before its first read was made before the bump that counts it, so the
+      number is never newer than the data. A reader's snapshot may be (see `current`).
+    """
+    pending = itertools.chain(session.new, session.dirty, session.deleted)
+    if session.info.get(CHANGED) or _touches_board(
+            {getattr(type(obj), "__tablename__", "") for obj in pending}):
+        return None
+    bind = _engine(session)
+    if bind.dialect.name == "postgresql" or not session.in_transaction():
+        return current(session)
+    from app.db import WRITER_INFO
+
+    return _local_value if session.connection().info.get(WRITER_INFO) is True else None
+
+
 def _engine(session: Session) -> Engine:
     bind = session.get_bind()
     return bind if isinstance(bind, Engine) else bind.engine
@@ -128,6 +153,11 @@ def _on_execute(state: ORMExecuteState) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
+    # Also called when a savepoint (begin_nested) is released, which commits nothing: the
+    # mark waits for the transaction's commit (bumped now, a reader could keep the data
+    # before it under the new number, and the commit would not bump again).
+    if session.in_nested_transaction():
+        return
     if session.info.pop(CHANGED, False):
         _bump(session)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
+from app import revision
 from app.errors import Conflict
 from app.i18n import N_
 from app.models import Operation, OperationState, Plan, Tasking, TaskingStatus
@@ -88,8 +90,57 @@ def _subtract(
 def planning_scenario(session: Session) -> tuple[dict[str, Any], Scenario]:
     """The planning document and its checked scenario (409 if the board data is broken)."""
     document = planning_document(session)
+    return document, _checked(document)
+
+
+@dataclass(frozen=True)
+class SolveBasis:
+    """What a solve starts from: the planning document (the caller's own copy, free to
+    change), its checked scenario (shared: never to be changed), and the document's JSON
+    text, which keys what is derived from it."""
+
+    document: dict[str, Any]
+    scenario: Scenario
+    text: str
+
+
+# What starting a solve derives from the whole board. A new solve starts every few
+# seconds under bench/load.py, and each export and check of the large board took about
+# 55 ms of CPU, pinning 60 ms (ad hoc, 2026-12-04):
+# - the whole board's planning document, as JSON text, per board revision: no export
+#   while the board stands still (the cut documents of `planning_document(ids=...)` are
+#   never kept here);
+# - its checked scenario, and the published operations still valid in it, per text:
+#   changes that leave the planned operations alone (a draft, a proposal, a sign-in)
+#   move the revision, not the text. Both are pure functions of what keys them.
+# Few entries: each holds tens of thousands of objects that every full garbage collection
+# walks (ad hoc: a gen-2 collection took ~30 ms with 4 + 8 of them kept, ~4 ms before).
+_BOARD_TEXT = Derived(size=2)
+_CHECKED = Derived(size=2, max_age=3600)
+_STILL_VALID = Derived(size=4, max_age=3600)
+
+
+def solve_basis(session: Session) -> SolveBasis:
+    """planning_scenario's document and scenario (409 if the board data is broken),
+    derived again only when the board changed (app/revision.py)."""
+    board_revision = revision.current_within(session)  # before the board is read
+    built: list[dict[str, Any]] = []
+
+    def build() -> str:
+        built.append(planning_document(session))
+        return json.dumps(built[0])
+
+    text = _BOARD_TEXT.get(board_revision, "whole board", build)
+    # Only the text is kept: a document just built is the caller's own already.
+    document = built[0] if built else json.loads(text)
+    scenario = _CHECKED.get(0, text, lambda: _checked(document))
+    return SolveBasis(document, scenario, text)
+
+
+def _checked(document: dict[str, Any]) -> Scenario:
+    """The document's checked scenario, or 409 listing the first problems."""
     try:
-        return document, load_scenario(document)
+        return load_scenario(document)
     except ScenarioError as exc:
         problems = [{"path": p.path, "message": p.message} for p in exc.problems[:20]]
         error = Conflict(N_("The board's data does not form a valid scenario; fix it before "
@@ -114,6 +165,33 @@ def pinned_operations(
     published = published_plan(session)
     if published is None:
         return []
+    return still_valid_operations(scenario, _candidates(session, scenario, released, published))
+
+
+def pinned_for_solve(
+    session: Session, basis: SolveBasis, released: set[str], published: Plan | None
+) -> tuple[list[ScheduledOperation], list[dict[str, Any]]]:
+    """pinned_operations of the basis against the published plan, and their documents
+    (the caller's own copies); the check and the documents are kept per basis text,
+    plan and candidates. The operations are shared: never to be changed."""
+    if published is None:
+        return [], []
+    earlier = _candidates(session, basis.scenario, released, published)
+
+    def check() -> tuple[list[ScheduledOperation], str]:
+        kept = still_valid_operations(basis.scenario, earlier)
+        return kept, json.dumps([op.model_dump(mode="json", by_alias=True) for op in kept])
+
+    key = (basis.text, published.id, tuple(op.id for op in earlier.operations))
+    fixed, text = _STILL_VALID.get(0, key, check)
+    return list(fixed), json.loads(text)
+
+
+def _candidates(
+    session: Session, scenario: Scenario, released: set[str], published: Plan
+) -> PlanDocument:
+    """The published plan's operations that the scenario holds, not released, and still
+    scheduled on the board: those that may be pinned if still valid."""
     # Parsed once per process: every solve started pins against the same published plan.
     earlier = parsed_plan(published)
     scheduled_ids = {op.id for op in scenario.operations} - released
@@ -125,10 +203,7 @@ def pinned_operations(
         )
     ).all()
     pinnable = set(candidates)
-    earlier = earlier.model_copy(
-        update={"operations": [op for op in kept if op.id in pinnable]}
-    )
-    return still_valid_operations(scenario, earlier)
+    return earlier.model_copy(update={"operations": [op for op in kept if op.id in pinnable]})
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from app.models import (
 from app.planning.notice import earliest_start, start_no_earlier_than
 from app.planning.problems import problem_line
 from app.planning.queue import defer_solve
-from app.planning.scenario import pinned_operations, planning_scenario, published_plan
+from app.planning.scenario import pinned_for_solve, published_plan, solve_basis
 from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import format_instant
 from app.solver.solve import BEST_SO_FAR
@@ -68,14 +68,16 @@ def start_run(
     if seed < 0 or not 1 <= workers <= 8:
         raise AppError(N_("The seed must be ≥ 0 and workers between 1 and 8"), 422)
     _check_released(session, user=user, released=released)
-    document, scenario = planning_scenario(session)
+    # Kept while the board stands still (app.planning.scenario.solve_basis).
+    basis = solve_basis(session)
+    document, scenario = basis.document, basis.scenario
     if not scenario.operations:
         raise Conflict(N_("There are no approved operations to solve"))
-    fixed = pinned_operations(session, scenario, set(released))
+    published = published_plan(session)
+    fixed, fixed_documents = pinned_for_solve(session, basis, set(released), published)
     # Nothing in the past: this solve's horizon starts at now + notice (on the slot grid).
     now = utcnow()
     start_no_earlier_than(document, now=now, fixed=fixed)
-    published = published_plan(session)
     run = SolverRun(
         status=RunStatus.queued,
         params={
@@ -84,7 +86,7 @@ def start_run(
             "workers": workers,
             "released": sorted(set(released)),
             "pinned": [op.id for op in fixed],
-            "fixed": [op.model_dump(mode="json", by_alias=True) for op in fixed],
+            "fixed": fixed_documents,
             # Pinned operations may keep the horizon start in the past: new operations,
             # and their units' trips, still start no earlier than this (app.solver.instance).
             "not_before": format_instant(earliest_start(now)),

@@ -269,6 +269,22 @@ def test_a_savepoint_rolled_back_keeps_the_earlier_change_counted(session: Sessi
     assert before is not None and after is not None and after > before
 
 
+def test_a_savepoint_released_moves_no_revision_before_the_commit(session: Session) -> None:
+    """Releasing a savepoint (a solve's job is deferred in one) commits nothing: the
+    revision moves at the transaction's commit, not before it."""
+    session.commit()
+    before = revision.current(session)
+    session.add(User(username="revision-released", password_hash="x", role=Role.planner))
+    session.flush()
+    with session.begin_nested():
+        session.add(AuditEvent(action="test.note", object_type="board", object_id="1"))
+    with Session(bind=session.get_bind()) as outside:  # not in the transaction
+        assert revision.current(outside) == before
+    session.commit()
+    after = revision.current(session)
+    assert before is not None and after is not None and after > before
+
+
 def test_a_kept_view_reads_no_scenario_parameters_or_published_document(
     client: TestClient, tiny_board: Session, planner: User, login: Login,
     derivations: list[int],

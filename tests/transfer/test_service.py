@@ -21,7 +21,13 @@ from app.models import (
     Unit,
 )
 from app.solver.loader import load_scenario
-from app.transfer.service import ScenarioRejected, export_scenario, import_scenario
+from app.solver.sample import generate, preset
+from app.transfer.service import (
+    ScenarioRejected,
+    export_scenario,
+    import_scenario,
+    operation_document,
+)
 
 
 def _small() -> dict[str, Any]:
@@ -187,3 +193,24 @@ def test_a_cordon_naming_an_unknown_crossing_is_refused_by_path(session: Session
     assert caught.value.problems == [
         ("operations[2].cordon.crossings[0]", "unknown crossing 'X-NOPE'")]
     assert session.exec(select(func.count()).select_from(Operation)).one() == 0
+
+
+def test_the_export_gives_each_operation_as_its_operation_document(session: Session) -> None:
+    """The export reads rows of columns, not Operation objects: each operation, its
+    sites, requirements and cordon (a radius, or listed crossings) come out exactly as
+    operation_document gives the stored operation."""
+    doc = generate(preset("small", cordons=0.5))
+    cordoned = [op for op in doc["operations"] if "cordon" in op]
+    assert len(cordoned) >= 2
+    listed = cordoned[0]["cordon"]
+    listed.pop("within_km")
+    listed["crossings"] = sorted(c["id"] for c in doc["crossings"][:2])
+    import_scenario(session, data=doc)
+    exported = export_scenario(session)
+    operations = {op.id: op for op in session.exec(select(Operation))}
+    assert exported["operations"] == [operation_document(session, operations[op["id"]])
+                                      for op in exported["operations"]]
+    cordons = {op["id"]: op.get("cordon") for op in exported["operations"]}
+    assert cordons[cordoned[0]["id"]] == listed
+    assert cordons[cordoned[1]["id"]] == cordoned[1]["cordon"]
+    assert _canonical(exported) == _canonical(doc)
