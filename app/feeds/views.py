@@ -129,14 +129,15 @@ def _serve(
     """Serve in a read transaction; write only when needed, in a transaction of its own.
     Returns the feed (None: not found) or, for an address that sent too many unknown
     tokens, the wait before it may ask again."""
-    misses = [(throttle.feed_miss_key(address), throttle.MAX_FEED_MISSES)]
+    miss_key = throttle.feed_miss_key(address)
+    misses = [(miss_key, throttle.MAX_FEED_MISSES)]
     with _feed_session(app) as session:
-        # One primary-key read; a blocked address is refused even a right token, so a
-        # prober cannot learn which guess was right.
-        wait = throttle.over_limit(session, misses, now)
-        if wait is not None:
-            return None, wait
-        outcome = service.serve(session, secret=secret, now=now, writing=False)
+        # A blocked address is refused even a right token, so a prober cannot learn
+        # which guess was right (its counter is read with the token).
+        outcome = service.serve(session, secret=secret, now=now, writing=False,
+                                miss_key=miss_key)
+        if outcome.wait is not None:
+            return None, outcome.wait
     if outcome.needs_write:
         # Rare (new content, lost access): decided again on the rows a writer sees.
         with _feed_session(app, writer=True) as session:
