@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from planning.statements import recorded_statements  # tests/planning/statements.py
 from sqlmodel import Session
 
 from app.models import Role
-from planning.statements import recorded_statements  # tests/planning/statements.py
 
 from .samples import PUBLISHED
 
