@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
-from sqlalchemy import func, update
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, delete, select
 
 from app import audit
@@ -203,15 +203,18 @@ def is_live(row: UserSession, now: datetime) -> bool:
     return row.expires_at > now and last + idle_limit() > now
 
 
+# One statement for both (every signed-in request makes it; two primary-key reads were
+# two round trips), built and keyed once with the digest as a parameter.
+_SESSION_AND_USER = (
+    select(UserSession, User)
+    .join(User, col(User.id) == UserSession.user_id)
+    .where(col(UserSession.id) == bindparam("digest"))
+)
+
+
 def lookup_session(session: Session, *, token: str) -> tuple[User, UserSession] | None:
     """The live session of this cookie token and its active user, or None."""
-    # One statement for both (every signed-in request makes it): two primary-key reads
-    # were two round trips.
-    found = session.exec(
-        select(UserSession, User)
-        .join(User, col(User.id) == UserSession.user_id)
-        .where(col(UserSession.id) == token_digest(token))
-    ).first()
+    found = session.exec(_SESSION_AND_USER, params={"digest": token_digest(token)}).first()
     if found is None:
         return None
     row, user = found
