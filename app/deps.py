@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from app.accounts import service as accounts
 from app.accounts import throttle
@@ -142,7 +143,7 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         raise AppError(N_("Missing or invalid CSRF token; reload the page and try again"), 403)
 
 
-def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
+async def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
     """Per signed-in user and minute (ASVS 5.0 2.4.1): at most JOINTOPS_WRITES_PER_MINUTE
     unsafe requests over every process, and JOINTOPS_READS_PER_MINUTE reads per process;
     429 with Retry-After beyond them; 0 turns a limit off.
@@ -153,6 +154,9 @@ def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None
     (app/audit.py `record_refusal`). On PostgreSQL one user's writes take turns on the
     row. Reads are counted in memory (app/read_limit.py): a database write per page
     view would cost too much.
+
+    Async: a read is counted on the event loop, without the thread-pool hop a sync
+    dependency costs on every request; only the write counter goes to a thread.
     """
     if auth is None or auth.user.id is None:
         return
@@ -163,8 +167,9 @@ def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None
                 if settings.reads_per_minute else None)
     elif settings.writes_per_minute:
         key = throttle.writes_key(auth.user.id)
-        wait = throttle.hit(session, key, most=settings.writes_per_minute, now=utcnow(),
-                            window=throttle.WRITE_WINDOW)
+        wait = await run_in_threadpool(
+            throttle.hit, session, key, most=settings.writes_per_minute, now=utcnow(),
+            window=throttle.WRITE_WINDOW)
     else:
         wait = None
     if wait is not None:
