@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from planning.statements import recorded_statements  # tests/planning/statements.py
+from psycopg.pq import TransactionStatus
+from sqlalchemy import text
 from sqlmodel import Session
 
+from app.feeds.views import poll_reader
 from app.models import Role
 
 from .samples import PUBLISHED
@@ -42,3 +45,18 @@ def test_a_304_poll_sends_two_statements(  # type: ignore[no-untyped-def]
     assert "feed_tokens" in lookup and "sign_in_counters" in lookup
     assert "taskings" in fingerprint and "escort_trips" in fingerprint
 
+
+
+def test_a_polls_read_pass_sends_no_begin_on_postgresql(session: Session) -> None:
+    engine = session.get_bind().engine  # the test session's bind is a connection
+    reader = poll_reader(engine)
+    if engine.dialect.name != "postgresql":
+        # SQLite keeps its deferred reader transaction (app/db.py).
+        assert reader is engine
+        return
+    with Session(reader) as polling:
+        connection = polling.connection()
+        connection.execute(text("SELECT 1"))
+        driver = connection.connection.driver_connection
+        # Autocommit: no BEGIN went before the statement, and no ROLLBACK will follow.
+        assert driver is not None and driver.info.transaction_status == TransactionStatus.IDLE
