@@ -18,7 +18,6 @@ from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
 from app.i18n import N_
 from app.models import Operation, Role, User, UserSession, utcnow
-from app.notices import service as notices
 from app.read_limit import ReadLimit
 from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, Viewer, cookie
@@ -37,7 +36,15 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
     # Kept for the error handler, which records refusals (app/audit.py).
     request.state.db = session
     token = request.cookies.get(get_settings().session_cookie_name)
-    found = accounts.lookup_session(session, token=token) if token else None
+    # Pages show the unread notices in the navigation (one indexed count, read with the
+    # session and user); the API does not.
+    api = request.scope["path"].startswith("/api/")
+    found: tuple[User, UserSession, int | None] | None = None
+    if token and api:
+        known = accounts.lookup_session(session, token=token)
+        found = (*known, None) if known else None
+    elif token:
+        found = accounts.lookup_session_and_unread(session, token=token)
     if found is None:
         request.state.user = None
         csrf = cookie(request, CSRF_COOKIE)
@@ -46,7 +53,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
             request.state.new_csrf_cookie = csrf
         request.state.csrf_token = csrf
         return None
-    user, row = found
+    user, row, unread = found
     now = utcnow()
     if accounts.needs_touch(row, now):
         # Its own short write, begun afresh (on SQLite a read that turns into a write
@@ -55,9 +62,6 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         session.commit()
         accounts.touch(session, session_id=session_id, now=now)
         session.commit()
-    # Pages show the unread notices in the navigation: one indexed count, not for the API.
-    unread = (None if request.url.path.startswith("/api/") or user.id is None
-              else notices.unread_count(session, user_id=user.id))
     request.state.user = Viewer.of(user, unread_notices=unread)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
