@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 
 from app.accounts import service as accounts
 from app.accounts import throttle
@@ -17,7 +18,6 @@ from app.db import SessionDep
 from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
 from app.i18n import N_
 from app.models import Operation, Role, User, UserSession, utcnow
-from app.notices import service as notices
 from app.read_limit import ReadLimit
 from app.uploads import is_multipart
 from app.web import CSRF_COOKIE, Viewer, cookie
@@ -36,7 +36,15 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
     # Kept for the error handler, which records refusals (app/audit.py).
     request.state.db = session
     token = request.cookies.get(get_settings().session_cookie_name)
-    found = accounts.lookup_session(session, token=token) if token else None
+    # Pages show the unread notices in the navigation (one indexed count, read with the
+    # session and user); the API does not.
+    api = request.scope["path"].startswith("/api/")
+    found: tuple[User, UserSession, int | None] | None = None
+    if token and api:
+        known = accounts.lookup_session(session, token=token)
+        found = (*known, None) if known else None
+    elif token:
+        found = accounts.lookup_session_and_unread(session, token=token)
     if found is None:
         request.state.user = None
         csrf = cookie(request, CSRF_COOKIE)
@@ -45,7 +53,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
             request.state.new_csrf_cookie = csrf
         request.state.csrf_token = csrf
         return None
-    user, row = found
+    user, row, unread = found
     now = utcnow()
     if accounts.needs_touch(row, now):
         # Its own short write, begun afresh (on SQLite a read that turns into a write
@@ -54,9 +62,6 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         session.commit()
         accounts.touch(session, session_id=session_id, now=now)
         session.commit()
-    # Pages show the unread notices in the navigation: one indexed count, not for the API.
-    unread = (None if request.url.path.startswith("/api/") or user.id is None
-              else notices.unread_count(session, user_id=user.id))
     request.state.user = Viewer.of(user, unread_notices=unread)
     request.state.csrf_token = row.csrf_token
     return Auth(user, row)
@@ -142,7 +147,7 @@ async def csrf_protect(request: Request, auth: AuthDep) -> None:
         raise AppError(N_("Missing or invalid CSRF token; reload the page and try again"), 403)
 
 
-def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
+async def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None:
     """Per signed-in user and minute (ASVS 5.0 2.4.1): at most JOINTOPS_WRITES_PER_MINUTE
     unsafe requests over every process, and JOINTOPS_READS_PER_MINUTE reads per process;
     429 with Retry-After beyond them; 0 turns a limit off.
@@ -153,6 +158,9 @@ def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None
     (app/audit.py `record_refusal`). On PostgreSQL one user's writes take turns on the
     row. Reads are counted in memory (app/read_limit.py): a database write per page
     view would cost too much.
+
+    Async: a read is counted on the event loop, without the thread-pool hop a sync
+    dependency costs on every request; only the write counter goes to a thread.
     """
     if auth is None or auth.user.id is None:
         return
@@ -163,8 +171,9 @@ def limit_requests(request: Request, auth: AuthDep, session: SessionDep) -> None
                 if settings.reads_per_minute else None)
     elif settings.writes_per_minute:
         key = throttle.writes_key(auth.user.id)
-        wait = throttle.hit(session, key, most=settings.writes_per_minute, now=utcnow(),
-                            window=throttle.WRITE_WINDOW)
+        wait = await run_in_threadpool(
+            throttle.hit, session, key, most=settings.writes_per_minute, now=utcnow(),
+            window=throttle.WRITE_WINDOW)
     else:
         wait = None
     if wait is not None:

@@ -74,12 +74,20 @@ def over_limit(
         select(SignInCounter).where(col(SignInCounter.key).in_([k for k, _ in keys]))
     ).all()
     limit_of = dict(keys)
-    waits = [
-        row.window_start + WINDOW - now
-        for row in rows
-        if row.window_start > now - WINDOW and row.failures >= limit_of[row.key]
-    ]
-    return max(waits) if waits else None
+    waits = [wait_of(row.window_start, row.failures, limit_of[row.key], now) for row in rows]
+    return max((wait for wait in waits if wait is not None), default=None)
+
+
+def wait_of(
+    window_start: datetime | None, failures: int | None, most: int, now: datetime
+) -> timedelta | None:
+    """The wait a counter (its window's start and failures; None: no counter) imposes at
+    `now` on a key allowed `most` failures per WINDOW, or None."""
+    if window_start is None or failures is None:
+        return None
+    if window_start > now - WINDOW and failures >= most:
+        return window_start + WINDOW - now
+    return None
 
 
 def count_failure(

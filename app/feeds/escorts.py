@@ -11,16 +11,14 @@ full whenever their fingerprint moves, not amended by UID like taskings.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
 from app.feeds.blocks import block_key
 from app.feeds.events import CANCEL_GRACE
 from app.feeds.queries import Loaded
-from app.models import EscortTrip, Unit, User
+from app.models import Unit, User
 from app.models.feeds import FeedKind, FeedSubscription
 from app.repatriation.tasking import duties, feed_row, view
 
@@ -34,20 +32,6 @@ def unit_ids(session: Session, *, sub: FeedSubscription, user: User) -> list[str
     ids = session.connection().execute(
         sa_select(col(Unit.id)).where(col(Unit.agency_id) == sub.target_id)).scalars()
     return list(ids)
-
-
-def fingerprint(session: Session, units: list[str]) -> tuple[Any, ...]:
-    """What moves whenever a trip of these units is issued, changed or cancelled."""
-    if not units:
-        return (0,)
-    summary: tuple[Any, ...] = (
-        func.count(),
-        func.coalesce(func.sum(EscortTrip.id), 0),
-        func.coalesce(func.sum(EscortTrip.sequence), 0),
-        func.max(EscortTrip.updated_at),
-    )
-    statement = sa_select(*summary).where(col(EscortTrip.unit_id).in_(units))
-    return tuple(session.connection().execute(statement).one())
 
 
 def load(session: Session, units: list[str], *, now: datetime, show_unit: bool) -> list[Loaded]:

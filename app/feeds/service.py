@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, bindparam, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from app.accounts import throttle
 from app.config import get_settings
 from app.feeds import escorts, events
 from app.feeds.blocks import block_cache, in_language
@@ -36,7 +37,7 @@ from app.feeds.lru import Lru
 from app.feeds.queries import (
     Loaded,
     Scope,
-    fingerprint,
+    fingerprint_with_trips,
     load_taskings,
     scope_filter,
     versions,
@@ -44,7 +45,7 @@ from app.feeds.queries import (
 from app.feeds.tokens import audit, may_hold, token_hash, unit_agency
 from app.feeds.uses import Use
 from app.i18n import DEFAULT, LANGUAGES, current_language, gettext, speaking
-from app.models import FeedToken, Tasking, User, utcnow
+from app.models import FeedToken, SignInCounter, Tasking, User, utcnow
 from app.models.feeds import FeedKind, FeedSubscription
 
 # Rendered feeds kept in this process, keyed by what they show; an entry is reused only
@@ -89,10 +90,25 @@ _HOLDER_COLUMNS: tuple[Any, ...] = (
 )
 
 
+
+def _miss_counter(column: Any, label: str) -> Any:
+    """The poller's address's counter of unknown tokens (app.accounts.throttle), read
+    beside the token: NULL when the address has none."""
+    return (
+        sa_select(column).where(col(SignInCounter.key) == bindparam("miss_key"))
+        .scalar_subquery().label(label)
+    )
+
+
 # Built once, with the hash as a parameter: building and keying the statement on every
-# request cost more than running it.
+# request cost more than running it. The address's throttle counter comes in the same
+# statement (a second query was a quarter of a 304's database time).
 _LOOKUP = (
-    sa_select(*_HOLDER_COLUMNS)
+    sa_select(
+        *_HOLDER_COLUMNS,
+        _miss_counter(col(SignInCounter.window_start), "miss_window_start"),
+        _miss_counter(col(SignInCounter.failures), "miss_failures"),
+    )
     .join(FeedSubscription, col(FeedSubscription.token_id) == FeedToken.id)
     .join(User, col(User.id) == FeedToken.user_id)
     .where(
@@ -104,18 +120,27 @@ _LOOKUP = (
 
 def lookup(session: Session, *, secret: str) -> Holder | None:
     """The live token of this secret with its subscription and owner, or None."""
+    return _lookup(session, secret=secret, miss_key=None)[0]
+
+
+def _lookup(
+    session: Session, *, secret: str, miss_key: str | None
+) -> tuple[Holder | None, Any]:
+    """The live token (or None) and the row's mapping (window start and failures of the
+    `miss_key` counter; None when no token was found)."""
     # Columns through the session's connection, not ORM entities through the session:
     # every phone polls this path, and the ORM layers were most of a lookup's cost.
-    params = {"token_hash": token_hash(secret)}
+    params = {"token_hash": token_hash(secret), "miss_key": miss_key}
     row = session.connection().execute(_LOOKUP, params).first()
     if row is None:
-        return None
+        return None, None
     values = row._mapping
     sub = FeedSubscription.model_construct(
         token_id=values["token_id"], **{name: values[f"sub_{name}"] for name in _SUB_FIELDS}
     )
     user = User.model_construct(**{name: values[f"user_{name}"] for name in _USER_FIELDS})
-    return Holder(values["token_id"], values["token_hash"], values["created_at"], sub, user)
+    holder = Holder(values["token_id"], values["token_hash"], values["created_at"], sub, user)
+    return holder, values
 
 
 @dataclass(frozen=True)
@@ -126,6 +151,8 @@ class Outcome:
     use: Use | None = None
     # A read-only pass met something to write (a new Last-Modified mark, lost access).
     needs_write: bool = False
+    # The poller's address sent too many unknown tokens: the wait before it may ask again.
+    wait: timedelta | None = None
 
 
 NOT_FOUND = Outcome(None)
@@ -133,16 +160,33 @@ NEEDS_WRITE = Outcome(None, needs_write=True)
 
 
 def serve(
-    session: Session, *, secret: str, now: datetime | None = None, writing: bool = True
+    session: Session,
+    *,
+    secret: str,
+    now: datetime | None = None,
+    writing: bool = True,
+    miss_key: str | None = None,
 ) -> Outcome:
     """The feed behind a secret; no feed for unknown, revoked or no longer allowed.
 
     With `writing=False` nothing is written: a request that would have to write gets
     NEEDS_WRITE instead, and is served again in a write transaction. Nearly every poll
     writes nothing, so it runs as a reader (on SQLite, without the one write lock).
+
+    With `miss_key` (app.accounts.throttle `feed_miss_key` of the poller's address), an
+    address over MAX_FEED_MISSES unknown tokens gets only the wait, even for a right
+    token, so a prober cannot learn which guess was right.
     """
     now = now or utcnow()
-    holder = lookup(session, secret=secret)
+    holder, values = _lookup(session, secret=secret, miss_key=miss_key)
+    if miss_key is not None:
+        if values is None:
+            wait = throttle.over_limit(session, [(miss_key, throttle.MAX_FEED_MISSES)], now)
+        else:
+            wait = throttle.wait_of(values["miss_window_start"], values["miss_failures"],
+                                    throttle.MAX_FEED_MISSES, now)
+        if wait is not None:
+            return Outcome(None, wait=wait)
     if holder is None:
         return NOT_FOUND
     sub, user = holder.sub, holder.user
@@ -247,8 +291,7 @@ def _content(session: Session, *, holder: Holder, now: datetime) -> tuple[bytes,
     key = (holder.token_hash, name, user.unit_id, user.agency_id, str(user.role),
            language_of(user))
     escort_units = escorts.unit_ids(session, sub=sub, user=user)
-    current = (*fingerprint(session, sub=sub, user=user),
-               *escorts.fingerprint(session, escort_units))
+    current = fingerprint_with_trips(session, sub=sub, user=user, escort_units=escort_units)
     entry = feed_cache.recent(key)
     if entry is None or entry.fingerprint != current or (entry.until and now >= entry.until):
         entry = _render(session, holder=holder, name=name, current=current, previous=entry, now=now)

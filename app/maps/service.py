@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import inspect
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from app.maps.features import (
@@ -33,6 +35,7 @@ from app.models import (
     HandoverPoint,
     Operation,
     Region,
+    Requirement,
     Site,
     SolverRun,
     Tasking,
@@ -239,10 +242,26 @@ class MapBuilder:
         return [p for p in (start, via, end) if p is not None]
 
 
+def with_requirements(session: Session, sites: Iterable[Site]) -> None:
+    """Load the requirements of these sites in one statement (`add_site` lists them):
+    a lazy load each was a statement per site on every operation page."""
+    pending = {site.id: site for site in sites if "requirements" in inspect(site).unloaded}
+    if not pending:
+        return
+    found: dict[str, list[Requirement]] = {site_id: [] for site_id in pending}
+    query = (select(Requirement).where(col(Requirement.site_id).in_(list(pending)))
+             .order_by(col(Requirement.id)))
+    for requirement in session.exec(query):
+        found[requirement.site_id].append(requirement)
+    for site_id, site in pending.items():
+        set_committed_value(site, "requirements", found[site_id])
+
+
 def operation_map(session: Session, *, operation: Operation) -> dict[str, Any]:
     """One operation: its sites, the units of its live orders with their bases and routes,
     the crossings those use and the other crossings of its host countries."""
     builder = MapBuilder(session)
+    with_requirements(session, operation.sites)
     for site in operation.sites:
         builder.add_site(site, operation)
     rows = session.exec(
@@ -313,6 +332,7 @@ def tasking_map(session: Session, *, deployments: list[Deployment],
     live = [d for d in deployments if d.tasking.status == TaskingStatus.active]
     sites = {s.id: s for s in session.exec(select(Site).where(
         col(Site.id).in_([d.tasking.site_id for d in live if d.tasking.site_id])))}
+    with_requirements(session, sites.values())
     for deployment in live:
         site = sites.get(deployment.tasking.site_id or "")
         if site is not None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, update
+from sqlalchemy import bindparam, event, func, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -249,11 +249,14 @@ def describe_trip_change(trip: EscortTrip, values: Mapping[str, Any],
 # --- reading and marking ------------------------------------------------------------------
 
 
+# Built once, the user a parameter: every page view counts.
+_UNREAD = select(func.count()).select_from(Notice).where(
+    col(Notice.user_id) == bindparam("user_id"), col(Notice.read_at).is_(None))
+
+
 def unread_count(session: Session, *, user_id: int) -> int:
     """The navigation badge: one count over ix_notices_user_unread."""
-    query = select(func.count()).select_from(Notice).where(
-        Notice.user_id == user_id, col(Notice.read_at).is_(None))
-    return int(session.exec(query).one())
+    return int(session.exec(_UNREAD, params={"user_id": user_id}).one())
 
 
 def list_notices(session: Session, *, user_id: int) -> list[Notice]:

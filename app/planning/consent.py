@@ -353,10 +353,12 @@ def pending_for(session: Session, *, user: User, operation_id: str | None = None
         query = query.where(UnitConfirmation.country_code == country)
     if operation_id is not None:
         query = query.where(UnitConfirmation.operation_id == operation_id)
-    zones = _zones(session)
+    found = session.exec(query).all()
+    # The countries only when there is something to show (most views: nothing pending).
+    zones = _zones(session) if found else {}
     return [{"row": row, "op": op,
              "units": local_units(row.units, zones.get(row.country_code, "UTC"))}
-            for row, op in session.exec(query)]
+            for row, op in found]
 
 
 def for_operation(session: Session, *, user: User, operation: Operation) -> list[dict[str, Any]]:
@@ -368,9 +370,10 @@ def for_operation(session: Session, *, user: User, operation: Operation) -> list
             user.role == Role.liaison and user.agency_id == operation.lead_agency_id):
         country = may_confirm_for(session, user)
         query = query.where(UnitConfirmation.country_code == (country or ""))
-    zones = _zones(session)
+    found = session.exec(query).all()
+    zones = _zones(session) if found else {}
     return [{"row": row, "units": local_units(row.units, zones.get(row.country_code, "UTC"))}
-            for row in session.exec(query)]
+            for row in found]
 
 
 def decide(

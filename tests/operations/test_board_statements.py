@@ -11,11 +11,12 @@ from app.models import Approval, ApprovalKind, Decision, OperationState
 
 HX = {"HX-Request": "true"}
 P = OperationState.proposed
-# Session and user, unread notices, the visible operations, their sites' countries, their
-# first active orders, the approvals of the proposed ones; the filter form's countries
-# and agencies (the full page). Nothing per card: not the cordons (the Operation
-# relationship loads them unless told not to), not one approval query per proposed card.
-BOARD_STATEMENTS = 8
+# Session, user and unread notices (one statement), the visible operations, their
+# sites' countries, their first active orders, the approvals of the proposed ones; the
+# filter form's countries and agencies (the full page). Nothing per card: not the
+# cordons (the Operation relationship loads them unless told not to), not one approval
+# query per proposed card.
+BOARD_STATEMENTS = 7
 REFRESH_STATEMENTS = BOARD_STATEMENTS
 
 
