@@ -24,14 +24,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("password_must_change", sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.add_column(sa.Column("initial_password_expires_at", UTCDateTime(timezone=True),
-                                   nullable=True))
+    # Plain ADD COLUMN on both backends: a batch on SQLite may copy and drop `users`, and
+    # dropping it deletes the rows that cascade from it (feed tokens, sessions).
+    op.add_column("users", sa.Column("password_must_change", sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    op.add_column("users", sa.Column("initial_password_expires_at",
+                                     UTCDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("initial_password_expires_at")
-        batch.drop_column("password_must_change")
+    # DROP COLUMN (SQLite 3.35+) rather than a batch copy of `users`, as above.
+    op.drop_column("users", "initial_password_expires_at")
+    op.drop_column("users", "password_must_change")
