@@ -24,6 +24,13 @@ NEW_USER = {"username": "som.chai", "full_name": "Somchai P.", "role": "unit_off
 OWN_PASSWORD = "a river at dawn, mine"
 
 
+@pytest.fixture
+def admin(client, admin_user: User, login, set_clock):  # type: ignore[no-untyped-def]
+    """The administrator, signed in at NOW (the board's clock stands there)."""
+    set_clock(NOW)
+    return login(client, admin_user)
+
+
 def _user(session: Session, username: str) -> User:
     return session.exec(select(User).where(User.username == username)).one()
 
@@ -133,7 +140,8 @@ def test_a_typed_initial_password_must_be_replaced_too(
 
 
 def test_an_unused_initial_password_expires_after_the_set_period(
-    admin, client, session: Session, set_clock, monkeypatch: pytest.MonkeyPatch
+    admin, admin_user, client, session: Session, login, set_clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("JOINTOPS_INITIAL_PASSWORD_HOURS", "24")
     get_settings.cache_clear()
@@ -153,6 +161,7 @@ def test_an_unused_initial_password_expires_after_the_set_period(
     assert wrong.status_code == 401 and "expired" not in wrong.text
     # the administrator resets: a fresh period begins
     user = _user(session, "som.chai")
+    admin = login(client, admin_user)  # the earlier session went idle
     again = _shown_password(admin.post(f"/admin/users/{user.id}/password",
                                        data={"password": ""}).text)
     set_clock(NOW + timedelta(hours=47))
