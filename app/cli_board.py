@@ -158,7 +158,8 @@ def create_user_command(
         str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)
     ] = "",
 ) -> None:
-    """Create a user account (the password is asked for)."""
+    """Create a user account (the password is asked for): an initial password, which the
+    user replaces with their own at first sign-in, within JOINTOPS_INITIAL_PASSWORD_HOURS."""
     from pydantic import ValidationError
 
     from app.accounts.service import create_user
@@ -174,7 +175,7 @@ def create_user_command(
             password=password,
         )
         with _session() as session:
-            create_user(session, user_in=user_in)
+            create_user(session, user_in=user_in, initial=True)
             session.commit()
     except (ValidationError, AppError) as exc:
         typer.echo(f"User not created: {exc}", err=True)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
     session_idle_minutes: int = 60
+    # An initial password set by an administrator is refused after this many hours if
+    # the user has not replaced it with their own (ASVS 5.0 6.4.1).
+    initial_password_hours: float = Field(default=72, gt=0)
     # Secure cookies need HTTPS; the dev server on 127.0.0.1 runs plain HTTP. Production
     # always sends them Secure, with the __Host- prefix (see `secure_cookies`).
     cookie_secure: bool = False
@@ -146,8 +149,8 @@ class Settings(BaseSettings):
 
     @property
     def totp_required(self) -> bool:
-        """Administrators and planners must use a second factor (optional in dev, so the
-        demo logins of `make run` work with their passwords alone)."""
+        """Every user must use a second factor (optional in dev, so the demo logins of
+        `make run` work with their passwords alone)."""
         return self.environment != "dev"
 
     @model_validator(mode="after")

@@ -15,7 +15,14 @@ from app.accounts import service as accounts
 from app.accounts import throttle
 from app.config import get_settings
 from app.db import SessionDep
-from app.errors import AppError, EnrolmentRequired, Forbidden, LoginRequired, TooManyRequests
+from app.errors import (
+    AppError,
+    EnrolmentRequired,
+    Forbidden,
+    LoginRequired,
+    PasswordChangeRequired,
+    TooManyRequests,
+)
 from app.i18n import N_
 from app.models import Operation, Role, User, UserSession, utcnow
 from app.read_limit import ReadLimit
@@ -98,11 +105,14 @@ def get_signed_in_user(auth: AuthDep) -> User:
 def get_current_user(user: Annotated[User, Depends(get_signed_in_user)]) -> User:
     """The signed-in user; otherwise a redirect to the login page (401 for the API).
 
-    Administrators and planners outside dev go no further than their account page until
-    they have set up TOTP.
+    Outside dev every user goes no further than their account page until they have set
+    up TOTP; then a user on an administrator's initial password no further than the
+    password form until they have chosen their own.
     """
     if accounts.needs_enrolment(user):
         raise EnrolmentRequired()
+    if accounts.needs_password_change(user):
+        raise PasswordChangeRequired()
     return user
 
 

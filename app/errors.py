@@ -70,13 +70,24 @@ class LoginRequired(AppError):
 
 
 class EnrolmentRequired(AppError):
-    """Signed in, but the role needs a second factor that is not set up yet."""
+    """Signed in, but a second factor is required and not set up yet."""
+
+    path = "/account/totp"
 
     def __init__(self) -> None:
         super().__init__(N_("Set up two-step sign-in (TOTP) first, at /account/totp"), 403)
 
 
-ENROLMENT_PATH = "/account/totp"
+class PasswordChangeRequired(EnrolmentRequired):
+    """Signed in with an administrator's initial password: the user chooses their own
+    before anything else (pages go to the form, like an enrolment)."""
+
+    path = "/account/password"
+
+    def __init__(self) -> None:
+        AppError.__init__(self, N_("Choose your own password first, at /account/password"),
+                          403)
+
 
 
 def is_api(request: Request) -> bool:
@@ -146,8 +157,8 @@ def _app_error(request: Request, exc: Exception) -> Response:
         return _login_redirect(request)
     if isinstance(exc, EnrolmentRequired) and not is_api(request):
         if is_htmx(request):
-            return Response(status_code=403, headers={"HX-Redirect": ENROLMENT_PATH})
-        return RedirectResponse(ENROLMENT_PATH, status_code=303)
+            return Response(status_code=403, headers={"HX-Redirect": exc.path})
+        return RedirectResponse(exc.path, status_code=303)
     if exc.status in REFUSALS and not isinstance(exc, EnrolmentRequired):
         _record_refusal(request, exc.status, exc.message)
     response = render_error(request, exc.message, exc.status, exc.details)

@@ -30,7 +30,7 @@ from app.config import get_settings
 from app.db import reading_first
 from app.errors import AppError, TooManyRequests
 from app.i18n import N_, later
-from app.models import Notice, RecoveryCode, Role, User, UserCreate, UserSession, utcnow
+from app.models import Notice, RecoveryCode, User, UserCreate, UserSession, utcnow
 
 password_hash = PasswordHash((Argon2Hasher(),))
 
@@ -42,8 +42,7 @@ SIGN_IN_WINDOW = throttle.WINDOW
 # A session's last use is written at most this often (a write per request would not do).
 TOUCH_EVERY = timedelta(minutes=1)
 PENDING_SECOND_FACTOR = timedelta(minutes=5)
-# The coordination centre sees the whole board: the strongest need for a second factor.
-SECOND_FACTOR_ROLES = frozenset({Role.admin, Role.planner, Role.coordinator})
+SIGN_IN_REFUSED = "auth.sign_in_refused"
 
 
 @functools.cache
@@ -76,14 +75,47 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_user(session: Session, *, user_in: UserCreate) -> User:
-    """Create a user account (the caller commits)."""
+def create_user(session: Session, *, user_in: UserCreate, initial: bool = False) -> User:
+    """Create a user account (the caller commits). `initial`: the password is one an
+    administrator gives the user, to be changed at first sign-in (`set_initial_password`);
+    otherwise it is the user's own (the first administrator, `create-admin`)."""
     if session.exec(select(User).where(User.username == user_in.username)).first():
         raise AppError(later("username %(name)s is taken", name=repr(user_in.username)), 409)
     user = User.model_validate(user_in, update={"password_hash": hash_password(user_in.password)})
+    if initial:
+        _mark_initial(user)
     session.add(user)
     session.flush()
     return user
+
+
+def _mark_initial(user: User, now: datetime | None = None) -> None:
+    user.password_must_change = True
+    user.initial_password_expires_at = (now or utcnow()) + timedelta(
+        hours=get_settings().initial_password_hours)
+
+
+def set_initial_password(session: Session, *, user: User, password: str) -> None:
+    """Give `user` an initial password from an administrator (a new account or a reset):
+    it opens one sign-in, after which the user must choose their own, and is refused after
+    JOINTOPS_INITIAL_PASSWORD_HOURS (ASVS 5.0 6.4.1). The caller checked the policy."""
+    user.password_hash = hash_password(password)
+    _mark_initial(user)
+    session.add(user)
+
+
+def initial_password_expired(user: User, now: datetime | None = None) -> bool:
+    """Is this an administrator's initial password, never changed and now too old?"""
+    expires = user.initial_password_expires_at
+    return user.password_must_change and expires is not None and expires <= (now or utcnow())
+
+
+class InitialPasswordExpired(AppError):
+    """The right password, but an initial one the user never replaced in time."""
+
+    def __init__(self) -> None:
+        super().__init__(N_("Your initial password has expired: ask an administrator to set "
+                            "a new one."), 403)
 
 
 def authenticate(session: Session, *, username: str, password: str) -> User | None:
@@ -134,18 +166,21 @@ def sign_in(
         wait = throttle.over_limit(session, keys, now)
         checked = wait is None
         if checked:
+            # Five columns: more than sqlmodel's typed `select` overloads take.
             found = session.exec(
-                select(User.id, User.password_hash, User.is_active)
+                select(User.id, User.password_hash, User.is_active,  # type: ignore[call-overload]
+                       User.password_must_change, User.initial_password_expires_at)
                 .where(User.username == username)
             ).first()
     user_id: int | None = None
-    verified = False
+    verified = expired = False
     if checked:
         if found is None:
             verify_password(password, _dummy_hash())
         else:
             user_id = found[0]
             verified = verify_password(password, found[1]) and bool(found[2])
+            expired = verified and bool(found[3]) and found[4] is not None and found[4] <= now
         # The short write: only now does SQLite's write lock get taken.
         if verified and not throttle.within_limits(session, keys, now):
             wait = throttle.over_limit(session, keys, now) or throttle.WINDOW
@@ -156,6 +191,13 @@ def sign_in(
                      object_id=username[:64], address=address or None, at=now,
                      details={"password_checked": checked})
         raise SignInLocked(wait)
+    if expired:
+        # The right password, so the answer may say why (no username is revealed).
+        audit.record(session, actor=session.get(User, user_id), action=SIGN_IN_REFUSED,
+                     object_type="user", object_id=username[:64], address=address or None,
+                     at=now, details={"reason": "initial_password_expired"})
+        session.flush()
+        raise InitialPasswordExpired()
     user = session.get(User, user_id) if verified and user_id is not None else None
     audit.record(session, actor=user, action=SIGNED_IN if user else SIGN_IN_FAILED,
                  object_type="user", object_id=username[:64], address=address or None, at=now)
@@ -355,6 +397,8 @@ def change_own_password(
     assert user.id is not None
     if new != confirm:
         raise AppError(N_("The new password and its confirmation differ"), 422)
+    if new == current:
+        raise AppError(N_("Choose a new password, not the current one"), 422)
     problem = password_problem(new, username=user.username)
     if problem:
         raise AppError(later("New password refused: %(problem)s", problem=problem), 422)
@@ -364,6 +408,9 @@ def change_own_password(
     fresh = session.get(User, user_id)
     assert fresh is not None
     fresh.password_hash = new_hash
+    # The user's own password now: no longer an initial one, and it never expires
+    # (ASVS 5.0 6.2.10); it stays until they change it or an administrator resets it.
+    fresh.password_must_change, fresh.initial_password_expires_at = False, None
     session.add(fresh)
     ended = end_all_sessions(session, user_id=user_id, keep=keep)
     audit.record(session, actor=fresh, action="auth.password_changed", object_type="user",
@@ -444,12 +491,18 @@ def set_language(session: Session, *, user: User, code: str) -> None:
 
 
 def second_factor_required(user: User) -> bool:
-    """Must this user sign in with TOTP (administrators and planners, outside dev)?"""
-    return get_settings().totp_required and user.role in SECOND_FACTOR_ROLES
+    """Must this user sign in with TOTP? Every role, outside dev (ASVS 5.0 6.3.3): every
+    account sees restricted operations; calendar feeds are read by their token instead."""
+    return get_settings().totp_required
 
 
 def needs_enrolment(user: User) -> bool:
     return second_factor_required(user) and not user.totp_secret
+
+
+def needs_password_change(user: User) -> bool:
+    """Is the user still on an administrator's initial password (change it first)?"""
+    return user.password_must_change
 
 
 def enrol_totp(

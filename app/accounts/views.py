@@ -49,7 +49,10 @@ def _locked(request: Request, template: str, ctx: dict[str, object],
 def _open_session(request: Request, session: SessionDep, user: User, next: str) -> Response:
     # Decided before the commit: reading the expired user after it would open another
     # transaction (on SQLite a writer's) for the rest of the request.
-    target = "/account/totp" if service.needs_enrolment(user) else _safe_next(next)
+    # A missing second factor first, then an administrator's initial password.
+    target = ("/account/totp" if service.needs_enrolment(user)
+              else "/account/password" if service.needs_password_change(user)
+              else _safe_next(next))
     language = user.language
     # A new token on every sign-in, and the session this browser held ends (ASVS 5.0
     # 7.2.4): on a shared workstation the previous user's session must not live on.
@@ -90,6 +93,10 @@ def login(
     except service.SignInLocked as locked:
         session.commit()  # the locked attempt stays on record
         return _locked(request, "accounts/login.html", ctx, locked)
+    except service.InitialPasswordExpired as expired:
+        session.commit()  # the refusal stays on record
+        ctx["error"] = expired.message
+        return render(request, "accounts/login.html", ctx, status_code=expired.status)
     two_step = bool(user and user.totp_secret)
     if user is None or two_step:
         session.commit()  # the attempt stays on record, failed or not
@@ -277,8 +284,10 @@ def end_session(
 
 @router.get("/account/password")
 def password_page(request: Request, user: SignedInUser) -> Response:
-    """The form to change one's own password."""
-    return render(request, "accounts/password.html", {})
+    """The form to change one's own password (first thing after signing in with an
+    administrator's initial password)."""
+    return render(request, "accounts/password.html",
+                  {"must_change": service.needs_password_change(user)})
 
 
 @router.post("/account/password")
@@ -299,7 +308,8 @@ def change_password(
     except AppError as exc:
         session.commit()  # a wrong current password stays counted and on record
         headers = exc.headers if isinstance(exc, TooManyRequests) else None
-        return render(request, "accounts/password.html", {"error": exc.message},
+        return render(request, "accounts/password.html",
+                      {"error": exc.message, "must_change": service.needs_password_change(user)},
                       status_code=exc.status, headers=headers)
     session.commit()
     done = (later("Password changed. %(count)s other session(s) ended.", count=ended) if ended

@@ -70,6 +70,9 @@ class Resource:
     # What edit_extra shows beside the object (e.g. a crossing's closures).
     extra_context: Callable[[Session, Any], dict[str, Any]] | None = None
     row_actions: tuple[RowAction, ...] = ()
+    # What a create answers instead of going back to the list, when it has something to
+    # show once (a generated initial password); None: back to the list.
+    created_page: Callable[[Request, Any], Response | None] | None = None
 
     @property
     def url(self) -> str:
@@ -133,13 +136,18 @@ def save(
     values = read_form(fields, form)
     try:
         with integrity_as_conflict(session):
-            key = res.key(call(to_data(fields, values)))
+            saved = call(to_data(fields, values))
+            key = res.key(saved)
             session.commit()
     except AppError as exc:
         # Services check everything before their first write: nothing to undo here.
         if exc.status not in (409, 422):
             raise
         return form_page(request, session, res, obj=obj, values=values, error=exc)
+    if obj is None and res.created_page is not None:
+        page = res.created_page(request, saved)
+        if page is not None:
+            return page
     done = gettext("Saved %(what)s %(key)s.") if obj is not None else gettext(
         "Created %(what)s %(key)s.")
     return redirect(request, res.url, flash=done % {"what": gettext(res.singular), "key": key})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fastapi import Request
+from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from app.admin import capabilities, geo, org, users
@@ -46,6 +48,12 @@ def _role(role: Role) -> str:
 
 def _roles(session: Session) -> list[tuple[str, str]]:
     return [(r.value, _role(r)) for r in Role]
+
+
+def _initial_password_page(request: Request, done: users.InitialPassword) -> Response | None:
+    from app.admin.views import initial_password_page  # the views import this module
+
+    return initial_password_page(request, done)
 
 
 def _int_key(model: type[Road] | type[User]) -> Callable[[Session, str], object]:
@@ -207,7 +215,10 @@ USERS = Resource(
         Field("unit_id", N_("Unit"), "datalist", choices=_units, required=False,
               help=N_("unit officers only: the unit id")),
         Field("password", N_("Initial password"), "password", create_only=True,
-              help=N_("at least 8 characters; the user should change it")),
+              required=False,
+              help=N_("leave empty and the board generates one, shown to you once; typed or "
+                      "generated, it opens one sign-in, where the user must choose their own, "
+                      "and expires if unused")),
     ),
     columns=(Column(N_("Username"), lambda u: u.username),
              Column(N_("Name"), lambda u: u.full_name),
@@ -220,6 +231,7 @@ USERS = Resource(
     creator=lambda s, d, u: users.create_user(s, data=d, actor=u),
     updater=lambda s, o, d, u: users.update_user(s, user=o, data=d, actor=u),
     edit_extra="admin/user_extra.html",
+    created_page=_initial_password_page,
     row_actions=(
         RowAction("disable", N_("Disable"), lambda u: u.is_active, danger=True,
                   confirm=N_("Disable this account? Its sessions and calendar feeds end at once.")),

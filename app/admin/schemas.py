@@ -250,18 +250,22 @@ class UserUpdateIn(SQLModel):
 
 class UserCreateIn(UserUpdateIn):
     username: str = Field(pattern=USERNAME_PATTERN)
-    password: str = Field(max_length=128)
+    # None: the board generates the initial password (shown once to the administrator).
+    password: str | None = Field(default=None, max_length=128)
 
     @field_validator("password")
     @classmethod
-    def _password_policy(cls, value: str, info: ValidationInfo) -> str:
+    def _password_policy(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
         return check_password(value, username=str(info.data.get("username") or ""))
 
 
 class PasswordIn(SQLModel):
-    password: str = Field(max_length=128)
+    # None: the board generates the new initial password (shown once).
+    password: str | None = Field(default=None, max_length=128)
 
     @field_validator("password")
     @classmethod
-    def _password_policy(cls, value: str) -> str:
-        return check_password(value)
+    def _password_policy(cls, value: str | None) -> str | None:
+        return None if value is None else check_password(value)

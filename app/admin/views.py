@@ -113,12 +113,24 @@ def reset_password(
     target = USERS.find(session, key)
     password = (form.get("password") or [""])[0]
     try:
-        users.reset_password(session, user=target, data={"password": password}, actor=user)
+        done = users.reset_password(session, user=target, data={"password": password or None},
+                                    actor=user)
     except FieldErrors as exc:
         return form_page(request, session, USERS, obj=target, error=exc)
     session.commit()
-    return redirect(request, USERS.url, flash=gettext(
-        "New password set for %(user)s.") % {"user": target.username})
+    return initial_password_page(request, done) or redirect(request, USERS.url, flash=gettext(
+        "New password set for %(user)s: they choose their own at their next sign-in.") % {
+            "user": target.username})
+
+
+def initial_password_page(request: Request, done: users.InitialPassword) -> Response | None:
+    """The password the board generated, shown this once (never stored plain, not put in
+    a flash cookie, not cached: every page is no-store); None when it was typed."""
+    if done.generated is None:
+        return None
+    return render(request, "admin/initial_password.html", {
+        "username": done.user.username, "password": done.generated,
+        "expires_at": done.expires_at})
 
 
 

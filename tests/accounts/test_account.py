@@ -86,26 +86,72 @@ def _signed_in(client, username: str, password: str):  # type: ignore[no-untyped
     return client
 
 
-def test_totp_required_for_planners_outside_dev(
-    client, session: Session, make_user, login, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    planner = make_user(session, role=Role.planner)
-    liaison = make_user(session, role=Role.liaison)
+@pytest.fixture
+def outside_dev(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """JOINTOPS_ENVIRONMENT=test (not dev) for the body of the test, dev again after."""
     monkeypatch.setenv("JOINTOPS_ENVIRONMENT", "test")
     monkeypatch.setenv("JOINTOPS_SECRET_KEY", "k" * 40)
     get_settings.cache_clear()
-    try:
-        blocked = login(client, planner).get("/planning", follow_redirects=False)
-        assert blocked.status_code == 303 and blocked.headers["location"] == "/account/totp"
-        assert login(client, planner).get("/account/totp").status_code == 200
-        api = login(client, planner).get("/api/v1/operations")
-        assert api.status_code == 403 and "two-step" in api.json()["detail"]
-        assert login(client, liaison).get("/api/v1/operations").status_code == 200
-    finally:
-        monkeypatch.undo()
-        get_settings.cache_clear()
-    # in dev (make run) the demo logins work with the password alone
-    assert login(client, planner).get("/api/v1/operations").status_code == 200
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_totp_required_for_every_role_outside_dev(
+    client, session: Session, world, make_user, login, set_clock, test_password, outside_dev,
+    role,
+) -> None:
+    # ASVS 5.0 6.3.3: liaison and unit officers too, not only those who plan.
+    set_clock(NOW)
+    user = make_user(session, role=role, agency="TH-RTP",
+                     unit="U-TH-1" if role == Role.unit_officer else None)
+    signed_in = _form_login(client, user.username, test_password)
+    assert signed_in.headers["location"] == "/account/totp"  # sent to enrol first
+    blocked = client.get("/", follow_redirects=False)
+    assert blocked.status_code == 303 and blocked.headers["location"] == "/account/totp"
+    assert client.get("/account/totp").status_code == 200
+    api = login(client, user).get("/api/v1/units")
+    assert api.status_code == 403 and "two-step" in api.json()["detail"]
+    secret = totp.new_secret()
+    service.enrol_totp(session, user=user, secret=secret, code=totp.code_at(secret, NOW),
+                       current=None)
+    # enrolled: the role's own rights apply (a unit officer has no API)
+    assert "two-step" not in login(client, user).get("/api/v1/units").text
+    home = login(client, user).get("/", follow_redirects=False)
+    assert home.status_code == 200 or home.headers["location"] != "/account/totp"
+    # the password alone opens no session any more: the code is asked for
+    fresh = client.__class__(client.app)
+    step_one = _form_login(fresh, user.username, test_password)
+    assert step_one.status_code == 200 and "Two-step sign-in" in step_one.text
+    assert get_settings().session_cookie_name not in step_one.cookies
+
+
+def test_totp_is_optional_in_dev_for_the_demo_logins(
+    client, session: Session, world, make_user, login, test_password
+) -> None:
+    # in dev (make run) the demo logins work with the password alone, whatever the role
+    for role in Role:
+        user = make_user(session, role=role, agency="TH-RTP",
+                         unit="U-TH-1" if role == Role.unit_officer else None)
+        signed_in = _form_login(client.__class__(client.app), user.username, test_password)
+        assert signed_in.headers["location"] == "/", role
+        home = login(client, user).get("/", follow_redirects=False)
+        assert home.status_code == 200 or home.headers["location"] != "/account/totp", role
+
+
+def test_calendar_feeds_stay_token_based_outside_dev(
+    client, session: Session, world, make_user, outside_dev
+) -> None:
+    # A feed URL is read by a calendar app, which has no second factor: its token is
+    # a read-only credential of one feed, not a sign-in.
+    from app.feeds.tokens import create_token
+
+    officer = make_user(session, role=Role.unit_officer, agency="TH-RTP", unit="U-TH-1")
+    secret, _ = create_token(session, user=officer, label="phone", choice_key="officer:")
+    assert client.get(f"/feeds/{secret}.ics").status_code == 200
+    assert client.get("/calendar", follow_redirects=False).headers["location"].startswith(
+        "/login")
 
 
 def test_change_own_password(client, session: Session, make_user, login, test_password) -> None:
