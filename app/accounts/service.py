@@ -528,7 +528,9 @@ def pending_token(user_id: int, now: datetime | None = None) -> str:
 def read_pending_token(token: str, now: datetime | None = None) -> int | None:
     """The user id of a valid, unexpired pending token, else None."""
     body, _, signature = token.rpartition(".")
-    if not body or not hmac.compare_digest(signature, _sign(body)):
+    # Any key still configured: a cookie signed just before a key rotation still works.
+    keys = get_settings().verifying_secret_keys
+    if not body or not any(hmac.compare_digest(signature, _sign(body, key)) for key in keys):
         return None
     user_id, expires, _nonce = (body.split(".") + ["", "", ""])[:3]
     if not user_id.isdigit() or not expires.isdigit():
@@ -538,8 +540,10 @@ def read_pending_token(token: str, now: datetime | None = None) -> int | None:
     return int(user_id)
 
 
-def _sign(body: str) -> str:
-    key = hashlib.sha256(("second-factor:" + get_settings().secret_key).encode()).digest()
+def _sign(body: str, secret: str | None = None) -> str:
+    """The MAC of `body` under `secret` (the current secret key unless named)."""
+    secret = get_settings().secret_key if secret is None else secret
+    key = hashlib.sha256(("second-factor:" + secret).encode()).digest()
     return hmac.new(key, body.encode(), "sha256").hexdigest()
 
 
