@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     # what they signed still verifies, nothing new is signed with them. Drop them once what
     # they signed has expired (SECURITY.md, "Key rotation").
     secret_key_previous: str = ""
+    # The audit chain's hash for new rows (app.audit.HASHES); rows keep the one they name.
+    audit_hash_algorithm: Literal["sha256", "sha3-256"] = "sha256"
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
     session_idle_minutes: int = 60
