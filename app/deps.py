@@ -59,6 +59,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
               else notices.unread_count(session, user_id=user.id))
     request.state.user = Viewer.of(user, unread_notices=unread)
     request.state.csrf_token = row.csrf_token
+    request.state.session_id = row.id
     return Auth(user, row)
 
 

@@ -23,7 +23,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import func, update
 from sqlmodel import Session, col, delete, select
 
-from app import audit
+from app import audit, digests
 from app.accounts import throttle, totp
 from app.accounts.passwords import password_problem
 from app.config import get_settings
@@ -72,8 +72,8 @@ def verify_password(password: str, hashed: str) -> bool:
 
 
 def token_digest(token: str) -> str:
-    """The SHA-256 hex digest stored instead of a secret token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The digest stored instead of a new secret token (app/digests.py)."""
+    return digests.digest(token)
 
 
 def create_user(session: Session, *, user_in: UserCreate) -> User:
@@ -205,7 +205,9 @@ def is_live(row: UserSession, now: datetime) -> bool:
 
 def lookup_session(session: Session, *, token: str) -> tuple[User, UserSession] | None:
     """The live session of this cookie token and its active user, or None."""
-    row = session.get(UserSession, token_digest(token))
+    row = session.exec(
+        select(UserSession).where(col(UserSession.id).in_(digests.candidates(token)))
+    ).first()
     if row is None or not is_live(row, utcnow()):
         return None
     user = session.get(User, row.user_id)
@@ -227,7 +229,7 @@ def touch(session: Session, *, session_id: str, now: datetime) -> None:
 
 def end_session(session: Session, *, token: str) -> None:
     """Log out: the session stops working at once."""
-    session.exec(delete(UserSession).where(col(UserSession.id) == token_digest(token)))
+    session.exec(delete(UserSession).where(col(UserSession.id).in_(digests.candidates(token))))
     session.flush()
 
 
@@ -492,7 +494,7 @@ def check_second_factor(
             how = "recovery_code"
             row = session.exec(select(RecoveryCode).where(
                 col(RecoveryCode.user_id) == user.id,
-                col(RecoveryCode.code_hash) == totp.recovery_digest(code),
+                col(RecoveryCode.code_hash).in_(totp.recovery_digests(code)),
                 col(RecoveryCode.used_at).is_(None),
             )).first()
             if row is not None:
