@@ -1,10 +1,12 @@
 """The audit trail: the one writer of `audit_events`, its hash chain, and its reader.
 
-Every row stores the hash of the row before it and the SHA-256 of that hash with its own
-content, so `jointops audit verify` finds a row edited or deleted afterwards: an edited row
-no longer matches its own hash, and the row after a deleted one names a hash that is not
-its predecessor's. (Someone who can rewrite the whole table can also re-hash it; the chain
-makes quiet edits detectable, it does not make the database tamper-proof.)
+Every row stores the hash of the row before it and the hash of that hash with its own
+content, under the algorithm the row names (`hash_alg`, one of HASHES: SHA-256 until
+JOINTOPS_AUDIT_HASH_ALGORITHM names another), so `jointops audit verify` finds a row
+edited or deleted afterwards: an edited row no longer matches its own hash, and the row
+after a deleted one names a hash that is not its predecessor's. (Someone who can rewrite
+the whole table can also re-hash it; the chain makes quiet edits detectable, it does not
+make the database tamper-proof.)
 
 Rows are chained in id order, so writers take turns: SQLite's write lock does that (every
 writer begins IMMEDIATE), on PostgreSQL an advisory lock per schema held to the commit.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,15 @@ from app.clock import utcnow
 from app.models import AuditEvent, User
 
 GENESIS = "0" * 64
+LEGACY_HASH = "sha256"
+# The audit chain's hash functions by the name a row records (ASVS 5.0 11.2.2): a new one
+# is added here and chosen with JOINTOPS_AUDIT_HASH_ALGORITHM; rows keep the one they were
+# written with, and `verify` hashes each row with its own. Hex digests of up to 256 bits
+# fit the hash columns.
+HASHES: dict[str, Callable[[bytes], str]] = {
+    "sha256": lambda data: hashlib.sha256(data).hexdigest(),
+    "sha3-256": lambda data: hashlib.sha3_256(data).hexdigest(),
+}
 
 
 def client_address(request: Request | None) -> str | None:
@@ -47,8 +58,17 @@ def _instant(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def row_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
-    """SHA-256 of the previous row's hash and this row's content, in canonical JSON."""
+def current_hash_algorithm() -> str:
+    """The algorithm new rows are chained with."""
+    from app.config import get_settings
+
+    return get_settings().audit_hash_algorithm
+
+
+def row_hash(prev_hash: str, values: Mapping[str, Any], algorithm: str = LEGACY_HASH) -> str:
+    """The hash, under `algorithm`, of the previous row's hash and this row's content in
+    canonical JSON. Any algorithm but SHA-256 (the rows of before the choice) hashes its
+    own name too, so a row's algorithm cannot be changed without breaking its hash."""
     content = [
         _instant(values["at"]),
         values.get("actor_id"),
@@ -59,7 +79,8 @@ def row_hash(prev_hash: str, values: Mapping[str, Any]) -> str:
         values.get("details") or {},
     ]
     text_ = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(f"{prev_hash}\n{text_}".encode()).hexdigest()
+    named = "" if algorithm == LEGACY_HASH else f"{algorithm}\n"
+    return HASHES[algorithm](f"{named}{prev_hash}\n{text_}".encode())
 
 
 def _take_turn(session: Session) -> str:
@@ -80,6 +101,7 @@ def record_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
     if not getattr(session, "_flushing", False):  # called from a before_flush hook
         session.flush()  # so rows of the session's pending changes are written first
     prev = _take_turn(session)
+    algorithm = current_hash_algorithm()
     values: list[dict[str, Any]] = []
     for row in rows:
         item = {
@@ -91,7 +113,8 @@ def record_many(session: Session, rows: Iterable[Mapping[str, Any]]) -> int:
             "address": row.get("address"),
             "details": _plain(row.get("details") or {}),
         }
-        item["prev_hash"], item["row_hash"] = prev, row_hash(prev, item)
+        item["hash_alg"] = algorithm
+        item["prev_hash"], item["row_hash"] = prev, row_hash(prev, item, algorithm)
         prev = item["row_hash"]
         values.append(item)
     if values:
@@ -147,8 +170,10 @@ def verify(session: Session, *, batch: int = 1000) -> tuple[int, list[Problem]]:
             where = f"row {prev_id}" if prev_id is not None else "the start of the trail"
             problems.append(Problem(row.id or 0, f"row {row.id}: the row before it is not "
                                     f"{where} as written (deleted or edited rows in between)"))
-        expected = row_hash(row.prev_hash, row.model_dump())
-        if expected != row.row_hash:
+        if row.hash_alg not in HASHES:
+            problems.append(Problem(row.id or 0, f"row {row.id}: unknown hash algorithm "
+                                    f"{row.hash_alg!r} (edited, or a newer board wrote it)"))
+        elif row_hash(row.prev_hash, row.model_dump(), row.hash_alg) != row.row_hash:
             problems.append(Problem(row.id or 0, f"row {row.id}: its content does not match "
                                     "its hash (edited after it was written)"))
         prev, prev_id = row.row_hash, row.id

@@ -1,7 +1,11 @@
 """Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`,
-`end-all-sessions`, `retention`."""
+`end-all-sessions`, `retention`, `rotate-secret-key`."""
 
 from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
 
 import typer
 from sqlmodel import Session
@@ -76,9 +80,44 @@ def retention_command() -> None:
     )
 
 
+def _write_secret(path: Path, text: str) -> None:
+    # Readable by its owner only, replaced in one step so a reader never sees half a key.
+    fresh = path.with_name(f".{path.name}.new")
+    descriptor = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        out.write(text)
+    os.replace(fresh, path)
+
+
+def rotate_secret_key_command(
+    key_file: Path = typer.Option(..., "--key-file", help="The file of JOINTOPS_SECRET_KEY_FILE."),
+    previous_file: Path = typer.Option(
+        ..., "--previous-file", help="The file of JOINTOPS_SECRET_KEY_PREVIOUS_FILE."),
+    drop_previous: bool = typer.Option(
+        False, "--drop-previous", help="Only empty the previous-key file (end of a rotation)."),
+) -> None:
+    """Rotate the secret key without downtime: the current key moves to the previous-key
+    file (still verifying), a new random key becomes current (signing). Restart the
+    board's processes; after the longest-lived signed value (the 5-minute second-factor
+    cookie) has expired, run again with --drop-previous and restart."""
+    if drop_previous:
+        _write_secret(previous_file, "")
+        typer.echo(f"Emptied {previous_file}: restart the board so the old key is refused.")
+        return
+    current = key_file.read_text(encoding="utf-8").strip()
+    if not current:
+        typer.echo(f"{key_file} holds no key to retire.", err=True)
+        raise typer.Exit(2)
+    _write_secret(previous_file, current + "\n")
+    _write_secret(key_file, secrets.token_hex(32) + "\n")
+    typer.echo(f"New key in {key_file}, the old one in {previous_file}. Restart the board "
+               "now; in 5 minutes or more run this again with --drop-previous.")
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.add_typer(audit_app, name="audit")
     app.command("purge-sessions")(purge_sessions_command)
     app.command("end-all-sessions")(end_all_sessions_command)
     app.command("retention")(retention_command)
+    app.command("rotate-secret-key")(rotate_secret_key_command)

@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     # whose certificate (require) or name (verify-ca) is not checked could be anyone.
     database_allow_unverified_tls: bool = False
     secret_key: str = PLACEHOLDER_SECRET
+    # Keys retired by a rotation (`jointops rotate-secret-key`), comma- or line-separated:
+    # what they signed still verifies, nothing new is signed with them. Drop them once what
+    # they signed has expired (SECURITY.md, "Key rotation").
+    secret_key_previous: str = ""
+    # The audit chain's hash for new rows (app.audit.HASHES); rows keep the one they name.
+    audit_hash_algorithm: Literal["sha256", "sha3-256"] = "sha256"
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
     session_idle_minutes: int = 60
@@ -161,7 +167,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"JOINTOPS_SECRET_KEY must be a real secret of 32+ characters in {self.environment}"
             )
+        if self.environment != "dev" and any(
+            key == PLACEHOLDER_SECRET or len(key) < 32 for key in self.previous_secret_keys
+        ):
+            raise ValueError("JOINTOPS_SECRET_KEY_PREVIOUS: every key must be 32+ characters")
         return self
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        """The retired keys, newest first as listed."""
+        return [key for key in self.secret_key_previous.replace(",", "\n").split() if key]
+
+    @property
+    def verifying_secret_keys(self) -> list[str]:
+        """The keys a signature may have been made with: the current one, then the
+        previous ones (signing uses `secret_key` alone)."""
+        return [self.secret_key, *self.previous_secret_keys]
 
     @model_validator(mode="after")
     def _check_log_syslog(self) -> Settings:

@@ -71,6 +71,7 @@ def get_auth(request: Request, session: SessionDep) -> Auth | None:
         session.commit()
     request.state.user = Viewer.of(user, unread_notices=unread)
     request.state.csrf_token = row.csrf_token
+    request.state.session_id = row.id
     return Auth(user, row)
 
 

@@ -58,6 +58,69 @@ def test_a_deleted_row_is_found(session: Session) -> None:
 
 
 @pytest.fixture
+def audit_hash(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """Set JOINTOPS_AUDIT_HASH_ALGORITHM with `audit_hash.setenv(...)` then cache_clear."""
+    yield monkeypatch
+    get_settings.cache_clear()
+
+
+def _two_algorithm_chain(session: Session, audit_hash: pytest.MonkeyPatch) -> list[int]:
+    """Three rows under SHA-256, then three under SHA3-256 (ASVS 5.0 11.2.2)."""
+    first = _three_rows(session)
+    audit_hash.setenv("JOINTOPS_AUDIT_HASH_ALGORITHM", "sha3-256")
+    get_settings.cache_clear()
+    ids = _three_rows(session)[3:]
+    return first + ids
+
+
+def test_a_chain_of_two_hash_algorithms_verifies(session: Session, audit_hash) -> None:
+    ids = _two_algorithm_chain(session, audit_hash)
+    session.expire_all()
+    rows = [session.get(AuditEvent, i) for i in ids]
+    assert [row.hash_alg for row in rows] == ["sha256"] * 3 + ["sha3-256"] * 3
+    assert rows[3].prev_hash == rows[2].row_hash
+    assert audit.verify(session) == (6, [])
+    # Each row is hashed with its own algorithm, not with the configured one.
+    audit_hash.setenv("JOINTOPS_AUDIT_HASH_ALGORITHM", "sha256")
+    get_settings.cache_clear()
+    assert audit.verify(session) == (6, [])
+
+
+@pytest.mark.parametrize("which", [1, 4])
+def test_an_edited_row_is_found_under_either_algorithm(
+    session: Session, audit_hash, which: int
+) -> None:
+    ids = _two_algorithm_chain(session, audit_hash)
+    session.execute(text("UPDATE audit_events SET object_id = 'forged' WHERE id = :id"),
+                    {"id": ids[which]})
+    session.expire_all()
+    _, problems = audit.verify(session)
+    assert [p.row_id for p in problems] == [ids[which]]
+    assert "does not match its hash" in problems[0].message
+
+
+def test_a_row_s_algorithm_cannot_be_renamed_or_unknown(session: Session, audit_hash) -> None:
+    ids = _two_algorithm_chain(session, audit_hash)
+    session.execute(text("UPDATE audit_events SET hash_alg = 'sha256' WHERE id = :id"),
+                    {"id": ids[4]})
+    session.execute(text("UPDATE audit_events SET hash_alg = 'md5' WHERE id = :id"),
+                    {"id": ids[5]})
+    session.expire_all()
+    _, problems = audit.verify(session)
+    assert [p.row_id for p in problems] == [ids[4], ids[5]]
+    assert "unknown hash algorithm 'md5'" in problems[1].message
+
+
+def test_every_configurable_audit_hash_is_known() -> None:
+    from typing import get_args
+
+    from app.config import Settings
+
+    choices = get_args(Settings.model_fields["audit_hash_algorithm"].annotation)
+    assert set(choices) == set(audit.HASHES)
+
+
+@pytest.fixture
 def scratch_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("JOINTOPS_DATABASE_URL", f"sqlite:///{tmp_path / 'audit.db'}")
     get_settings.cache_clear()

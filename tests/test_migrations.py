@@ -227,3 +227,39 @@ def test_a_notice_may_ask_to_confirm_units_after_the_upgrade_and_not_after_the_d
     assert kinds == ["amended"]  # the requests to confirm went, the others stay
     with pytest.raises(IntegrityError), migration_engine.begin() as conn:
         conn.execute(notice, {"now": NOW, "kind": "confirm_units"})
+
+
+def test_audit_rows_name_sha256_after_the_upgrade_and_the_column_goes_after_the_downgrade(
+    migration_engine: Engine,
+) -> None:
+    # ASVS 5.0 11.2.2: the rows chained before each row named its algorithm were SHA-256.
+    from sqlmodel import Session
+
+    from app.audit import GENESIS, row_hash, verify
+
+    config = _alembic_config()
+    written = {"at": NOW.replace(tzinfo=UTC), "action": "x", "object_type": "operation",
+               "object_id": "OP-1", "details": {}}
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "initial_passwords_0130")
+        conn.execute(
+            text("INSERT INTO audit_events (at, action, object_type, object_id, details,"
+                 " prev_hash, row_hash) VALUES (:at, 'x', 'operation', 'OP-1', '{}', :g, :h)"),
+            {"at": NOW, "g": GENESIS, "h": row_hash(GENESIS, written)},
+        )
+        command.upgrade(config, "audit_hash_alg_0200")
+        assert conn.execute(text("SELECT hash_alg FROM audit_events")).scalar() == "sha256"
+    with Session(migration_engine) as session:
+        assert verify(session) == (1, [])
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        conn.execute(text("UPDATE audit_events SET hash_alg = 'sha3-256'"))
+        with pytest.raises(RuntimeError, match="another hash"):
+            command.downgrade(config, "initial_passwords_0130")
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        conn.execute(text("UPDATE audit_events SET hash_alg = 'sha256'"))
+        command.downgrade(config, "initial_passwords_0130")
+        columns = {c["name"] for c in inspect(conn).get_columns("audit_events")}
+    assert "hash_alg" not in columns and "row_hash" in columns

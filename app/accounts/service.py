@@ -23,7 +23,7 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, delete, select
 
-from app import audit
+from app import audit, digests
 from app.accounts import throttle, totp
 from app.accounts.passwords import password_problem
 from app.config import get_settings
@@ -71,8 +71,8 @@ def verify_password(password: str, hashed: str) -> bool:
 
 
 def token_digest(token: str) -> str:
-    """The SHA-256 hex digest stored instead of a secret token."""
-    return hashlib.sha256(token.encode()).hexdigest()
+    """The digest stored instead of a new secret token (app/digests.py)."""
+    return digests.digest(token)
 
 
 def create_user(session: Session, *, user_in: UserCreate, initial: bool = False) -> User:
@@ -250,13 +250,13 @@ def is_live(row: UserSession, now: datetime) -> bool:
 _SESSION_AND_USER = (
     select(UserSession, User)
     .join(User, col(User.id) == UserSession.user_id)
-    .where(col(UserSession.id) == bindparam("digest"))
+    .where(col(UserSession.id).in_(bindparam("digests", expanding=True)))
 )
 
 
 def lookup_session(session: Session, *, token: str) -> tuple[User, UserSession] | None:
     """The live session of this cookie token and its active user, or None."""
-    found = session.exec(_SESSION_AND_USER, params={"digest": token_digest(token)}).first()
+    found = session.exec(_SESSION_AND_USER, params={"digests": digests.candidates(token)}).first()
     if found is None:
         return None
     row, user = found
@@ -280,7 +280,7 @@ def lookup_session_and_unread(
 ) -> tuple[User, UserSession, int] | None:
     """`lookup_session` with the user's count of unread notices."""
     found = session.execute(
-        _SESSION_USER_AND_UNREAD, params={"digest": token_digest(token)}
+        _SESSION_USER_AND_UNREAD, params={"digests": digests.candidates(token)}
     ).first()
     if found is None:
         return None
@@ -303,7 +303,7 @@ def touch(session: Session, *, session_id: str, now: datetime) -> None:
 
 def end_session(session: Session, *, token: str) -> None:
     """Log out: the session stops working at once."""
-    session.exec(delete(UserSession).where(col(UserSession.id) == token_digest(token)))
+    session.exec(delete(UserSession).where(col(UserSession.id).in_(digests.candidates(token))))
     session.flush()
 
 
@@ -579,7 +579,7 @@ def check_second_factor(
             how = "recovery_code"
             row = session.exec(select(RecoveryCode).where(
                 col(RecoveryCode.user_id) == user.id,
-                col(RecoveryCode.code_hash) == totp.recovery_digest(code),
+                col(RecoveryCode.code_hash).in_(totp.recovery_digests(code)),
                 col(RecoveryCode.used_at).is_(None),
             )).first()
             if row is not None:
@@ -615,7 +615,9 @@ def pending_token(user_id: int, now: datetime | None = None) -> str:
 def read_pending_token(token: str, now: datetime | None = None) -> int | None:
     """The user id of a valid, unexpired pending token, else None."""
     body, _, signature = token.rpartition(".")
-    if not body or not hmac.compare_digest(signature, _sign(body)):
+    # Any key still configured: a cookie signed just before a key rotation still works.
+    keys = get_settings().verifying_secret_keys
+    if not body or not any(hmac.compare_digest(signature, _sign(body, key)) for key in keys):
         return None
     user_id, expires, _nonce = (body.split(".") + ["", "", ""])[:3]
     if not user_id.isdigit() or not expires.isdigit():
@@ -625,8 +627,10 @@ def read_pending_token(token: str, now: datetime | None = None) -> int | None:
     return int(user_id)
 
 
-def _sign(body: str) -> str:
-    key = hashlib.sha256(("second-factor:" + get_settings().secret_key).encode()).digest()
+def _sign(body: str, secret: str | None = None) -> str:
+    """The MAC of `body` under `secret` (the current secret key unless named)."""
+    secret = get_settings().secret_key if secret is None else secret
+    key = hashlib.sha256(("second-factor:" + secret).encode()).digest()
     return hmac.new(key, body.encode(), "sha256").hexdigest()
 
 

@@ -7,12 +7,13 @@ and the board installs with no internet (tests check it against the RFC's vector
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import secrets
 import struct
 from datetime import datetime
 from urllib.parse import quote, urlencode
+
+from app import digests
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -87,8 +88,17 @@ def new_recovery_codes() -> list[str]:
     ]
 
 
+def _normal(code: str) -> str:
+    return code.strip().lower().replace(" ", "").replace("-", "")
+
+
 def recovery_digest(code: str) -> str:
-    """What is stored for a recovery code: SHA-256 of its normalised form (the codes are
-    random and long, so a fast hash is enough; argon2 is for chosen passwords)."""
-    normal = code.strip().lower().replace(" ", "").replace("-", "")
-    return hashlib.sha256(normal.encode()).hexdigest()
+    """What is stored for a recovery code: the digest (app/digests.py, SHA-256) of its
+    normalised form (the codes are random and long, so a fast hash is enough; argon2 is
+    for chosen passwords)."""
+    return digests.digest(_normal(code))
+
+
+def recovery_digests(code: str) -> list[str]:
+    """The digests a stored recovery code may have (every accepted scheme)."""
+    return digests.candidates(_normal(code))

@@ -176,6 +176,10 @@ def home(request: Request, user: CurrentUser) -> Response:
 
 
 def _current_session_id(request: Request) -> str | None:
+    # The row's id as found (under whichever digest scheme it was stored).
+    found: str | None = getattr(request.state, "session_id", None)
+    if found:
+        return found
     token = request.cookies.get(get_settings().session_cookie_name)
     return service.token_digest(token) if token else None
 

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, bindparam, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
+from app import digests
 from app.accounts import throttle
 from app.config import get_settings
 from app.feeds import escorts, events
@@ -42,7 +43,7 @@ from app.feeds.queries import (
     scope_filter,
     versions,
 )
-from app.feeds.tokens import audit, may_hold, token_hash, unit_agency
+from app.feeds.tokens import audit, may_hold, unit_agency
 from app.feeds.uses import Use
 from app.i18n import DEFAULT, LANGUAGES, current_language, gettext, speaking
 from app.models import FeedToken, SignInCounter, Tasking, User, utcnow
@@ -112,7 +113,7 @@ _LOOKUP = (
     .join(FeedSubscription, col(FeedSubscription.token_id) == FeedToken.id)
     .join(User, col(User.id) == FeedToken.user_id)
     .where(
-        col(FeedToken.token_hash) == bindparam("token_hash"),
+        col(FeedToken.token_hash).in_(bindparam("token_hashes", expanding=True)),
         col(FeedToken.revoked_at).is_(None),
     )
 )
@@ -130,7 +131,7 @@ def _lookup(
     `miss_key` counter; None when no token was found)."""
     # Columns through the session's connection, not ORM entities through the session:
     # every phone polls this path, and the ORM layers were most of a lookup's cost.
-    params = {"token_hash": token_hash(secret), "miss_key": miss_key}
+    params = {"token_hashes": digests.candidates(secret), "miss_key": miss_key}
     row = session.connection().execute(_LOOKUP, params).first()
     if row is None:
         return None, None

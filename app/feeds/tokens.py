@@ -1,11 +1,11 @@
 """Feed tokens: create, list, revoke, and who may hold which kind of feed.
 
-The secret lives only in the URL the user copies once; the database keeps its SHA-256.
+The secret lives only in the URL the user copies once; the database keeps its digest
+(app/digests.py: SHA-256, looked up under every accepted scheme).
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from app import audit as trail
+from app import digests
 from app.errors import AppError, Conflict, NotFound
 from app.i18n import N_, later
 from app.models import Agency, FeedToken, Role, Unit, User, utcnow
@@ -40,8 +41,8 @@ class FeedChoice:
 
 
 def token_hash(secret: str) -> str:
-    """The SHA-256 hex digest stored instead of the secret."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+    """The digest stored instead of a new secret."""
+    return digests.digest(secret)
 
 
 def audit(

@@ -202,10 +202,13 @@ class AuditEvent(SQLModel, table=True):
     object_id: str = Field(max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     # Where the request came from (refusals, sign-ins), and the hash chain written by
-    # app/audit.py: `row_hash` = SHA-256 of `prev_hash` and this row's content.
+    # app/audit.py: `row_hash` = the hash, under the algorithm `hash_alg` names (one of
+    # app.audit.HASHES), of `prev_hash` and this row's content.
     address: str | None = Field(default=None, max_length=64)
     prev_hash: str = Field(default="", max_length=64)
     row_hash: str = Field(default="", max_length=64)
+    hash_alg: str = Field(default="sha256", max_length=16,
+                          sa_column_kwargs={"server_default": "sha256"})
 
 
 # PostgreSQL dispatches solver runs through procrastinate's job queue (app/planning/
