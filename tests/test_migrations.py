@@ -263,3 +263,25 @@ def test_audit_rows_name_sha256_after_the_upgrade_and_the_column_goes_after_the_
         command.downgrade(config, "initial_passwords_0130")
         columns = {c["name"] for c in inspect(conn).get_columns("audit_events")}
     assert "hash_alg" not in columns and "row_hash" in columns
+
+
+def test_runs_get_their_time_limit_and_seed_columns_from_their_parameters(
+    migration_engine: Engine,
+) -> None:
+    config = _alembic_config()
+    insert = text("INSERT INTO solver_runs (status, params, created_at, attempts, kind)"
+                  " VALUES ('succeeded', :params, :now, 1, :kind)")
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "audit_hash_alg_0200")
+        for params, kind in (({"time_limit": 30, "seed": 7, "fixed": [{"id": "OP-1"}]}, "raid"),
+                             ({"time_limit": "soon"}, "raid"), ({}, "capacity")):
+            conn.execute(insert, {"params": json.dumps(params), "now": NOW, "kind": kind})
+        command.upgrade(config, "run_settings_0530")
+        rows = conn.execute(text("SELECT time_limit, seed FROM solver_runs ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(30.0, 7), (None, None), (None, None)]
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "audit_hash_alg_0200")
+        columns = {c["name"] for c in inspect(conn).get_columns("solver_runs")}
+    assert "time_limit" not in columns and "seed" not in columns and "params" in columns

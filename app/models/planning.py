@@ -67,6 +67,11 @@ class SolverRun(SQLModel, table=True):
         default=RunStatus.queued, sa_type=enum_type(RunStatus, "run_status"), index=True
     )
     params: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    # A raid run's time limit and seed, also in `params`, which the run lists show: read
+    # out of `params`, the database decoded every pinned operation's assignments for two
+    # numbers, and the planning page's 2-second poll did so for 20 runs.
+    time_limit: float | None = None
+    seed: int | None = None
     progress: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # The scenario snapshot the solver ran on, so a plan can be checked and published
     # against exactly what it solved.
@@ -87,6 +92,24 @@ class SolverRun(SQLModel, table=True):
     # The same queue, worker, lease and heartbeat serve both models (app/repatriation/jobs.py).
     kind: RunKind = Field(default=RunKind.raid, sa_type=enum_type(RunKind, "run_kind"),
                           sa_column_kwargs={"server_default": "raid"})
+
+
+def _setting(params: dict[str, Any], key: str, kind: type[float] | type[int]) -> Any:
+    value = params.get(key)
+    try:
+        return None if value is None else kind(value)
+    except (TypeError, ValueError):
+        return None  # not a number: the lists show nothing rather than failing
+
+
+@event.listens_for(SolverRun, "before_insert")
+def _settings_from_params(_mapper: Any, _connection: Any, run: SolverRun) -> None:
+    """Copy the time limit and seed out of the parameters, whoever queued the run."""
+    params = run.params or {}
+    if run.time_limit is None:
+        run.time_limit = _setting(params, "time_limit", float)
+    if run.seed is None:
+        run.seed = _setting(params, "seed", int)
 
 
 class Plan(SQLModel, table=True):

@@ -195,11 +195,10 @@ def list_runs(session: Session, *, limit: int = 20) -> list[SolverRun]:
 
 
 def run_settings(session: Session, runs: list[SolverRun]) -> dict[int, dict[str, Any]]:
-    """Each run's time limit and seed, read out of its parameters by the database: they
-    also hold every pinned operation's assignments (see _LISTED)."""
-    params = col(SolverRun.params)
-    rows = session.execute(sa_select(col(SolverRun.id), params["time_limit"].as_float(),
-                                     params["seed"].as_integer())
+    """Each run's time limit and seed, from their own columns: not from its parameters,
+    which also hold every pinned operation's assignments (see _LISTED)."""
+    rows = session.execute(sa_select(col(SolverRun.id), col(SolverRun.time_limit),
+                                     col(SolverRun.seed))
                            .where(col(SolverRun.id).in_([run.id for run in runs]))).all()
     return {run_id: {"time_limit": limit, "seed": seed} for run_id, limit, seed in rows}
 

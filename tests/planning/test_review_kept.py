@@ -36,7 +36,7 @@ from app.planning import review as review_module
 from app.planning.publish import publish_plan
 
 from .consent_helpers import confirm_hosts
-from .statements import reads_whole_parameters, recorded_statements
+from .statements import reads_parameters, recorded_statements
 from .test_order_diff import _counts, _solved
 
 pytestmark = pytest.mark.db
@@ -300,7 +300,7 @@ def test_a_kept_view_reads_no_scenario_parameters_or_published_document(
     runs = [s for s in statements if "FROM solver_runs" in s]
     assert runs, "the run is read"
     # The time limit and seed it shows are read out of the parameters by the database.
-    assert not [s for s in runs if "solver_runs.scenario" in s or reads_whole_parameters(s)]
+    assert not [s for s in runs if "solver_runs.scenario" in s or reads_parameters(s)]
     published = [s for s in statements if "WHERE plans.is_published" in s]
     assert published and not [s for s in published if "plans.document" in s]
 

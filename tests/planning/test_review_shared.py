@@ -26,7 +26,7 @@ from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import format_instant, parse_instant
 from app.solver.validate import validate_plan
 
-from .statements import reads_whole_parameters, recorded_statements
+from .statements import reads_parameters, recorded_statements
 from .test_review_kept import _republished_run
 
 pytestmark = pytest.mark.db
@@ -121,7 +121,7 @@ def test_a_second_viewers_first_view_parses_and_validates_nothing(
     assert parses["plan"] and not [n for n in parses["plan"] if n]
     runs = [s for s in statements if "FROM solver_runs" in s]
     assert runs and not [s for s in runs if "solver_runs.scenario" in s
-                         or reads_whole_parameters(s)]
+                         or reads_parameters(s)]
     assert not [s for s in statements if s.startswith("SELECT plans.document")]
 
 

@@ -17,7 +17,7 @@ from app.planning.publish import publish_plan
 from app.planning.worker import run_job
 
 from .consent_helpers import confirm_hosts
-from .statements import reads_whole_parameters, recorded_statements
+from .statements import reads_parameters, recorded_statements
 
 Login = Callable[[TestClient, User], TestClient]
 
@@ -213,9 +213,9 @@ def test_runs_poll_reads_no_scenario_or_plan_documents(
     assert reads, "the poll lists the runs"
     assert not [s for s in reads if "solver_runs.scenario" in s or "plans.document" in s]
     assert not [s for s in reads if "solver_runs.plan" in s.replace("solver_runs.plan_", "")]
-    # Nor the parameters (they hold every pinned operation's assignments): only the time
-    # limit the list shows, read out of them by the database.
-    assert not [s for s in reads if reads_whole_parameters(s)]
+    # Nor the parameters, not even a part: the database decodes them whole, every pinned
+    # operation's assignments included (the list's time limit has a column).
+    assert not [s for s in reads if reads_parameters(s)]
     assert re.search(r"<td>2(\.0)? s</td>", poll.text), "each run's time limit is listed"
 
 
