@@ -83,6 +83,13 @@ class Settings(BaseSettings):
     # core it is given, and on a machine it shares with web processes the pages waited
     # behind it (bench/load.py). 0 keeps the priority it was started with.
     worker_nice: int = Field(default=10, ge=0, le=19)
+    # PostgreSQL connections each process keeps open, and how many more it may open at
+    # busy moments (closed again when returned). SQLAlchemy's 5 were too few for a web
+    # process's 40 request threads: under bench/load.py the extra connections were
+    # opened and closed all the time, a new server process each. The server must allow
+    # (pool size + overflow) x web processes, plus the workers' few.
+    database_pool_size: int = Field(default=8, ge=1, le=100)
+    database_max_overflow: int = Field(default=12, ge=0, le=200)
     # How often a web process's running thread is asked to let another run (Python's
     # switch interval, 5 ms by default). A feed poll or a short page gives the lock up at
     # every database round trip and waits this long to get it back while a page renders

@@ -41,7 +41,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for `url`, with SQLite set up for safe concurrent writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        settings = get_settings()
+        pool = {"pool_size": settings.database_pool_size,
+                "max_overflow": settings.database_max_overflow}
+        engine = create_engine(url, pool_pre_ping=True, **{**pool, **kwargs})
         _setup_postgresql(engine)
         return engine
     if parsed.database and parsed.database != ":memory:":

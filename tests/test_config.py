@@ -204,3 +204,26 @@ def test_a_served_process_sets_its_switch_interval(monkeypatch: pytest.MonkeyPat
     finally:
         sys.setswitchinterval(before)
         get_settings.cache_clear()
+
+
+def test_postgresql_pools_keep_enough_connections_for_the_request_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """SQLAlchemy's 5 kept connections made a busy web process open and close new ones
+    all the time (bench/load.py): 8 kept and 12 more at busy moments, unless set."""
+    from app.config import get_settings
+    from app.db import make_engine
+
+    url = "postgresql+psycopg://nobody@127.0.0.1:9/none"  # never connected to here
+    engine = make_engine(url)
+    assert (engine.pool.size(), engine.pool._max_overflow) == (8, 12)  # type: ignore[attr-defined]
+    monkeypatch.setenv("JOINTOPS_DATABASE_POOL_SIZE", "3")
+    monkeypatch.setenv("JOINTOPS_DATABASE_MAX_OVERFLOW", "0")
+    get_settings.cache_clear()
+    try:
+        engine = make_engine(url)
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 0)  # type: ignore[attr-defined]
+        with pytest.raises(ValidationError, match="database_pool_size"):
+            Settings(database_pool_size=0)
+    finally:
+        get_settings.cache_clear()
