@@ -276,7 +276,8 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 # What a user sees while the database restarts or fails over (the pool reconnects by
-# itself, pool_pre_ping, so the next request after it is back simply works).
+# itself: app.db replaces the connections the server ended, so the next request after it
+# is back simply works).
 DATABASE_AWAY = N_(
     "The database is not answering (it may be restarting): this request was not carried "
     "out, and nothing of it was saved. Try again in a few seconds."

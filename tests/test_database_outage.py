@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Connection, TextClause, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session
 
@@ -79,6 +80,18 @@ def test_an_exhausted_pool_says_the_board_is_busy_not_broken(
     assert page.headers["Retry-After"] == feed.headers["Retry-After"] == "5"
 
 
+BACKENDS_NAMED = text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+BACKEND = text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid")
+
+
+def _wait_until_gone(conn: Connection, still: TextClause, params: dict[str, object]) -> None:
+    """pg_terminate_backend only signals: wait until the backends have ended, as after a
+    server restart."""
+    deadline = time.monotonic() + 10
+    while conn.execute(still, params).scalar_one() and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 @pytest.mark.db
 def test_the_board_reconnects_by_itself_after_its_connections_are_killed() -> None:
     url = os.environ.get("JOINTOPS_TEST_DATABASE_URL")
@@ -107,9 +120,44 @@ def test_the_board_reconnects_by_itself_after_its_connections_are_killed() -> No
                     ),
                     {"name": name},
                 ).scalar_one()
+                _wait_until_gone(conn, BACKENDS_NAMED, {"name": name})
             killer.dispose()
             assert killed >= 1
             # No restart of the board: the pool notices the dead connection and reconnects.
             assert client.get("/readyz").json()["checks"]["database"] == "ok"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.db
+def test_a_live_pooled_connection_is_handed_out_without_a_ping_and_a_dead_one_replaced(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A ping at every checkout cost a round trip per request (bench/load.py); only a
+    connection whose server said goodbye is pinged, and then replaced."""
+    url = os.environ.get("JOINTOPS_TEST_DATABASE_URL")
+    if url is None or make_url(url).get_backend_name() != "postgresql":
+        pytest.skip("needs JOINTOPS_TEST_DATABASE_URL on PostgreSQL (make test sets it)")
+    engine = make_engine(url, pool_size=1, max_overflow=0)
+    pings: list[object] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping",
+                        lambda conn: pings.append(conn) or real_ping(conn))
+    backend = text("SELECT pg_backend_pid()")
+    try:
+        with engine.connect() as conn:
+            first = conn.execute(backend).scalar_one()
+        for _ in range(3):
+            with engine.connect() as conn:
+                assert conn.execute(backend).scalar_one() == first
+        assert pings == []
+        killer = make_engine(url, isolation_level="AUTOCOMMIT")
+        with killer.connect() as conn:
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}).scalar()
+            _wait_until_gone(conn, BACKEND, {"pid": first})
+        killer.dispose()
+        with engine.connect() as conn:
+            assert conn.execute(backend).scalar_one() != first
+        assert len(pings) == 1
     finally:
         engine.dispose()
