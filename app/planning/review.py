@@ -15,6 +15,7 @@ from app.i18n import current_language
 from app.maps.features import table_rows
 from app.maps.service import run_map
 from app.models import Plan, RunStatus, SolverRun, User, utcnow
+from app.planning import plan_checks
 from app.planning.consent import foreign_units, plan_status
 from app.planning.dwell import Dwell, foreign_dwell
 from app.planning.guard import Disturbed, disturbed_operations
@@ -197,7 +198,10 @@ def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) ->
     plan = load_plan(document)
     pinned = tuple(run.params.get("pinned", []))
     named = {op.id for op in scenario.operations} | set(pinned) | _named_in(document)
-    whole = _WholeRun(scenario, plan, validate_plan(scenario, plan), pinned=pinned)
+    # The worker checked the plan it stored: its parts are used while they are this plan's.
+    checks = run.plan_checks
+    report = plan_checks.plan_report(checks, document) or validate_plan(scenario, plan)
+    whole = _WholeRun(scenario, plan, report, pinned=pinned)
     if published is None:
         return replace(whole, named=frozenset(named), compared="nothing published")
     if plan_row is not None and plan_row.id == published.id:
@@ -207,8 +211,8 @@ def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) ->
     except (DocumentError, KeyError, ValueError) as exc:
         return replace(whole, named=frozenset(named), error=str(exc))
     named |= {op.id for op in earlier.operations} | {u.id for u in earlier.unscheduled}
-    return replace(whole, named=frozenset(named), published=earlier,
-                   published_report=validate_plan(scenario, earlier))
+    return replace(whole, named=frozenset(named), published=earlier, published_report=(
+        plan_checks.published_report(checks, published.id) or validate_plan(scenario, earlier)))
 
 
 def _named_in(document: dict[str, Any]) -> set[str]:

@@ -132,7 +132,8 @@ def get_run(session: Session, *, run_id: int, lazy: bool = False) -> SolverRun:
     run page reads them only to derive what it keeps: app.planning.review)."""
     query = select(SolverRun).where(col(SolverRun.id) == run_id)
     if lazy:
-        query = query.options(defer(SolverRun.scenario), defer(SolverRun.params))  # type: ignore[arg-type]
+        query = query.options(defer(SolverRun.scenario), defer(SolverRun.params),  # type: ignore[arg-type]
+                              defer(SolverRun.plan_checks))  # type: ignore[arg-type]
     run = session.exec(query).first()
     # Hand-over runs live in app/repatriation; a capacity analysis has no plan to review
     # (its campaign's capacity page shows it).
@@ -174,7 +175,8 @@ def _set_status(session: Session, run: SolverRun, expected: RunStatus, **values:
 
 # A run's scenario snapshot and plan are the size of the board: lists and the reaper,
 # which the planning page runs on every poll, read neither.
-_WITHOUT_DOCUMENTS = (defer(SolverRun.scenario), defer(SolverRun.plan))  # type: ignore[arg-type]
+_WITHOUT_DOCUMENTS = (defer(SolverRun.scenario), defer(SolverRun.plan),  # type: ignore[arg-type]
+                      defer(SolverRun.plan_checks))  # type: ignore[arg-type]
 # Lists and the reaper read neither the documents nor the parameters: those hold every
 # pinned operation's assignments (decoding 20 runs' took 40 ms of each 2-second poll).
 _LISTED = (*_WITHOUT_DOCUMENTS, defer(SolverRun.params))  # type: ignore[arg-type]

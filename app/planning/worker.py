@@ -36,13 +36,15 @@ from sqlmodel import Session, col, select
 from app.config import get_settings
 from app.db import database_now, get_engine
 from app.models import Plan, RunKind, RunStatus, SolverRun
+from app.planning import plan_checks
+from app.planning.scenario import parsed_plan, published_plan
 from app.planning.service import WORKING, best_so_far_attempt, reap_stale_runs, worker_identity
 from app.solver.instance import Instance
-from app.solver.loader import load_plan, load_scenario
+from app.solver.loader import DocumentError, load_plan, load_scenario
 from app.solver.schema import Plan as PlanDocument
-from app.solver.schema import ScheduledOperation, parse_instant
+from app.solver.schema import Scenario, ScheduledOperation, parse_instant
 from app.solver.solve import Progress, SolveOptions, SolveResult, solve
-from app.solver.validate import validate_plan
+from app.solver.validate import ValidationReport, validate_plan
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +79,9 @@ class _Job:
     # earlier attempt's, until this attempt stores a better one).
     best_plan: PlanDocument | None = None
     stored: dict[str, Any] | None = None
+    # The published plan's objective parts against this run's scenario, by plan id
+    # (app/planning/plan_checks.py): checked once per attempt while it stays published.
+    published_parts: tuple[int, dict[str, tuple[int, int]]] | None = None
 
     def on_progress(self, progress: Progress) -> None:
         self.progress = progress
@@ -211,8 +216,11 @@ def _better(document: dict[str, Any], than: dict[str, Any] | None) -> bool:
     return bool(key_mine > key_theirs)
 
 
-def _best_plan_to_store(job: _Job, instance: Instance) -> dict[str, Any] | None:
-    """The solver's latest best plan so far, checked, if it beats the stored one."""
+def _best_plan_to_store(
+    job: _Job, instance: Instance
+) -> tuple[dict[str, Any], ValidationReport] | None:
+    """The solver's latest best plan so far, checked (and its check), if it beats the
+    stored one."""
     plan = job.best_plan
     if plan is None:
         return None
@@ -226,7 +234,25 @@ def _best_plan_to_store(job: _Job, instance: Instance) -> dict[str, Any] | None:
         log.error("run %s: best plan so far is invalid: %s", job.run_id,
                   "; ".join(v.message for v in report.violations[:3]))
         return None
-    return document
+    return document, report
+
+
+def _plan_checks(
+    session: Session, job: _Job, scenario: Scenario, document: dict[str, Any],
+    report: ValidationReport,
+) -> dict[str, Any]:
+    """What the run page needs of this check of `document`, with the published plan's
+    parts against the run's scenario (app/planning/plan_checks.py)."""
+    published = published_plan(session)
+    if published is None or published.id is None:
+        return plan_checks.checks(document, report, None)
+    if job.published_parts is None or job.published_parts[0] != published.id:
+        try:
+            earlier = parsed_plan(published)
+        except (DocumentError, KeyError, ValueError):
+            return plan_checks.checks(document, report, None)  # the run page says why
+        job.published_parts = (published.id, validate_plan(scenario, earlier).by_operation)
+    return plan_checks.checks(document, report, job.published_parts)
 
 
 def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
@@ -263,10 +289,12 @@ def _tick(
     if job.fenced:
         return
     values: dict[str, Any] = {"progress": _progress(run, job)}
-    best = None if instance is None else _best_plan_to_store(job, instance)
-    if best is not None:
-        values["plan"] = best
+    checked = None if instance is None else _best_plan_to_store(job, instance)
+    best = None if checked is None else checked[0]
     try:
+        if checked is not None and instance is not None:
+            values["plan"] = best
+            values["plan_checks"] = _plan_checks(session, job, instance.scenario, *checked)
         values["heartbeat_at"] = database_now(session)
         updated = session.execute(
             sa.update(SolverRun)
@@ -316,7 +344,7 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
     if job.fenced or run.lease != job.lease or run.status not in WORKING:
         session.rollback()
         return RunStatus(run.status)  # retried elsewhere or declared dead: not ours
-    document, error = None, job.error
+    document, error, report = None, job.error, None
     if job.result is not None and instance is not None and error is None:
         report = validate_plan(instance.scenario, job.result.plan)
         if report.valid:
@@ -332,6 +360,7 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
         document = {**job.stored, "solver": {**job.stored["solver"], "status": "FEASIBLE",
                                              "kept_from_attempt": kept}}
         progress["kept_from_attempt"] = kept
+        report = None  # another plan's: checked again below
     if draining.is_set() and run.status == RunStatus.running:
         if document is None:
             # Shut down before any plan: give the run back for another worker.
@@ -351,8 +380,11 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
         "error": error,
         "progress": progress,
     }
-    if document is not None:
+    if document is not None and instance is not None:
         values["plan"] = document
+        if report is None:
+            report = validate_plan(instance.scenario, load_plan(document))
+        values["plan_checks"] = _plan_checks(session, job, instance.scenario, document, report)
     # else a best plan so far stored earlier stays in the run, offered to the planner.
     return _conditional_store(session, run, job, values, document)
 
