@@ -306,7 +306,7 @@ def judge_npm(name: str, pinned: str, package: dict[str, Any], now: datetime) ->
 
 # --- fetching --------------------------------------------------------------------------
 
-Fetch = Callable[[str], Any]
+Fetch = Callable[[str, float], Any]  # (url, timeout in seconds) -> the parsed JSON
 
 
 def fetch_json(url: str, timeout: float = REQUEST_TIMEOUT) -> Any:
@@ -334,6 +334,15 @@ def npm_url(name: str) -> str:
     return f"{NPM_URL}/{urllib.parse.quote(name, safe='@')}"
 
 
+def _registry_said_not_found(error: urllib.error.HTTPError) -> bool:
+    """PyPI and npm say "not found" in a JSON body; a proxy's bare 404 is not theirs."""
+    try:
+        body = json.loads(error.read(4096) or b"null")
+    except (ValueError, OSError):
+        return False
+    return isinstance(body, dict) and bool(body)
+
+
 @dataclass
 class _Registry:
     """Once a registry did not answer, it is asked no more: offline ends quickly."""
@@ -354,22 +363,25 @@ def audit(pins: list[tuple[str, str]], vendored: list[tuple[str, str]], fetch: F
         if registry.down:
             return Verdict(ecosystem, name, version, NOT_CHECKED,
                            [f"{registry.label} out of reach ({registry.down})"])
-        if time.monotonic() > deadline:
+        if time.monotonic() > deadline - 0.5:
             return Verdict(ecosystem, name, version, NOT_CHECKED,
                            [f"the {budget:.0f} s time budget ran out"])
         try:
-            document = fetch(url)
+            document = fetch(url, min(REQUEST_TIMEOUT, deadline - time.monotonic()))
         except Unreachable as error:
             with registry.lock:
                 registry.down = registry.down or str(error)
             return Verdict(ecosystem, name, version, NOT_CHECKED,
                            [f"{registry.label} out of reach ({error})"])
         except urllib.error.HTTPError as error:
-            if error.code == 404:
+            if error.code == 404 and _registry_said_not_found(error):
                 return Verdict(ecosystem, name, version, FAIL,
                                [f"{registry.label} knows no such package ({url}: 404)"])
+            # This machine's proxy answers an empty 404 for whatever it does not serve (a
+            # per-release JSON, another host): no proof that the package is missing.
             return Verdict(ecosystem, name, version, NOT_CHECKED,
-                           [f"{registry.label} answered {error.code} for {url}"])
+                           [f"{url} answered {error.code} with no answer of "
+                            f"{registry.label}'s own"])
         except ValueError as error:
             return Verdict(ecosystem, name, version, NOT_CHECKED,
                            [f"{registry.label} answered no JSON ({error})"])
@@ -381,8 +393,14 @@ def audit(pins: list[tuple[str, str]], vendored: list[tuple[str, str]], fetch: F
                             f"({type(error).__name__}: {error})"])
 
     jobs = [("pypi", n, v) for n, v in pins] + [("npm", n, v) for n, v in vendored]
+    # One package of each registry first, both at once: a registry out of reach costs one
+    # request timeout, and is not asked again (the rest would race to ask it meanwhile).
+    first = [i for i in (0, len(pins)) if i < len(jobs)]
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        return list(pool.map(lambda job: one(*job), jobs))
+        verdicts = dict(zip(first, pool.map(lambda i: one(*jobs[i]), first), strict=True))
+        rest = [i for i in range(len(jobs)) if i not in verdicts]
+        verdicts.update(zip(rest, pool.map(lambda i: one(*jobs[i]), rest), strict=True))
+    return [verdicts[i] for i in range(len(jobs))]
 
 
 # --- the report ------------------------------------------------------------------------
