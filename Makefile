@@ -52,10 +52,13 @@ lint: install
 
 # Static security scan of app/ (medium and high findings fail; every `# nosec` says why),
 # then known vulnerabilities in the runtime lock (.ci/pip_audit.py says when pip-audit could
-# not reach its service, instead of reporting a clean audit of nothing).
+# not reach its service, instead of reporting a clean audit of nothing), then what the
+# registries alone show of the pins and vendored packages (.ci/registry_audit.py: yanked,
+# deprecated, unfixed vulnerabilities of the latest release, releases missed, unsupported).
 audit: install
 	$(BIN)/bandit -r app -ll -q
 	$(BIN)/python .ci/pip_audit.py
+	$(BIN)/python .ci/registry_audit.py
 
 # The software bill of materials (CycloneDX 1.6 JSON, offline, from the locks and the
 # vendored front-end files): var/sbom.cdx.json (scripts/sbom.py).

@@ -1,8 +1,8 @@
 """The vendored front-end files (ASVS 5.0 3.7.1): each file under static/vendor is listed
 in static/vendor/MANIFEST with the npm package and version it comes from and its SHA-256,
 the libraries state that same version inside, and the list agrees with the SBOM
-(scripts/sbom.py). Whether a version is still supported needs the network: not checked
-here (docs/asvs-l2.md says so)."""
+(scripts/sbom.py). Whether a version is still supported needs the network: `make audit`
+asks the npm registry (.ci/registry_audit.py, tested in test_registry_audit.py)."""
 
 from __future__ import annotations
 
