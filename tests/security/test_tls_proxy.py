@@ -20,7 +20,7 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,14 +119,14 @@ http {{
 """
 
 
-def _wait(until: str, ready: object, processes: list[subprocess.Popen[bytes]],
+def _wait(until: str, ready: Callable[[], bool], processes: list[subprocess.Popen[bytes]],
           logs: list[Path]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if any(process.poll() is not None for process in processes):
             raise AssertionError(f"exited before {until}:\n" + _tails(logs))
         try:
-            if ready():  # type: ignore[operator]
+            if ready():
                 return
         except (OSError, httpx.HTTPError):
             pass
@@ -295,6 +295,7 @@ def test_plain_http_only_redirects_to_https(proxied_board: ProxiedBoard) -> None
         assert response.status_code == 301
         assert response.headers["location"] == "https://127.0.0.1/login?next=%2Fcalendar"
         # nginx's own short notice; nothing of the board, no cookie.
+        assert "301 Moved Permanently" in response.text and len(response.content) < 300
         assert 'name="password"' not in response.text and "JointOps" not in response.text
         assert "set-cookie" not in response.headers
     # Nothing sent over HTTP reaches the board: its access log shows the probe over HTTPS
