@@ -171,6 +171,9 @@ def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None
         "db_password": {"db"},
         "db_app_password": {"db"},
         "db_worker_password": {"db"},
+        # The HTTPS certificate's key only where TLS ends (deploy/nginx/jointops.conf).
+        "tls_certificate": {"proxy"},
+        "tls_key": {"proxy"},
     }
     # The solver workers connect as their own role (ASVS 5.0 13.2.1), granted by migrate.
     worker_role = migrate["command"][migrate["command"].index("--grant-worker-to") + 1]
