@@ -78,7 +78,7 @@ class SolverRun(SQLModel, table=True):
     scenario: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     plan: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     # What the worker's check of `plan` found that the run page needs (each operation's
-    # part of the objective, and the published plan's): app/planning/plan_checks.py.
+    # part of the objective): app/planning/plan_checks.py.
     plan_checks: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_by_id: int | None = Field(default=None, foreign_key="users.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

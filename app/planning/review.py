@@ -199,8 +199,7 @@ def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) ->
     pinned = tuple(run.params.get("pinned", []))
     named = {op.id for op in scenario.operations} | set(pinned) | _named_in(document)
     # The worker checked the plan it stored: its parts are used while they are this plan's.
-    checks = run.plan_checks
-    report = plan_checks.plan_report(checks, document) or validate_plan(scenario, plan)
+    report = plan_checks.plan_report(run.plan_checks, document) or validate_plan(scenario, plan)
     whole = _WholeRun(scenario, plan, report, pinned=pinned)
     if published is None:
         return replace(whole, named=frozenset(named), compared="nothing published")
@@ -211,8 +210,8 @@ def _whole_run(run: SolverRun, plan_row: Plan | None, published: Plan | None) ->
     except (DocumentError, KeyError, ValueError) as exc:
         return replace(whole, named=frozenset(named), error=str(exc))
     named |= {op.id for op in earlier.operations} | {u.id for u in earlier.unscheduled}
-    return replace(whole, named=frozenset(named), published=earlier, published_report=(
-        plan_checks.published_report(checks, published.id) or validate_plan(scenario, earlier)))
+    return replace(whole, named=frozenset(named), published=earlier,
+                   published_report=validate_plan(scenario, earlier))
 
 
 def _named_in(document: dict[str, Any]) -> set[str]:

@@ -37,12 +37,11 @@ from app.config import get_settings
 from app.db import database_now, get_engine
 from app.models import Plan, RunKind, RunStatus, SolverRun
 from app.planning import plan_checks
-from app.planning.scenario import parsed_plan, published_plan
 from app.planning.service import WORKING, best_so_far_attempt, reap_stale_runs, worker_identity
 from app.solver.instance import Instance
-from app.solver.loader import DocumentError, load_plan, load_scenario
+from app.solver.loader import load_plan, load_scenario
 from app.solver.schema import Plan as PlanDocument
-from app.solver.schema import Scenario, ScheduledOperation, parse_instant
+from app.solver.schema import ScheduledOperation, parse_instant
 from app.solver.solve import Progress, SolveOptions, SolveResult, solve
 from app.solver.validate import ValidationReport, validate_plan
 
@@ -79,9 +78,6 @@ class _Job:
     # earlier attempt's, until this attempt stores a better one).
     best_plan: PlanDocument | None = None
     stored: dict[str, Any] | None = None
-    # The published plan's objective parts against this run's scenario, by plan id
-    # (app/planning/plan_checks.py): checked once per attempt while it stays published.
-    published_parts: tuple[int, dict[str, tuple[int, int]]] | None = None
 
     def on_progress(self, progress: Progress) -> None:
         self.progress = progress
@@ -237,24 +233,6 @@ def _best_plan_to_store(
     return document, report
 
 
-def _plan_checks(
-    session: Session, job: _Job, scenario: Scenario, document: dict[str, Any],
-    report: ValidationReport,
-) -> dict[str, Any]:
-    """What the run page needs of this check of `document`, with the published plan's
-    parts against the run's scenario (app/planning/plan_checks.py)."""
-    published = published_plan(session)
-    if published is None or published.id is None:
-        return plan_checks.checks(document, report, None)
-    if job.published_parts is None or job.published_parts[0] != published.id:
-        try:
-            earlier = parsed_plan(published)
-        except (DocumentError, KeyError, ValueError):
-            return plan_checks.checks(document, report, None)  # the run page says why
-        job.published_parts = (published.id, validate_plan(scenario, earlier).by_operation)
-    return plan_checks.checks(document, report, job.published_parts)
-
-
 def _progress(run: SolverRun, job: _Job) -> dict[str, Any]:
     """The progress JSON: the latest solver report, with a live elapsed time."""
     data: dict[str, Any] = dict(run.progress or {})
@@ -294,7 +272,7 @@ def _tick(
     try:
         if checked is not None and instance is not None:
             values["plan"] = best
-            values["plan_checks"] = _plan_checks(session, job, instance.scenario, *checked)
+            values["plan_checks"] = plan_checks.checks(*checked)
         values["heartbeat_at"] = database_now(session)
         updated = session.execute(
             sa.update(SolverRun)
@@ -384,7 +362,7 @@ def _store(session: Session, run: SolverRun, job: _Job, instance: Instance | Non
         values["plan"] = document
         if report is None:
             report = validate_plan(instance.scenario, load_plan(document))
-        values["plan_checks"] = _plan_checks(session, job, instance.scenario, document, report)
+        values["plan_checks"] = plan_checks.checks(document, report)
     # else a best plan so far stored earlier stays in the run, offered to the planner.
     return _conditional_store(session, run, job, values, document)
 

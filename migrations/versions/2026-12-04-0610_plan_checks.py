@@ -1,8 +1,8 @@
 """solver_runs.plan_checks: the worker's check of the plan it stored, for the run page
 
-Each operation's part of the objective (and the published plan's, against the run's
-scenario), which every web process computed again by validating each new run's plan:
-most of a run page's first view on the large board (issue 14). Runs stored before this
+Each operation's part of the objective, which every web process computed again by
+validating each new run's plan, a large part of a run page's first view on the large
+board (issue 14). Runs stored before this
 have none; the run page validates those itself, as before.
 
 Revision ID: plan_checks_0610
