@@ -96,6 +96,13 @@ class Settings(BaseSettings):
     # beside it: 1 ms cut a poll's p95 five- to sevenfold beside two busy threads, which
     # got less done meanwhile (8 to 33 % in two runs; bench/gil_switch.py, bench/README.md).
     gil_switch_interval_ms: float = Field(default=1.0, ge=0.1, le=100)
+    # A web process's garbage collector runs its youngest generation after this many new
+    # objects (Python: 700), the older ones at Python's ratios (every 10 of the one
+    # before). The run page and solve starts keep parsed plans and scenarios of hundreds of
+    # thousands of objects, so with Python's 700 a full collection walked them all about
+    # every 4 s under bench/load.py, holding the interpreter 0.2 to 1 s each time (ad hoc
+    # gc.callbacks log, bench/README.md); 50,000 makes collections about 70 times rarer.
+    gc_young_threshold: int = Field(default=50_000, ge=100, le=10_000_000)
     # A running solve whose heartbeat is older than this is marked failed.
     worker_stale_seconds: float = 30.0
     heartbeat_seconds: float = 1.0

@@ -18,7 +18,7 @@ from app.deps import csrf_protect, limit_requests
 from app.errors import install_error_handlers
 from app.headers import CSP, SECURITY_HEADERS, security_headers  # noqa: F401  (re-exported)
 from app.i18n import RequestLanguage
-from app.observability import RequestContext
+from app.observability import RequestContext, watch_garbage_collections
 from app.read_limit import ReadLimit
 from app.uploads import MultipartGate
 
@@ -147,13 +147,19 @@ def create_served_app() -> FastAPI:
 
     Every full garbage collection walked all the objects loaded at start-up (modules,
     routes, templates): about 160 ms every few board views at p95 (bench/board.py). They
-    live as long as the process, so they are frozen once the application is built.
+    live as long as the process, so they are frozen once the application is built. The
+    objects made later (the caches of parsed plans) are collected less often (app.config
+    `gc_young_threshold`).
     """
     _refuse_demo_passwords()
     _warn_without_virus_scanning()
     app = create_app()
     gc.collect()
     gc.freeze()
+    settings = get_settings()
+    # Python's ratios between the generations (10), a larger youngest one.
+    gc.set_threshold(settings.gc_young_threshold, 10, 10)
+    watch_garbage_collections()
     # Short requests wait less for the interpreter behind long renders (app.config).
-    sys.setswitchinterval(get_settings().gil_switch_interval_ms / 1000)
+    sys.setswitchinterval(settings.gil_switch_interval_ms / 1000)
     return app

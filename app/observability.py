@@ -7,6 +7,7 @@ user's "it failed at 10:42" can be found across web processes and the proxy in f
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import logging.handlers
@@ -16,6 +17,7 @@ import socket
 import ssl
 import time
 import uuid
+from collections import deque
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -53,6 +55,49 @@ FEED_POLLS = Counter(
     ["status"],
     registry=REGISTRY,
 )
+
+GC_PAUSES = Histogram(
+    "jointops_gc_pause_seconds",
+    "Time the garbage collector held a web process's interpreter, by generation",
+    ["generation"],
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+
+
+class GarbageCollections:
+    """Times each garbage collection of the process (a `gc.callbacks` entry).
+
+    A collection stops every thread of the process: the time it takes is added to every
+    request answered meanwhile. The callback runs inside the collection, in whichever
+    thread allocated, which may hold prometheus-client's lock at that moment: it only
+    appends (atomic), and RequestContext counts the pauses into GC_PAUSES after each
+    request.
+    """
+
+    def __init__(self) -> None:
+        self._started = 0.0  # collections never overlap: each holds the interpreter
+        self.pending: deque[tuple[int, float]] = deque()
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pending.append((info["generation"], time.perf_counter() - self._started))
+
+    def count(self) -> None:
+        while self.pending:
+            generation, seconds = self.pending.popleft()
+            GC_PAUSES.labels(str(generation)).observe(seconds)
+
+
+GARBAGE_COLLECTIONS = GarbageCollections()
+
+
+def watch_garbage_collections() -> None:
+    """Time this process's garbage collections (once however often called)."""
+    if GARBAGE_COLLECTIONS not in gc.callbacks:
+        gc.callbacks.append(GARBAGE_COLLECTIONS)
 
 
 def route_template(scope: Scope) -> str:
@@ -100,6 +145,7 @@ class RequestContext:
             LATENCY.labels(scope["method"], template).observe(time.perf_counter() - started)
             if template.startswith("/feeds/"):
                 FEED_POLLS.labels(str(status)).inc()
+            GARBAGE_COLLECTIONS.count()
             request_id.reset(token)
 
 

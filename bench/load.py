@@ -353,7 +353,8 @@ def table(f: dict[str, Any]) -> list[str]:
 
 def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
            solves: list[dict[str, Any]], load: tuple[str, str], version: str,
-           server: dict[str, dict[str, float]]) -> str:
+           server: dict[str, dict[str, float]],
+           collections: dict[str, tuple[float, float]]) -> str:
     command = "bench/load.py " + " ".join(sys.argv[1:])
     routes = ["| route | requests | p50 ms | p95 ms |", "| --- | ---: | ---: | ---: |"]
     routes += [f"| {name} | {n} | {p50:.0f} | {p95:.0f} |" for name, n, p50, p95 in
@@ -390,6 +391,11 @@ def report(args: argparse.Namespace, f: dict[str, Any], facts: dict[str, Any],
         "| --- | ---: | ---: | ---: |",
         *[f"| {kind} | {v['n']:.0f} | {1000 * v['p50']:g} | {1000 * v['p95']:g} |"
           for kind, v in sorted(server.items())],
+        "",
+        "Garbage collections (the app's `jointops_gc_pause_seconds`, both processes; each "
+        "stops every request of its process): "
+        + ("; ".join(f"generation {g}: {n:,.0f}, {total:.1f} s in all"
+                     for g, (n, total) in collections.items()) or "none") + ".",
         "",
         "Slowest routes (client side, p95):",
         "",
@@ -447,6 +453,22 @@ def server_side(base: str) -> dict[str, dict[str, float]]:
     return out
 
 
+def gc_pauses(base: str) -> dict[str, tuple[float, float]]:
+    """Both web processes' garbage collections from /metrics: by generation, how many
+    and their seconds in all (each stopped every request of its process)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text_ = httpx.get(base + "/metrics", timeout=60).text
+    found: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for family in text_string_to_metric_families(text_):
+        if family.name == "jointops_gc_pause_seconds":
+            for sample in family.samples:
+                kind = sample.name.rpartition("_")[2]
+                if kind in ("count", "sum"):
+                    found[sample.labels["generation"]][kind] += sample.value
+    return {generation: (v["count"], v["sum"]) for generation, v in sorted(found.items())}
+
+
 def _server_version() -> str:
     try:
         with get_engine().connect() as connection:
@@ -484,6 +506,7 @@ def main() -> None:
         after = uptime()
         version = _server_version()
         server = server_side(base)
+        collections = gc_pauses(base)
         solves.join(timeout=args.solve_seconds + 30)
         if solves.timeouts:
             solves.runs.append({"note": f"{solves.timeouts} of the coordinator's requests "
@@ -499,7 +522,8 @@ def main() -> None:
         if not args.keep:
             drop_database()
     f = figures(data)
-    text_ = report(args, f, built["facts"], solves.runs, (before, after), version, server)
+    text_ = report(args, f, built["facts"], solves.runs, (before, after), version, server,
+                   collections)
     print(text_)
     print(f"logs: {TMP}")
     if not args.no_readme:

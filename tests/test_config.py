@@ -209,6 +209,36 @@ def test_a_served_process_sets_its_switch_interval(monkeypatch: pytest.MonkeyPat
         get_settings.cache_clear()
 
 
+def test_a_served_process_collects_garbage_less_often(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full collections walked the caches of parsed plans every few seconds under load
+    (app.config `gc_young_threshold`): 50,000 new objects before the youngest generation
+    is collected unless JOINTOPS_GC_YOUNG_THRESHOLD says, Python's ratios above it, and
+    every collection timed for /metrics."""
+    import gc
+
+    from app.config import get_settings
+    from app.main import create_served_app
+    from app.observability import GARBAGE_COLLECTIONS
+
+    assert Settings().gc_young_threshold == 50_000
+    with pytest.raises(ValidationError, match="gc_young_threshold"):
+        Settings(gc_young_threshold=0)
+    before = gc.get_threshold()
+    watched = GARBAGE_COLLECTIONS in gc.callbacks
+    monkeypatch.setenv("JOINTOPS_GC_YOUNG_THRESHOLD", "20000")
+    get_settings.cache_clear()
+    try:
+        create_served_app()
+        assert gc.get_threshold() == (20_000, 10, 10)
+        assert GARBAGE_COLLECTIONS in gc.callbacks
+    finally:
+        gc.set_threshold(*before)
+        if not watched:
+            gc.callbacks.remove(GARBAGE_COLLECTIONS)
+        GARBAGE_COLLECTIONS.pending.clear()
+        get_settings.cache_clear()
+
+
 def test_postgresql_pools_keep_enough_connections_for_the_request_threads(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

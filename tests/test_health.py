@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import logging.config
@@ -22,7 +23,13 @@ from app.feeds.logging import install_token_masking
 from app.health import migration_heads
 from app.main import create_app
 from app.models import RunStatus, SolverRun
-from app.observability import JsonFormatter, log_config, request_id
+from app.observability import (
+    GARBAGE_COLLECTIONS,
+    JsonFormatter,
+    log_config,
+    request_id,
+    watch_garbage_collections,
+)
 
 TOKEN = "scrape-secret-0123456789"
 
@@ -123,6 +130,32 @@ def test_metrics_count_requests_by_route_template_feeds_and_solver_runs(
     assert "jointops_solver_queue_depth 1.0" in text
     # Series are per route template: a feed token never becomes a label.
     assert secret not in text
+
+
+def test_metrics_count_garbage_collections_by_generation_after_the_next_request(
+    client: TestClient, metrics_token: str
+) -> None:
+    """A collection stops every request of its process: operators see how often and how
+    long (app.observability.GarbageCollections). The pause is counted outside the
+    collection, where prometheus-client's lock may be taken."""
+    def collections(text: str) -> float:
+        line = next((line for line in text.splitlines() if line.startswith(
+            'jointops_gc_pause_seconds_count{generation="2"}')), "_ 0")
+        return float(line.split()[-1])
+
+    auth = {"Authorization": f"Bearer {metrics_token}"}
+    watch_garbage_collections()
+    try:
+        before = collections(client.get("/metrics", headers=auth).text)
+        gc.collect()
+        gc.collect()
+        assert [g for g, _ in GARBAGE_COLLECTIONS.pending].count(2) == 2, "only queued"
+        client.get("/healthz")
+        assert not GARBAGE_COLLECTIONS.pending
+        assert collections(client.get("/metrics", headers=auth).text) >= before + 2
+    finally:
+        gc.callbacks.remove(GARBAGE_COLLECTIONS)
+        GARBAGE_COLLECTIONS.pending.clear()
 
 
 def test_json_log_lines_carry_the_request_id_and_mask_feed_tokens() -> None:
