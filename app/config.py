@@ -100,8 +100,9 @@ class Settings(BaseSettings):
     # objects (Python: 700), the older ones at Python's ratios (every 10 of the one
     # before). The run page and solve starts keep parsed plans and scenarios of hundreds of
     # thousands of objects, so with Python's 700 a full collection walked them all about
-    # every 4 s under bench/load.py, holding the interpreter 0.2 to 1 s each time (ad hoc
-    # gc.callbacks log, bench/README.md); 50,000 makes collections about 70 times rarer.
+    # every 6 s under bench/load.py, holding the interpreter 0.3 s on average; with 50,000
+    # there was none in 300 s, and collections of any kind were 250 times rarer, at the
+    # same memory (jointops_gc_pause_seconds in /metrics, bench/README.md).
     gc_young_threshold: int = Field(default=50_000, ge=100, le=10_000_000)
     # A running solve whose heartbeat is older than this is marked failed.
     worker_stale_seconds: float = 30.0
