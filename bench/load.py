@@ -425,12 +425,11 @@ def _server_kind(method: str, route: str) -> str | None:
     return "page"
 
 
-def server_side(base: str) -> dict[str, dict[str, float]]:
+def server_side(text_: str) -> dict[str, dict[str, float]]:
     """Server-side p50/p95 by kind from /metrics (both web processes): the histogram
     bucket each percentile falls in (its upper bound), time inside the app only."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    text_ = httpx.get(base + "/metrics", timeout=60).text
     buckets: dict[str, dict[float, float]] = defaultdict(lambda: defaultdict(float))
     for family in text_string_to_metric_families(text_):
         if family.name != "jointops_http_request_duration_seconds":
@@ -453,12 +452,11 @@ def server_side(base: str) -> dict[str, dict[str, float]]:
     return out
 
 
-def gc_pauses(base: str) -> dict[str, tuple[float, float]]:
+def gc_pauses(text_: str) -> dict[str, tuple[float, float]]:
     """Both web processes' garbage collections from /metrics: by generation, how many
     and their seconds in all (each stopped every request of its process)."""
     from prometheus_client.parser import text_string_to_metric_families
 
-    text_ = httpx.get(base + "/metrics", timeout=60).text
     found: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for family in text_string_to_metric_families(text_):
         if family.name == "jointops_gc_pause_seconds":
@@ -505,8 +503,10 @@ def main() -> None:
         data = run_locust(base, built["people"], args)
         after = uptime()
         version = _server_version()
-        server = server_side(base)
-        collections = gc_pauses(base)
+        # /metrics (text): both web processes' histograms, read once.
+        metrics = httpx.get(base + "/metrics", timeout=60).text
+        server = server_side(metrics)
+        collections = gc_pauses(metrics)
         solves.join(timeout=args.solve_seconds + 30)
         if solves.timeouts:
             solves.runs.append({"note": f"{solves.timeouts} of the coordinator's requests "
