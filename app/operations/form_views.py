@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -12,6 +15,7 @@ from starlette.datastructures import FormData
 
 from app.admin.capabilities import known_capabilities
 from app.campaigns import service as campaigns
+from app.config import get_settings
 from app.db import SessionDep
 from app.deps import VisibleOperation
 from app.errors import AppError, Conflict, Forbidden
@@ -76,6 +80,18 @@ def _choices(session: Session, user: User) -> dict[str, Any]:
     }
 
 
+def form_draft_key(session_id: str) -> str:
+    """The AES-256 key (base64url) the form's script encrypts its draft with in the tab.
+
+    It comes with each form page and the browser never stores it: derived from the
+    board's secret key and the signed-in session, it is not sent again once the session
+    ends, so a draft left in the tab's storage can no longer be read (ASVS 5.0 14.3.3).
+    """
+    secret = hashlib.sha256(("form-draft:" + get_settings().secret_key).encode()).digest()
+    key = hmac.new(secret, session_id.encode(), "sha256").digest()
+    return base64.urlsafe_b64encode(key).decode("ascii").rstrip("=")
+
+
 def _page(
     request: Request, session: SessionDep, user: User, doc: dict[str, Any], *,
     op: Operation | None = None, version: int | None = None, errors: dict[str, str] | None = None,
@@ -86,6 +102,7 @@ def _page(
     ctx = {"data": doc, "op": op, "version": version, "errors": shown(errors or {}),
            "impact": impact,
            "conflict": conflict, "focus": focus, "label": forms.field_label,
+           "draft_key": form_draft_key(request.state.session_id),
            **_choices(session, user)}
     return render(request, TEMPLATE, ctx, block="sites", status_code=status)
 

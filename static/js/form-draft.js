@@ -4,15 +4,56 @@
 // Submitting ends both: a saved form needs neither, and a refused one comes back from the
 // server with the typed input in it. Signing out clears it (Clear-Site-Data: "storage");
 // a TLP:RED form keeps no draft at all.
+//
+// The draft is stored encrypted (AES-256-GCM, ASVS 5.0 14.3.3): the key comes with each
+// form page (data-draft-secret, derived from the signed-in session on the server), is
+// taken out of the page at once and held only as a non-extractable CryptoKey. Once the
+// session ends no page brings that key again, so a draft left behind cannot be read.
+// Without Web Crypto (a page not served over HTTPS) nothing is kept: the warning before
+// leaving still guards.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-draft-key]");
-  if (!form || !window.sessionStorage) return;
+  if (!form) return;
   var key = "jointops-draft:" + form.dataset.draftKey;
+  var secret = form.getAttribute("data-draft-secret") || "";
+  form.removeAttribute("data-draft-secret");
   var version = (form.querySelector("input[name=version]") || {}).value || "";
   var skip = {csrf_token: 1, version: 1, row_action: 1, confirm_cancel: 1};
   var dirty = false;
   var submitting = false;
+  var subtle = window.crypto && window.crypto.subtle;
+  var storage = null;
+  try { storage = window.sessionStorage; } catch (err) { storage = null; }
+  var cryptoKey = (secret && subtle && storage) ? importKey(secret) : null;
+  // Each write or removal takes the next number: an encryption that finishes after a
+  // later change (or after the form was submitted) writes nothing.
+  var generation = 0;
+
+  function bytes(base64url) {
+    var text = atob(base64url.replace(/-/g, "+").replace(/_/g, "/"));
+    return Uint8Array.from(text, function (c) { return c.charCodeAt(0); });
+  }
+
+  function base64(buffer) {
+    var view = new Uint8Array(buffer);
+    var text = "";
+    for (var i = 0; i < view.length; i++) text += String.fromCharCode(view[i]);
+    return btoa(text);
+  }
+
+  function importKey(value) {
+    try {
+      return subtle.importKey("raw", bytes(value), {name: "AES-GCM"}, false,
+        ["encrypt", "decrypt"]).catch(function () { return null; });
+    } catch (err) { return null; }
+  }
+
+  // The storage key is bound to the ciphertext: a draft of one operation cannot be
+  // moved under another's name.
+  function algorithm(iv) {
+    return {name: "AES-GCM", iv: iv, additionalData: new TextEncoder().encode(key)};
+  }
 
   function fields() {
     return Array.prototype.filter.call(form.elements, function (el) {
@@ -38,19 +79,38 @@
 
   function store() {
     if (red()) { forget(); return; }
-    try {
-      sessionStorage.setItem(key, JSON.stringify({
-        version: version, at: new Date().toISOString(), values: snapshot()
-      }));
-    } catch (err) { /* storage full or refused: the warning on leaving still guards */ }
+    if (!cryptoKey) return;
+    var mine = ++generation;
+    var plain = new TextEncoder().encode(JSON.stringify({
+      version: version, at: new Date().toISOString(), values: snapshot()
+    }));
+    var iv = window.crypto.getRandomValues(new Uint8Array(12));
+    cryptoKey.then(function (k) {
+      return k && subtle.encrypt(algorithm(iv), k, plain);
+    }).then(function (sealed) {
+      if (!sealed || mine !== generation || submitting) return;
+      storage.setItem(key, JSON.stringify({iv: base64(iv), data: base64(sealed)}));
+    }).catch(function () { /* storage full or refused: the warning on leaving still guards */ });
   }
 
+  // The stored draft, decrypted; null when there is none or it cannot be read (another
+  // session's key, an older plain draft, a changed value).
   function read() {
-    try { return JSON.parse(sessionStorage.getItem(key) || "null"); } catch (err) { return null; }
+    var kept;
+    try { kept = JSON.parse(storage.getItem(key) || "null"); } catch (err) { kept = null; }
+    if (!kept || typeof kept.iv !== "string" || typeof kept.data !== "string") {
+      return Promise.resolve(null);
+    }
+    return cryptoKey.then(function (k) {
+      return k && subtle.decrypt(algorithm(bytes(kept.iv)), k, bytes(kept.data));
+    }).then(function (plain) {
+      return plain ? JSON.parse(new TextDecoder().decode(plain)) : null;
+    }).catch(function () { return null; });
   }
 
   function forget() {
-    try { sessionStorage.removeItem(key); } catch (err) { /* nothing kept */ }
+    generation++;
+    try { if (storage) storage.removeItem(key); } catch (err) { /* nothing kept */ }
   }
 
   function restore(draft) {
@@ -85,15 +145,22 @@
   // A page the server sent back with errors, a conflict or an impact to confirm carries
   // the typed input already: it wins over an older draft, which it replaces.
   var returned = document.querySelector("#error-summary, #edit-impact, [data-form-conflict]");
-  var draft = read();
   if (returned) {
     dirty = true;
     store();
-  } else if (draft && draft.values && draft.version === version && restore(draft) > 0) {
-    dirty = true;
-    showNote(draft);
-  } else if (draft) {
-    forget();
+  } else if (cryptoKey) {
+    read().then(function (draft) {
+      // Typing that began while the draft was being decrypted wins over it.
+      if (dirty || submitting) return;
+      if (draft && draft.values && draft.version === version && restore(draft) > 0) {
+        dirty = true;
+        showNote(draft);
+      } else {
+        forget();
+      }
+    });
+  } else if (storage) {
+    forget();  // a draft that can no longer be read is not left behind
   }
 
   function changed() {

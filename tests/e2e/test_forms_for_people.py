@@ -8,6 +8,7 @@ Nothing here is saved except one draft operation, which the story's solve never 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from typing import Any
@@ -123,3 +124,40 @@ def test_administrators_manage_the_capability_list(
     login(liaison, "th-liaison")
     liaison.goto("/operations/new")
     assert liaison.locator("datalist#capabilities option[value=marine]").count() == 1
+
+
+def test_the_draft_is_kept_encrypted_and_no_other_session_can_read_it(
+    new_page: Any, live_server: LiveServer
+) -> None:
+    # ASVS 5.0 14.3.3: what the tab keeps is ciphertext under a key that only pages of this
+    # signed-in session carry, and the page does not keep that key in its DOM.
+    page = new_page()
+    page.on("dialog", lambda dialog: dialog.accept())
+    login(page, "th-liaison")
+    page.goto("/operations/new")
+    form = page.locator("form[data-draft-key]")
+    assert form.get_attribute("data-draft-secret") is None
+    page.get_by_label("Code name").fill("Sealed Kingfisher")
+    page.get_by_label("Description").fill("Staging at the ferry pier")
+    kept = "sessionStorage.getItem('jointops-draft:new')"
+    page.wait_for_function(f"({kept} || '').length > 0")
+    stored = page.evaluate(kept)
+    assert "Kingfisher" not in stored and "ferry" not in stored
+    assert set(json.loads(stored)) == {"iv", "data"}
+
+    # This session reads it back.
+    page.reload()
+    page.locator("#draft-note").wait_for(state="visible")
+    assert page.get_by_label("Description").input_value() == "Staging at the ferry pier"
+
+    # The same officer in another session (another tab after signing in again) is given
+    # another key: the copied draft is not restored, and it is removed.
+    other = new_page()
+    login(other, "th-liaison")
+    other.goto("/operations/new")
+    other.evaluate(f"sessionStorage.setItem('jointops-draft:new', {json.dumps(stored)})")
+    other.reload()
+    other.get_by_label("Code name").wait_for()
+    other.wait_for_function(f"{kept} === null")
+    assert other.locator("#draft-note").is_hidden()
+    assert other.get_by_label("Description").input_value() == ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -114,3 +115,20 @@ def test_a_500_page_renders_even_when_the_page_template_cannot() -> None:
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.text
     assert 'href="/"' in response.text
+
+
+DRAFT_SECRET = re.compile(r'data-draft-secret="([A-Za-z0-9_-]{43})"')
+
+
+def test_the_form_carries_a_draft_key_of_its_own_session_only(
+    client: TestClient, people: Any, login: Any
+) -> None:
+    # The key the form's script encrypts its draft with in the tab (ASVS 5.0 14.3.3): the
+    # same on every page of one session (a draft typed before a refusal is read after
+    # it), another in any other session of the same officer, and never a fixed value.
+    first, second = login(client, people["th"]), login(client, people["th"])
+    keys = [DRAFT_SECRET.findall(page.text)
+            for page in (first.get("/operations/new"), first.post("/operations/new", data=FORM),
+                         second.get("/operations/new"))]
+    assert [len(found) for found in keys] == [1, 1, 1]
+    assert keys[0] == keys[1] != keys[2]

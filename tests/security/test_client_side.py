@@ -20,15 +20,20 @@ def test_the_boards_scripts_write_text_not_html() -> None:
     assert any(".textContent" in p.read_text() for p in SCRIPTS)
 
 
-def test_the_boards_scripts_keep_nothing_in_browser_storage_but_a_form_draft() -> None:
+def test_the_boards_scripts_keep_nothing_in_browser_storage_but_an_encrypted_form_draft() -> None:
     # One exception, asked for by issue 11 (unsaved edits kept across Back): the operation
     # form's draft, in sessionStorage (this tab only), never for TLP:RED, removed on save
-    # and discard, and cleared at sign-out by Clear-Site-Data (14.3.1). ASVS 14.3.3 is
-    # therefore "partial" in docs/asvs-l2.md.
+    # and discard, cleared at sign-out by Clear-Site-Data (14.3.1), and written only as
+    # AES-GCM ciphertext under a key of the signed-in session (14.3.3). Shown in Chromium by
+    # tests/e2e/test_forms_for_people.py::
+    # test_the_draft_is_kept_encrypted_and_no_other_session_can_read_it.
     uses = {(p.name, m.group(0)) for p in SCRIPTS for m in STORAGE.finditer(p.read_text())}
     assert uses == {("form-draft.js", "sessionStorage")}
     draft = (ROOT / "static" / "js" / "form-draft.js").read_text()
     assert 'tlp.value === "RED"' in draft and "if (red()) { forget(); return; }" in draft
+    writes = re.findall(r"\.setItem\((.*)\);", draft)
+    assert writes == ["key, JSON.stringify({iv: base64(iv), data: base64(sealed)})"]
+    assert "subtle.encrypt(algorithm(iv), k, plain)" in draft
 
 
 def test_htmx_keeps_no_page_snapshots_in_browser_storage() -> None:
