@@ -37,6 +37,10 @@ def test_the_totp_algorithm_is_sha256_or_sha1_and_a_bad_one_is_named(
         with pytest.raises(ValidationError,
                            match=rf"JOINTOPS_TOTP_ALGORITHM='{value}': choose SHA256 or SHA1"):
             Settings()
+    from app.accounts import totp
+    from app.config import TOTP_ALGORITHMS
+
+    assert {name.lower() for name in TOTP_ALGORITHMS} == set(totp.ALGORITHMS)
 
 
 PG = "postgresql+psycopg://board@db.example:5432/jointops"
