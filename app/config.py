@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRET = "changethis"
@@ -18,6 +18,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # the one production accepts unless JOINTOPS_DATABASE_ALLOW_UNVERIFIED_TLS says otherwise.
 TLS_SSLMODES = ("require", "verify-ca", "verify-full")
 VERIFIED_SSLMODE = "verify-full"
+# JOINTOPS_TOTP_ALGORITHM's values, the default first.
+TOTP_ALGORITHMS = ("SHA256", "SHA1")
 
 
 class Settings(BaseSettings):
@@ -48,6 +50,11 @@ class Settings(BaseSettings):
     secret_key_previous: str = ""
     # The audit chain's hash for new rows (app.audit.HASHES); rows keep the one they name.
     audit_hash_algorithm: Literal["sha256", "sha3-256"] = "sha256"
+    # The HMAC of new TOTP enrolments (app/accounts/totp.py): SHA256, or SHA1 for a fleet
+    # whose authenticator app makes SHA-1 codes only (ASVS 5.0 11.4.1 disallows SHA-1 for
+    # new material). Each user keeps the algorithm they enrolled with until they enrol
+    # again, whatever this says later.
+    totp_algorithm: Literal["SHA256", "SHA1"] = "SHA256"
     session_lifetime_minutes: int = 12 * 60
     # A session unused for this long ends too, whatever its absolute lifetime left.
     session_idle_minutes: int = 60
@@ -173,6 +180,17 @@ class Settings(BaseSettings):
         """Every user must use a second factor (optional in dev, so the demo logins of
         `make run` work with their passwords alone)."""
         return self.environment != "dev"
+
+    @field_validator("totp_algorithm", mode="before")
+    @classmethod
+    def _check_totp_algorithm(cls, value: object) -> object:
+        """SHA256 or SHA1, in any case (sha-256 too); anything else is refused by name."""
+        name = str(value).strip().upper().replace("-", "")
+        if name not in TOTP_ALGORITHMS:
+            raise ValueError(f"JOINTOPS_TOTP_ALGORITHM={value!r}: choose"
+                             f" {' or '.join(TOTP_ALGORITHMS)} (the HMAC of new TOTP"
+                             " enrolments; SHA1 only for authenticator apps without SHA-256)")
+        return name
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

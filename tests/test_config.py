@@ -24,6 +24,25 @@ def test_settings_come_from_jointops_variables(monkeypatch: pytest.MonkeyPatch) 
     assert settings.session_lifetime_minutes == 30
 
 
+def test_the_totp_algorithm_is_sha256_or_sha1_and_a_bad_one_is_named(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # ASVS 5.0 11.4.1: SHA256 unless a fleet's authenticator app makes SHA-1 codes only.
+    assert Settings().totp_algorithm == "SHA256"
+    for value, expected in (("SHA1", "SHA1"), ("sha256", "SHA256"), ("SHA-1", "SHA1")):
+        monkeypatch.setenv("JOINTOPS_TOTP_ALGORITHM", value)
+        assert Settings().totp_algorithm == expected
+    for value in ("MD5", "SHA512", ""):
+        monkeypatch.setenv("JOINTOPS_TOTP_ALGORITHM", value)
+        with pytest.raises(ValidationError,
+                           match=rf"JOINTOPS_TOTP_ALGORITHM='{value}': choose SHA256 or SHA1"):
+            Settings()
+    from app.accounts import totp
+    from app.config import TOTP_ALGORITHMS
+
+    assert {name.lower() for name in TOTP_ALGORITHMS} == set(totp.ALGORITHMS)
+
+
 PG = "postgresql+psycopg://board@db.example:5432/jointops"
 
 

@@ -285,3 +285,38 @@ def test_runs_get_their_time_limit_and_seed_columns_from_their_parameters(
         command.downgrade(config, "audit_hash_alg_0200")
         columns = {c["name"] for c in inspect(conn).get_columns("solver_runs")}
     assert "time_limit" not in columns and "seed" not in columns and "params" in columns
+
+
+def test_existing_totp_enrolments_are_sha1_and_the_downgrade_keeps_sha256_ones_working(
+    migration_engine: Engine,
+) -> None:
+    # ASVS 5.0 11.4.1: the secrets enrolled before made HMAC-SHA1 codes; they are verified
+    # with SHA-1 still, while new enrolments are SHA-256 (app/accounts/totp.py).
+    config = _alembic_config()
+    insert = text("INSERT INTO users (id, username, full_name, role, is_active, password_hash,"
+                  " created_at, totp_secret) VALUES (:id, :name, '', 'planner', true, 'x',"
+                  " :now, :secret)")
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "plan_checks_0610")
+        conn.execute(insert, {"id": 1, "name": "enrolled", "now": NOW,
+                              "secret": "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"})
+        conn.execute(insert, {"id": 2, "name": "not-yet", "now": NOW, "secret": None})
+        command.upgrade(config, "totp_algorithm_1400")
+        rows = conn.execute(text("SELECT id, totp_algorithm FROM users ORDER BY id")).all()
+    assert [tuple(row) for row in rows] == [(1, "sha1"), (2, None)]
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        conn.execute(text("UPDATE users SET totp_secret = 'X', totp_algorithm = 'sha256'"
+                          " WHERE id = 2"))
+        # The schema before would check that user's codes with SHA-1: refused.
+        with pytest.raises(RuntimeError, match="1 user.* another hash than SHA-1"):
+            command.downgrade(config, "plan_checks_0610")
+    with migration_engine.begin() as conn:
+        config.attributes["connection"] = conn
+        conn.execute(text("UPDATE users SET totp_secret = NULL, totp_algorithm = NULL"
+                          " WHERE id = 2"))
+        command.downgrade(config, "plan_checks_0610")
+        columns = {c["name"] for c in inspect(conn).get_columns("users")}
+        secret = conn.execute(text("SELECT totp_secret FROM users WHERE id = 1")).scalar()
+    assert "totp_algorithm" not in columns and secret == "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"

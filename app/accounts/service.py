@@ -507,10 +507,14 @@ def needs_password_change(user: User) -> bool:
 
 def enrol_totp(
     session: Session, *, user: User, secret: str, code: str, current: str | None,
-    keep: str | None = None,
+    keep: str | None = None, algorithm: str | None = None,
 ) -> list[str]:
     """Turn TOTP on with `secret` once `code` proves the app has it; returns ten new
     recovery codes (shown once; only their hashes are kept).
+
+    The codes are HMAC-`algorithm` ones: by default JOINTOPS_TOTP_ALGORITHM's (SHA-256
+    unless a fleet's app makes SHA-1 codes only; ASVS 5.0 11.4.1), stored with the secret
+    so that a later change of the setting leaves this enrolment working.
 
     `current` is the user's password, asked again (ASVS 5.0 7.5.1): a session left open
     or stolen must not be enough to put the attacker's phone on the account, or to
@@ -518,16 +522,25 @@ def enrol_totp(
     a web request). Every other session of the user ends, `keep` (the enrolling session's
     id) excepted: a changed factor leaves no session opened without it (ASVS 5.0 7.4.3)."""
     assert user.id is not None
+    algorithm = algorithm or totp.configured_algorithm()
+    if algorithm not in totp.ALGORITHMS:
+        raise ValueError(f"unknown TOTP algorithm {algorithm!r}")
     if current is not None:
         _check_current_password(session, user=user, current=current, purpose="totp_enrolment")
     try:
-        step = totp.matching_step(secret, code, utcnow(), after=None)
+        step = totp.matching_step(secret, code, utcnow(), after=None, algorithm=algorithm)
     except ValueError:
         raise AppError(N_("The secret is not valid base32: start the set-up again"), 422) from None
     if step is None:
-        raise AppError(N_("That code does not match: check the phone's clock and try the "
-                          "code now shown"), 422)
-    user.totp_secret, user.totp_last_step = secret, step
+        if algorithm == "sha1":
+            raise AppError(N_("That code does not match: check the phone's clock and try the "
+                              "code now shown"), 422)
+        # An app that ignores the URI's algorithm makes SHA-1 codes from the same key.
+        raise AppError(N_("That code does not match. Check the phone's clock and try the "
+                          "code now shown. If it still does not match, your app may make "
+                          "SHA-1 codes only: add the key to an app that supports SHA-256 "
+                          "codes, such as FreeOTP, Aegis, 2FAS, Bitwarden or 1Password."), 422)
+    user.totp_secret, user.totp_last_step, user.totp_algorithm = secret, step, algorithm
     session.add(user)
     codes = totp.new_recovery_codes()
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
@@ -535,7 +548,8 @@ def enrol_totp(
                     for c in codes)
     ended = end_all_sessions(session, user_id=user.id, keep=keep)
     audit.record(session, actor=user, action="auth.totp_enrolled", object_type="user",
-                 object_id=str(user.id), details={"sessions_ended": ended})
+                 object_id=str(user.id), details={"sessions_ended": ended,
+                                                  "algorithm": algorithm})
     session.flush()
     return codes
 
@@ -543,7 +557,7 @@ def enrol_totp(
 def remove_totp(session: Session, *, user: User, actor: User) -> None:
     """Turn TOTP off (an administrator, for a lost phone; the user enrols again)."""
     assert user.id is not None
-    user.totp_secret, user.totp_last_step = None, None
+    user.totp_secret, user.totp_last_step, user.totp_algorithm = None, None, None
     session.add(user)
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     end_all_sessions(session, user_id=user.id)
@@ -570,7 +584,11 @@ def check_second_factor(
     ok = False
     how = "totp"
     if wait is None:
-        step = totp.matching_step(user.totp_secret, code, now, after=user.totp_last_step)
+        # The enrolment's own hash: SHA-1 for one made before SHA-256 (verification of
+        # existing material), never a fallback from one to the other.
+        step = totp.matching_step(
+            user.totp_secret, code, now, after=user.totp_last_step,
+            algorithm=user.totp_algorithm or totp.LEGACY_ALGORITHM)
         if step is not None:
             user.totp_last_step = step
             session.add(user)

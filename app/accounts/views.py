@@ -329,10 +329,13 @@ def totp_page(request: Request, user: SignedInUser) -> Response:
 
 
 def _totp_ctx(user: User, secret: str, error: str | None = None) -> dict[str, object]:
+    # New enrolments follow JOINTOPS_TOTP_ALGORITHM (service.enrol_totp, the same).
+    algorithm = totp.configured_algorithm()
     return {
         "secret": secret,
         "grouped": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "uri": totp.provisioning_uri(secret, username=user.username),
+        "uri": totp.provisioning_uri(secret, username=user.username, algorithm=algorithm),
+        "sha256": algorithm == "sha256",
         "totp_on": bool(user.totp_secret),
         "required": service.second_factor_required(user),
         "error": error,

@@ -113,6 +113,10 @@ class User(UserBase, table=True):
     # the last 30-second step accepted, so one code cannot be replayed.
     totp_secret: str | None = Field(default=None, max_length=64)
     totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+    # The HMAC hash of that enrolment, a key of app.accounts.totp.ALGORITHMS: "sha256"
+    # (new enrolments, unless JOINTOPS_TOTP_ALGORITHM says SHA1) or "sha1" (enrolments
+    # made before, verified with it until the user enrols again). None without a secret.
+    totp_algorithm: str | None = Field(default=None, max_length=8)
     # The language the board speaks to this user (a code of app.i18n.LANGUAGES), restored
     # into the language cookie at each sign-in. None until the user chooses one: the
     # device's choice on the sign-in page, or the browser's languages, then hold.

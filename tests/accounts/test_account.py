@@ -3,14 +3,17 @@ change, sessions with idle timeout, and the TOTP requirement outside dev."""
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import Session, col, select
 
 from app.accounts import service, totp
 from app.config import get_settings
-from app.models import RecoveryCode, Role, UserSession
+from app.models import AuditEvent, RecoveryCode, Role, UserSession
 
 from .test_auth import _form_login
 
@@ -21,7 +24,155 @@ def test_totp_matches_the_rfc_6238_vectors() -> None:
     secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # "12345678901234567890"
     for unix, code in [(59, "94287082"), (1111111109, "07081804"), (2000000000, "69279037")]:
         step = unix // totp.STEP_SECONDS
-        assert totp.hotp(secret, step, digits=8) == code
+        assert totp.hotp(secret, step, digits=8, algorithm="sha1") == code
+
+
+# RFC 6238 Appendix B: the SHA-256 key is 32 ASCII bytes, "1234567890" repeated.
+SHA256_KEY = base64.b32encode(b"12345678901234567890123456789012").decode().rstrip("=")
+
+
+def test_totp_matches_the_rfc_6238_sha256_vectors() -> None:
+    # ASVS 5.0 11.4.1: new enrolments make HMAC-SHA-256 codes (RFC 6238 section 1.2).
+    for unix, code in [(59, "46119246"), (1111111109, "68084774"), (1111111111, "67062674"),
+                       (1234567890, "91819424"), (2000000000, "90698825"),
+                       (20000000000, "77737706")]:
+        step = unix // totp.STEP_SECONDS
+        assert totp.hotp(SHA256_KEY, step, digits=8, algorithm="sha256") == code
+        assert totp.hotp(SHA256_KEY, step, digits=8, algorithm="sha1") != code
+    with pytest.raises(ValueError, match="unknown TOTP algorithm 'md5'"):
+        totp.hotp(SHA256_KEY, 1, algorithm="md5")
+
+
+def _codes_around(secret: str, at: datetime, algorithm: str) -> set[str]:
+    """The codes accepted at `at` (the step before, this one and the next)."""
+    return {totp.code_at(secret, at + timedelta(seconds=s), algorithm=algorithm)
+            for s in (-totp.STEP_SECONDS, 0, totp.STEP_SECONDS)}
+
+
+def _second_factor(client, username: str, password: str, code: str):  # type: ignore[no-untyped-def]
+    """Sign in with the password, then `code`, in a new browser; the last response."""
+    browser = client.__class__(client.app)
+    step_one = _form_login(browser, username, password)
+    assert step_one.status_code == 200 and "Two-step sign-in" in step_one.text
+    return browser.post("/login/second-factor", follow_redirects=False,
+                        data={"code": code, "csrf_token": browser.cookies.get("jointops_csrf")})
+
+
+def test_a_new_enrolment_is_sha256_with_a_256_bit_secret(
+    client, session: Session, make_user, set_clock, test_password
+) -> None:
+    # ASVS 5.0 11.4.1: no new TOTP secret is made for HMAC-SHA1.
+    set_clock(NOW)
+    user = make_user(session, role=Role.planner, username="vanh")
+    signed_in = _signed_in(client, "vanh", test_password)
+    page = signed_in.get("/account/totp")
+    secret = page.text.split('name="secret" value="')[1].split('"')[0]
+    uri = unescape(page.text.split('id="totp-uri">')[1].split("</code>")[0])
+    assert parse_qs(urlsplit(uri).query) == {
+        "secret": [secret], "issuer": ["JointOps"], "algorithm": ["SHA256"],
+        "digits": ["6"], "period": ["30"]}
+    assert len(base64.b32decode(secret + "=" * (-len(secret) % 8))) == 32  # 256 bits
+    assert "must support SHA-256 codes" in page.text and "FreeOTP" in page.text
+    # The app that reads the page's key ignores the algorithm, a SHA-1 one: said so.
+    sha1_code = totp.code_at(SHA256_KEY, NOW, algorithm="sha1")
+    assert sha1_code not in _codes_around(SHA256_KEY, NOW, "sha256")
+    wrong = signed_in.post("/account/totp", data={"secret": SHA256_KEY, "code": sha1_code,
+                                                  "current": test_password})
+    assert wrong.status_code == 422 and "does not match" in wrong.text
+    assert "SHA-1 codes only" in wrong.text and "supports SHA-256" in wrong.text
+    assert "Aegis, 2FAS, Bitwarden or 1Password" in wrong.text
+    assert user.totp_secret is None
+    done = signed_in.post("/account/totp", data={
+        "secret": SHA256_KEY, "code": totp.code_at(SHA256_KEY, NOW, algorithm="sha256"),
+        "current": test_password})
+    assert done.status_code == 200
+    session.refresh(user)
+    assert (user.totp_secret, user.totp_algorithm) == (SHA256_KEY, "sha256")
+    (enrolled,) = session.exec(select(AuditEvent).where(
+        col(AuditEvent.action) == "auth.totp_enrolled", col(AuditEvent.actor_id) == user.id)).all()
+    assert enrolled.details["algorithm"] == "sha256"
+    # A new secret is 256 bits every time, in base32 without padding.
+    assert all(len(base64.b32decode(totp.new_secret() + "====")) == 32 for _ in range(20))
+
+
+def test_a_sha1_code_does_not_sign_in_a_sha256_enrolment(
+    client, session: Session, make_user, set_clock, test_password
+) -> None:
+    set_clock(NOW)
+    user = make_user(session, role=Role.planner, username="bounmy")
+    service.enrol_totp(session, user=user, secret=SHA256_KEY,
+                       code=totp.code_at(SHA256_KEY, NOW, algorithm="sha256"), current=None)
+    assert user.totp_algorithm == "sha256"
+    later = NOW + timedelta(minutes=5)
+    set_clock(later)
+    sha1_code = totp.code_at(SHA256_KEY, later, algorithm="sha1")
+    assert sha1_code not in _codes_around(SHA256_KEY, later, "sha256")
+    assert _second_factor(client, "bounmy", test_password, sha1_code).status_code == 401
+    ok = _second_factor(client, "bounmy", test_password,
+                        totp.code_at(SHA256_KEY, later, algorithm="sha256"))
+    assert ok.status_code == 303
+
+
+@pytest.mark.parametrize("stored", ["sha1", None])
+def test_an_enrolment_made_with_sha1_before_still_signs_in(
+    client, session: Session, make_user, set_clock, test_password, stored
+) -> None:
+    # ASVS 5.0 Appendix V: SHA-1 may still verify existing material. A secret enrolled
+    # before SHA-256 (the migration wrote "sha1"; None is a row it never saw) keeps
+    # signing in with the user's app, and a SHA-256 code from its secret does not.
+    set_clock(NOW)
+    secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # 160 bits, as enrolments were made
+    user = make_user(session, role=Role.planner, username="khamla")
+    user.totp_secret, user.totp_algorithm = secret, stored
+    session.add(user)
+    session.flush()
+    sha256_code = totp.code_at(secret, NOW, algorithm="sha256")
+    assert sha256_code not in _codes_around(secret, NOW, "sha1")
+    assert _second_factor(client, "khamla", test_password, sha256_code).status_code == 401
+    ok = _second_factor(client, "khamla", test_password,
+                        totp.code_at(secret, NOW, algorithm="sha1"))
+    assert ok.status_code == 303
+    session.refresh(user)
+    assert user.totp_algorithm == stored  # verified, not re-enrolled
+
+
+def test_the_setting_sha1_makes_new_enrolments_sha1(
+    client, session: Session, make_user, set_clock, test_password,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # JOINTOPS_TOTP_ALGORITHM=SHA1, for a fleet whose app makes SHA-1 codes only.
+    set_clock(NOW)
+    monkeypatch.setenv("JOINTOPS_TOTP_ALGORITHM", "SHA1")
+    get_settings.cache_clear()
+    try:
+        user = make_user(session, role=Role.planner, username="soukan")
+        signed_in = _signed_in(client, "soukan", test_password)
+        page = signed_in.get("/account/totp")
+        assert "algorithm=SHA1&" in page.text and "must support SHA-256" not in page.text
+        secret = SHA256_KEY  # as the page's, but its codes are known to differ
+        sha256_code = totp.code_at(secret, NOW, algorithm="sha256")
+        assert sha256_code not in _codes_around(secret, NOW, "sha1")
+        refused = signed_in.post("/account/totp", data={
+            "secret": secret, "code": sha256_code, "current": test_password})
+        assert refused.status_code == 422 and "does not match" in refused.text
+        assert "SHA-1 codes only" not in refused.text
+        done = signed_in.post("/account/totp", data={
+            "secret": secret, "code": totp.code_at(secret, NOW, algorithm="sha1"),
+            "current": test_password})
+        assert done.status_code == 200
+        session.refresh(user)
+        assert (user.totp_secret, user.totp_algorithm) == (secret, "sha1")
+        # Only new enrolments follow the setting: back to SHA256, this one stays SHA-1.
+        monkeypatch.setenv("JOINTOPS_TOTP_ALGORITHM", "SHA256")
+        get_settings.cache_clear()
+        later = NOW + timedelta(minutes=5)
+        set_clock(later)
+        ok = _second_factor(client, "soukan", test_password,
+                            totp.code_at(secret, later, algorithm="sha1"))
+        assert ok.status_code == 303
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
 
 
 def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
@@ -36,9 +187,9 @@ def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
     wrong = signed_in.post("/account/totp", data={"secret": secret, "code": "000000",
                                                   "current": test_password})
     assert wrong.status_code == 422 and "does not match" in wrong.text
+    code = totp.code_at(secret, NOW, algorithm="sha256")  # the default for new enrolments
     done = signed_in.post("/account/totp",
-                          data={"secret": secret, "code": totp.code_at(secret, NOW),
-                                "current": test_password})
+                          data={"secret": secret, "code": code, "current": test_password})
     assert done.status_code == 200
     assert user.totp_secret == secret
     codes = session.exec(select(RecoveryCode).where(col(RecoveryCode.user_id) == user.id)).all()
@@ -53,12 +204,12 @@ def test_enrol_then_sign_in_with_a_code_and_a_recovery_code(
     assert get_settings().session_cookie_name not in step_one.cookies
     csrf = fresh.cookies.get("jointops_csrf")
     # the code used for enrolment cannot be replayed
-    replay = fresh.post("/login/second-factor", data={"code": totp.code_at(secret, NOW),
-                                                       "csrf_token": csrf})
+    replay = fresh.post("/login/second-factor", data={"code": code, "csrf_token": csrf})
     assert replay.status_code == 401
     set_clock(NOW + timedelta(seconds=30))
     ok = fresh.post("/login/second-factor", follow_redirects=False, data={
-        "code": totp.code_at(secret, NOW + timedelta(seconds=30)), "csrf_token": csrf})
+        "code": totp.code_at(secret, NOW + timedelta(seconds=30), algorithm="sha256"),
+        "csrf_token": csrf})
     assert ok.status_code == 303
     # a recovery code works once
     other = client.__class__(client.app)
@@ -114,8 +265,8 @@ def test_totp_required_for_every_role_outside_dev(
     api = login(client, user).get("/api/v1/units")
     assert api.status_code == 403 and "two-step" in api.json()["detail"]
     secret = totp.new_secret()
-    service.enrol_totp(session, user=user, secret=secret, code=totp.code_at(secret, NOW),
-                       current=None)
+    service.enrol_totp(session, user=user, secret=secret,
+                       code=totp.code_at(secret, NOW, algorithm="sha256"), current=None)
     # enrolled: the role's own rights apply (a unit officer has no API)
     assert "two-step" not in login(client, user).get("/api/v1/units").text
     home = login(client, user).get("/", follow_redirects=False)
@@ -274,14 +425,14 @@ def test_admin_removes_a_lost_second_factor(client, session: Session, make_user,
     admin = make_user(session, role=Role.admin)
     planner = make_user(session, role=Role.planner)
     secret = totp.new_secret()
-    service.enrol_totp(session, user=planner, secret=secret, code=totp.code_at(secret, NOW),
-                       current=None)
+    service.enrol_totp(session, user=planner, secret=secret,
+                       code=totp.code_at(secret, NOW, algorithm="sha256"), current=None)
     planner_client = login(client, planner)
     done = login(client, admin).post(f"/admin/users/{planner.id}/remove-totp",
                                       follow_redirects=False)
     assert done.status_code == 303
     session.refresh(planner)
-    assert planner.totp_secret is None
+    assert planner.totp_secret is None and planner.totp_algorithm is None
     assert service.unused_recovery_codes(session, user_id=planner.id) == 0
     assert planner_client.get("/account", follow_redirects=False).status_code == 303
     assert login(client, planner).post(f"/admin/users/{admin.id}/remove-totp").status_code == 403

@@ -144,8 +144,8 @@ def test_enrolling_a_second_factor_ends_the_other_sessions(
     stolen, _ = service.start_session(session, user=user, user_agent="elsewhere")
     session.flush()
     secret = totp.new_secret()
-    done = browser.post("/account/totp", data={"secret": secret,
-                                               "code": totp.code_at(secret, utcnow()),
+    code = totp.code_at(secret, utcnow(), algorithm="sha256")
+    done = browser.post("/account/totp", data={"secret": secret, "code": code,
                                                "current": test_password})
     assert done.status_code == 200
     session.expire_all()
@@ -168,7 +168,7 @@ def test_enrolling_a_second_factor_asks_for_the_password_again(
     form = browser.get("/account/totp")
     assert 'name="current"' in form.text and 'autocomplete="current-password"' in form.text
     secret = form.text.split('name="secret" value="')[1].split('"')[0]
-    code = totp.code_at(secret, utcnow())
+    code = totp.code_at(secret, utcnow(), algorithm="sha256")
     missing = browser.post("/account/totp", data={"secret": secret, "code": code})
     assert missing.status_code == 422
     wrong = browser.post("/account/totp", data={"secret": secret, "code": code,

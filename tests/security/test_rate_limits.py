@@ -117,7 +117,7 @@ def test_second_factor_and_recovery_codes_are_throttled_per_user(
 ) -> None:
     set_clock(NOW)
     user = make_user(session, role=Role.planner, username="kham")
-    user.totp_secret = totp.new_secret()
+    user.totp_secret, user.totp_algorithm = totp.new_secret(), "sha256"
     session.add(user)
     session.flush()
     client.get("/login")
@@ -130,7 +130,7 @@ def test_second_factor_and_recovery_codes_are_throttled_per_user(
         wrong = client.post("/login/second-factor", data={"code": code, "csrf_token": csrf})
         assert wrong.status_code == 401
     locked = client.post("/login/second-factor", data={
-        "code": totp.code_at(user.totp_secret, NOW), "csrf_token": csrf})
+        "code": totp.code_at(user.totp_secret, NOW, algorithm="sha256"), "csrf_token": csrf})
     assert locked.status_code == 429
     assert 0 < int(locked.headers["Retry-After"]) <= throttle.WINDOW.total_seconds() + 1
     assert get_settings().session_cookie_name not in locked.cookies
