@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 import ssl
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 from app.clock import utcnow
 
 WARN_DAYS = 14
+SYSTEM_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")
 PEM_CERTIFICATE = re.compile(
     rb"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL)
 COMMON_NAME_OID = b"\x06\x03\x55\x04\x03"  # 2.5.4.3
@@ -60,8 +62,16 @@ class Report:
 
 
 def public_ca_file() -> str | None:
-    """The system's bundle of public CAs (OpenSSL's default, SSL_CERT_FILE if set)."""
-    return ssl.get_default_verify_paths().cafile
+    """The system's bundle of public CAs: OpenSSL's default (SSL_CERT_FILE if set), else
+    Debian's or Red Hat's bundle, else certifi's if it is installed."""
+    for candidate in (ssl.get_default_verify_paths().cafile, *SYSTEM_BUNDLES):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    try:
+        import certifi
+    except ImportError:
+        return None
+    return str(certifi.where())
 
 
 def check(chain: Path, key: Path, host: str, *, ca_file: Path | None = None,

@@ -288,3 +288,19 @@ def test_the_check_needs_no_network(ca: ThrowawayCA, monkeypatch: pytest.MonkeyP
     issued = ca.server()
     assert tls_check.check(issued.certificate, issued.key, HOST,
                            ca_file=ca.root.certificate).trusted
+
+
+def test_the_public_bundle_is_found_without_openssls_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import ssl
+
+    certifi = pytest.importorskip("certifi")
+    nothing = ssl.DefaultVerifyPaths(None, None, "", "", "", "")
+    monkeypatch.setattr(tls_check.ssl, "get_default_verify_paths", lambda: nothing)
+    bundle = tmp_path / "ca-certificates.crt"
+    bundle.write_text("")
+    monkeypatch.setattr(tls_check, "SYSTEM_BUNDLES", ("/nowhere/ca.crt", str(bundle)))
+    assert tls_check.public_ca_file() == str(bundle)
+    monkeypatch.setattr(tls_check, "SYSTEM_BUNDLES", ())
+    assert tls_check.public_ca_file() == certifi.where()
