@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from app import tls_check
 from app.cli import app
 from app.clock import utcnow
+from app.config import ROOT
 
 HOST = "board.jointops.test"
 CA_CONFIG = """[ca]
@@ -304,3 +306,27 @@ def test_the_public_bundle_is_found_without_openssls_default(
     assert tls_check.public_ca_file() == str(bundle)
     monkeypatch.setattr(tls_check, "SYSTEM_BUNDLES", ())
     assert tls_check.public_ca_file() == certifi.where()
+
+
+def test_the_proxy_starts_only_after_the_check_passes() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    check, proxy = services["tls-check"], services["proxy"]
+    assert proxy["depends_on"]["tls-check"] == {"condition": "service_completed_successfully"}
+    # The board's image and CLI, the secrets the proxy serves, nothing else of the board's.
+    assert check["image"] == services["web"]["image"] and check["restart"] == "no"
+    command = check["command"]
+    assert command[0] == "tls-check"
+    assert command[command.index("--certificate") + 1] == "/run/secrets/tls_certificate"
+    assert command[command.index("--key") + 1] == "/run/secrets/tls_key"
+    assert set(check["secrets"]) == {"tls_certificate", "tls_key"}
+    # No network to reach: the verdict is the files' alone.
+    assert check["network_mode"] == "none"
+    # The host name and a private CA come from .env, visibly; unset, the public CAs.
+    environment = check["environment"]
+    assert environment["JOINTOPS_PUBLIC_URL"] == "${JOINTOPS_PUBLIC_URL:-}"
+    assert environment["JOINTOPS_TLS_CA_FILE"] == "${JOINTOPS_TLS_CA_FILE:-}"
+    assert "./secrets/tls-ca:/run/tls-ca:ro" in check["volumes"]
+    # Root to read a 0600 key, with no other power.
+    assert check["cap_drop"] == ["ALL"] and check["cap_add"] == ["DAC_READ_SEARCH"]
+    assert check["read_only"] is True
