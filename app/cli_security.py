@@ -1,15 +1,17 @@
 """Security commands of the `jointops` CLI: `audit verify`, `purge-sessions`,
-`end-all-sessions`, `retention`, `rotate-secret-key`."""
+`end-all-sessions`, `retention`, `rotate-secret-key`, `tls-check`."""
 
 from __future__ import annotations
 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import typer
 from sqlmodel import Session
 
+from app import tls_check
 from app.db import get_engine
 
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
@@ -114,6 +116,45 @@ def rotate_secret_key_command(
                "now; in 5 minutes or more run this again with --drop-previous.")
 
 
+def tls_check_command(
+    certificate: Path = typer.Option(
+        ..., "--certificate", help="The chain the proxy serves (PEM: certificate, then "
+        "intermediates)."),
+    key: Path = typer.Option(..., "--key", help="Its private key (PEM)."),
+    host: str | None = typer.Option(
+        None, "--host", help="The board's host name; default: that of JOINTOPS_PUBLIC_URL."),
+    ca_file: Path | None = typer.Option(
+        None, "--ca-file", envvar="JOINTOPS_TLS_CA_FILE",
+        help="Trust these CAs (PEM) instead of the system's public ones: a private CA."),
+    warn_days: int = typer.Option(
+        tls_check.WARN_DAYS, "--warn-days", min=0, help="Warn when it expires sooner."),
+) -> None:
+    """Refuse a certificate browsers would not trust (ASVS 5.0 12.2.2): exit 1 naming each
+    reason (not from a trusted CA, another host name, expired, self-signed, not the key's).
+    No network: the chain is verified in memory."""
+    # Not Settings: this one-shot holds no secret key, which production would require.
+    host = host or urlsplit(os.environ.get("JOINTOPS_PUBLIC_URL", "")).hostname
+    if not host:
+        typer.echo("FAIL no host name to check the certificate for: pass --host or set "
+                   "JOINTOPS_PUBLIC_URL", err=True)
+        raise typer.Exit(1)
+    report = tls_check.check(certificate, key, host, ca_file=ca_file, warn_days=warn_days)
+    store = report.trust_store + (" (a private trust store: --ca-file/JOINTOPS_TLS_CA_FILE)"
+                                  if ca_file else " (public CAs)")
+    for problem in report.problems:
+        typer.echo(f"FAIL {problem}", err=True)
+    for warning in report.warnings:
+        typer.echo(f"WARN {warning}", err=True)
+    if not report.trusted:
+        typer.echo(f"Certificate {certificate} NOT trusted for {host}: "
+                   f"{len(report.problems)} problem(s), checked against {store}.", err=True)
+        raise typer.Exit(1)
+    leaf = report.leaf
+    assert leaf is not None
+    typer.echo(f"Certificate {certificate} trusted for {host}: issued by {leaf.issuer!r}, "
+               f"valid until {leaf.not_after:%Y-%m-%d}, chain verified against {store}.")
+
+
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the `jointops` app."""
     app.add_typer(audit_app, name="audit")
@@ -121,3 +162,4 @@ def register(app: typer.Typer) -> None:
     app.command("end-all-sessions")(end_all_sessions_command)
     app.command("retention")(retention_command)
     app.command("rotate-secret-key")(rotate_secret_key_command)
+    app.command("tls-check")(tls_check_command)

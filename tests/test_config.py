@@ -190,9 +190,10 @@ def test_compose_migrates_as_the_owner_and_serves_as_a_row_rights_role() -> None
         "db_password": {"db"},
         "db_app_password": {"db"},
         "db_worker_password": {"db"},
-        # The HTTPS certificate's key only where TLS ends (deploy/nginx/jointops.conf).
-        "tls_certificate": {"proxy"},
-        "tls_key": {"proxy"},
+        # The HTTPS certificate's key only where TLS ends (deploy/nginx/jointops.conf) and
+        # in the one-shot that checks it first (app/tls_check.py, no network).
+        "tls_certificate": {"proxy", "tls-check"},
+        "tls_key": {"proxy", "tls-check"},
     }
     # The solver workers connect as their own role (ASVS 5.0 13.2.1), granted by migrate.
     worker_role = migrate["command"][migrate["command"].index("--grant-worker-to") + 1]
