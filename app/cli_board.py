@@ -148,9 +148,56 @@ def proxy_options() -> dict[str, Any]:
     return {"proxy_headers": bool(allowed), "forwarded_allow_ips": allowed or None}
 
 
+IDENTITY_METHODS = "in_person, video_call_with_liaison or agency_callback"
+BOOTSTRAP = "bootstrap"
+
+
+def _operator() -> str:
+    """Who ran the command, for the audit (the system account; the board has no session)."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no passwd entry (some containers)
+        return "cli:unknown"
+
+
+def _identity_check(method: str, reference: str, refused: str) -> dict[str, str]:
+    """The identity check as the admin pages take it (one list, 4 to 200 characters),
+    audited with the operator; refused (exit 2) with the option named."""
+    from app.admin.common import FieldErrors, check
+    from app.admin.schemas import IdentityCheckIn
+
+    typed = {"identity_method": method, "identity_reference": reference}
+    try:
+        identity = check(IdentityCheckIn, {k: v for k, v in typed.items() if v})
+    except FieldErrors as exc:
+        typer.echo(f"{refused}: " + "; ".join(
+            f"--{name.replace('_', '-')}: {text}" for name, text in exc.errors.items()
+        ), err=True)
+        raise typer.Exit(2) from None
+    return identity.audited(_operator())
+
+
+def _audit_created(session: Session, user: Any, via: str, identity: dict[str, str]) -> None:
+    from app import audit
+
+    audit.record(session, action="admin.user.created", object_type="user",
+                 object_id=str(user.id), details={
+                     "username": user.username, "role": user.role.value,
+                     "agency": user.agency_id, "unit": user.unit_id,
+                     "password_generated": False, "via": via, **identity})
+
+
 def create_user_command(
     username: str,
     role: Annotated[Role, typer.Option(help="admin, planner, liaison or unit_officer")],
+    identity_method: Annotated[str, typer.Option(
+        help=f"how you checked the holder's identity: {IDENTITY_METHODS} (as on the "
+        "admin pages)")],
+    identity_reference: Annotated[str, typer.Option(
+        help="what the check rests on, 4 to 200 characters: the ID document's last digits, "
+        "the confirming liaison officer's name")],
     agency: Annotated[str | None, typer.Option(help="agency id, e.g. TH-RTP")] = None,
     unit: Annotated[str | None, typer.Option(help="unit id for a unit officer")] = None,
     full_name: str = "",
@@ -159,12 +206,15 @@ def create_user_command(
     ] = "",
 ) -> None:
     """Create a user account (the password is asked for): an initial password, which the
-    user replaces with their own at first sign-in, within JOINTOPS_INITIAL_PASSWORD_HOURS."""
+    user replaces with their own at first sign-in, within JOINTOPS_INITIAL_PASSWORD_HOURS.
+    As on the admin pages, the holder's identity is checked first (--identity-method,
+    --identity-reference), and the check is audited with the system user who ran this."""
     from pydantic import ValidationError
 
     from app.accounts.service import create_user
     from app.errors import AppError
 
+    identity = _identity_check(identity_method, identity_reference, "User not created")
     try:
         user_in = UserCreate(
             username=username,
@@ -175,7 +225,8 @@ def create_user_command(
             password=password,
         )
         with _session() as session:
-            create_user(session, user_in=user_in, initial=True)
+            user = create_user(session, user_in=user_in, initial=True)
+            _audit_created(session, user, "jointops create-user", identity)
             session.commit()
     except (ValidationError, AppError) as exc:
         typer.echo(f"User not created: {exc}", err=True)
@@ -189,11 +240,22 @@ def create_admin_command(
         "--password-file", help="read the password from this file (its first line) instead "
         "of asking for it", exists=True, dir_okay=False, readable=True)] = None,
     full_name: str = "",
+    identity_method: Annotated[str, typer.Option(
+        help=f"{BOOTSTRAP} (the default: no administrator exists yet to check anyone; "
+        "whoever may run commands on the server vouches for this account), or how you "
+        f"checked the holder's identity: {IDENTITY_METHODS}")] = BOOTSTRAP,
+    identity_reference: Annotated[str, typer.Option(
+        help="what the account rests on: for bootstrap (optional, up to 200 characters) "
+        "e.g. the change ticket or order naming the first administrator; for the others "
+        "(required, 4 to 200 characters) as on the admin pages")] = "",
 ) -> None:
     """Create the first administrator (the password is asked for twice, or read from a file).
 
     This is how a production board gets its first account: the demo seed runs only in
-    JOINTOPS_ENVIRONMENT=dev.
+    JOINTOPS_ENVIRONMENT=dev. Every later account, password reset and second-factor
+    removal needs an administrator's identity check on the admin pages; this first one is
+    recorded in the audit trail as method `bootstrap` (or the method given), with the
+    reference and the system user who ran the command.
     """
     from pydantic import ValidationError
     from sqlmodel import select
@@ -203,6 +265,14 @@ def create_admin_command(
     from app.models import User
     from app.seed import DEMO_PASSWORDS
 
+    if identity_method == BOOTSTRAP:
+        reference = " ".join(identity_reference.split())[:200]
+        identity = {"identity_method": BOOTSTRAP, "identity_reference": reference or
+                    "first administrator, created with jointops create-admin",
+                    "identity_checked_by": _operator()}
+    else:
+        identity = _identity_check(identity_method, identity_reference,
+                                   "Administrator not created")
     password = _admin_password(password_file)
     if password in DEMO_PASSWORDS.values():
         typer.echo("Administrator not created: that is a demo password, published in the "
@@ -216,7 +286,8 @@ def create_admin_command(
                 typer.echo("Administrator not created: the board already has an "
                            "administrator; add others on its Users page", err=True)
                 raise typer.Exit(1)
-            create_user(session, user_in=user_in)
+            user = create_user(session, user_in=user_in)
+            _audit_created(session, user, "jointops create-admin", identity)
             session.commit()
     except (ValidationError, AppError) as exc:
         typer.echo(f"Administrator not created: {exc}", err=True)

@@ -15,8 +15,10 @@ import math
 import os
 import secrets
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
@@ -554,15 +556,18 @@ def enrol_totp(
     return codes
 
 
-def remove_totp(session: Session, *, user: User, actor: User) -> None:
-    """Turn TOTP off (an administrator, for a lost phone; the user enrols again)."""
+def remove_totp(
+    session: Session, *, user: User, actor: User, details: Mapping[str, Any] | None = None
+) -> None:
+    """Turn TOTP off (an administrator, for a lost phone; the user enrols again);
+    `details` (the administrator's identity check) go into the audit row."""
     assert user.id is not None
     user.totp_secret, user.totp_last_step, user.totp_algorithm = None, None, None
     session.add(user)
     session.exec(delete(RecoveryCode).where(col(RecoveryCode.user_id) == user.id))
     end_all_sessions(session, user_id=user.id)
     audit.record(session, actor=actor, action="auth.totp_removed", object_type="user",
-                 object_id=str(user.id))
+                 object_id=str(user.id), details=details)
     session.flush()
 
 

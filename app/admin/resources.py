@@ -12,6 +12,7 @@ from app.admin import capabilities, geo, org, users
 from app.admin.crud import Column, Resource, RowAction
 from app.admin.display import crossing_hours, offset_label, short_list
 from app.admin.fields import Field
+from app.admin.schemas import IDENTITY_METHODS
 from app.i18n import N_, gettext
 from app.models import Agency, Capability, Country, Crossing, Region, Road, Role, Unit, User
 
@@ -48,6 +49,25 @@ def _role(role: Role) -> str:
 
 def _roles(session: Session) -> list[tuple[str, str]]:
     return [(r.value, _role(r)) for r in Role]
+
+
+def _identity_methods(session: Session) -> list[tuple[str, str]]:
+    return [(method.value, gettext(label)) for method, label in IDENTITY_METHODS.items()]
+
+
+# The identity check an administrator makes before opening an account, resetting its
+# password or removing its second factor: the same fields, list and rules for all three.
+IDENTITY_HELP = N_("how you made sure the person asking is the account holder: the same "
+                   "check opens an account, resets its password and removes its two-step "
+                   "sign-in")
+REFERENCE_HELP = N_("what the check rests on, e.g. the last digits of the ID document or the "
+                    "confirming liaison officer's name (4 to 200 characters)")
+
+
+def _user_extra(session: Session, user: User) -> dict[str, object]:
+    """What the user's account forms (password reset, second factor) need."""
+    return {"identity_methods": _identity_methods(session), "identity_help": IDENTITY_HELP,
+            "reference_help": REFERENCE_HELP}
 
 
 def _initial_password_page(request: Request, done: users.InitialPassword) -> Response | None:
@@ -219,6 +239,10 @@ USERS = Resource(
               help=N_("leave empty and the board generates one, shown to you once; typed or "
                       "generated, it opens one sign-in, where the user must choose their own, "
                       "and expires if unused")),
+        Field("identity_method", N_("Identity check"), "select", choices=_identity_methods,
+              create_only=True, help=IDENTITY_HELP),
+        Field("identity_reference", N_("Identity check reference"), create_only=True,
+              help=REFERENCE_HELP),
     ),
     columns=(Column(N_("Username"), lambda u: u.username),
              Column(N_("Name"), lambda u: u.full_name),
@@ -231,6 +255,7 @@ USERS = Resource(
     creator=lambda s, d, u: users.create_user(s, data=d, actor=u),
     updater=lambda s, o, d, u: users.update_user(s, user=o, data=d, actor=u),
     edit_extra="admin/user_extra.html",
+    extra_context=_user_extra,
     created_page=_initial_password_page,
     row_actions=(
         RowAction("disable", N_("Disable"), lambda u: u.is_active, danger=True,

@@ -7,6 +7,7 @@ administrator's typing needs (HH:MM windows, RFC 3339 availability, clean lists)
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,7 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 from sqlmodel import SQLModel
 
 from app.accounts.passwords import check_password
-from app.i18n import later
+from app.i18n import N_, later
 from app.models import Role
 from app.solver.schema import DailyTime, Instant, format_instant
 
@@ -241,6 +242,47 @@ class UnitCreateIn(UnitUpdateIn):
     agency_id: str = Field(min_length=1, max_length=32)
 
 
+class IdentityMethod(StrEnum):
+    """How an administrator made sure the person asking is the account holder (ASVS 5.0
+    6.4.3, 6.4.4): one list for opening an account, resetting its password and removing
+    its second factor, so a lost password or factor is proven as strongly as the account
+    was first issued."""
+
+    in_person = "in_person"
+    video_call_with_liaison = "video_call_with_liaison"
+    agency_callback = "agency_callback"
+
+
+IDENTITY_METHODS: dict[IdentityMethod, str] = {
+    IdentityMethod.in_person: N_("Seen in person with official police ID"),
+    IdentityMethod.video_call_with_liaison: N_(
+        "Video call, confirmed by the agency's liaison officer"),
+    IdentityMethod.agency_callback: N_("Call-back on the number the agency registered"),
+}
+
+
+class IdentityCheckIn(SQLModel):
+    """The identity check an account action needs: the method and what it rests on (the
+    ID document's last digits, the confirming liaison officer's name), for the audit."""
+
+    identity_method: IdentityMethod
+    identity_reference: str = Field(min_length=4, max_length=200)
+
+    @field_validator("identity_reference", mode="before")
+    @classmethod
+    def _trimmed(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise ValueError(later("is required"))
+        return value
+
+    def audited(self, actor: str) -> dict[str, str]:
+        """The audit details of the check: method, reference and the administrator."""
+        return {"identity_method": self.identity_method.value,
+                "identity_reference": self.identity_reference, "identity_checked_by": actor}
+
+
 class UserUpdateIn(SQLModel):
     full_name: str | None = Field(default=None, max_length=200)
     role: Role
@@ -248,7 +290,7 @@ class UserUpdateIn(SQLModel):
     unit_id: str | None = Field(default=None, max_length=32)
 
 
-class UserCreateIn(UserUpdateIn):
+class UserCreateIn(UserUpdateIn, IdentityCheckIn):
     username: str = Field(pattern=USERNAME_PATTERN)
     # None: the board generates the initial password (shown once to the administrator).
     password: str | None = Field(default=None, max_length=128)
@@ -261,7 +303,7 @@ class UserCreateIn(UserUpdateIn):
         return check_password(value, username=str(info.data.get("username") or ""))
 
 
-class PasswordIn(SQLModel):
+class PasswordIn(IdentityCheckIn):
     # None: the board generates the new initial password (shown once).
     password: str | None = Field(default=None, max_length=128)
 

@@ -8,17 +8,20 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from app.admin import geo, users
 from app.admin.common import FieldErrors
 from app.admin.crud import FormDep, add_routes, form_page
 from app.admin.display import window_in_utc
+from app.admin.fields import FormData
 from app.admin.resources import ALL, CROSSINGS, USERS
 from app.audit import TrailFilter, read_trail
 from app.db import SessionDep
 from app.deps import AdminUser
 from app.errors import AppError
 from app.i18n import gettext, later
+from app.models import User
 from app.web import redirect, register_nav, render
 
 router = APIRouter(tags=["admin"])
@@ -105,18 +108,38 @@ def enable_user(key: str, request: Request, session: SessionDep, user: AdminUser
         "user": target.username})
 
 
+IDENTITY_FIELDS = ("identity_method", "identity_reference")
+
+
+def _identity_typed(form: FormData) -> dict[str, str]:
+    """The identity check as typed (blank ones left out of the data: "is required")."""
+    return {name: (form.get(name) or [""])[0].strip() for name in IDENTITY_FIELDS}
+
+
+def _user_page_again(
+    request: Request, session: Session, target: User, form_name: str, exc: FieldErrors,
+    typed: dict[str, str],
+) -> Response:
+    """The user's page with one account form's errors beside its fields, as typed."""
+    response = form_page(request, session, USERS, obj=target, extra={
+        f"{form_name}_errors": exc.errors, f"{form_name}_values": typed})
+    response.status_code = 422
+    return response
+
+
 @router.post("/admin/users/{key}/password", include_in_schema=False)
 def reset_password(
     key: str, request: Request, session: SessionDep, user: AdminUser, form: FormDep
 ) -> Response:
-    """Set a new password; the user's sessions end."""
+    """Set a new password, after checking the holder's identity; the user's sessions end."""
     target = USERS.find(session, key)
     password = (form.get("password") or [""])[0]
+    typed = _identity_typed(form)
+    data = {"password": password or None, **{k: v for k, v in typed.items() if v}}
     try:
-        done = users.reset_password(session, user=target, data={"password": password or None},
-                                    actor=user)
+        done = users.reset_password(session, user=target, data=data, actor=user)
     except FieldErrors as exc:
-        return form_page(request, session, USERS, obj=target, error=exc)
+        return _user_page_again(request, session, target, "reset", exc, typed)
     session.commit()
     return initial_password_page(request, done) or redirect(request, USERS.url, flash=gettext(
         "New password set for %(user)s: they choose their own at their next sign-in.") % {
@@ -146,10 +169,18 @@ def end_user_sessions(key: str, request: Request, session: SessionDep, user: Adm
 
 
 @router.post("/admin/users/{key}/remove-totp", include_in_schema=False)
-def remove_totp(key: str, request: Request, session: SessionDep, user: AdminUser) -> Response:
-    """Turn off the user's two-step sign-in (lost phone): they set it up again."""
+def remove_totp(
+    key: str, request: Request, session: SessionDep, user: AdminUser, form: FormDep
+) -> Response:
+    """Turn off the user's two-step sign-in (lost phone), after checking the holder's
+    identity: they set it up again."""
     target = USERS.find(session, key)
-    users.remove_second_factor(session, user=target, actor=user)
+    typed = _identity_typed(form)
+    try:
+        users.remove_second_factor(session, user=target, actor=user,
+                                   data={k: v for k, v in typed.items() if v})
+    except FieldErrors as exc:
+        return _user_page_again(request, session, target, "totp", exc, typed)
     session.commit()
     return redirect(request, f"{USERS.url}/{target.id}/edit",
                     flash=gettext("Two-step sign-in removed for %(user)s.") % {

@@ -18,6 +18,9 @@ from app.models import AuditEvent, RecoveryCode, Role, UserSession
 from .test_auth import _form_login
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
+# The identity check an administrator makes before removing a lost second factor.
+IDENTITY = {"identity_method": "video_call_with_liaison",
+            "identity_reference": "confirmed by liaison officer Vongsa"}
 
 
 def test_totp_matches_the_rfc_6238_vectors() -> None:
@@ -429,7 +432,7 @@ def test_admin_removes_a_lost_second_factor(client, session: Session, make_user,
                        code=totp.code_at(secret, NOW, algorithm="sha256"), current=None)
     planner_client = login(client, planner)
     done = login(client, admin).post(f"/admin/users/{planner.id}/remove-totp",
-                                      follow_redirects=False)
+                                      data=IDENTITY, follow_redirects=False)
     assert done.status_code == 303
     session.refresh(planner)
     assert planner.totp_secret is None and planner.totp_algorithm is None

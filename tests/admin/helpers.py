@@ -12,6 +12,10 @@ from sqlmodel import Session, col, select
 
 from app.models import AuditEvent, Tasking
 
+# The identity check an administrator makes before opening an account, resetting its
+# password or removing its second factor (ASVS 5.0 6.4.3, 6.4.4).
+IDENTITY = {"identity_method": "in_person", "identity_reference": "police ID ending 4711"}
+
 
 def audit_rows(session: Session, action: str) -> list[AuditEvent]:
     """The audit rows of one action, oldest first."""

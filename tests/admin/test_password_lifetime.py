@@ -16,11 +16,11 @@ from app.accounts.passwords import GENERATED_ALPHABET, generate_password, passwo
 from app.config import get_settings
 from app.models import Role, User
 
-from .helpers import audit_rows
+from .helpers import IDENTITY, audit_rows
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 NEW_USER = {"username": "som.chai", "full_name": "Somchai P.", "role": "unit_officer",
-            "agency_id": "", "unit_id": "U-TH-2", "password": ""}
+            "agency_id": "", "unit_id": "U-TH-2", "password": "", **IDENTITY}
 OWN_PASSWORD = "a river at dawn, mine"
 
 
@@ -74,7 +74,7 @@ def test_a_password_stays_valid_for_years_until_an_administrator_resets_it(
     years_later = _form_login(_browser(client), "khamla", test_password)
     assert years_later.status_code == 303 and years_later.headers["location"] == "/"
     admin = login(client, admin_user)  # a session opened ten years on
-    reset = admin.post(f"/admin/users/{officer.id}/password", data={"password": ""})
+    reset = admin.post(f"/admin/users/{officer.id}/password", data={"password": "", **IDENTITY})
     assert reset.status_code == 200
     assert _form_login(_browser(client), "khamla", test_password).status_code == 401
 
@@ -163,7 +163,7 @@ def test_an_unused_initial_password_expires_after_the_set_period(
     user = _user(session, "som.chai")
     admin = login(client, admin_user)  # the earlier session went idle
     again = _shown_password(admin.post(f"/admin/users/{user.id}/password",
-                                       data={"password": ""}).text)
+                                       data={"password": "", **IDENTITY}).text)
     set_clock(NOW + timedelta(hours=47))
     assert _form_login(_browser(client), "som.chai", again).headers["location"] == (
         "/account/password")
@@ -177,7 +177,7 @@ def test_a_reset_generates_a_one_time_password_and_ends_the_old_one(
     set_clock(NOW)
     officer = make_user(session, role=Role.liaison, agency="LA-MPS", username="khamla")
     laptop = login(client, officer)
-    reset = admin.post(f"/admin/users/{officer.id}/password", data={"password": ""})
+    reset = admin.post(f"/admin/users/{officer.id}/password", data={"password": "", **IDENTITY})
     assert reset.status_code == 200
     initial = _shown_password(reset.text)
     assert laptop.get("/account", follow_redirects=False).status_code == 303
@@ -189,7 +189,8 @@ def test_a_reset_generates_a_one_time_password_and_ends_the_old_one(
     assert _choose_own(browser, initial).status_code == 303
     # a typed reset: back to the list, and the change is forced just the same
     typed = admin.post(f"/admin/users/{officer.id}/password",
-                       data={"password": "new-secret-99"}, follow_redirects=False)
+                       data={"password": "new-secret-99", **IDENTITY},
+                       follow_redirects=False)
     assert typed.status_code == 303 and "new-secret-99" not in typed.text
     assert _form_login(_browser(client), "khamla", "new-secret-99").headers["location"] == (
         "/account/password")

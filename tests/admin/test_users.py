@@ -9,10 +9,10 @@ from app.accounts.service import verify_password
 from app.feeds.tokens import create_token
 from app.models import FeedToken, Role, User, UserSession
 
-from .helpers import audit_rows, field_error
+from .helpers import IDENTITY, audit_rows, field_error
 
 NEW_USER = {"username": "som.chai", "full_name": "Somchai P.", "role": "unit_officer",
-            "agency_id": "", "unit_id": "U-TH-2", "password": "mekong-dawn-2026!"}
+            "agency_id": "", "unit_id": "U-TH-2", "password": "mekong-dawn-2026!", **IDENTITY}
 
 
 def _user(session: Session, username: str) -> User:
@@ -115,14 +115,15 @@ def test_password_reset_ends_sessions(
 ) -> None:
     liaison = make_user(session, role=Role.liaison, agency="LA-MPS")
     liaison_client = login(client, liaison)
-    short = admin.post(f"/admin/users/{liaison.id}/password", data={"password": "x"})
+    short = admin.post(f"/admin/users/{liaison.id}/password",
+                       data={"password": "x", **IDENTITY})
     assert short.status_code == 422 and field_error(short, "password") == (
         "the password needs at least 12 characters (got 1)")
     token = FeedToken(user_id=liaison.id, label="phone", token_hash="f" * 64)
     session.add(token)
     session.flush()
     assert admin.post(f"/admin/users/{liaison.id}/password",
-                      data={"password": "new-secret-99"}).status_code == 200
+                      data={"password": "new-secret-99", **IDENTITY}).status_code == 200
     assert verify_password("new-secret-99", liaison.password_hash)
     assert liaison_client.get("/calendar", follow_redirects=False).status_code == 303
     assert len(audit_rows(session, "admin.user.password_reset")) == 1

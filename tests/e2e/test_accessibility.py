@@ -50,7 +50,7 @@ def test_main_pages_and_htmx_swaps_have_no_serious_violation(
                        "/account", "/account/password", "/account/totp"],
         "planner": ["/planning", "/tasking", "/api/docs"],
         "k9-officer": ["/tasking", "/calendar", "/notices"],
-        "admin": ["/admin", "/admin/users", "/admin/units", "/admin/crossings",
+        "admin": ["/admin", "/admin/users", "/admin/users/new", "/admin/units", "/admin/crossings",
                   "/admin/crossings/new", "/admin/audit", "/admin/import"],
     }
     tabs = {"th-liaison": liaison}
@@ -76,6 +76,11 @@ def test_main_pages_and_htmx_swaps_have_no_serious_violation(
     liaison.locator("#board-columns").wait_for()
     found += serious_violations(liaison, "th-liaison /board after filtering")
     admin = tabs["admin"]
+    # A user's page: the password reset form with its identity check fields.
+    admin.goto("/admin/users?q=th-liaison")
+    admin.locator("#rows a[href$='/edit']").first.click()
+    admin.locator("#reset-password").wait_for()
+    found += serious_violations(admin, "admin a user's page")
     admin.goto("/admin/audit")
     with admin.expect_response(re.compile(r"/admin/audit\?")):
         admin.locator("#f-action").fill("auth.")

@@ -21,7 +21,7 @@ from app.cli import app as cli_app
 from app.config import ROOT, get_settings
 from app.db import get_engine
 from app.main import create_served_app
-from app.models import Country, Role, User
+from app.models import AuditEvent, Country, Role, User
 from app.seed import DemoRefused, demo_password_accounts, refuse_demo_passwords
 
 
@@ -114,3 +114,53 @@ def test_the_served_app_refuses_to_start_with_a_demo_password(production: None) 
         session.commit()
         assert demo_password_accounts(session) == []
         refuse_demo_passwords(session, "production")  # starts now
+
+
+def _created_rows() -> list[AuditEvent]:
+    with Session(get_engine()) as session:
+        return list(session.exec(select(AuditEvent).where(
+            AuditEvent.action == "admin.user.created")))
+
+
+def test_create_admin_audits_the_bootstrap_or_the_identity_check_given(
+    production: None, tmp_path: Path
+) -> None:
+    # ASVS 5.0 6.4.3/6.4.4: no administrator exists yet to check the first one, so the
+    # trail says so (method `bootstrap`, with the operator), or records the check given.
+    secret = tmp_path / "admin-password"
+    secret.write_text("correct horse battery staple\n")
+    runner = CliRunner()
+    unknown = runner.invoke(cli_app, ["create-admin", "chief", "--password-file", str(secret),
+                                      "--identity-method", "in_person"])
+    assert unknown.exit_code == 2 and "--identity-reference: is required" in unknown.output
+    assert _users() == []
+    made = runner.invoke(cli_app, ["create-admin", "chief", "--password-file", str(secret),
+                                   "--identity-reference", "change ticket OPS-1187"])
+    assert made.exit_code == 0, made.output
+    [row] = _created_rows()
+    assert row.actor_id is None and row.details["username"] == "chief"
+    assert row.details["identity_method"] == "bootstrap"
+    assert row.details["identity_reference"] == "change ticket OPS-1187"
+    assert row.details["identity_checked_by"].startswith("cli:")
+    assert row.details["via"] == "jointops create-admin"
+    assert "correct horse" not in str(row.details)
+
+
+def test_create_user_needs_an_identity_check_and_audits_it(production: None) -> None:
+    runner = CliRunner()
+    base = ["create-user", "noy", "--role", "planner", "--password", "mekong-dawn-2026!"]
+    missing = runner.invoke(cli_app, base)
+    assert missing.exit_code == 2 and "--identity-method" in missing.output
+    refused = runner.invoke(cli_app, [*base, "--identity-method", "phoned_me",
+                                      "--identity-reference", "  "])
+    assert refused.exit_code == 2
+    assert "--identity-method: choose one of 'in_person'" in refused.output
+    assert "--identity-reference: is required" in refused.output
+    assert _users() == []
+    made = runner.invoke(cli_app, [*base, "--identity-method", "agency_callback",
+                                   "--identity-reference", " TH-RTP duty desk, ticket 88 "])
+    assert made.exit_code == 0, made.output
+    [row] = _created_rows()
+    assert (row.details["identity_method"], row.details["identity_reference"]) == (
+        "agency_callback", "TH-RTP duty desk, ticket 88")
+    assert row.details["via"] == "jointops create-user"
