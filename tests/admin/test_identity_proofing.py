@@ -38,6 +38,14 @@ REFUSED = [
 ]
 
 
+@pytest.fixture
+def admin(client, admin_user: User, login, set_clock):  # type: ignore[no-untyped-def]
+    """The administrator, signed in at NOW (the board's clock stands there, whatever the
+    machine's date: the suite also runs under faketime)."""
+    set_clock(NOW)
+    return login(client, admin_user)
+
+
 def _user(session: Session, username: str) -> User:
     return session.exec(select(User).where(User.username == username)).one()
 
