@@ -99,15 +99,16 @@ def create_user(session: Session, *, data: Mapping[str, Any], actor: User) -> In
     return InitialPassword(user, generated)
 
 
-def _refuse_own_credentials(user: User, actor: User, what: str) -> None:
+OWN_PASSWORD_REFUSED = N_("You cannot reset your own password here: change it on your "
+                          "account page, or ask another administrator")
+OWN_FACTOR_REFUSED = N_("You cannot remove your own two-step sign-in: ask another administrator")
+
+
+def _refuse_own_credentials(user: User, actor: User, refusal: str) -> None:
     """An administrator's own password or second factor is reset by another one, who
     checks their identity (their own password is changed on their account page)."""
-    if user.id != actor.id:
-        return
-    if what == "password":
-        raise Conflict(N_("You cannot reset your own password here: change it on your account "
-                          "page, or ask another administrator"))
-    raise Conflict(N_("You cannot remove your own two-step sign-in: ask another administrator"))
+    if user.id == actor.id:
+        raise Conflict(refusal)
 
 
 def _refuse_self_lockout(user: User, actor: User, *, role: Role | None, active: bool) -> None:
@@ -163,7 +164,7 @@ def reset_password(
     user chooses their own at the next sign-in, before it expires (ASVS 5.0 6.4.1); a
     second factor stays, and is asked for before that (6.4.3). Another administrator's,
     with an identity check of the holder, audited."""
-    _refuse_own_credentials(user, actor, "password")
+    _refuse_own_credentials(user, actor, OWN_PASSWORD_REFUSED)
     password_in = check(PasswordIn, data)
     typed = password_in.password
     if typed and user.username.lower() in typed.lower():
@@ -196,7 +197,7 @@ def remove_second_factor(
     """Turn off a user's TOTP (a lost phone and no recovery code left): their sessions
     end, and they set it up again after their next sign-in. Another administrator's,
     with an identity check of the holder as for a new account (ASVS 5.0 6.4.4), audited."""
-    _refuse_own_credentials(user, actor, "factor")
+    _refuse_own_credentials(user, actor, OWN_FACTOR_REFUSED)
     identity = check(IdentityCheckIn, data)
     accounts.remove_totp(session, user=user, actor=actor,
                          details=identity.audited(actor.username))
